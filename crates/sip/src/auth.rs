@@ -1,0 +1,415 @@
+//! Digest authentication as a server: RFC 3261 §22, RFC 7616 `qop=auth`, RFC 8760
+//! SHA-256.
+//!
+//! Nonces are stateless: an HMAC over the time they were issued and a counter, so any
+//! nonce we hand out can be checked without remembering it, and old ones are answered
+//! `stale=true` (the phone retries silently with the new nonce). Only the nonce-counts
+//! seen are remembered, to refuse replays, and only for the nonce lifetime.
+//! Passwords are never held: accounts carry HA1 = H(user:realm:password) per algorithm.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use md5::Md5;
+use sha2::{Digest, Sha256};
+
+use crate::header::split_list;
+
+/// Digest hash algorithms, in the order the server offers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    Sha256,
+    Md5,
+}
+
+impl Algorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Sha256 => "SHA-256",
+            Algorithm::Md5 => "MD5",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_uppercase().as_str() {
+            "SHA-256" => Some(Algorithm::Sha256),
+            "MD5" => Some(Algorithm::Md5),
+            _ => None,
+        }
+    }
+
+    fn hash(self, input: &str) -> String {
+        match self {
+            Algorithm::Md5 => hex::encode(Md5::digest(input.as_bytes())),
+            Algorithm::Sha256 => hex::encode(Sha256::digest(input.as_bytes())),
+        }
+    }
+}
+
+/// HA1 = H(username:realm:password): what the store keeps instead of a password.
+pub fn ha1(algorithm: Algorithm, username: &str, realm: &str, password: &str) -> String {
+    algorithm.hash(&format!("{username}:{realm}:{password}"))
+}
+
+/// One account's stored secrets: hex HA1 for each algorithm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSecrets {
+    pub ha1_md5: String,
+    pub ha1_sha256: String,
+}
+
+impl AccountSecrets {
+    pub fn from_password(username: &str, realm: &str, password: &str) -> Self {
+        AccountSecrets {
+            ha1_md5: ha1(Algorithm::Md5, username, realm, password),
+            ha1_sha256: ha1(Algorithm::Sha256, username, realm, password),
+        }
+    }
+
+    fn ha1(&self, algorithm: Algorithm) -> &str {
+        match algorithm {
+            Algorithm::Md5 => &self.ha1_md5,
+            Algorithm::Sha256 => &self.ha1_sha256,
+        }
+    }
+}
+
+/// The outcome of checking an `Authorization` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The credentials are right; the request is from this user.
+    Authenticated { username: String },
+    /// Right credentials on an expired nonce: challenge again with `stale=true`.
+    Stale,
+    /// Wrong, unknown, replayed or malformed: challenge again. Unknown users and wrong
+    /// passwords get the same answer, so extensions cannot be enumerated.
+    Rejected(&'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthConfig {
+    pub nonce_lifetime: Duration,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            nonce_lifetime: Duration::from_secs(300),
+        }
+    }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Issues challenges and checks answers for one realm.
+#[derive(Debug)]
+pub struct DigestAuthenticator {
+    realm: String,
+    secret: [u8; 32],
+    epoch: Instant,
+    config: AuthConfig,
+    algorithms: Vec<Algorithm>,
+    issued: u64,
+    /// Highest nonce-count seen per nonce, with the nonce's issue second, for replay checks.
+    seen: HashMap<String, (u64, u32)>,
+    last_prune: u64,
+}
+
+impl DigestAuthenticator {
+    /// `secret` keys the nonce HMAC; a new one at each start invalidates old nonces
+    /// (phones then get `stale=true` and retry transparently).
+    pub fn new(realm: &str, secret: [u8; 32], epoch: Instant, config: AuthConfig) -> Self {
+        DigestAuthenticator {
+            realm: realm.to_string(),
+            secret,
+            epoch,
+            config,
+            algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
+            issued: 0,
+            seen: HashMap::new(),
+            last_prune: 0,
+        }
+    }
+
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// `WWW-Authenticate` values, most preferred first (RFC 8760 §2.4).
+    pub fn challenge(&mut self, now: Instant, stale: bool) -> Vec<String> {
+        let nonce = self.fresh_nonce(now);
+        let stale = if stale { ", stale=true" } else { "" };
+        self.algorithms
+            .iter()
+            .map(|alg| {
+                format!(
+                    "Digest realm=\"{}\", nonce=\"{nonce}\", algorithm={}, qop=\"auth\"{stale}",
+                    self.realm,
+                    alg.name()
+                )
+            })
+            .collect()
+    }
+
+    /// Checks an `Authorization` value for a request with this method.
+    pub fn verify(
+        &mut self,
+        now: Instant,
+        method: &str,
+        authorization: &str,
+        account: impl FnOnce(&str) -> Option<AccountSecrets>,
+    ) -> Verdict {
+        let Some(creds) = DigestCredentials::parse(authorization) else {
+            return Verdict::Rejected("malformed credentials");
+        };
+        let (Some(username), Some(nonce), Some(uri), Some(response)) =
+            (creds.get("username"), creds.get("nonce"), creds.get("uri"), creds.get("response"))
+        else {
+            return Verdict::Rejected("incomplete credentials");
+        };
+        if creds.get("realm") != Some(self.realm.as_str()) {
+            return Verdict::Rejected("wrong realm");
+        }
+        let algorithm = match creds.get("algorithm") {
+            None => Algorithm::Md5,
+            Some(name) => match Algorithm::from_name(name) {
+                Some(a) => a,
+                None => return Verdict::Rejected("unsupported algorithm"),
+            },
+        };
+        let Some(issued_at) = self.check_nonce(nonce) else {
+            return Verdict::Rejected("forged nonce");
+        };
+
+        // An unknown user is checked against a keyed dummy so the work and the answer
+        // look the same as for a wrong password.
+        let known = account(username);
+        let ha1 = match &known {
+            Some(secrets) => secrets.ha1(algorithm).to_string(),
+            None => hex::encode(self.mac(username.as_bytes())),
+        };
+        let ha2 = algorithm.hash(&format!("{method}:{uri}"));
+        let expected = match creds.get("qop") {
+            None => algorithm.hash(&format!("{ha1}:{nonce}:{ha2}")),
+            Some(qop) if qop.eq_ignore_ascii_case("auth") => {
+                let (Some(nc), Some(cnonce)) = (creds.get("nc"), creds.get("cnonce")) else {
+                    return Verdict::Rejected("incomplete credentials");
+                };
+                algorithm.hash(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}"))
+            }
+            Some(_) => return Verdict::Rejected("unsupported qop"),
+        };
+        if known.is_none() || !constant_time_eq(expected.as_bytes(), response.to_ascii_lowercase().as_bytes()) {
+            return Verdict::Rejected("wrong credentials");
+        }
+        let age = self.seconds(now).saturating_sub(issued_at);
+        if age > self.config.nonce_lifetime.as_secs() {
+            return Verdict::Stale;
+        }
+        if let Some(nc) = creds.get("nc") {
+            let Ok(nc) = u32::from_str_radix(nc, 16) else {
+                return Verdict::Rejected("malformed nonce-count");
+            };
+            self.prune(now);
+            let entry = self.seen.entry(nonce.to_string()).or_insert((issued_at, 0));
+            if nc <= entry.1 {
+                return Verdict::Rejected("replayed nonce-count");
+            }
+            entry.1 = nc;
+        }
+        Verdict::Authenticated {
+            username: username.to_string(),
+        }
+    }
+
+    fn seconds(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.epoch).as_secs()
+    }
+
+    fn mac(&self, data: &[u8]) -> [u8; 32] {
+        let mut mac = HmacSha256::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        mac.update(data);
+        mac.update(self.realm.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Nonce = hex(issue second ‖ counter) ‖ hex(first 12 bytes of their HMAC).
+    fn fresh_nonce(&mut self, now: Instant) -> String {
+        self.issued += 1;
+        let mut stamp = [0u8; 16];
+        stamp[..8].copy_from_slice(&self.seconds(now).to_be_bytes());
+        stamp[8..].copy_from_slice(&self.issued.to_be_bytes());
+        format!("{}{}", hex::encode(stamp), hex::encode(&self.mac(&stamp)[..12]))
+    }
+
+    /// The issue second of a nonce we made, or `None` for anything else.
+    fn check_nonce(&self, nonce: &str) -> Option<u64> {
+        if nonce.len() != 56 {
+            return None;
+        }
+        let stamp = hex::decode(&nonce[..32]).ok()?;
+        let tag = hex::decode(&nonce[32..]).ok()?;
+        constant_time_eq(&self.mac(&stamp)[..12], &tag).then(|| {
+            let mut secs = [0u8; 8];
+            secs.copy_from_slice(&stamp[..8]);
+            u64::from_be_bytes(secs)
+        })
+    }
+
+    /// Forgets nonce-counts of nonces that can no longer be used, once per lifetime.
+    fn prune(&mut self, now: Instant) {
+        let now = self.seconds(now);
+        let lifetime = self.config.nonce_lifetime.as_secs();
+        if now.saturating_sub(self.last_prune) >= lifetime {
+            self.seen.retain(|_, (issued, _)| now.saturating_sub(*issued) <= lifetime);
+            self.last_prune = now;
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The `name=value` pairs of a `Digest` credentials header, unquoted.
+#[derive(Debug)]
+struct DigestCredentials(Vec<(String, String)>);
+
+impl DigestCredentials {
+    fn parse(value: &str) -> Option<Self> {
+        let value = value.trim();
+        let (scheme, rest) = value.split_once(char::is_whitespace)?;
+        if !scheme.eq_ignore_ascii_case("Digest") {
+            return None;
+        }
+        let pairs = split_list(rest)
+            .into_iter()
+            .map(|p| {
+                let (k, v) = p.split_once('=')?;
+                let v = v.trim();
+                let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
+                Some((k.trim().to_ascii_lowercase(), v.to_string()))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(DigestCredentials(pairs))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REALM: &str = "switchboard";
+
+    fn setup() -> (DigestAuthenticator, Instant) {
+        let t0 = Instant::now();
+        (DigestAuthenticator::new(REALM, [7; 32], t0, AuthConfig::default()), t0)
+    }
+
+    fn nonce_of(challenge: &str) -> String {
+        challenge.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+    }
+
+    /// What a phone computes from a challenge (RFC 7616 §3.4.1).
+    fn answer(alg: Algorithm, user: &str, password: &str, nonce: &str, nc: u32) -> String {
+        let ha1 = ha1(alg, user, REALM, password);
+        let ha2 = alg.hash("REGISTER:sip:switchboard");
+        let nc = format!("{nc:08x}");
+        let response = alg.hash(&format!("{ha1}:{nonce}:{nc}:c0ffee:auth:{ha2}"));
+        format!(
+            "Digest username=\"{user}\", realm=\"{REALM}\", nonce=\"{nonce}\", uri=\"sip:switchboard\", \
+             response=\"{response}\", algorithm={}, qop=auth, nc={nc}, cnonce=\"c0ffee\"",
+            alg.name()
+        )
+    }
+
+    fn accounts(user: &str) -> Option<AccountSecrets> {
+        (user == "100").then(|| AccountSecrets::from_password("100", REALM, "s3cret"))
+    }
+
+    #[test]
+    fn sha256_and_md5_answers_are_accepted() {
+        let (mut auth, t0) = setup();
+        let challenges = auth.challenge(t0, false);
+        assert!(challenges[0].contains("algorithm=SHA-256"));
+        assert!(challenges[1].contains("algorithm=MD5"));
+        // Both challenges carry one nonce, so the second answer counts on from the first.
+        for (nc, alg, challenge) in [(1, Algorithm::Sha256, &challenges[0]), (2, Algorithm::Md5, &challenges[1])] {
+            let creds = answer(alg, "100", "s3cret", &nonce_of(challenge), nc);
+            assert_eq!(
+                auth.verify(t0, "REGISTER", &creds, accounts),
+                Verdict::Authenticated { username: "100".into() }
+            );
+        }
+    }
+
+    #[test]
+    fn rfc2617_answer_without_qop_is_accepted() {
+        let (mut auth, t0) = setup();
+        let nonce = nonce_of(&auth.challenge(t0, false)[1]);
+        let ha1 = ha1(Algorithm::Md5, "100", REALM, "s3cret");
+        let ha2 = Algorithm::Md5.hash("REGISTER:sip:switchboard");
+        let response = Algorithm::Md5.hash(&format!("{ha1}:{nonce}:{ha2}"));
+        let creds = format!("Digest username=\"100\",realm=\"{REALM}\",nonce=\"{nonce}\",uri=\"sip:switchboard\",response=\"{response}\"");
+        assert!(matches!(auth.verify(t0, "REGISTER", &creds, accounts), Verdict::Authenticated { .. }));
+    }
+
+    #[test]
+    fn wrong_password_and_unknown_user_look_the_same() {
+        let (mut auth, t0) = setup();
+        let nonce = nonce_of(&auth.challenge(t0, false)[0]);
+        let wrong = answer(Algorithm::Sha256, "100", "guess", &nonce, 1);
+        let unknown = answer(Algorithm::Sha256, "999", "guess", &nonce, 2);
+        assert_eq!(auth.verify(t0, "REGISTER", &wrong, accounts), Verdict::Rejected("wrong credentials"));
+        assert_eq!(auth.verify(t0, "REGISTER", &unknown, accounts), Verdict::Rejected("wrong credentials"));
+    }
+
+    #[test]
+    fn expired_nonce_is_stale_only_with_right_password() {
+        let (mut auth, t0) = setup();
+        let nonce = nonce_of(&auth.challenge(t0, false)[0]);
+        let later = t0 + Duration::from_secs(301);
+        let right = answer(Algorithm::Sha256, "100", "s3cret", &nonce, 1);
+        assert_eq!(auth.verify(later, "REGISTER", &right, accounts), Verdict::Stale);
+        let wrong = answer(Algorithm::Sha256, "100", "nope", &nonce, 1);
+        assert_eq!(auth.verify(later, "REGISTER", &wrong, accounts), Verdict::Rejected("wrong credentials"));
+        assert!(auth.challenge(later, true)[0].ends_with("stale=true"));
+    }
+
+    #[test]
+    fn replayed_nonce_count_is_refused_and_higher_counts_pass() {
+        let (mut auth, t0) = setup();
+        let nonce = nonce_of(&auth.challenge(t0, false)[0]);
+        let first = answer(Algorithm::Sha256, "100", "s3cret", &nonce, 1);
+        assert!(matches!(auth.verify(t0, "REGISTER", &first, accounts), Verdict::Authenticated { .. }));
+        assert_eq!(auth.verify(t0, "REGISTER", &first, accounts), Verdict::Rejected("replayed nonce-count"));
+        let second = answer(Algorithm::Sha256, "100", "s3cret", &nonce, 2);
+        assert!(matches!(auth.verify(t0, "REGISTER", &second, accounts), Verdict::Authenticated { .. }));
+    }
+
+    #[test]
+    fn forged_or_foreign_nonces_are_refused() {
+        let (mut auth, t0) = setup();
+        let nonce = nonce_of(&auth.challenge(t0, false)[0]);
+        let mut forged = nonce.clone();
+        forged.replace_range(0..2, if &nonce[..2] == "ff" { "00" } else { "ff" });
+        let creds = answer(Algorithm::Sha256, "100", "s3cret", &forged, 1);
+        assert_eq!(auth.verify(t0, "REGISTER", &creds, accounts), Verdict::Rejected("forged nonce"));
+        let mut other = DigestAuthenticator::new(REALM, [8; 32], t0, AuthConfig::default());
+        let creds = answer(Algorithm::Sha256, "100", "s3cret", &nonce, 1);
+        assert_eq!(other.verify(t0, "REGISTER", &creds, accounts), Verdict::Rejected("forged nonce"));
+    }
+
+    #[test]
+    fn each_challenge_has_a_distinct_nonce() {
+        let (mut auth, t0) = setup();
+        let a = nonce_of(&auth.challenge(t0, false)[0]);
+        let b = nonce_of(&auth.challenge(t0, false)[0]);
+        assert_ne!(a, b);
+    }
+}

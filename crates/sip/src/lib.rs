@@ -1,0 +1,13 @@
+//! Switchboard's SIP layer, sans-IO: the message front-end over rsip, stream framing,
+//! RFC 3261 transactions, digest authentication and the registrar.
+//!
+//! Nothing here reads a clock or touches a socket: callers pass `Instant`s in and drain
+//! what the machines want to send.
+
+pub mod auth;
+pub mod framing;
+pub mod header;
+pub mod message;
+pub mod registrar;
+pub mod service;
+pub mod transaction;
