@@ -56,3 +56,6 @@ enum Effect {
     /// Timer B, F or H: the other side never answered.
     TimedOut,
 }
+
+#[cfg(test)]
+mod tests;
