@@ -1,1 +1,306 @@
-pub fn x(){}
+//! Switchboard's SQLite store: one database file, WAL, numbered migrations.
+//!
+//! Configuration (extensions, settings) is replaced in one transaction, so an import
+//! lands whole or not at all. Registrations are a write-behind copy of the registrar's
+//! memory, written in batches.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite_migration::{Migrations, M};
+
+/// Schema history; append only. Each entry is one numbered migration.
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../migrations/0001_extensions_and_settings.sql")),
+    M::up(include_str!("../migrations/0002_registrations_and_enabled.sql")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("schema migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An extension as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    pub number: String,
+    pub display_name: String,
+    pub ha1_md5: String,
+    pub ha1_sha256: String,
+    pub enabled: bool,
+}
+
+/// A registrar binding as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub aor: String,
+    pub uri: String,
+    pub call_id: String,
+    pub cseq: u32,
+    pub expires_at: i64,
+    pub transport: String,
+    pub source: String,
+    pub user_agent: Option<String>,
+}
+
+/// One change to the registrations copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistrationWrite {
+    Upsert(Registration),
+    Remove { aor: String, uri: String },
+}
+
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        Self::prepare(Connection::open(path)?)
+    }
+
+    pub fn open_in_memory() -> Result<Self> {
+        Self::prepare(Connection::open_in_memory()?)
+    }
+
+    fn prepare(mut conn: Connection) -> Result<Self> {
+        // WAL with synchronous=NORMAL: a committed transaction survives the process being
+        // killed; only an OS crash or power loss may lose the last commits.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// The schema version, for diagnostics.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    pub fn extensions(&self) -> Result<Vec<Extension>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT number, display_name, ha1_md5, ha1_sha256, enabled FROM extensions ORDER BY number",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Extension {
+                number: r.get(0)?,
+                display_name: r.get(1)?,
+                ha1_md5: r.get(2)?,
+                ha1_sha256: r.get(3)?,
+                enabled: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn settings(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare("SELECT key, value FROM settings ORDER BY key")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Replaces all extensions and settings in one transaction: all or nothing.
+    pub fn replace_config(&mut self, settings: &[(String, String)], extensions: &[Extension]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM settings", [])?;
+        tx.execute("DELETE FROM extensions", [])?;
+        {
+            let mut put = tx.prepare("INSERT INTO settings (key, value) VALUES (?1, ?2)")?;
+            for (k, v) in settings {
+                put.execute(params![k, v])?;
+            }
+            let mut put = tx.prepare(
+                "INSERT INTO extensions (number, display_name, ha1_md5, ha1_sha256, enabled) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for e in extensions {
+                put.execute(params![e.number, e.display_name, e.ha1_md5, e.ha1_sha256, e.enabled])?;
+            }
+        }
+        // Bindings of extensions that no longer exist go with them.
+        tx.execute("DELETE FROM registrations WHERE aor NOT IN (SELECT number FROM extensions)", [])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Unexpired registrations, for the registrar to restore.
+    pub fn registrations(&self, now_unix: i64) -> Result<Vec<Registration>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT aor, uri, call_id, cseq, expires_at, transport, source, user_agent
+             FROM registrations WHERE expires_at > ?1 ORDER BY aor, expires_at",
+        )?;
+        let rows = stmt.query_map([now_unix], |r| {
+            Ok(Registration {
+                aor: r.get(0)?,
+                uri: r.get(1)?,
+                call_id: r.get(2)?,
+                cseq: r.get(3)?,
+                expires_at: r.get(4)?,
+                transport: r.get(5)?,
+                source: r.get(6)?,
+                user_agent: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Applies a batch of registration changes in one transaction.
+    pub fn write_registrations(&mut self, writes: &[RegistrationWrite]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO registrations (aor, uri, call_id, cseq, expires_at, transport, source, user_agent)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (aor, uri) DO UPDATE SET call_id = excluded.call_id, cseq = excluded.cseq,
+                   expires_at = excluded.expires_at, transport = excluded.transport,
+                   source = excluded.source, user_agent = excluded.user_agent",
+            )?;
+            let mut remove = tx.prepare_cached("DELETE FROM registrations WHERE aor = ?1 AND uri = ?2")?;
+            for w in writes {
+                match w {
+                    RegistrationWrite::Upsert(r) => {
+                        upsert.execute(params![
+                            r.aor, r.uri, r.call_id, r.cseq, r.expires_at, r.transport, r.source, r.user_agent
+                        ])?;
+                    }
+                    RegistrationWrite::Remove { aor, uri } => {
+                        remove.execute(params![aor, uri])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Drops rows whose binding has expired.
+    pub fn purge_expired_registrations(&self, now_unix: i64) -> Result<usize> {
+        Ok(self.conn.execute("DELETE FROM registrations WHERE expires_at <= ?1", [now_unix])?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extension(number: &str) -> Extension {
+        Extension {
+            number: number.into(),
+            display_name: format!("Desk {number}"),
+            ha1_md5: "a".repeat(32),
+            ha1_sha256: "b".repeat(64),
+            enabled: true,
+        }
+    }
+
+    fn registration(aor: &str, uri: &str, expires_at: i64) -> Registration {
+        Registration {
+            aor: aor.into(),
+            uri: uri.into(),
+            call_id: "c1".into(),
+            cseq: 3,
+            expires_at,
+            transport: "UDP".into(),
+            source: "10.0.0.9:5060".into(),
+            user_agent: Some("Desk phone".into()),
+        }
+    }
+
+    #[test]
+    fn config_replacement_is_whole() {
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .replace_config(&[("realm".into(), "office".into())], &[extension("100"), extension("101")])
+            .unwrap();
+        assert_eq!(store.extensions().unwrap().len(), 2);
+        assert_eq!(store.setting("realm").unwrap().as_deref(), Some("office"));
+        // A duplicate number violates the key: nothing of the second import lands.
+        let err = store.replace_config(&[], &[extension("200"), extension("200")]);
+        assert!(err.is_err());
+        assert_eq!(store.extensions().unwrap().len(), 2);
+        assert_eq!(store.setting("realm").unwrap().as_deref(), Some("office"));
+    }
+
+    #[test]
+    fn registrations_round_trip_and_expire() {
+        let mut store = Store::open_in_memory().unwrap();
+        store.replace_config(&[], &[extension("100")]).unwrap();
+        store
+            .write_registrations(&[
+                RegistrationWrite::Upsert(registration("100", "sip:a@h", 1000)),
+                RegistrationWrite::Upsert(registration("100", "sip:b@h", 2000)),
+                RegistrationWrite::Upsert(registration("100", "sip:a@h", 3000)),
+            ])
+            .unwrap();
+        let rows = store.registrations(1500).unwrap();
+        assert_eq!(rows.iter().map(|r| (r.uri.as_str(), r.expires_at)).collect::<Vec<_>>(), vec![("sip:b@h", 2000), ("sip:a@h", 3000)]);
+        store
+            .write_registrations(&[RegistrationWrite::Remove { aor: "100".into(), uri: "sip:a@h".into() }])
+            .unwrap();
+        assert_eq!(store.registrations(0).unwrap().len(), 1);
+        assert_eq!(store.purge_expired_registrations(2000).unwrap(), 1);
+        assert!(store.registrations(0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn removing_an_extension_drops_its_bindings() {
+        let mut store = Store::open_in_memory().unwrap();
+        store.replace_config(&[], &[extension("100"), extension("101")]).unwrap();
+        store
+            .write_registrations(&[
+                RegistrationWrite::Upsert(registration("100", "sip:a@h", 9000)),
+                RegistrationWrite::Upsert(registration("101", "sip:b@h", 9000)),
+            ])
+            .unwrap();
+        store.replace_config(&[], &[extension("101")]).unwrap();
+        let left: Vec<_> = store.registrations(0).unwrap().into_iter().map(|r| r.aor).collect();
+        assert_eq!(left, vec!["101"]);
+    }
+
+    #[test]
+    fn upgrades_a_database_made_by_the_first_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("switchboard.db");
+        {
+            // What the first release wrote: schema 1, one extension, no `enabled` column.
+            let mut conn = Connection::open(&path).unwrap();
+            Migrations::from_slice(&MIGRATIONS[..1]).to_latest(&mut conn).unwrap();
+            conn.execute(
+                "INSERT INTO extensions (number, display_name, ha1_md5, ha1_sha256) VALUES ('100', 'Reception', 'm', 's')",
+                [],
+            )
+            .unwrap();
+            conn.execute("INSERT INTO settings (key, value) VALUES ('realm', 'office')", []).unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let ext = &store.extensions().unwrap()[0];
+        assert_eq!((ext.number.as_str(), ext.display_name.as_str(), ext.enabled), ("100", "Reception", true));
+        assert_eq!(store.setting("realm").unwrap().as_deref(), Some("office"));
+        store.write_registrations(&[RegistrationWrite::Upsert(registration("100", "sip:a@h", 10))]).unwrap();
+        assert_eq!(store.registrations(0).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn database_file_uses_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("x.db")).unwrap();
+        let mode: String = store.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+}
