@@ -1,1 +1,112 @@
-fn main(){}
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use switchboard_server::config::{Config, ConfigError};
+use switchboard_server::{open_store, Options, RtpPorts};
+
+/// Switchboard, the small-office PBX, without a window.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Where the database lives; created on first run.
+    #[arg(long, env = "SWITCHBOARD_DATA_DIR", default_value = "switchboard-data", global = true)]
+    data_dir: PathBuf,
+    /// SIP address, UDP and TCP on the same port.
+    #[arg(long, default_value = "0.0.0.0:5060")]
+    sip_listen: SocketAddr,
+    /// HTTP address of the health endpoint (and, later, the admin panel).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    http_listen: SocketAddr,
+    /// UDP ports for media, LOW-HIGH.
+    #[arg(long, default_value = "10000-20000")]
+    rtp_ports: RtpPorts,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read or replace the whole configuration as one TOML file.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Write the configuration to FILE, or to standard output.
+    Export { file: Option<PathBuf> },
+    /// Validate FILE and apply it whole; nothing changes if any field is wrong.
+    Import { file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Config { action }) => config_command(&cli.data_dir, action),
+        None => serve(Options {
+            data_dir: cli.data_dir,
+            sip_listen: cli.sip_listen,
+            http_listen: cli.http_listen,
+            rtp_ports: cli.rtp_ports,
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((code, message)) => {
+            eprintln!("{message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn serve(options: Options) -> Result<(), (u8, String)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| (1, format!("cannot start the runtime: {e}")))?;
+    runtime
+        .block_on(switchboard_server::run(options, switchboard_server::shutdown_signal()))
+        .map_err(|e| (1, e.to_string()))
+}
+
+fn config_command(data_dir: &std::path::Path, action: ConfigAction) -> Result<(), (u8, String)> {
+    let fail = |e: switchboard_server::ServerError| (1, e.to_string());
+    let mut store = open_store(data_dir).map_err(fail)?;
+    match action {
+        ConfigAction::Export { file } => {
+            let text = Config::load(&store).map_err(|e| (1, e.to_string()))?.to_toml();
+            match file {
+                Some(path) => std::fs::write(&path, text).map_err(|e| (1, format!("{}: {e}", path.display()))),
+                None => {
+                    print!("{text}");
+                    Ok(())
+                }
+            }
+        }
+        ConfigAction::Import { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| (1, format!("{}: {e}", file.display())))?;
+            let config = Config::from_toml(&text).map_err(|e| match e {
+                ConfigError::Invalid(_) | ConfigError::Syntax(_) => {
+                    (2, format!("{}: configuration not imported:\n{e}", file.display()))
+                }
+                other => (1, other.to_string()),
+            })?;
+            config.apply(&mut store).map_err(|e| (1, e.to_string()))?;
+            eprintln!(
+                "imported {} extensions; a running server picks them up on SIGHUP or restart",
+                config.extensions.len()
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! The whole configuration as one TOML document: what `config export` writes and
+//! `config import` reads. Validation names the field at fault; applying is one
+//! transaction, so a bad file changes nothing.
+
+use serde::{Deserialize, Serialize};
+use switchboard_sip::auth::AccountSecrets;
+use switchboard_sip::registrar::RegistrarConfig;
+use switchboard_sip::service::{Account, ServiceConfig};
+use switchboard_store::{Extension, Store};
+
+/// Shortest password accepted for an extension: long enough to resist online guessing.
+const MIN_PASSWORD_LEN: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub sip: SipSettings,
+    #[serde(default)]
+    pub registrar: RegistrarSettings,
+    #[serde(default)]
+    pub extensions: Vec<ExtensionConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipSettings {
+    /// Digest realm phones authenticate against. Changing it invalidates stored HA1s.
+    pub realm: String,
+}
+
+impl Default for SipSettings {
+    fn default() -> Self {
+        SipSettings {
+            realm: ServiceConfig::default().realm,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrarSettings {
+    pub default_expires: u32,
+    pub min_expires: u32,
+    pub max_expires: u32,
+    pub max_contacts: usize,
+}
+
+impl Default for RegistrarSettings {
+    fn default() -> Self {
+        let d = RegistrarConfig::default();
+        RegistrarSettings {
+            default_expires: d.default_expires,
+            min_expires: d.min_expires,
+            max_expires: d.max_expires,
+            max_contacts: d.max_contacts,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionConfig {
+    pub number: String,
+    #[serde(default)]
+    pub name: String,
+    /// Plain password, accepted on import only; it is hashed and never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Digest HA1 hashes, as export writes them, so a round trip keeps passwords.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ha1_md5: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ha1_sha256: Option<String>,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// One problem found in a configuration, with the field it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+fn field_error(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the file as TOML: {0}")]
+    Syntax(#[from] toml::de::Error),
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Store(#[from] switchboard_store::StoreError),
+}
+
+impl Config {
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text)?;
+        config.validate().map_err(ConfigError::Invalid)?;
+        Ok(config)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("the configuration always serialises")
+    }
+
+    /// Every problem at once, so an admin fixes the file in one go.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let realm = &self.sip.realm;
+        if realm.is_empty() || !realm.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)) {
+            errors.push(field_error("sip.realm", "use letters, digits, '-', '.' or '_' (not empty)"));
+        }
+        let r = &self.registrar;
+        if r.min_expires == 0 {
+            errors.push(field_error("registrar.min_expires", "must be at least 1 second"));
+        }
+        if r.min_expires > r.max_expires {
+            errors.push(field_error("registrar.min_expires", "must not exceed registrar.max_expires"));
+        }
+        if r.default_expires < r.min_expires || r.default_expires > r.max_expires {
+            errors.push(field_error(
+                "registrar.default_expires",
+                "must lie between registrar.min_expires and registrar.max_expires",
+            ));
+        }
+        if r.max_contacts == 0 {
+            errors.push(field_error("registrar.max_contacts", "must be at least 1"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, e) in self.extensions.iter().enumerate() {
+            let at = |f: &str| format!("extensions[{i}].{f}");
+            if e.number.is_empty() || e.number.len() > 15 || !e.number.chars().all(|c| c.is_ascii_digit()) {
+                errors.push(field_error(at("number"), "must be 1 to 15 digits"));
+            } else if !seen.insert(e.number.as_str()) {
+                errors.push(field_error(at("number"), format!("{} is listed twice", e.number)));
+            }
+            if e.name.chars().any(char::is_control) {
+                errors.push(field_error(at("name"), "must not contain control characters"));
+            }
+            match (&e.password, &e.ha1_md5, &e.ha1_sha256) {
+                (Some(p), None, None) => {
+                    if p.chars().count() < MIN_PASSWORD_LEN {
+                        errors.push(field_error(at("password"), format!("must be at least {MIN_PASSWORD_LEN} characters")));
+                    } else if p == &e.number || p.chars().all(|c| c.is_ascii_digit()) {
+                        errors.push(field_error(at("password"), "must not be the number or digits only"));
+                    }
+                }
+                (None, Some(md5), Some(sha)) => {
+                    if !is_hex(md5, 32) {
+                        errors.push(field_error(at("ha1_md5"), "must be 32 hex digits"));
+                    }
+                    if !is_hex(sha, 64) {
+                        errors.push(field_error(at("ha1_sha256"), "must be 64 hex digits"));
+                    }
+                }
+                _ => errors.push(field_error(
+                    at("password"),
+                    "give either password, or both ha1_md5 and ha1_sha256",
+                )),
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+
+    /// Reads the configuration the store holds.
+    pub fn load(store: &Store) -> Result<Self, ConfigError> {
+        let settings = store.settings()?;
+        let get = |k: &str| settings.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        let num = |k: &str, d: u32| get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+        let defaults = RegistrarSettings::default();
+        Ok(Config {
+            sip: SipSettings {
+                realm: get("sip.realm").map(str::to_string).unwrap_or_else(|| SipSettings::default().realm),
+            },
+            registrar: RegistrarSettings {
+                default_expires: num("registrar.default_expires", defaults.default_expires),
+                min_expires: num("registrar.min_expires", defaults.min_expires),
+                max_expires: num("registrar.max_expires", defaults.max_expires),
+                max_contacts: num("registrar.max_contacts", defaults.max_contacts as u32) as usize,
+            },
+            extensions: store
+                .extensions()?
+                .into_iter()
+                .map(|e| ExtensionConfig {
+                    number: e.number,
+                    name: e.display_name,
+                    password: None,
+                    ha1_md5: Some(e.ha1_md5),
+                    ha1_sha256: Some(e.ha1_sha256),
+                    enabled: e.enabled,
+                })
+                .collect(),
+        })
+    }
+
+    /// Writes this configuration over the store's, all or nothing.
+    pub fn apply(&self, store: &mut Store) -> Result<(), ConfigError> {
+        self.validate().map_err(ConfigError::Invalid)?;
+        let r = &self.registrar;
+        let settings = vec![
+            ("sip.realm".to_string(), self.sip.realm.clone()),
+            ("registrar.default_expires".to_string(), r.default_expires.to_string()),
+            ("registrar.min_expires".to_string(), r.min_expires.to_string()),
+            ("registrar.max_expires".to_string(), r.max_expires.to_string()),
+            ("registrar.max_contacts".to_string(), r.max_contacts.to_string()),
+        ];
+        let extensions: Vec<Extension> = self
+            .extensions
+            .iter()
+            .map(|e| {
+                let secrets = self.secrets(e);
+                Extension {
+                    number: e.number.clone(),
+                    display_name: e.name.clone(),
+                    ha1_md5: secrets.ha1_md5,
+                    ha1_sha256: secrets.ha1_sha256,
+                    enabled: e.enabled,
+                }
+            })
+            .collect();
+        store.replace_config(&settings, &extensions)?;
+        Ok(())
+    }
+
+    /// The SIP endpoint's settings.
+    pub fn service_config(&self) -> ServiceConfig {
+        let r = &self.registrar;
+        ServiceConfig {
+            realm: self.sip.realm.clone(),
+            registrar: RegistrarConfig {
+                default_expires: r.default_expires,
+                min_expires: r.min_expires,
+                max_expires: r.max_expires,
+                max_contacts: r.max_contacts,
+            },
+            ..ServiceConfig::default()
+        }
+    }
+
+    /// The accounts the endpoint authenticates, by extension number.
+    pub fn accounts(&self) -> std::collections::HashMap<String, Account> {
+        self.extensions
+            .iter()
+            .map(|e| (e.number.clone(), Account { secrets: self.secrets(e), enabled: e.enabled }))
+            .collect()
+    }
+
+    /// An extension's HA1s: hashed from its password, or as given (validated as hex).
+    fn secrets(&self, e: &ExtensionConfig) -> AccountSecrets {
+        match &e.password {
+            Some(p) => AccountSecrets::from_password(&e.number, &self.sip.realm, p),
+            None => AccountSecrets {
+                ha1_md5: e.ha1_md5.clone().unwrap_or_default().to_ascii_lowercase(),
+                ha1_sha256: e.ha1_sha256.clone().unwrap_or_default().to_ascii_lowercase(),
+            },
+        }
+    }
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[sip]
+realm = "office"
+
+[registrar]
+default_expires = 600
+min_expires = 60
+max_expires = 3600
+max_contacts = 3
+
+[[extensions]]
+number = "100"
+name = "Reception"
+password = "correct-horse-battery"
+"#;
+
+    #[test]
+    fn good_file_round_trips_through_the_store_without_passwords() {
+        let config = Config::from_toml(GOOD).unwrap();
+        let mut store = Store::open_in_memory().unwrap();
+        config.apply(&mut store).unwrap();
+        let loaded = Config::load(&store).unwrap();
+        assert_eq!(loaded.sip.realm, "office");
+        assert_eq!(loaded.registrar, config.registrar);
+        let ext = &loaded.extensions[0];
+        assert_eq!(ext.password, None);
+        let expected = AccountSecrets::from_password("100", "office", "correct-horse-battery");
+        assert_eq!(ext.ha1_sha256.as_deref(), Some(expected.ha1_sha256.as_str()));
+        let exported = loaded.to_toml();
+        assert!(!exported.contains("correct-horse-battery"));
+        assert_eq!(Config::from_toml(&exported).unwrap(), loaded);
+        assert_eq!(config.accounts(), loaded.accounts());
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let text = GOOD
+            .replace("min_expires = 60", "min_expires = 7200")
+            .replace("correct-horse-battery", "1234")
+            .replace("number = \"100\"", "number = \"10a\"");
+        let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else { panic!("expected field errors") };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec!["registrar.min_expires", "registrar.default_expires", "extensions[0].number", "extensions[0].password"]
+        );
+    }
+
+    #[test]
+    fn duplicate_numbers_and_missing_secrets_are_refused() {
+        let text = format!("{GOOD}\n[[extensions]]\nnumber = \"100\"\n");
+        let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else { panic!() };
+        assert_eq!(errors[0].to_string(), "extensions[1].number: 100 is listed twice");
+        assert_eq!(errors[1].field, "extensions[1].password");
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_syntax_errors_naming_the_key() {
+        let err = Config::from_toml(&GOOD.replace("max_contacts = 3", "max_contacts = \"three\"")).unwrap_err();
+        assert!(err.to_string().contains("max_contacts"), "{err}");
+        let err = Config::from_toml(&GOOD.replace("[sip]", "[sip]\nrelm = \"x\"")).unwrap_err();
+        assert!(err.to_string().contains("relm"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_import_leaves_the_store_untouched() {
+        let mut store = Store::open_in_memory().unwrap();
+        Config::from_toml(GOOD).unwrap().apply(&mut store).unwrap();
+        let mut bad = Config::from_toml(GOOD).unwrap();
+        bad.extensions[0].password = Some("short".into());
+        assert!(bad.apply(&mut store).is_err());
+        assert_eq!(Config::load(&store).unwrap().extensions.len(), 1);
+    }
+}

@@ -1,0 +1,118 @@
+//! An empty data directory becomes a working PBX: five extensions with strong
+//! generated passwords, shown once, because only their hashes are kept.
+
+use std::fmt::Write;
+use std::net::SocketAddr;
+
+use rand::Rng;
+use switchboard_store::Store;
+
+use crate::config::{Config, ConfigError, ExtensionConfig};
+
+const FIRST_EXTENSIONS: std::ops::RangeInclusive<u32> = 100..=104;
+const PASSWORD_LEN: usize = 16;
+/// No look-alikes (0/O, 1/l/I), so a password read off the screen is typed right.
+const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// An extension created on first run, with the password only this run knows.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub number: String,
+    pub password: String,
+}
+
+/// Provisions a fresh store; returns `None` when it was already configured.
+pub fn provision_if_empty(store: &mut Store) -> Result<Option<Vec<Credential>>, ConfigError> {
+    if !store.settings()?.is_empty() || !store.extensions()?.is_empty() {
+        return Ok(None);
+    }
+    let mut rng = rand::rng();
+    let credentials: Vec<Credential> = FIRST_EXTENSIONS
+        .map(|n| Credential {
+            number: n.to_string(),
+            password: (0..PASSWORD_LEN)
+                .map(|_| char::from(PASSWORD_ALPHABET[rng.random_range(0..PASSWORD_ALPHABET.len())]))
+                .collect(),
+        })
+        .collect();
+    let config = Config {
+        extensions: credentials
+            .iter()
+            .map(|c| ExtensionConfig {
+                number: c.number.clone(),
+                name: format!("Extension {}", c.number),
+                password: Some(c.password.clone()),
+                ha1_md5: None,
+                ha1_sha256: None,
+                enabled: true,
+            })
+            .collect(),
+        ..Config::from_toml("").expect("an empty file is the default configuration")
+    };
+    config.apply(store)?;
+    Ok(Some(credentials))
+}
+
+/// The "register your phone" table printed on first run.
+pub fn phone_setup_table(credentials: &[Credential], sip: SocketAddr, realm: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\nSwitchboard is ready. Register a phone (SIP over UDP or TCP) with:\n");
+    let _ = writeln!(out, "  SIP server : {}", advertised_addresses(sip).join(" or "));
+    let _ = writeln!(out, "  Realm      : {realm} (most phones fill it in themselves)\n");
+    let _ = writeln!(out, "  {:<10} {}", "User", "Password");
+    for c in credentials {
+        let _ = writeln!(out, "  {:<10} {}", c.number, c.password);
+    }
+    let _ = writeln!(
+        out,
+        "\nThe passwords are shown only now: Switchboard keeps just their hashes.\n\
+         Set your own with `switchboard-server config export FILE`, edit, then `config import FILE`.\n"
+    );
+    out
+}
+
+/// Where phones should point: the listen address, or each LAN address when it is a
+/// wildcard.
+fn advertised_addresses(sip: SocketAddr) -> Vec<String> {
+    if !sip.ip().is_unspecified() {
+        return vec![sip.to_string()];
+    }
+    let mut found: Vec<String> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !i.is_loopback() && i.ip().is_ipv4() == sip.is_ipv4())
+        .map(|i| SocketAddr::new(i.ip(), sip.port()).to_string())
+        .collect();
+    if found.is_empty() {
+        found.push(format!("this computer's address, port {}", sip.port()));
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_sip::auth::AccountSecrets;
+
+    #[test]
+    fn fresh_store_gets_five_strong_distinct_extensions_once() {
+        let mut store = Store::open_in_memory().unwrap();
+        let creds = provision_if_empty(&mut store).unwrap().unwrap();
+        assert_eq!(creds.iter().map(|c| c.number.as_str()).collect::<Vec<_>>(), ["100", "101", "102", "103", "104"]);
+        let distinct: std::collections::HashSet<_> = creds.iter().map(|c| &c.password).collect();
+        assert_eq!(distinct.len(), 5);
+        assert!(creds.iter().all(|c| c.password.len() == PASSWORD_LEN));
+        let stored = store.extensions().unwrap();
+        let expected = AccountSecrets::from_password("100", "switchboard", &creds[0].password);
+        assert_eq!(stored[0].ha1_sha256, expected.ha1_sha256);
+        assert!(provision_if_empty(&mut store).unwrap().is_none());
+    }
+
+    #[test]
+    fn table_lists_every_user_and_password() {
+        let creds = vec![Credential { number: "100".into(), password: "pw-abc".into() }];
+        let table = phone_setup_table(&creds, "192.0.2.5:5060".parse().unwrap(), "switchboard");
+        assert!(table.contains("SIP server : 192.0.2.5:5060"));
+        assert!(table.contains("100        pw-abc"));
+    }
+}

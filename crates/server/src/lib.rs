@@ -1,0 +1,191 @@
+//! `switchboard-server`: the headless Switchboard. It owns the edges (sockets, timers,
+//! SQLite, HTTP) and feeds the sans-IO SIP engine; no call logic lives here.
+
+pub mod config;
+pub mod first_run;
+mod http;
+mod metrics;
+mod persist;
+mod sip_edge;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use switchboard_sip::service::Service;
+use switchboard_store::Store;
+use tokio::sync::{mpsc, watch};
+
+use crate::config::Config;
+use crate::sip_edge::{Engine, SipSockets};
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "switchboard.db";
+
+/// The UDP port range media will use; checked now, used by the media engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RtpPorts {
+    pub low: u16,
+    pub high: u16,
+}
+
+impl std::str::FromStr for RtpPorts {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (low, high) = s.split_once('-').ok_or("expected LOW-HIGH, such as 10000-20000")?;
+        let low: u16 = low.trim().parse().map_err(|_| "LOW is not a port number")?;
+        let high: u16 = high.trim().parse().map_err(|_| "HIGH is not a port number")?;
+        if low < 1024 || low >= high {
+            return Err("need 1024 <= LOW < HIGH".into());
+        }
+        if high - low < 3 {
+            return Err("the range must hold at least two RTP/RTCP pairs".into());
+        }
+        Ok(RtpPorts { low, high })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub sip_listen: SocketAddr,
+    pub http_listen: SocketAddr,
+    pub rtp_ports: RtpPorts,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("cannot listen for {what} on {addr}: {source}")]
+    Bind { what: &'static str, addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] switchboard_store::StoreError),
+}
+
+/// Opens the data directory's store, creating both when absent.
+pub fn open_store(data_dir: &Path) -> Result<Store, ServerError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| ServerError::DataDir { path: data_dir.into(), source })?;
+    Ok(Store::open(&data_dir.join(DATABASE_FILE))?)
+}
+
+/// Runs until `shutdown` resolves, then stops cleanly: sockets closed, pending
+/// registration writes flushed.
+pub async fn run(options: Options, shutdown: impl std::future::Future<Output = ()>) -> Result<(), ServerError> {
+    let mut store = open_store(&options.data_dir)?;
+    let first_run = first_run::provision_if_empty(&mut store)?;
+    let config = Config::load(&store)?;
+
+    let now = Instant::now();
+    let mut service = Service::new(config.service_config(), rand::random(), now);
+    service.set_accounts(config.accounts());
+    let restored = persist::restore(&store, service.registrar_mut(), now)?;
+    drop(store);
+    let (writes, writer) = persist::spawn_writer(&options.data_dir.join(DATABASE_FILE))?;
+
+    let sockets = SipSockets::bind(options.sip_listen)
+        .await
+        .map_err(|source| ServerError::Bind { what: "SIP", addr: options.sip_listen, source })?;
+    let sip_addr = sockets.local_addr().map_err(|source| ServerError::Bind {
+        what: "SIP",
+        addr: options.sip_listen,
+        source,
+    })?;
+    let http = tokio::net::TcpListener::bind(options.http_listen)
+        .await
+        .map_err(|source| ServerError::Bind { what: "HTTP", addr: options.http_listen, source })?;
+    let http_addr = http.local_addr().map_err(|source| ServerError::Bind {
+        what: "HTTP",
+        addr: options.http_listen,
+        source,
+    })?;
+
+    if let Some(credentials) = first_run {
+        println!("{}", first_run::phone_setup_table(&credentials, sip_addr, &config.sip.realm));
+    }
+    tracing::info!(
+        "Switchboard listening: SIP {sip_addr} (UDP+TCP), HTTP http://{http_addr}/health, RTP ports {}-{}; {} extensions, {restored} registrations restored",
+        options.rtp_ports.low,
+        options.rtp_ports.high,
+        config.extensions.len()
+    );
+
+    let metrics = Arc::new(metrics::Metrics::default());
+    metrics.update(&service);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (reload_tx, reload_rx) = mpsc::channel(4);
+    let engine = Engine { service, writes, reload: reload_rx, metrics: metrics.clone() };
+    let engine = tokio::spawn(engine.run(sockets, stop_rx.clone()));
+    let mut http_stop = stop_rx.clone();
+    let http = tokio::spawn(async move {
+        let serve = axum::serve(http, http::router(metrics))
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.changed().await;
+            });
+        if let Err(e) = serve.await {
+            tracing::error!("HTTP server stopped: {e}");
+        }
+    });
+    let reloader = tokio::spawn(reload_on_hangup(options.data_dir.clone(), reload_tx));
+
+    shutdown.await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = engine.await;
+    let _ = http.await;
+    reloader.abort();
+    // The engine held the last sender: the writer drains what is queued, then ends.
+    let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+    Ok(())
+}
+
+/// SIGHUP re-reads extensions from the store, so `config import` takes effect without a
+/// restart.
+async fn reload_on_hangup(data_dir: PathBuf, reload: mpsc::Sender<std::collections::HashMap<String, switchboard_sip::service::Account>>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else { return };
+        while hangups.recv().await.is_some() {
+            match open_store(&data_dir).and_then(|s| Ok(Config::load(&s)?)) {
+                Ok(config) => {
+                    tracing::info!("reloaded {} extensions", config.extensions.len());
+                    let _ = reload.send(config.accounts()).await;
+                }
+                Err(e) => tracing::error!("reload failed: {e}"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (data_dir, reload);
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Resolves on Ctrl-C, or SIGTERM on Unix.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
