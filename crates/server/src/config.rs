@@ -3,7 +3,9 @@
 //! transaction, so a bad file changes nothing.
 
 use serde::{Deserialize, Serialize};
-use switchboard_sip::auth::AccountSecrets;
+use std::time::Duration;
+
+use switchboard_sip::auth::{AccountSecrets, Algorithm, AuthConfig};
 use switchboard_sip::registrar::RegistrarConfig;
 use switchboard_sip::service::{Account, ServiceConfig};
 use switchboard_store::{Extension, Store};
@@ -23,22 +25,29 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SipSettings {
     /// Digest realm phones authenticate against. Changing it invalidates stored HA1s.
     pub realm: String,
+    /// Digest algorithms offered, first preferred: "MD5", "SHA-256".
+    pub digest_algorithms: Vec<String>,
+    /// Seconds a digest nonce stays valid before phones are told it is stale.
+    pub nonce_lifetime: u32,
 }
 
 impl Default for SipSettings {
     fn default() -> Self {
+        let d = ServiceConfig::default();
         SipSettings {
-            realm: ServiceConfig::default().realm,
+            realm: d.realm,
+            digest_algorithms: d.auth.algorithms.iter().map(|a| a.name().to_string()).collect(),
+            nonce_lifetime: d.auth.nonce_lifetime.as_secs() as u32,
         }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RegistrarSettings {
     pub default_expires: u32,
     pub min_expires: u32,
@@ -123,6 +132,17 @@ impl Config {
         if realm.is_empty() || !realm.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)) {
             errors.push(field_error("sip.realm", "use letters, digits, '-', '.' or '_' (not empty)"));
         }
+        if self.sip.digest_algorithms.is_empty() {
+            errors.push(field_error("sip.digest_algorithms", "offer at least one of \"MD5\", \"SHA-256\""));
+        }
+        for (i, name) in self.sip.digest_algorithms.iter().enumerate() {
+            if Algorithm::from_name(name).is_none() {
+                errors.push(field_error(format!("sip.digest_algorithms[{i}]"), format!("unknown algorithm {name:?}; use \"MD5\" or \"SHA-256\"")));
+            }
+        }
+        if self.sip.nonce_lifetime == 0 {
+            errors.push(field_error("sip.nonce_lifetime", "must be at least 1 second"));
+        }
         let r = &self.registrar;
         if r.min_expires == 0 {
             errors.push(field_error("registrar.min_expires", "must be at least 1 second"));
@@ -181,9 +201,14 @@ impl Config {
         let get = |k: &str| settings.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
         let num = |k: &str, d: u32| get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
         let defaults = RegistrarSettings::default();
+        let sip = SipSettings::default();
         Ok(Config {
             sip: SipSettings {
-                realm: get("sip.realm").map(str::to_string).unwrap_or_else(|| SipSettings::default().realm),
+                realm: get("sip.realm").map(str::to_string).unwrap_or(sip.realm),
+                digest_algorithms: get("sip.digest_algorithms")
+                    .map(|v| v.split(',').map(str::to_string).collect())
+                    .unwrap_or(sip.digest_algorithms),
+                nonce_lifetime: num("sip.nonce_lifetime", sip.nonce_lifetime),
             },
             registrar: RegistrarSettings {
                 default_expires: num("registrar.default_expires", defaults.default_expires),
@@ -212,6 +237,8 @@ impl Config {
         let r = &self.registrar;
         let settings = vec![
             ("sip.realm".to_string(), self.sip.realm.clone()),
+            ("sip.digest_algorithms".to_string(), self.sip.digest_algorithms.join(",")),
+            ("sip.nonce_lifetime".to_string(), self.sip.nonce_lifetime.to_string()),
             ("registrar.default_expires".to_string(), r.default_expires.to_string()),
             ("registrar.min_expires".to_string(), r.min_expires.to_string()),
             ("registrar.max_expires".to_string(), r.max_expires.to_string()),
@@ -245,6 +272,10 @@ impl Config {
                 min_expires: r.min_expires,
                 max_expires: r.max_expires,
                 max_contacts: r.max_contacts,
+            },
+            auth: AuthConfig {
+                nonce_lifetime: Duration::from_secs(u64::from(self.sip.nonce_lifetime)),
+                algorithms: self.sip.digest_algorithms.iter().filter_map(|n| Algorithm::from_name(n)).collect(),
             },
             ..ServiceConfig::default()
         }
@@ -315,6 +346,7 @@ password = "correct-horse-battery"
     #[test]
     fn every_bad_field_is_named() {
         let text = GOOD
+            .replace("realm = \"office\"", "realm = \"office\"\ndigest_algorithms = [\"SHA-1\"]")
             .replace("min_expires = 60", "min_expires = 7200")
             .replace("correct-horse-battery", "1234")
             .replace("number = \"100\"", "number = \"10a\"");
@@ -322,7 +354,13 @@ password = "correct-horse-battery"
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            vec!["registrar.min_expires", "registrar.default_expires", "extensions[0].number", "extensions[0].password"]
+            vec![
+                "sip.digest_algorithms[0]",
+                "registrar.min_expires",
+                "registrar.default_expires",
+                "extensions[0].number",
+                "extensions[0].password"
+            ]
         );
     }
 

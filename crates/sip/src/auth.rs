@@ -31,7 +31,7 @@ impl Algorithm {
         }
     }
 
-    fn from_name(name: &str) -> Option<Self> {
+    pub fn from_name(name: &str) -> Option<Self> {
         match name.to_ascii_uppercase().as_str() {
             "SHA-256" => Some(Algorithm::Sha256),
             "MD5" => Some(Algorithm::Md5),
@@ -87,15 +87,21 @@ pub enum Verdict {
     Rejected(&'static str),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthConfig {
     pub nonce_lifetime: Duration,
+    /// Offered in this order, one `WWW-Authenticate` each. The default is MD5 alone:
+    /// SIPp 3.6 gives up when the first challenge is SHA-256, and baresip 1.0 (libre)
+    /// fails the whole REGISTER when any challenge is, instead of picking the one it
+    /// knows as RFC 8760 asks. Offices whose phones all speak SHA-256 can turn it on.
+    pub algorithms: Vec<Algorithm>,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             nonce_lifetime: Duration::from_secs(300),
+            algorithms: vec![Algorithm::Md5],
         }
     }
 }
@@ -109,7 +115,6 @@ pub struct DigestAuthenticator {
     secret: [u8; 32],
     epoch: Instant,
     config: AuthConfig,
-    algorithms: Vec<Algorithm>,
     issued: u64,
     /// Highest nonce-count seen per nonce, with the nonce's issue second, for replay checks.
     seen: HashMap<String, (u64, u32)>,
@@ -125,7 +130,6 @@ impl DigestAuthenticator {
             secret,
             epoch,
             config,
-            algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
             issued: 0,
             seen: HashMap::new(),
             last_prune: 0,
@@ -140,7 +144,8 @@ impl DigestAuthenticator {
     pub fn challenge(&mut self, now: Instant, stale: bool) -> Vec<String> {
         let nonce = self.fresh_nonce(now);
         let stale = if stale { ", stale=true" } else { "" };
-        self.algorithms
+        self.config
+            .algorithms
             .iter()
             .map(|alg| {
                 format!(
@@ -178,6 +183,9 @@ impl DigestAuthenticator {
                 None => return Verdict::Rejected("unsupported algorithm"),
             },
         };
+        if !self.config.algorithms.contains(&algorithm) {
+            return Verdict::Rejected("algorithm not offered");
+        }
         let Some(issued_at) = self.check_nonce(nonce) else {
             return Verdict::Rejected("forged nonce");
         };
@@ -306,9 +314,11 @@ mod tests {
 
     const REALM: &str = "switchboard";
 
+    /// SHA-256 first, as RFC 8760 prefers.
     fn setup() -> (DigestAuthenticator, Instant) {
         let t0 = Instant::now();
-        (DigestAuthenticator::new(REALM, [7; 32], t0, AuthConfig::default()), t0)
+        let config = AuthConfig { algorithms: vec![Algorithm::Sha256, Algorithm::Md5], ..AuthConfig::default() };
+        (DigestAuthenticator::new(REALM, [7; 32], t0, config), t0)
     }
 
     fn nonce_of(challenge: &str) -> String {
@@ -401,8 +411,20 @@ mod tests {
         let creds = answer(Algorithm::Sha256, "100", "s3cret", &forged, 1);
         assert_eq!(auth.verify(t0, "REGISTER", &creds, accounts), Verdict::Rejected("forged nonce"));
         let mut other = DigestAuthenticator::new(REALM, [8; 32], t0, AuthConfig::default());
-        let creds = answer(Algorithm::Sha256, "100", "s3cret", &nonce, 1);
+        let creds = answer(Algorithm::Md5, "100", "s3cret", &nonce, 1);
         assert_eq!(other.verify(t0, "REGISTER", &creds, accounts), Verdict::Rejected("forged nonce"));
+    }
+
+    #[test]
+    fn default_offers_md5_alone_and_refuses_what_was_not_offered() {
+        let t0 = Instant::now();
+        let mut auth = DigestAuthenticator::new(REALM, [7; 32], t0, AuthConfig::default());
+        let challenges = auth.challenge(t0, false);
+        assert_eq!(challenges.len(), 1);
+        assert!(challenges[0].contains("algorithm=MD5"));
+        let nonce = nonce_of(&challenges[0]);
+        let creds = answer(Algorithm::Sha256, "100", "s3cret", &nonce, 1);
+        assert_eq!(auth.verify(t0, "REGISTER", &creds, accounts), Verdict::Rejected("algorithm not offered"));
     }
 
     #[test]
