@@ -99,6 +99,9 @@ impl Engine {
     }
 
     async fn flush(&mut self, udp: &UdpSocket, connections: &HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>) {
+        // Published before anything is sent, so a phone that got its answer and asks
+        // the health endpoint sees the state that answer reflects.
+        self.metrics.update(&self.service);
         while let Some(t) = self.service.poll_transmit() {
             match t.peer.transport {
                 Transport::Udp => {
@@ -120,7 +123,6 @@ impl Engine {
             let now = *unix.get_or_insert_with(unix_now);
             let _ = self.writes.send(to_write(change, now));
         }
-        self.metrics.update(&self.service);
     }
 }
 

@@ -69,8 +69,8 @@ impl RawHead {
     }
 
     /// A response copying the headers that identify the transaction (RFC 3261 §8.2.6),
-    /// or `None` when they are missing (nothing could route or match the answer) or the
-    /// message was itself an ACK, which is never answered.
+    /// those of them that are present; `None` without a Via (nothing could route the
+    /// answer) or for an ACK, which is never answered.
     pub fn reply(&self, code: u16, reason: &str) -> Option<Vec<u8>> {
         if self.start_line.starts_with("ACK ") {
             return None;
@@ -87,7 +87,7 @@ impl RawHead {
             return None;
         }
         for name in ["From", "To", "Call-ID", "CSeq"] {
-            let value = self.get(name)?;
+            let Some(value) = self.get(name) else { continue };
             let tag = if name == "To" && !value.contains("tag=") {
                 ";tag=sb-err"
             } else {
