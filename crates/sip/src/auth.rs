@@ -39,7 +39,7 @@ impl Algorithm {
         }
     }
 
-    fn hash(self, input: &str) -> String {
+    pub(crate) fn hash(self, input: &str) -> String {
         match self {
             Algorithm::Md5 => hex::encode(Md5::digest(input.as_bytes())),
             Algorithm::Sha256 => hex::encode(Sha256::digest(input.as_bytes())),

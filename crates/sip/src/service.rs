@@ -286,3 +286,119 @@ fn stamp_top_via(request: &mut rsip::Request, peer: Peer) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::auth::{ha1, Algorithm};
+    use crate::transaction::Transport;
+
+    const PHONE: Peer = Peer {
+        transport: Transport::Udp,
+        addr: std::net::SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(192, 0, 2, 7), 5062)),
+    };
+
+    fn service(t0: Instant) -> Service {
+        Service::new(ServiceConfig::default(), [1; 32], t0)
+    }
+
+    fn register(user: &str, cseq: u32, auth: Option<String>) -> Vec<u8> {
+        let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
+        format!(
+            "REGISTER sip:pbx SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bKr{cseq};rport\r\n\
+             From: <sip:{user}@pbx>;tag=ft\r\nTo: <sip:{user}@pbx>\r\nCall-ID: reg-1\r\nCSeq: {cseq} REGISTER\r\n\
+             Contact: <sip:{user}@192.0.2.7:5062>\r\nExpires: 120\r\n{auth}Content-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn answer(challenge: &str, user: &str, password: &str, nc: u32) -> String {
+        let nonce = challenge.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap();
+        let ha1 = ha1(Algorithm::Md5, user, "switchboard", password);
+        let ha2 = Algorithm::Md5.hash("REGISTER:sip:pbx");
+        let response = Algorithm::Md5.hash(&format!("{ha1}:{nonce}:{nc:08x}:cn:auth:{ha2}"));
+        format!("Digest username=\"{user}\", realm=\"switchboard\", nonce=\"{nonce}\", uri=\"sip:pbx\", response=\"{response}\", qop=auth, nc={nc:08x}, cnonce=\"cn\", algorithm=MD5")
+    }
+
+    fn replies(s: &mut Service) -> Vec<String> {
+        std::iter::from_fn(|| s.poll_transmit()).map(|t| String::from_utf8(t.bytes).unwrap()).collect()
+    }
+
+    fn with_passwords(s: &mut Service) {
+        let account = |user: &str, enabled| Account { secrets: AccountSecrets::from_password(user, "switchboard", "pw-123456789"), enabled };
+        s.set_accounts(HashMap::from([("100".to_string(), account("100", true)), ("101".to_string(), account("101", false))]));
+    }
+
+    #[test]
+    fn challenge_then_register_then_absorb_retransmission_then_expire() {
+        let t0 = Instant::now();
+        let mut s = service(t0);
+        with_passwords(&mut s);
+        s.handle_datagram(t0, PHONE, &register("100", 1, None));
+        let out = replies(&mut s);
+        assert!(out[0].starts_with("SIP/2.0 401 Unauthorized\r\n"));
+        assert!(out[0].contains("rport=5062;received=192.0.2.7"), "{}", out[0]);
+        let challenge = out[0].lines().find(|l| l.starts_with("WWW-Authenticate")).unwrap().to_string();
+
+        let request = register("100", 2, Some(answer(&challenge, "100", "pw-123456789", 1)));
+        s.handle_datagram(t0, PHONE, &request);
+        let out = replies(&mut s);
+        assert!(out[0].starts_with("SIP/2.0 200 OK\r\n"), "{}", out[0]);
+        assert!(out[0].contains("Contact: <sip:100@192.0.2.7:5062>;expires=120\r\n"));
+        assert!(matches!(s.poll_binding_change(), Some(BindingChange::Upsert { .. })));
+
+        // The same request again (lost 200): answered from the transaction, not re-run.
+        s.handle_datagram(t0 + Duration::from_millis(500), PHONE, &request);
+        assert!(replies(&mut s)[0].starts_with("SIP/2.0 200 OK\r\n"));
+        assert_eq!(s.stats().registrations, 1);
+
+        let mut now = t0;
+        while let Some(at) = s.poll_timeout() {
+            now = at;
+            s.handle_timeout(now);
+        }
+        assert_eq!(now, t0 + Duration::from_secs(120));
+        assert_eq!(s.registrar().binding_count(), 0);
+        assert!(matches!(s.poll_binding_change(), Some(BindingChange::Remove { .. })));
+    }
+
+    #[test]
+    fn someone_elses_credentials_or_a_disabled_extension_get_403() {
+        let t0 = Instant::now();
+        let mut s = service(t0);
+        with_passwords(&mut s);
+        s.handle_datagram(t0, PHONE, &register("100", 1, None));
+        let challenge = replies(&mut s)[0].lines().find(|l| l.starts_with("WWW-Authenticate")).unwrap().to_string();
+        // 101's credentials used for 100's binding.
+        let mut forged = String::from_utf8(register("100", 2, Some(answer(&challenge, "101", "pw-123456789", 1)))).unwrap();
+        forged = forged.replace("branch=z9hG4bKr2", "branch=z9hG4bKforged");
+        s.handle_datagram(t0, PHONE, forged.as_bytes());
+        assert!(replies(&mut s)[0].starts_with("SIP/2.0 403 Username does not match To\r\n"));
+        s.handle_datagram(t0, PHONE, &register("101", 3, Some(answer(&challenge, "101", "pw-123456789", 2))));
+        assert!(replies(&mut s)[0].starts_with("SIP/2.0 403 Extension disabled\r\n"));
+        assert_eq!(s.registrar().binding_count(), 0);
+    }
+
+    #[test]
+    fn options_is_answered_without_credentials() {
+        let t0 = Instant::now();
+        let mut s = service(t0);
+        let options = "OPTIONS sip:pbx SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bKo\r\n\
+                       From: <sip:100@pbx>;tag=a\r\nTo: <sip:pbx>\r\nCall-ID: o1\r\nCSeq: 1 OPTIONS\r\n\r\n";
+        s.handle_datagram(t0, PHONE, options.as_bytes());
+        let out = replies(&mut s);
+        assert!(out[0].starts_with("SIP/2.0 200 OK\r\n"));
+        assert!(out[0].contains("Allow: REGISTER, OPTIONS\r\n"));
+    }
+
+    #[test]
+    fn garbage_is_counted_not_answered() {
+        let t0 = Instant::now();
+        let mut s = service(t0);
+        s.handle_datagram(t0, PHONE, b"\x16\x03\x01 not sip");
+        assert!(replies(&mut s).is_empty());
+        assert_eq!(s.stats().dropped, 1);
+    }
+}
