@@ -19,12 +19,17 @@ pub const PASSWORDS: [(&str, &str); 4] = [
 ];
 
 pub fn password(ext: &str) -> &'static str {
-    PASSWORDS.iter().find(|(n, _)| *n == ext).map(|(_, p)| *p).expect("known extension")
+    PASSWORDS
+        .iter()
+        .find(|(n, _)| *n == ext)
+        .map(|(_, p)| *p)
+        .expect("known extension")
 }
 
 /// The test configuration; `sip` and `registrar` lines can be overridden.
 pub fn config(sip_extra: &str, registrar: &str) -> String {
-    let mut out = format!("[sip]\nrealm = \"switchboard\"\n{sip_extra}\n[registrar]\n{registrar}\n");
+    let mut out =
+        format!("[sip]\nrealm = \"switchboard\"\n{sip_extra}\n[registrar]\n{registrar}\n");
     for (number, pass) in PASSWORDS {
         out.push_str(&format!("[[extensions]]\nnumber = \"{number}\"\nname = \"Desk {number}\"\npassword = \"{pass}\"\n\n"));
     }
@@ -32,7 +37,8 @@ pub fn config(sip_extra: &str, registrar: &str) -> String {
 }
 
 /// The registrar settings most tests use: short enough that refreshes happen in seconds.
-pub const FAST_REGISTRAR: &str = "default_expires = 600\nmin_expires = 10\nmax_expires = 3600\nmax_contacts = 5";
+pub const FAST_REGISTRAR: &str =
+    "default_expires = 600\nmin_expires = 10\nmax_expires = 3600\nmax_contacts = 5";
 
 fn server_binary() -> PathBuf {
     if let Ok(path) = std::env::var("SWITCHBOARD_SERVER_BIN") {
@@ -40,17 +46,29 @@ fn server_binary() -> PathBuf {
     }
     // target/<profile>/deps/this-test → target/<profile>/switchboard-server
     let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe.parent().and_then(Path::parent).map(|d| d.join("switchboard-server"));
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("switchboard-server"));
     match bin {
         Some(b) if b.exists() => b,
-        _ => panic!("switchboard-server is not built: run `cargo build -p switchboard-server` first (scripts/test does)"),
+        _ => panic!(
+            "switchboard-server is not built: run `cargo build -p switchboard-server` first (scripts/test does)"
+        ),
     }
 }
 
 /// Fails with the way to install a peer when it is absent.
 pub fn require(tool: &str, install: &str) {
-    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
-    assert!(found, "{tool} is needed for this test: {install} (scripts/test installs it)");
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "{tool} is needed for this test: {install} (scripts/test installs it)"
+    );
 }
 
 /// A free port on loopback for UDP and TCP alike.
@@ -90,7 +108,12 @@ impl Server {
     pub fn launch(data_dir: &Path) -> Server {
         let mut child = Command::new(server_binary())
             .args(["--data-dir", data_dir.to_str().expect("utf-8 path")])
-            .args(["--sip-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"])
+            .args([
+                "--sip-listen",
+                "127.0.0.1:0",
+                "--http-listen",
+                "127.0.0.1:0",
+            ])
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -122,13 +145,24 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(20);
         let (sip, http) = loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx.recv_timeout(left).expect("server announces where it listens within 20 s");
+            let line = rx
+                .recv_timeout(left)
+                .expect("server announces where it listens within 20 s");
             if let Some((sip, http)) = parse_listening(&line) {
                 break (sip, http);
             }
         };
-        let stdout = out_rx.recv_timeout(Duration::from_millis(200)).unwrap_or_default();
-        Server { child: Some(child), data_dir: data_dir.to_path_buf(), _keep: None, sip, http, stdout }
+        let stdout = out_rx
+            .recv_timeout(Duration::from_millis(200))
+            .unwrap_or_default();
+        Server {
+            child: Some(child),
+            data_dir: data_dir.to_path_buf(),
+            _keep: None,
+            sip,
+            http,
+            stdout,
+        }
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -139,7 +173,8 @@ impl Server {
     pub fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("server running");
         signal(&child, "TERM");
-        wait_with_deadline(&mut child, Duration::from_secs(10)).expect("server exits within 10 s of SIGTERM")
+        wait_with_deadline(&mut child, Duration::from_secs(10))
+            .expect("server exits within 10 s of SIGTERM")
     }
 
     /// Kills with SIGKILL: no chance to flush anything.
@@ -157,8 +192,13 @@ impl Server {
     /// GET /health as JSON.
     pub fn health(&self) -> serde_json::Value {
         let mut s = TcpStream::connect(self.http).expect("connect http");
-        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
-        write!(s, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("write");
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        write!(
+            s,
+            "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .expect("write");
         let mut text = String::new();
         s.read_to_string(&mut text).expect("read");
         let body = text.split("\r\n\r\n").nth(1).expect("http body");
@@ -166,7 +206,9 @@ impl Server {
     }
 
     pub fn metric(&self, name: &str) -> u64 {
-        self.health()[name].as_u64().unwrap_or_else(|| panic!("health has {name}"))
+        self.health()[name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("health has {name}"))
     }
 
     /// Waits until `metric` satisfies `ok`, or fails after `limit`.
@@ -177,7 +219,10 @@ impl Server {
             if ok(v) {
                 return v;
             }
-            assert!(Instant::now() < deadline, "{name} stayed at {v} for {limit:?}");
+            assert!(
+                Instant::now() < deadline,
+                "{name} stayed at {v} for {limit:?}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -193,13 +238,28 @@ impl Drop for Server {
 }
 
 fn parse_listening(line: &str) -> Option<(SocketAddr, SocketAddr)> {
-    let sip = line.split("SIP ").nth(1)?.split_whitespace().next()?.parse().ok()?;
-    let http = line.split("http://").nth(1)?.split('/').next()?.parse().ok()?;
+    let sip = line
+        .split("SIP ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let http = line
+        .split("http://")
+        .nth(1)?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()?;
     Some((sip, http))
 }
 
 fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status().expect("kill");
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill");
     assert!(status.success(), "kill -{name}");
 }
 
@@ -223,7 +283,11 @@ pub fn import_config(data_dir: &Path, config_toml: &str) -> Result<(), String> {
     std::fs::create_dir_all(data_dir).map_err(|e| e.to_string())?;
     std::fs::write(&file, config_toml).map_err(|e| e.to_string())?;
     let out = config_command(data_dir, &["import", file.to_str().expect("utf-8")]);
-    if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }
 
 /// Runs `switchboard-server config ARGS…` on a data directory.
@@ -238,7 +302,9 @@ pub fn config_command(data_dir: &Path, args: &[&str]) -> Output {
 
 /// The scenario directory shipped with these tests.
 pub fn scenario(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sipp").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sipp")
+        .join(name)
 }
 
 /// What a SIPp run reported.
@@ -256,7 +322,13 @@ pub fn sipp(server: &Server, scenario_file: &str, rows: &[String], extra: &[&str
 }
 
 /// As [`sipp`], from a chosen local port: the same phone contact across runs.
-pub fn sipp_at(local_port: u16, server: &Server, scenario_file: &str, rows: &[String], extra: &[&str]) -> SippRun {
+pub fn sipp_at(
+    local_port: u16,
+    server: &Server,
+    scenario_file: &str,
+    rows: &[String],
+    extra: &[&str],
+) -> SippRun {
     require("sipp", "apt-get install sip-tester");
     let dir = tempfile::tempdir().expect("tempdir");
     let inf = dir.path().join("rows.csv");
@@ -269,30 +341,62 @@ pub fn sipp_at(local_port: u16, server: &Server, scenario_file: &str, rows: &[St
         .arg(scenario(scenario_file))
         .arg("-inf")
         .arg(&inf)
-        .args(["-i", "127.0.0.1", "-p", &local_port.to_string(), "-cp", &free_port().to_string()])
-        .args(["-m", &rows.len().to_string(), "-nostdin", "-timeout", "30s", "-timeout_error"])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &local_port.to_string(),
+            "-cp",
+            &free_port().to_string(),
+        ])
+        .args([
+            "-m",
+            &rows.len().to_string(),
+            "-nostdin",
+            "-timeout",
+            "30s",
+            "-timeout_error",
+        ])
         .args(["-trace_logs", "-trace_err", "-trace_stat", "-stf"])
         .arg(&stats)
         .args(extra);
     let out = cmd.output().expect("run sipp");
-    let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let log = std::fs::read_dir(dir.path())
         .expect("read dir")
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().ends_with("_logs.log") || e.file_name().to_string_lossy().ends_with("_errors.log"))
+        .filter(|e| {
+            e.file_name().to_string_lossy().ends_with("_logs.log")
+                || e.file_name().to_string_lossy().ends_with("_errors.log")
+        })
         .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
         .collect::<String>();
     let csv = std::fs::read_to_string(&stats).unwrap_or_default();
-    let (successful, failed) = sipp_totals(&csv).unwrap_or_else(|| panic!("SIPp wrote no statistics:\n{output}\n{log}"));
-    SippRun { successful, failed, log, output }
+    let (successful, failed) =
+        sipp_totals(&csv).unwrap_or_else(|| panic!("SIPp wrote no statistics:\n{output}\n{log}"));
+    SippRun {
+        successful,
+        failed,
+        log,
+        output,
+    }
 }
 
 /// Cumulative successful and failed calls from SIPp's `-trace_stat` CSV (last row).
 fn sipp_totals(csv: &str) -> Option<(u64, u64)> {
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next()?.split(';').collect();
-    let last: Vec<&str> = lines.filter(|l| !l.trim().is_empty()).last()?.split(';').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).and_then(|i| last.get(i)?.parse().ok());
+    let last: Vec<&str> = lines.rfind(|l| !l.trim().is_empty())?.split(';').collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .and_then(|i| last.get(i)?.parse().ok())
+    };
     Some((col("SuccessfulCall(C)")?, col("FailedCall(C)")?))
 }
 

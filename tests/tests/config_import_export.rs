@@ -8,14 +8,36 @@ fn first_run_creates_five_extensions_and_prints_how_to_register() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::launch(&dir.path().join("fresh"));
     for ext in ["100", "101", "102", "103", "104"] {
-        assert!(server.stdout.lines().any(|l| l.trim_start().starts_with(ext)), "{ext} in:\n{}", server.stdout);
+        assert!(
+            server
+                .stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(ext)),
+            "{ext} in:\n{}",
+            server.stdout
+        );
     }
-    assert!(server.stdout.contains(&format!("SIP server : {}", server.sip)), "{}", server.stdout);
+    assert!(
+        server
+            .stdout
+            .contains(&format!("SIP server : {}", server.sip)),
+        "{}",
+        server.stdout
+    );
     // Each printed password really registers its extension.
-    let line = server.stdout.lines().find(|l| l.trim_start().starts_with("104")).unwrap();
+    let line = server
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("104"))
+        .unwrap();
     let pass = line.split_whitespace().nth(1).unwrap().to_string();
     assert!(pass.len() >= 16);
-    let run = sipp(&server, "register_auth.xml", &[format!("104;{pass};600")], &[]);
+    let run = sipp(
+        &server,
+        "register_auth.xml",
+        &[format!("104;{pass};600")],
+        &[],
+    );
     assert_eq!((run.successful, run.failed), (1, 0), "{}", run.log);
     // A second start prints no passwords: they are not kept.
     drop(server);
@@ -34,8 +56,14 @@ fn bad_file_names_each_field_and_changes_nothing() {
         .replace("min_expires = 10", "min_expires = 0")
         .replace(password("101"), "short");
     let err = import_config(&data, &bad).unwrap_err();
-    assert!(err.contains("registrar.min_expires: must be at least 1 second"), "{err}");
-    assert!(err.contains("extensions[1].password: must be at least 10 characters"), "{err}");
+    assert!(
+        err.contains("registrar.min_expires: must be at least 1 second"),
+        "{err}"
+    );
+    assert!(
+        err.contains("extensions[1].password: must be at least 10 characters"),
+        "{err}"
+    );
     let path = data.with_extension("toml");
     let status = config_command(&data, &["import", path.to_str().unwrap()]).status;
     assert_eq!(status.code(), Some(2));
@@ -56,7 +84,12 @@ fn export_round_trips_and_never_contains_passwords() {
     import_config(&other, &exported).unwrap();
     // The copy authenticates with the original passwords.
     let server = Server::launch(&other);
-    let run = sipp(&server, "register_auth.xml", &[format!("103;{};600", password("103"))], &[]);
+    let run = sipp(
+        &server,
+        "register_auth.xml",
+        &[format!("103;{};600", password("103"))],
+        &[],
+    );
     assert_eq!(run.successful, 1, "{}", run.log);
 }
 
@@ -70,8 +103,22 @@ fn sighup_picks_up_an_import_without_restart() {
     import_config(&data, &new_config).unwrap();
     server.hangup();
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let run = sipp(&server, "register_auth.xml", &["100;a-brand-new-password;600".to_string()], &[]);
+    let run = sipp(
+        &server,
+        "register_auth.xml",
+        &["100;a-brand-new-password;600".to_string()],
+        &[],
+    );
     assert_eq!(run.successful, 1, "{}", run.log);
-    let old = sipp(&server, "register_rejected.xml", &[format!("100;{}", password("100"))], &[]);
-    assert_eq!(old.successful, 1, "the old password is refused: {}", old.log);
+    let old = sipp(
+        &server,
+        "register_rejected.xml",
+        &[format!("100;{}", password("100"))],
+        &[],
+    );
+    assert_eq!(
+        old.successful, 1,
+        "the old password is refused: {}",
+        old.log
+    );
 }

@@ -10,8 +10,19 @@ use switchboard_e2e::*;
 fn options_gets_200_with_allow_over_udp_and_tcp() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     for transport in ["u1", "t1"] {
-        let run = sipp(&server, "options.xml", &["100".to_string()], &["-t", transport]);
-        assert_eq!((run.successful, run.failed), (1, 0), "{transport}: {}\n{}", run.output, run.log);
+        let run = sipp(
+            &server,
+            "options.xml",
+            &["100".to_string()],
+            &["-t", transport],
+        );
+        assert_eq!(
+            (run.successful, run.failed),
+            (1, 0),
+            "{transport}: {}\n{}",
+            run.output,
+            run.log
+        );
         assert!(run.log.contains("allow REGISTER"), "{}", run.log);
     }
 }

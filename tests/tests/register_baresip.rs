@@ -23,7 +23,11 @@ fn registers_refreshes_and_unregisters_on_exit() {
     .unwrap();
     std::fs::write(
         dir.path().join("accounts"),
-        format!("<sip:103@{};transport=udp>;auth_pass={};regint=12\n", server.sip, password("103")),
+        format!(
+            "<sip:103@{};transport=udp>;auth_pass={};regint=12\n",
+            server.sip,
+            password("103")
+        ),
     )
     .unwrap();
     let mut child = Command::new("baresip")
@@ -47,9 +51,16 @@ fn registers_refreshes_and_unregisters_on_exit() {
     // baresip refreshes before its 12 s run out; the binding count stays one.
     server.wait_metric("registrations", Duration::from_secs(20), |r| r >= 2);
     assert_eq!(server.metric("bindings"), 1);
-    assert!(output.lock().unwrap().contains("200 OK (Switchboard)"), "{}", output.lock().unwrap());
+    assert!(
+        output.lock().unwrap().contains("200 OK (Switchboard)"),
+        "{}",
+        output.lock().unwrap()
+    );
 
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 0);
     let _ = child.wait();
 }

@@ -12,19 +12,38 @@ struct Summary {
 }
 
 fn pjsua2(server: &Server, ext: &str, expires: u32, refreshes: u32, transport: &str) -> Summary {
-    let ok = Command::new("python3").args(["-c", "import pjsua2"]).status().is_ok_and(|s| s.success());
-    assert!(ok, "pjsua2 is needed: pip install pjsua2-python (scripts/test installs it)");
+    let ok = Command::new("python3")
+        .args(["-c", "import pjsua2"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "pjsua2 is needed: pip install pjsua2-python (scripts/test installs it)"
+    );
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/pjsua2_register.py");
     let out = Command::new("timeout")
         .args(["90", "python3"])
         .arg(script)
-        .args([&server.sip.to_string(), ext, password(ext), &expires.to_string(), &refreshes.to_string(), transport])
+        .args([
+            &server.sip.to_string(),
+            ext,
+            password(ext),
+            &expires.to_string(),
+            &refreshes.to_string(),
+            transport,
+        ])
         .output()
         .expect("run pjsua2");
     let events = String::from_utf8_lossy(&out.stdout).into_owned();
-    let summary = events.lines().find(|l| l.contains("\"summary\"")).unwrap_or_else(|| {
-        panic!("pjsua2 gave no summary:\n{events}\n{}", String::from_utf8_lossy(&out.stderr))
-    });
+    let summary = events
+        .lines()
+        .find(|l| l.contains("\"summary\""))
+        .unwrap_or_else(|| {
+            panic!(
+                "pjsua2 gave no summary:\n{events}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
     let v: serde_json::Value = serde_json::from_str(summary).expect("summary JSON");
     Summary {
         registered: v["registered"].as_u64().unwrap_or(0),
@@ -37,7 +56,11 @@ fn pjsua2(server: &Server, ext: &str, expires: u32, refreshes: u32, transport: &
 fn registers_refreshes_and_unregisters_over_udp() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let s = pjsua2(&server, "100", 12, 1, "udp");
-    assert_eq!(s.registered, 2, "first registration and one refresh:\n{}", s.events);
+    assert_eq!(
+        s.registered, 2,
+        "first registration and one refresh:\n{}",
+        s.events
+    );
     assert!(s.unregistered, "{}", s.events);
     assert_eq!(server.metric("bindings"), 0);
     assert!(server.metric("registrations") >= 3);

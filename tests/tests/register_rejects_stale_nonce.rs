@@ -6,8 +6,23 @@ use switchboard_e2e::*;
 #[test]
 fn stale_nonce_then_fresh_nonce_registers() {
     let server = Server::start(&config("nonce_lifetime = 1", FAST_REGISTRAR));
-    let run = sipp(&server, "register_stale_nonce.xml", &[format!("102;{}", password("102"))], &[]);
-    assert_eq!((run.successful, run.failed), (1, 0), "{}\n{}", run.output, run.log);
-    assert!(run.log.contains("stale challenge stale=true"), "{}", run.log);
+    let run = sipp(
+        &server,
+        "register_stale_nonce.xml",
+        &[format!("102;{}", password("102"))],
+        &[],
+    );
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.output,
+        run.log
+    );
+    assert!(
+        run.log.contains("stale challenge stale=true"),
+        "{}",
+        run.log
+    );
     assert_eq!(server.metric("bindings"), 1);
 }

@@ -7,8 +7,19 @@ use switchboard_e2e::*;
 #[test]
 fn right_password_binds_with_the_granted_expiry() {
     let server = Server::start(&config("", FAST_REGISTRAR));
-    let run = sipp(&server, "register_auth.xml", &[format!("100;{};300", password("100"))], &[]);
-    assert_eq!((run.successful, run.failed), (1, 0), "{}\n{}", run.output, run.log);
+    let run = sipp(
+        &server,
+        "register_auth.xml",
+        &[format!("100;{};300", password("100"))],
+        &[],
+    );
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.output,
+        run.log
+    );
     assert!(run.log.contains("granted expires=300"), "{}", run.log);
     assert_eq!(server.metric("bindings"), 1);
 }
@@ -16,8 +27,19 @@ fn right_password_binds_with_the_granted_expiry() {
 #[test]
 fn over_tcp_too() {
     let server = Server::start(&config("", FAST_REGISTRAR));
-    let run = sipp(&server, "register_auth.xml", &[format!("101;{};300", password("101"))], &["-t", "t1"]);
-    assert_eq!((run.successful, run.failed), (1, 0), "{}\n{}", run.output, run.log);
+    let run = sipp(
+        &server,
+        "register_auth.xml",
+        &[format!("101;{};300", password("101"))],
+        &["-t", "t1"],
+    );
+    assert_eq!(
+        (run.successful, run.failed),
+        (1, 0),
+        "{}\n{}",
+        run.output,
+        run.log
+    );
     assert_eq!(server.metric("bindings"), 1);
 }
 
@@ -29,7 +51,13 @@ fn wrong_password_and_unknown_user_get_the_same_fresh_challenge() {
         "555;not-the-password".to_string(),
     ];
     let run = sipp(&server, "register_rejected.xml", &rows, &[]);
-    assert_eq!((run.successful, run.failed), (2, 0), "{}\n{}", run.output, run.log);
+    assert_eq!(
+        (run.successful, run.failed),
+        (2, 0),
+        "{}\n{}",
+        run.output,
+        run.log
+    );
     assert_eq!(server.metric("bindings"), 0);
     assert_eq!(server.metric("auth_failures"), 2);
 }
@@ -37,8 +65,17 @@ fn wrong_password_and_unknown_user_get_the_same_fresh_challenge() {
 #[test]
 fn many_phones_register_at_once() {
     let server = Server::start(&config("", FAST_REGISTRAR));
-    let rows: Vec<String> = PASSWORDS.iter().map(|(n, p)| format!("{n};{p};600")).collect();
+    let rows: Vec<String> = PASSWORDS
+        .iter()
+        .map(|(n, p)| format!("{n};{p};600"))
+        .collect();
     let run = sipp(&server, "register_auth.xml", &rows, &["-r", "50"]);
-    assert_eq!((run.successful, run.failed), (4, 0), "{}\n{}", run.output, run.log);
+    assert_eq!(
+        (run.successful, run.failed),
+        (4, 0),
+        "{}\n{}",
+        run.output,
+        run.log
+    );
     server.wait_metric("bindings", Duration::from_secs(2), |b| b == 4);
 }

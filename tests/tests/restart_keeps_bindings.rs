@@ -8,7 +8,12 @@ use switchboard_e2e::*;
 fn sigterm_then_restart_restores_unexpired_bindings_only() {
     let mut server = Server::start(&config("", FAST_REGISTRAR));
     for (ext, expires) in [("100", 3600), ("101", 3600), ("102", 10)] {
-        let run = sipp(&server, "register_auth.xml", &[format!("{ext};{};{expires}", password(ext))], &[]);
+        let run = sipp(
+            &server,
+            "register_auth.xml",
+            &[format!("{ext};{};{expires}", password(ext))],
+            &[],
+        );
         assert_eq!(run.successful, 1, "{}", run.log);
     }
     assert_eq!(server.metric("bindings"), 3);
@@ -22,7 +27,12 @@ fn sigterm_then_restart_restores_unexpired_bindings_only() {
 #[test]
 fn kill_9_after_the_write_behind_settles_loses_no_binding() {
     let mut server = Server::start(&config("", FAST_REGISTRAR));
-    let run = sipp(&server, "register_auth.xml", &[format!("103;{};3600", password("103"))], &[]);
+    let run = sipp(
+        &server,
+        "register_auth.xml",
+        &[format!("103;{};3600", password("103"))],
+        &[],
+    );
     assert_eq!(run.successful, 1, "{}", run.log);
     // Write-behind batches within milliseconds; give it a moment, then pull the plug.
     std::thread::sleep(Duration::from_millis(500));

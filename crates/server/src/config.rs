@@ -40,7 +40,12 @@ impl Default for SipSettings {
         let d = ServiceConfig::default();
         SipSettings {
             realm: d.realm,
-            digest_algorithms: d.auth.algorithms.iter().map(|a| a.name().to_string()).collect(),
+            digest_algorithms: d
+                .auth
+                .algorithms
+                .iter()
+                .map(|a| a.name().to_string())
+                .collect(),
             nonce_lifetime: d.auth.nonce_lifetime.as_secs() as u32,
         }
     }
@@ -129,26 +134,48 @@ impl Config {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
         let realm = &self.sip.realm;
-        if realm.is_empty() || !realm.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)) {
-            errors.push(field_error("sip.realm", "use letters, digits, '-', '.' or '_' (not empty)"));
+        if realm.is_empty()
+            || !realm
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+        {
+            errors.push(field_error(
+                "sip.realm",
+                "use letters, digits, '-', '.' or '_' (not empty)",
+            ));
         }
         if self.sip.digest_algorithms.is_empty() {
-            errors.push(field_error("sip.digest_algorithms", "offer at least one of \"MD5\", \"SHA-256\""));
+            errors.push(field_error(
+                "sip.digest_algorithms",
+                "offer at least one of \"MD5\", \"SHA-256\"",
+            ));
         }
         for (i, name) in self.sip.digest_algorithms.iter().enumerate() {
             if Algorithm::from_name(name).is_none() {
-                errors.push(field_error(format!("sip.digest_algorithms[{i}]"), format!("unknown algorithm {name:?}; use \"MD5\" or \"SHA-256\"")));
+                errors.push(field_error(
+                    format!("sip.digest_algorithms[{i}]"),
+                    format!("unknown algorithm {name:?}; use \"MD5\" or \"SHA-256\""),
+                ));
             }
         }
         if self.sip.nonce_lifetime == 0 {
-            errors.push(field_error("sip.nonce_lifetime", "must be at least 1 second"));
+            errors.push(field_error(
+                "sip.nonce_lifetime",
+                "must be at least 1 second",
+            ));
         }
         let r = &self.registrar;
         if r.min_expires == 0 {
-            errors.push(field_error("registrar.min_expires", "must be at least 1 second"));
+            errors.push(field_error(
+                "registrar.min_expires",
+                "must be at least 1 second",
+            ));
         }
         if r.min_expires > r.max_expires {
-            errors.push(field_error("registrar.min_expires", "must not exceed registrar.max_expires"));
+            errors.push(field_error(
+                "registrar.min_expires",
+                "must not exceed registrar.max_expires",
+            ));
         }
         if r.default_expires < r.min_expires || r.default_expires > r.max_expires {
             errors.push(field_error(
@@ -162,20 +189,35 @@ impl Config {
         let mut seen = std::collections::HashSet::new();
         for (i, e) in self.extensions.iter().enumerate() {
             let at = |f: &str| format!("extensions[{i}].{f}");
-            if e.number.is_empty() || e.number.len() > 15 || !e.number.chars().all(|c| c.is_ascii_digit()) {
+            if e.number.is_empty()
+                || e.number.len() > 15
+                || !e.number.chars().all(|c| c.is_ascii_digit())
+            {
                 errors.push(field_error(at("number"), "must be 1 to 15 digits"));
             } else if !seen.insert(e.number.as_str()) {
-                errors.push(field_error(at("number"), format!("{} is listed twice", e.number)));
+                errors.push(field_error(
+                    at("number"),
+                    format!("{} is listed twice", e.number),
+                ));
             }
             if e.name.chars().any(char::is_control) {
-                errors.push(field_error(at("name"), "must not contain control characters"));
+                errors.push(field_error(
+                    at("name"),
+                    "must not contain control characters",
+                ));
             }
             match (&e.password, &e.ha1_md5, &e.ha1_sha256) {
                 (Some(p), None, None) => {
                     if p.chars().count() < MIN_PASSWORD_LEN {
-                        errors.push(field_error(at("password"), format!("must be at least {MIN_PASSWORD_LEN} characters")));
+                        errors.push(field_error(
+                            at("password"),
+                            format!("must be at least {MIN_PASSWORD_LEN} characters"),
+                        ));
                     } else if p == &e.number || p.chars().all(|c| c.is_ascii_digit()) {
-                        errors.push(field_error(at("password"), "must not be the number or digits only"));
+                        errors.push(field_error(
+                            at("password"),
+                            "must not be the number or digits only",
+                        ));
                     }
                 }
                 (None, Some(md5), Some(sha)) => {
@@ -192,13 +234,22 @@ impl Config {
                 )),
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// Reads the configuration the store holds.
     pub fn load(store: &Store) -> Result<Self, ConfigError> {
         let settings = store.settings()?;
-        let get = |k: &str| settings.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        let get = |k: &str| {
+            settings
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
         let num = |k: &str, d: u32| get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
         let defaults = RegistrarSettings::default();
         let sip = SipSettings::default();
@@ -237,12 +288,30 @@ impl Config {
         let r = &self.registrar;
         let settings = vec![
             ("sip.realm".to_string(), self.sip.realm.clone()),
-            ("sip.digest_algorithms".to_string(), self.sip.digest_algorithms.join(",")),
-            ("sip.nonce_lifetime".to_string(), self.sip.nonce_lifetime.to_string()),
-            ("registrar.default_expires".to_string(), r.default_expires.to_string()),
-            ("registrar.min_expires".to_string(), r.min_expires.to_string()),
-            ("registrar.max_expires".to_string(), r.max_expires.to_string()),
-            ("registrar.max_contacts".to_string(), r.max_contacts.to_string()),
+            (
+                "sip.digest_algorithms".to_string(),
+                self.sip.digest_algorithms.join(","),
+            ),
+            (
+                "sip.nonce_lifetime".to_string(),
+                self.sip.nonce_lifetime.to_string(),
+            ),
+            (
+                "registrar.default_expires".to_string(),
+                r.default_expires.to_string(),
+            ),
+            (
+                "registrar.min_expires".to_string(),
+                r.min_expires.to_string(),
+            ),
+            (
+                "registrar.max_expires".to_string(),
+                r.max_expires.to_string(),
+            ),
+            (
+                "registrar.max_contacts".to_string(),
+                r.max_contacts.to_string(),
+            ),
         ];
         let extensions: Vec<Extension> = self
             .extensions
@@ -275,7 +344,12 @@ impl Config {
             },
             auth: AuthConfig {
                 nonce_lifetime: Duration::from_secs(u64::from(self.sip.nonce_lifetime)),
-                algorithms: self.sip.digest_algorithms.iter().filter_map(|n| Algorithm::from_name(n)).collect(),
+                algorithms: self
+                    .sip
+                    .digest_algorithms
+                    .iter()
+                    .filter_map(|n| Algorithm::from_name(n))
+                    .collect(),
             },
             ..ServiceConfig::default()
         }
@@ -285,7 +359,15 @@ impl Config {
     pub fn accounts(&self) -> std::collections::HashMap<String, Account> {
         self.extensions
             .iter()
-            .map(|e| (e.number.clone(), Account { secrets: self.secrets(e), enabled: e.enabled }))
+            .map(|e| {
+                (
+                    e.number.clone(),
+                    Account {
+                        secrets: self.secrets(e),
+                        enabled: e.enabled,
+                    },
+                )
+            })
             .collect()
     }
 
@@ -295,7 +377,11 @@ impl Config {
             Some(p) => AccountSecrets::from_password(&e.number, &self.sip.realm, p),
             None => AccountSecrets {
                 ha1_md5: e.ha1_md5.clone().unwrap_or_default().to_ascii_lowercase(),
-                ha1_sha256: e.ha1_sha256.clone().unwrap_or_default().to_ascii_lowercase(),
+                ha1_sha256: e
+                    .ha1_sha256
+                    .clone()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
             },
         }
     }
@@ -336,7 +422,10 @@ password = "correct-horse-battery"
         let ext = &loaded.extensions[0];
         assert_eq!(ext.password, None);
         let expected = AccountSecrets::from_password("100", "office", "correct-horse-battery");
-        assert_eq!(ext.ha1_sha256.as_deref(), Some(expected.ha1_sha256.as_str()));
+        assert_eq!(
+            ext.ha1_sha256.as_deref(),
+            Some(expected.ha1_sha256.as_str())
+        );
         let exported = loaded.to_toml();
         assert!(!exported.contains("correct-horse-battery"));
         assert_eq!(Config::from_toml(&exported).unwrap(), loaded);
@@ -346,11 +435,16 @@ password = "correct-horse-battery"
     #[test]
     fn every_bad_field_is_named() {
         let text = GOOD
-            .replace("realm = \"office\"", "realm = \"office\"\ndigest_algorithms = [\"SHA-1\"]")
+            .replace(
+                "realm = \"office\"",
+                "realm = \"office\"\ndigest_algorithms = [\"SHA-1\"]",
+            )
             .replace("min_expires = 60", "min_expires = 7200")
             .replace("correct-horse-battery", "1234")
             .replace("number = \"100\"", "number = \"10a\"");
-        let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else { panic!("expected field errors") };
+        let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else {
+            panic!("expected field errors")
+        };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -367,14 +461,20 @@ password = "correct-horse-battery"
     #[test]
     fn duplicate_numbers_and_missing_secrets_are_refused() {
         let text = format!("{GOOD}\n[[extensions]]\nnumber = \"100\"\n");
-        let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else { panic!() };
-        assert_eq!(errors[0].to_string(), "extensions[1].number: 100 is listed twice");
+        let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else {
+            panic!()
+        };
+        assert_eq!(
+            errors[0].to_string(),
+            "extensions[1].number: 100 is listed twice"
+        );
         assert_eq!(errors[1].field, "extensions[1].password");
     }
 
     #[test]
     fn unknown_keys_and_wrong_types_are_syntax_errors_naming_the_key() {
-        let err = Config::from_toml(&GOOD.replace("max_contacts = 3", "max_contacts = \"three\"")).unwrap_err();
+        let err = Config::from_toml(&GOOD.replace("max_contacts = 3", "max_contacts = \"three\""))
+            .unwrap_err();
         assert!(err.to_string().contains("max_contacts"), "{err}");
         let err = Config::from_toml(&GOOD.replace("[sip]", "[sip]\nrelm = \"x\"")).unwrap_err();
         assert!(err.to_string().contains("relm"), "{err}");

@@ -31,7 +31,9 @@ pub fn provision_if_empty(store: &mut Store) -> Result<Option<Vec<Credential>>, 
         .map(|n| Credential {
             number: n.to_string(),
             password: (0..PASSWORD_LEN)
-                .map(|_| char::from(PASSWORD_ALPHABET[rng.random_range(0..PASSWORD_ALPHABET.len())]))
+                .map(|_| {
+                    char::from(PASSWORD_ALPHABET[rng.random_range(0..PASSWORD_ALPHABET.len())])
+                })
                 .collect(),
         })
         .collect();
@@ -56,10 +58,20 @@ pub fn provision_if_empty(store: &mut Store) -> Result<Option<Vec<Credential>>, 
 /// The "register your phone" table printed on first run.
 pub fn phone_setup_table(credentials: &[Credential], sip: SocketAddr, realm: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "\nSwitchboard is ready. Register a phone (SIP over UDP or TCP) with:\n");
-    let _ = writeln!(out, "  SIP server : {}", advertised_addresses(sip).join(" or "));
-    let _ = writeln!(out, "  Realm      : {realm} (most phones fill it in themselves)\n");
-    let _ = writeln!(out, "  {:<10} {}", "User", "Password");
+    let _ = writeln!(
+        out,
+        "\nSwitchboard is ready. Register a phone (SIP over UDP or TCP) with:\n"
+    );
+    let _ = writeln!(
+        out,
+        "  SIP server : {}",
+        advertised_addresses(sip).join(" or ")
+    );
+    let _ = writeln!(
+        out,
+        "  Realm      : {realm} (most phones fill it in themselves)\n"
+    );
+    let _ = writeln!(out, "  {:<10} Password", "User");
     for c in credentials {
         let _ = writeln!(out, "  {:<10} {}", c.number, c.password);
     }
@@ -98,7 +110,10 @@ mod tests {
     fn fresh_store_gets_five_strong_distinct_extensions_once() {
         let mut store = Store::open_in_memory().unwrap();
         let creds = provision_if_empty(&mut store).unwrap().unwrap();
-        assert_eq!(creds.iter().map(|c| c.number.as_str()).collect::<Vec<_>>(), ["100", "101", "102", "103", "104"]);
+        assert_eq!(
+            creds.iter().map(|c| c.number.as_str()).collect::<Vec<_>>(),
+            ["100", "101", "102", "103", "104"]
+        );
         let distinct: std::collections::HashSet<_> = creds.iter().map(|c| &c.password).collect();
         assert_eq!(distinct.len(), 5);
         assert!(creds.iter().all(|c| c.password.len() == PASSWORD_LEN));
@@ -110,7 +125,10 @@ mod tests {
 
     #[test]
     fn table_lists_every_user_and_password() {
-        let creds = vec![Credential { number: "100".into(), password: "pw-abc".into() }];
+        let creds = vec![Credential {
+            number: "100".into(),
+            password: "pw-abc".into(),
+        }];
         let table = phone_setup_table(&creds, "192.0.2.5:5060".parse().unwrap(), "switchboard");
         assert!(table.contains("SIP server : 192.0.2.5:5060"));
         assert!(table.contains("100        pw-abc"));

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::{extract::State, routing::get, Json, Router};
+use axum::{Json, Router, extract::State, routing::get};
 use serde::Serialize;
 
 use crate::metrics::{Metrics, Snapshot};
@@ -16,7 +16,9 @@ struct Health {
 }
 
 pub fn router(metrics: Arc<Metrics>) -> Router {
-    Router::new().route("/health", get(health)).with_state(metrics)
+    Router::new()
+        .route("/health", get(health))
+        .with_state(metrics)
 }
 
 async fn health(State(metrics): State<Arc<Metrics>>) -> Json<Health> {

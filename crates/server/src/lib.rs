@@ -34,9 +34,14 @@ impl std::str::FromStr for RtpPorts {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (low, high) = s.split_once('-').ok_or("expected LOW-HIGH, such as 10000-20000")?;
+        let (low, high) = s
+            .split_once('-')
+            .ok_or("expected LOW-HIGH, such as 10000-20000")?;
         let low: u16 = low.trim().parse().map_err(|_| "LOW is not a port number")?;
-        let high: u16 = high.trim().parse().map_err(|_| "HIGH is not a port number")?;
+        let high: u16 = high
+            .trim()
+            .parse()
+            .map_err(|_| "HIGH is not a port number")?;
         if low < 1024 || low >= high {
             return Err("need 1024 <= LOW < HIGH".into());
         }
@@ -58,9 +63,16 @@ pub struct Options {
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error("data directory {path}: {source}")]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot listen for {what} on {addr}: {source}")]
-    Bind { what: &'static str, addr: SocketAddr, source: std::io::Error },
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Config(#[from] config::ConfigError),
     #[error(transparent)]
@@ -69,13 +81,19 @@ pub enum ServerError {
 
 /// Opens the data directory's store, creating both when absent.
 pub fn open_store(data_dir: &Path) -> Result<Store, ServerError> {
-    std::fs::create_dir_all(data_dir).map_err(|source| ServerError::DataDir { path: data_dir.into(), source })?;
+    std::fs::create_dir_all(data_dir).map_err(|source| ServerError::DataDir {
+        path: data_dir.into(),
+        source,
+    })?;
     Ok(Store::open(&data_dir.join(DATABASE_FILE))?)
 }
 
 /// Runs until `shutdown` resolves, then stops cleanly: sockets closed, pending
 /// registration writes flushed.
-pub async fn run(options: Options, shutdown: impl std::future::Future<Output = ()>) -> Result<(), ServerError> {
+pub async fn run(
+    options: Options,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), ServerError> {
     let mut store = open_store(&options.data_dir)?;
     let first_run = first_run::provision_if_empty(&mut store)?;
     let config = Config::load(&store)?;
@@ -89,7 +107,11 @@ pub async fn run(options: Options, shutdown: impl std::future::Future<Output = (
 
     let sockets = SipSockets::bind(options.sip_listen)
         .await
-        .map_err(|source| ServerError::Bind { what: "SIP", addr: options.sip_listen, source })?;
+        .map_err(|source| ServerError::Bind {
+            what: "SIP",
+            addr: options.sip_listen,
+            source,
+        })?;
     let sip_addr = sockets.local_addr().map_err(|source| ServerError::Bind {
         what: "SIP",
         addr: options.sip_listen,
@@ -97,7 +119,11 @@ pub async fn run(options: Options, shutdown: impl std::future::Future<Output = (
     })?;
     let http = tokio::net::TcpListener::bind(options.http_listen)
         .await
-        .map_err(|source| ServerError::Bind { what: "HTTP", addr: options.http_listen, source })?;
+        .map_err(|source| ServerError::Bind {
+            what: "HTTP",
+            addr: options.http_listen,
+            source,
+        })?;
     let http_addr = http.local_addr().map_err(|source| ServerError::Bind {
         what: "HTTP",
         addr: options.http_listen,
@@ -105,7 +131,10 @@ pub async fn run(options: Options, shutdown: impl std::future::Future<Output = (
     })?;
 
     if let Some(credentials) = first_run {
-        println!("{}", first_run::phone_setup_table(&credentials, sip_addr, &config.sip.realm));
+        println!(
+            "{}",
+            first_run::phone_setup_table(&credentials, sip_addr, &config.sip.realm)
+        );
     }
     tracing::info!(
         "Switchboard listening: SIP {sip_addr} (UDP+TCP), HTTP http://{http_addr}/health, RTP ports {}-{}; {} extensions, {restored} registrations restored",
@@ -118,14 +147,18 @@ pub async fn run(options: Options, shutdown: impl std::future::Future<Output = (
     metrics.update(&service);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (reload_tx, reload_rx) = mpsc::channel(4);
-    let engine = Engine { service, writes, reload: reload_rx, metrics: metrics.clone() };
+    let engine = Engine {
+        service,
+        writes,
+        reload: reload_rx,
+        metrics: metrics.clone(),
+    };
     let engine = tokio::spawn(engine.run(sockets, stop_rx.clone()));
     let mut http_stop = stop_rx.clone();
     let http = tokio::spawn(async move {
-        let serve = axum::serve(http, http::router(metrics))
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.changed().await;
-            });
+        let serve = axum::serve(http, http::router(metrics)).with_graceful_shutdown(async move {
+            let _ = http_stop.changed().await;
+        });
         if let Err(e) = serve.await {
             tracing::error!("HTTP server stopped: {e}");
         }
@@ -145,11 +178,16 @@ pub async fn run(options: Options, shutdown: impl std::future::Future<Output = (
 
 /// SIGHUP re-reads extensions from the store, so `config import` takes effect without a
 /// restart.
-async fn reload_on_hangup(data_dir: PathBuf, reload: mpsc::Sender<std::collections::HashMap<String, switchboard_sip::service::Account>>) {
+async fn reload_on_hangup(
+    data_dir: PathBuf,
+    reload: mpsc::Sender<std::collections::HashMap<String, switchboard_sip::service::Account>>,
+) {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{signal, SignalKind};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else { return };
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            return;
+        };
         while hangups.recv().await.is_some() {
             match open_store(&data_dir).and_then(|s| Ok(Config::load(&s)?)) {
                 Ok(config) => {
@@ -171,7 +209,7 @@ async fn reload_on_hangup(data_dir: PathBuf, reload: mpsc::Sender<std::collectio
 pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{signal, SignalKind};
+        use tokio::signal::unix::{SignalKind, signal};
         match signal(SignalKind::terminate()) {
             Ok(mut term) => {
                 tokio::select! {

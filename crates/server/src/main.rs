@@ -4,14 +4,19 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use switchboard_server::config::{Config, ConfigError};
-use switchboard_server::{open_store, Options, RtpPorts};
+use switchboard_server::{Options, RtpPorts, open_store};
 
 /// Switchboard, the small-office PBX, without a window.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
     /// Where the database lives; created on first run.
-    #[arg(long, env = "SWITCHBOARD_DATA_DIR", default_value = "switchboard-data", global = true)]
+    #[arg(
+        long,
+        env = "SWITCHBOARD_DATA_DIR",
+        default_value = "switchboard-data",
+        global = true
+    )]
     data_dir: PathBuf,
     /// SIP address, UDP and TCP on the same port.
     #[arg(long, default_value = "0.0.0.0:5060")]
@@ -75,7 +80,10 @@ fn serve(options: Options) -> Result<(), (u8, String)> {
         .build()
         .map_err(|e| (1, format!("cannot start the runtime: {e}")))?;
     runtime
-        .block_on(switchboard_server::run(options, switchboard_server::shutdown_signal()))
+        .block_on(switchboard_server::run(
+            options,
+            switchboard_server::shutdown_signal(),
+        ))
         .map_err(|e| (1, e.to_string()))
 }
 
@@ -84,9 +92,13 @@ fn config_command(data_dir: &std::path::Path, action: ConfigAction) -> Result<()
     let mut store = open_store(data_dir).map_err(fail)?;
     match action {
         ConfigAction::Export { file } => {
-            let text = Config::load(&store).map_err(|e| (1, e.to_string()))?.to_toml();
+            let text = Config::load(&store)
+                .map_err(|e| (1, e.to_string()))?
+                .to_toml();
             match file {
-                Some(path) => std::fs::write(&path, text).map_err(|e| (1, format!("{}: {e}", path.display()))),
+                Some(path) => {
+                    std::fs::write(&path, text).map_err(|e| (1, format!("{}: {e}", path.display())))
+                }
                 None => {
                     print!("{text}");
                     Ok(())
@@ -94,11 +106,13 @@ fn config_command(data_dir: &std::path::Path, action: ConfigAction) -> Result<()
             }
         }
         ConfigAction::Import { file } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| (1, format!("{}: {e}", file.display())))?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| (1, format!("{}: {e}", file.display())))?;
             let config = Config::from_toml(&text).map_err(|e| match e {
-                ConfigError::Invalid(_) | ConfigError::Syntax(_) => {
-                    (2, format!("{}: configuration not imported:\n{e}", file.display()))
-                }
+                ConfigError::Invalid(_) | ConfigError::Syntax(_) => (
+                    2,
+                    format!("{}: configuration not imported:\n{e}", file.display()),
+                ),
                 other => (1, other.to_string()),
             })?;
             config.apply(&mut store).map_err(|e| (1, e.to_string()))?;

@@ -27,7 +27,10 @@ pub struct Snapshot {
 impl Metrics {
     pub fn update(&self, service: &Service) {
         let s = service.stats();
-        self.bindings.store(service.registrar().binding_count() as u64, Ordering::Relaxed);
+        self.bindings.store(
+            service.registrar().binding_count() as u64,
+            Ordering::Relaxed,
+        );
         self.registrations.store(s.registrations, Ordering::Relaxed);
         self.auth_failures.store(s.auth_failures, Ordering::Relaxed);
         self.rejected.store(s.rejected, Ordering::Relaxed);

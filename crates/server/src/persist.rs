@@ -11,13 +11,20 @@ use switchboard_sip::transaction::{Peer, Transport};
 use switchboard_store::{Registration, RegistrationWrite, Store, StoreError};
 
 pub fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// The store row for a registrar change, with expiry turned into wall-clock seconds.
 pub fn to_write(change: BindingChange, unix_now: i64) -> RegistrationWrite {
     match change {
-        BindingChange::Upsert { aor, binding, expires_in } => RegistrationWrite::Upsert(Registration {
+        BindingChange::Upsert {
+            aor,
+            binding,
+            expires_in,
+        } => RegistrationWrite::Upsert(Registration {
             aor,
             uri: binding.uri,
             call_id: binding.call_id,
@@ -32,13 +39,23 @@ pub fn to_write(change: BindingChange, unix_now: i64) -> RegistrationWrite {
 }
 
 /// Loads unexpired bindings back into the registrar; returns how many.
-pub fn restore(store: &Store, registrar: &mut Registrar, now: Instant) -> Result<usize, StoreError> {
+pub fn restore(
+    store: &Store,
+    registrar: &mut Registrar,
+    now: Instant,
+) -> Result<usize, StoreError> {
     let unix = unix_now();
     let rows = store.registrations(unix)?;
     let mut restored = 0;
     for row in rows {
-        let transport = if row.transport == "TCP" { Transport::Tcp } else { Transport::Udp };
-        let Ok(addr) = row.source.parse::<SocketAddr>() else { continue };
+        let transport = if row.transport == "TCP" {
+            Transport::Tcp
+        } else {
+            Transport::Udp
+        };
+        let Ok(addr) = row.source.parse::<SocketAddr>() else {
+            continue;
+        };
         let remaining = Duration::from_secs(u64::try_from(row.expires_at - unix).unwrap_or(0));
         let binding = Binding {
             uri: row.uri,
@@ -57,7 +74,9 @@ pub fn restore(store: &Store, registrar: &mut Registrar, now: Instant) -> Result
 }
 
 /// Starts the writer thread; it ends when every sender is dropped, after a last flush.
-pub fn spawn_writer(path: &Path) -> Result<(mpsc::Sender<RegistrationWrite>, std::thread::JoinHandle<()>), StoreError> {
+pub fn spawn_writer(
+    path: &Path,
+) -> Result<(mpsc::Sender<RegistrationWrite>, std::thread::JoinHandle<()>), StoreError> {
     let mut store = Store::open(path)?;
     store.purge_expired_registrations(unix_now())?;
     let (tx, rx) = mpsc::channel::<RegistrationWrite>();

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc as std_mpsc, Arc};
+use std::sync::{Arc, mpsc as std_mpsc};
 use std::time::{Duration, Instant};
 
 use switchboard_sip::framing::{Frame, StreamFramer};
@@ -67,7 +67,10 @@ impl Engine {
         let mut connections: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>> = HashMap::new();
         let mut buf = vec![0u8; 65_536];
         loop {
-            let deadline = self.service.poll_timeout().map(tokio::time::Instant::from_std);
+            let deadline = self
+                .service
+                .poll_timeout()
+                .map(tokio::time::Instant::from_std);
             tokio::select! {
                 received = udp.recv_from(&mut buf) => {
                     if let Ok((n, from)) = received {
@@ -98,17 +101,21 @@ impl Engine {
         acceptor.abort();
     }
 
-    async fn flush(&mut self, udp: &UdpSocket, connections: &HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>) {
+    async fn flush(
+        &mut self,
+        udp: &UdpSocket,
+        connections: &HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    ) {
         // Published before anything is sent, so a phone that got its answer and asks
         // the health endpoint sees the state that answer reflects.
         self.metrics.update(&self.service);
         while let Some(t) = self.service.poll_transmit() {
             match t.peer.transport {
                 Transport::Udp => {
-                    if let Err(e) = udp.try_send_to(&t.bytes, t.peer.addr) {
-                        if e.kind() == io::ErrorKind::WouldBlock {
-                            let _ = udp.send_to(&t.bytes, t.peer.addr).await;
-                        }
+                    if let Err(e) = udp.try_send_to(&t.bytes, t.peer.addr)
+                        && e.kind() == io::ErrorKind::WouldBlock
+                    {
+                        let _ = udp.send_to(&t.bytes, t.peer.addr).await;
                     }
                 }
                 Transport::Tcp => {
@@ -136,9 +143,13 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 async fn accept_loop(listener: TcpListener, events: mpsc::Sender<StreamEvent>) {
     let open = Arc::new(AtomicUsize::new(0));
     loop {
-        let Ok((stream, addr)) = listener.accept().await else { continue };
+        let Ok((stream, addr)) = listener.accept().await else {
+            continue;
+        };
         if open.load(Ordering::Relaxed) >= MAX_TCP_CONNECTIONS {
-            tracing::warn!("refusing TCP connection from {addr}: {MAX_TCP_CONNECTIONS} already open");
+            tracing::warn!(
+                "refusing TCP connection from {addr}: {MAX_TCP_CONNECTIONS} already open"
+            );
             continue;
         }
         open.fetch_add(1, Ordering::Relaxed);
@@ -154,7 +165,11 @@ async fn accept_loop(listener: TcpListener, events: mpsc::Sender<StreamEvent>) {
 async fn serve_connection(stream: TcpStream, addr: SocketAddr, events: &mpsc::Sender<StreamEvent>) {
     let (mut reader, mut writer) = stream.into_split();
     let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(256);
-    if events.send(StreamEvent::Opened(addr, out_tx.clone())).await.is_err() {
+    if events
+        .send(StreamEvent::Opened(addr, out_tx.clone()))
+        .await
+        .is_err()
+    {
         return;
     }
     let writing = tokio::spawn(async move {

@@ -168,9 +168,12 @@ impl DigestAuthenticator {
         let Some(creds) = DigestCredentials::parse(authorization) else {
             return Verdict::Rejected("malformed credentials");
         };
-        let (Some(username), Some(nonce), Some(uri), Some(response)) =
-            (creds.get("username"), creds.get("nonce"), creds.get("uri"), creds.get("response"))
-        else {
+        let (Some(username), Some(nonce), Some(uri), Some(response)) = (
+            creds.get("username"),
+            creds.get("nonce"),
+            creds.get("uri"),
+            creds.get("response"),
+        ) else {
             return Verdict::Rejected("incomplete credentials");
         };
         if creds.get("realm") != Some(self.realm.as_str()) {
@@ -208,7 +211,12 @@ impl DigestAuthenticator {
             }
             Some(_) => return Verdict::Rejected("unsupported qop"),
         };
-        if known.is_none() || !constant_time_eq(expected.as_bytes(), response.to_ascii_lowercase().as_bytes()) {
+        if known.is_none()
+            || !constant_time_eq(
+                expected.as_bytes(),
+                response.to_ascii_lowercase().as_bytes(),
+            )
+        {
             return Verdict::Rejected("wrong credentials");
         }
         let age = self.seconds(now).saturating_sub(issued_at);
@@ -248,7 +256,11 @@ impl DigestAuthenticator {
         let mut stamp = [0u8; 16];
         stamp[..8].copy_from_slice(&self.seconds(now).to_be_bytes());
         stamp[8..].copy_from_slice(&self.issued.to_be_bytes());
-        format!("{}{}", hex::encode(stamp), hex::encode(&self.mac(&stamp)[..12]))
+        format!(
+            "{}{}",
+            hex::encode(stamp),
+            hex::encode(&self.mac(&stamp)[..12])
+        )
     }
 
     /// The issue second of a nonce we made, or `None` for anything else.
@@ -270,7 +282,8 @@ impl DigestAuthenticator {
         let now = self.seconds(now);
         let lifetime = self.config.nonce_lifetime.as_secs();
         if now.saturating_sub(self.last_prune) >= lifetime {
-            self.seen.retain(|_, (issued, _)| now.saturating_sub(*issued) <= lifetime);
+            self.seen
+                .retain(|_, (issued, _)| now.saturating_sub(*issued) <= lifetime);
             self.last_prune = now;
         }
     }
@@ -296,7 +309,10 @@ impl DigestCredentials {
             .map(|p| {
                 let (k, v) = p.split_once('=')?;
                 let v = v.trim();
-                let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
+                let v = v
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(v);
                 Some((k.trim().to_ascii_lowercase(), v.to_string()))
             })
             .collect::<Option<Vec<_>>>()?;
@@ -304,7 +320,10 @@ impl DigestCredentials {
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -317,12 +336,22 @@ mod tests {
     /// SHA-256 first, as RFC 8760 prefers.
     fn setup() -> (DigestAuthenticator, Instant) {
         let t0 = Instant::now();
-        let config = AuthConfig { algorithms: vec![Algorithm::Sha256, Algorithm::Md5], ..AuthConfig::default() };
+        let config = AuthConfig {
+            algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
+            ..AuthConfig::default()
+        };
         (DigestAuthenticator::new(REALM, [7; 32], t0, config), t0)
     }
 
     fn nonce_of(challenge: &str) -> String {
-        challenge.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+        challenge
+            .split("nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
     }
 
     /// What a phone computes from a challenge (RFC 7616 §3.4.1).
@@ -349,11 +378,16 @@ mod tests {
         assert!(challenges[0].contains("algorithm=SHA-256"));
         assert!(challenges[1].contains("algorithm=MD5"));
         // Both challenges carry one nonce, so the second answer counts on from the first.
-        for (nc, alg, challenge) in [(1, Algorithm::Sha256, &challenges[0]), (2, Algorithm::Md5, &challenges[1])] {
+        for (nc, alg, challenge) in [
+            (1, Algorithm::Sha256, &challenges[0]),
+            (2, Algorithm::Md5, &challenges[1]),
+        ] {
             let creds = answer(alg, "100", "s3cret", &nonce_of(challenge), nc);
             assert_eq!(
                 auth.verify(t0, "REGISTER", &creds, accounts),
-                Verdict::Authenticated { username: "100".into() }
+                Verdict::Authenticated {
+                    username: "100".into()
+                }
             );
         }
     }
@@ -365,8 +399,13 @@ mod tests {
         let ha1 = ha1(Algorithm::Md5, "100", REALM, "s3cret");
         let ha2 = Algorithm::Md5.hash("REGISTER:sip:switchboard");
         let response = Algorithm::Md5.hash(&format!("{ha1}:{nonce}:{ha2}"));
-        let creds = format!("Digest username=\"100\",realm=\"{REALM}\",nonce=\"{nonce}\",uri=\"sip:switchboard\",response=\"{response}\"");
-        assert!(matches!(auth.verify(t0, "REGISTER", &creds, accounts), Verdict::Authenticated { .. }));
+        let creds = format!(
+            "Digest username=\"100\",realm=\"{REALM}\",nonce=\"{nonce}\",uri=\"sip:switchboard\",response=\"{response}\""
+        );
+        assert!(matches!(
+            auth.verify(t0, "REGISTER", &creds, accounts),
+            Verdict::Authenticated { .. }
+        ));
     }
 
     #[test]
@@ -375,8 +414,14 @@ mod tests {
         let nonce = nonce_of(&auth.challenge(t0, false)[0]);
         let wrong = answer(Algorithm::Sha256, "100", "guess", &nonce, 1);
         let unknown = answer(Algorithm::Sha256, "999", "guess", &nonce, 2);
-        assert_eq!(auth.verify(t0, "REGISTER", &wrong, accounts), Verdict::Rejected("wrong credentials"));
-        assert_eq!(auth.verify(t0, "REGISTER", &unknown, accounts), Verdict::Rejected("wrong credentials"));
+        assert_eq!(
+            auth.verify(t0, "REGISTER", &wrong, accounts),
+            Verdict::Rejected("wrong credentials")
+        );
+        assert_eq!(
+            auth.verify(t0, "REGISTER", &unknown, accounts),
+            Verdict::Rejected("wrong credentials")
+        );
     }
 
     #[test]
@@ -385,9 +430,15 @@ mod tests {
         let nonce = nonce_of(&auth.challenge(t0, false)[0]);
         let later = t0 + Duration::from_secs(301);
         let right = answer(Algorithm::Sha256, "100", "s3cret", &nonce, 1);
-        assert_eq!(auth.verify(later, "REGISTER", &right, accounts), Verdict::Stale);
+        assert_eq!(
+            auth.verify(later, "REGISTER", &right, accounts),
+            Verdict::Stale
+        );
         let wrong = answer(Algorithm::Sha256, "100", "nope", &nonce, 1);
-        assert_eq!(auth.verify(later, "REGISTER", &wrong, accounts), Verdict::Rejected("wrong credentials"));
+        assert_eq!(
+            auth.verify(later, "REGISTER", &wrong, accounts),
+            Verdict::Rejected("wrong credentials")
+        );
         assert!(auth.challenge(later, true)[0].ends_with("stale=true"));
     }
 
@@ -396,10 +447,19 @@ mod tests {
         let (mut auth, t0) = setup();
         let nonce = nonce_of(&auth.challenge(t0, false)[0]);
         let first = answer(Algorithm::Sha256, "100", "s3cret", &nonce, 1);
-        assert!(matches!(auth.verify(t0, "REGISTER", &first, accounts), Verdict::Authenticated { .. }));
-        assert_eq!(auth.verify(t0, "REGISTER", &first, accounts), Verdict::Rejected("replayed nonce-count"));
+        assert!(matches!(
+            auth.verify(t0, "REGISTER", &first, accounts),
+            Verdict::Authenticated { .. }
+        ));
+        assert_eq!(
+            auth.verify(t0, "REGISTER", &first, accounts),
+            Verdict::Rejected("replayed nonce-count")
+        );
         let second = answer(Algorithm::Sha256, "100", "s3cret", &nonce, 2);
-        assert!(matches!(auth.verify(t0, "REGISTER", &second, accounts), Verdict::Authenticated { .. }));
+        assert!(matches!(
+            auth.verify(t0, "REGISTER", &second, accounts),
+            Verdict::Authenticated { .. }
+        ));
     }
 
     #[test]
@@ -409,10 +469,16 @@ mod tests {
         let mut forged = nonce.clone();
         forged.replace_range(0..2, if &nonce[..2] == "ff" { "00" } else { "ff" });
         let creds = answer(Algorithm::Sha256, "100", "s3cret", &forged, 1);
-        assert_eq!(auth.verify(t0, "REGISTER", &creds, accounts), Verdict::Rejected("forged nonce"));
+        assert_eq!(
+            auth.verify(t0, "REGISTER", &creds, accounts),
+            Verdict::Rejected("forged nonce")
+        );
         let mut other = DigestAuthenticator::new(REALM, [8; 32], t0, AuthConfig::default());
         let creds = answer(Algorithm::Md5, "100", "s3cret", &nonce, 1);
-        assert_eq!(other.verify(t0, "REGISTER", &creds, accounts), Verdict::Rejected("forged nonce"));
+        assert_eq!(
+            other.verify(t0, "REGISTER", &creds, accounts),
+            Verdict::Rejected("forged nonce")
+        );
     }
 
     #[test]
@@ -424,7 +490,10 @@ mod tests {
         assert!(challenges[0].contains("algorithm=MD5"));
         let nonce = nonce_of(&challenges[0]);
         let creds = answer(Algorithm::Sha256, "100", "s3cret", &nonce, 1);
-        assert_eq!(auth.verify(t0, "REGISTER", &creds, accounts), Verdict::Rejected("algorithm not offered"));
+        assert_eq!(
+            auth.verify(t0, "REGISTER", &creds, accounts),
+            Verdict::Rejected("algorithm not offered")
+        );
     }
 
     #[test]

@@ -73,7 +73,10 @@ impl StreamFramer {
             return Ok(None);
         }
         let rest = self.buffer.split_off(total);
-        Ok(Some(Frame::Message(std::mem::replace(&mut self.buffer, rest))))
+        Ok(Some(Frame::Message(std::mem::replace(
+            &mut self.buffer,
+            rest,
+        ))))
     }
 }
 

@@ -75,7 +75,11 @@ impl Params {
     }
 
     pub fn set(&mut self, name: &str, value: Option<String>) {
-        match self.0.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        match self
+            .0
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
             Some(slot) => slot.1 = value,
             None => self.0.push((name.to_string(), value)),
         }
@@ -167,7 +171,10 @@ pub struct Via {
 impl Via {
     pub fn parse(value: &str) -> Result<Self, BadHeader> {
         let bad = BadHeader { header: "Via" };
-        let (protocol, rest) = value.trim().split_once(char::is_whitespace).ok_or(bad.clone())?;
+        let (protocol, rest) = value
+            .trim()
+            .split_once(char::is_whitespace)
+            .ok_or(bad.clone())?;
         let mut parts = protocol.split('/');
         let (name, version, transport) = (parts.next(), parts.next(), parts.next());
         if !name.is_some_and(|n| n.eq_ignore_ascii_case("SIP"))
@@ -208,7 +215,11 @@ impl Via {
 
 impl fmt::Display for Via {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SIP/2.0/{} {}{}", self.transport, self.sent_by, self.params)
+        write!(
+            f,
+            "SIP/2.0/{} {}{}",
+            self.transport, self.sent_by, self.params
+        )
     }
 }
 
@@ -294,7 +305,9 @@ fn is_plausible_uri(uri: &str) -> bool {
                 && scheme
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-                && !rest.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
+                && !rest
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '<' || c == '>')
         }
         None => false,
     }
@@ -344,7 +357,10 @@ impl CSeq {
     pub fn parse(value: &str) -> Result<Self, BadHeader> {
         let bad = BadHeader { header: "CSeq" };
         let mut parts = value.split_whitespace();
-        let seq = parts.next().and_then(|s| s.parse().ok()).ok_or(bad.clone())?;
+        let seq = parts
+            .next()
+            .and_then(|s| s.parse().ok())
+            .ok_or(bad.clone())?;
         let method = parts.next().ok_or(bad.clone())?.to_string();
         if parts.next().is_some() {
             return Err(bad);
@@ -363,7 +379,9 @@ mod tests {
             "<sip:100@10.0.0.5:5070;transport=udp>;+sip.instance=\"<urn:uuid:1-2>\";reg-id=1;expires=600",
         )
         .unwrap();
-        let Contact::Address(a) = &c[0] else { panic!("wildcard") };
+        let Contact::Address(a) = &c[0] else {
+            panic!("wildcard")
+        };
         assert_eq!(a.uri, "sip:100@10.0.0.5:5070;transport=udp");
         assert_eq!(a.params.value("+sip.instance"), Some("\"<urn:uuid:1-2>\""));
         assert_eq!(a.params.value("expires"), Some("600"));
@@ -373,10 +391,14 @@ mod tests {
     fn several_contacts_on_one_line_with_quoted_commas() {
         let c = Contact::parse_list("\"Desk, front\" <sip:100@h1>, sip:100@h2;expires=5").unwrap();
         assert_eq!(c.len(), 2);
-        let Contact::Address(second) = &c[1] else { panic!() };
+        let Contact::Address(second) = &c[1] else {
+            panic!()
+        };
         assert_eq!(second.uri, "sip:100@h2");
         assert_eq!(second.params.value("expires"), Some("5"));
-        let Contact::Address(first) = &c[0] else { panic!() };
+        let Contact::Address(first) = &c[0] else {
+            panic!()
+        };
         assert_eq!(first.display.as_deref(), Some("Desk, front"));
     }
 
@@ -401,14 +423,20 @@ mod tests {
     fn via_same_address_without_rport_is_left_alone() {
         let mut via = Via::parse("SIP/2.0/tcp 192.0.2.4:5060 ;branch=z9hG4bKy").unwrap();
         via.stamp_source("192.0.2.4:5060".parse().unwrap());
-        assert_eq!(via.to_string(), "SIP/2.0/TCP 192.0.2.4:5060;branch=z9hG4bKy");
+        assert_eq!(
+            via.to_string(),
+            "SIP/2.0/TCP 192.0.2.4:5060;branch=z9hG4bKy"
+        );
     }
 
     #[test]
     fn malformed_values_name_their_header() {
         assert_eq!(Via::parse("SIP/2.0 host").unwrap_err().header, "Via");
         assert_eq!(Via::parse("SIP/2.0/UDP [::1").unwrap_err().header, "Via");
-        assert_eq!(NameAddr::parse("<sip:a@b", "From").unwrap_err().header, "From");
+        assert_eq!(
+            NameAddr::parse("<sip:a@b", "From").unwrap_err().header,
+            "From"
+        );
         assert!(CSeq::parse("x REGISTER").is_err());
         assert!(CSeq::parse("1 REGISTER extra").is_err());
     }

@@ -87,7 +87,9 @@ impl RawHead {
             return None;
         }
         for name in ["From", "To", "Call-ID", "CSeq"] {
-            let Some(value) = self.get(name) else { continue };
+            let Some(value) = self.get(name) else {
+                continue;
+            };
             let tag = if name == "To" && !value.contains("tag=") {
                 ";tag=sb-err"
             } else {
@@ -101,7 +103,11 @@ impl RawHead {
 }
 
 fn sanitize_reason(reason: &str) -> String {
-    reason.chars().filter(|c| !c.is_control()).take(120).collect()
+    reason
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(120)
+        .collect()
 }
 
 /// RFC 3261 §7.3.3 and the registries since: compact forms and their full names.
@@ -240,7 +246,10 @@ pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
                 .parse()
                 .map_err(|_| fail("Malformed Content-Length header".into(), &head))?;
             if len > body.len() {
-                return Err(fail("Content-Length exceeds the body received".into(), &head));
+                return Err(fail(
+                    "Content-Length exceeds the body received".into(),
+                    &head,
+                ));
             }
             &body[..len]
         }
@@ -271,7 +280,10 @@ pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
     if let Message::Request(request) = &message {
         let cseq = CSeq::parse(head.get("CSeq").unwrap_or_default())
             .map_err(|e| fail(capitalized(&e), &head))?;
-        if !cseq.method.eq_ignore_ascii_case(&request.method.to_string()) {
+        if !cseq
+            .method
+            .eq_ignore_ascii_case(&request.method.to_string())
+        {
             return Err(fail("CSeq method does not match the request".into(), &head));
         }
     }
@@ -460,15 +472,29 @@ mod tests {
             .replace("Content-Length:", "l:");
         let r = request(&text);
         assert_eq!(top_via(&r.headers).unwrap().branch(), Some("z9hG4bK776"));
-        assert_eq!(header_value(&r.headers, "Contact"), Some("<sip:100@192.0.2.9:5070>"));
+        assert_eq!(
+            header_value(&r.headers, "Contact"),
+            Some("<sip:100@192.0.2.9:5070>")
+        );
     }
 
     #[test]
     fn folded_lines_are_unfolded() {
-        let text = REGISTER.replace("From: <sip:100@192.0.2.1>;tag=a1", "From:\r\n  <sip:100@192.0.2.1>\r\n\t;tag=a1");
+        let text = REGISTER.replace(
+            "From: <sip:100@192.0.2.1>;tag=a1",
+            "From:\r\n  <sip:100@192.0.2.1>\r\n\t;tag=a1",
+        );
         let r = request(&text);
-        assert_eq!(header_value(&r.headers, "From"), Some("<sip:100@192.0.2.1> ;tag=a1"));
-        assert_eq!(NameAddr::parse(header_value(&r.headers, "From").unwrap(), "From").unwrap().tag(), Some("a1"));
+        assert_eq!(
+            header_value(&r.headers, "From"),
+            Some("<sip:100@192.0.2.1> ;tag=a1")
+        );
+        assert_eq!(
+            NameAddr::parse(header_value(&r.headers, "From").unwrap(), "From")
+                .unwrap()
+                .tag(),
+            Some("a1")
+        );
     }
 
     #[test]
@@ -479,29 +505,58 @@ mod tests {
 
     #[test]
     fn unknown_method_is_answered_501() {
-        let text = REGISTER.replace("REGISTER sip", "FROBNICATE sip").replace("1 REGISTER", "1 FROBNICATE");
+        let text = REGISTER
+            .replace("REGISTER sip", "FROBNICATE sip")
+            .replace("1 REGISTER", "1 FROBNICATE");
         let err = parse(text.as_bytes()).unwrap_err();
-        assert!(matches!(err, ParseError::UnknownMethod { ref method, .. } if method == "FROBNICATE"));
+        assert!(
+            matches!(err, ParseError::UnknownMethod { ref method, .. } if method == "FROBNICATE")
+        );
         let reply = String::from_utf8(err.reply().unwrap()).unwrap();
-        assert!(reply.starts_with("SIP/2.0 501 Not Implemented\r\n"), "{reply}");
+        assert!(
+            reply.starts_with("SIP/2.0 501 Not Implemented\r\n"),
+            "{reply}"
+        );
         assert!(reply.contains("To: <sip:100@192.0.2.1>;tag="));
         assert!(reply.contains("CSeq: 1 FROBNICATE\r\n"));
     }
 
     #[test]
     fn missing_and_broken_headers_are_named() {
-        assert_eq!(bad_reason(&REGISTER.replace("Call-ID: c1@192.0.2.9\r\n", "")), "Missing Call-ID header");
-        assert_eq!(bad_reason(&REGISTER.replace("CSeq: 1 REGISTER", "CSeq: one REGISTER")), "Malformed CSeq header");
-        assert_eq!(bad_reason(&REGISTER.replace("SIP/2.0/UDP 192.0.2.9:5070", "SIP/2.0 192.0.2.9")), "Malformed Via header");
-        assert_eq!(bad_reason(&REGISTER.replace("CSeq: 1 REGISTER", "CSeq: 1 INVITE")), "CSeq method does not match the request");
-        assert_eq!(bad_reason(&REGISTER.replace("Content-Length: 0", "Content-Length: 40")), "Content-Length exceeds the body received");
-        assert_eq!(bad_reason(&REGISTER.replace("Content-Length: 0", "Content Length 0")), "Malformed header line");
+        assert_eq!(
+            bad_reason(&REGISTER.replace("Call-ID: c1@192.0.2.9\r\n", "")),
+            "Missing Call-ID header"
+        );
+        assert_eq!(
+            bad_reason(&REGISTER.replace("CSeq: 1 REGISTER", "CSeq: one REGISTER")),
+            "Malformed CSeq header"
+        );
+        assert_eq!(
+            bad_reason(&REGISTER.replace("SIP/2.0/UDP 192.0.2.9:5070", "SIP/2.0 192.0.2.9")),
+            "Malformed Via header"
+        );
+        assert_eq!(
+            bad_reason(&REGISTER.replace("CSeq: 1 REGISTER", "CSeq: 1 INVITE")),
+            "CSeq method does not match the request"
+        );
+        assert_eq!(
+            bad_reason(&REGISTER.replace("Content-Length: 0", "Content-Length: 40")),
+            "Content-Length exceeds the body received"
+        );
+        assert_eq!(
+            bad_reason(&REGISTER.replace("Content-Length: 0", "Content Length 0")),
+            "Malformed header line"
+        );
     }
 
     #[test]
     fn wrong_version_is_505() {
         let err = parse(REGISTER.replace(" SIP/2.0\r\n", " SIP/3.0\r\n").as_bytes()).unwrap_err();
-        assert!(String::from_utf8(err.reply().unwrap()).unwrap().starts_with("SIP/2.0 505 "));
+        assert!(
+            String::from_utf8(err.reply().unwrap())
+                .unwrap()
+                .starts_with("SIP/2.0 505 ")
+        );
     }
 
     #[test]

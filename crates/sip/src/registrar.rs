@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use crate::header::{Contact, CSeq, NameAddr};
+use crate::header::{CSeq, Contact, NameAddr};
 use crate::message::{header_value, header_values};
 use crate::transaction::Peer;
 
@@ -57,8 +57,15 @@ impl Binding {
 /// A change to write behind to storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BindingChange {
-    Upsert { aor: String, binding: Binding, expires_in: Duration },
-    Remove { aor: String, uri: String },
+    Upsert {
+        aor: String,
+        binding: Binding,
+        expires_in: Duration,
+    },
+    Remove {
+        aor: String,
+        uri: String,
+    },
 }
 
 /// Why a REGISTER was refused; each maps to one response.
@@ -105,7 +112,10 @@ impl Registrar {
     }
 
     pub fn bindings(&self, aor: &str) -> &[Binding] {
-        self.bindings.get(aor).map(Vec::as_slice).unwrap_or_default()
+        self.bindings
+            .get(aor)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     pub fn binding_count(&self) -> usize {
@@ -124,7 +134,9 @@ impl Registrar {
         source: Peer,
     ) -> Result<Vec<Binding>, RegisterError> {
         let malformed = |what: &str| RegisterError::Malformed(format!("Malformed {what} header"));
-        let call_id = header_value(&request.headers, "Call-ID").unwrap_or_default().to_string();
+        let call_id = header_value(&request.headers, "Call-ID")
+            .unwrap_or_default()
+            .to_string();
         let cseq = CSeq::parse(header_value(&request.headers, "CSeq").unwrap_or_default())
             .map_err(|_| malformed("CSeq"))?
             .seq;
@@ -145,7 +157,10 @@ impl Registrar {
                 ));
             }
             let existing = self.bindings(aor);
-            if existing.iter().any(|b| b.call_id == call_id && b.cseq >= cseq) {
+            if existing
+                .iter()
+                .any(|b| b.call_id == call_id && b.cseq >= cseq)
+            {
                 return Err(RegisterError::OutOfOrder);
             }
             for uri in existing.iter().map(|b| b.uri.clone()).collect::<Vec<_>>() {
@@ -157,7 +172,9 @@ impl Registrar {
         // Validate everything before touching any binding (all or nothing).
         let mut wanted: Vec<(NameAddr, u32)> = Vec::new();
         for contact in contacts {
-            let Contact::Address(addr) = contact else { continue };
+            let Contact::Address(addr) = contact else {
+                continue;
+            };
             let expires = match addr.params.value("expires") {
                 Some(v) => v.trim().parse::<u32>().map_err(|_| malformed("Contact"))?,
                 None => header_expires.unwrap_or(self.config.default_expires),
@@ -167,10 +184,11 @@ impl Registrar {
                     min: self.config.min_expires,
                 });
             }
-            if let Some(b) = self.find(aor, &addr.uri) {
-                if b.call_id == call_id && b.cseq >= cseq {
-                    return Err(RegisterError::OutOfOrder);
-                }
+            if self
+                .find(aor, &addr.uri)
+                .is_some_and(|b| b.call_id == call_id && b.cseq >= cseq)
+            {
+                return Err(RegisterError::OutOfOrder);
             }
             wanted.push((addr, expires.min(self.config.max_expires)));
         }
@@ -230,7 +248,9 @@ impl Registrar {
     // --- internals
 
     fn find(&self, aor: &str, uri: &str) -> Option<&Binding> {
-        self.bindings(aor).iter().find(|b| b.uri.eq_ignore_ascii_case(uri))
+        self.bindings(aor)
+            .iter()
+            .find(|b| b.uri.eq_ignore_ascii_case(uri))
     }
 
     fn upsert(&mut self, now: Instant, aor: &str, binding: Binding) {
@@ -248,7 +268,10 @@ impl Registrar {
     fn insert(&mut self, aor: &str, binding: Binding) {
         self.expiries
             .insert((binding.expires_at, aor.to_string(), binding.uri.clone()));
-        self.bindings.entry(aor.to_string()).or_default().push(binding);
+        self.bindings
+            .entry(aor.to_string())
+            .or_default()
+            .push(binding);
     }
 
     fn remove(&mut self, aor: &str, uri: &str) {
@@ -260,10 +283,13 @@ impl Registrar {
     }
 
     fn detach(&mut self, aor: &str, uri: &str) {
-        let Some(list) = self.bindings.get_mut(aor) else { return };
+        let Some(list) = self.bindings.get_mut(aor) else {
+            return;
+        };
         if let Some(i) = list.iter().position(|b| b.uri.eq_ignore_ascii_case(uri)) {
             let b = list.remove(i);
-            self.expiries.remove(&(b.expires_at, aor.to_string(), b.uri));
+            self.expiries
+                .remove(&(b.expires_at, aor.to_string(), b.uri));
         }
         if list.is_empty() {
             self.bindings.remove(aor);
@@ -274,7 +300,11 @@ impl Registrar {
     /// a phone that rebooted onto a new port must not lock itself out.
     fn enforce_limit(&mut self, now: Instant, aor: &str) {
         while self.bindings(aor).len() > self.config.max_contacts {
-            let Some(oldest) = self.bindings(aor).iter().min_by_key(|b| b.expires_at.saturating_duration_since(now)) else {
+            let Some(oldest) = self
+                .bindings(aor)
+                .iter()
+                .min_by_key(|b| b.expires_at.saturating_duration_since(now))
+            else {
                 return;
             };
             let uri = oldest.uri.clone();
@@ -286,11 +316,13 @@ impl Registrar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::{parse, Message};
+    use crate::message::{Message, parse};
     use crate::transaction::Transport;
 
     fn register(call_id: &str, cseq: u32, contact: &str, expires: Option<u32>) -> rsip::Request {
-        let expires = expires.map(|e| format!("Expires: {e}\r\n")).unwrap_or_default();
+        let expires = expires
+            .map(|e| format!("Expires: {e}\r\n"))
+            .unwrap_or_default();
         let text = format!(
             "REGISTER sip:pbx SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK{cseq}\r\n\
              From: <sip:100@pbx>;tag=f\r\nTo: <sip:100@pbx>\r\nCall-ID: {call_id}\r\n\
@@ -303,7 +335,10 @@ mod tests {
     }
 
     fn peer() -> Peer {
-        Peer { transport: Transport::Udp, addr: "10.0.0.9:5060".parse().unwrap() }
+        Peer {
+            transport: Transport::Udp,
+            addr: "10.0.0.9:5060".parse().unwrap(),
+        }
     }
 
     fn registrar() -> (Registrar, Instant) {
@@ -313,13 +348,28 @@ mod tests {
     #[test]
     fn add_refresh_and_expire() {
         let (mut r, t0) = registrar();
-        let got = r.handle_register(t0, "100", &register("c1", 1, "<sip:100@10.0.0.9>", Some(120)), peer()).unwrap();
+        let got = r
+            .handle_register(
+                t0,
+                "100",
+                &register("c1", 1, "<sip:100@10.0.0.9>", Some(120)),
+                peer(),
+            )
+            .unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].remaining(t0), Duration::from_secs(120));
-        assert!(matches!(r.poll_change(), Some(BindingChange::Upsert { expires_in, .. }) if expires_in == Duration::from_secs(120)));
+        assert!(
+            matches!(r.poll_change(), Some(BindingChange::Upsert { expires_in, .. }) if expires_in == Duration::from_secs(120))
+        );
 
         let t1 = t0 + Duration::from_secs(100);
-        r.handle_register(t1, "100", &register("c1", 2, "<sip:100@10.0.0.9>", Some(120)), peer()).unwrap();
+        r.handle_register(
+            t1,
+            "100",
+            &register("c1", 2, "<sip:100@10.0.0.9>", Some(120)),
+            peer(),
+        )
+        .unwrap();
         assert_eq!(r.poll_timeout(), Some(t1 + Duration::from_secs(120)));
         assert_eq!(r.binding_count(), 1);
 
@@ -328,14 +378,25 @@ mod tests {
         r.handle_timeout(t1 + Duration::from_secs(120));
         assert!(r.bindings("100").is_empty());
         r.poll_change();
-        assert_eq!(r.poll_change(), Some(BindingChange::Remove { aor: "100".into(), uri: "sip:100@10.0.0.9".into() }));
+        assert_eq!(
+            r.poll_change(),
+            Some(BindingChange::Remove {
+                aor: "100".into(),
+                uri: "sip:100@10.0.0.9".into()
+            })
+        );
     }
 
     #[test]
     fn contact_parameter_beats_header_and_max_is_enforced() {
         let (mut r, t0) = registrar();
         let got = r
-            .handle_register(t0, "100", &register("c1", 1, "<sip:a@h1>;expires=300, <sip:b@h2>", Some(99999)), peer())
+            .handle_register(
+                t0,
+                "100",
+                &register("c1", 1, "<sip:a@h1>;expires=300, <sip:b@h2>", Some(99999)),
+                peer(),
+            )
             .unwrap();
         let secs: Vec<_> = got.iter().map(|b| b.remaining(t0).as_secs()).collect();
         assert_eq!(secs, vec![300, 7200]);
@@ -344,14 +405,21 @@ mod tests {
     #[test]
     fn default_expiry_when_none_asked() {
         let (mut r, t0) = registrar();
-        let got = r.handle_register(t0, "100", &register("c1", 1, "<sip:a@h1>", None), peer()).unwrap();
+        let got = r
+            .handle_register(t0, "100", &register("c1", 1, "<sip:a@h1>", None), peer())
+            .unwrap();
         assert_eq!(got[0].remaining(t0).as_secs(), 3600);
     }
 
     #[test]
     fn too_brief_interval_is_423_and_changes_nothing() {
         let (mut r, t0) = registrar();
-        let err = r.handle_register(t0, "100", &register("c1", 1, "<sip:a@h1>, <sip:b@h2>;expires=30", None), peer());
+        let err = r.handle_register(
+            t0,
+            "100",
+            &register("c1", 1, "<sip:a@h1>, <sip:b@h2>;expires=30", None),
+            peer(),
+        );
         assert_eq!(err, Err(RegisterError::IntervalTooBrief { min: 60 }));
         assert!(r.bindings("100").is_empty());
         assert_eq!(r.poll_change(), None);
@@ -360,12 +428,27 @@ mod tests {
     #[test]
     fn expires_zero_removes_one_and_wildcard_removes_all() {
         let (mut r, t0) = registrar();
-        r.handle_register(t0, "100", &register("c1", 1, "<sip:a@h1>, <sip:b@h2>, <sip:c@h3>", None), peer()).unwrap();
-        let left = r.handle_register(t0, "100", &register("c1", 2, "<sip:a@h1>;expires=0", None), peer()).unwrap();
+        r.handle_register(
+            t0,
+            "100",
+            &register("c1", 1, "<sip:a@h1>, <sip:b@h2>, <sip:c@h3>", None),
+            peer(),
+        )
+        .unwrap();
+        let left = r
+            .handle_register(
+                t0,
+                "100",
+                &register("c1", 2, "<sip:a@h1>;expires=0", None),
+                peer(),
+            )
+            .unwrap();
         assert_eq!(left.len(), 2);
         let bad = r.handle_register(t0, "100", &register("c1", 3, "*", Some(5)), peer());
         assert!(matches!(bad, Err(RegisterError::Malformed(_))));
-        let none = r.handle_register(t0, "100", &register("c2", 1, "*", Some(0)), peer()).unwrap();
+        let none = r
+            .handle_register(t0, "100", &register("c2", 1, "*", Some(0)), peer())
+            .unwrap();
         assert!(none.is_empty());
         assert_eq!(r.binding_count(), 0);
         assert_eq!(r.poll_timeout(), None);
@@ -374,21 +457,55 @@ mod tests {
     #[test]
     fn same_call_id_needs_a_higher_cseq() {
         let (mut r, t0) = registrar();
-        r.handle_register(t0, "100", &register("c1", 5, "<sip:a@h1>", None), peer()).unwrap();
-        let stale = r.handle_register(t0, "100", &register("c1", 5, "<sip:a@h1>;expires=0", None), peer());
+        r.handle_register(t0, "100", &register("c1", 5, "<sip:a@h1>", None), peer())
+            .unwrap();
+        let stale = r.handle_register(
+            t0,
+            "100",
+            &register("c1", 5, "<sip:a@h1>;expires=0", None),
+            peer(),
+        );
         assert_eq!(stale, Err(RegisterError::OutOfOrder));
         // A rebooted phone starts a new Call-ID at any CSeq.
-        r.handle_register(t0, "100", &register("c9", 1, "<sip:a@h1>;expires=0", None), peer()).unwrap();
+        r.handle_register(
+            t0,
+            "100",
+            &register("c9", 1, "<sip:a@h1>;expires=0", None),
+            peer(),
+        )
+        .unwrap();
         assert!(r.bindings("100").is_empty());
     }
 
     #[test]
     fn contact_limit_drops_the_stalest_binding() {
-        let mut r = Registrar::new(RegistrarConfig { max_contacts: 2, ..Default::default() });
+        let mut r = Registrar::new(RegistrarConfig {
+            max_contacts: 2,
+            ..Default::default()
+        });
         let t0 = Instant::now();
-        r.handle_register(t0, "100", &register("c1", 1, "<sip:a@h1>", Some(100)), peer()).unwrap();
-        r.handle_register(t0, "100", &register("c2", 1, "<sip:b@h2>", Some(200)), peer()).unwrap();
-        let got = r.handle_register(t0, "100", &register("c3", 1, "<sip:c@h3>", Some(300)), peer()).unwrap();
+        r.handle_register(
+            t0,
+            "100",
+            &register("c1", 1, "<sip:a@h1>", Some(100)),
+            peer(),
+        )
+        .unwrap();
+        r.handle_register(
+            t0,
+            "100",
+            &register("c2", 1, "<sip:b@h2>", Some(200)),
+            peer(),
+        )
+        .unwrap();
+        let got = r
+            .handle_register(
+                t0,
+                "100",
+                &register("c3", 1, "<sip:c@h3>", Some(300)),
+                peer(),
+            )
+            .unwrap();
         let uris: Vec<_> = got.iter().map(|b| b.uri.as_str()).collect();
         assert_eq!(uris, vec!["sip:b@h2", "sip:c@h3"]);
     }

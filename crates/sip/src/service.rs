@@ -11,9 +11,11 @@ use rsip::{Header, Method};
 
 use crate::auth::{AccountSecrets, AuthConfig, DigestAuthenticator, Verdict};
 use crate::header::NameAddr;
-use crate::message::{self, header_value, Message};
+use crate::message::{self, Message, header_value};
 use crate::registrar::{BindingChange, Registrar, RegistrarConfig};
-use crate::transaction::{Peer, ServerId, TimerConfig, TransactionEvent, TransactionLayer, Transmit};
+use crate::transaction::{
+    Peer, ServerId, TimerConfig, TransactionEvent, TransactionLayer, Transmit,
+};
 
 /// Methods the endpoint answers itself; the rest of the known ones get 405.
 const ALLOW: &str = "REGISTER, OPTIONS";
@@ -141,7 +143,9 @@ impl Service {
     // --- poll_*
 
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front().or_else(|| self.layer.poll_transmit())
+        self.transmits
+            .pop_front()
+            .or_else(|| self.layer.poll_transmit())
     }
 
     pub fn poll_binding_change(&mut self) -> Option<BindingChange> {
@@ -168,7 +172,9 @@ impl Service {
     fn handle_request(&mut self, now: Instant, id: ServerId, request: &rsip::Request, peer: Peer) {
         if let Some(unsupported) = unsupported_extensions(request) {
             let mut response = self.response(request, 420, "Bad Extension");
-            response.headers.push(Header::Other("Unsupported".into(), unsupported));
+            response
+                .headers
+                .push(Header::Other("Unsupported".into(), unsupported));
             return self.layer.respond(now, id, &response);
         }
         let response = match request.method {
@@ -179,7 +185,9 @@ impl Service {
                 r.headers.push(Header::Accept("application/sdp".into()));
                 r
             }
-            Method::Cancel | Method::Bye => self.response(request, 481, "Call/Transaction Does Not Exist"),
+            Method::Cancel | Method::Bye => {
+                self.response(request, 481, "Call/Transaction Does Not Exist")
+            }
             _ => {
                 let mut r = self.response(request, 405, "Method Not Allowed");
                 r.headers.push(Header::Allow(ALLOW.into()));
@@ -225,7 +233,9 @@ impl Service {
                 let mut r = self.response(request, 200, "OK");
                 for b in bindings {
                     let secs = b.remaining(now).as_secs();
-                    r.headers.push(Header::Contact(format!("<{}>;expires={secs}", b.uri).into()));
+                    r.headers.push(Header::Contact(
+                        format!("<{}>;expires={secs}", b.uri).into(),
+                    ));
                 }
                 r
             }
@@ -274,12 +284,15 @@ fn stamp_top_via(request: &mut rsip::Request, peer: Peer) {
     use rsip::headers::UntypedHeader;
     for h in request.headers.iter_mut() {
         if let Header::Via(via) = h {
-            let mut elements: Vec<String> = crate::header::split_list(via.value()).into_iter().map(str::to_string).collect();
-            if let Some(top) = elements.first_mut() {
-                if let Ok(mut parsed) = crate::header::Via::parse(top) {
-                    parsed.stamp_source(peer.addr);
-                    *top = parsed.to_string();
-                }
+            let mut elements: Vec<String> = crate::header::split_list(via.value())
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            if let Some(top) = elements.first_mut()
+                && let Ok(mut parsed) = crate::header::Via::parse(top)
+            {
+                parsed.stamp_source(peer.addr);
+                *top = parsed.to_string();
             }
             *via = elements.join(", ").into();
             return;
@@ -292,12 +305,15 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::auth::{ha1, Algorithm};
+    use crate::auth::{Algorithm, ha1};
     use crate::transaction::Transport;
 
     const PHONE: Peer = Peer {
         transport: Transport::Udp,
-        addr: std::net::SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(192, 0, 2, 7), 5062)),
+        addr: std::net::SocketAddr::V4(std::net::SocketAddrV4::new(
+            std::net::Ipv4Addr::new(192, 0, 2, 7),
+            5062,
+        )),
     };
 
     fn service(t0: Instant) -> Service {
@@ -305,7 +321,9 @@ mod tests {
     }
 
     fn register(user: &str, cseq: u32, auth: Option<String>) -> Vec<u8> {
-        let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
+        let auth = auth
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
         format!(
             "REGISTER sip:pbx SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bKr{cseq};rport\r\n\
              From: <sip:{user}@pbx>;tag=ft\r\nTo: <sip:{user}@pbx>\r\nCall-ID: reg-1\r\nCSeq: {cseq} REGISTER\r\n\
@@ -315,20 +333,36 @@ mod tests {
     }
 
     fn answer(challenge: &str, user: &str, password: &str, nc: u32) -> String {
-        let nonce = challenge.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap();
+        let nonce = challenge
+            .split("nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
         let ha1 = ha1(Algorithm::Md5, user, "switchboard", password);
         let ha2 = Algorithm::Md5.hash("REGISTER:sip:pbx");
         let response = Algorithm::Md5.hash(&format!("{ha1}:{nonce}:{nc:08x}:cn:auth:{ha2}"));
-        format!("Digest username=\"{user}\", realm=\"switchboard\", nonce=\"{nonce}\", uri=\"sip:pbx\", response=\"{response}\", qop=auth, nc={nc:08x}, cnonce=\"cn\", algorithm=MD5")
+        format!(
+            "Digest username=\"{user}\", realm=\"switchboard\", nonce=\"{nonce}\", uri=\"sip:pbx\", response=\"{response}\", qop=auth, nc={nc:08x}, cnonce=\"cn\", algorithm=MD5"
+        )
     }
 
     fn replies(s: &mut Service) -> Vec<String> {
-        std::iter::from_fn(|| s.poll_transmit()).map(|t| String::from_utf8(t.bytes).unwrap()).collect()
+        std::iter::from_fn(|| s.poll_transmit())
+            .map(|t| String::from_utf8(t.bytes).unwrap())
+            .collect()
     }
 
     fn with_passwords(s: &mut Service) {
-        let account = |user: &str, enabled| Account { secrets: AccountSecrets::from_password(user, "switchboard", "pw-123456789"), enabled };
-        s.set_accounts(HashMap::from([("100".to_string(), account("100", true)), ("101".to_string(), account("101", false))]));
+        let account = |user: &str, enabled| Account {
+            secrets: AccountSecrets::from_password(user, "switchboard", "pw-123456789"),
+            enabled,
+        };
+        s.set_accounts(HashMap::from([
+            ("100".to_string(), account("100", true)),
+            ("101".to_string(), account("101", false)),
+        ]));
     }
 
     #[test]
@@ -339,15 +373,26 @@ mod tests {
         s.handle_datagram(t0, PHONE, &register("100", 1, None));
         let out = replies(&mut s);
         assert!(out[0].starts_with("SIP/2.0 401 Unauthorized\r\n"));
-        assert!(out[0].contains("rport=5062;received=192.0.2.7"), "{}", out[0]);
-        let challenge = out[0].lines().find(|l| l.starts_with("WWW-Authenticate")).unwrap().to_string();
+        assert!(
+            out[0].contains("rport=5062;received=192.0.2.7"),
+            "{}",
+            out[0]
+        );
+        let challenge = out[0]
+            .lines()
+            .find(|l| l.starts_with("WWW-Authenticate"))
+            .unwrap()
+            .to_string();
 
         let request = register("100", 2, Some(answer(&challenge, "100", "pw-123456789", 1)));
         s.handle_datagram(t0, PHONE, &request);
         let out = replies(&mut s);
         assert!(out[0].starts_with("SIP/2.0 200 OK\r\n"), "{}", out[0]);
         assert!(out[0].contains("Contact: <sip:100@192.0.2.7:5062>;expires=120\r\n"));
-        assert!(matches!(s.poll_binding_change(), Some(BindingChange::Upsert { .. })));
+        assert!(matches!(
+            s.poll_binding_change(),
+            Some(BindingChange::Upsert { .. })
+        ));
 
         // The same request again (lost 200): answered from the transaction, not re-run.
         s.handle_datagram(t0 + Duration::from_millis(500), PHONE, &request);
@@ -361,7 +406,10 @@ mod tests {
         }
         assert_eq!(now, t0 + Duration::from_secs(120));
         assert_eq!(s.registrar().binding_count(), 0);
-        assert!(matches!(s.poll_binding_change(), Some(BindingChange::Remove { .. })));
+        assert!(matches!(
+            s.poll_binding_change(),
+            Some(BindingChange::Remove { .. })
+        ));
     }
 
     #[test]
@@ -370,13 +418,26 @@ mod tests {
         let mut s = service(t0);
         with_passwords(&mut s);
         s.handle_datagram(t0, PHONE, &register("100", 1, None));
-        let challenge = replies(&mut s)[0].lines().find(|l| l.starts_with("WWW-Authenticate")).unwrap().to_string();
+        let challenge = replies(&mut s)[0]
+            .lines()
+            .find(|l| l.starts_with("WWW-Authenticate"))
+            .unwrap()
+            .to_string();
         // 101's credentials used for 100's binding.
-        let mut forged = String::from_utf8(register("100", 2, Some(answer(&challenge, "101", "pw-123456789", 1)))).unwrap();
+        let mut forged = String::from_utf8(register(
+            "100",
+            2,
+            Some(answer(&challenge, "101", "pw-123456789", 1)),
+        ))
+        .unwrap();
         forged = forged.replace("branch=z9hG4bKr2", "branch=z9hG4bKforged");
         s.handle_datagram(t0, PHONE, forged.as_bytes());
         assert!(replies(&mut s)[0].starts_with("SIP/2.0 403 Username does not match To\r\n"));
-        s.handle_datagram(t0, PHONE, &register("101", 3, Some(answer(&challenge, "101", "pw-123456789", 2))));
+        s.handle_datagram(
+            t0,
+            PHONE,
+            &register("101", 3, Some(answer(&challenge, "101", "pw-123456789", 2))),
+        );
         assert!(replies(&mut s)[0].starts_with("SIP/2.0 403 Extension disabled\r\n"));
         assert_eq!(s.registrar().binding_count(), 0);
     }

@@ -6,13 +6,17 @@
 
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension};
-use rusqlite_migration::{Migrations, M};
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::{M, Migrations};
 
 /// Schema history; append only. Each entry is one numbered migration.
 const MIGRATIONS: &[M<'static>] = &[
-    M::up(include_str!("../migrations/0001_extensions_and_settings.sql")),
-    M::up(include_str!("../migrations/0002_registrations_and_enabled.sql")),
+    M::up(include_str!(
+        "../migrations/0001_extensions_and_settings.sql"
+    )),
+    M::up(include_str!(
+        "../migrations/0002_registrations_and_enabled.sql"
+    )),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +87,9 @@ impl Store {
 
     /// The schema version, for diagnostics.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     pub fn extensions(&self) -> Result<Vec<Extension>> {
@@ -103,7 +109,9 @@ impl Store {
     }
 
     pub fn settings(&self) -> Result<Vec<(String, String)>> {
-        let mut stmt = self.conn.prepare("SELECT key, value FROM settings ORDER BY key")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, value FROM settings ORDER BY key")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -111,12 +119,18 @@ impl Store {
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
     /// Replaces all extensions and settings in one transaction: all or nothing.
-    pub fn replace_config(&mut self, settings: &[(String, String)], extensions: &[Extension]) -> Result<()> {
+    pub fn replace_config(
+        &mut self,
+        settings: &[(String, String)],
+        extensions: &[Extension],
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM settings", [])?;
         tx.execute("DELETE FROM extensions", [])?;
@@ -129,11 +143,20 @@ impl Store {
                 "INSERT INTO extensions (number, display_name, ha1_md5, ha1_sha256, enabled) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for e in extensions {
-                put.execute(params![e.number, e.display_name, e.ha1_md5, e.ha1_sha256, e.enabled])?;
+                put.execute(params![
+                    e.number,
+                    e.display_name,
+                    e.ha1_md5,
+                    e.ha1_sha256,
+                    e.enabled
+                ])?;
             }
         }
         // Bindings of extensions that no longer exist go with them.
-        tx.execute("DELETE FROM registrations WHERE aor NOT IN (SELECT number FROM extensions)", [])?;
+        tx.execute(
+            "DELETE FROM registrations WHERE aor NOT IN (SELECT number FROM extensions)",
+            [],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -170,12 +193,20 @@ impl Store {
                    expires_at = excluded.expires_at, transport = excluded.transport,
                    source = excluded.source, user_agent = excluded.user_agent",
             )?;
-            let mut remove = tx.prepare_cached("DELETE FROM registrations WHERE aor = ?1 AND uri = ?2")?;
+            let mut remove =
+                tx.prepare_cached("DELETE FROM registrations WHERE aor = ?1 AND uri = ?2")?;
             for w in writes {
                 match w {
                     RegistrationWrite::Upsert(r) => {
                         upsert.execute(params![
-                            r.aor, r.uri, r.call_id, r.cseq, r.expires_at, r.transport, r.source, r.user_agent
+                            r.aor,
+                            r.uri,
+                            r.call_id,
+                            r.cseq,
+                            r.expires_at,
+                            r.transport,
+                            r.source,
+                            r.user_agent
                         ])?;
                     }
                     RegistrationWrite::Remove { aor, uri } => {
@@ -190,7 +221,10 @@ impl Store {
 
     /// Drops rows whose binding has expired.
     pub fn purge_expired_registrations(&self, now_unix: i64) -> Result<usize> {
-        Ok(self.conn.execute("DELETE FROM registrations WHERE expires_at <= ?1", [now_unix])?)
+        Ok(self.conn.execute(
+            "DELETE FROM registrations WHERE expires_at <= ?1",
+            [now_unix],
+        )?)
     }
 }
 
@@ -225,7 +259,10 @@ mod tests {
     fn config_replacement_is_whole() {
         let mut store = Store::open_in_memory().unwrap();
         store
-            .replace_config(&[("realm".into(), "office".into())], &[extension("100"), extension("101")])
+            .replace_config(
+                &[("realm".into(), "office".into())],
+                &[extension("100"), extension("101")],
+            )
             .unwrap();
         assert_eq!(store.extensions().unwrap().len(), 2);
         assert_eq!(store.setting("realm").unwrap().as_deref(), Some("office"));
@@ -248,9 +285,17 @@ mod tests {
             ])
             .unwrap();
         let rows = store.registrations(1500).unwrap();
-        assert_eq!(rows.iter().map(|r| (r.uri.as_str(), r.expires_at)).collect::<Vec<_>>(), vec![("sip:b@h", 2000), ("sip:a@h", 3000)]);
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.uri.as_str(), r.expires_at))
+                .collect::<Vec<_>>(),
+            vec![("sip:b@h", 2000), ("sip:a@h", 3000)]
+        );
         store
-            .write_registrations(&[RegistrationWrite::Remove { aor: "100".into(), uri: "sip:a@h".into() }])
+            .write_registrations(&[RegistrationWrite::Remove {
+                aor: "100".into(),
+                uri: "sip:a@h".into(),
+            }])
             .unwrap();
         assert_eq!(store.registrations(0).unwrap().len(), 1);
         assert_eq!(store.purge_expired_registrations(2000).unwrap(), 1);
@@ -260,7 +305,9 @@ mod tests {
     #[test]
     fn removing_an_extension_drops_its_bindings() {
         let mut store = Store::open_in_memory().unwrap();
-        store.replace_config(&[], &[extension("100"), extension("101")]).unwrap();
+        store
+            .replace_config(&[], &[extension("100"), extension("101")])
+            .unwrap();
         store
             .write_registrations(&[
                 RegistrationWrite::Upsert(registration("100", "sip:a@h", 9000)),
@@ -268,7 +315,12 @@ mod tests {
             ])
             .unwrap();
         store.replace_config(&[], &[extension("101")]).unwrap();
-        let left: Vec<_> = store.registrations(0).unwrap().into_iter().map(|r| r.aor).collect();
+        let left: Vec<_> = store
+            .registrations(0)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.aor)
+            .collect();
         assert_eq!(left, vec!["101"]);
     }
 
@@ -279,20 +331,33 @@ mod tests {
         {
             // What the first release wrote: schema 1, one extension, no `enabled` column.
             let mut conn = Connection::open(&path).unwrap();
-            Migrations::from_slice(&MIGRATIONS[..1]).to_latest(&mut conn).unwrap();
+            Migrations::from_slice(&MIGRATIONS[..1])
+                .to_latest(&mut conn)
+                .unwrap();
             conn.execute(
                 "INSERT INTO extensions (number, display_name, ha1_md5, ha1_sha256) VALUES ('100', 'Reception', 'm', 's')",
                 [],
             )
             .unwrap();
-            conn.execute("INSERT INTO settings (key, value) VALUES ('realm', 'office')", []).unwrap();
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES ('realm', 'office')",
+                [],
+            )
+            .unwrap();
         }
         let mut store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
         let ext = &store.extensions().unwrap()[0];
-        assert_eq!((ext.number.as_str(), ext.display_name.as_str(), ext.enabled), ("100", "Reception", true));
+        assert_eq!(
+            (ext.number.as_str(), ext.display_name.as_str(), ext.enabled),
+            ("100", "Reception", true)
+        );
         assert_eq!(store.setting("realm").unwrap().as_deref(), Some("office"));
-        store.write_registrations(&[RegistrationWrite::Upsert(registration("100", "sip:a@h", 10))]).unwrap();
+        store
+            .write_registrations(&[RegistrationWrite::Upsert(registration(
+                "100", "sip:a@h", 10,
+            ))])
+            .unwrap();
         assert_eq!(store.registrations(0).unwrap().len(), 1);
     }
 
@@ -300,7 +365,10 @@ mod tests {
     fn database_file_uses_wal() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("x.db")).unwrap();
-        let mode: String = store.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
     }
 }

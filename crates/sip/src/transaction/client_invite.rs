@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::timers::{Timer, TimerConfig, TimerTable};
 use super::Effect;
+use super::timers::{Timer, TimerConfig, TimerTable};
 use crate::message::{header_value, to_bytes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,13 @@ pub(crate) struct ClientInvite {
 }
 
 impl ClientInvite {
-    pub fn start(now: Instant, request: rsip::Request, reliable: bool, config: TimerConfig, fx: &mut Vec<Effect>) -> Self {
+    pub fn start(
+        now: Instant,
+        request: rsip::Request,
+        reliable: bool,
+        config: TimerConfig,
+        fx: &mut Vec<Effect>,
+    ) -> Self {
         let mut timers = TimerTable::default();
         if !reliable {
             timers.set(Timer::A, now + config.t1);
@@ -71,7 +77,11 @@ impl ClientInvite {
                 fx.push(Effect::Send(ack.clone()));
                 self.ack = Some(ack);
                 self.state = State::Completed;
-                let linger = if self.reliable { Duration::ZERO } else { Duration::from_secs(32) };
+                let linger = if self.reliable {
+                    Duration::ZERO
+                } else {
+                    Duration::from_secs(32)
+                };
                 self.timers.set(Timer::D, now + linger);
                 fx.push(Effect::Deliver(response));
             }

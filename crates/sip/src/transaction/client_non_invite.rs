@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::timers::{Timer, TimerConfig, TimerTable};
 use super::Effect;
+use super::timers::{Timer, TimerConfig, TimerTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {
@@ -25,7 +25,13 @@ pub(crate) struct ClientNonInvite {
 
 impl ClientNonInvite {
     /// Starts the transaction and sends the request.
-    pub fn start(now: Instant, request: Vec<u8>, reliable: bool, config: TimerConfig, fx: &mut Vec<Effect>) -> Self {
+    pub fn start(
+        now: Instant,
+        request: Vec<u8>,
+        reliable: bool,
+        config: TimerConfig,
+        fx: &mut Vec<Effect>,
+    ) -> Self {
         let mut timers = TimerTable::default();
         if !reliable {
             timers.set(Timer::E, now + config.t1);

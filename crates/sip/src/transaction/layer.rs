@@ -39,7 +39,10 @@ pub enum TransactionEvent {
     /// An ACK that matched no transaction: it acknowledges a 2xx, end to end.
     Ack { request: rsip::Request, peer: Peer },
     /// A response to one of our requests.
-    Response { id: ClientId, response: rsip::Response },
+    Response {
+        id: ClientId,
+        response: rsip::Response,
+    },
     /// The peer never answered our request (Timer B or F).
     ClientTimeout { id: ClientId },
     /// Our failure response to an INVITE was never acknowledged (Timer H).
@@ -54,8 +57,8 @@ enum Server {
 
 #[derive(Debug)]
 enum Client {
-    Invite(ClientInvite),
-    NonInvite(ClientNonInvite),
+    Invite(Box<ClientInvite>),
+    NonInvite(Box<ClientNonInvite>),
 }
 
 #[derive(Debug)]
@@ -127,7 +130,8 @@ impl TransactionLayer {
                     Server::Invite(m) if is_ack => {
                         if m.state == server_invite::State::Accepted {
                             // An ACK to a 2xx sharing the INVITE's branch (RFC 2543 peers).
-                            self.events.push_back(TransactionEvent::Ack { request, peer });
+                            self.events
+                                .push_back(TransactionEvent::Ack { request, peer });
                         }
                         m.on_ack(now);
                     }
@@ -140,7 +144,8 @@ impl TransactionLayer {
             return;
         }
         if is_ack {
-            self.events.push_back(TransactionEvent::Ack { request, peer });
+            self.events
+                .push_back(TransactionEvent::Ack { request, peer });
             return;
         }
         let id = ServerId(self.fresh_id());
@@ -239,7 +244,12 @@ impl TransactionLayer {
 
     /// Sends a request in a new client transaction. Its top Via must carry a fresh
     /// RFC 3261 branch; `None` when it does not.
-    pub fn send_request(&mut self, now: Instant, request: rsip::Request, peer: Peer) -> Option<ClientId> {
+    pub fn send_request(
+        &mut self,
+        now: Instant,
+        request: rsip::Request,
+        peer: Peer,
+    ) -> Option<ClientId> {
         let key = TransactionKey::for_request(&request)?;
         if !matches!(key, TransactionKey::Branch { .. }) || self.client_keys.contains_key(&key) {
             return None;
@@ -248,10 +258,22 @@ impl TransactionLayer {
         let reliable = peer.transport.is_reliable();
         let mut fx = Vec::new();
         let machine = if request.method == rsip::Method::Invite {
-            Client::Invite(ClientInvite::start(now, request, reliable, self.config, &mut fx))
+            Client::Invite(Box::new(ClientInvite::start(
+                now,
+                request,
+                reliable,
+                self.config,
+                &mut fx,
+            )))
         } else {
             let bytes = to_bytes(&request.into());
-            Client::NonInvite(ClientNonInvite::start(now, bytes, reliable, self.config, &mut fx))
+            Client::NonInvite(Box::new(ClientNonInvite::start(
+                now,
+                bytes,
+                reliable,
+                self.config,
+                &mut fx,
+            )))
         };
         self.client_keys.insert(key.clone(), id);
         self.clients.insert(id, ClientEntry { key, peer, machine });
@@ -291,7 +313,9 @@ impl TransactionLayer {
         for effect in fx {
             match effect {
                 Effect::Send(bytes) => self.transmits.push_back(Transmit { peer, bytes }),
-                Effect::TimedOut => self.events.push_back(TransactionEvent::ServerTimeout { id }),
+                Effect::TimedOut => self
+                    .events
+                    .push_back(TransactionEvent::ServerTimeout { id }),
                 Effect::Deliver(_) => {}
             }
         }
@@ -307,7 +331,9 @@ impl TransactionLayer {
                 Effect::Deliver(response) => self
                     .events
                     .push_back(TransactionEvent::Response { id, response }),
-                Effect::TimedOut => self.events.push_back(TransactionEvent::ClientTimeout { id }),
+                Effect::TimedOut => self
+                    .events
+                    .push_back(TransactionEvent::ClientTimeout { id }),
             }
         }
     }
@@ -320,19 +346,25 @@ impl TransactionLayer {
         let (terminated, next) = match slot {
             Slot::Server(id) => match self.servers.get(&id) {
                 Some(e) => match &e.machine {
-                    Server::Invite(m) => (m.state == server_invite::State::Terminated, m.timers.next()),
-                    Server::NonInvite(m) => {
-                        (m.state == server_non_invite::State::Terminated, m.timers.next())
+                    Server::Invite(m) => {
+                        (m.state == server_invite::State::Terminated, m.timers.next())
                     }
+                    Server::NonInvite(m) => (
+                        m.state == server_non_invite::State::Terminated,
+                        m.timers.next(),
+                    ),
                 },
                 None => return,
             },
             Slot::Client(id) => match self.clients.get(&id) {
                 Some(e) => match &e.machine {
-                    Client::Invite(m) => (m.state == client_invite::State::Terminated, m.timers.next()),
-                    Client::NonInvite(m) => {
-                        (m.state == client_non_invite::State::Terminated, m.timers.next())
+                    Client::Invite(m) => {
+                        (m.state == client_invite::State::Terminated, m.timers.next())
                     }
+                    Client::NonInvite(m) => (
+                        m.state == client_non_invite::State::Terminated,
+                        m.timers.next(),
+                    ),
                 },
                 None => return,
             },

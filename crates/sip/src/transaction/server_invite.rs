@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::timers::{Timer, TimerConfig, TimerTable};
 use super::Effect;
+use super::timers::{Timer, TimerConfig, TimerTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {
@@ -49,7 +49,11 @@ impl ServerInvite {
             self.state = State::Confirmed;
             self.timers.clear(Timer::G);
             self.timers.clear(Timer::H);
-            let linger = if self.reliable { Duration::ZERO } else { self.config.t4 };
+            let linger = if self.reliable {
+                Duration::ZERO
+            } else {
+                self.config.t4
+            };
             self.timers.set(Timer::I, now + linger);
         }
     }

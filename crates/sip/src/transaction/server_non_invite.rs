@@ -2,8 +2,8 @@
 
 use std::time::Instant;
 
-use super::timers::{Timer, TimerConfig, TimerTable};
 use super::Effect;
+use super::timers::{Timer, TimerConfig, TimerTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {

@@ -3,13 +3,19 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::message::{parse, response_to, Message};
+use crate::message::{Message, parse, response_to};
 
 const UDP: Peer = Peer {
     transport: Transport::Udp,
-    addr: std::net::SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(10, 0, 0, 9), 5060)),
+    addr: std::net::SocketAddr::V4(std::net::SocketAddrV4::new(
+        std::net::Ipv4Addr::new(10, 0, 0, 9),
+        5060,
+    )),
 };
-const TCP: Peer = Peer { transport: Transport::Tcp, ..UDP };
+const TCP: Peer = Peer {
+    transport: Transport::Tcp,
+    ..UDP
+};
 
 fn request(method: &str, branch: &str) -> rsip::Request {
     let text = format!(
@@ -24,11 +30,17 @@ fn request(method: &str, branch: &str) -> rsip::Request {
 }
 
 fn first_line(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).lines().next().unwrap_or_default().to_string()
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn drain(layer: &mut TransactionLayer) -> Vec<String> {
-    std::iter::from_fn(|| layer.poll_transmit()).map(|t| first_line(&t.bytes)).collect()
+    std::iter::from_fn(|| layer.poll_transmit())
+        .map(|t| first_line(&t.bytes))
+        .collect()
 }
 
 /// Runs the clock from `t0` to `until`, jumping deadline to deadline, and records when
@@ -58,12 +70,24 @@ fn server_id(layer: &mut TransactionLayer) -> ServerId {
 fn non_invite_client_retransmits_with_backoff_then_times_out() {
     let mut layer = TransactionLayer::new(TimerConfig::default());
     let t0 = Instant::now();
-    let id = layer.send_request(t0, request("OPTIONS", "z9hG4bKc1"), UDP).unwrap();
+    let id = layer
+        .send_request(t0, request("OPTIONS", "z9hG4bKc1"), UDP)
+        .unwrap();
     assert_eq!(drain(&mut layer), vec!["OPTIONS sip:100@pbx SIP/2.0"]);
-    let times: Vec<u128> = run_until(&mut layer, t0, Duration::from_secs(40)).into_iter().map(|(t, _)| t).collect();
+    let times: Vec<u128> = run_until(&mut layer, t0, Duration::from_secs(40))
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
     // Timer E: 500 ms doubling to T2 = 4 s; Timer F ends it at 64·T1 = 32 s.
-    assert_eq!(times, vec![500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
-    assert!(matches!(layer.poll_event(), Some(TransactionEvent::ClientTimeout { id: got }) if got == id));
+    assert_eq!(
+        times,
+        vec![
+            500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500
+        ]
+    );
+    assert!(
+        matches!(layer.poll_event(), Some(TransactionEvent::ClientTimeout { id: got }) if got == id)
+    );
     assert_eq!(layer.client_count(), 0);
 }
 
@@ -71,10 +95,15 @@ fn non_invite_client_retransmits_with_backoff_then_times_out() {
 fn non_invite_client_over_tcp_never_retransmits() {
     let mut layer = TransactionLayer::new(TimerConfig::default());
     let t0 = Instant::now();
-    layer.send_request(t0, request("OPTIONS", "z9hG4bKc2"), TCP).unwrap();
+    layer
+        .send_request(t0, request("OPTIONS", "z9hG4bKc2"), TCP)
+        .unwrap();
     drain(&mut layer);
     assert!(run_until(&mut layer, t0, Duration::from_secs(40)).is_empty());
-    assert!(matches!(layer.poll_event(), Some(TransactionEvent::ClientTimeout { .. })));
+    assert!(matches!(
+        layer.poll_event(),
+        Some(TransactionEvent::ClientTimeout { .. })
+    ));
 }
 
 #[test]
@@ -86,7 +115,10 @@ fn non_invite_client_delivers_final_once_and_absorbs_repeats() {
     let ok = response_to(&req, 200, "OK", "t");
     layer.handle_response(t0, ok.clone());
     layer.handle_response(t0, ok);
-    assert!(matches!(layer.poll_event(), Some(TransactionEvent::Response { .. })));
+    assert!(matches!(
+        layer.poll_event(),
+        Some(TransactionEvent::Response { .. })
+    ));
     assert!(layer.poll_event().is_none());
     // Timer K (T4) then frees it.
     layer.handle_timeout(t0 + Duration::from_secs(5));
@@ -114,7 +146,10 @@ fn non_invite_server_absorbs_retransmissions_until_timer_j() {
     assert_eq!(layer.server_count(), 0);
     // Past Timer J the same branch is a new transaction.
     layer.handle_request(t0 + Duration::from_secs(33), req, UDP);
-    assert!(matches!(layer.poll_event(), Some(TransactionEvent::Request { .. })));
+    assert!(matches!(
+        layer.poll_event(),
+        Some(TransactionEvent::Request { .. })
+    ));
 }
 
 #[test]
@@ -132,7 +167,10 @@ fn invite_server_retransmits_failure_until_ack() {
     let mut ack = request("ACK", "z9hG4bKs2");
     ack.uri = invite.uri.clone();
     layer.handle_request(t0 + Duration::from_millis(3600), ack, UDP);
-    assert!(layer.poll_event().is_none(), "the ACK is absorbed by the transaction");
+    assert!(
+        layer.poll_event().is_none(),
+        "the ACK is absorbed by the transaction"
+    );
     assert!(run_until(&mut layer, t0, Duration::from_secs(60)).is_empty());
     assert_eq!(layer.server_count(), 0, "Timer I ended it");
 }
@@ -144,10 +182,16 @@ fn invite_server_without_ack_times_out_on_timer_h() {
     let invite = request("INVITE", "z9hG4bKs3");
     layer.handle_request(t0, invite.clone(), UDP);
     let id = server_id(&mut layer);
-    layer.respond(t0, id, &response_to(&invite, 480, "Temporarily Unavailable", "t"));
+    layer.respond(
+        t0,
+        id,
+        &response_to(&invite, 480, "Temporarily Unavailable", "t"),
+    );
     let sent = run_until(&mut layer, t0, Duration::from_secs(40));
     assert_eq!(sent.last().map(|(t, _)| *t), Some(31500));
-    assert!(matches!(layer.poll_event(), Some(TransactionEvent::ServerTimeout { id: got }) if got == id));
+    assert!(
+        matches!(layer.poll_event(), Some(TransactionEvent::ServerTimeout { id: got }) if got == id)
+    );
 }
 
 #[test]
@@ -159,10 +203,16 @@ fn invite_server_accepted_absorbs_invite_retransmits() {
     let id = server_id(&mut layer);
     layer.respond(t0, id, &response_to(&invite, 100, "Trying", "t"));
     layer.respond(t0, id, &response_to(&invite, 200, "OK", "t"));
-    assert_eq!(drain(&mut layer), vec!["SIP/2.0 100 Trying", "SIP/2.0 200 OK"]);
+    assert_eq!(
+        drain(&mut layer),
+        vec!["SIP/2.0 100 Trying", "SIP/2.0 200 OK"]
+    );
     layer.handle_request(t0, invite, UDP);
     assert!(layer.poll_event().is_none());
-    assert!(drain(&mut layer).is_empty(), "2xx retransmission is the user's job");
+    assert!(
+        drain(&mut layer).is_empty(),
+        "2xx retransmission is the user's job"
+    );
     layer.handle_timeout(t0 + Duration::from_secs(32));
     assert_eq!(layer.server_count(), 0, "Timer L ended it");
 }
@@ -174,13 +224,19 @@ fn invite_client_acks_failures_and_repeats_the_ack() {
     let invite = request("INVITE", "z9hG4bKc4");
     layer.send_request(t0, invite.clone(), UDP).unwrap();
     drain(&mut layer);
-    let times: Vec<u128> = run_until(&mut layer, t0, Duration::from_millis(3600)).into_iter().map(|(t, _)| t).collect();
+    let times: Vec<u128> = run_until(&mut layer, t0, Duration::from_millis(3600))
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
     assert_eq!(times, vec![500, 1500, 3500], "Timer A doubles");
     let busy = response_to(&invite, 486, "Busy Here", "callee");
     layer.handle_response(t0 + Duration::from_secs(4), busy.clone());
     let sent = drain(&mut layer);
     assert_eq!(sent, vec!["ACK sip:100@pbx SIP/2.0"]);
-    assert!(matches!(layer.poll_event(), Some(TransactionEvent::Response { .. })));
+    assert!(matches!(
+        layer.poll_event(),
+        Some(TransactionEvent::Response { .. })
+    ));
     layer.handle_response(t0 + Duration::from_secs(5), busy);
     assert_eq!(drain(&mut layer), vec!["ACK sip:100@pbx SIP/2.0"]);
     assert!(layer.poll_event().is_none());
@@ -192,11 +248,20 @@ fn invite_client_acks_failures_and_repeats_the_ack() {
 fn invite_client_times_out_on_timer_b() {
     let mut layer = TransactionLayer::new(TimerConfig::default());
     let t0 = Instant::now();
-    layer.send_request(t0, request("INVITE", "z9hG4bKc5"), UDP).unwrap();
+    layer
+        .send_request(t0, request("INVITE", "z9hG4bKc5"), UDP)
+        .unwrap();
     drain(&mut layer);
     let sent = run_until(&mut layer, t0, Duration::from_secs(40));
-    assert_eq!(sent.len(), 6, "A fires at 0.5, 1.5, 3.5, 7.5, 15.5 and 31.5 s");
-    assert!(matches!(layer.poll_event(), Some(TransactionEvent::ClientTimeout { .. })));
+    assert_eq!(
+        sent.len(),
+        6,
+        "A fires at 0.5, 1.5, 3.5, 7.5, 15.5 and 31.5 s"
+    );
+    assert!(matches!(
+        layer.poll_event(),
+        Some(TransactionEvent::ClientTimeout { .. })
+    ));
 }
 
 #[test]
@@ -215,12 +280,21 @@ fn rfc2543_requests_match_without_a_magic_cookie() {
 
 #[test]
 fn configured_t1_scales_every_timer() {
-    let config = TimerConfig { t1: Duration::from_millis(100), t2: Duration::from_millis(400), t4: Duration::from_secs(1) };
+    let config = TimerConfig {
+        t1: Duration::from_millis(100),
+        t2: Duration::from_millis(400),
+        t4: Duration::from_secs(1),
+    };
     let mut layer = TransactionLayer::new(config);
     let t0 = Instant::now();
-    layer.send_request(t0, request("OPTIONS", "z9hG4bKc6"), UDP).unwrap();
+    layer
+        .send_request(t0, request("OPTIONS", "z9hG4bKc6"), UDP)
+        .unwrap();
     drain(&mut layer);
-    let times: Vec<u128> = run_until(&mut layer, t0, Duration::from_secs(10)).into_iter().map(|(t, _)| t).collect();
+    let times: Vec<u128> = run_until(&mut layer, t0, Duration::from_secs(10))
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
     assert_eq!(&times[..4], &[100, 300, 700, 1100]);
     assert!(times.iter().all(|t| *t < 6400), "Timer F at 64·T1");
 }

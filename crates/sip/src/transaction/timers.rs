@@ -97,7 +97,11 @@ impl TimerTable {
     pub fn expired(&mut self, now: Instant) -> Vec<Timer> {
         let mut due: Vec<(Instant, Timer)> = TIMERS
             .iter()
-            .filter_map(|t| self.0[*t as usize].filter(|at| *at <= now).map(|at| (at, *t)))
+            .filter_map(|t| {
+                self.0[*t as usize]
+                    .filter(|at| *at <= now)
+                    .map(|at| (at, *t))
+            })
             .collect();
         due.sort();
         for (_, t) in &due {
