@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Registrar benchmark: Switchboard and Kamailio side by side, driven by SIPp.
+
+For each server, in one run on this machine:
+  * SIPp REGISTER-with-digest-auth at stepped rates; the highest rate that holds with
+    < 0.1 % failed registrations and < 1 % retransmitted messages is "sustained";
+  * CPU seconds per registration (server process tree, user + system) at that rate;
+  * memory (PSS) growth after 10,000 distinct bindings, per binding.
+Then the ratios. Run from the repository root: python3 bench/registrar.py
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCENARIO = os.path.join(ROOT, "tests", "sipp", "register_auth.xml")
+USERS = 10_000
+FIRST_USER = 20_000
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def password(user):
+    return f"bench-pass-{user}"
+
+
+def descendants(pid):
+    """pid and every process below it."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry))
+            except OSError:
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def cpu_seconds(pid):
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in descendants(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / tick
+
+
+def pss_kib(pid):
+    total = 0
+    for p in descendants(pid):
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                m = re.search(r"^Pss:\s+(\d+) kB", f.read(), re.M)
+                total += int(m.group(1)) if m else 0
+        except OSError:
+            pass
+    return total
+
+
+def wait_udp_ready(port, timeout=15):
+    """Sends OPTIONS until the server answers."""
+    msg = (f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKready\r\n"
+           "From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: ready\r\nCSeq: 1 OPTIONS\r\n"
+           "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode()
+    deadline = time.time() + timeout
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.3)
+        while time.time() < deadline:
+            s.sendto(msg, ("127.0.0.1", port))
+            try:
+                s.recvfrom(4096)
+                return
+            except socket.timeout:
+                pass
+    raise SystemExit(f"server on port {port} never answered")
+
+
+class Switchboard:
+    name = "switchboard"
+
+    def __init__(self, work):
+        self.bin = os.path.join(ROOT, "target", "release", "switchboard-server")
+        self.data = os.path.join(work, "sb-data")
+        cfg = os.path.join(work, "sb.toml")
+        with open(cfg, "w") as f:
+            f.write('[sip]\nrealm = "switchboard"\n[registrar]\nmax_contacts = 5\n')
+            for u in range(FIRST_USER, FIRST_USER + USERS):
+                f.write(f'[[extensions]]\nnumber = "{u}"\npassword = "{password(u)}"\n')
+        subprocess.run([self.bin, "--data-dir", self.data, "config", "import", cfg], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def start(self, port):
+        self.proc = subprocess.Popen(
+            [self.bin, "--data-dir", self.data, "--sip-listen", f"127.0.0.1:{port}",
+             "--http-listen", "127.0.0.1:0"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "RUST_LOG": "warn"})
+        return self.proc.pid
+
+
+class Kamailio:
+    name = "kamailio"
+
+    def __init__(self, work):
+        self.work = work
+
+    def start(self, port):
+        with open(os.path.join(ROOT, "bench", "kamailio-registrar.cfg")) as f:
+            cfg = f.read().replace("__LISTEN__", f"127.0.0.1:{port}")
+        path = os.path.join(self.work, "kamailio.cfg")
+        with open(path, "w") as f:
+            f.write(cfg)
+        self.proc = subprocess.Popen(
+            ["kamailio", "-f", path, "-DD", "-E", "-m", "512", "-M", "16", "-Y", self.work, "-P",
+             os.path.join(self.work, "kamailio.pid")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return self.proc.pid
+
+
+def run_sipp(port, users, rate, calls, work, tag):
+    """One SIPp run; returns (successful, failed, retransmissions, messages sent)."""
+    inf = os.path.join(work, f"users-{tag}.csv")
+    with open(inf, "w") as f:
+        f.write("SEQUENTIAL\n")
+        for u in users:
+            f.write(f"{u};{password(u)};3600\n")
+    stat = os.path.join(work, f"stat-{tag}.csv")
+    if os.path.exists(stat):
+        os.remove(stat)
+    cmd = ["sipp", f"127.0.0.1:{port}", "-sf", SCENARIO, "-inf", inf, "-i", "127.0.0.1",
+           "-p", str(free_port()), "-cp", str(free_port()), "-r", str(rate), "-m", str(calls),
+           "-l", str(max(rate * 2, 100)), "-nostdin", "-timeout", "120s", "-timeout_error",
+           "-trace_stat", "-stf", stat, "-fd", "1", "-max_recv_loops", "10000", "-max_sched_loops", "10000"]
+    subprocess.run(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
+    with open(stat) as f:
+        rows = [l.strip().split(";") for l in f if l.strip()]
+    head, last = rows[0], rows[-1]
+    col = lambda n: int(last[head.index(n)])
+    return col("SuccessfulCall(C)"), col("FailedCall(C)"), col("Retransmissions(C)")
+
+
+def measure(server, rates, seconds, work):
+    port = free_port()
+    pid = server.start(port)
+    try:
+        wait_udp_ready(port)
+        results = []
+        users = list(range(FIRST_USER, FIRST_USER + USERS))
+        # Memory: 10,000 distinct bindings.
+        base = pss_kib(pid)
+        ok, failed, _ = run_sipp(port, users, 2000, USERS, work, f"{server.name}-fill")
+        time.sleep(1)
+        grown = pss_kib(pid)
+        per_binding = (grown - base) * 1024 / max(ok, 1)
+        # Throughput steps (refreshes of the same 10,000 users).
+        sustained = None
+        for rate in rates:
+            calls = rate * seconds
+            cpu0 = cpu_seconds(pid)
+            t0 = time.time()
+            ok_s, failed_s, retrans = run_sipp(port, users, rate, calls, work, f"{server.name}-{rate}")
+            wall = time.time() - t0
+            cpu = cpu_seconds(pid) - cpu0
+            messages = 4 * calls
+            fail_pct = 100 * failed_s / max(calls, 1)
+            retrans_pct = 100 * retrans / max(messages, 1)
+            holds = fail_pct < 0.1 and retrans_pct < 1 and ok_s + failed_s == calls
+            results.append((rate, ok_s, failed_s, retrans, fail_pct, retrans_pct, cpu / max(ok_s, 1), wall, holds))
+            print(f"  {server.name:11} {rate:6}/s  ok {ok_s:7}  failed {failed_s:5} ({fail_pct:.3f} %)  "
+                  f"retrans {retrans:5} ({retrans_pct:.3f} %)  cpu/reg {1e6 * cpu / max(ok_s, 1):7.1f} µs  "
+                  f"{'holds' if holds else 'does not hold'}", flush=True)
+            if holds:
+                sustained = results[-1]
+            else:
+                break
+        return {"fill_ok": ok, "fill_failed": failed, "per_binding": per_binding, "pss_kib": grown,
+                "sustained": sustained, "steps": results}
+    finally:
+        server.proc.send_signal(signal.SIGTERM)
+        try:
+            server.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rates", default="500,1000,2000,3000,4000,6000,8000,10000,12000")
+    ap.add_argument("--seconds", type=int, default=10, help="length of each rate step")
+    args = ap.parse_args()
+    for tool in ["sipp", "kamailio"]:
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} missing: apt-get install sip-tester kamailio")
+    subprocess.run(["cargo", "build", "--release", "-p", "switchboard-server", "--quiet"], cwd=ROOT, check=True)
+    rates = [int(r) for r in args.rates.split(",")]
+    print(f"REGISTER with digest auth (401 + authorised REGISTER = 4 messages), steps of {args.seconds} s, "
+          f"{USERS} users, SIPp on the same {os.cpu_count()} cores")
+    out = {}
+    with tempfile.TemporaryDirectory() as work:
+        for server in [Switchboard(work), Kamailio(work)]:
+            out[server.name] = measure(server, rates, args.seconds, work)
+    print()
+    print(f"{'':24}{'switchboard':>14}{'kamailio':>14}{'ratio':>10}")
+    sb, ka = out["switchboard"], out["kamailio"]
+    rate = lambda r: r["sustained"][0] if r["sustained"] else 0
+    cpu = lambda r: r["sustained"][6] * 1e6 if r["sustained"] else float("nan")
+    print(f"{'sustained regs/s':24}{rate(sb):>14}{rate(ka):>14}{rate(sb) / max(rate(ka), 1):>10.2f}")
+    print(f"{'CPU µs per reg':24}{cpu(sb):>14.1f}{cpu(ka):>14.1f}{cpu(sb) / cpu(ka):>10.2f}")
+    print(f"{'bytes per binding':24}{sb['per_binding']:>14.0f}{ka['per_binding']:>14.0f}"
+          f"{sb['per_binding'] / max(ka['per_binding'], 1):>10.2f}")
+    print(f"{'PSS after 10k (KiB)':24}{sb['pss_kib']:>14}{ka['pss_kib']:>14}")
+    print(f"{'10k fill ok/failed':24}{str(sb['fill_ok']) + '/' + str(sb['fill_failed']):>14}"
+          f"{str(ka['fill_ok']) + '/' + str(ka['fill_failed']):>14}")
+    if rate(sb) == rates[-1] or rate(ka) == rates[-1]:
+        print("note: a server held the highest step; rerun with higher --rates to find its limit")
+
+
+if __name__ == "__main__":
+    main()
