@@ -81,11 +81,13 @@ def pss_kib(pid):
 
 def wait_udp_ready(port, timeout=15):
     """Sends OPTIONS until the server answers."""
-    msg = (f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKready\r\n"
-           "From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: ready\r\nCSeq: 1 OPTIONS\r\n"
-           "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode()
     deadline = time.time() + timeout
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        me = s.getsockname()[1]
+        msg = (f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bKready;rport\r\n"
+               "From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: ready\r\nCSeq: 1 OPTIONS\r\n"
+               "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode()
         s.settimeout(0.3)
         while time.time() < deadline:
             s.sendto(msg, ("127.0.0.1", port))

@@ -194,7 +194,14 @@ impl Service {
                 r
             }
         };
-        self.layer.respond(now, id, &response);
+        // Challenges and OPTIONS answers are recomputed harmlessly if the request comes
+        // again, so they keep no transaction: scanners and keep-alive floods cost no
+        // memory. Anything that changed state stays transactional to absorb retransmits.
+        if response.status_code.code() == 401 || request.method == Method::Options {
+            self.layer.respond_statelessly(id, &response);
+        } else {
+            self.layer.respond(now, id, &response);
+        }
     }
 
     fn register(&mut self, now: Instant, request: &rsip::Request, peer: Peer) -> rsip::Response {

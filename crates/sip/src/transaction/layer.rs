@@ -242,6 +242,24 @@ impl TransactionLayer {
         self.reschedule(Slot::Server(id));
     }
 
+    /// Answers and forgets a non-INVITE server transaction (RFC 3261 §8.2.7, stateless
+    /// UAS): for answers that are safe to recompute when the request is retransmitted,
+    /// such as a digest challenge, so a flood of them holds no memory for 64·T1.
+    pub fn respond_statelessly(&mut self, id: ServerId, response: &rsip::Response) {
+        let Some(entry) = self.servers.get(&id) else {
+            return;
+        };
+        if matches!(entry.machine, Server::Invite(_)) {
+            return;
+        }
+        self.transmits.push_back(Transmit {
+            peer: entry.peer,
+            bytes: to_bytes(&response.clone().into()),
+        });
+        self.forget(Slot::Server(id));
+        self.reschedule(Slot::Server(id));
+    }
+
     /// Sends a request in a new client transaction. Its top Via must carry a fresh
     /// RFC 3261 branch; `None` when it does not.
     pub fn send_request(

@@ -298,3 +298,19 @@ fn configured_t1_scales_every_timer() {
     assert_eq!(&times[..4], &[100, 300, 700, 1100]);
     assert!(times.iter().all(|t| *t < 6400), "Timer F at 64·T1");
 }
+
+#[test]
+fn stateless_answers_keep_no_transaction() {
+    let mut layer = TransactionLayer::new(TimerConfig::default());
+    let t0 = Instant::now();
+    let req = request("REGISTER", "z9hG4bKst");
+    layer.handle_request(t0, req.clone(), UDP);
+    let id = server_id(&mut layer);
+    layer.respond_statelessly(id, &response_to(&req, 401, "Unauthorized", "t"));
+    assert_eq!(drain(&mut layer), vec!["SIP/2.0 401 Unauthorized"]);
+    assert_eq!(layer.server_count(), 0);
+    assert_eq!(layer.poll_timeout(), None);
+    // A retransmission is simply a new request, answered afresh.
+    layer.handle_request(t0, req, UDP);
+    assert!(matches!(layer.poll_event(), Some(TransactionEvent::Request { .. })));
+}
