@@ -105,13 +105,11 @@ pub async fn run(
     drop(store);
     let (writes, writer) = persist::spawn_writer(&options.data_dir.join(DATABASE_FILE))?;
 
-    let sockets = SipSockets::bind(options.sip_listen)
-        .await
-        .map_err(|source| ServerError::Bind {
-            what: "SIP",
-            addr: options.sip_listen,
-            source,
-        })?;
+    let sockets = SipSockets::bind(options.sip_listen).map_err(|source| ServerError::Bind {
+        what: "SIP",
+        addr: options.sip_listen,
+        source,
+    })?;
     let sip_addr = sockets.local_addr().map_err(|source| ServerError::Bind {
         what: "SIP",
         addr: options.sip_listen,
@@ -153,7 +151,13 @@ pub async fn run(
         reload: reload_rx,
         metrics: metrics.clone(),
     };
-    let engine = tokio::spawn(engine.run(sockets, stop_rx.clone()));
+    let engine = engine
+        .spawn(sockets, tokio::runtime::Handle::current(), stop_rx.clone())
+        .map_err(|source| ServerError::Bind {
+            what: "SIP",
+            addr: sip_addr,
+            source,
+        })?;
     let mut http_stop = stop_rx.clone();
     let http = tokio::spawn(async move {
         let serve = axum::serve(http, http::router(metrics)).with_graceful_shutdown(async move {
@@ -168,11 +172,15 @@ pub async fn run(
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    let _ = engine.await;
     let _ = http.await;
     reloader.abort();
-    // The engine held the last sender: the writer drains what is queued, then ends.
-    let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+    // The engine hands over its last batch and drops the only sender; the writer then
+    // saves what is queued and ends.
+    let _ = tokio::task::spawn_blocking(move || {
+        let _ = engine.join();
+        writer.join()
+    })
+    .await;
     Ok(())
 }
 

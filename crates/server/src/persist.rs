@@ -76,16 +76,21 @@ pub fn restore(
 /// Starts the writer thread; it ends when every sender is dropped, after a last flush.
 pub fn spawn_writer(
     path: &Path,
-) -> Result<(mpsc::Sender<RegistrationWrite>, std::thread::JoinHandle<()>), StoreError> {
+) -> Result<
+    (
+        mpsc::Sender<Vec<RegistrationWrite>>,
+        std::thread::JoinHandle<()>,
+    ),
+    StoreError,
+> {
     let mut store = Store::open(path)?;
     store.purge_expired_registrations(unix_now())?;
-    let (tx, rx) = mpsc::channel::<RegistrationWrite>();
+    let (tx, rx) = mpsc::channel::<Vec<RegistrationWrite>>();
     let handle = std::thread::Builder::new()
         .name("registrations-writer".into())
         .spawn(move || {
-            while let Ok(first) = rx.recv() {
-                let mut batch = vec![first];
-                batch.extend(rx.try_iter().take(10_000));
+            while let Ok(mut batch) = rx.recv() {
+                batch.extend(rx.try_iter().flatten());
                 if let Err(e) = store.write_registrations(&batch) {
                     tracing::error!("could not save {} registration changes: {e}", batch.len());
                 }

@@ -26,16 +26,27 @@ const TCP_IDLE: Duration = Duration::from_secs(180);
 /// Datagrams taken per wake-up before outputs are flushed.
 const UDP_BATCH: usize = 64;
 
+/// The SIP port, UDP and TCP, bound before the engine starts so errors surface early.
 pub struct SipSockets {
-    pub udp: UdpSocket,
-    pub tcp: TcpListener,
+    pub udp: std::net::UdpSocket,
+    pub tcp: std::net::TcpListener,
 }
 
 impl SipSockets {
-    /// Binds UDP and TCP on the same address; with port 0, TCP follows UDP's port.
-    pub async fn bind(addr: SocketAddr) -> io::Result<Self> {
-        let udp = UdpSocket::bind(addr).await?;
-        let tcp = TcpListener::bind(udp.local_addr()?).await?;
+    /// Binds UDP and TCP on the same address. With port 0, TCP follows the port UDP was
+    /// given, and the pair is tried again when that port is taken for TCP.
+    pub fn bind(addr: SocketAddr) -> io::Result<Self> {
+        let mut attempts = if addr.port() == 0 { 20 } else { 1 };
+        let (udp, tcp) = loop {
+            let udp = std::net::UdpSocket::bind(addr)?;
+            match std::net::TcpListener::bind(udp.local_addr()?) {
+                Ok(tcp) => break (udp, tcp),
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse && attempts > 1 => attempts -= 1,
+                Err(e) => return Err(e),
+            }
+        };
+        udp.set_nonblocking(true)?;
+        tcp.set_nonblocking(true)?;
         Ok(SipSockets { udp, tcp })
     }
 
@@ -54,17 +65,59 @@ enum StreamEvent {
 /// What the engine needs besides its sockets.
 pub struct Engine {
     pub service: Service,
-    pub writes: std_mpsc::Sender<RegistrationWrite>,
+    pub writes: std_mpsc::Sender<Vec<RegistrationWrite>>,
     pub reload: mpsc::Receiver<HashMap<String, Account>>,
     pub metrics: Arc<Metrics>,
 }
 
+/// Registration changes are handed to the writer at most this often: one wake-up and one
+/// SQLite transaction per batch instead of per REGISTER. Phones refresh anyway, so a
+/// crash loses at most this much of the copy, never a working registration.
+const WRITE_BEHIND: Duration = Duration::from_millis(200);
+
 impl Engine {
-    pub async fn run(mut self, sockets: SipSockets, mut shutdown: watch::Receiver<bool>) {
-        let SipSockets { udp, tcp } = sockets;
-        let (stream_tx, mut stream_rx) = mpsc::channel::<StreamEvent>(4096);
-        let acceptor = tokio::spawn(accept_loop(tcp, stream_tx));
+    /// Runs the engine on a thread of its own with a single-threaded runtime: one task
+    /// owns all SIP state, and nothing else competes for its wake-ups. TCP connections
+    /// are served on `streams` (the main runtime) and reach the engine by channel.
+    pub fn spawn(
+        self,
+        sockets: SipSockets,
+        streams: tokio::runtime::Handle,
+        shutdown: watch::Receiver<bool>,
+    ) -> io::Result<std::thread::JoinHandle<()>> {
+        let (stream_tx, stream_rx) = mpsc::channel::<StreamEvent>(4096);
+        let acceptor = {
+            let _guard = streams.enter();
+            TcpListener::from_std(sockets.tcp)?
+        };
+        streams.spawn(accept_loop(acceptor, stream_tx, shutdown.clone()));
+        let udp = sockets.udp;
+        std::thread::Builder::new()
+            .name("sip-engine".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a single-threaded runtime");
+                runtime.block_on(async move {
+                    match UdpSocket::from_std(udp) {
+                        Ok(udp) => self.run(udp, stream_rx, shutdown).await,
+                        Err(e) => tracing::error!("SIP UDP socket unusable: {e}"),
+                    }
+                });
+            })
+    }
+
+    async fn run(
+        mut self,
+        udp: UdpSocket,
+        mut stream_rx: mpsc::Receiver<StreamEvent>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         let mut connections: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>> = HashMap::new();
+        let mut pending: Vec<RegistrationWrite> = Vec::new();
+        let mut write_behind = tokio::time::interval(WRITE_BEHIND);
+        write_behind.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut buf = vec![0u8; 65_536];
         loop {
             let deadline = self
@@ -94,17 +147,25 @@ impl Engine {
                 },
                 Some(accounts) = self.reload.recv() => self.service.set_accounts(accounts),
                 () = sleep_until(deadline) => self.service.handle_timeout(Instant::now()),
+                _ = write_behind.tick() => {
+                    if !pending.is_empty() {
+                        let _ = self.writes.send(std::mem::take(&mut pending));
+                    }
+                }
                 _ = shutdown.changed() => break,
             }
-            self.flush(&udp, &connections).await;
+            self.flush(&udp, &connections, &mut pending).await;
         }
-        acceptor.abort();
+        if !pending.is_empty() {
+            let _ = self.writes.send(pending);
+        }
     }
 
     async fn flush(
         &mut self,
         udp: &UdpSocket,
         connections: &HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+        pending: &mut Vec<RegistrationWrite>,
     ) {
         // Published before anything is sent, so a phone that got its answer and asks
         // the health endpoint sees the state that answer reflects.
@@ -128,7 +189,7 @@ impl Engine {
         let mut unix = None;
         while let Some(change) = self.service.poll_binding_change() {
             let now = *unix.get_or_insert_with(unix_now);
-            let _ = self.writes.send(to_write(change, now));
+            pending.push(to_write(change, now));
         }
     }
 }
@@ -140,10 +201,18 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-async fn accept_loop(listener: TcpListener, events: mpsc::Sender<StreamEvent>) {
+async fn accept_loop(
+    listener: TcpListener,
+    events: mpsc::Sender<StreamEvent>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let open = Arc::new(AtomicUsize::new(0));
     loop {
-        let Ok((stream, addr)) = listener.accept().await else {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = shutdown.changed() => return,
+        };
+        let Ok((stream, addr)) = accepted else {
             continue;
         };
         if open.load(Ordering::Relaxed) >= MAX_TCP_CONNECTIONS {

@@ -312,5 +312,8 @@ fn stateless_answers_keep_no_transaction() {
     assert_eq!(layer.poll_timeout(), None);
     // A retransmission is simply a new request, answered afresh.
     layer.handle_request(t0, req, UDP);
-    assert!(matches!(layer.poll_event(), Some(TransactionEvent::Request { .. })));
+    assert!(matches!(
+        layer.poll_event(),
+        Some(TransactionEvent::Request { .. })
+    ));
 }
