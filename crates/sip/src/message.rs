@@ -274,8 +274,14 @@ pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
     }
     canonical.extend_from_slice(b"\r\n");
     canonical.extend_from_slice(body);
-    let message = Message::try_from(canonical.as_slice())
-        .map_err(|_| fail("Malformed Request-URI".into(), &head))?;
+    // The start line already told which it is. Asking rsip for the right type directly
+    // spares it a failed attempt whose error message copies the whole datagram.
+    let message = if is_request {
+        rsip::Request::try_from(canonical.as_slice()).map(Message::Request)
+    } else {
+        rsip::Response::try_from(canonical.as_slice()).map(Message::Response)
+    }
+    .map_err(|_| fail("Malformed Request-URI".into(), &head))?;
 
     if let Message::Request(request) = &message {
         let cseq = CSeq::parse(head.get("CSeq").unwrap_or_default())
