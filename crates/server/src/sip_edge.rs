@@ -38,7 +38,7 @@ impl SipSockets {
     pub fn bind(addr: SocketAddr) -> io::Result<Self> {
         let mut attempts = if addr.port() == 0 { 20 } else { 1 };
         let (udp, tcp) = loop {
-            let udp = std::net::UdpSocket::bind(addr)?;
+            let udp = udp_socket(addr)?;
             match std::net::TcpListener::bind(udp.local_addr()?) {
                 Ok(tcp) => break (udp, tcp),
                 Err(e) if e.kind() == io::ErrorKind::AddrInUse && attempts > 1 => attempts -= 1,
@@ -53,6 +53,22 @@ impl SipSockets {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.udp.local_addr()
     }
+}
+
+/// Room for bursts: a registration storm after a power cut arrives faster than any
+/// single wake-up drains, and what overflows the kernel buffer becomes retransmissions.
+const UDP_RECEIVE_BUFFER: usize = 4 << 20;
+
+fn udp_socket(addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    // The kernel may cap it (net.core.rmem_max); a smaller buffer still works.
+    let _ = socket.set_recv_buffer_size(UDP_RECEIVE_BUFFER);
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
 }
 
 enum StreamEvent {
