@@ -1,9 +1,11 @@
 //! Digest authentication as a server: RFC 3261 §22, RFC 7616 `qop=auth`, RFC 8760
 //! SHA-256.
 //!
-//! Nonces are stateless: an HMAC over the time they were issued and a counter, so any
-//! nonce we hand out can be checked without remembering it, and old ones are answered
-//! `stale=true` (the phone retries silently with the new nonce). Only the nonce-counts
+//! Nonces are stateless: an HMAC over the time they were issued and a value drawn from
+//! the challenged request, so any nonce we hand out can be checked without remembering
+//! it, and old ones are answered `stale=true` (the phone retries silently with the new
+//! nonce). Drawing it from the request makes a retransmitted REGISTER get the very same
+//! challenge, byte for byte, without keeping a transaction for it. Only the nonce-counts
 //! seen are remembered, to refuse replays, and only for the nonce lifetime.
 //! Passwords are never held: accounts carry HA1 = H(user:realm:password) per algorithm.
 
@@ -108,6 +110,9 @@ impl Default for AuthConfig {
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// Granularity of a nonce's issue time, in seconds.
+const NONCE_TIME_STEP: u64 = 16;
+
 /// Issues challenges and checks answers for one realm.
 #[derive(Debug)]
 pub struct DigestAuthenticator {
@@ -115,9 +120,8 @@ pub struct DigestAuthenticator {
     secret: [u8; 32],
     epoch: Instant,
     config: AuthConfig,
-    issued: u64,
-    /// Highest nonce-count seen per nonce, with the nonce's issue second, for replay checks.
-    seen: HashMap<String, (u64, u32)>,
+    /// Highest nonce-count seen per nonce (by its stamp), with its issue second.
+    seen: HashMap<u128, (u64, u32)>,
     last_prune: u64,
 }
 
@@ -130,7 +134,6 @@ impl DigestAuthenticator {
             secret,
             epoch,
             config,
-            issued: 0,
             seen: HashMap::new(),
             last_prune: 0,
         }
@@ -140,9 +143,11 @@ impl DigestAuthenticator {
         &self.realm
     }
 
-    /// `WWW-Authenticate` values, most preferred first (RFC 8760 §2.4).
-    pub fn challenge(&mut self, now: Instant, stale: bool) -> Vec<String> {
-        let nonce = self.fresh_nonce(now);
+    /// `WWW-Authenticate` values, most preferred first (RFC 8760 §2.4). `request_id`
+    /// names the challenged request (its branch, Call-ID, CSeq and source): the same
+    /// request gets the same nonce, different requests different ones.
+    pub fn challenge(&self, now: Instant, stale: bool, request_id: &[u8]) -> Vec<String> {
+        let nonce = self.nonce(now, request_id);
         let stale = if stale { ", stale=true" } else { "" };
         self.config
             .algorithms
@@ -228,7 +233,9 @@ impl DigestAuthenticator {
                 return Verdict::Rejected("malformed nonce-count");
             };
             self.prune(now);
-            let entry = self.seen.entry(nonce.to_string()).or_insert((issued_at, 0));
+            // check_nonce proved the first 32 characters are our hex stamp.
+            let key = u128::from_str_radix(&nonce[..32], 16).unwrap_or_default();
+            let entry = self.seen.entry(key).or_insert((issued_at, 0));
             if nc <= entry.1 {
                 return Verdict::Rejected("replayed nonce-count");
             }
@@ -250,12 +257,14 @@ impl DigestAuthenticator {
         mac.finalize().into_bytes().into()
     }
 
-    /// Nonce = hex(issue second ‖ counter) ‖ hex(first 12 bytes of their HMAC).
-    fn fresh_nonce(&mut self, now: Instant) -> String {
-        self.issued += 1;
+    /// Nonce = hex(issue time ‖ request value) ‖ hex(first 12 bytes of their HMAC). The
+    /// issue time is kept in 16-second steps so that a retransmission a few seconds
+    /// later still gets the same nonce; a nonce thus lives its lifetime plus up to 16 s.
+    fn nonce(&self, now: Instant, request_id: &[u8]) -> String {
+        let issued = self.seconds(now) / NONCE_TIME_STEP * NONCE_TIME_STEP;
         let mut stamp = [0u8; 16];
-        stamp[..8].copy_from_slice(&self.seconds(now).to_be_bytes());
-        stamp[8..].copy_from_slice(&self.issued.to_be_bytes());
+        stamp[..8].copy_from_slice(&issued.to_be_bytes());
+        stamp[8..].copy_from_slice(&self.mac(request_id)[..8]);
         format!(
             "{}{}",
             hex::encode(stamp),
@@ -374,7 +383,7 @@ mod tests {
     #[test]
     fn sha256_and_md5_answers_are_accepted() {
         let (mut auth, t0) = setup();
-        let challenges = auth.challenge(t0, false);
+        let challenges = auth.challenge(t0, false, b"req-1");
         assert!(challenges[0].contains("algorithm=SHA-256"));
         assert!(challenges[1].contains("algorithm=MD5"));
         // Both challenges carry one nonce, so the second answer counts on from the first.
@@ -395,7 +404,7 @@ mod tests {
     #[test]
     fn rfc2617_answer_without_qop_is_accepted() {
         let (mut auth, t0) = setup();
-        let nonce = nonce_of(&auth.challenge(t0, false)[1]);
+        let nonce = nonce_of(&auth.challenge(t0, false, b"req-1")[1]);
         let ha1 = ha1(Algorithm::Md5, "100", REALM, "s3cret");
         let ha2 = Algorithm::Md5.hash("REGISTER:sip:switchboard");
         let response = Algorithm::Md5.hash(&format!("{ha1}:{nonce}:{ha2}"));
@@ -411,7 +420,7 @@ mod tests {
     #[test]
     fn wrong_password_and_unknown_user_look_the_same() {
         let (mut auth, t0) = setup();
-        let nonce = nonce_of(&auth.challenge(t0, false)[0]);
+        let nonce = nonce_of(&auth.challenge(t0, false, b"req-1")[0]);
         let wrong = answer(Algorithm::Sha256, "100", "guess", &nonce, 1);
         let unknown = answer(Algorithm::Sha256, "999", "guess", &nonce, 2);
         assert_eq!(
@@ -427,7 +436,7 @@ mod tests {
     #[test]
     fn expired_nonce_is_stale_only_with_right_password() {
         let (mut auth, t0) = setup();
-        let nonce = nonce_of(&auth.challenge(t0, false)[0]);
+        let nonce = nonce_of(&auth.challenge(t0, false, b"req-1")[0]);
         let later = t0 + Duration::from_secs(301);
         let right = answer(Algorithm::Sha256, "100", "s3cret", &nonce, 1);
         assert_eq!(
@@ -439,13 +448,13 @@ mod tests {
             auth.verify(later, "REGISTER", &wrong, accounts),
             Verdict::Rejected("wrong credentials")
         );
-        assert!(auth.challenge(later, true)[0].ends_with("stale=true"));
+        assert!(auth.challenge(later, true, b"req-1")[0].ends_with("stale=true"));
     }
 
     #[test]
     fn replayed_nonce_count_is_refused_and_higher_counts_pass() {
         let (mut auth, t0) = setup();
-        let nonce = nonce_of(&auth.challenge(t0, false)[0]);
+        let nonce = nonce_of(&auth.challenge(t0, false, b"req-1")[0]);
         let first = answer(Algorithm::Sha256, "100", "s3cret", &nonce, 1);
         assert!(matches!(
             auth.verify(t0, "REGISTER", &first, accounts),
@@ -465,7 +474,7 @@ mod tests {
     #[test]
     fn forged_or_foreign_nonces_are_refused() {
         let (mut auth, t0) = setup();
-        let nonce = nonce_of(&auth.challenge(t0, false)[0]);
+        let nonce = nonce_of(&auth.challenge(t0, false, b"req-1")[0]);
         let mut forged = nonce.clone();
         forged.replace_range(0..2, if &nonce[..2] == "ff" { "00" } else { "ff" });
         let creds = answer(Algorithm::Sha256, "100", "s3cret", &forged, 1);
@@ -485,7 +494,7 @@ mod tests {
     fn default_offers_md5_alone_and_refuses_what_was_not_offered() {
         let t0 = Instant::now();
         let mut auth = DigestAuthenticator::new(REALM, [7; 32], t0, AuthConfig::default());
-        let challenges = auth.challenge(t0, false);
+        let challenges = auth.challenge(t0, false, b"req-1");
         assert_eq!(challenges.len(), 1);
         assert!(challenges[0].contains("algorithm=MD5"));
         let nonce = nonce_of(&challenges[0]);
@@ -497,10 +506,12 @@ mod tests {
     }
 
     #[test]
-    fn each_challenge_has_a_distinct_nonce() {
-        let (mut auth, t0) = setup();
-        let a = nonce_of(&auth.challenge(t0, false)[0]);
-        let b = nonce_of(&auth.challenge(t0, false)[0]);
-        assert_ne!(a, b);
+    fn a_retransmission_gets_the_same_nonce_another_request_a_new_one() {
+        let (auth, t0) = setup();
+        let a = nonce_of(&auth.challenge(t0, false, b"req-1")[0]);
+        let again = nonce_of(&auth.challenge(t0 + Duration::from_secs(2), false, b"req-1")[0]);
+        let other = nonce_of(&auth.challenge(t0, false, b"req-2")[0]);
+        assert_eq!(a, again);
+        assert_ne!(a, other);
     }
 }

@@ -201,15 +201,17 @@ impl Via {
     }
 
     /// RFC 3581 and RFC 3261 §18.2.1: note where the request really came from, so the
-    /// response finds its way back through NAT.
-    pub fn stamp_source(&mut self, source: SocketAddr) {
-        if self.sent_by.ip() != Some(source.ip()) {
-            self.params.set("received", Some(source.ip().to_string()));
+    /// response finds its way back through NAT. Returns whether anything was added.
+    pub fn stamp_source(&mut self, source: SocketAddr) -> bool {
+        let rport = self.params.get("rport").is_some();
+        if self.sent_by.ip() == Some(source.ip()) && !rport {
+            return false;
         }
-        if self.params.get("rport").is_some() {
-            self.params.set("received", Some(source.ip().to_string()));
+        self.params.set("received", Some(source.ip().to_string()));
+        if rport {
             self.params.set("rport", Some(source.port().to_string()));
         }
+        true
     }
 }
 

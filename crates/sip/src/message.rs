@@ -422,15 +422,25 @@ pub fn response_to(
     }
 }
 
-/// Serialises a message with a correct `Content-Length`.
+/// Serialises a message with a correct `Content-Length`, the body byte for byte.
 pub fn to_bytes(message: &Message) -> Vec<u8> {
-    let mut message = message.clone();
-    let len = message.body().len();
     use rsip::message::HasHeaders;
-    let headers = message.headers_mut();
-    headers.retain(|h| !matches!(h, Header::ContentLength(_)));
-    headers.push(Header::ContentLength(len.to_string().into()));
-    message.to_string().into_bytes()
+    use std::io::Write;
+    let body = message.body();
+    let mut out = Vec::with_capacity(512 + body.len());
+    // Writing into a Vec cannot fail.
+    let _ = match message {
+        Message::Request(r) => write!(out, "{} {} {}\r\n", r.method, r.uri, r.version),
+        Message::Response(r) => write!(out, "{} {}\r\n", r.version, r.status_code),
+    };
+    for h in message.headers().iter() {
+        if !matches!(h, Header::ContentLength(_)) {
+            let _ = write!(out, "{h}\r\n");
+        }
+    }
+    let _ = write!(out, "Content-Length: {}\r\n\r\n", body.len());
+    out.extend_from_slice(body);
+    out
 }
 
 #[cfg(test)]
@@ -587,6 +597,16 @@ mod tests {
     fn body_is_cut_at_content_length() {
         let text = REGISTER.replace("Content-Length: 0", "Content-Length: 3") + "abcdef";
         assert_eq!(request(&text).body, b"abc");
+    }
+
+    #[test]
+    fn bodies_are_written_byte_for_byte() {
+        let text = REGISTER.replace("Content-Length: 0", "Content-Length: 3");
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(&[0xff, 0x00, 0x80]);
+        let message = parse(&bytes).unwrap();
+        let out = to_bytes(&message);
+        assert!(out.ends_with(b"Content-Length: 3\r\n\r\n\xff\x00\x80"));
     }
 
     #[test]

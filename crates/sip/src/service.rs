@@ -220,12 +220,12 @@ impl Service {
         };
         let username = match verdict {
             Verdict::Authenticated { username } => username,
-            Verdict::Stale => return self.challenge(now, request, true),
+            Verdict::Stale => return self.challenge(now, request, peer, true),
             Verdict::Rejected(reason) => {
                 if reason != "no credentials" {
                     self.stats.auth_failures += 1;
                 }
-                return self.challenge(now, request, false);
+                return self.challenge(now, request, peer, false);
             }
         };
         if username != aor {
@@ -257,9 +257,30 @@ impl Service {
         }
     }
 
-    fn challenge(&mut self, now: Instant, request: &rsip::Request, stale: bool) -> rsip::Response {
-        let mut r = self.response(request, 401, "Unauthorized");
-        for value in self.auth.challenge(now, stale) {
+    /// A 401 that depends only on the request, so a retransmission is answered
+    /// identically although no transaction remembers it.
+    fn challenge(
+        &self,
+        now: Instant,
+        request: &rsip::Request,
+        peer: Peer,
+        stale: bool,
+    ) -> rsip::Response {
+        let id = format!(
+            "{}|{}|{}|{}",
+            message::top_via(&request.headers)
+                .and_then(|v| v.branch().map(str::to_string))
+                .unwrap_or_default(),
+            header_value(&request.headers, "Call-ID").unwrap_or_default(),
+            header_value(&request.headers, "CSeq").unwrap_or_default(),
+            peer.addr
+        );
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&id, &mut hasher);
+        let tag = format!("sb{:x}", std::hash::Hasher::finish(&hasher));
+        let mut r = message::response_to(request, 401, "Unauthorized", &tag);
+        r.headers.push(Header::Server(SERVER.into()));
+        for value in self.auth.challenge(now, stale, id.as_bytes()) {
             r.headers.push(Header::WwwAuthenticate(value.into()));
         }
         r
@@ -297,11 +318,11 @@ fn stamp_top_via(request: &mut rsip::Request, peer: Peer) {
                 .collect();
             if let Some(top) = elements.first_mut()
                 && let Ok(mut parsed) = crate::header::Via::parse(top)
+                && parsed.stamp_source(peer.addr)
             {
-                parsed.stamp_source(peer.addr);
                 *top = parsed.to_string();
+                *via = elements.join(", ").into();
             }
-            *via = elements.join(", ").into();
             return;
         }
     }
@@ -417,6 +438,24 @@ mod tests {
             s.poll_binding_change(),
             Some(BindingChange::Remove { .. })
         ));
+    }
+
+    #[test]
+    fn a_retransmitted_register_gets_the_identical_challenge_without_a_transaction() {
+        let t0 = Instant::now();
+        let mut s = service(t0);
+        with_passwords(&mut s);
+        s.handle_datagram(t0, PHONE, &register("100", 1, None));
+        let first = replies(&mut s);
+        s.handle_datagram(
+            t0 + Duration::from_millis(500),
+            PHONE,
+            &register("100", 1, None),
+        );
+        assert_eq!(replies(&mut s), first);
+        assert_eq!(s.poll_timeout(), None, "nothing kept for a challenge");
+        s.handle_datagram(t0, PHONE, &register("100", 2, None));
+        assert_ne!(replies(&mut s), first, "another request, another nonce");
     }
 
     #[test]
