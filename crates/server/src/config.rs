@@ -8,6 +8,7 @@ use std::time::Duration;
 use switchboard_sip::auth::{AccountSecrets, Algorithm, AuthConfig};
 use switchboard_sip::registrar::RegistrarConfig;
 use switchboard_sip::service::{Account, ServiceConfig};
+use switchboard_sip::transaction::TimerConfig;
 use switchboard_store::{Extension, Store};
 
 /// Shortest password accepted for an extension: long enough to resist online guessing.
@@ -33,6 +34,12 @@ pub struct SipSettings {
     pub digest_algorithms: Vec<String>,
     /// Seconds a digest nonce stays valid before phones are told it is stale.
     pub nonce_lifetime: u32,
+    /// RFC 3261 T1, the round-trip estimate every retransmission timer derives from (ms).
+    pub timer_t1_ms: u32,
+    /// RFC 3261 T2, the longest retransmission interval (ms).
+    pub timer_t2_ms: u32,
+    /// RFC 3261 T4, how long a message may linger in the network (ms).
+    pub timer_t4_ms: u32,
 }
 
 impl Default for SipSettings {
@@ -47,6 +54,9 @@ impl Default for SipSettings {
                 .map(|a| a.name().to_string())
                 .collect(),
             nonce_lifetime: d.auth.nonce_lifetime.as_secs() as u32,
+            timer_t1_ms: d.timers.t1.as_millis() as u32,
+            timer_t2_ms: d.timers.t2.as_millis() as u32,
+            timer_t4_ms: d.timers.t4.as_millis() as u32,
         }
     }
 }
@@ -164,6 +174,25 @@ impl Config {
                 "must be at least 1 second",
             ));
         }
+        let sip = &self.sip;
+        if !(50..=5000).contains(&sip.timer_t1_ms) {
+            errors.push(field_error(
+                "sip.timer_t1_ms",
+                "must lie between 50 and 5000",
+            ));
+        }
+        if sip.timer_t2_ms < sip.timer_t1_ms {
+            errors.push(field_error(
+                "sip.timer_t2_ms",
+                "must not be below sip.timer_t1_ms",
+            ));
+        }
+        if sip.timer_t4_ms < sip.timer_t1_ms {
+            errors.push(field_error(
+                "sip.timer_t4_ms",
+                "must not be below sip.timer_t1_ms",
+            ));
+        }
         let r = &self.registrar;
         if r.min_expires == 0 {
             errors.push(field_error(
@@ -241,32 +270,12 @@ impl Config {
         }
     }
 
-    /// Reads the configuration the store holds.
+    /// Reads the configuration the store holds. Each section is stored as one JSON
+    /// setting, so a key added later simply takes its default in older databases.
     pub fn load(store: &Store) -> Result<Self, ConfigError> {
-        let settings = store.settings()?;
-        let get = |k: &str| {
-            settings
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.as_str())
-        };
-        let num = |k: &str, d: u32| get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
-        let defaults = RegistrarSettings::default();
-        let sip = SipSettings::default();
         Ok(Config {
-            sip: SipSettings {
-                realm: get("sip.realm").map(str::to_string).unwrap_or(sip.realm),
-                digest_algorithms: get("sip.digest_algorithms")
-                    .map(|v| v.split(',').map(str::to_string).collect())
-                    .unwrap_or(sip.digest_algorithms),
-                nonce_lifetime: num("sip.nonce_lifetime", sip.nonce_lifetime),
-            },
-            registrar: RegistrarSettings {
-                default_expires: num("registrar.default_expires", defaults.default_expires),
-                min_expires: num("registrar.min_expires", defaults.min_expires),
-                max_expires: num("registrar.max_expires", defaults.max_expires),
-                max_contacts: num("registrar.max_contacts", defaults.max_contacts as u32) as usize,
-            },
+            sip: section(store, "sip")?,
+            registrar: section(store, "registrar")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -285,33 +294,9 @@ impl Config {
     /// Writes this configuration over the store's, all or nothing.
     pub fn apply(&self, store: &mut Store) -> Result<(), ConfigError> {
         self.validate().map_err(ConfigError::Invalid)?;
-        let r = &self.registrar;
         let settings = vec![
-            ("sip.realm".to_string(), self.sip.realm.clone()),
-            (
-                "sip.digest_algorithms".to_string(),
-                self.sip.digest_algorithms.join(","),
-            ),
-            (
-                "sip.nonce_lifetime".to_string(),
-                self.sip.nonce_lifetime.to_string(),
-            ),
-            (
-                "registrar.default_expires".to_string(),
-                r.default_expires.to_string(),
-            ),
-            (
-                "registrar.min_expires".to_string(),
-                r.min_expires.to_string(),
-            ),
-            (
-                "registrar.max_expires".to_string(),
-                r.max_expires.to_string(),
-            ),
-            (
-                "registrar.max_contacts".to_string(),
-                r.max_contacts.to_string(),
-            ),
+            ("sip".to_string(), to_json(&self.sip)),
+            ("registrar".to_string(), to_json(&self.registrar)),
         ];
         let extensions: Vec<Extension> = self
             .extensions
@@ -342,6 +327,11 @@ impl Config {
                 max_expires: r.max_expires,
                 max_contacts: r.max_contacts,
             },
+            timers: TimerConfig {
+                t1: Duration::from_millis(u64::from(self.sip.timer_t1_ms)),
+                t2: Duration::from_millis(u64::from(self.sip.timer_t2_ms)),
+                t4: Duration::from_millis(u64::from(self.sip.timer_t4_ms)),
+            },
             auth: AuthConfig {
                 nonce_lifetime: Duration::from_secs(u64::from(self.sip.nonce_lifetime)),
                 algorithms: self
@@ -351,7 +341,6 @@ impl Config {
                     .filter_map(|n| Algorithm::from_name(n))
                     .collect(),
             },
-            ..ServiceConfig::default()
         }
     }
 
@@ -384,6 +373,26 @@ impl Config {
                     .to_ascii_lowercase(),
             },
         }
+    }
+}
+
+fn to_json(section: &impl Serialize) -> String {
+    serde_json::to_string(section).expect("settings always serialise")
+}
+
+/// A stored section, or its defaults when the store has none yet.
+fn section<T: serde::de::DeserializeOwned + Default>(
+    store: &Store,
+    key: &str,
+) -> Result<T, ConfigError> {
+    match store.setting(key)? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| {
+            ConfigError::Invalid(vec![field_error(
+                key,
+                format!("stored settings unreadable: {e}"),
+            )])
+        }),
+        None => Ok(T::default()),
     }
 }
 
@@ -456,6 +465,26 @@ password = "correct-horse-battery"
                 "extensions[0].password"
             ]
         );
+    }
+
+    #[test]
+    fn transaction_timers_are_checked_and_reach_the_engine() {
+        let fast = Config::from_toml(&GOOD.replace(
+            "realm = \"office\"",
+            "realm = \"office\"\ntimer_t1_ms = 250",
+        ))
+        .unwrap();
+        assert_eq!(fast.service_config().timers.t1, Duration::from_millis(250));
+        assert_eq!(fast.service_config().timers.t2, Duration::from_secs(4));
+        let text = GOOD.replace(
+            "realm = \"office\"",
+            "realm = \"office\"\ntimer_t1_ms = 20\ntimer_t4_ms = 10",
+        );
+        let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else {
+            panic!()
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["sip.timer_t1_ms", "sip.timer_t4_ms"]);
     }
 
     #[test]

@@ -319,6 +319,11 @@ fn check_request_line(head: &RawHead) -> Result<(), ParseError> {
             head: head.clone(),
         });
     }
+    // rsip 0.4 can neither parse nor print an IPv6 reference as a URI host; until the
+    // Request-URI has a type of ours, say so plainly. IPv6 in Via and Contact works.
+    if uri.contains('[') {
+        return Err(bad("IPv6 Request-URI not supported"));
+    }
     if !Method::all().iter().any(|m| m.to_string() == method) {
         return Err(ParseError::UnknownMethod {
             method: method.into(),
@@ -591,6 +596,15 @@ mod tests {
             .replace("UDP 192.0.2.9:5070", "UDP [2001:db8::5]:5070");
         let r = request(&text);
         assert_eq!(top_via(&r.headers).unwrap().sent_by.host, "[2001:db8::5]");
+    }
+
+    #[test]
+    fn ipv6_request_uri_is_refused_by_name() {
+        let text = REGISTER.replace(
+            "REGISTER sip:192.0.2.1 ",
+            "REGISTER sip:[2001:db8::1]:5060 ",
+        );
+        assert_eq!(bad_reason(&text), "IPv6 Request-URI not supported");
     }
 
     #[test]
