@@ -110,9 +110,6 @@ impl Default for AuthConfig {
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Granularity of a nonce's issue time, in seconds.
-const NONCE_TIME_STEP: u64 = 16;
-
 /// Issues challenges and checks answers for one realm.
 #[derive(Debug)]
 pub struct DigestAuthenticator {
@@ -258,10 +255,12 @@ impl DigestAuthenticator {
     }
 
     /// Nonce = hex(issue time ‖ request value) ‖ hex(first 12 bytes of their HMAC). The
-    /// issue time is kept in 16-second steps so that a retransmission a few seconds
-    /// later still gets the same nonce; a nonce thus lives its lifetime plus up to 16 s.
+    /// issue time is kept in steps of a sixteenth of the lifetime (1 to 16 s), so that a
+    /// retransmission a few seconds later still gets the same nonce; a nonce thus lives
+    /// its lifetime plus up to one step.
     fn nonce(&self, now: Instant, request_id: &[u8]) -> String {
-        let issued = self.seconds(now) / NONCE_TIME_STEP * NONCE_TIME_STEP;
+        let step = (self.config.nonce_lifetime.as_secs() / 16).clamp(1, 16);
+        let issued = self.seconds(now) / step * step;
         let mut stamp = [0u8; 16];
         stamp[..8].copy_from_slice(&issued.to_be_bytes());
         stamp[8..].copy_from_slice(&self.mac(request_id)[..8]);
@@ -449,6 +448,34 @@ mod tests {
             Verdict::Rejected("wrong credentials")
         );
         assert!(auth.challenge(later, true, b"req-1")[0].ends_with("stale=true"));
+    }
+
+    #[test]
+    fn a_short_lifetime_still_gives_fresh_nonces() {
+        let t0 = Instant::now();
+        let config = AuthConfig {
+            nonce_lifetime: Duration::from_secs(1),
+            ..AuthConfig::default()
+        };
+        let mut auth = DigestAuthenticator::new(REALM, [7; 32], t0, config);
+        let issued = t0 + Duration::from_millis(5700);
+        let nonce = nonce_of(&auth.challenge(issued, false, b"req-1")[0]);
+        let creds = answer(Algorithm::Md5, "100", "s3cret", &nonce, 1);
+        let soon = issued + Duration::from_millis(200);
+        assert!(matches!(
+            auth.verify(soon, "REGISTER", &creds, accounts),
+            Verdict::Authenticated { .. }
+        ));
+        let creds = answer(Algorithm::Md5, "100", "s3cret", &nonce, 2);
+        assert_eq!(
+            auth.verify(
+                issued + Duration::from_secs(3),
+                "REGISTER",
+                &creds,
+                accounts
+            ),
+            Verdict::Stale
+        );
     }
 
     #[test]
