@@ -321,8 +321,24 @@ pub fn sipp(server: &Server, scenario_file: &str, rows: &[String], extra: &[&str
     sipp_at(free_port(), server, scenario_file, rows, extra)
 }
 
+/// As [`sipp`], from another loopback address (127.0.0.0/8): a second "host".
+pub fn sipp_from(ip: &str, server: &Server, scenario_file: &str, rows: &[String], extra: &[&str]) -> SippRun {
+    sipp_run(ip, free_port(), server, scenario_file, rows, extra)
+}
+
 /// As [`sipp`], from a chosen local port: the same phone contact across runs.
 pub fn sipp_at(
+    local_port: u16,
+    server: &Server,
+    scenario_file: &str,
+    rows: &[String],
+    extra: &[&str],
+) -> SippRun {
+    sipp_run("127.0.0.1", local_port, server, scenario_file, rows, extra)
+}
+
+fn sipp_run(
+    local_ip: &str,
     local_port: u16,
     server: &Server,
     scenario_file: &str,
@@ -343,7 +359,7 @@ pub fn sipp_at(
         .arg(&inf)
         .args([
             "-i",
-            "127.0.0.1",
+            local_ip,
             "-p",
             &local_port.to_string(),
             "-cp",

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use switchboard_sip::auth::{AccountSecrets, Algorithm, AuthConfig};
+use switchboard_sip::guard::GuardConfig;
 use switchboard_sip::registrar::RegistrarConfig;
 use switchboard_sip::service::{Account, ServiceConfig};
 use switchboard_sip::transaction::TimerConfig;
@@ -21,6 +22,8 @@ pub struct Config {
     pub sip: SipSettings,
     #[serde(default)]
     pub registrar: RegistrarSettings,
+    #[serde(default)]
+    pub security: SecuritySettings,
     #[serde(default)]
     pub extensions: Vec<ExtensionConfig>,
 }
@@ -78,6 +81,29 @@ impl Default for RegistrarSettings {
             min_expires: d.min_expires,
             max_expires: d.max_expires,
             max_contacts: d.max_contacts,
+        }
+    }
+}
+
+/// Brute-force protection: a source that fails authentication too often is ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// Failed authentications from one address that ban it; 0 turns bans off.
+    pub max_auth_failures: u32,
+    /// Seconds over which failures are counted.
+    pub failure_window: u32,
+    /// Seconds a banned address is ignored.
+    pub ban_seconds: u32,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        let d = GuardConfig::default();
+        SecuritySettings {
+            max_auth_failures: d.max_auth_failures,
+            failure_window: d.failure_window.as_secs() as u32,
+            ban_seconds: d.ban.as_secs() as u32,
         }
     }
 }
@@ -193,6 +219,18 @@ impl Config {
                 "must not be below sip.timer_t1_ms",
             ));
         }
+        if self.security.max_auth_failures > 0 && self.security.failure_window == 0 {
+            errors.push(field_error(
+                "security.failure_window",
+                "must be at least 1 second",
+            ));
+        }
+        if self.security.max_auth_failures > 0 && self.security.ban_seconds == 0 {
+            errors.push(field_error(
+                "security.ban_seconds",
+                "must be at least 1 second (or set max_auth_failures = 0)",
+            ));
+        }
         let r = &self.registrar;
         if r.min_expires == 0 {
             errors.push(field_error(
@@ -276,6 +314,7 @@ impl Config {
         Ok(Config {
             sip: section(store, "sip")?,
             registrar: section(store, "registrar")?,
+            security: section(store, "security")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -297,6 +336,7 @@ impl Config {
         let settings = vec![
             ("sip".to_string(), to_json(&self.sip)),
             ("registrar".to_string(), to_json(&self.registrar)),
+            ("security".to_string(), to_json(&self.security)),
         ];
         let extensions: Vec<Extension> = self
             .extensions
@@ -331,6 +371,11 @@ impl Config {
                 t1: Duration::from_millis(u64::from(self.sip.timer_t1_ms)),
                 t2: Duration::from_millis(u64::from(self.sip.timer_t2_ms)),
                 t4: Duration::from_millis(u64::from(self.sip.timer_t4_ms)),
+            },
+            guard: GuardConfig {
+                max_auth_failures: self.security.max_auth_failures,
+                failure_window: Duration::from_secs(u64::from(self.security.failure_window)),
+                ban: Duration::from_secs(u64::from(self.security.ban_seconds)),
             },
             auth: AuthConfig {
                 nonce_lifetime: Duration::from_secs(u64::from(self.sip.nonce_lifetime)),

@@ -12,6 +12,8 @@ pub struct Metrics {
     auth_failures: AtomicU64,
     rejected: AtomicU64,
     dropped: AtomicU64,
+    blocked: AtomicU64,
+    banned: AtomicU64,
 }
 
 /// A point-in-time copy, as `/health` reports it.
@@ -22,6 +24,9 @@ pub struct Snapshot {
     pub auth_failures: u64,
     pub rejected_requests: u64,
     pub dropped_messages: u64,
+    /// Messages ignored from banned addresses and scanners.
+    pub blocked_messages: u64,
+    pub banned_sources: u64,
 }
 
 impl Metrics {
@@ -35,6 +40,9 @@ impl Metrics {
         self.auth_failures.store(s.auth_failures, Ordering::Relaxed);
         self.rejected.store(s.rejected, Ordering::Relaxed);
         self.dropped.store(s.dropped, Ordering::Relaxed);
+        self.blocked.store(s.blocked, Ordering::Relaxed);
+        self.banned
+            .store(service.banned_sources() as u64, Ordering::Relaxed);
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -44,6 +52,8 @@ impl Metrics {
             auth_failures: self.auth_failures.load(Ordering::Relaxed),
             rejected_requests: self.rejected.load(Ordering::Relaxed),
             dropped_messages: self.dropped.load(Ordering::Relaxed),
+            blocked_messages: self.blocked.load(Ordering::Relaxed),
+            banned_sources: self.banned.load(Ordering::Relaxed),
         }
     }
 }

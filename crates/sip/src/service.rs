@@ -10,6 +10,7 @@ use std::time::Instant;
 use rsip::{Header, Method};
 
 use crate::auth::{AccountSecrets, AuthConfig, DigestAuthenticator, Verdict};
+use crate::guard::{Guard, GuardConfig, is_scanner};
 use crate::header::NameAddr;
 use crate::message::{self, Message, header_value};
 use crate::registrar::{BindingChange, Registrar, RegistrarConfig};
@@ -27,6 +28,7 @@ pub struct ServiceConfig {
     pub timers: TimerConfig,
     pub registrar: RegistrarConfig,
     pub auth: AuthConfig,
+    pub guard: GuardConfig,
 }
 
 impl Default for ServiceConfig {
@@ -36,6 +38,7 @@ impl Default for ServiceConfig {
             timers: TimerConfig::default(),
             registrar: RegistrarConfig::default(),
             auth: AuthConfig::default(),
+            guard: GuardConfig::default(),
         }
     }
 }
@@ -56,6 +59,8 @@ pub struct Stats {
     pub rejected: u64,
     pub auth_failures: u64,
     pub registrations: u64,
+    /// Messages dropped from banned sources and scanners.
+    pub blocked: u64,
 }
 
 #[derive(Debug)]
@@ -63,6 +68,7 @@ pub struct Service {
     layer: TransactionLayer,
     registrar: Registrar,
     auth: DigestAuthenticator,
+    guard: Guard,
     accounts: HashMap<String, Account>,
     transmits: VecDeque<Transmit>,
     stats: Stats,
@@ -76,6 +82,7 @@ impl Service {
             layer: TransactionLayer::new(config.timers),
             registrar: Registrar::new(config.registrar),
             auth: DigestAuthenticator::new(&config.realm, secret, now, config.auth),
+            guard: Guard::new(config.guard),
             accounts: HashMap::new(),
             transmits: VecDeque::new(),
             stats: Stats::default(),
@@ -97,11 +104,26 @@ impl Service {
         self.auth.realm()
     }
 
+    /// Sources banned right now.
+    pub fn banned_sources(&self) -> usize {
+        self.guard.banned_count()
+    }
+
     // --- handle_*
 
     /// One UDP datagram, or one frame cut from a stream.
     pub fn handle_datagram(&mut self, now: Instant, peer: Peer, bytes: &[u8]) {
+        if self.guard.is_banned(peer.addr.ip(), now) {
+            self.stats.blocked += 1;
+            return;
+        }
         match message::parse(bytes) {
+            Ok(Message::Request(request))
+                if header_value(&request.headers, "User-Agent").is_some_and(is_scanner) =>
+            {
+                self.guard.ban(peer.addr.ip(), now);
+                self.stats.blocked += 1;
+            }
             Ok(Message::Request(mut request)) => {
                 stamp_top_via(&mut request, peer);
                 self.layer.handle_request(now, request, peer);
@@ -121,6 +143,7 @@ impl Service {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.layer.handle_timeout(now);
         self.registrar.handle_timeout(now);
+        self.guard.handle_timeout(now);
         self.drain_events(now);
     }
 
@@ -153,10 +176,14 @@ impl Service {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.layer.poll_timeout(), self.registrar.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.layer.poll_timeout(),
+            self.registrar.poll_timeout(),
+            self.guard.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     // --- internals
@@ -219,11 +246,15 @@ impl Service {
             None => Verdict::Rejected("no credentials"),
         };
         let username = match verdict {
-            Verdict::Authenticated { username } => username,
+            Verdict::Authenticated { username } => {
+                self.guard.record_success(peer.addr.ip());
+                username
+            }
             Verdict::Stale => return self.challenge(now, request, peer, true),
             Verdict::Rejected(reason) => {
                 if reason != "no credentials" {
                     self.stats.auth_failures += 1;
+                    self.guard.record_failure(peer.addr.ip(), now);
                 }
                 return self.challenge(now, request, peer, false);
             }
@@ -498,6 +529,56 @@ mod tests {
         let out = replies(&mut s);
         assert!(out[0].starts_with("SIP/2.0 200 OK\r\n"));
         assert!(out[0].contains("Allow: REGISTER, OPTIONS\r\n"));
+    }
+
+    #[test]
+    fn guessing_passwords_gets_the_source_banned_and_scanners_are_ignored() {
+        let t0 = Instant::now();
+        let mut s = service(t0);
+        with_passwords(&mut s);
+        for cseq in 1..=10 {
+            s.handle_datagram(t0, PHONE, &register("100", cseq, None));
+            let challenge = replies(&mut s)[0]
+                .lines()
+                .find(|l| l.starts_with("WWW-Authenticate"))
+                .unwrap()
+                .to_string();
+            s.handle_datagram(
+                t0,
+                PHONE,
+                &register(
+                    "100",
+                    100 + cseq,
+                    Some(answer(&challenge, "100", "guess", 1)),
+                ),
+            );
+            assert!(replies(&mut s)[0].starts_with("SIP/2.0 401 "));
+        }
+        s.handle_datagram(t0, PHONE, &register("100", 50, None));
+        assert!(
+            replies(&mut s).is_empty(),
+            "banned after ten wrong passwords"
+        );
+        assert_eq!(s.stats().blocked, 1);
+
+        let other = Peer {
+            addr: "192.0.2.99:5060".parse().unwrap(),
+            ..PHONE
+        };
+        let scan = String::from_utf8(register("100", 1, None))
+            .unwrap()
+            .replace(
+                "Expires: 120",
+                "User-Agent: friendly-scanner\r\nExpires: 120",
+            );
+        s.handle_datagram(t0, other, scan.as_bytes());
+        assert!(replies(&mut s).is_empty());
+        s.handle_datagram(t0, other, &register("100", 2, None));
+        assert!(
+            replies(&mut s).is_empty(),
+            "the scanner's address stays banned"
+        );
+        assert_eq!(s.banned_sources(), 2);
     }
 
     #[test]
