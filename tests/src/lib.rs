@@ -322,7 +322,13 @@ pub fn sipp(server: &Server, scenario_file: &str, rows: &[String], extra: &[&str
 }
 
 /// As [`sipp`], from another loopback address (127.0.0.0/8): a second "host".
-pub fn sipp_from(ip: &str, server: &Server, scenario_file: &str, rows: &[String], extra: &[&str]) -> SippRun {
+pub fn sipp_from(
+    ip: &str,
+    server: &Server,
+    scenario_file: &str,
+    rows: &[String],
+    extra: &[&str],
+) -> SippRun {
     sipp_run(ip, free_port(), server, scenario_file, rows, extra)
 }
 
