@@ -10,7 +10,7 @@ use switchboard_sip::transaction::{Peer, Transport};
 
 fuzz_target!(|data: &[u8]| {
     let t0 = Instant::now();
-    let mut service = Service::new(ServiceConfig::default(), [9; 32], t0);
+    let mut service = Service::new(ServiceConfig::default(), [9; 32], t0, std::time::SystemTime::UNIX_EPOCH);
     let peer = Peer { transport: Transport::Udp, addr: "192.0.2.1:5060".parse().unwrap() };
     // The same bytes twice: the second exercises retransmission matching.
     service.handle_datagram(t0, peer, data);

@@ -99,7 +99,12 @@ pub async fn run(
     let config = Config::load(&store)?;
 
     let now = Instant::now();
-    let mut service = Service::new(config.service_config(), rand::random(), now);
+    let mut service = Service::new(
+        config.service_config(),
+        rand::random(),
+        now,
+        std::time::SystemTime::now(),
+    );
     service.set_accounts(config.accounts());
     let restored = persist::restore(&store, service.registrar_mut(), now)?;
     drop(store);

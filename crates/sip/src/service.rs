@@ -5,7 +5,7 @@
 //! `poll_binding_change` and read `poll_timeout` for the next wake-up.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use rsip::{Header, Method};
 
@@ -73,11 +73,15 @@ pub struct Service {
     transmits: VecDeque<Transmit>,
     stats: Stats,
     tags: u64,
+    /// Wall-clock time at `epoch`, for the `Date` header desk phones set their clocks by.
+    wall_at_epoch: SystemTime,
+    epoch: Instant,
 }
 
 impl Service {
-    /// `secret` keys the digest nonces; give it fresh random bytes at each start.
-    pub fn new(config: ServiceConfig, secret: [u8; 32], now: Instant) -> Self {
+    /// `secret` keys the digest nonces; give it fresh random bytes at each start. `wall`
+    /// is the wall-clock time at `now`; later wall times are derived from it.
+    pub fn new(config: ServiceConfig, secret: [u8; 32], now: Instant, wall: SystemTime) -> Self {
         Service {
             layer: TransactionLayer::new(config.timers),
             registrar: Registrar::new(config.registrar),
@@ -87,6 +91,8 @@ impl Service {
             transmits: VecDeque::new(),
             stats: Stats::default(),
             tags: 0,
+            wall_at_epoch: wall,
+            epoch: now,
         }
     }
 
@@ -269,6 +275,10 @@ impl Service {
             Ok(bindings) => {
                 self.stats.registrations += 1;
                 let mut r = self.response(request, 200, "OK");
+                // RFC 3261 §20.17: simple phones take their clock from this.
+                let wall = self.wall_at_epoch + now.saturating_duration_since(self.epoch);
+                r.headers
+                    .push(Header::Date(httpdate::fmt_http_date(wall).into()));
                 for b in bindings {
                     let secs = b.remaining(now).as_secs();
                     r.headers.push(Header::Contact(
@@ -376,7 +386,12 @@ mod tests {
     };
 
     fn service(t0: Instant) -> Service {
-        Service::new(ServiceConfig::default(), [1; 32], t0)
+        Service::new(
+            ServiceConfig::default(),
+            [1; 32],
+            t0,
+            std::time::UNIX_EPOCH + Duration::from_secs(1_795_000_000),
+        )
     }
 
     fn register(user: &str, cseq: u32, auth: Option<String>) -> Vec<u8> {
@@ -448,6 +463,11 @@ mod tests {
         let out = replies(&mut s);
         assert!(out[0].starts_with("SIP/2.0 200 OK\r\n"), "{}", out[0]);
         assert!(out[0].contains("Contact: <sip:100@192.0.2.7:5062>;expires=120\r\n"));
+        assert!(
+            out[0].contains("Date: Wed, 18 Nov 2026 11:06:40 GMT\r\n"),
+            "{}",
+            out[0]
+        );
         assert!(matches!(
             s.poll_binding_change(),
             Some(BindingChange::Upsert { .. })
