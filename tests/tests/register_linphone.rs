@@ -44,13 +44,11 @@ fn linphonec_registers_and_unregisters() {
         server.sip,
         password("102")
     ));
-    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    server.wait_metric("bindings", Duration::from_secs(20), |b| b == 1);
     say("status register".into());
     say("unregister".into());
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 0);
     say("quit".into());
-    drop(say);
-    drop(stdin);
     let _ = child.wait();
     let output = reader.join().unwrap();
     assert!(
