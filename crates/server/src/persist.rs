@@ -84,6 +84,7 @@ pub fn spawn_writer(
     StoreError,
 > {
     let mut store = Store::open(path)?;
+    store.limit_page_cache(256)?;
     store.purge_expired_registrations(unix_now())?;
     let (tx, rx) = mpsc::channel::<Vec<RegistrationWrite>>();
     let handle = std::thread::Builder::new()

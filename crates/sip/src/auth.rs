@@ -49,6 +49,11 @@ impl Algorithm {
     }
 }
 
+/// The hex digest of `input`, as digest authentication computes every hash.
+pub fn digest_hex(algorithm: Algorithm, input: &str) -> String {
+    algorithm.hash(input)
+}
+
 /// HA1 = H(username:realm:password): what the store keeps instead of a password.
 pub fn ha1(algorithm: Algorithm, username: &str, realm: &str, password: &str) -> String {
     algorithm.hash(&format!("{username}:{realm}:{password}"))

@@ -85,6 +85,14 @@ impl Store {
         Ok(Store { conn })
     }
 
+    /// Caps this connection's page cache (SQLite's default is 2 MiB): for a connection
+    /// that only writes rows by key, such as the registrations writer.
+    pub fn limit_page_cache(&self, kib: u32) -> Result<()> {
+        self.conn
+            .pragma_update(None, "cache_size", -i64::from(kib))?;
+        Ok(())
+    }
+
     /// The schema version, for diagnostics.
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self

@@ -401,12 +401,25 @@ impl TransactionLayer {
                 if let Some(e) = self.servers.remove(&id) {
                     self.server_keys.remove(&e.key);
                 }
+                shrink_if_sparse(&mut self.servers);
+                shrink_if_sparse(&mut self.server_keys);
             }
             Slot::Client(id) => {
                 if let Some(e) = self.clients.remove(&id) {
                     self.client_keys.remove(&e.key);
                 }
+                shrink_if_sparse(&mut self.clients);
+                shrink_if_sparse(&mut self.client_keys);
             }
         }
+        shrink_if_sparse(&mut self.scheduled);
+    }
+}
+
+/// A registration storm leaves tables sized for its peak; once they are mostly empty,
+/// give the memory back (amortised: it takes a 4× drop to trigger a rehash).
+fn shrink_if_sparse<K: Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>) {
+    if map.capacity() > 1024 && map.len() * 4 < map.capacity() {
+        map.shrink_to(map.len() * 2);
     }
 }
