@@ -56,7 +56,14 @@ pub fn provision_if_empty(store: &mut Store) -> Result<Option<Vec<Credential>>, 
 }
 
 /// The "register your phone" table printed on first run.
-pub fn phone_setup_table(credentials: &[Credential], sip: SocketAddr, realm: &str) -> String {
+/// `config_command` is how this very server is invoked for `config`, so the hint at the
+/// end can be pasted as it is.
+pub fn phone_setup_table(
+    credentials: &[Credential],
+    sip: SocketAddr,
+    realm: &str,
+    config_command: &str,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -78,7 +85,8 @@ pub fn phone_setup_table(credentials: &[Credential], sip: SocketAddr, realm: &st
     let _ = writeln!(
         out,
         "\nThe passwords are shown only now: Switchboard keeps just their hashes.\n\
-         Set your own with `switchboard-server config export FILE`, edit, then `config import FILE`.\n"
+         To set your own, export the configuration, edit it, and import it:\n\
+         \n  {config_command} export office.toml\n  {config_command} import office.toml\n"
     );
     out
 }
@@ -129,7 +137,15 @@ mod tests {
             number: "100".into(),
             password: "pw-abc".into(),
         }];
-        let table = phone_setup_table(&creds, "192.0.2.5:5060".parse().unwrap(), "switchboard");
+        let table = phone_setup_table(
+            &creds,
+            "192.0.2.5:5060".parse().unwrap(),
+            "switchboard",
+            "switchboard-server --data-dir /srv/pbx config",
+        );
+        assert!(
+            table.contains("  switchboard-server --data-dir /srv/pbx config export office.toml\n")
+        );
         assert!(table.contains("SIP server : 192.0.2.5:5060"));
         assert!(table.contains("100        pw-abc"));
     }

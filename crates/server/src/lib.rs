@@ -136,7 +136,12 @@ pub async fn run(
     if let Some(credentials) = first_run {
         println!(
             "{}",
-            first_run::phone_setup_table(&credentials, sip_addr, &config.sip.realm)
+            first_run::phone_setup_table(
+                &credentials,
+                sip_addr,
+                &config.sip.realm,
+                &config_invocation(&options.data_dir),
+            )
         );
     }
     tracing::info!(
@@ -187,6 +192,23 @@ pub async fn run(
     })
     .await;
     Ok(())
+}
+
+/// How to run this binary's `config` subcommand on this data directory.
+fn config_invocation(data_dir: &Path) -> String {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| {
+            let cwd = std::env::current_dir().ok()?;
+            Some(
+                p.strip_prefix(&cwd)
+                    .map(|r| Path::new(".").join(r))
+                    .unwrap_or(p),
+            )
+        })
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "switchboard-server".into());
+    format!("{exe} --data-dir {} config", data_dir.display())
 }
 
 /// SIGHUP re-reads extensions from the store, so `config import` takes effect without a
