@@ -262,3 +262,29 @@ pub async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RtpPorts;
+
+    #[test]
+    fn rtp_port_ranges_are_checked() {
+        assert_eq!(
+            "10000-20000".parse(),
+            Ok(RtpPorts {
+                low: 10000,
+                high: 20000
+            })
+        );
+        for bad in [
+            "10000",
+            "20000-10000",
+            "80-1000",
+            "10000-10002",
+            "a-b",
+            "10000-70000",
+        ] {
+            assert!(bad.parse::<RtpPorts>().is_err(), "{bad}");
+        }
+    }
+}
