@@ -316,6 +316,20 @@ pub struct SippRun {
     pub output: String,
 }
 
+impl SippRun {
+    /// Fails, showing SIPp's output and logs, unless the call counts are these.
+    #[track_caller]
+    pub fn expect(&self, successful: u64, failed: u64) {
+        assert_eq!(
+            (self.successful, self.failed),
+            (successful, failed),
+            "{}\n{}",
+            self.output,
+            self.log
+        );
+    }
+}
+
 /// Runs one SIPp scenario against the server with injected `rows` (`field0;field1;…`).
 pub fn sipp(server: &Server, scenario_file: &str, rows: &[String], extra: &[&str]) -> SippRun {
     sipp_at(free_port(), server, scenario_file, rows, extra)

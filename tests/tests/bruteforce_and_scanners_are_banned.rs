@@ -28,7 +28,7 @@ fn tenth_wrong_password_bans_the_source_but_not_other_phones() {
         &[format!("100;{};600", password("100"))],
         &[],
     );
-    assert_eq!((phone.successful, phone.failed), (1, 0), "{}", phone.log);
+    phone.expect(1, 0);
 }
 
 #[test]

@@ -38,7 +38,7 @@ fn first_run_creates_five_extensions_and_prints_how_to_register() {
         &[format!("104;{pass};600")],
         &[],
     );
-    assert_eq!((run.successful, run.failed), (1, 0), "{}", run.log);
+    run.expect(1, 0);
     // A second start prints no passwords: they are not kept.
     drop(server);
     let again = Server::launch(&dir.path().join("fresh"));

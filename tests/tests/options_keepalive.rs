@@ -16,13 +16,7 @@ fn options_gets_200_with_allow_over_udp_and_tcp() {
             &["100".to_string()],
             &["-t", transport],
         );
-        assert_eq!(
-            (run.successful, run.failed),
-            (1, 0),
-            "{transport}: {}\n{}",
-            run.output,
-            run.log
-        );
+        run.expect(1, 0);
         assert!(run.log.contains("allow REGISTER"), "{}", run.log);
     }
 }

@@ -12,13 +12,7 @@ fn stale_nonce_then_fresh_nonce_registers() {
         &[format!("102;{}", password("102"))],
         &[],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.output,
-        run.log
-    );
+    run.expect(1, 0);
     assert!(
         run.log.contains("stale challenge stale=true"),
         "{}",

@@ -20,13 +20,7 @@ fn expires_zero_removes_the_binding() {
         &[format!("100;{}", password("100"))],
         &[],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.output,
-        run.log
-    );
+    run.expect(1, 0);
     assert_eq!(server.metric("bindings"), 0);
 }
 
@@ -50,13 +44,7 @@ fn wildcard_removes_every_contact_of_the_extension_only() {
         &[format!("100;{}", password("100"))],
         &[],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.output,
-        run.log
-    );
+    run.expect(1, 0);
     assert_eq!(server.metric("bindings"), 1);
 }
 
@@ -69,13 +57,7 @@ fn too_brief_expiry_gets_423_with_min_expires() {
         &[format!("100;{};5", password("100"))],
         &[],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.output,
-        run.log
-    );
+    run.expect(1, 0);
     assert!(run.log.contains("min-expires 10"), "{}", run.log);
     assert_eq!(server.metric("bindings"), 0);
 }

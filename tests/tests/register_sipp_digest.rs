@@ -13,13 +13,7 @@ fn right_password_binds_with_the_granted_expiry() {
         &[format!("100;{};300", password("100"))],
         &[],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.output,
-        run.log
-    );
+    run.expect(1, 0);
     assert!(run.log.contains("granted expires=300"), "{}", run.log);
     assert_eq!(server.metric("bindings"), 1);
 }
@@ -33,13 +27,7 @@ fn over_tcp_too() {
         &[format!("101;{};300", password("101"))],
         &["-t", "t1"],
     );
-    assert_eq!(
-        (run.successful, run.failed),
-        (1, 0),
-        "{}\n{}",
-        run.output,
-        run.log
-    );
+    run.expect(1, 0);
     assert_eq!(server.metric("bindings"), 1);
 }
 
@@ -51,13 +39,7 @@ fn wrong_password_and_unknown_user_get_the_same_fresh_challenge() {
         "555;not-the-password".to_string(),
     ];
     let run = sipp(&server, "register_rejected.xml", &rows, &[]);
-    assert_eq!(
-        (run.successful, run.failed),
-        (2, 0),
-        "{}\n{}",
-        run.output,
-        run.log
-    );
+    run.expect(2, 0);
     assert_eq!(server.metric("bindings"), 0);
     assert_eq!(server.metric("auth_failures"), 2);
 }
@@ -70,12 +52,6 @@ fn many_phones_register_at_once() {
         .map(|(n, p)| format!("{n};{p};600"))
         .collect();
     let run = sipp(&server, "register_auth.xml", &rows, &["-r", "50"]);
-    assert_eq!(
-        (run.successful, run.failed),
-        (4, 0),
-        "{}\n{}",
-        run.output,
-        run.log
-    );
+    run.expect(4, 0);
     server.wait_metric("bindings", Duration::from_secs(2), |b| b == 4);
 }
