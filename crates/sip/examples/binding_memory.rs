@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
-use switchboard_sip::auth::{AccountSecrets, Algorithm, digest_hex, ha1};
+use switchboard_sip::auth::{AccountSecrets, authorization};
 use switchboard_sip::service::{Account, Service, ServiceConfig};
 use switchboard_sip::transaction::{Peer, Transport};
 
@@ -55,25 +55,21 @@ fn main() {
         now += Duration::from_micros(200);
         service.handle_datagram(now, peer, register(user, 1, None).as_bytes());
         let challenge = drain(&mut service);
-        let nonce = challenge
-            .split("nonce=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string();
-        let ha1 = ha1(
-            Algorithm::Md5,
+        let www = challenge
+            .lines()
+            .find_map(|l| l.strip_prefix("WWW-Authenticate: "))
+            .unwrap();
+        let password = format!("bench-pass-{user}");
+        let auth = authorization(
+            www,
+            "REGISTER",
+            "sip:pbx",
             &user.to_string(),
-            "switchboard",
-            &format!("bench-pass-{user}"),
-        );
-        let ha2 = md5("REGISTER:sip:pbx");
-        let response = md5(&format!("{ha1}:{nonce}:00000001:abc:auth:{ha2}"));
-        let auth = format!(
-            "Digest username=\"{user}\", realm=\"switchboard\", nonce=\"{nonce}\", uri=\"sip:pbx\", response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"abc\""
-        );
+            &password,
+            1,
+            "abc",
+        )
+        .unwrap();
         service.handle_datagram(now, peer, register(user, 2, Some(&auth)).as_bytes());
         assert!(drain(&mut service).starts_with("SIP/2.0 200 OK"));
         while service.poll_binding_change().is_some() {}
@@ -99,10 +95,6 @@ fn main() {
         "live heap per binding, after 64*T1:            {} B",
         settled / USERS as isize
     );
-}
-
-fn md5(s: &str) -> String {
-    digest_hex(Algorithm::Md5, s)
 }
 
 fn register(user: u32, cseq: u32, auth: Option<&str>) -> String {

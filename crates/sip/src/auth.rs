@@ -49,14 +49,47 @@ impl Algorithm {
     }
 }
 
-/// The hex digest of `input`, as digest authentication computes every hash.
-pub fn digest_hex(algorithm: Algorithm, input: &str) -> String {
-    algorithm.hash(input)
-}
-
 /// HA1 = H(username:realm:password): what the store keeps instead of a password.
 pub fn ha1(algorithm: Algorithm, username: &str, realm: &str, password: &str) -> String {
     algorithm.hash(&format!("{username}:{realm}:{password}"))
+}
+
+/// The `Authorization` value a client sends in answer to a `WWW-Authenticate` challenge
+/// (RFC 7616 §3.4): what a phone computes, and what Switchboard will compute when it
+/// registers to a provider. `None` when the challenge is not a digest we can answer.
+pub fn authorization(
+    challenge: &str,
+    method: &str,
+    uri: &str,
+    username: &str,
+    password: &str,
+    nc: u32,
+    cnonce: &str,
+) -> Option<String> {
+    let params = DigestCredentials::parse(challenge)?;
+    let realm = params.get("realm")?;
+    let nonce = params.get("nonce")?;
+    let algorithm = match params.get("algorithm") {
+        Some(name) => Algorithm::from_name(name)?,
+        None => Algorithm::Md5,
+    };
+    let ha1 = ha1(algorithm, username, realm, password);
+    let ha2 = algorithm.hash(&format!("{method}:{uri}"));
+    let prefix = format!(
+        "Digest username=\"{username}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", algorithm={}",
+        algorithm.name()
+    );
+    let offers_auth = params
+        .get("qop")
+        .is_some_and(|q| q.split(',').any(|q| q.trim() == "auth"));
+    Some(if offers_auth {
+        let nc = format!("{nc:08x}");
+        let response = algorithm.hash(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}"));
+        format!("{prefix}, response=\"{response}\", qop=auth, nc={nc}, cnonce=\"{cnonce}\"")
+    } else {
+        let response = algorithm.hash(&format!("{ha1}:{nonce}:{ha2}"));
+        format!("{prefix}, response=\"{response}\"")
+    })
 }
 
 /// One account's stored secrets: hex HA1 for each algorithm.
@@ -367,21 +400,63 @@ mod tests {
             .to_string()
     }
 
-    /// What a phone computes from a challenge (RFC 7616 §3.4.1).
+    /// A phone's answer to a challenge with this algorithm and nonce.
     fn answer(alg: Algorithm, user: &str, password: &str, nonce: &str, nc: u32) -> String {
-        let ha1 = ha1(alg, user, REALM, password);
-        let ha2 = alg.hash("REGISTER:sip:switchboard");
-        let nc = format!("{nc:08x}");
-        let response = alg.hash(&format!("{ha1}:{nonce}:{nc}:c0ffee:auth:{ha2}"));
-        format!(
-            "Digest username=\"{user}\", realm=\"{REALM}\", nonce=\"{nonce}\", uri=\"sip:switchboard\", \
-             response=\"{response}\", algorithm={}, qop=auth, nc={nc}, cnonce=\"c0ffee\"",
+        let challenge = format!(
+            "Digest realm=\"{REALM}\", nonce=\"{nonce}\", algorithm={}, qop=\"auth\"",
             alg.name()
+        );
+        authorization(
+            &challenge,
+            "REGISTER",
+            "sip:switchboard",
+            user,
+            password,
+            nc,
+            "c0ffee",
         )
+        .unwrap()
     }
 
     fn accounts(user: &str) -> Option<AccountSecrets> {
         (user == "100").then(|| AccountSecrets::from_password("100", REALM, "s3cret"))
+    }
+
+    #[test]
+    fn client_answer_matches_rfc7616_examples() {
+        // RFC 7616 §3.9.1, with SIP's method in place of HTTP's.
+        let nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v";
+        let cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ";
+        for (alg, expected) in [
+            ("MD5", "8ca523f5e9506fed4657c9700eebdbec"),
+            (
+                "SHA-256",
+                "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1",
+            ),
+        ] {
+            let challenge = format!(
+                "Digest realm=\"http-auth@example.org\", qop=\"auth, auth-int\", algorithm={alg}, nonce=\"{nonce}\""
+            );
+            let answer = authorization(
+                &challenge,
+                "GET",
+                "/dir/index.html",
+                "Mufasa",
+                "Circle of Life",
+                1,
+                cnonce,
+            )
+            .unwrap();
+            assert!(
+                answer.contains(&format!("response=\"{expected}\"")),
+                "{answer}"
+            );
+            assert!(answer.contains("nc=00000001"));
+        }
+        assert_eq!(
+            authorization("Basic realm=\"x\"", "GET", "/", "u", "p", 1, "c"),
+            None
+        );
     }
 
     #[test]

@@ -374,7 +374,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::auth::{Algorithm, ha1};
+    use crate::auth::authorization;
     use crate::transaction::Transport;
 
     const PHONE: Peer = Peer {
@@ -406,20 +406,12 @@ mod tests {
         .into_bytes()
     }
 
-    fn answer(challenge: &str, user: &str, password: &str, nc: u32) -> String {
-        let nonce = challenge
-            .split("nonce=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        let ha1 = ha1(Algorithm::Md5, user, "switchboard", password);
-        let ha2 = Algorithm::Md5.hash("REGISTER:sip:pbx");
-        let response = Algorithm::Md5.hash(&format!("{ha1}:{nonce}:{nc:08x}:cn:auth:{ha2}"));
-        format!(
-            "Digest username=\"{user}\", realm=\"switchboard\", nonce=\"{nonce}\", uri=\"sip:pbx\", response=\"{response}\", qop=auth, nc={nc:08x}, cnonce=\"cn\", algorithm=MD5"
-        )
+    /// The phone's answer to the challenge line of a 401.
+    fn answer(challenge_line: &str, user: &str, password: &str, nc: u32) -> String {
+        let challenge = challenge_line
+            .trim_start_matches("WWW-Authenticate:")
+            .trim();
+        authorization(challenge, "REGISTER", "sip:pbx", user, password, nc, "cn").unwrap()
     }
 
     fn replies(s: &mut Service) -> Vec<String> {
