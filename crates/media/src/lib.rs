@@ -1,0 +1,12 @@
+//! Switchboard's media toolkit, sans-IO: RTP packets, SDP offer/answer, the G.711
+//! codecs, RFC 4733 telephone events and the relay that anchors one call's audio.
+//!
+//! Nothing here touches a socket or reads a clock; the server feeds packets in and
+//! sends what comes out.
+
+pub mod codec;
+pub mod dtmf;
+pub mod g711;
+pub mod relay;
+pub mod rtp;
+pub mod sdp;

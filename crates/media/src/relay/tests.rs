@@ -1,0 +1,200 @@
+use super::*;
+use crate::g711;
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn leg(remote: &str, audio: Codec, events_pt: Option<u8>) -> LegMedia {
+    LegMedia {
+        remote: addr(remote),
+        audio: Format::default_for(audio),
+        events: events_pt.map(|payload_type| Format {
+            payload_type,
+            codec: Codec::TelephoneEvent,
+        }),
+    }
+}
+
+fn packet(pt: u8, seq: u16, ts: u32, ssrc: u32, payload: &[u8]) -> Vec<u8> {
+    let mut p = Vec::new();
+    rtp::build(&mut p, false, pt, seq, ts, ssrc, payload);
+    p
+}
+
+fn relay(a: Codec, b: Codec) -> Relay {
+    Relay::new(
+        leg("10.0.0.1:4000", a, Some(101)),
+        leg("10.0.0.2:5000", b, Some(96)),
+        [0xaaaa, 0xbbbb],
+        [100, 200],
+    )
+}
+
+#[test]
+fn same_codec_is_relayed_with_our_identity() {
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcmu, Codec::Pcmu);
+    let mut p = packet(0, 5000, 80_000, 0x1234, &[1, 2, 3]);
+    let to = r
+        .handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut p)
+        .unwrap();
+    assert_eq!(to, addr("10.0.0.2:5000"));
+    let h = RtpHeader::parse(&p).unwrap();
+    assert_eq!((h.payload_type, h.sequence, h.ssrc), (0, 200, 0xbbbb));
+    assert_eq!(&p[h.payload_start..h.payload_end], &[1, 2, 3]);
+    let mut next = packet(0, 5001, 80_160, 0x1234, &[4]);
+    r.handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut next)
+        .unwrap();
+    let n = RtpHeader::parse(&next).unwrap();
+    assert_eq!(n.sequence, 201);
+    assert_eq!(n.timestamp.wrapping_sub(h.timestamp), 160);
+}
+
+#[test]
+fn different_codecs_are_transcoded() {
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcma, Codec::Pcmu);
+    let tone: Vec<i16> = (0..160)
+        .map(|i| ((i as f32 * 0.2).sin() * 9000.0) as i16)
+        .collect();
+    let alaw: Vec<u8> = tone.iter().map(|&s| g711::linear_to_alaw(s)).collect();
+    let mut p = packet(8, 1, 0, 7, &alaw);
+    r.handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut p)
+        .unwrap();
+    let h = RtpHeader::parse(&p).unwrap();
+    assert_eq!(h.payload_type, 0);
+    for (s, u) in tone.iter().zip(&p[h.payload_start..h.payload_end]) {
+        let back = g711::ULAW_TO_LINEAR[*u as usize] as i32;
+        assert!((back - *s as i32).abs() < 700, "{s} → {back}");
+    }
+}
+
+#[test]
+fn events_take_the_receivers_payload_type() {
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcmu, Codec::Pcmu);
+    let mut p = packet(101, 1, 0, 7, &[5, 0x8a, 0, 160]);
+    r.handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut p)
+        .unwrap();
+    assert_eq!(RtpHeader::parse(&p).unwrap().payload_type, 96);
+    assert_eq!(&p[12..], &[5, 0x8a, 0, 160], "event payload untouched");
+    let mut no_events = Relay::new(
+        leg("10.0.0.1:4000", Codec::Pcmu, Some(101)),
+        leg("10.0.0.2:5000", Codec::Pcmu, None),
+        [1, 2],
+        [1, 1],
+    );
+    let mut p = packet(101, 1, 0, 7, &[5, 0x8a, 0, 160]);
+    assert_eq!(
+        no_events.handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut p),
+        Err(Dropped::Payload)
+    );
+}
+
+#[test]
+fn symmetric_rtp_latches_to_the_nat_address() {
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcmu, Codec::Pcmu);
+    // B's packets come from its NAT, not from the address in its SDP.
+    let mut from_b = packet(0, 1, 0, 9, &[0]);
+    r.handle_rtp(t, Side::B, addr("203.0.113.9:31000"), &mut from_b)
+        .unwrap();
+    let mut from_a = packet(0, 1, 0, 8, &[0]);
+    let to = r
+        .handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut from_a)
+        .unwrap();
+    assert_eq!(to, addr("203.0.113.9:31000"));
+}
+
+#[test]
+fn strangers_foreign_streams_and_garbage_are_dropped_and_counted() {
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcmu, Codec::Pcmu);
+    let a = addr("10.0.0.1:4000");
+    r.handle_rtp(t, Side::A, a, &mut packet(0, 1, 0, 8, &[0]))
+        .unwrap();
+    assert_eq!(
+        r.handle_rtp(
+            t,
+            Side::A,
+            addr("10.0.0.66:4000"),
+            &mut packet(0, 2, 160, 8, &[0])
+        ),
+        Err(Dropped::UnexpectedSource)
+    );
+    assert_eq!(
+        r.handle_rtp(t, Side::A, a, &mut packet(0, 900, 0, 0x666, &[0])),
+        Err(Dropped::ForeignSsrc)
+    );
+    assert_eq!(
+        r.handle_rtp(t, Side::A, a, &mut [0xff; 40]),
+        Err(Dropped::Malformed)
+    );
+    assert_eq!(
+        r.handle_rtp(t, Side::A, a, &mut packet(13, 3, 320, 8, &[0])),
+        Err(Dropped::Payload),
+        "comfort noise was not negotiated"
+    );
+    let mut rtcp = vec![0x80, 200, 0, 6];
+    rtcp.extend([0; 24]);
+    assert_eq!(r.handle_rtp(t, Side::A, a, &mut rtcp), Err(Dropped::Rtcp));
+    let s = r.stats();
+    assert_eq!(
+        (
+            s.forwarded,
+            s.unexpected_source,
+            s.foreign_ssrc,
+            s.malformed,
+            s.payload,
+            s.rtcp
+        ),
+        (1, 1, 1, 1, 1, 1)
+    );
+}
+
+#[test]
+fn a_new_stream_after_silence_continues_our_numbering() {
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcmu, Codec::Pcmu);
+    let a = addr("10.0.0.1:4000");
+    let mut first = packet(0, 10, 1000, 8, &[0]);
+    r.handle_rtp(t, Side::A, a, &mut first).unwrap();
+    let later = t + Duration::from_secs(1);
+    let mut second = packet(0, 40_000, 9_999_999, 0x77, &[0]);
+    r.handle_rtp(later, Side::A, a, &mut second).unwrap();
+    let (h1, h2) = (
+        RtpHeader::parse(&first).unwrap(),
+        RtpHeader::parse(&second).unwrap(),
+    );
+    assert_eq!(h2.ssrc, h1.ssrc);
+    assert_eq!(h2.sequence, h1.sequence.wrapping_add(1));
+    assert_eq!(h2.timestamp, h1.timestamp.wrapping_add(160));
+}
+
+#[test]
+fn the_sdp_address_wins_back_a_hijacked_latch() {
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcmu, Codec::Pcmu);
+    r.handle_rtp(
+        t,
+        Side::A,
+        addr("10.0.0.66:1"),
+        &mut packet(0, 1, 0, 5, &[0]),
+    )
+    .unwrap();
+    let later = t + Duration::from_secs(1);
+    r.handle_rtp(
+        later,
+        Side::A,
+        addr("10.0.0.1:4000"),
+        &mut packet(0, 1, 0, 8, &[0]),
+    )
+    .unwrap();
+    let mut to_a = packet(0, 1, 0, 9, &[0]);
+    assert_eq!(
+        r.handle_rtp(later, Side::B, addr("10.0.0.2:5000"), &mut to_a)
+            .unwrap(),
+        addr("10.0.0.1:4000")
+    );
+}

@@ -1,0 +1,357 @@
+//! SDP (RFC 8866) as SIP phones send it, and RFC 3264 offer/answer for one audio stream.
+//!
+//! A small parser of our own: the B2BUA needs the connection address, the audio port,
+//! its payload formats with `rtpmap`/`fmtp`, `ptime` and the direction, and must accept
+//! what desk phones really send (missing `t=`, CRLF or LF, unknown attributes, extra
+//! video streams it declines). The maintained SDP crates model WebRTC sessions and
+//! refuse several of those offers outright.
+
+use std::fmt::Write;
+use std::net::IpAddr;
+
+use thiserror::Error;
+
+use crate::codec::{Codec, Format};
+
+/// Why an SDP body cannot be used; the text goes into a 488's Warning header.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SdpError {
+    #[error("SDP line {line}: {problem}")]
+    Malformed { line: usize, problem: &'static str },
+    #[error("SDP has no audio stream")]
+    NoAudio,
+    #[error("SDP audio stream has no connection address")]
+    NoConnection,
+    #[error("no codec in common (Switchboard speaks PCMU and PCMA)")]
+    NoCommonCodec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    #[default]
+    SendRecv,
+    SendOnly,
+    RecvOnly,
+    Inactive,
+}
+
+impl Direction {
+    pub fn attribute(self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
+        }
+    }
+
+    /// The direction an answer takes to this offer (RFC 3264 §6.1).
+    pub fn answer(self) -> Direction {
+        match self {
+            Direction::SendOnly => Direction::RecvOnly,
+            Direction::RecvOnly => Direction::SendOnly,
+            other => other,
+        }
+    }
+
+    fn from_attribute(name: &str) -> Option<Direction> {
+        Some(match name {
+            "sendrecv" => Direction::SendRecv,
+            "sendonly" => Direction::SendOnly,
+            "recvonly" => Direction::RecvOnly,
+            "inactive" => Direction::Inactive,
+            _ => return None,
+        })
+    }
+}
+
+/// One `m=` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Media {
+    pub kind: String,
+    pub port: u16,
+    pub proto: String,
+    /// Payload types in the offerer's order of preference.
+    pub payload_types: Vec<String>,
+    pub connection: Option<IpAddr>,
+    /// `a=rtpmap:<pt> <name>/<rate>` entries.
+    pub rtpmap: Vec<(u8, String, u32)>,
+    pub direction: Option<Direction>,
+    pub ptime: Option<u32>,
+}
+
+impl Media {
+    /// The formats Switchboard understands, in this stream's order.
+    pub fn formats(&self) -> Vec<Format> {
+        self.payload_types
+            .iter()
+            .filter_map(|pt| pt.parse::<u8>().ok())
+            .filter_map(|pt| {
+                let codec = match self.rtpmap.iter().find(|(p, _, _)| *p == pt) {
+                    Some((_, name, rate)) => Codec::from_rtpmap(name, *rate),
+                    None => Codec::from_static_payload_type(pt),
+                }?;
+                Some(Format {
+                    payload_type: pt,
+                    codec,
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionDescription {
+    pub connection: Option<IpAddr>,
+    pub direction: Option<Direction>,
+    pub media: Vec<Media>,
+}
+
+impl SessionDescription {
+    pub fn parse(body: &[u8]) -> Result<Self, SdpError> {
+        let text = std::str::from_utf8(body).map_err(|_| SdpError::Malformed {
+            line: 1,
+            problem: "not UTF-8",
+        })?;
+        let mut sdp = SessionDescription {
+            connection: None,
+            direction: None,
+            media: Vec::new(),
+        };
+        let mut saw_version = false;
+        for (index, raw) in text.lines().enumerate() {
+            let line = index + 1;
+            let raw = raw.trim_end_matches('\r');
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let bad = |problem| SdpError::Malformed { line, problem };
+            let (kind, value) = raw
+                .split_once('=')
+                .filter(|(k, _)| k.len() == 1)
+                .ok_or(bad("expected <type>=<value>"))?;
+            if !saw_version {
+                if kind != "v" || value.trim() != "0" {
+                    return Err(bad("must start with v=0"));
+                }
+                saw_version = true;
+                continue;
+            }
+            match kind {
+                "c" => {
+                    let addr = parse_connection(value).ok_or(bad("bad c= line"))?;
+                    match sdp.media.last_mut() {
+                        Some(m) => m.connection = Some(addr),
+                        None => sdp.connection = Some(addr),
+                    }
+                }
+                "m" => sdp
+                    .media
+                    .push(parse_media(value).ok_or(bad("bad m= line"))?),
+                "a" => {
+                    let (name, arg) = value.split_once(':').unwrap_or((value, ""));
+                    if let Some(direction) = Direction::from_attribute(name) {
+                        match sdp.media.last_mut() {
+                            Some(m) => m.direction = Some(direction),
+                            None => sdp.direction = Some(direction),
+                        }
+                    } else if let Some(m) = sdp.media.last_mut() {
+                        match name {
+                            "rtpmap" => m.rtpmap.push(parse_rtpmap(arg).ok_or(bad("bad rtpmap"))?),
+                            "ptime" => m.ptime = arg.trim().parse().ok(),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !saw_version {
+            return Err(SdpError::Malformed {
+                line: 1,
+                problem: "empty",
+            });
+        }
+        Ok(sdp)
+    }
+
+    /// The first audio stream that is not declined, with its effective address and
+    /// direction.
+    pub fn audio(&self) -> Result<AudioStream, SdpError> {
+        let media = self
+            .media
+            .iter()
+            .find(|m| m.kind == "audio" && m.port != 0 && m.proto.starts_with("RTP/"))
+            .ok_or(SdpError::NoAudio)?;
+        Ok(AudioStream {
+            address: media
+                .connection
+                .or(self.connection)
+                .ok_or(SdpError::NoConnection)?,
+            port: media.port,
+            formats: media.formats(),
+            direction: media.direction.or(self.direction).unwrap_or_default(),
+            ptime: media.ptime,
+        })
+    }
+}
+
+/// The audio stream of a description, reduced to what the relay needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioStream {
+    pub address: IpAddr,
+    pub port: u16,
+    pub formats: Vec<Format>,
+    pub direction: Direction,
+    pub ptime: Option<u32>,
+}
+
+impl AudioStream {
+    /// The first audio codec, the one the answerer chose or the offerer prefers.
+    pub fn first_audio(&self) -> Option<Format> {
+        self.formats.iter().copied().find(|f| f.codec.is_audio())
+    }
+
+    pub fn telephone_event(&self) -> Option<Format> {
+        self.formats
+            .iter()
+            .copied()
+            .find(|f| f.codec == Codec::TelephoneEvent)
+    }
+
+    pub fn format_for(&self, codec: Codec) -> Option<Format> {
+        self.formats.iter().copied().find(|f| f.codec == codec)
+    }
+}
+
+/// A description Switchboard sends: one audio stream at its relay address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalDescription {
+    pub session_id: u64,
+    pub version: u64,
+    pub address: IpAddr,
+    pub port: u16,
+    pub formats: Vec<Format>,
+    pub direction: Direction,
+    pub ptime: u32,
+}
+
+impl LocalDescription {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let ip = match self.address {
+            IpAddr::V4(_) => "IP4",
+            IpAddr::V6(_) => "IP6",
+        };
+        let mut s = String::with_capacity(256);
+        let types: Vec<String> = self
+            .formats
+            .iter()
+            .map(|f| f.payload_type.to_string())
+            .collect();
+        // Writing to a String cannot fail.
+        let _ = write!(
+            s,
+            "v=0\r\no=switchboard {} {} IN {ip} {}\r\ns=Switchboard\r\nc=IN {ip} {}\r\nt=0 0\r\n\
+             m=audio {} RTP/AVP {}\r\n",
+            self.session_id,
+            self.version,
+            self.address,
+            self.address,
+            self.port,
+            types.join(" ")
+        );
+        for f in &self.formats {
+            let _ = write!(
+                s,
+                "a=rtpmap:{} {}/{}\r\n",
+                f.payload_type,
+                f.codec.name(),
+                f.codec.clock_rate()
+            );
+            if f.codec == Codec::TelephoneEvent {
+                let _ = write!(s, "a=fmtp:{} 0-16\r\n", f.payload_type);
+            }
+        }
+        let _ = write!(
+            s,
+            "a=ptime:{}\r\na={}\r\n",
+            self.ptime,
+            self.direction.attribute()
+        );
+        s.into_bytes()
+    }
+}
+
+/// What Switchboard offers the callee for a caller's offer: the caller's own codecs
+/// first (so that the legs can agree and the relay need not transcode), then the
+/// others it can transcode to, and telephone events.
+pub fn formats_to_offer(caller: &AudioStream) -> Vec<Format> {
+    let mut formats: Vec<Format> = caller
+        .formats
+        .iter()
+        .copied()
+        .filter(|f| f.codec.is_audio())
+        .collect();
+    for codec in Codec::AUDIO {
+        if !formats.iter().any(|f| f.codec == codec) {
+            formats.push(Format::default_for(codec));
+        }
+    }
+    let event = caller
+        .telephone_event()
+        .filter(|e| !formats.iter().any(|f| f.payload_type == e.payload_type))
+        .unwrap_or(Format::default_for(Codec::TelephoneEvent));
+    formats.push(event);
+    formats
+}
+
+/// The formats of Switchboard's answer to `offer` once the other leg settled on
+/// `chosen`: the same codec when the offer has it (relay as is), otherwise the
+/// offer's preferred codec (the relay transcodes). Telephone events if offered.
+pub fn formats_to_answer(offer: &AudioStream, chosen: Codec) -> Result<Vec<Format>, SdpError> {
+    let audio = offer
+        .format_for(chosen)
+        .or_else(|| offer.first_audio())
+        .ok_or(SdpError::NoCommonCodec)?;
+    Ok(std::iter::once(audio)
+        .chain(offer.telephone_event())
+        .collect())
+}
+
+fn parse_connection(value: &str) -> Option<IpAddr> {
+    let mut parts = value.split_whitespace();
+    let (net, _family, addr) = (parts.next()?, parts.next()?, parts.next()?);
+    if net != "IN" {
+        return None;
+    }
+    // Multicast TTL suffixes (`/127`) are not for phones; the address is what matters.
+    addr.split('/').next()?.parse().ok()
+}
+
+fn parse_media(value: &str) -> Option<Media> {
+    let mut parts = value.split_whitespace();
+    let kind = parts.next()?.to_string();
+    let port = parts.next()?.split('/').next()?.parse().ok()?;
+    let proto = parts.next()?.to_string();
+    Some(Media {
+        kind,
+        port,
+        proto,
+        payload_types: parts.map(str::to_string).collect(),
+        connection: None,
+        rtpmap: Vec::new(),
+        direction: None,
+        ptime: None,
+    })
+}
+
+fn parse_rtpmap(arg: &str) -> Option<(u8, String, u32)> {
+    let (pt, encoding) = arg.trim().split_once(char::is_whitespace)?;
+    let mut encoding = encoding.trim().split('/');
+    let name = encoding.next()?.to_string();
+    let rate = encoding.next()?.parse().ok()?;
+    Some((pt.parse().ok()?, name, rate))
+}
+
+#[cfg(test)]
+mod tests;
