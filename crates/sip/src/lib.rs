@@ -5,6 +5,7 @@
 //! what the machines want to send.
 
 pub mod auth;
+pub mod dialog;
 pub mod framing;
 pub mod guard;
 pub mod header;

@@ -1,8 +1,10 @@
-//! The SIP endpoint Switchboard runs today: the front-end, the transaction layer, digest
+//! Switchboard's SIP endpoint: the front-end, the transaction layer, digest
 //! authentication and the registrar behind one sans-IO loop.
 //!
 //! Feed it with `handle_datagram` / `handle_timeout`, then drain `poll_transmit`,
-//! `poll_binding_change` and read `poll_timeout` for the next wake-up.
+//! `poll_binding_change`, `poll_event` and read `poll_timeout` for the next wake-up.
+//! REGISTER and OPTIONS are answered here; every other request, and the responses to
+//! requests its user sent, come out of `poll_event` for the call logic to handle.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Instant, SystemTime};
@@ -15,12 +17,12 @@ use crate::header::NameAddr;
 use crate::message::{self, Message, header_value};
 use crate::registrar::{BindingChange, Registrar, RegistrarConfig};
 use crate::transaction::{
-    Peer, ServerId, TimerConfig, TransactionEvent, TransactionLayer, Transmit,
+    ClientId, Peer, ServerId, TimerConfig, TransactionEvent, TransactionLayer, Transmit,
 };
 
-/// Methods the endpoint answers itself; the rest of the known ones get 405.
-const ALLOW: &str = "REGISTER, OPTIONS";
-const SERVER: &str = "Switchboard";
+/// Methods Switchboard accepts, for Allow headers.
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO";
+pub const SERVER: &str = "Switchboard";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceConfig {
@@ -71,6 +73,7 @@ pub struct Service {
     guard: Guard,
     accounts: HashMap<String, Account>,
     transmits: VecDeque<Transmit>,
+    events: VecDeque<TransactionEvent>,
     stats: Stats,
     tags: u64,
     /// Wall-clock time at `epoch`, for the `Date` header desk phones set their clocks by.
@@ -89,6 +92,7 @@ impl Service {
             guard: Guard::new(config.guard),
             accounts: HashMap::new(),
             transmits: VecDeque::new(),
+            events: VecDeque::new(),
             stats: Stats::default(),
             tags: 0,
             wall_at_epoch: wall,
@@ -169,6 +173,60 @@ impl Service {
         &mut self.registrar
     }
 
+    pub fn account(&self, user: &str) -> Option<&Account> {
+        self.accounts.get(user)
+    }
+
+    /// Answers a request that came out of `poll_event`.
+    pub fn respond(&mut self, now: Instant, id: ServerId, response: &rsip::Response) {
+        self.layer.respond(now, id, response);
+    }
+
+    /// Sends a request in a new client transaction; see [`TransactionLayer::send_request`].
+    pub fn send_request(
+        &mut self,
+        now: Instant,
+        request: rsip::Request,
+        peer: Peer,
+    ) -> Option<ClientId> {
+        self.layer.send_request(now, request, peer)
+    }
+
+    /// Bytes outside any transaction: the ACK to a 2xx and 2xx retransmissions, which
+    /// RFC 3261 §13 leaves to the dialog's user.
+    pub fn send_raw(&mut self, peer: Peer, bytes: Vec<u8>) {
+        self.transmits.push_back(Transmit { peer, bytes });
+    }
+
+    /// The INVITE server transaction a CANCEL aims at (RFC 3261 §9.2).
+    pub fn invite_cancelled_by(&self, cancel: &rsip::Request) -> Option<ServerId> {
+        self.layer.invite_cancelled_by(cancel)
+    }
+
+    /// Checks a request's `Proxy-Authorization` (RFC 3261 §22.3) and returns the
+    /// extension it proves, or the 407 challenge to answer with.
+    pub fn authenticate(
+        &mut self,
+        now: Instant,
+        request: &rsip::Request,
+        peer: Peer,
+    ) -> Result<String, rsip::Response> {
+        self.check_credentials(now, request, peer, Challenge::Proxy)
+    }
+
+    /// A response with Switchboard's Server header; `to_tag` is used when To has none.
+    pub fn response(
+        &self,
+        request: &rsip::Request,
+        code: u16,
+        reason: &str,
+        to_tag: &str,
+    ) -> rsip::Response {
+        let mut r = message::response_to(request, code, reason, to_tag);
+        r.headers.push(Header::Server(SERVER.into()));
+        r
+    }
+
     // --- poll_*
 
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
@@ -179,6 +237,12 @@ impl Service {
 
     pub fn poll_binding_change(&mut self) -> Option<BindingChange> {
         self.registrar.poll_change()
+    }
+
+    /// Requests other than REGISTER and OPTIONS, end-to-end ACKs, responses to our
+    /// requests and transaction timeouts, for the call logic.
+    pub fn poll_event(&mut self) -> Option<TransactionEvent> {
+        self.events.pop_front()
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
@@ -196,36 +260,47 @@ impl Service {
 
     fn drain_events(&mut self, now: Instant) {
         while let Some(event) = self.layer.poll_event() {
-            if let TransactionEvent::Request { id, request, peer } = event {
-                self.handle_request(now, id, &request, peer);
+            match event {
+                TransactionEvent::Request { id, request, peer }
+                    if matches!(request.method, Method::Register | Method::Options) =>
+                {
+                    self.handle_request(now, id, &request, peer)
+                }
+                TransactionEvent::Request { id, request, peer } => {
+                    if !self.refuse_unsupported(now, id, &request) {
+                        self.events
+                            .push_back(TransactionEvent::Request { id, request, peer });
+                    }
+                }
+                other => self.events.push_back(other),
             }
         }
     }
 
+    /// Answers 420 when the request requires extensions we lack; true if it did.
+    fn refuse_unsupported(&mut self, now: Instant, id: ServerId, request: &rsip::Request) -> bool {
+        let Some(unsupported) = unsupported_extensions(request) else {
+            return false;
+        };
+        let mut response = self.fresh_response(request, 420, "Bad Extension");
+        response
+            .headers
+            .push(Header::Other("Unsupported".into(), unsupported));
+        self.layer.respond(now, id, &response);
+        true
+    }
+
     fn handle_request(&mut self, now: Instant, id: ServerId, request: &rsip::Request, peer: Peer) {
-        if let Some(unsupported) = unsupported_extensions(request) {
-            let mut response = self.response(request, 420, "Bad Extension");
-            response
-                .headers
-                .push(Header::Other("Unsupported".into(), unsupported));
-            return self.layer.respond(now, id, &response);
+        if self.refuse_unsupported(now, id, request) {
+            return;
         }
-        let response = match request.method {
-            Method::Register => self.register(now, request, peer),
-            Method::Options => {
-                let mut r = self.response(request, 200, "OK");
-                r.headers.push(Header::Allow(ALLOW.into()));
-                r.headers.push(Header::Accept("application/sdp".into()));
-                r
-            }
-            Method::Cancel | Method::Bye => {
-                self.response(request, 481, "Call/Transaction Does Not Exist")
-            }
-            _ => {
-                let mut r = self.response(request, 405, "Method Not Allowed");
-                r.headers.push(Header::Allow(ALLOW.into()));
-                r
-            }
+        let response = if request.method == Method::Register {
+            self.register(now, request, peer)
+        } else {
+            let mut r = self.fresh_response(request, 200, "OK");
+            r.headers.push(Header::Allow(ALLOW.into()));
+            r.headers.push(Header::Accept("application/sdp".into()));
+            r
         };
         // Challenges and OPTIONS answers are recomputed harmlessly if the request comes
         // again, so they keep no transaction: scanners and keep-alive floods cost no
@@ -240,41 +315,22 @@ impl Service {
     fn register(&mut self, now: Instant, request: &rsip::Request, peer: Peer) -> rsip::Response {
         let to = header_value(&request.headers, "To").and_then(|v| NameAddr::parse(v, "To").ok());
         let Some(aor) = to.as_ref().and_then(NameAddr::user).map(str::to_string) else {
-            return self.response(request, 400, "To header has no user part");
+            return self.fresh_response(request, 400, "To header has no user part");
         };
-        let verdict = match header_value(&request.headers, "Authorization") {
-            Some(credentials) => {
-                let accounts = &self.accounts;
-                self.auth.verify(now, "REGISTER", credentials, |user| {
-                    accounts.get(user).map(|a| a.secrets.clone())
-                })
-            }
-            None => Verdict::Rejected("no credentials"),
-        };
-        let username = match verdict {
-            Verdict::Authenticated { username } => {
-                self.guard.record_success(peer.addr.ip());
-                username
-            }
-            Verdict::Stale => return self.challenge(now, request, peer, true),
-            Verdict::Rejected(reason) => {
-                if reason != "no credentials" {
-                    self.stats.auth_failures += 1;
-                    self.guard.record_failure(peer.addr.ip(), now);
-                }
-                return self.challenge(now, request, peer, false);
-            }
+        let username = match self.check_credentials(now, request, peer, Challenge::Registrar) {
+            Ok(username) => username,
+            Err(challenge) => return challenge,
         };
         if username != aor {
-            return self.response(request, 403, "Username does not match To");
+            return self.fresh_response(request, 403, "Username does not match To");
         }
         if !self.accounts.get(&aor).is_some_and(|a| a.enabled) {
-            return self.response(request, 403, "Extension disabled");
+            return self.fresh_response(request, 403, "Extension disabled");
         }
         match self.registrar.handle_register(now, &aor, request, peer) {
             Ok(bindings) => {
                 self.stats.registrations += 1;
-                let mut r = self.response(request, 200, "OK");
+                let mut r = self.fresh_response(request, 200, "OK");
                 // RFC 3261 §20.17: simple phones take their clock from this.
                 let wall = self.wall_at_epoch + now.saturating_duration_since(self.epoch);
                 r.headers
@@ -289,7 +345,7 @@ impl Service {
             }
             Err(err) => {
                 let (code, reason) = err.status();
-                let mut r = self.response(request, code, &reason);
+                let mut r = self.fresh_response(request, code, &reason);
                 if let crate::registrar::RegisterError::IntervalTooBrief { min } = err {
                     r.headers.push(Header::MinExpires(min.to_string().into()));
                 }
@@ -298,7 +354,44 @@ impl Service {
         }
     }
 
-    /// A 401 that depends only on the request, so a retransmission is answered
+    /// The user a request's credentials prove, or the challenge to send. Failures count
+    /// towards the source's ban; a request without credentials is simply challenged.
+    fn check_credentials(
+        &mut self,
+        now: Instant,
+        request: &rsip::Request,
+        peer: Peer,
+        kind: Challenge,
+    ) -> Result<String, rsip::Response> {
+        let verdict = match header_value(&request.headers, kind.credentials_header()) {
+            Some(credentials) => {
+                let accounts = &self.accounts;
+                self.auth.verify(
+                    now,
+                    request.method.to_string().as_str(),
+                    credentials,
+                    |user| accounts.get(user).map(|a| a.secrets.clone()),
+                )
+            }
+            None => Verdict::Rejected("no credentials"),
+        };
+        match verdict {
+            Verdict::Authenticated { username } => {
+                self.guard.record_success(peer.addr.ip());
+                Ok(username)
+            }
+            Verdict::Stale => Err(self.challenge(now, request, peer, true, kind)),
+            Verdict::Rejected(reason) => {
+                if reason != "no credentials" {
+                    self.stats.auth_failures += 1;
+                    self.guard.record_failure(peer.addr.ip(), now);
+                }
+                Err(self.challenge(now, request, peer, false, kind))
+            }
+        }
+    }
+
+    /// A 401/407 that depends only on the request, so a retransmission is answered
     /// identically although no transaction remembers it.
     fn challenge(
         &self,
@@ -306,6 +399,7 @@ impl Service {
         request: &rsip::Request,
         peer: Peer,
         stale: bool,
+        kind: Challenge,
     ) -> rsip::Response {
         let id = format!(
             "{}|{}|{}|{}",
@@ -319,19 +413,45 @@ impl Service {
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&id, &mut hasher);
         let tag = format!("sb{:x}", std::hash::Hasher::finish(&hasher));
-        let mut r = message::response_to(request, 401, "Unauthorized", &tag);
-        r.headers.push(Header::Server(SERVER.into()));
+        let mut r = match kind {
+            Challenge::Registrar => self.response(request, 401, "Unauthorized", &tag),
+            Challenge::Proxy => self.response(request, 407, "Proxy Authentication Required", &tag),
+        };
         for value in self.auth.challenge(now, stale, id.as_bytes()) {
-            r.headers.push(Header::WwwAuthenticate(value.into()));
+            r.headers.push(match kind {
+                Challenge::Registrar => Header::WwwAuthenticate(value.into()),
+                Challenge::Proxy => Header::ProxyAuthenticate(value.into()),
+            });
         }
         r
     }
 
-    fn response(&mut self, request: &rsip::Request, code: u16, reason: &str) -> rsip::Response {
+    /// A response with a fresh To tag.
+    fn fresh_response(
+        &mut self,
+        request: &rsip::Request,
+        code: u16,
+        reason: &str,
+    ) -> rsip::Response {
         self.tags += 1;
-        let mut r = message::response_to(request, code, reason, &format!("sb{:x}", self.tags));
-        r.headers.push(Header::Server(SERVER.into()));
-        r
+        let tag = format!("sb{:x}", self.tags);
+        self.response(request, code, reason, &tag)
+    }
+}
+
+/// Which digest exchange a request takes part in (RFC 3261 §22.2 and §22.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Challenge {
+    Registrar,
+    Proxy,
+}
+
+impl Challenge {
+    fn credentials_header(self) -> &'static str {
+        match self {
+            Challenge::Registrar => "Authorization",
+            Challenge::Proxy => "Proxy-Authorization",
+        }
     }
 }
 
@@ -540,7 +660,44 @@ mod tests {
         s.handle_datagram(t0, PHONE, options.as_bytes());
         let out = replies(&mut s);
         assert!(out[0].starts_with("SIP/2.0 200 OK\r\n"));
-        assert!(out[0].contains("Allow: REGISTER, OPTIONS\r\n"));
+        assert!(out[0].contains(&format!("Allow: {ALLOW}\r\n")));
+    }
+
+    #[test]
+    fn invites_go_to_the_call_logic_and_a_proxy_challenge_uses_407() {
+        let t0 = Instant::now();
+        let mut s = service(t0);
+        with_passwords(&mut s);
+        let invite = "INVITE sip:101@pbx SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bKi1\r\n\
+                      From: <sip:100@pbx>;tag=a\r\nTo: <sip:101@pbx>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n";
+        s.handle_datagram(t0, PHONE, invite.as_bytes());
+        assert!(
+            replies(&mut s).is_empty(),
+            "the service does not answer INVITE itself"
+        );
+        let Some(TransactionEvent::Request { id, request, peer }) = s.poll_event() else {
+            panic!("no event");
+        };
+        let challenge = s.authenticate(t0, &request, peer).unwrap_err();
+        s.respond(t0, id, &challenge);
+        let out = replies(&mut s);
+        assert!(out[0].starts_with("SIP/2.0 407 Proxy Authentication Required\r\n"));
+        assert!(
+            out[0].contains("Proxy-Authenticate: Digest realm=\"switchboard\""),
+            "{}",
+            out[0]
+        );
+        let cancel = invite
+            .replace("INVITE sip", "CANCEL sip")
+            .replace("1 INVITE", "1 CANCEL");
+        s.handle_datagram(t0, PHONE, cancel.as_bytes());
+        let Some(TransactionEvent::Request {
+            request: cancel, ..
+        }) = s.poll_event()
+        else {
+            panic!("no CANCEL event");
+        };
+        assert_eq!(s.invite_cancelled_by(&cancel), Some(id));
     }
 
     #[test]

@@ -225,6 +225,18 @@ impl TransactionLayer {
         }
     }
 
+    /// The INVITE server transaction a CANCEL aims at: same key but for the method
+    /// (RFC 3261 §9.2).
+    pub fn invite_cancelled_by(&self, cancel: &rsip::Request) -> Option<ServerId> {
+        let mut key = TransactionKey::for_request(cancel)?;
+        match &mut key {
+            TransactionKey::Branch { method, .. } | TransactionKey::Legacy { method, .. } => {
+                *method = "INVITE".into()
+            }
+        }
+        self.server_keys.get(&key).copied()
+    }
+
     // --- mutators
 
     /// Answers a server transaction; the layer retransmits as the machine requires.
