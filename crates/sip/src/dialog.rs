@@ -92,7 +92,13 @@ impl Dialog {
     }
 
     /// A new in-dialog request (not ACK): the next CSeq, a fresh Via from `via`.
-    pub fn request(&mut self, method: Method, via: &str, extra: Vec<Header>, body: Body) -> Built {
+    pub fn request(
+        &mut self,
+        method: Method,
+        via: &str,
+        extra: Vec<Header>,
+        body: Body<'_>,
+    ) -> Built {
         self.local_cseq += 1;
         let cseq = self.local_cseq;
         self.request_with_cseq(method, cseq, via, extra, body)
@@ -109,7 +115,7 @@ impl Dialog {
         cseq: u32,
         via: &str,
         extra: Vec<Header>,
-        body: Body,
+        body: Body<'_>,
     ) -> Built {
         let mut headers = vec![
             Header::Via(via.into()),
@@ -125,10 +131,10 @@ impl Dialog {
 }
 
 /// A body with its content type.
-pub type Body = Option<(&'static str, Vec<u8>)>;
+pub type Body<'a> = Option<(&'a str, Vec<u8>)>;
 
 /// A request with `headers` in order, then Content-Type when there is a body.
-pub fn build_request(method: Method, uri: &str, mut headers: Vec<Header>, body: Body) -> Built {
+pub fn build_request(method: Method, uri: &str, mut headers: Vec<Header>, body: Body<'_>) -> Built {
     let uri = rsip::Uri::try_from(uri).map_err(|_| BuildError::Uri(uri.to_string()))?;
     let body = match body {
         Some((content_type, bytes)) => {

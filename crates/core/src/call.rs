@@ -1,0 +1,79 @@
+//! One call: the caller's leg (A), the forks towards the callee's phones (B), and what
+//! the relay needs to know.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use switchboard_media::relay::LegMedia;
+use switchboard_media::sdp::{AudioStream, LocalDescription};
+use switchboard_sip::dialog::Dialog;
+use switchboard_sip::transaction::{ClientId, Peer, ServerId};
+
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub invite_id: ServerId,
+    pub invite: rsip::Request,
+    pub a_peer: Peer,
+    pub a_dialog: Dialog,
+    pub caller: String,
+    pub callee: String,
+    pub offer: AudioStream,
+    /// RTP ports facing A and B.
+    pub ports: [u16; 2],
+    pub forks: Vec<Fork>,
+    pub phase: Phase,
+    pub started_wall: SystemTime,
+    pub answered: Option<Instant>,
+    pub ringing_sent: bool,
+    /// What Switchboard last told each leg, re-sent with a new version on changes.
+    pub local_sdp: [Option<LocalDescription>; 2],
+    pub media: Option<[LegMedia; 2]>,
+    /// A 2xx waiting for its ACK on each leg (RFC 3261 §13.3.1.4).
+    pub awaiting_ack: [Option<AckWait>; 2],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Forks are out; the caller hears ringing.
+    Ringing,
+    /// Fork `winner` answered; both legs are bridged.
+    Answered { winner: usize },
+    /// The call is being torn down: BYEs or CANCELs are out.
+    Ended,
+}
+
+/// One INVITE towards one of the callee's registered phones.
+#[derive(Debug)]
+pub(crate) struct Fork {
+    pub client: ClientId,
+    pub invite: rsip::Request,
+    pub peer: Peer,
+    pub state: ForkState,
+    /// The dialog once the phone answered.
+    pub dialog: Option<Dialog>,
+    /// CANCEL is sent only after a provisional response (RFC 3261 §9.1).
+    pub cancel_on_provisional: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ForkState {
+    Calling,
+    Proceeding,
+    Answered,
+    Failed(u16),
+}
+
+impl Fork {
+    pub fn is_pending(&self) -> bool {
+        matches!(self.state, ForkState::Calling | ForkState::Proceeding)
+    }
+}
+
+/// A 2xx retransmitted with doubling intervals until the ACK comes.
+#[derive(Debug, Clone)]
+pub(crate) struct AckWait {
+    pub bytes: Vec<u8>,
+    pub peer: Peer,
+    pub next: Instant,
+    pub interval: Duration,
+    pub give_up: Instant,
+}

@@ -1,0 +1,233 @@
+//! Requests inside a call: CANCEL before an answer, ACK, BYE from either side, INFO,
+//! and re-INVITEs (hold, resume, a moved address).
+
+use std::time::Instant;
+
+use rsip::{Header, Method};
+use switchboard_media::relay::Side;
+use switchboard_media::sdp::{LocalDescription, SessionDescription};
+use switchboard_sip::header::NameAddr;
+use switchboard_sip::message::header_value;
+use switchboard_sip::transaction::{Peer, ServerId};
+
+use crate::call::Phase;
+use crate::outcome::leg_media;
+use crate::pbx::{CallKey, MediaCommand, Output, Pbx};
+use crate::record::{Disposition, HangupBy};
+
+impl Pbx {
+    pub(crate) fn handle_cancel(&mut self, now: Instant, id: ServerId, cancel: &rsip::Request) {
+        let key = self
+            .sip
+            .invite_cancelled_by(cancel)
+            .and_then(|invite| self.by_invite.get(&invite).copied());
+        let Some(key) = key else {
+            return self.reply(now, id, cancel, 481, "Call/Transaction Does Not Exist");
+        };
+        self.reply(now, id, cancel, 200, "OK");
+        if self
+            .calls
+            .get(&key)
+            .is_some_and(|c| c.phase == Phase::Ringing)
+        {
+            self.fail(now, key, 487, "Request Terminated", Disposition::Cancelled);
+        }
+    }
+
+    pub(crate) fn handle_ack(&mut self, _now: Instant, ack: &rsip::Request, _peer: Peer) {
+        if let Some((key, side)) = self.dialog_of(ack)
+            && let Some(call) = self.calls.get_mut(&key)
+        {
+            call.awaiting_ack[side as usize] = None;
+        }
+    }
+
+    pub(crate) fn handle_in_dialog(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        request: rsip::Request,
+        peer: Peer,
+    ) {
+        let Some((key, side)) = self.dialog_of(&request) else {
+            return self.reply(now, id, &request, 481, "Call/Transaction Does Not Exist");
+        };
+        match request.method {
+            Method::Bye => {
+                self.reply(now, id, &request, 200, "OK");
+                match self.calls.get(&key).map(|c| c.phase) {
+                    Some(Phase::Answered { .. }) => {
+                        let by = match side {
+                            Side::A => HangupBy::Caller,
+                            Side::B => HangupBy::Callee,
+                        };
+                        self.hang_up(now, key, by, "Normal Clearing");
+                    }
+                    // A caller that hangs up before the answer with BYE instead of CANCEL.
+                    Some(Phase::Ringing) if side == Side::A => {
+                        self.fail(now, key, 487, "Request Terminated", Disposition::Cancelled)
+                    }
+                    _ => {}
+                }
+            }
+            Method::Info => self.relay_info(now, id, key, side, &request),
+            _ => self.reinvite(now, id, key, side, &request, peer),
+        }
+    }
+
+    /// INFO (DTMF relay and the like) is passed to the other leg as is.
+    fn relay_info(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        key: CallKey,
+        side: Side,
+        info: &rsip::Request,
+    ) {
+        let winner = match self.calls.get(&key).map(|c| c.phase) {
+            Some(Phase::Answered { winner }) => winner,
+            _ => return self.reply(now, id, info, 481, "Call/Transaction Does Not Exist"),
+        };
+        self.reply(now, id, info, 200, "OK");
+        let other = side.other();
+        let Some(peer) = self.dialog_mut(key, other, Some(winner)).map(|d| d.peer) else {
+            return;
+        };
+        let via = self.via(peer);
+        let content_type = header_value(&info.headers, "Content-Type").map(str::to_string);
+        let Some(dialog) = self.dialog_mut(key, other, Some(winner)) else {
+            return;
+        };
+        let body = content_type.as_deref().map(|t| (t, info.body.clone()));
+        if let Ok(forward) = dialog.request(Method::Info, &via, Vec::new(), body) {
+            self.sip.send_request(now, forward, peer);
+        }
+    }
+
+    /// A re-INVITE from one leg is answered by Switchboard itself: the relay follows the
+    /// leg's new address and the answer mirrors its direction (hold is `sendonly` →
+    /// `recvonly`). The other leg keeps its session; while one side holds, the other
+    /// simply receives nothing.
+    fn reinvite(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        key: CallKey,
+        side: Side,
+        invite: &rsip::Request,
+        peer: Peer,
+    ) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        let (Phase::Answered { .. }, Some(media), Some(previous)) = (
+            call.phase,
+            call.media,
+            call.local_sdp[side as usize].clone().or_else(|| {
+                call.media.map(|m| LocalDescription {
+                    session_id: 1,
+                    version: 1,
+                    address: self.local_ip(peer),
+                    port: call.ports[side as usize],
+                    formats: [Some(m[side as usize].audio), m[side as usize].events]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                    direction: Default::default(),
+                    ptime: 20,
+                })
+            }),
+        ) else {
+            return self.reply(now, id, invite, 491, "Request Pending");
+        };
+        let offer = match SessionDescription::parse(&invite.body).and_then(|s| s.audio()) {
+            Ok(offer) => offer,
+            // A re-INVITE without SDP asks for our offer; repeat the current one.
+            Err(_) if invite.body.is_empty() => {
+                let (tag, local) = (self.local_tag(key, side), previous);
+                return self.answer_reinvite(now, id, key, side, invite, &tag, local, peer);
+            }
+            Err(e) => return self.reply(now, id, invite, 488, &e.to_string()),
+        };
+        let current = media[side as usize].audio;
+        let Some(audio) = offer
+            .format_for(current.codec)
+            .or_else(|| offer.first_audio())
+        else {
+            return self.reply(now, id, invite, 488, "Not Acceptable Here");
+        };
+        let mut formats = vec![audio];
+        formats.extend(offer.telephone_event());
+        let local = LocalDescription {
+            version: previous.version + 1,
+            formats,
+            direction: offer.direction.answer(),
+            ..previous
+        };
+        let leg = leg_media(&offer, &local);
+        if let Some(call) = self.calls.get_mut(&key)
+            && let Some(m) = call.media.as_mut()
+        {
+            m[side as usize] = leg;
+        }
+        self.outputs.push_back(Output::Media(MediaCommand::Update {
+            call: key,
+            side,
+            media: leg,
+        }));
+        let tag = self.local_tag(key, side);
+        self.answer_reinvite(now, id, key, side, invite, &tag, local, peer);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn answer_reinvite(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        key: CallKey,
+        side: Side,
+        invite: &rsip::Request,
+        tag: &str,
+        local: LocalDescription,
+        peer: Peer,
+    ) {
+        let user = self.calls.get(&key).map_or(String::new(), |c| match side {
+            Side::A => c.callee.clone(),
+            Side::B => c.caller.clone(),
+        });
+        let mut ok = self.sip.response(invite, 200, "OK", tag);
+        ok.headers
+            .push(Header::Contact(self.contact(&user, peer).into()));
+        ok.headers
+            .push(Header::ContentType("application/sdp".into()));
+        ok.body = local.to_bytes();
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.local_sdp[side as usize] = Some(local);
+        }
+        self.sip.respond(now, id, &ok);
+        self.await_ack(now, key, side, &ok, peer);
+    }
+
+    fn local_tag(&self, key: CallKey, side: Side) -> String {
+        let Some(call) = self.calls.get(&key) else {
+            return String::new();
+        };
+        match (side, call.phase) {
+            (Side::B, Phase::Answered { winner }) => call.forks[winner]
+                .dialog
+                .as_ref()
+                .map_or(String::new(), |d| d.local_tag.clone()),
+            _ => call.a_dialog.local_tag.clone(),
+        }
+    }
+
+    /// The call and leg an in-dialog request belongs to: Call-ID plus our tag, which
+    /// the phone puts in To.
+    fn dialog_of(&self, request: &rsip::Request) -> Option<(CallKey, Side)> {
+        let call_id = header_value(&request.headers, "Call-ID")?;
+        let to = NameAddr::parse(header_value(&request.headers, "To")?, "To").ok()?;
+        self.by_dialog
+            .get(&(call_id.to_string(), to.tag()?.to_string()))
+            .copied()
+    }
+}

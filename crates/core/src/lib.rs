@@ -1,0 +1,22 @@
+//! Switchboard's call logic, sans-IO: a back-to-back user agent that answers each
+//! caller itself, calls every registered phone of the callee, bridges the first that
+//! answers and anchors the audio of both legs, then writes one call record per attempt.
+//!
+//! [`Pbx`] wraps the SIP endpoint (registrar, digest auth, transactions) and follows the
+//! crate-wide loop: feed `handle_datagram` / `handle_timeout` / `handle_media_failed`,
+//! drain `poll_output` until `None`, sleep until `poll_timeout`.
+
+mod call;
+mod ids;
+mod in_dialog;
+mod outcome;
+mod pbx;
+mod ports;
+mod record;
+mod setup;
+
+pub use pbx::{CallKey, MediaCommand, Output, Pbx, PbxConfig};
+pub use record::{CallRecord, Disposition, HangupBy};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,419 @@
+//! How the callee's phones answer: ringing, the first answer that wins, failures, the
+//! ring timeout, and the end of a call with its record.
+
+use std::time::Instant;
+
+use rsip::Header;
+use switchboard_media::relay::{LegMedia, Side};
+use switchboard_media::sdp::{
+    AudioStream, LocalDescription, SdpError, SessionDescription, formats_to_answer,
+};
+use switchboard_sip::dialog::{Dialog, cancel_for};
+use switchboard_sip::header::CSeq;
+use switchboard_sip::message::{Message, header_value, to_bytes};
+use switchboard_sip::transaction::ClientId;
+
+use crate::call::{ForkState, Phase};
+use crate::pbx::{CallKey, MediaCommand, Output, Pbx};
+use crate::record::{CallRecord, Disposition, HangupBy};
+
+impl Pbx {
+    pub(crate) fn handle_response(&mut self, now: Instant, id: ClientId, response: rsip::Response) {
+        let Some(&(key, index)) = self.by_fork.get(&id) else {
+            return;
+        };
+        let code = response.status_code.code();
+        match code {
+            100 => {}
+            101..=199 => self.fork_provisional(now, key, index),
+            200..=299 => self.fork_answered(now, key, index, &response),
+            _ => self.fork_failed(now, key, index, code),
+        }
+    }
+
+    pub(crate) fn handle_client_timeout(&mut self, now: Instant, id: ClientId) {
+        if let Some(&(key, index)) = self.by_fork.get(&id) {
+            self.fork_failed(now, key, index, 408);
+        }
+    }
+
+    fn fork_provisional(&mut self, now: Instant, key: CallKey, index: usize) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let fork = &mut call.forks[index];
+        if fork.state == ForkState::Calling {
+            fork.state = ForkState::Proceeding;
+        }
+        if fork.cancel_on_provisional {
+            fork.cancel_on_provisional = false;
+            if let Ok(cancel) = cancel_for(&fork.invite) {
+                let peer = fork.peer;
+                self.sip.send_request(now, cancel, peer);
+            }
+            return;
+        }
+        if call.phase != Phase::Ringing || call.ringing_sent {
+            return;
+        }
+        call.ringing_sent = true;
+        let invite = call.invite.clone();
+        let (id, tag) = (call.invite_id, call.a_dialog.local_tag.clone());
+        let (callee, a_peer) = (call.callee.clone(), call.a_peer);
+        // 183 with early media is passed on as 180 for now: the caller's phone plays its
+        // own ringback while the callee's rings.
+        let mut ringing = self.sip.response(&invite, 180, "Ringing", &tag);
+        let contact = self.contact(&callee, a_peer);
+        ringing.headers.push(Header::Contact(contact.into()));
+        self.sip.respond(now, id, &ringing);
+    }
+
+    fn fork_answered(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        index: usize,
+        response: &rsip::Response,
+    ) {
+        let cseq = header_value(&response.headers, "CSeq")
+            .and_then(|v| CSeq::parse(v).ok())
+            .map_or(1, |c| c.seq);
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let fork = &mut call.forks[index];
+        if fork.state == ForkState::Answered {
+            // A retransmitted 2xx: our ACK was lost.
+            if let Some(dialog) = fork.dialog.clone() {
+                self.send_ack(&dialog, cseq);
+            }
+            return;
+        }
+        let Ok(dialog) = Dialog::as_uac(&fork.invite, response, fork.peer) else {
+            return;
+        };
+        fork.state = ForkState::Answered;
+        fork.dialog = Some(dialog.clone());
+        let phase = call.phase;
+        let (offer, a_peer, a_port) = (call.offer.clone(), call.a_peer, call.ports[0]);
+        self.by_dialog.insert(
+            (dialog.call_id.clone(), dialog.local_tag.clone()),
+            (key, Side::B),
+        );
+        self.send_ack(&dialog, cseq);
+        if phase != Phase::Ringing {
+            // Another phone answered first (or the caller gave up): this one is not wanted.
+            self.send_bye(now, key, Side::B, Some(index));
+            return self.forget_if_done(key);
+        }
+        let negotiated = SessionDescription::parse(&response.body)
+            .and_then(|sdp| sdp.audio())
+            .and_then(|b| {
+                let chosen = b.first_audio().ok_or(SdpError::NoCommonCodec)?;
+                Ok((formats_to_answer(&offer, chosen.codec)?, b, chosen))
+            });
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.phase = Phase::Answered { winner: index };
+        }
+        let (formats, b_answer, b_audio) = match negotiated {
+            Ok(n) => n,
+            Err(e) => {
+                self.send_bye(now, key, Side::B, Some(index));
+                if let Some(call) = self.calls.get_mut(&key) {
+                    call.phase = Phase::Ringing;
+                }
+                return self.fail(now, key, 488, &e.to_string(), Disposition::Failed);
+            }
+        };
+        let local = LocalDescription {
+            session_id: self.ids.next() >> 1,
+            version: 1,
+            address: self.local_ip(a_peer),
+            port: a_port,
+            formats,
+            direction: b_answer.direction,
+            ptime: 20,
+        };
+        let a_media = leg_media(&offer, &local);
+        let b_media = LegMedia {
+            remote: std::net::SocketAddr::new(b_answer.address, b_answer.port),
+            audio: b_audio,
+            events: b_answer.telephone_event(),
+        };
+        self.outputs.push_back(Output::Media(MediaCommand::Bridge {
+            call: key,
+            a: a_media,
+            b: b_media,
+        }));
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        call.answered = Some(now);
+        call.media = Some([a_media, b_media]);
+        call.local_sdp[0] = Some(local.clone());
+        let invite = call.invite.clone();
+        let (id, tag, callee) = (
+            call.invite_id,
+            call.a_dialog.local_tag.clone(),
+            call.callee.clone(),
+        );
+        let others: Vec<usize> = (0..call.forks.len()).filter(|&i| i != index).collect();
+        let mut ok = self.sip.response(&invite, 200, "OK", &tag);
+        ok.headers
+            .push(Header::Contact(self.contact(&callee, a_peer).into()));
+        ok.headers
+            .push(Header::Allow(switchboard_sip::service::ALLOW.into()));
+        ok.headers
+            .push(Header::ContentType("application/sdp".into()));
+        ok.body = local.to_bytes();
+        self.sip.respond(now, id, &ok);
+        self.await_ack(now, key, Side::A, &ok, a_peer);
+        for i in others {
+            self.cancel_fork(now, key, i);
+        }
+    }
+
+    fn fork_failed(&mut self, now: Instant, key: CallKey, index: usize, code: u16) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if !call.forks[index].is_pending() {
+            return;
+        }
+        call.forks[index].state = ForkState::Failed(code);
+        if call.phase != Phase::Ringing || call.forks.iter().any(|f| f.is_pending()) {
+            return self.forget_if_done(key);
+        }
+        let codes: Vec<u16> = call
+            .forks
+            .iter()
+            .filter_map(|f| match f.state {
+                ForkState::Failed(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        let (code, reason, disposition) = best_failure(&codes);
+        self.fail(now, key, code, reason, disposition);
+    }
+
+    /// Cancels forks still ringing; ones that have not answered provisionally yet are
+    /// cancelled when they do.
+    pub(crate) fn cancel_fork(&mut self, now: Instant, key: CallKey, index: usize) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let fork = &mut call.forks[index];
+        match fork.state {
+            ForkState::Proceeding => {
+                if let Ok(cancel) = cancel_for(&fork.invite) {
+                    let peer = fork.peer;
+                    self.sip.send_request(now, cancel, peer);
+                }
+            }
+            ForkState::Calling => fork.cancel_on_provisional = true,
+            _ => {}
+        }
+    }
+
+    pub(crate) fn ring_timeout(&mut self, now: Instant, key: CallKey) {
+        if self
+            .calls
+            .get(&key)
+            .is_some_and(|c| c.phase == Phase::Ringing)
+        {
+            self.fail(now, key, 480, "No Answer", Disposition::NoAnswer);
+        }
+    }
+
+    /// Ends an unanswered call: the caller gets `code`, ringing phones a CANCEL.
+    pub(crate) fn fail(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        code: u16,
+        reason: &str,
+        disposition: Disposition,
+    ) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let was_ringing = call.phase == Phase::Ringing;
+        call.phase = Phase::Ended;
+        let invite = call.invite.clone();
+        let (id, tag) = (call.invite_id, call.a_dialog.local_tag.clone());
+        let forks = call.forks.len();
+        if was_ringing || code >= 300 {
+            let mut r = self.sip.response(&invite, code, reason, &tag);
+            if disposition == Disposition::NoAnswer {
+                r.headers.push(Header::Other(
+                    "Reason".into(),
+                    format!("SIP;cause={code};text=\"{reason}\""),
+                ));
+            }
+            self.sip.respond(now, id, &r);
+        }
+        for i in 0..forks {
+            self.cancel_fork(now, key, i);
+        }
+        let hangup = match disposition {
+            Disposition::Cancelled => HangupBy::Caller,
+            Disposition::Busy => HangupBy::Callee,
+            _ => HangupBy::System,
+        };
+        self.record(now, key, disposition, hangup, code, reason);
+        self.forget_if_done(key);
+    }
+
+    /// Ends an answered call from `by`'s side (or the system's): BYE to the other leg(s).
+    pub(crate) fn hang_up(&mut self, now: Instant, key: CallKey, by: HangupBy, reason: &str) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let Phase::Answered { winner } = call.phase else {
+            return;
+        };
+        call.phase = Phase::Ended;
+        call.awaiting_ack = [None, None];
+        if by != HangupBy::Caller {
+            self.send_bye(now, key, Side::A, None);
+        }
+        if by != HangupBy::Callee {
+            self.send_bye(now, key, Side::B, Some(winner));
+        }
+        self.record(now, key, Disposition::Answered, by, 200, reason);
+        self.forget_if_done(key);
+    }
+
+    /// Ends a call whatever its phase.
+    pub(crate) fn abort(&mut self, now: Instant, key: CallKey, code: u16, reason: &str) {
+        match self.calls.get(&key).map(|c| c.phase) {
+            Some(Phase::Ringing) => self.fail(now, key, code, reason, Disposition::Failed),
+            Some(Phase::Answered { .. }) => self.hang_up(now, key, HangupBy::System, reason),
+            _ => {}
+        }
+    }
+
+    pub(crate) fn send_bye(&mut self, now: Instant, key: CallKey, side: Side, fork: Option<usize>) {
+        let Some(peer) = self.dialog_mut(key, side, fork).map(|d| d.peer) else {
+            return;
+        };
+        let via = self.via(peer);
+        let Some(dialog) = self.dialog_mut(key, side, fork) else {
+            return;
+        };
+        if let Ok(bye) = dialog.request(rsip::Method::Bye, &via, Vec::new(), None) {
+            self.sip.send_request(now, bye, peer);
+        }
+    }
+
+    /// Leg A's dialog, or the dialog of fork `fork` on leg B.
+    pub(crate) fn dialog_mut(
+        &mut self,
+        key: CallKey,
+        side: Side,
+        fork: Option<usize>,
+    ) -> Option<&mut Dialog> {
+        let call = self.calls.get_mut(&key)?;
+        match (side, fork) {
+            (Side::A, _) => Some(&mut call.a_dialog),
+            (Side::B, Some(i)) => call.forks.get_mut(i)?.dialog.as_mut(),
+            (Side::B, None) => None,
+        }
+    }
+
+    fn send_ack(&mut self, dialog: &Dialog, cseq: u32) {
+        let via = self.via(dialog.peer);
+        if let Ok(ack) = dialog.ack(cseq, &via) {
+            self.sip
+                .send_raw(dialog.peer, to_bytes(&Message::Request(ack)));
+        }
+    }
+
+    fn record(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        disposition: Disposition,
+        hangup_by: HangupBy,
+        code: u16,
+        reason: &str,
+    ) {
+        let wall = self.wall(now);
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        let answered = call.answered.map(|t| self.wall(t));
+        let record = CallRecord {
+            call_id: call.a_dialog.call_id.clone(),
+            caller: call.caller.clone(),
+            callee: call.callee.clone(),
+            started: call.started_wall,
+            answered,
+            ended: wall,
+            disposition,
+            hangup_by,
+            caller_codec: call.media.map(|m| m[0].audio.codec.name()),
+            callee_codec: call.media.map(|m| m[1].audio.codec.name()),
+            sip_code: code,
+            reason: reason.to_string(),
+        };
+        self.outputs.push_back(Output::CallRecord(record));
+        self.outputs
+            .push_back(Output::Media(MediaCommand::Close { call: key }));
+    }
+
+    /// Drops an ended call once no fork can still answer (a late 200 must find it to be
+    /// acknowledged and hung up).
+    pub(crate) fn forget_if_done(&mut self, key: CallKey) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        if call.phase != Phase::Ended || call.forks.iter().any(|f| f.is_pending()) {
+            return;
+        }
+        let call = self.calls.remove(&key).expect("present");
+        self.ports.give_back(call.ports[0]);
+        self.ports.give_back(call.ports[1]);
+        self.by_invite.remove(&call.invite_id);
+        self.by_dialog.remove(&(
+            call.a_dialog.call_id.clone(),
+            call.a_dialog.local_tag.clone(),
+        ));
+        for fork in &call.forks {
+            self.by_fork.remove(&fork.client);
+            if let Some(d) = &fork.dialog {
+                self.by_dialog
+                    .remove(&(d.call_id.clone(), d.local_tag.clone()));
+            }
+        }
+    }
+}
+
+/// The media a leg sends and expects, from its offer and our answer to it.
+pub(crate) fn leg_media(offer: &AudioStream, answer: &LocalDescription) -> LegMedia {
+    let audio = answer.formats.iter().copied().find(|f| f.codec.is_audio());
+    LegMedia {
+        remote: std::net::SocketAddr::new(offer.address, offer.port),
+        audio: audio.unwrap_or(answer.formats[0]),
+        events: answer.formats.iter().copied().find(|f| !f.codec.is_audio()),
+    }
+}
+
+/// What the caller hears when every phone refused (RFC 3261 §16.7 step 6, simplified):
+/// a global failure wins, then busy, then the lowest code.
+fn best_failure(codes: &[u16]) -> (u16, &'static str, Disposition) {
+    let pick = codes
+        .iter()
+        .copied()
+        .find(|c| *c >= 600)
+        .or_else(|| codes.iter().copied().find(|&c| c == 486))
+        .or_else(|| codes.iter().copied().min())
+        .unwrap_or(480);
+    match pick {
+        486 | 600 => (486, "Busy Here", Disposition::Busy),
+        603 => (603, "Decline", Disposition::Busy),
+        408 => (480, "No Answer", Disposition::NoAnswer),
+        480 => (480, "Temporarily Unavailable", Disposition::Failed),
+        code => (code, "Call Failed", Disposition::Failed),
+    }
+}

@@ -1,0 +1,343 @@
+//! The engine's front door: the SIP endpoint plus every call in progress.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::net::IpAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use rsip::{Header, Method};
+use switchboard_media::relay::{LegMedia, Side};
+use switchboard_sip::message::{Message, header_value, to_bytes};
+use switchboard_sip::registrar::BindingChange;
+use switchboard_sip::service::{ALLOW, Service, ServiceConfig};
+use switchboard_sip::transaction::{Peer, ServerId, TransactionEvent, Transmit, Transport};
+
+use crate::call::{AckWait, Call};
+use crate::ids::Ids;
+use crate::ports::MediaPorts;
+use crate::record::CallRecord;
+
+/// A call's handle, shared with the media edge.
+pub type CallKey = u64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PbxConfig {
+    pub sip: ServiceConfig,
+    /// The SIP port Switchboard listens on, for Via and Contact.
+    pub sip_port: u16,
+    /// The address phones reach Switchboard at, for Via, Contact and SDP. Phones on
+    /// loopback are told the loopback address instead.
+    pub advertise_ip: IpAddr,
+    /// RTP port range, inclusive.
+    pub media_ports: (u16, u16),
+    /// How long the callee's phones ring before the caller hears "no answer".
+    pub ring_timeout: Duration,
+}
+
+/// What the media edge must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaCommand {
+    /// Bind the RTP (and RTCP) sockets facing A (`ports[0]`) and B (`ports[1]`).
+    Open {
+        call: CallKey,
+        ports: [u16; 2],
+    },
+    /// Relay between the legs as negotiated (replaces an earlier bridge).
+    Bridge {
+        call: CallKey,
+        a: LegMedia,
+        b: LegMedia,
+    },
+    /// A re-INVITE changed one leg.
+    Update {
+        call: CallKey,
+        side: Side,
+        media: LegMedia,
+    },
+    Close {
+        call: CallKey,
+    },
+}
+
+#[derive(Debug)]
+pub enum Output {
+    Transmit(Transmit),
+    Media(MediaCommand),
+    CallRecord(CallRecord),
+    Binding(BindingChange),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum CallTimer {
+    RingTimeout,
+    Retransmit2xx,
+}
+
+#[derive(Debug)]
+pub struct Pbx {
+    pub(crate) config: PbxConfig,
+    pub(crate) sip: Service,
+    pub(crate) ids: Ids,
+    pub(crate) ports: MediaPorts,
+    pub(crate) calls: HashMap<CallKey, Call>,
+    pub(crate) by_invite: HashMap<ServerId, CallKey>,
+    pub(crate) by_fork: HashMap<switchboard_sip::transaction::ClientId, (CallKey, usize)>,
+    /// In-dialog requests find their call by Call-ID and our tag.
+    pub(crate) by_dialog: HashMap<(String, String), (CallKey, Side)>,
+    pub(crate) timers: BTreeSet<(Instant, CallKey, CallTimer)>,
+    pub(crate) outputs: VecDeque<Output>,
+    next_call: CallKey,
+    epoch: Instant,
+    wall_at_epoch: SystemTime,
+}
+
+impl Pbx {
+    /// `secret` keys digest nonces and `seed` the tags and branches: fresh random bytes
+    /// at each start. `wall` is the wall-clock time at `now`.
+    pub fn new(
+        config: PbxConfig,
+        secret: [u8; 32],
+        seed: u64,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Self {
+        Pbx {
+            sip: Service::new(config.sip.clone(), secret, now, wall),
+            ports: MediaPorts::new(config.media_ports.0, config.media_ports.1),
+            config,
+            ids: Ids::new(seed),
+            calls: HashMap::new(),
+            by_invite: HashMap::new(),
+            by_fork: HashMap::new(),
+            by_dialog: HashMap::new(),
+            timers: BTreeSet::new(),
+            outputs: VecDeque::new(),
+            next_call: 0,
+            epoch: now,
+            wall_at_epoch: wall,
+        }
+    }
+
+    // --- getters
+
+    pub fn service(&self) -> &Service {
+        &self.sip
+    }
+
+    pub fn active_calls(&self) -> usize {
+        self.calls.len()
+    }
+
+    // --- handle_*
+
+    pub fn handle_datagram(&mut self, now: Instant, peer: Peer, bytes: &[u8]) {
+        self.sip.handle_datagram(now, peer, bytes);
+        self.drain(now);
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.sip.handle_timeout(now);
+        while let Some(&(at, key, timer)) = self.timers.first() {
+            if at > now {
+                break;
+            }
+            self.timers.pop_first();
+            match timer {
+                CallTimer::RingTimeout => self.ring_timeout(now, key),
+                CallTimer::Retransmit2xx => self.retransmit_2xx(now, key),
+            }
+        }
+        self.drain(now);
+    }
+
+    /// The media edge could not open a call's sockets.
+    pub fn handle_media_failed(&mut self, now: Instant, call: CallKey) {
+        self.abort(now, call, 503, "Media ports unavailable");
+        self.drain(now);
+    }
+
+    // --- mutators
+
+    /// The SIP endpoint, for accounts and restored registrations.
+    pub fn service_mut(&mut self) -> &mut Service {
+        &mut self.sip
+    }
+
+    // --- poll_*
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        if let Some(o) = self.outputs.pop_front() {
+            return Some(o);
+        }
+        if let Some(t) = self.sip.poll_transmit() {
+            return Some(Output::Transmit(t));
+        }
+        self.sip.poll_binding_change().map(Output::Binding)
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let own = self.timers.first().map(|(at, _, _)| *at);
+        [own, self.sip.poll_timeout()].into_iter().flatten().min()
+    }
+
+    // --- internals shared by the call modules
+
+    fn drain(&mut self, now: Instant) {
+        while let Some(event) = self.sip.poll_event() {
+            match event {
+                TransactionEvent::Request { id, request, peer } => {
+                    self.handle_request(now, id, request, peer)
+                }
+                TransactionEvent::Ack { request, peer } => self.handle_ack(now, &request, peer),
+                TransactionEvent::Response { id, response } => {
+                    self.handle_response(now, id, response)
+                }
+                TransactionEvent::ClientTimeout { id } => self.handle_client_timeout(now, id),
+                // Our failure answer was never acknowledged; the call is already over.
+                TransactionEvent::ServerTimeout { .. } => {}
+            }
+        }
+    }
+
+    fn handle_request(&mut self, now: Instant, id: ServerId, request: rsip::Request, peer: Peer) {
+        let in_dialog = header_value(&request.headers, "To")
+            .and_then(|to| switchboard_sip::header::NameAddr::parse(to, "To").ok())
+            .is_some_and(|to| to.tag().is_some());
+        match request.method {
+            Method::Invite if !in_dialog => self.handle_invite(now, id, request, peer),
+            Method::Cancel => self.handle_cancel(now, id, &request),
+            Method::Invite | Method::Bye | Method::Info if in_dialog => {
+                self.handle_in_dialog(now, id, request, peer)
+            }
+            Method::Bye | Method::Info => {
+                self.reply(now, id, &request, 481, "Call/Transaction Does Not Exist")
+            }
+            _ => {
+                let mut r = self
+                    .sip
+                    .response(&request, 405, "Method Not Allowed", "sb405");
+                r.headers.push(Header::Allow(ALLOW.into()));
+                self.sip.respond(now, id, &r);
+            }
+        }
+    }
+
+    pub(crate) fn reply(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        request: &rsip::Request,
+        code: u16,
+        reason: &str,
+    ) {
+        let tag = self.ids.token();
+        let r = self.sip.response(request, code, reason, &tag);
+        self.sip.respond(now, id, &r);
+    }
+
+    pub(crate) fn new_call_key(&mut self) -> CallKey {
+        self.next_call += 1;
+        self.next_call
+    }
+
+    pub(crate) fn wall(&self, now: Instant) -> SystemTime {
+        self.wall_at_epoch + now.saturating_duration_since(self.epoch)
+    }
+
+    /// The address a peer should use for us: loopback for loopback peers.
+    pub(crate) fn local_ip(&self, peer: Peer) -> IpAddr {
+        if peer.addr.ip().is_loopback() {
+            peer.addr.ip()
+        } else {
+            self.config.advertise_ip
+        }
+    }
+
+    /// A Via for a request we originate towards `peer`, with a fresh branch.
+    pub(crate) fn via(&mut self, peer: Peer) -> String {
+        format!(
+            "SIP/2.0/{} {}:{};branch=z9hG4bKsb{};rport",
+            peer.transport.via_name(),
+            self.local_ip(peer),
+            self.config.sip_port,
+            self.ids.token()
+        )
+    }
+
+    pub(crate) fn contact(&self, user: &str, peer: Peer) -> String {
+        let transport = match peer.transport {
+            Transport::Udp => "",
+            Transport::Tcp => ";transport=tcp",
+        };
+        format!(
+            "<sip:{user}@{}:{}{transport}>",
+            self.local_ip(peer),
+            self.config.sip_port
+        )
+    }
+
+    /// Sends a 2xx we answered on a leg and keeps re-sending it until the ACK.
+    pub(crate) fn await_ack(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        side: Side,
+        response: &rsip::Response,
+        peer: Peer,
+    ) {
+        if peer.transport.is_reliable() {
+            return;
+        }
+        let t1 = self.config.sip.timers.t1;
+        let wait = AckWait {
+            bytes: to_bytes(&Message::Response(response.clone())),
+            peer,
+            next: now + t1,
+            interval: t1,
+            give_up: now + 64 * t1,
+        };
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.awaiting_ack[side as usize] = Some(wait);
+            self.timers
+                .insert((now + t1, key, CallTimer::Retransmit2xx));
+        }
+    }
+
+    fn retransmit_2xx(&mut self, now: Instant, key: CallKey) {
+        let t2 = self.config.sip.timers.t2;
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let mut resend = Vec::new();
+        let mut gave_up = false;
+        for slot in call.awaiting_ack.iter_mut() {
+            let Some(wait) = slot else { continue };
+            if now >= wait.give_up {
+                *slot = None;
+                gave_up = true;
+            } else if now >= wait.next {
+                resend.push(Transmit {
+                    peer: wait.peer,
+                    bytes: wait.bytes.clone(),
+                });
+                wait.interval = (wait.interval * 2).min(t2);
+                wait.next = (now + wait.interval).min(wait.give_up);
+            }
+        }
+        let next = call.awaiting_ack.iter().flatten().map(|w| w.next).min();
+        for t in resend {
+            self.sip.send_raw(t.peer, t.bytes);
+        }
+        if let Some(at) = next {
+            self.timers.insert((at, key, CallTimer::Retransmit2xx));
+        }
+        if gave_up {
+            // RFC 3261 §13.3.1.4: no ACK means the session is not up; end it.
+            self.hang_up(
+                now,
+                key,
+                crate::record::HangupBy::System,
+                "ACK never arrived",
+            );
+        }
+    }
+}

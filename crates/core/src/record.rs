@@ -1,0 +1,66 @@
+//! One call record per call attempt, written when the attempt ends.
+
+use std::time::SystemTime;
+
+/// How a call attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    Answered,
+    /// The callee was busy or declined.
+    Busy,
+    /// Nobody answered before the ring timeout.
+    NoAnswer,
+    /// The caller hung up before an answer.
+    Cancelled,
+    /// Anything else: unknown number, nobody registered, no common codec, errors.
+    Failed,
+}
+
+impl Disposition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Answered => "answered",
+            Disposition::Busy => "busy",
+            Disposition::NoAnswer => "no-answer",
+            Disposition::Cancelled => "cancelled",
+            Disposition::Failed => "failed",
+        }
+    }
+}
+
+/// Who ended the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HangupBy {
+    Caller,
+    Callee,
+    /// Switchboard: timeouts, failures, shutdown.
+    System,
+}
+
+impl HangupBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HangupBy::Caller => "caller",
+            HangupBy::Callee => "callee",
+            HangupBy::System => "system",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    /// The caller's Call-ID, which ties the record to SIP traces.
+    pub call_id: String,
+    pub caller: String,
+    pub callee: String,
+    pub started: SystemTime,
+    pub answered: Option<SystemTime>,
+    pub ended: SystemTime,
+    pub disposition: Disposition,
+    pub hangup_by: HangupBy,
+    pub caller_codec: Option<&'static str>,
+    pub callee_codec: Option<&'static str>,
+    /// The final SIP status the caller got (200 for answered calls).
+    pub sip_code: u16,
+    pub reason: String,
+}

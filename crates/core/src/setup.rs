@@ -1,0 +1,243 @@
+//! A new call: checks on the caller's INVITE, then one INVITE to every registered
+//! phone of the callee.
+
+use std::time::Instant;
+
+use rsip::{Header, Method};
+use switchboard_media::sdp::{LocalDescription, SessionDescription, formats_to_offer};
+use switchboard_sip::dialog::{Dialog, build_request};
+use switchboard_sip::header::{NameAddr, uri_user};
+use switchboard_sip::message::{header_value, vias};
+use switchboard_sip::service::{ALLOW, SERVER};
+use switchboard_sip::transaction::{Peer, ServerId};
+
+use crate::call::{Call, Fork, ForkState, Phase};
+use crate::pbx::{CallTimer, MediaCommand, Output, Pbx};
+use crate::record::{CallRecord, Disposition, HangupBy};
+
+/// A call that ends before any phone rings: the answer to the caller and its record.
+struct Refusal {
+    code: u16,
+    reason: String,
+}
+
+fn refuse(code: u16, reason: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        reason: reason.into(),
+    }
+}
+
+impl Pbx {
+    pub(crate) fn handle_invite(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        invite: rsip::Request,
+        peer: Peer,
+    ) {
+        let max_forwards = header_value(&invite.headers, "Max-Forwards")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(70);
+        if max_forwards == 0 {
+            return self.reply(now, id, &invite, 483, "Too Many Hops");
+        }
+        // Our own branch in the Via path means the INVITE came back to us.
+        if vias(&invite.headers)
+            .iter()
+            .any(|v| v.branch().is_some_and(|b| b.starts_with("z9hG4bKsb")))
+        {
+            return self.reply(now, id, &invite, 482, "Loop Detected");
+        }
+        let caller = match self.sip.authenticate(now, &invite, peer) {
+            Ok(user) => user,
+            Err(challenge) => return self.sip.respond(now, id, &challenge),
+        };
+        let from_user = header_value(&invite.headers, "From")
+            .and_then(|f| NameAddr::parse(f, "From").ok())
+            .and_then(|f| f.user().map(str::to_string));
+        if from_user.as_deref() != Some(caller.as_str()) {
+            return self.reply(now, id, &invite, 403, "From does not match credentials");
+        }
+        let callee = uri_user(&invite.uri.to_string())
+            .unwrap_or_default()
+            .to_string();
+        match self.start_call(now, id, &invite, peer, &caller, &callee, max_forwards) {
+            Ok(()) => {}
+            Err(refusal) => {
+                let tag = self.ids.token();
+                let mut r = self
+                    .sip
+                    .response(&invite, refusal.code, &refusal.reason, &tag);
+                if refusal.code == 488 {
+                    r.headers.push(Header::Warning(
+                        format!("399 switchboard \"{}\"", refusal.reason.replace('"', "'")).into(),
+                    ));
+                }
+                self.sip.respond(now, id, &r);
+                let wall = self.wall(now);
+                self.outputs.push_back(Output::CallRecord(CallRecord {
+                    call_id: header_value(&invite.headers, "Call-ID")
+                        .unwrap_or_default()
+                        .to_string(),
+                    caller,
+                    callee,
+                    started: wall,
+                    answered: None,
+                    ended: wall,
+                    disposition: Disposition::Failed,
+                    hangup_by: HangupBy::System,
+                    caller_codec: None,
+                    callee_codec: None,
+                    sip_code: refusal.code,
+                    reason: refusal.reason,
+                }));
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_call(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        invite: &rsip::Request,
+        peer: Peer,
+        caller: &str,
+        callee: &str,
+        max_forwards: u32,
+    ) -> Result<(), Refusal> {
+        if self.sip.account(callee).is_none() {
+            return Err(refuse(404, "Not Found"));
+        }
+        let is_sdp = header_value(&invite.headers, "Content-Type")
+            .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("application/sdp"));
+        if invite.body.is_empty() || !is_sdp {
+            return Err(refuse(488, "An SDP offer is required in the INVITE"));
+        }
+        let offer = SessionDescription::parse(&invite.body)
+            .and_then(|sdp| sdp.audio())
+            .map_err(|e| refuse(488, e.to_string()))?;
+        if offer.first_audio().is_none() {
+            return Err(refuse(
+                488,
+                switchboard_media::sdp::SdpError::NoCommonCodec.to_string(),
+            ));
+        }
+        let bindings: Vec<_> = self
+            .sip
+            .registrar()
+            .bindings(callee)
+            .iter()
+            .filter(|b| b.remaining(now) > std::time::Duration::ZERO)
+            .cloned()
+            .collect();
+        if bindings.is_empty() {
+            return Err(refuse(480, "Temporarily Unavailable"));
+        }
+        let a_tag = self.ids.token();
+        let a_dialog =
+            Dialog::as_uas(invite, &a_tag, peer).map_err(|e| refuse(400, e.to_string()))?;
+        let (Some(a_port), Some(b_port)) = (self.ports.take(), self.ports.take()) else {
+            return Err(refuse(503, "No free media ports"));
+        };
+        let key = self.new_call_key();
+        let trying = self.sip.response(invite, 100, "Trying", &a_tag);
+        self.sip.respond(now, id, &trying);
+
+        let from = header_value(&invite.headers, "From")
+            .and_then(|f| NameAddr::parse(f, "From").ok())
+            .and_then(|f| f.display)
+            .map(|d| format!("\"{d}\" "))
+            .unwrap_or_default();
+        let mut forks = Vec::new();
+        for binding in bindings {
+            let b_peer = binding.source;
+            let sdp = LocalDescription {
+                session_id: self.ids.next() >> 1,
+                version: 1,
+                address: self.local_ip(b_peer),
+                port: b_port,
+                formats: formats_to_offer(&offer),
+                direction: offer.direction,
+                ptime: 20,
+            };
+            let local_ip = self.local_ip(b_peer);
+            let port = self.config.sip_port;
+            let headers = vec![
+                Header::Via(self.via(b_peer).into()),
+                Header::MaxForwards((max_forwards - 1).to_string().into()),
+                Header::From(
+                    format!(
+                        "{from}<sip:{caller}@{local_ip}:{port}>;tag={}",
+                        self.ids.token()
+                    )
+                    .into(),
+                ),
+                Header::To(format!("<sip:{callee}@{local_ip}:{port}>").into()),
+                Header::CallId(format!("{}@switchboard", self.ids.token()).into()),
+                Header::CSeq("1 INVITE".into()),
+                Header::Contact(self.contact(caller, b_peer).into()),
+                Header::Allow(ALLOW.into()),
+                Header::UserAgent(SERVER.into()),
+            ];
+            let Ok(request) = build_request(
+                Method::Invite,
+                &binding.uri,
+                headers,
+                Some(("application/sdp", sdp.to_bytes())),
+            ) else {
+                continue;
+            };
+            if let Some(client) = self.sip.send_request(now, request.clone(), b_peer) {
+                self.by_fork.insert(client, (key, forks.len()));
+                forks.push(Fork {
+                    client,
+                    invite: request,
+                    peer: b_peer,
+                    state: ForkState::Calling,
+                    dialog: None,
+                    cancel_on_provisional: false,
+                });
+            }
+        }
+        if forks.is_empty() {
+            self.ports.give_back(a_port);
+            self.ports.give_back(b_port);
+            return Err(refuse(480, "Temporarily Unavailable"));
+        }
+        self.outputs.push_back(Output::Media(MediaCommand::Open {
+            call: key,
+            ports: [a_port, b_port],
+        }));
+        self.by_invite.insert(id, key);
+        self.by_dialog.insert(
+            (a_dialog.call_id.clone(), a_tag),
+            (key, switchboard_media::relay::Side::A),
+        );
+        self.timers
+            .insert((now + self.config.ring_timeout, key, CallTimer::RingTimeout));
+        self.calls.insert(
+            key,
+            Call {
+                invite_id: id,
+                invite: invite.clone(),
+                a_peer: peer,
+                a_dialog,
+                caller: caller.to_string(),
+                callee: callee.to_string(),
+                offer,
+                ports: [a_port, b_port],
+                forks,
+                phase: Phase::Ringing,
+                started_wall: self.wall(now),
+                answered: None,
+                ringing_sent: false,
+                local_sdp: [None, None],
+                media: None,
+                awaiting_ack: [None, None],
+            },
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,695 @@
+//! The B2BUA on a simulated clock: phones are plain SIP text at fixed addresses.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use switchboard_sip::auth::{AccountSecrets, authorization};
+use switchboard_sip::registrar::Binding;
+use switchboard_sip::service::{Account, ServiceConfig};
+use switchboard_sip::transaction::{Peer, Transport};
+
+use crate::*;
+
+const CALLER: &str = "192.0.2.10:5060";
+const DESK: &str = "192.0.2.20:5060";
+const MOBILE: &str = "192.0.2.21:5060";
+const PASSWORD: &str = "pw-0123456789";
+
+fn peer(addr: &str) -> Peer {
+    Peer {
+        transport: Transport::Udp,
+        addr: addr.parse().unwrap(),
+    }
+}
+
+struct Harness {
+    pbx: Pbx,
+    now: Instant,
+    inbox: HashMap<SocketAddr, Vec<String>>,
+    media: Vec<MediaCommand>,
+    records: Vec<CallRecord>,
+    branch: u32,
+}
+
+impl Harness {
+    /// 100 calls 101; 101 has a phone at each of `phones`.
+    fn new(phones: &[&str]) -> Self {
+        Self::ringing_for(phones, Duration::from_secs(30))
+    }
+
+    fn ringing_for(phones: &[&str], ring_timeout: Duration) -> Self {
+        let now = Instant::now();
+        let config = PbxConfig {
+            sip: ServiceConfig::default(),
+            sip_port: 5060,
+            advertise_ip: "192.0.2.1".parse().unwrap(),
+            media_ports: (20000, 20099),
+            ring_timeout,
+        };
+        let mut pbx = Pbx::new(config, [7; 32], 42, now, SystemTime::UNIX_EPOCH);
+        let account = |user: &str| Account {
+            secrets: AccountSecrets::from_password(user, "switchboard", PASSWORD),
+            enabled: true,
+        };
+        pbx.service_mut().set_accounts(
+            ["100", "101", "102"]
+                .into_iter()
+                .map(|u| (u.to_string(), account(u)))
+                .collect(),
+        );
+        for (i, phone) in phones.iter().enumerate() {
+            let binding = Binding {
+                uri: format!("sip:101@{phone}"),
+                call_id: format!("reg{i}"),
+                cseq: 1,
+                expires_at: now,
+                source: peer(phone),
+                user_agent: None,
+            };
+            pbx.service_mut().registrar_mut().restore(
+                now,
+                "101",
+                binding,
+                Duration::from_secs(3600),
+            );
+        }
+        let mut h = Harness {
+            pbx,
+            now,
+            inbox: HashMap::new(),
+            media: Vec::new(),
+            records: Vec::new(),
+            branch: 0,
+        };
+        h.collect();
+        h
+    }
+
+    fn collect(&mut self) {
+        while let Some(o) = self.pbx.poll_output() {
+            match o {
+                Output::Transmit(t) => self
+                    .inbox
+                    .entry(t.peer.addr)
+                    .or_default()
+                    .push(String::from_utf8(t.bytes).unwrap()),
+                Output::Media(m) => self.media.push(m),
+                Output::CallRecord(r) => self.records.push(r),
+                Output::Binding(_) => {}
+            }
+        }
+    }
+
+    fn send(&mut self, from: &str, text: &str) {
+        self.pbx
+            .handle_datagram(self.now, peer(from), text.as_bytes());
+        self.collect();
+    }
+
+    fn advance(&mut self, by: Duration) {
+        let until = self.now + by;
+        while let Some(at) = self.pbx.poll_timeout().filter(|at| *at <= until) {
+            self.now = self.now.max(at);
+            self.pbx.handle_timeout(self.now);
+            self.collect();
+        }
+        self.now = until;
+    }
+
+    fn take(&mut self, addr: &str) -> Vec<String> {
+        self.inbox
+            .remove(&addr.parse().unwrap())
+            .unwrap_or_default()
+    }
+
+    /// The one message waiting at `addr` that starts with `start` (retransmitted
+    /// copies count once).
+    fn expect(&mut self, addr: &str, start: &str) -> String {
+        let all = self.take(addr);
+        let mut found: Vec<_> = all.iter().filter(|m| m.starts_with(start)).collect();
+        found.dedup();
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one {start:?} at {addr}, got {all:#?}"
+        );
+        found[0].clone()
+    }
+
+    fn fresh_branch(&mut self) -> String {
+        self.branch += 1;
+        format!("z9hG4bKph{}", self.branch)
+    }
+
+    /// The caller's INVITE through the digest challenge; returns the INVITE that got in.
+    fn call(&mut self, to: &str, sdp: &str) -> String {
+        let first = invite(&self.fresh_branch(), 1, to, sdp, None, 70);
+        self.send(CALLER, &first);
+        let challenge = self.expect(CALLER, "SIP/2.0 407");
+        let mut h = challenge
+            .lines()
+            .find_map(|l| l.strip_prefix("Proxy-Authenticate: "))
+            .unwrap()
+            .to_string();
+        h = authorization(
+            &h,
+            "INVITE",
+            &format!("sip:{to}@192.0.2.1"),
+            "100",
+            PASSWORD,
+            1,
+            "c1",
+        )
+        .unwrap();
+        self.send(
+            CALLER,
+            &format!(
+                "ACK sip:{to}@192.0.2.1 SIP/2.0\r\n{}",
+                &first[first.find("Via").unwrap()..]
+            )
+            .replace("1 INVITE", "1 ACK"),
+        );
+        let second = invite(&self.fresh_branch(), 2, to, sdp, Some(&h), 70);
+        self.send(CALLER, &second);
+        second
+    }
+}
+
+fn sdp(port: u16, payload_types: &str) -> String {
+    let mut s = format!(
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.99\r\ns=-\r\nc=IN IP4 192.0.2.99\r\nt=0 0\r\nm=audio {port} RTP/AVP {payload_types}\r\n"
+    );
+    for pt in payload_types.split(' ') {
+        match pt {
+            "0" => s += "a=rtpmap:0 PCMU/8000\r\n",
+            "8" => s += "a=rtpmap:8 PCMA/8000\r\n",
+            "101" => s += "a=rtpmap:101 telephone-event/8000\r\n",
+            _ => {}
+        }
+    }
+    s
+}
+
+fn invite(
+    branch: &str,
+    cseq: u32,
+    to: &str,
+    body: &str,
+    auth: Option<&str>,
+    max_forwards: u32,
+) -> String {
+    let auth = auth
+        .map(|a| format!("Proxy-Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    let content = if body.is_empty() {
+        String::new()
+    } else {
+        "Content-Type: application/sdp\r\n".into()
+    };
+    format!(
+        "INVITE sip:{to}@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP {CALLER};branch={branch}\r\n\
+         Max-Forwards: {max_forwards}\r\nFrom: \"Anna\" <sip:100@192.0.2.1>;tag=caller1\r\nTo: <sip:{to}@192.0.2.1>\r\n\
+         Call-ID: call-1\r\nCSeq: {cseq} INVITE\r\nContact: <sip:100@{CALLER}>\r\n{auth}{content}\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn header<'a>(message: &'a str, name: &str) -> &'a str {
+    message
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .unwrap_or_else(|| panic!("no {name} in {message}"))
+}
+
+/// A phone's response to a request it received.
+fn respond(request: &str, code: u16, reason: &str, tag: &str, body: &str) -> String {
+    let to = header(request, "To");
+    let to = if to.contains("tag=") {
+        to.to_string()
+    } else {
+        format!("{to};tag={tag}")
+    };
+    let contact_host = header(request, "Via")
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let content = if body.is_empty() {
+        String::new()
+    } else {
+        "Content-Type: application/sdp\r\n".into()
+    };
+    format!(
+        "SIP/2.0 {code} {reason}\r\nVia: {}\r\nFrom: {}\r\nTo: {to}\r\nCall-ID: {}\r\nCSeq: {}\r\n\
+         Contact: <sip:phone@{contact_host}>\r\n{content}Content-Length: {}\r\n\r\n{body}",
+        header(request, "Via"),
+        header(request, "From"),
+        header(request, "Call-ID"),
+        header(request, "CSeq"),
+        body.len()
+    )
+    .replace(
+        &format!("<sip:phone@{contact_host}>"),
+        "<sip:101@192.0.2.20:5060>",
+    )
+}
+
+/// An in-dialog request from a phone: To carries the dialog's remote tag.
+fn in_dialog(
+    method: &str,
+    from_addr: &str,
+    from: &str,
+    to: &str,
+    call_id: &str,
+    cseq: u32,
+    body: &str,
+) -> String {
+    let content = if body.is_empty() {
+        String::new()
+    } else {
+        "Content-Type: application/sdp\r\n".into()
+    };
+    format!(
+        "{method} sip:switchboard@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP {from_addr};branch=z9hG4bKd{cseq}{method}\r\n\
+         Max-Forwards: 70\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n\
+         Contact: <sip:x@{from_addr}>\r\n{content}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn body(message: &str) -> &str {
+    message.split("\r\n\r\n").nth(1).unwrap_or("")
+}
+
+/// Rings 101's desk phone and answers; returns the caller's 200 and the desk's INVITE.
+fn answered_call(h: &mut Harness, caller_sdp: &str, desk_sdp: &str) -> (String, String) {
+    h.call("101", caller_sdp);
+    h.expect(CALLER, "SIP/2.0 100");
+    let b_invite = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060 SIP/2.0");
+    h.send(DESK, &respond(&b_invite, 180, "Ringing", "desk1", ""));
+    h.expect(CALLER, "SIP/2.0 180");
+    h.send(DESK, &respond(&b_invite, 200, "OK", "desk1", desk_sdp));
+    h.expect(DESK, "ACK sip:101@192.0.2.20:5060");
+    (h.expect(CALLER, "SIP/2.0 200"), b_invite)
+}
+
+#[test]
+fn a_call_is_answered_bridged_and_hung_up_by_the_caller() {
+    let mut h = Harness::new(&[DESK]);
+    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0 8 101"), &sdp(6000, "0 101"));
+    // The callee was offered Switchboard's own address, the caller's codecs first.
+    assert!(
+        body(&b_invite).contains("c=IN IP4 192.0.2.1\r\n"),
+        "{b_invite}"
+    );
+    assert!(
+        body(&b_invite).contains("m=audio 20002 RTP/AVP 0 8 101\r\n"),
+        "{b_invite}"
+    );
+    assert!(
+        header(&b_invite, "From").starts_with("\"Anna\" <sip:100@"),
+        "{b_invite}"
+    );
+    assert_eq!(header(&b_invite, "Max-Forwards"), "69");
+    // The caller hears back from Switchboard's other port, in its own codec.
+    assert!(
+        body(&ok).contains("m=audio 20000 RTP/AVP 0 101\r\n"),
+        "{ok}"
+    );
+    let MediaCommand::Bridge { a, b, .. } = h.media[1] else {
+        panic!("{:?}", h.media);
+    };
+    assert_eq!(
+        h.media[0],
+        MediaCommand::Open {
+            call: 1,
+            ports: [20000, 20002]
+        }
+    );
+    assert_eq!(a.remote, "192.0.2.99:4000".parse().unwrap());
+    assert_eq!(b.remote, "192.0.2.99:6000".parse().unwrap());
+    assert_eq!(a.events.unwrap().payload_type, 101);
+
+    let a_tag = header(&ok, "To").rsplit("tag=").next().unwrap().to_string();
+    let to = format!("<sip:101@192.0.2.1>;tag={a_tag}");
+    let from = "\"Anna\" <sip:100@192.0.2.1>;tag=caller1";
+    h.send(
+        CALLER,
+        &in_dialog("ACK", CALLER, from, &to, "call-1", 2, ""),
+    );
+    h.advance(Duration::from_secs(10));
+    h.take(CALLER);
+    h.advance(Duration::from_secs(50));
+    h.send(
+        CALLER,
+        &in_dialog("BYE", CALLER, from, &to, "call-1", 3, ""),
+    );
+    h.expect(CALLER, "SIP/2.0 200 OK");
+    let bye = h.expect(DESK, "BYE sip:101@192.0.2.20:5060 SIP/2.0");
+    assert!(header(&bye, "To").ends_with("tag=desk1"));
+    h.send(DESK, &respond(&bye, 200, "OK", "", ""));
+
+    let r = &h.records[0];
+    assert_eq!(
+        (
+            r.disposition,
+            r.hangup_by,
+            r.sip_code,
+            r.caller.as_str(),
+            r.callee.as_str()
+        ),
+        (Disposition::Answered, HangupBy::Caller, 200, "100", "101")
+    );
+    assert_eq!(
+        (r.caller_codec, r.callee_codec),
+        (Some("PCMU"), Some("PCMU"))
+    );
+    assert_eq!(
+        r.ended.duration_since(r.answered.unwrap()).unwrap(),
+        Duration::from_secs(60)
+    );
+    assert_eq!(h.media.last(), Some(&MediaCommand::Close { call: 1 }));
+    assert_eq!(h.pbx.active_calls(), 0);
+}
+
+#[test]
+fn the_callee_hangs_up() {
+    let mut h = Harness::new(&[DESK]);
+    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    let a_tag = header(&ok, "To").rsplit("tag=").next().unwrap().to_string();
+    // BYE from the desk phone: From is its To, To is Switchboard's From with our tag.
+    let bye = in_dialog(
+        "BYE",
+        DESK,
+        &format!("{};tag=desk1", header(&b_invite, "To")),
+        header(&b_invite, "From"),
+        header(&b_invite, "Call-ID"),
+        1,
+        "",
+    );
+    h.send(DESK, &bye);
+    h.expect(DESK, "SIP/2.0 200 OK");
+    let to_caller = h.expect(CALLER, "BYE sip:100@192.0.2.10:5060 SIP/2.0");
+    assert!(header(&to_caller, "From").ends_with(&format!("tag={a_tag}")));
+    assert!(header(&to_caller, "To").ends_with("tag=caller1"));
+    assert_eq!(h.records[0].hangup_by, HangupBy::Callee);
+}
+
+#[test]
+fn different_codecs_on_each_leg_are_bridged_for_transcoding() {
+    let mut h = Harness::new(&[DESK]);
+    let (ok, _) = answered_call(&mut h, &sdp(4000, "8"), &sdp(6000, "0"));
+    assert!(body(&ok).contains("m=audio 20000 RTP/AVP 8\r\n"), "{ok}");
+    let MediaCommand::Bridge { a, b, .. } = h.media[1] else {
+        panic!()
+    };
+    assert_eq!(a.audio.payload_type, 8);
+    assert_eq!(b.audio.payload_type, 0);
+}
+
+#[test]
+fn every_phone_rings_and_the_first_answer_wins() {
+    let mut h = Harness::new(&[DESK, MOBILE]);
+    h.call("101", &sdp(4000, "0"));
+    let desk = h.expect(DESK, "INVITE");
+    let mobile = h.expect(MOBILE, "INVITE");
+    h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
+    h.send(MOBILE, &respond(&mobile, 180, "Ringing", "m", ""));
+    assert_eq!(
+        h.take(CALLER)
+            .iter()
+            .filter(|m| m.starts_with("SIP/2.0 180"))
+            .count(),
+        1
+    );
+    h.send(MOBILE, &respond(&mobile, 200, "OK", "m", &sdp(7000, "0")));
+    h.expect(CALLER, "SIP/2.0 200");
+    let cancel = h.expect(DESK, "CANCEL");
+    assert_eq!(header(&cancel, "Via"), header(&desk, "Via"));
+    h.send(DESK, &respond(&cancel, 200, "OK", "d", ""));
+    h.send(DESK, &respond(&desk, 487, "Request Terminated", "d", ""));
+    h.expect(DESK, "ACK");
+    assert!(h.take(CALLER).is_empty());
+    assert!(h.records.is_empty(), "the call is still up");
+}
+
+#[test]
+fn a_late_second_answer_is_acknowledged_and_hung_up() {
+    let mut h = Harness::new(&[DESK, MOBILE]);
+    h.call("101", &sdp(4000, "0"));
+    let desk = h.expect(DESK, "INVITE");
+    let mobile = h.expect(MOBILE, "INVITE");
+    h.send(DESK, &respond(&desk, 200, "OK", "d", &sdp(6000, "0")));
+    h.send(MOBILE, &respond(&mobile, 200, "OK", "m", &sdp(7000, "0")));
+    let mobile_msgs = h.take(MOBILE);
+    assert!(
+        mobile_msgs.iter().any(|m| m.starts_with("ACK")),
+        "{mobile_msgs:?}"
+    );
+    assert!(
+        mobile_msgs.iter().any(|m| m.starts_with("BYE")),
+        "{mobile_msgs:?}"
+    );
+    assert_eq!(
+        h.take(CALLER)
+            .iter()
+            .filter(|m| m.starts_with("SIP/2.0 200"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn the_caller_cancels_while_it_rings() {
+    let mut h = Harness::new(&[DESK]);
+    let second = h.call("101", &sdp(4000, "0"));
+    let desk = h.expect(DESK, "INVITE");
+    h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
+    h.take(CALLER);
+    let cancel = second
+        .replacen("INVITE sip", "CANCEL sip", 1)
+        .replace("2 INVITE", "2 CANCEL")
+        .split("Proxy-Authorization")
+        .next()
+        .unwrap()
+        .to_string()
+        + "Content-Length: 0\r\n\r\n";
+    h.send(CALLER, &cancel);
+    let to_caller = h.take(CALLER);
+    assert!(
+        to_caller
+            .iter()
+            .any(|m| m.starts_with("SIP/2.0 200 OK") && m.contains("CANCEL")),
+        "{to_caller:?}"
+    );
+    assert!(
+        to_caller.iter().any(|m| m.starts_with("SIP/2.0 487")),
+        "{to_caller:?}"
+    );
+    h.expect(DESK, "CANCEL");
+    let r = &h.records[0];
+    assert_eq!(
+        (r.disposition, r.hangup_by, r.sip_code),
+        (Disposition::Cancelled, HangupBy::Caller, 487)
+    );
+}
+
+#[test]
+fn busy_callee() {
+    let mut h = Harness::new(&[DESK]);
+    h.call("101", &sdp(4000, "0"));
+    let desk = h.expect(DESK, "INVITE");
+    h.send(DESK, &respond(&desk, 486, "Busy Here", "d", ""));
+    h.expect(DESK, "ACK");
+    h.expect(CALLER, "SIP/2.0 486 Busy Here");
+    let r = &h.records[0];
+    assert_eq!(
+        (r.disposition, r.hangup_by, r.sip_code),
+        (Disposition::Busy, HangupBy::Callee, 486)
+    );
+    assert_eq!(h.media.last(), Some(&MediaCommand::Close { call: 1 }));
+}
+
+#[test]
+fn nobody_answers_before_the_ring_timeout() {
+    let mut h = Harness::new(&[DESK]);
+    h.call("101", &sdp(4000, "0"));
+    let desk = h.expect(DESK, "INVITE");
+    h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
+    h.take(CALLER);
+    h.advance(Duration::from_secs(29));
+    assert!(h.records.is_empty());
+    h.advance(Duration::from_secs(1));
+    let no_answer = h.expect(CALLER, "SIP/2.0 480 No Answer");
+    assert!(
+        no_answer.contains("Reason: SIP;cause=480;text=\"No Answer\"\r\n"),
+        "{no_answer}"
+    );
+    h.expect(DESK, "CANCEL");
+    assert_eq!(h.records[0].disposition, Disposition::NoAnswer);
+}
+
+#[test]
+fn a_phone_that_never_answers_at_all_times_out_as_no_answer() {
+    let mut h = Harness::ringing_for(&[DESK], Duration::from_secs(3600));
+    h.call("101", &sdp(4000, "0"));
+    h.expect(DESK, "INVITE");
+    // Timer B (64·T1 = 32 s): the phone is gone.
+    h.advance(Duration::from_secs(31));
+    assert!(h.records.is_empty());
+    h.advance(Duration::from_secs(2));
+    h.expect(CALLER, "SIP/2.0 480 No Answer");
+    assert_eq!(h.records[0].disposition, Disposition::NoAnswer);
+}
+
+#[test]
+fn calls_that_cannot_start_are_refused_with_the_reason_and_recorded() {
+    for (to, offer, status) in [
+        ("999", sdp(4000, "0"), "SIP/2.0 404 Not Found"),
+        ("102", sdp(4000, "0"), "SIP/2.0 480 Temporarily Unavailable"),
+        (
+            "101",
+            "v=0\r\nc=IN IP4 nonsense\r\n".to_string(),
+            "SIP/2.0 488 SDP line 2: bad c= line",
+        ),
+        ("101", sdp(4000, "18"), "SIP/2.0 488 no codec in common"),
+        ("101", String::new(), "SIP/2.0 488 An SDP offer is required"),
+    ] {
+        let mut h = Harness::new(&[DESK]);
+        h.call(to, &offer);
+        let refusal = h.expect(CALLER, status);
+        if status.contains("488") {
+            assert!(refusal.contains("Warning: 399 switchboard \""), "{refusal}");
+        }
+        assert!(h.take(DESK).is_empty());
+        assert_eq!(h.records.len(), 1, "{to} {offer}");
+        assert_eq!(h.records[0].disposition, Disposition::Failed);
+    }
+}
+
+#[test]
+fn max_forwards_zero_and_loops_are_refused() {
+    let mut h = Harness::new(&[DESK]);
+    h.send(
+        CALLER,
+        &invite("z9hG4bKm", 1, "101", &sdp(4000, "0"), None, 0),
+    );
+    h.expect(CALLER, "SIP/2.0 483 Too Many Hops");
+    let looped = invite("z9hG4bKl", 1, "101", &sdp(4000, "0"), None, 70).replacen(
+        "Via: ",
+        "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKsb1234\r\nVia: ",
+        1,
+    );
+    h.send(CALLER, &looped);
+    h.expect(CALLER, "SIP/2.0 482 Loop Detected");
+}
+
+#[test]
+fn the_answer_is_retransmitted_until_the_caller_acknowledges_it() {
+    let mut h = Harness::new(&[DESK]);
+    let (ok, _) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    h.advance(Duration::from_millis(600));
+    // T1 then 2·T1: two copies by 1.5 s.
+    assert_eq!(h.take(CALLER).iter().filter(|m| **m == ok).count(), 1);
+    h.advance(Duration::from_secs(1));
+    assert_eq!(h.take(CALLER).iter().filter(|m| **m == ok).count(), 1);
+    let a_tag = header(&ok, "To").rsplit("tag=").next().unwrap().to_string();
+    h.send(
+        CALLER,
+        &in_dialog(
+            "ACK",
+            CALLER,
+            "<sip:100@192.0.2.1>;tag=caller1",
+            &format!("<sip:101@192.0.2.1>;tag={a_tag}"),
+            "call-1",
+            2,
+            "",
+        ),
+    );
+    h.advance(Duration::from_secs(10));
+    assert!(h.take(CALLER).is_empty());
+    assert!(h.records.is_empty());
+}
+
+#[test]
+fn an_answer_never_acknowledged_ends_the_call() {
+    let mut h = Harness::new(&[DESK]);
+    answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    h.advance(Duration::from_secs(33));
+    h.expect(DESK, "BYE");
+    assert_eq!(h.records[0].hangup_by, HangupBy::System);
+}
+
+#[test]
+fn hold_and_resume_by_reinvite() {
+    let mut h = Harness::new(&[DESK]);
+    let (ok, _) = answered_call(&mut h, &sdp(4000, "0 101"), &sdp(6000, "0"));
+    let a_tag = header(&ok, "To").rsplit("tag=").next().unwrap().to_string();
+    let from = "<sip:100@192.0.2.1>;tag=caller1";
+    let to = format!("<sip:101@192.0.2.1>;tag={a_tag}");
+    let hold = sdp(4002, "0 101") + "a=sendonly\r\n";
+    h.send(
+        CALLER,
+        &in_dialog("INVITE", CALLER, from, &to, "call-1", 3, &hold),
+    );
+    let answer = h.expect(CALLER, "SIP/2.0 200 OK");
+    assert!(body(&answer).contains("a=recvonly\r\n"), "{answer}");
+    assert!(
+        body(&answer).contains("o=switchboard ") && body(&answer).contains(" 2 IN IP4"),
+        "version bumped: {answer}"
+    );
+    assert!(
+        body(&answer).contains("m=audio 20000 "),
+        "same port: {answer}"
+    );
+    let Some(MediaCommand::Update { side, media, .. }) = h.media.last() else {
+        panic!("{:?}", h.media)
+    };
+    assert_eq!(
+        (*side, media.remote),
+        (
+            switchboard_media::relay::Side::A,
+            "192.0.2.99:4002".parse().unwrap()
+        )
+    );
+    let resume = sdp(4002, "0 101");
+    h.send(
+        CALLER,
+        &in_dialog("INVITE", CALLER, from, &to, "call-1", 4, &resume),
+    );
+    let answer = h.expect(CALLER, "SIP/2.0 200 OK");
+    assert!(body(&answer).contains("a=sendrecv\r\n"), "{answer}");
+    assert!(h.take(DESK).is_empty(), "the other leg is untouched");
+}
+
+#[test]
+fn info_is_passed_to_the_other_leg_and_strangers_get_481() {
+    let mut h = Harness::new(&[DESK]);
+    let (ok, _) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    let a_tag = header(&ok, "To").rsplit("tag=").next().unwrap().to_string();
+    let info = in_dialog("INFO", CALLER, "<sip:100@192.0.2.1>;tag=caller1", &format!("<sip:101@192.0.2.1>;tag={a_tag}"), "call-1", 3, "")
+        .replace("Content-Length: 0\r\n\r\n", "Content-Type: application/dtmf-relay\r\nContent-Length: 24\r\n\r\nSignal=5\r\nDuration=160\r\n");
+    h.send(CALLER, &info);
+    h.expect(CALLER, "SIP/2.0 200 OK");
+    let forwarded = h.expect(DESK, "INFO sip:101@192.0.2.20:5060");
+    assert!(forwarded.contains("Content-Type: application/dtmf-relay\r\n"));
+    assert!(forwarded.ends_with("Signal=5\r\nDuration=160\r\n"));
+    h.send(
+        CALLER,
+        &in_dialog(
+            "BYE",
+            CALLER,
+            "<sip:100@x>;tag=zz",
+            "<sip:101@x>;tag=nope",
+            "other",
+            1,
+            "",
+        ),
+    );
+    h.expect(CALLER, "SIP/2.0 481");
+}
