@@ -25,6 +25,8 @@ pub struct Config {
     #[serde(default)]
     pub security: SecuritySettings,
     #[serde(default)]
+    pub calls: CallSettings,
+    #[serde(default)]
     pub extensions: Vec<ExtensionConfig>,
 }
 
@@ -105,6 +107,20 @@ impl Default for SecuritySettings {
             failure_window: d.failure_window.as_secs() as u32,
             ban_seconds: d.ban.as_secs() as u32,
         }
+    }
+}
+
+/// How calls between extensions behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallSettings {
+    /// Seconds the callee's phones ring before the caller hears "no answer".
+    pub ring_timeout: u32,
+}
+
+impl Default for CallSettings {
+    fn default() -> Self {
+        CallSettings { ring_timeout: 30 }
     }
 }
 
@@ -253,6 +269,12 @@ impl Config {
         if r.max_contacts == 0 {
             errors.push(field_error("registrar.max_contacts", "must be at least 1"));
         }
+        if !(5..=600).contains(&self.calls.ring_timeout) {
+            errors.push(field_error(
+                "calls.ring_timeout",
+                "must lie between 5 and 600 seconds",
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, e) in self.extensions.iter().enumerate() {
             let at = |f: &str| format!("extensions[{i}].{f}");
@@ -315,6 +337,7 @@ impl Config {
             sip: section(store, "sip")?,
             registrar: section(store, "registrar")?,
             security: section(store, "security")?,
+            calls: section(store, "calls")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -337,6 +360,7 @@ impl Config {
             ("sip".to_string(), to_json(&self.sip)),
             ("registrar".to_string(), to_json(&self.registrar)),
             ("security".to_string(), to_json(&self.security)),
+            ("calls".to_string(), to_json(&self.calls)),
         ];
         let extensions: Vec<Extension> = self
             .extensions

@@ -91,17 +91,29 @@ pub fn phone_setup_table(
     out
 }
 
+/// The addresses phones on the LAN reach Switchboard at: the listen address, or every
+/// non-loopback address of the same family when it is a wildcard.
+pub fn lan_ips(sip: SocketAddr) -> Vec<std::net::IpAddr> {
+    if !sip.ip().is_unspecified() {
+        return vec![sip.ip()];
+    }
+    if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !i.is_loopback() && i.ip().is_ipv4() == sip.is_ipv4())
+        .map(|i| i.ip())
+        .collect()
+}
+
 /// Where phones should point: the listen address, or each LAN address when it is a
 /// wildcard.
 fn advertised_addresses(sip: SocketAddr) -> Vec<String> {
     if !sip.ip().is_unspecified() {
         return vec![sip.to_string()];
     }
-    let mut found: Vec<String> = if_addrs::get_if_addrs()
-        .unwrap_or_default()
+    let mut found: Vec<String> = lan_ips(sip)
         .into_iter()
-        .filter(|i| !i.is_loopback() && i.ip().is_ipv4() == sip.is_ipv4())
-        .map(|i| SocketAddr::new(i.ip(), sip.port()).to_string())
+        .map(|ip| SocketAddr::new(ip, sip.port()).to_string())
         .collect();
     if found.is_empty() {
         found.push(format!("this computer's address, port {}", sip.port()));

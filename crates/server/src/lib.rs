@@ -4,6 +4,7 @@
 pub mod config;
 pub mod first_run;
 mod http;
+mod media_edge;
 mod metrics;
 mod persist;
 mod sip_edge;
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use switchboard_sip::service::Service;
+use switchboard_core::{Pbx, PbxConfig};
 use switchboard_store::Store;
 use tokio::sync::{mpsc, watch};
 
@@ -23,7 +24,8 @@ use crate::sip_edge::{Engine, SipSockets};
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "switchboard.db";
 
-/// The UDP port range media will use; checked now, used by the media engine.
+/// The UDP port range calls' audio uses: an even RTP port and the RTCP port above it
+/// per leg.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RtpPorts {
     pub low: u16,
@@ -98,18 +100,6 @@ pub async fn run(
     let first_run = first_run::provision_if_empty(&mut store)?;
     let config = Config::load(&store)?;
 
-    let now = Instant::now();
-    let mut service = Service::new(
-        config.service_config(),
-        rand::random(),
-        now,
-        std::time::SystemTime::now(),
-    );
-    service.set_accounts(config.accounts());
-    let restored = persist::restore(&store, service.registrar_mut(), now)?;
-    drop(store);
-    let (writes, writer) = persist::spawn_writer(&options.data_dir.join(DATABASE_FILE))?;
-
     let sockets = SipSockets::bind(options.sip_listen).map_err(|source| ServerError::Bind {
         what: "SIP",
         addr: options.sip_listen,
@@ -120,6 +110,28 @@ pub async fn run(
         addr: options.sip_listen,
         source,
     })?;
+    let now = Instant::now();
+    let pbx_config = PbxConfig {
+        sip: config.service_config(),
+        sip_port: sip_addr.port(),
+        advertise_ip: first_run::lan_ips(sip_addr)
+            .into_iter()
+            .next()
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+        media_ports: (options.rtp_ports.low, options.rtp_ports.high),
+        ring_timeout: std::time::Duration::from_secs(u64::from(config.calls.ring_timeout)),
+    };
+    let mut pbx = Pbx::new(
+        pbx_config,
+        rand::random(),
+        rand::random(),
+        now,
+        std::time::SystemTime::now(),
+    );
+    pbx.service_mut().set_accounts(config.accounts());
+    let restored = persist::restore(&store, pbx.service_mut().registrar_mut(), now)?;
+    drop(store);
+    let (writes, writer) = persist::spawn_writer(&options.data_dir.join(DATABASE_FILE))?;
     let http = tokio::net::TcpListener::bind(options.http_listen)
         .await
         .map_err(|source| ServerError::Bind {
@@ -152,13 +164,17 @@ pub async fn run(
     );
 
     let metrics = Arc::new(metrics::Metrics::default());
-    metrics.update(&service);
+    metrics.update(&pbx);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (reload_tx, reload_rx) = mpsc::channel(4);
+    let (media_failed_tx, media_failed) = mpsc::unbounded_channel();
+    let media = media_edge::spawn(sip_addr.ip(), metrics.clone(), media_failed_tx);
     let engine = Engine {
-        service,
+        pbx,
         writes,
         reload: reload_rx,
+        media,
+        media_failed,
         metrics: metrics.clone(),
     };
     let engine = engine

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
-use switchboard_sip::service::Service;
+use switchboard_core::Pbx;
 
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -14,6 +14,9 @@ pub struct Metrics {
     dropped: AtomicU64,
     blocked: AtomicU64,
     banned: AtomicU64,
+    active_calls: AtomicU64,
+    rtp_forwarded: AtomicU64,
+    rtp_dropped: AtomicU64,
 }
 
 /// A point-in-time copy, as `/health` reports it.
@@ -27,11 +30,18 @@ pub struct Snapshot {
     /// Messages ignored from banned addresses and scanners.
     pub blocked_messages: u64,
     pub banned_sources: u64,
+    pub active_calls: u64,
+    pub rtp_forwarded: u64,
+    /// RTP packets dropped: malformed, from strangers, foreign streams, unknown payloads.
+    pub rtp_dropped: u64,
 }
 
 impl Metrics {
-    pub fn update(&self, service: &Service) {
+    pub fn update(&self, pbx: &Pbx) {
+        let service = pbx.service();
         let s = service.stats();
+        self.active_calls
+            .store(pbx.active_calls() as u64, Ordering::Relaxed);
         self.bindings.store(
             service.registrar().binding_count() as u64,
             Ordering::Relaxed,
@@ -54,6 +64,14 @@ impl Metrics {
             dropped_messages: self.dropped.load(Ordering::Relaxed),
             blocked_messages: self.blocked.load(Ordering::Relaxed),
             banned_sources: self.banned.load(Ordering::Relaxed),
+            active_calls: self.active_calls.load(Ordering::Relaxed),
+            rtp_forwarded: self.rtp_forwarded.load(Ordering::Relaxed),
+            rtp_dropped: self.rtp_dropped.load(Ordering::Relaxed),
         }
+    }
+
+    pub fn add_rtp(&self, forwarded: u64, dropped: u64) {
+        self.rtp_forwarded.fetch_add(forwarded, Ordering::Relaxed);
+        self.rtp_dropped.fetch_add(dropped, Ordering::Relaxed);
     }
 }

@@ -1,14 +1,47 @@
-//! Write-behind of registrar bindings: the engine never waits on SQLite. A thread owns
-//! its own connection and writes whatever has queued up in one transaction per batch.
+//! The engine never waits on SQLite: a thread owns its own connection and writes what
+//! the engine hands it. Registrar bindings are a write-behind copy, batched; call
+//! records are committed as soon as they arrive, so a call that ended is on disk even
+//! if the process is killed a moment later.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use switchboard_core::CallRecord;
 use switchboard_sip::registrar::{Binding, BindingChange, Registrar};
 use switchboard_sip::transaction::{Peer, Transport};
-use switchboard_store::{Registration, RegistrationWrite, Store, StoreError};
+use switchboard_store::{CallRecordRow, Registration, RegistrationWrite, Store, StoreError};
+
+/// What the engine hands the writer.
+#[derive(Debug)]
+pub enum Write {
+    Registrations(Vec<RegistrationWrite>),
+    CallRecord(CallRecordRow),
+}
+
+fn unix_millis(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub fn call_record_row(r: CallRecord) -> CallRecordRow {
+    CallRecordRow {
+        call_id: r.call_id,
+        caller: r.caller,
+        callee: r.callee,
+        started_at: unix_millis(r.started),
+        answered_at: r.answered.map(unix_millis),
+        ended_at: unix_millis(r.ended),
+        disposition: r.disposition.as_str().into(),
+        hangup_by: r.hangup_by.as_str().into(),
+        caller_codec: r.caller_codec.map(str::to_string),
+        callee_codec: r.callee_codec.map(str::to_string),
+        sip_code: r.sip_code,
+        reason: r.reason,
+    }
+}
 
 pub fn unix_now() -> i64 {
     SystemTime::now()
@@ -76,24 +109,35 @@ pub fn restore(
 /// Starts the writer thread; it ends when every sender is dropped, after a last flush.
 pub fn spawn_writer(
     path: &Path,
-) -> Result<
-    (
-        mpsc::Sender<Vec<RegistrationWrite>>,
-        std::thread::JoinHandle<()>,
-    ),
-    StoreError,
-> {
+) -> Result<(mpsc::Sender<Write>, std::thread::JoinHandle<()>), StoreError> {
     let mut store = Store::open(path)?;
     store.limit_page_cache(256)?;
     store.purge_expired_registrations(unix_now())?;
-    let (tx, rx) = mpsc::channel::<Vec<RegistrationWrite>>();
+    let (tx, rx) = mpsc::channel::<Write>();
     let handle = std::thread::Builder::new()
-        .name("registrations-writer".into())
+        .name("store-writer".into())
         .spawn(move || {
-            while let Ok(mut batch) = rx.recv() {
-                batch.extend(rx.try_iter().flatten());
-                if let Err(e) = store.write_registrations(&batch) {
-                    tracing::error!("could not save {} registration changes: {e}", batch.len());
+            while let Ok(first) = rx.recv() {
+                let mut registrations = Vec::new();
+                let mut records = Vec::new();
+                for write in std::iter::once(first).chain(rx.try_iter()) {
+                    match write {
+                        Write::Registrations(batch) => registrations.extend(batch),
+                        Write::CallRecord(row) => records.push(row),
+                    }
+                }
+                if !records.is_empty()
+                    && let Err(e) = store.insert_call_records(&records)
+                {
+                    tracing::error!("could not save {} call records: {e}", records.len());
+                }
+                if !registrations.is_empty()
+                    && let Err(e) = store.write_registrations(&registrations)
+                {
+                    tracing::error!(
+                        "could not save {} registration changes: {e}",
+                        registrations.len()
+                    );
                 }
             }
         })

@@ -1,5 +1,6 @@
 //! The SIP edge: UDP and TCP sockets on one port, turned into inputs for the sans-IO
-//! [`Service`], and its outputs turned back into socket writes and store writes.
+//! [`Pbx`], and its outputs turned back into socket writes, media commands and store
+//! writes.
 
 use std::collections::HashMap;
 use std::io;
@@ -8,8 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc as std_mpsc};
 use std::time::{Duration, Instant};
 
+use switchboard_core::{CallKey, MediaCommand, Output, Pbx};
 use switchboard_sip::framing::{Frame, StreamFramer};
-use switchboard_sip::service::{Account, Service};
+use switchboard_sip::service::Account;
 use switchboard_sip::transaction::{Peer, Transport};
 use switchboard_store::RegistrationWrite;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, watch};
 
 use crate::metrics::Metrics;
-use crate::persist::{to_write, unix_now};
+use crate::persist::{Write, call_record_row, to_write, unix_now};
 
 /// Connections past this are refused at once, so a flood cannot exhaust descriptors.
 const MAX_TCP_CONNECTIONS: usize = 1024;
@@ -80,9 +82,11 @@ enum StreamEvent {
 
 /// What the engine needs besides its sockets.
 pub struct Engine {
-    pub service: Service,
-    pub writes: std_mpsc::Sender<Vec<RegistrationWrite>>,
+    pub pbx: Pbx,
+    pub writes: std_mpsc::Sender<Write>,
     pub reload: mpsc::Receiver<HashMap<String, Account>>,
+    pub media: mpsc::UnboundedSender<MediaCommand>,
+    pub media_failed: mpsc::UnboundedReceiver<CallKey>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -136,36 +140,34 @@ impl Engine {
         write_behind.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut buf = vec![0u8; 65_536];
         loop {
-            let deadline = self
-                .service
-                .poll_timeout()
-                .map(tokio::time::Instant::from_std);
+            let deadline = self.pbx.poll_timeout().map(tokio::time::Instant::from_std);
             tokio::select! {
                 received = udp.recv_from(&mut buf) => {
                     if let Ok((n, from)) = received {
                         let peer = Peer { transport: Transport::Udp, addr: from };
-                        self.service.handle_datagram(Instant::now(), peer, &buf[..n]);
+                        self.pbx.handle_datagram(Instant::now(), peer, &buf[..n]);
                         for _ in 1..UDP_BATCH {
                             let Ok((n, from)) = udp.try_recv_from(&mut buf) else { break };
                             let peer = Peer { transport: Transport::Udp, addr: from };
-                            self.service.handle_datagram(Instant::now(), peer, &buf[..n]);
+                            self.pbx.handle_datagram(Instant::now(), peer, &buf[..n]);
                         }
                     }
                 }
                 Some(event) = stream_rx.recv() => match event {
                     StreamEvent::Opened(addr, tx) => { connections.insert(addr, tx); }
                     StreamEvent::Closed(addr) => { connections.remove(&addr); }
-                    StreamEvent::Unframeable => self.service.note_dropped(),
+                    StreamEvent::Unframeable => self.pbx.service_mut().note_dropped(),
                     StreamEvent::Frame(addr, bytes) => {
                         let peer = Peer { transport: Transport::Tcp, addr };
-                        self.service.handle_datagram(Instant::now(), peer, &bytes);
+                        self.pbx.handle_datagram(Instant::now(), peer, &bytes);
                     }
                 },
-                Some(accounts) = self.reload.recv() => self.service.set_accounts(accounts),
-                () = sleep_until(deadline) => self.service.handle_timeout(Instant::now()),
+                Some(accounts) = self.reload.recv() => self.pbx.service_mut().set_accounts(accounts),
+                Some(call) = self.media_failed.recv() => self.pbx.handle_media_failed(Instant::now(), call),
+                () = sleep_until(deadline) => self.pbx.handle_timeout(Instant::now()),
                 _ = write_behind.tick() => {
                     if !pending.is_empty() {
-                        let _ = self.writes.send(std::mem::take(&mut pending));
+                        let _ = self.writes.send(Write::Registrations(std::mem::take(&mut pending)));
                     }
                 }
                 _ = shutdown.changed() => break,
@@ -173,7 +175,7 @@ impl Engine {
             self.flush(&udp, &connections, &mut pending).await;
         }
         if !pending.is_empty() {
-            let _ = self.writes.send(pending);
+            let _ = self.writes.send(Write::Registrations(pending));
         }
     }
 
@@ -185,8 +187,25 @@ impl Engine {
     ) {
         // Published before anything is sent, so a phone that got its answer and asks
         // the health endpoint sees the state that answer reflects.
-        self.metrics.update(&self.service);
-        while let Some(t) = self.service.poll_transmit() {
+        self.metrics.update(&self.pbx);
+        let mut unix = None;
+        while let Some(output) = self.pbx.poll_output() {
+            let t = match output {
+                Output::Transmit(t) => t,
+                Output::Binding(change) => {
+                    let now = *unix.get_or_insert_with(unix_now);
+                    pending.push(to_write(change, now));
+                    continue;
+                }
+                Output::Media(command) => {
+                    let _ = self.media.send(command);
+                    continue;
+                }
+                Output::CallRecord(record) => {
+                    let _ = self.writes.send(Write::CallRecord(call_record_row(record)));
+                    continue;
+                }
+            };
             match t.peer.transport {
                 Transport::Udp => {
                     if let Err(e) = udp.try_send_to(&t.bytes, t.peer.addr)
@@ -201,11 +220,6 @@ impl Engine {
                     }
                 }
             }
-        }
-        let mut unix = None;
-        while let Some(change) = self.service.poll_binding_change() {
-            let now = *unix.get_or_insert_with(unix_now);
-            pending.push(to_write(change, now));
         }
     }
 }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/0002_registrations_and_enabled.sql"
     )),
+    M::up(include_str!("../migrations/0003_call_records.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,23 @@ pub struct Registration {
 pub enum RegistrationWrite {
     Upsert(Registration),
     Remove { aor: String, uri: String },
+}
+
+/// A call record as stored; times in unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecordRow {
+    pub call_id: String,
+    pub caller: String,
+    pub callee: String,
+    pub started_at: i64,
+    pub answered_at: Option<i64>,
+    pub ended_at: i64,
+    pub disposition: String,
+    pub hangup_by: String,
+    pub caller_codec: Option<String>,
+    pub callee_codec: Option<String>,
+    pub sip_code: u16,
+    pub reason: String,
 }
 
 #[derive(Debug)]
@@ -228,6 +246,62 @@ impl Store {
     }
 
     /// Drops rows whose binding has expired.
+    /// Saves call records in one transaction: once this returns they survive a crash.
+    pub fn insert_call_records(&mut self, rows: &[CallRecordRow]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO call_records (call_id, caller, callee, started_at, answered_at, \
+                 ended_at, disposition, hangup_by, caller_codec, callee_codec, sip_code, reason) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?;
+            for r in rows {
+                insert.execute(params![
+                    r.call_id,
+                    r.caller,
+                    r.callee,
+                    r.started_at,
+                    r.answered_at,
+                    r.ended_at,
+                    r.disposition,
+                    r.hangup_by,
+                    r.caller_codec,
+                    r.callee_codec,
+                    r.sip_code,
+                    r.reason
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The newest `limit` call records, newest first.
+    pub fn call_records(&self, limit: u32) -> Result<Vec<CallRecordRow>> {
+        let mut q = self.conn.prepare(
+            "SELECT call_id, caller, callee, started_at, answered_at, ended_at, disposition, \
+             hangup_by, caller_codec, callee_codec, sip_code, reason \
+             FROM call_records ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = q.query_map([limit], |r| {
+            Ok(CallRecordRow {
+                call_id: r.get(0)?,
+                caller: r.get(1)?,
+                callee: r.get(2)?,
+                started_at: r.get(3)?,
+                answered_at: r.get(4)?,
+                ended_at: r.get(5)?,
+                disposition: r.get(6)?,
+                hangup_by: r.get(7)?,
+                caller_codec: r.get(8)?,
+                callee_codec: r.get(9)?,
+                sip_code: r.get(10)?,
+                reason: r.get(11)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn purge_expired_registrations(&self, now_unix: i64) -> Result<usize> {
         Ok(self.conn.execute(
             "DELETE FROM registrations WHERE expires_at <= ?1",
@@ -279,6 +353,41 @@ mod tests {
         assert!(err.is_err());
         assert_eq!(store.extensions().unwrap().len(), 2);
         assert_eq!(store.setting("realm").unwrap().as_deref(), Some("office"));
+    }
+
+    #[test]
+    fn call_records_round_trip_and_bad_values_are_refused_whole() {
+        let mut store = Store::open_in_memory().unwrap();
+        let row = CallRecordRow {
+            call_id: "c1@phone".into(),
+            caller: "100".into(),
+            callee: "101".into(),
+            started_at: 1_000,
+            answered_at: Some(3_000),
+            ended_at: 63_000,
+            disposition: "answered".into(),
+            hangup_by: "caller".into(),
+            caller_codec: Some("PCMA".into()),
+            callee_codec: Some("PCMU".into()),
+            sip_code: 200,
+            reason: "Normal Clearing".into(),
+        };
+        let busy = CallRecordRow {
+            disposition: "busy".into(),
+            answered_at: None,
+            sip_code: 486,
+            ..row.clone()
+        };
+        store
+            .insert_call_records(&[row.clone(), busy.clone()])
+            .unwrap();
+        assert_eq!(store.call_records(10).unwrap(), [busy.clone(), row.clone()]);
+        let bad = CallRecordRow {
+            disposition: "maybe".into(),
+            ..row
+        };
+        assert!(store.insert_call_records(&[busy, bad]).is_err());
+        assert_eq!(store.call_records(10).unwrap().len(), 2);
     }
 
     #[test]
