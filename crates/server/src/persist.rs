@@ -17,7 +17,7 @@ use switchboard_store::{CallRecordRow, Registration, RegistrationWrite, Store, S
 #[derive(Debug)]
 pub enum Write {
     Registrations(Vec<RegistrationWrite>),
-    CallRecord(CallRecordRow),
+    CallRecord(Box<CallRecordRow>),
 }
 
 fn unix_millis(t: SystemTime) -> i64 {
@@ -123,7 +123,7 @@ pub fn spawn_writer(
                 for write in std::iter::once(first).chain(rx.try_iter()) {
                     match write {
                         Write::Registrations(batch) => registrations.extend(batch),
-                        Write::CallRecord(row) => records.push(row),
+                        Write::CallRecord(row) => records.push(*row),
                     }
                 }
                 if !records.is_empty()

@@ -202,7 +202,9 @@ impl Engine {
                     continue;
                 }
                 Output::CallRecord(record) => {
-                    let _ = self.writes.send(Write::CallRecord(call_record_row(record)));
+                    let _ = self
+                        .writes
+                        .send(Write::CallRecord(Box::new(call_record_row(record))));
                     continue;
                 }
             };
