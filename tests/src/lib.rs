@@ -10,6 +10,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+pub mod audio;
+pub mod baresip;
+
 /// Passwords of the extensions every test server has.
 pub const PASSWORDS: [(&str, &str); 4] = [
     ("100", "e2e-pass-100-Xq"),
@@ -82,6 +85,20 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// A range of 200 RTP ports for one test server, so servers of tests running in
+/// parallel do not compete for the same ports.
+fn rtp_range() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed) + std::process::id() * 37;
+        let low = 20_000 + (n % 200) as u16 * 200;
+        if (low..low + 8).all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok()) {
+            return format!("{low}-{}", low + 199);
+        }
+    }
+}
+
 /// A running `switchboard-server` with its own data directory.
 #[derive(Debug)]
 pub struct Server {
@@ -113,6 +130,8 @@ impl Server {
                 "127.0.0.1:0",
                 "--http-listen",
                 "127.0.0.1:0",
+                "--rtp-ports",
+                &rtp_range(),
             ])
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
@@ -182,6 +201,15 @@ impl Server {
         let mut child = self.child.take().expect("server running");
         signal(&child, "KILL");
         let _ = child.wait();
+    }
+
+    /// The call records the server has committed, newest first, read from its database
+    /// as any other reader would.
+    pub fn call_records(&self) -> Vec<switchboard_store::CallRecordRow> {
+        switchboard_store::Store::open(&self.data_dir.join("switchboard.db"))
+            .expect("open the server's database")
+            .call_records(1000)
+            .expect("read call records")
     }
 
     /// Sends SIGHUP (reload configuration).

@@ -1,0 +1,181 @@
+//! baresip 1.0 as a phone: registered to the test server, controlled over its
+//! `ctrl_tcp` socket (netstring JSON), playing a WAV as its microphone and, through the
+//! `sndfile` module, recording what it hears.
+
+use std::io::{BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::{free_port, password, require};
+
+#[derive(Debug)]
+pub struct Baresip {
+    child: Child,
+    control: TcpStream,
+    events: mpsc::Receiver<serde_json::Value>,
+    /// Every event and response seen so far, for failure messages.
+    pub log: Vec<serde_json::Value>,
+    dir: tempfile::TempDir,
+    pub extension: String,
+}
+
+/// How a baresip phone is set up.
+#[derive(Debug, Clone)]
+pub struct PhoneSetup<'a> {
+    pub extension: &'a str,
+    /// Its microphone: an 8 kHz 16-bit mono WAV, longer than the call.
+    pub source: &'a Path,
+    /// `audio_codecs` of the account, such as "PCMA"; all of baresip's when empty.
+    pub codecs: &'a str,
+    pub auto_answer: bool,
+}
+
+impl Baresip {
+    pub fn start(server: SocketAddr, setup: PhoneSetup<'_>) -> Baresip {
+        require("baresip", "apt-get install baresip-core");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sip_port = free_port();
+        // baresip also binds TLS on the SIP port + 1, so the control port keeps clear.
+        let control_port = loop {
+            let p = free_port();
+            if p.abs_diff(sip_port) > 1 {
+                break p;
+            }
+        };
+        let records = dir.path().join("heard");
+        std::fs::create_dir_all(&records).expect("recordings dir");
+        std::fs::write(
+            dir.path().join("config"),
+            format!(
+                "poll_method epoll\nsip_listen 127.0.0.1:{sip_port}\nnet_interface 127.0.0.1\n\
+                 audio_player aufile,/dev/null\naudio_source aufile,{}\n\
+                 module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\n\
+                 module sndfile.so\nsnd_path {}\nmodule_app account.so\nmodule_app menu.so\n\
+                 module_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{control_port}\n",
+                setup.source.display(),
+                records.display()
+            ),
+        )
+        .expect("baresip config");
+        let mut account = format!(
+            "<sip:{}@{server};transport=udp>;auth_pass={};regint=600",
+            setup.extension,
+            password(setup.extension)
+        );
+        if setup.auto_answer {
+            account.push_str(";answermode=auto");
+        }
+        if !setup.codecs.is_empty() {
+            account.push_str(&format!(";audio_codecs={}", setup.codecs));
+        }
+        std::fs::write(dir.path().join("accounts"), account + "\n").expect("accounts");
+        let child = Command::new("baresip")
+            .arg("-f")
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start baresip");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let control = loop {
+            match TcpStream::connect(("127.0.0.1", control_port)) {
+                Ok(s) => break s,
+                Err(e) if Instant::now() > deadline => panic!("baresip control socket: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        };
+        let (tx, events) = mpsc::channel();
+        let reader = control.try_clone().expect("clone control socket");
+        std::thread::spawn(move || read_netstrings(reader, tx));
+        Baresip {
+            child,
+            control,
+            events,
+            log: Vec::new(),
+            dir,
+            extension: setup.extension.to_string(),
+        }
+    }
+
+    /// Sends a menu command (`dial`, `hangup`, `accept`…).
+    pub fn command(&mut self, command: &str, params: &str) {
+        let body =
+            serde_json::json!({"command": command, "params": params, "token": command}).to_string();
+        write!(self.control, "{}:{body},", body.len()).expect("write to baresip");
+    }
+
+    /// Waits for an event of `kind` (CALL_ESTABLISHED, CALL_CLOSED…) and returns it.
+    pub fn wait_event(&mut self, kind: &str, limit: Duration) -> serde_json::Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(event) => {
+                    self.log.push(event.clone());
+                    if event["type"] == kind {
+                        return event;
+                    }
+                }
+                Err(_) => panic!(
+                    "baresip {} saw no {kind} within {limit:?}; it saw {:#?}",
+                    self.extension, self.log
+                ),
+            }
+        }
+    }
+
+    /// The WAV of what this phone heard in its last call.
+    pub fn heard(&self) -> PathBuf {
+        let dir = self.dir.path().join("heard");
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("recordings dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.to_string_lossy().ends_with("-dec.wav"))
+            .collect();
+        found.sort();
+        found
+            .pop()
+            .unwrap_or_else(|| panic!("baresip {} recorded nothing", self.extension))
+    }
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_netstrings(stream: TcpStream, tx: mpsc::Sender<serde_json::Value>) {
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut len = Vec::new();
+        let mut byte = [0u8];
+        loop {
+            if reader.read_exact(&mut byte).is_err() {
+                return;
+            }
+            if byte[0] == b':' {
+                break;
+            }
+            len.push(byte[0]);
+        }
+        let Some(n) = std::str::from_utf8(&len)
+            .ok()
+            .and_then(|s| s.parse::<usize>().ok())
+        else {
+            return;
+        };
+        let mut body = vec![0u8; n + 1];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        if let Ok(value) = serde_json::from_slice(&body[..n]) {
+            let _ = tx.send(value);
+        }
+    }
+}
