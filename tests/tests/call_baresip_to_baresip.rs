@@ -11,7 +11,7 @@ use switchboard_store::CallRecordRow;
 
 fn call_and_compare(caller_codecs: &str, callee_codecs: &str) -> (f64, f64, CallRecordRow) {
     let server = Server::start(&config("", FAST_REGISTRAR));
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("tempdir");
     let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
     audio::speech("en", 40, &en);
     audio::speech("ru", 40, &ru);
