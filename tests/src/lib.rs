@@ -74,6 +74,39 @@ pub fn require(tool: &str, install: &str) {
     );
 }
 
+/// Starts a pjsua2 peer script from tests/peers/ with a time limit of 90 s; its stdout
+/// (JSON lines) is piped.
+pub fn pjsua2(script: &str, args: &[&str]) -> Child {
+    let ok = Command::new("python3")
+        .args(["-c", "import pjsua2"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "pjsua2 is needed: pip install pjsua2-python (scripts/test installs it)"
+    );
+    Command::new("timeout")
+        .args(["90", "python3"])
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("peers")
+                .join(script),
+        )
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run pjsua2")
+}
+
+/// Waits for a peer that prints JSON lines and returns them.
+pub fn json_lines(child: Child) -> Vec<serde_json::Value> {
+    let out = child.wait_with_output().expect("peer output");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
 /// A free port on loopback for UDP and TCP alike.
 pub fn free_port() -> u16 {
     loop {

@@ -1,7 +1,6 @@
 //! pjsua2 (PJSIP 2.15) registers, refreshes before expiry and unregisters, over UDP and
 //! TCP, and with SHA-256 digest when the office turns it on.
 
-use std::process::Command;
 use std::time::Duration;
 use switchboard_e2e::*;
 
@@ -12,28 +11,19 @@ struct Summary {
 }
 
 fn pjsua2(server: &Server, ext: &str, expires: u32, refreshes: u32, transport: &str) -> Summary {
-    let ok = Command::new("python3")
-        .args(["-c", "import pjsua2"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "pjsua2 is needed: pip install pjsua2-python (scripts/test installs it)"
-    );
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/pjsua2_register.py");
-    let out = Command::new("timeout")
-        .args(["90", "python3"])
-        .arg(script)
-        .args([
+    let out = pjsua2(
+        "pjsua2_register.py",
+        &[
             &server.sip.to_string(),
             ext,
             password(ext),
             &expires.to_string(),
             &refreshes.to_string(),
             transport,
-        ])
-        .output()
-        .expect("run pjsua2");
+        ],
+    )
+    .wait_with_output()
+    .expect("run pjsua2");
     let events = String::from_utf8_lossy(&out.stdout).into_owned();
     let summary = events
         .lines()

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use rsip::{Header, Method};
+use switchboard_media::dtmf::{self, Dtmf};
 use switchboard_media::relay::Side;
 use switchboard_media::sdp::{LocalDescription, SessionDescription};
 use switchboard_sip::header::NameAddr;
@@ -75,7 +76,8 @@ impl Pbx {
         }
     }
 
-    /// INFO (DTMF relay and the like) is passed to the other leg as is.
+    /// INFO carrying a key goes to the other leg the way it negotiated: as telephone
+    /// events when it can take them, else as INFO. Other INFO is passed on as is.
     fn relay_info(
         &mut self,
         now: Instant,
@@ -84,23 +86,69 @@ impl Pbx {
         side: Side,
         info: &rsip::Request,
     ) {
-        let winner = match self.calls.get(&key).map(|c| c.phase) {
-            Some(Phase::Answered { winner }) => winner,
+        let (winner, media) = match self.calls.get(&key).map(|c| (c.phase, c.media)) {
+            Some((Phase::Answered { winner }, Some(media))) => (winner, media),
             _ => return self.reply(now, id, info, 481, "Call/Transaction Does Not Exist"),
         };
         self.reply(now, id, info, 200, "OK");
         let other = side.other();
-        let Some(peer) = self.dialog_mut(key, other, Some(winner)).map(|d| d.peer) else {
+        let content_type = header_value(&info.headers, "Content-Type").unwrap_or_default();
+        let dtmf = std::str::from_utf8(&info.body)
+            .ok()
+            .and_then(|body| dtmf::parse_info(content_type, body));
+        match dtmf {
+            Some(dtmf) if media[other as usize].events.is_some() => {
+                self.outputs
+                    .push_back(Output::Media(MediaCommand::SendDtmf {
+                        call: key,
+                        to: other,
+                        dtmf,
+                    }));
+            }
+            _ => {
+                let content_type = content_type.to_string();
+                let body =
+                    (!content_type.is_empty()).then(|| (content_type.as_str(), info.body.clone()));
+                self.send_in_dialog(now, key, other, Some(winner), Method::Info, body);
+            }
+        }
+    }
+
+    /// Sends a key to `to` by SIP INFO (`application/dtmf-relay`).
+    pub(crate) fn send_info_dtmf(&mut self, now: Instant, key: CallKey, to: Side, dtmf: Dtmf) {
+        let Some(Phase::Answered { winner }) = self.calls.get(&key).map(|c| c.phase) else {
+            return;
+        };
+        let body = dtmf::info_body(dtmf).into_bytes();
+        self.send_in_dialog(
+            now,
+            key,
+            to,
+            Some(winner),
+            Method::Info,
+            Some(("application/dtmf-relay", body)),
+        );
+    }
+
+    /// A new request in the dialog of leg `side` (fork `fork` on B).
+    pub(crate) fn send_in_dialog(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        side: Side,
+        fork: Option<usize>,
+        method: Method,
+        body: switchboard_sip::dialog::Body<'_>,
+    ) {
+        let Some(peer) = self.dialog_mut(key, side, fork).map(|d| d.peer) else {
             return;
         };
         let via = self.via(peer);
-        let content_type = header_value(&info.headers, "Content-Type").map(str::to_string);
-        let Some(dialog) = self.dialog_mut(key, other, Some(winner)) else {
+        let Some(dialog) = self.dialog_mut(key, side, fork) else {
             return;
         };
-        let body = content_type.as_deref().map(|t| (t, info.body.clone()));
-        if let Ok(forward) = dialog.request(Method::Info, &via, Vec::new(), body) {
-            self.sip.send_request(now, forward, peer);
+        if let Ok(request) = dialog.request(method, &via, Vec::new(), body) {
+            self.sip.send_request(now, request, peer);
         }
     }
 

@@ -294,16 +294,7 @@ impl Pbx {
     }
 
     pub(crate) fn send_bye(&mut self, now: Instant, key: CallKey, side: Side, fork: Option<usize>) {
-        let Some(peer) = self.dialog_mut(key, side, fork).map(|d| d.peer) else {
-            return;
-        };
-        let via = self.via(peer);
-        let Some(dialog) = self.dialog_mut(key, side, fork) else {
-            return;
-        };
-        if let Ok(bye) = dialog.request(rsip::Method::Bye, &via, Vec::new(), None) {
-            self.sip.send_request(now, bye, peer);
-        }
+        self.send_in_dialog(now, key, side, fork, rsip::Method::Bye, None);
     }
 
     /// Leg A's dialog, or the dialog of fork `fork` on leg B.

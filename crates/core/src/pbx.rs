@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use rsip::{Header, Method};
+use switchboard_media::dtmf::Dtmf;
 use switchboard_media::relay::{LegMedia, Side};
 use switchboard_sip::message::{Message, header_value, to_bytes};
 use switchboard_sip::registrar::BindingChange;
@@ -52,6 +53,12 @@ pub enum MediaCommand {
         call: CallKey,
         side: Side,
         media: LegMedia,
+    },
+    /// Send a key press to one leg as RFC 4733 telephone events.
+    SendDtmf {
+        call: CallKey,
+        to: Side,
+        dtmf: Dtmf,
     },
     Close {
         call: CallKey,
@@ -152,6 +159,13 @@ impl Pbx {
     /// The media edge could not open a call's sockets.
     pub fn handle_media_failed(&mut self, now: Instant, call: CallKey) {
         self.abort(now, call, 503, "Media ports unavailable");
+        self.drain(now);
+    }
+
+    /// A key pressed on `from`'s phone arrived as RFC 4733, which the other leg did not
+    /// negotiate: it goes on as SIP INFO.
+    pub fn handle_dtmf(&mut self, now: Instant, call: CallKey, from: Side, dtmf: Dtmf) {
+        self.send_info_dtmf(now, call, from.other(), dtmf);
         self.drain(now);
     }
 

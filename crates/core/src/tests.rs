@@ -693,3 +693,51 @@ fn info_is_passed_to_the_other_leg_and_strangers_get_481() {
     );
     h.expect(CALLER, "SIP/2.0 481");
 }
+
+#[test]
+fn an_info_key_reaches_a_phone_with_telephone_events_as_rtp() {
+    let mut h = Harness::new(&[DESK]);
+    let (ok, _) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0 101"));
+    let a_tag = header(&ok, "To").rsplit("tag=").next().unwrap().to_string();
+    let info = in_dialog("INFO", CALLER, "<sip:100@192.0.2.1>;tag=caller1", &format!("<sip:101@192.0.2.1>;tag={a_tag}"), "call-1", 3, "")
+        .replace("Content-Length: 0\r\n\r\n", "Content-Type: application/dtmf-relay\r\nContent-Length: 24\r\n\r\nSignal=#\r\nDuration=250\r\n");
+    h.send(CALLER, &info);
+    h.expect(CALLER, "SIP/2.0 200 OK");
+    assert!(
+        h.take(DESK).is_empty(),
+        "no INFO to a phone that takes telephone events"
+    );
+    assert_eq!(
+        h.media.last(),
+        Some(&MediaCommand::SendDtmf {
+            call: 1,
+            to: switchboard_media::relay::Side::B,
+            dtmf: switchboard_media::dtmf::Dtmf {
+                key: '#',
+                duration_ms: 250
+            }
+        })
+    );
+}
+
+#[test]
+fn a_telephone_event_for_a_phone_without_them_goes_as_info() {
+    let mut h = Harness::new(&[DESK]);
+    answered_call(&mut h, &sdp(4000, "0 101"), &sdp(6000, "0"));
+    let dtmf = switchboard_media::dtmf::Dtmf {
+        key: '9',
+        duration_ms: 160,
+    };
+    h.pbx
+        .handle_dtmf(h.now, 1, switchboard_media::relay::Side::A, dtmf);
+    h.collect();
+    let info = h.expect(DESK, "INFO sip:101@192.0.2.20:5060");
+    assert!(
+        info.contains("Content-Type: application/dtmf-relay\r\n"),
+        "{info}"
+    );
+    assert!(
+        info.ends_with("\r\n\r\nSignal=9\r\nDuration=160\r\n"),
+        "{info}"
+    );
+}

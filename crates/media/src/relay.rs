@@ -10,8 +10,15 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use std::collections::VecDeque;
+
 use crate::codec::{Codec, Format, transcode_in_place};
+use crate::dtmf::{Dtmf, TelephoneEvent};
 use crate::rtp::{self, RtpHeader};
+
+mod events;
+
+use events::EventTrain;
 
 /// A leg's SSRC may change (a phone restarts its stream, a PBX behind it switches
 /// sources) once the old one has been quiet this long; an interleaved foreign stream
@@ -59,6 +66,25 @@ pub enum Dropped {
     Payload,
     /// RTCP, which Switchboard terminates instead of relaying.
     Rtcp,
+    /// A telephone event the other leg cannot take as RTP: reported as a
+    /// [`RelayEvent::Dtmf`] for the call logic to send by SIP INFO.
+    Translated,
+}
+
+/// What the relay tells the call logic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayEvent {
+    /// A key pressed on `from`'s phone, sent as RFC 4733, which the other leg did not
+    /// negotiate.
+    Dtmf { from: Side, dtmf: Dtmf },
+}
+
+/// A packet Switchboard originates, to send from the socket facing `side`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Emit {
+    pub side: Side,
+    pub to: SocketAddr,
+    pub packet: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,6 +95,8 @@ pub struct RelayStats {
     pub foreign_ssrc: u64,
     pub payload: u64,
     pub rtcp: u64,
+    /// Telephone events turned into SIP INFO, and INFO keys sent as telephone events.
+    pub dtmf_translated: u64,
 }
 
 #[derive(Debug)]
@@ -76,6 +104,9 @@ struct Inbound {
     latched: Option<SocketAddr>,
     ssrc: Option<u32>,
     last_seen: Option<Instant>,
+    /// Timestamp of the last telephone event reported, so its repeated end packets
+    /// make one key press.
+    reported_event: Option<u32>,
 }
 
 /// Switchboard's stream toward one leg.
@@ -100,6 +131,14 @@ impl Outbound {
             last_ts: 0,
             source: None,
         }
+    }
+
+    /// Takes the next sequence number for a packet Switchboard makes itself; relayed
+    /// packets shift past it.
+    fn own_sequence(&mut self) -> u16 {
+        self.last_seq = self.last_seq.wrapping_add(1);
+        self.seq_offset = self.seq_offset.wrapping_add(1);
+        self.last_seq
     }
 
     /// Continues our numbering across a change of source, so the phone sees one
@@ -131,6 +170,9 @@ pub struct Relay {
     inbound: [Inbound; 2],
     outbound: [Outbound; 2],
     stats: RelayStats,
+    events: VecDeque<RelayEvent>,
+    /// Key presses being sent as telephone events, towards A and B.
+    trains: [VecDeque<EventTrain>; 2],
 }
 
 impl Relay {
@@ -140,6 +182,7 @@ impl Relay {
             latched: None,
             ssrc: None,
             last_seen: None,
+            reported_event: None,
         };
         Relay {
             legs: [a, b],
@@ -149,6 +192,8 @@ impl Relay {
                 Outbound::new(ssrcs[1], first_seqs[1]),
             ],
             stats: RelayStats::default(),
+            events: VecDeque::new(),
+            trains: [VecDeque::new(), VecDeque::new()],
         }
     }
 
@@ -186,8 +231,70 @@ impl Relay {
             Err(Dropped::ForeignSsrc) => s.foreign_ssrc += 1,
             Err(Dropped::Payload) => s.payload += 1,
             Err(Dropped::Rtcp) => s.rtcp += 1,
+            Err(Dropped::Translated) => s.dtmf_translated += 1,
         }
         result
+    }
+
+    /// Sends a key press to `to` as RFC 4733 telephone events, if that leg negotiated
+    /// them; false otherwise. The packets come out of [`Relay::poll_emit`].
+    pub fn send_dtmf(&mut self, now: Instant, to: Side, dtmf: Dtmf) -> bool {
+        if self.legs[to.index()].events.is_none() {
+            return false;
+        }
+        let Some(train) = EventTrain::new(now, dtmf) else {
+            return false;
+        };
+        self.trains[to.index()].push_back(train);
+        self.stats.dtmf_translated += 1;
+        true
+    }
+
+    /// The next packet Switchboard itself sends, once it is due.
+    pub fn poll_emit(&mut self, now: Instant) -> Option<Emit> {
+        for side in [Side::A, Side::B] {
+            let i = side.index();
+            let Some(train) = self.trains[i].front_mut() else {
+                continue;
+            };
+            let Some(events) = self.legs[i].events else {
+                self.trains[i].clear();
+                continue;
+            };
+            let out = &mut self.outbound[i];
+            let Some(event) = train.poll(now, out.last_ts.wrapping_add(160)) else {
+                continue;
+            };
+            let seq = out.own_sequence();
+            let mut packet = Vec::with_capacity(16);
+            rtp::build(
+                &mut packet,
+                event.first,
+                events.payload_type,
+                seq,
+                event.timestamp,
+                out.ssrc,
+                &event.payload.to_bytes(),
+            );
+            if train.is_done() {
+                self.trains[i].pop_front();
+            }
+            let to = self.inbound[i].latched.unwrap_or(self.legs[i].remote);
+            return Some(Emit { side, to, packet });
+        }
+        None
+    }
+
+    pub fn poll_event(&mut self) -> Option<RelayEvent> {
+        self.events.pop_front()
+    }
+
+    /// When the next packet of a key press is due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.trains
+            .iter()
+            .filter_map(|t| t.front().map(EventTrain::next_at))
+            .min()
     }
 
     fn relay(
@@ -227,7 +334,12 @@ impl Relay {
             .events
             .is_some_and(|e| e.payload_type == header.payload_type)
         {
-            let events = target.events.ok_or(Dropped::Payload)?;
+            let Some(events) = target.events else {
+                let payload = &packet[header.payload_start..header.payload_end];
+                let event = TelephoneEvent::parse(payload).ok_or(Dropped::Malformed)?;
+                self.report_key(side, header.timestamp, event);
+                return Err(Dropped::Translated);
+            };
             (
                 events.payload_type,
                 (Codec::TelephoneEvent, Codec::TelephoneEvent),
@@ -235,6 +347,7 @@ impl Relay {
         } else {
             return Err(Dropped::Payload);
         };
+        let inbound = &mut self.inbound[side.index()];
         inbound.latched = Some(from);
         inbound.ssrc = Some(header.ssrc);
         inbound.last_seen = Some(now);
@@ -252,6 +365,24 @@ impl Relay {
             .latched
             .unwrap_or(target.remote);
         Ok(to)
+    }
+
+    /// Reports a key once, at the first end packet of its event (RFC 4733 §2.5.1.4).
+    fn report_key(&mut self, side: Side, timestamp: u32, event: TelephoneEvent) {
+        let inbound = &mut self.inbound[side.index()];
+        if !event.end || inbound.reported_event == Some(timestamp) {
+            return;
+        }
+        inbound.reported_event = Some(timestamp);
+        if let Some(key) = crate::dtmf::key_for_event(event.code) {
+            self.events.push_back(RelayEvent::Dtmf {
+                from: side,
+                dtmf: Dtmf {
+                    key,
+                    duration_ms: u32::from(event.duration) / 8,
+                },
+            });
+        }
     }
 }
 

@@ -167,14 +167,14 @@ pub async fn run(
     metrics.update(&pbx);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (reload_tx, reload_rx) = mpsc::channel(4);
-    let (media_failed_tx, media_failed) = mpsc::unbounded_channel();
-    let media = media_edge::spawn(sip_addr.ip(), metrics.clone(), media_failed_tx);
+    let (media_reports_tx, media_reports) = mpsc::unbounded_channel();
+    let media = media_edge::spawn(sip_addr.ip(), metrics.clone(), media_reports_tx);
     let engine = Engine {
         pbx,
         writes,
         reload: reload_rx,
         media,
-        media_failed,
+        media_reports,
         metrics: metrics.clone(),
     };
     let engine = engine

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use switchboard_core::{CallKey, MediaCommand};
-use switchboard_media::relay::{LegMedia, Relay, RelayStats, Side};
+use switchboard_media::dtmf::Dtmf;
+use switchboard_media::relay::{LegMedia, Relay, RelayEvent, RelayStats, Side};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
@@ -23,14 +24,27 @@ const PUBLISH_EVERY: Duration = Duration::from_secs(1);
 enum Control {
     Bridge(LegMedia, LegMedia),
     Update(Side, LegMedia),
+    SendDtmf(Side, Dtmf),
 }
 
-/// Starts the media edge; commands come from the engine, and the calls whose sockets
-/// could not be opened go back on `failed`.
+/// What the media edge tells the engine.
+#[derive(Debug)]
+pub enum MediaReport {
+    /// The call's sockets could not be opened.
+    Failed(CallKey),
+    /// A key sent as RFC 4733 to a leg that cannot take it.
+    Dtmf {
+        call: CallKey,
+        from: Side,
+        dtmf: Dtmf,
+    },
+}
+
+/// Starts the media edge; commands come from the engine, reports go back to it.
 pub fn spawn(
     bind_ip: IpAddr,
     metrics: Arc<Metrics>,
-    failed: mpsc::UnboundedSender<CallKey>,
+    reports: mpsc::UnboundedSender<MediaReport>,
 ) -> mpsc::UnboundedSender<MediaCommand> {
     let (tx, mut commands) = mpsc::unbounded_channel::<MediaCommand>();
     tokio::spawn(async move {
@@ -41,12 +55,18 @@ pub fn spawn(
                     match open(bind_ip, ports) {
                         Ok(sockets) => {
                             let (control, rx) = mpsc::unbounded_channel();
-                            tokio::spawn(relay_call(sockets, rx, metrics.clone()));
+                            let task = CallTask {
+                                key: call,
+                                sockets,
+                                metrics: metrics.clone(),
+                                reports: reports.clone(),
+                            };
+                            tokio::spawn(task.run(rx));
                             calls.insert(call, control);
                         }
                         Err(e) => {
                             tracing::warn!("call {call}: cannot open RTP ports {ports:?}: {e}");
-                            let _ = failed.send(call);
+                            let _ = reports.send(MediaReport::Failed(call));
                         }
                     }
                     continue;
@@ -58,6 +78,7 @@ pub fn spawn(
                 }
                 MediaCommand::Bridge { call, a, b } => (call, Control::Bridge(a, b)),
                 MediaCommand::Update { call, side, media } => (call, Control::Update(side, media)),
+                MediaCommand::SendDtmf { call, to, dtmf } => (call, Control::SendDtmf(to, dtmf)),
             };
             if let Some(tx) = calls.get(&call) {
                 let _ = tx.send(control);
@@ -89,53 +110,92 @@ fn open(ip: IpAddr, ports: [u16; 2]) -> io::Result<Sockets> {
     })
 }
 
-async fn relay_call(
+/// One call's media: its sockets and, once both legs are known, its relay.
+struct CallTask {
+    key: CallKey,
     sockets: Sockets,
-    mut control: mpsc::UnboundedReceiver<Control>,
     metrics: Arc<Metrics>,
-) {
-    let mut relay: Option<Relay> = None;
-    let mut published = RelayStats::default();
-    let mut from_a = [0u8; 2048];
-    let mut from_b = [0u8; 2048];
-    let mut rtcp_a = [0u8; 1500];
-    let mut rtcp_b = [0u8; 1500];
-    let mut publish = tokio::time::interval(PUBLISH_EVERY);
-    loop {
-        tokio::select! {
-            command = control.recv() => match command {
-                None => break,
-                Some(Control::Bridge(a, b)) => {
-                    if let Some(old) = relay.take() {
-                        publish_stats(&metrics, &old.stats(), &mut published);
+    reports: mpsc::UnboundedSender<MediaReport>,
+}
+
+impl CallTask {
+    async fn run(self, mut control: mpsc::UnboundedReceiver<Control>) {
+        let sockets = &self.sockets;
+        let mut relay: Option<Relay> = None;
+        let mut published = RelayStats::default();
+        let mut from_a = [0u8; 2048];
+        let mut from_b = [0u8; 2048];
+        let mut rtcp_a = [0u8; 1500];
+        let mut rtcp_b = [0u8; 1500];
+        let mut publish = tokio::time::interval(PUBLISH_EVERY);
+        loop {
+            let emit_at = relay
+                .as_ref()
+                .and_then(Relay::poll_timeout)
+                .map(tokio::time::Instant::from_std);
+            tokio::select! {
+                command = control.recv() => match command {
+                    None => break,
+                    Some(Control::Bridge(a, b)) => {
+                        if let Some(old) = relay.take() {
+                            publish_stats(&self.metrics, &old.stats(), &mut published);
+                        }
+                        published = RelayStats::default();
+                        relay = Some(Relay::new(a, b, rand::random(), rand::random()));
                     }
-                    published = RelayStats::default();
-                    relay = Some(Relay::new(a, b, rand::random(), rand::random()));
+                    Some(Control::Update(side, media)) => {
+                        if let Some(r) = relay.as_mut() {
+                            r.update(side, media);
+                        }
+                    }
+                    Some(Control::SendDtmf(to, dtmf)) => {
+                        if let Some(r) = relay.as_mut() {
+                            r.send_dtmf(Instant::now(), to, dtmf);
+                        }
+                    }
+                },
+                received = sockets.a.recv_from(&mut from_a) => {
+                    forward(&mut relay, Side::A, received, &mut from_a, &sockets.a, &sockets.b);
                 }
-                Some(Control::Update(side, media)) => {
-                    if let Some(r) = relay.as_mut() {
-                        r.update(side, media);
+                received = sockets.b.recv_from(&mut from_b) => {
+                    forward(&mut relay, Side::B, received, &mut from_b, &sockets.b, &sockets.a);
+                }
+                // RTCP is terminated here: phones' reports are read and dropped.
+                _ = sockets.a_rtcp.recv_from(&mut rtcp_a) => {}
+                _ = sockets.b_rtcp.recv_from(&mut rtcp_b) => {}
+                () = crate::sip_edge::sleep_until(emit_at) => {}
+                _ = publish.tick() => {
+                    if let Some(r) = &relay {
+                        publish_stats(&self.metrics, &r.stats(), &mut published);
                     }
                 }
-            },
-            received = sockets.a.recv_from(&mut from_a) => {
-                forward(&mut relay, Side::A, received, &mut from_a, &sockets.a, &sockets.b);
             }
-            received = sockets.b.recv_from(&mut from_b) => {
-                forward(&mut relay, Side::B, received, &mut from_b, &sockets.b, &sockets.a);
-            }
-            // RTCP is terminated here: phones' reports are read and dropped.
-            _ = sockets.a_rtcp.recv_from(&mut rtcp_a) => {}
-            _ = sockets.b_rtcp.recv_from(&mut rtcp_b) => {}
-            _ = publish.tick() => {
-                if let Some(r) = &relay {
-                    publish_stats(&metrics, &r.stats(), &mut published);
-                }
+            if let Some(r) = relay.as_mut() {
+                self.drain(r);
             }
         }
+        if let Some(r) = &relay {
+            publish_stats(&self.metrics, &r.stats(), &mut published);
+        }
     }
-    if let Some(r) = &relay {
-        publish_stats(&metrics, &r.stats(), &mut published);
+
+    /// Sends the packets Switchboard makes itself and passes the relay's events on.
+    fn drain(&self, relay: &mut Relay) {
+        let now = Instant::now();
+        while let Some(emit) = relay.poll_emit(now) {
+            let socket = match emit.side {
+                Side::A => &self.sockets.a,
+                Side::B => &self.sockets.b,
+            };
+            let _ = socket.try_send_to(&emit.packet, emit.to);
+        }
+        while let Some(RelayEvent::Dtmf { from, dtmf }) = relay.poll_event() {
+            let _ = self.reports.send(MediaReport::Dtmf {
+                call: self.key,
+                from,
+                dtmf,
+            });
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc as std_mpsc};
 use std::time::{Duration, Instant};
 
-use switchboard_core::{CallKey, MediaCommand, Output, Pbx};
+use switchboard_core::{MediaCommand, Output, Pbx};
 use switchboard_sip::framing::{Frame, StreamFramer};
 use switchboard_sip::service::Account;
 use switchboard_sip::transaction::{Peer, Transport};
@@ -18,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, watch};
 
+use crate::media_edge::MediaReport;
 use crate::metrics::Metrics;
 use crate::persist::{Write, call_record_row, to_write, unix_now};
 
@@ -86,7 +87,7 @@ pub struct Engine {
     pub writes: std_mpsc::Sender<Write>,
     pub reload: mpsc::Receiver<HashMap<String, Account>>,
     pub media: mpsc::UnboundedSender<MediaCommand>,
-    pub media_failed: mpsc::UnboundedReceiver<CallKey>,
+    pub media_reports: mpsc::UnboundedReceiver<MediaReport>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -163,7 +164,12 @@ impl Engine {
                     }
                 },
                 Some(accounts) = self.reload.recv() => self.pbx.service_mut().set_accounts(accounts),
-                Some(call) = self.media_failed.recv() => self.pbx.handle_media_failed(Instant::now(), call),
+                Some(report) = self.media_reports.recv() => match report {
+                    MediaReport::Failed(call) => self.pbx.handle_media_failed(Instant::now(), call),
+                    MediaReport::Dtmf { call, from, dtmf } => {
+                        self.pbx.handle_dtmf(Instant::now(), call, from, dtmf)
+                    }
+                },
                 () = sleep_until(deadline) => self.pbx.handle_timeout(Instant::now()),
                 _ = write_behind.tick() => {
                     if !pending.is_empty() {
@@ -226,7 +232,7 @@ impl Engine {
     }
 }
 
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+pub(crate) async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,

@@ -1,4 +1,5 @@
 use super::*;
+use crate::dtmf::TelephoneEvent;
 use crate::g711;
 
 fn addr(s: &str) -> SocketAddr {
@@ -88,7 +89,8 @@ fn events_take_the_receivers_payload_type() {
     let mut p = packet(101, 1, 0, 7, &[5, 0x8a, 0, 160]);
     assert_eq!(
         no_events.handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut p),
-        Err(Dropped::Payload)
+        Err(Dropped::Translated),
+        "B cannot take events: the key goes by INFO instead"
     );
 }
 
@@ -196,5 +198,128 @@ fn the_sdp_address_wins_back_a_hijacked_latch() {
         r.handle_rtp(later, Side::B, addr("10.0.0.2:5000"), &mut to_a)
             .unwrap(),
         addr("10.0.0.1:4000")
+    );
+}
+
+#[test]
+fn a_key_from_info_goes_out_as_telephone_events() {
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcmu, Codec::Pcmu);
+    // Some audio towards B first, so the events continue B's stream.
+    let mut audio = packet(0, 10, 1000, 8, &[0; 160]);
+    r.handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut audio)
+        .unwrap();
+    let audio = RtpHeader::parse(&audio).unwrap();
+    assert!(r.send_dtmf(
+        t,
+        Side::B,
+        crate::dtmf::Dtmf {
+            key: '#',
+            duration_ms: 120
+        }
+    ));
+    let mut packets = Vec::new();
+    let mut now = t;
+    while let Some(at) = r.poll_timeout() {
+        now = now.max(at);
+        while let Some(e) = r.poll_emit(now) {
+            assert_eq!((e.side, e.to), (Side::B, addr("10.0.0.2:5000")));
+            packets.push(e.packet);
+        }
+    }
+    // 120 ms: updates at 50 and 100 ms, then the end (960 units) three times.
+    let parsed: Vec<_> = packets
+        .iter()
+        .map(|p| RtpHeader::parse(p).unwrap())
+        .collect();
+    let events: Vec<_> = packets
+        .iter()
+        .zip(&parsed)
+        .map(|(p, h)| TelephoneEvent::parse(&p[h.payload_start..]).unwrap())
+        .collect();
+    assert_eq!(
+        events.iter().map(|e| e.duration).collect::<Vec<_>>(),
+        [400, 800, 960, 960, 960]
+    );
+    assert!(events.iter().all(|e| e.code == 11));
+    assert_eq!(events.iter().filter(|e| e.end).count(), 3);
+    assert!(parsed[0].marker && parsed[1..].iter().all(|h| !h.marker));
+    assert!(
+        parsed
+            .iter()
+            .all(|h| h.payload_type == 96 && h.ssrc == audio.ssrc)
+    );
+    assert!(
+        parsed
+            .iter()
+            .all(|h| h.timestamp == audio.timestamp.wrapping_add(160))
+    );
+    let seqs: Vec<u16> = parsed.iter().map(|h| h.sequence).collect();
+    assert_eq!(
+        seqs,
+        (1..=5)
+            .map(|i| audio.sequence.wrapping_add(i))
+            .collect::<Vec<_>>()
+    );
+    // Audio that follows continues after the events' numbers.
+    let mut next = packet(0, 11, 1160, 8, &[0; 160]);
+    r.handle_rtp(now, Side::A, addr("10.0.0.1:4000"), &mut next)
+        .unwrap();
+    assert_eq!(
+        RtpHeader::parse(&next).unwrap().sequence,
+        audio.sequence.wrapping_add(6)
+    );
+}
+
+#[test]
+fn telephone_events_for_a_leg_without_them_are_reported_once() {
+    let t = Instant::now();
+    let mut r = Relay::new(
+        leg("10.0.0.1:4000", Codec::Pcmu, Some(101)),
+        leg("10.0.0.2:5000", Codec::Pcmu, None),
+        [1, 2],
+        [1, 1],
+    );
+    let a = addr("10.0.0.1:4000");
+    for (seq, end, duration) in [
+        (1, false, 400),
+        (2, false, 800),
+        (3, true, 1280),
+        (4, true, 1280),
+        (5, true, 1280),
+    ] {
+        let payload = TelephoneEvent {
+            code: 7,
+            end,
+            volume: 10,
+            duration,
+        }
+        .to_bytes();
+        assert_eq!(
+            r.handle_rtp(t, Side::A, a, &mut packet(101, seq, 8000, 9, &payload)),
+            Err(Dropped::Translated)
+        );
+    }
+    assert_eq!(
+        r.poll_event(),
+        Some(RelayEvent::Dtmf {
+            from: Side::A,
+            dtmf: crate::dtmf::Dtmf {
+                key: '7',
+                duration_ms: 160
+            }
+        })
+    );
+    assert_eq!(r.poll_event(), None);
+    assert!(
+        !r.send_dtmf(
+            t,
+            Side::B,
+            crate::dtmf::Dtmf {
+                key: '1',
+                duration_ms: 100
+            }
+        ),
+        "B has no events"
     );
 }

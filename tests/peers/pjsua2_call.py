@@ -1,0 +1,121 @@
+"""A pjsua2 phone for call tests, with the null sound device.
+
+  pjsua2_call.py callee HOST:PORT USER PASSWORD SECONDS
+      registers, answers the first call, prints each DTMF digit it receives with the
+      method it came by, and exits when the call ends or after SECONDS.
+  pjsua2_call.py caller HOST:PORT USER PASSWORD TARGET DIGITS METHOD
+      calls TARGET, sends DIGITS one by one by METHOD ("info" or "rfc2833") once
+      answered, then hangs up.
+
+Prints one JSON object per line.
+"""
+import json
+import os
+import sys
+import time
+
+import pjsua2 as pj
+
+role, server, user, password = sys.argv[1:5]
+host = server.rsplit(":", 1)[0]
+state = {"registered": False, "call": None, "confirmed": False, "ended": False}
+
+
+def say(**event):
+    print(json.dumps(event), flush=True)
+
+
+class Call(pj.Call):
+    def onCallState(self, prm):
+        info = self.getInfo()
+        if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+            state["confirmed"] = True
+            say(confirmed=True)
+        elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            state["ended"] = True
+            say(ended=True, code=info.lastStatusCode)
+
+    def onCallMediaState(self, prm):
+        # Wire the call to the (null) sound device like a real phone's handset, so the
+        # stream runs on the device's clock for the whole call.
+        for i, media in enumerate(self.getInfo().media):
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and self.getMedia(i) is not None:
+                audio = self.getAudioMedia(i)
+                devices = ep.audDevManager()
+                devices.getCaptureDevMedia().startTransmit(audio)
+                audio.startTransmit(devices.getPlaybackDevMedia())
+
+    def onDtmfDigit(self, prm):
+        method = {pj.PJSUA_DTMF_METHOD_RFC2833: "rfc2833", pj.PJSUA_DTMF_METHOD_SIP_INFO: "info"}
+        say(dtmf=prm.digit, method=method.get(prm.method, str(prm.method)))
+
+
+class Account(pj.Account):
+    def onRegState(self, prm):
+        if prm.code == 200 and not state["registered"]:
+            state["registered"] = True
+            say(registered=True)
+
+    def onIncomingCall(self, prm):
+        call = Call(self, prm.callId)
+        state["call"] = call
+        answer = pj.CallOpParam()
+        answer.statusCode = 200
+        call.answer(answer)
+
+
+ep = pj.Endpoint()
+ep.libCreate()
+cfg = pj.EpConfig()
+cfg.logConfig.level = 1
+cfg.logConfig.consoleLevel = 1
+cfg.uaConfig.threadCnt = 0
+cfg.uaConfig.mainThreadOnly = True
+# Silence is sent, not suppressed: the stream keeps running like a real phone's.
+cfg.medConfig.noVad = True
+ep.libInit(cfg)
+tcfg = pj.TransportConfig()
+tcfg.port = 0
+tcfg.boundAddress = "127.0.0.1"
+ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
+ep.audDevManager().setNullDev()
+ep.libStart()
+
+acfg = pj.AccountConfig()
+acfg.idUri = f"sip:{user}@{host}"
+acfg.regConfig.registrarUri = f"sip:{server}"
+acfg.regConfig.registerOnAdd = role == "callee"
+acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
+acfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
+account = Account()
+account.create(acfg)
+
+
+def pump_until(done, limit):
+    deadline = time.time() + limit
+    while time.time() < deadline and not done():
+        ep.libHandleEvents(20)
+
+
+if role == "callee":
+    pump_until(lambda: state["ended"], float(sys.argv[5]))
+else:
+    target, digits, method = sys.argv[5], sys.argv[6], sys.argv[7]
+    call = Call(account)
+    call.makeCall(f"sip:{target}@{server}", pj.CallOpParam(True))
+    pump_until(lambda: state["confirmed"] or state["ended"], 15)
+    pump_until(lambda: False, 1)
+    for digit in digits:
+        prm = pj.CallSendDtmfParam()
+        prm.digits = digit
+        prm.method = pj.PJSUA_DTMF_METHOD_SIP_INFO if method == "info" else pj.PJSUA_DTMF_METHOD_RFC2833
+        call.sendDtmf(prm)
+        say(sent=digit)
+        # One at a time: INFO digits sent together are refused while one is pending.
+        pump_until(lambda: False, 0.4)
+    pump_until(lambda: False, 1)
+    if not state["ended"]:
+        call.hangup(pj.CallOpParam(True))
+    pump_until(lambda: state["ended"], 5)
+# pjsua2's teardown asserts in this build; leave without it.
+os._exit(0)
