@@ -76,7 +76,7 @@ pub fn require(tool: &str, install: &str) {
 
 /// Starts a pjsua2 peer script from tests/peers/ with a time limit of 90 s; its stdout
 /// (JSON lines) is piped.
-pub fn pjsua2(script: &str, args: &[&str]) -> Child {
+pub fn pjsua2_peer(script: &str, args: &[&str]) -> Child {
     let ok = Command::new("python3")
         .args(["-c", "import pjsua2"])
         .status()

@@ -19,7 +19,7 @@ fn received(lines: &[serde_json::Value]) -> (String, Vec<String>) {
 
 fn pjsua2_callee(server: &Server) -> std::process::Child {
     let sip = server.sip.to_string();
-    let callee = pjsua2(
+    let callee = pjsua2_peer(
         "pjsua2_call.py",
         &["callee", &sip, "101", password("101"), "30"],
     );
@@ -32,7 +32,7 @@ fn info_keys_arrive_as_telephone_events() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let callee = pjsua2_callee(&server);
     let sip = server.sip.to_string();
-    let caller = pjsua2(
+    let caller = pjsua2_peer(
         "pjsua2_call.py",
         &[
             "caller",

@@ -11,7 +11,7 @@ struct Summary {
 }
 
 fn pjsua2(server: &Server, ext: &str, expires: u32, refreshes: u32, transport: &str) -> Summary {
-    let out = pjsua2(
+    let out = pjsua2_peer(
         "pjsua2_register.py",
         &[
             &server.sip.to_string(),
