@@ -6,7 +6,12 @@
 
 pub mod codec;
 pub mod dtmf;
+pub mod dtmf_detect;
 pub mod g711;
+pub mod jitter;
+pub mod mixer;
 pub mod relay;
+pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
+pub mod tones;
