@@ -10,6 +10,7 @@ pub mod dtmf_detect;
 pub mod g711;
 pub mod jitter;
 pub mod mixer;
+pub mod prompt;
 pub mod relay;
 pub mod rtcp;
 pub mod rtp;
