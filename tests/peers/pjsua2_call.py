@@ -6,6 +6,9 @@
   pjsua2_call.py caller HOST:PORT USER PASSWORD TARGET DIGITS METHOD
       calls TARGET, sends DIGITS one by one by METHOD ("info" or "rfc2833") once
       answered, then hangs up.
+  pjsua2_call.py holder HOST:PORT USER PASSWORD TARGET HOLD_SECONDS
+      calls TARGET, puts the call on hold for HOLD_SECONDS once answered, resumes it,
+      then hangs up.
 
 Prints one JSON object per line.
 """
@@ -36,6 +39,9 @@ class Call(pj.Call):
             say(ended=True, code=info.lastStatusCode)
 
     def onCallMediaState(self, prm):
+        for media in self.getInfo().media:
+            if media.type == pj.PJMEDIA_TYPE_AUDIO:
+                say(media_status=int(media.status))
         # Wire the call to the (null) sound device like a real phone's handset, so the
         # stream runs on the device's clock for the whole call.
         for i, media in enumerate(self.getInfo().media):
@@ -99,6 +105,23 @@ def pump_until(done, limit):
 
 if role == "callee":
     pump_until(lambda: state["ended"], float(sys.argv[5]))
+elif role == "holder":
+    target, hold_seconds = sys.argv[5], float(sys.argv[6])
+    call = Call(account)
+    call.makeCall(f"sip:{target}@{server}", pj.CallOpParam(True))
+    pump_until(lambda: state["confirmed"] or state["ended"], 15)
+    pump_until(lambda: False, 1)
+    call.setHold(pj.CallOpParam(True))
+    say(hold=True)
+    pump_until(lambda: False, hold_seconds)
+    resume = pj.CallOpParam(True)
+    resume.opt.flag = pj.PJSUA_CALL_UNHOLD
+    call.reinvite(resume)
+    say(resume=True)
+    pump_until(lambda: False, 1.5)
+    if not state["ended"]:
+        call.hangup(pj.CallOpParam(True))
+    pump_until(lambda: state["ended"], 5)
 else:
     target, digits, method = sys.argv[5], sys.argv[6], sys.argv[7]
     call = Call(account)

@@ -28,6 +28,10 @@ pub fn speech(language: &str, seconds: u32, out: &Path) {
             samples.extend(s.iter().map(|&x| (x * 32767.0) as i16));
         }
     }
+    write(out, &samples);
+}
+
+fn write(out: &Path, samples: &[i16]) {
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: RATE,
@@ -35,10 +39,23 @@ pub fn speech(language: &str, seconds: u32, out: &Path) {
         sample_format: hound::SampleFormat::Int,
     };
     let mut w = hound::WavWriter::create(out, spec).expect("create wav");
-    for s in samples {
+    for &s in samples {
         w.write_sample(s).expect("write wav");
     }
     w.finalize().expect("finish wav");
+}
+
+/// Writes `seconds` of digital silence at 8 kHz: a microphone that hears nothing.
+pub fn silence(seconds: u32, out: &Path) {
+    write(out, &vec![0; (seconds * RATE) as usize]);
+}
+
+/// How many whole seconds of `samples` (8 kHz) carry sound (above -40 dBFS RMS).
+pub fn seconds_with_sound(samples: &[f32]) -> usize {
+    samples
+        .chunks_exact(RATE as usize)
+        .filter(|s| rms(s) > 0.01)
+        .count()
 }
 
 /// The first channel of a WAV as floats in -1..1, with its sample rate.

@@ -29,6 +29,8 @@ pub(crate) struct Call {
     pub media: Option<[LegMedia; 2]>,
     /// A 2xx waiting for its ACK on each leg (RFC 3261 §13.3.1.4).
     pub awaiting_ack: [Option<AckWait>; 2],
+    /// The leg hearing music on hold because the other one holds.
+    pub music_to: Option<switchboard_media::relay::Side>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

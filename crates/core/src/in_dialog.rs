@@ -6,7 +6,7 @@ use std::time::Instant;
 use rsip::{Header, Method};
 use switchboard_media::dtmf::{self, Dtmf};
 use switchboard_media::relay::Side;
-use switchboard_media::sdp::{LocalDescription, SessionDescription};
+use switchboard_media::sdp::{Direction, LocalDescription, SessionDescription};
 use switchboard_sip::header::NameAddr;
 use switchboard_sip::message::header_value;
 use switchboard_sip::transaction::{Peer, ServerId};
@@ -213,16 +213,32 @@ impl Pbx {
             ..previous
         };
         let leg = leg_media(&offer, &local);
-        if let Some(call) = self.calls.get_mut(&key)
-            && let Some(m) = call.media.as_mut()
-        {
-            m[side as usize] = leg;
+        // Holding (sending only, or nothing) puts the other party on music.
+        let holding = matches!(offer.direction, Direction::SendOnly | Direction::Inactive);
+        let mut music = None;
+        if let Some(call) = self.calls.get_mut(&key) {
+            if let Some(m) = call.media.as_mut() {
+                m[side as usize] = leg;
+            }
+            let music_to = holding.then_some(side.other());
+            if call.music_to != music_to {
+                music = Some(match (call.music_to, music_to) {
+                    (_, Some(to)) => (to, true),
+                    (Some(was), None) => (was, false),
+                    (None, None) => (side.other(), false),
+                });
+                call.music_to = music_to;
+            }
         }
         self.outputs.push_back(Output::Media(MediaCommand::Update {
             call: key,
             side,
             media: leg,
         }));
+        if let Some((to, on)) = music {
+            self.outputs
+                .push_back(Output::Media(MediaCommand::Music { call: key, to, on }));
+        }
         let tag = self.local_tag(key, side);
         self.answer_reinvite(now, id, key, side, invite, &tag, local, peer);
     }

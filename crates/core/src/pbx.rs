@@ -54,6 +54,12 @@ pub enum MediaCommand {
         side: Side,
         media: LegMedia,
     },
+    /// Play music on hold to leg `to` (its other side put the call on hold), or stop.
+    Music {
+        call: CallKey,
+        to: Side,
+        on: bool,
+    },
     /// Send a key press to one leg as RFC 4733 telephone events.
     SendDtmf {
         call: CallKey,

@@ -236,6 +236,7 @@ impl Pbx {
                 local_sdp: [None, None],
                 media: None,
                 awaiting_ack: [None, None],
+                music_to: None,
             },
         );
         Ok(())

@@ -647,7 +647,14 @@ fn hold_and_resume_by_reinvite() {
         body(&answer).contains("m=audio 20000 "),
         "same port: {answer}"
     );
-    let Some(MediaCommand::Update { side, media, .. }) = h.media.last() else {
+    let n = h.media.len();
+    let (
+        MediaCommand::Update { side, media, .. },
+        MediaCommand::Music {
+            to: heard_by, on, ..
+        },
+    ) = (&h.media[n - 2], &h.media[n - 1])
+    else {
         panic!("{:?}", h.media)
     };
     assert_eq!(
@@ -657,6 +664,11 @@ fn hold_and_resume_by_reinvite() {
             "192.0.2.99:4002".parse().unwrap()
         )
     );
+    assert_eq!(
+        (*heard_by, *on),
+        (switchboard_media::relay::Side::B, true),
+        "the held callee hears music"
+    );
     let resume = sdp(4002, "0 101");
     h.send(
         CALLER,
@@ -664,7 +676,15 @@ fn hold_and_resume_by_reinvite() {
     );
     let answer = h.expect(CALLER, "SIP/2.0 200 OK");
     assert!(body(&answer).contains("a=sendrecv\r\n"), "{answer}");
-    assert!(h.take(DESK).is_empty(), "the other leg is untouched");
+    assert!(
+        matches!(h.media.last(), Some(MediaCommand::Music { on: false, .. })),
+        "{:?}",
+        h.media
+    );
+    assert!(
+        h.take(DESK).is_empty(),
+        "the other leg is untouched: Switchboard plays the music"
+    );
 }
 
 #[test]

@@ -73,6 +73,15 @@ impl Format {
     }
 }
 
+/// Encodes 8-kHz linear samples into `codec`'s payload, appended to `out`.
+pub fn encode(codec: Codec, samples: &[i16], out: &mut Vec<u8>) {
+    match codec {
+        Codec::Pcmu => out.extend(samples.iter().map(|&s| g711::linear_to_ulaw(s))),
+        Codec::Pcma => out.extend(samples.iter().map(|&s| g711::linear_to_alaw(s))),
+        Codec::TelephoneEvent => {}
+    }
+}
+
 /// Converts one packet's audio payload between codecs in place. Both G.711 laws run
 /// at 8 kHz with one byte per sample, so a table lookup per byte is the whole
 /// conversion and the packet keeps its size.

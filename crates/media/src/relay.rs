@@ -14,11 +14,14 @@ use std::collections::VecDeque;
 
 use crate::codec::{Codec, Format, transcode_in_place};
 use crate::dtmf::{Dtmf, TelephoneEvent};
+use crate::prompt::PromptPlayer;
 use crate::rtp::{self, RtpHeader};
 
 mod events;
+mod music;
 
 use events::EventTrain;
+use music::Music;
 
 /// A leg's SSRC may change (a phone restarts its stream, a PBX behind it switches
 /// sources) once the old one has been quiet this long; an interleaved foreign stream
@@ -69,6 +72,8 @@ pub enum Dropped {
     /// A telephone event the other leg cannot take as RTP: reported as a
     /// [`RelayEvent::Dtmf`] for the call logic to send by SIP INFO.
     Translated,
+    /// The other leg is on hold and hears music instead.
+    Held,
 }
 
 /// What the relay tells the call logic.
@@ -97,6 +102,8 @@ pub struct RelayStats {
     pub rtcp: u64,
     /// Telephone events turned into SIP INFO, and INFO keys sent as telephone events.
     pub dtmf_translated: u64,
+    /// Not passed on while the other leg heard music on hold.
+    pub held: u64,
 }
 
 #[derive(Debug)]
@@ -141,6 +148,12 @@ impl Outbound {
         self.last_seq
     }
 
+    /// Advances our timestamp by `samples` for a packet Switchboard makes itself.
+    fn own_timestamp(&mut self, samples: u32) -> u32 {
+        self.last_ts = self.last_ts.wrapping_add(samples);
+        self.last_ts
+    }
+
     /// Continues our numbering across a change of source, so the phone sees one
     /// unbroken stream.
     fn map(&mut self, header: &RtpHeader) -> (u16, u32) {
@@ -173,6 +186,8 @@ pub struct Relay {
     events: VecDeque<RelayEvent>,
     /// Key presses being sent as telephone events, towards A and B.
     trains: [VecDeque<EventTrain>; 2],
+    /// Music on hold playing to A and B.
+    music: [Option<Music>; 2],
 }
 
 impl Relay {
@@ -194,6 +209,7 @@ impl Relay {
             stats: RelayStats::default(),
             events: VecDeque::new(),
             trains: [VecDeque::new(), VecDeque::new()],
+            music: [None, None],
         }
     }
 
@@ -232,6 +248,7 @@ impl Relay {
             Err(Dropped::Payload) => s.payload += 1,
             Err(Dropped::Rtcp) => s.rtcp += 1,
             Err(Dropped::Translated) => s.dtmf_translated += 1,
+            Err(Dropped::Held) => s.held += 1,
         }
         result
     }
@@ -250,9 +267,24 @@ impl Relay {
         true
     }
 
+    /// Plays `player` to `to` instead of what the other leg sends (music on hold), or
+    /// goes back to relaying with `None`.
+    pub fn set_music(&mut self, now: Instant, to: Side, player: Option<PromptPlayer>) {
+        self.music[to.index()] = player.map(|p| Music::new(now, p));
+        // Relayed audio that follows continues our numbering after the music.
+        self.outbound[to.index()].source = None;
+    }
+
+    pub fn is_playing_music(&self, to: Side) -> bool {
+        self.music[to.index()].is_some()
+    }
+
     /// The next packet Switchboard itself sends, once it is due.
     pub fn poll_emit(&mut self, now: Instant) -> Option<Emit> {
         for side in [Side::A, Side::B] {
+            if let Some(emit) = self.emit_music(now, side) {
+                return Some(emit);
+            }
             let i = side.index();
             let Some(train) = self.trains[i].front_mut() else {
                 continue;
@@ -289,12 +321,37 @@ impl Relay {
         self.events.pop_front()
     }
 
-    /// When the next packet of a key press is due.
+    /// When the next packet of a key press or of music is due.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.trains
+        let events = self
+            .trains
             .iter()
-            .filter_map(|t| t.front().map(EventTrain::next_at))
-            .min()
+            .filter_map(|t| t.front().map(EventTrain::next_at));
+        let music = self.music.iter().flatten().map(Music::next_at);
+        events.chain(music).min()
+    }
+
+    fn emit_music(&mut self, now: Instant, side: Side) -> Option<Emit> {
+        let i = side.index();
+        let frame = self.music[i].as_mut()?.frame(now)?;
+        let audio = self.legs[i].audio;
+        let mut payload = Vec::with_capacity(frame.samples.len());
+        crate::codec::encode(audio.codec, &frame.samples, &mut payload);
+        let out = &mut self.outbound[i];
+        let seq = out.own_sequence();
+        let ts = out.own_timestamp(frame.samples.len() as u32);
+        let mut packet = Vec::with_capacity(rtp::HEADER_LEN + payload.len());
+        rtp::build(
+            &mut packet,
+            frame.first,
+            audio.payload_type,
+            seq,
+            ts,
+            out.ssrc,
+            &payload,
+        );
+        let to = self.inbound[i].latched.unwrap_or(self.legs[i].remote);
+        Some(Emit { side, to, packet })
     }
 
     fn relay(
@@ -351,6 +408,9 @@ impl Relay {
         inbound.latched = Some(from);
         inbound.ssrc = Some(header.ssrc);
         inbound.last_seen = Some(now);
+        if self.music[side.other().index()].is_some() {
+            return Err(Dropped::Held);
+        }
         let out = &mut self.outbound[side.other().index()];
         let (seq, ts) = out.map(&header);
         rtp::rewrite(packet, payload_type, seq, ts, out.ssrc);

@@ -8,6 +8,7 @@ mod media_edge;
 mod metrics;
 mod persist;
 mod sip_edge;
+mod sounds;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -168,7 +169,13 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let (reload_tx, reload_rx) = mpsc::channel(4);
     let (media_reports_tx, media_reports) = mpsc::unbounded_channel();
-    let media = media_edge::spawn(sip_addr.ip(), metrics.clone(), media_reports_tx);
+    let sounds = sounds::Sounds::load().expect("the built-in sounds decode");
+    let media = media_edge::spawn(
+        sip_addr.ip(),
+        Arc::new(sounds),
+        metrics.clone(),
+        media_reports_tx,
+    );
     let engine = Engine {
         pbx,
         writes,

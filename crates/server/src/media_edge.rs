@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 
 use switchboard_core::{CallKey, MediaCommand};
 use switchboard_media::dtmf::Dtmf;
+use switchboard_media::prompt::PromptPlayer;
 use switchboard_media::relay::{LegMedia, Relay, RelayEvent, RelayStats, Side};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use crate::metrics::Metrics;
+use crate::sounds::Sounds;
 
 /// Packets read from one socket per wake-up before yielding.
 const BATCH: usize = 16;
@@ -25,6 +27,7 @@ enum Control {
     Bridge(LegMedia, LegMedia),
     Update(Side, LegMedia),
     SendDtmf(Side, Dtmf),
+    Music(Side, bool),
 }
 
 /// What the media edge tells the engine.
@@ -43,6 +46,7 @@ pub enum MediaReport {
 /// Starts the media edge; commands come from the engine, reports go back to it.
 pub fn spawn(
     bind_ip: IpAddr,
+    sounds: Arc<Sounds>,
     metrics: Arc<Metrics>,
     reports: mpsc::UnboundedSender<MediaReport>,
 ) -> mpsc::UnboundedSender<MediaCommand> {
@@ -58,6 +62,7 @@ pub fn spawn(
                             let task = CallTask {
                                 key: call,
                                 sockets,
+                                sounds: sounds.clone(),
                                 metrics: metrics.clone(),
                                 reports: reports.clone(),
                             };
@@ -79,6 +84,7 @@ pub fn spawn(
                 MediaCommand::Bridge { call, a, b } => (call, Control::Bridge(a, b)),
                 MediaCommand::Update { call, side, media } => (call, Control::Update(side, media)),
                 MediaCommand::SendDtmf { call, to, dtmf } => (call, Control::SendDtmf(to, dtmf)),
+                MediaCommand::Music { call, to, on } => (call, Control::Music(to, on)),
             };
             if let Some(tx) = calls.get(&call) {
                 let _ = tx.send(control);
@@ -114,6 +120,7 @@ fn open(ip: IpAddr, ports: [u16; 2]) -> io::Result<Sockets> {
 struct CallTask {
     key: CallKey,
     sockets: Sockets,
+    sounds: Arc<Sounds>,
     metrics: Arc<Metrics>,
     reports: mpsc::UnboundedSender<MediaReport>,
 }
@@ -151,6 +158,14 @@ impl CallTask {
                     Some(Control::SendDtmf(to, dtmf)) => {
                         if let Some(r) = relay.as_mut() {
                             r.send_dtmf(Instant::now(), to, dtmf);
+                        }
+                    }
+                    Some(Control::Music(to, on)) => {
+                        if let Some(r) = relay.as_mut() {
+                            let music = on.then(|| {
+                                PromptPlayer::new(self.sounds.hold_music.clone(), true)
+                            });
+                            r.set_music(Instant::now(), to, music);
                         }
                     }
                 },

@@ -323,3 +323,69 @@ fn telephone_events_for_a_leg_without_them_are_reported_once() {
         "B has no events"
     );
 }
+
+#[test]
+fn a_held_leg_hears_music_in_its_codec_and_not_the_other_side() {
+    use crate::prompt::{Prompt, PromptPlayer};
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcmu, Codec::Pcma);
+    let b = addr("10.0.0.2:5000");
+    let mut from_b = packet(8, 1, 0, 9, &[0xd5; 160]);
+    r.handle_rtp(t, Side::B, b, &mut from_b).unwrap();
+    let before = RtpHeader::parse(&from_b).unwrap();
+    let music = Prompt {
+        rate: 8000,
+        samples: std::sync::Arc::from(vec![1000i16; 400]),
+    };
+    // A put B on hold: B hears the music, A's packets no longer reach B.
+    r.set_music(t, Side::B, Some(PromptPlayer::new(music, true)));
+    assert_eq!(
+        r.handle_rtp(
+            t,
+            Side::A,
+            addr("10.0.0.1:4000"),
+            &mut packet(0, 1, 0, 8, &[0; 160])
+        ),
+        Err(Dropped::Held)
+    );
+    let mut frames = Vec::new();
+    let mut now = t;
+    for _ in 0..5 {
+        now = r.poll_timeout().unwrap();
+        while let Some(e) = r.poll_emit(now) {
+            assert_eq!((e.side, e.to), (Side::B, b));
+            frames.push(e.packet);
+        }
+    }
+    assert_eq!(frames.len(), 5, "one frame per 20 ms");
+    assert_eq!(now - t, Duration::from_millis(80));
+    let headers: Vec<_> = frames
+        .iter()
+        .map(|f| RtpHeader::parse(f).unwrap())
+        .collect();
+    assert!(
+        headers
+            .iter()
+            .all(|h| h.payload_type == 8 && h.payload_end - h.payload_start == 160)
+    );
+    assert!(headers[0].marker && !headers[1].marker);
+    for pair in headers.windows(2) {
+        assert_eq!(pair[1].sequence, pair[0].sequence.wrapping_add(1));
+        assert_eq!(pair[1].timestamp, pair[0].timestamp.wrapping_add(160));
+    }
+    let first = &frames[0][12..];
+    assert!(
+        first
+            .iter()
+            .all(|&x| x == crate::g711::linear_to_alaw(1000))
+    );
+    // Resumed: A's audio flows again, numbered after the music.
+    r.set_music(now, Side::B, None);
+    let mut resumed = packet(0, 2, 160, 8, &[0; 160]);
+    r.handle_rtp(now, Side::A, addr("10.0.0.1:4000"), &mut resumed)
+        .unwrap();
+    let h = RtpHeader::parse(&resumed).unwrap();
+    assert_eq!(h.sequence, headers[4].sequence.wrapping_add(1));
+    assert_eq!(h.timestamp, headers[4].timestamp.wrapping_add(160));
+    let _ = before;
+}
