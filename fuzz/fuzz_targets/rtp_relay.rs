@@ -11,7 +11,7 @@ use switchboard_media::relay::{LegMedia, Relay, Side};
 use switchboard_media::rtp::RtpHeader;
 
 fuzz_target!(|data: &[u8]| {
-    let leg = |port, codec, events| LegMedia {
+    let leg = |port: u16, codec: Codec, events: bool| LegMedia {
         remote: ([10, 0, 0, 1], port).into(),
         audio: Format::default_for(codec),
         events: events.then(|| Format::default_for(Codec::TelephoneEvent)),
