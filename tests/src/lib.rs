@@ -119,13 +119,14 @@ pub fn free_port() -> u16 {
 }
 
 /// A range of 200 RTP ports for one test server, so servers of tests running in
-/// parallel do not compete for the same ports.
+/// parallel do not compete for the same ports. The ranges lie below the kernel's
+/// ephemeral ports (32768 and up), where the peers' own sockets land.
 fn rtp_range() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
     loop {
         let n = NEXT.fetch_add(1, Ordering::Relaxed) + std::process::id() * 37;
-        let low = 20_000 + (n % 200) as u16 * 200;
+        let low = 20_000 + (n % 60) as u16 * 200;
         if (low..low + 8).all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok()) {
             return format!("{low}-{}", low + 199);
         }

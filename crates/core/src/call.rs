@@ -31,6 +31,8 @@ pub(crate) struct Call {
     pub awaiting_ack: [Option<AckWait>; 2],
     /// The leg hearing music on hold because the other one holds.
     pub music_to: Option<switchboard_media::relay::Side>,
+    /// The media edge could not bind `ports`: they are not returned to the pool.
+    pub ports_taken_elsewhere: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -363,8 +363,10 @@ impl Pbx {
             return;
         }
         let call = self.calls.remove(&key).expect("present");
-        self.ports.give_back(call.ports[0]);
-        self.ports.give_back(call.ports[1]);
+        if !call.ports_taken_elsewhere {
+            self.ports.give_back(call.ports[0]);
+            self.ports.give_back(call.ports[1]);
+        }
         self.by_invite.remove(&call.invite_id);
         self.by_dialog.remove(&(
             call.a_dialog.call_id.clone(),

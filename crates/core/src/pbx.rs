@@ -162,8 +162,12 @@ impl Pbx {
         self.drain(now);
     }
 
-    /// The media edge could not open a call's sockets.
+    /// The media edge could not open a call's sockets: something else holds those
+    /// ports, so they leave the pool for good and the call ends with 503.
     pub fn handle_media_failed(&mut self, now: Instant, call: CallKey) {
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.ports_taken_elsewhere = true;
+        }
         self.abort(now, call, 503, "Media ports unavailable");
         self.drain(now);
     }

@@ -237,6 +237,7 @@ impl Pbx {
                 media: None,
                 awaiting_ack: [None, None],
                 music_to: None,
+                ports_taken_elsewhere: false,
             },
         );
         Ok(())

@@ -761,3 +761,38 @@ fn a_telephone_event_for_a_phone_without_them_goes_as_info() {
         "{info}"
     );
 }
+
+#[test]
+fn ports_that_cannot_be_opened_fail_the_call_and_leave_the_pool() {
+    let mut h = Harness::new(&[DESK]);
+    h.call("101", &sdp(4000, "0"));
+    let desk = h.expect(DESK, "INVITE");
+    assert_eq!(
+        h.media[0],
+        MediaCommand::Open {
+            call: 1,
+            ports: [20000, 20002]
+        }
+    );
+    h.pbx.handle_media_failed(h.now, 1);
+    h.collect();
+    h.expect(CALLER, "SIP/2.0 503 Media ports unavailable");
+    h.send(DESK, &respond(&desk, 487, "Request Terminated", "d", ""));
+    assert_eq!(h.records[0].sip_code, 503);
+    assert_eq!(h.pbx.active_calls(), 0);
+    // The next call is given other ports.
+    h.call("101", &sdp(4000, "0"));
+    let opened: Vec<_> = h
+        .media
+        .iter()
+        .filter(|m| matches!(m, MediaCommand::Open { .. }))
+        .collect();
+    assert_eq!(opened.len(), 2, "{:?}", h.media);
+    assert_eq!(
+        *opened[1],
+        MediaCommand::Open {
+            call: 2,
+            ports: [20004, 20006]
+        }
+    );
+}
