@@ -51,7 +51,12 @@ impl RtpHeader {
         }
         let mut end = packet.len();
         if packet[0] & 0x20 != 0 {
+            // The count includes its own octet (RFC 3550 §5.1), so it is at least 1 and
+            // the octet lies past the header, where rewriting the header cannot move it.
             let pad = packet[end - 1] as usize;
+            if pad == 0 {
+                return Err(RtpError::Truncated);
+            }
             end = end.checked_sub(pad).ok_or(RtpError::Truncated)?;
         }
         if start > end {
@@ -145,7 +150,17 @@ mod tests {
         let mut padded = vec![0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 200];
         assert_eq!(RtpHeader::parse(&padded), Err(RtpError::Truncated));
         padded[12] = 0;
+        assert_eq!(
+            RtpHeader::parse(&padded),
+            Err(RtpError::Truncated),
+            "a count of 0"
+        );
+        padded[12] = 1;
         assert!(RtpHeader::parse(&padded).is_ok());
+        // Found by fuzzing: the padding flag on a bare header made the SSRC's last octet
+        // the count, and rewriting the SSRC changed the packet's length.
+        let bare = [0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4];
+        assert_eq!(RtpHeader::parse(&bare), Err(RtpError::Truncated));
     }
 
     proptest! {
@@ -153,6 +168,19 @@ mod tests {
         fn any_bytes_parse_or_fail_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             if let Ok(h) = RtpHeader::parse(&bytes) {
                 prop_assert!(h.payload_start <= h.payload_end && h.payload_end <= bytes.len());
+            }
+        }
+
+        #[test]
+        fn a_rewritten_packet_still_parses_the_same(
+            bytes in proptest::collection::vec(any::<u8>(), 12..64),
+            pt in 0u8..128, seq: u16, ts: u32, ssrc: u32,
+        ) {
+            let mut packet = bytes.clone();
+            if let Ok(before) = RtpHeader::parse(&packet) {
+                rewrite(&mut packet, pt, seq, ts, ssrc);
+                let after = RtpHeader::parse(&packet);
+                prop_assert_eq!(after.map(|h| (h.payload_start, h.payload_end)), Ok((before.payload_start, before.payload_end)));
             }
         }
     }
