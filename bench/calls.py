@@ -48,7 +48,7 @@ class Switchboard:
         self.http = free_port()
         self.procs = [subprocess.Popen(
             [self.bin, "--data-dir", self.data, "--sip-listen", f"127.0.0.1:{port}",
-             "--http-listen", f"127.0.0.1:{self.http}", "--rtp-ports", "30000-39999"],
+             "--http-listen", f"127.0.0.1:{self.http}", "--rtp-ports", "10000-19999"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "RUST_LOG": "warn"})]
         return [self.procs[0].pid]
 
@@ -67,8 +67,8 @@ class KamailioRtpengine:
         ng = free_port()
         engine = subprocess.Popen(
             ["rtpengine", "--foreground", "--log-stderr", "--log-level=3", "--table=-1",
-             "--interface=127.0.0.1", f"--listen-ng=127.0.0.1:{ng}", "--port-min=40000",
-             "--port-max=49999", "--num-threads=2", f"--pidfile={self.work}/rtpengine.pid"],
+             "--interface=127.0.0.1", f"--listen-ng=127.0.0.1:{ng}", "--port-min=20000",
+             "--port-max=29999", "--num-threads=2", f"--pidfile={self.work}/rtpengine.pid"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(os.path.join(ROOT, "bench", "kamailio-calls.cfg")) as f:
             cfg = f.read().replace("__LISTEN__", f"127.0.0.1:{port}").replace("__RTPENGINE__", f"127.0.0.1:{ng}")

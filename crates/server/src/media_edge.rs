@@ -1,6 +1,6 @@
 //! The media edge: each call's RTP and RTCP sockets, with packets passed through the
-//! sans-IO [`Relay`]. One task per call owns its four sockets, so calls never wait on
-//! each other and the engine thread never touches audio.
+//! sans-IO [`Relay`]. One task per call owns its four sockets, all on the media
+//! thread; the engine thread never touches audio.
 
 use std::collections::HashMap;
 use std::io;
@@ -18,8 +18,6 @@ use tokio::sync::mpsc;
 use crate::metrics::Metrics;
 use crate::sounds::Sounds;
 
-/// Packets read from one socket per wake-up before yielding.
-const BATCH: usize = 16;
 /// How often a call adds its packet counts to the shared metrics.
 const PUBLISH_EVERY: Duration = Duration::from_secs(1);
 
@@ -43,15 +41,50 @@ pub enum MediaReport {
     },
 }
 
-/// Starts the media edge; commands come from the engine, reports go back to it.
-pub fn spawn(
+/// The media threads, one per core; a call lives on one of them for its whole life.
+#[derive(Debug, Clone)]
+pub struct MediaEdge {
+    threads: Vec<mpsc::UnboundedSender<MediaCommand>>,
+}
+
+impl MediaEdge {
+    /// Starts the media threads; commands come from the engine, reports go back to it.
+    pub fn spawn(
+        bind_ip: IpAddr,
+        sounds: Arc<Sounds>,
+        metrics: Arc<Metrics>,
+        reports: mpsc::UnboundedSender<MediaReport>,
+    ) -> MediaEdge {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = (0..cores)
+            .map(|i| spawn(i, bind_ip, sounds.clone(), metrics.clone(), reports.clone()))
+            .collect();
+        MediaEdge { threads }
+    }
+
+    pub fn send(&self, command: MediaCommand) {
+        let call = match &command {
+            MediaCommand::Open { call, .. }
+            | MediaCommand::Bridge { call, .. }
+            | MediaCommand::Update { call, .. }
+            | MediaCommand::Music { call, .. }
+            | MediaCommand::SendDtmf { call, .. }
+            | MediaCommand::Close { call } => *call,
+        };
+        let thread = &self.threads[call as usize % self.threads.len()];
+        let _ = thread.send(command);
+    }
+}
+
+fn spawn(
+    index: usize,
     bind_ip: IpAddr,
     sounds: Arc<Sounds>,
     metrics: Arc<Metrics>,
     reports: mpsc::UnboundedSender<MediaReport>,
 ) -> mpsc::UnboundedSender<MediaCommand> {
     let (tx, mut commands) = mpsc::unbounded_channel::<MediaCommand>();
-    tokio::spawn(async move {
+    let media = async move {
         let mut calls: HashMap<CallKey, mpsc::UnboundedSender<Control>> = HashMap::new();
         while let Some(command) = commands.recv().await {
             let (call, control) = match command {
@@ -90,7 +123,23 @@ pub fn spawn(
                 let _ = tx.send(control);
             }
         }
-    });
+    };
+    // Each media thread has a single-threaded runtime: a packet's wake-up never hops
+    // between worker threads (measured: BENCHMARKS.md).
+    let spawned = std::thread::Builder::new()
+        .name(format!("media-{index}"))
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(media),
+                Err(e) => tracing::error!("media runtime: {e}"),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("media thread: {e}");
+    }
     tx
 }
 
@@ -141,6 +190,14 @@ impl CallTask {
                 .and_then(Relay::poll_timeout)
                 .map(tokio::time::Instant::from_std);
             tokio::select! {
+                // Media first: it is what arrives fifty times a second.
+                biased;
+                received = sockets.a.recv_from(&mut from_a) => {
+                    forward(&mut relay, Side::A, received, &mut from_a, &sockets.b);
+                }
+                received = sockets.b.recv_from(&mut from_b) => {
+                    forward(&mut relay, Side::B, received, &mut from_b, &sockets.a);
+                }
                 command = control.recv() => match command {
                     None => break,
                     Some(Control::Bridge(a, b)) => {
@@ -169,12 +226,6 @@ impl CallTask {
                         }
                     }
                 },
-                received = sockets.a.recv_from(&mut from_a) => {
-                    forward(&mut relay, Side::A, received, &mut from_a, &sockets.a, &sockets.b);
-                }
-                received = sockets.b.recv_from(&mut from_b) => {
-                    forward(&mut relay, Side::B, received, &mut from_b, &sockets.b, &sockets.a);
-                }
                 // RTCP is terminated here: phones' reports are read and dropped.
                 _ = sockets.a_rtcp.recv_from(&mut rtcp_a) => {}
                 _ = sockets.b_rtcp.recv_from(&mut rtcp_b) => {}
@@ -214,27 +265,24 @@ impl CallTask {
     }
 }
 
-/// Relays the packet just received and whatever else is already queued on `input`.
+/// Relays the packet just received. Each wake-up takes one packet: a call's socket
+/// rarely holds a second one (50 packets a second), and probing for it would cost a
+/// failed system call per packet (measured: BENCHMARKS.md).
 fn forward(
     relay: &mut Option<Relay>,
     side: Side,
-    first: io::Result<(usize, SocketAddr)>,
+    received: io::Result<(usize, SocketAddr)>,
     buf: &mut [u8],
-    input: &UdpSocket,
     output: &UdpSocket,
 ) {
-    let mut received = first;
-    for _ in 0..BATCH {
-        let Ok((n, from)) = received else {
-            return;
-        };
-        // Before the callee answers there is no bridge yet; early packets are dropped.
-        if let Some(relay) = relay.as_mut()
-            && let Ok(to) = relay.handle_rtp(Instant::now(), side, from, &mut buf[..n])
-        {
-            let _ = output.try_send_to(&buf[..n], to);
-        }
-        received = input.try_recv_from(buf);
+    let Ok((n, from)) = received else {
+        return;
+    };
+    // Before the callee answers there is no bridge yet; early packets are dropped.
+    if let Some(relay) = relay.as_mut()
+        && let Ok(to) = relay.handle_rtp(Instant::now(), side, from, &mut buf[..n])
+    {
+        let _ = output.try_send_to(&buf[..n], to);
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc as std_mpsc};
 use std::time::{Duration, Instant};
 
-use switchboard_core::{MediaCommand, Output, Pbx};
+use switchboard_core::{Output, Pbx};
 use switchboard_sip::framing::{Frame, StreamFramer};
 use switchboard_sip::service::Account;
 use switchboard_sip::transaction::{Peer, Transport};
@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, watch};
 
-use crate::media_edge::MediaReport;
+use crate::media_edge::{MediaEdge, MediaReport};
 use crate::metrics::Metrics;
 use crate::persist::{Write, call_record_row, to_write, unix_now};
 
@@ -86,7 +86,7 @@ pub struct Engine {
     pub pbx: Pbx,
     pub writes: std_mpsc::Sender<Write>,
     pub reload: mpsc::Receiver<HashMap<String, Account>>,
-    pub media: mpsc::UnboundedSender<MediaCommand>,
+    pub media: MediaEdge,
     pub media_reports: mpsc::UnboundedReceiver<MediaReport>,
     pub metrics: Arc<Metrics>,
 }
@@ -204,7 +204,7 @@ impl Engine {
                     continue;
                 }
                 Output::Media(command) => {
-                    let _ = self.media.send(command);
+                    self.media.send(command);
                     continue;
                 }
                 Output::CallRecord(record) => {
