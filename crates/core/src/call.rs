@@ -33,6 +33,15 @@ pub(crate) struct Call {
     pub music_to: Option<switchboard_media::relay::Side>,
     /// The media edge could not bind `ports`: they are not returned to the pool.
     pub ports_taken_elsewhere: bool,
+    /// The final answer the caller gets once the announcement has played.
+    pub pending_failure: Option<PendingFailure>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PendingFailure {
+    pub code: u16,
+    pub reason: String,
+    pub disposition: crate::record::Disposition,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +50,8 @@ pub(crate) enum Phase {
     Ringing,
     /// Fork `winner` answered; both legs are bridged.
     Answered { winner: usize },
+    /// The call failed and the caller hears why (early media) before the final answer.
+    Announcing,
     /// The call is being torn down: BYEs or CANCELs are out.
     Ended,
 }
@@ -56,6 +67,7 @@ pub(crate) struct Fork {
     pub dialog: Option<Dialog>,
     /// CANCEL is sent only after a provisional response (RFC 3261 §9.1).
     pub cancel_on_provisional: bool,
+    pub cancel_sent: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,13 +26,19 @@ impl Pbx {
             return self.reply(now, id, cancel, 481, "Call/Transaction Does Not Exist");
         };
         self.reply(now, id, cancel, 200, "OK");
-        if self
-            .calls
-            .get(&key)
-            .is_some_and(|c| c.phase == Phase::Ringing)
-        {
-            self.fail(now, key, 487, "Request Terminated", Disposition::Cancelled);
-        }
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        // A caller who hangs up during the announcement keeps the call's outcome.
+        let disposition = match call.phase {
+            Phase::Ringing => Disposition::Cancelled,
+            Phase::Announcing => call
+                .pending_failure
+                .take()
+                .map_or(Disposition::Cancelled, |p| p.disposition),
+            _ => return,
+        };
+        self.fail(now, key, 487, "Request Terminated", disposition);
     }
 
     pub(crate) fn handle_ack(&mut self, _now: Instant, ack: &rsip::Request, _peer: Peer) {

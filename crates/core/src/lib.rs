@@ -15,7 +15,7 @@ mod ports;
 mod record;
 mod setup;
 
-pub use pbx::{CallKey, MediaCommand, Output, Pbx, PbxConfig};
+pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig};
 pub use record::{CallRecord, Disposition, HangupBy};
 
 #[cfg(test)]

@@ -6,15 +6,15 @@ use std::time::Instant;
 use rsip::Header;
 use switchboard_media::relay::{LegMedia, Side};
 use switchboard_media::sdp::{
-    AudioStream, LocalDescription, SdpError, SessionDescription, formats_to_answer,
+    AudioStream, Direction, LocalDescription, SdpError, SessionDescription, formats_to_answer,
 };
 use switchboard_sip::dialog::{Dialog, cancel_for};
 use switchboard_sip::header::CSeq;
 use switchboard_sip::message::{Message, header_value, to_bytes};
 use switchboard_sip::transaction::ClientId;
 
-use crate::call::{ForkState, Phase};
-use crate::pbx::{CallKey, MediaCommand, Output, Pbx};
+use crate::call::{ForkState, PendingFailure, Phase};
+use crate::pbx::{Announcement, CallKey, CallTimer, MediaCommand, Output, Pbx};
 use crate::record::{CallRecord, Disposition, HangupBy};
 
 impl Pbx {
@@ -47,6 +47,7 @@ impl Pbx {
         }
         if fork.cancel_on_provisional {
             fork.cancel_on_provisional = false;
+            fork.cancel_sent = true;
             if let Ok(cancel) = cancel_for(&fork.invite) {
                 let peer = fork.peer;
                 self.sip.send_request(now, cancel, peer);
@@ -193,7 +194,95 @@ impl Pbx {
             })
             .collect();
         let (code, reason, disposition) = best_failure(&codes);
-        self.fail(now, key, code, reason, disposition);
+        match announcement_for(code, disposition) {
+            Some(what) => self.announce_failure(now, key, code, reason, disposition, what),
+            None => self.fail(now, key, code, reason, disposition),
+        }
+    }
+
+    /// Tells the caller why the call failed before answering it with `code`: a 183
+    /// with Switchboard's media, the announcement, then the final response (when the
+    /// media edge reports the end, or a timer as backstop). Ringing phones are
+    /// cancelled now.
+    pub(crate) fn announce_failure(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        code: u16,
+        reason: &str,
+        disposition: Disposition,
+        what: Announcement,
+    ) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        let Some(audio) = call
+            .offer
+            .first_audio()
+            .filter(|_| call.phase == Phase::Ringing)
+        else {
+            return self.fail(now, key, code, reason, disposition);
+        };
+        let (a_peer, a_port, offer) = (call.a_peer, call.ports[0], call.offer.clone());
+        let (invite, id, tag, callee) = (
+            call.invite.clone(),
+            call.invite_id,
+            call.a_dialog.local_tag.clone(),
+            call.callee.clone(),
+        );
+        let local = LocalDescription {
+            session_id: self.ids.next() >> 1,
+            version: 1,
+            address: self.local_ip(a_peer),
+            port: a_port,
+            formats: vec![audio],
+            direction: Direction::SendRecv,
+            ptime: 20,
+        };
+        let mut progress = self.sip.response(&invite, 183, "Session Progress", &tag);
+        progress
+            .headers
+            .push(Header::Contact(self.contact(&callee, a_peer).into()));
+        progress
+            .headers
+            .push(Header::ContentType("application/sdp".into()));
+        progress.body = local.to_bytes();
+        self.sip.respond(now, id, &progress);
+        self.outputs
+            .push_back(Output::Media(MediaCommand::Announce {
+                call: key,
+                to: leg_media(&offer, &local),
+                what,
+            }));
+        let forks = self.calls.get(&key).map_or(0, |c| c.forks.len());
+        for i in 0..forks {
+            self.cancel_fork(now, key, i);
+        }
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.phase = Phase::Announcing;
+            call.pending_failure = Some(PendingFailure {
+                code,
+                reason: reason.to_string(),
+                disposition,
+            });
+        }
+        self.timers.insert((
+            now + ANNOUNCEMENT_LIMIT,
+            key,
+            CallTimer::AnnouncementTimeout,
+        ));
+    }
+
+    pub(crate) fn finish_announcement(&mut self, now: Instant, key: CallKey) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if call.phase != Phase::Announcing {
+            return;
+        }
+        if let Some(p) = call.pending_failure.take() {
+            self.fail(now, key, p.code, &p.reason, p.disposition);
+        }
     }
 
     /// Cancels forks still ringing; ones that have not answered provisionally yet are
@@ -203,8 +292,12 @@ impl Pbx {
             return;
         };
         let fork = &mut call.forks[index];
+        if fork.cancel_sent {
+            return;
+        }
         match fork.state {
             ForkState::Proceeding => {
+                fork.cancel_sent = true;
                 if let Ok(cancel) = cancel_for(&fork.invite) {
                     let peer = fork.peer;
                     self.sip.send_request(now, cancel, peer);
@@ -221,7 +314,14 @@ impl Pbx {
             .get(&key)
             .is_some_and(|c| c.phase == Phase::Ringing)
         {
-            self.fail(now, key, 480, "No Answer", Disposition::NoAnswer);
+            self.announce_failure(
+                now,
+                key,
+                480,
+                "No Answer",
+                Disposition::NoAnswer,
+                Announcement::Unavailable,
+            );
         }
     }
 
@@ -237,7 +337,7 @@ impl Pbx {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
-        let was_ringing = call.phase == Phase::Ringing;
+        let was_ringing = matches!(call.phase, Phase::Ringing | Phase::Announcing);
         call.phase = Phase::Ended;
         let invite = call.invite.clone();
         let (id, tag) = (call.invite_id, call.a_dialog.local_tag.clone());
@@ -287,7 +387,9 @@ impl Pbx {
     /// Ends a call whatever its phase.
     pub(crate) fn abort(&mut self, now: Instant, key: CallKey, code: u16, reason: &str) {
         match self.calls.get(&key).map(|c| c.phase) {
-            Some(Phase::Ringing) => self.fail(now, key, code, reason, Disposition::Failed),
+            Some(Phase::Ringing | Phase::Announcing) => {
+                self.fail(now, key, code, reason, Disposition::Failed)
+            }
             Some(Phase::Answered { .. }) => self.hang_up(now, key, HangupBy::System, reason),
             _ => {}
         }
@@ -389,6 +491,18 @@ pub(crate) fn leg_media(offer: &AudioStream, answer: &LocalDescription) -> LegMe
         remote: std::net::SocketAddr::new(offer.address, offer.port),
         audio: audio.unwrap_or(answer.formats[0]),
         events: answer.formats.iter().copied().find(|f| !f.codec.is_audio()),
+    }
+}
+
+/// The longest an announcement may hold back the final answer.
+const ANNOUNCEMENT_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Which announcement explains a failure, if one does.
+fn announcement_for(code: u16, disposition: Disposition) -> Option<Announcement> {
+    match (code, disposition) {
+        (_, Disposition::Busy) => Some(Announcement::Busy),
+        (480, _) => Some(Announcement::Unavailable),
+        _ => None,
     }
 }
 

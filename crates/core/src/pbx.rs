@@ -34,6 +34,14 @@ pub struct PbxConfig {
     pub ring_timeout: Duration,
 }
 
+/// What a caller hears when a call cannot go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announcement {
+    Busy,
+    Unavailable,
+    NoSuchNumber,
+}
+
 /// What the media edge must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaCommand {
@@ -53,6 +61,13 @@ pub enum MediaCommand {
         call: CallKey,
         side: Side,
         media: LegMedia,
+    },
+    /// Play an announcement once to the caller, whose media is `to`, then report
+    /// [`Pbx::handle_announcement_done`].
+    Announce {
+        call: CallKey,
+        to: LegMedia,
+        what: Announcement,
     },
     /// Play music on hold to leg `to` (its other side put the call on hold), or stop.
     Music {
@@ -83,6 +98,8 @@ pub enum Output {
 pub(crate) enum CallTimer {
     RingTimeout,
     Retransmit2xx,
+    /// The announcement should have ended by now; answer the caller anyway.
+    AnnouncementTimeout,
 }
 
 #[derive(Debug)]
@@ -157,6 +174,7 @@ impl Pbx {
             match timer {
                 CallTimer::RingTimeout => self.ring_timeout(now, key),
                 CallTimer::Retransmit2xx => self.retransmit_2xx(now, key),
+                CallTimer::AnnouncementTimeout => self.finish_announcement(now, key),
             }
         }
         self.drain(now);
@@ -169,6 +187,12 @@ impl Pbx {
             c.ports_taken_elsewhere = true;
         }
         self.abort(now, call, 503, "Media ports unavailable");
+        self.drain(now);
+    }
+
+    /// The announcement for a failed call has played.
+    pub fn handle_announcement_done(&mut self, now: Instant, call: CallKey) {
+        self.finish_announcement(now, call);
         self.drain(now);
     }
 

@@ -12,7 +12,7 @@ use switchboard_sip::service::{ALLOW, SERVER};
 use switchboard_sip::transaction::{Peer, ServerId};
 
 use crate::call::{Call, Fork, ForkState, Phase};
-use crate::pbx::{CallTimer, MediaCommand, Output, Pbx};
+use crate::pbx::{Announcement, CallTimer, MediaCommand, Output, Pbx};
 use crate::record::{CallRecord, Disposition, HangupBy};
 
 /// A call that ends before any phone rings: the answer to the caller and its record.
@@ -107,9 +107,6 @@ impl Pbx {
         callee: &str,
         max_forwards: u32,
     ) -> Result<(), Refusal> {
-        if self.sip.account(callee).is_none() {
-            return Err(refuse(404, "Not Found"));
-        }
         let is_sdp = header_value(&invite.headers, "Content-Type")
             .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("application/sdp"));
         if invite.body.is_empty() || !is_sdp {
@@ -124,6 +121,7 @@ impl Pbx {
                 switchboard_media::sdp::SdpError::NoCommonCodec.to_string(),
             ));
         }
+        let known = self.sip.account(callee).is_some();
         let bindings: Vec<_> = self
             .sip
             .registrar()
@@ -132,9 +130,6 @@ impl Pbx {
             .filter(|b| b.remaining(now) > std::time::Duration::ZERO)
             .cloned()
             .collect();
-        if bindings.is_empty() {
-            return Err(refuse(480, "Temporarily Unavailable"));
-        }
         let a_tag = self.ids.token();
         let a_dialog =
             Dialog::as_uas(invite, &a_tag, peer).map_err(|e| refuse(400, e.to_string()))?;
@@ -198,13 +193,9 @@ impl Pbx {
                     state: ForkState::Calling,
                     dialog: None,
                     cancel_on_provisional: false,
+                    cancel_sent: false,
                 });
             }
-        }
-        if forks.is_empty() {
-            self.ports.give_back(a_port);
-            self.ports.give_back(b_port);
-            return Err(refuse(480, "Temporarily Unavailable"));
         }
         self.outputs.push_back(Output::Media(MediaCommand::Open {
             call: key,
@@ -215,8 +206,7 @@ impl Pbx {
             (a_dialog.call_id.clone(), a_tag),
             (key, switchboard_media::relay::Side::A),
         );
-        self.timers
-            .insert((now + self.config.ring_timeout, key, CallTimer::RingTimeout));
+        let nobody_rings = forks.is_empty();
         self.calls.insert(
             key,
             Call {
@@ -238,8 +228,21 @@ impl Pbx {
                 awaiting_ack: [None, None],
                 music_to: None,
                 ports_taken_elsewhere: false,
+                pending_failure: None,
             },
         );
+        if nobody_rings {
+            // The caller hears why, then gets the failure.
+            let (code, reason, what) = if known {
+                (480, "Temporarily Unavailable", Announcement::Unavailable)
+            } else {
+                (404, "Not Found", Announcement::NoSuchNumber)
+            };
+            self.announce_failure(now, key, code, reason, Disposition::Failed, what);
+        } else {
+            self.timers
+                .insert((now + self.config.ring_timeout, key, CallTimer::RingTimeout));
+        }
         Ok(())
     }
 }

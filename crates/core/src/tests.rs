@@ -137,6 +137,27 @@ impl Harness {
         found[0].clone()
     }
 
+    /// The caller was sent 183 with Switchboard's media and `what` is announced to
+    /// it; the media edge reports the end.
+    fn announcement_plays(&mut self, what: Announcement) {
+        let progress = self.expect(CALLER, "SIP/2.0 183 Session Progress");
+        assert!(
+            body(&progress).contains("m=audio 20000 RTP/AVP "),
+            "{progress}"
+        );
+        assert!(
+            matches!(self.media.last(), Some(MediaCommand::Announce { what: w, .. }) if *w == what),
+            "{:?}",
+            self.media
+        );
+        assert!(
+            self.records.is_empty(),
+            "the outcome waits for the announcement"
+        );
+        self.pbx.handle_announcement_done(self.now, 1);
+        self.collect();
+    }
+
     fn fresh_branch(&mut self) -> String {
         self.branch += 1;
         format!("z9hG4bKph{}", self.branch)
@@ -506,6 +527,7 @@ fn busy_callee() {
     let desk = h.expect(DESK, "INVITE");
     h.send(DESK, &respond(&desk, 486, "Busy Here", "d", ""));
     h.expect(DESK, "ACK");
+    h.announcement_plays(Announcement::Busy);
     h.expect(CALLER, "SIP/2.0 486 Busy Here");
     let r = &h.records[0];
     assert_eq!(
@@ -525,12 +547,13 @@ fn nobody_answers_before_the_ring_timeout() {
     h.advance(Duration::from_secs(29));
     assert!(h.records.is_empty());
     h.advance(Duration::from_secs(1));
+    h.expect(DESK, "CANCEL");
+    h.announcement_plays(Announcement::Unavailable);
     let no_answer = h.expect(CALLER, "SIP/2.0 480 No Answer");
     assert!(
         no_answer.contains("Reason: SIP;cause=480;text=\"No Answer\"\r\n"),
         "{no_answer}"
     );
-    h.expect(DESK, "CANCEL");
     assert_eq!(h.records[0].disposition, Disposition::NoAnswer);
 }
 
@@ -543,15 +566,30 @@ fn a_phone_that_never_answers_at_all_times_out_as_no_answer() {
     h.advance(Duration::from_secs(31));
     assert!(h.records.is_empty());
     h.advance(Duration::from_secs(2));
+    h.announcement_plays(Announcement::Unavailable);
     h.expect(CALLER, "SIP/2.0 480 No Answer");
     assert_eq!(h.records[0].disposition, Disposition::NoAnswer);
 }
 
 #[test]
 fn calls_that_cannot_start_are_refused_with_the_reason_and_recorded() {
+    for (to, what) in [
+        ("999", Announcement::NoSuchNumber),
+        ("102", Announcement::Unavailable),
+    ] {
+        let mut h = Harness::new(&[DESK]);
+        h.call(to, &sdp(4000, "0"));
+        h.announcement_plays(what);
+        let code = if to == "999" { 404 } else { 480 };
+        h.expect(CALLER, &format!("SIP/2.0 {code} "));
+        assert!(h.take(DESK).is_empty());
+        assert_eq!(
+            (h.records[0].disposition, h.records[0].sip_code),
+            (Disposition::Failed, code)
+        );
+        assert_eq!(h.pbx.active_calls(), 0);
+    }
     for (to, offer, status) in [
-        ("999", sdp(4000, "0"), "SIP/2.0 404 Not Found"),
-        ("102", sdp(4000, "0"), "SIP/2.0 480 Temporarily Unavailable"),
         (
             "101",
             "v=0\r\nc=IN IP4 nonsense\r\n".to_string(),
@@ -795,4 +833,38 @@ fn ports_that_cannot_be_opened_fail_the_call_and_leave_the_pool() {
             ports: [20004, 20006]
         }
     );
+}
+
+#[test]
+fn a_caller_who_hangs_up_during_the_announcement_keeps_the_outcome() {
+    let mut h = Harness::new(&[DESK]);
+    let second = h.call("101", &sdp(4000, "0"));
+    let desk = h.expect(DESK, "INVITE");
+    h.send(DESK, &respond(&desk, 486, "Busy Here", "d", ""));
+    h.expect(CALLER, "SIP/2.0 183");
+    let cancel = second
+        .replacen("INVITE sip", "CANCEL sip", 1)
+        .replace("2 INVITE", "2 CANCEL")
+        .split("Proxy-Authorization")
+        .next()
+        .unwrap()
+        .to_string()
+        + "Content-Length: 0\r\n\r\n";
+    h.send(CALLER, &cancel);
+    assert!(h.take(CALLER).iter().any(|m| m.starts_with("SIP/2.0 487")));
+    assert_eq!(
+        (h.records[0].disposition, h.records[0].sip_code),
+        (Disposition::Busy, 487)
+    );
+}
+
+#[test]
+fn an_announcement_that_never_reports_its_end_still_ends_the_call() {
+    let mut h = Harness::new(&[DESK]);
+    h.call("555", &sdp(4000, "0"));
+    h.expect(CALLER, "SIP/2.0 183");
+    h.advance(Duration::from_secs(19));
+    assert!(h.records.is_empty());
+    h.advance(Duration::from_secs(1));
+    h.expect(CALLER, "SIP/2.0 404 Not Found");
 }

@@ -188,6 +188,8 @@ pub struct Relay {
     trains: [VecDeque<EventTrain>; 2],
     /// Music on hold playing to A and B.
     music: [Option<Music>; 2],
+    /// Only leg A exists (an announcement before any answer): nothing is relayed.
+    one_leg: bool,
 }
 
 impl Relay {
@@ -210,7 +212,15 @@ impl Relay {
             events: VecDeque::new(),
             trains: [VecDeque::new(), VecDeque::new()],
             music: [None, None],
+            one_leg: false,
         }
+    }
+
+    /// A relay for leg A alone, to play it an announcement; what A sends goes nowhere.
+    pub fn for_announcement(a: LegMedia, ssrc: u32, first_seq: u16) -> Self {
+        let mut relay = Relay::new(a, a, [ssrc, ssrc], [first_seq, first_seq]);
+        relay.one_leg = true;
+        relay
     }
 
     pub fn stats(&self) -> RelayStats {
@@ -277,6 +287,11 @@ impl Relay {
 
     pub fn is_playing_music(&self, to: Side) -> bool {
         self.music[to.index()].is_some()
+    }
+
+    /// A one-shot prompt to `to` has played to its end.
+    pub fn music_finished(&self, to: Side) -> bool {
+        self.music[to.index()].as_ref().is_some_and(Music::finished)
     }
 
     /// The next packet Switchboard itself sends, once it is due.
@@ -408,7 +423,7 @@ impl Relay {
         inbound.latched = Some(from);
         inbound.ssrc = Some(header.ssrc);
         inbound.last_seen = Some(now);
-        if self.music[side.other().index()].is_some() {
+        if self.one_leg || self.music[side.other().index()].is_some() {
             return Err(Dropped::Held);
         }
         let out = &mut self.outbound[side.other().index()];

@@ -111,16 +111,21 @@ impl Default for SecuritySettings {
 }
 
 /// How calls between extensions behave.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CallSettings {
     /// Seconds the callee's phones ring before the caller hears "no answer".
     pub ring_timeout: u32,
+    /// Language of the announcements callers hear: "en", "pl" or "ru".
+    pub language: String,
 }
 
 impl Default for CallSettings {
     fn default() -> Self {
-        CallSettings { ring_timeout: 30 }
+        CallSettings {
+            ring_timeout: 30,
+            language: "en".into(),
+        }
     }
 }
 
@@ -268,6 +273,12 @@ impl Config {
         }
         if r.max_contacts == 0 {
             errors.push(field_error("registrar.max_contacts", "must be at least 1"));
+        }
+        if !crate::sounds::LANGUAGES.contains(&self.calls.language.as_str()) {
+            errors.push(field_error(
+                "calls.language",
+                format!("use one of {:?}", crate::sounds::LANGUAGES),
+            ));
         }
         if !(5..=600).contains(&self.calls.ring_timeout) {
             errors.push(field_error(

@@ -169,7 +169,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let (reload_tx, reload_rx) = mpsc::channel(4);
     let (media_reports_tx, media_reports) = mpsc::unbounded_channel();
-    let sounds = sounds::Sounds::load().expect("the built-in sounds decode");
+    let sounds = sounds::Sounds::load(&config.calls.language).expect("the built-in sounds decode");
     let media = media_edge::MediaEdge::spawn(
         sip_addr.ip(),
         Arc::new(sounds),

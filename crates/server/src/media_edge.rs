@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use switchboard_core::{CallKey, MediaCommand};
+use switchboard_core::{Announcement, CallKey, MediaCommand};
 use switchboard_media::dtmf::Dtmf;
 use switchboard_media::prompt::PromptPlayer;
 use switchboard_media::relay::{LegMedia, Relay, RelayEvent, RelayStats, Side};
@@ -26,6 +26,7 @@ enum Control {
     Update(Side, LegMedia),
     SendDtmf(Side, Dtmf),
     Music(Side, bool),
+    Announce(LegMedia, Announcement),
 }
 
 /// What the media edge tells the engine.
@@ -39,6 +40,8 @@ pub enum MediaReport {
         from: Side,
         dtmf: Dtmf,
     },
+    /// The announcement to the caller has played.
+    AnnouncementDone(CallKey),
 }
 
 /// The media threads, one per core; a call lives on one of them for its whole life.
@@ -69,6 +72,7 @@ impl MediaEdge {
             | MediaCommand::Update { call, .. }
             | MediaCommand::Music { call, .. }
             | MediaCommand::SendDtmf { call, .. }
+            | MediaCommand::Announce { call, .. }
             | MediaCommand::Close { call } => *call,
         };
         let thread = &self.threads[call as usize % self.threads.len()];
@@ -118,6 +122,7 @@ fn spawn(
                 MediaCommand::Update { call, side, media } => (call, Control::Update(side, media)),
                 MediaCommand::SendDtmf { call, to, dtmf } => (call, Control::SendDtmf(to, dtmf)),
                 MediaCommand::Music { call, to, on } => (call, Control::Music(to, on)),
+                MediaCommand::Announce { call, to, what } => (call, Control::Announce(to, what)),
             };
             if let Some(tx) = calls.get(&call) {
                 let _ = tx.send(control);
@@ -178,6 +183,7 @@ impl CallTask {
     async fn run(self, mut control: mpsc::UnboundedReceiver<Control>) {
         let sockets = &self.sockets;
         let mut relay: Option<Relay> = None;
+        let mut announcing = false;
         let mut published = RelayStats::default();
         let mut from_a = [0u8; 2048];
         let mut from_b = [0u8; 2048];
@@ -217,6 +223,14 @@ impl CallTask {
                             r.send_dtmf(Instant::now(), to, dtmf);
                         }
                     }
+                    Some(Control::Announce(caller, what)) => {
+                        let r = relay.get_or_insert_with(|| {
+                            Relay::for_announcement(caller, rand::random(), rand::random())
+                        });
+                        let prompt = self.sounds.announcement(what).clone();
+                        r.set_music(Instant::now(), Side::A, Some(PromptPlayer::new(prompt, false)));
+                        announcing = true;
+                    }
                     Some(Control::Music(to, on)) => {
                         if let Some(r) = relay.as_mut() {
                             let music = on.then(|| {
@@ -238,6 +252,11 @@ impl CallTask {
             }
             if let Some(r) = relay.as_mut() {
                 self.drain(r);
+                if announcing && r.music_finished(Side::A) {
+                    announcing = false;
+                    r.set_music(Instant::now(), Side::A, None);
+                    let _ = self.reports.send(MediaReport::AnnouncementDone(self.key));
+                }
             }
         }
         if let Some(r) = &relay {

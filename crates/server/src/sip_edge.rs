@@ -166,6 +166,9 @@ impl Engine {
                 Some(accounts) = self.reload.recv() => self.pbx.service_mut().set_accounts(accounts),
                 Some(report) = self.media_reports.recv() => match report {
                     MediaReport::Failed(call) => self.pbx.handle_media_failed(Instant::now(), call),
+                    MediaReport::AnnouncementDone(call) => {
+                        self.pbx.handle_announcement_done(Instant::now(), call)
+                    }
                     MediaReport::Dtmf { call, from, dtmf } => {
                         self.pbx.handle_dtmf(Instant::now(), call, from, dtmf)
                     }

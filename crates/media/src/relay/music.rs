@@ -37,6 +37,10 @@ impl Music {
         self.next_at
     }
 
+    pub fn finished(&self) -> bool {
+        self.player.is_finished()
+    }
+
     pub fn frame(&mut self, now: Instant) -> Option<MusicFrame> {
         if now < self.next_at {
             return None;

@@ -325,6 +325,38 @@ fn telephone_events_for_a_leg_without_them_are_reported_once() {
 }
 
 #[test]
+fn an_announcement_plays_once_to_a_lone_leg_and_nothing_is_relayed() {
+    use crate::prompt::{Prompt, PromptPlayer};
+    let t = Instant::now();
+    let a = leg("10.0.0.1:4000", Codec::Pcmu, None);
+    let mut r = Relay::for_announcement(a, 5, 1);
+    let prompt = Prompt {
+        rate: 8000,
+        samples: std::sync::Arc::from(vec![500i16; 480]),
+    };
+    r.set_music(t, Side::A, Some(PromptPlayer::new(prompt, false)));
+    let mut frames = 0;
+    let mut now = t;
+    while !r.music_finished(Side::A) {
+        now = r.poll_timeout().unwrap();
+        while let Some(e) = r.poll_emit(now) {
+            assert_eq!((e.side, e.to), (Side::A, addr("10.0.0.1:4000")));
+            frames += 1;
+        }
+    }
+    assert_eq!(frames, 3, "480 samples are three frames");
+    assert_eq!(
+        r.handle_rtp(
+            now,
+            Side::A,
+            addr("10.0.0.1:4000"),
+            &mut packet(0, 1, 0, 8, &[0])
+        ),
+        Err(Dropped::Held)
+    );
+}
+
+#[test]
 fn a_held_leg_hears_music_in_its_codec_and_not_the_other_side() {
     use crate::prompt::{Prompt, PromptPlayer};
     let t = Instant::now();

@@ -1,0 +1,51 @@
+//! A caller whose call cannot go through hears why, in the office's language, before
+//! the failure: baresip calls an extension with no phone registered and records the
+//! early media Switchboard plays.
+
+use std::time::Duration;
+use switchboard_e2e::audio::{self, heard};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::*;
+
+#[test]
+fn calling_an_offline_extension_plays_unavailable_in_polish() {
+    let server = Server::start(&(config("", FAST_REGISTRAR) + "[calls]\nlanguage = \"pl\"\n"));
+    let dir = tempfile::tempdir().unwrap();
+    let silence = dir.path().join("silence.wav");
+    audio::silence(40, &silence);
+    let mut caller = Baresip::start(
+        server.sip,
+        PhoneSetup {
+            extension: "100",
+            source: &silence,
+            codecs: "",
+            auto_answer: false,
+        },
+    );
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    caller.command("dial", &format!("sip:102@{}", server.sip));
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(30));
+
+    let prompt =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/pl/unavailable.wav");
+    let (expected, _) = audio::read(&prompt);
+    let (recording, _) = audio::read(&caller.heard());
+    let score = heard(&expected, &recording);
+    eprintln!("the caller heard the Polish announcement at {score:.3}");
+    assert!(score >= 0.9, "announcement heard at {score:.3}");
+    let english =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/unavailable.wav");
+    assert!(
+        heard(&audio::read(&english).0, &recording) < 0.5,
+        "not the English one"
+    );
+    let record = server.call_records().remove(0);
+    assert_eq!(
+        (
+            record.disposition.as_str(),
+            record.sip_code,
+            record.callee.as_str()
+        ),
+        ("failed", 480, "102")
+    );
+}
