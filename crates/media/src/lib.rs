@@ -11,6 +11,7 @@ pub mod g711;
 pub mod jitter;
 pub mod mixer;
 pub mod prompt;
+pub mod recorder;
 pub mod relay;
 pub mod rtcp;
 pub mod rtp;
