@@ -19,9 +19,11 @@ use crate::rtp::{self, RtpHeader};
 
 mod events;
 mod music;
+mod reports;
 
 use events::EventTrain;
 use music::Music;
+use reports::Reports;
 
 /// A leg's SSRC may change (a phone restarts its stream, a PBX behind it switches
 /// sources) once the old one has been quiet this long; an interleaved foreign stream
@@ -90,6 +92,8 @@ pub struct Emit {
     pub side: Side,
     pub to: SocketAddr,
     pub packet: Vec<u8>,
+    /// RTCP, sent from the leg's RTCP socket.
+    pub rtcp: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -190,6 +194,7 @@ pub struct Relay {
     music: [Option<Music>; 2],
     /// Only leg A exists (an announcement before any answer): nothing is relayed.
     one_leg: bool,
+    reports: Reports,
 }
 
 impl Relay {
@@ -213,7 +218,14 @@ impl Relay {
             trains: [VecDeque::new(), VecDeque::new()],
             music: [None, None],
             one_leg: false,
+            reports: Reports::new(),
         }
+    }
+
+    /// Gives the RTCP sender reports their wall-clock time: `wall` at `now`.
+    pub fn with_wall_clock(mut self, now: Instant, wall: std::time::SystemTime) -> Self {
+        self.reports.set_wall_clock(now, wall);
+        self
     }
 
     /// A relay for leg A alone, to play it an announcement; what A sends goes nowhere.
@@ -327,9 +339,27 @@ impl Relay {
                 self.trains[i].pop_front();
             }
             let to = self.inbound[i].latched.unwrap_or(self.legs[i].remote);
-            return Some(Emit { side, to, packet });
+            return Some(Emit {
+                side,
+                to,
+                packet,
+                rtcp: false,
+            });
         }
-        None
+        let side = self.reports.due(now)?;
+        let i = side.index();
+        let out = &self.outbound[i];
+        let packet = self
+            .reports
+            .build(now, side, out.ssrc, out.last_ts, self.inbound[i].ssrc);
+        let rtp_to = self.inbound[i].latched.unwrap_or(self.legs[i].remote);
+        let to = SocketAddr::new(rtp_to.ip(), rtp_to.port().wrapping_add(1));
+        Some(Emit {
+            side,
+            to,
+            packet,
+            rtcp: true,
+        })
     }
 
     pub fn poll_event(&mut self) -> Option<RelayEvent> {
@@ -343,7 +373,7 @@ impl Relay {
             .iter()
             .filter_map(|t| t.front().map(EventTrain::next_at));
         let music = self.music.iter().flatten().map(Music::next_at);
-        events.chain(music).min()
+        events.chain(music).chain(self.reports.next_at()).min()
     }
 
     fn emit_music(&mut self, now: Instant, side: Side) -> Option<Emit> {
@@ -365,8 +395,14 @@ impl Relay {
             out.ssrc,
             &payload,
         );
+        self.reports.on_sent(side, payload.len());
         let to = self.inbound[i].latched.unwrap_or(self.legs[i].remote);
-        Some(Emit { side, to, packet })
+        Some(Emit {
+            side,
+            to,
+            packet,
+            rtcp: false,
+        })
     }
 
     fn relay(
@@ -423,6 +459,7 @@ impl Relay {
         inbound.latched = Some(from);
         inbound.ssrc = Some(header.ssrc);
         inbound.last_seen = Some(now);
+        self.reports.on_received(now, side, &header);
         if self.one_leg || self.music[side.other().index()].is_some() {
             return Err(Dropped::Held);
         }
@@ -436,6 +473,8 @@ impl Relay {
                 &mut packet[header.payload_start..header.payload_end],
             );
         }
+        self.reports
+            .on_sent(side.other(), header.payload_end - header.payload_start);
         let to = self.inbound[side.other().index()]
             .latched
             .unwrap_or(target.remote);

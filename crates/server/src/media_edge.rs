@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use switchboard_core::{Announcement, CallKey, MediaCommand};
 use switchboard_media::dtmf::Dtmf;
@@ -211,7 +211,10 @@ impl CallTask {
                             publish_stats(&self.metrics, &old.stats(), &mut published);
                         }
                         published = RelayStats::default();
-                        relay = Some(Relay::new(a, b, rand::random(), rand::random()));
+                        relay = Some(
+                            Relay::new(a, b, rand::random(), rand::random())
+                                .with_wall_clock(Instant::now(), SystemTime::now()),
+                        );
                     }
                     Some(Control::Update(side, media)) => {
                         if let Some(r) = relay.as_mut() {
@@ -226,6 +229,7 @@ impl CallTask {
                     Some(Control::Announce(caller, what)) => {
                         let r = relay.get_or_insert_with(|| {
                             Relay::for_announcement(caller, rand::random(), rand::random())
+                                .with_wall_clock(Instant::now(), SystemTime::now())
                         });
                         let prompt = self.sounds.announcement(what).clone();
                         r.set_music(Instant::now(), Side::A, Some(PromptPlayer::new(prompt, false)));
@@ -268,9 +272,12 @@ impl CallTask {
     fn drain(&self, relay: &mut Relay) {
         let now = Instant::now();
         while let Some(emit) = relay.poll_emit(now) {
-            let socket = match emit.side {
-                Side::A => &self.sockets.a,
-                Side::B => &self.sockets.b,
+            let s = &self.sockets;
+            let socket = match (emit.side, emit.rtcp) {
+                (Side::A, false) => &s.a,
+                (Side::A, true) => &s.a_rtcp,
+                (Side::B, false) => &s.b,
+                (Side::B, true) => &s.b_rtcp,
             };
             let _ = socket.try_send_to(&emit.packet, emit.to);
         }

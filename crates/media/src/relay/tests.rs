@@ -220,10 +220,17 @@ fn a_key_from_info_goes_out_as_telephone_events() {
     ));
     let mut packets = Vec::new();
     let mut now = t;
-    while let Some(at) = r.poll_timeout() {
+    // The key's packets come within 200 ms; RTCP reports start after five seconds.
+    while let Some(at) = r
+        .poll_timeout()
+        .filter(|at| *at < t + Duration::from_secs(1))
+    {
         now = now.max(at);
         while let Some(e) = r.poll_emit(now) {
-            assert_eq!((e.side, e.to), (Side::B, addr("10.0.0.2:5000")));
+            assert_eq!(
+                (e.side, e.to, e.rtcp),
+                (Side::B, addr("10.0.0.2:5000"), false)
+            );
             packets.push(e.packet);
         }
     }
@@ -420,4 +427,64 @@ fn a_held_leg_hears_music_in_its_codec_and_not_the_other_side() {
     assert_eq!(h.sequence, headers[4].sequence.wrapping_add(1));
     assert_eq!(h.timestamp, headers[4].timestamp.wrapping_add(160));
     let _ = before;
+}
+
+#[test]
+fn each_leg_gets_rtcp_reports_on_what_it_sent_and_was_sent() {
+    use crate::rtcp::{RtcpPacket, parse_compound};
+    let t = Instant::now();
+    let wall = std::time::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    let mut r = relay(Codec::Pcmu, Codec::Pcmu).with_wall_clock(t, wall);
+    let a = addr("10.0.0.1:4000");
+    // Two seconds of A's audio with packet 7 lost; B sends nothing.
+    for i in 0..100u16 {
+        if i == 7 {
+            continue;
+        }
+        let now = t + Duration::from_millis(20 * u64::from(i));
+        r.handle_rtp(
+            now,
+            Side::A,
+            a,
+            &mut packet(0, i, u32::from(i) * 160, 0x1111, &[0; 160]),
+        )
+        .unwrap();
+    }
+    let due = r.poll_timeout().unwrap();
+    assert_eq!(due, t + Duration::from_secs(5));
+    let mut reports = Vec::new();
+    while let Some(e) = r.poll_emit(due) {
+        assert!(e.rtcp);
+        reports.push(e);
+    }
+    assert_eq!(reports.len(), 2, "one per leg");
+    let to_a = reports.iter().find(|e| e.side == Side::A).unwrap();
+    assert_eq!(
+        to_a.to,
+        addr("10.0.0.1:4001"),
+        "the RTCP port beside the RTP one"
+    );
+    let parsed = parse_compound(&to_a.packet).unwrap();
+    let RtcpPacket::ReceiverReport {
+        ssrc,
+        reports: blocks,
+    } = &parsed[0]
+    else {
+        panic!("A was sent nothing, so it gets a receiver report: {parsed:?}");
+    };
+    assert_eq!(*ssrc, 0xaaaa);
+    assert_eq!((blocks[0].ssrc, blocks[0].cumulative_lost), (0x1111, 1));
+    assert_eq!(blocks[0].highest_sequence, 99);
+    let to_b = reports.iter().find(|e| e.side == Side::B).unwrap();
+    let RtcpPacket::SenderReport {
+        ssrc,
+        info,
+        reports: blocks,
+    } = &parse_compound(&to_b.packet).unwrap()[0]
+    else {
+        panic!("B was sent A's audio");
+    };
+    assert_eq!((*ssrc, info.packets, info.octets), (0xbbbb, 99, 99 * 160));
+    assert!(blocks.is_empty(), "nothing was received from B");
+    assert_eq!(info.ntp >> 32, 1_795_000_005 + 2_208_988_800);
 }
