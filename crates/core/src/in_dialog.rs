@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use rsip::{Header, Method};
+use rsip::Method;
 use switchboard_media::dtmf::{self, Dtmf};
 use switchboard_media::relay::Side;
 use switchboard_media::sdp::{Direction, LocalDescription, SessionDescription};
@@ -265,12 +265,7 @@ impl Pbx {
             Side::A => c.callee.clone(),
             Side::B => c.caller.clone(),
         });
-        let mut ok = self.sip.response(invite, 200, "OK", tag);
-        ok.headers
-            .push(Header::Contact(self.contact(&user, peer).into()));
-        ok.headers
-            .push(Header::ContentType("application/sdp".into()));
-        ok.body = local.to_bytes();
+        let ok = self.response_with_sdp(invite, 200, "OK", tag, &user, peer, &local);
         if let Some(call) = self.calls.get_mut(&key) {
             call.local_sdp[side as usize] = Some(local);
         }

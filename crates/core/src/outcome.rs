@@ -159,14 +159,7 @@ impl Pbx {
             call.callee.clone(),
         );
         let others: Vec<usize> = (0..call.forks.len()).filter(|&i| i != index).collect();
-        let mut ok = self.sip.response(&invite, 200, "OK", &tag);
-        ok.headers
-            .push(Header::Contact(self.contact(&callee, a_peer).into()));
-        ok.headers
-            .push(Header::Allow(switchboard_sip::service::ALLOW.into()));
-        ok.headers
-            .push(Header::ContentType("application/sdp".into()));
-        ok.body = local.to_bytes();
+        let ok = self.response_with_sdp(&invite, 200, "OK", &tag, &callee, a_peer, &local);
         self.sip.respond(now, id, &ok);
         self.await_ack(now, key, Side::A, &ok, a_peer);
         for i in others {
@@ -239,14 +232,15 @@ impl Pbx {
             direction: Direction::SendRecv,
             ptime: 20,
         };
-        let mut progress = self.sip.response(&invite, 183, "Session Progress", &tag);
-        progress
-            .headers
-            .push(Header::Contact(self.contact(&callee, a_peer).into()));
-        progress
-            .headers
-            .push(Header::ContentType("application/sdp".into()));
-        progress.body = local.to_bytes();
+        let progress = self.response_with_sdp(
+            &invite,
+            183,
+            "Session Progress",
+            &tag,
+            &callee,
+            a_peer,
+            &local,
+        );
         self.sip.respond(now, id, &progress);
         self.outputs
             .push_back(Output::Media(MediaCommand::Announce {

@@ -323,6 +323,29 @@ impl Pbx {
         )
     }
 
+    /// A response carrying Switchboard's session description, with a Contact for
+    /// `user` as `peer` reaches us (200 to an INVITE or re-INVITE, 183 early media).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn response_with_sdp(
+        &self,
+        request: &rsip::Request,
+        code: u16,
+        reason: &str,
+        tag: &str,
+        user: &str,
+        peer: Peer,
+        local: &switchboard_media::sdp::LocalDescription,
+    ) -> rsip::Response {
+        let mut r = self.sip.response(request, code, reason, tag);
+        r.headers
+            .push(Header::Contact(self.contact(user, peer).into()));
+        r.headers.push(Header::Allow(ALLOW.into()));
+        r.headers
+            .push(Header::ContentType("application/sdp".into()));
+        r.body = local.to_bytes();
+        r
+    }
+
     /// Sends a 2xx we answered on a leg and keeps re-sending it until the ACK.
     pub(crate) fn await_ack(
         &mut self,

@@ -237,6 +237,18 @@ fn invite(
     )
 }
 
+/// The caller's CANCEL for its authorised INVITE (same branch and CSeq number).
+fn cancel_of(invite: &str) -> String {
+    invite
+        .replacen("INVITE sip", "CANCEL sip", 1)
+        .replace("2 INVITE", "2 CANCEL")
+        .split("Proxy-Authorization")
+        .next()
+        .unwrap()
+        .to_string()
+        + "Content-Length: 0\r\n\r\n"
+}
+
 fn header<'a>(message: &'a str, name: &str) -> &'a str {
     message
         .lines()
@@ -492,14 +504,7 @@ fn the_caller_cancels_while_it_rings() {
     let desk = h.expect(DESK, "INVITE");
     h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
     h.take(CALLER);
-    let cancel = second
-        .replacen("INVITE sip", "CANCEL sip", 1)
-        .replace("2 INVITE", "2 CANCEL")
-        .split("Proxy-Authorization")
-        .next()
-        .unwrap()
-        .to_string()
-        + "Content-Length: 0\r\n\r\n";
+    let cancel = cancel_of(&second);
     h.send(CALLER, &cancel);
     let to_caller = h.take(CALLER);
     assert!(
@@ -842,14 +847,7 @@ fn a_caller_who_hangs_up_during_the_announcement_keeps_the_outcome() {
     let desk = h.expect(DESK, "INVITE");
     h.send(DESK, &respond(&desk, 486, "Busy Here", "d", ""));
     h.expect(CALLER, "SIP/2.0 183");
-    let cancel = second
-        .replacen("INVITE sip", "CANCEL sip", 1)
-        .replace("2 INVITE", "2 CANCEL")
-        .split("Proxy-Authorization")
-        .next()
-        .unwrap()
-        .to_string()
-        + "Content-Length: 0\r\n\r\n";
+    let cancel = cancel_of(&second);
     h.send(CALLER, &cancel);
     assert!(h.take(CALLER).iter().any(|m| m.starts_with("SIP/2.0 487")));
     assert_eq!(
