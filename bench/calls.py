@@ -22,7 +22,7 @@ import time
 import urllib.request
 import wave
 
-from common import ROOT, cpu_seconds, free_port, password, wait_udp_ready
+from common import ROOT, cpu_seconds, free_port, password, provision_switchboard, wait_udp_ready
 
 CALLER, CALLEE = 100, 101
 SCENARIO = os.path.join(ROOT, "bench", "sipp", "call_with_media.xml")
@@ -34,15 +34,7 @@ class Switchboard:
     name = "switchboard"
 
     def __init__(self, work):
-        self.bin = os.path.join(ROOT, "target", "release", "switchboard-server")
-        self.data = os.path.join(work, "sb-data")
-        cfg = os.path.join(work, "sb.toml")
-        with open(cfg, "w") as f:
-            f.write('[sip]\nrealm = "switchboard"\n[calls]\nring_timeout = 60\n')
-            for u in (CALLER, CALLEE):
-                f.write(f'[[extensions]]\nnumber = "{u}"\npassword = "{password(u)}"\n')
-        subprocess.run([self.bin, "--data-dir", self.data, "config", "import", cfg], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.bin, self.data = provision_switchboard(work, "[calls]\nring_timeout = 60\n", (CALLER, CALLEE))
 
     def start(self, port):
         self.http = free_port()

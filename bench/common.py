@@ -2,6 +2,7 @@
 import os
 import re
 import socket
+import subprocess
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -79,3 +80,18 @@ def wait_udp_ready(port, timeout=15):
             except socket.timeout:
                 pass
     raise SystemExit(f"server on port {port} never answered")
+
+
+def provision_switchboard(work, settings, users):
+    """A data directory for the release build with `users` (password rule above) and
+    TOML `settings`; returns (binary, data directory)."""
+    binary = os.path.join(ROOT, "target", "release", "switchboard-server")
+    data = os.path.join(work, "sb-data")
+    cfg = os.path.join(work, "sb.toml")
+    with open(cfg, "w") as f:
+        f.write('[sip]\nrealm = "switchboard"\n' + settings)
+        for u in users:
+            f.write(f'[[extensions]]\nnumber = "{u}"\npassword = "{password(u)}"\n')
+    subprocess.run([binary, "--data-dir", data, "config", "import", cfg], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return binary, data

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 
-from common import ROOT, cpu_seconds, free_port, password, pss_kib, wait_udp_ready
+from common import ROOT, cpu_seconds, free_port, password, pss_kib, provision_switchboard, wait_udp_ready
 SCENARIO = os.path.join(ROOT, "tests", "sipp", "register_auth.xml")
 USERS = 10_000
 FIRST_USER = 20_000
@@ -26,15 +26,7 @@ class Switchboard:
     name = "switchboard"
 
     def __init__(self, work):
-        self.bin = os.path.join(ROOT, "target", "release", "switchboard-server")
-        self.data = os.path.join(work, "sb-data")
-        cfg = os.path.join(work, "sb.toml")
-        with open(cfg, "w") as f:
-            f.write('[sip]\nrealm = "switchboard"\n[registrar]\nmax_contacts = 5\n')
-            for u in range(FIRST_USER, FIRST_USER + USERS):
-                f.write(f'[[extensions]]\nnumber = "{u}"\npassword = "{password(u)}"\n')
-        subprocess.run([self.bin, "--data-dir", self.data, "config", "import", cfg], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.bin, self.data = provision_switchboard(work, "[registrar]\nmax_contacts = 5\n", range(FIRST_USER, FIRST_USER + USERS))
 
     def start(self, port):
         self.proc = subprocess.Popen(

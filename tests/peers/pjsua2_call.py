@@ -19,6 +19,8 @@ import time
 
 import pjsua2 as pj
 
+import pjsua2_endpoint
+
 role, server, user, password = sys.argv[1:5]
 host = server.rsplit(":", 1)[0]
 state = {"registered": False, "call": None, "confirmed": False, "ended": False}
@@ -70,22 +72,7 @@ class Account(pj.Account):
         call.answer(answer)
 
 
-ep = pj.Endpoint()
-ep.libCreate()
-cfg = pj.EpConfig()
-cfg.logConfig.level = 1
-cfg.logConfig.consoleLevel = 1
-cfg.uaConfig.threadCnt = 0
-cfg.uaConfig.mainThreadOnly = True
-# Silence is sent, not suppressed: the stream keeps running like a real phone's.
-cfg.medConfig.noVad = True
-ep.libInit(cfg)
-tcfg = pj.TransportConfig()
-tcfg.port = 0
-tcfg.boundAddress = "127.0.0.1"
-ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
-ep.audDevManager().setNullDev()
-ep.libStart()
+ep = pjsua2_endpoint.start(no_vad=True)
 
 acfg = pj.AccountConfig()
 acfg.idUri = f"sip:{user}@{host}"

@@ -10,6 +10,8 @@ import time
 
 import pjsua2 as pj
 
+import pjsua2_endpoint
+
 server, user, password = sys.argv[1], sys.argv[2], sys.argv[3]
 expires, refreshes, transport = int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 host = server.rsplit(":", 1)[0]
@@ -24,21 +26,8 @@ class Account(pj.Account):
         print(json.dumps(event), flush=True)
 
 
-ep = pj.Endpoint()
-ep.libCreate()
-cfg = pj.EpConfig()
-cfg.logConfig.level = 1
-cfg.logConfig.consoleLevel = 1
-cfg.uaConfig.threadCnt = 0
-cfg.uaConfig.mainThreadOnly = True
-ep.libInit(cfg)
-tcfg = pj.TransportConfig()
-tcfg.port = 0
-tcfg.boundAddress = "127.0.0.1"
 kind = pj.PJSIP_TRANSPORT_TCP if transport == "tcp" else pj.PJSIP_TRANSPORT_UDP
-ep.transportCreate(kind, tcfg)
-ep.audDevManager().setNullDev()
-ep.libStart()
+ep = pjsua2_endpoint.start(kind)
 
 acfg = pj.AccountConfig()
 acfg.idUri = f"sip:{user}@{host}"
