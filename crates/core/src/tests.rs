@@ -335,13 +335,14 @@ fn answered_call(h: &mut Harness, caller_sdp: &str, desk_sdp: &str) -> (String, 
 fn a_call_is_answered_bridged_and_hung_up_by_the_caller() {
     let mut h = Harness::new(&[DESK]);
     let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0 8 101"), &sdp(6000, "0 101"));
-    // The callee was offered Switchboard's own address, the caller's codecs first.
+    // The callee was offered Switchboard's own address, the caller's codecs first,
+    // then the wideband ones Switchboard transcodes.
     assert!(
         body(&b_invite).contains("c=IN IP4 192.0.2.1\r\n"),
         "{b_invite}"
     );
     assert!(
-        body(&b_invite).contains("m=audio 20002 RTP/AVP 0 8 101\r\n"),
+        body(&b_invite).contains("m=audio 20002 RTP/AVP 0 8 9 111 101\r\n"),
         "{b_invite}"
     );
     assert!(

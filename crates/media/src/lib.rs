@@ -17,3 +17,4 @@ pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
 pub mod tones;
+pub mod transcode;

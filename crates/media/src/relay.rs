@@ -1,6 +1,8 @@
 //! The relay that anchors one call's audio: every packet from one leg goes out to the
 //! other with Switchboard's own SSRC, sequence numbers and timestamps, with the payload
-//! type the receiving phone negotiated, transcoded when the legs chose different codecs.
+//! type the receiving phone negotiated, transcoded when the legs chose different codecs:
+//! between the G.711 laws by table in place, otherwise through linear PCM
+//! ([`crate::transcode`]) with timestamps rescaled to the receiving codec's clock.
 //!
 //! Symmetric RTP (RFC 4961): each leg's first valid packet latches its real source
 //! address (a phone behind NAT sends from somewhere other than its SDP says), and media
@@ -12,10 +14,11 @@ use std::time::{Duration, Instant};
 
 use std::collections::VecDeque;
 
-use crate::codec::{Codec, Format, transcode_in_place};
+use crate::codec::{Codec, Format, transcode_g711_in_place};
 use crate::dtmf::{Dtmf, TelephoneEvent};
 use crate::prompt::PromptPlayer;
 use crate::rtp::{self, RtpHeader};
+use crate::transcode::{AudioEncoder, MAX_PAYLOAD, Transcoder};
 
 mod events;
 mod music;
@@ -58,10 +61,21 @@ pub struct LegMedia {
     pub events: Option<Format>,
 }
 
+/// A receive buffer this long holds any packet a phone sends and any Switchboard makes
+/// from it: an Opus payload at its limit after the longest RTP header.
+pub const MAX_PACKET: usize = 2048;
+
+/// A packet ready for the other leg: the first `len` bytes of the buffer, to `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forward {
+    pub to: SocketAddr,
+    pub len: usize,
+}
+
 /// Why a packet was not forwarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dropped {
-    /// Not RTP, or a broken header.
+    /// Not RTP, a broken header, or audio that does not decode.
     Malformed,
     /// From an address other than the leg's latched one.
     UnexpectedSource,
@@ -124,24 +138,33 @@ struct Inbound {
 #[derive(Debug)]
 struct Outbound {
     ssrc: u32,
-    /// Offsets from the current source's numbering to ours.
+    /// The receiving leg's RTP clock rate.
+    clock: u32,
+    /// Offset from the current source's sequence numbers to ours.
     seq_offset: u16,
-    ts_offset: u32,
     last_seq: u16,
     last_ts: u32,
     source: Option<u32>,
+    /// The current source's timestamp that became `last_ts`.
+    source_ts: u32,
 }
 
 impl Outbound {
-    fn new(ssrc: u32, first_seq: u16) -> Self {
+    fn new(ssrc: u32, first_seq: u16, clock: u32) -> Self {
         Outbound {
             ssrc,
+            clock,
             seq_offset: 0,
-            ts_offset: 0,
             last_seq: first_seq.wrapping_sub(1),
             last_ts: 0,
             source: None,
+            source_ts: 0,
         }
+    }
+
+    /// One 20-ms frame in this stream's timestamp units.
+    fn frame(&self) -> u32 {
+        self.clock / 50
     }
 
     /// Takes the next sequence number for a packet Switchboard makes itself; relayed
@@ -152,30 +175,33 @@ impl Outbound {
         self.last_seq
     }
 
-    /// Advances our timestamp by `samples` for a packet Switchboard makes itself.
-    fn own_timestamp(&mut self, samples: u32) -> u32 {
-        self.last_ts = self.last_ts.wrapping_add(samples);
+    /// Advances our timestamp by one frame for a packet Switchboard makes itself.
+    fn own_timestamp(&mut self) -> u32 {
+        self.last_ts = self.last_ts.wrapping_add(self.frame());
         self.last_ts
     }
 
     /// Continues our numbering across a change of source, so the phone sees one
-    /// unbroken stream.
-    fn map(&mut self, header: &RtpHeader) -> (u16, u32) {
+    /// unbroken stream, and moves timestamps from the source's `clock` to ours. They
+    /// are mapped as distances from the newest packet's, which survive wrap-around
+    /// at any ratio of clocks.
+    fn map(&mut self, header: &RtpHeader, clock: u32) -> (u16, u32) {
         if self.source != Some(header.ssrc) {
             self.source = Some(header.ssrc);
             self.seq_offset = self.last_seq.wrapping_add(1).wrapping_sub(header.sequence);
             // One 20-ms frame after the last timestamp we sent.
-            self.ts_offset = self
-                .last_ts
-                .wrapping_add(160)
-                .wrapping_sub(header.timestamp);
+            self.last_ts = self.last_ts.wrapping_add(self.frame());
+            self.source_ts = header.timestamp;
         }
         let seq = header.sequence.wrapping_add(self.seq_offset);
-        let ts = header.timestamp.wrapping_add(self.ts_offset);
+        let distance = i64::from(header.timestamp.wrapping_sub(self.source_ts) as i32);
+        let scaled = distance * i64::from(self.clock) / i64::from(clock.max(1));
+        let ts = self.last_ts.wrapping_add(scaled as u32);
         // Reordered packets keep their place; only the newest moves the marks.
         if seq.wrapping_sub(self.last_seq) < 0x8000 {
             self.last_seq = seq;
             self.last_ts = ts;
+            self.source_ts = header.timestamp;
         }
         (seq, ts)
     }
@@ -192,6 +218,11 @@ pub struct Relay {
     trains: [VecDeque<EventTrain>; 2],
     /// Music on hold playing to A and B.
     music: [Option<Music>; 2],
+    /// Encoders of the music to A and B, made when first needed.
+    music_encoders: [Option<AudioEncoder>; 2],
+    /// Converters of the audio towards A and B when the legs' codecs differ beyond
+    /// the G.711 law, made when first needed.
+    transcoders: [Option<Transcoder>; 2],
     /// Only leg A exists (an announcement before any answer): nothing is relayed.
     one_leg: bool,
     reports: Reports,
@@ -210,13 +241,15 @@ impl Relay {
             legs: [a, b],
             inbound: [inbound(), inbound()],
             outbound: [
-                Outbound::new(ssrcs[0], first_seqs[0]),
-                Outbound::new(ssrcs[1], first_seqs[1]),
+                Outbound::new(ssrcs[0], first_seqs[0], a.audio.codec.clock_rate()),
+                Outbound::new(ssrcs[1], first_seqs[1], b.audio.codec.clock_rate()),
             ],
             stats: RelayStats::default(),
             events: VecDeque::new(),
             trains: [VecDeque::new(), VecDeque::new()],
             music: [None, None],
+            music_encoders: [None, None],
+            transcoders: [None, None],
             one_leg: false,
             reports: Reports::new(),
         }
@@ -246,21 +279,26 @@ impl Relay {
     /// A re-INVITE changed a leg: its address may move and its source is learned anew.
     pub fn update(&mut self, side: Side, media: LegMedia) {
         self.legs[side.index()] = media;
+        // A new codec on either leg changes both directions' conversion.
+        self.transcoders = [None, None];
+        self.outbound[side.index()].clock = media.audio.codec.clock_rate();
         let inbound = &mut self.inbound[side.index()];
         inbound.latched = None;
         inbound.ssrc = None;
     }
 
-    /// A packet arrived on the socket facing `side`. On success it has been rewritten in
-    /// place for the other leg and the address to send it to is returned.
+    /// A packet of `len` bytes arrived in `buf` on the socket facing `side`. On success
+    /// it has been rewritten in `buf` for the other leg, which has room for any payload
+    /// Switchboard makes when `buf` holds [`MAX_PACKET`] bytes.
     pub fn handle_rtp(
         &mut self,
         now: Instant,
         side: Side,
         from: SocketAddr,
-        packet: &mut [u8],
-    ) -> Result<SocketAddr, Dropped> {
-        let result = self.relay(now, side, from, packet);
+        buf: &mut [u8],
+        len: usize,
+    ) -> Result<Forward, Dropped> {
+        let result = self.relay(now, side, from, buf, len);
         let s = &mut self.stats;
         match result {
             Ok(_) => s.forwarded += 1,
@@ -321,7 +359,7 @@ impl Relay {
                 continue;
             };
             let out = &mut self.outbound[i];
-            let Some(event) = train.poll(now, out.last_ts.wrapping_add(160)) else {
+            let Some(event) = train.poll(now, out.last_ts.wrapping_add(out.frame())) else {
                 continue;
             };
             let seq = out.own_sequence();
@@ -380,12 +418,16 @@ impl Relay {
         let i = side.index();
         let frame = self.music[i].as_mut()?.frame(now)?;
         let audio = self.legs[i].audio;
-        let mut payload = Vec::with_capacity(frame.samples.len());
-        crate::codec::encode(audio.codec, &frame.samples, &mut payload);
+        let encoder = match &mut self.music_encoders[i] {
+            Some(e) if e.codec() == audio.codec && e.input_rate() == music::RATE => e,
+            slot => slot.insert(AudioEncoder::new(audio.codec, music::RATE)),
+        };
+        let mut payload = [0u8; MAX_PAYLOAD];
+        let len = encoder.encode(&frame.samples, &mut payload);
         let out = &mut self.outbound[i];
         let seq = out.own_sequence();
-        let ts = out.own_timestamp(frame.samples.len() as u32);
-        let mut packet = Vec::with_capacity(rtp::HEADER_LEN + payload.len());
+        let ts = out.own_timestamp();
+        let mut packet = Vec::with_capacity(rtp::HEADER_LEN + len);
         rtp::build(
             &mut packet,
             frame.first,
@@ -393,9 +435,9 @@ impl Relay {
             seq,
             ts,
             out.ssrc,
-            &payload,
+            &payload[..len],
         );
-        self.reports.on_sent(side, payload.len());
+        self.reports.on_sent(side, len);
         let to = self.inbound[i].latched.unwrap_or(self.legs[i].remote);
         Some(Emit {
             side,
@@ -410,8 +452,10 @@ impl Relay {
         now: Instant,
         side: Side,
         from: SocketAddr,
-        packet: &mut [u8],
-    ) -> Result<SocketAddr, Dropped> {
+        buf: &mut [u8],
+        len: usize,
+    ) -> Result<Forward, Dropped> {
+        let packet = buf.get(..len).ok_or(Dropped::Malformed)?;
         if rtp::is_rtcp(packet) {
             return Err(Dropped::Rtcp);
         }
@@ -459,26 +503,55 @@ impl Relay {
         inbound.latched = Some(from);
         inbound.ssrc = Some(header.ssrc);
         inbound.last_seen = Some(now);
-        self.reports.on_received(now, side, &header);
+        // Events share the audio's timeline: one stream, one clock.
+        let clock = leg.audio.codec.clock_rate();
+        self.reports.on_received(now, side, &header, clock);
         if self.one_leg || self.music[side.other().index()].is_some() {
             return Err(Dropped::Held);
         }
+        let len = self.convert(side.other(), transcode, &header, buf, len)?;
         let out = &mut self.outbound[side.other().index()];
-        let (seq, ts) = out.map(&header);
-        rtp::rewrite(packet, payload_type, seq, ts, out.ssrc);
-        if transcode.0 != transcode.1 {
-            transcode_in_place(
-                transcode.0,
-                transcode.1,
-                &mut packet[header.payload_start..header.payload_end],
-            );
-        }
+        let (seq, ts) = out.map(&header, clock);
+        rtp::rewrite(buf, payload_type, seq, ts, out.ssrc);
         self.reports
-            .on_sent(side.other(), header.payload_end - header.payload_start);
+            .on_sent(side.other(), len - header.payload_start);
         let to = self.inbound[side.other().index()]
             .latched
             .unwrap_or(target.remote);
-        Ok(to)
+        Ok(Forward { to, len })
+    }
+
+    /// Puts the `len`-byte packet's payload into the codec of the leg at `to`, returning
+    /// the packet's new length. G.711 laws convert in place; other pairs go through PCM,
+    /// and the payload written after the header replaces any padding.
+    fn convert(
+        &mut self,
+        to: Side,
+        (from_codec, to_codec): (Codec, Codec),
+        header: &RtpHeader,
+        buf: &mut [u8],
+        len: usize,
+    ) -> Result<usize, Dropped> {
+        let payload = header.payload_start..header.payload_end;
+        if from_codec == to_codec {
+            return Ok(len);
+        }
+        if from_codec.is_g711() && to_codec.is_g711() {
+            transcode_g711_in_place(from_codec, to_codec, &mut buf[payload]);
+            return Ok(len);
+        }
+        let transcoder = match &mut self.transcoders[to.index()] {
+            Some(t) if t.codecs() == (from_codec, to_codec) => t,
+            slot => slot.insert(Transcoder::new(from_codec, to_codec)),
+        };
+        let converted = transcoder.transcode(&buf[payload]);
+        let end = header.payload_start + converted.len();
+        if converted.is_empty() || end > buf.len() {
+            return Err(Dropped::Malformed);
+        }
+        buf[header.payload_start..end].copy_from_slice(converted);
+        rtp::clear_padding(buf);
+        Ok(end)
     }
 
     /// Reports a key once, at the first end packet of its event (RFC 4733 §2.5.1.4).

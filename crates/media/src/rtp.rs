@@ -82,6 +82,11 @@ pub fn rewrite(packet: &mut [u8], payload_type: u8, sequence: u16, timestamp: u3
     packet[8..12].copy_from_slice(&ssrc.to_be_bytes());
 }
 
+/// Marks a packet as unpadded, once its payload has been replaced up to its end.
+pub fn clear_padding(packet: &mut [u8]) {
+    packet[0] &= !0x20;
+}
+
 /// Appends a plain RTP packet (no CSRC, extension or padding) to `out`.
 pub fn build(
     out: &mut Vec<u8>,

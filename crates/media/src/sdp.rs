@@ -261,13 +261,7 @@ impl LocalDescription {
             types.join(" ")
         );
         for f in &self.formats {
-            let _ = write!(
-                s,
-                "a=rtpmap:{} {}/{}\r\n",
-                f.payload_type,
-                f.codec.name(),
-                f.codec.clock_rate()
-            );
+            let _ = write!(s, "a=rtpmap:{} {}\r\n", f.payload_type, f.codec.rtpmap());
             if f.codec == Codec::TelephoneEvent {
                 let _ = write!(s, "a=fmtp:{} 0-16\r\n", f.payload_type);
             }
@@ -292,17 +286,33 @@ pub fn formats_to_offer(caller: &AudioStream) -> Vec<Format> {
         .copied()
         .filter(|f| f.codec.is_audio())
         .collect();
+    // The caller's own numbers stay theirs, events included.
+    let mut taken: Vec<u8> = caller.formats.iter().map(|f| f.payload_type).collect();
     for codec in Codec::AUDIO {
         if !formats.iter().any(|f| f.codec == codec) {
-            formats.push(Format::default_for(codec));
+            let format = free_number(&mut taken, Format::default_for(codec));
+            formats.push(format);
         }
     }
     let event = caller
         .telephone_event()
-        .filter(|e| !formats.iter().any(|f| f.payload_type == e.payload_type))
-        .unwrap_or(Format::default_for(Codec::TelephoneEvent));
+        .unwrap_or_else(|| free_number(&mut taken, Format::default_for(Codec::TelephoneEvent)));
     formats.push(event);
     formats
+}
+
+/// `format`, renumbered to a free dynamic payload type when its usual one is `taken`
+/// (a phone may use 101 or 111 for something else), and its number marked taken. A
+/// static codec keeps its number.
+fn free_number(taken: &mut Vec<u8>, mut format: Format) -> Format {
+    if format.codec.static_payload_type().is_none()
+        && taken.contains(&format.payload_type)
+        && let Some(pt) = (96..=127).find(|pt| !taken.contains(pt))
+    {
+        format.payload_type = pt;
+    }
+    taken.push(format.payload_type);
+    format
 }
 
 /// The formats of Switchboard's answer to `offer` once the other leg settled on

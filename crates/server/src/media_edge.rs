@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use switchboard_core::{Announcement, CallKey, MediaCommand};
 use switchboard_media::dtmf::Dtmf;
 use switchboard_media::prompt::PromptPlayer;
-use switchboard_media::relay::{LegMedia, Relay, RelayEvent, RelayStats, Side};
+use switchboard_media::relay::{LegMedia, MAX_PACKET, Relay, RelayEvent, RelayStats, Side};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
@@ -185,8 +185,8 @@ impl CallTask {
         let mut relay: Option<Relay> = None;
         let mut announcing = false;
         let mut published = RelayStats::default();
-        let mut from_a = [0u8; 2048];
-        let mut from_b = [0u8; 2048];
+        let mut from_a = [0u8; MAX_PACKET];
+        let mut from_b = [0u8; MAX_PACKET];
         let mut rtcp_a = [0u8; 1500];
         let mut rtcp_b = [0u8; 1500];
         let mut publish = tokio::time::interval(PUBLISH_EVERY);
@@ -306,9 +306,9 @@ fn forward(
     };
     // Before the callee answers there is no bridge yet; early packets are dropped.
     if let Some(relay) = relay.as_mut()
-        && let Ok(to) = relay.handle_rtp(Instant::now(), side, from, &mut buf[..n])
+        && let Ok(out) = relay.handle_rtp(Instant::now(), side, from, buf, n)
     {
-        let _ = output.try_send_to(&buf[..n], to);
+        let _ = output.try_send_to(&buf[..out.len], out.to);
     }
 }
 

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use crate::prompt::PromptPlayer;
 
 const FRAME: Duration = Duration::from_millis(20);
-const SAMPLES: usize = 160;
+/// Prompts and music are kept at 8 kHz, the rate every phone can take.
+pub(super) const RATE: u32 = 8000;
+const SAMPLES: usize = RATE as usize / 50;
 /// Further behind than this, the clock is reset to now.
 const MAX_LAG: Duration = Duration::from_millis(200);
 

@@ -41,10 +41,12 @@ impl Reports {
         self.wall_at_epoch = wall;
     }
 
-    pub fn on_received(&mut self, now: Instant, side: Side, header: &RtpHeader) {
+    /// A packet from `side`, whose timestamps tick `clock` times a second.
+    pub fn on_received(&mut self, now: Instant, side: Side, header: &RtpHeader, clock: u32) {
         let epoch = *self.epoch.get_or_insert(now);
-        // Arrival in timestamp units (8 kHz), as jitter is measured in them.
-        let arrival = (now.saturating_duration_since(epoch).as_micros() * 8 / 1000) as u32;
+        // Arrival in timestamp units, as jitter is measured in them.
+        let micros = now.saturating_duration_since(epoch).as_micros();
+        let arrival = (micros * u128::from(clock) / 1_000_000) as u32;
         self.reception[side as usize].on_packet(header.sequence, header.timestamp, arrival);
         for next in &mut self.next {
             next.get_or_insert(now + INTERVAL);

@@ -23,6 +23,34 @@ fn packet(pt: u8, seq: u16, ts: u32, ssrc: u32, payload: &[u8]) -> Vec<u8> {
     p
 }
 
+/// Hands a whole packet to the relay, as the media edge does with its receive buffer,
+/// and leaves in it what is sent on.
+trait Pass {
+    fn pass(
+        &mut self,
+        now: Instant,
+        side: Side,
+        from: SocketAddr,
+        packet: &mut Vec<u8>,
+    ) -> Result<SocketAddr, Dropped>;
+}
+
+impl Pass for Relay {
+    fn pass(
+        &mut self,
+        now: Instant,
+        side: Side,
+        from: SocketAddr,
+        packet: &mut Vec<u8>,
+    ) -> Result<SocketAddr, Dropped> {
+        let len = packet.len();
+        packet.resize(MAX_PACKET, 0);
+        let result = self.handle_rtp(now, side, from, packet, len);
+        packet.truncate(result.map_or(len, |f| f.len));
+        result.map(|f| f.to)
+    }
+}
+
 fn relay(a: Codec, b: Codec) -> Relay {
     Relay::new(
         leg("10.0.0.1:4000", a, Some(101)),
@@ -37,15 +65,13 @@ fn same_codec_is_relayed_with_our_identity() {
     let t = Instant::now();
     let mut r = relay(Codec::Pcmu, Codec::Pcmu);
     let mut p = packet(0, 5000, 80_000, 0x1234, &[1, 2, 3]);
-    let to = r
-        .handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut p)
-        .unwrap();
+    let to = r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut p).unwrap();
     assert_eq!(to, addr("10.0.0.2:5000"));
     let h = RtpHeader::parse(&p).unwrap();
     assert_eq!((h.payload_type, h.sequence, h.ssrc), (0, 200, 0xbbbb));
     assert_eq!(&p[h.payload_start..h.payload_end], &[1, 2, 3]);
     let mut next = packet(0, 5001, 80_160, 0x1234, &[4]);
-    r.handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut next)
+    r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut next)
         .unwrap();
     let n = RtpHeader::parse(&next).unwrap();
     assert_eq!(n.sequence, 201);
@@ -61,8 +87,7 @@ fn different_codecs_are_transcoded() {
         .collect();
     let alaw: Vec<u8> = tone.iter().map(|&s| g711::linear_to_alaw(s)).collect();
     let mut p = packet(8, 1, 0, 7, &alaw);
-    r.handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut p)
-        .unwrap();
+    r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut p).unwrap();
     let h = RtpHeader::parse(&p).unwrap();
     assert_eq!(h.payload_type, 0);
     for (s, u) in tone.iter().zip(&p[h.payload_start..h.payload_end]) {
@@ -76,8 +101,7 @@ fn events_take_the_receivers_payload_type() {
     let t = Instant::now();
     let mut r = relay(Codec::Pcmu, Codec::Pcmu);
     let mut p = packet(101, 1, 0, 7, &[5, 0x8a, 0, 160]);
-    r.handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut p)
-        .unwrap();
+    r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut p).unwrap();
     assert_eq!(RtpHeader::parse(&p).unwrap().payload_type, 96);
     assert_eq!(&p[12..], &[5, 0x8a, 0, 160], "event payload untouched");
     let mut no_events = Relay::new(
@@ -88,7 +112,7 @@ fn events_take_the_receivers_payload_type() {
     );
     let mut p = packet(101, 1, 0, 7, &[5, 0x8a, 0, 160]);
     assert_eq!(
-        no_events.handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut p),
+        no_events.pass(t, Side::A, addr("10.0.0.1:4000"), &mut p),
         Err(Dropped::Translated),
         "B cannot take events: the key goes by INFO instead"
     );
@@ -100,11 +124,11 @@ fn symmetric_rtp_latches_to_the_nat_address() {
     let mut r = relay(Codec::Pcmu, Codec::Pcmu);
     // B's packets come from its NAT, not from the address in its SDP.
     let mut from_b = packet(0, 1, 0, 9, &[0]);
-    r.handle_rtp(t, Side::B, addr("203.0.113.9:31000"), &mut from_b)
+    r.pass(t, Side::B, addr("203.0.113.9:31000"), &mut from_b)
         .unwrap();
     let mut from_a = packet(0, 1, 0, 8, &[0]);
     let to = r
-        .handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut from_a)
+        .pass(t, Side::A, addr("10.0.0.1:4000"), &mut from_a)
         .unwrap();
     assert_eq!(to, addr("203.0.113.9:31000"));
 }
@@ -114,10 +138,10 @@ fn strangers_foreign_streams_and_garbage_are_dropped_and_counted() {
     let t = Instant::now();
     let mut r = relay(Codec::Pcmu, Codec::Pcmu);
     let a = addr("10.0.0.1:4000");
-    r.handle_rtp(t, Side::A, a, &mut packet(0, 1, 0, 8, &[0]))
+    r.pass(t, Side::A, a, &mut packet(0, 1, 0, 8, &[0]))
         .unwrap();
     assert_eq!(
-        r.handle_rtp(
+        r.pass(
             t,
             Side::A,
             addr("10.0.0.66:4000"),
@@ -126,21 +150,21 @@ fn strangers_foreign_streams_and_garbage_are_dropped_and_counted() {
         Err(Dropped::UnexpectedSource)
     );
     assert_eq!(
-        r.handle_rtp(t, Side::A, a, &mut packet(0, 900, 0, 0x666, &[0])),
+        r.pass(t, Side::A, a, &mut packet(0, 900, 0, 0x666, &[0])),
         Err(Dropped::ForeignSsrc)
     );
     assert_eq!(
-        r.handle_rtp(t, Side::A, a, &mut [0xff; 40]),
+        r.pass(t, Side::A, a, &mut vec![0xff; 40]),
         Err(Dropped::Malformed)
     );
     assert_eq!(
-        r.handle_rtp(t, Side::A, a, &mut packet(13, 3, 320, 8, &[0])),
+        r.pass(t, Side::A, a, &mut packet(13, 3, 320, 8, &[0])),
         Err(Dropped::Payload),
         "comfort noise was not negotiated"
     );
     let mut rtcp = vec![0x80, 200, 0, 6];
     rtcp.extend([0; 24]);
-    assert_eq!(r.handle_rtp(t, Side::A, a, &mut rtcp), Err(Dropped::Rtcp));
+    assert_eq!(r.pass(t, Side::A, a, &mut rtcp), Err(Dropped::Rtcp));
     let s = r.stats();
     assert_eq!(
         (
@@ -161,10 +185,10 @@ fn a_new_stream_after_silence_continues_our_numbering() {
     let mut r = relay(Codec::Pcmu, Codec::Pcmu);
     let a = addr("10.0.0.1:4000");
     let mut first = packet(0, 10, 1000, 8, &[0]);
-    r.handle_rtp(t, Side::A, a, &mut first).unwrap();
+    r.pass(t, Side::A, a, &mut first).unwrap();
     let later = t + Duration::from_secs(1);
     let mut second = packet(0, 40_000, 9_999_999, 0x77, &[0]);
-    r.handle_rtp(later, Side::A, a, &mut second).unwrap();
+    r.pass(later, Side::A, a, &mut second).unwrap();
     let (h1, h2) = (
         RtpHeader::parse(&first).unwrap(),
         RtpHeader::parse(&second).unwrap(),
@@ -178,7 +202,7 @@ fn a_new_stream_after_silence_continues_our_numbering() {
 fn the_sdp_address_wins_back_a_hijacked_latch() {
     let t = Instant::now();
     let mut r = relay(Codec::Pcmu, Codec::Pcmu);
-    r.handle_rtp(
+    r.pass(
         t,
         Side::A,
         addr("10.0.0.66:1"),
@@ -186,7 +210,7 @@ fn the_sdp_address_wins_back_a_hijacked_latch() {
     )
     .unwrap();
     let later = t + Duration::from_secs(1);
-    r.handle_rtp(
+    r.pass(
         later,
         Side::A,
         addr("10.0.0.1:4000"),
@@ -195,7 +219,7 @@ fn the_sdp_address_wins_back_a_hijacked_latch() {
     .unwrap();
     let mut to_a = packet(0, 1, 0, 9, &[0]);
     assert_eq!(
-        r.handle_rtp(later, Side::B, addr("10.0.0.2:5000"), &mut to_a)
+        r.pass(later, Side::B, addr("10.0.0.2:5000"), &mut to_a)
             .unwrap(),
         addr("10.0.0.1:4000")
     );
@@ -207,7 +231,7 @@ fn a_key_from_info_goes_out_as_telephone_events() {
     let mut r = relay(Codec::Pcmu, Codec::Pcmu);
     // Some audio towards B first, so the events continue B's stream.
     let mut audio = packet(0, 10, 1000, 8, &[0; 160]);
-    r.handle_rtp(t, Side::A, addr("10.0.0.1:4000"), &mut audio)
+    r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut audio)
         .unwrap();
     let audio = RtpHeader::parse(&audio).unwrap();
     assert!(r.send_dtmf(
@@ -270,7 +294,7 @@ fn a_key_from_info_goes_out_as_telephone_events() {
     );
     // Audio that follows continues after the events' numbers.
     let mut next = packet(0, 11, 1160, 8, &[0; 160]);
-    r.handle_rtp(now, Side::A, addr("10.0.0.1:4000"), &mut next)
+    r.pass(now, Side::A, addr("10.0.0.1:4000"), &mut next)
         .unwrap();
     assert_eq!(
         RtpHeader::parse(&next).unwrap().sequence,
@@ -303,7 +327,7 @@ fn telephone_events_for_a_leg_without_them_are_reported_once() {
         }
         .to_bytes();
         assert_eq!(
-            r.handle_rtp(t, Side::A, a, &mut packet(101, seq, 8000, 9, &payload)),
+            r.pass(t, Side::A, a, &mut packet(101, seq, 8000, 9, &payload)),
             Err(Dropped::Translated)
         );
     }
@@ -353,7 +377,7 @@ fn an_announcement_plays_once_to_a_lone_leg_and_nothing_is_relayed() {
     }
     assert_eq!(frames, 3, "480 samples are three frames");
     assert_eq!(
-        r.handle_rtp(
+        r.pass(
             now,
             Side::A,
             addr("10.0.0.1:4000"),
@@ -370,7 +394,7 @@ fn a_held_leg_hears_music_in_its_codec_and_not_the_other_side() {
     let mut r = relay(Codec::Pcmu, Codec::Pcma);
     let b = addr("10.0.0.2:5000");
     let mut from_b = packet(8, 1, 0, 9, &[0xd5; 160]);
-    r.handle_rtp(t, Side::B, b, &mut from_b).unwrap();
+    r.pass(t, Side::B, b, &mut from_b).unwrap();
     let before = RtpHeader::parse(&from_b).unwrap();
     let music = Prompt {
         rate: 8000,
@@ -379,7 +403,7 @@ fn a_held_leg_hears_music_in_its_codec_and_not_the_other_side() {
     // A put B on hold: B hears the music, A's packets no longer reach B.
     r.set_music(t, Side::B, Some(PromptPlayer::new(music, true)));
     assert_eq!(
-        r.handle_rtp(
+        r.pass(
             t,
             Side::A,
             addr("10.0.0.1:4000"),
@@ -421,7 +445,7 @@ fn a_held_leg_hears_music_in_its_codec_and_not_the_other_side() {
     // Resumed: A's audio flows again, numbered after the music.
     r.set_music(now, Side::B, None);
     let mut resumed = packet(0, 2, 160, 8, &[0; 160]);
-    r.handle_rtp(now, Side::A, addr("10.0.0.1:4000"), &mut resumed)
+    r.pass(now, Side::A, addr("10.0.0.1:4000"), &mut resumed)
         .unwrap();
     let h = RtpHeader::parse(&resumed).unwrap();
     assert_eq!(h.sequence, headers[4].sequence.wrapping_add(1));
@@ -442,7 +466,7 @@ fn each_leg_gets_rtcp_reports_on_what_it_sent_and_was_sent() {
             continue;
         }
         let now = t + Duration::from_millis(20 * u64::from(i));
-        r.handle_rtp(
+        r.pass(
             now,
             Side::A,
             a,
@@ -487,4 +511,95 @@ fn each_leg_gets_rtcp_reports_on_what_it_sent_and_was_sent() {
     assert_eq!((*ssrc, info.packets, info.octets), (0xbbbb, 99, 99 * 160));
     assert!(blocks.is_empty(), "nothing was received from B");
     assert_eq!(info.ntp >> 32, 1_795_000_005 + 2_208_988_800);
+}
+
+/// 20 ms frame `n` of a 440-Hz tone at `rate`.
+fn tone_frame(rate: u32, n: u32) -> Vec<i16> {
+    let len = rate / 50;
+    (n * len..(n + 1) * len)
+        .map(|i| ((i as f32 / rate as f32 * 440.0 * std::f32::consts::TAU).sin() * 9000.0) as i16)
+        .collect()
+}
+
+#[test]
+fn opus_to_pcmu_is_transcoded_with_timestamps_on_the_receivers_clock() {
+    use crate::transcode::AudioEncoder;
+    let t = Instant::now();
+    let mut r = relay(Codec::Opus, Codec::Pcmu);
+    let mut phone = AudioEncoder::new(Codec::Opus, 48_000);
+    let mut heard = Vec::new();
+    let mut stamps = Vec::new();
+    for n in 0..25u32 {
+        let mut payload = [0u8; 1500];
+        let len = phone.encode(&tone_frame(48_000, n), &mut payload);
+        // Opus timestamps tick 960 per 20 ms and wrap during the call.
+        let ts = (u32::MAX - 4000).wrapping_add(n * 960);
+        let mut p = packet(111, n as u16, ts, 7, &payload[..len]);
+        r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut p).unwrap();
+        let h = RtpHeader::parse(&p).unwrap();
+        assert_eq!(h.payload_type, 0);
+        assert_eq!(h.payload_end - h.payload_start, 160, "20 ms of PCMU");
+        stamps.push(h.timestamp);
+        heard.extend(
+            p[h.payload_start..h.payload_end]
+                .iter()
+                .map(|&b| g711::ULAW_TO_LINEAR[b as usize]),
+        );
+    }
+    for pair in stamps.windows(2) {
+        assert_eq!(pair[1].wrapping_sub(pair[0]), 160);
+    }
+    // What B hears is the tone: its 440-Hz period is 18.18 samples at 8 kHz, so the
+    // signal correlates with itself one period later and not half a period later.
+    let settled = &heard[1600..];
+    let corr = |lag: usize| {
+        settled
+            .iter()
+            .zip(&settled[lag..])
+            .map(|(&a, &b)| f64::from(a) * f64::from(b))
+            .sum::<f64>()
+    };
+    assert!(corr(18) > 0.0 && corr(9) < 0.0, "{} {}", corr(18), corr(9));
+    let loud = settled.iter().map(|&s| i32::from(s).abs()).max().unwrap();
+    assert!(loud > 4000, "peak {loud}");
+}
+
+#[test]
+fn music_to_a_wideband_leg_is_in_its_codec_and_clock() {
+    use crate::prompt::{Prompt, PromptPlayer};
+    use crate::transcode::AudioDecoder;
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcmu, Codec::G722);
+    let music = Prompt {
+        rate: 8000,
+        samples: (0..8000)
+            .flat_map(|n| tone_frame(8000, n))
+            .take(8000)
+            .collect(),
+    };
+    r.set_music(t, Side::B, Some(PromptPlayer::new(music, true)));
+    let mut decoder = AudioDecoder::new(Codec::G722);
+    let (mut stamps, mut pcm, mut heard) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..10 {
+        let now = r.poll_timeout().unwrap();
+        while let Some(e) = r.poll_emit(now) {
+            let h = RtpHeader::parse(&e.packet).unwrap();
+            assert_eq!(h.payload_type, 9);
+            assert_eq!(h.payload_end - h.payload_start, 160);
+            stamps.push(h.timestamp);
+            decoder.decode(&e.packet[h.payload_start..h.payload_end], &mut pcm);
+            heard.extend_from_slice(&pcm);
+        }
+    }
+    // G.722 keeps the 8-kHz RTP clock though it carries 16-kHz audio.
+    for pair in stamps.windows(2) {
+        assert_eq!(pair[1].wrapping_sub(pair[0]), 160);
+    }
+    assert_eq!(heard.len(), 3200);
+    let loud = heard[800..]
+        .iter()
+        .map(|&s| i32::from(s).abs())
+        .max()
+        .unwrap();
+    assert!(loud > 4000, "peak {loud}");
 }

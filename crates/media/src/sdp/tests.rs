@@ -5,8 +5,8 @@ t=0 0\r\nm=audio 10020 RTP/AVP 0 8 101\r\nb=AS:64\r\na=rtpmap:0 PCMU/8000\r\n\
 a=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n\
 a=sendrecv\r\na=label:1\r\na=ssrc:123 cname:x\r\na=rtcp-rsize\r\na=ptime:20\r\n";
 
-// A desk phone's offer: LF only, no t=, G.722 and G.729 we do not speak, a video
-// stream, and the connection inside the media section.
+// A desk phone's offer: LF only, no t=, G.729 we do not speak, a video stream, and
+// the connection inside the media section.
 const DESK_PHONE: &str = "v=0\no=yealink 1 1 IN IP4 192.0.2.10\ns=SDP data\n\
 m=audio 11780 RTP/AVP 9 18 8 96\nc=IN IP4 192.0.2.10\na=rtpmap:9 G722/8000\n\
 a=rtpmap:18 G729/8000\na=fmtp:18 annexb=no\na=rtpmap:8 PCMA/8000\n\
@@ -36,33 +36,47 @@ fn a_softphone_offer() {
 }
 
 #[test]
-fn a_desk_phone_offer_with_codecs_we_do_not_speak() {
+fn a_desk_phone_offer_with_a_codec_we_do_not_speak() {
     let sdp = SessionDescription::parse(DESK_PHONE.as_bytes()).unwrap();
     let audio = sdp.audio().unwrap();
     assert_eq!(audio.address, "192.0.2.10".parse::<IpAddr>().unwrap());
     assert_eq!(audio.direction, Direction::SendOnly);
-    assert_eq!(audio.first_audio().unwrap().codec, Codec::Pcma);
+    assert_eq!(audio.first_audio().unwrap().codec, Codec::G722);
     assert_eq!(audio.telephone_event().unwrap().payload_type, 96);
-    // Offer to the callee: the caller's PCMA first, then PCMU, events keep the
-    // caller's number.
-    let offer = formats_to_offer(&audio);
+    // Offer to the callee: the caller's G.722 and PCMA first, then the codecs
+    // Switchboard transcodes to; events keep the caller's number.
+    let offer: Vec<_> = formats_to_offer(&audio)
+        .iter()
+        .map(|f| (f.payload_type, f.codec))
+        .collect();
     assert_eq!(
         offer,
         [
-            Format {
-                payload_type: 8,
-                codec: Codec::Pcma
-            },
-            Format {
-                payload_type: 0,
-                codec: Codec::Pcmu
-            },
-            Format {
-                payload_type: 96,
-                codec: Codec::TelephoneEvent
-            },
+            (9, Codec::G722),
+            (8, Codec::Pcma),
+            (0, Codec::Pcmu),
+            (111, Codec::Opus),
+            (96, Codec::TelephoneEvent),
         ]
     );
+}
+
+#[test]
+fn offers_to_the_callee_never_reuse_the_callers_numbers() {
+    // A caller that numbers its events 111 and Opus 101, the other way round.
+    let audio = SessionDescription::parse(
+        b"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0 111\r\n\
+          a=rtpmap:111 telephone-event/8000\r\n",
+    )
+    .unwrap()
+    .audio()
+    .unwrap();
+    let offer = formats_to_offer(&audio);
+    let numbers: std::collections::HashSet<u8> = offer.iter().map(|f| f.payload_type).collect();
+    assert_eq!(numbers.len(), offer.len(), "{offer:?}");
+    assert_eq!(offer.last().unwrap().payload_type, 111, "events keep 111");
+    let opus = offer.iter().find(|f| f.codec == Codec::Opus).unwrap();
+    assert!((96..=127).contains(&opus.payload_type) && opus.payload_type != 111);
 }
 
 #[test]
@@ -136,6 +150,8 @@ fn our_description_reads_back() {
         address: "192.0.2.1".parse().unwrap(),
         port: 12000,
         formats: vec![
+            Format::default_for(Codec::Opus),
+            Format::default_for(Codec::G722),
             Format::default_for(Codec::Pcma),
             Format::default_for(Codec::TelephoneEvent),
         ],
