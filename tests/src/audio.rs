@@ -28,13 +28,31 @@ pub fn speech(language: &str, seconds: u32, out: &Path) {
             samples.extend(s.iter().map(|&x| (x * 32767.0) as i16));
         }
     }
-    write(out, &samples);
+    write(out, &samples, RATE);
 }
 
-fn write(out: &Path, samples: &[i16]) {
+/// A copy of the WAV `source` at `rate` with its sound in each of `channels`, for a
+/// phone whose codec takes that shape (baresip's file source plays nothing else).
+pub fn reshaped(source: &Path, rate: u32, channels: u16, out: &Path) {
+    let bytes = std::fs::read(source).unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+    let prompt = switchboard_media::prompt::Prompt::decode(bytes, rate)
+        .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+    let samples: Vec<i16> = prompt
+        .samples
+        .iter()
+        .flat_map(|&s| std::iter::repeat_n(s, usize::from(channels)))
+        .collect();
+    write_wav(out, &samples, rate, channels);
+}
+
+fn write(out: &Path, samples: &[i16], rate: u32) {
+    write_wav(out, samples, rate, 1);
+}
+
+fn write_wav(out: &Path, samples: &[i16], rate: u32, channels: u16) {
     let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
+        channels,
+        sample_rate: rate,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
@@ -47,7 +65,7 @@ fn write(out: &Path, samples: &[i16]) {
 
 /// Writes `seconds` of digital silence at 8 kHz: a microphone that hears nothing.
 pub fn silence(seconds: u32, out: &Path) {
-    write(out, &vec![0; (seconds * RATE) as usize]);
+    write(out, &vec![0; (seconds * RATE) as usize], RATE);
 }
 
 /// How many whole seconds of `samples` (8 kHz) carry sound (above -40 dBFS RMS).
@@ -76,6 +94,15 @@ pub fn read(path: &Path) -> (Vec<f32>, u32) {
         all.into_iter().step_by(channels).collect(),
         spec.sample_rate,
     )
+}
+
+/// A recording at whatever rate its codec decoded (16 kHz for G.722, 48 kHz for Opus)
+/// as 8-kHz floats, to compare with the 8-kHz sources.
+pub fn read_at_call_rate(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let prompt = switchboard_media::prompt::Prompt::decode(bytes, RATE)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    prompt.samples.iter().map(|&s| f32::from(s) / 32768.0).collect()
 }
 
 fn correlation(a: &[f32], b: &[f32]) -> f64 {

@@ -26,9 +26,10 @@ pub struct Baresip {
 #[derive(Debug, Clone)]
 pub struct PhoneSetup<'a> {
     pub extension: &'a str,
-    /// Its microphone: an 8 kHz 16-bit mono WAV, longer than the call.
+    /// Its microphone: a 16-bit mono WAV at the codec's rate, longer than the call.
     pub source: &'a Path,
-    /// `audio_codecs` of the account, such as "PCMA"; all of baresip's when empty.
+    /// `audio_codecs` of the account, such as "PCMA" or "G722/16000/1" (baresip names
+    /// the wideband codecs by their audio rate); all of baresip's when empty.
     pub codecs: &'a str,
     pub auto_answer: bool,
 }
@@ -52,7 +53,8 @@ impl Baresip {
             format!(
                 "poll_method epoll\nsip_listen 127.0.0.1:{sip_port}\nnet_interface 127.0.0.1\n\
                  audio_player aufile,/dev/null\naudio_source aufile,{}\n\
-                 module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\n\
+                 module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule g722.so\n\
+                 module opus.so\nmodule aufile.so\n\
                  module sndfile.so\nsnd_path {}\nmodule_app account.so\nmodule_app menu.so\n\
                  module_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{control_port}\n",
                 setup.source.display(),

@@ -1,13 +1,27 @@
 //! Two baresip phones call each other through Switchboard and hear each other: each
 //! plays speech, each records what it hears, and each recording matches the other
-//! side's speech. Once with a codec both share (relayed), once PCMA against PCMU
-//! (transcoded). Every call leaves one record.
+//! side's speech. Once with a codec both share (relayed), then with codecs that differ
+//! (transcoded): PCMA against PCMU, G.722 against PCMU, Opus against G.722. Every call
+//! leaves one record.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
 use switchboard_e2e::*;
 use switchboard_store::CallRecordRow;
+
+/// The phone's microphone: `speech` at the rate and channels of its codec, named as
+/// baresip does ("opus/48000/2", "G722/16000/1"; G.711 when plain).
+fn microphone(speech: &Path, codec: &str) -> PathBuf {
+    let mut shape = codec.split('/').skip(1).map(|n| n.parse().unwrap());
+    let rate = shape.next().unwrap_or(audio::RATE);
+    let channels = shape.next().unwrap_or(1) as u16;
+    let name = speech.file_name().unwrap().display();
+    let out = speech.with_file_name(format!("{rate}-{channels}-{name}"));
+    audio::reshaped(speech, rate, channels, &out);
+    out
+}
 
 /// Calls 101 from 100 with these codecs, checks each heard the other, and returns the
 /// call's record.
@@ -21,7 +35,7 @@ fn call_and_compare(caller_codecs: &str, callee_codecs: &str) -> CallRecordRow {
         server.sip,
         PhoneSetup {
             extension: "100",
-            source: &en,
+            source: &microphone(&en, caller_codecs),
             codecs: caller_codecs,
             auto_answer: false,
         },
@@ -30,7 +44,7 @@ fn call_and_compare(caller_codecs: &str, callee_codecs: &str) -> CallRecordRow {
         server.sip,
         PhoneSetup {
             extension: "101",
-            source: &ru,
+            source: &microphone(&ru, callee_codecs),
             codecs: callee_codecs,
             auto_answer: true,
         },
@@ -47,9 +61,8 @@ fn call_and_compare(caller_codecs: &str, callee_codecs: &str) -> CallRecordRow {
 
     let (en, _) = audio::read(&en);
     let (ru, _) = audio::read(&ru);
-    let (at_caller, rate) = audio::read(&caller.heard());
-    assert_eq!(rate, audio::RATE);
-    let (at_callee, _) = audio::read(&callee.heard());
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    let at_callee = audio::read_at_call_rate(&callee.heard());
     let record = server.call_records().remove(0);
     let scores = (heard(&ru, &at_caller), heard(&en, &at_callee));
     eprintln!(
@@ -91,4 +104,18 @@ fn pcma_caller_and_pcmu_callee_hear_each_other_through_transcoding() {
     let record = call_and_compare("PCMA", "PCMU");
     assert_eq!(record.caller_codec.as_deref(), Some("PCMA"));
     assert_eq!(record.callee_codec.as_deref(), Some("PCMU"));
+}
+
+#[test]
+fn wideband_g722_caller_and_pcmu_callee_hear_each_other() {
+    let record = call_and_compare("G722/16000/1", "PCMU");
+    assert_eq!(record.caller_codec.as_deref(), Some("G722"));
+    assert_eq!(record.callee_codec.as_deref(), Some("PCMU"));
+}
+
+#[test]
+fn opus_caller_and_g722_callee_hear_each_other() {
+    let record = call_and_compare("opus/48000/2", "G722/16000/1");
+    assert_eq!(record.caller_codec.as_deref(), Some("opus"));
+    assert_eq!(record.callee_codec.as_deref(), Some("G722"));
 }

@@ -21,6 +21,11 @@ pub const MAX_PAYLOAD: usize = 1276;
 /// Opus voice at this bit rate is near transparent for a telephone call.
 const OPUS_BITRATE: i32 = 32_000;
 
+/// The Opus frames (2.5, 5, 10 and 20 ms at 48 kHz) the encoder is given. Any other
+/// length is refused before it reaches opus-rs, which reads past its buffers on them
+/// (found by the `rtp_relay` fuzz target); audio-codec's scratch stops at 20 ms.
+const OPUS_FRAMES: [usize; 4] = [120, 240, 480, 960];
+
 /// Linear PCM at `input_rate` into one codec's payload.
 pub struct AudioEncoder {
     codec: Codec,
@@ -60,7 +65,7 @@ impl AudioEncoder {
     }
 
     /// Encodes `pcm` into `out` and returns the payload length; 0 when the codec cannot
-    /// take the frame (Opus frames longer than 20 ms, or `out` too small).
+    /// take the frame (Opus other than 2.5, 5, 10 or 20 ms, or `out` too small).
     pub fn encode(&mut self, pcm: &[i16], out: &mut [u8]) -> usize {
         let pcm = match self.resampler.as_mut() {
             Some(r) => {
@@ -71,6 +76,9 @@ impl AudioEncoder {
             None => pcm,
         };
         let fits = pcm.len().min(out.len());
+        if self.codec == Codec::Opus && !OPUS_FRAMES.contains(&pcm.len()) {
+            return 0;
+        }
         match (self.codec, self.engine.as_mut()) {
             (_, Some(engine)) => engine.encode_into(pcm, out).unwrap_or(0),
             (Codec::Pcmu, None) => {
@@ -106,7 +114,8 @@ impl AudioDecoder {
         AudioDecoder { codec, engine }
     }
 
-    /// Replaces `pcm` with the samples in `payload`; empty when it does not decode.
+    /// Replaces `pcm` with the mono samples in `payload`; empty when it does not decode.
+    /// Opus longer than 20 ms per packet is beyond the decoder and comes out empty.
     pub fn decode(&mut self, payload: &[u8], pcm: &mut Vec<i16>) {
         pcm.clear();
         match (self.codec, self.engine.as_mut()) {
@@ -114,6 +123,13 @@ impl AudioDecoder {
                 pcm.resize(engine.max_decode_samples(payload.len()), 0);
                 let n = engine.decode_into(payload, pcm).unwrap_or(0);
                 pcm.truncate(n);
+                // Opus phones may send stereo (RFC 7587 lets them); calls are mono.
+                if engine.channels() == 2 {
+                    for i in 0..n / 2 {
+                        pcm[i] = ((i32::from(pcm[2 * i]) + i32::from(pcm[2 * i + 1])) / 2) as i16;
+                    }
+                    pcm.truncate(n / 2);
+                }
             }
             (Codec::Pcmu, None) => {
                 pcm.extend(payload.iter().map(|&b| g711::ULAW_TO_LINEAR[b as usize]))
@@ -259,6 +275,34 @@ mod tests {
         assert!(g722.iter().all(|&s| s == 160), "G.722 20 ms is 160 bytes");
         let (_, pcma) = round_trip(Codec::Opus, Codec::Pcma);
         assert!(pcma.iter().all(|&s| s == 160), "{pcma:?}");
+    }
+
+    #[test]
+    fn stereo_opus_is_heard_in_mono() {
+        let mut phone = OpusEncoder::new_with_application(48_000, 2, OpusApplication::Voip);
+        let mut decoder = AudioDecoder::new(Codec::Opus);
+        let (mut heard, mut pcm) = (Vec::new(), Vec::new());
+        let mut payload = [0u8; MAX_PAYLOAD];
+        for n in 0..25 {
+            let stereo: Vec<i16> = tone(48_000, n).iter().flat_map(|&s| [s, s]).collect();
+            let len = phone.encode_into(&stereo, &mut payload).unwrap();
+            decoder.decode(&payload[..len], &mut pcm);
+            assert_eq!(pcm.len(), 960, "20 ms of mono");
+            heard.extend_from_slice(&pcm);
+        }
+        let expected: Vec<i16> = (0..25).flat_map(|n| tone(48_000, n)).collect();
+        let score = similarity(&expected[4800..], &heard[4800..]);
+        assert!(score > 0.9, "{score:.3}");
+    }
+
+    #[test]
+    fn opus_takes_only_its_frame_sizes() {
+        let mut opus = AudioEncoder::new(Codec::Opus, 8000);
+        let mut out = [0u8; MAX_PAYLOAD];
+        for (samples, accepted) in [(160, true), (80, true), (240, false), (13, false)] {
+            let n = opus.encode(&vec![100; samples], &mut out);
+            assert_eq!(n > 0, accepted, "{samples} samples at 8 kHz gave {n} bytes");
+        }
     }
 
     #[test]
