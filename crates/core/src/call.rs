@@ -24,6 +24,8 @@ pub(crate) struct Call {
     pub started_wall: SystemTime,
     pub answered: Option<Instant>,
     pub ringing_sent: bool,
+    /// The fork whose early media (an 18x with SDP) the caller hears, and that SDP.
+    pub early_media: Option<EarlyMedia>,
     /// What Switchboard last told each leg, re-sent with a new version on changes.
     pub local_sdp: [Option<LocalDescription>; 2],
     pub media: Option<[LegMedia; 2]>,
@@ -35,6 +37,12 @@ pub(crate) struct Call {
     pub ports_taken_elsewhere: bool,
     /// The final answer the caller gets once the announcement has played.
     pub pending_failure: Option<PendingFailure>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct EarlyMedia {
+    pub fork: usize,
+    pub sdp: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use switchboard_sip::header::CSeq;
 use switchboard_sip::message::{Message, header_value, to_bytes};
 use switchboard_sip::transaction::ClientId;
 
-use crate::call::{ForkState, PendingFailure, Phase};
+use crate::call::{EarlyMedia, ForkState, PendingFailure, Phase};
 use crate::pbx::{Announcement, CallKey, CallTimer, MediaCommand, Output, Pbx};
 use crate::record::{CallRecord, Disposition, HangupBy};
 
@@ -25,7 +25,7 @@ impl Pbx {
         let code = response.status_code.code();
         match code {
             100 => {}
-            101..=199 => self.fork_provisional(now, key, index),
+            101..=199 => self.fork_provisional(now, key, index, &response),
             200..=299 => self.fork_answered(now, key, index, &response),
             _ => self.fork_failed(now, key, index, code),
         }
@@ -37,7 +37,13 @@ impl Pbx {
         }
     }
 
-    fn fork_provisional(&mut self, now: Instant, key: CallKey, index: usize) {
+    fn fork_provisional(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        index: usize,
+        response: &rsip::Response,
+    ) {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
@@ -54,15 +60,19 @@ impl Pbx {
             }
             return;
         }
-        if call.phase != Phase::Ringing || call.ringing_sent {
+        if call.phase != Phase::Ringing {
+            return;
+        }
+        if !response.body.is_empty() && call.early_media.is_none() {
+            return self.bridge_early_media(now, key, index, &response.body);
+        }
+        if call.ringing_sent {
             return;
         }
         call.ringing_sent = true;
         let invite = call.invite.clone();
         let (id, tag) = (call.invite_id, call.a_dialog.local_tag.clone());
         let (callee, a_peer) = (call.callee.clone(), call.a_peer);
-        // 183 with early media is passed on as 180 for now: the caller's phone plays its
-        // own ringback while the callee's rings.
         let mut ringing = self.sip.response(&invite, 180, "Ringing", &tag);
         let contact = self.contact(&callee, a_peer);
         ringing.headers.push(Header::Contact(contact.into()));
@@ -96,7 +106,8 @@ impl Pbx {
         fork.state = ForkState::Answered;
         fork.dialog = Some(dialog.clone());
         let phase = call.phase;
-        let (offer, a_peer, a_port) = (call.offer.clone(), call.a_peer, call.ports[0]);
+        let a_peer = call.a_peer;
+        let early = call.early_media.clone();
         self.by_dialog.insert(
             (dialog.call_id.clone(), dialog.local_tag.clone()),
             (key, Side::B),
@@ -107,16 +118,16 @@ impl Pbx {
             self.send_bye(now, key, Side::B, Some(index));
             return self.forget_if_done(key);
         }
-        let negotiated = SessionDescription::parse(&response.body)
-            .and_then(|sdp| sdp.audio())
-            .and_then(|b| {
-                let chosen = b.first_audio().ok_or(SdpError::NoCommonCodec)?;
-                Ok((formats_to_answer(&offer, chosen.codec)?, b, chosen))
-            });
+        // A phone that sent its SDP in early media need not repeat it in the 200.
+        let body = match &early {
+            Some(e) if e.fork == index && response.body.is_empty() => &e.sdp[..],
+            _ => &response.body[..],
+        };
+        let negotiated = self.negotiate(key, body);
         if let Some(call) = self.calls.get_mut(&key) {
             call.phase = Phase::Answered { winner: index };
         }
-        let (formats, b_answer, b_audio) = match negotiated {
+        let (local, a_media, b_media) = match negotiated {
             Ok(n) => n,
             Err(e) => {
                 self.send_bye(now, key, Side::B, Some(index));
@@ -126,25 +137,18 @@ impl Pbx {
                 return self.fail(now, key, 488, &e.to_string(), Disposition::Failed);
             }
         };
-        let local = LocalDescription {
-            session_id: self.ids.next() >> 1,
-            version: 1,
-            address: self.local_ip(a_peer),
-            port: a_port,
-            formats,
-            direction: b_answer.direction,
-            ptime: 20,
-        };
-        let a_media = leg_media(&offer, &local);
-        let b_media = LegMedia {
-            remote: std::net::SocketAddr::new(b_answer.address, b_answer.port),
-            audio: b_audio,
-            events: b_answer.telephone_event(),
-        };
-        self.outputs.push_back(Output::Media(MediaCommand::Bridge {
-            call: key,
-            a: a_media,
-            b: b_media,
+        // The caller keeps the stream it already hears: only the callee's side moves.
+        self.outputs.push_back(Output::Media(match early {
+            Some(_) => MediaCommand::Update {
+                call: key,
+                side: Side::B,
+                media: b_media,
+            },
+            None => MediaCommand::Bridge {
+                call: key,
+                a: a_media,
+                b: b_media,
+            },
         }));
         let Some(call) = self.calls.get_mut(&key) else {
             return;
@@ -165,6 +169,84 @@ impl Pbx {
         for i in others {
             self.cancel_fork(now, key, i);
         }
+    }
+
+    /// A callee's phone sent early media (an 18x with SDP): the caller gets a 183 with
+    /// Switchboard's answer and hears that phone from now on (a recorded greeting, its
+    /// own ringback). The first such phone is heard; the answer given here stands for
+    /// the rest of the call whichever phone answers.
+    fn bridge_early_media(&mut self, now: Instant, key: CallKey, index: usize, sdp: &[u8]) {
+        let Ok((local, a_media, b_media)) = self.negotiate(key, sdp) else {
+            // Early media the caller cannot take is not worth failing the call for.
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        call.early_media = Some(EarlyMedia {
+            fork: index,
+            sdp: sdp.to_vec(),
+        });
+        call.ringing_sent = true;
+        call.media = Some([a_media, b_media]);
+        call.local_sdp[0] = Some(local.clone());
+        let (invite, id, tag) = (
+            call.invite.clone(),
+            call.invite_id,
+            call.a_dialog.local_tag.clone(),
+        );
+        let (callee, a_peer) = (call.callee.clone(), call.a_peer);
+        self.outputs.push_back(Output::Media(MediaCommand::Bridge {
+            call: key,
+            a: a_media,
+            b: b_media,
+        }));
+        let progress = self.response_with_sdp(
+            &invite,
+            183,
+            "Session Progress",
+            &tag,
+            &callee,
+            a_peer,
+            &local,
+        );
+        self.sip.respond(now, id, &progress);
+    }
+
+    /// Switchboard's answer to the caller and both legs' media for a callee's `sdp`.
+    /// Once the caller has an answer (early media), it is kept and only the callee's
+    /// side is read anew.
+    fn negotiate(
+        &mut self,
+        key: CallKey,
+        sdp: &[u8],
+    ) -> Result<(LocalDescription, LegMedia, LegMedia), SdpError> {
+        let call = self.calls.get(&key).ok_or(SdpError::NoAudio)?;
+        let b = SessionDescription::parse(sdp)?.audio()?;
+        let b_audio = b.first_audio().ok_or(SdpError::NoCommonCodec)?;
+        let b_media = LegMedia {
+            remote: std::net::SocketAddr::new(b.address, b.port),
+            audio: b_audio,
+            events: b.telephone_event(),
+        };
+        let local = match &call.local_sdp[0] {
+            Some(given) => given.clone(),
+            None => {
+                let formats = formats_to_answer(&call.offer, b_audio.codec)?;
+                let (a_peer, port) = (call.a_peer, call.ports[0]);
+                LocalDescription {
+                    session_id: self.ids.next() >> 1,
+                    version: 1,
+                    address: self.local_ip(a_peer),
+                    port,
+                    formats,
+                    direction: b.direction,
+                    ptime: 20,
+                }
+            }
+        };
+        let call = self.calls.get(&key).ok_or(SdpError::NoAudio)?;
+        Ok((local.clone(), leg_media(&call.offer, &local), b_media))
     }
 
     fn fork_failed(&mut self, now: Instant, key: CallKey, index: usize, code: u16) {
@@ -223,7 +305,9 @@ impl Pbx {
             call.a_dialog.local_tag.clone(),
             call.callee.clone(),
         );
-        let local = LocalDescription {
+        // A caller already hearing early media keeps the answer it was given.
+        let given = call.local_sdp[0].clone();
+        let local = given.unwrap_or_else(|| LocalDescription {
             session_id: self.ids.next() >> 1,
             version: 1,
             address: self.local_ip(a_peer),
@@ -231,7 +315,7 @@ impl Pbx {
             formats: vec![audio],
             direction: Direction::SendRecv,
             ptime: 20,
-        };
+        });
         let progress = self.response_with_sdp(
             &invite,
             183,

@@ -223,6 +223,7 @@ impl Pbx {
                 started_wall: self.wall(now),
                 answered: None,
                 ringing_sent: false,
+                early_media: None,
                 local_sdp: [None, None],
                 media: None,
                 awaiting_ack: [None, None],

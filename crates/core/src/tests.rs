@@ -447,6 +447,60 @@ fn different_codecs_on_each_leg_are_bridged_for_transcoding() {
 }
 
 #[test]
+fn the_callees_early_media_reaches_the_caller_and_the_answer_keeps_it() {
+    let mut h = Harness::new(&[DESK]);
+    h.call("101", &sdp(4000, "0 8 101"));
+    h.expect(CALLER, "SIP/2.0 100");
+    let desk = h.expect(DESK, "INVITE");
+    // The desk phone plays something before answering, in PCMA.
+    h.send(DESK, &respond(&desk, 183, "Session Progress", "d", &sdp(6000, "8")));
+    let progress = h.expect(CALLER, "SIP/2.0 183 Session Progress");
+    assert!(
+        body(&progress).contains("m=audio 20000 RTP/AVP 8 101\r\n"),
+        "{progress}"
+    );
+    let Some(MediaCommand::Bridge { b, .. }) = h.media.last().cloned() else {
+        panic!("{:?}", h.media);
+    };
+    assert_eq!((b.remote.port(), b.audio.payload_type), (6000, 8));
+    // A 180 after it does not take the caller back to local ringback.
+    h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
+    assert!(h.take(CALLER).is_empty());
+    // The answer repeats what the 183 said, with no SDP of its own.
+    h.send(DESK, &respond(&desk, 200, "OK", "d", ""));
+    h.expect(DESK, "ACK");
+    let ok = h.expect(CALLER, "SIP/2.0 200");
+    assert_eq!(body(&ok), body(&progress), "one answer for the whole call");
+    assert!(
+        matches!(
+            h.media.last(),
+            Some(MediaCommand::Update { side: switchboard_media::relay::Side::B, media, .. })
+                if media.remote.port() == 6000
+        ),
+        "{:?}",
+        h.media
+    );
+}
+
+#[test]
+fn a_callee_that_fails_after_early_media_is_announced_on_the_same_stream() {
+    let mut h = Harness::new(&[DESK]);
+    h.call("101", &sdp(4000, "0"));
+    let desk = h.expect(DESK, "INVITE");
+    h.send(DESK, &respond(&desk, 183, "Session Progress", "d", &sdp(6000, "0")));
+    let early = h.expect(CALLER, "SIP/2.0 183");
+    h.send(DESK, &respond(&desk, 486, "Busy Here", "d", ""));
+    h.expect(DESK, "ACK");
+    let progress = h.take(CALLER);
+    assert_eq!(progress.len(), 1, "{progress:?}");
+    assert_eq!(body(&progress[0]), body(&early), "the same answer again");
+    h.pbx.handle_announcement_done(h.now, 1);
+    h.collect();
+    h.expect(CALLER, "SIP/2.0 486 Busy Here");
+    assert_eq!(h.records[0].disposition, Disposition::Busy);
+}
+
+#[test]
 fn every_phone_rings_and_the_first_answer_wins() {
     let mut h = Harness::new(&[DESK, MOBILE]);
     h.call("101", &sdp(4000, "0"));
