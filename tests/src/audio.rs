@@ -102,7 +102,11 @@ pub fn read_at_call_rate(path: &Path) -> Vec<f32> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let prompt = switchboard_media::prompt::Prompt::decode(bytes, RATE)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    prompt.samples.iter().map(|&s| f32::from(s) / 32768.0).collect()
+    prompt
+        .samples
+        .iter()
+        .map(|&s| f32::from(s) / 32768.0)
+        .collect()
 }
 
 fn correlation(a: &[f32], b: &[f32]) -> f64 {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 pub mod audio;
 pub mod baresip;
+pub mod pcap;
 
 /// Passwords of the extensions every test server has.
 pub const PASSWORDS: [(&str, &str); 4] = [

@@ -453,7 +453,10 @@ fn the_callees_early_media_reaches_the_caller_and_the_answer_keeps_it() {
     h.expect(CALLER, "SIP/2.0 100");
     let desk = h.expect(DESK, "INVITE");
     // The desk phone plays something before answering, in PCMA.
-    h.send(DESK, &respond(&desk, 183, "Session Progress", "d", &sdp(6000, "8")));
+    h.send(
+        DESK,
+        &respond(&desk, 183, "Session Progress", "d", &sdp(6000, "8")),
+    );
     let progress = h.expect(CALLER, "SIP/2.0 183 Session Progress");
     assert!(
         body(&progress).contains("m=audio 20000 RTP/AVP 8 101\r\n"),
@@ -487,7 +490,10 @@ fn a_callee_that_fails_after_early_media_is_announced_on_the_same_stream() {
     let mut h = Harness::new(&[DESK]);
     h.call("101", &sdp(4000, "0"));
     let desk = h.expect(DESK, "INVITE");
-    h.send(DESK, &respond(&desk, 183, "Session Progress", "d", &sdp(6000, "0")));
+    h.send(
+        DESK,
+        &respond(&desk, 183, "Session Progress", "d", &sdp(6000, "0")),
+    );
     let early = h.expect(CALLER, "SIP/2.0 183");
     h.send(DESK, &respond(&desk, 486, "Busy Here", "d", ""));
     h.expect(DESK, "ACK");
