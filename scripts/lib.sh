@@ -34,5 +34,6 @@ ensure_rust() {
     }
     export PATH="$HOME/.cargo/bin:$PATH"
   fi
-  ensure_apt cc:build-essential
+  # cmake builds the bundled libopus.
+  ensure_apt cc:build-essential cmake:cmake
 }

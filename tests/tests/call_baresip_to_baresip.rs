@@ -14,10 +14,13 @@ use switchboard_store::CallRecordRow;
 /// The phone's microphone: `speech` at the rate and channels of its codec, named as
 /// baresip does ("opus/48000/2", "G722/16000/1"; G.711 when plain).
 fn microphone(speech: &Path, codec: &str) -> PathBuf {
-    let mut shape = codec.split('/').skip(1).map(|n| n.parse().unwrap());
+    let mut shape = codec
+        .split('/')
+        .skip(1)
+        .map(|n| n.parse().expect("a number in the codec name"));
     let rate = shape.next().unwrap_or(audio::RATE);
     let channels = shape.next().unwrap_or(1) as u16;
-    let name = speech.file_name().unwrap().display();
+    let name = speech.file_name().expect("a file").display();
     let out = speech.with_file_name(format!("{rate}-{channels}-{name}"));
     audio::reshaped(speech, rate, channels, &out);
     out

@@ -2,13 +2,15 @@
 //! linear PCM, resample, encode. Used per packet by the relay, and to encode the prompts
 //! and music Switchboard plays.
 //!
-//! G.722 and Opus come from `audio-codec` (pure Rust: no C toolchain for the Windows
-//! build). Its polyphase resampler serves here rather than rubato because it keeps an
-//! exact sample count for every frame (8 → 48 kHz is always 960 samples per 20 ms), so
-//! one packet in makes one packet out with no buffering; rubato decodes prompt files.
+//! G.722 comes from `audio-codec` (pure Rust, no `unsafe`); Opus from libopus itself
+//! (the `opus` crate). audio-codec's pure-Rust Opus (opus-rs 0.1) was tried first and
+//! dropped: the `rtp_relay` fuzz target caught its AVX2 SILK kernel reading past its
+//! buffers on ordinary 20-ms frames. audio-codec's polyphase resampler serves here
+//! rather than rubato because it keeps an exact sample count for every frame
+//! (8 → 48 kHz is always 960 samples per 20 ms), so one packet in makes one packet out
+//! with no buffering; rubato decodes prompt files.
 
 use audio_codec::g722::{G722Decoder, G722Encoder};
-use audio_codec::opus::{OpusApplication, OpusDecoder, OpusEncoder};
 use audio_codec::{BoxedResampler, Decoder, Encoder};
 
 use crate::codec::Codec;
@@ -21,10 +23,21 @@ pub const MAX_PAYLOAD: usize = 1276;
 /// Opus voice at this bit rate is near transparent for a telephone call.
 const OPUS_BITRATE: i32 = 32_000;
 
-/// The Opus frames (2.5, 5, 10 and 20 ms at 48 kHz) the encoder is given. Any other
-/// length is refused before it reaches opus-rs, which reads past its buffers on them
-/// (found by the `rtp_relay` fuzz target); audio-codec's scratch stops at 20 ms.
-const OPUS_FRAMES: [usize; 4] = [120, 240, 480, 960];
+/// The longest Opus packet a phone may send: 120 ms at 48 kHz.
+const OPUS_MAX_SAMPLES: usize = 5760;
+
+/// The codec proper, past G.711's tables.
+enum EncoderEngine {
+    G711,
+    G722(Box<G722Encoder>),
+    Opus(opus::Encoder),
+}
+
+enum DecoderEngine {
+    G711,
+    G722(Box<G722Decoder>),
+    Opus(opus::Decoder),
+}
 
 /// Linear PCM at `input_rate` into one codec's payload.
 pub struct AudioEncoder {
@@ -32,20 +45,16 @@ pub struct AudioEncoder {
     input_rate: u32,
     resampler: Option<BoxedResampler>,
     resampled: Vec<i16>,
-    engine: Option<Box<dyn Encoder>>,
+    engine: EncoderEngine,
 }
 
 impl AudioEncoder {
     pub fn new(codec: Codec, input_rate: u32) -> Self {
         let rate = codec.sample_rate();
-        let engine: Option<Box<dyn Encoder>> = match codec {
-            Codec::G722 => Some(Box::new(G722Encoder::new())),
-            Codec::Opus => {
-                let mut opus = OpusEncoder::new_with_application(rate, 1, OpusApplication::Voip);
-                opus.set_bitrate(OPUS_BITRATE);
-                Some(Box::new(opus))
-            }
-            Codec::Pcmu | Codec::Pcma | Codec::TelephoneEvent => None,
+        let engine = match codec {
+            Codec::G722 => EncoderEngine::G722(Box::default()),
+            Codec::Opus => opus_encoder(rate).map_or(EncoderEngine::G711, EncoderEngine::Opus),
+            Codec::Pcmu | Codec::Pcma | Codec::TelephoneEvent => EncoderEngine::G711,
         };
         AudioEncoder {
             codec,
@@ -65,7 +74,8 @@ impl AudioEncoder {
     }
 
     /// Encodes `pcm` into `out` and returns the payload length; 0 when the codec cannot
-    /// take the frame (Opus other than 2.5, 5, 10 or 20 ms, or `out` too small).
+    /// take the frame (Opus other than 2.5, 5, 10, 20, 40 or 60 ms, or `out` too
+    /// small).
     pub fn encode(&mut self, pcm: &[i16], out: &mut [u8]) -> usize {
         let pcm = match self.resampler.as_mut() {
             Some(r) => {
@@ -76,18 +86,16 @@ impl AudioEncoder {
             None => pcm,
         };
         let fits = pcm.len().min(out.len());
-        if self.codec == Codec::Opus && !OPUS_FRAMES.contains(&pcm.len()) {
-            return 0;
-        }
-        match (self.codec, self.engine.as_mut()) {
-            (_, Some(engine)) => engine.encode_into(pcm, out).unwrap_or(0),
-            (Codec::Pcmu, None) => {
+        match (&mut self.engine, self.codec) {
+            (EncoderEngine::G722(g722), _) => g722.encode_into(pcm, out).unwrap_or(0),
+            (EncoderEngine::Opus(opus), _) => opus.encode(pcm, out).unwrap_or(0),
+            (EncoderEngine::G711, Codec::Pcmu) => {
                 for (o, &s) in out.iter_mut().zip(pcm) {
                     *o = g711::linear_to_ulaw(s);
                 }
                 fits
             }
-            (Codec::Pcma, None) => {
+            (EncoderEngine::G711, Codec::Pcma) => {
                 for (o, &s) in out.iter_mut().zip(pcm) {
                     *o = g711::linear_to_alaw(s);
                 }
@@ -98,43 +106,46 @@ impl AudioEncoder {
     }
 }
 
-/// One codec's payload into linear PCM at the codec's own sample rate.
+/// One codec's payload into mono linear PCM at the codec's own sample rate.
 pub struct AudioDecoder {
     codec: Codec,
-    engine: Option<Box<dyn Decoder>>,
+    engine: DecoderEngine,
 }
 
 impl AudioDecoder {
     pub fn new(codec: Codec) -> Self {
-        let engine: Option<Box<dyn Decoder>> = match codec {
-            Codec::G722 => Some(Box::new(G722Decoder::new())),
-            Codec::Opus => Some(Box::new(OpusDecoder::new(codec.sample_rate(), 1))),
-            Codec::Pcmu | Codec::Pcma | Codec::TelephoneEvent => None,
+        let engine = match codec {
+            Codec::G722 => DecoderEngine::G722(Box::default()),
+            // Mono output: libopus mixes down what a stereo phone sends (RFC 7587).
+            Codec::Opus => opus::Decoder::new(codec.sample_rate(), opus::Channels::Mono)
+                .map_or(DecoderEngine::G711, DecoderEngine::Opus),
+            Codec::Pcmu | Codec::Pcma | Codec::TelephoneEvent => DecoderEngine::G711,
         };
         AudioDecoder { codec, engine }
     }
 
-    /// Replaces `pcm` with the mono samples in `payload`; empty when it does not decode.
-    /// Opus longer than 20 ms per packet is beyond the decoder and comes out empty.
+    /// Replaces `pcm` with the samples in `payload`; empty when it does not decode.
     pub fn decode(&mut self, payload: &[u8], pcm: &mut Vec<i16>) {
         pcm.clear();
-        match (self.codec, self.engine.as_mut()) {
-            (_, Some(engine)) => {
-                pcm.resize(engine.max_decode_samples(payload.len()), 0);
-                let n = engine.decode_into(payload, pcm).unwrap_or(0);
+        match (&mut self.engine, self.codec) {
+            (DecoderEngine::G722(g722), _) => {
+                pcm.resize(g722.max_decode_samples(payload.len()), 0);
+                let n = g722.decode_into(payload, pcm).unwrap_or(0);
                 pcm.truncate(n);
-                // Opus phones may send stereo (RFC 7587 lets them); calls are mono.
-                if engine.channels() == 2 {
-                    for i in 0..n / 2 {
-                        pcm[i] = ((i32::from(pcm[2 * i]) + i32::from(pcm[2 * i + 1])) / 2) as i16;
-                    }
-                    pcm.truncate(n / 2);
-                }
             }
-            (Codec::Pcmu, None) => {
+            (DecoderEngine::Opus(opus), _) => {
+                // An empty payload would ask libopus to conceal a lost packet.
+                if payload.is_empty() {
+                    return;
+                }
+                pcm.resize(OPUS_MAX_SAMPLES, 0);
+                let n = opus.decode(payload, pcm, false).unwrap_or(0);
+                pcm.truncate(n);
+            }
+            (DecoderEngine::G711, Codec::Pcmu) => {
                 pcm.extend(payload.iter().map(|&b| g711::ULAW_TO_LINEAR[b as usize]))
             }
-            (Codec::Pcma, None) => {
+            (DecoderEngine::G711, Codec::Pcma) => {
                 pcm.extend(payload.iter().map(|&b| g711::ALAW_TO_LINEAR[b as usize]))
             }
             _ => {}
@@ -196,6 +207,17 @@ impl std::fmt::Debug for AudioEncoder {
             self.codec, self.input_rate
         )
     }
+}
+
+/// A voice encoder at `rate`, mono, or none when libopus refuses the settings (it
+/// does not for these).
+fn opus_encoder(rate: u32) -> Option<opus::Encoder> {
+    let mut encoder =
+        opus::Encoder::new(rate, opus::Channels::Mono, opus::Application::Voip).ok()?;
+    encoder
+        .set_bitrate(opus::Bitrate::Bits(OPUS_BITRATE))
+        .ok()?;
+    Some(encoder)
 }
 
 fn resampler(from: u32, to: u32) -> Option<BoxedResampler> {
@@ -279,13 +301,14 @@ mod tests {
 
     #[test]
     fn stereo_opus_is_heard_in_mono() {
-        let mut phone = OpusEncoder::new_with_application(48_000, 2, OpusApplication::Voip);
+        let mut phone =
+            opus::Encoder::new(48_000, opus::Channels::Stereo, opus::Application::Voip).unwrap();
         let mut decoder = AudioDecoder::new(Codec::Opus);
         let (mut heard, mut pcm) = (Vec::new(), Vec::new());
         let mut payload = [0u8; MAX_PAYLOAD];
         for n in 0..25 {
             let stereo: Vec<i16> = tone(48_000, n).iter().flat_map(|&s| [s, s]).collect();
-            let len = phone.encode_into(&stereo, &mut payload).unwrap();
+            let len = phone.encode(&stereo, &mut payload).unwrap();
             decoder.decode(&payload[..len], &mut pcm);
             assert_eq!(pcm.len(), 960, "20 ms of mono");
             heard.extend_from_slice(&pcm);
@@ -299,7 +322,13 @@ mod tests {
     fn opus_takes_only_its_frame_sizes() {
         let mut opus = AudioEncoder::new(Codec::Opus, 8000);
         let mut out = [0u8; MAX_PAYLOAD];
-        for (samples, accepted) in [(160, true), (80, true), (240, false), (13, false)] {
+        for (samples, accepted) in [
+            (160, true),
+            (80, true),
+            (480, true),
+            (240, false),
+            (13, false),
+        ] {
             let n = opus.encode(&vec![100; samples], &mut out);
             assert_eq!(n > 0, accepted, "{samples} samples at 8 kHz gave {n} bytes");
         }
