@@ -237,9 +237,9 @@ impl Acd {
     pub fn position(&self, call: CallId) -> Option<usize> {
         let caller = self.callers.get(&call)?;
         let q = self.queue(caller.queue);
-        q.waiting.contains_key(&caller.place).then(|| {
-            q.waiting.range(..caller.place).count() + 1
-        })
+        q.waiting
+            .contains_key(&caller.place)
+            .then(|| q.waiting.range(..caller.place).count() + 1)
     }
 
     // Output.
@@ -379,11 +379,7 @@ impl Acd {
                 } else {
                     1
                 };
-                candidates
-                    .iter()
-                    .take(take)
-                    .map(|c| c.position)
-                    .collect()
+                candidates.iter().take(take).map(|c| c.position).collect()
             }
         };
         free.retain(|i| !chosen.contains(i));

@@ -12,7 +12,9 @@ pub enum AgentStatus {
     LoggedOut,
     Available,
     /// On a break, paused by hand or by the engine after missed calls.
-    OnBreak { reason: String },
+    OnBreak {
+        reason: String,
+    },
 }
 
 /// What the agent is doing, as the engine knows it.
@@ -20,17 +22,31 @@ pub enum AgentStatus {
 pub enum AgentState {
     Idle,
     /// Their phone rings with a caller.
-    Ringing { offer: OfferId },
+    Ringing {
+        offer: OfferId,
+    },
     /// On a queue call.
-    InCall { call: CallId },
+    InCall {
+        call: CallId,
+    },
     /// After a call, until the wrap-up time is over.
-    WrapUp { until: Instant },
+    WrapUp {
+        until: Instant,
+    },
     /// Held free for a callback being placed.
-    Reserved { call: CallId },
+    Reserved {
+        call: CallId,
+    },
     /// Told a VIP is coming; still on `call` until the VIP takes over.
-    Warned { call: CallId, vip: CallId },
+    Warned {
+        call: CallId,
+        vip: CallId,
+    },
     /// Talking to a VIP while `held` waits on hold for them.
-    WithVip { vip: CallId, held: CallId },
+    WithVip {
+        vip: CallId,
+        held: CallId,
+    },
 }
 
 /// Counters the strategies rank by.

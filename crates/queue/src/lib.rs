@@ -14,9 +14,9 @@ mod model;
 mod output;
 pub mod strategy;
 
-pub use acd::{Acd, AgentCounts, QueueSnapshot};
 pub use acd::callback::CallbackResult;
 pub use acd::offers::OfferFailure;
+pub use acd::{Acd, AgentCounts, QueueSnapshot};
 pub use agent::{AgentState, AgentStats, AgentStatus};
 pub use model::{
     AgentConfig, AgentId, Announcements, CallId, CallbackPolicy, EmptyPolicy, MAX_VIP_DELAY,

@@ -106,27 +106,55 @@ pub struct QueueEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
-    Join { position: usize, priority: i32 },
+    Join {
+        position: usize,
+        priority: i32,
+    },
     RingNoAnswer,
     Declined,
-    Connect { waited: Duration, vip: bool },
-    Complete { talk: Duration, by: Party },
-    Abandon { waited: Duration, position: usize },
-    Exit { reason: LeaveReason, waited: Duration },
+    Connect {
+        waited: Duration,
+        vip: bool,
+    },
+    Complete {
+        talk: Duration,
+        by: Party,
+    },
+    Abandon {
+        waited: Duration,
+        position: usize,
+    },
+    Exit {
+        reason: LeaveReason,
+        waited: Duration,
+    },
     CallbackRequested,
-    CallbackPlaced { attempt: u32 },
+    CallbackPlaced {
+        attempt: u32,
+    },
     CallbackCompleted,
-    CallbackFailed { attempts: u32 },
+    CallbackFailed {
+        attempts: u32,
+    },
     /// The agent was warned that the VIP will take them over.
-    PreemptWarned { vip: CallId },
+    PreemptWarned {
+        vip: CallId,
+    },
     /// The VIP took the agent; `held` waits on hold.
-    Preempt { vip: CallId, held: CallId },
+    Preempt {
+        vip: CallId,
+        held: CallId,
+    },
     /// The agent is back with the held caller.
-    Resume { held: CallId },
+    Resume {
+        held: CallId,
+    },
     /// The held caller is offered back to the agent who hung up on the VIP.
     OfferedBack,
     Login,
     Logout,
-    Pause { reason: String },
+    Pause {
+        reason: String,
+    },
     Unpause,
 }

@@ -37,7 +37,9 @@ pub enum Strategy {
     /// Random, each agent chosen in proportion to their membership weight.
     WeightedRandom,
     /// In order, adding the next agent every `every` while earlier ones keep ringing.
-    RingProgressive { every: Duration },
+    RingProgressive {
+        every: Duration,
+    },
 }
 
 /// How many ranked agents ring for one caller.

@@ -41,7 +41,12 @@ impl Acd {
                 let (place, joined) = (caller.place, caller.joined);
                 self.queue_mut(queue).waiting.remove(&place);
                 self.start_call(now, queue, call, agent, joined);
-                self.log(Some(queue), Some(call), Some(agent), EventKind::CallbackCompleted);
+                self.log(
+                    Some(queue),
+                    Some(call),
+                    Some(agent),
+                    EventKind::CallbackCompleted,
+                );
                 self.positions_changed(now, queue);
             }
             CallbackResult::AgentMissed => {
@@ -54,7 +59,12 @@ impl Acd {
                 let a = self.agent_mut(agent);
                 a.state = AgentState::Idle;
                 a.missed_in_a_row += 1;
-                self.log(Some(queue), Some(call), Some(agent), EventKind::RingNoAnswer);
+                self.log(
+                    Some(queue),
+                    Some(call),
+                    Some(agent),
+                    EventKind::RingNoAnswer,
+                );
             }
             CallbackResult::CustomerMissed => {
                 self.agent_mut(agent).state = AgentState::Idle;
@@ -86,7 +96,13 @@ impl Acd {
     }
 
     /// Reserves the agent and places the callback's next attempt.
-    pub(crate) fn place_callback(&mut self, now: Instant, queue: QueueId, call: CallId, agent: AgentId) {
+    pub(crate) fn place_callback(
+        &mut self,
+        now: Instant,
+        queue: QueueId,
+        call: CallId,
+        agent: AgentId,
+    ) {
         let Some(caller) = self.callers.get_mut(&call) else {
             return;
         };

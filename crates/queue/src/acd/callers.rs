@@ -86,7 +86,10 @@ impl Acd {
                 .max()
                 .unwrap_or(0);
             for tier in 1..=u32::from(tiers) {
-                self.schedule(now + step * tier, Timer::Caller(call, CallerTimer::Dispatch));
+                self.schedule(
+                    now + step * tier,
+                    Timer::Caller(call, CallerTimer::Dispatch),
+                );
             }
         }
         let a = config.announcements;
@@ -97,12 +100,12 @@ impl Acd {
             self.schedule(now + every, Timer::Caller(call, CallerTimer::Comfort));
         }
         self.dispatch(now);
-        // Told only if still waiting: a caller put straight through hears no position.
+        // A caller whose call already rings an agent hears no position.
         if a.position_on_join
             && self
                 .callers
                 .get(&call)
-                .is_some_and(|c| c.state == CallerState::Waiting)
+                .is_some_and(|c| c.state == CallerState::Waiting && c.offers.is_empty())
         {
             self.announce_position(now, call);
         }
@@ -212,7 +215,10 @@ impl Acd {
     /// Adds the talk since the call started to the agent's counters and returns it.
     pub(crate) fn end_talk(&mut self, now: Instant, agent: AgentId) -> Duration {
         let a = self.agent_mut(agent);
-        let talk = a.call_started.take().map_or(Duration::ZERO, |t| waited(now, t));
+        let talk = a
+            .call_started
+            .take()
+            .map_or(Duration::ZERO, |t| waited(now, t));
         a.stats.talk_time += talk;
         talk
     }
@@ -229,7 +235,11 @@ impl Acd {
 
     /// Whether the queue counts as having nobody to answer under `policy`.
     pub(crate) fn is_empty(&self, queue: QueueId, policy: EmptyPolicy) -> bool {
-        let mut members = self.queue(queue).members.iter().map(|m| self.agent(m.agent));
+        let mut members = self
+            .queue(queue)
+            .members
+            .iter()
+            .map(|m| self.agent(m.agent));
         match policy {
             EmptyPolicy::Never => false,
             EmptyPolicy::NoAgentLoggedIn => !members.any(|a| a.is_logged_in()),
@@ -306,7 +316,9 @@ impl Acd {
         for (position, call) in front {
             let c = &self.callers[&call];
             let moved_up = c.announced.is_some_and(|(_, p)| position < p);
-            let recent = c.announced.is_some_and(|(at, _)| waited(now, at) < a.min_gap);
+            let recent = c
+                .announced
+                .is_some_and(|(at, _)| waited(now, at) < a.min_gap);
             if c.state == CallerState::Waiting && moved_up && !recent {
                 self.announce_position(now, call);
             }
@@ -338,7 +350,12 @@ impl Acd {
     }
 
     /// The wait of the caller at `position` (see [`crate::estimate`]).
-    pub fn estimated_wait(&self, now: Instant, queue: QueueId, position: usize) -> Option<Duration> {
+    pub fn estimated_wait(
+        &self,
+        now: Instant,
+        queue: QueueId,
+        position: usize,
+    ) -> Option<Duration> {
         let q = self.queue(queue);
         let staffed: Vec<Work> = q
             .members
@@ -349,7 +366,9 @@ impl Acd {
                 AgentState::Idle | AgentState::Ringing { .. } | AgentState::Reserved { .. } => {
                     Work::Free
                 }
-                AgentState::WrapUp { until } => Work::WrappingUp(until.saturating_duration_since(now)),
+                AgentState::WrapUp { until } => {
+                    Work::WrappingUp(until.saturating_duration_since(now))
+                }
                 AgentState::InCall { .. }
                 | AgentState::Warned { .. }
                 | AgentState::WithVip { .. } => {

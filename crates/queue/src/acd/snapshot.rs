@@ -67,7 +67,9 @@ impl Acd {
             match a.state {
                 AgentState::Idle => agents.idle += 1,
                 AgentState::Ringing { .. } | AgentState::Reserved { .. } => agents.ringing += 1,
-                AgentState::InCall { .. } | AgentState::Warned { .. } | AgentState::WithVip { .. } => {
+                AgentState::InCall { .. }
+                | AgentState::Warned { .. }
+                | AgentState::WithVip { .. } => {
                     agents.on_call += 1;
                 }
                 AgentState::WrapUp { .. } => agents.wrap_up += 1,

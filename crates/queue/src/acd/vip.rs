@@ -159,7 +159,12 @@ impl Acd {
                 let a = self.agent_mut(agent);
                 a.state = AgentState::InCall { call: held };
                 a.call_started = Some(now);
-                self.log(Some(queue), Some(held), Some(agent), EventKind::Resume { held });
+                self.log(
+                    Some(queue),
+                    Some(held),
+                    Some(agent),
+                    EventKind::Resume { held },
+                );
                 self.act(Action::Resume { agent, held });
             }
             Party::Agent => {
@@ -178,7 +183,13 @@ impl Acd {
     }
 
     /// The caller on hold for a VIP hung up; the agent stays with the VIP.
-    pub(crate) fn held_caller_left(&mut self, now: Instant, held: CallId, agent: AgentId, since: Instant) {
+    pub(crate) fn held_caller_left(
+        &mut self,
+        now: Instant,
+        held: CallId,
+        agent: AgentId,
+        since: Instant,
+    ) {
         let Some(caller) = self.callers.remove(&held) else {
             return;
         };

@@ -7,19 +7,24 @@ use super::*;
 
 fn candidates(now: Instant) -> Vec<Candidate> {
     // Position, weight, idle for (s), calls, talk time (s).
-    [(0, 1, 10, 5, 300), (1, 1, 50, 2, 900), (2, 3, 30, 2, 100), (3, 0, 5, 9, 50)]
-        .into_iter()
-        .map(|(position, weight, idle, calls, talk)| Candidate {
-            agent: AgentId(position as u32 + 100),
-            position,
-            weight,
-            idle_since: now - Duration::from_secs(idle),
-            stats: AgentStats {
-                calls,
-                talk_time: Duration::from_secs(talk),
-            },
-        })
-        .collect()
+    [
+        (0, 1, 10, 5, 300),
+        (1, 1, 50, 2, 900),
+        (2, 3, 30, 2, 100),
+        (3, 0, 5, 9, 50),
+    ]
+    .into_iter()
+    .map(|(position, weight, idle, calls, talk)| Candidate {
+        agent: AgentId(position as u32 + 100),
+        position,
+        weight,
+        idle_since: now - Duration::from_secs(idle),
+        stats: AgentStats {
+            calls,
+            talk_time: Duration::from_secs(talk),
+        },
+    })
+    .collect()
 }
 
 fn order(strategy: Strategy, memory: RankMemory, seed: u64) -> Vec<usize> {
@@ -49,7 +54,10 @@ fn round_robin_starts_after_the_last_offered() {
     let after = |p| RankMemory {
         last_offered: Some(p),
     };
-    assert_eq!(order(Strategy::RoundRobin, RankMemory::default(), 0), [0, 1, 2, 3]);
+    assert_eq!(
+        order(Strategy::RoundRobin, RankMemory::default(), 0),
+        [0, 1, 2, 3]
+    );
     assert_eq!(order(Strategy::RoundRobin, after(1), 0), [2, 3, 0, 1]);
     assert_eq!(order(Strategy::RoundRobin, after(3), 0), [0, 1, 2, 3]);
 }
@@ -79,5 +87,8 @@ fn weighted_random_follows_the_weights() {
     assert!((share(2) - 0.6).abs() < 0.03, "{firsts:?}");
     assert!((share(0) - 0.2).abs() < 0.03, "{firsts:?}");
     // Weight 0 still comes last rather than never.
-    assert_eq!(order(Strategy::WeightedRandom, RankMemory::default(), 7)[3], 3);
+    assert_eq!(
+        order(Strategy::WeightedRandom, RankMemory::default(), 7)[3],
+        3
+    );
 }
