@@ -370,15 +370,15 @@ impl Acd {
                     self.end_round_if_done(now, call);
                     return;
                 };
-                let q = &self.queues[queue.0 as usize];
-                q.config
-                    .strategy
-                    .rank(&mut candidates, &q.memory, &mut self.rng);
                 let take = if fanout == Fanout::All {
                     candidates.len()
                 } else {
                     1
                 };
+                let q = &self.queues[queue.0 as usize];
+                q.config
+                    .strategy
+                    .rank(&mut candidates, take, &q.memory, &mut self.rng);
                 candidates.iter().take(take).map(|c| c.position).collect()
             }
         };

@@ -69,18 +69,26 @@ pub struct RankMemory {
 }
 
 impl Strategy {
-    /// Orders `candidates` best first.
-    pub fn rank(&self, candidates: &mut [Candidate], memory: &RankMemory, rng: &mut SmallRng) {
+    /// Puts the best `count` candidates first, best first; the rest stay in any order.
+    /// Dispatch usually wants one agent of many, which takes linear time, not a sort.
+    pub fn rank(
+        &self,
+        candidates: &mut [Candidate],
+        count: usize,
+        memory: &RankMemory,
+        rng: &mut SmallRng,
+    ) {
+        let count = count.min(candidates.len());
         match self {
-            Strategy::RingAll => ring_all::rank(candidates),
-            Strategy::Linear => linear::rank(candidates),
-            Strategy::RoundRobin => round_robin::rank(candidates, memory),
-            Strategy::LongestIdle => longest_idle::rank(candidates),
-            Strategy::FewestCalls => fewest_calls::rank(candidates),
-            Strategy::LeastTalkTime => least_talk_time::rank(candidates),
-            Strategy::Random => random::rank(candidates, rng),
-            Strategy::WeightedRandom => weighted_random::rank(candidates, rng),
-            Strategy::RingProgressive { .. } => ring_progressive::rank(candidates),
+            Strategy::RingAll => ring_all::rank(candidates, count),
+            Strategy::Linear => linear::rank(candidates, count),
+            Strategy::RoundRobin => round_robin::rank(candidates, count, memory),
+            Strategy::LongestIdle => longest_idle::rank(candidates, count),
+            Strategy::FewestCalls => fewest_calls::rank(candidates, count),
+            Strategy::LeastTalkTime => least_talk_time::rank(candidates, count),
+            Strategy::Random => random::rank(candidates, count, rng),
+            Strategy::WeightedRandom => weighted_random::rank(candidates, count, rng),
+            Strategy::RingProgressive { .. } => ring_progressive::rank(candidates, count),
         }
     }
 
@@ -106,6 +114,21 @@ impl Strategy {
             Strategy::RingProgressive { .. } => "ring-progressive",
         }
     }
+}
+
+/// Puts the `count` candidates with the smallest keys first, in key order.
+fn smallest_first<K: Ord>(
+    candidates: &mut [Candidate],
+    count: usize,
+    key: impl Fn(&Candidate) -> K,
+) {
+    if count == 0 {
+        return;
+    }
+    if count < candidates.len() {
+        candidates.select_nth_unstable_by_key(count - 1, &key);
+    }
+    candidates[..count].sort_by_key(key);
 }
 
 #[cfg(test)]

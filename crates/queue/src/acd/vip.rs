@@ -35,7 +35,7 @@ impl Acd {
             let q = &self.queues[queue.0 as usize];
             q.config
                 .strategy
-                .rank(&mut candidates, &q.memory, &mut self.rng);
+                .rank(&mut candidates, 1, &q.memory, &mut self.rng);
             let agent = candidates[0].agent;
             let AgentState::InCall { call: current } = self.agent(agent).state else {
                 continue;

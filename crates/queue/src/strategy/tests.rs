@@ -30,7 +30,8 @@ fn candidates(now: Instant) -> Vec<Candidate> {
 fn order(strategy: Strategy, memory: RankMemory, seed: u64) -> Vec<usize> {
     let now = Instant::now() + Duration::from_secs(100);
     let mut c = candidates(now);
-    strategy.rank(&mut c, &memory, &mut SmallRng::seed_from_u64(seed));
+    let all = c.len();
+    strategy.rank(&mut c, all, &memory, &mut SmallRng::seed_from_u64(seed));
     c.iter().map(|c| c.position).collect()
 }
 
@@ -90,5 +91,35 @@ fn weighted_random_follows_the_weights() {
     assert_eq!(
         order(Strategy::WeightedRandom, RankMemory::default(), 7)[3],
         3
+    );
+}
+
+#[test]
+fn ranking_only_the_best_puts_the_same_agent_first() {
+    let now = Instant::now() + Duration::from_secs(100);
+    let none = RankMemory::default();
+    for strategy in [
+        Strategy::Linear,
+        Strategy::RoundRobin,
+        Strategy::LongestIdle,
+        Strategy::FewestCalls,
+        Strategy::LeastTalkTime,
+    ] {
+        let mut one = candidates(now);
+        strategy.rank(&mut one, 1, &none, &mut SmallRng::seed_from_u64(0));
+        assert_eq!(one[0].position, order(strategy, none, 0)[0], "{strategy:?}");
+    }
+    // Drawing one by weight follows the weights as the full order does.
+    let mut firsts = [0u32; 4];
+    let mut rng = SmallRng::seed_from_u64(3);
+    for _ in 0..6000 {
+        let mut one = candidates(now);
+        Strategy::WeightedRandom.rank(&mut one, 1, &none, &mut rng);
+        firsts[one[0].position] += 1;
+    }
+    assert_eq!(firsts[3], 0, "{firsts:?}");
+    assert!(
+        (f64::from(firsts[2]) / 6000.0 - 0.6).abs() < 0.03,
+        "{firsts:?}"
     );
 }
