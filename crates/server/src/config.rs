@@ -12,6 +12,10 @@ use switchboard_sip::service::{Account, ServiceConfig};
 use switchboard_sip::transaction::TimerConfig;
 use switchboard_store::{Extension, Store};
 
+mod queues;
+
+pub use queues::{AgentSettings, QueueSettings, QueueSetup};
+
 /// Shortest password accepted for an extension: long enough to resist online guessing.
 const MIN_PASSWORD_LEN: usize = 10;
 
@@ -28,6 +32,11 @@ pub struct Config {
     pub calls: CallSettings,
     #[serde(default)]
     pub extensions: Vec<ExtensionConfig>,
+    #[serde(default)]
+    pub queues: Vec<QueueSettings>,
+    /// Agents whose settings differ from the defaults; every queue member is an agent.
+    #[serde(default)]
+    pub agents: Vec<AgentSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -334,11 +343,67 @@ impl Config {
                 )),
             }
         }
+        self.validate_queues(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
             Err(errors)
         }
+    }
+
+    fn validate_queues(&self, errors: &mut Vec<FieldError>) {
+        let extensions: Vec<&str> = self.extensions.iter().map(|e| e.number.as_str()).collect();
+        let mut numbers = std::collections::HashSet::new();
+        for (i, q) in self.queues.iter().enumerate() {
+            let at = format!("queues[{i}]");
+            q.validate(&at, &extensions, errors);
+            if !q.number.is_empty() && !numbers.insert(q.number.as_str()) {
+                errors.push(field_error(
+                    format!("{at}.number"),
+                    format!("{} is listed twice", q.number),
+                ));
+            }
+        }
+        let mut agents = std::collections::HashSet::new();
+        for (i, a) in self.agents.iter().enumerate() {
+            let at = format!("agents[{i}]");
+            a.validate(&at, &extensions, errors);
+            if !agents.insert(a.extension.as_str()) {
+                errors.push(field_error(
+                    format!("{at}.extension"),
+                    format!("{} is listed twice", a.extension),
+                ));
+            }
+        }
+    }
+
+    /// The queues as the engine takes them.
+    pub fn queue_setups(&self) -> Vec<QueueSetup> {
+        self.queues.iter().map(QueueSettings::setup).collect()
+    }
+
+    /// Every agent (each extension that is a queue member), with its own settings or
+    /// the defaults.
+    pub fn agent_configs(&self) -> Vec<switchboard_queue::AgentConfig> {
+        let mut members: Vec<&str> = self
+            .queues
+            .iter()
+            .flat_map(|q| q.agents.iter().map(|m| m.extension.as_str()))
+            .collect();
+        members.sort_unstable();
+        members.dedup();
+        members
+            .into_iter()
+            .map(
+                |ext| match self.agents.iter().find(|a| a.extension == ext) {
+                    Some(a) => a.agent_config(),
+                    None => switchboard_queue::AgentConfig {
+                        follows_registration: true,
+                        ..switchboard_queue::AgentConfig::new(ext)
+                    },
+                },
+            )
+            .collect()
     }
 
     /// Reads the configuration the store holds. Each section is stored as one JSON
@@ -349,6 +414,8 @@ impl Config {
             registrar: section(store, "registrar")?,
             security: section(store, "security")?,
             calls: section(store, "calls")?,
+            queues: section(store, "queues")?,
+            agents: section(store, "agents")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -372,6 +439,8 @@ impl Config {
             ("registrar".to_string(), to_json(&self.registrar)),
             ("security".to_string(), to_json(&self.security)),
             ("calls".to_string(), to_json(&self.calls)),
+            ("queues".to_string(), to_json(&self.queues)),
+            ("agents".to_string(), to_json(&self.agents)),
         ];
         let extensions: Vec<Extension> = self
             .extensions
