@@ -18,7 +18,12 @@ const MIGRATIONS: &[M<'static>] = &[
         "../migrations/0002_registrations_and_enabled.sql"
     )),
     M::up(include_str!("../migrations/0003_call_records.sql")),
+    M::up(include_str!("../migrations/0004_queue_events.sql")),
 ];
+
+mod queue_log;
+
+pub use queue_log::QueueEventRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
