@@ -37,6 +37,12 @@ pub(crate) struct Call {
     pub ports_taken_elsewhere: bool,
     /// The final answer the caller gets once the announcement has played.
     pub pending_failure: Option<PendingFailure>,
+    /// The queue the caller dialled.
+    pub queue: Option<switchboard_queue::QueueId>,
+    /// The caller's Max-Forwards, for the INVITEs to agents offered later.
+    pub max_forwards: u32,
+    /// The fork whose agent just answered, and its SDP, until the queue puts it through.
+    pub connecting: Option<(usize, Vec<u8>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +66,8 @@ pub(crate) enum Phase {
     Answered { winner: usize },
     /// The call failed and the caller hears why (early media) before the final answer.
     Announcing,
+    /// The caller waits in a queue (answered, hearing music) while agents are offered.
+    Queued,
     /// The call is being torn down: BYEs or CANCELs are out.
     Ended,
 }
@@ -76,6 +84,8 @@ pub(crate) struct Fork {
     /// CANCEL is sent only after a provisional response (RFC 3261 §9.1).
     pub cancel_on_provisional: bool,
     pub cancel_sent: bool,
+    /// The queue offer this fork rings an agent for.
+    pub offer: Option<switchboard_queue::OfferId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -74,6 +74,7 @@ impl Pbx {
                     Some(Phase::Ringing) if side == Side::A => {
                         self.fail(now, key, 487, "Request Terminated", Disposition::Cancelled)
                     }
+                    Some(Phase::Queued) if side == Side::A => self.abandon_queue(now, key),
                     _ => {}
                 }
             }

@@ -12,10 +12,12 @@ mod in_dialog;
 mod outcome;
 mod pbx;
 mod ports;
+mod queue_calls;
 mod record;
 mod setup;
 
 pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig};
+pub use queue_calls::{QueueEventRecord, QueueSetup, QueuesBusy};
 pub use record::{CallRecord, Disposition, HangupBy};
 
 #[cfg(test)]

@@ -113,6 +113,9 @@ impl Pbx {
             (key, Side::B),
         );
         self.send_ack(&dialog, cseq);
+        if phase == Phase::Queued {
+            return self.queue_fork_answered(now, key, index, &response.body);
+        }
         if phase != Phase::Ringing {
             // Another phone answered first (or the caller gave up): this one is not wanted.
             self.send_bye(now, key, Side::B, Some(index));
@@ -216,7 +219,7 @@ impl Pbx {
     /// Switchboard's answer to the caller and both legs' media for a callee's `sdp`.
     /// Once the caller has an answer (early media), it is kept and only the callee's
     /// side is read anew.
-    fn negotiate(
+    pub(crate) fn negotiate(
         &mut self,
         key: CallKey,
         sdp: &[u8],
@@ -257,6 +260,9 @@ impl Pbx {
             return;
         }
         call.forks[index].state = ForkState::Failed(code);
+        if call.phase == Phase::Queued {
+            return self.queue_fork_failed(now, key, index, code);
+        }
         if call.phase != Phase::Ringing || call.forks.iter().any(|f| f.is_pending()) {
             return self.forget_if_done(key);
         }
@@ -450,6 +456,10 @@ impl Pbx {
         let Phase::Answered { winner } = call.phase else {
             return;
         };
+        self.queue_call_ended(now, key, by);
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
         call.phase = Phase::Ended;
         call.awaiting_ack = [None, None];
         if by != HangupBy::Caller {
@@ -500,7 +510,7 @@ impl Pbx {
         }
     }
 
-    fn record(
+    pub(crate) fn record(
         &mut self,
         now: Instant,
         key: CallKey,

@@ -75,6 +75,11 @@ pub enum MediaCommand {
         to: Side,
         on: bool,
     },
+    /// The caller waits alone (in a queue), hearing music on hold.
+    Wait {
+        call: CallKey,
+        caller: LegMedia,
+    },
     /// Send a key press to one leg as RFC 4733 telephone events.
     SendDtmf {
         call: CallKey,
@@ -92,6 +97,7 @@ pub enum Output {
     Media(MediaCommand),
     CallRecord(CallRecord),
     Binding(BindingChange),
+    QueueEvent(crate::queue_calls::QueueEventRecord),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -115,6 +121,14 @@ pub struct Pbx {
     pub(crate) by_dialog: HashMap<(String, String), (CallKey, Side)>,
     pub(crate) timers: BTreeSet<(Instant, CallKey, CallTimer)>,
     pub(crate) outputs: VecDeque<Output>,
+    /// The queue engine, and the numbers that reach its queues (by queue id).
+    pub(crate) acd: switchboard_queue::Acd,
+    pub(crate) queue_numbers: HashMap<String, switchboard_queue::QueueId>,
+    pub(crate) queue_names: Vec<String>,
+    /// The call each queue offer rings agents for.
+    pub(crate) queue_offers: HashMap<switchboard_queue::OfferId, CallKey>,
+    /// The time of the last input, for registrations that surface while outputs drain.
+    last_now: Instant,
     next_call: CallKey,
     epoch: Instant,
     wall_at_epoch: SystemTime,
@@ -141,6 +155,11 @@ impl Pbx {
             by_dialog: HashMap::new(),
             timers: BTreeSet::new(),
             outputs: VecDeque::new(),
+            acd: switchboard_queue::Acd::new(seed),
+            queue_numbers: HashMap::new(),
+            queue_names: Vec::new(),
+            queue_offers: HashMap::new(),
+            last_now: now,
             next_call: 0,
             epoch: now,
             wall_at_epoch: wall,
@@ -160,12 +179,16 @@ impl Pbx {
     // --- handle_*
 
     pub fn handle_datagram(&mut self, now: Instant, peer: Peer, bytes: &[u8]) {
+        self.last_now = now;
         self.sip.handle_datagram(now, peer, bytes);
         self.drain(now);
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = now;
         self.sip.handle_timeout(now);
+        self.acd.handle_timeout(now);
+        self.run_queue(now);
         while let Some(&(at, key, timer)) = self.timers.first() {
             if at > now {
                 break;
@@ -219,12 +242,20 @@ impl Pbx {
         if let Some(t) = self.sip.poll_transmit() {
             return Some(Output::Transmit(t));
         }
-        self.sip.poll_binding_change().map(Output::Binding)
+        let change = self.sip.poll_binding_change()?;
+        let aor = match &change {
+            BindingChange::Upsert { aor, .. } | BindingChange::Remove { aor, .. } => aor.clone(),
+        };
+        self.agent_registration(self.last_now, &aor);
+        Some(Output::Binding(change))
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
         let own = self.timers.first().map(|(at, _, _)| *at);
-        [own, self.sip.poll_timeout()].into_iter().flatten().min()
+        [own, self.sip.poll_timeout(), self.acd.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     // --- internals shared by the call modules

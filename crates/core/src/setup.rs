@@ -4,16 +4,39 @@
 use std::time::Instant;
 
 use rsip::{Header, Method};
-use switchboard_media::sdp::{LocalDescription, SessionDescription, formats_to_offer};
+use switchboard_media::sdp::{AudioStream, LocalDescription, SessionDescription, formats_to_offer};
+use switchboard_queue::OfferId;
 use switchboard_sip::dialog::{Dialog, build_request};
 use switchboard_sip::header::{NameAddr, uri_user};
 use switchboard_sip::message::{header_value, vias};
+use switchboard_sip::registrar::Binding;
 use switchboard_sip::service::{ALLOW, SERVER};
 use switchboard_sip::transaction::{Peer, ServerId};
 
 use crate::call::{Call, Fork, ForkState, Phase};
-use crate::pbx::{Announcement, CallTimer, MediaCommand, Output, Pbx};
+use crate::pbx::{Announcement, CallKey, CallTimer, MediaCommand, Output, Pbx};
 use crate::record::{CallRecord, Disposition, HangupBy};
+
+/// Who is rung and with what: the caller's identity and offer, Switchboard's port
+/// facing the phones.
+pub(crate) struct Ringing<'a> {
+    pub caller: &'a str,
+    /// The caller's display name, quoted and followed by a space, or empty.
+    pub display: &'a str,
+    pub callee: &'a str,
+    pub max_forwards: u32,
+    pub offer: &'a AudioStream,
+    pub port: u16,
+}
+
+/// The caller's display name as the From of a forked INVITE carries it.
+pub(crate) fn display_name(invite: &rsip::Request) -> String {
+    header_value(&invite.headers, "From")
+        .and_then(|f| NameAddr::parse(f, "From").ok())
+        .and_then(|f| f.display)
+        .map(|d| format!("\"{d}\" "))
+        .unwrap_or_default()
+}
 
 /// A call that ends before any phone rings: the answer to the caller and its record.
 struct Refusal {
@@ -96,6 +119,86 @@ impl Pbx {
         }
     }
 
+    /// INVITEs from `ring.caller` to each of `bindings` (an extension's phones), as
+    /// forks `first_index`… of call `key`; `offer` marks them as one queue offer.
+    pub(crate) fn fork_invites(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        ring: &Ringing<'_>,
+        bindings: Vec<Binding>,
+        first_index: usize,
+        offer: Option<OfferId>,
+    ) -> Vec<Fork> {
+        let mut forks = Vec::new();
+        for binding in bindings {
+            let b_peer = binding.source;
+            let sdp = LocalDescription {
+                session_id: self.ids.next() >> 1,
+                version: 1,
+                address: self.local_ip(b_peer),
+                port: ring.port,
+                formats: formats_to_offer(ring.offer),
+                direction: ring.offer.direction,
+                ptime: 20,
+            };
+            let local_ip = self.local_ip(b_peer);
+            let port = self.config.sip_port;
+            let (caller, callee, display) = (ring.caller, ring.callee, ring.display);
+            let headers = vec![
+                Header::Via(self.via(b_peer).into()),
+                Header::MaxForwards((ring.max_forwards - 1).to_string().into()),
+                Header::From(
+                    format!(
+                        "{display}<sip:{caller}@{local_ip}:{port}>;tag={}",
+                        self.ids.token()
+                    )
+                    .into(),
+                ),
+                Header::To(format!("<sip:{callee}@{local_ip}:{port}>").into()),
+                Header::CallId(format!("{}@switchboard", self.ids.token()).into()),
+                Header::CSeq("1 INVITE".into()),
+                Header::Contact(self.contact(caller, b_peer).into()),
+                Header::Allow(ALLOW.into()),
+                Header::UserAgent(SERVER.into()),
+            ];
+            let Ok(request) = build_request(
+                Method::Invite,
+                &binding.uri,
+                headers,
+                Some(("application/sdp", sdp.to_bytes())),
+            ) else {
+                continue;
+            };
+            if let Some(client) = self.sip.send_request(now, request.clone(), b_peer) {
+                self.by_fork
+                    .insert(client, (key, first_index + forks.len()));
+                forks.push(Fork {
+                    client,
+                    invite: request,
+                    peer: b_peer,
+                    state: ForkState::Calling,
+                    dialog: None,
+                    cancel_on_provisional: false,
+                    cancel_sent: false,
+                    offer,
+                });
+            }
+        }
+        forks
+    }
+
+    /// The live bindings of an extension.
+    pub(crate) fn live_bindings(&self, now: Instant, extension: &str) -> Vec<Binding> {
+        self.sip
+            .registrar()
+            .bindings(extension)
+            .iter()
+            .filter(|b| b.remaining(now) > std::time::Duration::ZERO)
+            .cloned()
+            .collect()
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn start_call(
         &mut self,
@@ -122,14 +225,7 @@ impl Pbx {
             ));
         }
         let known = self.sip.account(callee).is_some();
-        let bindings: Vec<_> = self
-            .sip
-            .registrar()
-            .bindings(callee)
-            .iter()
-            .filter(|b| b.remaining(now) > std::time::Duration::ZERO)
-            .cloned()
-            .collect();
+        let bindings = self.live_bindings(now, callee);
         let a_tag = self.ids.token();
         let a_dialog =
             Dialog::as_uas(invite, &a_tag, peer).map_err(|e| refuse(400, e.to_string()))?;
@@ -140,63 +236,20 @@ impl Pbx {
         let trying = self.sip.response(invite, 100, "Trying", &a_tag);
         self.sip.respond(now, id, &trying);
 
-        let from = header_value(&invite.headers, "From")
-            .and_then(|f| NameAddr::parse(f, "From").ok())
-            .and_then(|f| f.display)
-            .map(|d| format!("\"{d}\" "))
-            .unwrap_or_default();
-        let mut forks = Vec::new();
-        for binding in bindings {
-            let b_peer = binding.source;
-            let sdp = LocalDescription {
-                session_id: self.ids.next() >> 1,
-                version: 1,
-                address: self.local_ip(b_peer),
-                port: b_port,
-                formats: formats_to_offer(&offer),
-                direction: offer.direction,
-                ptime: 20,
-            };
-            let local_ip = self.local_ip(b_peer);
-            let port = self.config.sip_port;
-            let headers = vec![
-                Header::Via(self.via(b_peer).into()),
-                Header::MaxForwards((max_forwards - 1).to_string().into()),
-                Header::From(
-                    format!(
-                        "{from}<sip:{caller}@{local_ip}:{port}>;tag={}",
-                        self.ids.token()
-                    )
-                    .into(),
-                ),
-                Header::To(format!("<sip:{callee}@{local_ip}:{port}>").into()),
-                Header::CallId(format!("{}@switchboard", self.ids.token()).into()),
-                Header::CSeq("1 INVITE".into()),
-                Header::Contact(self.contact(caller, b_peer).into()),
-                Header::Allow(ALLOW.into()),
-                Header::UserAgent(SERVER.into()),
-            ];
-            let Ok(request) = build_request(
-                Method::Invite,
-                &binding.uri,
-                headers,
-                Some(("application/sdp", sdp.to_bytes())),
-            ) else {
-                continue;
-            };
-            if let Some(client) = self.sip.send_request(now, request.clone(), b_peer) {
-                self.by_fork.insert(client, (key, forks.len()));
-                forks.push(Fork {
-                    client,
-                    invite: request,
-                    peer: b_peer,
-                    state: ForkState::Calling,
-                    dialog: None,
-                    cancel_on_provisional: false,
-                    cancel_sent: false,
-                });
-            }
-        }
+        let display = display_name(invite);
+        let ring = Ringing {
+            caller,
+            display: &display,
+            callee,
+            max_forwards,
+            offer: &offer,
+            port: b_port,
+        };
+        let queue = self.queue_numbers.get(callee).copied();
+        let forks = match queue {
+            Some(_) => Vec::new(),
+            None => self.fork_invites(now, key, &ring, bindings, 0, None),
+        };
         self.outputs.push_back(Output::Media(MediaCommand::Open {
             call: key,
             ports: [a_port, b_port],
@@ -206,7 +259,7 @@ impl Pbx {
             (a_dialog.call_id.clone(), a_tag),
             (key, switchboard_media::relay::Side::A),
         );
-        let nobody_rings = forks.is_empty();
+        let nobody_rings = forks.is_empty() && queue.is_none();
         self.calls.insert(
             key,
             Call {
@@ -219,7 +272,11 @@ impl Pbx {
                 offer,
                 ports: [a_port, b_port],
                 forks,
-                phase: Phase::Ringing,
+                phase: if queue.is_some() {
+                    Phase::Queued
+                } else {
+                    Phase::Ringing
+                },
                 started_wall: self.wall(now),
                 answered: None,
                 ringing_sent: false,
@@ -230,8 +287,15 @@ impl Pbx {
                 music_to: None,
                 ports_taken_elsewhere: false,
                 pending_failure: None,
+                queue,
+                max_forwards,
+                connecting: None,
             },
         );
+        if let Some(queue) = queue {
+            self.join_queue(now, key, queue);
+            return Ok(());
+        }
         if nobody_rings {
             // The caller hears why, then gets the failure.
             let (code, reason, what) = if known {

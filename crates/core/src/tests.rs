@@ -29,6 +29,7 @@ struct Harness {
     inbox: HashMap<SocketAddr, Vec<String>>,
     media: Vec<MediaCommand>,
     records: Vec<CallRecord>,
+    queue_events: Vec<crate::QueueEventRecord>,
     branch: u32,
 }
 
@@ -80,6 +81,7 @@ impl Harness {
             inbox: HashMap::new(),
             media: Vec::new(),
             records: Vec::new(),
+            queue_events: Vec::new(),
             branch: 0,
         };
         h.collect();
@@ -97,6 +99,7 @@ impl Harness {
                 Output::Media(m) => self.media.push(m),
                 Output::CallRecord(r) => self.records.push(r),
                 Output::Binding(_) => {}
+                Output::QueueEvent(e) => self.queue_events.push(e),
             }
         }
     }
@@ -927,3 +930,5 @@ fn an_announcement_that_never_reports_its_end_still_ends_the_call() {
     h.advance(Duration::from_secs(1));
     h.expect(CALLER, "SIP/2.0 404 Not Found");
 }
+
+mod queues;

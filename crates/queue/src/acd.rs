@@ -221,11 +221,19 @@ impl Acd {
         self.agent(agent).state
     }
 
+    pub fn agent_config(&self, agent: AgentId) -> &AgentConfig {
+        &self.agent(agent).config
+    }
+
     pub fn agent_by_extension(&self, extension: &str) -> Option<AgentId> {
         self.agents
             .iter()
             .position(|a| a.config.extension == extension)
             .map(|i| AgentId(i as u32))
+    }
+
+    pub fn queue_config(&self, queue: QueueId) -> &QueueConfig {
+        &self.queue(queue).config
     }
 
     pub fn queue_name(&self, queue: QueueId) -> &str {

@@ -14,7 +14,7 @@ use switchboard_store::{Extension, Store};
 
 mod queues;
 
-pub use queues::{AgentSettings, QueueSettings, QueueSetup};
+pub use queues::{AgentSettings, QueueSettings};
 
 /// Shortest password accepted for an extension: long enough to resist online guessing.
 const MIN_PASSWORD_LEN: usize = 10;
@@ -378,7 +378,7 @@ impl Config {
     }
 
     /// The queues as the engine takes them.
-    pub fn queue_setups(&self) -> Vec<QueueSetup> {
+    pub fn queue_setups(&self) -> Vec<switchboard_core::QueueSetup> {
         self.queues.iter().map(QueueSettings::setup).collect()
     }
 

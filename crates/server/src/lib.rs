@@ -131,6 +131,8 @@ pub async fn run(
     );
     pbx.service_mut().set_accounts(config.accounts());
     let restored = persist::restore(&store, pbx.service_mut().registrar_mut(), now)?;
+    // No call exists yet, so the queues always apply.
+    let _ = pbx.set_queues(now, config.queue_setups(), config.agent_configs());
     drop(store);
     let (writes, writer) = persist::spawn_writer(&options.data_dir.join(DATABASE_FILE))?;
     let http = tokio::net::TcpListener::bind(options.http_listen)
@@ -236,10 +238,7 @@ fn config_invocation(data_dir: &Path) -> String {
 
 /// SIGHUP re-reads extensions from the store, so `config import` takes effect without a
 /// restart.
-async fn reload_on_hangup(
-    data_dir: PathBuf,
-    reload: mpsc::Sender<std::collections::HashMap<String, switchboard_sip::service::Account>>,
-) {
+async fn reload_on_hangup(data_dir: PathBuf, reload: mpsc::Sender<Config>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -249,8 +248,12 @@ async fn reload_on_hangup(
         while hangups.recv().await.is_some() {
             match open_store(&data_dir).and_then(|s| Ok(Config::load(&s)?)) {
                 Ok(config) => {
-                    tracing::info!("reloaded {} extensions", config.extensions.len());
-                    let _ = reload.send(config.accounts()).await;
+                    tracing::info!(
+                        "reloaded {} extensions, {} queues",
+                        config.extensions.len(),
+                        config.queues.len()
+                    );
+                    let _ = reload.send(config).await;
                 }
                 Err(e) => tracing::error!("reload failed: {e}"),
             }

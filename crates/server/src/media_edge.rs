@@ -27,6 +27,7 @@ enum Control {
     SendDtmf(Side, Dtmf),
     Music(Side, bool),
     Announce(LegMedia, Announcement),
+    Wait(LegMedia),
 }
 
 /// What the media edge tells the engine.
@@ -73,6 +74,7 @@ impl MediaEdge {
             | MediaCommand::Music { call, .. }
             | MediaCommand::SendDtmf { call, .. }
             | MediaCommand::Announce { call, .. }
+            | MediaCommand::Wait { call, .. }
             | MediaCommand::Close { call } => *call,
         };
         let thread = &self.threads[call as usize % self.threads.len()];
@@ -123,6 +125,7 @@ fn spawn(
                 MediaCommand::SendDtmf { call, to, dtmf } => (call, Control::SendDtmf(to, dtmf)),
                 MediaCommand::Music { call, to, on } => (call, Control::Music(to, on)),
                 MediaCommand::Announce { call, to, what } => (call, Control::Announce(to, what)),
+                MediaCommand::Wait { call, caller } => (call, Control::Wait(caller)),
             };
             if let Some(tx) = calls.get(&call) {
                 let _ = tx.send(control);
@@ -234,6 +237,13 @@ impl CallTask {
                         let prompt = self.sounds.announcement(what).clone();
                         r.set_music(Instant::now(), Side::A, Some(PromptPlayer::new(prompt, false)));
                         announcing = true;
+                    }
+                    Some(Control::Wait(caller)) => {
+                        let mut r = Relay::for_announcement(caller, rand::random(), rand::random())
+                            .with_wall_clock(Instant::now(), SystemTime::now());
+                        let music = PromptPlayer::new(self.sounds.hold_music.clone(), true);
+                        r.set_music(Instant::now(), Side::A, Some(music));
+                        relay = Some(r);
                     }
                     Some(Control::Music(to, on)) => {
                         if let Some(r) = relay.as_mut() {

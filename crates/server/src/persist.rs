@@ -9,15 +9,20 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use switchboard_core::CallRecord;
+use switchboard_core::QueueEventRecord;
+use switchboard_queue::{EventKind, LeaveReason};
 use switchboard_sip::registrar::{Binding, BindingChange, Registrar};
 use switchboard_sip::transaction::{Peer, Transport};
-use switchboard_store::{CallRecordRow, Registration, RegistrationWrite, Store, StoreError};
+use switchboard_store::{
+    CallRecordRow, QueueEventRow, Registration, RegistrationWrite, Store, StoreError,
+};
 
 /// What the engine hands the writer.
 #[derive(Debug)]
 pub enum Write {
     Registrations(Vec<RegistrationWrite>),
     CallRecord(Box<CallRecordRow>),
+    QueueEvent(QueueEventRow),
 }
 
 fn unix_millis(t: SystemTime) -> i64 {
@@ -40,6 +45,69 @@ pub fn call_record_row(r: CallRecord) -> CallRecordRow {
         callee_codec: r.callee_codec.map(str::to_string),
         sip_code: r.sip_code,
         reason: r.reason,
+    }
+}
+
+/// The queue log row for an event: its kind by name, times in milliseconds, the rest
+/// as words in `detail`.
+pub fn queue_event_row(e: QueueEventRecord) -> QueueEventRow {
+    let ms = |d: std::time::Duration| Some(d.as_millis() as i64);
+    let (event, waited_ms, talk_ms, detail) = match e.kind {
+        EventKind::Join { position, priority } => (
+            "join",
+            None,
+            None,
+            format!("position {position}, priority {priority}"),
+        ),
+        EventKind::RingNoAnswer => ("ring-no-answer", None, None, String::new()),
+        EventKind::Declined => ("declined", None, None, String::new()),
+        EventKind::Connect { waited, .. } => ("connect", ms(waited), None, String::new()),
+        EventKind::Complete { talk, by } => {
+            ("complete", None, ms(talk), format!("{by:?}").to_lowercase())
+        }
+        EventKind::Abandon { waited, position } => {
+            ("abandon", ms(waited), None, format!("position {position}"))
+        }
+        EventKind::Exit { reason, waited } => ("exit", ms(waited), None, leave_reason(reason)),
+        EventKind::CallbackRequested => ("callback-requested", None, None, String::new()),
+        EventKind::CallbackPlaced { attempt } => {
+            ("callback-placed", None, None, format!("attempt {attempt}"))
+        }
+        EventKind::CallbackCompleted => ("callback-completed", None, None, String::new()),
+        EventKind::CallbackFailed { attempts } => (
+            "callback-failed",
+            None,
+            None,
+            format!("{attempts} attempts"),
+        ),
+        EventKind::PreemptWarned { .. } => ("preempt-warned", None, None, String::new()),
+        EventKind::Preempt { .. } => ("preempt", None, None, String::new()),
+        EventKind::Resume { .. } => ("resume", None, None, String::new()),
+        EventKind::OfferedBack => ("offered-back", None, None, String::new()),
+        EventKind::Login => ("login", None, None, String::new()),
+        EventKind::Logout => ("logout", None, None, String::new()),
+        EventKind::Pause { reason } => ("pause", None, None, reason),
+        EventKind::Unpause => ("unpause", None, None, String::new()),
+    };
+    QueueEventRow {
+        at: unix_millis(e.at),
+        queue: e.queue,
+        call_id: e.call_id,
+        agent: e.agent,
+        event: event.into(),
+        waited_ms,
+        talk_ms,
+        vip: e.vip,
+        detail,
+    }
+}
+
+fn leave_reason(reason: LeaveReason) -> String {
+    match reason {
+        LeaveReason::Full => "full".into(),
+        LeaveReason::Empty => "empty".into(),
+        LeaveReason::Timeout => "timeout".into(),
+        LeaveReason::Key(k) => format!("key {k}"),
     }
 }
 
@@ -120,11 +188,18 @@ pub fn spawn_writer(
             while let Ok(first) = rx.recv() {
                 let mut registrations = Vec::new();
                 let mut records = Vec::new();
+                let mut queue_events = Vec::new();
                 for write in std::iter::once(first).chain(rx.try_iter()) {
                     match write {
                         Write::Registrations(batch) => registrations.extend(batch),
                         Write::CallRecord(row) => records.push(*row),
+                        Write::QueueEvent(row) => queue_events.push(row),
                     }
+                }
+                if !queue_events.is_empty()
+                    && let Err(e) = store.insert_queue_events(&queue_events)
+                {
+                    tracing::error!("could not save {} queue events: {e}", queue_events.len());
                 }
                 if !records.is_empty()
                     && let Err(e) = store.insert_call_records(&records)

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use switchboard_core::{Output, Pbx};
 use switchboard_sip::framing::{Frame, StreamFramer};
-use switchboard_sip::service::Account;
 use switchboard_sip::transaction::{Peer, Transport};
 use switchboard_store::RegistrationWrite;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::media_edge::{MediaEdge, MediaReport};
 use crate::metrics::Metrics;
-use crate::persist::{Write, call_record_row, to_write, unix_now};
+use crate::persist::{Write, call_record_row, queue_event_row, to_write, unix_now};
 
 /// Connections past this are refused at once, so a flood cannot exhaust descriptors.
 const MAX_TCP_CONNECTIONS: usize = 1024;
@@ -85,7 +84,7 @@ enum StreamEvent {
 pub struct Engine {
     pub pbx: Pbx,
     pub writes: std_mpsc::Sender<Write>,
-    pub reload: mpsc::Receiver<HashMap<String, Account>>,
+    pub reload: mpsc::Receiver<crate::config::Config>,
     pub media: MediaEdge,
     pub media_reports: mpsc::UnboundedReceiver<MediaReport>,
     pub metrics: Arc<Metrics>,
@@ -163,7 +162,7 @@ impl Engine {
                         self.pbx.handle_datagram(Instant::now(), peer, &bytes);
                     }
                 },
-                Some(accounts) = self.reload.recv() => self.pbx.service_mut().set_accounts(accounts),
+                Some(config) = self.reload.recv() => self.apply(&config),
                 Some(report) = self.media_reports.recv() => match report {
                     MediaReport::Failed(call) => self.pbx.handle_media_failed(Instant::now(), call),
                     MediaReport::AnnouncementDone(call) => {
@@ -188,6 +187,18 @@ impl Engine {
         }
     }
 
+    /// A reloaded configuration: accounts at once, queues once no call uses them.
+    pub fn apply(&mut self, config: &crate::config::Config) {
+        self.pbx.service_mut().set_accounts(config.accounts());
+        let queues = config.queue_setups();
+        if let Err(e) = self
+            .pbx
+            .set_queues(Instant::now(), queues, config.agent_configs())
+        {
+            tracing::warn!("queues not reloaded: {e}");
+        }
+    }
+
     async fn flush(
         &mut self,
         udp: &UdpSocket,
@@ -208,6 +219,10 @@ impl Engine {
                 }
                 Output::Media(command) => {
                     self.media.send(command);
+                    continue;
+                }
+                Output::QueueEvent(event) => {
+                    let _ = self.writes.send(Write::QueueEvent(queue_event_row(event)));
                     continue;
                 }
                 Output::CallRecord(record) => {

@@ -9,6 +9,8 @@ use switchboard_queue::{
     QueueConfig, Strategy, VipPolicy,
 };
 
+use switchboard_core::QueueSetup;
+
 use super::{FieldError, field_error};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,14 +155,6 @@ pub struct AgentSettings {
 
 fn yes() -> bool {
     true
-}
-
-/// A queue ready for the engine: its number, settings and members by extension.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueueSetup {
-    pub number: String,
-    pub config: QueueConfig,
-    pub members: Vec<(String, Membership)>,
 }
 
 fn secs(d: Duration) -> u32 {

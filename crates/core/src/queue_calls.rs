@@ -1,0 +1,440 @@
+//! Calls to a queue. The queue engine ([`switchboard_queue::Acd`]) decides; this module
+//! carries its decisions out on SIP and media. The caller is answered and hears music
+//! while the engine offers them to agents; an offer rings every phone of the agent's
+//! extension (one fork each); the agent who answers is bridged to the caller. The
+//! engine's log goes out as [`Output::QueueEvent`].
+//!
+//! Not carried out yet: announcements (position, estimated wait, comfort), the
+//! whisper, keys while waiting (and so callbacks), and VIP preemption. Queues are
+//! therefore set up without callbacks and VIP (see [`Pbx::set_queues`]).
+
+use std::time::{Instant, SystemTime};
+
+use switchboard_media::relay::Side;
+use switchboard_media::sdp::{LocalDescription, formats_to_answer};
+use switchboard_queue::{
+    Acd, Action, AgentConfig, AgentStatus, CallId, EventKind, LeaveReason, Membership,
+    OfferFailure, OfferId, Party, QueueConfig, QueueId,
+};
+
+use crate::call::Phase;
+use crate::outcome::leg_media;
+use crate::pbx::{CallKey, MediaCommand, Output, Pbx};
+use crate::record::{Disposition, HangupBy};
+use crate::setup::{Ringing, display_name};
+
+/// A queue as the office configured it: the number callers dial, its settings and
+/// its members by extension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueSetup {
+    pub number: String,
+    pub config: QueueConfig,
+    pub members: Vec<(String, Membership)>,
+}
+
+/// One line of the queue log, with the names the office knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEventRecord {
+    pub at: SystemTime,
+    /// The queue's number.
+    pub queue: Option<String>,
+    /// The caller's Call-ID.
+    pub call_id: Option<String>,
+    /// The agent's extension.
+    pub agent: Option<String>,
+    pub vip: bool,
+    pub kind: EventKind,
+}
+
+/// Queues cannot be replaced while callers wait in them or talk to their agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0} queue calls are in progress; queue changes apply when they have ended")]
+pub struct QueuesBusy(pub usize);
+
+impl Pbx {
+    /// Replaces the queues and agents. Agents who follow their registration are
+    /// available while their extension has a phone registered; the others are
+    /// available from the start.
+    pub fn set_queues(
+        &mut self,
+        now: Instant,
+        queues: Vec<QueueSetup>,
+        agents: Vec<AgentConfig>,
+    ) -> Result<(), QueuesBusy> {
+        let busy = self.calls.values().filter(|c| c.queue.is_some()).count();
+        if busy > 0 {
+            return Err(QueuesBusy(busy));
+        }
+        let mut acd = Acd::new(self.ids.next());
+        let mut ids = Vec::new();
+        for agent in agents {
+            let registered = !self.live_bindings(now, &agent.extension).is_empty();
+            let available = registered || !agent.follows_registration;
+            let id = acd.add_agent(now, agent);
+            ids.push(id);
+            if available {
+                acd.handle_status(now, id, AgentStatus::Available);
+            }
+        }
+        self.queue_numbers.clear();
+        self.queue_names.clear();
+        for setup in queues {
+            let mut config = setup.config;
+            config.callback = None;
+            config.vip = None;
+            let queue = acd.add_queue(config);
+            for (extension, membership) in setup.members {
+                if let Some(agent) = acd.agent_by_extension(&extension) {
+                    acd.set_member(queue, agent, membership);
+                }
+            }
+            self.queue_numbers.insert(setup.number.clone(), queue);
+            self.queue_names.push(setup.number);
+        }
+        self.acd = acd;
+        self.run_queue(now);
+        Ok(())
+    }
+
+    pub(crate) fn join_queue(&mut self, now: Instant, key: CallKey, queue: QueueId) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        let number = call.caller.clone();
+        self.acd.handle_join(now, queue, CallId(key), &number, 0);
+        self.run_queue(now);
+        // Turned away (full, nobody to answer) calls have had their final answer.
+        if self
+            .calls
+            .get(&key)
+            .is_some_and(|c| c.phase == Phase::Queued && c.local_sdp[0].is_none())
+        {
+            self.answer_to_wait(now, key);
+        }
+    }
+
+    /// The caller is answered and hears music on hold until an agent takes the call.
+    fn answer_to_wait(&mut self, now: Instant, key: CallKey) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        let Some(audio) = call.offer.first_audio() else {
+            return;
+        };
+        let Ok(formats) = formats_to_answer(&call.offer, audio.codec) else {
+            return;
+        };
+        let (a_peer, port, offer) = (call.a_peer, call.ports[0], call.offer.clone());
+        let (invite, id, tag, callee) = (
+            call.invite.clone(),
+            call.invite_id,
+            call.a_dialog.local_tag.clone(),
+            call.callee.clone(),
+        );
+        let local = LocalDescription {
+            session_id: self.ids.next() >> 1,
+            version: 1,
+            address: self.local_ip(a_peer),
+            port,
+            formats,
+            direction: switchboard_media::sdp::Direction::SendRecv,
+            ptime: 20,
+        };
+        let ok = self.response_with_sdp(&invite, 200, "OK", &tag, &callee, a_peer, &local);
+        self.sip.respond(now, id, &ok);
+        self.await_ack(now, key, Side::A, &ok, a_peer);
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.local_sdp[0] = Some(local.clone());
+        }
+        self.outputs.push_back(Output::Media(MediaCommand::Wait {
+            call: key,
+            caller: leg_media(&offer, &local),
+        }));
+    }
+
+    /// Carries out what the queue engine decided, and passes its log on.
+    pub(crate) fn run_queue(&mut self, now: Instant) {
+        while let Some(action) = self.acd.poll_action() {
+            match action {
+                Action::Offer { offer, call, agent } => {
+                    let extension = self.acd.agent_config(agent).extension.clone();
+                    self.ring_agent(now, call.0, offer, &extension);
+                }
+                Action::CancelOffer { offer, .. } => self.cancel_offer(now, offer),
+                Action::Connect { call, .. } => self.put_through(now, call.0),
+                Action::Leave { call, reason } => self.leave_queue(now, call.0, reason),
+                // Announcements, callbacks and VIP preemption are not carried out yet.
+                Action::Announce { .. }
+                | Action::PlaceCallback { .. }
+                | Action::WarnAgent { .. }
+                | Action::Preempt { .. }
+                | Action::Resume { .. } => {}
+            }
+        }
+        let at = self.wall(now);
+        while let Some(event) = self.acd.poll_event() {
+            let record = QueueEventRecord {
+                at,
+                vip: event
+                    .queue
+                    .is_some_and(|q| self.acd.queue_config(q).vip.is_some()),
+                queue: event
+                    .queue
+                    .and_then(|q| self.queue_names.get(q.0 as usize).cloned()),
+                call_id: event
+                    .call
+                    .and_then(|c| self.calls.get(&c.0))
+                    .map(|c| c.a_dialog.call_id.clone()),
+                agent: event
+                    .agent
+                    .map(|a| self.acd.agent_config(a).extension.clone()),
+                kind: event.kind,
+            };
+            self.outputs.push_back(Output::QueueEvent(record));
+        }
+    }
+
+    /// Rings every phone of the agent's extension for the caller; an agent with none
+    /// registered cannot take the offer.
+    fn ring_agent(&mut self, now: Instant, key: CallKey, offer: OfferId, extension: &str) {
+        let Some(call) = self.calls.get(&key) else {
+            self.acd
+                .handle_offer_failed(now, offer, OfferFailure::Unreachable);
+            return;
+        };
+        let (caller, display, offer_sdp) = (
+            call.caller.clone(),
+            display_name(&call.invite),
+            call.offer.clone(),
+        );
+        let ring = Ringing {
+            caller: &caller,
+            display: &display,
+            callee: extension,
+            max_forwards: call.max_forwards,
+            offer: &offer_sdp,
+            port: call.ports[1],
+        };
+        let first = call.forks.len();
+        let bindings = self.live_bindings(now, extension);
+        let forks = self.fork_invites(now, key, &ring, bindings, first, Some(offer));
+        if forks.is_empty() {
+            self.acd
+                .handle_offer_failed(now, offer, OfferFailure::Unreachable);
+            return;
+        }
+        self.queue_offers.insert(offer, key);
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.forks.extend(forks);
+        }
+    }
+
+    fn cancel_offer(&mut self, now: Instant, offer: OfferId) {
+        let Some(key) = self.queue_offers.remove(&offer) else {
+            return;
+        };
+        let forks: Vec<usize> = self.calls.get(&key).map_or(Vec::new(), |c| {
+            (0..c.forks.len())
+                .filter(|&i| c.forks[i].offer == Some(offer))
+                .collect()
+        });
+        for i in forks {
+            self.cancel_fork(now, key, i);
+        }
+    }
+
+    /// An agent's phone answered an offer: the engine decides whether it still stands.
+    pub(crate) fn queue_fork_answered(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        index: usize,
+        sdp: &[u8],
+    ) {
+        let offer = self
+            .calls
+            .get(&key)
+            .and_then(|c| c.forks.get(index))
+            .and_then(|f| f.offer);
+        let Some(offer) = offer.filter(|o| self.queue_offers.contains_key(o)) else {
+            // Too late: the caller left or another agent took the call.
+            self.send_bye(now, key, Side::B, Some(index));
+            return;
+        };
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.connecting = Some((index, sdp.to_vec()));
+        }
+        self.acd.handle_offer_answered(now, offer);
+        self.run_queue(now);
+        if let Some((index, _)) = self.calls.get_mut(&key).and_then(|c| c.connecting.take()) {
+            self.send_bye(now, key, Side::B, Some(index));
+        }
+    }
+
+    /// A fork of an offer failed; when all of the agent's phones have, so did the offer.
+    pub(crate) fn queue_fork_failed(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        index: usize,
+        code: u16,
+    ) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        let Some(offer) = call.forks.get(index).and_then(|f| f.offer) else {
+            return;
+        };
+        let ringing = call
+            .forks
+            .iter()
+            .any(|f| f.offer == Some(offer) && f.is_pending());
+        if ringing || self.queue_offers.remove(&offer).is_none() {
+            return;
+        }
+        let why = match code {
+            486 | 600 | 603 => OfferFailure::Declined,
+            408 | 480 | 487 => OfferFailure::NoAnswer,
+            _ => OfferFailure::Unreachable,
+        };
+        self.acd.handle_offer_failed(now, offer, why);
+        self.run_queue(now);
+    }
+
+    /// The engine put the caller through to the agent whose phone answered.
+    fn put_through(&mut self, now: Instant, key: CallKey) {
+        let Some((index, sdp)) = self.calls.get_mut(&key).and_then(|c| c.connecting.take()) else {
+            return;
+        };
+        let offer = self.calls[&key].forks[index].offer;
+        if let Some(offer) = offer {
+            self.queue_offers.remove(&offer);
+        }
+        let (_, a_media, b_media) = match self.negotiate(key, &sdp) {
+            Ok(n) => n,
+            Err(e) => {
+                self.send_bye(now, key, Side::B, Some(index));
+                self.acd.handle_hangup(now, CallId(key), Party::Agent);
+                self.run_queue(now);
+                return self.end_queue_call(
+                    now,
+                    key,
+                    Disposition::Failed,
+                    HangupBy::System,
+                    488,
+                    &e.to_string(),
+                );
+            }
+        };
+        let others: Vec<usize> = {
+            let call = &self.calls[&key];
+            (0..call.forks.len())
+                .filter(|&i| i != index && call.forks[i].offer == offer)
+                .collect()
+        };
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.phase = Phase::Answered { winner: index };
+            call.answered = Some(now);
+            call.media = Some([a_media, b_media]);
+        }
+        self.outputs.push_back(Output::Media(MediaCommand::Bridge {
+            call: key,
+            a: a_media,
+            b: b_media,
+        }));
+        for i in others {
+            self.cancel_fork(now, key, i);
+        }
+    }
+
+    /// The caller hung up while waiting.
+    pub(crate) fn abandon_queue(&mut self, now: Instant, key: CallKey) {
+        self.acd.handle_hangup(now, CallId(key), Party::Caller);
+        self.run_queue(now);
+        self.end_queue_call(
+            now,
+            key,
+            Disposition::Cancelled,
+            HangupBy::Caller,
+            487,
+            "Caller hung up while waiting in the queue",
+        );
+    }
+
+    /// A call put through by a queue ended: the engine learns who hung up.
+    pub(crate) fn queue_call_ended(&mut self, now: Instant, key: CallKey, by: HangupBy) {
+        if self.calls.get(&key).is_some_and(|c| c.queue.is_some()) {
+            let party = match by {
+                HangupBy::Callee => Party::Agent,
+                _ => Party::Caller,
+            };
+            self.acd.handle_hangup(now, CallId(key), party);
+            self.run_queue(now);
+        }
+    }
+
+    /// The engine sends the caller on. Until scenarios choose where to, a caller not
+    /// yet answered gets the failure, and a waiting one is hung up on.
+    fn leave_queue(&mut self, now: Instant, key: CallKey, reason: LeaveReason) {
+        let (code, text) = match reason {
+            LeaveReason::Full => (486, "The queue is full"),
+            LeaveReason::Empty => (480, "No agent in the queue"),
+            LeaveReason::Timeout => (408, "Waited the queue's maximum"),
+            LeaveReason::Key(_) => (480, "Left the queue by key"),
+        };
+        let answered = self
+            .calls
+            .get(&key)
+            .is_some_and(|c| c.local_sdp[0].is_some());
+        if answered {
+            self.end_queue_call(
+                now,
+                key,
+                Disposition::NoAnswer,
+                HangupBy::System,
+                code,
+                text,
+            );
+        } else if let Some(call) = self.calls.get_mut(&key) {
+            // `fail` answers calls that still ring.
+            call.phase = Phase::Ringing;
+            self.fail(now, key, code, text, Disposition::NoAnswer);
+        }
+    }
+
+    /// Ends a queue call that was never put through: agents stop ringing, the caller is
+    /// hung up on unless they hung up, and the call is recorded.
+    fn end_queue_call(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        disposition: Disposition,
+        by: HangupBy,
+        code: u16,
+        reason: &str,
+    ) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        call.phase = Phase::Ended;
+        call.awaiting_ack = [None, None];
+        let forks = call.forks.len();
+        for i in 0..forks {
+            self.cancel_fork(now, key, i);
+        }
+        if by != HangupBy::Caller {
+            self.send_bye(now, key, Side::A, None);
+        }
+        self.record(now, key, disposition, by, code, reason);
+        self.forget_if_done(key);
+    }
+
+    /// A REGISTER changed an extension's phones: its agent may come or go.
+    pub(crate) fn agent_registration(&mut self, now: Instant, extension: &str) {
+        if let Some(agent) = self.acd.agent_by_extension(extension) {
+            let registered = !self.live_bindings(now, extension).is_empty();
+            self.acd.handle_registration(now, agent, registered);
+            self.run_queue(now);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Calls to a queue: the caller waits with music while the queue engine rings agents'
+//! phones; the agent who answers is put through; the queue log follows.
+
+use switchboard_queue::{AgentConfig, EventKind, Membership, QueueConfig, Strategy};
+
+use super::*;
+
+/// Queue 600 served by 101 (the desk phone) then 102 (the mobile), in that order.
+fn queue_office(strategy: Strategy) -> Harness {
+    let mut h = Harness::new(&[DESK]);
+    let binding = Binding {
+        uri: format!("sip:102@{MOBILE}"),
+        call_id: "reg-mobile".into(),
+        cseq: 1,
+        expires_at: h.now,
+        source: peer(MOBILE),
+        user_agent: None,
+    };
+    h.pbx
+        .service_mut()
+        .registrar_mut()
+        .restore(h.now, "102", binding, Duration::from_secs(3600));
+    let mut config = QueueConfig::new("Sales", strategy);
+    config.ring_timeout = Duration::from_secs(15);
+    let setup = QueueSetup {
+        number: "600".into(),
+        config,
+        members: vec![
+            ("101".into(), Membership::default()),
+            ("102".into(), Membership::default()),
+        ],
+    };
+    let agents = vec![AgentConfig::new("101"), AgentConfig::new("102")];
+    h.pbx.set_queues(h.now, vec![setup], agents).unwrap();
+    h.collect();
+    h
+}
+
+/// A request from the caller inside the dialog the queue's 200 opened.
+fn from_caller(ok: &str, method: &str, cseq: u32) -> String {
+    let tag = header(ok, "To").rsplit("tag=").next().unwrap();
+    let to = format!("<sip:600@192.0.2.1>;tag={tag}");
+    let from = "\"Anna\" <sip:100@192.0.2.1>;tag=caller1";
+    in_dialog(method, CALLER, from, &to, "call-1", cseq, "")
+}
+
+fn kinds(h: &Harness) -> Vec<EventKind> {
+    h.queue_events.iter().map(|e| e.kind.clone()).collect()
+}
+
+#[test]
+fn a_queue_caller_waits_with_music_and_the_answering_agent_is_put_through() {
+    let mut h = queue_office(Strategy::Linear);
+    h.call("600", &sdp(4000, "0 101"));
+    let ok = h.expect(CALLER, "SIP/2.0 200");
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    assert!(
+        body(&ok).contains("m=audio 20000 RTP/AVP 0 101\r\n"),
+        "{ok}"
+    );
+    assert!(
+        h.media
+            .iter()
+            .any(|m| matches!(m, MediaCommand::Wait { .. })),
+        "{:?}",
+        h.media
+    );
+    let desk = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060 SIP/2.0");
+    assert!(h.take(MOBILE).is_empty(), "linear: one agent at a time");
+    h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
+    h.send(DESK, &respond(&desk, 200, "OK", "d", &sdp(6000, "0")));
+    h.expect(DESK, "ACK");
+    let Some(MediaCommand::Bridge { b, .. }) = h.media.last() else {
+        panic!("{:?}", h.media);
+    };
+    assert_eq!(b.remote.port(), 6000);
+    h.advance(Duration::from_secs(30));
+    h.send(CALLER, &from_caller(&ok, "BYE", 3));
+    h.expect(CALLER, "SIP/2.0 200");
+    h.expect(DESK, "BYE");
+    let r = &h.records[0];
+    assert_eq!(
+        (r.disposition, r.hangup_by),
+        (Disposition::Answered, HangupBy::Caller)
+    );
+    assert_eq!(r.callee, "600");
+    let k = kinds(&h);
+    assert!(
+        matches!(
+            k[..],
+            [
+                EventKind::Login,
+                EventKind::Login,
+                EventKind::Join { position: 1, .. },
+                EventKind::Connect { .. },
+                EventKind::Complete { .. },
+            ]
+        ),
+        "{k:?}"
+    );
+    let connect = &h.queue_events[3];
+    assert_eq!(
+        (connect.queue.as_deref(), connect.agent.as_deref()),
+        (Some("600"), Some("101"))
+    );
+    assert!(connect.call_id.is_some());
+}
+
+#[test]
+fn an_agent_who_does_not_answer_is_followed_by_the_next() {
+    let mut h = queue_office(Strategy::Linear);
+    h.call("600", &sdp(4000, "0"));
+    let desk = h.expect(DESK, "INVITE");
+    h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
+    // The queue's 15-s ring timeout: the desk phone is cancelled, the mobile rings.
+    h.advance(Duration::from_secs(15));
+    let cancel = h.expect(DESK, "CANCEL");
+    h.send(DESK, &respond(&cancel, 200, "OK", "d", ""));
+    h.send(DESK, &respond(&desk, 487, "Request Terminated", "d", ""));
+    h.expect(MOBILE, "INVITE sip:102@192.0.2.21:5060 SIP/2.0");
+    assert!(kinds(&h).contains(&EventKind::RingNoAnswer));
+}
+
+#[test]
+fn ring_all_rings_every_agent_and_a_caller_who_hangs_up_stops_them() {
+    let mut h = queue_office(Strategy::RingAll);
+    h.call("600", &sdp(4000, "0"));
+    let ok = h.expect(CALLER, "SIP/2.0 200");
+    let desk = h.expect(DESK, "INVITE");
+    let mobile = h.expect(MOBILE, "INVITE");
+    for (phone, invite) in [(DESK, &desk), (MOBILE, &mobile)] {
+        h.send(phone, &respond(invite, 180, "Ringing", "r", ""));
+    }
+    h.advance(Duration::from_secs(8));
+    h.send(CALLER, &from_caller(&ok, "BYE", 3));
+    h.expect(DESK, "CANCEL");
+    h.expect(MOBILE, "CANCEL");
+    let r = &h.records[0];
+    assert_eq!(
+        (r.disposition, r.hangup_by),
+        (Disposition::Cancelled, HangupBy::Caller)
+    );
+    assert!(
+        kinds(&h)
+            .iter()
+            .any(|k| matches!(k, EventKind::Abandon { position: 1, .. }))
+    );
+}
+
+#[test]
+fn an_agent_with_no_phone_registered_is_skipped() {
+    let mut h = queue_office(Strategy::Linear);
+    let setup = QueueSetup {
+        number: "600".into(),
+        config: QueueConfig::new("Sales", Strategy::Linear),
+        members: vec![
+            ("103".into(), Membership::default()),
+            ("102".into(), Membership::default()),
+        ],
+    };
+    let agents = vec![AgentConfig::new("103"), AgentConfig::new("102")];
+    h.pbx.set_queues(h.now, vec![setup], agents).unwrap();
+    h.call("600", &sdp(4000, "0"));
+    h.expect(MOBILE, "INVITE sip:102@");
+    assert!(
+        kinds(&h).contains(&EventKind::Declined),
+        "103 could not be reached"
+    );
+}
