@@ -247,6 +247,13 @@ impl Server {
             .expect("read call records")
     }
 
+    pub fn queue_events(&self) -> Vec<switchboard_store::QueueEventRow> {
+        switchboard_store::Store::open(&self.data_dir.join("switchboard.db"))
+            .expect("open the server's database")
+            .queue_events(1000)
+            .expect("read queue events")
+    }
+
     /// Sends SIGHUP (reload configuration).
     pub fn hangup(&self) {
         signal(self.child.as_ref().expect("server running"), "HUP");

@@ -1,0 +1,163 @@
+//! Calls to a queue number with real phones: the caller is answered and waits while
+//! agents' phones ring in the queue's order; the agent who answers is put through; the
+//! queue log and the call record say what happened.
+
+use std::path::Path;
+use std::time::Duration;
+
+use switchboard_e2e::audio::{self, heard};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::*;
+
+/// The test office with queue 600 over agents 101 then 102.
+fn office_with_queue(strategy: &str, extra: &str) -> String {
+    format!(
+        "{}\n[[queues]]\nnumber = \"600\"\nname = \"Sales\"\nstrategy = \"{strategy}\"\n\
+         ring_timeout = 5\nretry_delay = 2\nwrap_up = 0\n{extra}\n\
+         [[queues.agents]]\nextension = \"101\"\n[[queues.agents]]\nextension = \"102\"\n",
+        config("", FAST_REGISTRAR)
+    )
+}
+
+fn register(server: &Server, extension: &str) -> u16 {
+    let port = free_port();
+    let row = format!("{extension};{};300", password(extension));
+    sipp_at(port, server, "register_auth.xml", &[row], &[]).expect(1, 0);
+    port
+}
+
+#[test]
+fn a_linear_queue_rings_agents_in_order_and_puts_the_answering_one_through() {
+    let server = Server::start(&office_with_queue("linear", ""));
+    let (first, second) = (register(&server, "101"), register(&server, "102"));
+    let (caller, ringer, answerer) = std::thread::scope(|s| {
+        let phone = |port: u16, ext: &str, scenario: &'static str| {
+            let rows = vec![format!("{ext};{}", password(ext))];
+            let media = free_port().to_string();
+            let server = &server;
+            s.spawn(move || sipp_at(port, server, scenario, &rows, &["-mp", &media]))
+        };
+        let ringer = phone(first, "101", "callee_rings.xml");
+        let answerer = phone(second, "102", "callee_answers.xml");
+        let rows = vec![format!("100;{};600", password("100"))];
+        let media = free_port().to_string();
+        let caller = sipp(
+            &server,
+            "caller_talks.xml",
+            &rows,
+            &["-mp", &media, "-d", "10000"],
+        );
+        (
+            caller,
+            ringer.join().expect("101's SIPp"),
+            answerer.join().expect("102's SIPp"),
+        )
+    });
+    caller.expect(1, 0);
+    ringer.expect(1, 0);
+    answerer.expect(1, 0);
+
+    let events: Vec<(String, Option<String>)> = server
+        .queue_events()
+        .into_iter()
+        .filter(|e| e.call_id.is_some())
+        .map(|e| (e.event, e.agent))
+        .collect();
+    let agent = |a: &str| Some(a.to_string());
+    assert_eq!(
+        events,
+        [
+            ("join".into(), None),
+            ("ring-no-answer".into(), agent("101")),
+            ("connect".into(), agent("102")),
+            ("complete".into(), agent("102")),
+        ]
+    );
+    let records = server.call_records();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0];
+    assert_eq!(
+        (r.callee.as_str(), r.disposition.as_str()),
+        ("600", "answered")
+    );
+    let waited = r.answered_at.expect("answered") - r.started_at;
+    assert!(
+        (4_500..9_000).contains(&waited),
+        "put through after {waited} ms"
+    );
+}
+
+#[test]
+fn a_waiting_caller_hears_music_then_the_agent_whose_phone_comes_online() {
+    let server = Server::start(&office_with_queue("ring-all", ""));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
+    audio::speech("en", 40, &en);
+    audio::speech("ru", 40, &ru);
+    let mut caller = Baresip::start(server.sip, phone("100", &en, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    caller.command("dial", &format!("sip:600@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    // Nobody is logged in: the caller waits, hearing music, until agent 101's phone
+    // registers and answers.
+    std::thread::sleep(Duration::from_secs(6));
+    let mut agent = Baresip::start(server.sip, phone("101", &ru, true));
+    // The offer can reach the phone before its control socket is up, so the queue log
+    // (not the phone's events) tells when the call was put through.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !server.queue_events().iter().any(|e| e.event == "connect") {
+        assert!(std::time::Instant::now() < deadline, "never put through");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(8));
+    caller.command("hangup", "");
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    agent.wait_event("CALL_CLOSED", Duration::from_secs(10));
+
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    let rate = audio::RATE as usize;
+    let music = hold_music();
+    let waiting = &at_caller[..5 * rate];
+    let talking = &at_caller[at_caller.len().saturating_sub(6 * rate)..];
+    let (ru, _) = audio::read(&ru);
+    let scores = (heard(&music, waiting), heard(&ru, talking));
+    eprintln!(
+        "music while waiting {:.3}, agent after {:.3}",
+        scores.0, scores.1
+    );
+    assert!(
+        scores.0 >= 0.9,
+        "the caller heard the music at {:.3}",
+        scores.0
+    );
+    assert!(
+        scores.1 >= 0.9,
+        "the caller heard the agent at {:.3}",
+        scores.1
+    );
+    let (en, _) = audio::read(&en);
+    let at_agent = audio::read_at_call_rate(&agent.heard());
+    assert!(heard(&en, &at_agent) >= 0.9, "the agent heard the caller");
+    let events: Vec<String> = server.queue_events().into_iter().map(|e| e.event).collect();
+    assert!(events.contains(&"login".to_string()), "{events:?}");
+    assert!(
+        events.ends_with(&["connect".into(), "complete".into()]),
+        "{events:?}"
+    );
+}
+
+fn phone<'a>(extension: &'a str, source: &'a Path, auto_answer: bool) -> PhoneSetup<'a> {
+    PhoneSetup {
+        extension,
+        source,
+        codecs: "PCMU",
+        auto_answer,
+    }
+}
+
+/// The built-in music on hold at the call rate.
+fn hold_music() -> Vec<f32> {
+    audio::read_at_call_rate(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/music/hold.wav"),
+    )
+}
