@@ -38,30 +38,8 @@ impl Baresip {
     pub fn start(server: SocketAddr, setup: PhoneSetup<'_>) -> Baresip {
         require("baresip", "apt-get install baresip-core");
         let dir = tempfile::tempdir().expect("tempdir");
-        let sip_port = free_port();
-        // baresip also binds TLS on the SIP port + 1, so the control port keeps clear.
-        let control_port = loop {
-            let p = free_port();
-            if p.abs_diff(sip_port) > 1 {
-                break p;
-            }
-        };
         let records = dir.path().join("heard");
         std::fs::create_dir_all(&records).expect("recordings dir");
-        std::fs::write(
-            dir.path().join("config"),
-            format!(
-                "poll_method epoll\nsip_listen 127.0.0.1:{sip_port}\nnet_interface 127.0.0.1\n\
-                 audio_player aufile,/dev/null\naudio_source aufile,{}\n\
-                 module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule g722.so\n\
-                 module opus.so\nmodule aufile.so\n\
-                 module sndfile.so\nsnd_path {}\nmodule_app account.so\nmodule_app menu.so\n\
-                 module_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{control_port}\n",
-                setup.source.display(),
-                records.display()
-            ),
-        )
-        .expect("baresip config");
         let mut account = format!(
             "<sip:{}@{server};transport=udp>;auth_pass={};regint=600",
             setup.extension,
@@ -74,33 +52,60 @@ impl Baresip {
             account.push_str(&format!(";audio_codecs={}", setup.codecs));
         }
         std::fs::write(dir.path().join("accounts"), account + "\n").expect("accounts");
-        let child = Command::new("baresip")
-            .arg("-f")
-            .arg(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start baresip");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let control = loop {
-            match TcpStream::connect(("127.0.0.1", control_port)) {
-                Ok(s) => break s,
-                Err(e) if Instant::now() > deadline => panic!("baresip control socket: {e}"),
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
-            }
-        };
-        let (tx, events) = mpsc::channel();
-        let reader = control.try_clone().expect("clone control socket");
-        std::thread::spawn(move || read_netstrings(reader, tx));
-        Baresip {
-            child,
-            control,
-            events,
-            log: Vec::new(),
-            dir,
-            extension: setup.extension.to_string(),
+        // A port found free can be taken by another phone starting at the same moment
+        // (baresip also binds TLS on the SIP port + 1): a phone that does not come up
+        // is started again on other ports.
+        for _attempt in 0..3 {
+            let sip_port = free_port();
+            let control_port = loop {
+                let p = free_port();
+                if p.abs_diff(sip_port) > 1 {
+                    break p;
+                }
+            };
+            std::fs::write(
+                dir.path().join("config"),
+                format!(
+                    "poll_method epoll\nsip_listen 127.0.0.1:{sip_port}\nnet_interface 127.0.0.1\n\
+                     audio_player aufile,/dev/null\naudio_source aufile,{}\n\
+                     module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule g722.so\n\
+                     module opus.so\nmodule aufile.so\n\
+                     module sndfile.so\nsnd_path {}\nmodule_app account.so\nmodule_app menu.so\n\
+                     module_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{control_port}\n",
+                    setup.source.display(),
+                    records.display()
+                ),
+            )
+            .expect("baresip config");
+            let mut child = Command::new("baresip")
+                .arg("-f")
+                .arg(dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start baresip");
+            let Some(control) = control_socket(&mut child, control_port) else {
+                let _ = child.kill();
+                let _ = child.wait();
+                continue;
+            };
+            let (tx, events) = mpsc::channel();
+            let reader = control.try_clone().expect("clone control socket");
+            std::thread::spawn(move || read_netstrings(reader, tx));
+            return Baresip {
+                child,
+                control,
+                events,
+                log: Vec::new(),
+                dir,
+                extension: setup.extension.to_string(),
+            };
         }
+        panic!(
+            "baresip {} did not start in three attempts",
+            setup.extension
+        );
     }
 
     /// Sends a menu command (`dial`, `hangup`, `accept`…).
@@ -149,6 +154,21 @@ impl Drop for Baresip {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The phone's control socket once it listens; None if baresip exits or takes over
+/// 15 seconds.
+fn control_socket(child: &mut Child, port: u16) -> Option<TcpStream> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
+            return Some(s);
+        }
+        if Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
