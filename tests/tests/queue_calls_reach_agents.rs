@@ -89,7 +89,10 @@ fn a_linear_queue_rings_agents_in_order_and_puts_the_answering_one_through() {
 
 #[test]
 fn a_waiting_caller_hears_music_then_the_agent_whose_phone_comes_online() {
-    let server = Server::start(&office_with_queue("ring-all", ""));
+    let server = Server::start(&office_with_queue(
+        "ring-all",
+        "[queues.announcements]\nposition_on_join = false\nposition_every = 0\ncomfort_every = 0\n",
+    ));
     let dir = tempfile::tempdir().expect("tempdir");
     let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
     audio::speech("en", 40, &en);
@@ -160,4 +163,45 @@ fn hold_music() -> Vec<f32> {
     audio::read_at_call_rate(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/music/hold.wav"),
     )
+}
+
+#[test]
+fn a_waiting_caller_hears_their_position_then_music() {
+    let server = Server::start(&office_with_queue(
+        "linear",
+        "[queues.announcements]\nposition_on_join = true\nestimated_wait = true\n\
+         position_every = 0\ncomfort_every = 0\n",
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let quiet = dir.path().join("quiet.wav");
+    audio::silence(30, &quiet);
+    let mut caller = Baresip::start(server.sip, phone("100", &quiet, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    caller.command("dial", &format!("sip:600@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(9));
+    caller.command("hangup", "");
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(10));
+
+    // Nobody is staffed, so no estimate: "You are caller number" "one", then the music
+    // from its start.
+    let sounds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds");
+    let mut expected = audio::read_at_call_rate(&sounds.join("en/queue_position.wav"));
+    expected.extend(audio::read_at_call_rate(&sounds.join("en/numbers/1.wav")));
+    let told = expected.len();
+    expected.extend(hold_music());
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    let heard_all = heard(
+        &expected,
+        &at_caller[..(8 * audio::RATE as usize).min(at_caller.len())],
+    );
+    let announcement = heard(&expected[..told], &at_caller[..told.min(at_caller.len())]);
+    eprintln!("position then music {heard_all:.3}, the announcement alone {announcement:.3}");
+    assert!(heard_all >= 0.9, "heard {heard_all:.3}");
+    assert!(
+        announcement >= 0.9,
+        "heard the announcement at {announcement:.3}"
+    );
+    // Music alone would not pass for the announcement.
+    assert!(heard(&hold_music(), &at_caller[..told.min(at_caller.len())]) < 0.5);
 }

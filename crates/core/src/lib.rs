@@ -16,7 +16,7 @@ mod queue_calls;
 mod record;
 mod setup;
 
-pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig};
+pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig, Word};
 pub use queue_calls::{QueueEventRecord, QueueSetup, QueuesBusy};
 pub use record::{CallRecord, Disposition, HangupBy};
 

@@ -42,6 +42,29 @@ pub enum Announcement {
     NoSuchNumber,
 }
 
+/// Pieces of what Switchboard says to a leg, each one built-in prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Word {
+    /// "You are caller number"
+    QueuePosition,
+    /// "Your estimated waiting time, in minutes, is"
+    QueueWait,
+    /// "You will be connected in less than a minute."
+    QueueWaitShort,
+    /// "more than", before the largest number said.
+    MoreThan,
+    /// A number from 1 to [`Word::MAX_NUMBER`].
+    Number(u32),
+    /// "Thank you for waiting…"
+    QueueComfort,
+    /// "Queue call." to an agent before the caller is put through.
+    QueueWhisper,
+}
+
+impl Word {
+    pub const MAX_NUMBER: u32 = 60;
+}
+
 /// What the media edge must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaCommand {
@@ -79,6 +102,13 @@ pub enum MediaCommand {
     Wait {
         call: CallKey,
         caller: LegMedia,
+    },
+    /// Say `words` once to leg `to`, then go back to what it heard (music while
+    /// waiting, the other leg once bridged); the other leg hears music meanwhile.
+    Say {
+        call: CallKey,
+        to: Side,
+        words: Vec<Word>,
     },
     /// Send a key press to one leg as RFC 4733 telephone events.
     SendDtmf {

@@ -4,22 +4,24 @@
 //! extension (one fork each); the agent who answers is bridged to the caller. The
 //! engine's log goes out as [`Output::QueueEvent`].
 //!
-//! Not carried out yet: announcements (position, estimated wait, comfort), the
-//! whisper, keys while waiting (and so callbacks), and VIP preemption. Queues are
-//! therefore set up without callbacks and VIP (see [`Pbx::set_queues`]).
+//! Waiting callers hear their position, estimated wait and the comfort prompt as the
+//! engine schedules them; an agent hears "Queue call" before the caller is put
+//! through. Not carried out yet: keys while waiting (and so callbacks and voicemail),
+//! and VIP preemption. Queues are therefore set up without callbacks and VIP (see
+//! [`Pbx::set_queues`]).
 
 use std::time::{Instant, SystemTime};
 
 use switchboard_media::relay::Side;
 use switchboard_media::sdp::{LocalDescription, formats_to_answer};
 use switchboard_queue::{
-    Acd, Action, AgentConfig, AgentStatus, CallId, EventKind, LeaveReason, Membership,
-    OfferFailure, OfferId, Party, QueueConfig, QueueId,
+    Acd, Action, AgentConfig, AgentStatus, Announcement, CallId, EventKind, LeaveReason,
+    Membership, OfferFailure, OfferId, Party, QueueConfig, QueueId,
 };
 
 use crate::call::Phase;
 use crate::outcome::leg_media;
-use crate::pbx::{CallKey, MediaCommand, Output, Pbx};
+use crate::pbx::{CallKey, MediaCommand, Output, Pbx, Word};
 use crate::record::{Disposition, HangupBy};
 use crate::setup::{Ringing, display_name};
 
@@ -102,15 +104,13 @@ impl Pbx {
         };
         let number = call.caller.clone();
         self.acd.handle_join(now, queue, CallId(key), &number, 0);
-        self.run_queue(now);
-        // Turned away (full, nobody to answer) calls have had their final answer.
-        if self
-            .calls
-            .get(&key)
-            .is_some_and(|c| c.phase == Phase::Queued && c.local_sdp[0].is_none())
-        {
+        // A caller the queue takes is answered before what the engine decided is
+        // carried out, so the music is on before the first announcement; one turned
+        // away (full, nobody to answer) gets the failure instead.
+        if self.acd.position(CallId(key)).is_some() {
             self.answer_to_wait(now, key);
         }
+        self.run_queue(now);
     }
 
     /// The caller is answered and hears music on hold until an agent takes the call.
@@ -163,9 +163,15 @@ impl Pbx {
                 Action::CancelOffer { offer, .. } => self.cancel_offer(now, offer),
                 Action::Connect { call, .. } => self.put_through(now, call.0),
                 Action::Leave { call, reason } => self.leave_queue(now, call.0, reason),
-                // Announcements, callbacks and VIP preemption are not carried out yet.
-                Action::Announce { .. }
-                | Action::PlaceCallback { .. }
+                Action::Announce { call, announcement } => {
+                    self.outputs.push_back(Output::Media(MediaCommand::Say {
+                        call: call.0,
+                        to: Side::A,
+                        words: words_for(announcement),
+                    }));
+                }
+                // Callbacks and VIP preemption are not carried out yet.
+                Action::PlaceCallback { .. }
                 | Action::WarnAgent { .. }
                 | Action::Preempt { .. }
                 | Action::Resume { .. } => {}
@@ -342,6 +348,11 @@ impl Pbx {
             a: a_media,
             b: b_media,
         }));
+        self.outputs.push_back(Output::Media(MediaCommand::Say {
+            call: key,
+            to: Side::B,
+            words: vec![Word::QueueWhisper],
+        }));
         for i in others {
             self.cancel_fork(now, key, i);
         }
@@ -436,5 +447,40 @@ impl Pbx {
             self.acd.handle_registration(now, agent, registered);
             self.run_queue(now);
         }
+    }
+}
+
+/// What a waiting caller is told, word by word.
+pub(crate) fn words_for(announcement: Announcement) -> Vec<Word> {
+    match announcement {
+        Announcement::Position {
+            position,
+            estimated_wait,
+        } => {
+            let mut words = vec![Word::QueuePosition];
+            words.extend(number(position as u64));
+            match estimated_wait.map(|w| w.as_secs()) {
+                Some(secs) if secs < 60 => words.push(Word::QueueWaitShort),
+                Some(secs) => {
+                    words.push(Word::QueueWait);
+                    words.extend(number(secs.div_ceil(60)));
+                }
+                None => {}
+            }
+            words
+        }
+        Announcement::Comfort => vec![Word::QueueComfort],
+        // Callbacks are not offered yet (see the module docs).
+        Announcement::CallbackAccepted => Vec::new(),
+    }
+}
+
+/// A number as said: beyond the largest prompt, "more than" it.
+fn number(n: u64) -> Vec<Word> {
+    let max = u64::from(Word::MAX_NUMBER);
+    if n > max {
+        vec![Word::MoreThan, Word::Number(Word::MAX_NUMBER)]
+    } else {
+        vec![Word::Number(n as u32)]
     }
 }

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use switchboard_core::{Announcement, CallKey, MediaCommand};
+use switchboard_core::{Announcement, CallKey, MediaCommand, Word};
 use switchboard_media::dtmf::Dtmf;
 use switchboard_media::prompt::PromptPlayer;
 use switchboard_media::relay::{LegMedia, MAX_PACKET, Relay, RelayEvent, RelayStats, Side};
@@ -28,6 +28,7 @@ enum Control {
     Music(Side, bool),
     Announce(LegMedia, Announcement),
     Wait(LegMedia),
+    Say(Side, Vec<Word>),
 }
 
 /// What the media edge tells the engine.
@@ -75,6 +76,7 @@ impl MediaEdge {
             | MediaCommand::SendDtmf { call, .. }
             | MediaCommand::Announce { call, .. }
             | MediaCommand::Wait { call, .. }
+            | MediaCommand::Say { call, .. }
             | MediaCommand::Close { call } => *call,
         };
         let thread = &self.threads[call as usize % self.threads.len()];
@@ -126,6 +128,7 @@ fn spawn(
                 MediaCommand::Music { call, to, on } => (call, Control::Music(to, on)),
                 MediaCommand::Announce { call, to, what } => (call, Control::Announce(to, what)),
                 MediaCommand::Wait { call, caller } => (call, Control::Wait(caller)),
+                MediaCommand::Say { call, to, words } => (call, Control::Say(to, words)),
             };
             if let Some(tx) = calls.get(&call) {
                 let _ = tx.send(control);
@@ -187,6 +190,10 @@ impl CallTask {
         let sockets = &self.sockets;
         let mut relay: Option<Relay> = None;
         let mut announcing = false;
+        // The caller waits alone in a queue (music between announcements).
+        let mut waiting = false;
+        // Words being said to a leg, after which it goes back to what it heard.
+        let mut saying: Option<Side> = None;
         let mut published = RelayStats::default();
         let mut from_a = [0u8; MAX_PACKET];
         let mut from_b = [0u8; MAX_PACKET];
@@ -218,6 +225,7 @@ impl CallTask {
                             Relay::new(a, b, rand::random(), rand::random())
                                 .with_wall_clock(Instant::now(), SystemTime::now()),
                         );
+                        (waiting, saying) = (false, None);
                     }
                     Some(Control::Update(side, media)) => {
                         if let Some(r) = relay.as_mut() {
@@ -241,16 +249,23 @@ impl CallTask {
                     Some(Control::Wait(caller)) => {
                         let mut r = Relay::for_announcement(caller, rand::random(), rand::random())
                             .with_wall_clock(Instant::now(), SystemTime::now());
-                        let music = PromptPlayer::new(self.sounds.hold_music.clone(), true);
-                        r.set_music(Instant::now(), Side::A, Some(music));
+                        r.set_music(Instant::now(), Side::A, Some(self.hold_music()));
                         relay = Some(r);
+                        waiting = true;
+                    }
+                    Some(Control::Say(to, words)) => {
+                        if let Some(r) = relay.as_mut() {
+                            let words = PromptPlayer::new(self.sounds.say(&words), false);
+                            r.set_music(Instant::now(), to, Some(words));
+                            if !waiting {
+                                r.set_music(Instant::now(), to.other(), Some(self.hold_music()));
+                            }
+                            saying = Some(to);
+                        }
                     }
                     Some(Control::Music(to, on)) => {
                         if let Some(r) = relay.as_mut() {
-                            let music = on.then(|| {
-                                PromptPlayer::new(self.sounds.hold_music.clone(), true)
-                            });
-                            r.set_music(Instant::now(), to, music);
+                            r.set_music(Instant::now(), to, on.then(|| self.hold_music()));
                         }
                     }
                 },
@@ -271,11 +286,25 @@ impl CallTask {
                     r.set_music(Instant::now(), Side::A, None);
                     let _ = self.reports.send(MediaReport::AnnouncementDone(self.key));
                 }
+                if let Some(to) = saying.filter(|&to| r.music_finished(to)) {
+                    saying = None;
+                    let now = Instant::now();
+                    if waiting {
+                        r.set_music(now, Side::A, Some(self.hold_music()));
+                    } else {
+                        r.set_music(now, to, None);
+                        r.set_music(now, to.other(), None);
+                    }
+                }
             }
         }
         if let Some(r) = &relay {
             publish_stats(&self.metrics, &r.stats(), &mut published);
         }
+    }
+
+    fn hold_music(&self) -> PromptPlayer {
+        PromptPlayer::new(self.sounds.hold_music.clone(), true)
     }
 
     /// Sends the packets Switchboard makes itself and passes the relay's events on.

@@ -1,7 +1,10 @@
 //! The sounds Switchboard ships, built into the binary so a fresh install needs no
 //! files beside it; decoded once at start by the media toolkit.
 
-use switchboard_core::Announcement;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use switchboard_core::{Announcement, Word};
 use switchboard_media::prompt::{Prompt, PromptError};
 
 /// Languages the built-in prompts are recorded in (see sounds/manifest.toml).
@@ -14,6 +17,14 @@ pub struct Sounds {
     busy: Prompt,
     unavailable: Prompt,
     no_such_number: Prompt,
+    queue_position: Prompt,
+    queue_wait: Prompt,
+    queue_wait_short: Prompt,
+    more_than: Prompt,
+    queue_comfort: Prompt,
+    queue_whisper: Prompt,
+    /// 1 to 19 and the tens to 60.
+    numbers: BTreeMap<u32, Prompt>,
 }
 
 macro_rules! prompt {
@@ -26,6 +37,18 @@ macro_rules! prompt {
     };
 }
 
+/// The numbers recorded: 1 to 19 and the tens; the rest are tens then units.
+macro_rules! numbers {
+    ($language:literal) => {
+        numbers!(@ $language; 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+            19, 20, 30, 40, 50, 60)
+    };
+    (@ $language:literal; $($n:literal),*) => {
+        [$(($n, &include_bytes!(concat!("../../../sounds/", $language, "/numbers/", $n,
+            ".wav"))[..])),*]
+    };
+}
+
 impl Sounds {
     /// The prompts in `language` (one of [`LANGUAGES`]; others fall back to English).
     pub fn load(language: &str) -> Result<Sounds, PromptError> {
@@ -35,7 +58,54 @@ impl Sounds {
             busy: decode(prompt!(language, "busy"))?,
             unavailable: decode(prompt!(language, "unavailable"))?,
             no_such_number: decode(prompt!(language, "no_such_number"))?,
+            queue_position: decode(prompt!(language, "queue_position"))?,
+            queue_wait: decode(prompt!(language, "queue_wait"))?,
+            queue_wait_short: decode(prompt!(language, "queue_wait_short"))?,
+            more_than: decode(prompt!(language, "more_than"))?,
+            queue_comfort: decode(prompt!(language, "queue_comfort"))?,
+            queue_whisper: decode(prompt!(language, "queue_whisper"))?,
+            numbers: match language {
+                "pl" => numbers!("pl").to_vec(),
+                "ru" => numbers!("ru").to_vec(),
+                _ => numbers!("en").to_vec(),
+            }
+            .into_iter()
+            .map(|(n, bytes)| Ok((n, decode(bytes)?)))
+            .collect::<Result<_, PromptError>>()?,
         })
+    }
+
+    /// `words` said one after another, as one prompt.
+    pub fn say(&self, words: &[Word]) -> Prompt {
+        let mut samples: Vec<i16> = Vec::new();
+        for word in words {
+            for prompt in self.prompts_for(*word) {
+                samples.extend_from_slice(&prompt.samples);
+            }
+        }
+        Prompt {
+            rate: self.hold_music.rate,
+            samples: Arc::from(samples),
+        }
+    }
+
+    fn prompts_for(&self, word: Word) -> Vec<&Prompt> {
+        match word {
+            Word::QueuePosition => vec![&self.queue_position],
+            Word::QueueWait => vec![&self.queue_wait],
+            Word::QueueWaitShort => vec![&self.queue_wait_short],
+            Word::MoreThan => vec![&self.more_than],
+            Word::QueueComfort => vec![&self.queue_comfort],
+            Word::QueueWhisper => vec![&self.queue_whisper],
+            Word::Number(n) => match self.numbers.get(&n) {
+                Some(p) => vec![p],
+                // Tens then units: "twenty" "seven".
+                None => [n / 10 * 10, n % 10]
+                    .iter()
+                    .filter_map(|part| self.numbers.get(part))
+                    .collect(),
+            },
+        }
     }
 
     pub fn announcement(&self, what: Announcement) -> &Prompt {
@@ -70,5 +140,21 @@ mod tests {
                 assert_ne!(sounds.busy.samples, english.busy.samples, "{language}");
             }
         }
+    }
+
+    #[test]
+    fn every_number_to_sixty_is_said_and_composed_ones_are_tens_then_units() {
+        let sounds = Sounds::load("pl").unwrap();
+        for n in 1..=Word::MAX_NUMBER {
+            let said = sounds.say(&[Word::Number(n)]);
+            assert!(said.duration_ms() > 300, "{n}");
+        }
+        let parts = |n| sounds.say(&[Word::Number(n)]).samples.len();
+        assert_eq!(parts(27), parts(20) + parts(7));
+        let position = sounds.say(&[Word::QueuePosition, Word::Number(3)]);
+        assert_eq!(
+            position.samples.len(),
+            sounds.queue_position.samples.len() + parts(3)
+        );
     }
 }

@@ -70,10 +70,20 @@ fn a_queue_caller_waits_with_music_and_the_answering_agent_is_put_through() {
     h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
     h.send(DESK, &respond(&desk, 200, "OK", "d", &sdp(6000, "0")));
     h.expect(DESK, "ACK");
-    let Some(MediaCommand::Bridge { b, .. }) = h.media.last() else {
+    let [
+        ..,
+        MediaCommand::Bridge { b, .. },
+        MediaCommand::Say { to, words, .. },
+    ] = &h.media[..]
+    else {
         panic!("{:?}", h.media);
     };
     assert_eq!(b.remote.port(), 6000);
+    assert_eq!(
+        (*to, &words[..]),
+        (switchboard_media::relay::Side::B, &[Word::QueueWhisper][..]),
+        "the agent hears the whisper first"
+    );
     h.advance(Duration::from_secs(30));
     h.send(CALLER, &from_caller(&ok, "BYE", 3));
     h.expect(CALLER, "SIP/2.0 200");
@@ -166,4 +176,32 @@ fn an_agent_with_no_phone_registered_is_skipped() {
         kinds(&h).contains(&EventKind::Declined),
         "103 could not be reached"
     );
+}
+
+#[test]
+fn announcements_are_said_word_by_word() {
+    use crate::queue_calls::words_for;
+    use switchboard_queue::Announcement;
+    let position = |position, wait: Option<u64>| Announcement::Position {
+        position,
+        estimated_wait: wait.map(Duration::from_secs),
+    };
+    assert_eq!(
+        words_for(position(3, Some(150))),
+        [
+            Word::QueuePosition,
+            Word::Number(3),
+            Word::QueueWait,
+            Word::Number(3)
+        ]
+    );
+    assert_eq!(
+        words_for(position(1, Some(20))),
+        [Word::QueuePosition, Word::Number(1), Word::QueueWaitShort]
+    );
+    assert_eq!(
+        words_for(position(75, None)),
+        [Word::QueuePosition, Word::MoreThan, Word::Number(60)]
+    );
+    assert_eq!(words_for(Announcement::Comfort), [Word::QueueComfort]);
 }
