@@ -38,8 +38,15 @@ fn caller(server: &Server, scenario: &str, callee: &str, extra: &[&str]) -> Sipp
     )
 }
 
+/// The one record of the test's call. The caller has its answer before the record is
+/// committed, so it is waited for a moment.
 fn only_record(server: &Server) -> CallRecordRow {
-    let records = server.call_records();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut records = server.call_records();
+    while records.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        records = server.call_records();
+    }
     assert_eq!(records.len(), 1, "{records:#?}");
     records.into_iter().next().expect("one record")
 }
@@ -120,4 +127,15 @@ fn unknown_numbers_and_offline_extensions_are_refused_and_recorded() {
         .map(|r| (r.callee.as_str(), r.disposition.as_str(), r.sip_code))
         .collect();
     assert_eq!(outcome, [("102", "failed", 480), ("555", "failed", 404)]);
+}
+
+#[test]
+fn a_caller_on_a_block_list_is_declined_and_recorded() {
+    let lists = "[numbers]\ncountry_code = \"48\"\n[[lists]]\nname = \"Nuisance\"\n\
+                 kind = \"block\"\nnumbers = [\"100\"]\n";
+    let server = Server::start(&format!("{}{lists}", config("", FAST_REGISTRAR)));
+    caller(&server, "caller_refused.xml", "101", &[]).expect(1, 0);
+    let r = only_record(&server);
+    assert_eq!((r.disposition.as_str(), r.sip_code), ("failed", 603));
+    assert!(r.reason.contains("Nuisance"), "{}", r.reason);
 }

@@ -9,6 +9,7 @@
 mod call;
 mod ids;
 mod in_dialog;
+pub mod numbers;
 mod outcome;
 mod pbx;
 mod ports;

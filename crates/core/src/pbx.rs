@@ -157,6 +157,10 @@ pub struct Pbx {
     pub(crate) queue_names: Vec<String>,
     /// The call each queue offer rings agents for.
     pub(crate) queue_offers: HashMap<switchboard_queue::OfferId, CallKey>,
+    /// Named number lists (VIP, block) and the office's country code they are compared
+    /// with.
+    pub(crate) lists: Vec<crate::numbers::NumberList>,
+    pub(crate) country_code: Option<String>,
     /// The time of the last input, for registrations that surface while outputs drain.
     last_now: Instant,
     next_call: CallKey,
@@ -189,6 +193,8 @@ impl Pbx {
             queue_numbers: HashMap::new(),
             queue_names: Vec::new(),
             queue_offers: HashMap::new(),
+            lists: Vec::new(),
+            country_code: None,
             last_now: now,
             next_call: 0,
             epoch: now,
@@ -257,6 +263,28 @@ impl Pbx {
     }
 
     // --- mutators
+
+    /// Replaces the number lists; `country_code` makes national numbers comparable with
+    /// international ones (see [`crate::numbers::normalise`]).
+    pub fn set_lists(
+        &mut self,
+        country_code: Option<String>,
+        lists: Vec<crate::numbers::NumberList>,
+    ) {
+        self.country_code = country_code;
+        self.lists = lists;
+    }
+
+    /// The lists `number` is on.
+    pub(crate) fn lists_of(&self, number: &str) -> Vec<&crate::numbers::NumberList> {
+        let Ok(number) = crate::numbers::normalise(number, self.country_code.as_deref()) else {
+            return Vec::new();
+        };
+        self.lists
+            .iter()
+            .filter(|l| l.numbers.contains(&number))
+            .collect()
+    }
 
     /// The SIP endpoint, for accounts and restored registrations.
     pub fn service_mut(&mut self) -> &mut Service {

@@ -20,6 +20,7 @@ use switchboard_queue::{
 };
 
 use crate::call::Phase;
+use crate::numbers::ListKind;
 use crate::outcome::leg_media;
 use crate::pbx::{CallKey, MediaCommand, Output, Pbx, Word};
 use crate::record::{Disposition, HangupBy};
@@ -103,7 +104,18 @@ impl Pbx {
             return;
         };
         let number = call.caller.clone();
-        self.acd.handle_join(now, queue, CallId(key), &number, 0);
+        // A caller on a VIP list waits with the list's priority.
+        let priority = self
+            .lists_of(&number)
+            .iter()
+            .filter_map(|l| match l.kind {
+                ListKind::Vip { priority } => Some(priority),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        self.acd
+            .handle_join(now, queue, CallId(key), &number, priority);
         // A caller the queue takes is answered before what the engine decided is
         // carried out, so the music is on before the first announcement; one turned
         // away (full, nobody to answer) gets the failure instead.

@@ -14,6 +14,7 @@ use switchboard_sip::service::{ALLOW, SERVER};
 use switchboard_sip::transaction::{Peer, ServerId};
 
 use crate::call::{Call, Fork, ForkState, Phase};
+use crate::numbers::ListKind;
 use crate::pbx::{Announcement, CallKey, CallTimer, MediaCommand, Output, Pbx};
 use crate::record::{CallRecord, Disposition, HangupBy};
 
@@ -210,6 +211,17 @@ impl Pbx {
         callee: &str,
         max_forwards: u32,
     ) -> Result<(), Refusal> {
+        let blocked = self
+            .lists_of(caller)
+            .into_iter()
+            .find(|l| l.kind == ListKind::Block)
+            .map(|l| l.name.clone());
+        if let Some(list) = blocked {
+            return Err(refuse(
+                603,
+                format!("Decline (the caller is on the list {list:?})"),
+            ));
+        }
         let is_sdp = header_value(&invite.headers, "Content-Type")
             .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("application/sdp"));
         if invite.body.is_empty() || !is_sdp {

@@ -931,4 +931,5 @@ fn an_announcement_that_never_reports_its_end_still_ends_the_call() {
     h.expect(CALLER, "SIP/2.0 404 Not Found");
 }
 
+mod lists;
 mod queues;

@@ -12,8 +12,10 @@ use switchboard_sip::service::{Account, ServiceConfig};
 use switchboard_sip::transaction::TimerConfig;
 use switchboard_store::{Extension, Store};
 
+mod lists;
 mod queues;
 
+pub use lists::{ListSettings, NumberSettings};
 pub use queues::{AgentSettings, QueueSettings};
 
 /// Shortest password accepted for an extension: long enough to resist online guessing.
@@ -37,6 +39,10 @@ pub struct Config {
     /// Agents whose settings differ from the defaults; every queue member is an agent.
     #[serde(default)]
     pub agents: Vec<AgentSettings>,
+    #[serde(default)]
+    pub numbers: NumberSettings,
+    #[serde(default)]
+    pub lists: Vec<ListSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -344,6 +350,7 @@ impl Config {
             }
         }
         self.validate_queues(&mut errors);
+        self.validate_lists(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -375,6 +382,31 @@ impl Config {
                 ));
             }
         }
+    }
+
+    fn validate_lists(&self, errors: &mut Vec<FieldError>) {
+        self.numbers.validate(errors);
+        let country = self.numbers.country_code();
+        let mut names = std::collections::HashSet::new();
+        for (i, list) in self.lists.iter().enumerate() {
+            let at = format!("lists[{i}]");
+            list.validate(&at, country.as_deref(), errors);
+            if !names.insert(list.name.as_str()) {
+                errors.push(field_error(
+                    format!("{at}.name"),
+                    format!("{:?} is listed twice", list.name),
+                ));
+            }
+        }
+    }
+
+    /// The number lists as calls use them.
+    pub fn number_lists(&self) -> Vec<switchboard_core::numbers::NumberList> {
+        let country = self.numbers.country_code();
+        self.lists
+            .iter()
+            .map(|l| l.list(country.as_deref()))
+            .collect()
     }
 
     /// The queues as the engine takes them.
@@ -416,6 +448,8 @@ impl Config {
             calls: section(store, "calls")?,
             queues: section(store, "queues")?,
             agents: section(store, "agents")?,
+            numbers: section(store, "numbers")?,
+            lists: section(store, "lists")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -441,6 +475,8 @@ impl Config {
             ("calls".to_string(), to_json(&self.calls)),
             ("queues".to_string(), to_json(&self.queues)),
             ("agents".to_string(), to_json(&self.agents)),
+            ("numbers".to_string(), to_json(&self.numbers)),
+            ("lists".to_string(), to_json(&self.lists)),
         ];
         let extensions: Vec<Extension> = self
             .extensions

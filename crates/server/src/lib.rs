@@ -133,6 +133,7 @@ pub async fn run(
     let restored = persist::restore(&store, pbx.service_mut().registrar_mut(), now)?;
     // No call exists yet, so the queues always apply.
     let _ = pbx.set_queues(now, config.queue_setups(), config.agent_configs());
+    pbx.set_lists(config.numbers.country_code(), config.number_lists());
     drop(store);
     let (writes, writer) = persist::spawn_writer(&options.data_dir.join(DATABASE_FILE))?;
     let http = tokio::net::TcpListener::bind(options.http_listen)

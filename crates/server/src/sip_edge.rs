@@ -190,6 +190,8 @@ impl Engine {
     /// A reloaded configuration: accounts at once, queues once no call uses them.
     pub fn apply(&mut self, config: &crate::config::Config) {
         self.pbx.service_mut().set_accounts(config.accounts());
+        self.pbx
+            .set_lists(config.numbers.country_code(), config.number_lists());
         let queues = config.queue_setups();
         if let Err(e) = self
             .pbx

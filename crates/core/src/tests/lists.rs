@@ -1,0 +1,64 @@
+//! Number lists on calls: a caller on a block list is declined; one on a VIP list waits
+//! in queues ahead of others.
+
+use std::collections::BTreeSet;
+
+use crate::numbers::{ListKind, NumberList};
+
+use super::*;
+
+fn list(name: &str, kind: ListKind, numbers: &[&str]) -> NumberList {
+    NumberList {
+        name: name.into(),
+        kind,
+        numbers: numbers
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<BTreeSet<_>>(),
+    }
+}
+
+#[test]
+fn a_caller_on_a_block_list_is_declined_and_recorded() {
+    let mut h = Harness::new(&[DESK]);
+    h.pbx
+        .set_lists(None, vec![list("Nuisance", ListKind::Block, &["100"])]);
+    h.call("101", &sdp(4000, "0"));
+    let declined = h.expect(CALLER, "SIP/2.0 603");
+    assert!(declined.contains("Nuisance"), "{declined}");
+    assert!(h.take(DESK).is_empty(), "the callee's phone never rang");
+    let r = &h.records[0];
+    assert_eq!((r.disposition, r.sip_code), (Disposition::Failed, 603));
+}
+
+#[test]
+fn a_caller_on_a_vip_list_joins_queues_with_its_priority() {
+    let mut h = Harness::new(&[DESK]);
+    let setup = QueueSetup {
+        number: "600".into(),
+        config: switchboard_queue::QueueConfig::new("Sales", switchboard_queue::Strategy::Linear),
+        members: vec![("101".into(), switchboard_queue::Membership::default())],
+    };
+    h.pbx
+        .set_queues(
+            h.now,
+            vec![setup],
+            vec![switchboard_queue::AgentConfig::new("101")],
+        )
+        .unwrap();
+    h.pbx.set_lists(
+        None,
+        vec![list(
+            "Key customers",
+            ListKind::Vip { priority: 7 },
+            &["100"],
+        )],
+    );
+    h.collect();
+    h.call("600", &sdp(4000, "0"));
+    let join = h.queue_events.iter().find_map(|e| match e.kind {
+        switchboard_queue::EventKind::Join { priority, .. } => Some(priority),
+        _ => None,
+    });
+    assert_eq!(join, Some(7));
+}

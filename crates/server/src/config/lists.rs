@@ -1,0 +1,159 @@
+//! Number lists in the configuration file: named VIP, block and plain lists, their
+//! numbers written any way an office writes them, each checked and normalised.
+
+use serde::{Deserialize, Serialize};
+use switchboard_core::numbers::{ListKind, NumberList, normalise};
+
+use super::{FieldError, field_error};
+
+/// How numbers are compared: national numbers become international with the office's
+/// country code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NumberSettings {
+    /// Digits only, without "+" ("48" for Poland); empty: numbers compared as written.
+    pub country_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListSettings {
+    pub name: String,
+    /// "vip", "block" or "plain".
+    pub kind: String,
+    /// For "vip": the queue priority of its callers, 1 to 100 (others have 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i32>,
+    #[serde(default)]
+    pub numbers: Vec<String>,
+}
+
+impl NumberSettings {
+    pub fn validate(&self, errors: &mut Vec<FieldError>) {
+        let c = &self.country_code;
+        if !c.is_empty() && (c.len() > 3 || !c.chars().all(|d| d.is_ascii_digit())) {
+            errors.push(field_error(
+                "numbers.country_code",
+                "must be 1 to 3 digits, without \"+\"",
+            ));
+        }
+    }
+
+    pub fn country_code(&self) -> Option<String> {
+        (!self.country_code.is_empty()).then(|| self.country_code.clone())
+    }
+}
+
+impl ListSettings {
+    pub fn validate(&self, at: &str, country_code: Option<&str>, errors: &mut Vec<FieldError>) {
+        if self.name.trim().is_empty() || self.name.chars().any(char::is_control) {
+            errors.push(field_error(
+                format!("{at}.name"),
+                "must be given, without control characters",
+            ));
+        }
+        match (self.kind.as_str(), self.priority) {
+            ("vip", Some(p)) if (1..=100).contains(&p) => {}
+            ("vip", _) => errors.push(field_error(
+                format!("{at}.priority"),
+                "a VIP list needs a priority from 1 to 100",
+            )),
+            ("block" | "plain", None) => {}
+            ("block" | "plain", Some(_)) => errors.push(field_error(
+                format!("{at}.priority"),
+                "only a VIP list has a priority",
+            )),
+            _ => errors.push(field_error(
+                format!("{at}.kind"),
+                "use \"vip\", \"block\" or \"plain\"",
+            )),
+        }
+        for (i, n) in self.numbers.iter().enumerate() {
+            if let Err(e) = normalise(n, country_code) {
+                errors.push(field_error(
+                    format!("{at}.numbers[{i}]"),
+                    format!("{n:?}: {e}"),
+                ));
+            }
+        }
+    }
+
+    /// The list as calls use it; call only on a validated list.
+    pub fn list(&self, country_code: Option<&str>) -> NumberList {
+        NumberList {
+            name: self.name.clone(),
+            kind: match self.kind.as_str() {
+                "vip" => ListKind::Vip {
+                    priority: self.priority.unwrap_or(1),
+                },
+                "block" => ListKind::Block,
+                _ => ListKind::Plain,
+            },
+            numbers: self
+                .numbers
+                .iter()
+                .filter_map(|n| normalise(n, country_code).ok())
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, ConfigError};
+
+    const LISTS: &str = r#"
+[numbers]
+country_code = "48"
+
+[[lists]]
+name = "Key customers"
+kind = "vip"
+priority = 10
+numbers = ["+48 22 555 01 02", "0048 601 100 200"]
+
+[[lists]]
+name = "Nuisance"
+kind = "block"
+numbers = ["22 555 99 99"]
+"#;
+
+    #[test]
+    fn lists_are_read_normalised_and_stored() {
+        let config = Config::from_toml(LISTS).unwrap();
+        let lists = config.number_lists();
+        assert_eq!(
+            lists[0].numbers.iter().collect::<Vec<_>>(),
+            ["+48225550102", "+48601100200"]
+        );
+        assert!(lists[1].numbers.contains("+48225559999"));
+        let mut store = switchboard_store::Store::open_in_memory().unwrap();
+        config.apply(&mut store).unwrap();
+        let loaded = Config::load(&store).unwrap();
+        assert_eq!(loaded.lists, config.lists);
+        assert_eq!(loaded.numbers, config.numbers);
+    }
+
+    #[test]
+    fn every_bad_list_field_is_named() {
+        let text = LISTS
+            .replace("country_code = \"48\"", "country_code = \"+48\"")
+            .replace("priority = 10\n", "")
+            .replace("\"22 555 99 99\"", "\"22 555 99 99\", \"call Jan\"")
+            .replace("kind = \"block\"", "kind = \"ban\"");
+        let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else {
+            panic!("expected field errors")
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "numbers.country_code",
+                "lists[0].priority",
+                "lists[1].kind",
+                "lists[1].numbers[1]",
+            ],
+            "{errors:?}"
+        );
+    }
+}
