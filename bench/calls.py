@@ -20,9 +20,9 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-import wave
 
-from common import ROOT, cpu_seconds, free_port, password, provision_switchboard, wait_udp_ready
+from common import (ROOT, cpu_seconds, free_port, password, provision_switchboard, rows_file, sipp,
+                    speech, totals, wait_udp_ready)
 
 CALLER, CALLEE = 100, 101
 SCENARIO = os.path.join(ROOT, "bench", "sipp", "call_with_media.xml")
@@ -76,54 +76,6 @@ class KamailioRtpengine:
 
     def forwarded(self):
         return None
-
-
-def ulaw(sample):
-    """G.711 µ-law of one 16-bit sample."""
-    sign = 0x80 if sample < 0 else 0
-    magnitude = min(abs(sample), 32635) + 0x84
-    exponent = max(magnitude.bit_length() - 8, 0)
-    mantissa = (magnitude >> (exponent + 3)) & 0x0F
-    return ~(sign | (exponent << 4) | mantissa) & 0xFF
-
-
-def speech(work):
-    """speech.ulaw: Switchboard's English prompts as raw µ-law, what the caller streams."""
-    out = os.path.join(work, "speech.ulaw")
-    with open(out, "wb") as f:
-        for name in ("busy", "no_such_number", "unavailable"):
-            with wave.open(os.path.join(ROOT, "sounds", "en", f"{name}.wav")) as w:
-                pcm = w.readframes(w.getnframes())
-            samples = (int.from_bytes(pcm[i:i + 2], "little", signed=True) for i in range(0, len(pcm), 2))
-            f.write(bytes(ulaw(s) for s in samples))
-
-
-def sipp(args, work, tag, wait=True):
-    stat = os.path.join(work, f"stat-{tag}.csv")
-    if os.path.exists(stat):
-        os.remove(stat)
-    cmd = ["sipp", *args, "-i", "127.0.0.1", "-cp", str(free_port()), "-nostdin",
-           "-trace_stat", "-stf", stat, "-fd", "1", "-max_recv_loops", "10000", "-max_sched_loops", "10000"]
-    proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if not wait:
-        return proc
-    proc.wait(timeout=600)
-    return totals(stat)
-
-
-def totals(stat):
-    with open(stat) as f:
-        rows = [l.strip().split(";") for l in f if l.strip()]
-    head, last = rows[0], rows[-1]
-    col = lambda n: int(last[head.index(n)])
-    return col("SuccessfulCall(C)"), col("FailedCall(C)"), col("Retransmissions(C)")
-
-
-def rows_file(work, rows, tag):
-    path = os.path.join(work, f"rows-{tag}.csv")
-    with open(path, "w") as f:
-        f.write("SEQUENTIAL\n" + "\n".join(rows) + "\n")
-    return path
 
 
 def measure(server, args, work):
