@@ -26,9 +26,11 @@ fn register(server: &Server, extension: &str) -> u16 {
     port
 }
 
-#[test]
-fn a_linear_queue_rings_agents_in_order_and_puts_the_answering_one_through() {
-    let server = Server::start(&office_with_queue("linear", ""));
+/// One caller into queue 600 whose agent 101 rings without answering and agent 102
+/// answers; returns the queue log of the call (event, agent) and how long the caller
+/// waited to be put through (ms).
+fn ring_then_answer(strategy: &str) -> (Vec<(String, Option<String>)>, i64) {
+    let server = Server::start(&office_with_queue(strategy, ""));
     let (first, second) = (register(&server, "101"), register(&server, "102"));
     let (caller, ringer, answerer) = std::thread::scope(|s| {
         let phone = |port: u16, ext: &str, scenario: &'static str| {
@@ -56,14 +58,29 @@ fn a_linear_queue_rings_agents_in_order_and_puts_the_answering_one_through() {
     caller.expect(1, 0);
     ringer.expect(1, 0);
     answerer.expect(1, 0);
-
-    let events: Vec<(String, Option<String>)> = server
+    let events = server
         .queue_events()
         .into_iter()
         .filter(|e| e.call_id.is_some())
         .map(|e| (e.event, e.agent))
         .collect();
-    let agent = |a: &str| Some(a.to_string());
+    let records = server.call_records();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0];
+    assert_eq!(
+        (r.callee.as_str(), r.disposition.as_str()),
+        ("600", "answered")
+    );
+    (events, r.answered_at.expect("answered") - r.started_at)
+}
+
+fn agent(extension: &str) -> Option<String> {
+    Some(extension.to_string())
+}
+
+#[test]
+fn a_linear_queue_rings_agents_in_order_and_puts_the_answering_one_through() {
+    let (events, waited) = ring_then_answer("linear");
     assert_eq!(
         events,
         [
@@ -73,18 +90,27 @@ fn a_linear_queue_rings_agents_in_order_and_puts_the_answering_one_through() {
             ("complete".into(), agent("102")),
         ]
     );
-    let records = server.call_records();
-    assert_eq!(records.len(), 1, "{records:#?}");
-    let r = &records[0];
-    assert_eq!(
-        (r.callee.as_str(), r.disposition.as_str()),
-        ("600", "answered")
-    );
-    let waited = r.answered_at.expect("answered") - r.started_at;
+    // 102 rang only after 101's 5-s ring timeout.
     assert!(
         (4_500..9_000).contains(&waited),
         "put through after {waited} ms"
     );
+}
+
+#[test]
+fn a_ring_all_queue_rings_every_agent_at_once() {
+    let (events, waited) = ring_then_answer("ring-all");
+    // 101 rang too (its SIPp saw the INVITE and the CANCEL) but missed nothing: the call
+    // was taken.
+    assert_eq!(
+        events,
+        [
+            ("join".into(), None),
+            ("connect".into(), agent("102")),
+            ("complete".into(), agent("102")),
+        ]
+    );
+    assert!(waited < 2_000, "put through after {waited} ms");
 }
 
 #[test]
