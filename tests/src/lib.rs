@@ -261,18 +261,23 @@ impl Server {
 
     /// GET /health as JSON.
     pub fn health(&self) -> serde_json::Value {
+        self.get_json("/health")
+    }
+
+    /// The JSON the HTTP edge answers at `path`.
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
         let mut s = TcpStream::connect(self.http).expect("connect http");
         s.set_read_timeout(Some(Duration::from_secs(5)))
             .expect("timeout");
         write!(
             s,
-            "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         )
         .expect("write");
         let mut text = String::new();
         s.read_to_string(&mut text).expect("read");
         let body = text.split("\r\n\r\n").nth(1).expect("http body");
-        serde_json::from_str(body).expect("health is JSON")
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{path} is not JSON ({e}): {body}"))
     }
 
     pub fn metric(&self, name: &str) -> u64 {

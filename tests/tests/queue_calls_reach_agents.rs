@@ -205,7 +205,21 @@ fn a_waiting_caller_hears_their_position_then_music() {
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
     caller.command("dial", &format!("sip:600@{}", server.sip));
     caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
-    std::thread::sleep(Duration::from_secs(9));
+    std::thread::sleep(Duration::from_secs(4));
+    // The wallboard shows the caller waiting, with nobody to answer.
+    let board = server.get_json("/queues");
+    let sales = &board[0];
+    assert_eq!(
+        (sales["number"].as_str(), sales["name"].as_str()),
+        (Some("600"), Some("Sales"))
+    );
+    assert_eq!(sales["waiting"], 1, "{board}");
+    assert!(
+        sales["longest_wait_seconds"].as_u64().unwrap() >= 3,
+        "{board}"
+    );
+    assert_eq!(sales["agents_logged_in"], 0, "{board}");
+    std::thread::sleep(Duration::from_secs(5));
     caller.command("hangup", "");
     caller.wait_event("CALL_CLOSED", Duration::from_secs(10));
 

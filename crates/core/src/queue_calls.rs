@@ -452,6 +452,15 @@ impl Pbx {
         self.forget_if_done(key);
     }
 
+    /// The wallboard's picture of every queue, by number.
+    pub fn queue_boards(&self, now: Instant) -> Vec<(String, switchboard_queue::QueueSnapshot)> {
+        self.acd
+            .snapshot(now)
+            .into_iter()
+            .map(|s| (self.queue_names[s.queue.0 as usize].clone(), s))
+            .collect()
+    }
+
     /// A REGISTER changed an extension's phones: its agent may come or go.
     pub(crate) fn agent_registration(&mut self, now: Instant, extension: &str) {
         if let Some(agent) = self.acd.agent_by_extension(extension) {

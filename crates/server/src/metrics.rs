@@ -1,9 +1,15 @@
 //! Counters the engine publishes for the health endpoint, without a lock on the hot path.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use switchboard_core::Pbx;
+
+/// The wallboard is redrawn at most this often: it must follow within a second, and
+/// the engine must not pay for it on every packet.
+const BOARDS_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -17,6 +23,35 @@ pub struct Metrics {
     active_calls: AtomicU64,
     rtp_forwarded: AtomicU64,
     rtp_dropped: AtomicU64,
+    boards: Mutex<Boards>,
+}
+
+#[derive(Debug, Default)]
+struct Boards {
+    taken: Option<Instant>,
+    queues: Vec<QueueBoard>,
+}
+
+/// One queue on the wallboard, as `/queues` reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueBoard {
+    pub number: String,
+    pub name: String,
+    /// Callers on the line waiting.
+    pub waiting: usize,
+    /// Callback requests keeping their places.
+    pub callbacks: usize,
+    pub longest_wait_seconds: u64,
+    pub agents_logged_in: usize,
+    pub agents_on_break: usize,
+    pub agents_idle: usize,
+    pub agents_ringing: usize,
+    pub agents_on_call: usize,
+    pub agents_wrapping_up: usize,
+    pub answered: u32,
+    pub abandoned: u32,
+    /// Share of answered calls answered within the queue's service-level time.
+    pub service_level: Option<f64>,
 }
 
 /// A point-in-time copy, as `/health` reports it.
@@ -53,6 +88,57 @@ impl Metrics {
         self.blocked.store(s.blocked, Ordering::Relaxed);
         self.banned
             .store(service.banned_sources() as u64, Ordering::Relaxed);
+        self.update_boards(pbx);
+    }
+
+    fn update_boards(&self, pbx: &Pbx) {
+        let now = Instant::now();
+        let Ok(mut boards) = self.boards.lock() else {
+            return;
+        };
+        if boards.taken.is_some_and(|t| now - t < BOARDS_EVERY) {
+            return;
+        }
+        boards.taken = Some(now);
+        boards.queues = pbx
+            .queue_boards(now)
+            .into_iter()
+            .map(|(number, s)| QueueBoard {
+                number,
+                name: s.name,
+                waiting: s.waiting,
+                callbacks: s.callbacks,
+                longest_wait_seconds: s.longest_wait.as_secs(),
+                agents_logged_in: s.agents.logged_in,
+                agents_on_break: s.agents.on_break,
+                agents_idle: s.agents.idle,
+                agents_ringing: s.agents.ringing,
+                agents_on_call: s.agents.on_call,
+                agents_wrapping_up: s.agents.wrap_up,
+                answered: s.answered,
+                abandoned: s.abandoned,
+                service_level: s.service_level,
+            })
+            .collect();
+    }
+
+    /// The queues as last drawn, their longest waits carried forward to now.
+    pub fn queue_boards(&self) -> Vec<QueueBoard> {
+        let Ok(boards) = self.boards.lock() else {
+            return Vec::new();
+        };
+        let since = boards.taken.map_or(0, |t| t.elapsed().as_secs());
+        boards
+            .queues
+            .iter()
+            .cloned()
+            .map(|mut q| {
+                if q.waiting > 0 {
+                    q.longest_wait_seconds += since;
+                }
+                q
+            })
+            .collect()
     }
 
     pub fn snapshot(&self) -> Snapshot {
