@@ -245,3 +245,39 @@ fn a_waiting_caller_hears_their_position_then_music() {
     // Music alone would not pass for the announcement.
     assert!(heard(&hold_music(), &at_caller[..told.min(at_caller.len())]) < 0.5);
 }
+
+#[test]
+fn an_agent_logs_out_and_back_in_by_dialling_star_45() {
+    let static_agents = "[[agents]]\nextension = \"101\"\nfollows_registration = false\n";
+    let server = Server::start(&format!(
+        "{}{static_agents}",
+        office_with_queue("linear", "")
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let quiet = dir.path().join("quiet.wav");
+    audio::silence(30, &quiet);
+    let mut agent = Baresip::start(server.sip, phone("101", &quiet, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    let logged_in = || server.get_json("/queues")[0]["agents_logged_in"].as_u64();
+    assert_eq!(logged_in(), Some(1), "a static agent starts logged in");
+    let sounds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en");
+    for (told, after) in [("agent_logged_out", 0), ("agent_logged_in", 1)] {
+        agent.command("dial", &format!("sip:*45@{}", server.sip));
+        agent.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+        // Switchboard says it and hangs up.
+        agent.wait_event("CALL_CLOSED", Duration::from_secs(15));
+        let expected = audio::read_at_call_rate(&sounds.join(format!("{told}.wav")));
+        let at_agent = audio::read_at_call_rate(&agent.heard());
+        let score = heard(&expected, &at_agent);
+        assert!(score >= 0.9, "{told}: heard at {score:.3}");
+        std::thread::sleep(Duration::from_millis(600));
+        assert_eq!(logged_in(), Some(after), "after {told}");
+    }
+    let events: Vec<String> = server
+        .queue_events()
+        .into_iter()
+        .filter(|e| e.agent.as_deref() == Some("101"))
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(events, ["login", "logout", "login"]);
+}

@@ -68,6 +68,8 @@ pub(crate) enum Phase {
     Announcing,
     /// The caller waits in a queue (answered, hearing music) while agents are offered.
     Queued,
+    /// Answered to be told something (a feature code's outcome), then hung up on.
+    Telling,
     /// The call is being torn down: BYEs or CANCELs are out.
     Ended,
 }

@@ -18,7 +18,7 @@ mod record;
 mod setup;
 
 pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig, Word};
-pub use queue_calls::{QueueEventRecord, QueueSetup, QueuesBusy};
+pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup, QueuesBusy};
 pub use record::{CallRecord, Disposition, HangupBy};
 
 #[cfg(test)]

@@ -361,6 +361,9 @@ impl Pbx {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
+        if call.phase == Phase::Telling {
+            return self.told(now, key);
+        }
         if call.phase != Phase::Announcing {
             return;
         }

@@ -40,6 +40,11 @@ pub enum Announcement {
     Busy,
     Unavailable,
     NoSuchNumber,
+    /// Answers to an agent's feature code (see [`crate::FeatureCode`]).
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentOnBreak,
+    AgentBack,
 }
 
 /// Pieces of what Switchboard says to a leg, each one built-in prompt.
@@ -151,6 +156,9 @@ pub struct Pbx {
     pub(crate) by_dialog: HashMap<(String, String), (CallKey, Side)>,
     pub(crate) timers: BTreeSet<(Instant, CallKey, CallTimer)>,
     pub(crate) outputs: VecDeque<Output>,
+    /// Agents' extensions that had a phone registered at the last look, so only a
+    /// phone coming or going (not a refresh) moves a registration-following agent.
+    pub(crate) agents_registered: std::collections::HashSet<String>,
     /// The queue engine, and the numbers that reach its queues (by queue id).
     pub(crate) acd: switchboard_queue::Acd,
     pub(crate) queue_numbers: HashMap<String, switchboard_queue::QueueId>,
@@ -190,6 +198,7 @@ impl Pbx {
             timers: BTreeSet::new(),
             outputs: VecDeque::new(),
             acd: switchboard_queue::Acd::new(seed),
+            agents_registered: std::collections::HashSet::new(),
             queue_numbers: HashMap::new(),
             queue_names: Vec::new(),
             queue_offers: HashMap::new(),

@@ -12,7 +12,7 @@
 
 use std::time::{Instant, SystemTime};
 
-use switchboard_media::relay::Side;
+use switchboard_media::relay::{LegMedia, Side};
 use switchboard_media::sdp::{LocalDescription, formats_to_answer};
 use switchboard_queue::{
     Acd, Action, AgentConfig, AgentStatus, Announcement, CallId, EventKind, LeaveReason,
@@ -49,6 +49,28 @@ pub struct QueueEventRecord {
     pub kind: EventKind,
 }
 
+/// Numbers an agent dials to change their own status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureCode {
+    /// *45: log in to the queues, or out.
+    LogInOut,
+    /// *46: take a break, or end it.
+    Break,
+}
+
+impl FeatureCode {
+    pub fn from_number(number: &str) -> Option<FeatureCode> {
+        match number {
+            "*45" => Some(FeatureCode::LogInOut),
+            "*46" => Some(FeatureCode::Break),
+            _ => None,
+        }
+    }
+}
+
+/// The longest a feature code's answer may take to be said before Switchboard hangs up.
+const TELLING_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Queues cannot be replaced while callers wait in them or talk to their agents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{0} queue calls are in progress; queue changes apply when they have ended")]
@@ -69,12 +91,14 @@ impl Pbx {
             return Err(QueuesBusy(busy));
         }
         let mut acd = Acd::new(self.ids.next());
-        let mut ids = Vec::new();
+        self.agents_registered.clear();
         for agent in agents {
             let registered = !self.live_bindings(now, &agent.extension).is_empty();
+            if registered {
+                self.agents_registered.insert(agent.extension.clone());
+            }
             let available = registered || !agent.follows_registration;
             let id = acd.add_agent(now, agent);
-            ids.push(id);
             if available {
                 acd.handle_status(now, id, AgentStatus::Available);
             }
@@ -127,15 +151,18 @@ impl Pbx {
 
     /// The caller is answered and hears music on hold until an agent takes the call.
     fn answer_to_wait(&mut self, now: Instant, key: CallKey) {
-        let Some(call) = self.calls.get(&key) else {
-            return;
-        };
-        let Some(audio) = call.offer.first_audio() else {
-            return;
-        };
-        let Ok(formats) = formats_to_answer(&call.offer, audio.codec) else {
-            return;
-        };
+        if let Some(caller) = self.answer_alone(now, key) {
+            self.outputs
+                .push_back(Output::Media(MediaCommand::Wait { call: key, caller }));
+        }
+    }
+
+    /// Answers the caller with Switchboard's own media (no other leg yet); returns the
+    /// caller's media.
+    fn answer_alone(&mut self, now: Instant, key: CallKey) -> Option<LegMedia> {
+        let call = self.calls.get(&key)?;
+        let audio = call.offer.first_audio()?;
+        let formats = formats_to_answer(&call.offer, audio.codec).ok()?;
         let (a_peer, port, offer) = (call.a_peer, call.ports[0], call.offer.clone());
         let (invite, id, tag, callee) = (
             call.invite.clone(),
@@ -158,10 +185,7 @@ impl Pbx {
         if let Some(call) = self.calls.get_mut(&key) {
             call.local_sdp[0] = Some(local.clone());
         }
-        self.outputs.push_back(Output::Media(MediaCommand::Wait {
-            call: key,
-            caller: leg_media(&offer, &local),
-        }));
+        Some(leg_media(&offer, &local))
     }
 
     /// Carries out what the queue engine decided, and passes its log on.
@@ -461,12 +485,93 @@ impl Pbx {
             .collect()
     }
 
-    /// A REGISTER changed an extension's phones: its agent may come or go.
+    /// A REGISTER changed an extension's phones: its agent may come or go. A refresh
+    /// changes nothing, so an agent who logged out by hand stays out.
     pub(crate) fn agent_registration(&mut self, now: Instant, extension: &str) {
-        if let Some(agent) = self.acd.agent_by_extension(extension) {
-            let registered = !self.live_bindings(now, extension).is_empty();
+        let Some(agent) = self.acd.agent_by_extension(extension) else {
+            return;
+        };
+        let registered = !self.live_bindings(now, extension).is_empty();
+        let was = if registered {
+            !self.agents_registered.insert(extension.to_string())
+        } else {
+            self.agents_registered.remove(extension)
+        };
+        if was != registered {
             self.acd.handle_registration(now, agent, registered);
             self.run_queue(now);
+        }
+    }
+
+    /// An agent dialled a feature code: their status changes and they are told.
+    pub(crate) fn feature_code(&mut self, now: Instant, key: CallKey, code: FeatureCode) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        let Some(agent) = self.acd.agent_by_extension(&call.caller) else {
+            let what = crate::pbx::Announcement::NoSuchNumber;
+            return self.announce_failure(
+                now,
+                key,
+                404,
+                "Not a queue agent",
+                Disposition::Failed,
+                what,
+            );
+        };
+        use crate::pbx::Announcement as Tell;
+        let break_reason = || AgentStatus::OnBreak {
+            reason: "break (*46)".into(),
+        };
+        let (status, tell) = match (code, self.acd.agent_status(agent)) {
+            (FeatureCode::LogInOut, AgentStatus::LoggedOut) => {
+                (AgentStatus::Available, Tell::AgentLoggedIn)
+            }
+            (FeatureCode::LogInOut, _) => (AgentStatus::LoggedOut, Tell::AgentLoggedOut),
+            (FeatureCode::Break, AgentStatus::Available) => (break_reason(), Tell::AgentOnBreak),
+            (FeatureCode::Break, AgentStatus::OnBreak { .. }) => {
+                (AgentStatus::Available, Tell::AgentBack)
+            }
+            (FeatureCode::Break, AgentStatus::LoggedOut) => {
+                (AgentStatus::LoggedOut, Tell::AgentLoggedOut)
+            }
+        };
+        self.acd.handle_status(now, agent, status);
+        self.run_queue(now);
+        if let Some(caller) = self.answer_alone(now, key) {
+            if let Some(call) = self.calls.get_mut(&key) {
+                call.phase = Phase::Telling;
+                call.answered = Some(now);
+            }
+            self.outputs
+                .push_back(Output::Media(MediaCommand::Announce {
+                    call: key,
+                    to: caller,
+                    what: tell,
+                }));
+            self.timers.insert((
+                now + TELLING_LIMIT,
+                key,
+                crate::pbx::CallTimer::AnnouncementTimeout,
+            ));
+        }
+    }
+
+    /// What the caller was told has been said: Switchboard hangs up.
+    pub(crate) fn told(&mut self, now: Instant, key: CallKey) {
+        if self
+            .calls
+            .get(&key)
+            .is_some_and(|c| c.phase == Phase::Telling)
+        {
+            self.end_queue_call(
+                now,
+                key,
+                Disposition::Answered,
+                HangupBy::System,
+                200,
+                "Told",
+            );
         }
     }
 }

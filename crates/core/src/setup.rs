@@ -16,6 +16,7 @@ use switchboard_sip::transaction::{Peer, ServerId};
 use crate::call::{Call, Fork, ForkState, Phase};
 use crate::numbers::ListKind;
 use crate::pbx::{Announcement, CallKey, CallTimer, MediaCommand, Output, Pbx};
+use crate::queue_calls::FeatureCode;
 use crate::record::{CallRecord, Disposition, HangupBy};
 
 /// Who is rung and with what: the caller's identity and offer, Switchboard's port
@@ -258,9 +259,10 @@ impl Pbx {
             port: b_port,
         };
         let queue = self.queue_numbers.get(callee).copied();
-        let forks = match queue {
-            Some(_) => Vec::new(),
-            None => self.fork_invites(now, key, &ring, bindings, 0, None),
+        let feature = FeatureCode::from_number(callee);
+        let forks = match (queue, feature) {
+            (None, None) => self.fork_invites(now, key, &ring, bindings, 0, None),
+            _ => Vec::new(),
         };
         self.outputs.push_back(Output::Media(MediaCommand::Open {
             call: key,
@@ -271,7 +273,7 @@ impl Pbx {
             (a_dialog.call_id.clone(), a_tag),
             (key, switchboard_media::relay::Side::A),
         );
-        let nobody_rings = forks.is_empty() && queue.is_none();
+        let nobody_rings = forks.is_empty() && queue.is_none() && feature.is_none();
         self.calls.insert(
             key,
             Call {
@@ -306,6 +308,10 @@ impl Pbx {
         );
         if let Some(queue) = queue {
             self.join_queue(now, key, queue);
+            return Ok(());
+        }
+        if let Some(code) = feature {
+            self.feature_code(now, key, code);
             return Ok(());
         }
         if nobody_rings {

@@ -23,6 +23,10 @@ pub struct Sounds {
     more_than: Prompt,
     queue_comfort: Prompt,
     queue_whisper: Prompt,
+    agent_logged_in: Prompt,
+    agent_logged_out: Prompt,
+    agent_on_break: Prompt,
+    agent_back: Prompt,
     /// 1 to 19 and the tens to 60.
     numbers: BTreeMap<u32, Prompt>,
 }
@@ -64,6 +68,10 @@ impl Sounds {
             more_than: decode(prompt!(language, "more_than"))?,
             queue_comfort: decode(prompt!(language, "queue_comfort"))?,
             queue_whisper: decode(prompt!(language, "queue_whisper"))?,
+            agent_logged_in: decode(prompt!(language, "agent_logged_in"))?,
+            agent_logged_out: decode(prompt!(language, "agent_logged_out"))?,
+            agent_on_break: decode(prompt!(language, "agent_on_break"))?,
+            agent_back: decode(prompt!(language, "agent_back"))?,
             numbers: match language {
                 "pl" => numbers!("pl").to_vec(),
                 "ru" => numbers!("ru").to_vec(),
@@ -113,6 +121,10 @@ impl Sounds {
             Announcement::Busy => &self.busy,
             Announcement::Unavailable => &self.unavailable,
             Announcement::NoSuchNumber => &self.no_such_number,
+            Announcement::AgentLoggedIn => &self.agent_logged_in,
+            Announcement::AgentLoggedOut => &self.agent_logged_out,
+            Announcement::AgentOnBreak => &self.agent_on_break,
+            Announcement::AgentBack => &self.agent_back,
         }
     }
 }

@@ -205,3 +205,53 @@ fn announcements_are_said_word_by_word() {
     );
     assert_eq!(words_for(Announcement::Comfort), [Word::QueueComfort]);
 }
+
+#[test]
+fn an_agent_logs_out_and_in_with_star_45_and_takes_a_break_with_star_46() {
+    let mut h = queue_office(Strategy::Linear);
+    let agent100 = QueueSetup {
+        number: "600".into(),
+        config: QueueConfig::new("Sales", Strategy::Linear),
+        members: vec![("100".into(), Membership::default())],
+    };
+    h.pbx
+        .set_queues(h.now, vec![agent100], vec![AgentConfig::new("100")])
+        .unwrap();
+    h.collect();
+    h.queue_events.clear();
+    // 100 is a static agent, available from the start: *45 logs it out.
+    h.call("*45", &sdp(4000, "0"));
+    let ok = h.expect(CALLER, "SIP/2.0 200");
+    h.send(
+        CALLER,
+        &from_caller(&ok, "ACK", 2).replace("sip:600@", "sip:*45@"),
+    );
+    assert!(
+        h.media.iter().any(|m| matches!(
+            m,
+            MediaCommand::Announce {
+                what: Announcement::AgentLoggedOut,
+                ..
+            }
+        )),
+        "{:?}",
+        h.media
+    );
+    h.pbx.handle_announcement_done(h.now, 1);
+    h.collect();
+    h.expect(CALLER, "BYE");
+    assert_eq!(kinds(&h), [EventKind::Logout]);
+    let r = &h.records[0];
+    assert_eq!(
+        (r.callee.as_str(), r.disposition),
+        ("*45", Disposition::Answered)
+    );
+}
+
+#[test]
+fn a_feature_code_from_someone_who_is_not_an_agent_is_refused() {
+    let mut h = queue_office(Strategy::Linear);
+    h.call("*46", &sdp(4000, "0"));
+    h.announcement_plays(Announcement::NoSuchNumber);
+    h.expect(CALLER, "SIP/2.0 404");
+}
