@@ -1,12 +1,14 @@
 //! The call engine takes any datagram from a phone that knows a password: INVITE,
 //! CANCEL, BYE, INFO and responses reach the B2BUA past authentication. It must never
-//! panic, and a call that ends always leaves exactly one record.
+//! panic, and a call that ends always leaves exactly one record. 600 is a queue with
+//! 101 as its agent, and 100 an agent too, so queue calls and feature codes are reached.
 #![no_main]
 
 use std::time::{Duration, Instant, SystemTime};
 
 use libfuzzer_sys::fuzz_target;
-use switchboard_core::{Output, Pbx, PbxConfig};
+use switchboard_core::{Output, Pbx, PbxConfig, QueueSetup};
+use switchboard_queue::{AgentConfig, Membership, QueueConfig, Strategy};
 use switchboard_sip::auth::AccountSecrets;
 use switchboard_sip::registrar::Binding;
 use switchboard_sip::service::{Account, ServiceConfig};
@@ -35,6 +37,13 @@ fuzz_target!(|data: &[u8]| {
         user_agent: None,
     };
     pbx.service_mut().registrar_mut().restore(t0, "101", binding, Duration::from_secs(600));
+    let queue = QueueSetup {
+        number: "600".into(),
+        config: QueueConfig::new("Fuzz", Strategy::RingAll),
+        members: vec![("101".into(), Membership::default()), ("100".into(), Membership::default())],
+    };
+    let agents = vec![AgentConfig::new("101"), AgentConfig::new("100")];
+    pbx.set_queues(t0, vec![queue], agents).expect("no calls yet");
     let caller = Peer { transport: Transport::Udp, addr: "192.0.2.10:5060".parse().unwrap() };
     // Datagrams separated by a NUL byte, alternately from the caller and the callee.
     for (i, datagram) in data.split(|&b| b == 0).enumerate() {
