@@ -204,6 +204,13 @@ fn shifted(source: &[f32], at: usize, len: usize, delay: f32) -> Vec<f32> {
         .collect()
 }
 
+/// Fails unless `score` (from [`heard`]) says the audio was heard, naming `what`.
+#[track_caller]
+pub fn assert_heard(what: &str, score: f64) {
+    eprintln!("{what}: {score:.3}");
+    assert!(score >= 0.9, "{what}: heard at {score:.3}, below 0.9");
+}
+
 /// The median correlation of `received` with `source` over one-second windows of
 /// `received` that carry sound. Windows that are silent where the source is not count
 /// as zero, so missing audio lowers the score.

@@ -67,21 +67,9 @@ fn call_and_compare(caller_codecs: &str, callee_codecs: &str) -> CallRecordRow {
     let at_caller = audio::read_at_call_rate(&caller.heard());
     let at_callee = audio::read_at_call_rate(&callee.heard());
     let record = server.call_records().remove(0);
-    let scores = (heard(&ru, &at_caller), heard(&en, &at_callee));
-    eprintln!(
-        "{caller_codecs}→{callee_codecs}: caller heard {:.3}, callee heard {:.3}",
-        scores.0, scores.1
-    );
-    assert!(
-        scores.0 >= 0.9,
-        "caller heard the callee at {:.3}",
-        scores.0
-    );
-    assert!(
-        scores.1 >= 0.9,
-        "callee heard the caller at {:.3}",
-        scores.1
-    );
+    let pair = format!("{caller_codecs}→{callee_codecs}");
+    audio::assert_heard(&format!("{pair}, the caller"), heard(&ru, &at_caller));
+    audio::assert_heard(&format!("{pair}, the callee"), heard(&en, &at_callee));
     // The wrong source scores low: the check can fail.
     assert!(heard(&en, &at_caller) < 0.5, "the caller heard itself");
     record

@@ -38,12 +38,7 @@ fn the_held_party_hears_music_until_the_call_resumes() {
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/music/hold.wav"),
     );
     let (recording, _) = audio::read(&callee.heard());
-    let score = heard(&music, &recording);
-    eprintln!("callee heard the hold music at {score:.3}");
-    assert!(
-        score >= 0.9,
-        "the held callee heard the music at {score:.3}"
-    );
+    audio::assert_heard("the held callee, the music", heard(&music, &recording));
     // Music only while held: about five of the recording's seconds carry it.
     let loud_seconds = audio::seconds_with_sound(&recording);
     assert!((3..=7).contains(&loud_seconds), "{loud_seconds} s of sound");

@@ -149,24 +149,11 @@ fn a_waiting_caller_hears_music_then_the_agent_whose_phone_comes_online() {
     let waiting = &at_caller[..5 * rate];
     let talking = &at_caller[at_caller.len().saturating_sub(6 * rate)..];
     let (ru, _) = audio::read(&ru);
-    let scores = (heard(&music, waiting), heard(&ru, talking));
-    eprintln!(
-        "music while waiting {:.3}, agent after {:.3}",
-        scores.0, scores.1
-    );
-    assert!(
-        scores.0 >= 0.9,
-        "the caller heard the music at {:.3}",
-        scores.0
-    );
-    assert!(
-        scores.1 >= 0.9,
-        "the caller heard the agent at {:.3}",
-        scores.1
-    );
+    audio::assert_heard("the caller, music while waiting", heard(&music, waiting));
+    audio::assert_heard("the caller, the agent after", heard(&ru, talking));
     let (en, _) = audio::read(&en);
     let at_agent = audio::read_at_call_rate(&agent.heard());
-    assert!(heard(&en, &at_agent) >= 0.9, "the agent heard the caller");
+    audio::assert_heard("the agent, the caller", heard(&en, &at_agent));
     let events: Vec<String> = server.queue_events().into_iter().map(|e| e.event).collect();
     assert!(events.contains(&"login".to_string()), "{events:?}");
     assert!(
@@ -231,19 +218,14 @@ fn a_waiting_caller_hears_their_position_then_music() {
     let told = expected.len();
     expected.extend(hold_music());
     let at_caller = audio::read_at_call_rate(&caller.heard());
-    let heard_all = heard(
-        &expected,
-        &at_caller[..(8 * audio::RATE as usize).min(at_caller.len())],
+    let first = |n: usize| &at_caller[..n.min(at_caller.len())];
+    audio::assert_heard(
+        "position then music",
+        heard(&expected, first(8 * audio::RATE as usize)),
     );
-    let announcement = heard(&expected[..told], &at_caller[..told.min(at_caller.len())]);
-    eprintln!("position then music {heard_all:.3}, the announcement alone {announcement:.3}");
-    assert!(heard_all >= 0.9, "heard {heard_all:.3}");
-    assert!(
-        announcement >= 0.9,
-        "heard the announcement at {announcement:.3}"
-    );
+    audio::assert_heard("the position alone", heard(&expected[..told], first(told)));
     // Music alone would not pass for the announcement.
-    assert!(heard(&hold_music(), &at_caller[..told.min(at_caller.len())]) < 0.5);
+    assert!(heard(&hold_music(), first(told)) < 0.5);
 }
 
 #[test]
@@ -268,8 +250,7 @@ fn an_agent_logs_out_and_back_in_by_dialling_star_45() {
         agent.wait_event("CALL_CLOSED", Duration::from_secs(15));
         let expected = audio::read_at_call_rate(&sounds.join(format!("{told}.wav")));
         let at_agent = audio::read_at_call_rate(&agent.heard());
-        let score = heard(&expected, &at_agent);
-        assert!(score >= 0.9, "{told}: heard at {score:.3}");
+        audio::assert_heard(told, heard(&expected, &at_agent));
         std::thread::sleep(Duration::from_millis(600));
         assert_eq!(logged_in(), Some(after), "after {told}");
     }

@@ -106,7 +106,6 @@ impl Pbx {
         fork.state = ForkState::Answered;
         fork.dialog = Some(dialog.clone());
         let phase = call.phase;
-        let a_peer = call.a_peer;
         let early = call.early_media.clone();
         self.by_dialog.insert(
             (dialog.call_id.clone(), dialog.local_tag.clone()),
@@ -159,16 +158,8 @@ impl Pbx {
         call.answered = Some(now);
         call.media = Some([a_media, b_media]);
         call.local_sdp[0] = Some(local.clone());
-        let invite = call.invite.clone();
-        let (id, tag, callee) = (
-            call.invite_id,
-            call.a_dialog.local_tag.clone(),
-            call.callee.clone(),
-        );
         let others: Vec<usize> = (0..call.forks.len()).filter(|&i| i != index).collect();
-        let ok = self.response_with_sdp(&invite, 200, "OK", &tag, &callee, a_peer, &local);
-        self.sip.respond(now, id, &ok);
-        self.await_ack(now, key, Side::A, &ok, a_peer);
+        self.answer_caller(now, key, 200, "OK", &local);
         for i in others {
             self.cancel_fork(now, key, i);
         }
@@ -193,27 +184,12 @@ impl Pbx {
         call.ringing_sent = true;
         call.media = Some([a_media, b_media]);
         call.local_sdp[0] = Some(local.clone());
-        let (invite, id, tag) = (
-            call.invite.clone(),
-            call.invite_id,
-            call.a_dialog.local_tag.clone(),
-        );
-        let (callee, a_peer) = (call.callee.clone(), call.a_peer);
         self.outputs.push_back(Output::Media(MediaCommand::Bridge {
             call: key,
             a: a_media,
             b: b_media,
         }));
-        let progress = self.response_with_sdp(
-            &invite,
-            183,
-            "Session Progress",
-            &tag,
-            &callee,
-            a_peer,
-            &local,
-        );
-        self.sip.respond(now, id, &progress);
+        self.answer_caller(now, key, 183, "Session Progress", &local);
     }
 
     /// Switchboard's answer to the caller and both legs' media for a callee's `sdp`.
@@ -305,12 +281,6 @@ impl Pbx {
             return self.fail(now, key, code, reason, disposition);
         };
         let (a_peer, a_port, offer) = (call.a_peer, call.ports[0], call.offer.clone());
-        let (invite, id, tag, callee) = (
-            call.invite.clone(),
-            call.invite_id,
-            call.a_dialog.local_tag.clone(),
-            call.callee.clone(),
-        );
         // A caller already hearing early media keeps the answer it was given.
         let given = call.local_sdp[0].clone();
         let local = given.unwrap_or_else(|| LocalDescription {
@@ -322,16 +292,7 @@ impl Pbx {
             direction: Direction::SendRecv,
             ptime: 20,
         });
-        let progress = self.response_with_sdp(
-            &invite,
-            183,
-            "Session Progress",
-            &tag,
-            &callee,
-            a_peer,
-            &local,
-        );
-        self.sip.respond(now, id, &progress);
+        self.answer_caller(now, key, 183, "Session Progress", &local);
         self.outputs
             .push_back(Output::Media(MediaCommand::Announce {
                 call: key,

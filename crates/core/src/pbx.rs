@@ -444,6 +444,28 @@ impl Pbx {
         r
     }
 
+    /// Answers the caller's INVITE with `code` and Switchboard's description `local`;
+    /// a 2xx is re-sent until the caller acknowledges it.
+    pub(crate) fn answer_caller(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        code: u16,
+        reason: &str,
+        local: &switchboard_media::sdp::LocalDescription,
+    ) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        let (invite, id, a_peer) = (call.invite.clone(), call.invite_id, call.a_peer);
+        let (tag, callee) = (call.a_dialog.local_tag.clone(), call.callee.clone());
+        let r = self.response_with_sdp(&invite, code, reason, &tag, &callee, a_peer, local);
+        self.sip.respond(now, id, &r);
+        if (200..300).contains(&code) {
+            self.await_ack(now, key, Side::A, &r, a_peer);
+        }
+    }
+
     /// Sends a 2xx we answered on a leg and keeps re-sending it until the ACK.
     pub(crate) fn await_ack(
         &mut self,

@@ -164,12 +164,6 @@ impl Pbx {
         let audio = call.offer.first_audio()?;
         let formats = formats_to_answer(&call.offer, audio.codec).ok()?;
         let (a_peer, port, offer) = (call.a_peer, call.ports[0], call.offer.clone());
-        let (invite, id, tag, callee) = (
-            call.invite.clone(),
-            call.invite_id,
-            call.a_dialog.local_tag.clone(),
-            call.callee.clone(),
-        );
         let local = LocalDescription {
             session_id: self.ids.next() >> 1,
             version: 1,
@@ -179,9 +173,7 @@ impl Pbx {
             direction: switchboard_media::sdp::Direction::SendRecv,
             ptime: 20,
         };
-        let ok = self.response_with_sdp(&invite, 200, "OK", &tag, &callee, a_peer, &local);
-        self.sip.respond(now, id, &ok);
-        self.await_ack(now, key, Side::A, &ok, a_peer);
+        self.answer_caller(now, key, 200, "OK", &local);
         if let Some(call) = self.calls.get_mut(&key) {
             call.local_sdp[0] = Some(local.clone());
         }

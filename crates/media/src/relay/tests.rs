@@ -23,19 +23,9 @@ fn packet(pt: u8, seq: u16, ts: u32, ssrc: u32, payload: &[u8]) -> Vec<u8> {
     p
 }
 
-/// Hands a whole packet to the relay, as the media edge does with its receive buffer,
-/// and leaves in it what is sent on.
-trait Pass {
-    fn pass(
-        &mut self,
-        now: Instant,
-        side: Side,
-        from: SocketAddr,
-        packet: &mut Vec<u8>,
-    ) -> Result<SocketAddr, Dropped>;
-}
-
-impl Pass for Relay {
+impl Relay {
+    /// Hands a whole packet to the relay, as the media edge does with its receive
+    /// buffer, and leaves in it what is sent on.
     fn pass(
         &mut self,
         now: Instant,

@@ -128,15 +128,20 @@ fn random_reaches_everyone_and_weighted_random_follows_weights() {
     );
 }
 
-#[test]
-fn a_lower_tier_rings_only_when_the_upper_tier_is_busy() {
-    let mut h = Harness::new(quiet(Strategy::Linear), 0);
+/// Agent 0 in tier 0, agent 1 in tier 1, both logged in.
+fn two_tiers(h: &mut Harness) {
     for (i, tier) in [0u8, 1].into_iter().enumerate() {
         let agent = h.agent(&format!("20{i}"));
         h.acd
             .set_member(h.queue, agent, Membership { tier, weight: 1 });
         h.login(agent);
     }
+}
+
+#[test]
+fn a_lower_tier_rings_only_when_the_upper_tier_is_busy() {
+    let mut h = Harness::new(quiet(Strategy::Linear), 0);
+    two_tiers(&mut h);
     h.join(1, 0);
     assert_eq!(h.offers(), [(1, 0)]);
     h.answer(0);
@@ -149,12 +154,7 @@ fn a_lower_tier_can_wait_until_the_caller_has_waited() {
     let mut config = quiet(Strategy::Linear);
     config.tier_wait = Some(S(30));
     let mut h = Harness::new(config, 0);
-    for (i, tier) in [0u8, 1].into_iter().enumerate() {
-        let agent = h.agent(&format!("20{i}"));
-        h.acd
-            .set_member(h.queue, agent, Membership { tier, weight: 1 });
-        h.login(agent);
-    }
+    two_tiers(&mut h);
     h.join(1, 0);
     h.answer(0);
     h.take();
