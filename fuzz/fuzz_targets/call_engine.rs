@@ -37,9 +37,12 @@ fuzz_target!(|data: &[u8]| {
         user_agent: None,
     };
     pbx.service_mut().registrar_mut().restore(t0, "101", binding, Duration::from_secs(600));
+    // Callers wait ten minutes at most, so every call still ends within the hour.
+    let mut config = QueueConfig::new("Fuzz", Strategy::RingAll);
+    config.max_wait = Some(Duration::from_secs(600));
     let queue = QueueSetup {
         number: "600".into(),
-        config: QueueConfig::new("Fuzz", Strategy::RingAll),
+        config,
         members: vec![("101".into(), Membership::default()), ("100".into(), Membership::default())],
     };
     let agents = vec![AgentConfig::new("101"), AgentConfig::new("100")];

@@ -443,6 +443,7 @@ impl Pbx {
                 self.fail(now, key, code, reason, Disposition::Failed)
             }
             Some(Phase::Answered { .. }) => self.hang_up(now, key, HangupBy::System, reason),
+            Some(Phase::Queued | Phase::Telling) => self.end_alone(now, key, code, reason),
             _ => {}
         }
     }

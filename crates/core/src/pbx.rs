@@ -523,12 +523,7 @@ impl Pbx {
         }
         if gave_up {
             // RFC 3261 §13.3.1.4: no ACK means the session is not up; end it.
-            self.hang_up(
-                now,
-                key,
-                crate::record::HangupBy::System,
-                "ACK never arrived",
-            );
+            self.abort(now, key, 408, "ACK never arrived");
         }
     }
 }

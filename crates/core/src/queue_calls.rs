@@ -441,6 +441,27 @@ impl Pbx {
         }
     }
 
+    /// Ends a call Switchboard answered alone (a caller waiting in a queue, or being told
+    /// something) for `reason`: a waiting caller leaves the queue and is hung up on.
+    pub(crate) fn end_alone(&mut self, now: Instant, key: CallKey, code: u16, reason: &str) {
+        if self
+            .calls
+            .get(&key)
+            .is_some_and(|c| c.phase == Phase::Queued)
+        {
+            self.acd.handle_hangup(now, CallId(key), Party::Caller);
+            self.run_queue(now);
+        }
+        self.end_queue_call(
+            now,
+            key,
+            Disposition::Failed,
+            HangupBy::System,
+            code,
+            reason,
+        );
+    }
+
     /// Ends a queue call that was never put through: agents stop ringing, the caller is
     /// hung up on unless they hung up, and the call is recorded.
     fn end_queue_call(

@@ -255,3 +255,27 @@ fn a_feature_code_from_someone_who_is_not_an_agent_is_refused() {
     h.announcement_plays(Announcement::NoSuchNumber);
     h.expect(CALLER, "SIP/2.0 404");
 }
+
+#[test]
+fn a_queue_caller_who_never_acknowledges_the_answer_is_let_go() {
+    let mut h = queue_office(Strategy::Linear);
+    h.call("600", &sdp(4000, "0"));
+    h.expect(CALLER, "SIP/2.0 200");
+    let desk = h.expect(DESK, "INVITE");
+    h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
+    // No ACK: after 64 × T1 the call ends, the agent stops ringing, the queue forgets it.
+    h.advance(Duration::from_secs(33));
+    h.expect(DESK, "CANCEL");
+    h.expect(CALLER, "BYE");
+    assert_eq!(
+        h.pbx.active_calls(),
+        1,
+        "until the desk phone confirms the CANCEL"
+    );
+    assert_eq!(h.records[0].sip_code, 408);
+    assert!(
+        kinds(&h)
+            .iter()
+            .any(|k| matches!(k, EventKind::Abandon { .. }))
+    );
+}
