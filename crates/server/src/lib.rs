@@ -101,6 +101,7 @@ pub async fn run(
     let first_run = first_run::provision_if_empty(&mut store)?;
     let config = Config::load(&store)?;
 
+    let hangups = listen_for_hangups();
     let sockets = SipSockets::bind(options.sip_listen).map_err(|source| ServerError::Bind {
         what: "SIP",
         addr: options.sip_listen,
@@ -203,7 +204,11 @@ pub async fn run(
             tracing::error!("HTTP server stopped: {e}");
         }
     });
-    let reloader = tokio::spawn(reload_on_hangup(options.data_dir.clone(), reload_tx));
+    let reloader = tokio::spawn(reload_on_hangup(
+        options.data_dir.clone(),
+        reload_tx,
+        hangups,
+    ));
 
     shutdown.await;
     tracing::info!("shutting down");
@@ -239,11 +244,24 @@ fn config_invocation(data_dir: &Path) -> String {
 
 /// SIGHUP re-reads extensions from the store, so `config import` takes effect without a
 /// restart.
-async fn reload_on_hangup(data_dir: PathBuf, reload: mpsc::Sender<Config>) {
+/// SIGHUP, listened for from the very start: a hangup that arrived before the listener
+/// was set up would end the process (the signal's default).
+#[cfg(unix)]
+type Hangups = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangups = ();
+
+fn listen_for_hangups() -> Hangups {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
+    }
+}
+
+async fn reload_on_hangup(data_dir: PathBuf, reload: mpsc::Sender<Config>, hangups: Hangups) {
+    #[cfg(unix)]
+    {
+        let Some(mut hangups) = hangups else {
             return;
         };
         while hangups.recv().await.is_some() {
@@ -262,7 +280,7 @@ async fn reload_on_hangup(data_dir: PathBuf, reload: mpsc::Sender<Config>) {
     }
     #[cfg(not(unix))]
     {
-        let _ = (data_dir, reload);
+        let _ = (data_dir, reload, hangups);
         std::future::pending::<()>().await;
     }
 }
