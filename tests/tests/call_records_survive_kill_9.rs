@@ -1,11 +1,13 @@
-//! Call records are committed as each call ends: the server killed with SIGKILL the
-//! moment the last of a burst of calls has ended still has a record for every one.
+//! Call records and the queue log are committed as each call ends: the server killed
+//! with SIGKILL the moment the last of a burst of calls has ended still has a record
+//! for every one, and every queue call's connect and complete.
 
 use switchboard_e2e::*;
 
-#[test]
-fn every_ended_call_is_on_disk_when_the_server_is_killed() {
-    let mut server = Server::start(&config("", FAST_REGISTRAR));
+/// 20 calls from 100 to `callee`, answered by 101's SIPp phone; the server is killed
+/// the moment the caller's SIPp has its last answer. Returns the server.
+fn burst_then_kill(config_toml: &str, callee: &str) -> Server {
+    let mut server = Server::start(config_toml);
     let port = free_port();
     let registration = format!("101;{};300", password("101"));
     sipp_at(port, &server, "register_auth.xml", &[registration], &[]).expect(1, 0);
@@ -17,7 +19,7 @@ fn every_ended_call_is_on_disk_when_the_server_is_killed() {
             let media = free_port().to_string();
             sipp_at(port, server, "callee_answers.xml", &rows, &["-mp", &media])
         });
-        let rows = vec![format!("100;{};101", password("100")); calls];
+        let rows = vec![format!("100;{};{callee}", password("100")); calls];
         let media = free_port().to_string();
         let caller = sipp(
             server,
@@ -31,11 +33,33 @@ fn every_ended_call_is_on_disk_when_the_server_is_killed() {
     server.kill9();
     caller.expect(calls as u64, 0);
     phone.expect(calls as u64, 0);
+    server
+}
+
+#[test]
+fn every_ended_call_is_on_disk_when_the_server_is_killed() {
+    let server = burst_then_kill(&config("", FAST_REGISTRAR), "101");
     let records = server.call_records();
-    assert_eq!(records.len(), calls, "{records:#?}");
+    assert_eq!(records.len(), 20, "{records:#?}");
     assert!(
         records
             .iter()
             .all(|r| r.disposition == "answered" && r.hangup_by == "caller")
     );
+}
+
+#[test]
+fn every_queue_call_is_in_the_queue_log_when_the_server_is_killed() {
+    let queue = "[[queues]]\nnumber = \"600\"\nname = \"Sales\"\nwrap_up = 0\n\
+                 [queues.announcements]\nposition_on_join = false\n\
+                 [[queues.agents]]\nextension = \"101\"\n";
+    let server = burst_then_kill(&format!("{}{queue}", config("", FAST_REGISTRAR)), "600");
+    let events = server.queue_events();
+    let count = |kind: &str| events.iter().filter(|e| e.event == kind).count();
+    assert_eq!(
+        (count("connect"), count("complete")),
+        (20, 20),
+        "{events:#?}"
+    );
+    assert_eq!(server.call_records().len(), 20);
 }
