@@ -350,7 +350,7 @@ impl Pbx {
                 self.send_bye(now, key, Side::B, Some(index));
                 self.acd.handle_hangup(now, CallId(key), Party::Agent);
                 self.run_queue(now);
-                return self.end_queue_call(
+                return self.end_unbridged(
                     now,
                     key,
                     Disposition::Failed,
@@ -390,7 +390,7 @@ impl Pbx {
     pub(crate) fn abandon_queue(&mut self, now: Instant, key: CallKey) {
         self.acd.handle_hangup(now, CallId(key), Party::Caller);
         self.run_queue(now);
-        self.end_queue_call(
+        self.end_unbridged(
             now,
             key,
             Disposition::Cancelled,
@@ -426,7 +426,7 @@ impl Pbx {
             .get(&key)
             .is_some_and(|c| c.local_sdp[0].is_some());
         if answered {
-            self.end_queue_call(
+            self.end_unbridged(
                 now,
                 key,
                 Disposition::NoAnswer,
@@ -452,7 +452,7 @@ impl Pbx {
             self.acd.handle_hangup(now, CallId(key), Party::Caller);
             self.run_queue(now);
         }
-        self.end_queue_call(
+        self.end_unbridged(
             now,
             key,
             Disposition::Failed,
@@ -462,9 +462,10 @@ impl Pbx {
         );
     }
 
-    /// Ends a queue call that was never put through: agents stop ringing, the caller is
-    /// hung up on unless they hung up, and the call is recorded.
-    fn end_queue_call(
+    /// Ends a call that was never put through to another phone (waiting in a queue,
+    /// being told something): agents stop ringing, the caller is hung up on unless they
+    /// hung up, and the call is recorded.
+    fn end_unbridged(
         &mut self,
         now: Instant,
         key: CallKey,
@@ -577,7 +578,7 @@ impl Pbx {
             .get(&key)
             .is_some_and(|c| c.phase == Phase::Telling)
         {
-            self.end_queue_call(
+            self.end_unbridged(
                 now,
                 key,
                 Disposition::Answered,

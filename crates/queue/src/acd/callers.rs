@@ -73,11 +73,12 @@ impl Acd {
             None,
             EventKind::Join { position, priority },
         );
-        let config = self.queue(queue).config.clone();
-        if let Some(max) = config.max_wait {
+        let c = &self.queue(queue).config;
+        let (max_wait, tier_wait, a) = (c.max_wait, c.tier_wait, c.announcements);
+        if let Some(max) = max_wait {
             self.schedule(now + max, Timer::Caller(call, CallerTimer::MaxWait));
         }
-        if let Some(step) = config.tier_wait {
+        if let Some(step) = tier_wait {
             let tiers = self
                 .queue(queue)
                 .members
@@ -92,7 +93,6 @@ impl Acd {
                 );
             }
         }
-        let a = config.announcements;
         if let Some(every) = a.position_every {
             self.schedule(now + every, Timer::Caller(call, CallerTimer::Position));
         }

@@ -96,7 +96,10 @@ impl Acd {
             c.offers.retain(|o| self.offers.contains_key(o));
             c.queue
         });
-        let config = queue.map(|q| self.queue(q).config.clone());
+        let config = queue.map(|q| {
+            let c = &self.queue(q).config;
+            (c.reject_delay, c.max_missed)
+        });
         let a = self.agent_mut(agent);
         a.state = AgentState::Idle;
         let kind = match why {
@@ -105,8 +108,8 @@ impl Acd {
                 EventKind::RingNoAnswer
             }
             OfferFailure::Declined | OfferFailure::Unreachable => {
-                if let Some(c) = &config {
-                    let until = now + c.reject_delay;
+                if let Some((reject_delay, _)) = config {
+                    let until = now + reject_delay;
                     a.resting_until = Some(until);
                     self.schedule(until, Timer::Rest(agent));
                 }
@@ -115,7 +118,7 @@ impl Acd {
         };
         self.log(queue, Some(call), Some(agent), kind);
         let missed = self.agent(agent).missed_in_a_row;
-        if let Some(limit) = config.and_then(|c| c.max_missed)
+        if let Some(limit) = config.and_then(|(_, max_missed)| max_missed)
             && missed >= limit
         {
             let reason = format!("missed {missed} calls in a row");
