@@ -71,6 +71,10 @@ fn ring_then_answer(strategy: &str) -> (Vec<(String, Option<String>)>, i64) {
         (r.callee.as_str(), r.disposition.as_str()),
         ("600", "answered")
     );
+    assert_eq!(
+        (r.queue.as_deref(), r.answered_by.as_deref()),
+        (Some("600"), Some("102"))
+    );
     (events, r.answered_at.expect("answered") - r.started_at)
 }
 

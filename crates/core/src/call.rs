@@ -43,6 +43,10 @@ pub(crate) struct Call {
     pub max_forwards: u32,
     /// The fork whose agent just answered, and its SDP, until the queue puts it through.
     pub connecting: Option<(usize, Vec<u8>)>,
+    /// The agent (extension) the queue put the caller through to.
+    pub answered_by: Option<String>,
+    /// The caller's priority in the queue.
+    pub priority: i32,
 }
 
 #[derive(Debug, Clone)]

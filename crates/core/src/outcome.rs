@@ -502,6 +502,11 @@ impl Pbx {
             callee_codec: call.media.map(|m| m[1].audio.codec.name()),
             sip_code: code,
             reason: reason.to_string(),
+            queue: call
+                .queue
+                .and_then(|q| self.queue_names.get(q.0 as usize).cloned()),
+            answered_by: call.answered_by.clone(),
+            priority: call.priority,
         };
         self.outputs.push_back(Output::CallRecord(record));
         self.outputs

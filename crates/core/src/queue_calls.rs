@@ -138,6 +138,9 @@ impl Pbx {
             })
             .max()
             .unwrap_or(0);
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.priority = priority;
+        }
         self.acd
             .handle_join(now, queue, CallId(key), &number, priority);
         // A caller the queue takes is answered before what the engine decided is
@@ -189,7 +192,10 @@ impl Pbx {
                     self.ring_agent(now, call.0, offer, &extension);
                 }
                 Action::CancelOffer { offer, .. } => self.cancel_offer(now, offer),
-                Action::Connect { call, .. } => self.put_through(now, call.0),
+                Action::Connect { call, agent, .. } => {
+                    let extension = self.acd.agent_config(agent).extension.clone();
+                    self.put_through(now, call.0, extension);
+                }
                 Action::Leave { call, reason } => self.leave_queue(now, call.0, reason),
                 Action::Announce { call, announcement } => {
                     self.outputs.push_back(Output::Media(MediaCommand::Say {
@@ -336,7 +342,7 @@ impl Pbx {
     }
 
     /// The engine put the caller through to the agent whose phone answered.
-    fn put_through(&mut self, now: Instant, key: CallKey) {
+    fn put_through(&mut self, now: Instant, key: CallKey, agent: String) {
         let Some((index, sdp)) = self.calls.get_mut(&key).and_then(|c| c.connecting.take()) else {
             return;
         };
@@ -370,6 +376,7 @@ impl Pbx {
             call.phase = Phase::Answered { winner: index };
             call.answered = Some(now);
             call.media = Some([a_media, b_media]);
+            call.answered_by = Some(agent);
         }
         self.outputs.push_back(Output::Media(MediaCommand::Bridge {
             call: key,

@@ -63,4 +63,10 @@ pub struct CallRecord {
     /// The final SIP status the caller got (200 for answered calls).
     pub sip_code: u16,
     pub reason: String,
+    /// The queue (its number) the caller dialled.
+    pub queue: Option<String>,
+    /// The agent (extension) a queue put the caller through to.
+    pub answered_by: Option<String>,
+    /// The caller's priority in the queue (a VIP list's); 0 for everyone else.
+    pub priority: i32,
 }

@@ -116,6 +116,9 @@ impl Pbx {
                     callee_codec: None,
                     sip_code: refusal.code,
                     reason: refusal.reason,
+                    queue: None,
+                    answered_by: None,
+                    priority: 0,
                 }));
             }
         }
@@ -304,6 +307,8 @@ impl Pbx {
                 queue,
                 max_forwards,
                 connecting: None,
+                answered_by: None,
+                priority: 0,
             },
         );
         if let Some(queue) = queue {

@@ -45,6 +45,9 @@ pub fn call_record_row(r: CallRecord) -> CallRecordRow {
         callee_codec: r.callee_codec.map(str::to_string),
         sip_code: r.sip_code,
         reason: r.reason,
+        queue: r.queue,
+        answered_by: r.answered_by,
+        priority: r.priority,
     }
 }
 

@@ -19,6 +19,7 @@ const MIGRATIONS: &[M<'static>] = &[
     )),
     M::up(include_str!("../migrations/0003_call_records.sql")),
     M::up(include_str!("../migrations/0004_queue_events.sql")),
+    M::up(include_str!("../migrations/0005_call_records_queues.sql")),
 ];
 
 mod queue_log;
@@ -80,6 +81,9 @@ pub struct CallRecordRow {
     pub callee_codec: Option<String>,
     pub sip_code: u16,
     pub reason: String,
+    pub queue: Option<String>,
+    pub answered_by: Option<String>,
+    pub priority: i32,
 }
 
 #[derive(Debug)]
@@ -257,8 +261,9 @@ impl Store {
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO call_records (call_id, caller, callee, started_at, answered_at, \
-                 ended_at, disposition, hangup_by, caller_codec, callee_codec, sip_code, reason) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 ended_at, disposition, hangup_by, caller_codec, callee_codec, sip_code, reason, \
+                 queue, answered_by, priority) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?;
             for r in rows {
                 insert.execute(params![
@@ -273,7 +278,10 @@ impl Store {
                     r.caller_codec,
                     r.callee_codec,
                     r.sip_code,
-                    r.reason
+                    r.reason,
+                    r.queue,
+                    r.answered_by,
+                    r.priority
                 ])?;
             }
         }
@@ -285,8 +293,8 @@ impl Store {
     pub fn call_records(&self, limit: u32) -> Result<Vec<CallRecordRow>> {
         let mut q = self.conn.prepare(
             "SELECT call_id, caller, callee, started_at, answered_at, ended_at, disposition, \
-             hangup_by, caller_codec, callee_codec, sip_code, reason \
-             FROM call_records ORDER BY id DESC LIMIT ?1",
+             hangup_by, caller_codec, callee_codec, sip_code, reason, queue, answered_by, \
+             priority FROM call_records ORDER BY id DESC LIMIT ?1",
         )?;
         let rows = q.query_map([limit], |r| {
             Ok(CallRecordRow {
@@ -302,6 +310,9 @@ impl Store {
                 callee_codec: r.get(9)?,
                 sip_code: r.get(10)?,
                 reason: r.get(11)?,
+                queue: r.get(12)?,
+                answered_by: r.get(13)?,
+                priority: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -376,6 +387,9 @@ mod tests {
             callee_codec: Some("PCMU".into()),
             sip_code: 200,
             reason: "Normal Clearing".into(),
+            queue: Some("600".into()),
+            answered_by: Some("101".into()),
+            priority: 10,
         };
         let busy = CallRecordRow {
             disposition: "busy".into(),

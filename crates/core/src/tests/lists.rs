@@ -61,4 +61,11 @@ fn a_caller_on_a_vip_list_joins_queues_with_its_priority() {
         _ => None,
     });
     assert_eq!(join, Some(7));
+    // The call log marks it too, however the call ends.
+    h.pbx.handle_media_failed(h.now, 1);
+    h.collect();
+    assert_eq!(
+        (h.records[0].priority, h.records[0].queue.as_deref()),
+        (7, Some("600"))
+    );
 }

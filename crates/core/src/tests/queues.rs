@@ -94,6 +94,10 @@ fn a_queue_caller_waits_with_music_and_the_answering_agent_is_put_through() {
         (Disposition::Answered, HangupBy::Caller)
     );
     assert_eq!(r.callee, "600");
+    assert_eq!(
+        (r.queue.as_deref(), r.answered_by.as_deref(), r.priority),
+        (Some("600"), Some("101"), 0)
+    );
     let k = kinds(&h);
     assert!(
         matches!(
