@@ -25,15 +25,9 @@ impl Acd {
         let Some(Offer { call, agent }) = self.offers.remove(&offer) else {
             return;
         };
-        self.cancel_offers(call);
-        let Some(caller) = self.callers.get_mut(&call) else {
+        let Some((queue, joined)) = self.take_from_queue(call, agent) else {
             return;
         };
-        caller.state = CallerState::Connected { agent };
-        caller.vip_target = None;
-        let (queue, place, joined) = (caller.queue, caller.place, caller.joined);
-        self.queue_mut(queue).waiting.remove(&place);
-        self.release_vip_target(call);
         self.start_call(now, queue, call, agent, joined);
         let q = self.queue(queue);
         let whisper = Whisper {
@@ -124,6 +118,23 @@ impl Acd {
             let reason = format!("missed {missed} calls in a row");
             self.set_status(now, agent, AgentStatus::OnBreak { reason });
         }
+    }
+
+    /// The caller leaves the waiting line for `agent`: other offers stop, an agent warned
+    /// for them is released, and their place is given up. Returns their queue and when
+    /// they joined.
+    pub(crate) fn take_from_queue(
+        &mut self,
+        call: CallId,
+        agent: AgentId,
+    ) -> Option<(QueueId, Instant)> {
+        self.cancel_offers(call);
+        self.release_vip_target(call);
+        let caller = self.callers.get_mut(&call)?;
+        caller.state = CallerState::Connected { agent };
+        let (queue, place, joined) = (caller.queue, caller.place, caller.joined);
+        self.queue_mut(queue).waiting.remove(&place);
+        Some((queue, joined))
     }
 
     /// Stops every agent still ringing for this caller; they are free again.

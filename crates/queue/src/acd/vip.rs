@@ -97,14 +97,9 @@ impl Acd {
         let AgentState::Warned { call: held, vip } = self.agent(agent).state else {
             return;
         };
-        self.cancel_offers(vip);
-        let Some(v) = self.callers.get_mut(&vip) else {
+        let Some((queue, joined)) = self.take_from_queue(vip, agent) else {
             return;
         };
-        v.state = CallerState::Connected { agent };
-        v.vip_target = None;
-        let (queue, place, joined) = (v.queue, v.place, v.joined);
-        self.queue_mut(queue).waiting.remove(&place);
         if let Some(h) = self.callers.get_mut(&held) {
             h.state = CallerState::Held { agent, since: now };
         }

@@ -131,3 +131,31 @@ fn a_held_caller_who_hangs_up_is_logged_and_the_vip_call_goes_on() {
     h.hang_up(9, Party::Caller);
     assert_eq!(h.state(0), AgentState::Idle, "no one is held any more");
 }
+
+#[test]
+fn a_vip_put_through_by_a_freed_agent_releases_the_warned_one() {
+    let (mut h, vip) = busy_agent_and_vip_queue(S(60));
+    // Agent 1 serves the VIP queue too, but is busy with caller 2 when the VIP comes.
+    h.acd.set_member(vip, h.agents[1], Membership::default());
+    h.join(2, 0);
+    h.answer(1);
+    h.join_queue(vip, 9, 0);
+    let warned = h
+        .agents
+        .iter()
+        .position(|a| matches!(h.acd.agent_state(*a), AgentState::Warned { .. }));
+    let warned = warned.expect("one agent warned");
+    let other = 1 - warned;
+    // The other agent's call ends first: the VIP rings them and they answer.
+    let their_call = if other == 0 { 1 } else { 2 };
+    h.hang_up(their_call, Party::Caller);
+    h.answer(other);
+    assert!(
+        matches!(h.state(warned), AgentState::InCall { .. }),
+        "the warned agent carries on undisturbed: {:?}",
+        h.state(warned)
+    );
+    h.take();
+    h.advance(S(60));
+    assert!(!h.take().iter().any(|a| matches!(a, Action::Preempt { .. })));
+}
