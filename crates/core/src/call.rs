@@ -10,9 +10,12 @@ use switchboard_sip::transaction::{ClientId, Peer, ServerId};
 
 #[derive(Debug)]
 pub(crate) struct Call {
-    pub invite_id: ServerId,
+    /// The caller's INVITE transaction; none for a call Switchboard places (a callback).
+    pub invite_id: Option<ServerId>,
     pub invite: rsip::Request,
     pub a_peer: Peer,
+    /// For a callback, the customer's dialog once they answer; until then only its
+    /// Call-ID, which names the call in its record.
     pub a_dialog: Dialog,
     pub caller: String,
     pub callee: String,
@@ -47,6 +50,17 @@ pub(crate) struct Call {
     pub answered_by: Option<String>,
     /// The caller's priority in the queue.
     pub priority: i32,
+    /// The queue callback request this call places.
+    pub callback: Option<Callback>,
+}
+
+/// A callback Switchboard places: its agent (leg B) is rung first, then the customer
+/// (leg A).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Callback {
+    pub request: switchboard_queue::CallId,
+    /// The agent's media, once their phone answered.
+    pub agent: Option<LegMedia>,
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +88,8 @@ pub(crate) enum Phase {
     Queued,
     /// Answered to be told something (a feature code's outcome), then hung up on.
     Telling,
+    /// A callback rings its agent, then (once fork `agent` answered) the customer.
+    CallingBack { agent: Option<usize> },
     /// The call is being torn down: BYEs or CANCELs are out.
     Ended,
 }
@@ -92,6 +108,10 @@ pub(crate) struct Fork {
     pub cancel_sent: bool,
     /// The queue offer this fork rings an agent for.
     pub offer: Option<switchboard_queue::OfferId>,
+    /// The leg this phone becomes when it answers: B, or A for a callback's customer.
+    pub seat: switchboard_media::relay::Side,
+    /// What Switchboard offered it.
+    pub sdp: LocalDescription,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

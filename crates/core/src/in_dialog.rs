@@ -75,6 +75,21 @@ impl Pbx {
                         self.fail(now, key, 487, "Request Terminated", Disposition::Cancelled)
                     }
                     Some(Phase::Queued) if side == Side::A => self.abandon_queue(now, key),
+                    Some(Phase::Telling) if side == Side::A => self.end_unbridged(
+                        now,
+                        key,
+                        Disposition::Answered,
+                        HangupBy::Caller,
+                        200,
+                        "Normal Clearing",
+                    ),
+                    Some(Phase::CallingBack { .. }) if side == Side::B => self.callback_failed(
+                        now,
+                        key,
+                        switchboard_queue::CallbackResult::AgentMissed,
+                        487,
+                        "The agent hung up before the customer answered",
+                    ),
                     _ => {}
                 }
             }
@@ -93,16 +108,24 @@ impl Pbx {
         side: Side,
         info: &rsip::Request,
     ) {
-        let (winner, media) = match self.calls.get(&key).map(|c| (c.phase, c.media)) {
-            Some((Phase::Answered { winner }, Some(media))) => (winner, media),
-            _ => return self.reply(now, id, info, 481, "Call/Transaction Does Not Exist"),
-        };
-        self.reply(now, id, info, 200, "OK");
-        let other = side.other();
         let content_type = header_value(&info.headers, "Content-Type").unwrap_or_default();
         let dtmf = std::str::from_utf8(&info.body)
             .ok()
             .and_then(|body| dtmf::parse_info(content_type, body));
+        let (winner, media) = match self.calls.get(&key).map(|c| (c.phase, c.media)) {
+            Some((Phase::Answered { winner }, Some(media))) => (winner, media),
+            // A key from a caller waiting in a queue is for the queue.
+            Some((Phase::Queued, _)) if side == Side::A => {
+                self.reply(now, id, info, 200, "OK");
+                if let Some(dtmf) = dtmf {
+                    self.queue_key(now, key, dtmf.key);
+                }
+                return;
+            }
+            _ => return self.reply(now, id, info, 481, "Call/Transaction Does Not Exist"),
+        };
+        self.reply(now, id, info, 200, "OK");
+        let other = side.other();
         match dtmf {
             Some(dtmf) if media[other as usize].events.is_some() => {
                 self.outputs

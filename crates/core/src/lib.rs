@@ -7,6 +7,7 @@
 //! drain `poll_output` until `None`, sleep until `poll_timeout`.
 
 mod call;
+mod callbacks;
 mod ids;
 mod in_dialog;
 pub mod numbers;

@@ -66,12 +66,12 @@ impl Pbx {
         if !response.body.is_empty() && call.early_media.is_none() {
             return self.bridge_early_media(now, key, index, &response.body);
         }
-        if call.ringing_sent {
+        let Some(id) = call.invite_id.filter(|_| !call.ringing_sent) else {
             return;
-        }
+        };
         call.ringing_sent = true;
         let invite = call.invite.clone();
-        let (id, tag) = (call.invite_id, call.a_dialog.local_tag.clone());
+        let tag = call.a_dialog.local_tag.clone();
         let (callee, a_peer) = (call.callee.clone(), call.a_peer);
         let mut ringing = self.sip.response(&invite, 180, "Ringing", &tag);
         let contact = self.contact(&callee, a_peer);
@@ -105,17 +105,21 @@ impl Pbx {
         };
         fork.state = ForkState::Answered;
         fork.dialog = Some(dialog.clone());
-        let phase = call.phase;
+        let cancelled = fork.cancel_sent || fork.cancel_on_provisional;
+        let (phase, seat) = (call.phase, fork.seat);
         let early = call.early_media.clone();
         self.by_dialog.insert(
             (dialog.call_id.clone(), dialog.local_tag.clone()),
-            (key, Side::B),
+            (key, seat),
         );
         self.send_ack(&dialog, cseq);
-        if phase == Phase::Queued {
+        if phase == Phase::Queued && !cancelled {
             return self.queue_fork_answered(now, key, index, &response.body);
         }
-        if phase != Phase::Ringing {
+        if matches!(phase, Phase::CallingBack { .. }) && !cancelled {
+            return self.callback_fork_answered(now, key, index, &response.body);
+        }
+        if phase != Phase::Ringing || cancelled {
             // Another phone answered first (or the caller gave up): this one is not wanted.
             self.send_bye(now, key, Side::B, Some(index));
             return self.forget_if_done(key);
@@ -201,13 +205,8 @@ impl Pbx {
         sdp: &[u8],
     ) -> Result<(LocalDescription, LegMedia, LegMedia), SdpError> {
         let call = self.calls.get(&key).ok_or(SdpError::NoAudio)?;
-        let b = SessionDescription::parse(sdp)?.audio()?;
-        let b_audio = b.first_audio().ok_or(SdpError::NoCommonCodec)?;
-        let b_media = LegMedia {
-            remote: std::net::SocketAddr::new(b.address, b.port),
-            audio: b_audio,
-            events: b.telephone_event(),
-        };
+        let (b, b_media) = answered_media(sdp)?;
+        let b_audio = b_media.audio;
         let local = match &call.local_sdp[0] {
             Some(given) => given.clone(),
             None => {
@@ -238,6 +237,9 @@ impl Pbx {
         call.forks[index].state = ForkState::Failed(code);
         if call.phase == Phase::Queued {
             return self.queue_fork_failed(now, key, index, code);
+        }
+        if matches!(call.phase, Phase::CallingBack { .. }) {
+            return self.callback_fork_failed(now, key, index);
         }
         if call.phase != Phase::Ringing || call.forks.iter().any(|f| f.is_pending()) {
             return self.forget_if_done(key);
@@ -357,6 +359,7 @@ impl Pbx {
     }
 
     pub(crate) fn ring_timeout(&mut self, now: Instant, key: CallKey) {
+        self.callback_timeout(now, key);
         if self
             .calls
             .get(&key)
@@ -390,7 +393,7 @@ impl Pbx {
         let invite = call.invite.clone();
         let (id, tag) = (call.invite_id, call.a_dialog.local_tag.clone());
         let forks = call.forks.len();
-        if was_ringing || code >= 300 {
+        if let Some(id) = id.filter(|_| was_ringing || code >= 300) {
             let mut r = self.sip.response(&invite, code, reason, &tag);
             if disposition == Disposition::NoAnswer {
                 r.headers.push(Header::Other(
@@ -444,6 +447,13 @@ impl Pbx {
             }
             Some(Phase::Answered { .. }) => self.hang_up(now, key, HangupBy::System, reason),
             Some(Phase::Queued | Phase::Telling) => self.end_alone(now, key, code, reason),
+            Some(Phase::CallingBack { .. }) => self.callback_failed(
+                now,
+                key,
+                switchboard_queue::CallbackResult::CustomerMissed,
+                code,
+                reason,
+            ),
             _ => {}
         }
     }
@@ -523,11 +533,17 @@ impl Pbx {
             return;
         }
         let call = self.calls.remove(&key).expect("present");
+        // A callback that reached its customer has served its request.
+        if let Some(cb) = call.callback.filter(|_| call.answered.is_some()) {
+            self.callback_requests.remove(&cb.request);
+        }
         if !call.ports_taken_elsewhere {
             self.ports.give_back(call.ports[0]);
             self.ports.give_back(call.ports[1]);
         }
-        self.by_invite.remove(&call.invite_id);
+        if let Some(id) = call.invite_id {
+            self.by_invite.remove(&id);
+        }
         self.by_dialog.remove(&(
             call.a_dialog.call_id.clone(),
             call.a_dialog.local_tag.clone(),
@@ -552,6 +568,18 @@ pub(crate) fn leg_media(offer: &AudioStream, answer: &LocalDescription) -> LegMe
     }
 }
 
+/// A phone's answer to Switchboard's offer: its stream and the media it takes.
+pub(crate) fn answered_media(sdp: &[u8]) -> Result<(AudioStream, LegMedia), SdpError> {
+    let stream = SessionDescription::parse(sdp)?.audio()?;
+    let audio = stream.first_audio().ok_or(SdpError::NoCommonCodec)?;
+    let media = LegMedia {
+        remote: std::net::SocketAddr::new(stream.address, stream.port),
+        audio,
+        events: stream.telephone_event(),
+    };
+    Ok((stream, media))
+}
+
 /// The longest an announcement may hold back the final answer.
 const ANNOUNCEMENT_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 
@@ -566,7 +594,7 @@ fn announcement_for(code: u16, disposition: Disposition) -> Option<Announcement>
 
 /// What the caller hears when every phone refused (RFC 3261 §16.7 step 6, simplified):
 /// a global failure wins, then busy, then the lowest code.
-fn best_failure(codes: &[u16]) -> (u16, &'static str, Disposition) {
+pub(crate) fn best_failure(codes: &[u16]) -> (u16, &'static str, Disposition) {
     let pick = codes
         .iter()
         .copied()

@@ -45,6 +45,8 @@ pub enum Announcement {
     AgentLoggedOut,
     AgentOnBreak,
     AgentBack,
+    /// "We will call you back…", to a queue caller who pressed 1.
+    CallbackAccepted,
 }
 
 /// Pieces of what Switchboard says to a leg, each one built-in prompt.
@@ -64,6 +66,8 @@ pub enum Word {
     QueueComfort,
     /// "Queue call." to an agent before the caller is put through.
     QueueWhisper,
+    /// "To be called back without losing your place, press 1."
+    QueueCallbackOffer,
 }
 
 impl Word {
@@ -103,10 +107,12 @@ pub enum MediaCommand {
         to: Side,
         on: bool,
     },
-    /// The caller waits alone (in a queue), hearing music on hold.
+    /// Leg `side` (media `media`) waits alone, hearing music on hold: a caller in a
+    /// queue, a callback's agent while the customer's phone rings.
     Wait {
         call: CallKey,
-        caller: LegMedia,
+        side: Side,
+        media: LegMedia,
     },
     /// Say `words` once to leg `to`, then go back to what it heard (music while
     /// waiting, the other leg once bridged); the other leg hears music meanwhile.
@@ -165,6 +171,9 @@ pub struct Pbx {
     pub(crate) queue_names: Vec<String>,
     /// The call each queue offer rings agents for.
     pub(crate) queue_offers: HashMap<switchboard_queue::OfferId, CallKey>,
+    /// Callers waiting to be called back, by the engine's name for them.
+    pub(crate) callback_requests:
+        HashMap<switchboard_queue::CallId, crate::callbacks::CallbackRequest>,
     /// Named number lists (VIP, block) and the office's country code they are compared
     /// with.
     pub(crate) lists: Vec<crate::numbers::NumberList>,
@@ -202,6 +211,7 @@ impl Pbx {
             queue_numbers: HashMap::new(),
             queue_names: Vec::new(),
             queue_offers: HashMap::new(),
+            callback_requests: HashMap::new(),
             lists: Vec::new(),
             country_code: None,
             last_now: now,
@@ -267,7 +277,15 @@ impl Pbx {
     /// A key pressed on `from`'s phone arrived as RFC 4733, which the other leg did not
     /// negotiate: it goes on as SIP INFO.
     pub fn handle_dtmf(&mut self, now: Instant, call: CallKey, from: Side, dtmf: Dtmf) {
-        self.send_info_dtmf(now, call, from.other(), dtmf);
+        let queued = self
+            .calls
+            .get(&call)
+            .is_some_and(|c| c.phase == crate::call::Phase::Queued);
+        if queued && from == Side::A {
+            self.queue_key(now, call, dtmf.key);
+        } else {
+            self.send_info_dtmf(now, call, from.other(), dtmf);
+        }
         self.drain(now);
     }
 
@@ -454,10 +472,10 @@ impl Pbx {
         reason: &str,
         local: &switchboard_media::sdp::LocalDescription,
     ) {
-        let Some(call) = self.calls.get(&key) else {
+        let Some((call, id)) = self.calls.get(&key).and_then(|c| Some((c, c.invite_id?))) else {
             return;
         };
-        let (invite, id, a_peer) = (call.invite.clone(), call.invite_id, call.a_peer);
+        let (invite, a_peer) = (call.invite.clone(), call.a_peer);
         let (tag, callee) = (call.a_dialog.local_tag.clone(), call.callee.clone());
         let r = self.response_with_sdp(&invite, code, reason, &tag, &callee, a_peer, local);
         self.sip.respond(now, id, &r);

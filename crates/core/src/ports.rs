@@ -17,8 +17,12 @@ impl MediaPorts {
         }
     }
 
-    pub fn take(&mut self) -> Option<u16> {
-        self.free.pop_front()
+    /// Ports for both legs of a call, or none.
+    pub fn take_pair(&mut self) -> Option<[u16; 2]> {
+        if self.free.len() < 2 {
+            return None;
+        }
+        Some([self.free.pop_front()?, self.free.pop_front()?])
     }
 
     pub fn give_back(&mut self, port: u16) {
@@ -32,11 +36,18 @@ mod tests {
 
     #[test]
     fn even_ports_with_room_for_rtcp_reused_last() {
-        let mut p = MediaPorts::new(10001, 10006);
-        assert_eq!(p.take(), Some(10002));
-        assert_eq!(p.take(), Some(10004));
-        assert_eq!(p.take(), None, "10006 has no RTCP port inside the range");
+        let mut p = MediaPorts::new(10001, 10008);
+        assert_eq!(p.take_pair(), Some([10002, 10004]));
+        assert_eq!(
+            p.take_pair(),
+            None,
+            "10008 has no RTCP port inside the range"
+        );
         p.give_back(10002);
-        assert_eq!(p.take(), Some(10002));
+        assert_eq!(
+            p.take_pair(),
+            Some([10006, 10002]),
+            "one port short takes none"
+        );
     }
 }

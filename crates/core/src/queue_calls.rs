@@ -5,10 +5,11 @@
 //! engine's log goes out as [`Output::QueueEvent`].
 //!
 //! Waiting callers hear their position, estimated wait and the comfort prompt as the
-//! engine schedules them; an agent hears "Queue call" before the caller is put
-//! through. Not carried out yet: keys while waiting (and so callbacks and voicemail),
-//! and VIP preemption. Queues are therefore set up without callbacks and VIP (see
-//! [`Pbx::set_queues`]).
+//! engine schedules them, and where the queue offers callbacks, that 1 asks for one
+//! (carried out in [`crate::callbacks`]); an agent hears "Queue call" before the caller
+//! is put through. Keys reach the engine from RFC 4733 events and SIP INFO. Not
+//! carried out yet: key 0 (voicemail arrives with scenarios) and VIP preemption, so
+//! queues are set up without VIP (see [`Pbx::set_queues`]).
 
 use std::time::{Instant, SystemTime};
 
@@ -69,7 +70,7 @@ impl FeatureCode {
 }
 
 /// The longest a feature code's answer may take to be said before Switchboard hangs up.
-const TELLING_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+pub(crate) const TELLING_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Queues cannot be replaced while callers wait in them or talk to their agents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -86,7 +87,9 @@ impl Pbx {
         queues: Vec<QueueSetup>,
         agents: Vec<AgentConfig>,
     ) -> Result<(), QueuesBusy> {
-        let busy = self.calls.values().filter(|c| c.queue.is_some()).count();
+        // Callers waiting to be called back are in the queues too.
+        let busy = self.calls.values().filter(|c| c.queue.is_some()).count()
+            + self.callback_requests.len();
         if busy > 0 {
             return Err(QueuesBusy(busy));
         }
@@ -107,7 +110,6 @@ impl Pbx {
         self.queue_names.clear();
         for setup in queues {
             let mut config = setup.config;
-            config.callback = None;
             config.vip = None;
             let queue = acd.add_queue(config);
             for (extension, membership) in setup.members {
@@ -155,8 +157,11 @@ impl Pbx {
     /// The caller is answered and hears music on hold until an agent takes the call.
     fn answer_to_wait(&mut self, now: Instant, key: CallKey) {
         if let Some(caller) = self.answer_alone(now, key) {
-            self.outputs
-                .push_back(Output::Media(MediaCommand::Wait { call: key, caller }));
+            self.outputs.push_back(Output::Media(MediaCommand::Wait {
+                call: key,
+                side: Side::A,
+                media: caller,
+            }));
         }
     }
 
@@ -197,18 +202,30 @@ impl Pbx {
                     self.put_through(now, call.0, extension);
                 }
                 Action::Leave { call, reason } => self.leave_queue(now, call.0, reason),
+                Action::Announce {
+                    call,
+                    announcement: Announcement::CallbackAccepted,
+                } => self.callback_accepted(now, call.0),
                 Action::Announce { call, announcement } => {
+                    let callbacks = self
+                        .calls
+                        .get(&call.0)
+                        .and_then(|c| c.queue)
+                        .is_some_and(|q| self.acd.queue_config(q).callback.is_some());
                     self.outputs.push_back(Output::Media(MediaCommand::Say {
                         call: call.0,
                         to: Side::A,
-                        words: words_for(announcement),
+                        words: words_for(announcement, callbacks),
                     }));
                 }
-                // Callbacks and VIP preemption are not carried out yet.
-                Action::PlaceCallback { .. }
-                | Action::WarnAgent { .. }
-                | Action::Preempt { .. }
-                | Action::Resume { .. } => {}
+                Action::PlaceCallback {
+                    call,
+                    agent,
+                    number,
+                    ..
+                } => self.place_callback(now, call, agent, number),
+                // VIP preemption is not carried out yet.
+                Action::WarnAgent { .. } | Action::Preempt { .. } | Action::Resume { .. } => {}
             }
         }
         let at = self.wall(now);
@@ -221,16 +238,34 @@ impl Pbx {
                 queue: event
                     .queue
                     .and_then(|q| self.queue_names.get(q.0 as usize).cloned()),
-                call_id: event
-                    .call
-                    .and_then(|c| self.calls.get(&c.0))
-                    .map(|c| c.a_dialog.call_id.clone()),
+                call_id: event.call.and_then(|c| self.queue_call_id(c)),
                 agent: event
                     .agent
                     .map(|a| self.acd.agent_config(a).extension.clone()),
                 kind: event.kind,
             };
+            if let (Some(call), EventKind::CallbackFailed { .. }) = (event.call, &record.kind) {
+                self.callback_requests.remove(&call);
+            }
             self.outputs.push_back(Output::QueueEvent(record));
+        }
+    }
+
+    /// The Call-ID the queue log names an engine call by: the caller's call, or for a
+    /// callback request, the call that asked for it.
+    fn queue_call_id(&self, call: CallId) -> Option<String> {
+        match self.callback_requests.get(&call) {
+            Some(r) => Some(r.call_id.clone()),
+            None => self.calls.get(&call.0).map(|c| c.a_dialog.call_id.clone()),
+        }
+    }
+
+    /// A key the caller pressed while waiting. Key 0 leaves for voicemail, which does
+    /// not exist yet: until it does, 0 is ignored, so no key drops a caller.
+    pub(crate) fn queue_key(&mut self, now: Instant, key: CallKey, pressed: char) {
+        if pressed != '0' {
+            self.acd.handle_key(now, CallId(key), pressed);
+            self.run_queue(now);
         }
     }
 
@@ -254,6 +289,7 @@ impl Pbx {
             max_forwards: call.max_forwards,
             offer: &offer_sdp,
             port: call.ports[1],
+            seat: Side::B,
         };
         let first = call.forks.len();
         let bindings = self.live_bindings(now, extension);
@@ -409,12 +445,13 @@ impl Pbx {
 
     /// A call put through by a queue ended: the engine learns who hung up.
     pub(crate) fn queue_call_ended(&mut self, now: Instant, key: CallKey, by: HangupBy) {
-        if self.calls.get(&key).is_some_and(|c| c.queue.is_some()) {
+        if let Some(call) = self.calls.get(&key).filter(|c| c.queue.is_some()) {
             let party = match by {
                 HangupBy::Callee => Party::Agent,
                 _ => Party::Caller,
             };
-            self.acd.handle_hangup(now, CallId(key), party);
+            let engine_call = call.callback.map_or(CallId(key), |cb| cb.request);
+            self.acd.handle_hangup(now, engine_call, party);
             self.run_queue(now);
         }
     }
@@ -472,7 +509,7 @@ impl Pbx {
     /// Ends a call that was never put through to another phone (waiting in a queue,
     /// being told something): agents stop ringing, the caller is hung up on unless they
     /// hung up, and the call is recorded.
-    fn end_unbridged(
+    pub(crate) fn end_unbridged(
         &mut self,
         now: Instant,
         key: CallKey,
@@ -495,6 +532,12 @@ impl Pbx {
         }
         self.record(now, key, disposition, by, code, reason);
         self.forget_if_done(key);
+        // A caller told they will be called back is off the line: the request can be
+        // served.
+        if self.callback_requests.contains_key(&CallId(key)) {
+            self.acd.handle_hangup(now, CallId(key), Party::Caller);
+            self.run_queue(now);
+        }
     }
 
     /// The wallboard's picture of every queue, by number.
@@ -585,21 +628,27 @@ impl Pbx {
             .get(&key)
             .is_some_and(|c| c.phase == Phase::Telling)
         {
+            let reason = if self.callback_requests.contains_key(&CallId(key)) {
+                "Callback requested"
+            } else {
+                "Told"
+            };
             self.end_unbridged(
                 now,
                 key,
                 Disposition::Answered,
                 HangupBy::System,
                 200,
-                "Told",
+                reason,
             );
         }
     }
 }
 
-/// What a waiting caller is told, word by word.
-pub(crate) fn words_for(announcement: Announcement) -> Vec<Word> {
-    match announcement {
+/// What a waiting caller is told, word by word; where the queue offers callbacks,
+/// each announcement ends with how to ask for one.
+pub(crate) fn words_for(announcement: Announcement, callbacks: bool) -> Vec<Word> {
+    let mut words = match announcement {
         Announcement::Position {
             position,
             estimated_wait,
@@ -617,9 +666,13 @@ pub(crate) fn words_for(announcement: Announcement) -> Vec<Word> {
             words
         }
         Announcement::Comfort => vec![Word::QueueComfort],
-        // Callbacks are not offered yet (see the module docs).
-        Announcement::CallbackAccepted => Vec::new(),
+        // Said as an announcement of its own, before the call ends.
+        Announcement::CallbackAccepted => return Vec::new(),
+    };
+    if callbacks {
+        words.push(Word::QueueCallbackOffer);
     }
+    words
 }
 
 /// A number as said: beyond the largest prompt, "more than" it.

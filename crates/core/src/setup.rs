@@ -29,6 +29,8 @@ pub(crate) struct Ringing<'a> {
     pub max_forwards: u32,
     pub offer: &'a AudioStream,
     pub port: u16,
+    /// The leg the phones become: B, or A for a callback's customer.
+    pub seat: switchboard_media::relay::Side,
 }
 
 /// The caller's display name as the From of a forked INVITE carries it.
@@ -187,6 +189,8 @@ impl Pbx {
                     cancel_on_provisional: false,
                     cancel_sent: false,
                     offer,
+                    seat: ring.seat,
+                    sdp,
                 });
             }
         }
@@ -245,7 +249,7 @@ impl Pbx {
         let a_tag = self.ids.token();
         let a_dialog =
             Dialog::as_uas(invite, &a_tag, peer).map_err(|e| refuse(400, e.to_string()))?;
-        let (Some(a_port), Some(b_port)) = (self.ports.take(), self.ports.take()) else {
+        let Some([a_port, b_port]) = self.ports.take_pair() else {
             return Err(refuse(503, "No free media ports"));
         };
         let key = self.new_call_key();
@@ -260,6 +264,7 @@ impl Pbx {
             max_forwards,
             offer: &offer,
             port: b_port,
+            seat: switchboard_media::relay::Side::B,
         };
         let queue = self.queue_numbers.get(callee).copied();
         let feature = FeatureCode::from_number(callee);
@@ -280,7 +285,7 @@ impl Pbx {
         self.calls.insert(
             key,
             Call {
-                invite_id: id,
+                invite_id: Some(id),
                 invite: invite.clone(),
                 a_peer: peer,
                 a_dialog,
@@ -309,6 +314,7 @@ impl Pbx {
                 connecting: None,
                 answered_by: None,
                 priority: 0,
+                callback: None,
             },
         );
         if let Some(queue) = queue {

@@ -88,6 +88,24 @@ impl Harness {
         h
     }
 
+    /// A phone for `user` at `addr`, as if it had registered.
+    fn register(&mut self, user: &str, addr: &str) {
+        let binding = Binding {
+            uri: format!("sip:{user}@{addr}"),
+            call_id: format!("reg-{user}-{addr}"),
+            cseq: 1,
+            expires_at: self.now,
+            source: peer(addr),
+            user_agent: None,
+        };
+        self.pbx.service_mut().registrar_mut().restore(
+            self.now,
+            user,
+            binding,
+            Duration::from_secs(3600),
+        );
+    }
+
     fn collect(&mut self) {
         while let Some(o) = self.pbx.poll_output() {
             match o {
@@ -316,6 +334,18 @@ fn in_dialog(
          Contact: <sip:x@{from_addr}>\r\n{content}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
+}
+
+/// A request from the caller inside the dialog the queue's 200 opened.
+fn from_caller(ok: &str, method: &str, cseq: u32) -> String {
+    let tag = header(ok, "To").rsplit("tag=").next().unwrap();
+    let to = format!("<sip:600@192.0.2.1>;tag={tag}");
+    let from = "\"Anna\" <sip:100@192.0.2.1>;tag=caller1";
+    in_dialog(method, CALLER, from, &to, "call-1", cseq, "")
+}
+
+fn kinds(h: &Harness) -> Vec<switchboard_queue::EventKind> {
+    h.queue_events.iter().map(|e| e.kind.clone()).collect()
 }
 
 fn body(message: &str) -> &str {
@@ -931,5 +961,6 @@ fn an_announcement_that_never_reports_its_end_still_ends_the_call() {
     h.expect(CALLER, "SIP/2.0 404 Not Found");
 }
 
+mod callbacks;
 mod lists;
 mod queues;

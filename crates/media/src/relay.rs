@@ -261,7 +261,9 @@ impl Relay {
         self
     }
 
-    /// A relay for leg A alone, to play it an announcement; what A sends goes nowhere.
+    /// A relay for one leg alone, to play it announcements and music: both sides are
+    /// that leg, so it is played from whichever side's socket it faces. What it sends
+    /// goes nowhere; its keys are reported.
     pub fn for_announcement(a: LegMedia, ssrc: u32, first_seq: u16) -> Self {
         let mut relay = Relay::new(a, a, [ssrc, ssrc], [first_seq, first_seq]);
         relay.one_leg = true;
@@ -486,7 +488,9 @@ impl Relay {
             .events
             .is_some_and(|e| e.payload_type == header.payload_type)
         {
-            let Some(events) = target.events else {
+            // A leg alone (waiting in a queue) has nobody to pass keys to: they are
+            // reported, for the queue to act on.
+            let Some(events) = target.events.filter(|_| !self.one_leg) else {
                 let payload = &packet[header.payload_start..header.payload_end];
                 let event = TelephoneEvent::parse(payload).ok_or(Dropped::Malformed)?;
                 self.report_key(side, header.timestamp, event);

@@ -70,6 +70,9 @@ pub(crate) enum CallerState {
         not_before: Option<Instant>,
         /// The agent reserved while the callback is placed.
         agent: Option<AgentId>,
+        /// The caller is still on the line, hearing that they will be called back:
+        /// the request is served once they hang up, not into the call they are on.
+        on_line: bool,
     },
     Connected {
         agent: AgentId,
@@ -350,6 +353,7 @@ impl Acd {
             CallerState::Callback {
                 agent: None,
                 not_before,
+                on_line: false,
                 ..
             } if not_before.is_none_or(|t| t <= now) => true,
             _ => return,

@@ -27,7 +27,7 @@ enum Control {
     SendDtmf(Side, Dtmf),
     Music(Side, bool),
     Announce(LegMedia, Announcement),
-    Wait(LegMedia),
+    Wait(Side, LegMedia),
     Say(Side, Vec<Word>),
 }
 
@@ -127,7 +127,7 @@ fn spawn(
                 MediaCommand::SendDtmf { call, to, dtmf } => (call, Control::SendDtmf(to, dtmf)),
                 MediaCommand::Music { call, to, on } => (call, Control::Music(to, on)),
                 MediaCommand::Announce { call, to, what } => (call, Control::Announce(to, what)),
-                MediaCommand::Wait { call, caller } => (call, Control::Wait(caller)),
+                MediaCommand::Wait { call, side, media } => (call, Control::Wait(side, media)),
                 MediaCommand::Say { call, to, words } => (call, Control::Say(to, words)),
             };
             if let Some(tx) = calls.get(&call) {
@@ -190,8 +190,8 @@ impl CallTask {
         let sockets = &self.sockets;
         let mut relay: Option<Relay> = None;
         let mut announcing = false;
-        // The caller waits alone in a queue (music between announcements).
-        let mut waiting = false;
+        // The leg waiting alone (music between announcements).
+        let mut waiting: Option<Side> = None;
         // Words being said to a leg, after which it goes back to what it heard.
         let mut saying: Option<Side> = None;
         let mut published = RelayStats::default();
@@ -225,7 +225,7 @@ impl CallTask {
                             Relay::new(a, b, rand::random(), rand::random())
                                 .with_wall_clock(Instant::now(), SystemTime::now()),
                         );
-                        (waiting, saying) = (false, None);
+                        (waiting, saying) = (None, None);
                     }
                     Some(Control::Update(side, media)) => {
                         if let Some(r) = relay.as_mut() {
@@ -246,18 +246,19 @@ impl CallTask {
                         r.set_music(Instant::now(), Side::A, Some(PromptPlayer::new(prompt, false)));
                         announcing = true;
                     }
-                    Some(Control::Wait(caller)) => {
-                        let mut r = Relay::for_announcement(caller, rand::random(), rand::random())
+                    Some(Control::Wait(side, media)) => {
+                        // A lone leg's relay plays on whichever side it is told to.
+                        let mut r = Relay::for_announcement(media, rand::random(), rand::random())
                             .with_wall_clock(Instant::now(), SystemTime::now());
-                        r.set_music(Instant::now(), Side::A, Some(self.hold_music()));
+                        r.set_music(Instant::now(), side, Some(self.hold_music()));
                         relay = Some(r);
-                        waiting = true;
+                        waiting = Some(side);
                     }
                     Some(Control::Say(to, words)) => {
                         if let Some(r) = relay.as_mut() {
                             let words = PromptPlayer::new(self.sounds.say(&words), false);
                             r.set_music(Instant::now(), to, Some(words));
-                            if !waiting {
+                            if waiting.is_none() {
                                 r.set_music(Instant::now(), to.other(), Some(self.hold_music()));
                             }
                             saying = Some(to);
@@ -289,8 +290,8 @@ impl CallTask {
                 if let Some(to) = saying.filter(|&to| r.music_finished(to)) {
                     saying = None;
                     let now = Instant::now();
-                    if waiting {
-                        r.set_music(now, Side::A, Some(self.hold_music()));
+                    if let Some(side) = waiting {
+                        r.set_music(now, side, Some(self.hold_music()));
                     } else {
                         r.set_music(now, to, None);
                         r.set_music(now, to.other(), None);

@@ -23,6 +23,8 @@ pub struct Sounds {
     more_than: Prompt,
     queue_comfort: Prompt,
     queue_whisper: Prompt,
+    queue_callback: Prompt,
+    queue_callback_offer: Prompt,
     agent_logged_in: Prompt,
     agent_logged_out: Prompt,
     agent_on_break: Prompt,
@@ -68,6 +70,8 @@ impl Sounds {
             more_than: decode(prompt!(language, "more_than"))?,
             queue_comfort: decode(prompt!(language, "queue_comfort"))?,
             queue_whisper: decode(prompt!(language, "queue_whisper"))?,
+            queue_callback: decode(prompt!(language, "queue_callback"))?,
+            queue_callback_offer: decode(prompt!(language, "queue_callback_offer"))?,
             agent_logged_in: decode(prompt!(language, "agent_logged_in"))?,
             agent_logged_out: decode(prompt!(language, "agent_logged_out"))?,
             agent_on_break: decode(prompt!(language, "agent_on_break"))?,
@@ -105,6 +109,7 @@ impl Sounds {
             Word::MoreThan => vec![&self.more_than],
             Word::QueueComfort => vec![&self.queue_comfort],
             Word::QueueWhisper => vec![&self.queue_whisper],
+            Word::QueueCallbackOffer => vec![&self.queue_callback_offer],
             Word::Number(n) => match self.numbers.get(&n) {
                 Some(p) => vec![p],
                 // Tens then units: "twenty" "seven".
@@ -125,6 +130,7 @@ impl Sounds {
             Announcement::AgentLoggedOut => &self.agent_logged_out,
             Announcement::AgentOnBreak => &self.agent_on_break,
             Announcement::AgentBack => &self.agent_back,
+            Announcement::CallbackAccepted => &self.queue_callback,
         }
     }
 }

@@ -8,18 +8,7 @@ use super::*;
 /// Queue 600 served by 101 (the desk phone) then 102 (the mobile), in that order.
 fn queue_office(strategy: Strategy) -> Harness {
     let mut h = Harness::new(&[DESK]);
-    let binding = Binding {
-        uri: format!("sip:102@{MOBILE}"),
-        call_id: "reg-mobile".into(),
-        cseq: 1,
-        expires_at: h.now,
-        source: peer(MOBILE),
-        user_agent: None,
-    };
-    h.pbx
-        .service_mut()
-        .registrar_mut()
-        .restore(h.now, "102", binding, Duration::from_secs(3600));
+    h.register("102", MOBILE);
     let mut config = QueueConfig::new("Sales", strategy);
     config.ring_timeout = Duration::from_secs(15);
     let setup = QueueSetup {
@@ -34,18 +23,6 @@ fn queue_office(strategy: Strategy) -> Harness {
     h.pbx.set_queues(h.now, vec![setup], agents).unwrap();
     h.collect();
     h
-}
-
-/// A request from the caller inside the dialog the queue's 200 opened.
-fn from_caller(ok: &str, method: &str, cseq: u32) -> String {
-    let tag = header(ok, "To").rsplit("tag=").next().unwrap();
-    let to = format!("<sip:600@192.0.2.1>;tag={tag}");
-    let from = "\"Anna\" <sip:100@192.0.2.1>;tag=caller1";
-    in_dialog(method, CALLER, from, &to, "call-1", cseq, "")
-}
-
-fn kinds(h: &Harness) -> Vec<EventKind> {
-    h.queue_events.iter().map(|e| e.kind.clone()).collect()
 }
 
 #[test]
@@ -191,7 +168,7 @@ fn announcements_are_said_word_by_word() {
         estimated_wait: wait.map(Duration::from_secs),
     };
     assert_eq!(
-        words_for(position(3, Some(150))),
+        words_for(position(3, Some(150)), false),
         [
             Word::QueuePosition,
             Word::Number(3),
@@ -200,14 +177,22 @@ fn announcements_are_said_word_by_word() {
         ]
     );
     assert_eq!(
-        words_for(position(1, Some(20))),
+        words_for(position(1, Some(20)), false),
         [Word::QueuePosition, Word::Number(1), Word::QueueWaitShort]
     );
     assert_eq!(
-        words_for(position(75, None)),
+        words_for(position(75, None), false),
         [Word::QueuePosition, Word::MoreThan, Word::Number(60)]
     );
-    assert_eq!(words_for(Announcement::Comfort), [Word::QueueComfort]);
+    assert_eq!(
+        words_for(Announcement::Comfort, false),
+        [Word::QueueComfort]
+    );
+    assert_eq!(
+        words_for(Announcement::Comfort, true),
+        [Word::QueueComfort, Word::QueueCallbackOffer],
+        "where the queue calls back, every announcement says how to ask"
+    );
 }
 
 #[test]

@@ -346,6 +346,37 @@ fn telephone_events_for_a_leg_without_them_are_reported_once() {
 }
 
 #[test]
+fn a_lone_leg_reports_its_keys_once_instead_of_echoing_them() {
+    let t = Instant::now();
+    let a = addr("10.0.0.1:4000");
+    let mut r = Relay::for_announcement(leg("10.0.0.1:4000", Codec::Pcmu, Some(101)), 5, 1);
+    for (seq, end) in [(1, false), (2, true), (3, true), (4, true)] {
+        let payload = TelephoneEvent {
+            code: 1,
+            end,
+            volume: 10,
+            duration: 800,
+        }
+        .to_bytes();
+        assert_eq!(
+            r.pass(t, Side::A, a, &mut packet(101, seq, 16_000, 9, &payload)),
+            Err(Dropped::Translated)
+        );
+    }
+    assert_eq!(
+        r.poll_event(),
+        Some(RelayEvent::Dtmf {
+            from: Side::A,
+            dtmf: crate::dtmf::Dtmf {
+                key: '1',
+                duration_ms: 100
+            }
+        })
+    );
+    assert_eq!(r.poll_event(), None, "the end packet's repeats are one key");
+}
+
+#[test]
 fn an_announcement_plays_once_to_a_lone_leg_and_nothing_is_relayed() {
     use crate::prompt::{Prompt, PromptPlayer};
     let t = Instant::now();

@@ -54,6 +54,7 @@ impl Acd {
                     attempts: attempts - 1,
                     not_before: None,
                     agent: None,
+                    on_line: false,
                 };
                 caller.tried.push(agent);
                 let a = self.agent_mut(agent);
@@ -84,6 +85,7 @@ impl Acd {
             attempts: 0,
             not_before: None,
             agent: None,
+            on_line: true,
         };
         caller.tried.clear();
         caller.next_round = None;
@@ -114,6 +116,7 @@ impl Acd {
             attempts: attempt,
             not_before: None,
             agent: Some(agent),
+            on_line: false,
         };
         let (number, joined) = (caller.number.clone(), caller.joined);
         self.agent_mut(agent).state = AgentState::Reserved { call };
@@ -149,6 +152,7 @@ impl Acd {
                     attempts,
                     not_before: Some(at),
                     agent: None,
+                    on_line: false,
                 };
                 self.schedule(at, Timer::Caller(call, CallerTimer::Dispatch));
             }

@@ -119,8 +119,15 @@ impl Acd {
         };
         match caller.state {
             CallerState::Waiting => self.abandon(now, call),
-            // The line dropped after asking for a callback: the request stands.
-            CallerState::Callback { .. } => {}
+            // The line dropped after asking for a callback: the request stands, and
+            // can be served now.
+            CallerState::Callback { .. } => {
+                if let Some(CallerState::Callback { on_line, .. }) =
+                    self.callers.get_mut(&call).map(|c| &mut c.state)
+                {
+                    *on_line = false;
+                }
+            }
             CallerState::Connected { agent } => self.call_ended(now, call, agent, by),
             CallerState::Held { agent, since } => self.held_caller_left(now, call, agent, since),
         }

@@ -157,3 +157,20 @@ fn key_one_does_nothing_where_callbacks_are_off() {
             .any(|e| matches!(e, EventKind::Abandon { .. }))
     );
 }
+
+#[test]
+fn a_callback_waits_until_the_caller_has_hung_up() {
+    let mut h = with_callbacks(1);
+    h.join(1, 0);
+    h.answer(0);
+    h.join(2, 0);
+    h.take();
+    h.key(2, '1');
+    h.hang_up(1, Party::Caller);
+    assert!(
+        callbacks_placed(&h.take()).is_empty(),
+        "not into the call the caller is still on"
+    );
+    h.hang_up(2, Party::Caller);
+    assert_eq!(callbacks_placed(&h.take()).len(), 1);
+}
