@@ -3,8 +3,8 @@
 //! their place. When their turn comes the engine reserves an agent
 //! ([`Action::PlaceCallback`](switchboard_queue::Action::PlaceCallback)) and Switchboard
 //! places a call of its own: the agent's phones ring first (leg B, as in any queue
-//! call); once the agent answers they hear the whisper and music while the customer's
-//! phones ring (leg A); when the customer answers the two are bridged. How each attempt
+//! call); once the agent answers they hear the whisper, then music while the
+//! customer's phones ring (leg A); when the customer answers the two are bridged. How each attempt
 //! went goes back to the engine, which retries or gives up as the queue says.
 
 use std::time::Instant;
@@ -16,7 +16,7 @@ use switchboard_sip::dialog::Dialog;
 
 use crate::call::{Call, Callback, ForkState, Phase};
 use crate::outcome::{answered_media, best_failure};
-use crate::pbx::{Announcement, CallKey, CallTimer, MediaCommand, Output, Pbx, Word};
+use crate::pbx::{Announcement, CallKey, CallTimer, MediaCommand, Output, Pbx};
 use crate::record::{Disposition, HangupBy};
 use crate::setup::Ringing;
 
@@ -56,6 +56,7 @@ impl Pbx {
         self.outputs
             .push_back(Output::Media(MediaCommand::Announce {
                 call: key,
+                side: Side::A,
                 to: caller,
                 what: Announcement::CallbackAccepted,
             }));
@@ -201,34 +202,54 @@ impl Pbx {
         if let Some(cb) = call.callback.as_mut() {
             cb.agent = Some(agent);
         }
-        let (customer, queue, others) = (
-            call.caller.clone(),
-            call.queue,
-            (0..call.forks.len())
-                .filter(|&i| i != index)
-                .collect::<Vec<_>>(),
-        );
+        let others: Vec<usize> = (0..call.forks.len()).filter(|&i| i != index).collect();
         for i in others {
             self.cancel_fork(now, key, i);
         }
+        self.timers
+            .retain(|&(_, k, t)| !(k == key && t == CallTimer::RingTimeout));
+        self.outputs
+            .push_back(Output::Media(MediaCommand::Announce {
+                call: key,
+                side: Side::B,
+                to: agent,
+                what: Announcement::CallbackWhisper,
+            }));
+        self.timers.insert((
+            now + crate::queue_calls::TELLING_LIMIT,
+            key,
+            CallTimer::AnnouncementTimeout,
+        ));
+    }
+
+    /// The agent has heard the whisper: they hear music while the customer's phones
+    /// ring. (Ringing the customer only now keeps their answer from cutting the
+    /// whisper short.)
+    pub(crate) fn callback_whisper_done(&mut self, now: Instant, key: CallKey) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        let dialled = call.forks.iter().any(|f| f.seat == Side::A);
+        let (Some(Stage::Customer { .. }), Some(queue), Some(agent), false) = (
+            stage(call.phase),
+            call.queue,
+            call.callback.and_then(|cb| cb.agent),
+            dialled,
+        ) else {
+            return;
+        };
+        let phones = self.live_bindings(now, &call.caller);
+        let (customer, offer, port, first) = (
+            call.caller.clone(),
+            call.offer.clone(),
+            call.ports[0],
+            call.forks.len(),
+        );
         self.outputs.push_back(Output::Media(MediaCommand::Wait {
             call: key,
             side: Side::B,
             media: agent,
         }));
-        self.outputs.push_back(Output::Media(MediaCommand::Say {
-            call: key,
-            to: Side::B,
-            words: vec![Word::QueueWhisper],
-        }));
-        let Some(queue) = queue else {
-            return;
-        };
-        let phones = self.live_bindings(now, &customer);
-        let Some(call) = self.calls.get(&key) else {
-            return;
-        };
-        let (offer, port, first) = (call.offer.clone(), call.ports[0], call.forks.len());
         let (number, name) = (
             self.queue_names[queue.0 as usize].clone(),
             self.acd.queue_config(queue).name.clone(),
@@ -256,8 +277,6 @@ impl Pbx {
         if let Some(call) = self.calls.get_mut(&key) {
             call.forks.extend(forks);
         }
-        self.timers
-            .retain(|&(_, k, t)| !(k == key && t == CallTimer::RingTimeout));
         self.ring_for(now, key, queue);
     }
 

@@ -298,6 +298,7 @@ impl Pbx {
         self.outputs
             .push_back(Output::Media(MediaCommand::Announce {
                 call: key,
+                side: Side::A,
                 to: leg_media(&offer, &local),
                 what,
             }));
@@ -326,6 +327,9 @@ impl Pbx {
         };
         if call.phase == Phase::Telling {
             return self.told(now, key);
+        }
+        if matches!(call.phase, Phase::CallingBack { .. }) {
+            return self.callback_whisper_done(now, key);
         }
         if call.phase != Phase::Announcing {
             return;

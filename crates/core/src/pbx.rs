@@ -47,6 +47,8 @@ pub enum Announcement {
     AgentBack,
     /// "We will call you back…", to a queue caller who pressed 1.
     CallbackAccepted,
+    /// "Queue call." to a callback's agent before the customer is rung.
+    CallbackWhisper,
 }
 
 /// Pieces of what Switchboard says to a leg, each one built-in prompt.
@@ -94,10 +96,11 @@ pub enum MediaCommand {
         side: Side,
         media: LegMedia,
     },
-    /// Play an announcement once to the caller, whose media is `to`, then report
-    /// [`Pbx::handle_announcement_done`].
+    /// Play an announcement once to leg `side`, whose media is `to` (the caller, or a
+    /// callback's agent), then report [`Pbx::handle_announcement_done`].
     Announce {
         call: CallKey,
+        side: Side,
         to: LegMedia,
         what: Announcement,
     },

@@ -610,6 +610,7 @@ impl Pbx {
             self.outputs
                 .push_back(Output::Media(MediaCommand::Announce {
                     call: key,
+                    side: Side::A,
                     to: caller,
                     what: tell,
                 }));

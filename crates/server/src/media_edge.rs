@@ -26,7 +26,7 @@ enum Control {
     Update(Side, LegMedia),
     SendDtmf(Side, Dtmf),
     Music(Side, bool),
-    Announce(LegMedia, Announcement),
+    Announce(Side, LegMedia, Announcement),
     Wait(Side, LegMedia),
     Say(Side, Vec<Word>),
 }
@@ -126,7 +126,12 @@ fn spawn(
                 MediaCommand::Update { call, side, media } => (call, Control::Update(side, media)),
                 MediaCommand::SendDtmf { call, to, dtmf } => (call, Control::SendDtmf(to, dtmf)),
                 MediaCommand::Music { call, to, on } => (call, Control::Music(to, on)),
-                MediaCommand::Announce { call, to, what } => (call, Control::Announce(to, what)),
+                MediaCommand::Announce {
+                    call,
+                    side,
+                    to,
+                    what,
+                } => (call, Control::Announce(side, to, what)),
                 MediaCommand::Wait { call, side, media } => (call, Control::Wait(side, media)),
                 MediaCommand::Say { call, to, words } => (call, Control::Say(to, words)),
             };
@@ -189,7 +194,8 @@ impl CallTask {
     async fn run(self, mut control: mpsc::UnboundedReceiver<Control>) {
         let sockets = &self.sockets;
         let mut relay: Option<Relay> = None;
-        let mut announcing = false;
+        // The leg hearing an announcement, which is reported when it ends.
+        let mut announcing: Option<Side> = None;
         // The leg waiting alone (music between announcements).
         let mut waiting: Option<Side> = None;
         // Words being said to a leg, after which it goes back to what it heard.
@@ -237,14 +243,14 @@ impl CallTask {
                             r.send_dtmf(Instant::now(), to, dtmf);
                         }
                     }
-                    Some(Control::Announce(caller, what)) => {
+                    Some(Control::Announce(side, to, what)) => {
                         let r = relay.get_or_insert_with(|| {
-                            Relay::for_announcement(caller, rand::random(), rand::random())
+                            Relay::for_announcement(to, rand::random(), rand::random())
                                 .with_wall_clock(Instant::now(), SystemTime::now())
                         });
                         let prompt = self.sounds.announcement(what).clone();
-                        r.set_music(Instant::now(), Side::A, Some(PromptPlayer::new(prompt, false)));
-                        announcing = true;
+                        r.set_music(Instant::now(), side, Some(PromptPlayer::new(prompt, false)));
+                        announcing = Some(side);
                     }
                     Some(Control::Wait(side, media)) => {
                         // A lone leg's relay plays on whichever side it is told to.
@@ -282,9 +288,9 @@ impl CallTask {
             }
             if let Some(r) = relay.as_mut() {
                 self.drain(r);
-                if announcing && r.music_finished(Side::A) {
-                    announcing = false;
-                    r.set_music(Instant::now(), Side::A, None);
+                if let Some(side) = announcing.filter(|&side| r.music_finished(side)) {
+                    announcing = None;
+                    r.set_music(Instant::now(), side, None);
                     let _ = self.reports.send(MediaReport::AnnouncementDone(self.key));
                 }
                 if let Some(to) = saying.filter(|&to| r.music_finished(to)) {

@@ -131,6 +131,7 @@ impl Sounds {
             Announcement::AgentOnBreak => &self.agent_on_break,
             Announcement::AgentBack => &self.agent_back,
             Announcement::CallbackAccepted => &self.queue_callback,
+            Announcement::CallbackWhisper => &self.queue_whisper,
         }
     }
 }

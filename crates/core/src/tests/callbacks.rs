@@ -70,6 +70,12 @@ fn ask_for_a_callback(h: &mut Harness, press: impl Fn(&mut Harness, &str)) {
     );
 }
 
+/// The media edge reports the whisper to the callback's agent (call 2) said.
+fn whisper_said(h: &mut Harness) {
+    h.pbx.handle_announcement_done(h.now, 2);
+    h.collect();
+}
+
 fn press_by_rtp(key: char) -> impl Fn(&mut Harness, &str) {
     move |h, _| {
         let dtmf = Dtmf {
@@ -112,17 +118,20 @@ fn key_one_by_info_brings_a_callback_from_the_agent_once_the_caller_has_hung_up(
     );
     let agent_ok = respond(&agent, 200, "OK", "agent", "");
     h.expect(DESK, "ACK");
-    let [
-        ..,
-        MediaCommand::Wait { side, .. },
-        MediaCommand::Say { to, words, .. },
-    ] = &h.media[..]
-    else {
+    // The agent hears the whisper before the customer's phones ring, then music.
+    let Some(MediaCommand::Announce { side, what, .. }) = h.media.last() else {
         panic!("{:?}", h.media);
     };
-    assert_eq!(
-        (*side, *to, &words[..]),
-        (Side::B, Side::B, &[Word::QueueWhisper][..])
+    assert_eq!((*side, *what), (Side::B, Announcement::CallbackWhisper));
+    assert!(h.take(CALLER).is_empty());
+    whisper_said(&mut h);
+    assert!(
+        matches!(
+            h.media.last(),
+            Some(MediaCommand::Wait { side: Side::B, .. })
+        ),
+        "{:?}",
+        h.media
     );
     // Then the customer, offered the agent's codec first, from the queue's number.
     let customer = h.expect(CALLER, "INVITE sip:100@192.0.2.10:5060");
@@ -227,6 +236,7 @@ fn a_busy_customer_is_tried_again_later_and_key_zero_drops_nobody() {
     let agent = h.expect(DESK, "INVITE");
     h.send(DESK, &respond(&agent, 200, "OK", "agent", &sdp(6000, "0")));
     h.expect(DESK, "ACK");
+    whisper_said(&mut h);
     let customer = h.expect(CALLER, "INVITE");
     h.send(CALLER, &respond(&customer, 486, "Busy Here", "cust", ""));
     h.expect(DESK, "BYE");

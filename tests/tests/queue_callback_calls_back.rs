@@ -1,0 +1,128 @@
+//! Key 1 in a queue with real phones: a SIPp caller presses 1 (RFC 4733), hears that
+//! it will be called back and is let go; once agent 101's phone comes online
+//! Switchboard rings it, then calls 100 back, and the two hear each other.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use switchboard_e2e::audio::{self, heard};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::*;
+
+fn phone<'a>(extension: &'a str, source: &'a Path) -> PhoneSetup<'a> {
+    PhoneSetup {
+        extension,
+        source,
+        codecs: "PCMU",
+        auto_answer: true,
+    }
+}
+
+#[test]
+fn a_caller_who_presses_1_is_called_back_by_the_agent_and_they_talk() {
+    let server = Server::start(&format!(
+        "{}\n[[queues]]\nnumber = \"600\"\nname = \"Sales\"\nstrategy = \"linear\"\n\
+         ring_timeout = 10\nwrap_up = 0\n\
+         [queues.announcements]\nposition_on_join = false\nposition_every = 0\ncomfort_every = 0\n\
+         [queues.callback]\nattempts = 2\nretry_after = 10\n\
+         [[queues.agents]]\nextension = \"101\"\n",
+        config("", FAST_REGISTRAR)
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
+    audio::speech("en", 60, &en);
+    audio::speech("ru", 60, &ru);
+    // 100's desk phone, which the callback will ring.
+    let mut customer = Baresip::start(server.sip, phone("100", &en));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+
+    // 100 also calls in from a SIPp phone and presses 1; nobody staffs the queue yet.
+    let rows = vec![format!("100;{};600", password("100"))];
+    let media = free_port().to_string();
+    let asked = std::time::Instant::now();
+    sipp(&server, "caller_presses_1.xml", &rows, &["-mp", &media]).expect(1, 0);
+    let told_for = asked.elapsed();
+    let requested = server.call_records();
+    assert_eq!(requested.len(), 1, "{requested:#?}");
+    assert_eq!(
+        (requested[0].reason.as_str(), requested[0].queue.as_deref()),
+        ("Callback requested", Some("600"))
+    );
+    // "Thank you. We will call you back…" is about six seconds.
+    assert!(
+        told_for > Duration::from_secs(6),
+        "hung up after {told_for:?}"
+    );
+
+    // Agent 101's phone registers: it rings first, then 100's phone.
+    let mut agent = Baresip::start(server.sip, phone("101", &ru));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !server
+        .queue_events()
+        .iter()
+        .any(|e| e.event == "callback-completed")
+    {
+        assert!(Instant::now() < deadline, "{:#?}", server.queue_events());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(8));
+    agent.command("hangup", "");
+    agent.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    customer.wait_event("CALL_CLOSED", Duration::from_secs(10));
+
+    let (en, _) = audio::read(&en);
+    let (ru, _) = audio::read(&ru);
+    let at_customer = audio::read_at_call_rate(&customer.heard());
+    audio::assert_heard("the customer, the agent", heard(&ru, &at_customer));
+    let at_agent = audio::read_at_call_rate(&agent.heard());
+    let rate = audio::RATE as usize;
+    eprintln!("the agent's phone heard {} s", at_agent.len() / rate);
+    let whisper = audio::read_at_call_rate(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/queue_whisper.wav"),
+    );
+    audio::assert_heard(
+        "the agent, the whisper first",
+        heard(&whisper, &at_agent[..whisper.len()]),
+    );
+    let talking = &at_agent[at_agent.len().saturating_sub(5 * rate)..];
+    audio::assert_heard("the agent, the customer", heard(&en, talking));
+
+    let events: Vec<(String, Option<String>)> = server
+        .queue_events()
+        .into_iter()
+        .filter(|e| e.call_id.is_some())
+        .map(|e| (e.event, e.agent))
+        .collect();
+    let agent101 = Some("101".to_string());
+    assert_eq!(
+        events,
+        [
+            ("join".into(), None),
+            ("callback-requested".into(), None),
+            ("callback-placed".into(), agent101.clone()),
+            ("connect".into(), agent101.clone()),
+            ("callback-completed".into(), agent101.clone()),
+            ("complete".into(), agent101.clone()),
+        ]
+    );
+    let records = server.call_records();
+    assert_eq!(
+        records.len(),
+        2,
+        "the request and the callback: {records:#?}"
+    );
+    let callback = records
+        .iter()
+        .find(|r| r.reason != "Callback requested")
+        .expect("the callback's record");
+    assert_eq!(
+        (
+            callback.caller.as_str(),
+            callback.callee.as_str(),
+            callback.answered_by.as_deref(),
+            callback.disposition.as_str()
+        ),
+        ("100", "600", Some("101"), "answered")
+    );
+}
