@@ -52,6 +52,8 @@ pub(crate) struct Call {
     pub priority: i32,
     /// The queue callback request this call places.
     pub callback: Option<Callback>,
+    /// Put on hold while its agent took a VIP call.
+    pub preempted: bool,
 }
 
 /// A callback Switchboard places: its agent (leg B) is rung first, then the customer

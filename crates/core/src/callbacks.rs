@@ -150,6 +150,7 @@ impl Pbx {
                 request,
                 agent: None,
             }),
+            preempted: false,
         };
         self.outputs.push_back(Output::Media(MediaCommand::Open {
             call: key,

@@ -17,6 +17,7 @@ mod ports;
 mod queue_calls;
 mod record;
 mod setup;
+mod vip_calls;
 
 pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig, Word};
 pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup, QueuesBusy};

@@ -20,7 +20,7 @@ use crate::record::{CallRecord, Disposition, HangupBy};
 impl Pbx {
     pub(crate) fn handle_response(&mut self, now: Instant, id: ClientId, response: rsip::Response) {
         let Some(&(key, index)) = self.by_fork.get(&id) else {
-            return;
+            return self.reinvite_answered(id, &response);
         };
         let code = response.status_code.code();
         match code {
@@ -35,6 +35,7 @@ impl Pbx {
         if let Some(&(key, index)) = self.by_fork.get(&id) {
             self.fork_failed(now, key, index, 408);
         }
+        self.reinvites.remove(&id);
     }
 
     fn fork_provisional(
@@ -481,7 +482,7 @@ impl Pbx {
         }
     }
 
-    fn send_ack(&mut self, dialog: &Dialog, cseq: u32) {
+    pub(crate) fn send_ack(&mut self, dialog: &Dialog, cseq: u32) {
         let via = self.via(dialog.peer);
         if let Ok(ack) = dialog.ack(cseq, &via) {
             self.sip
@@ -521,6 +522,7 @@ impl Pbx {
                 .and_then(|q| self.queue_names.get(q.0 as usize).cloned()),
             answered_by: call.answered_by.clone(),
             priority: call.priority,
+            preempted: call.preempted,
         };
         self.outputs.push_back(Output::CallRecord(record));
         self.outputs
@@ -552,6 +554,16 @@ impl Pbx {
             call.a_dialog.call_id.clone(),
             call.a_dialog.local_tag.clone(),
         ));
+        // Re-INVITEs of the agent's dialog end with it.
+        let dialogs: Vec<&str> = call
+            .forks
+            .iter()
+            .filter_map(|f| Some(f.dialog.as_ref()?.call_id.as_str()))
+            .collect();
+        if !dialogs.is_empty() && !self.reinvites.is_empty() {
+            self.reinvites
+                .retain(|_, d| !dialogs.contains(&d.call_id.as_str()));
+        }
         for fork in &call.forks {
             self.by_fork.remove(&fork.client);
             if let Some(d) = &fork.dialog {

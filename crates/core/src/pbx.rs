@@ -70,6 +70,10 @@ pub enum Word {
     QueueWhisper,
     /// "To be called back without losing your place, press 1."
     QueueCallbackOffer,
+    /// "Please hold…", to a caller whose agent a VIP takes over.
+    QueueHold,
+    /// "A priority caller is waiting…", to the agent a VIP will take over.
+    QueueVipWarning,
 }
 
 impl Word {
@@ -174,6 +178,10 @@ pub struct Pbx {
     pub(crate) queue_names: Vec<String>,
     /// The call each queue offer rings agents for.
     pub(crate) queue_offers: HashMap<switchboard_queue::OfferId, CallKey>,
+    /// Switchboard's re-INVITEs moving an agent's audio between calls, with the dialog
+    /// their 2xx is acknowledged in.
+    pub(crate) reinvites:
+        HashMap<switchboard_sip::transaction::ClientId, switchboard_sip::dialog::Dialog>,
     /// Callers waiting to be called back, by the engine's name for them.
     pub(crate) callback_requests:
         HashMap<switchboard_queue::CallId, crate::callbacks::CallbackRequest>,
@@ -215,6 +223,7 @@ impl Pbx {
             queue_names: Vec::new(),
             queue_offers: HashMap::new(),
             callback_requests: HashMap::new(),
+            reinvites: HashMap::new(),
             lists: Vec::new(),
             country_code: None,
             last_now: now,

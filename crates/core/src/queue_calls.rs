@@ -7,9 +7,9 @@
 //! Waiting callers hear their position, estimated wait and the comfort prompt as the
 //! engine schedules them, and where the queue offers callbacks, that 1 asks for one
 //! (carried out in [`crate::callbacks`]); an agent hears "Queue call" before the caller
-//! is put through. Keys reach the engine from RFC 4733 events and SIP INFO. Not
-//! carried out yet: key 0 (voicemail arrives with scenarios) and VIP preemption, so
-//! queues are set up without VIP (see [`Pbx::set_queues`]).
+//! is put through. Keys reach the engine from RFC 4733 events and SIP INFO. VIP
+//! preemption is carried out in [`crate::vip_calls`]. Not carried out yet: key 0
+//! (voicemail arrives with scenarios).
 
 use std::time::{Instant, SystemTime};
 
@@ -109,9 +109,7 @@ impl Pbx {
         self.queue_numbers.clear();
         self.queue_names.clear();
         for setup in queues {
-            let mut config = setup.config;
-            config.vip = None;
-            let queue = acd.add_queue(config);
+            let queue = acd.add_queue(setup.config);
             for (extension, membership) in setup.members {
                 if let Some(agent) = acd.agent_by_extension(&extension) {
                     acd.set_member(queue, agent, membership);
@@ -194,26 +192,27 @@ impl Pbx {
             match action {
                 Action::Offer { offer, call, agent } => {
                     let extension = self.acd.agent_config(agent).extension.clone();
-                    self.ring_agent(now, call.0, offer, &extension);
+                    self.ring_agent(now, self.call_of(call), offer, &extension);
                 }
                 Action::CancelOffer { offer, .. } => self.cancel_offer(now, offer),
                 Action::Connect { call, agent, .. } => {
                     let extension = self.acd.agent_config(agent).extension.clone();
-                    self.put_through(now, call.0, extension);
+                    self.put_through(now, self.call_of(call), extension);
                 }
-                Action::Leave { call, reason } => self.leave_queue(now, call.0, reason),
+                Action::Leave { call, reason } => self.leave_queue(now, self.call_of(call), reason),
                 Action::Announce {
                     call,
                     announcement: Announcement::CallbackAccepted,
                 } => self.callback_accepted(now, call.0),
                 Action::Announce { call, announcement } => {
+                    let key = self.call_of(call);
                     let callbacks = self
                         .calls
-                        .get(&call.0)
+                        .get(&key)
                         .and_then(|c| c.queue)
                         .is_some_and(|q| self.acd.queue_config(q).callback.is_some());
                     self.outputs.push_back(Output::Media(MediaCommand::Say {
-                        call: call.0,
+                        call: key,
                         to: Side::A,
                         words: words_for(announcement, callbacks),
                     }));
@@ -224,8 +223,9 @@ impl Pbx {
                     number,
                     ..
                 } => self.place_callback(now, call, agent, number),
-                // VIP preemption is not carried out yet.
-                Action::WarnAgent { .. } | Action::Preempt { .. } | Action::Resume { .. } => {}
+                Action::WarnAgent { agent, .. } => self.warn_agent(agent),
+                Action::Preempt { agent, held, vip } => self.preempt(now, agent, held, vip),
+                Action::Resume { agent, held } => self.resume(now, agent, held),
             }
         }
         let at = self.wall(now);
@@ -251,6 +251,27 @@ impl Pbx {
         }
     }
 
+    /// The engine's name for a call: its own key, or for a callback Switchboard placed,
+    /// the request it serves.
+    pub(crate) fn engine_call(&self, key: CallKey) -> CallId {
+        self.calls
+            .get(&key)
+            .and_then(|c| c.callback)
+            .map_or(CallId(key), |cb| cb.request)
+    }
+
+    /// The call the engine means: for a callback request, the call placed for it (once
+    /// there is one); otherwise the caller's own call.
+    pub(crate) fn call_of(&self, call: CallId) -> CallKey {
+        if !self.callback_requests.contains_key(&call) {
+            return call.0;
+        }
+        self.calls
+            .iter()
+            .find(|(_, c)| c.callback.is_some_and(|cb| cb.request == call))
+            .map_or(call.0, |(key, _)| *key)
+    }
+
     /// The Call-ID the queue log names an engine call by: the caller's call, or for a
     /// callback request, the call that asked for it.
     fn queue_call_id(&self, call: CallId) -> Option<String> {
@@ -264,7 +285,7 @@ impl Pbx {
     /// not exist yet: until it does, 0 is ignored, so no key drops a caller.
     pub(crate) fn queue_key(&mut self, now: Instant, key: CallKey, pressed: char) {
         if pressed != '0' {
-            self.acd.handle_key(now, CallId(key), pressed);
+            self.acd.handle_key(now, self.engine_call(key), pressed);
             self.run_queue(now);
         }
     }
@@ -390,7 +411,8 @@ impl Pbx {
             Ok(n) => n,
             Err(e) => {
                 self.send_bye(now, key, Side::B, Some(index));
-                self.acd.handle_hangup(now, CallId(key), Party::Agent);
+                self.acd
+                    .handle_hangup(now, self.engine_call(key), Party::Agent);
                 self.run_queue(now);
                 return self.end_unbridged(
                     now,
@@ -429,29 +451,34 @@ impl Pbx {
         }
     }
 
-    /// The caller hung up while waiting.
+    /// The caller hung up while waiting, or while on hold for their agent's VIP call.
     pub(crate) fn abandon_queue(&mut self, now: Instant, key: CallKey) {
-        self.acd.handle_hangup(now, CallId(key), Party::Caller);
+        self.acd
+            .handle_hangup(now, self.engine_call(key), Party::Caller);
         self.run_queue(now);
-        self.end_unbridged(
-            now,
-            key,
-            Disposition::Cancelled,
-            HangupBy::Caller,
-            487,
-            "Caller hung up while waiting in the queue",
-        );
+        let (disposition, code, reason) = match self.calls.get(&key) {
+            Some(c) if c.answered.is_some() => (
+                Disposition::Answered,
+                200,
+                "Caller hung up while on hold for a VIP call",
+            ),
+            _ => (
+                Disposition::Cancelled,
+                487,
+                "Caller hung up while waiting in the queue",
+            ),
+        };
+        self.end_unbridged(now, key, disposition, HangupBy::Caller, code, reason);
     }
 
     /// A call put through by a queue ended: the engine learns who hung up.
     pub(crate) fn queue_call_ended(&mut self, now: Instant, key: CallKey, by: HangupBy) {
-        if let Some(call) = self.calls.get(&key).filter(|c| c.queue.is_some()) {
+        if self.calls.get(&key).is_some_and(|c| c.queue.is_some()) {
             let party = match by {
                 HangupBy::Callee => Party::Agent,
                 _ => Party::Caller,
             };
-            let engine_call = call.callback.map_or(CallId(key), |cb| cb.request);
-            self.acd.handle_hangup(now, engine_call, party);
+            self.acd.handle_hangup(now, self.engine_call(key), party);
             self.run_queue(now);
         }
     }
@@ -493,7 +520,8 @@ impl Pbx {
             .get(&key)
             .is_some_and(|c| c.phase == Phase::Queued)
         {
-            self.acd.handle_hangup(now, CallId(key), Party::Caller);
+            self.acd
+                .handle_hangup(now, self.engine_call(key), Party::Caller);
             self.run_queue(now);
         }
         self.end_unbridged(

@@ -69,4 +69,6 @@ pub struct CallRecord {
     pub answered_by: Option<String>,
     /// The caller's priority in the queue (a VIP list's); 0 for everyone else.
     pub priority: i32,
+    /// The caller was put on hold while their agent took a VIP call.
+    pub preempted: bool,
 }

@@ -121,6 +121,7 @@ impl Pbx {
                     queue: None,
                     answered_by: None,
                     priority: 0,
+                    preempted: false,
                 }));
             }
         }
@@ -315,6 +316,7 @@ impl Pbx {
                 answered_by: None,
                 priority: 0,
                 callback: None,
+                preempted: false,
             },
         );
         if let Some(queue) = queue {

@@ -186,7 +186,13 @@ impl Harness {
 
     /// The caller's INVITE through the digest challenge; returns the INVITE that got in.
     fn call(&mut self, to: &str, sdp: &str) -> String {
-        let first = invite(&self.fresh_branch(), 1, to, sdp, None, 70);
+        self.another_call(to, sdp, "call-1")
+    }
+
+    /// [`Harness::call`] with its own Call-ID: the same phone's next call.
+    fn another_call(&mut self, to: &str, sdp: &str, call_id: &str) -> String {
+        let first = invite(&self.fresh_branch(), 1, to, sdp, None, 70)
+            .replace("Call-ID: call-1\r\n", &format!("Call-ID: {call_id}\r\n"));
         self.send(CALLER, &first);
         let challenge = self.expect(CALLER, "SIP/2.0 407");
         let mut h = challenge
@@ -212,7 +218,8 @@ impl Harness {
             )
             .replace("1 INVITE", "1 ACK"),
         );
-        let second = invite(&self.fresh_branch(), 2, to, sdp, Some(&h), 70);
+        let second = invite(&self.fresh_branch(), 2, to, sdp, Some(&h), 70)
+            .replace("Call-ID: call-1\r\n", &format!("Call-ID: {call_id}\r\n"));
         self.send(CALLER, &second);
         second
     }
@@ -338,10 +345,16 @@ fn in_dialog(
 
 /// A request from the caller inside the dialog the queue's 200 opened.
 fn from_caller(ok: &str, method: &str, cseq: u32) -> String {
-    let tag = header(ok, "To").rsplit("tag=").next().unwrap();
-    let to = format!("<sip:600@192.0.2.1>;tag={tag}");
     let from = "\"Anna\" <sip:100@192.0.2.1>;tag=caller1";
-    in_dialog(method, CALLER, from, &to, "call-1", cseq, "")
+    in_dialog(
+        method,
+        CALLER,
+        from,
+        header(ok, "To"),
+        header(ok, "Call-ID"),
+        cseq,
+        "",
+    )
 }
 
 fn kinds(h: &Harness) -> Vec<switchboard_queue::EventKind> {
@@ -964,3 +977,4 @@ fn an_announcement_that_never_reports_its_end_still_ends_the_call() {
 mod callbacks;
 mod lists;
 mod queues;
+mod vip;

@@ -48,6 +48,7 @@ pub fn call_record_row(r: CallRecord) -> CallRecordRow {
         queue: r.queue,
         answered_by: r.answered_by,
         priority: r.priority,
+        preempted: r.preempted,
     }
 }
 

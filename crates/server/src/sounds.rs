@@ -25,6 +25,8 @@ pub struct Sounds {
     queue_whisper: Prompt,
     queue_callback: Prompt,
     queue_callback_offer: Prompt,
+    queue_hold: Prompt,
+    queue_vip_warning: Prompt,
     agent_logged_in: Prompt,
     agent_logged_out: Prompt,
     agent_on_break: Prompt,
@@ -72,6 +74,8 @@ impl Sounds {
             queue_whisper: decode(prompt!(language, "queue_whisper"))?,
             queue_callback: decode(prompt!(language, "queue_callback"))?,
             queue_callback_offer: decode(prompt!(language, "queue_callback_offer"))?,
+            queue_hold: decode(prompt!(language, "queue_hold"))?,
+            queue_vip_warning: decode(prompt!(language, "queue_vip_warning"))?,
             agent_logged_in: decode(prompt!(language, "agent_logged_in"))?,
             agent_logged_out: decode(prompt!(language, "agent_logged_out"))?,
             agent_on_break: decode(prompt!(language, "agent_on_break"))?,
@@ -110,6 +114,8 @@ impl Sounds {
             Word::QueueComfort => vec![&self.queue_comfort],
             Word::QueueWhisper => vec![&self.queue_whisper],
             Word::QueueCallbackOffer => vec![&self.queue_callback_offer],
+            Word::QueueHold => vec![&self.queue_hold],
+            Word::QueueVipWarning => vec![&self.queue_vip_warning],
             Word::Number(n) => match self.numbers.get(&n) {
                 Some(p) => vec![p],
                 // Tens then units: "twenty" "seven".

@@ -20,6 +20,9 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0003_call_records.sql")),
     M::up(include_str!("../migrations/0004_queue_events.sql")),
     M::up(include_str!("../migrations/0005_call_records_queues.sql")),
+    M::up(include_str!(
+        "../migrations/0006_call_records_preempted.sql"
+    )),
 ];
 
 mod queue_log;
@@ -84,6 +87,8 @@ pub struct CallRecordRow {
     pub queue: Option<String>,
     pub answered_by: Option<String>,
     pub priority: i32,
+    /// The caller was put on hold while their agent took a VIP call.
+    pub preempted: bool,
 }
 
 #[derive(Debug)]
@@ -262,8 +267,8 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO call_records (call_id, caller, callee, started_at, answered_at, \
                  ended_at, disposition, hangup_by, caller_codec, callee_codec, sip_code, reason, \
-                 queue, answered_by, priority) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 queue, answered_by, priority, preempted) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?;
             for r in rows {
                 insert.execute(params![
@@ -281,7 +286,8 @@ impl Store {
                     r.reason,
                     r.queue,
                     r.answered_by,
-                    r.priority
+                    r.priority,
+                    r.preempted
                 ])?;
             }
         }
@@ -294,7 +300,7 @@ impl Store {
         let mut q = self.conn.prepare(
             "SELECT call_id, caller, callee, started_at, answered_at, ended_at, disposition, \
              hangup_by, caller_codec, callee_codec, sip_code, reason, queue, answered_by, \
-             priority FROM call_records ORDER BY id DESC LIMIT ?1",
+             priority, preempted FROM call_records ORDER BY id DESC LIMIT ?1",
         )?;
         let rows = q.query_map([limit], |r| {
             Ok(CallRecordRow {
@@ -313,6 +319,7 @@ impl Store {
                 queue: r.get(12)?,
                 answered_by: r.get(13)?,
                 priority: r.get(14)?,
+                preempted: r.get(15)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -390,6 +397,7 @@ mod tests {
             queue: Some("600".into()),
             answered_by: Some("101".into()),
             priority: 10,
+            preempted: true,
         };
         let busy = CallRecordRow {
             disposition: "busy".into(),
