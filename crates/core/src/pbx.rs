@@ -128,6 +128,13 @@ pub enum MediaCommand {
         to: Side,
         words: Vec<Word>,
     },
+    /// Say `words` once to leg `to` only, over the call: the other leg keeps hearing
+    /// it (a warning to an agent while their caller talks on).
+    Whisper {
+        call: CallKey,
+        to: Side,
+        words: Vec<Word>,
+    },
     /// Send a key press to one leg as RFC 4733 telephone events.
     SendDtmf {
         call: CallKey,

@@ -28,7 +28,7 @@ impl Pbx {
             return;
         };
         let key = self.call_of(call);
-        self.outputs.push_back(Output::Media(MediaCommand::Say {
+        self.outputs.push_back(Output::Media(MediaCommand::Whisper {
             call: key,
             to: Side::B,
             words: vec![Word::QueueVipWarning],

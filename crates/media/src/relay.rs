@@ -255,6 +255,19 @@ impl Relay {
         }
     }
 
+    /// Continues the streams `old` sent each leg (identity, numbering, timing), so a
+    /// phone hears one unbroken stream when Switchboard changes what it plays or
+    /// relays to it. A fresh stream right after another made baresip drop it until
+    /// the next change.
+    pub fn continuing(mut self, old: &Relay) -> Self {
+        for (new, old) in self.outbound.iter_mut().zip(&old.outbound) {
+            new.ssrc = old.ssrc;
+            new.last_seq = old.last_seq;
+            new.last_ts = old.last_ts;
+        }
+        self
+    }
+
     /// Gives the RTCP sender reports their wall-clock time: `wall` at `now`.
     pub fn with_wall_clock(mut self, now: Instant, wall: std::time::SystemTime) -> Self {
         self.reports.set_wall_clock(now, wall);

@@ -28,7 +28,8 @@ enum Control {
     Music(Side, bool),
     Announce(Side, LegMedia, Announcement),
     Wait(Side, LegMedia),
-    Say(Side, Vec<Word>),
+    /// Words to a leg; whether the other one hears music meanwhile.
+    Say(Side, Vec<Word>, bool),
 }
 
 /// What the media edge tells the engine.
@@ -77,6 +78,7 @@ impl MediaEdge {
             | MediaCommand::Announce { call, .. }
             | MediaCommand::Wait { call, .. }
             | MediaCommand::Say { call, .. }
+            | MediaCommand::Whisper { call, .. }
             | MediaCommand::Close { call } => *call,
         };
         let thread = &self.threads[call as usize % self.threads.len()];
@@ -133,7 +135,8 @@ fn spawn(
                     what,
                 } => (call, Control::Announce(side, to, what)),
                 MediaCommand::Wait { call, side, media } => (call, Control::Wait(side, media)),
-                MediaCommand::Say { call, to, words } => (call, Control::Say(to, words)),
+                MediaCommand::Say { call, to, words } => (call, Control::Say(to, words, true)),
+                MediaCommand::Whisper { call, to, words } => (call, Control::Say(to, words, false)),
             };
             if let Some(tx) = calls.get(&call) {
                 let _ = tx.send(control);
@@ -223,14 +226,8 @@ impl CallTask {
                 command = control.recv() => match command {
                     None => break,
                     Some(Control::Bridge(a, b)) => {
-                        if let Some(old) = relay.take() {
-                            publish_stats(&self.metrics, &old.stats(), &mut published);
-                        }
-                        published = RelayStats::default();
-                        relay = Some(
-                            Relay::new(a, b, rand::random(), rand::random())
-                                .with_wall_clock(Instant::now(), SystemTime::now()),
-                        );
+                        let r = Relay::new(a, b, rand::random(), rand::random());
+                        self.replace(&mut relay, r, &mut published);
                         (waiting, saying) = (None, None);
                     }
                     Some(Control::Update(side, media)) => {
@@ -254,17 +251,16 @@ impl CallTask {
                     }
                     Some(Control::Wait(side, media)) => {
                         // A lone leg's relay plays on whichever side it is told to.
-                        let mut r = Relay::for_announcement(media, rand::random(), rand::random())
-                            .with_wall_clock(Instant::now(), SystemTime::now());
+                        let mut r = Relay::for_announcement(media, rand::random(), rand::random());
                         r.set_music(Instant::now(), side, Some(self.hold_music()));
-                        relay = Some(r);
-                        waiting = Some(side);
+                        self.replace(&mut relay, r, &mut published);
+                        (waiting, saying) = (Some(side), None);
                     }
-                    Some(Control::Say(to, words)) => {
+                    Some(Control::Say(to, words, hold_other)) => {
                         if let Some(r) = relay.as_mut() {
                             let words = PromptPlayer::new(self.sounds.say(&words), false);
                             r.set_music(Instant::now(), to, Some(words));
-                            if waiting.is_none() {
+                            if hold_other && waiting.is_none() {
                                 r.set_music(Instant::now(), to.other(), Some(self.hold_music()));
                             }
                             saying = Some(to);
@@ -308,6 +304,21 @@ impl CallTask {
         if let Some(r) = &relay {
             publish_stats(&self.metrics, &r.stats(), &mut published);
         }
+    }
+
+    /// Puts `new` in place of the call's relay, continuing the streams the phones
+    /// hear; the old one's counts are published first, so the metrics count each
+    /// packet once.
+    fn replace(&self, relay: &mut Option<Relay>, new: Relay, published: &mut RelayStats) {
+        let new = match relay.take() {
+            Some(old) => {
+                publish_stats(&self.metrics, &old.stats(), published);
+                new.continuing(&old)
+            }
+            None => new,
+        };
+        *published = RelayStats::default();
+        *relay = Some(new.with_wall_clock(Instant::now(), SystemTime::now()));
     }
 
     fn hold_music(&self) -> PromptPlayer {

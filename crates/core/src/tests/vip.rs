@@ -51,9 +51,9 @@ fn vip_takes_the_agent(h: &mut Harness) -> Dialogs {
     assert!(
         h.media.iter().any(|m| matches!(
             m,
-            MediaCommand::Say { call: 1, to: Side::B, words } if words == &[Word::QueueVipWarning]
+            MediaCommand::Whisper { call: 1, to: Side::B, words } if words == &[Word::QueueVipWarning]
         )),
-        "the agent is warned: {:?}",
+        "the agent is warned, over the call: {:?}",
         h.media
     );
     h.advance(Duration::from_secs(9));

@@ -624,3 +624,25 @@ fn music_to_a_wideband_leg_is_in_its_codec_and_clock() {
         .unwrap();
     assert!(loud > 4000, "peak {loud}");
 }
+
+#[test]
+fn a_relay_that_takes_over_continues_each_legs_stream() {
+    let t = Instant::now();
+    let mut old = relay(Codec::Pcmu, Codec::Pcmu);
+    let mut p = packet(0, 7, 1000, 0x1234, &[1; 160]);
+    old.pass(t, Side::B, addr("10.0.0.2:5000"), &mut p).unwrap();
+    let before = RtpHeader::parse(&p).unwrap();
+    let mut new = Relay::new(
+        leg("10.0.0.1:4000", Codec::Pcmu, Some(101)),
+        leg("10.0.0.3:6000", Codec::Pcmu, None),
+        [1, 2],
+        [9000, 9000],
+    )
+    .continuing(&old);
+    let mut p = packet(0, 40_000, 555_000, 0x9999, &[1; 160]);
+    new.pass(t, Side::B, addr("10.0.0.3:6000"), &mut p).unwrap();
+    let after = RtpHeader::parse(&p).unwrap();
+    assert_eq!(after.ssrc, before.ssrc, "toward A: one stream");
+    assert_eq!(after.sequence, before.sequence.wrapping_add(1));
+    assert_eq!(after.timestamp, before.timestamp.wrapping_add(160));
+}

@@ -1,0 +1,167 @@
+//! VIP preemption with real phones: agent 101 (baresip) talks to caller 100 through
+//! queue 600 when 102 calls VIP queue 601. After the queue's delay 100 hears "please
+//! hold" then music while 101 talks to 102; when 102 hangs up, 101 and 100 talk again.
+//! The agent's phone only ever sees re-INVITEs of its one call.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use switchboard_e2e::audio::{self, heard};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::*;
+
+fn phone<'a>(extension: &'a str, source: &'a Path, auto_answer: bool) -> PhoneSetup<'a> {
+    PhoneSetup {
+        extension,
+        source,
+        codecs: "PCMU",
+        auto_answer,
+    }
+}
+
+/// Waits for the queue log to hold `event` and returns when it was seen.
+fn wait_for(server: &Server, event: &str) -> Instant {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !server.queue_events().iter().any(|e| e.event == event) {
+        assert!(
+            Instant::now() < deadline,
+            "no {event}: {:#?}",
+            server.queue_events()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Instant::now()
+}
+
+fn prompt(name: &str) -> Vec<f32> {
+    audio::read_at_call_rate(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../sounds")
+            .join(name),
+    )
+}
+
+#[test]
+fn a_vip_takes_the_agent_and_the_held_caller_gets_them_back() {
+    let queue = |number: &str, name: &str, extra: &str| {
+        format!(
+            "[[queues]]\nnumber = \"{number}\"\nname = \"{name}\"\nstrategy = \"linear\"\n\
+             wrap_up = 0\n{extra}\
+             [queues.announcements]\nposition_on_join = false\nposition_every = 0\ncomfort_every = 0\n\
+             [[queues.agents]]\nextension = \"101\"\n"
+        )
+    };
+    let server = Server::start(&format!(
+        "{}\n{}{}",
+        config("", FAST_REGISTRAR),
+        queue("600", "Sales", ""),
+        queue("601", "VIP", "[queues.vip]\ndelay = 3\n"),
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = |language: &str| {
+        let path = dir.path().join(format!("{language}.wav"));
+        audio::speech(language, 90, &path);
+        path
+    };
+    let (en, ru, pl) = (source("en"), source("ru"), source("pl"));
+    let mut agent = Baresip::start(server.sip, phone("101", &ru, true));
+    let mut held = Baresip::start(server.sip, phone("100", &en, false));
+    let mut vip = Baresip::start(server.sip, phone("102", &pl, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
+
+    held.command("dial", &format!("sip:600@{}", server.sip));
+    held.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    let t0 = wait_for(&server, "connect");
+    std::thread::sleep(Duration::from_secs(5));
+    vip.command("dial", &format!("sip:601@{}", server.sip));
+    vip.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    let preempted = wait_for(&server, "preempt");
+    std::thread::sleep(Duration::from_secs(10));
+    vip.command("hangup", "");
+    vip.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    let resumed = wait_for(&server, "resume");
+    std::thread::sleep(Duration::from_secs(6));
+    held.command("hangup", "");
+    held.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    agent.wait_event("CALL_CLOSED", Duration::from_secs(10));
+
+    // What the held caller heard, by the test's clock from the agent's answer.
+    let rate = audio::RATE as f64;
+    let at = |t: Instant| (t.duration_since(t0).as_secs_f64() * rate) as usize;
+    let span = |recording: &[f32], from: f64, to: f64| -> Vec<f32> {
+        let (a, b) = ((from * rate) as usize, (to * rate) as usize);
+        recording[a.min(recording.len())..b.min(recording.len())].to_vec()
+    };
+    let at_held = audio::read_at_call_rate(&held.heard());
+    let (p, r) = (at(preempted) as f64 / rate, at(resumed) as f64 / rate);
+    let (ru_speech, _) = audio::read(&ru);
+    let hold = prompt("en/queue_hold.wav");
+    let hold_s = hold.len() as f64 / rate;
+    let music = prompt("music/hold.wav");
+    // After the agent's whisper; the warning to the agent is not heard by the caller.
+    audio::assert_heard(
+        "the held caller, the agent before",
+        heard(&ru_speech, &span(&at_held, 2.0, p - 0.5)),
+    );
+    audio::assert_heard(
+        "the held caller, please hold",
+        heard(&hold, &span(&at_held, p + 0.5, p + hold_s - 0.5)),
+    );
+    audio::assert_heard(
+        "the held caller, music after it",
+        heard(&music, &span(&at_held, p + hold_s + 0.5, r - 0.5)),
+    );
+    audio::assert_heard(
+        "the held caller, the agent again",
+        heard(&ru_speech, &span(&at_held, r + 1.0, r + 5.0)),
+    );
+    // The VIP and the agent heard each other.
+    let (pl_speech, _) = audio::read(&pl);
+    let at_agent = audio::read_at_call_rate(&agent.heard());
+    audio::assert_heard(
+        "the agent, the VIP",
+        heard(&pl_speech, &span(&at_agent, p + 1.0, r - 1.0)),
+    );
+    let (en_speech, _) = audio::read(&en);
+    audio::assert_heard(
+        "the agent, the held caller again",
+        heard(&en_speech, &span(&at_agent, r + 1.0, r + 5.0)),
+    );
+    let at_vip = audio::read_at_call_rate(&vip.heard());
+    let tail = &at_vip[at_vip.len().saturating_sub(6 * audio::RATE as usize)..];
+    audio::assert_heard("the VIP, the agent", heard(&ru_speech, tail));
+
+    let events: Vec<(String, Option<String>, Option<String>)> = server
+        .queue_events()
+        .into_iter()
+        .filter(|e| e.call_id.is_some())
+        .map(|e| (e.event, e.queue, e.agent))
+        .collect();
+    let (sales, vip_queue, agent101) = (Some("600".into()), Some("601".into()), Some("101".into()));
+    assert_eq!(
+        events,
+        [
+            ("join".into(), sales.clone(), None),
+            ("connect".into(), sales.clone(), agent101.clone()),
+            ("join".into(), vip_queue.clone(), None),
+            ("preempt-warned".into(), vip_queue.clone(), agent101.clone()),
+            ("connect".into(), vip_queue.clone(), agent101.clone()),
+            ("preempt".into(), vip_queue.clone(), agent101.clone()),
+            ("complete".into(), vip_queue.clone(), agent101.clone()),
+            ("resume".into(), sales.clone(), agent101.clone()),
+            ("complete".into(), sales, agent101),
+        ]
+    );
+    let records = server.call_records();
+    assert_eq!(records.len(), 2, "{records:#?}");
+    let by_callee = |n: &str| records.iter().find(|r| r.callee == n).expect(n);
+    let (held_call, vip_call) = (by_callee("600"), by_callee("601"));
+    assert_eq!(
+        (held_call.preempted, held_call.disposition.as_str()),
+        (true, "answered")
+    );
+    assert_eq!(
+        (vip_call.preempted, vip_call.answered_by.as_deref()),
+        (false, Some("101"))
+    );
+}
