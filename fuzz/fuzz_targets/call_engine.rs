@@ -1,14 +1,19 @@
 //! The call engine takes any datagram from a phone that knows a password: INVITE,
 //! CANCEL, BYE, INFO and responses reach the B2BUA past authentication. It must never
-//! panic, and a call that ends always leaves exactly one record. 600 is a queue with
-//! 101 as its agent, and 100 an agent too, so queue calls and feature codes are reached.
+//! panic, and a call that ends always leaves exactly one record. 600 is a queue that
+//! calls back, 601 a VIP queue, both with 101 and 100 as agents, so queue calls,
+//! callbacks, preemption and feature codes are reached. A datagram `KEY<call><key>`
+//! stands for a key the media edge heard on a call, `DONE<call>` for an announcement
+//! it finished.
 #![no_main]
 
 use std::time::{Duration, Instant, SystemTime};
 
 use libfuzzer_sys::fuzz_target;
 use switchboard_core::{Output, Pbx, PbxConfig, QueueSetup};
-use switchboard_queue::{AgentConfig, Membership, QueueConfig, Strategy};
+use switchboard_media::dtmf::Dtmf;
+use switchboard_media::relay::Side;
+use switchboard_queue::{AgentConfig, CallbackPolicy, Membership, QueueConfig, Strategy, VipPolicy};
 use switchboard_sip::auth::AccountSecrets;
 use switchboard_sip::registrar::Binding;
 use switchboard_sip::service::{Account, ServiceConfig};
@@ -37,22 +42,42 @@ fuzz_target!(|data: &[u8]| {
         user_agent: None,
     };
     pbx.service_mut().registrar_mut().restore(t0, "101", binding, Duration::from_secs(600));
+    let caller = Peer { transport: Transport::Udp, addr: "192.0.2.10:5060".parse().unwrap() };
+    let binding = Binding {
+        uri: "sip:100@192.0.2.10:5060".into(),
+        call_id: "r100".into(),
+        cseq: 1,
+        expires_at: t0,
+        source: caller,
+        user_agent: None,
+    };
+    pbx.service_mut().registrar_mut().restore(t0, "100", binding, Duration::from_secs(600));
     // Callers wait ten minutes at most, so every call still ends within the hour.
-    let mut config = QueueConfig::new("Fuzz", Strategy::RingAll);
-    config.max_wait = Some(Duration::from_secs(600));
-    let queue = QueueSetup {
-        number: "600".into(),
-        config,
-        members: vec![("101".into(), Membership::default()), ("100".into(), Membership::default())],
+    let queue = |number: &str, vip: bool| {
+        let mut config = QueueConfig::new("Fuzz", Strategy::RingAll);
+        config.max_wait = Some(Duration::from_secs(600));
+        config.callback = Some(CallbackPolicy { attempts: 2, retry_after: Duration::from_secs(60) });
+        config.vip = vip.then_some(VipPolicy { delay: Duration::from_secs(5) });
+        QueueSetup {
+            number: number.into(),
+            config,
+            members: vec![("101".into(), Membership::default()), ("100".into(), Membership::default())],
+        }
     };
     let agents = vec![AgentConfig::new("101"), AgentConfig::new("100")];
-    pbx.set_queues(t0, vec![queue], agents).expect("no calls yet");
-    let caller = Peer { transport: Transport::Udp, addr: "192.0.2.10:5060".parse().unwrap() };
+    pbx.set_queues(t0, vec![queue("600", false), queue("601", true)], agents).expect("no calls yet");
     // Datagrams separated by a NUL byte, alternately from the caller and the callee.
     for (i, datagram) in data.split(|&b| b == 0).enumerate() {
         let from = if i % 2 == 0 { caller } else { phone };
         let now = t0 + Duration::from_millis(100 * i as u64);
-        pbx.handle_datagram(now, from, datagram);
+        match datagram {
+            [b'K', b'E', b'Y', call, key] => {
+                let dtmf = Dtmf { key: *key as char, duration_ms: 100 };
+                pbx.handle_dtmf(now, u64::from(call % 4), Side::A, dtmf);
+            }
+            [b'D', b'O', b'N', b'E', call] => pbx.handle_announcement_done(now, u64::from(call % 4)),
+            _ => pbx.handle_datagram(now, from, datagram),
+        }
         while pbx.poll_output().is_some() {}
     }
     // An hour passes as the server lives it: woken at each deadline the engine names
