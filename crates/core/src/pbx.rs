@@ -62,12 +62,14 @@ pub enum Word {
     QueueWaitShort,
     /// "more than", before the largest number said.
     MoreThan,
-    /// A number from 1 to [`Word::MAX_NUMBER`].
+    /// A number from 0 to [`Word::MAX_NUMBER`].
     Number(u32),
     /// "Thank you for waiting…"
     QueueComfort,
     /// "Queue call." to an agent before the caller is put through.
     QueueWhisper,
+    /// "Waited, in minutes:", in that whisper.
+    QueueWaited,
     /// "To be called back without losing your place, press 1."
     QueueCallbackOffer,
     /// "Please hold…", to a caller whose agent a VIP takes over.

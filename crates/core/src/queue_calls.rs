@@ -11,7 +11,7 @@
 //! preemption is carried out in [`crate::vip_calls`]. Not carried out yet: key 0
 //! (voicemail arrives with scenarios).
 
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use switchboard_media::relay::{LegMedia, Side};
 use switchboard_media::sdp::{LocalDescription, formats_to_answer};
@@ -195,9 +195,13 @@ impl Pbx {
                     self.ring_agent(now, self.call_of(call), offer, &extension);
                 }
                 Action::CancelOffer { offer, .. } => self.cancel_offer(now, offer),
-                Action::Connect { call, agent, .. } => {
+                Action::Connect {
+                    call,
+                    agent,
+                    whisper,
+                } => {
                     let extension = self.acd.agent_config(agent).extension.clone();
-                    self.put_through(now, self.call_of(call), extension);
+                    self.put_through(now, self.call_of(call), extension, whisper.waited);
                 }
                 Action::Leave { call, reason } => self.leave_queue(now, self.call_of(call), reason),
                 Action::Announce {
@@ -399,7 +403,7 @@ impl Pbx {
     }
 
     /// The engine put the caller through to the agent whose phone answered.
-    fn put_through(&mut self, now: Instant, key: CallKey, agent: String) {
+    fn put_through(&mut self, now: Instant, key: CallKey, agent: String, waited: Duration) {
         let Some((index, sdp)) = self.calls.get_mut(&key).and_then(|c| c.connecting.take()) else {
             return;
         };
@@ -436,6 +440,12 @@ impl Pbx {
             call.media = Some([a_media, b_media]);
             call.answered_by = Some(agent);
         }
+        let number = self
+            .calls
+            .get(&key)
+            .and_then(|c| c.queue)
+            .and_then(|q| self.queue_names.get(q.0 as usize).cloned())
+            .unwrap_or_default();
         self.outputs.push_back(Output::Media(MediaCommand::Bridge {
             call: key,
             a: a_media,
@@ -444,7 +454,7 @@ impl Pbx {
         self.outputs.push_back(Output::Media(MediaCommand::Say {
             call: key,
             to: Side::B,
-            words: vec![Word::QueueWhisper],
+            words: whisper_for(&number, waited),
         }));
         for i in others {
             self.cancel_fork(now, key, i);
@@ -700,6 +710,25 @@ pub(crate) fn words_for(announcement: Announcement, callbacks: bool) -> Vec<Word
     };
     if callbacks {
         words.push(Word::QueueCallbackOffer);
+    }
+    words
+}
+
+/// What an agent hears before a queue caller is put through: "Queue call", the queue's
+/// number digit by digit (an office's queue names are its own words, which Switchboard
+/// cannot say), and the minutes the caller waited once it is a minute or more.
+pub(crate) fn whisper_for(queue_number: &str, waited: Duration) -> Vec<Word> {
+    let mut words = vec![Word::QueueWhisper];
+    words.extend(
+        queue_number
+            .chars()
+            .filter_map(|c| c.to_digit(10))
+            .map(Word::Number),
+    );
+    let minutes = waited.as_secs() / 60;
+    if minutes > 0 {
+        words.push(Word::QueueWaited);
+        words.extend(number(minutes));
     }
     words
 }

@@ -23,6 +23,7 @@ pub struct Sounds {
     more_than: Prompt,
     queue_comfort: Prompt,
     queue_whisper: Prompt,
+    queue_waited: Prompt,
     queue_callback: Prompt,
     queue_callback_offer: Prompt,
     queue_hold: Prompt,
@@ -31,7 +32,7 @@ pub struct Sounds {
     agent_logged_out: Prompt,
     agent_on_break: Prompt,
     agent_back: Prompt,
-    /// 1 to 19 and the tens to 60.
+    /// 0 to 19 and the tens to 60.
     numbers: BTreeMap<u32, Prompt>,
 }
 
@@ -45,10 +46,10 @@ macro_rules! prompt {
     };
 }
 
-/// The numbers recorded: 1 to 19 and the tens; the rest are tens then units.
+/// The numbers recorded: 0 to 19 and the tens; the rest are tens then units.
 macro_rules! numbers {
     ($language:literal) => {
-        numbers!(@ $language; 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+        numbers!(@ $language; 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
             19, 20, 30, 40, 50, 60)
     };
     (@ $language:literal; $($n:literal),*) => {
@@ -72,6 +73,7 @@ impl Sounds {
             more_than: decode(prompt!(language, "more_than"))?,
             queue_comfort: decode(prompt!(language, "queue_comfort"))?,
             queue_whisper: decode(prompt!(language, "queue_whisper"))?,
+            queue_waited: decode(prompt!(language, "queue_waited"))?,
             queue_callback: decode(prompt!(language, "queue_callback"))?,
             queue_callback_offer: decode(prompt!(language, "queue_callback_offer"))?,
             queue_hold: decode(prompt!(language, "queue_hold"))?,
@@ -113,6 +115,7 @@ impl Sounds {
             Word::MoreThan => vec![&self.more_than],
             Word::QueueComfort => vec![&self.queue_comfort],
             Word::QueueWhisper => vec![&self.queue_whisper],
+            Word::QueueWaited => vec![&self.queue_waited],
             Word::QueueCallbackOffer => vec![&self.queue_callback_offer],
             Word::QueueHold => vec![&self.queue_hold],
             Word::QueueVipWarning => vec![&self.queue_vip_warning],

@@ -58,7 +58,15 @@ fn a_queue_caller_waits_with_music_and_the_answering_agent_is_put_through() {
     assert_eq!(b.remote.port(), 6000);
     assert_eq!(
         (*to, &words[..]),
-        (switchboard_media::relay::Side::B, &[Word::QueueWhisper][..]),
+        (
+            switchboard_media::relay::Side::B,
+            &[
+                Word::QueueWhisper,
+                Word::Number(6),
+                Word::Number(0),
+                Word::Number(0)
+            ][..]
+        ),
         "the agent hears the whisper first"
     );
     h.advance(Duration::from_secs(30));
@@ -156,6 +164,26 @@ fn an_agent_with_no_phone_registered_is_skipped() {
     assert!(
         kinds(&h).contains(&EventKind::Declined),
         "103 could not be reached"
+    );
+}
+
+#[test]
+fn the_whisper_names_the_queue_and_a_wait_of_a_minute_or_more() {
+    use crate::queue_calls::whisper_for;
+    let said = |secs| whisper_for("61", Duration::from_secs(secs));
+    assert_eq!(
+        said(59),
+        [Word::QueueWhisper, Word::Number(6), Word::Number(1)]
+    );
+    assert_eq!(
+        said(185),
+        [
+            Word::QueueWhisper,
+            Word::Number(6),
+            Word::Number(1),
+            Word::QueueWaited,
+            Word::Number(3)
+        ]
     );
 }
 
