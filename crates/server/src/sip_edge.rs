@@ -139,6 +139,8 @@ impl Engine {
         let mut write_behind = tokio::time::interval(WRITE_BEHIND);
         write_behind.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut buf = vec![0u8; 65_536];
+        // A reload whose queues wait for the calls in them to end.
+        let mut queues_waiting: Option<crate::config::Config> = None;
         loop {
             let deadline = self.pbx.poll_timeout().map(tokio::time::Instant::from_std);
             tokio::select! {
@@ -162,7 +164,9 @@ impl Engine {
                         self.pbx.handle_datagram(Instant::now(), peer, &bytes);
                     }
                 },
-                Some(config) = self.reload.recv() => self.apply(&config),
+                Some(config) = self.reload.recv() => {
+                    queues_waiting = (!self.apply(&config)).then_some(config);
+                }
                 Some(report) = self.media_reports.recv() => match report {
                     MediaReport::Failed(call) => self.pbx.handle_media_failed(Instant::now(), call),
                     MediaReport::AnnouncementDone(call) => {
@@ -174,6 +178,10 @@ impl Engine {
                 },
                 () = sleep_until(deadline) => self.pbx.handle_timeout(Instant::now()),
                 _ = write_behind.tick() => {
+                    if queues_waiting.as_ref().is_some_and(|c| self.apply_queues(c).is_ok()) {
+                        queues_waiting = None;
+                        tracing::info!("queues reloaded");
+                    }
                     if !pending.is_empty() {
                         let _ = self.writes.send(Write::Registrations(std::mem::take(&mut pending)));
                     }
@@ -187,18 +195,27 @@ impl Engine {
         }
     }
 
-    /// A reloaded configuration: accounts at once, queues once no call uses them.
-    pub fn apply(&mut self, config: &crate::config::Config) {
+    /// A reloaded configuration: accounts and lists at once, queues once no call uses
+    /// them (false: they wait, and are tried again).
+    pub fn apply(&mut self, config: &crate::config::Config) -> bool {
         self.pbx.service_mut().set_accounts(config.accounts());
         self.pbx
             .set_lists(config.numbers.country_code(), config.number_lists());
-        let queues = config.queue_setups();
-        if let Err(e) = self
-            .pbx
-            .set_queues(Instant::now(), queues, config.agent_configs())
-        {
-            tracing::warn!("queues not reloaded: {e}");
+        match self.apply_queues(config) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!("queues not reloaded yet: {e}");
+                false
+            }
         }
+    }
+
+    fn apply_queues(
+        &mut self,
+        config: &crate::config::Config,
+    ) -> Result<(), switchboard_core::QueuesBusy> {
+        self.pbx
+            .set_queues(Instant::now(), config.queue_setups(), config.agent_configs())
     }
 
     async fn flush(
