@@ -214,8 +214,11 @@ impl Engine {
         &mut self,
         config: &crate::config::Config,
     ) -> Result<(), switchboard_core::QueuesBusy> {
-        self.pbx
-            .set_queues(Instant::now(), config.queue_setups(), config.agent_configs())
+        self.pbx.set_queues(
+            Instant::now(),
+            config.queue_setups(),
+            config.agent_configs(),
+        )
     }
 
     async fn flush(
