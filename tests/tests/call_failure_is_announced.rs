@@ -47,3 +47,35 @@ fn calling_an_offline_extension_plays_unavailable_in_polish() {
         ("failed", 480, "102")
     );
 }
+
+#[test]
+fn a_block_list_that_tells_its_callers_says_so_before_declining() {
+    let lists = "[[lists]]\nname = \"Nuisance\"\nkind = \"block\"\ntell = true\n\
+                 numbers = [\"100\"]\n";
+    let server = Server::start(&format!("{}{lists}", config("", FAST_REGISTRAR)));
+    let dir = tempfile::tempdir().unwrap();
+    let silence = dir.path().join("silence.wav");
+    audio::silence(40, &silence);
+    let mut caller = Baresip::start(
+        server.sip,
+        PhoneSetup {
+            extension: "100",
+            source: &silence,
+            codecs: "",
+            auto_answer: false,
+        },
+    );
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(30));
+    let prompt = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/blocked.wav");
+    let (expected, _) = audio::read(&prompt);
+    let (recording, _) = audio::read(&caller.heard());
+    audio::assert_heard("the block list's message", heard(&expected, &recording));
+    let record = server.call_records().remove(0);
+    assert_eq!(
+        (record.disposition.as_str(), record.sip_code),
+        ("failed", 603)
+    );
+    assert!(record.reason.contains("Nuisance"), "{}", record.reason);
+}

@@ -65,8 +65,8 @@ pub fn normalise(raw: &str, country_code: Option<&str>) -> Result<String, Number
 pub enum ListKind {
     /// Callers on it wait in queues with this priority (higher is served first).
     Vip { priority: i32 },
-    /// Callers on it are turned away.
-    Block,
+    /// Callers on it are declined (603), after a message saying so when `tell`.
+    Block { tell: bool },
     /// Kept for call scenarios to check.
     Plain,
 }

@@ -45,6 +45,8 @@ pub enum Announcement {
     AgentLoggedOut,
     AgentOnBreak,
     AgentBack,
+    /// "Calls from your number are not accepted", before a block list's 603.
+    Blocked,
     /// "We will call you back…", to a queue caller who pressed 1.
     CallbackAccepted,
     /// "Queue call." to a callback's agent before the customer is rung.

@@ -220,17 +220,22 @@ impl Pbx {
         callee: &str,
         max_forwards: u32,
     ) -> Result<(), Refusal> {
+        // A blocked caller is declined at once, or told first when the list says so.
         let blocked = self
             .lists_of(caller)
             .into_iter()
-            .find(|l| l.kind == ListKind::Block)
-            .map(|l| l.name.clone());
-        if let Some(list) = blocked {
-            return Err(refuse(
-                603,
-                format!("Decline (the caller is on the list {list:?})"),
-            ));
-        }
+            .find_map(|l| match l.kind {
+                ListKind::Block { tell } => Some((
+                    format!("Decline (the caller is on the list {:?})", l.name),
+                    tell,
+                )),
+                _ => None,
+            });
+        let told_blocked = match blocked {
+            Some((reason, false)) => return Err(refuse(603, reason)),
+            Some((reason, true)) => Some(reason),
+            None => None,
+        };
         let is_sdp = header_value(&invite.headers, "Content-Type")
             .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("application/sdp"));
         if invite.body.is_empty() || !is_sdp {
@@ -267,10 +272,17 @@ impl Pbx {
             port: b_port,
             seat: switchboard_media::relay::Side::B,
         };
-        let queue = self.queue_numbers.get(callee).copied();
-        let feature = FeatureCode::from_number(callee);
+        // A blocked caller reaches nothing: they are told, then declined.
+        let queue = self
+            .queue_numbers
+            .get(callee)
+            .copied()
+            .filter(|_| told_blocked.is_none());
+        let feature = FeatureCode::from_number(callee).filter(|_| told_blocked.is_none());
         let forks = match (queue, feature) {
-            (None, None) => self.fork_invites(now, key, &ring, bindings, 0, None),
+            (None, None) if told_blocked.is_none() => {
+                self.fork_invites(now, key, &ring, bindings, 0, None)
+            }
             _ => Vec::new(),
         };
         self.outputs.push_back(Output::Media(MediaCommand::Open {
@@ -319,6 +331,11 @@ impl Pbx {
                 preempted: false,
             },
         );
+        if let Some(reason) = told_blocked {
+            let what = Announcement::Blocked;
+            self.announce_failure(now, key, 603, &reason, Disposition::Failed, what);
+            return Ok(());
+        }
         if let Some(queue) = queue {
             self.join_queue(now, key, queue);
             return Ok(());

@@ -17,6 +17,7 @@ pub struct Sounds {
     busy: Prompt,
     unavailable: Prompt,
     no_such_number: Prompt,
+    blocked: Prompt,
     queue_position: Prompt,
     queue_wait: Prompt,
     queue_wait_short: Prompt,
@@ -67,6 +68,7 @@ impl Sounds {
             busy: decode(prompt!(language, "busy"))?,
             unavailable: decode(prompt!(language, "unavailable"))?,
             no_such_number: decode(prompt!(language, "no_such_number"))?,
+            blocked: decode(prompt!(language, "blocked"))?,
             queue_position: decode(prompt!(language, "queue_position"))?,
             queue_wait: decode(prompt!(language, "queue_wait"))?,
             queue_wait_short: decode(prompt!(language, "queue_wait_short"))?,
@@ -139,6 +141,7 @@ impl Sounds {
             Announcement::AgentLoggedOut => &self.agent_logged_out,
             Announcement::AgentOnBreak => &self.agent_on_break,
             Announcement::AgentBack => &self.agent_back,
+            Announcement::Blocked => &self.blocked,
             Announcement::CallbackAccepted => &self.queue_callback,
             Announcement::CallbackWhisper => &self.queue_whisper,
         }

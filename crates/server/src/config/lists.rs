@@ -24,6 +24,10 @@ pub struct ListSettings {
     /// For "vip": the queue priority of its callers, 1 to 100 (others have 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
+    /// For "block": tell its callers that their calls are not accepted before
+    /// declining them (false: declined at once).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tell: bool,
     #[serde(default)]
     pub numbers: Vec<String>,
 }
@@ -68,6 +72,12 @@ impl ListSettings {
                 "use \"vip\", \"block\" or \"plain\"",
             )),
         }
+        if self.tell && matches!(self.kind.as_str(), "vip" | "plain") {
+            errors.push(field_error(
+                format!("{at}.tell"),
+                "only a block list tells its callers",
+            ));
+        }
         for (i, n) in self.numbers.iter().enumerate() {
             if let Err(e) = normalise(n, country_code) {
                 errors.push(field_error(
@@ -86,7 +96,7 @@ impl ListSettings {
                 "vip" => ListKind::Vip {
                     priority: self.priority.unwrap_or(1),
                 },
-                "block" => ListKind::Block,
+                "block" => ListKind::Block { tell: self.tell },
                 _ => ListKind::Plain,
             },
             numbers: self
@@ -101,6 +111,7 @@ impl ListSettings {
 #[cfg(test)]
 mod tests {
     use super::super::{Config, ConfigError};
+    use switchboard_core::numbers::ListKind;
 
     const LISTS: &str = r#"
 [numbers]
@@ -115,6 +126,7 @@ numbers = ["+48 22 555 01 02", "0048 601 100 200"]
 [[lists]]
 name = "Nuisance"
 kind = "block"
+tell = true
 numbers = ["22 555 99 99"]
 "#;
 
@@ -127,6 +139,7 @@ numbers = ["22 555 99 99"]
             ["+48225550102", "+48601100200"]
         );
         assert!(lists[1].numbers.contains("+48225559999"));
+        assert_eq!(lists[1].kind, ListKind::Block { tell: true });
         let mut store = switchboard_store::Store::open_in_memory().unwrap();
         config.apply(&mut store).unwrap();
         let loaded = Config::load(&store).unwrap();
@@ -138,7 +151,7 @@ numbers = ["22 555 99 99"]
     fn every_bad_list_field_is_named() {
         let text = LISTS
             .replace("country_code = \"48\"", "country_code = \"+48\"")
-            .replace("priority = 10\n", "")
+            .replace("priority = 10\n", "tell = true\n")
             .replace("\"22 555 99 99\"", "\"22 555 99 99\", \"call Jan\"")
             .replace("kind = \"block\"", "kind = \"ban\"");
         let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else {
@@ -150,6 +163,7 @@ numbers = ["22 555 99 99"]
             [
                 "numbers.country_code",
                 "lists[0].priority",
+                "lists[0].tell",
                 "lists[1].kind",
                 "lists[1].numbers[1]",
             ],
