@@ -98,10 +98,20 @@ fn a_vip_takes_the_agent_and_the_held_caller_gets_them_back() {
     let hold = prompt("en/queue_hold.wav");
     let hold_s = hold.len() as f64 / rate;
     let music = prompt("music/hold.wav");
-    // After the agent's whisper; the warning to the agent is not heard by the caller.
+    // Music while the agent hears the whisper ("Queue call, six zero zero"), then the
+    // agent; the warning to the agent is not heard by the caller.
+    let whisper_s: f64 = [
+        "en/queue_whisper.wav",
+        "en/numbers/6.wav",
+        "en/numbers/0.wav",
+        "en/numbers/0.wav",
+    ]
+    .iter()
+    .map(|p| prompt(p).len() as f64 / rate)
+    .sum();
     audio::assert_heard(
         "the held caller, the agent before",
-        heard(&ru_speech, &span(&at_held, 2.0, p - 0.5)),
+        heard(&ru_speech, &span(&at_held, whisper_s + 0.8, p - 0.5)),
     );
     audio::assert_heard(
         "the held caller, please hold",
@@ -163,5 +173,80 @@ fn a_vip_takes_the_agent_and_the_held_caller_gets_them_back() {
     assert_eq!(
         (vip_call.preempted, vip_call.answered_by.as_deref()),
         (false, Some("101"))
+    );
+}
+
+#[test]
+fn any_sip_phone_that_takes_a_reinvite_can_be_preempted() {
+    // The agent is a SIPp phone whose scenario accepts exactly a call, two re-INVITEs
+    // (to the VIP and back) and the BYE; the callers are SIPp too.
+    let queue = |number: &str, extra: &str| {
+        format!(
+            "[[queues]]\nnumber = \"{number}\"\nname = \"Q{number}\"\nstrategy = \"linear\"\n\
+             wrap_up = 0\n{extra}\
+             [queues.announcements]\nposition_on_join = false\nposition_every = 0\ncomfort_every = 0\n\
+             [[queues.agents]]\nextension = \"101\"\n"
+        )
+    };
+    let server = Server::start(&format!(
+        "{}\n{}{}",
+        config("", FAST_REGISTRAR),
+        queue("600", ""),
+        queue("601", "[queues.vip]\ndelay = 2\n"),
+    ));
+    let port = free_port();
+    let row = format!("101;{};300", password("101"));
+    sipp_at(port, &server, "register_auth.xml", &[row], &[]).expect(1, 0);
+    std::thread::scope(|s| {
+        let server = &server;
+        let agent = s.spawn(move || {
+            let rows = vec![format!("101;{}", password("101"))];
+            let media = free_port().to_string();
+            sipp_at(port, server, "agent_preempted.xml", &rows, &["-mp", &media])
+        });
+        let caller = |callee: &'static str, talk_ms: &'static str| {
+            s.spawn(move || {
+                let rows = vec![format!("100;{};{callee}", password("100"))];
+                let media = free_port().to_string();
+                sipp(
+                    server,
+                    "caller_talks.xml",
+                    &rows,
+                    &["-mp", &media, "-d", talk_ms],
+                )
+            })
+        };
+        let held = caller("600", "16000");
+        std::thread::sleep(Duration::from_secs(3));
+        let vip = caller("601", "6000");
+        vip.join().expect("the VIP's SIPp").expect(1, 0);
+        held.join().expect("the held caller's SIPp").expect(1, 0);
+        agent.join().expect("the agent's SIPp").expect(1, 0);
+    });
+    let events: Vec<String> = server
+        .queue_events()
+        .into_iter()
+        .filter(|e| e.call_id.is_some())
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "join",
+            "connect",
+            "join",
+            "preempt-warned",
+            "connect",
+            "preempt",
+            "complete",
+            "resume",
+            "complete"
+        ]
+    );
+    let preempted: Vec<bool> = server.call_records().iter().map(|r| r.preempted).collect();
+    assert_eq!(
+        preempted,
+        [true, false],
+        "newest first: the held call, the VIP's"
     );
 }
