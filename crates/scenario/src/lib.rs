@@ -1,0 +1,25 @@
+//! Call scenarios as an office sets them up, sans-IO: what happens to a call is a graph
+//! of blocks with named exits, checked before it is published. This crate holds the
+//! model and its checks; `switchboard-core` runs scenarios on calls.
+//!
+//! So far: [`schedule`] (opening hours, holidays, time zones).
+
+pub mod schedule;
+
+/// A setting that cannot be used, named by its path ("schedules[0].hours[1].from") so
+/// forms can show the message next to the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SettingError {
+    pub field: String,
+    pub message: String,
+}
+
+impl SettingError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        SettingError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
