@@ -2,11 +2,16 @@
 //! of blocks with named exits, checked before it is published. This crate holds the
 //! model and its checks; `switchboard-core` runs scenarios on calls.
 //!
-//! So far: [`schedule`] (opening hours, holidays, time zones).
+//! So far: the [`model`] (blocks, settings, exits), the checks before publishing
+//! ([`validate()`]) and [`schedule`] (opening hours, holidays, time zones).
 
+pub mod model;
 pub mod schedule;
+mod validate;
 
-/// A setting that cannot be used, named by its path ("schedules[0].hours[1].from") so
+pub use validate::{Catalogue, validate};
+
+/// A setting that cannot be used, named by its path (`schedules[0].hours[1].from`) so
 /// forms can show the message next to the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
