@@ -1,7 +1,7 @@
 //! A scenario: blocks, each with typed settings and named exits that lead to other
-//! blocks, starting at one of them. Read and written with serde; kept in versions: the
-//! office edits
-//! a draft and publishes it once [`crate::validate()`] finds nothing wrong.
+//! blocks, starting at one of them. Read and written with serde and kept in versions:
+//! the office edits a draft and publishes it once [`crate::validate()`] finds nothing
+//! wrong.
 
 use std::collections::BTreeMap;
 
