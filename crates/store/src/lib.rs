@@ -23,11 +23,14 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/0006_call_records_preempted.sql"
     )),
+    M::up(include_str!("../migrations/0007_scenarios.sql")),
 ];
 
 mod queue_log;
+mod scenarios;
 
 pub use queue_log::QueueEventRow;
+pub use scenarios::ScenarioVersion;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
