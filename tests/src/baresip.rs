@@ -34,6 +34,18 @@ pub struct PhoneSetup<'a> {
     pub auto_answer: bool,
 }
 
+impl<'a> PhoneSetup<'a> {
+    /// A desk phone on PCMU, the codec every test office has.
+    pub fn pcmu(extension: &'a str, source: &'a Path, auto_answer: bool) -> Self {
+        PhoneSetup {
+            extension,
+            source,
+            codecs: "PCMU",
+            auto_answer,
+        }
+    }
+}
+
 impl Baresip {
     pub fn start(server: SocketAddr, setup: PhoneSetup<'_>) -> Baresip {
         require("baresip", "apt-get install baresip-core");

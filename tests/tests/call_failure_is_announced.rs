@@ -7,10 +7,10 @@ use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
 use switchboard_e2e::*;
 
-#[test]
-fn calling_an_offline_extension_plays_unavailable_in_polish() {
-    let server = Server::start(&(config("", FAST_REGISTRAR) + "[calls]\nlanguage = \"pl\"\n"));
-    let dir = tempfile::tempdir().unwrap();
+/// 100 (baresip) calls `number` and stays on until Switchboard ends the call; returns
+/// what it heard.
+fn caller_hears(server: &Server, number: &str) -> Vec<f32> {
+    let dir = tempfile::tempdir().expect("tempdir");
     let silence = dir.path().join("silence.wav");
     audio::silence(40, &silence);
     let mut caller = Baresip::start(
@@ -23,13 +23,19 @@ fn calling_an_offline_extension_plays_unavailable_in_polish() {
         },
     );
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    caller.command("dial", &format!("sip:102@{}", server.sip));
+    caller.command("dial", &format!("sip:{number}@{}", server.sip));
     caller.wait_event("CALL_CLOSED", Duration::from_secs(30));
+    audio::read(&caller.heard()).0
+}
+
+#[test]
+fn calling_an_offline_extension_plays_unavailable_in_polish() {
+    let server = Server::start(&(config("", FAST_REGISTRAR) + "[calls]\nlanguage = \"pl\"\n"));
+    let recording = caller_hears(&server, "102");
 
     let prompt =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/pl/unavailable.wav");
     let (expected, _) = audio::read(&prompt);
-    let (recording, _) = audio::read(&caller.heard());
     audio::assert_heard("the Polish announcement", heard(&expected, &recording));
     let english =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/unavailable.wav");
@@ -53,24 +59,9 @@ fn a_block_list_that_tells_its_callers_says_so_before_declining() {
     let lists = "[[lists]]\nname = \"Nuisance\"\nkind = \"block\"\ntell = true\n\
                  numbers = [\"100\"]\n";
     let server = Server::start(&format!("{}{lists}", config("", FAST_REGISTRAR)));
-    let dir = tempfile::tempdir().unwrap();
-    let silence = dir.path().join("silence.wav");
-    audio::silence(40, &silence);
-    let mut caller = Baresip::start(
-        server.sip,
-        PhoneSetup {
-            extension: "100",
-            source: &silence,
-            codecs: "",
-            auto_answer: false,
-        },
-    );
-    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    caller.command("dial", &format!("sip:101@{}", server.sip));
-    caller.wait_event("CALL_CLOSED", Duration::from_secs(30));
+    let recording = caller_hears(&server, "101");
     let prompt = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/blocked.wav");
     let (expected, _) = audio::read(&prompt);
-    let (recording, _) = audio::read(&caller.heard());
     audio::assert_heard("the block list's message", heard(&expected, &recording));
     let record = server.call_records().remove(0);
     assert_eq!(

@@ -9,15 +9,6 @@ use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
 use switchboard_e2e::*;
 
-fn phone<'a>(extension: &'a str, source: &'a Path) -> PhoneSetup<'a> {
-    PhoneSetup {
-        extension,
-        source,
-        codecs: "PCMU",
-        auto_answer: true,
-    }
-}
-
 #[test]
 fn a_caller_who_presses_1_is_called_back_by_the_agent_and_they_talk() {
     let server = Server::start(&format!(
@@ -33,7 +24,7 @@ fn a_caller_who_presses_1_is_called_back_by_the_agent_and_they_talk() {
     audio::speech("en", 60, &en);
     audio::speech("ru", 60, &ru);
     // 100's desk phone, which the callback will ring.
-    let mut customer = Baresip::start(server.sip, phone("100", &en));
+    let mut customer = Baresip::start(server.sip, PhoneSetup::pcmu("100", &en, true));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
 
     // 100 also calls in from a SIPp phone and presses 1; nobody staffs the queue yet.
@@ -55,7 +46,7 @@ fn a_caller_who_presses_1_is_called_back_by_the_agent_and_they_talk() {
     );
 
     // Agent 101's phone registers: it rings first, then 100's phone.
-    let mut agent = Baresip::start(server.sip, phone("101", &ru));
+    let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true));
     let deadline = Instant::now() + Duration::from_secs(20);
     while !server
         .queue_events()

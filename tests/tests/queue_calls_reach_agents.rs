@@ -127,14 +127,14 @@ fn a_waiting_caller_hears_music_then_the_agent_whose_phone_comes_online() {
     let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
     audio::speech("en", 40, &en);
     audio::speech("ru", 40, &ru);
-    let mut caller = Baresip::start(server.sip, phone("100", &en, false));
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &en, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
     caller.command("dial", &format!("sip:600@{}", server.sip));
     caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
     // Nobody is logged in: the caller waits, hearing music, until agent 101's phone
     // registers and answers.
     std::thread::sleep(Duration::from_secs(6));
-    let mut agent = Baresip::start(server.sip, phone("101", &ru, true));
+    let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true));
     // The offer can reach the phone before its control socket is up, so the queue log
     // (not the phone's events) tells when the call was put through.
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
@@ -168,15 +168,6 @@ fn a_waiting_caller_hears_music_then_the_agent_whose_phone_comes_online() {
     );
 }
 
-fn phone<'a>(extension: &'a str, source: &'a Path, auto_answer: bool) -> PhoneSetup<'a> {
-    PhoneSetup {
-        extension,
-        source,
-        codecs: "PCMU",
-        auto_answer,
-    }
-}
-
 /// The built-in music on hold at the call rate.
 fn hold_music() -> Vec<f32> {
     audio::read_at_call_rate(
@@ -194,7 +185,7 @@ fn a_waiting_caller_hears_their_position_then_music() {
     let dir = tempfile::tempdir().expect("tempdir");
     let quiet = dir.path().join("quiet.wav");
     audio::silence(30, &quiet);
-    let mut caller = Baresip::start(server.sip, phone("100", &quiet, false));
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &quiet, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
     caller.command("dial", &format!("sip:600@{}", server.sip));
     caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
@@ -244,7 +235,7 @@ fn an_agent_logs_out_and_back_in_by_dialling_star_45() {
     let dir = tempfile::tempdir().expect("tempdir");
     let quiet = dir.path().join("quiet.wav");
     audio::silence(30, &quiet);
-    let mut agent = Baresip::start(server.sip, phone("101", &quiet, false));
+    let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &quiet, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
     let logged_in = || server.get_json("/queues")[0]["agents_logged_in"].as_u64();
     assert_eq!(logged_in(), Some(1), "a static agent starts logged in");

@@ -10,15 +10,6 @@ use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
 use switchboard_e2e::*;
 
-fn phone<'a>(extension: &'a str, source: &'a Path, auto_answer: bool) -> PhoneSetup<'a> {
-    PhoneSetup {
-        extension,
-        source,
-        codecs: "PCMU",
-        auto_answer,
-    }
-}
-
 /// Waits for the queue log to hold `event` and returns when it was seen.
 fn wait_for(server: &Server, event: &str) -> Instant {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -41,22 +32,28 @@ fn prompt(name: &str) -> Vec<f32> {
     )
 }
 
-#[test]
-fn a_vip_takes_the_agent_and_the_held_caller_gets_them_back() {
-    let queue = |number: &str, name: &str, extra: &str| {
+/// Queue 600 and VIP queue 601 (whose callers take agent 101 over after `delay`
+/// seconds), both without announcements.
+fn office_with_vip_queue(delay: u32) -> Server {
+    let queue = |number: &str, extra: &str| {
         format!(
-            "[[queues]]\nnumber = \"{number}\"\nname = \"{name}\"\nstrategy = \"linear\"\n\
+            "[[queues]]\nnumber = \"{number}\"\nname = \"Queue {number}\"\nstrategy = \"linear\"\n\
              wrap_up = 0\n{extra}\
              [queues.announcements]\nposition_on_join = false\nposition_every = 0\ncomfort_every = 0\n\
              [[queues.agents]]\nextension = \"101\"\n"
         )
     };
-    let server = Server::start(&format!(
+    Server::start(&format!(
         "{}\n{}{}",
         config("", FAST_REGISTRAR),
-        queue("600", "Sales", ""),
-        queue("601", "VIP", "[queues.vip]\ndelay = 3\n"),
-    ));
+        queue("600", ""),
+        queue("601", &format!("[queues.vip]\ndelay = {delay}\n")),
+    ))
+}
+
+#[test]
+fn a_vip_takes_the_agent_and_the_held_caller_gets_them_back() {
+    let server = office_with_vip_queue(3);
     let dir = tempfile::tempdir().expect("tempdir");
     let source = |language: &str| {
         let path = dir.path().join(format!("{language}.wav"));
@@ -64,9 +61,9 @@ fn a_vip_takes_the_agent_and_the_held_caller_gets_them_back() {
         path
     };
     let (en, ru, pl) = (source("en"), source("ru"), source("pl"));
-    let mut agent = Baresip::start(server.sip, phone("101", &ru, true));
-    let mut held = Baresip::start(server.sip, phone("100", &en, false));
-    let mut vip = Baresip::start(server.sip, phone("102", &pl, false));
+    let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true));
+    let mut held = Baresip::start(server.sip, PhoneSetup::pcmu("100", &en, false));
+    let mut vip = Baresip::start(server.sip, PhoneSetup::pcmu("102", &pl, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
 
     held.command("dial", &format!("sip:600@{}", server.sip));
@@ -180,20 +177,7 @@ fn a_vip_takes_the_agent_and_the_held_caller_gets_them_back() {
 fn any_sip_phone_that_takes_a_reinvite_can_be_preempted() {
     // The agent is a SIPp phone whose scenario accepts exactly a call, two re-INVITEs
     // (to the VIP and back) and the BYE; the callers are SIPp too.
-    let queue = |number: &str, extra: &str| {
-        format!(
-            "[[queues]]\nnumber = \"{number}\"\nname = \"Q{number}\"\nstrategy = \"linear\"\n\
-             wrap_up = 0\n{extra}\
-             [queues.announcements]\nposition_on_join = false\nposition_every = 0\ncomfort_every = 0\n\
-             [[queues.agents]]\nextension = \"101\"\n"
-        )
-    };
-    let server = Server::start(&format!(
-        "{}\n{}{}",
-        config("", FAST_REGISTRAR),
-        queue("600", ""),
-        queue("601", "[queues.vip]\ndelay = 2\n"),
-    ));
+    let server = office_with_vip_queue(2);
     let port = free_port();
     let row = format!("101;{};300", password("101"));
     sipp_at(port, &server, "register_auth.xml", &[row], &[]).expect(1, 0);
