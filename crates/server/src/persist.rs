@@ -23,6 +23,8 @@ pub enum Write {
     Registrations(Vec<RegistrationWrite>),
     CallRecord(Box<CallRecordRow>),
     QueueEvent(QueueEventRow),
+    /// Answered once everything sent before it is committed.
+    Committed(tokio::sync::oneshot::Sender<()>),
 }
 
 fn unix_millis(t: SystemTime) -> i64 {
@@ -193,11 +195,13 @@ pub fn spawn_writer(
                 let mut registrations = Vec::new();
                 let mut records = Vec::new();
                 let mut queue_events = Vec::new();
+                let mut waiting = Vec::new();
                 for write in std::iter::once(first).chain(rx.try_iter()) {
                     match write {
                         Write::Registrations(batch) => registrations.extend(batch),
                         Write::CallRecord(row) => records.push(*row),
                         Write::QueueEvent(row) => queue_events.push(row),
+                        Write::Committed(done) => waiting.push(done),
                     }
                 }
                 if !queue_events.is_empty()
@@ -217,6 +221,9 @@ pub fn spawn_writer(
                         "could not save {} registration changes: {e}",
                         registrations.len()
                     );
+                }
+                for done in waiting {
+                    let _ = done.send(());
                 }
             }
         })

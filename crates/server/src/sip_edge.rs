@@ -231,29 +231,38 @@ impl Engine {
         // the health endpoint sees the state that answer reflects.
         self.metrics.update(&self.pbx);
         let mut unix = None;
+        // A call's record and queue log are committed before its last message leaves:
+        // a phone told the call is over finds it in the log even if the server dies
+        // the next instant.
+        let mut transmits = Vec::new();
+        let mut to_commit = false;
         while let Some(output) = self.pbx.poll_output() {
-            let t = match output {
-                Output::Transmit(t) => t,
+            match output {
+                Output::Transmit(t) => transmits.push(t),
                 Output::Binding(change) => {
                     let now = *unix.get_or_insert_with(unix_now);
                     pending.push(to_write(change, now));
-                    continue;
                 }
-                Output::Media(command) => {
-                    self.media.send(command);
-                    continue;
-                }
+                Output::Media(command) => self.media.send(command),
                 Output::QueueEvent(event) => {
+                    to_commit = true;
                     let _ = self.writes.send(Write::QueueEvent(queue_event_row(event)));
-                    continue;
                 }
                 Output::CallRecord(record) => {
+                    to_commit = true;
                     let _ = self
                         .writes
                         .send(Write::CallRecord(Box::new(call_record_row(record))));
-                    continue;
                 }
-            };
+            }
+        }
+        if to_commit {
+            let (done, committed) = tokio::sync::oneshot::channel();
+            if self.writes.send(Write::Committed(done)).is_ok() {
+                let _ = committed.await;
+            }
+        }
+        for t in transmits {
             match t.peer.transport {
                 Transport::Udp => {
                     if let Err(e) = udp.try_send_to(&t.bytes, t.peer.addr)
