@@ -56,6 +56,58 @@ pub(crate) struct Call {
     pub preempted: bool,
 }
 
+/// What a new call starts from: its caller's leg, where it goes and its first forks;
+/// everything else starts empty.
+pub(crate) struct CallStart {
+    pub invite_id: Option<ServerId>,
+    pub invite: rsip::Request,
+    pub a_peer: Peer,
+    pub a_dialog: Dialog,
+    pub caller: String,
+    pub callee: String,
+    pub offer: AudioStream,
+    pub ports: [u16; 2],
+    pub forks: Vec<Fork>,
+    pub phase: Phase,
+    pub started_wall: SystemTime,
+    pub queue: Option<switchboard_queue::QueueId>,
+    pub max_forwards: u32,
+}
+
+impl Call {
+    pub fn new(start: CallStart) -> Call {
+        Call {
+            invite_id: start.invite_id,
+            invite: start.invite,
+            a_peer: start.a_peer,
+            a_dialog: start.a_dialog,
+            caller: start.caller,
+            callee: start.callee,
+            offer: start.offer,
+            ports: start.ports,
+            forks: start.forks,
+            phase: start.phase,
+            started_wall: start.started_wall,
+            answered: None,
+            ringing_sent: false,
+            early_media: None,
+            local_sdp: [None, None],
+            media: None,
+            awaiting_ack: [None, None],
+            music_to: None,
+            ports_taken_elsewhere: false,
+            pending_failure: None,
+            queue: start.queue,
+            max_forwards: start.max_forwards,
+            connecting: None,
+            answered_by: None,
+            priority: 0,
+            callback: None,
+            preempted: false,
+        }
+    }
+}
+
 /// A callback Switchboard places: its agent (leg B) is rung first, then the customer
 /// (leg A).
 #[derive(Debug, Clone, Copy)]

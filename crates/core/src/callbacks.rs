@@ -14,7 +14,7 @@ use switchboard_media::sdp::{AudioStream, Direction};
 use switchboard_queue::{AgentId, CallId, CallbackResult, QueueId};
 use switchboard_sip::dialog::Dialog;
 
-use crate::call::{Call, Callback, ForkState, Phase};
+use crate::call::{Call, CallStart, Callback, ForkState, Phase};
 use crate::outcome::{answered_media, best_failure};
 use crate::pbx::{Announcement, CallKey, CallTimer, MediaCommand, Output, Pbx};
 use crate::record::{Disposition, HangupBy};
@@ -120,7 +120,7 @@ impl Pbx {
             local_cseq: 1,
             peer: first.peer,
         };
-        let call = Call {
+        let mut call = Call::new(CallStart {
             invite_id: None,
             invite: first.invite.clone(),
             a_peer: first.peer,
@@ -132,26 +132,15 @@ impl Pbx {
             forks,
             phase: Phase::CallingBack { agent: None },
             started_wall: self.wall(now),
-            answered: None,
-            ringing_sent: false,
-            early_media: None,
-            local_sdp: [None, None],
-            media: None,
-            awaiting_ack: [None, None],
-            music_to: None,
-            ports_taken_elsewhere: false,
-            pending_failure: None,
             queue: Some(r.queue),
             max_forwards: 70,
-            connecting: None,
-            answered_by: Some(extension),
-            priority: r.priority,
-            callback: Some(Callback {
-                request,
-                agent: None,
-            }),
-            preempted: false,
-        };
+        });
+        call.answered_by = Some(extension);
+        call.priority = r.priority;
+        call.callback = Some(Callback {
+            request,
+            agent: None,
+        });
         self.outputs.push_back(Output::Media(MediaCommand::Open {
             call: key,
             ports: call.ports,

@@ -13,7 +13,7 @@ use switchboard_sip::registrar::Binding;
 use switchboard_sip::service::{ALLOW, SERVER};
 use switchboard_sip::transaction::{Peer, ServerId};
 
-use crate::call::{Call, Fork, ForkState, Phase};
+use crate::call::{Call, CallStart, Fork, ForkState, Phase};
 use crate::numbers::ListKind;
 use crate::pbx::{Announcement, CallKey, CallTimer, MediaCommand, Output, Pbx};
 use crate::queue_calls::FeatureCode;
@@ -297,7 +297,7 @@ impl Pbx {
         let nobody_rings = forks.is_empty() && queue.is_none() && feature.is_none();
         self.calls.insert(
             key,
-            Call {
+            Call::new(CallStart {
                 invite_id: Some(id),
                 invite: invite.clone(),
                 a_peer: peer,
@@ -313,23 +313,9 @@ impl Pbx {
                     Phase::Ringing
                 },
                 started_wall: self.wall(now),
-                answered: None,
-                ringing_sent: false,
-                early_media: None,
-                local_sdp: [None, None],
-                media: None,
-                awaiting_ack: [None, None],
-                music_to: None,
-                ports_taken_elsewhere: false,
-                pending_failure: None,
                 queue,
                 max_forwards,
-                connecting: None,
-                answered_by: None,
-                priority: 0,
-                callback: None,
-                preempted: false,
-            },
+            }),
         );
         if let Some(reason) = told_blocked {
             let what = Announcement::Blocked;

@@ -23,6 +23,19 @@ fn packet(pt: u8, seq: u16, ts: u32, ssrc: u32, payload: &[u8]) -> Vec<u8> {
     p
 }
 
+/// An RFC 4733 packet (payload type 101) for event `code` of the key press starting
+/// at `ts`.
+fn key_packet(code: u8, end: bool, duration: u16, seq: u16, ts: u32) -> Vec<u8> {
+    let payload = TelephoneEvent {
+        code,
+        end,
+        volume: 10,
+        duration,
+    }
+    .to_bytes();
+    packet(101, seq, ts, 9, &payload)
+}
+
 impl Relay {
     /// Hands a whole packet to the relay, as the media edge does with its receive
     /// buffer, and leaves in it what is sent on.
@@ -309,15 +322,8 @@ fn telephone_events_for_a_leg_without_them_are_reported_once() {
         (4, true, 1280),
         (5, true, 1280),
     ] {
-        let payload = TelephoneEvent {
-            code: 7,
-            end,
-            volume: 10,
-            duration,
-        }
-        .to_bytes();
         assert_eq!(
-            r.pass(t, Side::A, a, &mut packet(101, seq, 8000, 9, &payload)),
+            r.pass(t, Side::A, a, &mut key_packet(7, end, duration, seq, 8000)),
             Err(Dropped::Translated)
         );
     }
@@ -351,15 +357,8 @@ fn a_lone_leg_reports_its_keys_once_instead_of_echoing_them() {
     let a = addr("10.0.0.1:4000");
     let mut r = Relay::for_announcement(leg("10.0.0.1:4000", Codec::Pcmu, Some(101)), 5, 1);
     for (seq, end) in [(1, false), (2, true), (3, true), (4, true)] {
-        let payload = TelephoneEvent {
-            code: 1,
-            end,
-            volume: 10,
-            duration: 800,
-        }
-        .to_bytes();
         assert_eq!(
-            r.pass(t, Side::A, a, &mut packet(101, seq, 16_000, 9, &payload)),
+            r.pass(t, Side::A, a, &mut key_packet(1, end, 800, seq, 16_000)),
             Err(Dropped::Translated)
         );
     }
