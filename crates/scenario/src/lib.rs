@@ -1,11 +1,11 @@
 //! Call scenarios as an office sets them up, sans-IO: what happens to a call is a graph
 //! of blocks with named exits, checked before it is published. This crate holds the
-//! model and its checks; `switchboard-core` runs scenarios on calls.
-//!
-//! So far: the [`model`] (blocks, settings, exits), the checks before publishing
-//! ([`validate()`]) and [`schedule`] (opening hours, holidays, time zones).
+//! [`model`] (blocks, settings, exits), the checks before publishing ([`validate()`]),
+//! [`schedule`] (opening hours, holidays, time zones) and [`run`], one call's way
+//! through a scenario; `switchboard-core` carries the steps out on calls.
 
 pub mod model;
+pub mod run;
 pub mod schedule;
 mod validate;
 
