@@ -169,12 +169,18 @@ impl Store {
     }
 
     /// Replaces all extensions and settings in one transaction: all or nothing.
+    /// Replaces the settings, the extensions and the live scenarios (name, JSON body) in
+    /// one transaction; a scenario whose body changed is published as a new version at
+    /// `at` (unix milliseconds), one left out stops being live.
     pub fn replace_config(
         &mut self,
         settings: &[(String, String)],
         extensions: &[Extension],
+        scenarios: &[(String, String)],
+        at: i64,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
+        scenarios::replace_live(&tx, scenarios, at)?;
         tx.execute("DELETE FROM settings", [])?;
         tx.execute("DELETE FROM extensions", [])?;
         {
@@ -370,12 +376,14 @@ mod tests {
             .replace_config(
                 &[("realm".into(), "office".into())],
                 &[extension("100"), extension("101")],
+                &[],
+                0,
             )
             .unwrap();
         assert_eq!(store.extensions().unwrap().len(), 2);
         assert_eq!(store.setting("realm").unwrap().as_deref(), Some("office"));
         // A duplicate number violates the key: nothing of the second import lands.
-        let err = store.replace_config(&[], &[extension("200"), extension("200")]);
+        let err = store.replace_config(&[], &[extension("200"), extension("200")], &[], 0);
         assert!(err.is_err());
         assert_eq!(store.extensions().unwrap().len(), 2);
         assert_eq!(store.setting("realm").unwrap().as_deref(), Some("office"));
@@ -423,7 +431,9 @@ mod tests {
     #[test]
     fn registrations_round_trip_and_expire() {
         let mut store = Store::open_in_memory().unwrap();
-        store.replace_config(&[], &[extension("100")]).unwrap();
+        store
+            .replace_config(&[], &[extension("100")], &[], 0)
+            .unwrap();
         store
             .write_registrations(&[
                 RegistrationWrite::Upsert(registration("100", "sip:a@h", 1000)),
@@ -453,7 +463,7 @@ mod tests {
     fn removing_an_extension_drops_its_bindings() {
         let mut store = Store::open_in_memory().unwrap();
         store
-            .replace_config(&[], &[extension("100"), extension("101")])
+            .replace_config(&[], &[extension("100"), extension("101")], &[], 0)
             .unwrap();
         store
             .write_registrations(&[
@@ -461,7 +471,9 @@ mod tests {
                 RegistrationWrite::Upsert(registration("101", "sip:b@h", 9000)),
             ])
             .unwrap();
-        store.replace_config(&[], &[extension("101")]).unwrap();
+        store
+            .replace_config(&[], &[extension("101")], &[], 0)
+            .unwrap();
         let left: Vec<_> = store
             .registrations(0)
             .unwrap()

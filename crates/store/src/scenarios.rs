@@ -1,8 +1,9 @@
 //! Call scenarios in versions: a draft per scenario, edited in place, and the published
 //! versions, each kept. Bodies are opaque JSON here; what they mean and whether they
-//! may be published is `switchboard-scenario`'s business.
+//! may be published is `switchboard-scenario`'s business. A scenario is live while it
+//! has a draft; its versions stay as history when it is removed.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::{Result, Store};
 
@@ -40,31 +41,17 @@ impl Store {
     /// it the draft too, in one transaction; returns the version.
     pub fn publish_scenario(&mut self, name: &str, body: &str, at: i64) -> Result<u32> {
         let tx = self.conn.transaction()?;
-        let version: u32 = tx.query_row(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM scenario_versions WHERE name = ?1",
-            [name],
-            |r| r.get(0),
-        )?;
-        tx.execute(
-            "INSERT INTO scenario_versions (name, version, body, published_at) \
-             VALUES (?1, ?2, ?3, ?4)",
-            params![name, version, body, at],
-        )?;
-        tx.execute(
-            "INSERT INTO scenario_drafts (name, body, saved_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (name) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at",
-            params![name, body, at],
-        )?;
+        let version = publish(&tx, name, body, at)?;
         tx.commit()?;
         Ok(version)
     }
 
-    /// The newest published version of every scenario, by name.
+    /// The newest published version of every live scenario, by name.
     pub fn published_scenarios(&self) -> Result<Vec<(String, ScenarioVersion)>> {
         let mut q = self.conn.prepare(
             "SELECT name, version, body, published_at FROM scenario_versions v \
              WHERE version = (SELECT MAX(version) FROM scenario_versions WHERE name = v.name) \
-             ORDER BY name",
+             AND name IN (SELECT name FROM scenario_drafts) ORDER BY name",
         )?;
         let rows = q.query_map([], |r| {
             Ok((
@@ -78,6 +65,66 @@ impl Store {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+fn publish(tx: &Transaction<'_>, name: &str, body: &str, at: i64) -> Result<u32> {
+    let version: u32 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM scenario_versions WHERE name = ?1",
+        [name],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO scenario_versions (name, version, body, published_at) \
+         VALUES (?1, ?2, ?3, ?4)",
+        params![name, version, body, at],
+    )?;
+    tx.execute(
+        "INSERT INTO scenario_drafts (name, body, saved_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (name) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at",
+        params![name, body, at],
+    )?;
+    Ok(version)
+}
+
+/// Makes exactly `scenarios` live, as part of a whole configuration's transaction: a
+/// body that differs from the newest version is published; scenarios left out lose
+/// their draft (and so stop being live).
+pub(crate) fn replace_live(
+    tx: &Transaction<'_>,
+    scenarios: &[(String, String)],
+    at: i64,
+) -> Result<()> {
+    tx.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS kept (name TEXT PRIMARY KEY)",
+        [],
+    )?;
+    tx.execute("DELETE FROM temp.kept", [])?;
+    for (name, body) in scenarios {
+        tx.execute("INSERT OR IGNORE INTO temp.kept (name) VALUES (?1)", [name])?;
+        let newest: Option<String> = tx
+            .query_row(
+                "SELECT body FROM scenario_versions WHERE name = ?1 \
+                 ORDER BY version DESC LIMIT 1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if newest.as_deref() != Some(body.as_str()) {
+            publish(tx, name, body, at)?;
+        } else {
+            // Live again (or still) at the version it had.
+            tx.execute(
+                "INSERT OR IGNORE INTO scenario_drafts (name, body, saved_at) \
+                 VALUES (?1, ?2, ?3)",
+                params![name, body, at],
+            )?;
+        }
+    }
+    tx.execute(
+        "DELETE FROM scenario_drafts WHERE name NOT IN (SELECT name FROM temp.kept)",
+        [],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -139,5 +186,29 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn a_whole_configuration_publishes_only_changed_scenarios_and_drops_removed_ones() {
+        let mut store = Store::open_in_memory().unwrap();
+        let both = [
+            ("Day".to_string(), "{\"v\":1}".to_string()),
+            ("Night".to_string(), "{}".to_string()),
+        ];
+        store.replace_config(&[], &[], &both, 10).unwrap();
+        store.replace_config(&[], &[], &both, 20).unwrap();
+        let live = store.published_scenarios().unwrap();
+        assert_eq!(live.len(), 2);
+        assert!(
+            live.iter().all(|(_, v)| v.version == 1),
+            "unchanged: {live:?}"
+        );
+
+        let day_only = [("Day".to_string(), "{\"v\":2}".to_string())];
+        store.replace_config(&[], &[], &day_only, 30).unwrap();
+        let live = store.published_scenarios().unwrap();
+        assert_eq!(live.len(), 1, "Night was removed: {live:?}");
+        assert_eq!((live[0].0.as_str(), live[0].1.version), ("Day", 2));
+        assert_eq!(live[0].1.published_at, 30);
     }
 }
