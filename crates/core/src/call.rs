@@ -54,6 +54,12 @@ pub(crate) struct Call {
     pub callback: Option<Callback>,
     /// Put on hold while its agent took a VIP call.
     pub preempted: bool,
+    /// The call's way through its inbound number's scenario.
+    pub run: Option<switchboard_scenario::run::Run>,
+    /// Until when the phones a scenario rings may answer.
+    pub scenario_ring: Option<Instant>,
+    /// Why the call ends once what it is being told has been said.
+    pub told_reason: Option<String>,
 }
 
 /// What a new call starts from: its caller's leg, where it goes and its first forks;
@@ -104,6 +110,9 @@ impl Call {
             priority: 0,
             callback: None,
             preempted: false,
+            run: None,
+            scenario_ring: None,
+            told_reason: None,
         }
     }
 }
@@ -142,6 +151,9 @@ pub(crate) enum Phase {
     Queued,
     /// Answered to be told something (a feature code's outcome), then hung up on.
     Telling,
+    /// Answered by Switchboard and following its inbound number's scenario: hearing
+    /// prompts, typing keys, or hearing music while the scenario rings phones.
+    Scenario,
     /// A callback rings its agent, then (once fork `agent` answered) the customer.
     CallingBack { agent: Option<usize> },
     /// The call is being torn down: BYEs or CANCELs are out.

@@ -75,14 +75,15 @@ impl Pbx {
                         self.fail(now, key, 487, "Request Terminated", Disposition::Cancelled)
                     }
                     Some(Phase::Queued) if side == Side::A => self.abandon_queue(now, key),
-                    Some(Phase::Telling) if side == Side::A => self.end_unbridged(
-                        now,
-                        key,
-                        Disposition::Answered,
-                        HangupBy::Caller,
-                        200,
-                        "Normal Clearing",
-                    ),
+                    Some(Phase::Telling | Phase::Scenario) if side == Side::A => self
+                        .end_unbridged(
+                            now,
+                            key,
+                            Disposition::Answered,
+                            HangupBy::Caller,
+                            200,
+                            "Normal Clearing",
+                        ),
                     Some(Phase::CallingBack { .. }) if side == Side::B => self.callback_failed(
                         now,
                         key,
@@ -119,6 +120,14 @@ impl Pbx {
                 self.reply(now, id, info, 200, "OK");
                 if let Some(dtmf) = dtmf {
                     self.queue_key(now, key, dtmf.key);
+                }
+                return;
+            }
+            Some((Phase::Scenario, _)) if side == Side::A => {
+                self.reply(now, id, info, 200, "OK");
+                if let Some(dtmf) = dtmf {
+                    let key_event = switchboard_scenario::run::Event::Key(dtmf.key);
+                    self.scenario_event(now, key, key_event);
                 }
                 return;
             }

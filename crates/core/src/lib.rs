@@ -16,12 +16,14 @@ mod pbx;
 mod ports;
 mod queue_calls;
 mod record;
+mod scenario_calls;
 mod setup;
 mod vip_calls;
 
 pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig, Word};
 pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup, QueuesBusy};
 pub use record::{CallRecord, Disposition, HangupBy};
+pub use scenario_calls::ScenarioSetup;
 
 #[cfg(test)]
 mod tests;

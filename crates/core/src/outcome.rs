@@ -120,6 +120,9 @@ impl Pbx {
         if matches!(phase, Phase::CallingBack { .. }) && !cancelled {
             return self.callback_fork_answered(now, key, index, &response.body);
         }
+        if phase == Phase::Scenario && !cancelled {
+            return self.scenario_fork_answered(now, key, index, &response.body);
+        }
         if phase != Phase::Ringing || cancelled {
             // Another phone answered first (or the caller gave up): this one is not wanted.
             self.send_bye(now, key, Side::B, Some(index));
@@ -242,6 +245,9 @@ impl Pbx {
         if matches!(call.phase, Phase::CallingBack { .. }) {
             return self.callback_fork_failed(now, key, index);
         }
+        if call.phase == Phase::Scenario {
+            return self.scenario_fork_failed(now, key);
+        }
         if call.phase != Phase::Ringing || call.forks.iter().any(|f| f.is_pending()) {
             return self.forget_if_done(key);
         }
@@ -331,6 +337,10 @@ impl Pbx {
         }
         if matches!(call.phase, Phase::CallingBack { .. }) {
             return self.callback_whisper_done(now, key);
+        }
+        if call.phase == Phase::Scenario {
+            let done = switchboard_scenario::run::Event::PromptDone;
+            return self.scenario_event(now, key, done);
         }
         if call.phase != Phase::Announcing {
             return;
@@ -451,7 +461,9 @@ impl Pbx {
                 self.fail(now, key, code, reason, Disposition::Failed)
             }
             Some(Phase::Answered { .. }) => self.hang_up(now, key, HangupBy::System, reason),
-            Some(Phase::Queued | Phase::Telling) => self.end_alone(now, key, code, reason),
+            Some(Phase::Queued | Phase::Telling | Phase::Scenario) => {
+                self.end_alone(now, key, code, reason)
+            }
             Some(Phase::CallingBack { .. }) => self.callback_failed(
                 now,
                 key,
@@ -523,6 +535,13 @@ impl Pbx {
             answered_by: call.answered_by.clone(),
             priority: call.priority,
             preempted: call.preempted,
+            scenario_path: call.run.as_ref().map(|run| {
+                let mut path = run.path().join(" → ");
+                for note in run.notes() {
+                    path.push_str(&format!(" ({note})"));
+                }
+                path
+            }),
         };
         self.outputs.push_back(Output::CallRecord(record));
         self.outputs

@@ -139,6 +139,14 @@ pub enum MediaCommand {
         to: Side,
         words: Vec<Word>,
     },
+    /// Play a scenario's prompt (built-in or uploaded, by name) once to the caller,
+    /// whose media is `to`, then report [`Pbx::handle_announcement_done`]; `None`
+    /// stops the prompt playing.
+    Prompt {
+        call: CallKey,
+        to: LegMedia,
+        prompt: Option<String>,
+    },
     /// Send a key press to one leg as RFC 4733 telephone events.
     SendDtmf {
         call: CallKey,
@@ -165,6 +173,8 @@ pub(crate) enum CallTimer {
     Retransmit2xx,
     /// The announcement should have ended by now; answer the caller anyway.
     AnnouncementTimeout,
+    /// A scenario's menu timeout or ring time.
+    Scenario,
 }
 
 #[derive(Debug)]
@@ -200,6 +210,8 @@ pub struct Pbx {
     /// with.
     pub(crate) lists: Vec<crate::numbers::NumberList>,
     pub(crate) country_code: Option<String>,
+    /// Scenarios, the inbound numbers that run them and what they refer to.
+    pub(crate) scenarios: crate::scenario_calls::Scenarios,
     /// The time of the last input, for registrations that surface while outputs drain.
     last_now: Instant,
     next_call: CallKey,
@@ -237,6 +249,7 @@ impl Pbx {
             reinvites: HashMap::new(),
             lists: Vec::new(),
             country_code: None,
+            scenarios: Default::default(),
             last_now: now,
             next_call: 0,
             epoch: now,
@@ -276,6 +289,7 @@ impl Pbx {
                 CallTimer::RingTimeout => self.ring_timeout(now, key),
                 CallTimer::Retransmit2xx => self.retransmit_2xx(now, key),
                 CallTimer::AnnouncementTimeout => self.finish_announcement(now, key),
+                CallTimer::Scenario => self.scenario_timeout(now, key),
             }
         }
         self.drain(now);
@@ -300,14 +314,14 @@ impl Pbx {
     /// A key pressed on `from`'s phone arrived as RFC 4733, which the other leg did not
     /// negotiate: it goes on as SIP INFO.
     pub fn handle_dtmf(&mut self, now: Instant, call: CallKey, from: Side, dtmf: Dtmf) {
-        let queued = self
-            .calls
-            .get(&call)
-            .is_some_and(|c| c.phase == crate::call::Phase::Queued);
-        if queued && from == Side::A {
-            self.queue_key(now, call, dtmf.key);
-        } else {
-            self.send_info_dtmf(now, call, from.other(), dtmf);
+        match self.calls.get(&call).map(|c| c.phase) {
+            Some(crate::call::Phase::Queued) if from == Side::A => {
+                self.queue_key(now, call, dtmf.key)
+            }
+            Some(crate::call::Phase::Scenario) if from == Side::A => {
+                self.scenario_event(now, call, switchboard_scenario::run::Event::Key(dtmf.key))
+            }
+            _ => self.send_info_dtmf(now, call, from.other(), dtmf),
         }
         self.drain(now);
     }

@@ -123,13 +123,14 @@ impl Pbx {
         Ok(())
     }
 
-    pub(crate) fn join_queue(&mut self, now: Instant, key: CallKey, queue: QueueId) {
+    /// The caller joins `queue` with at least priority `floor` (a scenario's).
+    pub(crate) fn join_queue(&mut self, now: Instant, key: CallKey, queue: QueueId, floor: i32) {
         let Some(call) = self.calls.get(&key) else {
             return;
         };
         let number = call.caller.clone();
         // A caller on a VIP list waits with the list's priority.
-        let priority = self
+        let listed = self
             .lists_of(&number)
             .iter()
             .filter_map(|l| match l.kind {
@@ -138,6 +139,7 @@ impl Pbx {
             })
             .max()
             .unwrap_or(0);
+        let priority = listed.max(floor);
         if let Some(call) = self.calls.get_mut(&key) {
             call.priority = priority;
         }
@@ -164,9 +166,12 @@ impl Pbx {
     }
 
     /// Answers the caller with Switchboard's own media (no other leg yet); returns the
-    /// caller's media.
-    fn answer_alone(&mut self, now: Instant, key: CallKey) -> Option<LegMedia> {
+    /// caller's media. A caller already answered (by a scenario) keeps that answer.
+    pub(crate) fn answer_alone(&mut self, now: Instant, key: CallKey) -> Option<LegMedia> {
         let call = self.calls.get(&key)?;
+        if let Some(local) = &call.local_sdp[0] {
+            return Some(leg_media(&call.offer, local));
+        }
         let audio = call.offer.first_audio()?;
         let formats = formats_to_answer(&call.offer, audio.codec).ok()?;
         let (a_peer, port, offer) = (call.a_peer, call.ports[0], call.offer.clone());
@@ -285,10 +290,12 @@ impl Pbx {
         }
     }
 
-    /// A key the caller pressed while waiting. Key 0 leaves for voicemail, which does
-    /// not exist yet: until it does, 0 is ignored, so no key drops a caller.
+    /// A key the caller pressed while waiting. Key 0 leaves by the scenario's "key"
+    /// exit; a caller who dialled the queue directly has nowhere to go, so 0 is ignored
+    /// for them and no key drops a caller.
     pub(crate) fn queue_key(&mut self, now: Instant, key: CallKey, pressed: char) {
-        if pressed != '0' {
+        let in_scenario = self.calls.get(&key).is_some_and(|c| c.run.is_some());
+        if pressed != '0' || in_scenario {
             self.acd.handle_key(now, self.engine_call(key), pressed);
             self.run_queue(now);
         }
@@ -493,9 +500,13 @@ impl Pbx {
         }
     }
 
-    /// The engine sends the caller on. Until scenarios choose where to, a caller not
-    /// yet answered gets the failure, and a waiting one is hung up on.
+    /// The engine sends the caller on: a scenario's caller goes back to the scenario;
+    /// one who dialled the queue and was not yet answered gets the failure, a waiting
+    /// one is hung up on.
     fn leave_queue(&mut self, now: Instant, key: CallKey, reason: LeaveReason) {
+        if self.calls.get(&key).is_some_and(|c| c.run.is_some()) {
+            return self.scenario_left_queue(now, key, reason);
+        }
         let (code, text) = match reason {
             LeaveReason::Full => (486, "The queue is full"),
             LeaveReason::Empty => (480, "No agent in the queue"),
@@ -667,10 +678,13 @@ impl Pbx {
             .get(&key)
             .is_some_and(|c| c.phase == Phase::Telling)
         {
-            let reason = if self.callback_requests.contains_key(&CallId(key)) {
-                "Callback requested"
-            } else {
-                "Told"
+            let told = self.calls.get_mut(&key).and_then(|c| c.told_reason.take());
+            let reason = match told {
+                Some(reason) => reason,
+                None if self.callback_requests.contains_key(&CallId(key)) => {
+                    "Callback requested".to_string()
+                }
+                None => "Told".to_string(),
             };
             self.end_unbridged(
                 now,
@@ -678,7 +692,7 @@ impl Pbx {
                 Disposition::Answered,
                 HangupBy::System,
                 200,
-                reason,
+                &reason,
             );
         }
     }

@@ -71,4 +71,6 @@ pub struct CallRecord {
     pub priority: i32,
     /// The caller was put on hold while their agent took a VIP call.
     pub preempted: bool,
+    /// The blocks the call passed in its scenario, and why any failed.
+    pub scenario_path: Option<String>,
 }

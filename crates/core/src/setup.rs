@@ -122,6 +122,7 @@ impl Pbx {
                     answered_by: None,
                     priority: 0,
                     preempted: false,
+                    scenario_path: None,
                 }));
             }
         }
@@ -279,8 +280,11 @@ impl Pbx {
             .copied()
             .filter(|_| told_blocked.is_none());
         let feature = FeatureCode::from_number(callee).filter(|_| told_blocked.is_none());
-        let forks = match (queue, feature) {
-            (None, None) if told_blocked.is_none() => {
+        let scenario = self
+            .inbound_scenario(callee)
+            .filter(|_| told_blocked.is_none() && queue.is_none() && feature.is_none());
+        let forks = match (queue, feature, &scenario) {
+            (None, None, None) if told_blocked.is_none() => {
                 self.fork_invites(now, key, &ring, bindings, 0, None)
             }
             _ => Vec::new(),
@@ -294,7 +298,8 @@ impl Pbx {
             (a_dialog.call_id.clone(), a_tag),
             (key, switchboard_media::relay::Side::A),
         );
-        let nobody_rings = forks.is_empty() && queue.is_none() && feature.is_none();
+        let nobody_rings =
+            forks.is_empty() && queue.is_none() && feature.is_none() && scenario.is_none();
         self.calls.insert(
             key,
             Call::new(CallStart {
@@ -307,10 +312,10 @@ impl Pbx {
                 offer,
                 ports: [a_port, b_port],
                 forks,
-                phase: if queue.is_some() {
-                    Phase::Queued
-                } else {
-                    Phase::Ringing
+                phase: match (queue, &scenario) {
+                    (Some(_), _) => Phase::Queued,
+                    (None, Some(_)) => Phase::Scenario,
+                    (None, None) => Phase::Ringing,
                 },
                 started_wall: self.wall(now),
                 queue,
@@ -323,7 +328,11 @@ impl Pbx {
             return Ok(());
         }
         if let Some(queue) = queue {
-            self.join_queue(now, key, queue);
+            self.join_queue(now, key, queue, 0);
+            return Ok(());
+        }
+        if let Some(scenario) = scenario {
+            self.start_scenario(now, key, scenario);
             return Ok(());
         }
         if let Some(code) = feature {

@@ -977,4 +977,5 @@ fn an_announcement_that_never_reports_its_end_still_ends_the_call() {
 mod callbacks;
 mod lists;
 mod queues;
+mod scenarios;
 mod vip;

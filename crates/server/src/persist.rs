@@ -51,6 +51,7 @@ pub fn call_record_row(r: CallRecord) -> CallRecordRow {
         answered_by: r.answered_by,
         priority: r.priority,
         preempted: r.preempted,
+        scenario_path: r.scenario_path,
     }
 }
 

@@ -10,6 +10,16 @@ use switchboard_media::prompt::{Prompt, PromptError};
 /// Languages the built-in prompts are recorded in (see sounds/manifest.toml).
 pub const LANGUAGES: [&str; 3] = ["en", "pl", "ru"];
 
+/// Prompts a scenario may play by name without the office uploading its own.
+pub const SCENARIO_PROMPTS: [&str; 6] = [
+    "welcome",
+    "closed",
+    "holiday",
+    "enter_extension",
+    "invalid_choice",
+    "goodbye",
+];
+
 /// Music on hold and the office's announcements, as the calls' 8-kHz codecs play them.
 #[derive(Debug, Clone)]
 pub struct Sounds {
@@ -35,6 +45,8 @@ pub struct Sounds {
     agent_back: Prompt,
     /// 0 to 19 and the tens to 60.
     numbers: BTreeMap<u32, Prompt>,
+    /// [`SCENARIO_PROMPTS`] by name.
+    scenario: BTreeMap<&'static str, Prompt>,
 }
 
 macro_rules! prompt {
@@ -92,7 +104,23 @@ impl Sounds {
             .into_iter()
             .map(|(n, bytes)| Ok((n, decode(bytes)?)))
             .collect::<Result<_, PromptError>>()?,
+            scenario: [
+                ("welcome", prompt!(language, "welcome")),
+                ("closed", prompt!(language, "closed")),
+                ("holiday", prompt!(language, "holiday")),
+                ("enter_extension", prompt!(language, "enter_extension")),
+                ("invalid_choice", prompt!(language, "invalid_choice")),
+                ("goodbye", prompt!(language, "goodbye")),
+            ]
+            .into_iter()
+            .map(|(name, bytes)| Ok((name, decode(bytes)?)))
+            .collect::<Result<_, PromptError>>()?,
         })
+    }
+
+    /// A built-in scenario prompt by name.
+    pub fn scenario_prompt(&self, name: &str) -> Option<&Prompt> {
+        self.scenario.get(name)
     }
 
     /// `words` said one after another, as one prompt.
@@ -169,6 +197,10 @@ mod tests {
             }
             if language != "en" {
                 assert_ne!(sounds.busy.samples, english.busy.samples, "{language}");
+            }
+            for name in SCENARIO_PROMPTS {
+                let prompt = sounds.scenario_prompt(name).unwrap();
+                assert!(prompt.duration_ms() > 1000, "{language} {name}");
             }
         }
     }

@@ -24,6 +24,7 @@ const MIGRATIONS: &[M<'static>] = &[
         "../migrations/0006_call_records_preempted.sql"
     )),
     M::up(include_str!("../migrations/0007_scenarios.sql")),
+    M::up(include_str!("../migrations/0008_call_records_scenario.sql")),
 ];
 
 mod queue_log;
@@ -92,6 +93,8 @@ pub struct CallRecordRow {
     pub priority: i32,
     /// The caller was put on hold while their agent took a VIP call.
     pub preempted: bool,
+    /// The blocks the call passed in its scenario.
+    pub scenario_path: Option<String>,
 }
 
 #[derive(Debug)]
@@ -276,8 +279,9 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO call_records (call_id, caller, callee, started_at, answered_at, \
                  ended_at, disposition, hangup_by, caller_codec, callee_codec, sip_code, reason, \
-                 queue, answered_by, priority, preempted) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                 queue, answered_by, priority, preempted, scenario_path) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                 ?17)",
             )?;
             for r in rows {
                 insert.execute(params![
@@ -296,7 +300,8 @@ impl Store {
                     r.queue,
                     r.answered_by,
                     r.priority,
-                    r.preempted
+                    r.preempted,
+                    r.scenario_path
                 ])?;
             }
         }
@@ -309,7 +314,7 @@ impl Store {
         let mut q = self.conn.prepare(
             "SELECT call_id, caller, callee, started_at, answered_at, ended_at, disposition, \
              hangup_by, caller_codec, callee_codec, sip_code, reason, queue, answered_by, \
-             priority, preempted FROM call_records ORDER BY id DESC LIMIT ?1",
+             priority, preempted, scenario_path FROM call_records ORDER BY id DESC LIMIT ?1",
         )?;
         let rows = q.query_map([limit], |r| {
             Ok(CallRecordRow {
@@ -329,6 +334,7 @@ impl Store {
                 answered_by: r.get(13)?,
                 priority: r.get(14)?,
                 preempted: r.get(15)?,
+                scenario_path: r.get(16)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -409,6 +415,7 @@ mod tests {
             answered_by: Some("101".into()),
             priority: 10,
             preempted: true,
+            scenario_path: Some("hours → menu → sales".into()),
         };
         let busy = CallRecordRow {
             disposition: "busy".into(),
