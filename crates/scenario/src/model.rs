@@ -141,6 +141,16 @@ impl BlockKind {
         }
     }
 
+    /// The prompt the block plays, if it plays one.
+    pub fn prompt(&self) -> Option<&str> {
+        match self {
+            BlockKind::PlayAudio { prompt, .. }
+            | BlockKind::Menu { prompt, .. }
+            | BlockKind::DialExtension { prompt, .. } => Some(prompt),
+            _ => None,
+        }
+    }
+
     /// Whether the block takes no time and waits for nothing: a loop made only of
     /// such blocks (and prompts) would spin for ever.
     pub fn passes_through(&self) -> bool {

@@ -14,9 +14,11 @@ use switchboard_store::{Extension, Store};
 
 mod lists;
 mod queues;
+mod scenarios;
 
 pub use lists::{ListSettings, NumberSettings};
 pub use queues::{AgentSettings, QueueSettings};
+pub use scenarios::{ContactSettings, InboundNumber};
 
 /// Shortest password accepted for an extension: long enough to resist online guessing.
 const MIN_PASSWORD_LEN: usize = 10;
@@ -43,6 +45,15 @@ pub struct Config {
     pub numbers: NumberSettings,
     #[serde(default)]
     pub lists: Vec<ListSettings>,
+    #[serde(default)]
+    pub schedules: Vec<switchboard_scenario::schedule::ScheduleSettings>,
+    /// Published on import: each changed scenario becomes its next version.
+    #[serde(default)]
+    pub scenarios: Vec<switchboard_scenario::model::Scenario>,
+    #[serde(default)]
+    pub inbound: Vec<InboundNumber>,
+    #[serde(default)]
+    pub contacts: Vec<ContactSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -351,6 +362,7 @@ impl Config {
         }
         self.validate_queues(&mut errors);
         self.validate_lists(&mut errors);
+        self.validate_scenarios(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -450,6 +462,10 @@ impl Config {
             agents: section(store, "agents")?,
             numbers: section(store, "numbers")?,
             lists: section(store, "lists")?,
+            schedules: section(store, "schedules")?,
+            scenarios: scenarios::published(store)?,
+            inbound: section(store, "inbound")?,
+            contacts: section(store, "contacts")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -477,6 +493,9 @@ impl Config {
             ("agents".to_string(), to_json(&self.agents)),
             ("numbers".to_string(), to_json(&self.numbers)),
             ("lists".to_string(), to_json(&self.lists)),
+            ("schedules".to_string(), to_json(&self.schedules)),
+            ("inbound".to_string(), to_json(&self.inbound)),
+            ("contacts".to_string(), to_json(&self.contacts)),
         ];
         let extensions: Vec<Extension> = self
             .extensions
@@ -492,7 +511,10 @@ impl Config {
                 }
             })
             .collect();
-        store.replace_config(&settings, &extensions)?;
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        store.replace_config(&settings, &extensions, &self.scenario_bodies(), at)?;
         Ok(())
     }
 

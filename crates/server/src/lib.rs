@@ -10,6 +10,8 @@ mod persist;
 mod sip_edge;
 mod sounds;
 
+pub use sounds::UPLOADS_DIR as PROMPTS_DIR;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -135,6 +137,7 @@ pub async fn run(
     // No call exists yet, so the queues always apply.
     let _ = pbx.set_queues(now, config.queue_setups(), config.agent_configs());
     pbx.set_lists(config.numbers.country_code(), config.number_lists());
+    pbx.set_scenarios(config.scenario_setup());
     drop(store);
     let (writes, writer) = persist::spawn_writer(&options.data_dir.join(DATABASE_FILE))?;
     let http = tokio::net::TcpListener::bind(options.http_listen)
@@ -173,7 +176,9 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let (reload_tx, reload_rx) = mpsc::channel(4);
     let (media_reports_tx, media_reports) = mpsc::unbounded_channel();
-    let sounds = sounds::Sounds::load(&config.calls.language).expect("the built-in sounds decode");
+    let sounds = sounds::Sounds::load(&config.calls.language)
+        .expect("the built-in sounds decode")
+        .with_uploads(&options.data_dir.join(sounds::UPLOADS_DIR));
     let media = media_edge::MediaEdge::spawn(
         sip_addr.ip(),
         Arc::new(sounds),

@@ -113,17 +113,26 @@ fn config_command(data_dir: &std::path::Path, action: ConfigAction) -> Result<()
         ConfigAction::Import { file } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| (1, format!("{}: {e}", file.display())))?;
-            let config = Config::from_toml(&text).map_err(|e| match e {
-                ConfigError::Invalid(_) | ConfigError::Syntax(_) => (
-                    2,
-                    format!("{}: configuration not imported:\n{e}", file.display()),
-                ),
-                other => (1, other.to_string()),
-            })?;
+            let prompts = data_dir.join(switchboard_server::PROMPTS_DIR);
+            let config = Config::from_toml(&text)
+                .and_then(|c| {
+                    c.check_prompt_files(&prompts)
+                        .map_err(ConfigError::Invalid)?;
+                    Ok(c)
+                })
+                .map_err(|e| match e {
+                    ConfigError::Invalid(_) | ConfigError::Syntax(_) => (
+                        2,
+                        format!("{}: configuration not imported:\n{e}", file.display()),
+                    ),
+                    other => (1, other.to_string()),
+                })?;
             config.apply(&mut store).map_err(|e| (1, e.to_string()))?;
             eprintln!(
-                "imported {} extensions; a running server picks them up on SIGHUP or restart",
-                config.extensions.len()
+                "imported {} extensions and {} scenarios; a running server picks them up on \
+                 SIGHUP or restart",
+                config.extensions.len(),
+                config.scenarios.len()
             );
             Ok(())
         }

@@ -30,6 +30,8 @@ enum Control {
     Wait(Side, LegMedia),
     /// Words to a leg; whether the other one hears music meanwhile.
     Say(Side, Vec<Word>, bool),
+    /// A scenario's prompt to the caller, or silence.
+    Prompt(LegMedia, Option<String>),
 }
 
 /// What the media edge tells the engine.
@@ -79,6 +81,7 @@ impl MediaEdge {
             | MediaCommand::Wait { call, .. }
             | MediaCommand::Say { call, .. }
             | MediaCommand::Whisper { call, .. }
+            | MediaCommand::Prompt { call, .. }
             | MediaCommand::Close { call } => *call,
         };
         let thread = &self.threads[call as usize % self.threads.len()];
@@ -137,6 +140,7 @@ fn spawn(
                 MediaCommand::Wait { call, side, media } => (call, Control::Wait(side, media)),
                 MediaCommand::Say { call, to, words } => (call, Control::Say(to, words, true)),
                 MediaCommand::Whisper { call, to, words } => (call, Control::Say(to, words, false)),
+                MediaCommand::Prompt { call, to, prompt } => (call, Control::Prompt(to, prompt)),
             };
             if let Some(tx) = calls.get(&call) {
                 let _ = tx.send(control);
@@ -248,6 +252,15 @@ impl CallTask {
                         let prompt = self.sounds.announcement(what).clone();
                         r.set_music(Instant::now(), side, Some(PromptPlayer::new(prompt, false)));
                         announcing = Some(side);
+                    }
+                    Some(Control::Prompt(to, prompt)) => {
+                        // The caller alone: a prompt replaces whatever they heard.
+                        let mut r = Relay::for_announcement(to, rand::random(), rand::random());
+                        let player = prompt.map(|p| PromptPlayer::new(self.sounds.named(&p), false));
+                        announcing = player.is_some().then_some(Side::A);
+                        r.set_music(Instant::now(), Side::A, player);
+                        self.replace(&mut relay, r, &mut published);
+                        (waiting, saying) = (None, None);
                     }
                     Some(Control::Wait(side, media)) => {
                         // A lone leg's relay plays on whichever side it is told to.

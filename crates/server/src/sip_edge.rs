@@ -201,6 +201,7 @@ impl Engine {
         self.pbx.service_mut().set_accounts(config.accounts());
         self.pbx
             .set_lists(config.numbers.country_code(), config.number_lists());
+        self.pbx.set_scenarios(config.scenario_setup());
         match self.apply_queues(config) {
             Ok(()) => true,
             Err(e) => {

@@ -2,6 +2,7 @@
 //! files beside it; decoded once at start by the media toolkit.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use switchboard_core::{Announcement, Word};
@@ -47,6 +48,20 @@ pub struct Sounds {
     numbers: BTreeMap<u32, Prompt>,
     /// [`SCENARIO_PROMPTS`] by name.
     scenario: BTreeMap<&'static str, Prompt>,
+    /// Where the office's own prompts are: `<name>.wav`, any rate, mono or stereo.
+    uploads: Option<PathBuf>,
+}
+
+/// The directory under the data directory that holds the office's own prompts.
+pub const UPLOADS_DIR: &str = "prompts";
+
+/// Whether `name` can name an uploaded prompt: a plain file name, never a path.
+pub fn is_prompt_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 macro_rules! prompt {
@@ -115,12 +130,38 @@ impl Sounds {
             .into_iter()
             .map(|(name, bytes)| Ok((name, decode(bytes)?)))
             .collect::<Result<_, PromptError>>()?,
+            uploads: None,
         })
     }
 
-    /// A built-in scenario prompt by name.
-    pub fn scenario_prompt(&self, name: &str) -> Option<&Prompt> {
-        self.scenario.get(name)
+    /// Looks for the office's own prompts in `dir` too.
+    pub fn with_uploads(mut self, dir: &Path) -> Sounds {
+        self.uploads = Some(dir.to_path_buf());
+        self
+    }
+
+    /// The prompt a scenario names: built-in, or the office's own file, read when it is
+    /// played so a replaced file is heard at once. One that is missing or unreadable
+    /// plays a fallback tone, and the log says why: the caller is never left in silence.
+    pub fn named(&self, name: &str) -> Prompt {
+        if let Some(prompt) = self.scenario.get(name) {
+            return prompt.clone();
+        }
+        let file = self
+            .uploads
+            .as_ref()
+            .filter(|_| is_prompt_name(name))
+            .map(|dir| dir.join(format!("{name}.wav")));
+        let read = match &file {
+            Some(file) => std::fs::read(file)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| Prompt::decode(bytes, 8000).map_err(|e| e.to_string())),
+            None => Err("no such built-in prompt".to_string()),
+        };
+        read.unwrap_or_else(|e| {
+            tracing::warn!("prompt {name:?} ({file:?}) cannot be played, a tone instead: {e}");
+            fallback_tone(self.hold_music.rate)
+        })
     }
 
     /// `words` said one after another, as one prompt.
@@ -176,6 +217,24 @@ impl Sounds {
     }
 }
 
+/// Three short beeps: what a caller hears where a prompt is missing.
+fn fallback_tone(rate: u32) -> Prompt {
+    let beep = (rate / 5) as usize;
+    let samples = (0..beep * 6)
+        .map(|i| {
+            if (i / beep) % 2 == 1 {
+                return 0;
+            }
+            let t = i as f32 / rate as f32;
+            (8000.0 * (2.0 * std::f32::consts::PI * 1000.0 * t).sin()) as i16
+        })
+        .collect::<Vec<i16>>();
+    Prompt {
+        rate,
+        samples: Arc::from(samples),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,7 +258,7 @@ mod tests {
                 assert_ne!(sounds.busy.samples, english.busy.samples, "{language}");
             }
             for name in SCENARIO_PROMPTS {
-                let prompt = sounds.scenario_prompt(name).unwrap();
+                let prompt = sounds.named(name);
                 assert!(prompt.duration_ms() > 1000, "{language} {name}");
             }
         }
@@ -219,5 +278,31 @@ mod tests {
             position.samples.len(),
             sounds.queue_position.samples.len() + parts(3)
         );
+    }
+
+    #[test]
+    fn uploaded_prompts_are_read_and_missing_ones_beep() {
+        let dir = tempfile::tempdir().unwrap();
+        let sounds = Sounds::load("en").unwrap().with_uploads(dir.path());
+        let beeps = sounds.named("acme_welcome");
+        assert_eq!(beeps.duration_ms(), 1200);
+        // The office's own file, at 16 kHz: resampled to the calls' 8 kHz.
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(dir.path().join("acme_welcome.wav"), spec).unwrap();
+        for i in 0..32000 {
+            w.write_sample(((i as f32 * 0.1).sin() * 9000.0) as i16)
+                .unwrap();
+        }
+        w.finalize().unwrap();
+        let own = sounds.named("acme_welcome");
+        assert_eq!((own.rate, own.duration_ms()), (8000, 2000));
+        // Names are file names, never paths.
+        assert!(!is_prompt_name("../switchboard"));
+        assert_eq!(sounds.named("../acme_welcome").duration_ms(), 1200);
     }
 }
