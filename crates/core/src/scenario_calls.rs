@@ -16,7 +16,8 @@ use switchboard_queue::LeaveReason;
 use switchboard_scenario::model::Scenario;
 use switchboard_scenario::run::{Event, Office, QueueExit, Run, Step};
 use switchboard_scenario::schedule::{Schedule, ScheduleExit};
-use switchboard_sip::header::uri_user;
+use switchboard_sip::header::NameAddr;
+use switchboard_sip::message::header_value;
 
 use crate::call::Phase;
 use crate::numbers::normalise;
@@ -291,9 +292,10 @@ impl Pbx {
         call.scenario_ring = None;
         call.phase = Phase::Answered { winner: index };
         call.media = Some([a_media, b_media]);
-        call.answered_by = uri_user(&call.forks[index].invite.uri.to_string())
-            .map(str::to_string)
-            .or_else(|| Some(call.callee.clone()));
+        // The extension rung is the To of its INVITE (the request URI is the phone's).
+        call.answered_by = header_value(&call.forks[index].invite.headers, "To")
+            .and_then(|to| NameAddr::parse(to, "To").ok())
+            .and_then(|to| to.user().map(str::to_string));
         let forks = call.forks.len();
         self.outputs.push_back(Output::Media(MediaCommand::Bridge {
             call: key,

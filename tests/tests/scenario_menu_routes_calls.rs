@@ -1,0 +1,186 @@
+//! An office's public number (800) runs a scenario with real phones: a menu whose
+//! prompt is the office's own WAV, then key 1 says goodbye, key 2 lets the caller dial
+//! an extension, and no key rings the team (101 and 102 at once). Keys come as RFC 4733
+//! (SIPp) and SIP INFO (pjsua2); the caller hears the prompt and then the agent
+//! (baresip); each call record holds the blocks the call passed.
+
+use std::path::Path;
+use std::time::Duration;
+
+use switchboard_e2e::audio::{self, heard};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::*;
+
+const RECEPTION: &str = r#"
+[[scenarios]]
+name = "Reception"
+start = "menu"
+
+[scenarios.blocks.menu]
+type = "menu"
+prompt = "acme_menu"
+keys = "12"
+timeout = 2
+exits = { 1 = "goodbye", 2 = "dial", timeout = "team", invalid = "bye" }
+
+[scenarios.blocks.goodbye]
+type = "play-audio"
+prompt = "goodbye"
+exits = { next = "bye" }
+
+[scenarios.blocks.dial]
+type = "dial-extension"
+prompt = "enter_extension"
+timeout = 5
+exits = { timeout = "bye", invalid = "bye", no-answer = "bye" }
+
+[scenarios.blocks.team]
+type = "ring-group"
+mode = "all-at-once"
+members = [{ extension = "101", ring = 15 }, { extension = "102", ring = 15 }]
+exits = { no-answer = "bye" }
+
+[scenarios.blocks.bye]
+type = "hang-up"
+
+[[inbound]]
+number = "800"
+scenario = "Reception"
+"#;
+
+/// The menu prompt as the office uploaded it: a 16-kHz recording.
+fn menu_prompt_source() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/pl/queue_comfort.wav")
+}
+
+/// The office, with its menu prompt in the data directory's prompts/ before import.
+fn office(dir: &Path) -> Server {
+    let data_dir = dir.join("data");
+    let prompts = data_dir.join("prompts");
+    std::fs::create_dir_all(&prompts).expect("prompts dir");
+    audio::reshaped(
+        &menu_prompt_source(),
+        16000,
+        1,
+        &prompts.join("acme_menu.wav"),
+    );
+    import_config(&data_dir, &(config("", FAST_REGISTRAR) + RECEPTION))
+        .expect("the scenario office imports");
+    Server::launch(&data_dir)
+}
+
+#[test]
+fn a_menu_prompt_that_is_not_uploaded_stops_the_import_naming_the_block() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = import_config(
+        &dir.path().join("data"),
+        &(config("", FAST_REGISTRAR) + RECEPTION),
+    )
+    .expect_err("no acme_menu.wav yet");
+    assert!(
+        err.contains("scenarios[0].blocks.menu.prompt: no prompt \"acme_menu\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn key_1_by_rfc4733_interrupts_the_menu_and_says_goodbye() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = office(dir.path());
+    let rows = vec![format!("100;{};800", password("100"))];
+    let media = free_port().to_string();
+    sipp(&server, "caller_presses_1.xml", &rows, &["-mp", &media]).expect(1, 0);
+    let records = server.call_records();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0];
+    assert_eq!(
+        (
+            r.callee.as_str(),
+            r.disposition.as_str(),
+            r.hangup_by.as_str()
+        ),
+        ("800", "answered", "system")
+    );
+    assert_eq!(r.scenario_path.as_deref(), Some("menu → goodbye → bye"));
+}
+
+#[test]
+fn key_2_by_info_then_an_extension_typed_by_info_rings_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = office(dir.path());
+    let sip = server.sip.to_string();
+    let callee = pjsua2_peer(
+        "pjsua2_call.py",
+        &["callee", &sip, "103", password("103"), "30"],
+    );
+    server.wait_metric("bindings", Duration::from_secs(15), |b| b == 1);
+    let caller = pjsua2_peer(
+        "pjsua2_call.py",
+        &[
+            "caller",
+            &sip,
+            "100",
+            password("100"),
+            "800",
+            "2103#",
+            "info",
+        ],
+    );
+    let said = json_lines(caller);
+    assert!(
+        said.iter().any(|e| e["confirmed"] == true),
+        "caller: {said:?}"
+    );
+    let callee_said = json_lines(callee);
+    assert!(
+        callee_said.iter().any(|e| e["confirmed"] == true),
+        "103 was rung and answered: {callee_said:?}"
+    );
+    let records = server.call_records();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0];
+    assert_eq!(
+        (r.answered_by.as_deref(), r.hangup_by.as_str()),
+        (Some("103"), "caller")
+    );
+    assert_eq!(r.scenario_path.as_deref(), Some("menu → dial"));
+}
+
+#[test]
+fn no_key_rings_the_team_after_the_uploaded_prompt_and_the_caller_talks_to_the_agent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = office(dir.path());
+    let silence = dir.path().join("silence.wav");
+    let ru = dir.path().join("ru.wav");
+    audio::silence(40, &silence);
+    audio::speech("ru", 40, &ru);
+    let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true));
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &silence, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    caller.command("dial", &format!("sip:800@{}", server.sip));
+    agent.wait_event("CALL_ESTABLISHED", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(6));
+    agent.command("hangup", "");
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(10));
+
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    let prompt = audio::read_at_call_rate(&menu_prompt_source());
+    let rate = audio::RATE as usize;
+    let opening = &at_caller[..(prompt.len() + 2 * rate).min(at_caller.len())];
+    audio::assert_heard(
+        "the caller, the office's menu prompt",
+        heard(&prompt, opening),
+    );
+    let (ru, _) = audio::read(&ru);
+    let talking = &at_caller[at_caller.len().saturating_sub(4 * rate)..];
+    audio::assert_heard("the caller, the agent", heard(&ru, talking));
+
+    let records = server.call_records();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0];
+    assert_eq!(
+        (r.answered_by.as_deref(), r.hangup_by.as_str()),
+        (Some("101"), "callee")
+    );
+    assert_eq!(r.scenario_path.as_deref(), Some("menu → team"));
+}
