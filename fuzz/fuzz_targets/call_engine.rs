@@ -4,7 +4,8 @@
 //! calls back, 601 a VIP queue, both with 101 and 100 as agents, so queue calls,
 //! callbacks, preemption and feature codes are reached. A datagram `KEY<call><key>`
 //! stands for a key the media edge heard on a call, `DONE<call>` for an announcement
-//! it finished.
+//! or prompt it finished. 800 runs a scenario: a menu whose keys ring 101, let the
+//! caller dial an extension, join queue 600 (0 leaves it) or hang up.
 #![no_main]
 
 use std::time::{Duration, Instant, SystemTime};
@@ -66,6 +67,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let agents = vec![AgentConfig::new("101"), AgentConfig::new("100")];
     pbx.set_queues(t0, vec![queue("600", false), queue("601", true)], agents).expect("no calls yet");
+    pbx.set_scenarios(switchboard_core::ScenarioSetup {
+        scenarios: vec![toml::from_str(RECEPTION).expect("the fuzz scenario reads")],
+        inbound: vec![("800".into(), "Reception".into())],
+        ..Default::default()
+    });
     // Datagrams separated by a NUL byte, alternately from the caller and the callee.
     for (i, datagram) in data.split(|&b| b == 0).enumerate() {
         let from = if i % 2 == 0 { caller } else { phone };
@@ -92,3 +98,36 @@ fuzz_target!(|data: &[u8]| {
     }
     assert_eq!(pbx.active_calls(), 0, "every call ends within an hour of silence");
 });
+
+const RECEPTION: &str = r#"
+name = "Reception"
+start = "menu"
+
+[blocks.menu]
+type = "menu"
+prompt = "welcome"
+keys = "1234"
+timeout = 3
+retries = 1
+exits = { 1 = "desk", 2 = "dial", 3 = "queue", 4 = "bye", timeout = "queue", invalid = "menu" }
+
+[blocks.desk]
+type = "ring-group"
+mode = "in-order"
+members = [{ extension = "101", ring = 5 }, { extension = "100", ring = 5 }]
+exits = { no-answer = "queue" }
+
+[blocks.dial]
+type = "dial-extension"
+prompt = "enter_extension"
+timeout = 3
+exits = { timeout = "bye", invalid = "bye", no-answer = "bye" }
+
+[blocks.queue]
+type = "queue"
+queue = "600"
+exits = { timeout = "bye", empty = "bye", full = "bye", key = "bye" }
+
+[blocks.bye]
+type = "hang-up"
+"#;
