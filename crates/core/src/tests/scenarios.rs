@@ -98,7 +98,7 @@ fn reception(agents: &[&str]) -> Harness {
             .map(|a| (a.to_string(), Membership::default()))
             .collect(),
     };
-    let agents = agents.iter().map(|a| AgentConfig::new(*a)).collect();
+    let agents = agents.iter().map(|a| AgentConfig::new(a)).collect();
     h.pbx.set_queues(h.now, vec![queue], agents).unwrap();
     h.pbx.set_scenarios(setup(RECEPTION));
     h.collect();

@@ -412,6 +412,8 @@ mod tests {
                 "queues[0].callback.attempts",
                 "queues[0].join_empty",
                 "queues[0].agents[1].extension",
+                // The example's scenario sends callers to queue 600, now gone.
+                "scenarios[0].blocks.sales.queue",
             ],
             "{errors:?}"
         );
