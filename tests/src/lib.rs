@@ -99,6 +99,41 @@ pub fn pjsua2_peer(script: &str, args: &[&str]) -> Child {
         .expect("run pjsua2")
 }
 
+/// A pjsua2 phone registered as `extension` that answers the first call and prints the
+/// keys it receives; returns once it is registered (the only binding so far).
+pub fn pjsua2_callee(server: &Server, extension: &str) -> Child {
+    let sip = server.sip.to_string();
+    let callee = pjsua2_peer(
+        "pjsua2_call.py",
+        &["callee", &sip, extension, password(extension), "30"],
+    );
+    server.wait_metric("bindings", Duration::from_secs(15), |b| b == 1);
+    callee
+}
+
+/// Extension 100 calls `target` with pjsua2, sends `digits` by `method` ("info" or
+/// "rfc2833") once answered and hangs up; fails unless the call was answered.
+pub fn pjsua2_keys_call(server: &Server, target: &str, digits: &str, method: &str) {
+    let sip = server.sip.to_string();
+    let caller = pjsua2_peer(
+        "pjsua2_call.py",
+        &[
+            "caller",
+            &sip,
+            "100",
+            password("100"),
+            target,
+            digits,
+            method,
+        ],
+    );
+    let said = json_lines(caller);
+    assert!(
+        said.iter().any(|e| e["confirmed"] == true),
+        "caller: {said:?}"
+    );
+}
+
 /// Waits for a peer that prints JSON lines and returns them.
 pub fn json_lines(child: Child) -> Vec<serde_json::Value> {
     let out = child.wait_with_output().expect("peer output");

@@ -2,7 +2,6 @@
 //! them: SIP INFO becomes RFC 4733 for a phone that negotiated telephone events, RFC
 //! 4733 is relayed as is, and RFC 4733 becomes SIP INFO for a phone without them.
 
-use std::time::Duration;
 use switchboard_e2e::*;
 
 /// The digits a pjsua2 callee received, with the method each came by.
@@ -17,38 +16,11 @@ fn received(lines: &[serde_json::Value]) -> (String, Vec<String>) {
     )
 }
 
-fn pjsua2_callee(server: &Server) -> std::process::Child {
-    let sip = server.sip.to_string();
-    let callee = pjsua2_peer(
-        "pjsua2_call.py",
-        &["callee", &sip, "101", password("101"), "30"],
-    );
-    server.wait_metric("bindings", Duration::from_secs(15), |b| b == 1);
-    callee
-}
-
 #[test]
 fn info_keys_arrive_as_telephone_events() {
     let server = Server::start(&config("", FAST_REGISTRAR));
-    let callee = pjsua2_callee(&server);
-    let sip = server.sip.to_string();
-    let caller = pjsua2_peer(
-        "pjsua2_call.py",
-        &[
-            "caller",
-            &sip,
-            "100",
-            password("100"),
-            "101",
-            "159#",
-            "info",
-        ],
-    );
-    let said = json_lines(caller);
-    assert!(
-        said.iter().any(|e| e["confirmed"] == true),
-        "caller: {said:?}"
-    );
+    let callee = pjsua2_callee(&server, "101");
+    pjsua2_keys_call(&server, "101", "159#", "info");
     let (digits, methods) = received(&json_lines(callee));
     assert_eq!(digits, "159#");
     assert!(
@@ -61,7 +33,7 @@ fn info_keys_arrive_as_telephone_events() {
 #[test]
 fn telephone_events_are_relayed() {
     let server = Server::start(&config("", FAST_REGISTRAR));
-    let callee = pjsua2_callee(&server);
+    let callee = pjsua2_callee(&server, "101");
     let rows = [format!("100;{};101", password("100"))];
     let media = free_port().to_string();
     sipp(&server, "caller_dtmf_rfc4733.xml", &rows, &["-mp", &media]).expect(1, 0);

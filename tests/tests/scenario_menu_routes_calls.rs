@@ -108,29 +108,8 @@ fn key_1_by_rfc4733_interrupts_the_menu_and_says_goodbye() {
 fn key_2_by_info_then_an_extension_typed_by_info_rings_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = office(dir.path());
-    let sip = server.sip.to_string();
-    let callee = pjsua2_peer(
-        "pjsua2_call.py",
-        &["callee", &sip, "103", password("103"), "30"],
-    );
-    server.wait_metric("bindings", Duration::from_secs(15), |b| b == 1);
-    let caller = pjsua2_peer(
-        "pjsua2_call.py",
-        &[
-            "caller",
-            &sip,
-            "100",
-            password("100"),
-            "800",
-            "2103#",
-            "info",
-        ],
-    );
-    let said = json_lines(caller);
-    assert!(
-        said.iter().any(|e| e["confirmed"] == true),
-        "caller: {said:?}"
-    );
+    let callee = pjsua2_callee(&server, "103");
+    pjsua2_keys_call(&server, "800", "2103#", "info");
     let callee_said = json_lines(callee);
     assert!(
         callee_said.iter().any(|e| e["confirmed"] == true),
