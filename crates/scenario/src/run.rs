@@ -290,15 +290,20 @@ impl Run {
 
     /// Leaves the current block by `exit`.
     fn take(&mut self, exit: &str, office: &dyn Office) -> Step {
+        match self.exit_target(exit) {
+            Ok(next) => self.enter(next, office),
+            Err(end) => end,
+        }
+    }
+
+    /// Where the current block's `exit` leads, or the hang-up when it leads nowhere.
+    fn exit_target(&mut self, exit: &str) -> Result<BlockId, Step> {
         match self.scenario.blocks[&self.block].exits.get(exit) {
-            Some(next) => {
-                let next = next.clone();
-                self.enter(next, office)
-            }
-            None => self.end(format!(
+            Some(next) => Ok(next.clone()),
+            None => Err(self.end(format!(
                 "exit {exit:?} of block {:?} leads nowhere",
                 self.block
-            )),
+            ))),
         }
     }
 
@@ -405,15 +410,10 @@ impl Run {
                     return self.end(reason);
                 }
             };
-            match self.scenario.blocks[&self.block].exits.get(exit) {
-                Some(next) => block = next.clone(),
-                None => {
-                    return self.end(format!(
-                        "exit {exit:?} of block {:?} leads nowhere",
-                        self.block
-                    ));
-                }
-            }
+            block = match self.exit_target(exit) {
+                Ok(next) => next,
+                Err(end) => return end,
+            };
         }
         self.end(format!(
             "the scenario passed {MAX_HOPS} blocks without waiting for the caller"
