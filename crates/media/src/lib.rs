@@ -9,6 +9,7 @@ pub mod dtmf;
 pub mod dtmf_detect;
 pub mod g711;
 pub mod jitter;
+pub mod message_recorder;
 pub mod mixer;
 pub mod prompt;
 pub mod recorder;

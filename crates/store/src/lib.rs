@@ -25,13 +25,16 @@ const MIGRATIONS: &[M<'static>] = &[
     )),
     M::up(include_str!("../migrations/0007_scenarios.sql")),
     M::up(include_str!("../migrations/0008_call_records_scenario.sql")),
+    M::up(include_str!("../migrations/0009_voicemail.sql")),
 ];
 
 mod queue_log;
 mod scenarios;
+mod voicemail;
 
 pub use queue_log::QueueEventRow;
 pub use scenarios::ScenarioVersion;
+pub use voicemail::{VoicemailChange, VoicemailMessage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
