@@ -60,6 +60,8 @@ pub(crate) struct Call {
     pub scenario_ring: Option<Instant>,
     /// Why the call ends once what it is being told has been said.
     pub told_reason: Option<String>,
+    /// The box the caller is leaving a message in, and how far they are.
+    pub leaving: Option<(String, crate::voicemail::Leaving)>,
 }
 
 /// What a new call starts from: its caller's leg, where it goes and its first forks;
@@ -113,6 +115,7 @@ impl Call {
             run: None,
             scenario_ring: None,
             told_reason: None,
+            leaving: None,
         }
     }
 }
@@ -154,6 +157,8 @@ pub(crate) enum Phase {
     /// Answered by Switchboard and following its inbound number's scenario: hearing
     /// prompts, typing keys, or hearing music while the scenario rings phones.
     Scenario,
+    /// Answered by Switchboard to leave a voicemail message.
+    Voicemail,
     /// A callback rings its agent, then (once fork `agent` answered) the customer.
     CallingBack { agent: Option<usize> },
     /// The call is being torn down: BYEs or CANCELs are out.

@@ -75,7 +75,7 @@ impl Pbx {
                         self.fail(now, key, 487, "Request Terminated", Disposition::Cancelled)
                     }
                     Some(Phase::Queued) if side == Side::A => self.abandon_queue(now, key),
-                    Some(Phase::Telling | Phase::Scenario) if side == Side::A => self
+                    Some(Phase::Telling | Phase::Scenario | Phase::Voicemail) if side == Side::A => self
                         .end_unbridged(
                             now,
                             key,
@@ -115,19 +115,11 @@ impl Pbx {
             .and_then(|body| dtmf::parse_info(content_type, body));
         let (winner, media) = match self.calls.get(&key).map(|c| (c.phase, c.media)) {
             Some((Phase::Answered { winner }, Some(media))) => (winner, media),
-            // A key from a caller waiting in a queue is for the queue.
-            Some((Phase::Queued, _)) if side == Side::A => {
+            // A key from a caller Switchboard answered is for what they are in.
+            Some((Phase::Queued | Phase::Scenario | Phase::Voicemail, _)) if side == Side::A => {
                 self.reply(now, id, info, 200, "OK");
                 if let Some(dtmf) = dtmf {
-                    self.queue_key(now, key, dtmf.key);
-                }
-                return;
-            }
-            Some((Phase::Scenario, _)) if side == Side::A => {
-                self.reply(now, id, info, 200, "OK");
-                if let Some(dtmf) = dtmf {
-                    let key_event = switchboard_scenario::run::Event::Key(dtmf.key);
-                    self.scenario_event(now, key, key_event);
+                    self.key_from_caller_alone(now, key, dtmf.key);
                 }
                 return;
             }

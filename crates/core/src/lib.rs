@@ -9,6 +9,7 @@
 mod call;
 mod callbacks;
 mod ids;
+mod mwi;
 mod in_dialog;
 pub mod numbers;
 mod outcome;
@@ -19,11 +20,15 @@ mod record;
 mod scenario_calls;
 mod setup;
 mod vip_calls;
+mod voicemail;
 
 pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig, Word};
 pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup, QueuesBusy};
 pub use record::{CallRecord, Disposition, HangupBy};
 pub use scenario_calls::ScenarioSetup;
+pub use voicemail::{
+    MessageCounts, RecordLimits, Sound, VoicemailChange, VoicemailMessage,
+};
 
 #[cfg(test)]
 mod tests;

@@ -342,6 +342,9 @@ impl Pbx {
             let done = switchboard_scenario::run::Event::PromptDone;
             return self.scenario_event(now, key, done);
         }
+        if call.phase == Phase::Voicemail {
+            return self.voicemail_prompt_done(now, key);
+        }
         if call.phase != Phase::Announcing {
             return;
         }
@@ -461,7 +464,7 @@ impl Pbx {
                 self.fail(now, key, code, reason, Disposition::Failed)
             }
             Some(Phase::Answered { .. }) => self.hang_up(now, key, HangupBy::System, reason),
-            Some(Phase::Queued | Phase::Telling | Phase::Scenario) => {
+            Some(Phase::Queued | Phase::Telling | Phase::Scenario | Phase::Voicemail) => {
                 self.end_alone(now, key, code, reason)
             }
             Some(Phase::CallingBack { .. }) => self.callback_failed(

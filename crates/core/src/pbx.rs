@@ -139,13 +139,25 @@ pub enum MediaCommand {
         to: Side,
         words: Vec<Word>,
     },
-    /// Play a scenario's prompt (built-in or uploaded, by name) once to the caller,
-    /// whose media is `to`, then report [`Pbx::handle_announcement_done`]; `None`
-    /// stops the prompt playing.
+    /// Play `sounds` one after another to the caller, whose media is `to`, then
+    /// report [`Pbx::handle_announcement_done`]; none stops what was playing.
     Prompt {
         call: CallKey,
         to: LegMedia,
-        prompt: Option<String>,
+        sounds: Vec<crate::voicemail::Sound>,
+    },
+    /// Record what the caller (media `to`) says as message `id` of `mailbox`, within
+    /// `limits`, then report [`Pbx::handle_recorded`]; closing the call ends it too.
+    Record {
+        call: CallKey,
+        to: LegMedia,
+        mailbox: String,
+        id: i64,
+        limits: crate::voicemail::RecordLimits,
+    },
+    /// End the message being recorded now (the caller pressed `#`).
+    StopRecording {
+        call: CallKey,
     },
     /// Send a key press to one leg as RFC 4733 telephone events.
     SendDtmf {
@@ -165,6 +177,7 @@ pub enum Output {
     CallRecord(CallRecord),
     Binding(BindingChange),
     QueueEvent(crate::queue_calls::QueueEventRecord),
+    Voicemail(crate::voicemail::VoicemailChange),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -212,6 +225,10 @@ pub struct Pbx {
     pub(crate) country_code: Option<String>,
     /// Scenarios, the inbound numbers that run them and what they refer to.
     pub(crate) scenarios: crate::scenario_calls::Scenarios,
+    /// The boxes' messages and those being recorded.
+    pub(crate) voicemail: crate::voicemail::Voicemail,
+    /// Phones' message waiting subscriptions.
+    pub(crate) subscriptions: crate::mwi::Subscriptions,
     /// The time of the last input, for registrations that surface while outputs drain.
     last_now: Instant,
     next_call: CallKey,
@@ -250,6 +267,8 @@ impl Pbx {
             lists: Vec::new(),
             country_code: None,
             scenarios: Default::default(),
+            voicemail: Default::default(),
+            subscriptions: Default::default(),
             last_now: now,
             next_call: 0,
             epoch: now,
@@ -280,6 +299,7 @@ impl Pbx {
         self.sip.handle_timeout(now);
         self.acd.handle_timeout(now);
         self.run_queue(now);
+        self.expire_subscriptions(now);
         while let Some(&(at, key, timer)) = self.timers.first() {
             if at > now {
                 break;
@@ -314,16 +334,25 @@ impl Pbx {
     /// A key pressed on `from`'s phone arrived as RFC 4733, which the other leg did not
     /// negotiate: it goes on as SIP INFO.
     pub fn handle_dtmf(&mut self, now: Instant, call: CallKey, from: Side, dtmf: Dtmf) {
-        match self.calls.get(&call).map(|c| c.phase) {
-            Some(crate::call::Phase::Queued) if from == Side::A => {
-                self.queue_key(now, call, dtmf.key)
-            }
-            Some(crate::call::Phase::Scenario) if from == Side::A => {
-                self.scenario_event(now, call, switchboard_scenario::run::Event::Key(dtmf.key))
-            }
-            _ => self.send_info_dtmf(now, call, from.other(), dtmf),
+        if from != Side::A || !self.key_from_caller_alone(now, call, dtmf.key) {
+            self.send_info_dtmf(now, call, from.other(), dtmf);
         }
         self.drain(now);
+    }
+
+    /// A key from a caller Switchboard answered itself goes to what they are in (a
+    /// queue, a scenario, voicemail); false when they are in none of them.
+    pub(crate) fn key_from_caller_alone(&mut self, now: Instant, call: CallKey, key: char) -> bool {
+        use crate::call::Phase;
+        match self.calls.get(&call).map(|c| c.phase) {
+            Some(Phase::Queued) => self.queue_key(now, call, key),
+            Some(Phase::Scenario) => {
+                self.scenario_event(now, call, switchboard_scenario::run::Event::Key(key))
+            }
+            Some(Phase::Voicemail) => self.voicemail_key(now, call, key),
+            _ => return false,
+        }
+        true
     }
 
     // --- mutators
@@ -382,7 +411,7 @@ impl Pbx {
 
     // --- internals shared by the call modules
 
-    fn drain(&mut self, now: Instant) {
+    pub(crate) fn drain(&mut self, now: Instant) {
         while let Some(event) = self.sip.poll_event() {
             match event {
                 TransactionEvent::Request { id, request, peer } => {
@@ -404,6 +433,7 @@ impl Pbx {
             .and_then(|to| switchboard_sip::header::NameAddr::parse(to, "To").ok())
             .is_some_and(|to| to.tag().is_some());
         match request.method {
+            Method::Subscribe => self.handle_subscribe(now, id, request, peer),
             Method::Invite if !in_dialog => self.handle_invite(now, id, request, peer),
             Method::Cancel => self.handle_cancel(now, id, &request),
             Method::Invite | Method::Bye | Method::Info if in_dialog => {

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use switchboard_media::relay::{LegMedia, Side};
+use switchboard_media::relay::Side;
 use switchboard_queue::LeaveReason;
 use switchboard_scenario::model::Scenario;
 use switchboard_scenario::run::{Event, Office, QueueExit, Run, Step};
@@ -21,10 +21,10 @@ use switchboard_sip::message::header_value;
 
 use crate::call::Phase;
 use crate::numbers::normalise;
-use crate::outcome::leg_media;
-use crate::pbx::{Announcement, CallKey, CallTimer, MediaCommand, Output, Pbx};
+use crate::pbx::{CallKey, CallTimer, MediaCommand, Output, Pbx};
 use crate::record::{Disposition, HangupBy};
 use crate::setup::{Ringing, display_name};
+use crate::voicemail::Sound;
 
 /// The office's published scenarios and what they refer to.
 #[derive(Debug, Clone, Default)]
@@ -171,8 +171,8 @@ impl Pbx {
         }
         match step {
             None => {}
-            Some(Step::Play { prompt }) => self.play_prompt(key, Some(prompt)),
-            Some(Step::Silence) => self.play_prompt(key, None),
+            Some(Step::Play { prompt }) => self.play_to_caller(key, vec![Sound::Named(prompt)]),
+            Some(Step::Silence) => self.play_to_caller(key, Vec::new()),
             Some(Step::Ring { extensions, ring }) => {
                 let ring = ring.unwrap_or(self.config.ring_timeout);
                 self.ring_extensions(now, key, &extensions, ring)
@@ -180,7 +180,7 @@ impl Pbx {
             Some(Step::Queue { queue, priority }) => {
                 self.scenario_queue(now, key, &queue, priority)
             }
-            Some(Step::Voicemail { mailbox }) => self.voicemail_missing(now, key, &mailbox),
+            Some(Step::Voicemail { mailbox }) => self.leave_message(key, &mailbox),
             Some(Step::HangUp { reason }) => self.end_unbridged(
                 now,
                 key,
@@ -190,23 +190,6 @@ impl Pbx {
                 &reason,
             ),
         }
-    }
-
-    /// The caller's media, once Switchboard has answered them.
-    fn caller_media(&self, key: CallKey) -> Option<LegMedia> {
-        let call = self.calls.get(&key)?;
-        Some(leg_media(&call.offer, call.local_sdp[0].as_ref()?))
-    }
-
-    fn play_prompt(&mut self, key: CallKey, prompt: Option<String>) {
-        let Some(to) = self.caller_media(key) else {
-            return;
-        };
-        self.outputs.push_back(Output::Media(MediaCommand::Prompt {
-            call: key,
-            to,
-            prompt,
-        }));
     }
 
     /// Rings every phone of `extensions` for `ring` while the caller hears music; with
@@ -346,31 +329,5 @@ impl Pbx {
             LeaveReason::Key(_) => QueueExit::Key,
         };
         self.scenario_event(now, key, Event::QueueLeft(exit));
-    }
-
-    /// Voicemail cannot record messages yet: the caller hears that the person is not
-    /// available, and the record says why.
-    fn voicemail_missing(&mut self, now: Instant, key: CallKey, mailbox: &str) {
-        let Some(to) = self.caller_media(key) else {
-            return;
-        };
-        if let Some(call) = self.calls.get_mut(&key) {
-            call.phase = Phase::Telling;
-            call.told_reason = Some(format!(
-                "Voicemail box {mailbox}: leaving messages is not available yet"
-            ));
-        }
-        self.outputs
-            .push_back(Output::Media(MediaCommand::Announce {
-                call: key,
-                side: Side::A,
-                to,
-                what: Announcement::Unavailable,
-            }));
-        self.timers.insert((
-            now + crate::queue_calls::TELLING_LIMIT,
-            key,
-            CallTimer::AnnouncementTimeout,
-        ));
     }
 }

@@ -30,6 +30,7 @@ struct Harness {
     media: Vec<MediaCommand>,
     records: Vec<CallRecord>,
     queue_events: Vec<crate::QueueEventRecord>,
+    voicemail: Vec<VoicemailChange>,
     branch: u32,
 }
 
@@ -82,6 +83,7 @@ impl Harness {
             media: Vec::new(),
             records: Vec::new(),
             queue_events: Vec::new(),
+            voicemail: Vec::new(),
             branch: 0,
         };
         h.collect();
@@ -118,6 +120,7 @@ impl Harness {
                 Output::CallRecord(r) => self.records.push(r),
                 Output::Binding(_) => {}
                 Output::QueueEvent(e) => self.queue_events.push(e),
+                Output::Voicemail(v) => self.voicemail.push(v),
             }
         }
     }
@@ -979,3 +982,4 @@ mod lists;
 mod queues;
 mod scenarios;
 mod vip;
+mod voicemail;

@@ -21,7 +21,7 @@ use crate::transaction::{
 };
 
 /// Methods Switchboard accepts, for Allow headers.
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, SUBSCRIBE";
 pub const SERVER: &str = "Switchboard";
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -85,7 +85,7 @@ fn setup(text: &str) -> ScenarioSetup {
 
 /// 101 on the desk phone, 102 on the mobile; queue 600 has `agents` and turns callers
 /// away while none is logged in.
-fn reception(agents: &[&str]) -> Harness {
+pub(super) fn reception(agents: &[&str]) -> Harness {
     let mut h = Harness::new(&[DESK]);
     h.register("102", MOBILE);
     let mut config = QueueConfig::new("Support", Strategy::RingAll);
@@ -106,21 +106,24 @@ fn reception(agents: &[&str]) -> Harness {
 }
 
 /// The caller dials 800 and is answered; returns the 200.
-fn dial_reception(h: &mut Harness) -> String {
+pub(super) fn dial_reception(h: &mut Harness) -> String {
     h.call("800", &sdp(4000, "0 101"));
     let ok = h.expect(CALLER, "SIP/2.0 200");
     h.send(CALLER, &from_caller(&ok, "ACK", 2));
     ok
 }
 
-fn last_prompt(h: &Harness) -> Option<&str> {
+pub(super) fn last_prompt(h: &Harness) -> Option<&str> {
     h.media.iter().rev().find_map(|m| match m {
-        MediaCommand::Prompt { prompt, .. } => Some(prompt.as_deref().unwrap_or("")),
+        MediaCommand::Prompt { sounds, .. } => Some(match sounds.first() {
+            Some(Sound::Named(name)) => name.as_str(),
+            _ => "",
+        }),
         _ => None,
     })
 }
 
-fn press(h: &mut Harness, key: char) {
+pub(super) fn press(h: &mut Harness, key: char) {
     let dtmf = Dtmf {
         key,
         duration_ms: 100,
@@ -129,7 +132,7 @@ fn press(h: &mut Harness, key: char) {
     h.collect();
 }
 
-fn prompt_played(h: &mut Harness) {
+pub(super) fn prompt_played(h: &mut Harness) {
     h.pbx.handle_announcement_done(h.now, 1);
     h.collect();
 }
@@ -230,33 +233,6 @@ fn no_key_goes_to_the_queue_after_the_prompt_and_its_timeout_and_0_leaves_it() {
         Some("hours → menu → queue → goodbye → bye")
     );
     assert_eq!(r.queue, None, "the caller left the queue");
-}
-
-#[test]
-fn an_empty_queue_sends_the_caller_to_voicemail_which_says_it_is_not_there_yet() {
-    let mut h = reception(&[]);
-    dial_reception(&mut h);
-    press(&mut h, '3');
-    assert!(
-        matches!(
-            h.media.last(),
-            Some(MediaCommand::Announce {
-                what: Announcement::Unavailable,
-                ..
-            })
-        ),
-        "{:?}",
-        h.media
-    );
-    h.pbx.handle_announcement_done(h.now, 1);
-    h.collect();
-    h.expect(CALLER, "BYE");
-    let r = &h.records[0];
-    assert_eq!(
-        r.scenario_path.as_deref(),
-        Some("hours → menu → queue → box")
-    );
-    assert!(r.reason.contains("Voicemail box 101"), "{}", r.reason);
 }
 
 #[test]

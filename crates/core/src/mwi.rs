@@ -1,0 +1,214 @@
+//! Message waiting indication (RFC 3842): a phone subscribes to its extension's
+//! `message-summary` and is sent a NOTIFY at once and whenever the box changes, so its
+//! lamp lights while new messages wait. Subscriptions live in memory: phones renew
+//! them well before they expire, and again after a restart.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rsip::{Header, Method};
+use switchboard_sip::dialog::Dialog;
+use switchboard_sip::header::{NameAddr, uri_user};
+use switchboard_sip::message::header_value;
+use switchboard_sip::transaction::{Peer, ServerId};
+
+use crate::pbx::Pbx;
+use crate::voicemail::MessageCounts;
+
+const EVENT: &str = "message-summary";
+const CONTENT_TYPE: &str = "application/simple-message-summary";
+/// Expiry bounds: a phone asking for more is given the longest, one asking for less
+/// than the shortest is told so with 423.
+const DEFAULT_EXPIRY: Duration = Duration::from_secs(3600);
+const MIN_EXPIRY: Duration = Duration::from_secs(60);
+const MAX_EXPIRY: Duration = Duration::from_secs(7200);
+/// Subscriptions one extension may hold (its phones, each once); more are refused so
+/// a runaway client cannot grow the table.
+const PER_MAILBOX: usize = 16;
+
+#[derive(Debug)]
+pub(crate) struct Subscription {
+    mailbox: String,
+    dialog: Dialog,
+    expires: Instant,
+}
+
+/// Subscriptions by Call-ID and Switchboard's tag.
+pub(crate) type Subscriptions = HashMap<(String, String), Subscription>;
+
+/// The message-summary body (RFC 3842 §5.2).
+fn message_summary(account: &str, counts: MessageCounts) -> String {
+    let waiting = if counts.new > 0 { "yes" } else { "no" };
+    format!(
+        "Messages-Waiting: {waiting}\r\nMessage-Account: {account}\r\nVoice-Message: {}/{} (0/0)\r\n",
+        counts.new, counts.heard
+    )
+}
+
+impl Pbx {
+    /// A SUBSCRIBE, new or refreshing one: only to `message-summary`, only by the
+    /// box's own extension.
+    pub(crate) fn handle_subscribe(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        request: rsip::Request,
+        peer: Peer,
+    ) {
+        let event = header_value(&request.headers, "Event").unwrap_or_default();
+        if event.split(';').next().map(str::trim) != Some(EVENT) {
+            let mut r = self.sip.response(&request, 489, "Bad Event", "sb489");
+            r.headers
+                .push(Header::Other("Allow-Events".into(), EVENT.into()));
+            return self.sip.respond(now, id, &r);
+        }
+        let subscriber = match self.sip.authenticate(now, &request, peer) {
+            Ok(user) => user,
+            Err(challenge) => return self.sip.respond(now, id, &challenge),
+        };
+        let expiry = match header_value(&request.headers, "Expires").map(str::trim) {
+            None => DEFAULT_EXPIRY,
+            Some(v) => match v.parse::<u64>() {
+                Ok(s) => Duration::from_secs(s).min(MAX_EXPIRY),
+                Err(_) => return self.reply(now, id, &request, 400, "Bad Expires"),
+            },
+        };
+        if !expiry.is_zero() && expiry < MIN_EXPIRY {
+            let mut r = self
+                .sip
+                .response(&request, 423, "Interval Too Brief", "sb423");
+            r.headers.push(Header::Other(
+                "Min-Expires".into(),
+                MIN_EXPIRY.as_secs().to_string(),
+            ));
+            return self.sip.respond(now, id, &r);
+        }
+        let to_tag = header_value(&request.headers, "To")
+            .and_then(|to| NameAddr::parse(to, "To").ok())
+            .and_then(|to| to.tag().map(str::to_string));
+        let call_id = header_value(&request.headers, "Call-ID")
+            .unwrap_or_default()
+            .to_string();
+        let key = match to_tag {
+            // A refresh (or removal) of a subscription this phone holds.
+            Some(tag) => {
+                let key = (call_id, tag);
+                match self.subscriptions.get(&key) {
+                    Some(s) if s.mailbox == subscriber => key,
+                    _ => {
+                        return self.reply(now, id, &request, 481, "Subscription Does Not Exist");
+                    }
+                }
+            }
+            None => {
+                let mailbox = uri_user(&request.uri.to_string())
+                    .unwrap_or_default()
+                    .to_string();
+                if mailbox != subscriber {
+                    return self.reply(now, id, &request, 403, "Only the box's own extension");
+                }
+                let held = self
+                    .subscriptions
+                    .values()
+                    .filter(|s| s.mailbox == mailbox)
+                    .count();
+                if held >= PER_MAILBOX {
+                    return self.reply(now, id, &request, 503, "Too many subscriptions");
+                }
+                let tag = self.ids.token();
+                let Ok(dialog) = Dialog::as_uas(&request, &tag, peer) else {
+                    return self.reply(now, id, &request, 400, "Contact is missing");
+                };
+                let key = (call_id, tag);
+                let subscription = Subscription {
+                    mailbox,
+                    dialog,
+                    expires: now,
+                };
+                self.subscriptions.insert(key.clone(), subscription);
+                key
+            }
+        };
+        let Some(subscription) = self.subscriptions.get_mut(&key) else {
+            return;
+        };
+        subscription.expires = now + expiry;
+        subscription.dialog.peer = peer;
+        let mut r = self.sip.response(&request, 200, "OK", &key.1);
+        r.headers
+            .push(Header::Expires(expiry.as_secs().to_string().into()));
+        r.headers
+            .push(Header::Contact(self.contact(&subscriber, peer).into()));
+        self.sip.respond(now, id, &r);
+        self.notify(now, &key);
+        if expiry.is_zero() {
+            self.subscriptions.remove(&key);
+        }
+    }
+
+    /// Tells every phone subscribed to `mailbox` what it holds now.
+    pub(crate) fn mailbox_changed(&mut self, now: Instant, mailbox: &str) {
+        let keys: Vec<_> = self
+            .subscriptions
+            .iter()
+            .filter(|(_, s)| s.mailbox == mailbox && s.expires > now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in keys {
+            self.notify(now, &key);
+        }
+    }
+
+    /// Drops subscriptions that ran out without a refresh.
+    pub(crate) fn expire_subscriptions(&mut self, now: Instant) {
+        self.subscriptions.retain(|_, s| s.expires > now);
+    }
+
+    fn notify(&mut self, now: Instant, key: &(String, String)) {
+        let Some(s) = self.subscriptions.get(key) else {
+            return;
+        };
+        let left = s.expires.saturating_duration_since(now).as_secs();
+        let state = if left == 0 {
+            "terminated;reason=timeout".to_string()
+        } else {
+            format!("active;expires={left}")
+        };
+        let (mailbox, peer) = (s.mailbox.clone(), s.dialog.peer);
+        let account = format!("sip:{mailbox}@{}", self.sip.realm());
+        let body = message_summary(&account, self.voicemail.counts(&mailbox));
+        let via = self.via(peer);
+        let contact = self.contact(&mailbox, peer);
+        let Some(s) = self.subscriptions.get_mut(key) else {
+            return;
+        };
+        let headers = vec![
+            Header::Other("Event".into(), EVENT.into()),
+            Header::Other("Subscription-State".into(), state),
+            Header::Contact(contact.into()),
+        ];
+        let body = Some((CONTENT_TYPE, body.into_bytes()));
+        if let Ok(request) = s.dialog.request(Method::Notify, &via, headers, body) {
+            self.sip.send_request(now, request, peer);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_says_whether_messages_wait_and_how_many() {
+        let body = message_summary(
+            "sip:101@switchboard",
+            MessageCounts { new: 2, heard: 5 },
+        );
+        assert_eq!(
+            body,
+            "Messages-Waiting: yes\r\nMessage-Account: sip:101@switchboard\r\nVoice-Message: 2/5 (0/0)\r\n"
+        );
+        let none = message_summary("sip:101@switchboard", MessageCounts { new: 0, heard: 1 });
+        assert!(none.starts_with("Messages-Waiting: no\r\n"));
+    }
+}

@@ -1,0 +1,258 @@
+//! Voicemail: the greeting, the message recorded and kept (or not), the caller's `#`,
+//! and the message waiting indication a subscribed phone is sent.
+
+use super::scenarios::{dial_reception, last_prompt, press, prompt_played, reception};
+use super::*;
+
+/// A SUBSCRIBE to `box`'s message summary from 101's desk phone, through the digest
+/// challenge; returns the answer.
+fn subscribe(h: &mut Harness, mailbox: &str, event: &str, expires: u32) -> String {
+    let request = |branch: &str, cseq: u32, auth: &str| {
+        format!(
+            "SUBSCRIBE sip:{mailbox}@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP {DESK};branch={branch}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:101@192.0.2.1>;tag=desk1\r\nTo: <sip:{mailbox}@192.0.2.1>\r\n\
+             Call-ID: mwi-1\r\nCSeq: {cseq} SUBSCRIBE\r\nContact: <sip:101@{DESK}>\r\n\
+             Event: {event}\r\nExpires: {expires}\r\n{auth}Content-Length: 0\r\n\r\n"
+        )
+    };
+    let first = request(&h.fresh_branch(), 1, "");
+    h.send(DESK, &first);
+    let challenge = h.expect(DESK, "SIP/2.0 407");
+    let auth = authorization(
+        header(&challenge, "Proxy-Authenticate"),
+        "SUBSCRIBE",
+        &format!("sip:{mailbox}@192.0.2.1"),
+        "101",
+        PASSWORD,
+        1,
+        "c1",
+    )
+    .unwrap();
+    let second = request(
+        &h.fresh_branch(),
+        2,
+        &format!("Proxy-Authorization: {auth}\r\n"),
+    );
+    h.send(DESK, &second);
+    let all = h.take(DESK);
+    let answer = all.iter().find(|m| m.starts_with("SIP/2.0")).unwrap();
+    // What else arrived (the first NOTIFY) goes back for the test to read.
+    h.inbox.insert(
+        DESK.parse().unwrap(),
+        all.iter().filter(|m| !m.starts_with("SIP/2.0")).cloned().collect(),
+    );
+    answer.clone()
+}
+
+fn notify_body(h: &mut Harness) -> String {
+    let notify = h.expect(DESK, "NOTIFY sip:101@192.0.2.20:5060");
+    assert_eq!(header(&notify, "Event"), "message-summary");
+    assert_eq!(
+        header(&notify, "Content-Type"),
+        "application/simple-message-summary"
+    );
+    body(&notify).to_string()
+}
+
+fn last_media(h: &Harness) -> &MediaCommand {
+    h.media.last().unwrap()
+}
+
+/// The caller presses 4 in the reception menu and hears 101's greeting and the beep.
+fn greeting_plays(h: &mut Harness) {
+    dial_reception(h);
+    press(h, '4');
+    let greeting = vec![
+        Sound::Greeting {
+            mailbox: "101".into(),
+        },
+        Sound::Beep,
+    ];
+    assert!(
+        matches!(last_media(h), MediaCommand::Prompt { sounds, .. } if *sounds == greeting),
+        "{:?}",
+        h.media
+    );
+}
+
+fn recording_starts(h: &mut Harness) -> i64 {
+    match last_media(h) {
+        MediaCommand::Record {
+            mailbox, id, limits, ..
+        } => {
+            assert_eq!(mailbox, "101");
+            assert_eq!(*limits, RecordLimits::default());
+            *id
+        }
+        other => panic!("not recording: {other:?}"),
+    }
+}
+
+#[test]
+fn a_message_left_after_the_greeting_is_kept_and_lights_the_phone() {
+    let mut h = reception(&[]);
+    let ok = subscribe(&mut h, "101", "message-summary", 600);
+    assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
+    assert_eq!(header(&ok, "Expires"), "600");
+    assert!(notify_body(&mut h).starts_with("Messages-Waiting: no\r\n"));
+
+    greeting_plays(&mut h);
+    prompt_played(&mut h);
+    let id = recording_starts(&mut h);
+    h.pbx
+        .handle_recorded(h.now, 1, id, Some(Duration::from_millis(4200)));
+    h.collect();
+    let left = match &h.voicemail[..] {
+        [VoicemailChange::Left(m)] => m.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        (left.mailbox.as_str(), left.caller.as_str(), left.heard),
+        ("101", "100", false)
+    );
+    assert_eq!(left.duration, Duration::from_millis(4200));
+    assert_eq!(
+        notify_body(&mut h),
+        "Messages-Waiting: yes\r\nMessage-Account: sip:101@switchboard\r\nVoice-Message: 1/0 (0/0)\r\n"
+    );
+    assert_eq!(last_prompt(&h), Some("vm_saved"));
+    prompt_played(&mut h);
+    h.expect(CALLER, "BYE");
+    let r = &h.records[0];
+    assert_eq!(r.reason, "Voicemail left in box 101");
+    assert_eq!(r.scenario_path.as_deref(), Some("hours → menu → box"));
+
+    // Heard, then deleted: the lamp goes out and the box is empty.
+    assert_eq!(h.pbx.voicemail_counts("101").new, 1);
+    assert!(h.pbx.mark_heard(h.now, "101", id, true));
+    h.collect();
+    assert!(notify_body(&mut h).contains("Voice-Message: 0/1 (0/0)"));
+    assert!(h.pbx.delete_message(h.now, "101", id));
+    assert!(!h.pbx.delete_message(h.now, "101", id));
+    assert!(!h.pbx.mark_heard(h.now, "102", id, true));
+    h.collect();
+    assert!(notify_body(&mut h).contains("Voice-Message: 0/0 (0/0)"));
+    assert!(h.pbx.voicemail_messages("101").is_empty());
+}
+
+#[test]
+fn hash_skips_the_greeting_and_ends_the_message() {
+    let mut h = reception(&[]);
+    greeting_plays(&mut h);
+    press(&mut h, '#');
+    let id = recording_starts(&mut h);
+    press(&mut h, '5');
+    press(&mut h, '#');
+    assert_eq!(*last_media(&h), MediaCommand::StopRecording { call: 1 });
+    // Nobody spoke: nothing is kept, the caller hears goodbye.
+    h.pbx.handle_recorded(h.now, 1, id, None);
+    h.collect();
+    assert!(h.voicemail.is_empty());
+    assert_eq!(last_prompt(&h), Some("goodbye"));
+    prompt_played(&mut h);
+    h.expect(CALLER, "BYE");
+    assert_eq!(
+        h.records[0].reason,
+        "Voicemail box 101: the caller left no message"
+    );
+}
+
+#[test]
+fn a_caller_hanging_up_while_recording_still_leaves_the_message() {
+    let mut h = reception(&[]);
+    let ok = greeting_then_record(&mut h);
+    h.send(CALLER, &from_caller(&ok, "BYE", 3));
+    h.expect(CALLER, "SIP/2.0 200");
+    assert_eq!(h.records[0].hangup_by, HangupBy::Caller);
+    assert!(h.media.contains(&MediaCommand::Close { call: 1 }));
+    h.pbx
+        .handle_recorded(h.now, 1, 1, Some(Duration::from_secs(9)));
+    h.collect();
+    assert!(matches!(&h.voicemail[..], [VoicemailChange::Left(m)] if m.id == 1));
+    // Ids go on after the messages already kept (a restart loads them).
+    let kept = h.pbx.voicemail_messages("101")[0].clone();
+    let mut restarted = reception(&[]);
+    restarted.pbx.set_voicemail(vec![kept], RecordLimits::default());
+    greeting_then_record(&mut restarted);
+    assert!(matches!(last_media(&restarted), MediaCommand::Record { id: 2, .. }));
+}
+
+/// Dials reception, presses 4 and lets the greeting play; returns the caller's 200.
+fn greeting_then_record(h: &mut Harness) -> String {
+    let ok = {
+        h.call("800", &sdp(4000, "0 101"));
+        let ok = h.expect(CALLER, "SIP/2.0 200");
+        h.send(CALLER, &from_caller(&ok, "ACK", 2));
+        ok
+    };
+    press(h, '4');
+    prompt_played(h);
+    recording_starts(h);
+    ok
+}
+
+#[test]
+fn an_empty_queue_sends_the_caller_to_the_box() {
+    let mut h = reception(&[]);
+    dial_reception(&mut h);
+    press(&mut h, '3');
+    let greeting = Sound::Greeting {
+        mailbox: "101".into(),
+    };
+    assert!(
+        matches!(last_media(&h), MediaCommand::Prompt { sounds, .. } if sounds[0] == greeting)
+    );
+}
+
+#[test]
+fn subscriptions_are_for_the_own_box_and_message_summary_only() {
+    let mut h = reception(&[]);
+    let other = subscribe(&mut h, "102", "message-summary", 600);
+    assert!(other.starts_with("SIP/2.0 403"), "{other}");
+    let presence = {
+        let request = format!(
+            "SUBSCRIBE sip:101@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP {DESK};branch=z9hG4bKp1\r\n\
+             From: <sip:101@192.0.2.1>;tag=d\r\nTo: <sip:101@192.0.2.1>\r\nCall-ID: p\r\n\
+             CSeq: 1 SUBSCRIBE\r\nContact: <sip:101@{DESK}>\r\nEvent: presence\r\nContent-Length: 0\r\n\r\n"
+        );
+        h.send(DESK, &request);
+        h.expect(DESK, "SIP/2.0 489 Bad Event")
+    };
+    assert_eq!(header(&presence, "Allow-Events"), "message-summary");
+    let brief = subscribe(&mut h, "101", "message-summary", 10);
+    assert!(brief.starts_with("SIP/2.0 423"), "{brief}");
+    assert_eq!(header(&brief, "Min-Expires"), "60");
+    // Expires 0 ends it: one last NOTIFY says so, and changes send nothing more.
+    let gone = subscribe(&mut h, "101", "message-summary", 0);
+    assert!(gone.starts_with("SIP/2.0 200"), "{gone}");
+    let notify = h.expect(DESK, "NOTIFY");
+    assert_eq!(
+        header(&notify, "Subscription-State"),
+        "terminated;reason=timeout"
+    );
+    greeting_then_record(&mut h);
+    h.pbx
+        .handle_recorded(h.now, 1, 1, Some(Duration::from_secs(3)));
+    h.collect();
+    assert_eq!(h.voicemail.len(), 1);
+    assert!(h.take(DESK).is_empty());
+}
+
+#[test]
+fn a_subscription_not_refreshed_lapses() {
+    let mut h = reception(&[]);
+    subscribe(&mut h, "101", "message-summary", 60);
+    notify_body(&mut h);
+    h.advance(Duration::from_secs(61));
+    h.take(DESK);
+    greeting_then_record(&mut h);
+    h.pbx
+        .handle_recorded(h.now, 1, 1, Some(Duration::from_secs(3)));
+    h.collect();
+    assert!(
+        h.take(DESK)
+            .iter()
+            .all(|m| !m.starts_with("NOTIFY")),
+        "a lapsed subscription is not notified"
+    );
+}
