@@ -75,15 +75,18 @@ impl Pbx {
                         self.fail(now, key, 487, "Request Terminated", Disposition::Cancelled)
                     }
                     Some(Phase::Queued) if side == Side::A => self.abandon_queue(now, key),
-                    Some(Phase::Telling | Phase::Scenario | Phase::Voicemail) if side == Side::A => self
-                        .end_unbridged(
+                    Some(Phase::Telling | Phase::Scenario | Phase::Voicemail)
+                        if side == Side::A =>
+                    {
+                        self.end_unbridged(
                             now,
                             key,
                             Disposition::Answered,
                             HangupBy::Caller,
                             200,
                             "Normal Clearing",
-                        ),
+                        )
+                    }
                     Some(Phase::CallingBack { .. }) if side == Side::B => self.callback_failed(
                         now,
                         key,

@@ -9,8 +9,8 @@
 mod call;
 mod callbacks;
 mod ids;
-mod mwi;
 mod in_dialog;
+mod mwi;
 pub mod numbers;
 mod outcome;
 mod pbx;
@@ -26,9 +26,7 @@ pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig, Word}
 pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup, QueuesBusy};
 pub use record::{CallRecord, Disposition, HangupBy};
 pub use scenario_calls::ScenarioSetup;
-pub use voicemail::{
-    MessageCounts, RecordLimits, Sound, VoicemailChange, VoicemailMessage,
-};
+pub use voicemail::{MessageCounts, RecordLimits, Sound, VoicemailChange, VoicemailMessage};
 
 #[cfg(test)]
 mod tests;

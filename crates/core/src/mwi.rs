@@ -200,10 +200,7 @@ mod tests {
 
     #[test]
     fn the_summary_says_whether_messages_wait_and_how_many() {
-        let body = message_summary(
-            "sip:101@switchboard",
-            MessageCounts { new: 2, heard: 5 },
-        );
+        let body = message_summary("sip:101@switchboard", MessageCounts { new: 2, heard: 5 });
         assert_eq!(
             body,
             "Messages-Waiting: yes\r\nMessage-Account: sip:101@switchboard\r\nVoice-Message: 2/5 (0/0)\r\n"

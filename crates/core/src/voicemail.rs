@@ -30,27 +30,19 @@ pub struct VoicemailMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VoicemailChange {
     Left(VoicemailMessage),
-    Heard { id: i64, heard: bool },
+    Heard {
+        id: i64,
+        heard: bool,
+    },
     /// The message and its audio are gone.
-    Deleted { mailbox: String, id: i64 },
+    Deleted {
+        mailbox: String,
+        id: i64,
+    },
 }
 
 /// How long messages may be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RecordLimits {
-    pub max: Duration,
-    /// A message ends after this much silence.
-    pub silence: Duration,
-}
-
-impl Default for RecordLimits {
-    fn default() -> Self {
-        RecordLimits {
-            max: Duration::from_secs(180),
-            silence: Duration::from_secs(5),
-        }
-    }
-}
+pub use switchboard_media::message_recorder::Limits as RecordLimits;
 
 /// A message's new and heard counts, as message waiting indications tell them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -100,7 +92,12 @@ pub(crate) struct Voicemail {
 impl Voicemail {
     pub fn counts(&self, mailbox: &str) -> MessageCounts {
         let mut counts = MessageCounts::default();
-        for m in self.boxes.get(mailbox).into_iter().flat_map(BTreeMap::values) {
+        for m in self
+            .boxes
+            .get(mailbox)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+        {
             if m.heard {
                 counts.heard += 1;
             } else {

@@ -24,6 +24,16 @@ pub struct Limits {
     pub silence: Duration,
 }
 
+impl Default for Limits {
+    /// Three minutes at most, ended by five seconds of silence.
+    fn default() -> Self {
+        Limits {
+            max: Duration::from_secs(180),
+            silence: Duration::from_secs(5),
+        }
+    }
+}
+
 /// Why the recorder stopped by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
@@ -197,7 +207,10 @@ mod tests {
         speak(&mut r, &mut at, &mut seq, 2, 8000.0);
         speak(&mut r, &mut at, &mut seq, 2, 20.0);
         assert_eq!(r.handle_timeout(at), None);
-        assert_eq!(r.poll_timeout(), start + Duration::from_millis(1980) + LIMITS.silence);
+        assert_eq!(
+            r.poll_timeout(),
+            start + Duration::from_millis(1980) + LIMITS.silence
+        );
         speak(&mut r, &mut at, &mut seq, 1, 20.0);
         assert_eq!(r.handle_timeout(at), Some(Ended::Silence));
         let message = r.finish().unwrap();
@@ -213,10 +226,7 @@ mod tests {
         let (mut at, mut seq) = (start, 0);
         speak(&mut r, &mut at, &mut seq, 2, 8000.0);
         assert_eq!(r.handle_timeout(at + Duration::from_millis(2900)), None);
-        assert_eq!(
-            r.handle_timeout(at + LIMITS.silence),
-            Some(Ended::Silence)
-        );
+        assert_eq!(r.handle_timeout(at + LIMITS.silence), Some(Ended::Silence));
     }
 
     #[test]

@@ -15,10 +15,12 @@ use switchboard_store::{Extension, Store};
 mod lists;
 mod queues;
 mod scenarios;
+mod voicemail;
 
 pub use lists::{ListSettings, NumberSettings};
 pub use queues::{AgentSettings, QueueSettings};
 pub use scenarios::{ContactSettings, InboundNumber};
+pub use voicemail::VoicemailSettings;
 
 /// Shortest password accepted for an extension: long enough to resist online guessing.
 const MIN_PASSWORD_LEN: usize = 10;
@@ -34,6 +36,8 @@ pub struct Config {
     pub security: SecuritySettings,
     #[serde(default)]
     pub calls: CallSettings,
+    #[serde(default)]
+    pub voicemail: VoicemailSettings,
     #[serde(default)]
     pub extensions: Vec<ExtensionConfig>,
     #[serde(default)]
@@ -360,6 +364,7 @@ impl Config {
                 )),
             }
         }
+        self.voicemail.validate(&mut errors);
         self.validate_queues(&mut errors);
         self.validate_lists(&mut errors);
         self.validate_scenarios(&mut errors);
@@ -458,6 +463,7 @@ impl Config {
             registrar: section(store, "registrar")?,
             security: section(store, "security")?,
             calls: section(store, "calls")?,
+            voicemail: section(store, "voicemail")?,
             queues: section(store, "queues")?,
             agents: section(store, "agents")?,
             numbers: section(store, "numbers")?,
@@ -489,6 +495,7 @@ impl Config {
             ("registrar".to_string(), to_json(&self.registrar)),
             ("security".to_string(), to_json(&self.security)),
             ("calls".to_string(), to_json(&self.calls)),
+            ("voicemail".to_string(), to_json(&self.voicemail)),
             ("queues".to_string(), to_json(&self.queues)),
             ("agents".to_string(), to_json(&self.agents)),
             ("numbers".to_string(), to_json(&self.numbers)),

@@ -9,6 +9,7 @@ mod metrics;
 mod persist;
 mod sip_edge;
 mod sounds;
+mod voicemail;
 
 pub use sounds::UPLOADS_DIR as PROMPTS_DIR;
 
@@ -138,8 +139,14 @@ pub async fn run(
     let _ = pbx.set_queues(now, config.queue_setups(), config.agent_configs());
     pbx.set_lists(config.numbers.country_code(), config.number_lists());
     pbx.set_scenarios(config.scenario_setup());
+    pbx.set_voicemail(
+        persist::voicemail_messages(&store)?,
+        config.voicemail.record_limits(),
+    );
     drop(store);
-    let (writes, writer) = persist::spawn_writer(&options.data_dir.join(DATABASE_FILE))?;
+    let voicemail = voicemail::VoicemailFiles::new(&options.data_dir);
+    let (writes, writer) =
+        persist::spawn_writer(&options.data_dir.join(DATABASE_FILE), voicemail.clone())?;
     let http = tokio::net::TcpListener::bind(options.http_listen)
         .await
         .map_err(|source| ServerError::Bind {
@@ -178,10 +185,12 @@ pub async fn run(
     let (media_reports_tx, media_reports) = mpsc::unbounded_channel();
     let sounds = sounds::Sounds::load(&config.calls.language)
         .expect("the built-in sounds decode")
-        .with_uploads(&options.data_dir.join(sounds::UPLOADS_DIR));
+        .with_uploads(&options.data_dir.join(sounds::UPLOADS_DIR))
+        .with_voicemail(voicemail.clone());
     let media = media_edge::MediaEdge::spawn(
         sip_addr.ip(),
         Arc::new(sounds),
+        voicemail,
         metrics.clone(),
         media_reports_tx,
     );

@@ -8,15 +8,19 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use switchboard_core::{Announcement, CallKey, MediaCommand, Word};
+use switchboard_core::{Announcement, CallKey, MediaCommand, RecordLimits, Sound, Word};
 use switchboard_media::dtmf::Dtmf;
+use switchboard_media::message_recorder::MessageRecorder;
 use switchboard_media::prompt::PromptPlayer;
-use switchboard_media::relay::{LegMedia, MAX_PACKET, Relay, RelayEvent, RelayStats, Side};
+use switchboard_media::relay::{
+    Dropped, LegMedia, MAX_PACKET, Relay, RelayEvent, RelayStats, Side,
+};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use crate::metrics::Metrics;
 use crate::sounds::Sounds;
+use crate::voicemail::VoicemailFiles;
 
 /// How often a call adds its packet counts to the shared metrics.
 const PUBLISH_EVERY: Duration = Duration::from_secs(1);
@@ -30,8 +34,11 @@ enum Control {
     Wait(Side, LegMedia),
     /// Words to a leg; whether the other one hears music meanwhile.
     Say(Side, Vec<Word>, bool),
-    /// A scenario's prompt to the caller, or silence.
-    Prompt(LegMedia, Option<String>),
+    /// Sounds to the caller one after another; none: silence.
+    Prompt(LegMedia, Vec<Sound>),
+    /// Record the caller's message `id` for a box.
+    Record(LegMedia, String, i64, RecordLimits),
+    StopRecording,
 }
 
 /// What the media edge tells the engine.
@@ -47,6 +54,13 @@ pub enum MediaReport {
     },
     /// The announcement to the caller has played.
     AnnouncementDone(CallKey),
+    /// Message `id` is recorded and saved, lasting `duration`; `None`: nothing was
+    /// kept (nobody spoke, or it could not be saved).
+    Recorded {
+        call: CallKey,
+        id: i64,
+        duration: Option<Duration>,
+    },
 }
 
 /// The media threads, one per core; a call lives on one of them for its whole life.
@@ -60,12 +74,19 @@ impl MediaEdge {
     pub fn spawn(
         bind_ip: IpAddr,
         sounds: Arc<Sounds>,
+        voicemail: VoicemailFiles,
         metrics: Arc<Metrics>,
         reports: mpsc::UnboundedSender<MediaReport>,
     ) -> MediaEdge {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let shared = Shared {
+            sounds,
+            voicemail,
+            metrics,
+            reports,
+        };
         let threads = (0..cores)
-            .map(|i| spawn(i, bind_ip, sounds.clone(), metrics.clone(), reports.clone()))
+            .map(|i| spawn(i, bind_ip, shared.clone()))
             .collect();
         MediaEdge { threads }
     }
@@ -82,6 +103,8 @@ impl MediaEdge {
             | MediaCommand::Say { call, .. }
             | MediaCommand::Whisper { call, .. }
             | MediaCommand::Prompt { call, .. }
+            | MediaCommand::Record { call, .. }
+            | MediaCommand::StopRecording { call }
             | MediaCommand::Close { call } => *call,
         };
         let thread = &self.threads[call as usize % self.threads.len()];
@@ -89,13 +112,16 @@ impl MediaEdge {
     }
 }
 
-fn spawn(
-    index: usize,
-    bind_ip: IpAddr,
+/// What every call's media task shares.
+#[derive(Clone)]
+struct Shared {
     sounds: Arc<Sounds>,
+    voicemail: VoicemailFiles,
     metrics: Arc<Metrics>,
     reports: mpsc::UnboundedSender<MediaReport>,
-) -> mpsc::UnboundedSender<MediaCommand> {
+}
+
+fn spawn(index: usize, bind_ip: IpAddr, shared: Shared) -> mpsc::UnboundedSender<MediaCommand> {
     let (tx, mut commands) = mpsc::unbounded_channel::<MediaCommand>();
     let media = async move {
         let mut calls: HashMap<CallKey, mpsc::UnboundedSender<Control>> = HashMap::new();
@@ -108,16 +134,14 @@ fn spawn(
                             let task = CallTask {
                                 key: call,
                                 sockets,
-                                sounds: sounds.clone(),
-                                metrics: metrics.clone(),
-                                reports: reports.clone(),
+                                shared: shared.clone(),
                             };
                             tokio::spawn(task.run(rx));
                             calls.insert(call, control);
                         }
                         Err(e) => {
                             tracing::warn!("call {call}: cannot open RTP ports {ports:?}: {e}");
-                            let _ = reports.send(MediaReport::Failed(call));
+                            let _ = shared.reports.send(MediaReport::Failed(call));
                         }
                     }
                     continue;
@@ -140,7 +164,15 @@ fn spawn(
                 MediaCommand::Wait { call, side, media } => (call, Control::Wait(side, media)),
                 MediaCommand::Say { call, to, words } => (call, Control::Say(to, words, true)),
                 MediaCommand::Whisper { call, to, words } => (call, Control::Say(to, words, false)),
-                MediaCommand::Prompt { call, to, prompt } => (call, Control::Prompt(to, prompt)),
+                MediaCommand::Prompt { call, to, sounds } => (call, Control::Prompt(to, sounds)),
+                MediaCommand::Record {
+                    call,
+                    to,
+                    mailbox,
+                    id,
+                    limits,
+                } => (call, Control::Record(to, mailbox, id, limits)),
+                MediaCommand::StopRecording { call } => (call, Control::StopRecording),
             };
             if let Some(tx) = calls.get(&call) {
                 let _ = tx.send(control);
@@ -192,9 +224,14 @@ fn open(ip: IpAddr, ports: [u16; 2]) -> io::Result<Sockets> {
 struct CallTask {
     key: CallKey,
     sockets: Sockets,
-    sounds: Arc<Sounds>,
-    metrics: Arc<Metrics>,
-    reports: mpsc::UnboundedSender<MediaReport>,
+    shared: Shared,
+}
+
+/// A voicemail message being recorded: for which box, under which id.
+struct Taking {
+    recorder: MessageRecorder,
+    mailbox: String,
+    id: i64,
 }
 
 impl CallTask {
@@ -213,22 +250,33 @@ impl CallTask {
         let mut rtcp_a = [0u8; 1500];
         let mut rtcp_b = [0u8; 1500];
         let mut publish = tokio::time::interval(PUBLISH_EVERY);
+        let mut taking: Option<Taking> = None;
         loop {
             let emit_at = relay
                 .as_ref()
                 .and_then(Relay::poll_timeout)
                 .map(tokio::time::Instant::from_std);
+            let record_until = taking
+                .as_ref()
+                .map(|t| tokio::time::Instant::from_std(t.recorder.poll_timeout()));
             tokio::select! {
                 // Media first: it is what arrives fifty times a second.
                 biased;
                 received = sockets.a.recv_from(&mut from_a) => {
-                    forward(&mut relay, Side::A, received, &mut from_a, &sockets.b);
+                    let kept = forward(&mut relay, Side::A, received, &mut from_a, &sockets.b);
+                    if let (Some(len), Some(t)) = (kept, taking.as_mut()) {
+                        t.recorder.push_rtp(Instant::now(), &from_a[..len]);
+                    }
                 }
                 received = sockets.b.recv_from(&mut from_b) => {
                     forward(&mut relay, Side::B, received, &mut from_b, &sockets.a);
                 }
                 command = control.recv() => match command {
-                    None => break,
+                    None => {
+                        // The call is over: a message being left is kept all the same.
+                        self.finish_recording(taking.take());
+                        break;
+                    }
                     Some(Control::Bridge(a, b)) => {
                         let r = Relay::new(a, b, rand::random(), rand::random());
                         self.replace(&mut relay, r, &mut published);
@@ -249,14 +297,20 @@ impl CallTask {
                             Relay::for_announcement(to, rand::random(), rand::random())
                                 .with_wall_clock(Instant::now(), SystemTime::now())
                         });
-                        let prompt = self.sounds.announcement(what).clone();
+                        let prompt = self.shared.sounds.announcement(what).clone();
                         r.set_music(Instant::now(), side, Some(PromptPlayer::new(prompt, false)));
                         announcing = Some(side);
                     }
-                    Some(Control::Prompt(to, prompt)) => {
+                    Some(Control::Record(to, mailbox, id, limits)) => {
+                        let recorder = MessageRecorder::new(Instant::now(), to, limits);
+                        taking = Some(Taking { recorder, mailbox, id });
+                    }
+                    Some(Control::StopRecording) => self.finish_recording(taking.take()),
+                    Some(Control::Prompt(to, sounds)) => {
                         // The caller alone: a prompt replaces whatever they heard.
                         let mut r = Relay::for_announcement(to, rand::random(), rand::random());
-                        let player = prompt.map(|p| PromptPlayer::new(self.sounds.named(&p), false));
+                        let player = (!sounds.is_empty())
+                            .then(|| PromptPlayer::new(self.shared.sounds.playlist(&sounds), false));
                         announcing = player.is_some().then_some(Side::A);
                         r.set_music(Instant::now(), Side::A, player);
                         self.replace(&mut relay, r, &mut published);
@@ -271,7 +325,7 @@ impl CallTask {
                     }
                     Some(Control::Say(to, words, hold_other)) => {
                         if let Some(r) = relay.as_mut() {
-                            let words = PromptPlayer::new(self.sounds.say(&words), false);
+                            let words = PromptPlayer::new(self.shared.sounds.say(&words), false);
                             r.set_music(Instant::now(), to, Some(words));
                             if hold_other && waiting.is_none() {
                                 r.set_music(Instant::now(), to.other(), Some(self.hold_music()));
@@ -289,9 +343,14 @@ impl CallTask {
                 _ = sockets.a_rtcp.recv_from(&mut rtcp_a) => {}
                 _ = sockets.b_rtcp.recv_from(&mut rtcp_b) => {}
                 () = crate::sip_edge::sleep_until(emit_at) => {}
+                () = crate::sip_edge::sleep_until(record_until) => {
+                    if taking.as_ref().is_some_and(|t| t.recorder.handle_timeout(Instant::now()).is_some()) {
+                        self.finish_recording(taking.take());
+                    }
+                }
                 _ = publish.tick() => {
                     if let Some(r) = &relay {
-                        publish_stats(&self.metrics, &r.stats(), &mut published);
+                        publish_stats(&self.shared.metrics, &r.stats(), &mut published);
                     }
                 }
             }
@@ -300,7 +359,10 @@ impl CallTask {
                 if let Some(side) = announcing.filter(|&side| r.music_finished(side)) {
                     announcing = None;
                     r.set_music(Instant::now(), side, None);
-                    let _ = self.reports.send(MediaReport::AnnouncementDone(self.key));
+                    let _ = self
+                        .shared
+                        .reports
+                        .send(MediaReport::AnnouncementDone(self.key));
                 }
                 if let Some(to) = saying.filter(|&to| r.music_finished(to)) {
                     saying = None;
@@ -315,7 +377,7 @@ impl CallTask {
             }
         }
         if let Some(r) = &relay {
-            publish_stats(&self.metrics, &r.stats(), &mut published);
+            publish_stats(&self.shared.metrics, &r.stats(), &mut published);
         }
     }
 
@@ -325,7 +387,7 @@ impl CallTask {
     fn replace(&self, relay: &mut Option<Relay>, new: Relay, published: &mut RelayStats) {
         let new = match relay.take() {
             Some(old) => {
-                publish_stats(&self.metrics, &old.stats(), published);
+                publish_stats(&self.shared.metrics, &old.stats(), published);
                 new.continuing(&old)
             }
             None => new,
@@ -334,8 +396,37 @@ impl CallTask {
         *relay = Some(new.with_wall_clock(Instant::now(), SystemTime::now()));
     }
 
+    /// Saves the message away from the media thread, then reports it.
+    fn finish_recording(&self, taking: Option<Taking>) {
+        let Some(Taking {
+            recorder,
+            mailbox,
+            id,
+        }) = taking
+        else {
+            return;
+        };
+        let (files, reports, call) = (
+            self.shared.voicemail.clone(),
+            self.shared.reports.clone(),
+            self.key,
+        );
+        tokio::task::spawn_blocking(move || {
+            let duration = recorder.finish().and_then(|message| {
+                match files.save_message(&mailbox, id, &message) {
+                    Ok(()) => Some(message.duration()),
+                    Err(e) => {
+                        tracing::error!("box {mailbox}: message {id} could not be saved: {e}");
+                        None
+                    }
+                }
+            });
+            let _ = reports.send(MediaReport::Recorded { call, id, duration });
+        });
+    }
+
     fn hold_music(&self) -> PromptPlayer {
-        PromptPlayer::new(self.sounds.hold_music.clone(), true)
+        PromptPlayer::new(self.shared.sounds.hold_music.clone(), true)
     }
 
     /// Sends the packets Switchboard makes itself and passes the relay's events on.
@@ -352,7 +443,7 @@ impl CallTask {
             let _ = socket.try_send_to(&emit.packet, emit.to);
         }
         while let Some(RelayEvent::Dtmf { from, dtmf }) = relay.poll_event() {
-            let _ = self.reports.send(MediaReport::Dtmf {
+            let _ = self.shared.reports.send(MediaReport::Dtmf {
                 call: self.key,
                 from,
                 dtmf,
@@ -363,22 +454,28 @@ impl CallTask {
 
 /// Relays the packet just received. Each wake-up takes one packet: a call's socket
 /// rarely holds a second one (50 packets a second), and probing for it would cost a
-/// failed system call per packet (measured: BENCHMARKS.md).
+/// failed system call per packet (measured: BENCHMARKS.md). Returns the length of a
+/// packet the relay accepted but kept, as it does for a leg alone: the audio a
+/// voicemail message is recorded from.
 fn forward(
     relay: &mut Option<Relay>,
     side: Side,
     received: io::Result<(usize, SocketAddr)>,
     buf: &mut [u8],
     output: &UdpSocket,
-) {
-    let Ok((n, from)) = received else {
-        return;
-    };
+) -> Option<usize> {
+    let (n, from) = received.ok()?;
     // Before the callee answers there is no bridge yet; early packets are dropped.
-    if let Some(relay) = relay.as_mut()
-        && let Ok(out) = relay.handle_rtp(Instant::now(), side, from, buf, n)
+    match relay
+        .as_mut()?
+        .handle_rtp(Instant::now(), side, from, buf, n)
     {
-        let _ = output.try_send_to(&buf[..out.len], out.to);
+        Ok(out) => {
+            let _ = output.try_send_to(&buf[..out.len], out.to);
+            None
+        }
+        Err(Dropped::Held) => Some(n),
+        Err(_) => None,
     }
 }
 

@@ -15,7 +15,10 @@ use switchboard_sip::registrar::{Binding, BindingChange, Registrar};
 use switchboard_sip::transaction::{Peer, Transport};
 use switchboard_store::{
     CallRecordRow, QueueEventRow, Registration, RegistrationWrite, Store, StoreError,
+    VoicemailChange, VoicemailMessage,
 };
+
+use crate::voicemail::VoicemailFiles;
 
 /// What the engine hands the writer.
 #[derive(Debug)]
@@ -23,6 +26,7 @@ pub enum Write {
     Registrations(Vec<RegistrationWrite>),
     CallRecord(Box<CallRecordRow>),
     QueueEvent(QueueEventRow),
+    Voicemail(switchboard_core::VoicemailChange),
     /// Answered once everything sent before it is committed.
     Committed(tokio::sync::oneshot::Sender<()>),
 }
@@ -31,6 +35,41 @@ fn unix_millis(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// The store's form of a voicemail change.
+fn voicemail_change(change: switchboard_core::VoicemailChange) -> VoicemailChange {
+    use switchboard_core::VoicemailChange as Change;
+    match change {
+        Change::Left(m) => VoicemailChange::Left(VoicemailMessage {
+            id: m.id,
+            mailbox: m.mailbox,
+            caller: m.caller,
+            received_at: unix_millis(m.received),
+            duration_ms: m.duration.as_millis() as i64,
+            heard: m.heard,
+        }),
+        Change::Heard { id, heard } => VoicemailChange::Heard { id, heard },
+        Change::Deleted { id, .. } => VoicemailChange::Deleted { id },
+    }
+}
+
+/// The store's messages as the engine keeps them.
+pub fn voicemail_messages(
+    store: &Store,
+) -> Result<Vec<switchboard_core::VoicemailMessage>, StoreError> {
+    Ok(store
+        .voicemail_messages()?
+        .into_iter()
+        .map(|m| switchboard_core::VoicemailMessage {
+            id: m.id,
+            mailbox: m.mailbox,
+            caller: m.caller,
+            received: UNIX_EPOCH + Duration::from_millis(u64::try_from(m.received_at).unwrap_or(0)),
+            duration: Duration::from_millis(u64::try_from(m.duration_ms).unwrap_or(0)),
+            heard: m.heard,
+        })
+        .collect())
 }
 
 pub fn call_record_row(r: CallRecord) -> CallRecordRow {
@@ -184,6 +223,7 @@ pub fn restore(
 /// Starts the writer thread; it ends when every sender is dropped, after a last flush.
 pub fn spawn_writer(
     path: &Path,
+    voicemail: VoicemailFiles,
 ) -> Result<(mpsc::Sender<Write>, std::thread::JoinHandle<()>), StoreError> {
     let mut store = Store::open(path)?;
     store.limit_page_cache(256)?;
@@ -196,14 +236,19 @@ pub fn spawn_writer(
                 let mut registrations = Vec::new();
                 let mut records = Vec::new();
                 let mut queue_events = Vec::new();
+                let mut voicemail_changes = Vec::new();
                 let mut waiting = Vec::new();
                 for write in std::iter::once(first).chain(rx.try_iter()) {
                     match write {
                         Write::Registrations(batch) => registrations.extend(batch),
                         Write::CallRecord(row) => records.push(*row),
                         Write::QueueEvent(row) => queue_events.push(row),
+                        Write::Voicemail(change) => voicemail_changes.push(change),
                         Write::Committed(done) => waiting.push(done),
                     }
+                }
+                for change in voicemail_changes {
+                    save_voicemail(&mut store, &voicemail, change);
                 }
                 if !queue_events.is_empty()
                     && let Err(e) = store.insert_queue_events(&queue_events)
@@ -230,4 +275,26 @@ pub fn spawn_writer(
         })
         .expect("spawning a thread");
     Ok((tx, handle))
+}
+
+/// Commits a voicemail change; a deleted message's audio goes once its row is gone.
+fn save_voicemail(
+    store: &mut Store,
+    files: &VoicemailFiles,
+    change: switchboard_core::VoicemailChange,
+) {
+    let gone = match &change {
+        switchboard_core::VoicemailChange::Deleted { mailbox, id } => {
+            files.message(mailbox, *id).ok()
+        }
+        _ => None,
+    };
+    if let Err(e) = store.change_voicemail(&voicemail_change(change)) {
+        return tracing::error!("could not save a voicemail change: {e}");
+    }
+    if let Some(path) = gone
+        && let Err(e) = VoicemailFiles::remove(&path)
+    {
+        tracing::error!("could not delete {}: {e}", path.display());
+    }
 }

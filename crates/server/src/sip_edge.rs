@@ -175,6 +175,9 @@ impl Engine {
                     MediaReport::Dtmf { call, from, dtmf } => {
                         self.pbx.handle_dtmf(Instant::now(), call, from, dtmf)
                     }
+                    MediaReport::Recorded { call, id, duration } => {
+                        self.pbx.handle_recorded(Instant::now(), call, id, duration)
+                    }
                 },
                 () = sleep_until(deadline) => self.pbx.handle_timeout(Instant::now()),
                 _ = write_behind.tick() => {
@@ -202,6 +205,7 @@ impl Engine {
         self.pbx
             .set_lists(config.numbers.country_code(), config.number_lists());
         self.pbx.set_scenarios(config.scenario_setup());
+        self.pbx.set_record_limits(config.voicemail.record_limits());
         match self.apply_queues(config) {
             Ok(()) => true,
             Err(e) => {
@@ -248,6 +252,10 @@ impl Engine {
                 Output::QueueEvent(event) => {
                     to_commit = true;
                     let _ = self.writes.send(Write::QueueEvent(queue_event_row(event)));
+                }
+                Output::Voicemail(change) => {
+                    to_commit = true;
+                    let _ = self.writes.send(Write::Voicemail(change));
                 }
                 Output::CallRecord(record) => {
                     to_commit = true;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use switchboard_core::{Announcement, Word};
+use switchboard_core::{Announcement, Sound, Word};
 use switchboard_media::prompt::{Prompt, PromptError};
 
 /// Languages the built-in prompts are recorded in (see sounds/manifest.toml).
@@ -46,11 +46,16 @@ pub struct Sounds {
     agent_back: Prompt,
     /// 0 to 19 and the tens to 60.
     numbers: BTreeMap<u32, Prompt>,
-    /// [`SCENARIO_PROMPTS`] by name.
+    /// [`SCENARIO_PROMPTS`] and voicemail's prompts by name.
     scenario: BTreeMap<&'static str, Prompt>,
     /// Where the office's own prompts are: `<name>.wav`, any rate, mono or stereo.
     uploads: Option<PathBuf>,
+    /// Where boxes keep their own greetings.
+    voicemail: Option<crate::voicemail::VoicemailFiles>,
 }
+
+/// The greeting of a box that has none of its own.
+const DEFAULT_GREETING: &str = "vm_greeting";
 
 /// The directory under the data directory that holds the office's own prompts.
 pub const UPLOADS_DIR: &str = "prompts";
@@ -126,11 +131,14 @@ impl Sounds {
                 ("enter_extension", prompt!(language, "enter_extension")),
                 ("invalid_choice", prompt!(language, "invalid_choice")),
                 ("goodbye", prompt!(language, "goodbye")),
+                (DEFAULT_GREETING, prompt!(language, "vm_greeting")),
+                ("vm_saved", prompt!(language, "vm_saved")),
             ]
             .into_iter()
             .map(|(name, bytes)| Ok((name, decode(bytes)?)))
             .collect::<Result<_, PromptError>>()?,
             uploads: None,
+            voicemail: None,
         })
     }
 
@@ -138,6 +146,51 @@ impl Sounds {
     pub fn with_uploads(mut self, dir: &Path) -> Sounds {
         self.uploads = Some(dir.to_path_buf());
         self
+    }
+
+    /// Looks for boxes' own greetings in `files`.
+    pub fn with_voicemail(mut self, files: crate::voicemail::VoicemailFiles) -> Sounds {
+        self.voicemail = Some(files);
+        self
+    }
+
+    /// `sounds` one after another, as one prompt.
+    pub fn playlist(&self, sounds: &[Sound]) -> Prompt {
+        let parts: Vec<Prompt> = sounds
+            .iter()
+            .map(|sound| match sound {
+                Sound::Named(name) => self.named(name),
+                Sound::Greeting { mailbox } => self.greeting(mailbox),
+                Sound::Beep => beep(self.hold_music.rate),
+            })
+            .collect();
+        Prompt {
+            rate: self.hold_music.rate,
+            samples: parts
+                .iter()
+                .flat_map(|p| p.samples.iter().copied())
+                .collect(),
+        }
+    }
+
+    /// A box's own greeting, else the built-in one.
+    fn greeting(&self, mailbox: &str) -> Prompt {
+        let own = self
+            .voicemail
+            .as_ref()
+            .and_then(|files| files.greeting(mailbox).ok())
+            .and_then(|path| std::fs::read(path).ok())
+            .map(|bytes| Prompt::decode(bytes, self.hold_music.rate));
+        match own {
+            Some(Ok(prompt)) => prompt,
+            Some(Err(e)) => {
+                tracing::warn!(
+                    "box {mailbox}'s greeting cannot be played, the built-in one instead: {e}"
+                );
+                self.named(DEFAULT_GREETING)
+            }
+            None => self.named(DEFAULT_GREETING),
+        }
     }
 
     /// The prompt a scenario names: built-in, or the office's own file, read when it is
@@ -217,10 +270,20 @@ impl Sounds {
     }
 }
 
+/// The tone after which a caller leaves their message: 1 kHz for half a second.
+fn beep(rate: u32) -> Prompt {
+    beeps(rate, 1, 500)
+}
+
 /// Three short beeps: what a caller hears where a prompt is missing.
 fn fallback_tone(rate: u32) -> Prompt {
-    let beep = (rate / 5) as usize;
-    let samples = (0..beep * 6)
+    beeps(rate, 3, 200)
+}
+
+/// `count` beeps of 1 kHz, each `ms` long with as long a pause between them.
+fn beeps(rate: u32, count: usize, ms: u32) -> Prompt {
+    let beep = (rate * ms / 1000) as usize;
+    let samples = (0..beep * (2 * count - 1))
         .map(|i| {
             if (i / beep) % 2 == 1 {
                 return 0;
@@ -285,7 +348,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sounds = Sounds::load("en").unwrap().with_uploads(dir.path());
         let beeps = sounds.named("acme_welcome");
-        assert_eq!(beeps.duration_ms(), 1200);
+        assert_eq!(beeps.duration_ms(), 1000);
         // The office's own file, at 16 kHz: resampled to the calls' 8 kHz.
         let spec = hound::WavSpec {
             channels: 1,
@@ -303,6 +366,6 @@ mod tests {
         assert_eq!((own.rate, own.duration_ms()), (8000, 2000));
         // Names are file names, never paths.
         assert!(!is_prompt_name("../switchboard"));
-        assert_eq!(sounds.named("../acme_welcome").duration_ms(), 1200);
+        assert_eq!(sounds.named("../acme_welcome").duration_ms(), 1000);
     }
 }

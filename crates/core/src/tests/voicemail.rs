@@ -39,7 +39,10 @@ fn subscribe(h: &mut Harness, mailbox: &str, event: &str, expires: u32) -> Strin
     // What else arrived (the first NOTIFY) goes back for the test to read.
     h.inbox.insert(
         DESK.parse().unwrap(),
-        all.iter().filter(|m| !m.starts_with("SIP/2.0")).cloned().collect(),
+        all.iter()
+            .filter(|m| !m.starts_with("SIP/2.0"))
+            .cloned()
+            .collect(),
     );
     answer.clone()
 }
@@ -78,7 +81,10 @@ fn greeting_plays(h: &mut Harness) {
 fn recording_starts(h: &mut Harness) -> i64 {
     match last_media(h) {
         MediaCommand::Record {
-            mailbox, id, limits, ..
+            mailbox,
+            id,
+            limits,
+            ..
         } => {
             assert_eq!(mailbox, "101");
             assert_eq!(*limits, RecordLimits::default());
@@ -172,9 +178,14 @@ fn a_caller_hanging_up_while_recording_still_leaves_the_message() {
     // Ids go on after the messages already kept (a restart loads them).
     let kept = h.pbx.voicemail_messages("101")[0].clone();
     let mut restarted = reception(&[]);
-    restarted.pbx.set_voicemail(vec![kept], RecordLimits::default());
+    restarted
+        .pbx
+        .set_voicemail(vec![kept], RecordLimits::default());
     greeting_then_record(&mut restarted);
-    assert!(matches!(last_media(&restarted), MediaCommand::Record { id: 2, .. }));
+    assert!(matches!(
+        last_media(&restarted),
+        MediaCommand::Record { id: 2, .. }
+    ));
 }
 
 /// Dials reception, presses 4 and lets the greeting play; returns the caller's 200.
@@ -199,9 +210,7 @@ fn an_empty_queue_sends_the_caller_to_the_box() {
     let greeting = Sound::Greeting {
         mailbox: "101".into(),
     };
-    assert!(
-        matches!(last_media(&h), MediaCommand::Prompt { sounds, .. } if sounds[0] == greeting)
-    );
+    assert!(matches!(last_media(&h), MediaCommand::Prompt { sounds, .. } if sounds[0] == greeting));
 }
 
 #[test]
@@ -250,9 +259,7 @@ fn a_subscription_not_refreshed_lapses() {
         .handle_recorded(h.now, 1, 1, Some(Duration::from_secs(3)));
     h.collect();
     assert!(
-        h.take(DESK)
-            .iter()
-            .all(|m| !m.starts_with("NOTIFY")),
+        h.take(DESK).iter().all(|m| !m.starts_with("NOTIFY")),
         "a lapsed subscription is not notified"
     );
 }

@@ -1,0 +1,113 @@
+//! Voicemail's files beside the database: `voicemail/<box>/<id>.wav` per message and
+//! `voicemail/<box>/greeting.wav` for a box's own greeting. The store's row is what
+//! makes a file a message; a file is complete before its row is written (written
+//! aside, synced, then renamed), so a crash never leaves a row without its audio.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use switchboard_media::message_recorder::Message;
+use switchboard_media::recorder::{Layout, Recorder};
+
+/// The directory under the data directory that holds the boxes.
+pub const VOICEMAIL_DIR: &str = "voicemail";
+
+#[derive(Debug, Clone)]
+pub struct VoicemailFiles {
+    root: PathBuf,
+}
+
+/// Whether `mailbox` can name a box: an extension or queue number, never a path.
+pub fn is_mailbox_name(mailbox: &str) -> bool {
+    (1..=15).contains(&mailbox.len()) && mailbox.chars().all(|c| c.is_ascii_digit())
+}
+
+impl VoicemailFiles {
+    pub fn new(data_dir: &Path) -> VoicemailFiles {
+        VoicemailFiles {
+            root: data_dir.join(VOICEMAIL_DIR),
+        }
+    }
+
+    fn dir(&self, mailbox: &str) -> io::Result<PathBuf> {
+        if !is_mailbox_name(mailbox) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{mailbox:?} is not a box number"),
+            ));
+        }
+        Ok(self.root.join(mailbox))
+    }
+
+    pub fn message(&self, mailbox: &str, id: i64) -> io::Result<PathBuf> {
+        Ok(self.dir(mailbox)?.join(format!("{id}.wav")))
+    }
+
+    pub fn greeting(&self, mailbox: &str) -> io::Result<PathBuf> {
+        Ok(self.dir(mailbox)?.join("greeting.wav"))
+    }
+
+    /// Writes a recorded message as 16-bit mono WAV.
+    pub fn save_message(&self, mailbox: &str, id: i64, message: &Message) -> io::Result<()> {
+        let mut wav = io::Cursor::new(Vec::new());
+        let mut recorder =
+            Recorder::new(&mut wav, message.rate, Layout::Mixed).map_err(io::Error::other)?;
+        recorder
+            .push(&message.samples, &[])
+            .map_err(io::Error::other)?;
+        recorder.finish().map_err(io::Error::other)?;
+        write_whole(&self.message(mailbox, id)?, &wav.into_inner())
+    }
+
+    /// Replaces the box's greeting with `wav` (already checked to decode).
+    pub fn save_greeting(&self, mailbox: &str, wav: &[u8]) -> io::Result<()> {
+        write_whole(&self.greeting(mailbox)?, wav)
+    }
+
+    /// Removes a file if it is there.
+    pub fn remove(path: &Path) -> io::Result<()> {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Writes `bytes` to `path` so that readers see the old file or the whole new one.
+fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let part = path.with_extension("wav.part");
+    {
+        let mut file = std::fs::File::create(&part)?;
+        io::Write::write_all(&mut file, bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&part, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_written_whole_and_box_names_are_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = VoicemailFiles::new(dir.path());
+        let message = Message {
+            rate: 8000,
+            samples: vec![100; 8000],
+        };
+        files.save_message("101", 7, &message).unwrap();
+        let path = files.message("101", 7).unwrap();
+        let reader = hound::WavReader::open(&path).unwrap();
+        assert_eq!((reader.spec().sample_rate, reader.duration()), (8000, 8000));
+        assert!(!path.with_extension("wav.part").exists());
+        assert!(files.message("../101", 7).is_err());
+        assert!(files.greeting("").is_err());
+        VoicemailFiles::remove(&path).unwrap();
+        VoicemailFiles::remove(&path).unwrap();
+        assert!(!path.exists());
+    }
+}
