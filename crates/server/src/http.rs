@@ -1,10 +1,16 @@
-//! The HTTP edge. For now a health endpoint and the queues' wallboard; the admin API
-//! and UI arrive here later.
+//! The HTTP edge. For now a health endpoint, the queues' wallboard and the voicemail
+//! API; the admin API and UI arrive here later.
+
+mod voicemail;
 
 use std::sync::Arc;
 
-use axum::{Json, Router, extract::State, routing::get};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, put};
+use axum::{Json, Router, extract::State};
+
 use serde::Serialize;
+pub use voicemail::VoicemailApi;
 
 use crate::metrics::{Metrics, QueueBoard, Snapshot};
 
@@ -16,11 +22,27 @@ struct Health {
     sip: Snapshot,
 }
 
-pub fn router(metrics: Arc<Metrics>) -> Router {
+pub fn router(metrics: Arc<Metrics>, voicemail: Arc<VoicemailApi>) -> Router {
+    let boxes = Router::new()
+        .route("/voicemail/{mailbox}/messages", get(voicemail::list))
+        .route(
+            "/voicemail/{mailbox}/messages/{id}",
+            get(voicemail::audio)
+                .patch(voicemail::change)
+                .delete(voicemail::delete),
+        )
+        .route(
+            "/voicemail/{mailbox}/greeting",
+            put(voicemail::put_greeting)
+                .delete(voicemail::delete_greeting)
+                .layer(DefaultBodyLimit::max(voicemail::MAX_GREETING_BYTES)),
+        )
+        .with_state(voicemail);
     Router::new()
         .route("/health", get(health))
         .route("/queues", get(queues))
         .with_state(metrics)
+        .merge(boxes)
 }
 
 async fn health(State(metrics): State<Arc<Metrics>>) -> Json<Health> {

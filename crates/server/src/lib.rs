@@ -4,6 +4,7 @@
 pub mod config;
 pub mod first_run;
 mod http;
+mod mailbox_api;
 mod media_edge;
 mod metrics;
 mod persist;
@@ -182,11 +183,13 @@ pub async fn run(
     metrics.update(&pbx);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (reload_tx, reload_rx) = mpsc::channel(4);
+    let (mailbox_tx, mailbox_rx) = mpsc::channel(64);
     let (media_reports_tx, media_reports) = mpsc::unbounded_channel();
     let sounds = sounds::Sounds::load(&config.calls.language)
         .expect("the built-in sounds decode")
         .with_uploads(&options.data_dir.join(sounds::UPLOADS_DIR))
         .with_voicemail(voicemail.clone());
+    let voicemail_api = Arc::new(http::VoicemailApi::new(mailbox_tx, voicemail.clone()));
     let media = media_edge::MediaEdge::spawn(
         sip_addr.ip(),
         Arc::new(sounds),
@@ -198,6 +201,7 @@ pub async fn run(
         pbx,
         writes,
         reload: reload_rx,
+        mailboxes: mailbox_rx,
         media,
         media_reports,
         metrics: metrics.clone(),
@@ -211,7 +215,9 @@ pub async fn run(
         })?;
     let mut http_stop = stop_rx.clone();
     let http = tokio::spawn(async move {
-        let serve = axum::serve(http, http::router(metrics)).with_graceful_shutdown(async move {
+        let app = http::router(metrics, voicemail_api)
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(http, app).with_graceful_shutdown(async move {
             let _ = http_stop.changed().await;
         });
         if let Err(e) = serve.await {

@@ -85,6 +85,7 @@ pub struct Engine {
     pub pbx: Pbx,
     pub writes: std_mpsc::Sender<Write>,
     pub reload: mpsc::Receiver<crate::config::Config>,
+    pub mailboxes: mpsc::Receiver<crate::mailbox_api::MailboxRequest>,
     pub media: MediaEdge,
     pub media_reports: mpsc::UnboundedReceiver<MediaReport>,
     pub metrics: Arc<Metrics>,
@@ -141,6 +142,8 @@ impl Engine {
         let mut buf = vec![0u8; 65_536];
         // A reload whose queues wait for the calls in them to end.
         let mut queues_waiting: Option<crate::config::Config> = None;
+        // Voicemail API answers, sent once what they changed is committed.
+        let mut answers = Vec::new();
         loop {
             let deadline = self.pbx.poll_timeout().map(tokio::time::Instant::from_std);
             tokio::select! {
@@ -164,6 +167,10 @@ impl Engine {
                         self.pbx.handle_datagram(Instant::now(), peer, &bytes);
                     }
                 },
+                Some(request) = self.mailboxes.recv() => {
+                    let answer = request.apply(&mut self.pbx, Instant::now());
+                    answers.push((request.reply, answer));
+                }
                 Some(config) = self.reload.recv() => {
                     queues_waiting = (!self.apply(&config)).then_some(config);
                 }
@@ -192,6 +199,9 @@ impl Engine {
                 _ = shutdown.changed() => break,
             }
             self.flush(&udp, &connections, &mut pending).await;
+            for (reply, answer) in answers.drain(..) {
+                let _ = reply.send(answer);
+            }
         }
         if !pending.is_empty() {
             let _ = self.writes.send(Write::Registrations(pending));

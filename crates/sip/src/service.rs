@@ -177,6 +177,17 @@ impl Service {
         self.accounts.get(user)
     }
 
+    /// Whether `password` is enabled extension `user`'s SIP password, for logins
+    /// outside SIP (the voicemail API). Only hashes are compared.
+    pub fn check_password(&self, user: &str, password: &str) -> bool {
+        self.account(user).is_some_and(|a| {
+            a.enabled
+                && crate::auth::AccountSecrets::from_password(user, self.realm(), password)
+                    .ha1_sha256
+                    == a.secrets.ha1_sha256
+        })
+    }
+
     /// Answers a request that came out of `poll_event`.
     pub fn respond(&mut self, now: Instant, id: ServerId, response: &rsip::Response) {
         self.layer.respond(now, id, response);
