@@ -73,6 +73,18 @@ fn write_wav(out: &Path, samples: &[i16], rate: u32, channels: u16) {
     w.finalize().expect("finish wav");
 }
 
+/// A copy of the 8-kHz WAV `source` with `before` and `after` seconds of silence
+/// around it: someone who waits, says it, and stops talking.
+pub fn padded(source: &Path, before: f32, after: f32, out: &Path) {
+    let (speech, rate) = read(source);
+    assert_eq!(rate, RATE, "{} is not 8 kHz", source.display());
+    let quiet = |seconds: f32| vec![0i16; (seconds * RATE as f32) as usize];
+    let mut samples = quiet(before);
+    samples.extend(speech.iter().map(|&x| (x * 32767.0) as i16));
+    samples.extend(quiet(after));
+    write(out, &samples, RATE);
+}
+
 /// Writes `seconds` of digital silence at 8 kHz: a microphone that hears nothing.
 pub fn silence(seconds: u32, out: &Path) {
     write(out, &vec![0; (seconds * RATE) as usize], RATE);

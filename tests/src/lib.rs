@@ -315,6 +315,47 @@ impl Server {
         serde_json::from_str(body).unwrap_or_else(|e| panic!("{path} is not JSON ({e}): {body}"))
     }
 
+    /// One HTTP request, logged in as `login` (extension, password) with Basic
+    /// authentication; returns the status code and the body.
+    pub fn http(
+        &self,
+        method: &str,
+        path: &str,
+        login: Option<(&str, &str)>,
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        use base64::Engine as _;
+        let mut s = TcpStream::connect(self.http).expect("connect http");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let auth = login
+            .map(|(user, password)| {
+                let token =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                format!("Authorization: Basic {token}\r\n")
+            })
+            .unwrap_or_default();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).expect("write");
+        s.write_all(body).expect("write");
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer).expect("read");
+        let split = answer
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("http head");
+        let status = String::from_utf8_lossy(&answer[..split])
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .expect("http status");
+        (status, answer[split + 4..].to_vec())
+    }
+
     pub fn metric(&self, name: &str) -> u64 {
         self.health()[name]
             .as_u64()

@@ -1,0 +1,190 @@
+//! Voicemail with real phones: a caller (baresip) sent to a box by the office's
+//! scenario hears the greeting, speaks after the beep and stops; the message is kept
+//! with its audio intact, 101's pjsua2 phone is told by MWI NOTIFY that a message
+//! waits and again once it is heard, and 101 lists, downloads, marks and deletes it
+//! through the API with its SIP password.
+
+use std::path::Path;
+use std::time::Duration;
+
+use switchboard_e2e::audio::{self, heard};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::*;
+
+const OFFICE: &str = r#"
+[voicemail]
+max_message_seconds = 60
+silence_seconds = 2
+
+[[scenarios]]
+name = "After hours"
+start = "box"
+
+[scenarios.blocks.box]
+type = "voicemail"
+mailbox = "101"
+
+[[inbound]]
+number = "800"
+scenario = "After hours"
+"#;
+
+fn greeting_seconds() -> f32 {
+    let greeting = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/vm_greeting.wav");
+    audio::read_at_call_rate(&greeting).len() as f32 / audio::RATE as f32
+}
+
+#[test]
+fn a_message_is_left_kept_intact_notified_and_managed_through_the_api() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&(config("", FAST_REGISTRAR) + OFFICE));
+    let sip = server.sip.to_string();
+    // 101's phone, watching its box: the first NOTIFY, the message, then heard.
+    let watcher = pjsua2_peer("pjsua2_mwi.py", &[&sip, "101", password("101"), "3", "80"]);
+    server.wait_metric("bindings", Duration::from_secs(15), |b| b == 1);
+
+    // The caller waits through the greeting and the beep, talks, then falls silent.
+    let speech = dir.path().join("speech.wav");
+    let caller_says = dir.path().join("caller.wav");
+    audio::speech("pl", 6, &speech);
+    audio::padded(&speech, greeting_seconds() + 1.5, 30.0, &caller_says);
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &caller_says, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    caller.command("dial", &format!("sip:800@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    // Two seconds of silence end the message; "saved", then Switchboard hangs up.
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(60));
+
+    let greeting = audio::read_at_call_rate(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/vm_greeting.wav"),
+    );
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    audio::assert_heard(
+        "the caller, the greeting",
+        heard(
+            &greeting,
+            &at_caller[..at_caller.len().min(greeting.len() + 8000)],
+        ),
+    );
+    let records = server.call_records();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].reason, "Voicemail left in box 101");
+    assert_eq!(records[0].hangup_by, "system");
+
+    let login = Some(("101", password("101")));
+    let (status, list) = server.http("GET", "/voicemail/101/messages", login, b"");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&list));
+    let list: serde_json::Value = serde_json::from_slice(&list).expect("json");
+    let messages = list.as_array().expect("a list");
+    assert_eq!(messages.len(), 1, "{list}");
+    let m = &messages[0];
+    assert_eq!(
+        (m["caller"].as_str(), m["heard"].as_bool()),
+        (Some("100"), Some(false))
+    );
+    let id = m["id"].as_i64().expect("id");
+    let (speech_samples, _) = audio::read(&speech);
+    let spoken_ms = speech_samples.len() as u64 * 1000 / u64::from(audio::RATE);
+    let duration_ms = m["duration_ms"].as_u64().expect("duration");
+    assert!(
+        (spoken_ms..spoken_ms + 3000).contains(&duration_ms),
+        "the message lasts {duration_ms} ms, the caller spoke {spoken_ms} ms"
+    );
+
+    // The audio, downloaded, is what the caller said.
+    let path = format!("/voicemail/101/messages/{id}");
+    let (status, wav) = server.http("GET", &path, login, b"");
+    assert_eq!(status, 200);
+    let file = dir.path().join("message.wav");
+    std::fs::write(&file, &wav).expect("write the download");
+    let message = audio::read_at_call_rate(&file);
+    audio::assert_heard(
+        "the message, the caller's speech",
+        heard(&speech_samples, &message),
+    );
+
+    // Heard: the lamp goes out.
+    let (status, changed) = server.http("PATCH", &path, login, br#"{"heard": true}"#);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&changed));
+    let notifies: Vec<String> = json_lines(watcher)
+        .into_iter()
+        .filter(|e| e["mwi"] == true)
+        .map(|e| e["body"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(notifies.len(), 3, "{notifies:#?}");
+    assert!(
+        notifies[0].starts_with("Messages-Waiting: no"),
+        "{notifies:#?}"
+    );
+    assert!(
+        notifies[1].starts_with("Messages-Waiting: yes"),
+        "{notifies:#?}"
+    );
+    assert!(notifies[1].contains("Voice-Message: 1/0"), "{notifies:#?}");
+    assert!(notifies[2].contains("Voice-Message: 0/1"), "{notifies:#?}");
+
+    // Others cannot open the box; deleting removes the message and its audio.
+    let wrong = Some(("101", "not-the-password"));
+    assert_eq!(
+        server.http("GET", "/voicemail/101/messages", wrong, b"").0,
+        401
+    );
+    let other = Some(("102", password("102")));
+    assert_eq!(
+        server.http("GET", "/voicemail/101/messages", other, b"").0,
+        403
+    );
+    assert_eq!(server.http("DELETE", &path, login, b"").0, 204);
+    assert_eq!(server.http("GET", &path, login, b"").0, 404);
+    let audio_file = server.data_dir().join(format!("voicemail/101/{id}.wav"));
+    assert!(!audio_file.exists(), "{} is deleted", audio_file.display());
+}
+
+#[test]
+fn a_caller_who_says_nothing_leaves_no_message_and_an_uploaded_greeting_is_played() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&(config("", FAST_REGISTRAR) + OFFICE));
+    // 101 records its own greeting: any audio file, here a 16-kHz one.
+    let own = dir.path().join("own.wav");
+    audio::reshaped(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/ru/queue_comfort.wav"),
+        16000,
+        1,
+        &own,
+    );
+    let login = Some(("101", password("101")));
+    let bytes = std::fs::read(&own).expect("greeting");
+    assert_eq!(
+        server
+            .http("PUT", "/voicemail/101/greeting", login, &bytes)
+            .0,
+        204
+    );
+    let (status, refused) = server.http("PUT", "/voicemail/101/greeting", login, b"not audio");
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&refused));
+
+    let silence = dir.path().join("silence.wav");
+    audio::silence(40, &silence);
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &silence, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    caller.command("dial", &format!("sip:800@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(40));
+
+    let greeting = audio::read_at_call_rate(&own);
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    audio::assert_heard(
+        "the caller, 101's own greeting",
+        heard(
+            &greeting,
+            &at_caller[..at_caller.len().min(greeting.len() + 8000)],
+        ),
+    );
+    let records = server.call_records();
+    assert_eq!(
+        records[0].reason,
+        "Voicemail box 101: the caller left no message"
+    );
+    let (_, list) = server.http("GET", "/voicemail/101/messages", login, b"");
+    assert_eq!(String::from_utf8_lossy(&list), "[]");
+}
