@@ -64,7 +64,9 @@ fn unknown_method_gets_501_and_broken_headers_get_400_naming_them() {
             request("OPTIONS", "Require: 100rel\r\n"),
             "SIP/2.0 420 Bad Extension",
         ),
-        (request("SUBSCRIBE", ""), "SIP/2.0 405 Method Not Allowed"),
+        (request("PUBLISH", ""), "SIP/2.0 405 Method Not Allowed"),
+        // RFC 6665 §8.2.1: a SUBSCRIBE without a package Switchboard serves.
+        (request("SUBSCRIBE", ""), "SIP/2.0 489 Bad Event"),
         (
             request("OPTIONS", "").replace(" SIP/2.0\r\n", " SIP/3.0\r\n"),
             "SIP/2.0 505 Version Not Supported",

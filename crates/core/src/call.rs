@@ -62,6 +62,8 @@ pub(crate) struct Call {
     pub told_reason: Option<String>,
     /// The box the caller is leaving a message in, and how far they are.
     pub leaving: Option<(String, crate::voicemail::Leaving)>,
+    /// The voicemail menu the caller is in.
+    pub menu: Option<crate::voicemail_menu::Menu>,
 }
 
 /// What a new call starts from: its caller's leg, where it goes and its first forks;
@@ -116,6 +118,7 @@ impl Call {
             scenario_ring: None,
             told_reason: None,
             leaving: None,
+            menu: None,
         }
     }
 }

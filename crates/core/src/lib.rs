@@ -21,12 +21,14 @@ mod scenario_calls;
 mod setup;
 mod vip_calls;
 mod voicemail;
+mod voicemail_menu;
 
 pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig, Word};
 pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup, QueuesBusy};
 pub use record::{CallRecord, Disposition, HangupBy};
 pub use scenario_calls::ScenarioSetup;
 pub use voicemail::{MessageCounts, RecordLimits, Sound, VoicemailChange, VoicemailMessage};
+pub use voicemail_menu::pin_hash;
 
 #[cfg(test)]
 mod tests;

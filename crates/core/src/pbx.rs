@@ -188,6 +188,8 @@ pub(crate) enum CallTimer {
     AnnouncementTimeout,
     /// A scenario's menu timeout or ring time.
     Scenario,
+    /// The voicemail menu waited long enough for a key.
+    Voicemail,
 }
 
 #[derive(Debug)]
@@ -227,6 +229,8 @@ pub struct Pbx {
     pub(crate) scenarios: crate::scenario_calls::Scenarios,
     /// The boxes' messages and those being recorded.
     pub(crate) voicemail: crate::voicemail::Voicemail,
+    /// PIN hashes of the boxes that have one.
+    pub(crate) voicemail_pins: HashMap<String, String>,
     /// Phones' message waiting subscriptions.
     pub(crate) subscriptions: crate::mwi::Subscriptions,
     /// The time of the last input, for registrations that surface while outputs drain.
@@ -269,6 +273,7 @@ impl Pbx {
             scenarios: Default::default(),
             voicemail: Default::default(),
             subscriptions: Default::default(),
+            voicemail_pins: HashMap::new(),
             last_now: now,
             next_call: 0,
             epoch: now,
@@ -310,6 +315,7 @@ impl Pbx {
                 CallTimer::Retransmit2xx => self.retransmit_2xx(now, key),
                 CallTimer::AnnouncementTimeout => self.finish_announcement(now, key),
                 CallTimer::Scenario => self.scenario_timeout(now, key),
+                CallTimer::Voicemail => self.menu_timeout(now, key),
             }
         }
         self.drain(now);

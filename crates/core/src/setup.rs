@@ -283,11 +283,15 @@ impl Pbx {
         let scenario = self
             .inbound_scenario(callee)
             .filter(|_| told_blocked.is_none() && queue.is_none() && feature.is_none());
-        let forks = match (queue, feature, &scenario) {
-            (None, None, None) if told_blocked.is_none() => {
-                self.fork_invites(now, key, &ring, bindings, 0, None)
-            }
-            _ => Vec::new(),
+        let mailbox = self
+            .dialled_mailbox(callee, caller)
+            .filter(|_| told_blocked.is_none());
+        let elsewhere =
+            queue.is_some() || feature.is_some() || scenario.is_some() || mailbox.is_some();
+        let forks = if elsewhere || told_blocked.is_some() {
+            Vec::new()
+        } else {
+            self.fork_invites(now, key, &ring, bindings, 0, None)
         };
         self.outputs.push_back(Output::Media(MediaCommand::Open {
             call: key,
@@ -298,8 +302,7 @@ impl Pbx {
             (a_dialog.call_id.clone(), a_tag),
             (key, switchboard_media::relay::Side::A),
         );
-        let nobody_rings =
-            forks.is_empty() && queue.is_none() && feature.is_none() && scenario.is_none();
+        let nobody_rings = forks.is_empty() && !elsewhere;
         self.calls.insert(
             key,
             Call::new(CallStart {
@@ -337,6 +340,10 @@ impl Pbx {
         }
         if let Some(code) = feature {
             self.feature_code(now, key, code);
+            return Ok(());
+        }
+        if let Some(mailbox) = mailbox {
+            self.open_mailbox(now, key, mailbox);
             return Ok(());
         }
         if nobody_rings {

@@ -60,9 +60,14 @@ pub enum Sound {
     Greeting { mailbox: String },
     /// The tone after which the caller speaks.
     Beep,
+    /// A message left in a box.
+    Message { mailbox: String, id: i64 },
+    /// A built-in word or number.
+    Word(crate::pbx::Word),
 }
 
-/// What a caller leaving a message is doing.
+/// What a caller leaving a message is doing (a caller in the voicemail menu has a
+/// [`crate::voicemail_menu::Menu`] instead).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Leaving {
     Greeting,
@@ -90,6 +95,10 @@ pub(crate) struct Voicemail {
 }
 
 impl Voicemail {
+    pub fn has_message(&self, mailbox: &str, id: i64) -> bool {
+        self.boxes.get(mailbox).is_some_and(|b| b.contains_key(&id))
+    }
+
     pub fn counts(&self, mailbox: &str) -> MessageCounts {
         let mut counts = MessageCounts::default();
         for m in self
@@ -207,6 +216,9 @@ impl Pbx {
     /// A key from a caller leaving a message: `#` skips the greeting, or ends the
     /// message.
     pub(crate) fn voicemail_key(&mut self, now: Instant, key: CallKey, pressed: char) {
+        if self.calls.get(&key).is_some_and(|c| c.menu.is_some()) {
+            return self.menu_key(now, key, pressed);
+        }
         if pressed != '#' {
             return;
         }
@@ -221,6 +233,9 @@ impl Pbx {
 
     /// What the caller was played has ended.
     pub(crate) fn voicemail_prompt_done(&mut self, now: Instant, key: CallKey) {
+        if self.calls.get(&key).is_some_and(|c| c.menu.is_some()) {
+            return self.menu_prompt_done(now, key);
+        }
         match self.calls.get(&key).and_then(|c| c.leaving.as_ref()) {
             Some((_, Leaving::Greeting)) => self.start_recording(now, key),
             Some((_, Leaving::Done)) => {

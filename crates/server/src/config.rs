@@ -364,7 +364,13 @@ impl Config {
                 )),
             }
         }
-        self.voicemail.validate(&mut errors);
+        let mailboxes = self
+            .extensions
+            .iter()
+            .map(|e| e.number.as_str())
+            .chain(self.queues.iter().map(|q| q.number.as_str()))
+            .collect();
+        self.voicemail.validate(&mailboxes, &mut errors);
         self.validate_queues(&mut errors);
         self.validate_lists(&mut errors);
         self.validate_scenarios(&mut errors);
@@ -495,7 +501,7 @@ impl Config {
             ("registrar".to_string(), to_json(&self.registrar)),
             ("security".to_string(), to_json(&self.security)),
             ("calls".to_string(), to_json(&self.calls)),
-            ("voicemail".to_string(), to_json(&self.voicemail)),
+            ("voicemail".to_string(), to_json(&self.voicemail.hashed())),
             ("queues".to_string(), to_json(&self.queues)),
             ("agents".to_string(), to_json(&self.agents)),
             ("numbers".to_string(), to_json(&self.numbers)),

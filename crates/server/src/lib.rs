@@ -144,6 +144,7 @@ pub async fn run(
         persist::voicemail_messages(&store)?,
         config.voicemail.record_limits(),
     );
+    pbx.set_voicemail_pins(config.voicemail.pins());
     drop(store);
     let voicemail = voicemail::VoicemailFiles::new(&options.data_dir);
     let (writes, writer) =

@@ -216,6 +216,7 @@ impl Engine {
             .set_lists(config.numbers.country_code(), config.number_lists());
         self.pbx.set_scenarios(config.scenario_setup());
         self.pbx.set_record_limits(config.voicemail.record_limits());
+        self.pbx.set_voicemail_pins(config.voicemail.pins());
         match self.apply_queues(config) {
             Ok(()) => true,
             Err(e) => {

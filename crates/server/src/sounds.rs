@@ -133,6 +133,16 @@ impl Sounds {
                 ("goodbye", prompt!(language, "goodbye")),
                 (DEFAULT_GREETING, prompt!(language, "vm_greeting")),
                 ("vm_saved", prompt!(language, "vm_saved")),
+                ("vm_enter_pin", prompt!(language, "vm_enter_pin")),
+                ("vm_wrong_pin", prompt!(language, "vm_wrong_pin")),
+                ("vm_new_messages", prompt!(language, "vm_new_messages")),
+                ("vm_old_messages", prompt!(language, "vm_old_messages")),
+                ("vm_message_menu", prompt!(language, "vm_message_menu")),
+                ("vm_deleted", prompt!(language, "vm_deleted")),
+                (
+                    "vm_no_more_messages",
+                    prompt!(language, "vm_no_more_messages"),
+                ),
             ]
             .into_iter()
             .map(|(name, bytes)| Ok((name, decode(bytes)?)))
@@ -162,6 +172,8 @@ impl Sounds {
                 Sound::Named(name) => self.named(name),
                 Sound::Greeting { mailbox } => self.greeting(mailbox),
                 Sound::Beep => beep(self.hold_music.rate),
+                Sound::Message { mailbox, id } => self.message(mailbox, *id),
+                Sound::Word(word) => self.say(&[*word]),
             })
             .collect();
         Prompt {
@@ -171,6 +183,23 @@ impl Sounds {
                 .flat_map(|p| p.samples.iter().copied())
                 .collect(),
         }
+    }
+
+    /// A message left in a box; a tone where it cannot be read.
+    fn message(&self, mailbox: &str, id: i64) -> Prompt {
+        let read = self
+            .voicemail
+            .as_ref()
+            .ok_or_else(|| "no voicemail directory".to_string())
+            .and_then(|files| files.message(mailbox, id).map_err(|e| e.to_string()))
+            .and_then(|path| std::fs::read(path).map_err(|e| e.to_string()))
+            .and_then(|bytes| {
+                Prompt::decode(bytes, self.hold_music.rate).map_err(|e| e.to_string())
+            });
+        read.unwrap_or_else(|e| {
+            tracing::warn!("box {mailbox}: message {id} cannot be played, a tone instead: {e}");
+            fallback_tone(self.hold_music.rate)
+        })
     }
 
     /// A box's own greeting, else the built-in one.

@@ -263,3 +263,137 @@ fn a_subscription_not_refreshed_lapses() {
         "a lapsed subscription is not notified"
     );
 }
+
+/// The sounds of the last prompt played to the caller.
+fn last_sounds(h: &Harness) -> Vec<Sound> {
+    h.media
+        .iter()
+        .rev()
+        .find_map(|m| match m {
+            MediaCommand::Prompt { sounds, .. } => Some(sounds.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn named(names: &[&str]) -> Vec<Sound> {
+    names.iter().map(|n| Sound::Named(n.to_string())).collect()
+}
+
+fn message(id: i64, heard: bool) -> VoicemailMessage {
+    VoicemailMessage {
+        id,
+        mailbox: "100".into(),
+        caller: "+48221234567".into(),
+        received: SystemTime::UNIX_EPOCH,
+        duration: Duration::from_secs(5),
+        heard,
+    }
+}
+
+/// 100 dials `number`; its box holds a heard message (1) and a new one (2), and has
+/// the PIN 4821.
+fn menu_call(number: &str) -> Harness {
+    let mut h = reception(&[]);
+    h.pbx.set_voicemail(
+        vec![message(1, true), message(2, false)],
+        RecordLimits::default(),
+    );
+    h.pbx
+        .set_voicemail_pins(vec![("100".into(), pin_hash("100", "4821", b"salt"))]);
+    h.call(number, &sdp(4000, "0 101"));
+    let ok = h.expect(CALLER, "SIP/2.0 200");
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    h
+}
+
+fn type_keys(h: &mut Harness, keys: &str) {
+    for key in keys.chars() {
+        press(h, key);
+    }
+}
+
+#[test]
+fn star_97_asks_the_pin_then_plays_new_messages_first_and_7_deletes() {
+    let mut h = menu_call("*97");
+    assert_eq!(last_sounds(&h), named(&["vm_enter_pin"]));
+    type_keys(&mut h, "1111#");
+    assert_eq!(last_sounds(&h), named(&["vm_wrong_pin", "vm_enter_pin"]));
+    type_keys(&mut h, "4821#");
+    let count = |n| Sound::Word(Word::Number(n));
+    assert_eq!(
+        last_sounds(&h),
+        [
+            named(&["vm_new_messages"]),
+            vec![count(1)],
+            named(&["vm_old_messages"]),
+            vec![count(1)],
+        ]
+        .concat()
+    );
+    prompt_played(&mut h);
+    let playing = |id| {
+        vec![
+            Sound::Message {
+                mailbox: "100".into(),
+                id,
+            },
+            Sound::Named("vm_message_menu".into()),
+        ]
+    };
+    assert_eq!(last_sounds(&h), playing(2), "the new message first");
+    assert_eq!(h.voicemail, [VoicemailChange::Heard { id: 2, heard: true }]);
+    press(&mut h, '1');
+    assert_eq!(last_sounds(&h), playing(2), "1 plays it again");
+    press(&mut h, '7');
+    assert_eq!(last_sounds(&h), named(&["vm_deleted"]));
+    prompt_played(&mut h);
+    assert_eq!(last_sounds(&h), playing(1));
+    // Nobody presses anything: on to the next, which is past the last.
+    prompt_played(&mut h);
+    h.advance(Duration::from_secs(10));
+    assert_eq!(last_sounds(&h), named(&["vm_no_more_messages", "goodbye"]));
+    prompt_played(&mut h);
+    h.expect(CALLER, "BYE");
+    assert_eq!(h.records[0].reason, "Voicemail box 100: messages heard");
+    let ids: Vec<i64> = h
+        .pbx
+        .voicemail_messages("100")
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids, [1]);
+}
+
+#[test]
+fn three_wrong_pins_end_the_call_and_a_pin_not_ended_by_hash_is_checked_after_a_wait() {
+    let mut h = menu_call("*97");
+    type_keys(&mut h, "0000#");
+    prompt_played(&mut h);
+    type_keys(&mut h, "48");
+    h.advance(Duration::from_secs(10));
+    assert_eq!(last_sounds(&h), named(&["vm_wrong_pin", "vm_enter_pin"]));
+    type_keys(&mut h, "1234567890123");
+    assert_eq!(last_sounds(&h), named(&["vm_wrong_pin", "goodbye"]));
+    prompt_played(&mut h);
+    h.expect(CALLER, "BYE");
+    assert_eq!(h.records[0].reason, "Voicemail box 100: wrong PIN 3 times");
+    assert!(h.voicemail.is_empty(), "nothing was marked heard");
+}
+
+#[test]
+fn a_box_without_a_pin_opens_from_its_own_extension_only() {
+    let mut h = menu_call("*97101");
+    assert_eq!(last_sounds(&h), named(&["goodbye"]));
+    prompt_played(&mut h);
+    h.expect(CALLER, "BYE");
+    assert_eq!(
+        h.records[0].reason,
+        "Voicemail box 101 has no PIN: it opens from its own extension only"
+    );
+    // 100 without a PIN opens its own box at once.
+    let mut own = reception(&[]);
+    own.call("*97", &sdp(4000, "0 101"));
+    own.expect(CALLER, "SIP/2.0 200");
+    assert_eq!(last_sounds(&own)[0], Sound::Named("vm_new_messages".into()));
+}

@@ -1,0 +1,346 @@
+//! The voicemail menu by phone: *97 opens the caller's own box, *97 followed by a box
+//! number opens that box. A box with a PIN asks for it (three tries); one without opens
+//! from its own extension only, whose phone already proved who it is with its SIP
+//! password. The caller hears how many new and saved messages wait, then each message,
+//! new ones first, with a choice after each: 1 again, 7 delete, 9 next.
+
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::call::Phase;
+use crate::pbx::{CallKey, CallTimer, Pbx, Word};
+use crate::record::{Disposition, HangupBy};
+use crate::voicemail::{GOODBYE_PROMPT, Sound, VoicemailMessage};
+
+/// The feature code, alone or followed by a box number.
+pub const FEATURE_CODE: &str = "*97";
+/// Wrong PINs before Switchboard hangs up.
+const PIN_TRIES: u8 = 3;
+/// The longest PIN read; more digits count as a wrong PIN.
+const MAX_PIN: usize = 12;
+/// How long Switchboard waits for a key once it has finished speaking.
+const KEY_WAIT: Duration = Duration::from_secs(10);
+
+/// A PIN kept as a salted SHA-256 hash: `sha256$SALT$HASH`, both in hex.
+pub fn pin_hash(mailbox: &str, pin: &str, salt: &[u8]) -> String {
+    let salt = hex(salt);
+    format!("sha256${salt}${}", pin_digest(&salt, mailbox, pin))
+}
+
+fn pin_digest(salt: &str, mailbox: &str, pin: &str) -> String {
+    hex(&Sha256::digest(format!("{salt}:{mailbox}:{pin}")))
+}
+
+fn pin_matches(hash: &str, mailbox: &str, pin: &str) -> bool {
+    let mut parts = hash.split('$');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("sha256"), Some(salt), Some(digest)) => pin_digest(salt, mailbox, pin) == digest,
+        _ => false,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The box a number dialled opens: `*97` the caller's own, `*97` + digits that box.
+pub(crate) fn menu_box(dialled: &str, caller: &str) -> Option<String> {
+    let rest = dialled.strip_prefix(FEATURE_CODE)?;
+    if rest.is_empty() {
+        return Some(caller.to_string());
+    }
+    rest.chars()
+        .all(|c| c.is_ascii_digit())
+        .then(|| rest.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Stage {
+    /// Asking for the PIN, or told it was wrong.
+    Pin,
+    /// Saying how many messages wait.
+    Summary,
+    /// Playing message `at`, then the choices.
+    Message,
+    /// Saying the message is deleted.
+    Deleted,
+    /// Saying goodbye, then hanging up.
+    Ending,
+}
+
+#[derive(Debug)]
+pub(crate) struct Menu {
+    mailbox: String,
+    stage: Stage,
+    wrong: u8,
+    typed: String,
+    /// The box's messages as they were when it was opened, new ones first.
+    messages: Vec<i64>,
+    at: usize,
+    waiting_since: Option<Instant>,
+}
+
+impl Pbx {
+    /// PIN hashes of the boxes that have one (see [`pin_hash`]).
+    pub fn set_voicemail_pins(&mut self, pins: Vec<(String, String)>) {
+        self.voicemail_pins = pins.into_iter().collect();
+    }
+
+    /// The box `dialled` opens, if it is the voicemail code and the box exists.
+    pub(crate) fn dialled_mailbox(&self, dialled: &str, caller: &str) -> Option<String> {
+        menu_box(dialled, caller).filter(|b| self.is_mailbox(b))
+    }
+
+    /// Answers the caller and opens `mailbox`'s menu.
+    pub(crate) fn open_mailbox(&mut self, now: Instant, key: CallKey, mailbox: String) {
+        if self.answer_alone(now, key).is_none() {
+            return self.end_alone(now, key, 488, "The caller's offer cannot be answered");
+        }
+        let has_pin = self.voicemail_pins.contains_key(&mailbox);
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        call.answered = Some(now);
+        call.phase = Phase::Voicemail;
+        let own = call.caller == mailbox;
+        call.menu = Some(Menu {
+            mailbox: mailbox.clone(),
+            stage: Stage::Pin,
+            wrong: 0,
+            typed: String::new(),
+            messages: Vec::new(),
+            at: 0,
+            waiting_since: None,
+        });
+        if has_pin {
+            self.menu_says(key, Stage::Pin, vec![named("vm_enter_pin")]);
+        } else if own {
+            self.menu_summary(key);
+        } else {
+            let reason =
+                format!("Voicemail box {mailbox} has no PIN: it opens from its own extension only");
+            self.menu_ends(key, reason, Vec::new());
+        }
+    }
+
+    /// A key pressed in the menu.
+    pub(crate) fn menu_key(&mut self, now: Instant, key: CallKey, pressed: char) {
+        let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
+            return;
+        };
+        menu.waiting_since = None;
+        match (&menu.stage, pressed) {
+            (Stage::Pin, '#') => {
+                let typed = std::mem::take(&mut menu.typed);
+                self.check_pin(key, &typed);
+            }
+            (Stage::Pin, digit) if digit.is_ascii_digit() => {
+                menu.typed.push(digit);
+                if menu.typed.len() > MAX_PIN {
+                    menu.typed.clear();
+                    return self.check_pin(key, "");
+                }
+                // The wait for `#` starts again after each digit.
+                menu.waiting_since = Some(now);
+                self.timers
+                    .insert((now + KEY_WAIT, key, CallTimer::Voicemail));
+            }
+            (Stage::Message, '1') => self.menu_play_message(now, key),
+            (Stage::Message, '7') => {
+                let (mailbox, id) = (menu.mailbox.clone(), menu.messages[menu.at]);
+                self.delete_message(now, &mailbox, id);
+                self.menu_says(key, Stage::Deleted, vec![named("vm_deleted")]);
+            }
+            (Stage::Message, '9') => self.menu_next(now, key),
+            _ => {}
+        }
+    }
+
+    /// What the menu said has ended: wait for a key, or go on.
+    pub(crate) fn menu_prompt_done(&mut self, now: Instant, key: CallKey) {
+        let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
+            return;
+        };
+        match menu.stage {
+            Stage::Pin | Stage::Message => {
+                menu.waiting_since = Some(now);
+                self.timers
+                    .insert((now + KEY_WAIT, key, CallTimer::Voicemail));
+            }
+            Stage::Summary => self.menu_play_message(now, key),
+            Stage::Deleted => self.menu_next(now, key),
+            Stage::Ending => {
+                let reason = self
+                    .calls
+                    .get_mut(&key)
+                    .and_then(|c| c.told_reason.take())
+                    .unwrap_or_default();
+                self.end_unbridged(
+                    now,
+                    key,
+                    Disposition::Answered,
+                    HangupBy::System,
+                    200,
+                    &reason,
+                );
+            }
+        }
+    }
+
+    /// Nobody pressed a key in time: a PIN not ended by `#` is checked as it is, a
+    /// message's choices default to the next message.
+    pub(crate) fn menu_timeout(&mut self, now: Instant, key: CallKey) {
+        let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
+            return;
+        };
+        if menu
+            .waiting_since
+            .is_none_or(|since| now < since + KEY_WAIT)
+        {
+            return;
+        }
+        menu.waiting_since = None;
+        match menu.stage {
+            Stage::Pin => {
+                let typed = std::mem::take(&mut menu.typed);
+                self.check_pin(key, &typed);
+            }
+            Stage::Message => self.menu_next(now, key),
+            _ => {}
+        }
+    }
+
+    fn check_pin(&mut self, key: CallKey, typed: &str) {
+        let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
+            return;
+        };
+        let right = self
+            .voicemail_pins
+            .get(&menu.mailbox)
+            .is_some_and(|hash| pin_matches(hash, &menu.mailbox, typed));
+        if right {
+            return self.menu_summary(key);
+        }
+        menu.wrong += 1;
+        if menu.wrong >= PIN_TRIES {
+            let reason = format!(
+                "Voicemail box {}: wrong PIN {PIN_TRIES} times",
+                menu.mailbox
+            );
+            return self.menu_ends(key, reason, vec![named("vm_wrong_pin")]);
+        }
+        let again = vec![named("vm_wrong_pin"), named("vm_enter_pin")];
+        self.menu_says(key, Stage::Pin, again);
+    }
+
+    /// "New messages: 2. Saved messages: 1."
+    fn menu_summary(&mut self, key: CallKey) {
+        let Some(mailbox) = self
+            .calls
+            .get(&key)
+            .and_then(|c| Some(c.menu.as_ref()?.mailbox.clone()))
+        else {
+            return;
+        };
+        let messages = self.voicemail_messages(&mailbox);
+        let (new, heard): (Vec<&VoicemailMessage>, Vec<&VoicemailMessage>) =
+            messages.into_iter().partition(|m| !m.heard);
+        let count = |n: usize| {
+            let n = u32::try_from(n).unwrap_or(u32::MAX);
+            if n > Word::MAX_NUMBER {
+                vec![
+                    Sound::Word(Word::MoreThan),
+                    Sound::Word(Word::Number(Word::MAX_NUMBER)),
+                ]
+            } else {
+                vec![Sound::Word(Word::Number(n))]
+            }
+        };
+        let mut said = vec![named("vm_new_messages")];
+        said.extend(count(new.len()));
+        said.push(named("vm_old_messages"));
+        said.extend(count(heard.len()));
+        let order: Vec<i64> = new.iter().chain(&heard).map(|m| m.id).collect();
+        if let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) {
+            menu.messages = order;
+            menu.at = 0;
+        }
+        self.menu_says(key, Stage::Summary, said);
+    }
+
+    /// Plays the current message (marking it heard) and the choices after it; past
+    /// the last one, says so and hangs up.
+    fn menu_play_message(&mut self, now: Instant, key: CallKey) {
+        let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
+            return;
+        };
+        let mailbox = menu.mailbox.clone();
+        // Messages deleted meanwhile (through the API) are skipped.
+        while menu.at < menu.messages.len()
+            && !self.voicemail.has_message(&mailbox, menu.messages[menu.at])
+        {
+            menu.at += 1;
+        }
+        let Some(&id) = menu.messages.get(menu.at) else {
+            let reason = format!("Voicemail box {mailbox}: messages heard");
+            return self.menu_ends(key, reason, vec![named("vm_no_more_messages")]);
+        };
+        self.mark_heard(now, &mailbox, id, true);
+        let said = vec![Sound::Message { mailbox, id }, named("vm_message_menu")];
+        self.menu_says(key, Stage::Message, said);
+    }
+
+    fn menu_next(&mut self, now: Instant, key: CallKey) {
+        if let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) {
+            menu.at += 1;
+        }
+        self.menu_play_message(now, key);
+    }
+
+    fn menu_says(&mut self, key: CallKey, stage: Stage, sounds: Vec<Sound>) {
+        if let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) {
+            menu.stage = stage;
+            menu.waiting_since = None;
+        }
+        self.play_to_caller(key, sounds);
+    }
+
+    /// Says `sounds` and goodbye, then hangs up; the record gives `reason`.
+    fn menu_ends(&mut self, key: CallKey, reason: String, mut sounds: Vec<Sound>) {
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.told_reason = Some(reason);
+        }
+        sounds.push(named(GOODBYE_PROMPT));
+        self.menu_says(key, Stage::Ending, sounds);
+    }
+}
+
+fn named(prompt: &str) -> Sound {
+    Sound::Named(prompt.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_are_salted_hashes_and_only_the_right_one_matches() {
+        let hash = pin_hash("101", "4821", &[1, 2, 3, 4]);
+        assert!(hash.starts_with("sha256$01020304$"), "{hash}");
+        assert!(!hash.contains("4821"));
+        assert!(pin_matches(&hash, "101", "4821"));
+        assert!(!pin_matches(&hash, "101", "4822"));
+        assert!(!pin_matches(&hash, "102", "4821"), "bound to its box");
+        assert_ne!(hash, pin_hash("101", "4821", &[9, 9, 9, 9]));
+        assert!(!pin_matches("plain", "101", "plain"));
+    }
+
+    #[test]
+    fn star_97_opens_the_own_box_or_the_one_dialled_after_it() {
+        assert_eq!(menu_box("*97", "101").as_deref(), Some("101"));
+        assert_eq!(menu_box("*97600", "101").as_deref(), Some("600"));
+        assert_eq!(menu_box("*97x", "101"), None);
+        assert_eq!(menu_box("*45", "101"), None);
+    }
+}
