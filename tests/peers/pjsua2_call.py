@@ -6,6 +6,9 @@
   pjsua2_call.py caller HOST:PORT USER PASSWORD TARGET DIGITS METHOD
       calls TARGET, sends DIGITS one by one by METHOD ("info" or "rfc2833") once
       answered, then hangs up.
+  pjsua2_call.py listener HOST:PORT USER PASSWORD TARGET DIGITS SECONDS WAV
+      calls TARGET, records what it hears to WAV, sends DIGITS by SIP INFO once
+      answered, listens for SECONDS, then hangs up (unless the other side did).
   pjsua2_call.py holder HOST:PORT USER PASSWORD TARGET HOLD_SECONDS
       calls TARGET, puts the call on hold for HOLD_SECONDS once answered, resumes it,
       then hangs up.
@@ -24,6 +27,7 @@ import pjsua2_endpoint
 role, server, user, password = sys.argv[1:5]
 host = server.rsplit(":", 1)[0]
 state = {"registered": False, "call": None, "confirmed": False, "ended": False}
+recording = {"path": sys.argv[8] if role == "listener" else None, "recorder": None}
 
 
 def say(**event):
@@ -41,17 +45,24 @@ class Call(pj.Call):
             say(ended=True, code=info.lastStatusCode)
 
     def onCallMediaState(self, prm):
-        for media in self.getInfo().media:
+        # Held in a name: iterating a temporary CallInfo's media yields nothing.
+        info = self.getInfo()
+        for media in info.media:
             if media.type == pj.PJMEDIA_TYPE_AUDIO:
                 say(media_status=int(media.status))
         # Wire the call to the (null) sound device like a real phone's handset, so the
         # stream runs on the device's clock for the whole call.
-        for i, media in enumerate(self.getInfo().media):
+        for i, media in enumerate(info.media):
             if media.type == pj.PJMEDIA_TYPE_AUDIO and self.getMedia(i) is not None:
                 audio = self.getAudioMedia(i)
                 devices = ep.audDevManager()
                 devices.getCaptureDevMedia().startTransmit(audio)
                 audio.startTransmit(devices.getPlaybackDevMedia())
+                if recording["path"] and recording["recorder"] is None:
+                    recorder = pj.AudioMediaRecorder()
+                    recorder.createRecorder(recording["path"])
+                    audio.startTransmit(recorder)
+                    recording["recorder"] = recorder
 
     def onDtmfDigit(self, prm):
         method = {pj.PJSUA_DTMF_METHOD_RFC2833: "rfc2833", pj.PJSUA_DTMF_METHOD_SIP_INFO: "info"}
@@ -84,6 +95,21 @@ account = Account()
 account.create(acfg)
 
 
+def finish_wav(path):
+    """Writes the RIFF and data lengths into a WAV pjsua2 recorded: os._exit below
+    skips the recorder's own closing, which would."""
+    import struct
+    with open(path, "r+b") as f:
+        data = f.read()
+        at = data.find(b"data", 12)
+        if data[:4] != b"RIFF" or at < 0:
+            return
+        f.seek(4)
+        f.write(struct.pack("<I", len(data) - 8))
+        f.seek(at + 4)
+        f.write(struct.pack("<I", len(data) - at - 8))
+
+
 def pump_until(done, limit):
     deadline = time.time() + limit
     while time.time() < deadline and not done():
@@ -109,6 +135,26 @@ elif role == "holder":
     if not state["ended"]:
         call.hangup(pj.CallOpParam(True))
     pump_until(lambda: state["ended"], 5)
+elif role == "listener":
+    target, digits, seconds = sys.argv[5], sys.argv[6], float(sys.argv[7])
+    call = Call(account)
+    call.makeCall(f"sip:{target}@{server}", pj.CallOpParam(True))
+    pump_until(lambda: state["confirmed"] or state["ended"], 15)
+    pump_until(lambda: False, 1)
+    for digit in digits:
+        prm = pj.CallSendDtmfParam()
+        prm.digits = digit
+        prm.method = pj.PJSUA_DTMF_METHOD_SIP_INFO
+        call.sendDtmf(prm)
+        say(sent=digit)
+        pump_until(lambda: False, 0.4)
+    pump_until(lambda: state["ended"], seconds)
+    if not state["ended"]:
+        call.hangup(pj.CallOpParam(True))
+    pump_until(lambda: state["ended"], 5)
+    recording["recorder"] = None
+    pump_until(lambda: False, 0.2)
+    finish_wav(recording["path"])
 else:
     target, digits, method = sys.argv[5], sys.argv[6], sys.argv[7]
     call = Call(account)

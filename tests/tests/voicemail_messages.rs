@@ -1,8 +1,8 @@
 //! Voicemail with real phones: a caller (baresip) sent to a box by the office's
 //! scenario hears the greeting, speaks after the beep and stops; the message is kept
 //! with its audio intact, 101's pjsua2 phone is told by MWI NOTIFY that a message
-//! waits and again once it is heard, and 101 lists, downloads, marks and deletes it
-//! through the API with its SIP password.
+//! waits and again once it is heard, 101 lists, downloads, marks and deletes it
+//! through the API with its SIP password, and hears it by phone (*97 and its PIN).
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,6 +15,7 @@ const OFFICE: &str = r#"
 [voicemail]
 max_message_seconds = 60
 silence_seconds = 2
+boxes = [{ number = "101", pin = "4821" }]
 
 [[scenarios]]
 name = "After hours"
@@ -122,6 +123,35 @@ fn a_message_is_left_kept_intact_notified_and_managed_through_the_api() {
     );
     assert!(notifies[1].contains("Voice-Message: 1/0"), "{notifies:#?}");
     assert!(notifies[2].contains("Voice-Message: 0/1"), "{notifies:#?}");
+
+    // By phone: 101 dials *97 and types its PIN; after "new messages: 0, saved
+    // messages: 1" it hears the message.
+    let by_phone = dir.path().join("by_phone.wav");
+    let listener = pjsua2_peer(
+        "pjsua2_call.py",
+        &[
+            "listener",
+            &sip,
+            "101",
+            password("101"),
+            "*97",
+            "4821#",
+            "16",
+            by_phone.to_str().expect("utf-8 path"),
+        ],
+    );
+    let said = json_lines(listener);
+    assert!(said.iter().any(|e| e["confirmed"] == true), "{said:?}");
+    assert!(
+        by_phone.exists(),
+        "pjsua2 recorded nothing: {said:?} {:#?}",
+        server.call_records()
+    );
+    let at_phone = audio::read_at_call_rate(&by_phone);
+    audio::assert_heard(
+        "101 by phone, the caller's message",
+        heard(&speech_samples, &at_phone),
+    );
 
     // Others cannot open the box; deleting removes the message and its audio.
     let wrong = Some(("101", "not-the-password"));
