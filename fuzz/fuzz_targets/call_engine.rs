@@ -4,8 +4,11 @@
 //! calls back, 601 a VIP queue, both with 101 and 100 as agents, so queue calls,
 //! callbacks, preemption and feature codes are reached. A datagram `KEY<call><key>`
 //! stands for a key the media edge heard on a call, `DONE<call>` for an announcement
-//! or prompt it finished. 800 runs a scenario: a menu whose keys ring 101, let the
-//! caller dial an extension, join queue 600 (0 leaves it) or hang up.
+//! or prompt it finished, `REC<call><n>` for voicemail message `n / 2 % 4` it
+//! recorded (kept when `n` is even). 800 runs a scenario: a menu whose keys ring 101,
+//! let the caller dial an extension, join queue 600 (0 leaves it), leave a message for
+//! 101 or hang up. *97 opens a voicemail box (101's has a PIN); SUBSCRIBE asks for its
+//! lamp.
 #![no_main]
 
 use std::time::{Duration, Instant, SystemTime};
@@ -72,6 +75,7 @@ fuzz_target!(|data: &[u8]| {
         inbound: vec![("800".into(), "Reception".into())],
         ..Default::default()
     });
+    pbx.set_voicemail_pins(vec![("101".into(), switchboard_core::pin_hash("101", "4821", b"fuzz"))]);
     // Datagrams separated by a NUL byte, alternately from the caller and the callee.
     for (i, datagram) in data.split(|&b| b == 0).enumerate() {
         let from = if i % 2 == 0 { caller } else { phone };
@@ -82,6 +86,10 @@ fuzz_target!(|data: &[u8]| {
                 pbx.handle_dtmf(now, u64::from(call % 4), Side::A, dtmf);
             }
             [b'D', b'O', b'N', b'E', call] => pbx.handle_announcement_done(now, u64::from(call % 4)),
+            [b'R', b'E', b'C', call, id] => {
+                let kept = (id % 2 == 0).then_some(Duration::from_secs(3));
+                pbx.handle_recorded(now, u64::from(call % 4), i64::from(*id / 2 % 4), kept);
+            }
             _ => pbx.handle_datagram(now, from, datagram),
         }
         while pbx.poll_output().is_some() {}
@@ -109,7 +117,7 @@ prompt = "welcome"
 keys = "1234"
 timeout = 3
 retries = 1
-exits = { 1 = "desk", 2 = "dial", 3 = "queue", 4 = "bye", timeout = "queue", invalid = "menu" }
+exits = { 1 = "desk", 2 = "dial", 3 = "queue", 4 = "box", timeout = "queue", invalid = "menu" }
 
 [blocks.desk]
 type = "ring-group"
@@ -127,6 +135,10 @@ exits = { timeout = "bye", invalid = "bye", no-answer = "bye" }
 type = "queue"
 queue = "600"
 exits = { timeout = "bye", empty = "bye", full = "bye", key = "bye" }
+
+[blocks.box]
+type = "voicemail"
+mailbox = "101"
 
 [blocks.bye]
 type = "hang-up"
