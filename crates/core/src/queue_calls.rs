@@ -678,22 +678,18 @@ impl Pbx {
             .get(&key)
             .is_some_and(|c| c.phase == Phase::Telling)
         {
-            let told = self.calls.get_mut(&key).and_then(|c| c.told_reason.take());
-            let reason = match told {
-                Some(reason) => reason,
-                None if self.callback_requests.contains_key(&CallId(key)) => {
-                    "Callback requested".to_string()
-                }
-                None => "Told".to_string(),
-            };
-            self.end_unbridged(
-                now,
-                key,
-                Disposition::Answered,
-                HangupBy::System,
-                200,
-                &reason,
-            );
+            let callback = self.callback_requests.contains_key(&CallId(key));
+            if let Some(call) = self.calls.get_mut(&key) {
+                call.told_reason.get_or_insert_with(|| {
+                    if callback {
+                        "Callback requested"
+                    } else {
+                        "Told"
+                    }
+                    .to_string()
+                });
+            }
+            self.hang_up_told(now, key);
         }
     }
 }

@@ -238,23 +238,27 @@ impl Pbx {
         }
         match self.calls.get(&key).and_then(|c| c.leaving.as_ref()) {
             Some((_, Leaving::Greeting)) => self.start_recording(now, key),
-            Some((_, Leaving::Done)) => {
-                let reason = self
-                    .calls
-                    .get_mut(&key)
-                    .and_then(|c| c.told_reason.take())
-                    .unwrap_or_default();
-                self.end_unbridged(
-                    now,
-                    key,
-                    Disposition::Answered,
-                    HangupBy::System,
-                    200,
-                    &reason,
-                );
-            }
+            Some((_, Leaving::Done)) => self.hang_up_told(now, key),
             _ => {}
         }
+    }
+
+    /// Switchboard hangs up on a caller once it has told them something; the record
+    /// gives the call's `told_reason`.
+    pub(crate) fn hang_up_told(&mut self, now: Instant, key: CallKey) {
+        let reason = self
+            .calls
+            .get_mut(&key)
+            .and_then(|c| c.told_reason.take())
+            .unwrap_or_default();
+        self.end_unbridged(
+            now,
+            key,
+            Disposition::Answered,
+            HangupBy::System,
+            200,
+            &reason,
+        );
     }
 
     fn start_recording(&mut self, now: Instant, key: CallKey) {

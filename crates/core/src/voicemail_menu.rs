@@ -10,7 +10,6 @@ use sha2::{Digest, Sha256};
 
 use crate::call::Phase;
 use crate::pbx::{CallKey, CallTimer, Pbx, Word};
-use crate::record::{Disposition, HangupBy};
 use crate::voicemail::{GOODBYE_PROMPT, Sound, VoicemailMessage};
 
 /// The feature code, alone or followed by a box number.
@@ -170,21 +169,7 @@ impl Pbx {
             }
             Stage::Summary => self.menu_play_message(now, key),
             Stage::Deleted => self.menu_next(now, key),
-            Stage::Ending => {
-                let reason = self
-                    .calls
-                    .get_mut(&key)
-                    .and_then(|c| c.told_reason.take())
-                    .unwrap_or_default();
-                self.end_unbridged(
-                    now,
-                    key,
-                    Disposition::Answered,
-                    HangupBy::System,
-                    200,
-                    &reason,
-                );
-            }
+            Stage::Ending => self.hang_up_told(now, key),
         }
     }
 

@@ -280,6 +280,19 @@ pub async fn delete(
     }
 }
 
+/// Whether the login may change `mailbox`'s greeting.
+async fn greeting_owner(
+    api: &VoicemailApi,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    mailbox: &str,
+) -> Result<(), Response> {
+    let action = MailboxAction::Greeting;
+    ask(api, peer, headers, mailbox.to_string(), action)
+        .await
+        .map(drop)
+}
+
 /// Replaces the box's greeting with an uploaded audio file (WAV, FLAC, OGG, MP3).
 pub async fn put_greeting(
     State(api): Api,
@@ -288,15 +301,7 @@ pub async fn put_greeting(
     Path(mailbox): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = ask(
-        &api,
-        peer,
-        &headers,
-        mailbox.clone(),
-        MailboxAction::Greeting,
-    )
-    .await
-    {
+    if let Err(e) = greeting_owner(&api, peer, &headers, &mailbox).await {
         return e;
     }
     if let Err(e) = Prompt::decode(body.to_vec(), 8000) {
@@ -333,15 +338,7 @@ pub async fn delete_greeting(
     headers: HeaderMap,
     Path(mailbox): Path<String>,
 ) -> Response {
-    if let Err(e) = ask(
-        &api,
-        peer,
-        &headers,
-        mailbox.clone(),
-        MailboxAction::Greeting,
-    )
-    .await
-    {
+    if let Err(e) = greeting_owner(&api, peer, &headers, &mailbox).await {
         return e;
     }
     match api
