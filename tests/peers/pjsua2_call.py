@@ -6,9 +6,10 @@
   pjsua2_call.py caller HOST:PORT USER PASSWORD TARGET DIGITS METHOD
       calls TARGET, sends DIGITS one by one by METHOD ("info" or "rfc2833") once
       answered, then hangs up.
-  pjsua2_call.py listener HOST:PORT USER PASSWORD TARGET DIGITS SECONDS WAV
-      calls TARGET, records what it hears to WAV, sends DIGITS by SIP INFO once
-      answered, listens for SECONDS, then hangs up (unless the other side did).
+  pjsua2_call.py listener HOST:PORT USER PASSWORD TARGET DIGITS SECONDS WAV [SAY]
+      calls TARGET, records what it hears to WAV (and says the WAV SAY over and over),
+      sends DIGITS by SIP INFO once answered (a comma waits a second), listens for
+      SECONDS, then hangs up (unless the other side did).
   pjsua2_call.py holder HOST:PORT USER PASSWORD TARGET HOLD_SECONDS
       calls TARGET, puts the call on hold for HOLD_SECONDS once answered, resumes it,
       then hangs up.
@@ -28,6 +29,7 @@ role, server, user, password = sys.argv[1:5]
 host = server.rsplit(":", 1)[0]
 state = {"registered": False, "call": None, "confirmed": False, "ended": False}
 recording = {"path": sys.argv[8] if role == "listener" else None, "recorder": None}
+saying = {"path": sys.argv[9] if role == "listener" and len(sys.argv) > 9 else None, "player": None}
 
 
 def say(**event):
@@ -63,6 +65,11 @@ class Call(pj.Call):
                     recorder.createRecorder(recording["path"])
                     audio.startTransmit(recorder)
                     recording["recorder"] = recorder
+                if saying["path"] and saying["player"] is None:
+                    player = pj.AudioMediaPlayer()
+                    player.createPlayer(saying["path"], 0)
+                    player.startTransmit(audio)
+                    saying["player"] = player
 
     def onDtmfDigit(self, prm):
         method = {pj.PJSUA_DTMF_METHOD_RFC2833: "rfc2833", pj.PJSUA_DTMF_METHOD_SIP_INFO: "info"}
@@ -142,6 +149,9 @@ elif role == "listener":
     pump_until(lambda: state["confirmed"] or state["ended"], 15)
     pump_until(lambda: False, 1)
     for digit in digits:
+        if digit == ",":
+            pump_until(lambda: False, 1)
+            continue
         prm = pj.CallSendDtmfParam()
         prm.digits = digit
         prm.method = pj.PJSUA_DTMF_METHOD_SIP_INFO

@@ -223,6 +223,23 @@ pub fn assert_heard(what: &str, score: f64) {
     assert!(score >= 0.9, "{what}: heard at {score:.3}, below 0.9");
 }
 
+/// [`heard`] for a `source` that is one part of a longer `received` (a prompt among
+/// others): the stretch of `received` where the source's first second matches best is
+/// scored.
+pub fn heard_within(source: &[f32], received: &[f32]) -> f64 {
+    let opening = &source[..source.len().min(RATE as usize)];
+    let (coarse, _) = best_match(
+        &decimated(received),
+        &decimated(opening),
+        0,
+        received.len(),
+        1,
+    );
+    let start = (coarse * COARSE).saturating_sub(RATE as usize / 4);
+    let end = (start + source.len() + RATE as usize / 2).min(received.len());
+    heard(source, &received[start..end])
+}
+
 /// The median correlation of `received` with `source` over one-second windows of
 /// `received` that carry sound. Windows that are silent where the source is not count
 /// as zero, so missing audio lowers the score.

@@ -134,6 +134,40 @@ pub fn pjsua2_keys_call(server: &Server, target: &str, digits: &str, method: &st
     );
 }
 
+/// `extension` calls `target` with pjsua2, types `digits` by SIP INFO once answered (a
+/// comma waits a second), records what it hears to `heard` and, given `says`, plays
+/// that WAV over and over; hangs up after `seconds` unless Switchboard did first.
+/// Fails unless the call was answered.
+pub fn pjsua2_listener(
+    server: &Server,
+    extension: &str,
+    target: &str,
+    digits: &str,
+    seconds: u32,
+    heard: &Path,
+    says: Option<&Path>,
+) {
+    let sip = server.sip.to_string();
+    let seconds = seconds.to_string();
+    let mut args = vec![
+        "listener",
+        &sip,
+        extension,
+        password(extension),
+        target,
+        digits,
+        &seconds,
+        heard.to_str().expect("utf-8 path"),
+    ];
+    args.extend(says.map(|p| p.to_str().expect("utf-8 path")));
+    let said = json_lines(pjsua2_peer("pjsua2_call.py", &args));
+    assert!(
+        said.iter().any(|e| e["confirmed"] == true),
+        "{extension} calling {target}: {said:?}"
+    );
+    assert!(heard.exists(), "pjsua2 recorded nothing: {said:?}");
+}
+
 /// Waits for a peer that prints JSON lines and returns them.
 pub fn json_lines(child: Child) -> Vec<serde_json::Value> {
     let out = child.wait_with_output().expect("peer output");

@@ -127,26 +127,7 @@ fn a_message_is_left_kept_intact_notified_and_managed_through_the_api() {
     // By phone: 101 dials *97 and types its PIN; after "new messages: 0, saved
     // messages: 1" it hears the message.
     let by_phone = dir.path().join("by_phone.wav");
-    let listener = pjsua2_peer(
-        "pjsua2_call.py",
-        &[
-            "listener",
-            &sip,
-            "101",
-            password("101"),
-            "*97",
-            "4821#",
-            "16",
-            by_phone.to_str().expect("utf-8 path"),
-        ],
-    );
-    let said = json_lines(listener);
-    assert!(said.iter().any(|e| e["confirmed"] == true), "{said:?}");
-    assert!(
-        by_phone.exists(),
-        "pjsua2 recorded nothing: {said:?} {:#?}",
-        server.call_records()
-    );
+    pjsua2_listener(&server, "101", "*97", "4821#", 16, &by_phone, None);
     let at_phone = audio::read_at_call_rate(&by_phone);
     audio::assert_heard(
         "101 by phone, the caller's message",
