@@ -294,11 +294,8 @@ impl Pbx {
     /// exit; a caller who dialled the queue directly has nowhere to go, so 0 is ignored
     /// for them and no key drops a caller.
     pub(crate) fn queue_key(&mut self, now: Instant, key: CallKey, pressed: char) {
-        let in_scenario = self.calls.get(&key).is_some_and(|c| c.run.is_some());
-        if pressed != '0' || in_scenario {
-            self.acd.handle_key(now, self.engine_call(key), pressed);
-            self.run_queue(now);
-        }
+        self.acd.handle_key(now, self.engine_call(key), pressed);
+        self.run_queue(now);
     }
 
     /// Rings every phone of the agent's extension for the caller; an agent with none
@@ -501,11 +498,18 @@ impl Pbx {
     }
 
     /// The engine sends the caller on: a scenario's caller goes back to the scenario;
-    /// one who dialled the queue and was not yet answered gets the failure, a waiting
-    /// one is hung up on.
+    /// one who dialled the queue and pressed 0 leaves a message in the queue's box; one
+    /// not yet answered gets the failure, a waiting one is hung up on.
     fn leave_queue(&mut self, now: Instant, key: CallKey, reason: LeaveReason) {
         if self.calls.get(&key).is_some_and(|c| c.run.is_some()) {
             return self.scenario_left_queue(now, key, reason);
+        }
+        if let (LeaveReason::Key(_), Some(call)) = (reason, self.calls.get_mut(&key))
+            && call.local_sdp[0].is_some()
+        {
+            call.queue = None;
+            let mailbox = call.callee.clone();
+            return self.leave_message(key, &mailbox);
         }
         let (code, text) = match reason {
             LeaveReason::Full => (486, "The queue is full"),

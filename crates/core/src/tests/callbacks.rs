@@ -223,16 +223,9 @@ fn key_one_by_info_brings_a_callback_from_the_agent_once_the_caller_has_hung_up(
 }
 
 #[test]
-fn a_busy_customer_is_tried_again_later_and_key_zero_drops_nobody() {
+fn a_busy_customer_is_tried_again_later() {
     let mut h = calling_back();
-    ask_for_a_callback(&mut h, |h, ok| {
-        press_by_rtp('0')(h, ok);
-        assert!(
-            h.take(DESK).is_empty(),
-            "0 does nothing until voicemail exists"
-        );
-        press_by_rtp('1')(h, ok);
-    });
+    ask_for_a_callback(&mut h, press_by_rtp('1'));
     let agent = h.expect(DESK, "INVITE");
     h.send(DESK, &respond(&agent, 200, "OK", "agent", &sdp(6000, "0")));
     h.expect(DESK, "ACK");

@@ -397,3 +397,33 @@ fn a_box_without_a_pin_opens_from_its_own_extension_only() {
     own.expect(CALLER, "SIP/2.0 200");
     assert_eq!(last_sounds(&own)[0], Sound::Named("vm_new_messages".into()));
 }
+
+#[test]
+fn a_caller_who_dialled_the_queue_presses_0_to_leave_a_message_in_its_box() {
+    let mut h = reception(&["101"]);
+    h.call("600", &sdp(4000, "0 101"));
+    let ok = h.expect(CALLER, "SIP/2.0 200");
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    h.expect(DESK, "INVITE sip:101@");
+    press(&mut h, '0');
+    let greeting = Sound::Greeting {
+        mailbox: "600".into(),
+    };
+    assert!(
+        matches!(last_media(&h), MediaCommand::Prompt { sounds, .. } if sounds[0] == greeting),
+        "{:?}",
+        h.media
+    );
+    prompt_played(&mut h);
+    let id = match last_media(&h) {
+        MediaCommand::Record { mailbox, id, .. } if mailbox == "600" => *id,
+        other => panic!("not recording for the queue: {other:?}"),
+    };
+    h.pbx
+        .handle_recorded(h.now, 1, id, Some(Duration::from_secs(4)));
+    h.collect();
+    assert_eq!(h.pbx.voicemail_counts("600").new, 1);
+    prompt_played(&mut h);
+    h.expect(CALLER, "BYE");
+    assert_eq!(h.records[0].reason, "Voicemail left in box 600");
+}
