@@ -10,7 +10,7 @@ use rsip::{Header, Method};
 use switchboard_sip::dialog::Dialog;
 use switchboard_sip::header::{NameAddr, uri_user};
 use switchboard_sip::message::header_value;
-use switchboard_sip::transaction::{Peer, ServerId};
+use switchboard_sip::transaction::{ClientId, Peer, ServerId};
 
 use crate::pbx::Pbx;
 use crate::voicemail::MessageCounts;
@@ -33,8 +33,13 @@ pub(crate) struct Subscription {
     expires: Instant,
 }
 
-/// Subscriptions by Call-ID and Switchboard's tag.
-pub(crate) type Subscriptions = HashMap<(String, String), Subscription>;
+/// Subscriptions by Call-ID and Switchboard's tag, and the NOTIFYs awaiting an answer
+/// with the subscription each was for.
+#[derive(Debug, Default)]
+pub(crate) struct Subscriptions {
+    by_dialog: HashMap<(String, String), Subscription>,
+    notifies: HashMap<ClientId, (String, String)>,
+}
 
 /// The message-summary body (RFC 3842 §5.2).
 fn message_summary(account: &str, counts: MessageCounts) -> String {
@@ -93,7 +98,7 @@ impl Pbx {
             // A refresh (or removal) of a subscription this phone holds.
             Some(tag) => {
                 let key = (call_id, tag);
-                match self.subscriptions.get(&key) {
+                match self.subscriptions.by_dialog.get(&key) {
                     Some(s) if s.mailbox == subscriber => key,
                     _ => {
                         return self.reply(now, id, &request, 481, "Subscription Does Not Exist");
@@ -109,6 +114,7 @@ impl Pbx {
                 }
                 let held = self
                     .subscriptions
+                    .by_dialog
                     .values()
                     .filter(|s| s.mailbox == mailbox)
                     .count();
@@ -125,11 +131,13 @@ impl Pbx {
                     dialog,
                     expires: now,
                 };
-                self.subscriptions.insert(key.clone(), subscription);
+                self.subscriptions
+                    .by_dialog
+                    .insert(key.clone(), subscription);
                 key
             }
         };
-        let Some(subscription) = self.subscriptions.get_mut(&key) else {
+        let Some(subscription) = self.subscriptions.by_dialog.get_mut(&key) else {
             return;
         };
         subscription.expires = now + expiry;
@@ -142,7 +150,7 @@ impl Pbx {
         self.sip.respond(now, id, &r);
         self.notify(now, &key);
         if expiry.is_zero() {
-            self.subscriptions.remove(&key);
+            self.subscriptions.by_dialog.remove(&key);
         }
     }
 
@@ -150,6 +158,7 @@ impl Pbx {
     pub(crate) fn mailbox_changed(&mut self, now: Instant, mailbox: &str) {
         let keys: Vec<_> = self
             .subscriptions
+            .by_dialog
             .iter()
             .filter(|(_, s)| s.mailbox == mailbox && s.expires > now)
             .map(|(k, _)| k.clone())
@@ -161,11 +170,27 @@ impl Pbx {
 
     /// Drops subscriptions that ran out without a refresh.
     pub(crate) fn expire_subscriptions(&mut self, now: Instant) {
-        self.subscriptions.retain(|_, s| s.expires > now);
+        self.subscriptions.by_dialog.retain(|_, s| s.expires > now);
+    }
+
+    /// A phone answered a NOTIFY (`code`; 408 when it never did): one that no longer
+    /// knows the subscription, or cannot be reached, loses it (RFC 6665 §4.1.3).
+    /// False when `client` was no NOTIFY.
+    pub(crate) fn notify_answered(&mut self, client: ClientId, code: u16) -> bool {
+        if code < 200 {
+            return self.subscriptions.notifies.contains_key(&client);
+        }
+        let Some(key) = self.subscriptions.notifies.remove(&client) else {
+            return false;
+        };
+        if matches!(code, 404 | 408 | 410 | 416 | 480..=485 | 489 | 501 | 604) {
+            self.subscriptions.by_dialog.remove(&key);
+        }
+        true
     }
 
     fn notify(&mut self, now: Instant, key: &(String, String)) {
-        let Some(s) = self.subscriptions.get(key) else {
+        let Some(s) = self.subscriptions.by_dialog.get(key) else {
             return;
         };
         let left = s.expires.saturating_duration_since(now).as_secs();
@@ -179,7 +204,7 @@ impl Pbx {
         let body = message_summary(&account, self.voicemail.counts(&mailbox));
         let via = self.via(peer);
         let contact = self.contact(&mailbox, peer);
-        let Some(s) = self.subscriptions.get_mut(key) else {
+        let Some(s) = self.subscriptions.by_dialog.get_mut(key) else {
             return;
         };
         let headers = vec![
@@ -188,8 +213,10 @@ impl Pbx {
             Header::Contact(contact.into()),
         ];
         let body = Some((CONTENT_TYPE, body.into_bytes()));
-        if let Ok(request) = s.dialog.request(Method::Notify, &via, headers, body) {
-            self.sip.send_request(now, request, peer);
+        if let Ok(request) = s.dialog.request(Method::Notify, &via, headers, body)
+            && let Some(client) = self.sip.send_request(now, request, peer)
+        {
+            self.subscriptions.notifies.insert(client, key.clone());
         }
     }
 }

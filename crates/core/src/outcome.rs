@@ -19,6 +19,9 @@ use crate::record::{CallRecord, Disposition, HangupBy};
 
 impl Pbx {
     pub(crate) fn handle_response(&mut self, now: Instant, id: ClientId, response: rsip::Response) {
+        if self.notify_answered(id, response.status_code.code()) {
+            return;
+        }
         let Some(&(key, index)) = self.by_fork.get(&id) else {
             return self.reinvite_answered(id, &response);
         };
@@ -32,6 +35,9 @@ impl Pbx {
     }
 
     pub(crate) fn handle_client_timeout(&mut self, now: Instant, id: ClientId) {
+        if self.notify_answered(id, 408) {
+            return;
+        }
         if let Some(&(key, index)) = self.by_fork.get(&id) {
             self.fork_failed(now, key, index, 408);
         }

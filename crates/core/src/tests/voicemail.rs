@@ -427,3 +427,30 @@ fn a_caller_who_dialled_the_queue_presses_0_to_leave_a_message_in_its_box() {
     h.expect(CALLER, "BYE");
     assert_eq!(h.records[0].reason, "Voicemail left in box 600");
 }
+
+#[test]
+fn a_phone_answering_481_to_a_notify_loses_its_subscription() {
+    let mut h = reception(&[]);
+    subscribe(&mut h, "101", "message-summary", 600);
+    let notify = h.expect(DESK, "NOTIFY");
+    h.send(
+        DESK,
+        &respond(&notify, 481, "Subscription Does Not Exist", "x", ""),
+    );
+    greeting_then_record(&mut h);
+    h.pbx
+        .handle_recorded(h.now, 1, 1, Some(Duration::from_secs(3)));
+    h.collect();
+    assert_eq!(h.pbx.voicemail_counts("101").new, 1);
+    assert!(h.take(DESK).is_empty(), "no NOTIFY after the 481");
+    // A phone that answers 200 keeps it.
+    let mut kept = reception(&[]);
+    subscribe(&mut kept, "101", "message-summary", 600);
+    let notify = kept.expect(DESK, "NOTIFY");
+    kept.send(DESK, &respond(&notify, 200, "OK", "x", ""));
+    greeting_then_record(&mut kept);
+    kept.pbx
+        .handle_recorded(kept.now, 1, 1, Some(Duration::from_secs(3)));
+    kept.collect();
+    assert!(notify_body(&mut kept).contains("Voice-Message: 1/0"));
+}
