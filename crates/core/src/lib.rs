@@ -27,7 +27,9 @@ pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig, Word}
 pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup, QueuesBusy};
 pub use record::{CallRecord, Disposition, HangupBy};
 pub use scenario_calls::ScenarioSetup;
-pub use voicemail::{MessageCounts, RecordLimits, Sound, VoicemailChange, VoicemailMessage};
+pub use voicemail::{
+    MessageCounts, RecordInto, RecordLimits, Sound, VoicemailChange, VoicemailMessage,
+};
 pub use voicemail_menu::pin_hash;
 
 #[cfg(test)]

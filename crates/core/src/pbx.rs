@@ -146,13 +146,13 @@ pub enum MediaCommand {
         to: LegMedia,
         sounds: Vec<crate::voicemail::Sound>,
     },
-    /// Record what the caller (media `to`) says as message `id` of `mailbox`, within
-    /// `limits`, then report [`Pbx::handle_recorded`]; closing the call ends it too.
+    /// Record what the caller (media `to`) says, within `limits`, into a message
+    /// (then report [`Pbx::handle_recorded`]) or a box's greeting (then
+    /// [`Pbx::handle_greeting_recorded`]); closing the call ends it too.
     Record {
         call: CallKey,
         to: LegMedia,
-        mailbox: String,
-        id: i64,
+        into: crate::voicemail::RecordInto,
         limits: crate::voicemail::RecordLimits,
     },
     /// End the message being recorded now (the caller pressed `#`).

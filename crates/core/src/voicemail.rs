@@ -44,6 +44,19 @@ pub enum VoicemailChange {
 /// How long messages may be.
 pub use switchboard_media::message_recorder::Limits as RecordLimits;
 
+/// What a recording becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordInto {
+    Message {
+        mailbox: String,
+        id: i64,
+    },
+    /// The box's own greeting, replacing the one it had.
+    Greeting {
+        mailbox: String,
+    },
+}
+
 /// A message's new and heard counts, as message waiting indications tell them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MessageCounts {
@@ -133,6 +146,10 @@ impl Pbx {
         self.voicemail.boxes = boxes;
         self.voicemail.next_id = next_id;
         self.voicemail.limits = limits;
+    }
+
+    pub(crate) fn voicemail_limits(&self) -> RecordLimits {
+        self.voicemail.limits
     }
 
     /// Changes the office's limits; messages being recorded keep theirs.
@@ -284,12 +301,14 @@ impl Pbx {
                 started: wall,
             },
         );
-        let mailbox = mailbox.clone();
+        let into = RecordInto::Message {
+            mailbox: mailbox.clone(),
+            id,
+        };
         self.outputs.push_back(Output::Media(MediaCommand::Record {
             call: key,
             to,
-            mailbox,
-            id,
+            into,
             limits: self.voicemail.limits,
         }));
     }

@@ -2,15 +2,16 @@
 //! number opens that box. A box with a PIN asks for it (three tries); one without opens
 //! from its own extension only, whose phone already proved who it is with its SIP
 //! password. The caller hears how many new and saved messages wait, then each message,
-//! new ones first, with a choice after each: 1 again, 7 delete, 9 next.
+//! new ones first, with a choice after each: 1 again, 7 delete, 9 next; 5, at any
+//! point after the PIN, records the box's greeting.
 
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
 use crate::call::Phase;
-use crate::pbx::{CallKey, CallTimer, Pbx, Word};
-use crate::voicemail::{GOODBYE_PROMPT, Sound, VoicemailMessage};
+use crate::pbx::{CallKey, CallTimer, MediaCommand, Output, Pbx, Word};
+use crate::voicemail::{GOODBYE_PROMPT, RecordInto, RecordLimits, Sound, VoicemailMessage};
 
 /// The feature code, alone or followed by a box number.
 pub const FEATURE_CODE: &str = "*97";
@@ -20,6 +21,8 @@ const PIN_TRIES: u8 = 3;
 const MAX_PIN: usize = 12;
 /// How long Switchboard waits for a key once it has finished speaking.
 const KEY_WAIT: Duration = Duration::from_secs(10);
+/// The longest greeting recorded by phone.
+const GREETING_MAX: Duration = Duration::from_secs(60);
 
 /// A PIN kept as a salted SHA-256 hash: `sha256$SALT$HASH`, both in hex.
 pub fn pin_hash(mailbox: &str, pin: &str, salt: &[u8]) -> String {
@@ -64,8 +67,17 @@ enum Stage {
     Message,
     /// Saying the message is deleted.
     Deleted,
+    /// Asking for the greeting, then recording it, then saying it is saved.
+    Greeting(GreetingStep),
     /// Saying goodbye, then hanging up.
     Ending,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GreetingStep {
+    Asking,
+    Recording,
+    Saved,
 }
 
 #[derive(Debug)]
@@ -152,6 +164,13 @@ impl Pbx {
                 self.menu_says(key, Stage::Deleted, vec![named("vm_deleted")]);
             }
             (Stage::Message, '9') => self.menu_next(now, key),
+            (Stage::Summary | Stage::Message | Stage::Deleted, '5') => {
+                let asked = vec![named("vm_record_greeting"), Sound::Beep];
+                self.menu_says(key, Stage::Greeting(GreetingStep::Asking), asked);
+            }
+            (Stage::Greeting(GreetingStep::Recording), '#') => self
+                .outputs
+                .push_back(Output::Media(MediaCommand::StopRecording { call: key })),
             _ => {}
         }
     }
@@ -167,8 +186,12 @@ impl Pbx {
                 self.timers
                     .insert((now + KEY_WAIT, key, CallTimer::Voicemail));
             }
-            Stage::Summary => self.menu_play_message(now, key),
+            Stage::Summary | Stage::Greeting(GreetingStep::Saved) => {
+                self.menu_play_message(now, key)
+            }
             Stage::Deleted => self.menu_next(now, key),
+            Stage::Greeting(GreetingStep::Asking) => self.record_greeting(key),
+            Stage::Greeting(GreetingStep::Recording) => {}
             Stage::Ending => self.hang_up_told(now, key),
         }
     }
@@ -194,6 +217,48 @@ impl Pbx {
             Stage::Message => self.menu_next(now, key),
             _ => {}
         }
+    }
+
+    fn record_greeting(&mut self, key: CallKey) {
+        let Some(to) = self.caller_media(key) else {
+            return;
+        };
+        let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
+            return;
+        };
+        menu.stage = Stage::Greeting(GreetingStep::Recording);
+        let into = RecordInto::Greeting {
+            mailbox: menu.mailbox.clone(),
+        };
+        let limits = RecordLimits {
+            max: GREETING_MAX,
+            ..self.voicemail_limits()
+        };
+        self.outputs.push_back(Output::Media(MediaCommand::Record {
+            call: key,
+            to,
+            into,
+            limits,
+        }));
+    }
+
+    /// The media edge saved the greeting being recorded on call `key` (`kept`), or
+    /// heard nothing worth keeping; the menu goes back to the messages.
+    pub fn handle_greeting_recorded(&mut self, now: Instant, key: CallKey, kept: bool) {
+        let recording = self
+            .calls
+            .get(&key)
+            .and_then(|c| c.menu.as_ref())
+            .is_some_and(|m| m.stage == Stage::Greeting(GreetingStep::Recording));
+        if recording {
+            let said = if kept {
+                "vm_greeting_saved"
+            } else {
+                "vm_greeting_kept"
+            };
+            self.menu_says(key, Stage::Greeting(GreetingStep::Saved), vec![named(said)]);
+        }
+        self.drain(now);
     }
 
     fn check_pin(&mut self, key: CallKey, typed: &str) {
@@ -246,6 +311,7 @@ impl Pbx {
         said.extend(count(new.len()));
         said.push(named("vm_old_messages"));
         said.extend(count(heard.len()));
+        said.push(named("vm_greeting_option"));
         let order: Vec<i64> = new.iter().chain(&heard).map(|m| m.id).collect();
         if let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) {
             menu.messages = order;

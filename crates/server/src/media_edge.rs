@@ -8,7 +8,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use switchboard_core::{Announcement, CallKey, MediaCommand, RecordLimits, Sound, Word};
+use switchboard_core::{
+    Announcement, CallKey, MediaCommand, RecordInto, RecordLimits, Sound, Word,
+};
 use switchboard_media::dtmf::Dtmf;
 use switchboard_media::message_recorder::MessageRecorder;
 use switchboard_media::prompt::PromptPlayer;
@@ -36,8 +38,8 @@ enum Control {
     Say(Side, Vec<Word>, bool),
     /// Sounds to the caller one after another; none: silence.
     Prompt(LegMedia, Vec<Sound>),
-    /// Record the caller's message `id` for a box.
-    Record(LegMedia, String, i64, RecordLimits),
+    /// Record the caller into a message or a greeting.
+    Record(LegMedia, RecordInto, RecordLimits),
     StopRecording,
 }
 
@@ -61,6 +63,8 @@ pub enum MediaReport {
         id: i64,
         duration: Option<Duration>,
     },
+    /// A box's greeting recorded by phone is saved (`kept`), or nothing was.
+    GreetingRecorded { call: CallKey, kept: bool },
 }
 
 /// The media threads, one per core; a call lives on one of them for its whole life.
@@ -168,10 +172,9 @@ fn spawn(index: usize, bind_ip: IpAddr, shared: Shared) -> mpsc::UnboundedSender
                 MediaCommand::Record {
                     call,
                     to,
-                    mailbox,
-                    id,
+                    into,
                     limits,
-                } => (call, Control::Record(to, mailbox, id, limits)),
+                } => (call, Control::Record(to, into, limits)),
                 MediaCommand::StopRecording { call } => (call, Control::StopRecording),
             };
             if let Some(tx) = calls.get(&call) {
@@ -227,11 +230,10 @@ struct CallTask {
     shared: Shared,
 }
 
-/// A voicemail message being recorded: for which box, under which id.
+/// A recording being made, and what it becomes.
 struct Taking {
     recorder: MessageRecorder,
-    mailbox: String,
-    id: i64,
+    into: RecordInto,
 }
 
 impl CallTask {
@@ -301,9 +303,9 @@ impl CallTask {
                         r.set_music(Instant::now(), side, Some(PromptPlayer::new(prompt, false)));
                         announcing = Some(side);
                     }
-                    Some(Control::Record(to, mailbox, id, limits)) => {
+                    Some(Control::Record(to, into, limits)) => {
                         let recorder = MessageRecorder::new(Instant::now(), to, limits);
-                        taking = Some(Taking { recorder, mailbox, id });
+                        taking = Some(Taking { recorder, into });
                     }
                     Some(Control::StopRecording) => self.finish_recording(taking.take()),
                     Some(Control::Prompt(to, sounds)) => {
@@ -396,14 +398,9 @@ impl CallTask {
         *relay = Some(new.with_wall_clock(Instant::now(), SystemTime::now()));
     }
 
-    /// Saves the message away from the media thread, then reports it.
+    /// Saves the recording away from the media thread, then reports it.
     fn finish_recording(&self, taking: Option<Taking>) {
-        let Some(Taking {
-            recorder,
-            mailbox,
-            id,
-        }) = taking
-        else {
+        let Some(Taking { recorder, into }) = taking else {
             return;
         };
         let (files, reports, call) = (
@@ -412,16 +409,24 @@ impl CallTask {
             self.key,
         );
         tokio::task::spawn_blocking(move || {
-            let duration = recorder.finish().and_then(|message| {
-                match files.save_message(&mailbox, id, &message) {
-                    Ok(()) => Some(message.duration()),
-                    Err(e) => {
-                        tracing::error!("box {mailbox}: message {id} could not be saved: {e}");
-                        None
-                    }
-                }
-            });
-            let _ = reports.send(MediaReport::Recorded { call, id, duration });
+            let duration =
+                recorder
+                    .finish()
+                    .and_then(|recorded| match files.save(&into, &recorded) {
+                        Ok(()) => Some(recorded.duration()),
+                        Err(e) => {
+                            tracing::error!("{into:?} could not be saved: {e}");
+                            None
+                        }
+                    });
+            let report = match into {
+                RecordInto::Message { id, .. } => MediaReport::Recorded { call, id, duration },
+                RecordInto::Greeting { .. } => MediaReport::GreetingRecorded {
+                    call,
+                    kept: duration.is_some(),
+                },
+            };
+            let _ = reports.send(report);
         });
     }
 

@@ -185,6 +185,9 @@ impl Engine {
                     MediaReport::Recorded { call, id, duration } => {
                         self.pbx.handle_recorded(Instant::now(), call, id, duration)
                     }
+                    MediaReport::GreetingRecorded { call, kept } => {
+                        self.pbx.handle_greeting_recorded(Instant::now(), call, kept)
+                    }
                 },
                 () = sleep_until(deadline) => self.pbx.handle_timeout(Instant::now()),
                 _ = write_behind.tick() => {

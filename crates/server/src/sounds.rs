@@ -143,6 +143,16 @@ impl Sounds {
                     "vm_no_more_messages",
                     prompt!(language, "vm_no_more_messages"),
                 ),
+                (
+                    "vm_greeting_option",
+                    prompt!(language, "vm_greeting_option"),
+                ),
+                (
+                    "vm_record_greeting",
+                    prompt!(language, "vm_record_greeting"),
+                ),
+                ("vm_greeting_saved", prompt!(language, "vm_greeting_saved")),
+                ("vm_greeting_kept", prompt!(language, "vm_greeting_kept")),
             ]
             .into_iter()
             .map(|(name, bytes)| Ok((name, decode(bytes)?)))

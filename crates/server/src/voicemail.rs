@@ -6,6 +6,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use switchboard_core::RecordInto;
 use switchboard_media::message_recorder::Message;
 use switchboard_media::recorder::{Layout, Recorder};
 
@@ -47,16 +48,20 @@ impl VoicemailFiles {
         Ok(self.dir(mailbox)?.join("greeting.wav"))
     }
 
-    /// Writes a recorded message as 16-bit mono WAV.
-    pub fn save_message(&self, mailbox: &str, id: i64, message: &Message) -> io::Result<()> {
+    /// Writes a recording as 16-bit mono WAV: a message, or the box's greeting.
+    pub fn save(&self, into: &RecordInto, recorded: &Message) -> io::Result<()> {
+        let path = match into {
+            RecordInto::Message { mailbox, id } => self.message(mailbox, *id)?,
+            RecordInto::Greeting { mailbox } => self.greeting(mailbox)?,
+        };
         let mut wav = io::Cursor::new(Vec::new());
         let mut recorder =
-            Recorder::new(&mut wav, message.rate, Layout::Mixed).map_err(io::Error::other)?;
+            Recorder::new(&mut wav, recorded.rate, Layout::Mixed).map_err(io::Error::other)?;
         recorder
-            .push(&message.samples, &[])
+            .push(&recorded.samples, &[])
             .map_err(io::Error::other)?;
         recorder.finish().map_err(io::Error::other)?;
-        write_whole(&self.message(mailbox, id)?, &wav.into_inner())
+        write_whole(&path, &wav.into_inner())
     }
 
     /// Replaces the box's greeting with `wav` (already checked to decode).
@@ -99,7 +104,11 @@ mod tests {
             rate: 8000,
             samples: vec![100; 8000],
         };
-        files.save_message("101", 7, &message).unwrap();
+        let into = RecordInto::Message {
+            mailbox: "101".into(),
+            id: 7,
+        };
+        files.save(&into, &message).unwrap();
         let path = files.message("101", 7).unwrap();
         let reader = hound::WavReader::open(&path).unwrap();
         assert_eq!((reader.spec().sample_rate, reader.duration()), (8000, 8000));

@@ -78,20 +78,23 @@ fn greeting_plays(h: &mut Harness) {
     );
 }
 
-fn recording_starts(h: &mut Harness) -> i64 {
+/// The id of the message being recorded for `mailbox`.
+fn recording_for(h: &Harness, mailbox: &str) -> i64 {
     match last_media(h) {
         MediaCommand::Record {
-            mailbox,
-            id,
+            into: RecordInto::Message { mailbox: m, id },
             limits,
             ..
-        } => {
-            assert_eq!(mailbox, "101");
+        } if m == mailbox => {
             assert_eq!(*limits, RecordLimits::default());
             *id
         }
-        other => panic!("not recording: {other:?}"),
+        other => panic!("not recording for {mailbox}: {other:?}"),
     }
+}
+
+fn recording_starts(h: &mut Harness) -> i64 {
+    recording_for(h, "101")
 }
 
 #[test]
@@ -182,10 +185,7 @@ fn a_caller_hanging_up_while_recording_still_leaves_the_message() {
         .pbx
         .set_voicemail(vec![kept], RecordLimits::default());
     greeting_then_record(&mut restarted);
-    assert!(matches!(
-        last_media(&restarted),
-        MediaCommand::Record { id: 2, .. }
-    ));
+    assert_eq!(recording_starts(&mut restarted), 2);
 }
 
 /// Dials reception, presses 4 and lets the greeting play; returns the caller's 200.
@@ -328,6 +328,7 @@ fn star_97_asks_the_pin_then_plays_new_messages_first_and_7_deletes() {
             vec![count(1)],
             named(&["vm_old_messages"]),
             vec![count(1)],
+            named(&["vm_greeting_option"]),
         ]
         .concat()
     );
@@ -415,10 +416,7 @@ fn a_caller_who_dialled_the_queue_presses_0_to_leave_a_message_in_its_box() {
         h.media
     );
     prompt_played(&mut h);
-    let id = match last_media(&h) {
-        MediaCommand::Record { mailbox, id, .. } if mailbox == "600" => *id,
-        other => panic!("not recording for the queue: {other:?}"),
-    };
+    let id = recording_for(&h, "600");
     h.pbx
         .handle_recorded(h.now, 1, id, Some(Duration::from_secs(4)));
     h.collect();
@@ -453,4 +451,41 @@ fn a_phone_answering_481_to_a_notify_loses_its_subscription() {
         .handle_recorded(kept.now, 1, 1, Some(Duration::from_secs(3)));
     kept.collect();
     assert!(notify_body(&mut kept).contains("Voice-Message: 1/0"));
+}
+
+#[test]
+fn five_records_the_greeting_and_the_menu_goes_on() {
+    let mut h = menu_call("*97");
+    type_keys(&mut h, "4821#");
+    press(&mut h, '5');
+    assert_eq!(
+        last_sounds(&h),
+        [named(&["vm_record_greeting"]), vec![Sound::Beep]].concat()
+    );
+    prompt_played(&mut h);
+    let greeting = RecordInto::Greeting {
+        mailbox: "100".into(),
+    };
+    assert!(
+        matches!(last_media(&h), MediaCommand::Record { into, limits, .. }
+            if *into == greeting && limits.max == Duration::from_secs(60)),
+        "{:?}",
+        h.media
+    );
+    press(&mut h, '#');
+    assert_eq!(*last_media(&h), MediaCommand::StopRecording { call: 1 });
+    h.pbx.handle_greeting_recorded(h.now, 1, true);
+    h.collect();
+    assert_eq!(last_sounds(&h), named(&["vm_greeting_saved"]));
+    prompt_played(&mut h);
+    assert!(
+        matches!(&last_sounds(&h)[0], Sound::Message { id: 2, .. }),
+        "back to the messages: {:?}",
+        last_sounds(&h)
+    );
+    assert!(
+        h.voicemail
+            .iter()
+            .all(|c| !matches!(c, VoicemailChange::Left(_)))
+    );
 }
