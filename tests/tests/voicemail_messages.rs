@@ -199,3 +199,45 @@ fn a_caller_who_says_nothing_leaves_no_message_and_an_uploaded_greeting_is_playe
     let (_, list) = server.http("GET", "/voicemail/101/messages", login, b"");
     assert_eq!(String::from_utf8_lossy(&list), "[]");
 }
+
+#[test]
+fn a_greeting_recorded_by_phone_is_what_callers_then_hear() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&(config("", FAST_REGISTRAR) + OFFICE));
+    // 101 opens its box, presses 5, speaks after the beep and ends with #.
+    let speech = dir.path().join("speech.wav");
+    audio::speech("pl", 12, &speech);
+    let heard_by_101 = dir.path().join("heard.wav");
+    let wait_for_the_beep = ",".repeat(8);
+    pjsua2_listener(
+        &server,
+        "101",
+        "*97",
+        &format!("4821#,5{wait_for_the_beep},,,,#"),
+        6,
+        &heard_by_101,
+        Some(&speech),
+    );
+    let greeting_file = server.data_dir().join("voicemail/101/greeting.wav");
+    assert!(greeting_file.exists(), "{}", greeting_file.display());
+    let (said, _) = audio::read(&speech);
+    let greeting = audio::read_at_call_rate(&greeting_file);
+    audio::assert_heard("the greeting, 101's speech", heard(&said, &greeting));
+
+    // A caller sent to the box hears it.
+    let silence = dir.path().join("silence.wav");
+    audio::silence(40, &silence);
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &silence, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    caller.command("dial", &format!("sip:800@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(40));
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    audio::assert_heard(
+        "the caller, 101's recorded greeting",
+        heard(
+            &greeting,
+            &at_caller[..at_caller.len().min(greeting.len() + 8000)],
+        ),
+    );
+}
