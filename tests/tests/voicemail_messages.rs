@@ -35,6 +35,20 @@ fn greeting_seconds() -> f32 {
     audio::read_at_call_rate(&greeting).len() as f32 / audio::RATE as f32
 }
 
+/// 100 (baresip, saying the WAV `says`) calls 800, which sends it to 101's box, and
+/// stays on until Switchboard hangs up; fails unless it heard `greeting` first.
+/// `phones` counts the phones registered once 100's is.
+fn call_the_box(server: &Server, says: &Path, phones: u64, greeting: &[f32], what: &str) {
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", says, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == phones);
+    caller.command("dial", &format!("sip:800@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(60));
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    let opening = &at_caller[..at_caller.len().min(greeting.len() + 8000)];
+    audio::assert_heard(what, heard(greeting, opening));
+}
+
 #[test]
 fn a_message_is_left_kept_intact_notified_and_managed_through_the_api() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -49,23 +63,16 @@ fn a_message_is_left_kept_intact_notified_and_managed_through_the_api() {
     let caller_says = dir.path().join("caller.wav");
     audio::speech("pl", 6, &speech);
     audio::padded(&speech, greeting_seconds() + 1.5, 30.0, &caller_says);
-    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &caller_says, false));
-    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
-    caller.command("dial", &format!("sip:800@{}", server.sip));
-    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
     // Two seconds of silence end the message; "saved", then Switchboard hangs up.
-    caller.wait_event("CALL_CLOSED", Duration::from_secs(60));
-
     let greeting = audio::read_at_call_rate(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/vm_greeting.wav"),
     );
-    let at_caller = audio::read_at_call_rate(&caller.heard());
-    audio::assert_heard(
+    call_the_box(
+        &server,
+        &caller_says,
+        2,
+        &greeting,
         "the caller, the greeting",
-        heard(
-            &greeting,
-            &at_caller[..at_caller.len().min(greeting.len() + 8000)],
-        ),
     );
     let records = server.call_records();
     assert_eq!(records.len(), 1, "{records:#?}");
@@ -176,20 +183,13 @@ fn a_caller_who_says_nothing_leaves_no_message_and_an_uploaded_greeting_is_playe
 
     let silence = dir.path().join("silence.wav");
     audio::silence(40, &silence);
-    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &silence, false));
-    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    caller.command("dial", &format!("sip:800@{}", server.sip));
-    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
-    caller.wait_event("CALL_CLOSED", Duration::from_secs(40));
-
     let greeting = audio::read_at_call_rate(&own);
-    let at_caller = audio::read_at_call_rate(&caller.heard());
-    audio::assert_heard(
+    call_the_box(
+        &server,
+        &silence,
+        1,
+        &greeting,
         "the caller, 101's own greeting",
-        heard(
-            &greeting,
-            &at_caller[..at_caller.len().min(greeting.len() + 8000)],
-        ),
     );
     let records = server.call_records();
     assert_eq!(
@@ -227,17 +227,11 @@ fn a_greeting_recorded_by_phone_is_what_callers_then_hear() {
     // A caller sent to the box hears it.
     let silence = dir.path().join("silence.wav");
     audio::silence(40, &silence);
-    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &silence, false));
-    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    caller.command("dial", &format!("sip:800@{}", server.sip));
-    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
-    caller.wait_event("CALL_CLOSED", Duration::from_secs(40));
-    let at_caller = audio::read_at_call_rate(&caller.heard());
-    audio::assert_heard(
+    call_the_box(
+        &server,
+        &silence,
+        1,
+        &greeting,
         "the caller, 101's recorded greeting",
-        heard(
-            &greeting,
-            &at_caller[..at_caller.len().min(greeting.len() + 8000)],
-        ),
     );
 }
