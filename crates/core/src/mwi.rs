@@ -39,6 +39,9 @@ pub(crate) struct Subscription {
 pub(crate) struct Subscriptions {
     by_dialog: HashMap<(String, String), Subscription>,
     notifies: HashMap<ClientId, (String, String)>,
+    /// No subscription lapses before this: the engine's frequent wake-ups skip the
+    /// scan until then.
+    next_lapse: Option<Instant>,
 }
 
 /// The message-summary body (RFC 3842 §5.2).
@@ -141,6 +144,8 @@ impl Pbx {
             return;
         };
         subscription.expires = now + expiry;
+        let lapse = &mut self.subscriptions.next_lapse;
+        *lapse = Some(lapse.map_or(now + expiry, |at| at.min(now + expiry)));
         subscription.dialog.peer = peer;
         let mut r = self.sip.response(&request, 200, "OK", &key.1);
         r.headers
@@ -170,7 +175,12 @@ impl Pbx {
 
     /// Drops subscriptions that ran out without a refresh.
     pub(crate) fn expire_subscriptions(&mut self, now: Instant) {
-        self.subscriptions.by_dialog.retain(|_, s| s.expires > now);
+        let subscriptions = &mut self.subscriptions;
+        if subscriptions.next_lapse.is_none_or(|at| now < at) {
+            return;
+        }
+        subscriptions.by_dialog.retain(|_, s| s.expires > now);
+        subscriptions.next_lapse = subscriptions.by_dialog.values().map(|s| s.expires).min();
     }
 
     /// A phone answered a NOTIFY (`code`; 408 when it never did): one that no longer

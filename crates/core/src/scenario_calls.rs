@@ -22,7 +22,6 @@ use switchboard_sip::message::header_value;
 use crate::call::Phase;
 use crate::numbers::normalise;
 use crate::pbx::{CallKey, CallTimer, MediaCommand, Output, Pbx};
-use crate::record::{Disposition, HangupBy};
 use crate::setup::{Ringing, display_name};
 use crate::voicemail::Sound;
 
@@ -181,14 +180,7 @@ impl Pbx {
                 self.scenario_queue(now, key, &queue, priority)
             }
             Some(Step::Voicemail { mailbox }) => self.leave_message(key, &mailbox),
-            Some(Step::HangUp { reason }) => self.end_unbridged(
-                now,
-                key,
-                Disposition::Answered,
-                HangupBy::System,
-                200,
-                &reason,
-            ),
+            Some(Step::HangUp { reason }) => self.hang_up_answered(now, key, &reason),
         }
     }
 

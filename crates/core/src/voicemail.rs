@@ -268,13 +268,18 @@ impl Pbx {
             .get_mut(&key)
             .and_then(|c| c.told_reason.take())
             .unwrap_or_default();
+        self.hang_up_answered(now, key, &reason);
+    }
+
+    /// Switchboard hangs up on a caller it answered itself; the record gives `reason`.
+    pub(crate) fn hang_up_answered(&mut self, now: Instant, key: CallKey, reason: &str) {
         self.end_unbridged(
             now,
             key,
             Disposition::Answered,
             HangupBy::System,
             200,
-            &reason,
+            reason,
         );
     }
 
