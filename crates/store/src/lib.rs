@@ -26,12 +26,16 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0007_scenarios.sql")),
     M::up(include_str!("../migrations/0008_call_records_scenario.sql")),
     M::up(include_str!("../migrations/0009_voicemail.sql")),
+    M::up(include_str!("../migrations/0010_admin_accounts.sql")),
 ];
 
+mod admin;
+mod call_log;
 mod queue_log;
 mod scenarios;
 mod voicemail;
 
+pub use call_log::CallFilter;
 pub use queue_log::QueueEventRow;
 pub use scenarios::ScenarioVersion;
 pub use voicemail::{VoicemailChange, VoicemailMessage};
@@ -310,37 +314,6 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
-    }
-
-    /// The newest `limit` call records, newest first.
-    pub fn call_records(&self, limit: u32) -> Result<Vec<CallRecordRow>> {
-        let mut q = self.conn.prepare(
-            "SELECT call_id, caller, callee, started_at, answered_at, ended_at, disposition, \
-             hangup_by, caller_codec, callee_codec, sip_code, reason, queue, answered_by, \
-             priority, preempted, scenario_path FROM call_records ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = q.query_map([limit], |r| {
-            Ok(CallRecordRow {
-                call_id: r.get(0)?,
-                caller: r.get(1)?,
-                callee: r.get(2)?,
-                started_at: r.get(3)?,
-                answered_at: r.get(4)?,
-                ended_at: r.get(5)?,
-                disposition: r.get(6)?,
-                hangup_by: r.get(7)?,
-                caller_codec: r.get(8)?,
-                callee_codec: r.get(9)?,
-                sip_code: r.get(10)?,
-                reason: r.get(11)?,
-                queue: r.get(12)?,
-                answered_by: r.get(13)?,
-                priority: r.get(14)?,
-                preempted: r.get(15)?,
-                scenario_path: r.get(16)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn purge_expired_registrations(&self, now_unix: i64) -> Result<usize> {

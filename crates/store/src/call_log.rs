@@ -1,0 +1,205 @@
+//! Reading the call log back, filtered the way an office asks: a period, a number, a
+//! queue, an agent, an outcome, only priority (VIP) calls.
+
+use rusqlite::types::Value;
+
+use crate::{CallRecordRow, Result, Store};
+
+/// Which call records to read; every filter left empty matches all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallFilter {
+    /// Started at or after (unix ms).
+    pub from: Option<i64>,
+    /// Started before (unix ms).
+    pub to: Option<i64>,
+    /// Part of the caller's or the callee's number.
+    pub number: Option<String>,
+    pub queue: Option<String>,
+    /// The extension that answered.
+    pub agent: Option<String>,
+    /// The disposition: "answered", "busy", "no-answer", "cancelled", "failed".
+    pub outcome: Option<String>,
+    /// Only calls whose caller had a priority above 0.
+    pub priority_only: bool,
+    /// The newest this many; 0 means all.
+    pub limit: u32,
+}
+
+impl Store {
+    /// The call records `filter` matches, newest first.
+    pub fn call_records_matching(&self, filter: &CallFilter) -> Result<Vec<CallRecordRow>> {
+        let mut conditions = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        let mut when = |sql: &str, value: Value| {
+            values.push(value);
+            conditions.push(sql.replace('?', &format!("?{}", values.len())));
+        };
+        if let Some(from) = filter.from {
+            when("started_at >= ?", from.into());
+        }
+        if let Some(to) = filter.to {
+            when("started_at < ?", to.into());
+        }
+        if let Some(number) = &filter.number {
+            // instr, not LIKE: a number typed with '%' or '_' matches only itself.
+            when(
+                "(instr(caller, ?) > 0 OR instr(callee, ?) > 0)",
+                number.clone().into(),
+            );
+        }
+        if let Some(queue) = &filter.queue {
+            when("queue = ?", queue.clone().into());
+        }
+        if let Some(agent) = &filter.agent {
+            when("answered_by = ?", agent.clone().into());
+        }
+        if let Some(outcome) = &filter.outcome {
+            when("disposition = ?", outcome.clone().into());
+        }
+        if filter.priority_only {
+            conditions.push("priority > 0".into());
+        }
+        let mut sql = String::from(
+            "SELECT call_id, caller, callee, started_at, answered_at, ended_at, disposition, \
+             hangup_by, caller_codec, callee_codec, sip_code, reason, queue, answered_by, \
+             priority, preempted, scenario_path FROM call_records",
+        );
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(" ORDER BY id DESC");
+        if filter.limit > 0 {
+            sql.push_str(&format!(" LIMIT {}", filter.limit));
+        }
+        let mut q = self.conn.prepare(&sql)?;
+        let rows = q.query_map(rusqlite::params_from_iter(values), |r| {
+            Ok(CallRecordRow {
+                call_id: r.get(0)?,
+                caller: r.get(1)?,
+                callee: r.get(2)?,
+                started_at: r.get(3)?,
+                answered_at: r.get(4)?,
+                ended_at: r.get(5)?,
+                disposition: r.get(6)?,
+                hangup_by: r.get(7)?,
+                caller_codec: r.get(8)?,
+                callee_codec: r.get(9)?,
+                sip_code: r.get(10)?,
+                reason: r.get(11)?,
+                queue: r.get(12)?,
+                answered_by: r.get(13)?,
+                priority: r.get(14)?,
+                preempted: r.get(15)?,
+                scenario_path: r.get(16)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The newest `limit` call records, newest first.
+    pub fn call_records(&self, limit: u32) -> Result<Vec<CallRecordRow>> {
+        self.call_records_matching(&CallFilter {
+            limit,
+            ..CallFilter::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CallFilter;
+    use crate::{CallRecordRow, Store};
+
+    fn record(call_id: &str, caller: &str, started_at: i64) -> CallRecordRow {
+        CallRecordRow {
+            call_id: call_id.into(),
+            caller: caller.into(),
+            callee: "600".into(),
+            started_at,
+            answered_at: None,
+            ended_at: started_at + 1000,
+            disposition: "cancelled".into(),
+            hangup_by: "caller".into(),
+            caller_codec: None,
+            callee_codec: None,
+            sip_code: 487,
+            reason: String::new(),
+            queue: None,
+            answered_by: None,
+            priority: 0,
+            preempted: false,
+            scenario_path: None,
+        }
+    }
+
+    #[test]
+    fn each_filter_narrows_the_log() {
+        let mut store = Store::open_in_memory().unwrap();
+        let plain = record("a", "+48221234567", 1_000);
+        let vip = CallRecordRow {
+            queue: Some("600".into()),
+            answered_by: Some("101".into()),
+            disposition: "answered".into(),
+            priority: 50,
+            ..record("b", "+48601000000", 2_000)
+        };
+        let odd = record("c", "10%_", 3_000);
+        store
+            .insert_call_records(&[plain.clone(), vip.clone(), odd.clone()])
+            .unwrap();
+        let ids = |filter: CallFilter| -> Vec<String> {
+            store
+                .call_records_matching(&filter)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.call_id)
+                .collect()
+        };
+        assert_eq!(ids(CallFilter::default()), ["c", "b", "a"]);
+        let period = CallFilter {
+            from: Some(1_500),
+            to: Some(3_000),
+            ..CallFilter::default()
+        };
+        assert_eq!(ids(period), ["b"]);
+        let number = |n: &str| CallFilter {
+            number: Some(n.into()),
+            ..CallFilter::default()
+        };
+        assert_eq!(ids(number("2212")), ["a"]);
+        assert_eq!(
+            ids(number("600")),
+            ["c", "b", "a"],
+            "the callee matches too"
+        );
+        assert_eq!(ids(number("%")), ["c"], "'%' is no wildcard");
+        for filter in [
+            CallFilter {
+                queue: Some("600".into()),
+                ..CallFilter::default()
+            },
+            CallFilter {
+                agent: Some("101".into()),
+                ..CallFilter::default()
+            },
+            CallFilter {
+                outcome: Some("answered".into()),
+                ..CallFilter::default()
+            },
+            CallFilter {
+                priority_only: true,
+                ..CallFilter::default()
+            },
+        ] {
+            assert_eq!(ids(filter.clone()), ["b"], "{filter:?}");
+        }
+        assert_eq!(
+            ids(CallFilter {
+                limit: 2,
+                ..CallFilter::default()
+            }),
+            ["c", "b"]
+        );
+    }
+}
