@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 pub type BlockId = String;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
@@ -21,6 +22,7 @@ pub struct Scenario {
 // Unknown fields are refused by the block's kind: serde cannot refuse them here too
 // because of the flattening.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Block {
     #[serde(flatten)]
     pub kind: BlockKind,
@@ -31,6 +33,7 @@ pub struct Block {
 
 /// What a block does, with its settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum BlockKind {
     /// Plays a prompt (built-in or uploaded); with `barge_in` a key press moves on.
@@ -93,6 +96,7 @@ pub enum BlockKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum RingMode {
     AllAtOnce,
@@ -102,6 +106,7 @@ pub enum RingMode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RingMember {
     pub extension: String,

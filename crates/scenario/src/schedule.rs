@@ -13,6 +13,7 @@ use crate::SettingError;
 
 /// A schedule as the office writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSettings {
     pub name: String,
@@ -26,6 +27,7 @@ pub struct ScheduleSettings {
 
 /// Days and the hours the office is open on them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HoursSettings {
     /// "mon" … "sun", or ranges such as "mon-fri".
@@ -37,6 +39,7 @@ pub struct HoursSettings {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HolidaySettings {
     /// "2026-11-11" once, or "12-25" every year.

@@ -20,12 +20,12 @@ mod voicemail;
 pub use lists::{ListSettings, NumberSettings};
 pub use queues::{AgentSettings, QueueSettings};
 pub use scenarios::{ContactSettings, InboundNumber};
-pub use voicemail::VoicemailSettings;
+pub use voicemail::{BoxSettings, VoicemailSettings};
 
 /// Shortest password accepted for an extension: long enough to resist online guessing.
 const MIN_PASSWORD_LEN: usize = 10;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -60,7 +60,7 @@ pub struct Config {
     pub contacts: Vec<ContactSettings>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SipSettings {
     /// Digest realm phones authenticate against. Changing it invalidates stored HA1s.
@@ -96,7 +96,7 @@ impl Default for SipSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistrarSettings {
     pub default_expires: u32,
@@ -118,7 +118,7 @@ impl Default for RegistrarSettings {
 }
 
 /// Brute-force protection: a source that fails authentication too often is ignored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecuritySettings {
     /// Failed authentications from one address that ban it; 0 turns bans off.
@@ -141,7 +141,7 @@ impl Default for SecuritySettings {
 }
 
 /// How calls between extensions behave.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CallSettings {
     /// Seconds the callee's phones ring before the caller hears "no answer".
@@ -159,7 +159,7 @@ impl Default for CallSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionConfig {
     pub number: String,
@@ -189,7 +189,7 @@ pub struct FieldError {
     pub message: String,
 }
 
-fn field_error(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+pub(crate) fn field_error(field: impl Into<String>, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.into(),
         message: message.into(),

@@ -26,15 +26,10 @@ pub fn provision_if_empty(store: &mut Store) -> Result<Option<Vec<Credential>>, 
     if !store.settings()?.is_empty() || !store.extensions()?.is_empty() {
         return Ok(None);
     }
-    let mut rng = rand::rng();
     let credentials: Vec<Credential> = FIRST_EXTENSIONS
         .map(|n| Credential {
             number: n.to_string(),
-            password: (0..PASSWORD_LEN)
-                .map(|_| {
-                    char::from(PASSWORD_ALPHABET[rng.random_range(0..PASSWORD_ALPHABET.len())])
-                })
-                .collect(),
+            password: generate_password(),
         })
         .collect();
     let config = Config {
@@ -53,6 +48,15 @@ pub fn provision_if_empty(store: &mut Store) -> Result<Option<Vec<Credential>>, 
     };
     config.apply(store)?;
     Ok(Some(credentials))
+}
+
+/// A strong password to be read off a screen and typed: 16 characters without
+/// look-alikes, about 93 bits.
+pub fn generate_password() -> String {
+    let mut rng = rand::rng();
+    (0..PASSWORD_LEN)
+        .map(|_| char::from(PASSWORD_ALPHABET[rng.random_range(0..PASSWORD_ALPHABET.len())]))
+        .collect()
 }
 
 /// The "register your phone" table printed on first run.
@@ -89,6 +93,16 @@ pub fn phone_setup_table(
          \n  {config_command} export office.toml\n  {config_command} import office.toml\n"
     );
     out
+}
+
+/// How to open the admin panel, printed when its account is created.
+pub fn admin_login_note(http: SocketAddr, password: &str) -> String {
+    format!(
+        "Admin panel: http://{http}/  user: {ADMIN_USER}  password: {password}\n\
+         The password is shown only now; change it in the panel (or reset it with the \
+         `admin reset-password` command).\n",
+        ADMIN_USER = crate::admin_account::ADMIN_USER
+    )
 }
 
 /// The addresses phones on the LAN reach Switchboard at: the listen address, or every

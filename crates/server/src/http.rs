@@ -1,6 +1,15 @@
-//! The HTTP edge. For now a health endpoint, the queues' wallboard and the voicemail
-//! API; the admin API and UI arrive here later.
+//! The HTTP edge: the admin API (`/api/…`, described by `/api/openapi.json`), the
+//! voicemail API, the health endpoint and the queues' wallboard.
 
+mod api;
+mod calls;
+mod collections;
+mod error;
+mod live;
+mod scenarios;
+mod session;
+mod settings;
+mod throttle;
 mod voicemail;
 
 use std::sync::Arc;
@@ -8,11 +17,22 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, put};
 use axum::{Json, Router, extract::State};
-
 use serde::Serialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{InfoBuilder, OpenApi, OpenApiBuilder};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use api::Api;
 pub use voicemail::VoicemailApi;
 
 use crate::metrics::{Metrics, QueueBoard, Snapshot};
+use collections::{
+    Agents, Contacts, Extensions, Inbound, Lists, Queues, Schedules, VoicemailBoxes,
+};
+
+/// The largest admin API request body: a big scenario or a few thousand numbers.
+const MAX_API_BODY: usize = 512 * 1024;
 
 #[derive(Serialize)]
 struct Health {
@@ -22,7 +42,89 @@ struct Health {
     sip: Snapshot,
 }
 
-pub fn router(metrics: Arc<Metrics>, voicemail: Arc<VoicemailApi>) -> Router {
+/// The admin API's routes and their OpenAPI description, built together.
+fn admin_api() -> OpenApiRouter<Arc<Api>> {
+    let mut router = OpenApiRouter::with_openapi(base_document())
+        .routes(routes!(session::log_in, session::current, session::log_out))
+        .routes(routes!(session::change_password))
+        .routes(routes!(settings::get_settings, settings::put_settings))
+        .routes(routes!(settings::get_config, settings::put_config))
+        .routes(routes!(scenarios::list))
+        .routes(routes!(
+            scenarios::get_draft,
+            scenarios::save_draft,
+            scenarios::delete
+        ))
+        .routes(routes!(scenarios::publish))
+        .routes(routes!(calls::list))
+        .routes(routes!(calls::export))
+        .routes(routes!(calls::queue_events))
+        .routes(routes!(live::get_dashboard))
+        .routes(routes!(live::live));
+    for [base, item] in [
+        collections::routes::<Extensions>(),
+        collections::routes::<Queues>(),
+        collections::routes::<Agents>(),
+        collections::routes::<Lists>(),
+        collections::routes::<Schedules>(),
+        collections::routes::<Inbound>(),
+        collections::routes::<Contacts>(),
+        collections::routes::<VoicemailBoxes>(),
+    ] {
+        router = router.routes(base).routes(item);
+    }
+    router
+}
+
+fn base_document() -> OpenApi {
+    let mut doc = OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Switchboard admin API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Log in with POST /api/session. Browsers then send the session cookie \
+                     and, with every change, the session's csrf_token in X-CSRF-Token; \
+                     scripts send the token as `Authorization: Bearer`. Errors are \
+                     {code, field, message}.",
+                ))
+                .build(),
+        )
+        .build();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    components.add_security_scheme(
+        "cookie",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(session::COOKIE))),
+    );
+    doc
+}
+
+/// The admin API's OpenAPI document.
+pub fn openapi() -> OpenApi {
+    let (_, mut doc) = admin_api().split_for_parts();
+    doc.paths.add_path_operation(
+        "/api/openapi.json",
+        vec![utoipa::openapi::HttpMethod::Get],
+        utoipa::openapi::path::OperationBuilder::new()
+            .tag("api")
+            .summary(Some("This document"))
+            .response(
+                "200",
+                utoipa::openapi::ResponseBuilder::new().description("The OpenAPI document"),
+            ),
+    );
+    doc.security = Some(vec![
+        utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
+        utoipa::openapi::security::SecurityRequirement::new("cookie", Vec::<String>::new()),
+    ]);
+    doc
+}
+
+pub fn router(metrics: Arc<Metrics>, voicemail: Arc<VoicemailApi>, api: Arc<Api>) -> Router {
     let boxes = Router::new()
         .route("/voicemail/{mailbox}/messages", get(voicemail::list))
         .route(
@@ -38,11 +140,25 @@ pub fn router(metrics: Arc<Metrics>, voicemail: Arc<VoicemailApi>) -> Router {
                 .layer(DefaultBodyLimit::max(voicemail::MAX_GREETING_BYTES)),
         )
         .with_state(voicemail);
+    let document = Arc::new(openapi());
+    let (admin, _) = admin_api().split_for_parts();
+    let admin = admin
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { Json(document.as_ref().clone()) }
+            }),
+        )
+        .fallback(|| async { error::ApiError::not_found("API path") })
+        .layer(DefaultBodyLimit::max(MAX_API_BODY))
+        .with_state(api);
     Router::new()
         .route("/health", get(health))
         .route("/queues", get(queues))
         .with_state(metrics)
         .merge(boxes)
+        .merge(admin)
 }
 
 async fn health(State(metrics): State<Arc<Metrics>>) -> Json<Health> {

@@ -1,6 +1,7 @@
 //! `switchboard-server`: the headless Switchboard. It owns the edges (sockets, timers,
 //! SQLite, HTTP) and feeds the sans-IO SIP engine; no call logic lives here.
 
+pub mod admin_account;
 pub mod config;
 pub mod first_run;
 mod http;
@@ -103,6 +104,7 @@ pub async fn run(
 ) -> Result<(), ServerError> {
     let mut store = open_store(&options.data_dir)?;
     let first_run = first_run::provision_if_empty(&mut store)?;
+    let admin_password = admin_account::ensure_admin(&mut store)?;
     let config = Config::load(&store)?;
 
     let hangups = listen_for_hangups();
@@ -173,8 +175,11 @@ pub async fn run(
             )
         );
     }
+    if let Some(password) = &admin_password {
+        println!("{}", first_run::admin_login_note(http_addr, password));
+    }
     tracing::info!(
-        "Switchboard listening: SIP {sip_addr} (UDP+TCP), HTTP http://{http_addr}/health, RTP ports {}-{}; {} extensions, {restored} registrations restored",
+        "Switchboard listening: SIP {sip_addr} (UDP+TCP), admin panel http://{http_addr}/, RTP ports {}-{}; {} extensions, {restored} registrations restored",
         options.rtp_ports.low,
         options.rtp_ports.high,
         config.extensions.len()
@@ -191,6 +196,12 @@ pub async fn run(
         .with_uploads(&options.data_dir.join(sounds::UPLOADS_DIR))
         .with_voicemail(voicemail.clone());
     let voicemail_api = Arc::new(http::VoicemailApi::new(mailbox_tx, voicemail.clone()));
+    let admin_api = Arc::new(http::Api::new(
+        open_store(&options.data_dir)?,
+        reload_tx.clone(),
+        options.data_dir.join(sounds::UPLOADS_DIR),
+        metrics.clone(),
+    ));
     let media = media_edge::MediaEdge::spawn(
         sip_addr.ip(),
         Arc::new(sounds),
@@ -216,7 +227,7 @@ pub async fn run(
         })?;
     let mut http_stop = stop_rx.clone();
     let http = tokio::spawn(async move {
-        let app = http::router(metrics, voicemail_api)
+        let app = http::router(metrics, voicemail_api, admin_api)
             .into_make_service_with_connect_info::<SocketAddr>();
         let serve = axum::serve(http, app).with_graceful_shutdown(async move {
             let _ = http_stop.changed().await;

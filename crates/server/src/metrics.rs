@@ -33,7 +33,7 @@ struct Boards {
 }
 
 /// One queue on the wallboard, as `/queues` reports it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QueueBoard {
     pub number: String,
     pub name: String,
@@ -55,7 +55,7 @@ pub struct QueueBoard {
 }
 
 /// A point-in-time copy, as `/health` reports it.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Snapshot {
     pub bindings: u64,
     pub registrations: u64,

@@ -37,6 +37,25 @@ impl Store {
             .optional()?)
     }
 
+    /// Every draft (name, body), by name: the live scenarios and those never published.
+    pub fn scenario_drafts(&self) -> Result<Vec<(String, String)>> {
+        let mut q = self
+            .conn
+            .prepare("SELECT name, body FROM scenario_drafts ORDER BY name")?;
+        let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Removes a draft never published; false when there is none. (A published
+    /// scenario stops being live by leaving the configuration.)
+    pub fn delete_unpublished_draft(&mut self, name: &str) -> Result<bool> {
+        Ok(self.conn.execute(
+            "DELETE FROM scenario_drafts WHERE name = ?1 \
+             AND name NOT IN (SELECT name FROM scenario_versions)",
+            [name],
+        )? > 0)
+    }
+
     /// Publishes `body` (the draft as checked) as the scenario's next version, and makes
     /// it the draft too, in one transaction; returns the version.
     pub fn publish_scenario(&mut self, name: &str, body: &str, at: i64) -> Result<u32> {
@@ -87,8 +106,9 @@ fn publish(tx: &Transaction<'_>, name: &str, body: &str, at: i64) -> Result<u32>
 }
 
 /// Makes exactly `scenarios` live, as part of a whole configuration's transaction: a
-/// body that differs from the newest version is published; scenarios left out lose
-/// their draft (and so stop being live).
+/// body that differs from the newest version is published; published scenarios left
+/// out lose their draft (and so stop being live). Drafts never published are not part
+/// of a configuration and stay.
 pub(crate) fn replace_live(
     tx: &Transaction<'_>,
     scenarios: &[(String, String)],
@@ -121,7 +141,8 @@ pub(crate) fn replace_live(
         }
     }
     tx.execute(
-        "DELETE FROM scenario_drafts WHERE name NOT IN (SELECT name FROM temp.kept)",
+        "DELETE FROM scenario_drafts WHERE name NOT IN (SELECT name FROM temp.kept) \
+         AND name IN (SELECT name FROM scenario_versions)",
         [],
     )?;
     Ok(())
@@ -210,5 +231,26 @@ mod tests {
         assert_eq!(live.len(), 1, "Night was removed: {live:?}");
         assert_eq!((live[0].0.as_str(), live[0].1.version), ("Day", 2));
         assert_eq!(live[0].1.published_at, 30);
+    }
+
+    #[test]
+    fn unpublished_drafts_outlive_configuration_changes_until_deleted() {
+        let mut store = Store::open_in_memory().unwrap();
+        let day = [("Day".to_string(), "{\"v\":1}".to_string())];
+        store.replace_config(&[], &[], &day, 10).unwrap();
+        store.save_scenario_draft("Lunch", "{\"v\":0}", 20).unwrap();
+        store.save_scenario_draft("Day", "{\"v\":9}", 20).unwrap();
+        store.replace_config(&[], &[], &day, 30).unwrap();
+        assert_eq!(
+            store.scenario_drafts().unwrap(),
+            [
+                ("Day".to_string(), "{\"v\":9}".to_string()),
+                ("Lunch".to_string(), "{\"v\":0}".to_string())
+            ],
+            "both drafts kept"
+        );
+        assert!(!store.delete_unpublished_draft("Day").unwrap());
+        assert!(store.delete_unpublished_draft("Lunch").unwrap());
+        assert_eq!(store.scenario_drafts().unwrap().len(), 1);
     }
 }

@@ -8,14 +8,14 @@ use super::{FieldError, field_error};
 
 /// How numbers are compared: national numbers become international with the office's
 /// country code.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NumberSettings {
     /// Digits only, without "+" ("48" for Poland); empty: numbers compared as written.
     pub country_code: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListSettings {
     pub name: String,

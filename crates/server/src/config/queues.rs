@@ -13,7 +13,7 @@ use switchboard_core::QueueSetup;
 
 use super::{FieldError, field_error};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct QueueSettings {
     /// The number callers dial to reach the queue.
@@ -83,7 +83,7 @@ impl Default for QueueSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AnnouncementSettings {
     pub position_on_join: bool,
@@ -108,7 +108,7 @@ impl Default for AnnouncementSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallbackSettings {
     pub attempts: u32,
@@ -116,14 +116,14 @@ pub struct CallbackSettings {
     pub retry_after: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VipSettings {
     /// Seconds the agent may finish their call after the warning (up to 1800).
     pub delay: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberSettings {
     pub extension: String,
@@ -138,7 +138,7 @@ fn one() -> u32 {
 }
 
 /// Per-agent settings, for agents who need other than their queues' defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentSettings {
     pub extension: String,

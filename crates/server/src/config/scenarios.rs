@@ -17,7 +17,7 @@ use super::{Config, FieldError, field_error};
 use crate::sounds::{SCENARIO_PROMPTS, is_prompt_name};
 
 /// A called number (DID) and the scenario its calls follow.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InboundNumber {
     pub number: String,
@@ -25,7 +25,7 @@ pub struct InboundNumber {
 }
 
 /// A customer's number and the extension responsible for them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactSettings {
     pub number: String,

@@ -11,7 +11,7 @@ use switchboard_core::{RecordLimits, pin_hash};
 
 use super::{FieldError, field_error};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct VoicemailSettings {
     /// The longest message, in seconds.
@@ -23,7 +23,7 @@ pub struct VoicemailSettings {
     pub boxes: Vec<BoxSettings>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BoxSettings {
     /// The extension or queue number.

@@ -3,10 +3,9 @@
 //! with HTTP Basic authentication: its number and its SIP password. Repeated failures
 //! from one address are refused for a while, like failed SIP logins.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, UNIX_EPOCH};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -19,19 +18,17 @@ use switchboard_core::VoicemailMessage;
 use switchboard_media::prompt::Prompt;
 use tokio::sync::{mpsc, oneshot};
 
+use super::throttle::LoginThrottle;
 use crate::mailbox_api::{MailboxAction, MailboxError, MailboxRequest};
 use crate::voicemail::VoicemailFiles;
 
-/// Failed logins from one address before it is refused for [`LOCKOUT`].
-const MAX_FAILURES: u32 = 5;
-const LOCKOUT: Duration = Duration::from_secs(300);
 /// The largest greeting accepted: several minutes of 16-bit audio.
 pub const MAX_GREETING_BYTES: usize = 10 << 20;
 
 pub struct VoicemailApi {
     pub engine: mpsc::Sender<MailboxRequest>,
     pub files: VoicemailFiles,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    logins: LoginThrottle,
 }
 
 impl VoicemailApi {
@@ -39,20 +36,8 @@ impl VoicemailApi {
         VoicemailApi {
             engine,
             files,
-            failures: Mutex::new(HashMap::new()),
+            logins: LoginThrottle::default(),
         }
-    }
-
-    fn locked_out(&self, ip: IpAddr, now: Instant) -> bool {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.retain(|_, (_, since)| now.duration_since(*since) < LOCKOUT);
-        failures.get(&ip).is_some_and(|(n, _)| *n >= MAX_FAILURES)
-    }
-
-    fn failed(&self, ip: IpAddr, now: Instant) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = failures.entry(ip).or_insert((0, now));
-        *entry = (entry.0 + 1, now);
     }
 }
 
@@ -139,7 +124,7 @@ async fn ask(
     action: MailboxAction,
 ) -> Result<Vec<VoicemailMessage>, Response> {
     let now = Instant::now();
-    if api.locked_out(peer.ip(), now) {
+    if api.logins.locked_out(peer.ip(), now) {
         return Err(error(
             StatusCode::TOO_MANY_REQUESTS,
             "locked-out",
@@ -175,7 +160,7 @@ async fn ask(
     match answer.await.map_err(|_| unavailable())? {
         Ok(messages) => Ok(messages),
         Err(MailboxError::Unauthorized) => {
-            api.failed(peer.ip(), now);
+            api.logins.failed(peer.ip(), now);
             Err(error(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",

@@ -1,0 +1,133 @@
+//! What the admin API works on: the store (the configuration is read from it and
+//! written back whole, in one transaction, so a change is all or nothing), the engine
+//! (told of every applied change), the sessions and the live counters.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use switchboard_store::Store;
+use tokio::sync::mpsc;
+
+use super::error::ApiError;
+use super::session::Sessions;
+use crate::config::{Config, ConfigError};
+use crate::metrics::Metrics;
+
+pub struct Api {
+    store: Mutex<Store>,
+    reload: mpsc::Sender<Config>,
+    prompts: PathBuf,
+    pub sessions: Sessions,
+    pub metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("prompts", &self.prompts)
+            .finish()
+    }
+}
+
+impl Api {
+    pub fn new(
+        store: Store,
+        reload: mpsc::Sender<Config>,
+        prompts: PathBuf,
+        metrics: Arc<Metrics>,
+    ) -> Api {
+        Api {
+            store: Mutex::new(store),
+            reload,
+            prompts,
+            sessions: Sessions::default(),
+            metrics,
+        }
+    }
+
+    /// Where the office's uploaded prompts are.
+    pub fn prompts(&self) -> &std::path::Path {
+        &self.prompts
+    }
+
+    /// Runs `read` on the store off the async threads.
+    pub async fn with_store<R: Send + 'static>(
+        self: &Arc<Self>,
+        read: impl FnOnce(&mut Store) -> Result<R, ApiError> + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let api = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = api.store.lock().unwrap_or_else(|e| e.into_inner());
+            read(&mut store)
+        })
+        .await?
+    }
+
+    /// The configuration as stored now.
+    pub async fn config(self: &Arc<Self>) -> Result<Config, ApiError> {
+        self.with_store(|store| Config::load(store).map_err(config_error))
+            .await
+    }
+
+    /// Loads the configuration, lets `change` edit it, checks the result as a whole and
+    /// saves it in one transaction; then the engine takes it up. Changes are made one
+    /// at a time, so none is lost to another made at once. `change`'s own errors and
+    /// the configuration's are answered as they are.
+    pub async fn change_config<R: Send + 'static>(
+        self: &Arc<Self>,
+        change: impl FnOnce(&mut Config) -> Result<Edit<R>, ApiError> + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let prompts = self.prompts.clone();
+        let (result, config) = self
+            .with_store(move |store| {
+                let mut config = Config::load(store).map_err(config_error)?;
+                let Edit { answer, at } = change(&mut config)?;
+                let relative = |e: ApiError| match &at {
+                    Some(at) => e.under(at),
+                    None => e,
+                };
+                config
+                    .validate()
+                    .map_err(|problems| relative(ApiError::invalid(problems)))?;
+                config
+                    .check_prompt_files(&prompts)
+                    .map_err(|problems| relative(ApiError::invalid(problems)))?;
+                config.apply(store).map_err(config_error)?;
+                Ok((answer, config))
+            })
+            .await?;
+        self.reload
+            .send(config)
+            .await
+            .map_err(|_| ApiError::unavailable())?;
+        Ok(result)
+    }
+}
+
+/// What a change answers, and the object it edited ("queues[2]"), whose fields its
+/// errors name relative to it.
+#[derive(Debug)]
+pub struct Edit<R> {
+    answer: R,
+    at: Option<String>,
+}
+
+impl<R> Edit<R> {
+    pub fn at(answer: R, at: String) -> Edit<R> {
+        Edit {
+            answer,
+            at: Some(at),
+        }
+    }
+
+    pub fn whole(answer: R) -> Edit<R> {
+        Edit { answer, at: None }
+    }
+}
+
+fn config_error(e: ConfigError) -> ApiError {
+    match e {
+        ConfigError::Invalid(problems) => ApiError::invalid(problems),
+        other => ApiError::internal(other),
+    }
+}

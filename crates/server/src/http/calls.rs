@@ -1,0 +1,321 @@
+//! The call log and the queue log, read back: filtered by period, number, queue,
+//! agent, outcome and "only priority calls", as JSON or as a CSV file for a
+//! spreadsheet.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use switchboard_store::{CallFilter, CallRecordRow, QueueEventRow};
+use utoipa::{IntoParams, ToSchema};
+
+use super::api::Api;
+use super::error::ApiError;
+use super::session::Admin;
+
+/// The most records one answer holds.
+const MAX_LIMIT: u32 = 10_000;
+const OUTCOMES: [&str; 5] = ["answered", "busy", "no-answer", "cancelled", "failed"];
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CallQuery {
+    /// Calls started at or after this time (unix milliseconds).
+    from: Option<i64>,
+    /// Calls started before this time (unix milliseconds).
+    to: Option<i64>,
+    /// Part of the caller's or the callee's number.
+    number: Option<String>,
+    /// The queue the call went through.
+    queue: Option<String>,
+    /// The extension that answered.
+    agent: Option<String>,
+    /// answered, busy, no-answer, cancelled or failed.
+    outcome: Option<String>,
+    /// Only calls whose caller had a priority (a VIP list or a scenario set one).
+    #[serde(default)]
+    priority_only: bool,
+    /// The newest this many (1 to 10,000; 500 unless given).
+    limit: Option<u32>,
+}
+
+impl CallQuery {
+    fn filter(self) -> Result<CallFilter, ApiError> {
+        let invalid = |field: &str, message: &str| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).on(field)
+        };
+        if let Some(outcome) = &self.outcome
+            && !OUTCOMES.contains(&outcome.as_str())
+        {
+            return Err(invalid(
+                "outcome",
+                "use answered, busy, no-answer, cancelled or failed",
+            ));
+        }
+        let limit = self.limit.unwrap_or(500);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(invalid("limit", "must lie between 1 and 10000"));
+        }
+        let given = |s: Option<String>| s.filter(|s| !s.is_empty());
+        Ok(CallFilter {
+            from: self.from,
+            to: self.to,
+            number: given(self.number),
+            queue: given(self.queue),
+            agent: given(self.agent),
+            outcome: self.outcome,
+            priority_only: self.priority_only,
+            limit,
+        })
+    }
+}
+
+/// One call attempt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallRecord {
+    pub call_id: String,
+    pub caller: String,
+    pub callee: String,
+    /// Unix milliseconds.
+    pub started_at: i64,
+    pub answered_at: Option<i64>,
+    pub ended_at: i64,
+    /// answered, busy, no-answer, cancelled or failed.
+    pub outcome: String,
+    /// caller, callee or system.
+    pub hangup_by: String,
+    pub sip_code: u16,
+    pub reason: String,
+    pub queue: Option<String>,
+    pub answered_by: Option<String>,
+    /// 0 for ordinary callers.
+    pub priority: i32,
+    /// The caller was put on hold while their agent took a VIP call.
+    pub preempted: bool,
+    /// The blocks the call passed in its scenario.
+    pub scenario_path: Option<String>,
+}
+
+impl From<CallRecordRow> for CallRecord {
+    fn from(r: CallRecordRow) -> Self {
+        CallRecord {
+            call_id: r.call_id,
+            caller: r.caller,
+            callee: r.callee,
+            started_at: r.started_at,
+            answered_at: r.answered_at,
+            ended_at: r.ended_at,
+            outcome: r.disposition,
+            hangup_by: r.hangup_by,
+            sip_code: r.sip_code,
+            reason: r.reason,
+            queue: r.queue,
+            answered_by: r.answered_by,
+            priority: r.priority,
+            preempted: r.preempted,
+            scenario_path: r.scenario_path,
+        }
+    }
+}
+
+async fn matching(api: &Arc<Api>, query: CallQuery) -> Result<Vec<CallRecordRow>, ApiError> {
+    let filter = query.filter()?;
+    api.with_store(move |store| Ok(store.call_records_matching(&filter)?))
+        .await
+}
+
+#[utoipa::path(get, path = "/api/calls", tag = "calls", params(CallQuery),
+    responses(
+        (status = 200, description = "Newest first", body = Vec<CallRecord>),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 422, description = "A filter is wrong; `field` names it", body = ApiError),
+    ))]
+pub async fn list(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+    Query(query): Query<CallQuery>,
+) -> Result<Json<Vec<CallRecord>>, ApiError> {
+    let rows = matching(&api, query).await?;
+    Ok(Json(rows.into_iter().map(CallRecord::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/calls/export", tag = "calls", params(CallQuery),
+    responses(
+        (status = 200, description = "The same records as a CSV file, times in this computer's time zone", content_type = "text/csv", body = String),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 422, description = "A filter is wrong; `field` names it", body = ApiError),
+    ))]
+pub async fn export(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+    Query(query): Query<CallQuery>,
+) -> Result<Response, ApiError> {
+    let rows = matching(&api, query).await?;
+    let csv = to_csv(&rows, &jiff::tz::TimeZone::system()).map_err(ApiError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"switchboard-calls.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+fn to_csv(rows: &[CallRecordRow], zone: &jiff::tz::TimeZone) -> Result<String, csv::Error> {
+    let time = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| {
+                t.to_zoned(zone.clone())
+                    .strftime("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let seconds = |from: i64, to: i64| format!("{}", (to - from).max(0) / 1000);
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "started",
+        "caller",
+        "callee",
+        "outcome",
+        "queue",
+        "answered by",
+        "priority",
+        "wait (s)",
+        "talk (s)",
+        "hung up by",
+        "reason",
+        "path",
+    ])?;
+    for r in rows {
+        let answered = r.answered_at.unwrap_or(r.ended_at);
+        out.write_record([
+            time(r.started_at),
+            r.caller.clone(),
+            r.callee.clone(),
+            r.disposition.clone(),
+            r.queue.clone().unwrap_or_default(),
+            r.answered_by.clone().unwrap_or_default(),
+            r.priority.to_string(),
+            seconds(r.started_at, answered),
+            r.answered_at
+                .map(|a| seconds(a, r.ended_at))
+                .unwrap_or_default(),
+            r.hangup_by.clone(),
+            r.reason.clone(),
+            r.scenario_path.clone().unwrap_or_default(),
+        ])?;
+    }
+    let bytes = out.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QueueEventQuery {
+    /// The newest this many (1 to 10,000; 500 unless given).
+    limit: Option<u32>,
+}
+
+/// One thing that happened in a queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueEvent {
+    /// Unix milliseconds.
+    pub at: i64,
+    pub queue: Option<String>,
+    pub call_id: Option<String>,
+    pub agent: Option<String>,
+    pub event: String,
+    pub waited_ms: Option<i64>,
+    pub talk_ms: Option<i64>,
+    pub vip: bool,
+    pub detail: String,
+}
+
+impl From<QueueEventRow> for QueueEvent {
+    fn from(r: QueueEventRow) -> Self {
+        QueueEvent {
+            at: r.at,
+            queue: r.queue,
+            call_id: r.call_id,
+            agent: r.agent,
+            event: r.event,
+            waited_ms: r.waited_ms,
+            talk_ms: r.talk_ms,
+            vip: r.vip,
+            detail: r.detail,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/queue-events", tag = "calls", params(QueueEventQuery),
+    responses(
+        (status = 200, description = "Oldest first", body = Vec<QueueEvent>),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 422, body = ApiError),
+    ))]
+pub async fn queue_events(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+    Query(query): Query<QueueEventQuery>,
+) -> Result<Json<Vec<QueueEvent>>, ApiError> {
+    let limit = query.limit.unwrap_or(500);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "must lie between 1 and 10000",
+        )
+        .on("limit"));
+    }
+    let rows = api
+        .with_store(move |store| Ok(store.queue_events(limit)?))
+        .await?;
+    Ok(Json(rows.into_iter().map(QueueEvent::from).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_read_as_an_office_expects() {
+        let row = CallRecordRow {
+            call_id: "c1".into(),
+            caller: "+48221234567".into(),
+            callee: "600".into(),
+            started_at: 1_764_842_400_000,
+            answered_at: Some(1_764_842_412_000),
+            ended_at: 1_764_842_472_000,
+            disposition: "answered".into(),
+            hangup_by: "caller".into(),
+            caller_codec: None,
+            callee_codec: None,
+            sip_code: 200,
+            reason: "Answered, by 101".into(),
+            queue: Some("600".into()),
+            answered_by: Some("101".into()),
+            priority: 50,
+            preempted: false,
+            scenario_path: Some("menu → queue".into()),
+        };
+        let text = to_csv(&[row], &jiff::tz::TimeZone::UTC).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "started,caller,callee,outcome,queue,answered by,priority,wait (s),talk (s),hung up by,reason,path"
+        );
+        assert_eq!(
+            lines[1],
+            "2025-12-04 10:00:00,+48221234567,600,answered,600,101,50,12,60,caller,\"Answered, by 101\",menu → queue"
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! The office-wide settings as one form, and the whole configuration as one document
+//! (the JSON twin of `config export` / `config import`).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::api::{Api, Edit};
+use super::error::{ApiError, ApiJson};
+use super::session::Admin;
+use crate::config::{
+    CallSettings, Config, NumberSettings, RegistrarSettings, SecuritySettings, SipSettings,
+};
+
+/// Every office-wide setting.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub sip: SipSettings,
+    pub registrar: RegistrarSettings,
+    pub security: SecuritySettings,
+    pub calls: CallSettings,
+    pub numbers: NumberSettings,
+    pub voicemail: VoicemailLimits,
+}
+
+/// How long voicemail messages may be.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoicemailLimits {
+    /// The longest message, in seconds (10 to 3600).
+    pub max_message_seconds: u32,
+    /// A message ends after this many seconds of silence (2 to 60).
+    pub silence_seconds: u32,
+}
+
+impl Settings {
+    fn of(config: Config) -> Settings {
+        Settings {
+            sip: config.sip,
+            registrar: config.registrar,
+            security: config.security,
+            calls: config.calls,
+            numbers: config.numbers,
+            voicemail: VoicemailLimits {
+                max_message_seconds: config.voicemail.max_message_seconds,
+                silence_seconds: config.voicemail.silence_seconds,
+            },
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/settings", tag = "settings",
+    responses((status = 200, body = Settings), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn get_settings(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+) -> Result<Json<Settings>, ApiError> {
+    Ok(Json(Settings::of(api.config().await?)))
+}
+
+#[utoipa::path(put, path = "/api/settings", tag = "settings", request_body = Settings,
+    responses(
+        (status = 200, description = "Saved and in use", body = Settings),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 422, description = "A field is wrong; `field` names it", body = ApiError),
+    ))]
+pub async fn put_settings(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+    ApiJson(settings): ApiJson<Settings>,
+) -> Result<Json<Settings>, ApiError> {
+    let saved = api
+        .change_config(move |config| {
+            config.sip = settings.sip;
+            config.registrar = settings.registrar;
+            config.security = settings.security;
+            config.calls = settings.calls;
+            config.numbers = settings.numbers;
+            config.voicemail.max_message_seconds = settings.voicemail.max_message_seconds;
+            config.voicemail.silence_seconds = settings.voicemail.silence_seconds;
+            Ok(Edit::whole(()))
+        })
+        .await;
+    saved?;
+    Ok(Json(Settings::of(api.config().await?)))
+}
+
+#[utoipa::path(get, path = "/api/config", tag = "settings",
+    responses(
+        (status = 200, description = "The whole configuration, as `config export` writes it (passwords as hashes)", body = Config),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+    ))]
+pub async fn get_config(State(api): State<Arc<Api>>, _: Admin) -> Result<Json<Config>, ApiError> {
+    Ok(Json(api.config().await?))
+}
+
+#[utoipa::path(put, path = "/api/config", tag = "settings", request_body = Config,
+    responses(
+        (status = 204, description = "Replaced whole, as `config import` does"),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 422, description = "Every problem, each naming its field; nothing changed", body = ApiError),
+    ))]
+pub async fn put_config(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+    ApiJson(replacement): ApiJson<Config>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    api.change_config(move |config| {
+        *config = replacement;
+        Ok(Edit::whole(()))
+    })
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
