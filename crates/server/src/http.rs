@@ -10,6 +10,7 @@ mod scenarios;
 mod session;
 mod settings;
 mod throttle;
+mod ui;
 mod voicemail;
 
 use std::sync::Arc;
@@ -150,7 +151,6 @@ pub fn router(metrics: Arc<Metrics>, voicemail: Arc<VoicemailApi>, api: Arc<Api>
                 async move { Json(document.as_ref().clone()) }
             }),
         )
-        .fallback(|| async { error::ApiError::not_found("API path") })
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
         .with_state(api);
     Router::new()
@@ -159,6 +159,7 @@ pub fn router(metrics: Arc<Metrics>, voicemail: Arc<VoicemailApi>, api: Arc<Api>
         .with_state(metrics)
         .merge(boxes)
         .merge(admin)
+        .fallback(ui::serve)
 }
 
 async fn health(State(metrics): State<Arc<Metrics>>) -> Json<Health> {
@@ -172,4 +173,19 @@ async fn health(State(metrics): State<Arc<Metrics>>) -> Json<Health> {
 /// Every queue: who waits and for how long, what the agents do, the service level.
 async fn queues(State(metrics): State<Arc<Metrics>>) -> Json<Vec<QueueBoard>> {
     Json(metrics.queue_boards())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The UI's types are generated from the committed document: it must be what the
+    /// server describes now.
+    #[test]
+    fn the_uis_openapi_document_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/src/api/openapi.json");
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed.trim_end() == crate::openapi_json(),
+            "ui/src/api/openapi.json is stale: run scripts/api-types"
+        );
+    }
 }

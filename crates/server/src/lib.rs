@@ -87,6 +87,11 @@ pub enum ServerError {
     Store(#[from] switchboard_store::StoreError),
 }
 
+/// The admin API's OpenAPI document, as the UI's types are generated from it.
+pub fn openapi_json() -> String {
+    serde_json::to_string_pretty(&http::openapi()).expect("the document serialises")
+}
+
 /// Opens the data directory's store, creating both when absent.
 pub fn open_store(data_dir: &Path) -> Result<Store, ServerError> {
     std::fs::create_dir_all(data_dir).map_err(|source| ServerError::DataDir {

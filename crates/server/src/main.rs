@@ -43,6 +43,21 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// The admin panel's account.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// Print the admin API's OpenAPI document (JSON).
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Replace the admin password with a new generated one and print it (for a lost
+    /// password; run it on the PBX's own computer). Admins logged in stay so until the
+    /// server restarts.
+    ResetPassword,
 }
 
 #[derive(Subcommand)]
@@ -63,6 +78,24 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Config { action }) => config_command(&cli.data_dir, action),
+        Some(Command::Admin {
+            action: AdminAction::ResetPassword,
+        }) => open_store(&cli.data_dir)
+            .map_err(|e| (1, e.to_string()))
+            .and_then(|mut store| {
+                switchboard_server::admin_account::reset_admin_password(&mut store)
+                    .map_err(|e| (1, e.to_string()))
+            })
+            .map(|password| {
+                println!(
+                    "New admin password: {password}\nUser: {}",
+                    switchboard_server::admin_account::ADMIN_USER
+                )
+            }),
+        Some(Command::Openapi) => {
+            println!("{}", switchboard_server::openapi_json());
+            Ok(())
+        }
         None => serve(Options {
             data_dir: cli.data_dir,
             sip_listen: cli.sip_listen,
