@@ -335,18 +335,13 @@ impl Server {
 
     /// The JSON the HTTP edge answers at `path`.
     pub fn get_json(&self, path: &str) -> serde_json::Value {
-        let mut s = TcpStream::connect(self.http).expect("connect http");
-        s.set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .expect("write");
-        let mut text = String::new();
-        s.read_to_string(&mut text).expect("read");
-        let body = text.split("\r\n\r\n").nth(1).expect("http body");
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("{path} is not JSON ({e}): {body}"))
+        let (_, body) = self.request("GET", path, "", b"");
+        serde_json::from_slice(&body).unwrap_or_else(|e| {
+            panic!(
+                "{path} is not JSON ({e}): {}",
+                String::from_utf8_lossy(&body)
+            )
+        })
     }
 
     /// One HTTP request, logged in as `login` (extension, password) with Basic
@@ -359,9 +354,6 @@ impl Server {
         body: &[u8],
     ) -> (u16, Vec<u8>) {
         use base64::Engine as _;
-        let mut s = TcpStream::connect(self.http).expect("connect http");
-        s.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
         let auth = login
             .map(|(user, password)| {
                 let token =
@@ -369,8 +361,70 @@ impl Server {
                 format!("Authorization: Basic {token}\r\n")
             })
             .unwrap_or_default();
+        self.request(method, path, &auth, body)
+    }
+
+    /// A session token of the admin API. The admin password is reset from the
+    /// command line first, as an owner who lost it would.
+    pub fn admin_token(&self) -> String {
+        let reset = server_command(&self.data_dir, &["admin", "reset-password"]);
+        let text = String::from_utf8_lossy(&reset.stdout).to_string();
+        let password = text
+            .lines()
+            .find_map(|l| l.strip_prefix("New admin password: "))
+            .unwrap_or_else(|| panic!("reset-password printed no password: {text}"))
+            .trim()
+            .to_string();
+        let login = serde_json::json!({"username": "admin", "password": password});
+        let (status, session) = self.api(None, "POST", "/api/session", Some(&login));
+        assert_eq!(status, 200, "admin login: {session}");
+        session["token"].as_str().expect("a token").to_string()
+    }
+
+    /// An admin API call with a bearer `token`; the status and the JSON answered
+    /// (null when there is no body).
+    pub fn api(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut headers = String::new();
+        if let Some(token) = token {
+            headers.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        if !body.is_empty() {
+            headers.push_str("Content-Type: application/json\r\n");
+        }
+        let (status, answer) = self.request(method, path, &headers, body.as_bytes());
+        let json = if answer.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&answer).unwrap_or_else(|e| {
+                panic!(
+                    "{method} {path} answered no JSON ({e}): {}",
+                    String::from_utf8_lossy(&answer)
+                )
+            })
+        };
+        (status, json)
+    }
+
+    /// What the wallboard shows, as the admin API serves it.
+    pub fn dashboard(&self, token: &str) -> serde_json::Value {
+        let (status, board) = self.api(Some(token), "GET", "/api/dashboard", None);
+        assert_eq!(status, 200, "{board}");
+        board
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        let mut s = TcpStream::connect(self.http).expect("connect http");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\
              Content-Length: {}\r\n\r\n",
             body.len()
         );
@@ -477,12 +531,18 @@ pub fn import_config(data_dir: &Path, config_toml: &str) -> Result<(), String> {
 
 /// Runs `switchboard-server config ARGS…` on a data directory.
 pub fn config_command(data_dir: &Path, args: &[&str]) -> Output {
+    let mut full = vec!["config"];
+    full.extend_from_slice(args);
+    server_command(data_dir, &full)
+}
+
+/// Runs `switchboard-server --data-dir DIR ARGS…` (a subcommand) to its end.
+pub fn server_command(data_dir: &Path, args: &[&str]) -> Output {
     Command::new(server_binary())
         .args(["--data-dir", data_dir.to_str().expect("utf-8")])
-        .arg("config")
         .args(args)
         .output()
-        .expect("run switchboard-server config")
+        .expect("run switchboard-server")
 }
 
 /// The scenario directory shipped with these tests.

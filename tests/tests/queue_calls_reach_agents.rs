@@ -191,7 +191,8 @@ fn a_waiting_caller_hears_their_position_then_music() {
     caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
     std::thread::sleep(Duration::from_secs(4));
     // The wallboard shows the caller waiting, with nobody to answer.
-    let board = server.get_json("/queues");
+    let token = server.admin_token();
+    let board = server.dashboard(&token)["queues"].clone();
     let sales = &board[0];
     assert_eq!(
         (sales["number"].as_str(), sales["name"].as_str()),
@@ -237,7 +238,8 @@ fn an_agent_logs_out_and_back_in_by_dialling_star_45() {
     audio::silence(30, &quiet);
     let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &quiet, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    let logged_in = || server.get_json("/queues")[0]["agents_logged_in"].as_u64();
+    let token = server.admin_token();
+    let logged_in = || server.dashboard(&token)["queues"][0]["agents_logged_in"].as_u64();
     assert_eq!(logged_in(), Some(1), "a static agent starts logged in");
     let sounds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en");
     for (told, after) in [("agent_logged_out", 0), ("agent_logged_in", 1)] {

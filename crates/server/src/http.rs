@@ -1,5 +1,6 @@
 //! The HTTP edge: the admin API (`/api/…`, described by `/api/openapi.json`), the
-//! voicemail API, the health endpoint and the queues' wallboard.
+//! voicemail API, the health endpoint, and the admin panel's web UI for every other
+//! path.
 
 mod api;
 mod calls;
@@ -27,7 +28,7 @@ use utoipa_axum::routes;
 pub use api::Api;
 pub use voicemail::VoicemailApi;
 
-use crate::metrics::{Metrics, QueueBoard, Snapshot};
+use crate::metrics::{Metrics, Snapshot};
 use collections::{
     Agents, Contacts, Extensions, Inbound, Lists, Queues, Schedules, VoicemailBoxes,
 };
@@ -155,7 +156,6 @@ pub fn router(metrics: Arc<Metrics>, voicemail: Arc<VoicemailApi>, api: Arc<Api>
         .with_state(api);
     Router::new()
         .route("/health", get(health))
-        .route("/queues", get(queues))
         .with_state(metrics)
         .merge(boxes)
         .merge(admin)
@@ -168,11 +168,6 @@ async fn health(State(metrics): State<Arc<Metrics>>) -> Json<Health> {
         version: env!("CARGO_PKG_VERSION"),
         sip: metrics.snapshot(),
     })
-}
-
-/// Every queue: who waits and for how long, what the agents do, the service level.
-async fn queues(State(metrics): State<Arc<Metrics>>) -> Json<Vec<QueueBoard>> {
-    Json(metrics.queue_boards())
 }
 
 #[cfg(test)]

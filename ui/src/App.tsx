@@ -1,0 +1,126 @@
+import { useEffect, useState } from "react";
+import { App as AntApp, ConfigProvider, Layout, Menu, Select, Button, Spin, Typography } from "antd";
+import enUS from "antd/locale/en_US";
+import plPL from "antd/locale/pl_PL";
+import ruRU from "antd/locale/ru_RU";
+import { useTranslation } from "react-i18next";
+import { Link, Navigate, Route, Routes, useLocation } from "react-router";
+import { api, rememberSession, whenLoggedOut, type Schemas } from "./api/client";
+import { LANGUAGES, setLanguage, type Language } from "./i18n";
+import Login from "./pages/Login";
+import Dashboard from "./pages/Dashboard";
+import { Extensions, Agents, Inbound, Contacts, VoicemailBoxes } from "./pages/simple";
+import Queues from "./pages/Queues";
+import Lists from "./pages/Lists";
+import Schedules from "./pages/Schedules";
+import Scenarios from "./pages/Scenarios";
+import Calls from "./pages/Calls";
+import Settings from "./pages/Settings";
+
+const locales = { en: enUS, pl: plPL, ru: ruRU };
+
+const pages = [
+  ["/", "dashboard", Dashboard],
+  ["/extensions", "extensions", Extensions],
+  ["/queues", "queues", Queues],
+  ["/agents", "agents", Agents],
+  ["/lists", "lists", Lists],
+  ["/schedules", "schedules", Schedules],
+  ["/scenarios", "scenarios", Scenarios],
+  ["/inbound", "inbound", Inbound],
+  ["/contacts", "contacts", Contacts],
+  ["/voicemail", "voicemail", VoicemailBoxes],
+  ["/calls", "calls", Calls],
+  ["/settings", "settings", Settings],
+] as const;
+
+export default function App() {
+  const { t, i18n } = useTranslation();
+  const language = i18n.language as Language;
+  const [session, setSession] = useState<Schemas["SessionInfo"] | null | undefined>(undefined);
+  const location = useLocation();
+
+  useEffect(() => {
+    whenLoggedOut(() => setSession(null));
+    api
+      .get<Schemas["SessionInfo"]>("/api/session")
+      .then((s) => {
+        rememberSession(s);
+        setSession(s);
+      })
+      .catch(() => setSession(null));
+  }, []);
+
+  const loggedIn = (s: Schemas["SessionInfo"]) => {
+    rememberSession(s);
+    setSession(s);
+  };
+  const logOut = async () => {
+    await api.delete("/api/session").catch(() => undefined);
+    rememberSession(null);
+    setSession(null);
+  };
+
+  let body;
+  if (session === undefined) {
+    body = <Spin style={{ margin: 48 }} />;
+  } else if (session === null) {
+    body = <Login onLoggedIn={loggedIn} />;
+  } else if (session.role !== "admin") {
+    body = (
+      <Layout.Content style={{ padding: 24 }}>
+        <Typography.Title level={3}>{t("myPhone")}</Typography.Title>
+        <Typography.Paragraph>{t("agentWelcome", { extension: session.extension })}</Typography.Paragraph>
+      </Layout.Content>
+    );
+  } else {
+    const selected = pages.find(([path]) => path !== "/" && location.pathname.startsWith(path))?.[0] ?? "/";
+    body = (
+      <Layout style={{ minHeight: "100vh" }}>
+        <Layout.Sider breakpoint="lg" collapsedWidth={0} theme="light" width={220}>
+          <Typography.Title level={4} style={{ padding: "16px 24px", margin: 0 }}>
+            {t("appName")}
+          </Typography.Title>
+          <Menu
+            mode="inline"
+            selectedKeys={[selected]}
+            items={pages.map(([path, key]) => ({ key: path, label: <Link to={path}>{t(key)}</Link> }))}
+          />
+        </Layout.Sider>
+        <Layout>
+          <Layout.Content style={{ padding: 24 }}>
+            <Routes>
+              {pages.map(([path, , Page]) => (
+                <Route key={path} path={path === "/" ? "/" : `${path}/*`} element={<Page />} />
+              ))}
+              <Route path="*" element={<Navigate to="/" />} />
+            </Routes>
+          </Layout.Content>
+        </Layout>
+      </Layout>
+    );
+  }
+
+  return (
+    <ConfigProvider locale={locales[language] ?? enUS}>
+      <AntApp>
+        <div style={{ position: "fixed", top: 12, right: 16, zIndex: 10, display: "flex", gap: 8 }}>
+          <Select
+            size="small"
+            aria-label="Language"
+            value={language}
+            onChange={(l: Language) => setLanguage(l)}
+            options={Object.entries(LANGUAGES).map(([value, label]) => ({ value, label }))}
+            style={{ width: 110 }}
+          />
+          {session && (
+            <Button size="small" onClick={logOut}>
+              {t("logout")}
+            </Button>
+          )}
+        </div>
+        {body}
+      </AntApp>
+    </ConfigProvider>
+  );
+}

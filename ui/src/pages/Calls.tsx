@@ -1,0 +1,119 @@
+// The call log: filtered by period, number, queue, agent, outcome and priority, and
+// exported as CSV with the same filters.
+import { useCallback, useEffect, useState } from "react";
+import { Button, Checkbox, DatePicker, Form, Input, Select, Space, Table, Tag, Typography } from "antd";
+import { useTranslation } from "react-i18next";
+import { api, type Schemas } from "../api/client";
+
+const OUTCOMES = ["answered", "busy", "no-answer", "cancelled", "failed"];
+
+type Filters = {
+  period?: [{ valueOf(): number }, { valueOf(): number }] | null;
+  number?: string;
+  queue?: string;
+  agent?: string;
+  outcome?: string;
+  priority_only?: boolean;
+};
+
+function query(filters: Filters): string {
+  const params = new URLSearchParams();
+  if (filters.period) {
+    params.set("from", String(filters.period[0].valueOf()));
+    // The end date's whole day.
+    params.set("to", String(filters.period[1].valueOf() + 24 * 3600 * 1000));
+  }
+  for (const key of ["number", "queue", "agent", "outcome"] as const) {
+    const value = filters[key]?.trim();
+    if (value) params.set(key, value);
+  }
+  if (filters.priority_only) params.set("priority_only", "true");
+  return params.toString();
+}
+
+export default function Calls() {
+  const { t } = useTranslation();
+  const [filters, setFilters] = useState<Filters>({});
+  const [records, setRecords] = useState<Schemas["CallRecord"][]>([]);
+  const [loading, setLoading] = useState(false);
+
+  const load = useCallback(async (f: Filters) => {
+    setLoading(true);
+    try {
+      setRecords(await api.get<Schemas["CallRecord"][]>(`/api/calls?${query(f)}`));
+    } finally {
+      setLoading(false);
+    }
+  }, []);
+
+  useEffect(() => {
+    void load({});
+  }, [load]);
+
+  const time = (ms: number | null | undefined) => (ms ? new Date(ms).toLocaleString() : "");
+
+  return (
+    <>
+      <Typography.Title level={3}>{t("calls")}</Typography.Title>
+      <Form
+        layout="inline"
+        onFinish={(f: Filters) => {
+          setFilters(f);
+          void load(f);
+        }}
+        style={{ marginBottom: 16, rowGap: 8 }}
+      >
+        <Form.Item name="period" label={t("period")}>
+          <DatePicker.RangePicker />
+        </Form.Item>
+        <Form.Item name="number" label={t("number")}>
+          <Input allowClear style={{ width: 140 }} />
+        </Form.Item>
+        <Form.Item name="queue" label={t("queue")}>
+          <Input allowClear style={{ width: 80 }} />
+        </Form.Item>
+        <Form.Item name="agent" label={t("agent")}>
+          <Input allowClear style={{ width: 80 }} />
+        </Form.Item>
+        <Form.Item name="outcome" label={t("outcome")}>
+          <Select allowClear style={{ width: 130 }} options={OUTCOMES.map((o) => ({ value: o, label: o }))} />
+        </Form.Item>
+        <Form.Item name="priority_only" valuePropName="checked">
+          <Checkbox>{t("priorityOnly")}</Checkbox>
+        </Form.Item>
+        <Space>
+          <Button type="primary" htmlType="submit">
+            {t("search")}
+          </Button>
+          <Button href={`/api/calls/export?${query(filters)}`}>{t("exportCsv")}</Button>
+        </Space>
+      </Form>
+      <Table<Schemas["CallRecord"]>
+        rowKey={(r) => `${r.call_id}-${r.started_at}-${r.callee}`}
+        loading={loading}
+        dataSource={records}
+        size="small"
+        pagination={{ pageSize: 50, hideOnSinglePage: true }}
+        columns={[
+          { title: t("started"), dataIndex: "started_at", render: time },
+          { title: t("caller"), dataIndex: "caller" },
+          { title: t("callee"), dataIndex: "callee" },
+          {
+            title: t("outcome"),
+            dataIndex: "outcome",
+            render: (o: string) => <Tag color={o === "answered" ? "green" : "red"}>{o}</Tag>,
+          },
+          { title: t("queue"), dataIndex: "queue" },
+          { title: t("answeredBy"), dataIndex: "answered_by" },
+          {
+            title: t("priority"),
+            dataIndex: "priority",
+            render: (p: number) => (p > 0 ? <Tag color="gold">{p}</Tag> : null),
+          },
+          { title: t("reason"), dataIndex: "reason" },
+          { title: t("path"), dataIndex: "scenario_path" },
+        ]}
+      />
+    </>
+  );
+}

@@ -1,0 +1,109 @@
+// The wallboard: every queue's waiting callers, longest wait, agents and service
+// level, pushed by the server over a WebSocket as it changes.
+import { useEffect, useState } from "react";
+import { Badge, Card, Col, Empty, Row, Space, Statistic, Typography } from "antd";
+import { useTranslation } from "react-i18next";
+import type { Schemas } from "../api/client";
+
+type Dashboard = Schemas["Dashboard"];
+
+function useLive(): Dashboard | null | "offline" {
+  const [data, setData] = useState<Dashboard | null | "offline">(null);
+  useEffect(() => {
+    let socket: WebSocket | null = null;
+    let retry: number | undefined;
+    let stopped = false;
+    const connect = () => {
+      const scheme = location.protocol === "https:" ? "wss" : "ws";
+      socket = new WebSocket(`${scheme}://${location.host}/api/live`);
+      socket.onmessage = (event) => setData(JSON.parse(event.data as string) as Dashboard);
+      socket.onclose = () => {
+        if (stopped) return;
+        setData((d) => (d === null ? "offline" : d));
+        retry = window.setTimeout(connect, 1000);
+      };
+    };
+    connect();
+    return () => {
+      stopped = true;
+      window.clearTimeout(retry);
+      socket?.close();
+    };
+  }, []);
+  return data;
+}
+
+function seconds(total: number): string {
+  const m = Math.floor(total / 60);
+  const s = total % 60;
+  return `${m}:${String(s).padStart(2, "0")}`;
+}
+
+export default function DashboardPage() {
+  const { t } = useTranslation();
+  const live = useLive();
+  const data = live === "offline" || live === null ? null : live;
+  return (
+    <>
+      <Space style={{ marginBottom: 16 }} align="center">
+        <Typography.Title level={3} style={{ margin: 0 }}>
+          {t("dashboard")}
+        </Typography.Title>
+        <Badge status={data ? "processing" : "default"} text={data ? t("live") : t("reconnecting")} />
+      </Space>
+      {data && (
+        <Row gutter={16} style={{ marginBottom: 16 }}>
+          <Col>
+            <Statistic title={t("registered")} value={data.pbx.bindings} />
+          </Col>
+          <Col>
+            <Statistic title={t("activeCalls")} value={data.pbx.active_calls} />
+          </Col>
+        </Row>
+      )}
+      {data && data.queues.length === 0 && <Empty description={t("noQueues")} />}
+      <Row gutter={[16, 16]}>
+        {data?.queues.map((q) => (
+          <Col key={q.number} xs={24} md={12} xl={8}>
+            <Card title={`${q.name} (${q.number})`} data-testid={`queue-${q.number}`}>
+              <Row gutter={16}>
+                <Col span={8}>
+                  <Statistic
+                    title={t("waiting")}
+                    value={q.waiting}
+                    styles={{ content: { color: q.waiting > 0 ? "#cf1322" : undefined } }}
+                    data-testid="waiting"
+                  />
+                </Col>
+                <Col span={8}>
+                  <Statistic title={t("longestWait")} value={seconds(q.longest_wait_seconds)} />
+                </Col>
+                <Col span={8}>
+                  <Statistic
+                    title={t("serviceLevel")}
+                    value={q.service_level == null ? "—" : `${Math.round(q.service_level * 100)}%`}
+                  />
+                </Col>
+              </Row>
+              <Row gutter={16} style={{ marginTop: 16 }}>
+                <Col span={8}>
+                  <Statistic title={t("agentsIdle")} value={q.agents_idle} />
+                </Col>
+                <Col span={8}>
+                  <Statistic title={t("agentsOnCall")} value={q.agents_on_call + q.agents_ringing} />
+                </Col>
+                <Col span={8}>
+                  <Statistic title={t("agentsOnBreak")} value={q.agents_on_break} />
+                </Col>
+              </Row>
+              <Typography.Paragraph type="secondary" style={{ marginTop: 12, marginBottom: 0 }}>
+                {t("answered")}: {q.answered} · {t("abandoned")}: {q.abandoned} · {t("callbacks")}: {q.callbacks} ·{" "}
+                {t("agentsLoggedIn")}: {q.agents_logged_in}
+              </Typography.Paragraph>
+            </Card>
+          </Col>
+        ))}
+      </Row>
+    </>
+  );
+}

@@ -1,0 +1,116 @@
+import { useEffect, useState } from "react";
+import { Alert, App, Button, Card, Form, Input, InputNumber, Select, Space, Typography, type FormInstance } from "antd";
+import { useTranslation } from "react-i18next";
+import { api, ApiError, fieldPath, type Schemas } from "../api/client";
+
+/** Puts the server's field problems next to their fields; returns the others. */
+function showProblems<T>(form: FormInstance<T>, e: unknown): string[] {
+  if (!(e instanceof ApiError)) return [String(e)];
+  const problems = e.errors.length ? e.errors : [{ field: e.field ?? "", message: e.message }];
+  const fields = problems.filter((p) => p.field).map((p) => ({ name: fieldPath(p.field), errors: [p.message] }));
+  form.setFields(fields as Parameters<FormInstance<T>["setFields"]>[0]);
+  return problems.filter((p) => !p.field).map((p) => p.message);
+}
+
+export default function Settings() {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const [form] = Form.useForm<Schemas["Settings"]>();
+  const [passwordForm] = Form.useForm<Schemas["PasswordChange"]>();
+  const [errors, setErrors] = useState<string[]>([]);
+
+  useEffect(() => {
+    void api.get<Schemas["Settings"]>("/api/settings").then((s) => form.setFieldsValue(s));
+  }, [form]);
+
+  const save = async (values: Schemas["Settings"]) => {
+    setErrors([]);
+    try {
+      form.setFieldsValue(await api.put<Schemas["Settings"]>("/api/settings", values));
+      void message.success(t("saved"));
+    } catch (e) {
+      setErrors(showProblems(form, e));
+    }
+  };
+
+  const changePassword = async (values: Schemas["PasswordChange"]) => {
+    try {
+      await api.put("/api/admin/password", values);
+      passwordForm.resetFields();
+      void message.success(t("passwordChanged"));
+    } catch (e) {
+      showProblems(passwordForm, e);
+    }
+  };
+
+  const number = (name: (string | number)[], label: string) => (
+    <Form.Item name={name} label={label}>
+      <InputNumber min={0} />
+    </Form.Item>
+  );
+
+  return (
+    <>
+      <Typography.Title level={3}>{t("settings")}</Typography.Title>
+      <Form form={form} layout="vertical" onFinish={save}>
+        <Space align="start" wrap>
+          <Card title="SIP" style={{ width: 340 }}>
+            <Form.Item name={["sip", "realm"]} label={t("realm")}>
+              <Input />
+            </Form.Item>
+            <Form.Item name={["sip", "digest_algorithms"]} label={t("digestAlgorithms")}>
+              <Select mode="multiple" options={["MD5", "SHA-256"].map((a) => ({ value: a, label: a }))} />
+            </Form.Item>
+            {number(["sip", "nonce_lifetime"], "nonce_lifetime (s)")}
+            {number(["sip", "timer_t1_ms"], "T1 (ms)")}
+            {number(["sip", "timer_t2_ms"], "T2 (ms)")}
+            {number(["sip", "timer_t4_ms"], "T4 (ms)")}
+          </Card>
+          <Card title={t("registrar")} style={{ width: 300 }}>
+            {number(["registrar", "default_expires"], t("defaultExpires"))}
+            {number(["registrar", "min_expires"], t("minExpires"))}
+            {number(["registrar", "max_expires"], t("maxExpires"))}
+            {number(["registrar", "max_contacts"], t("maxContacts"))}
+          </Card>
+          <Card title={t("security")} style={{ width: 300 }}>
+            {number(["security", "max_auth_failures"], t("maxAuthFailures"))}
+            {number(["security", "failure_window"], t("failureWindow"))}
+            {number(["security", "ban_seconds"], t("banSeconds"))}
+          </Card>
+          <Card title={t("callsSection")} style={{ width: 300 }}>
+            {number(["calls", "ring_timeout"], t("ringTimeout"))}
+            <Form.Item name={["calls", "language"]} label={t("language")}>
+              <Select
+                options={[
+                  { value: "en", label: "English" },
+                  { value: "pl", label: "Polski" },
+                  { value: "ru", label: "Русский" },
+                ]}
+              />
+            </Form.Item>
+            <Form.Item name={["numbers", "country_code"]} label={t("countryCode")}>
+              <Input placeholder="48" />
+            </Form.Item>
+            {number(["voicemail", "max_message_seconds"], t("maxMessage"))}
+            {number(["voicemail", "silence_seconds"], t("silence"))}
+          </Card>
+        </Space>
+        {errors.length > 0 && <Alert type="error" title={errors.join("; ")} style={{ marginTop: 16 }} />}
+        <Button type="primary" htmlType="submit" style={{ marginTop: 16 }}>
+          {t("save")}
+        </Button>
+      </Form>
+      <Card title={t("adminPassword")} style={{ width: 400, marginTop: 24 }}>
+        <Form form={passwordForm} layout="vertical" onFinish={changePassword}>
+          <Form.Item name="current_password" label={t("currentPassword")} rules={[{ required: true }]}>
+            <Input.Password autoComplete="current-password" />
+          </Form.Item>
+          <Form.Item name="new_password" label={t("newPassword")} rules={[{ required: true }]}>
+            <Input.Password autoComplete="new-password" />
+          </Form.Item>
+          <Button htmlType="submit">{t("change")}</Button>
+        </Form>
+      </Card>
+    </>
+  );
+}
