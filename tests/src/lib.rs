@@ -22,9 +22,14 @@ pub const PASSWORDS: [(&str, &str); 4] = [
     ("103", "e2e-pass-103-Ut"),
 ];
 
+/// Extensions that tests create themselves (through the admin panel), with the
+/// passwords they give them.
+pub const CREATED_BY_TESTS: [(&str, &str); 1] = [("105", "e2e-pass-105-Qz")];
+
 pub fn password(ext: &str) -> &'static str {
     PASSWORDS
         .iter()
+        .chain(CREATED_BY_TESTS.iter())
         .find(|(n, _)| *n == ext)
         .map(|(_, p)| *p)
         .expect("known extension")
@@ -364,17 +369,25 @@ impl Server {
         self.request(method, path, &auth, body)
     }
 
-    /// A session token of the admin API. The admin password is reset from the
-    /// command line first, as an owner who lost it would.
-    pub fn admin_token(&self) -> String {
+    /// A new admin password, set from the command line as an owner who lost theirs
+    /// would.
+    pub fn admin_password(&self) -> String {
         let reset = server_command(&self.data_dir, &["admin", "reset-password"]);
         let text = String::from_utf8_lossy(&reset.stdout).to_string();
-        let password = text
-            .lines()
+        text.lines()
             .find_map(|l| l.strip_prefix("New admin password: "))
             .unwrap_or_else(|| panic!("reset-password printed no password: {text}"))
             .trim()
-            .to_string();
+            .to_string()
+    }
+
+    /// A session token of the admin API, logged in with a new admin password.
+    pub fn admin_token(&self) -> String {
+        self.admin_login(&self.admin_password())
+    }
+
+    /// A session token of the admin API, logged in with `password`.
+    pub fn admin_login(&self, password: &str) -> String {
         let login = serde_json::json!({"username": "admin", "password": password});
         let (status, session) = self.api(None, "POST", "/api/session", Some(&login));
         assert_eq!(status, 200, "admin login: {session}");
@@ -550,6 +563,15 @@ pub fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("sipp")
         .join(name)
+}
+
+/// Registers `extension` from a free port with SIPp and returns the port, where a
+/// SIPp phone scenario can then take its calls.
+pub fn sipp_register(server: &Server, extension: &str) -> u16 {
+    let port = free_port();
+    let row = format!("{extension};{};300", password(extension));
+    sipp_at(port, server, "register_auth.xml", &[row], &[]).expect(1, 0);
+    port
 }
 
 /// What a SIPp run reported.

@@ -19,19 +19,12 @@ fn office_with_queue(strategy: &str, extra: &str) -> String {
     )
 }
 
-fn register(server: &Server, extension: &str) -> u16 {
-    let port = free_port();
-    let row = format!("{extension};{};300", password(extension));
-    sipp_at(port, server, "register_auth.xml", &[row], &[]).expect(1, 0);
-    port
-}
-
 /// One caller into queue 600 whose agent 101 rings without answering and agent 102
 /// answers; returns the queue log of the call (event, agent) and how long the caller
 /// waited to be put through (ms).
 fn ring_then_answer(strategy: &str) -> (Vec<(String, Option<String>)>, i64) {
     let server = Server::start(&office_with_queue(strategy, ""));
-    let (first, second) = (register(&server, "101"), register(&server, "102"));
+    let (first, second) = (sipp_register(&server, "101"), sipp_register(&server, "102"));
     let (caller, ringer, answerer) = std::thread::scope(|s| {
         let phone = |port: u16, ext: &str, scenario: &'static str| {
             let rows = vec![format!("{ext};{}", password(ext))];

@@ -2,12 +2,12 @@
 // A block's settings and where each exit leads are edited beside the graph (or by
 // dragging an exit onto a block); problems the server finds are shown on the blocks.
 // Drafts are saved freely; publishing makes a draft the version new calls follow.
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import {
   Alert, App, Button, Card, Form, Input, InputNumber, List, Modal, Select, Space, Switch, Table, Tag, Typography,
 } from "antd";
 import {
-  Background, Controls, Handle, Position, ReactFlow, type Connection, type Edge, type Node, type NodeProps,
+  applyNodeChanges, Background, Controls, Handle, Position, ReactFlow, type Connection, type ReactFlowInstance, type Edge, type Node, type NodeProps,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { useTranslation } from "react-i18next";
@@ -123,15 +123,10 @@ function BlockNode({ data, selected }: NodeProps<Node<BlockNodeData>>) {
           {p}
         </div>
       ))}
-      {exits.map((exit, i) => (
+      {exits.map((exit) => (
         <div key={exit} style={{ textAlign: "right", position: "relative" }}>
           {exit}
-          <Handle
-            type="source"
-            id={exit}
-            position={Position.Right}
-            style={{ top: 10 + i * 0 }}
-          />
+          <Handle type="source" id={exit} position={Position.Right} style={{ right: -12 }} />
         </div>
       ))}
     </div>
@@ -150,6 +145,15 @@ function Editor() {
   const [positions, setPositions] = useState<Record<string, { x: number; y: number }>>({});
   const [selected, setSelected] = useState<string | null>(null);
   const [adding, setAdding] = useState<{ id: string; type: string } | null>(null);
+  const [flow, setFlow] = useState<ReactFlowInstance<Node<BlockNodeData>> | null>(null);
+
+  /** Lays the blocks out again by their distance from the start, and shows them all. */
+  const arrange = () => {
+    if (!scenario) return;
+    const placed = layout(scenario);
+    setNodes((ns) => ns.map((n) => ({ ...n, position: placed[n.id] ?? n.position })));
+    window.setTimeout(() => void flow?.fitView(), 50);
+  };
 
   const take = useCallback((draft: Draft) => {
     setScenario(draft.draft);
@@ -170,18 +174,21 @@ function Editor() {
     problems.filter((p) => p.field.startsWith(`blocks.${id}.`)).map((p) => `${p.field.slice(8 + id.length)}: ${p.message}`);
   const general = problems.filter((p) => !p.field.startsWith("blocks."));
 
-  const nodes: Node<BlockNodeData>[] = useMemo(
-    () =>
-      Object.entries(blocks).map(([id, block]) => ({
-        id,
-        type: "block",
-        position: positions[id] ?? { x: 0, y: 0 },
-        selected: id === selected,
-        data: { id, block, problems: blockProblems(id), start: scenario?.start === id },
-      })),
+  // React Flow measures nodes before it shows them: the nodes live in its own state
+  // (positions, sizes, selection), and the scenario's blocks are laid over it.
+  const [nodes, setNodes] = useState<Node<BlockNodeData>[]>([]);
+  useEffect(() => {
+    setNodes((old) =>
+      Object.entries(blocks).map(([id, block]) => {
+        const previous = old.find((n) => n.id === id);
+        return {
+          ...(previous ?? { id, type: "block", position: positions[id] ?? { x: 0, y: 0 } }),
+          data: { id, block, problems: blockProblems(id), start: scenario?.start === id },
+        };
+      }),
+    );
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [blocks, positions, selected, problems, scenario?.start],
-  );
+  }, [blocks, positions, problems, scenario?.start]);
   const edges: Edge[] = Object.entries(blocks).flatMap(([id, block]) =>
     Object.entries(block.exits ?? {}).map(([exit, to]) => ({
       id: `${id}:${exit}`,
@@ -232,6 +239,7 @@ function Editor() {
           {meta?.unpublished_changes && <Tag color="orange">{t("unpublished")}</Tag>}
           <span>{t("start")}:</span>
           <Select
+            showSearch
             aria-label={t("start")}
             style={{ width: 160 }}
             value={scenario.start}
@@ -239,6 +247,7 @@ function Editor() {
             options={ids.map((id) => ({ value: id, label: id }))}
           />
           <Button onClick={() => setAdding({ id: "", type: "menu" })}>{t("addBlock")}</Button>
+          <Button onClick={arrange}>{t("arrange")}</Button>
           <Button onClick={save}>{t("saveDraft")}</Button>
           <Button type="primary" onClick={publish}>
             {t("publish")}
@@ -257,14 +266,9 @@ function Editor() {
             edges={edges}
             nodeTypes={nodeTypes}
             onConnect={connect}
+            onInit={setFlow}
             onNodeClick={(_, node) => setSelected(node.id)}
-            onNodesChange={(changes) =>
-              setPositions((p) => {
-                const next = { ...p };
-                for (const c of changes) if (c.type === "position" && c.position) next[c.id] = c.position;
-                return next;
-              })
-            }
+            onNodesChange={(changes) => setNodes((ns) => applyNodeChanges(changes, ns))}
             fitView
           >
             <Background />
@@ -312,7 +316,10 @@ function Editor() {
         onOk={() => {
           if (!adding) return;
           setBlock(adding.id, newBlock(adding.type));
-          setPositions((p) => ({ ...p, [adding.id]: { x: 40, y: 40 + Object.keys(p).length * 20 } }));
+          // Beside the rightmost block; "Arrange" lays everything out by the exits.
+          const right = Math.max(0, ...nodes.map((n) => n.position.x + 300));
+          setPositions((p) => ({ ...p, [adding.id]: { x: right, y: 0 } }));
+          window.setTimeout(() => void flow?.fitView(), 50);
           setSelected(adding.id);
           setAdding(null);
         }}
@@ -327,6 +334,7 @@ function Editor() {
           </Form.Item>
           <Form.Item label={t("blockType")}>
             <Select
+              showSearch
               aria-label={t("blockType")}
               value={adding?.type}
               onChange={(type: string) => setAdding((a) => a && { ...a, type })}
@@ -396,6 +404,7 @@ function BlockForm(props: {
       {exitsOf(block).map((exit) => (
         <Form.Item key={exit} label={`${exit} → ${t("leadsTo")}`}>
           <Select
+            showSearch
             aria-label={`exit ${exit}`}
             allowClear
             placeholder={t("nowhere")}

@@ -1,0 +1,168 @@
+//! The admin panel in a real browser (Playwright driving Debian's Chromium) sets up
+//! an office, and real calls follow it: an owner logs in, adds extension 105, makes
+//! queue 600 with 105 at priority 0 and 101 at priority 1, pastes a VIP list, draws
+//! and publishes a scenario (VIP callers get priority 80, everyone goes to the queue)
+//! and gives it an inbound number. Two SIPp callers dial that number: the wallboard
+//! shows them waiting (screenshots kept under target/test-artifacts/admin-panel), then
+//! the agents' phones come online and the VIP caller is put through to 105 first.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use switchboard_e2e::*;
+
+const DID: &str = "5550100";
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/admin-panel");
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    dir
+}
+
+/// Runs one phase of tests/ui/admin_panel.mjs; returns the steps it printed.
+fn panel(server: &Server, admin_password: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    require("node", "apt-get install nodejs npm, then npm ci in ui/");
+    require("chromium", "apt-get install chromium");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/admin_panel.mjs");
+    let output = Command::new("timeout")
+        .arg("180")
+        .arg("node")
+        .arg(script)
+        .arg(args[0])
+        .arg(server.http.to_string())
+        .arg(admin_password)
+        .args(&args[1..])
+        .output()
+        .expect("run node");
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    eprintln!("[panel] {text}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the panel script failed: {text}");
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[test]
+fn an_office_set_up_in_the_panel_routes_real_calls() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let admin = server.admin_password();
+    let artifacts = artifacts();
+    let art = artifacts.to_str().expect("utf-8");
+    let steps = panel(&server, &admin, &["configure", password("105"), art]);
+    let names: Vec<&str> = steps.iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "logged-in",
+            "field-error-shown",
+            "extension-created",
+            "queue-created",
+            "vip-list-pasted",
+            "blocks-added",
+            "scenario-published",
+            "inbound-number-added"
+        ]
+    );
+
+    // What the panel saved is what the API reads back.
+    let token = server.admin_login(&admin);
+    let (_, queue) = server.api(Some(&token), "GET", "/api/queues/600", None);
+    let tiers: Vec<(String, u64)> = queue["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .map(|a| {
+            (
+                a["extension"].as_str().unwrap_or_default().to_string(),
+                a["tier"].as_u64().unwrap_or(99),
+            )
+        })
+        .collect();
+    assert_eq!(tiers, [("105".to_string(), 0), ("101".to_string(), 1)]);
+    let (_, list) = server.api(Some(&token), "GET", "/api/lists/VIP", None);
+    assert_eq!(list["priority"], 80, "{list}");
+    assert_eq!(list["numbers"].as_array().map(Vec::len), Some(3), "{list}");
+
+    std::thread::scope(|s| {
+        // The ordinary caller dials first; the VIP caller a moment later, so only its
+        // priority can put it first.
+        let call = |ext: &'static str, after: u64| {
+            let server = &server;
+            s.spawn(move || {
+                std::thread::sleep(Duration::from_millis(after));
+                let rows = vec![format!("{ext};{};{DID}", password(ext))];
+                let media = free_port().to_string();
+                sipp(
+                    server,
+                    "caller_talks.xml",
+                    &rows,
+                    &["-mp", &media, "-d", "25000"],
+                )
+            })
+        };
+        let ordinary = call("102", 0);
+        let vip = call("100", 1500);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while server.dashboard(&token)["queues"][0]["waiting"] != 2 {
+            assert!(Instant::now() < deadline, "{}", server.dashboard(&token));
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let shown = panel(&server, &admin, &["wallboard", "600", "2", art]);
+        assert_eq!(
+            shown.last().map(|s| s["waiting"].clone()),
+            Some(2.into()),
+            "{shown:?}"
+        );
+
+        // The agents' phones come online: 105 (priority 0) first, then 101.
+        let agent = |ext: &'static str| {
+            let port = sipp_register(&server, ext);
+            let server = &server;
+            s.spawn(move || {
+                let rows = vec![format!("{ext};{}", password(ext))];
+                let media = free_port().to_string();
+                sipp_at(port, server, "callee_answers.xml", &rows, &["-mp", &media])
+            })
+        };
+        let first = agent("105");
+        std::thread::sleep(Duration::from_secs(2));
+        let second = agent("101");
+        for phone in [ordinary, vip, first, second] {
+            phone.join().expect("SIPp").expect(1, 0);
+        }
+    });
+
+    let records: Vec<_> = server
+        .call_records()
+        .into_iter()
+        .filter(|r| r.callee == DID)
+        .collect();
+    let by_caller = |caller: &str| {
+        records
+            .iter()
+            .find(|r| r.caller == caller)
+            .unwrap_or_else(|| panic!("no call from {caller}: {records:#?}"))
+    };
+    let vip = by_caller("100");
+    assert_eq!(
+        (
+            vip.answered_by.as_deref(),
+            vip.priority,
+            vip.scenario_path.as_deref()
+        ),
+        (Some("105"), 80, Some("vip-check → prio → sales-queue")),
+        "{vip:#?}"
+    );
+    let ordinary = by_caller("102");
+    assert_eq!(
+        (
+            ordinary.answered_by.as_deref(),
+            ordinary.priority,
+            ordinary.scenario_path.as_deref()
+        ),
+        (Some("101"), 0, Some("vip-check → sales-queue")),
+        "{ordinary:#?}"
+    );
+    assert!(artifacts.join("wallboard-2-waiting.png").exists());
+}

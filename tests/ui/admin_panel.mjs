@@ -1,0 +1,194 @@
+// Drives Switchboard's admin panel in Debian's Chromium (Playwright), as an office
+// owner would. Run by tests/tests/admin_panel_configures_calls.rs, which checks the
+// calls that follow; this script checks what the panel shows.
+//
+//   node admin_panel.mjs configure HTTP ADMIN_PASSWORD EXT_PASSWORD ARTIFACTS
+//   node admin_panel.mjs wallboard HTTP ADMIN_PASSWORD QUEUE WAITING ARTIFACTS
+//
+// Prints one JSON line per step; exits non-zero on the first failure.
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const require = createRequire(new URL("../../ui/package.json", import.meta.url));
+const { chromium } = require("playwright-core");
+
+const [phase, http, adminPassword, ...rest] = process.argv.slice(2);
+const base = `http://${http}`;
+const TIMEOUT = 15000;
+
+function step(name, detail = {}) {
+  console.log(JSON.stringify({ step: name, ...detail }));
+}
+
+async function launch() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(TIMEOUT);
+  page.on("pageerror", (e) => step("page-error", { message: String(e) }));
+  return { browser, page };
+}
+
+async function logIn(page) {
+  await page.goto(base + "/");
+  await page.getByLabel("User").fill("admin");
+  await page.getByLabel("Password").fill(adminPassword);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Wallboard" }).waitFor();
+  step("logged-in");
+}
+
+async function open(page, menu, heading) {
+  await page.getByRole("link", { name: menu, exact: true }).click();
+  await page.getByRole("heading", { name: heading ?? menu }).first().waitFor();
+}
+
+/** Picks `option` in the Ant Design select `select`, typing it as a person would. */
+async function choose(page, select, option) {
+  await select.click();
+  await page.keyboard.type(option);
+  await page.keyboard.press("Enter");
+  await select.filter({ hasText: option }).waitFor();
+}
+
+async function saveDialog(page) {
+  await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+}
+
+async function dialogClosed(page) {
+  await page.getByRole("dialog").waitFor({ state: "hidden" });
+}
+
+async function configure(page, extensionPassword, artifacts) {
+  // An extension, first with a wrong number: the server's message shows by the field.
+  await open(page, "Extensions");
+  await page.getByRole("button", { name: "Add" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Number").fill("10a");
+  await dialog.getByLabel("Name").fill("Sales Anna");
+  await dialog.getByLabel("New password").fill(extensionPassword);
+  await saveDialog(page);
+  const error = dialog.locator(".ant-form-item-explain-error").filter({ hasText: "must be 1 to 15 digits" });
+  await error.waitFor();
+  step("field-error-shown", { text: await error.innerText() });
+  await page.screenshot({ path: path.join(artifacts, "extension-field-error.png") });
+  await dialog.getByLabel("Number").fill("105");
+  await saveDialog(page);
+  await dialogClosed(page);
+  await page.getByRole("cell", { name: "Sales Anna" }).waitFor();
+  step("extension-created", { number: "105" });
+
+  // A queue whose agents have different priorities: 105 rings before 101.
+  await open(page, "Queues");
+  await page.getByRole("button", { name: "Add" }).click();
+  await dialog.getByLabel("Number").fill("600");
+  await dialog.getByLabel("Name").fill("Sales");
+  for (const [i, extension, tier] of [[0, "105", "0"], [1, "101", "1"]]) {
+    await dialog.getByRole("button", { name: "Add agent" }).click();
+    await page.locator(`#agents_${i}_extension`).fill(extension);
+    await page.locator(`#agents_${i}_tier`).fill(tier);
+  }
+  await saveDialog(page);
+  await dialogClosed(page);
+  await page.getByRole("cell", { name: "Sales" }).waitFor();
+  step("queue-created", { number: "600", agents: ["105/0", "101/1"] });
+
+  // A VIP list pasted from a spreadsheet column.
+  await open(page, "Number lists");
+  await page.getByRole("button", { name: "Add" }).click();
+  await dialog.getByLabel("Name").fill("VIP");
+  await dialog.getByLabel("Queue priority (1–100)").fill("80");
+  await dialog.getByRole("textbox", { name: "Numbers" }).fill("100\n+48 601 000 000\n(22) 333-44-55");
+  await saveDialog(page);
+  await dialogClosed(page);
+  const row = page.getByRole("row").filter({ hasText: "VIP" });
+  await row.getByRole("cell", { name: "3", exact: true }).waitFor();
+  step("vip-list-pasted", { numbers: 3 });
+
+  // A scenario: VIP callers get priority 80, everyone goes to the queue.
+  await open(page, "Scenarios");
+  await page.getByRole("button", { name: "New scenario" }).click();
+  await page.getByRole("dialog").getByRole("textbox").fill("Main");
+  await page.getByRole("dialog").getByRole("button", { name: "OK" }).click();
+  await page.getByTestId("block-start").waitFor();
+  const addBlock = async (id, type) => {
+    await page.getByRole("button", { name: "Add block" }).click();
+    const d = page.getByRole("dialog");
+    await d.getByLabel("Block id").fill(id);
+    await choose(page, d.locator(".ant-select"), type);
+    await d.getByRole("button", { name: "OK" }).click();
+    await d.waitFor({ state: "hidden" });
+    await page.getByTestId(`block-${id}`).waitFor();
+  };
+  const exit = async (name, to) => {
+    await choose(page, page.locator(".ant-form-item").filter({ hasText: new RegExp(`^${name} →`) }).locator(".ant-select"), to);
+  };
+  const done = () => page.getByRole("button", { name: "OK", exact: true }).click();
+  await addBlock("sales-queue", "queue");
+  await page.getByRole("textbox", { name: "queue" }).fill("600");
+  for (const name of ["timeout", "empty", "full", "key"]) await exit(name, "start");
+  await done();
+  await addBlock("prio", "set-priority");
+  await page.getByRole("spinbutton", { name: "priority" }).fill("80");
+  await exit("next", "sales-queue");
+  await done();
+  await addBlock("vip-check", "number-check");
+  await page.getByRole("textbox", { name: "list" }).fill("VIP");
+  await exit("listed", "prio");
+  await exit("not-listed", "sales-queue");
+  await done();
+  step("blocks-added", { blocks: ["sales-queue", "prio", "vip-check"] });
+  await choose(page, page.locator(".ant-space-item .ant-select").first(), "vip-check");
+  await page.getByRole("button", { name: "Arrange" }).click();
+  await page.getByRole("button", { name: "Publish" }).click();
+  await page.getByText("Published version 1").first().waitFor();
+  await page.screenshot({ path: path.join(artifacts, "scenario-published.png") });
+  step("scenario-published", { name: "Main", version: 1 });
+
+  // The inbound number callers dial.
+  await open(page, "Inbound numbers");
+  await page.getByRole("button", { name: "Add" }).click();
+  await dialog.getByLabel("Number").fill("5550100");
+  await dialog.getByLabel("Scenario").fill("Main");
+  await saveDialog(page);
+  await dialogClosed(page);
+  await page.getByRole("cell", { name: "5550100" }).waitFor();
+  step("inbound-number-added", { number: "5550100", scenario: "Main" });
+}
+
+async function wallboard(page, queue, waiting, artifacts) {
+  const card = page.getByTestId(`queue-${queue}`);
+  await card.waitFor();
+  const value = card.getByTestId("waiting").locator(".ant-statistic-content-value");
+  await value.filter({ hasText: new RegExp(`^${waiting}$`) }).waitFor();
+  await page.screenshot({ path: path.join(artifacts, `wallboard-${waiting}-waiting.png`) });
+  step("wallboard-shows-waiting", { queue, waiting: Number(await value.innerText()) });
+}
+
+const { browser, page } = await launch();
+let failed = false;
+try {
+  await logIn(page);
+  if (phase === "configure") {
+    const [extensionPassword, artifacts] = rest;
+    await configure(page, extensionPassword, artifacts);
+  } else if (phase === "wallboard") {
+    const [queue, waiting, artifacts] = rest;
+    await wallboard(page, queue, waiting, artifacts);
+  } else {
+    throw new Error(`unknown phase ${phase}`);
+  }
+} catch (e) {
+  failed = true;
+  step("failed", { message: String(e) });
+  const artifacts = rest[rest.length - 1];
+  await page.screenshot({ path: path.join(artifacts, `failure-${phase}.png`) }).catch(() => {});
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
