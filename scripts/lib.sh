@@ -37,3 +37,20 @@ ensure_rust() {
   # cmake builds the bundled libopus.
   ensure_apt cc:build-essential cmake:cmake
 }
+
+# The admin UI's toolchain (Node.js 20 or newer, npm) and its build into ui/dist, which
+# the server serves (debug builds read it at run time, release builds carry it inside).
+# Both steps are skipped when nothing they read changed since they last ran.
+build_ui() {
+  ensure_apt node:nodejs npm:npm
+  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules ]; then
+    echo "==> admin UI: dependencies"
+    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [ ! -f ui/dist/index.html ] \
+    || [ -n "$(find ui/src ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package-lock.json \
+      -newer ui/dist/index.html -print -quit)" ]; then
+    echo "==> admin UI: build"
+    (cd ui && npm run -s build)
+  fi
+}

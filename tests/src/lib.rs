@@ -432,7 +432,15 @@ impl Server {
         board
     }
 
-    fn request(&self, method: &str, path: &str, headers: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    /// One raw HTTP request with extra `headers` (each ending in CRLF); returns the
+    /// status, the response head and the body.
+    pub fn request_with_head(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &str,
+        body: &[u8],
+    ) -> (u16, String, Vec<u8>) {
         let mut s = TcpStream::connect(self.http).expect("connect http");
         s.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
@@ -454,7 +462,13 @@ impl Server {
             .nth(1)
             .and_then(|c| c.parse().ok())
             .expect("http status");
-        (status, answer[split + 4..].to_vec())
+        let head = String::from_utf8_lossy(&answer[..split]).to_string();
+        (status, head, answer[split + 4..].to_vec())
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        let (status, _, body) = self.request_with_head(method, path, headers, body);
+        (status, body)
     }
 
     pub fn metric(&self, name: &str) -> u64 {

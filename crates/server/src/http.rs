@@ -119,11 +119,59 @@ pub fn openapi() -> OpenApi {
                 utoipa::openapi::ResponseBuilder::new().description("The OpenAPI document"),
             ),
     );
+    document_body_errors(&mut doc);
     doc.security = Some(vec![
         utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
         utoipa::openapi::security::SecurityRequirement::new("cookie", Vec::<String>::new()),
     ]);
     doc
+}
+
+/// Every operation that reads a body also answers 413 (too large), 415 (not JSON) and
+/// 422 (a wrong field), and every one with parameters 422: said once here rather than
+/// on each.
+fn document_body_errors(doc: &mut OpenApi) {
+    let error = |why: &str| {
+        utoipa::openapi::ResponseBuilder::new()
+            .description(why)
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("ApiError")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        for operation in [
+            &mut item.post,
+            &mut item.put,
+            &mut item.get,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let responses = &mut operation.responses.responses;
+            if operation.request_body.is_some() {
+                for (status, why) in [
+                    ("413", "The body is too large"),
+                    ("415", "The body is not JSON"),
+                ] {
+                    responses
+                        .entry(status.into())
+                        .or_insert_with(|| error(why).into());
+                }
+            }
+            if operation.request_body.is_some()
+                || operation.parameters.as_ref().is_some_and(|p| !p.is_empty())
+            {
+                responses.entry("422".into()).or_insert_with(|| {
+                    error("A field or parameter is wrong; `field` names it").into()
+                });
+            }
+        }
+    }
 }
 
 pub fn router(metrics: Arc<Metrics>, voicemail: Arc<VoicemailApi>, api: Arc<Api>) -> Router {

@@ -535,12 +535,12 @@ export interface components {
         AgentSettings: {
             extension: string;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds; overrides the queues' ring timeout.
              */
             ring_timeout?: number | null;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds; overrides the queues' wrap-up.
              */
             wrap_up?: number | null;
@@ -553,7 +553,7 @@ export interface components {
             /** @default false */
             position_on_change: boolean;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds between position announcements; 0: never.
              * @default 60
              */
@@ -561,7 +561,7 @@ export interface components {
             /** @default true */
             estimated_wait: boolean;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds between "please stay on the line"; 0: never.
              * @default 45
              */
@@ -592,15 +592,15 @@ export interface components {
         } | {
             prompt: string;
             keys: string;
-            /** Format: int32 */
+            /** Format: u-int32 */
             timeout: number;
-            /** Format: int32 */
+            /** Format: u-int32 */
             retries?: number;
             /** @enum {string} */
             type: "menu";
         } | {
             prompt: string;
-            /** Format: int32 */
+            /** Format: u-int32 */
             timeout: number;
             /** @enum {string} */
             type: "dial-extension";
@@ -679,7 +679,7 @@ export interface components {
             outcome: string;
             /** @description caller, callee or system. */
             hangup_by: string;
-            /** Format: int32 */
+            /** Format: u-int16 */
             sip_code: number;
             reason: string;
             queue?: string | null;
@@ -697,7 +697,7 @@ export interface components {
         /** @description How calls between extensions behave. */
         CallSettings: {
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds the callee's phones ring before the caller hears "no answer".
              * @default 30
              */
@@ -709,10 +709,10 @@ export interface components {
             language: string;
         };
         CallbackSettings: {
-            /** Format: int32 */
+            /** Format: u-int32 */
             attempts: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds between attempts.
              */
             retry_after: number;
@@ -815,9 +815,9 @@ export interface components {
         };
         MemberSettings: {
             extension: string;
-            /** Format: int32 */
+            /** Format: u-int8 */
             tier?: number;
-            /** Format: int32 */
+            /** Format: u-int32 */
             weight?: number;
         };
         /**
@@ -844,7 +844,7 @@ export interface components {
             waiting: number;
             /** @description Callback requests keeping their places. */
             callbacks: number;
-            /** Format: int64 */
+            /** Format: u-int64 */
             longest_wait_seconds: number;
             agents_logged_in: number;
             agents_on_break: number;
@@ -852,9 +852,9 @@ export interface components {
             agents_ringing: number;
             agents_on_call: number;
             agents_wrapping_up: number;
-            /** Format: int32 */
+            /** Format: u-int32 */
             answered: number;
-            /** Format: int32 */
+            /** Format: u-int32 */
             abandoned: number;
             /**
              * Format: double
@@ -894,39 +894,39 @@ export interface components {
              */
             strategy: string;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds between agents added by "ring-progressive".
              * @default 5
              */
             ring_progressive_every: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description An agent in several queues serves the higher weight first.
              * @default 0
              */
             weight: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @default 20
              */
             ring_timeout: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @default 5
              */
             retry_delay: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @default 10
              */
             wrap_up: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @default 10
              */
             reject_delay: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Unanswered offers in a row that pause an agent; 0: never.
              * @default 3
              */
@@ -934,20 +934,20 @@ export interface components {
             /** @default false */
             ring_busy_agents: boolean;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds a caller waits before each further tier opens; 0: as soon as the
              *     tiers before are busy.
              * @default 0
              */
             tier_wait: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description 0: no limit.
              * @default 0
              */
             max_callers: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds; 0: no limit.
              * @default 0
              */
@@ -960,7 +960,7 @@ export interface components {
             /** @default never */
             leave_when_empty: string;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds within which an answer counts towards the service level.
              * @default 20
              */
@@ -984,17 +984,17 @@ export interface components {
         };
         RegistrarSettings: {
             /**
-             * Format: int32
+             * Format: u-int32
              * @default 3600
              */
             default_expires: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @default 60
              */
             min_expires: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @default 7200
              */
             max_expires: number;
@@ -1004,12 +1004,12 @@ export interface components {
         RingMember: {
             extension: string;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds this member rings (in order) or the group rings (all at once).
              */
             ring?: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description For random: the share of calls, in percent.
              */
             weight?: number;
@@ -1028,7 +1028,7 @@ export interface components {
         /** @description A scenario's draft, with what would stop it from being published. */
         ScenarioDraft: {
             draft: components["schemas"]["Scenario"];
-            /** Format: int32 */
+            /** Format: u-int32 */
             version?: number | null;
             unpublished_changes: boolean;
             /** @description Each names its place in the draft: "blocks.menu.keys", "start"… */
@@ -1038,7 +1038,7 @@ export interface components {
         ScenarioSummary: {
             name: string;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description The version calls follow; none while it was never published.
              */
             version?: number | null;
@@ -1056,19 +1056,19 @@ export interface components {
         /** @description Brute-force protection: a source that fails authentication too often is ignored. */
         SecuritySettings: {
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Failed authentications from one address that ban it; 0 turns bans off.
              * @default 10
              */
             max_auth_failures: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds over which failures are counted.
              * @default 300
              */
             failure_window: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds a banned address is ignored.
              * @default 900
              */
@@ -1107,25 +1107,25 @@ export interface components {
              */
             digest_algorithms: string[];
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds a digest nonce stays valid before phones are told it is stale.
              * @default 300
              */
             nonce_lifetime: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description RFC 3261 T1, the round-trip estimate every retransmission timer derives from (ms).
              * @default 500
              */
             timer_t1_ms: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description RFC 3261 T2, the longest retransmission interval (ms).
              * @default 4000
              */
             timer_t2_ms: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description RFC 3261 T4, how long a message may linger in the network (ms).
              * @default 5000
              */
@@ -1133,29 +1133,29 @@ export interface components {
         };
         /** @description A point-in-time copy, as `/health` reports it. */
         Snapshot: {
-            /** Format: int64 */
+            /** Format: u-int64 */
             bindings: number;
-            /** Format: int64 */
+            /** Format: u-int64 */
             registrations: number;
-            /** Format: int64 */
+            /** Format: u-int64 */
             auth_failures: number;
-            /** Format: int64 */
+            /** Format: u-int64 */
             rejected_requests: number;
-            /** Format: int64 */
+            /** Format: u-int64 */
             dropped_messages: number;
             /**
-             * Format: int64
+             * Format: u-int64
              * @description Messages ignored from banned addresses and scanners.
              */
             blocked_messages: number;
-            /** Format: int64 */
+            /** Format: u-int64 */
             banned_sources: number;
-            /** Format: int64 */
+            /** Format: u-int64 */
             active_calls: number;
-            /** Format: int64 */
+            /** Format: u-int64 */
             rtp_forwarded: number;
             /**
-             * Format: int64
+             * Format: u-int64
              * @description RTP packets dropped: malformed, from strangers, foreign streams, unknown payloads.
              */
             rtp_dropped: number;
@@ -1163,7 +1163,7 @@ export interface components {
         String: string;
         VipSettings: {
             /**
-             * Format: int32
+             * Format: u-int32
              * @description Seconds the agent may finish their call after the warning (up to 1800).
              */
             delay: number;
@@ -1181,25 +1181,25 @@ export interface components {
         /** @description How long voicemail messages may be. */
         VoicemailLimits: {
             /**
-             * Format: int32
+             * Format: u-int32
              * @description The longest message, in seconds (10 to 3600).
              */
             max_message_seconds: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description A message ends after this many seconds of silence (2 to 60).
              */
             silence_seconds: number;
         };
         VoicemailSettings: {
             /**
-             * Format: int32
+             * Format: u-int32
              * @description The longest message, in seconds.
              * @default 180
              */
             max_message_seconds: number;
             /**
-             * Format: int32
+             * Format: u-int32
              * @description A message ends after this many seconds of silence.
              * @default 5
              */
@@ -1278,6 +1278,33 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description A field or parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             /** @description Too many failed logins from this address */
             429: {
                 headers: {
@@ -1336,6 +1363,24 @@ export interface operations {
                 content?: never;
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1427,6 +1472,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             /** @description A field is wrong; `field` names it */
             422: {
                 headers: {
@@ -1503,6 +1566,24 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1599,6 +1680,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description A field or parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     save_draft: {
@@ -1634,6 +1724,24 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1773,11 +1881,10 @@ export interface operations {
                 queue?: string;
                 /** @description The extension that answered. */
                 agent?: string;
-                /** @description answered, busy, no-answer, cancelled or failed. */
-                outcome?: string;
+                outcome?: "answered" | "busy" | "no-answer" | "cancelled" | "failed";
                 /** @description Only calls whose caller had a priority (a VIP list or a scenario set one). */
                 priority_only?: boolean;
-                /** @description The newest this many (1 to 10,000; 500 unless given). */
+                /** @description The newest this many (500 unless given). */
                 limit?: number;
             };
             header?: never;
@@ -1835,11 +1942,10 @@ export interface operations {
                 queue?: string;
                 /** @description The extension that answered. */
                 agent?: string;
-                /** @description answered, busy, no-answer, cancelled or failed. */
-                outcome?: string;
+                outcome?: "answered" | "busy" | "no-answer" | "cancelled" | "failed";
                 /** @description Only calls whose caller had a priority (a VIP list or a scenario set one). */
                 priority_only?: boolean;
-                /** @description The newest this many (1 to 10,000; 500 unless given). */
+                /** @description The newest this many (500 unless given). */
                 limit?: number;
             };
             header?: never;
@@ -1887,7 +1993,7 @@ export interface operations {
     queue_events: {
         parameters: {
             query?: {
-                /** @description The newest this many (1 to 10,000; 500 unless given). */
+                /** @description The newest this many (500 unless given). */
                 limit?: number;
             };
             header?: never;
@@ -2096,6 +2202,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             /** @description A field is wrong; `field` names it */
             422: {
                 headers: {
@@ -2154,6 +2278,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description A field or parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     replace_extensions: {
@@ -2200,6 +2333,24 @@ export interface operations {
             };
             /** @description No such one */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2361,6 +2512,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             /** @description A field is wrong; `field` names it */
             422: {
                 headers: {
@@ -2419,6 +2588,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description A field or parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     replace_queues: {
@@ -2465,6 +2643,24 @@ export interface operations {
             };
             /** @description No such one */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2626,6 +2822,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             /** @description A field is wrong; `field` names it */
             422: {
                 headers: {
@@ -2684,6 +2898,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description A field or parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     replace_agents: {
@@ -2730,6 +2953,24 @@ export interface operations {
             };
             /** @description No such one */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2891,6 +3132,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             /** @description A field is wrong; `field` names it */
             422: {
                 headers: {
@@ -2949,6 +3208,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description A field or parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     replace_lists: {
@@ -2995,6 +3263,24 @@ export interface operations {
             };
             /** @description No such one */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3156,6 +3442,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             /** @description A field is wrong; `field` names it */
             422: {
                 headers: {
@@ -3214,6 +3518,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description A field or parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     replace_schedules: {
@@ -3260,6 +3573,24 @@ export interface operations {
             };
             /** @description No such one */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3421,6 +3752,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             /** @description A field is wrong; `field` names it */
             422: {
                 headers: {
@@ -3479,6 +3828,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description A field or parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     replace_inbound: {
@@ -3525,6 +3883,24 @@ export interface operations {
             };
             /** @description No such one */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3686,6 +4062,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             /** @description A field is wrong; `field` names it */
             422: {
                 headers: {
@@ -3744,6 +4138,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description A field or parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     replace_contacts: {
@@ -3790,6 +4193,24 @@ export interface operations {
             };
             /** @description No such one */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3951,6 +4372,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             /** @description A field is wrong; `field` names it */
             422: {
                 headers: {
@@ -4009,6 +4448,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description A field or parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     replace_voicemail_boxes: {
@@ -4055,6 +4503,24 @@ export interface operations {
             };
             /** @description No such one */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -13,12 +13,34 @@ use switchboard_store::{CallFilter, CallRecordRow, QueueEventRow};
 use utoipa::{IntoParams, ToSchema};
 
 use super::api::Api;
-use super::error::ApiError;
+use super::error::{ApiError, ApiQuery};
 use super::session::Admin;
 
 /// The most records one answer holds.
 const MAX_LIMIT: u32 = 10_000;
-const OUTCOMES: [&str; 5] = ["answered", "busy", "no-answer", "cancelled", "failed"];
+
+/// How a call attempt ended.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Answered,
+    Busy,
+    NoAnswer,
+    Cancelled,
+    Failed,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::Busy => "busy",
+            Outcome::NoAnswer => "no-answer",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Failed => "failed",
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -34,32 +56,19 @@ pub struct CallQuery {
     queue: Option<String>,
     /// The extension that answered.
     agent: Option<String>,
-    /// answered, busy, no-answer, cancelled or failed.
-    outcome: Option<String>,
+    #[param(inline)]
+    outcome: Option<Outcome>,
     /// Only calls whose caller had a priority (a VIP list or a scenario set one).
     #[serde(default)]
     priority_only: bool,
-    /// The newest this many (1 to 10,000; 500 unless given).
+    /// The newest this many (500 unless given).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<u32>,
 }
 
 impl CallQuery {
     fn filter(self) -> Result<CallFilter, ApiError> {
-        let invalid = |field: &str, message: &str| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).on(field)
-        };
-        if let Some(outcome) = &self.outcome
-            && !OUTCOMES.contains(&outcome.as_str())
-        {
-            return Err(invalid(
-                "outcome",
-                "use answered, busy, no-answer, cancelled or failed",
-            ));
-        }
-        let limit = self.limit.unwrap_or(500);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(invalid("limit", "must lie between 1 and 10000"));
-        }
+        let limit = limit(self.limit)?;
         let given = |s: Option<String>| s.filter(|s| !s.is_empty());
         Ok(CallFilter {
             from: self.from,
@@ -67,11 +76,25 @@ impl CallQuery {
             number: given(self.number),
             queue: given(self.queue),
             agent: given(self.agent),
-            outcome: self.outcome,
+            outcome: self.outcome.map(|o| o.as_str().to_string()),
             priority_only: self.priority_only,
             limit,
         })
     }
+}
+
+/// How many records to answer: 500 unless given, at most [`MAX_LIMIT`].
+fn limit(given: Option<u32>) -> Result<u32, ApiError> {
+    let limit = given.unwrap_or(500);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "must lie between 1 and 10000",
+        )
+        .on("limit"));
+    }
+    Ok(limit)
 }
 
 /// One call attempt.
@@ -137,7 +160,7 @@ async fn matching(api: &Arc<Api>, query: CallQuery) -> Result<Vec<CallRecordRow>
 pub async fn list(
     State(api): State<Arc<Api>>,
     _: Admin,
-    Query(query): Query<CallQuery>,
+    ApiQuery(query): ApiQuery<CallQuery>,
 ) -> Result<Json<Vec<CallRecord>>, ApiError> {
     let rows = matching(&api, query).await?;
     Ok(Json(rows.into_iter().map(CallRecord::from).collect()))
@@ -152,7 +175,7 @@ pub async fn list(
 pub async fn export(
     State(api): State<Arc<Api>>,
     _: Admin,
-    Query(query): Query<CallQuery>,
+    ApiQuery(query): ApiQuery<CallQuery>,
 ) -> Result<Response, ApiError> {
     let rows = matching(&api, query).await?;
     let csv = to_csv(&rows, &jiff::tz::TimeZone::system()).map_err(ApiError::internal)?;
@@ -222,7 +245,8 @@ fn to_csv(rows: &[CallRecordRow], zone: &jiff::tz::TimeZone) -> Result<String, c
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct QueueEventQuery {
-    /// The newest this many (1 to 10,000; 500 unless given).
+    /// The newest this many (500 unless given).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<u32>,
 }
 
@@ -265,17 +289,9 @@ impl From<QueueEventRow> for QueueEvent {
 pub async fn queue_events(
     State(api): State<Arc<Api>>,
     _: Admin,
-    Query(query): Query<QueueEventQuery>,
+    ApiQuery(query): ApiQuery<QueueEventQuery>,
 ) -> Result<Json<Vec<QueueEvent>>, ApiError> {
-    let limit = query.limit.unwrap_or(500);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "must lie between 1 and 10000",
-        )
-        .on("limit"));
-    }
+    let limit = limit(query.limit)?;
     let rows = api
         .with_store(move |store| Ok(store.queue_events(limit)?))
         .await?;

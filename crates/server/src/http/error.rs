@@ -4,7 +4,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -173,6 +174,33 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A query string read strictly: a wrong or unknown parameter is a 422 naming it.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(value)| ApiQuery(value))
+            .map_err(|rejection| {
+                // axum says "Failed to deserialize query string: FIELD: PROBLEM".
+                let text = rejection.body_text();
+                let detail = text.split_once(": ").map_or(text.as_str(), |(_, d)| d);
+                let error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail);
+                match detail.split_once(": ") {
+                    Some((field, message)) if !field.contains(' ') => ApiError {
+                        message: message.to_string(),
+                        ..error
+                    }
+                    .on(field),
+                    _ => error,
+                }
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +228,29 @@ mod tests {
             .body(Body::from(body.to_string()))
             .unwrap();
         ApiJson::<Thing>::from_request(request, &()).await
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Filter {
+        limit: Option<u32>,
+    }
+
+    #[tokio::test]
+    async fn bad_query_parameters_are_named() {
+        let read = |uri: &str| {
+            let (mut parts, ()) = Request::builder().uri(uri).body(()).unwrap().into_parts();
+            async move { ApiQuery::<Filter>::from_request_parts(&mut parts, &()).await }
+        };
+        assert!(read("/x?limit=5").await.is_ok());
+        let e = read("/x?limit=-1").await.unwrap_err();
+        assert_eq!(
+            (e.status, e.field.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("limit"))
+        );
+        let e = read("/x?other=1").await.unwrap_err();
+        assert!(e.message.contains("other"), "{}", e.message);
     }
 
     #[tokio::test]

@@ -1,0 +1,194 @@
+//! The admin API as a script or a browser meets it: logins (admin, agents, wrong
+//! passwords throttled), sessions by bearer token or by cookie with its CSRF token, a
+//! password change that logs other admin sessions out, and changes that are checked
+//! whole: an extension created over the API registers a real phone (SIPp) with the
+//! password Switchboard generated, and a change that would leave the office
+//! inconsistent is refused naming the field, changing nothing.
+
+use serde_json::json;
+use switchboard_e2e::*;
+
+fn office() -> Server {
+    Server::start(&format!(
+        "{}\n[[queues]]\nnumber = \"600\"\nname = \"Sales\"\n[[queues.agents]]\nextension = \"101\"\n",
+        config("", FAST_REGISTRAR)
+    ))
+}
+
+fn login(server: &Server, username: &str, password: &str) -> (u16, serde_json::Value) {
+    let body = json!({"username": username, "password": password});
+    server.api(None, "POST", "/api/session", Some(&body))
+}
+
+#[test]
+fn logins_are_checked_and_guessing_is_locked_out() {
+    let server = office();
+    let admin = server.admin_password();
+    let (status, answer) = server.api(None, "GET", "/api/extensions", None);
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+
+    // An agent logs in with their extension and SIP password, and sees no admin data.
+    let (status, agent) = login(&server, "101", password("101"));
+    assert_eq!(
+        (status, agent["role"].as_str()),
+        (200, Some("agent")),
+        "{agent}"
+    );
+    assert_eq!(agent["extension"], "101");
+    let token = agent["token"].as_str().expect("token");
+    let (status, _) = server.api(Some(token), "GET", "/api/extensions", None);
+    assert_eq!(status, 403);
+    let (status, me) = server.api(Some(token), "GET", "/api/session", None);
+    assert_eq!((status, me["role"].as_str()), (200, Some("agent")));
+
+    // Five wrong passwords lock the address out, even for the right one.
+    for _ in 0..5 {
+        assert_eq!(login(&server, "admin", "not-the-password").0, 401);
+    }
+    let (status, answer) = login(&server, "admin", &admin);
+    assert_eq!((status, answer["code"].as_str()), (429, Some("locked-out")));
+}
+
+#[test]
+fn cookie_sessions_need_the_csrf_token_and_a_new_password_ends_other_sessions() {
+    let server = office();
+    let admin = server.admin_password();
+    let body = json!({"username": "admin", "password": admin}).to_string();
+    let (status, head, answer) = server.request_with_head(
+        "POST",
+        "/api/session",
+        "Content-Type: application/json\r\n",
+        body.as_bytes(),
+    );
+    assert_eq!(status, 200);
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_string();
+    assert!(head.to_lowercase().contains("httponly"), "{head}");
+    let session: serde_json::Value = serde_json::from_slice(&answer).expect("json");
+    let csrf = session["csrf_token"].as_str().expect("csrf token");
+
+    let extension = json!({"number": "150", "name": "Front desk"}).to_string();
+    let with_cookie = format!("Cookie: {cookie}\r\nContent-Type: application/json\r\n");
+    let (status, _, answer) = server.request_with_head(
+        "POST",
+        "/api/extensions",
+        &with_cookie,
+        extension.as_bytes(),
+    );
+    assert_eq!(status, 403, "{}", String::from_utf8_lossy(&answer));
+    let with_csrf = format!("{with_cookie}X-CSRF-Token: {csrf}\r\n");
+    let (status, _, answer) =
+        server.request_with_head("POST", "/api/extensions", &with_csrf, extension.as_bytes());
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
+    // Reading needs no CSRF token.
+    let (status, _, _) = server.request_with_head("GET", "/api/extensions/150", &with_cookie, b"");
+    assert_eq!(status, 200);
+
+    // A second admin session, by bearer token, changes the password.
+    let other = server.admin_login(&admin);
+    let change = |current: &str, new: &str| {
+        let body = json!({"current_password": current, "new_password": new});
+        server.api(Some(&other), "PUT", "/api/admin/password", Some(&body))
+    };
+    let (status, answer) = change("wrong", "a-new-long-admin-password");
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (422, Some("current_password"))
+    );
+    let (status, answer) = change(&admin, "short");
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (422, Some("new_password"))
+    );
+    assert_eq!(change(&admin, "a-new-long-admin-password").0, 204);
+    let (status, _, _) = server.request_with_head("GET", "/api/extensions", &with_cookie, b"");
+    assert_eq!(
+        status, 401,
+        "the cookie session ended with the old password"
+    );
+    assert_eq!(
+        server.api(Some(&other), "GET", "/api/extensions", None).0,
+        200
+    );
+    assert_eq!(login(&server, "admin", &admin).0, 401);
+    assert_eq!(login(&server, "admin", "a-new-long-admin-password").0, 200);
+}
+
+#[test]
+fn an_extension_made_over_the_api_registers_and_bad_changes_change_nothing() {
+    let server = office();
+    let token = server.admin_token();
+    let (status, made) = server.api(
+        Some(&token),
+        "POST",
+        "/api/extensions",
+        Some(&json!({"number": "160", "name": "Warehouse"})),
+    );
+    assert_eq!(status, 201, "{made}");
+    let generated = made["password"].as_str().expect("a generated password");
+    assert!(generated.len() >= 16, "{generated}");
+    let (_, listed) = server.api(Some(&token), "GET", "/api/extensions/160", None);
+    assert!(
+        listed.get("password").is_none(),
+        "never shown again: {listed}"
+    );
+    let row = format!("160;{generated};300");
+    sipp(&server, "register_auth.xml", &[row], &[]).expect(1, 0);
+    assert_eq!(server.metric("bindings"), 1);
+
+    // Field problems name the field, relative to the object edited.
+    let (status, answer) = server.api(
+        Some(&token),
+        "POST",
+        "/api/queues",
+        Some(&json!({"number": "601", "name": "Support", "agents": [{"extension": "999"}]})),
+    );
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (422, Some("agents[0].extension")),
+        "{answer}"
+    );
+    let (status, answer) = server.api(
+        Some(&token),
+        "POST",
+        "/api/extensions",
+        Some(&json!({"number": "161", "nmae": "typo"})),
+    );
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (422, Some("nmae")),
+        "{answer}"
+    );
+    // 101 still answers queue 600: deleting it is refused, and nothing changes.
+    let (status, answer) = server.api(Some(&token), "DELETE", "/api/extensions/101", None);
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (422, Some("queues[0].agents[0].extension")),
+        "{answer}"
+    );
+    assert_eq!(
+        server
+            .api(Some(&token), "GET", "/api/extensions/101", None)
+            .0,
+        200
+    );
+    // Oversized bodies are refused before they are read whole.
+    let huge = json!({"number": "162", "name": "x".repeat(600 * 1024)});
+    let (status, answer) = server.api(Some(&token), "POST", "/api/extensions", Some(&huge));
+    assert_eq!(status, 413, "{answer}");
+    let (_, all) = server.api(Some(&token), "GET", "/api/extensions", None);
+    let numbers: Vec<&str> = all
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|e| e["number"].as_str())
+        .collect();
+    assert_eq!(numbers, ["100", "101", "102", "103", "160"]);
+}
