@@ -1,9 +1,10 @@
 // The wallboard: every queue's waiting callers, longest wait, agents and service
 // level, pushed by the server over a WebSocket as it changes.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Badge, Card, Col, Empty, Row, Space, Statistic, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import type { Schemas } from "../api/client";
+import { notifyIncomingCall } from "../desktop";
 
 type Dashboard = Schemas["Dashboard"];
 
@@ -39,10 +40,28 @@ function seconds(total: number): string {
   return `${m}:${String(s).padStart(2, "0")}`;
 }
 
+/** Tells the desktop when a queue gains a waiting caller. */
+function useIncomingCallNotices(data: Dashboard | null) {
+  const { t } = useTranslation();
+  const waiting = useRef<Record<string, number> | null>(null);
+  useEffect(() => {
+    if (!data) return;
+    const before = waiting.current;
+    waiting.current = Object.fromEntries(data.queues.map((q) => [q.number, q.waiting]));
+    if (!before) return;
+    for (const q of data.queues) {
+      if (q.waiting > (before[q.number] ?? 0)) {
+        notifyIncomingCall(t("incomingCall"), `${q.name} (${q.number}): ${t("waiting")} ${q.waiting}`);
+      }
+    }
+  }, [data, t]);
+}
+
 export default function DashboardPage() {
   const { t } = useTranslation();
   const live = useLive();
   const data = live === "offline" || live === null ? null : live;
+  useIncomingCallNotices(data);
   return (
     <>
       <Space style={{ marginBottom: 16 }} align="center">
