@@ -25,6 +25,23 @@ ensure_apt() {
   fi
 }
 
+# ensure_debs PACKAGE ... installs the Debian packages not installed yet (libraries,
+# which have no command to look for).
+ensure_debs() {
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing ${missing[*]}"
+    apt_install "${missing[@]}"
+  fi
+}
+
+# What the desktop app (Tauri, WebKitGTK) builds against on Linux.
+TAURI_DEBS=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
+  libayatana-appindicator3-dev librsvg2-dev pkg-config)
+
 ensure_rust() {
   if ! command -v cargo >/dev/null 2>&1; then
     [ -x "$HOME/.cargo/bin/cargo" ] || {

@@ -8,7 +8,7 @@ import { Link, Navigate, Route, Routes, useLocation } from "react-router";
 import { api, rememberSession, whenLoggedOut, type Schemas } from "./api/client";
 import { LANGUAGES, setLanguage, type Language } from "./i18n";
 import Login from "./pages/Login";
-import Dashboard from "./pages/Dashboard";
+import Dashboard, { DesktopNotifications } from "./pages/Dashboard";
 import { Extensions, Agents, Inbound, Contacts, VoicemailBoxes } from "./pages/simple";
 import Queues from "./pages/Queues";
 import Lists from "./pages/Lists";
@@ -77,6 +77,7 @@ export default function App() {
     const selected = pages.find(([path]) => path !== "/" && location.pathname.startsWith(path))?.[0] ?? "/";
     body = (
       <Layout style={{ minHeight: "100vh" }}>
+        <DesktopNotifications />
         <Layout.Sider breakpoint="lg" collapsedWidth={0} theme="light" width={220}>
           <Typography.Title level={4} style={{ padding: "16px 24px", margin: 0 }}>
             {t("appName")}

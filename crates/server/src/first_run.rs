@@ -121,7 +121,7 @@ pub fn lan_ips(sip: SocketAddr) -> Vec<std::net::IpAddr> {
 
 /// Where phones should point: the listen address, or each LAN address when it is a
 /// wildcard.
-fn advertised_addresses(sip: SocketAddr) -> Vec<String> {
+pub fn advertised_addresses(sip: SocketAddr) -> Vec<String> {
     if !sip.ip().is_unspecified() {
         return vec![sip.to_string()];
     }

@@ -101,11 +101,28 @@ pub fn open_store(data_dir: &Path) -> Result<Store, ServerError> {
     Ok(Store::open(&data_dir.join(DATABASE_FILE))?)
 }
 
+/// Where a started server listens (ports chosen by the system when 0 was asked for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listening {
+    pub sip: SocketAddr,
+    pub http: SocketAddr,
+}
+
 /// Runs until `shutdown` resolves, then stops cleanly: sockets closed, pending
 /// registration writes flushed.
 pub async fn run(
     options: Options,
     shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), ServerError> {
+    run_reporting(options, shutdown, |_| {}).await
+}
+
+/// [`run`], telling `ready` where it listens once it serves (the desktop app opens
+/// its window there).
+pub async fn run_reporting(
+    options: Options,
+    shutdown: impl std::future::Future<Output = ()>,
+    ready: impl FnOnce(Listening),
 ) -> Result<(), ServerError> {
     let mut store = open_store(&options.data_dir)?;
     let first_run = first_run::provision_if_empty(&mut store)?;
@@ -247,6 +264,10 @@ pub async fn run(
         hangups,
     ));
 
+    ready(Listening {
+        sip: sip_addr,
+        http: http_addr,
+    });
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);

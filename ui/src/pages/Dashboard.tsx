@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "react";
 import { Badge, Card, Col, Empty, Row, Space, Statistic, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import type { Schemas } from "../api/client";
-import { notifyIncomingCall } from "../desktop";
+import { inDesktopApp, notifyIncomingCall } from "../desktop";
 
 type Dashboard = Schemas["Dashboard"];
 
@@ -34,6 +34,18 @@ function useLive(): Dashboard | null | "offline" {
   return data;
 }
 
+/** In the desktop app, whatever page is open: a notification for each new waiting caller. */
+function IncomingCallNotifier() {
+  const live = useLive();
+  useIncomingCallNotices(live === "offline" ? null : live);
+  return null;
+}
+
+/** Rendered only where notifications can be shown. */
+export function DesktopNotifications() {
+  return inDesktopApp() ? <IncomingCallNotifier /> : null;
+}
+
 function seconds(total: number): string {
   const m = Math.floor(total / 60);
   const s = total % 60;
@@ -61,7 +73,6 @@ export default function DashboardPage() {
   const { t } = useTranslation();
   const live = useLive();
   const data = live === "offline" || live === null ? null : live;
-  useIncomingCallNotices(data);
   return (
     <>
       <Space style={{ marginBottom: 16 }} align="center">

@@ -1,0 +1,72 @@
+// Drives Switchboard's desktop window over WebDriver (tauri-driver in front of
+// WebKitWebDriver), with the W3C protocol spoken directly: logs in, waits for the
+// wallboard, reads it and takes a screenshot. Run by tests/tests/desktop_window_opens.rs.
+//
+//   node desktop_window.mjs DRIVER_PORT APPLICATION ADMIN_PASSWORD ARTIFACTS
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+
+const [port, application, adminPassword, artifacts] = process.argv.slice(2);
+const driver = `http://127.0.0.1:${port}`;
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+async function call(method, url, body) {
+  const response = await fetch(driver + url, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(`${method} ${url}: ${JSON.stringify(json.value ?? json)}`);
+  return json.value;
+}
+
+const step = (name, detail = {}) => console.log(JSON.stringify({ step: name, ...detail }));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function find(session, using, value, timeout = 30000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      const found = await call("POST", `/session/${session}/element`, { using, value });
+      return found[ELEMENT];
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await sleep(250);
+    }
+  }
+}
+
+let session;
+try {
+  session = (
+    await call("POST", "/session", {
+      capabilities: { alwaysMatch: { "tauri:options": { application } } },
+    })
+  ).sessionId;
+  step("window-opened");
+  const password = await find(session, "css selector", "#password");
+  await call("POST", `/session/${session}/element/${password}/value`, { text: adminPassword });
+  const button = await find(session, "css selector", "button[type=submit]");
+  await call("POST", `/session/${session}/element/${button}/click`, {});
+  const heading = await find(session, "xpath", "//h3[contains(., 'Wallboard')]");
+  step("logged-in", { heading: await call("GET", `/session/${session}/element/${heading}/text`) });
+  const card = await find(session, "css selector", "[data-testid=queue-600]");
+  const text = (selector) =>
+    call("POST", `/session/${session}/execute/sync`, {
+      script: "return document.querySelector(arguments[0])?.textContent ?? null",
+      args: [selector],
+    });
+  step("wallboard-shown", {
+    title: await text(".ant-card-head-title"),
+    queue: await call("GET", `/session/${session}/element/${card}/text`),
+  });
+  const png = await call("GET", `/session/${session}/screenshot`);
+  writeFileSync(path.join(artifacts, "desktop-wallboard.png"), Buffer.from(png, "base64"));
+  step("screenshot-saved");
+} catch (e) {
+  step("failed", { message: String(e) });
+  process.exitCode = 1;
+} finally {
+  if (session) await call("DELETE", `/session/${session}`).catch(() => {});
+}
