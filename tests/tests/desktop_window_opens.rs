@@ -9,14 +9,30 @@ use std::time::{Duration, Instant};
 
 use switchboard_e2e::*;
 
-/// Kills a helper process when the test ends, however it ends.
+/// Kills a helper process, and every process it started, when the test ends however
+/// it ends: tauri-driver's WebKitWebDriver would otherwise outlive it (holding the
+/// test run's output open).
 struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-P", &self.0.id().to_string()])
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// `command` started with its output discarded.
+fn spawn_quiet(command: &mut Command) -> Killed {
+    Killed(
+        command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start a helper"),
+    )
 }
 
 fn desktop_binary() -> PathBuf {
@@ -41,18 +57,20 @@ fn xvfb() -> (Killed, String) {
             continue;
         }
         let display = format!(":{number}");
-        let child = Command::new("Xvfb")
-            .args([&display, "-screen", "0", "1400x900x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start Xvfb");
+        let child = spawn_quiet(Command::new("Xvfb").args([
+            &display,
+            "-screen",
+            "0",
+            "1400x900x24",
+            "-nolisten",
+            "tcp",
+        ]));
         let deadline = Instant::now() + Duration::from_secs(10);
         while !Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
             assert!(Instant::now() < deadline, "Xvfb {display} did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
-        return (Killed(child), display);
+        return (child, display);
     }
     panic!("no free X display");
 }
