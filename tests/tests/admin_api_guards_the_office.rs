@@ -192,3 +192,84 @@ fn an_extension_made_over_the_api_registers_and_bad_changes_change_nothing() {
         .collect();
     assert_eq!(numbers, ["100", "101", "102", "103", "160"]);
 }
+
+#[test]
+fn prompts_are_uploaded_checked_played_by_name_and_kept_while_in_use() {
+    let server = office();
+    let token = server.admin_token();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wav = dir.path().join("menu.wav");
+    switchboard_e2e::audio::speech("en", 3, &wav);
+    let audio = std::fs::read(&wav).expect("wav");
+    let upload = |name: &str, body: &[u8]| {
+        let headers =
+            format!("Authorization: Bearer {token}\r\nContent-Type: application/octet-stream\r\n");
+        let (status, _, answer) =
+            server.request_with_head("PUT", &format!("/api/prompts/{name}"), &headers, body);
+        let json: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
+        (status, json)
+    };
+    assert_eq!(upload("acme_menu", &audio).0, 204);
+    let (status, answer) = upload("not_audio", b"hello, this is not a sound");
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (422, Some("audio")),
+        "{answer}"
+    );
+    let (status, answer) = upload("welcome", &audio);
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (422, Some("name")),
+        "{answer}"
+    );
+    let (status, answer) = upload("..%2Fescape", &audio);
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (422, Some("name")),
+        "{answer}"
+    );
+
+    let (_, listed) = server.api(Some(&token), "GET", "/api/prompts", None);
+    let own: Vec<&serde_json::Value> = listed
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|p| p["built_in"] == false)
+        .collect();
+    assert_eq!(own.len(), 1, "{listed}");
+    assert_eq!(own[0]["name"], "acme_menu");
+    let ms = own[0]["duration_ms"].as_u64().expect("a length");
+    let reader = hound::WavReader::open(&wav).expect("wav");
+    let sent = u64::from(reader.duration()) * 1000 / u64::from(reader.spec().sample_rate);
+    assert!(ms.abs_diff(sent) <= 50, "{ms} ms listed, {sent} ms sent");
+    let headers = format!("Authorization: Bearer {token}\r\n");
+    let (status, _, back) =
+        server.request_with_head("GET", "/api/prompts/acme_menu", &headers, b"");
+    assert_eq!((status, back == audio), (200, true));
+
+    // A published scenario plays it: it stays until that block changes.
+    let scenario = json!({"name": "Main", "start": "menu", "blocks": {
+        "menu": {"type": "play-audio", "prompt": "acme_menu", "exits": {"next": "bye"}},
+        "bye": {"type": "hang-up"}}});
+    let (status, draft) = server.api(Some(&token), "PUT", "/api/scenarios/Main", Some(&scenario));
+    assert_eq!(status, 200, "{draft}");
+    assert_eq!(draft["problems"], json!([]), "{draft}");
+    let (status, published) = server.api(Some(&token), "POST", "/api/scenarios/Main/publish", None);
+    assert_eq!(
+        (status, published["version"].as_u64()),
+        (200, Some(1)),
+        "{published}"
+    );
+    let (status, answer) = server.api(Some(&token), "DELETE", "/api/prompts/acme_menu", None);
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (422, Some("scenarios[0].blocks.menu.prompt")),
+        "{answer}"
+    );
+    let (status, _) = server.api(Some(&token), "DELETE", "/api/scenarios/Main", None);
+    assert_eq!(status, 204);
+    let (status, _) = server.api(Some(&token), "DELETE", "/api/prompts/acme_menu", None);
+    assert_eq!(status, 204);
+    let (status, _) = server.api(Some(&token), "GET", "/api/prompts/acme_menu", None);
+    assert_eq!(status, 404);
+}

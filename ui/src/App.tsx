@@ -14,6 +14,7 @@ import Queues from "./pages/Queues";
 import Lists from "./pages/Lists";
 import Schedules from "./pages/Schedules";
 import Scenarios from "./pages/Scenarios";
+import Prompts from "./pages/Prompts";
 import Calls from "./pages/Calls";
 import Settings from "./pages/Settings";
 
@@ -27,6 +28,7 @@ const pages = [
   ["/lists", "lists", Lists],
   ["/schedules", "schedules", Schedules],
   ["/scenarios", "scenarios", Scenarios],
+  ["/prompts", "prompts", Prompts],
   ["/inbound", "inbound", Inbound],
   ["/contacts", "contacts", Contacts],
   ["/voicemail", "voicemail", VoicemailBoxes],

@@ -48,6 +48,7 @@ const en = {
   list: "List", mailbox: "Box", schedule: "Schedule", uri: "SIP address", setPriority: "Priority",
   myPhone: "My phone", agentWelcome: "You are logged in as extension {{extension}}.",
   errorsElsewhere: "Other problems",
+  prompts: "Prompts", promptName: "Name of the new prompt", uploadPrompt: "Upload audio file", builtIn: "built in", duration: "Length",
 };
 
 type Dictionary = typeof en;
@@ -98,6 +99,7 @@ const pl: Dictionary = {
   list: "Lista", mailbox: "Skrzynka", schedule: "Harmonogram", uri: "Adres SIP", setPriority: "Priorytet",
   myPhone: "Mój telefon", agentWelcome: "Zalogowano jako numer wewnętrzny {{extension}}.",
   errorsElsewhere: "Inne problemy",
+  prompts: "Komunikaty", promptName: "Nazwa nowego komunikatu", uploadPrompt: "Wyślij plik audio", builtIn: "wbudowany", duration: "Długość",
 };
 
 const ru: Dictionary = {
@@ -146,6 +148,7 @@ const ru: Dictionary = {
   list: "Список", mailbox: "Ящик", schedule: "Расписание", uri: "SIP-адрес", setPriority: "Приоритет",
   myPhone: "Мой телефон", agentWelcome: "Вы вошли как номер {{extension}}.",
   errorsElsewhere: "Другие проблемы",
+  prompts: "Сообщения", promptName: "Имя нового сообщения", uploadPrompt: "Загрузить аудиофайл", builtIn: "встроенное", duration: "Длительность",
 };
 
 export const LANGUAGES = { en: "English", pl: "Polski", ru: "Русский" } as const;

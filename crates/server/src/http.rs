@@ -7,6 +7,7 @@ mod calls;
 mod collections;
 mod error;
 mod live;
+mod prompts;
 mod scenarios;
 mod session;
 mod settings;
@@ -62,7 +63,14 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(calls::export))
         .routes(routes!(calls::queue_events))
         .routes(routes!(live::get_dashboard))
-        .routes(routes!(live::live));
+        .routes(routes!(live::live))
+        .routes(routes!(prompts::list));
+    let (schemas, paths, prompt) = routes!(prompts::upload, prompts::download, prompts::remove);
+    router = router.routes((
+        schemas,
+        paths,
+        prompt.layer(DefaultBodyLimit::max(prompts::MAX_PROMPT_BYTES)),
+    ));
     for [base, item] in [
         collections::routes::<Extensions>(),
         collections::routes::<Queues>(),

@@ -3,6 +3,7 @@
 
 pub mod admin_account;
 pub mod config;
+mod files;
 pub mod first_run;
 mod http;
 mod mailbox_api;

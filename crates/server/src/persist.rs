@@ -293,7 +293,7 @@ fn save_voicemail(
         return tracing::error!("could not save a voicemail change: {e}");
     }
     if let Some(path) = gone
-        && let Err(e) = VoicemailFiles::remove(&path)
+        && let Err(e) = crate::files::remove(&path)
     {
         tracing::error!("could not delete {}: {e}", path.display());
     }

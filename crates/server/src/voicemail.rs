@@ -61,35 +61,13 @@ impl VoicemailFiles {
             .push(&recorded.samples, &[])
             .map_err(io::Error::other)?;
         recorder.finish().map_err(io::Error::other)?;
-        write_whole(&path, &wav.into_inner())
+        crate::files::write_whole(&path, &wav.into_inner())
     }
 
     /// Replaces the box's greeting with `wav` (already checked to decode).
     pub fn save_greeting(&self, mailbox: &str, wav: &[u8]) -> io::Result<()> {
-        write_whole(&self.greeting(mailbox)?, wav)
+        crate::files::write_whole(&self.greeting(mailbox)?, wav)
     }
-
-    /// Removes a file if it is there.
-    pub fn remove(path: &Path) -> io::Result<()> {
-        match std::fs::remove_file(path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// Writes `bytes` to `path` so that readers see the old file or the whole new one.
-fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let part = path.with_extension("wav.part");
-    {
-        let mut file = std::fs::File::create(&part)?;
-        io::Write::write_all(&mut file, bytes)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&part, path)
 }
 
 #[cfg(test)]
@@ -112,11 +90,11 @@ mod tests {
         let path = files.message("101", 7).unwrap();
         let reader = hound::WavReader::open(&path).unwrap();
         assert_eq!((reader.spec().sample_rate, reader.duration()), (8000, 8000));
-        assert!(!path.with_extension("wav.part").exists());
+        assert!(!path.with_extension("part").exists());
         assert!(files.message("../101", 7).is_err());
         assert!(files.greeting("").is_err());
-        VoicemailFiles::remove(&path).unwrap();
-        VoicemailFiles::remove(&path).unwrap();
+        crate::files::remove(&path).unwrap();
+        crate::files::remove(&path).unwrap();
         assert!(!path.exists());
     }
 }

@@ -41,12 +41,12 @@ export function whenLoggedOut(callback: () => void) {
 
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
-  if (body !== undefined) headers["content-type"] = "application/json";
+  if (body !== undefined && !(body instanceof Blob)) headers["content-type"] = "application/json";
   if (csrfToken && method !== "GET") headers["x-csrf-token"] = csrfToken;
   const response = await fetch(path, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined || body instanceof Blob ? body : JSON.stringify(body),
     credentials: "same-origin",
   });
   if (response.status === 204) return undefined as T;
@@ -62,6 +62,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
 export const api = {
   get: <T>(path: string) => call<T>("GET", path),
   post: <T>(path: string, body?: unknown) => call<T>("POST", path, body),
+  /** A JSON body, or a file sent as it is. */
   put: <T>(path: string, body: unknown) => call<T>("PUT", path, body),
   delete: (path: string) => call<void>("DELETE", path),
 };

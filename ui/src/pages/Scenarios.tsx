@@ -4,7 +4,7 @@
 // Drafts are saved freely; publishing makes a draft the version new calls follow.
 import { useCallback, useEffect, useState } from "react";
 import {
-  Alert, App, Button, Card, Form, Input, InputNumber, List, Modal, Select, Space, Switch, Table, Tag, Typography,
+  Alert, App, AutoComplete, Button, Card, Form, Input, InputNumber, List, Modal, Select, Space, Switch, Table, Tag, Typography,
 } from "antd";
 import {
   applyNodeChanges, Background, Controls, Handle, Position, ReactFlow, type Connection, type ReactFlowInstance, type Edge, type Node, type NodeProps,
@@ -146,6 +146,10 @@ function Editor() {
   const [selected, setSelected] = useState<string | null>(null);
   const [adding, setAdding] = useState<{ id: string; type: string } | null>(null);
   const [flow, setFlow] = useState<ReactFlowInstance<Node<BlockNodeData>> | null>(null);
+  const [prompts, setPrompts] = useState<string[]>([]);
+  useEffect(() => {
+    void api.get<Schemas["PromptInfo"][]>("/api/prompts").then((all) => setPrompts(all.map((p) => p.name)));
+  }, []);
 
   /** Lays the blocks out again by their distance from the start, and shows them all. */
   const arrange = () => {
@@ -295,6 +299,7 @@ function Editor() {
             id={selected}
             block={block}
             ids={ids}
+            prompts={prompts}
             problems={blockProblems(selected)}
             onChange={(b) => setBlock(selected, b)}
             onDelete={() => {
@@ -351,6 +356,8 @@ function BlockForm(props: {
   id: string;
   block: Block;
   ids: string[];
+  /** Built-in and uploaded prompts, offered for the prompt setting. */
+  prompts: string[];
   problems: string[];
   onChange: (block: Block) => void;
   onDelete: () => void;
@@ -366,7 +373,16 @@ function BlockForm(props: {
       ))}
       {BLOCK_TYPES[block.type]?.map((setting) => (
         <Form.Item key={setting.key} label={t(setting.label)}>
-          {setting.kind === "text" && (
+          {setting.kind === "text" && setting.key === "prompt" && (
+            <AutoComplete
+              aria-label="prompt"
+              value={String(block.prompt ?? "")}
+              onChange={(v: string) => set("prompt", v)}
+              options={props.prompts.map((p) => ({ value: p }))}
+              filterOption={(input, option) => String(option?.value ?? "").includes(input)}
+            />
+          )}
+          {setting.kind === "text" && setting.key !== "prompt" && (
             <Input
               aria-label={setting.key}
               value={String(block[setting.key] ?? "")}

@@ -329,7 +329,7 @@ pub async fn delete_greeting(
     match api
         .files
         .greeting(&mailbox)
-        .and_then(|p| VoicemailFiles::remove(&p))
+        .and_then(|p| crate::files::remove(&p))
     {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => error(
