@@ -128,6 +128,31 @@ fn an_office_set_up_in_the_panel_routes_real_calls() {
         let first = agent("105");
         std::thread::sleep(Duration::from_secs(2));
         let second = agent("101");
+        // The wallboard follows: both agents on a call, both phones registered.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let board = server.dashboard(&token);
+            let activity = |ext: &str| {
+                board["agents"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|a| a["extension"] == ext))
+                    .map(|a| a["activity"].clone())
+            };
+            let on_call = Some(serde_json::Value::from("on-call"));
+            if activity("105") == on_call && activity("101") == on_call {
+                let phones: Vec<&str> = board["phones"]
+                    .as_array()
+                    .expect("phones")
+                    .iter()
+                    .filter_map(|p| p["extension"].as_str())
+                    .collect();
+                assert_eq!(phones, ["101", "105"], "{board}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "{board}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panel(&server, &admin, &["agents", art]);
         for phone in [ordinary, vip, first, second] {
             phone.join().expect("SIPp").expect(1, 0);
         }

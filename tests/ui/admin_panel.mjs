@@ -4,6 +4,7 @@
 //
 //   node admin_panel.mjs configure HTTP ADMIN_PASSWORD EXT_PASSWORD ARTIFACTS
 //   node admin_panel.mjs wallboard HTTP ADMIN_PASSWORD QUEUE WAITING ARTIFACTS
+//   node admin_panel.mjs agents HTTP ADMIN_PASSWORD ARTIFACTS
 //
 // Prints one JSON line per step; exits non-zero on the first failure.
 import { createRequire } from "node:module";
@@ -170,6 +171,15 @@ async function wallboard(page, queue, waiting, artifacts) {
   step("wallboard-shows-waiting", { queue, waiting: Number(await value.innerText()) });
 }
 
+async function agents(page, artifacts) {
+  const card = page.getByTestId("agents");
+  for (const extension of ["105", "101"]) {
+    await card.getByText(`${extension}: on a call`).waitFor();
+  }
+  await page.screenshot({ path: path.join(artifacts, "wallboard-agents-on-calls.png") });
+  step("wallboard-shows-agents", { onCall: ["105", "101"] });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -180,6 +190,8 @@ try {
   } else if (phase === "wallboard") {
     const [queue, waiting, artifacts] = rest;
     await wallboard(page, queue, waiting, artifacts);
+  } else if (phase === "agents") {
+    await agents(page, rest[0]);
   } else {
     throw new Error(`unknown phase ${phase}`);
   }

@@ -48,6 +48,7 @@ const en = {
   list: "List", mailbox: "Box", schedule: "Schedule", uri: "SIP address", setPriority: "Priority",
   myPhone: "My phone", agentWelcome: "You are logged in as extension {{extension}}.",
   errorsElsewhere: "Other problems",
+  activity: { "logged-out": "logged out", "on-break": "on break", idle: "idle", ringing: "ringing", "on-call": "on a call", "wrap-up": "wrap-up" },
   prompts: "Prompts", promptName: "Name of the new prompt", uploadPrompt: "Upload audio file", builtIn: "built in", duration: "Length",
 };
 
@@ -99,6 +100,7 @@ const pl: Dictionary = {
   list: "Lista", mailbox: "Skrzynka", schedule: "Harmonogram", uri: "Adres SIP", setPriority: "Priorytet",
   myPhone: "Mój telefon", agentWelcome: "Zalogowano jako numer wewnętrzny {{extension}}.",
   errorsElsewhere: "Inne problemy",
+  activity: { "logged-out": "wylogowany", "on-break": "przerwa", idle: "wolny", ringing: "dzwoni", "on-call": "rozmawia", "wrap-up": "po rozmowie" },
   prompts: "Komunikaty", promptName: "Nazwa nowego komunikatu", uploadPrompt: "Wyślij plik audio", builtIn: "wbudowany", duration: "Długość",
 };
 
@@ -148,6 +150,7 @@ const ru: Dictionary = {
   list: "Список", mailbox: "Ящик", schedule: "Расписание", uri: "SIP-адрес", setPriority: "Приоритет",
   myPhone: "Мой телефон", agentWelcome: "Вы вошли как номер {{extension}}.",
   errorsElsewhere: "Другие проблемы",
+  activity: { "logged-out": "не в системе", "on-break": "перерыв", idle: "свободен", ringing: "звонит", "on-call": "разговаривает", "wrap-up": "обработка" },
   prompts: "Сообщения", promptName: "Имя нового сообщения", uploadPrompt: "Загрузить аудиофайл", builtIn: "встроенное", duration: "Длительность",
 };
 

@@ -593,6 +593,11 @@ impl Pbx {
         }
     }
 
+    /// What every agent does, for the wallboard.
+    pub fn agent_boards(&self) -> Vec<switchboard_queue::AgentSnapshot> {
+        self.acd.agent_snapshots()
+    }
+
     /// The wallboard's picture of every queue, by number.
     pub fn queue_boards(&self, now: Instant) -> Vec<(String, switchboard_queue::QueueSnapshot)> {
         self.acd

@@ -28,7 +28,7 @@ pub(crate) mod offers;
 mod snapshot;
 mod vip;
 
-pub use snapshot::{AgentCounts, QueueSnapshot};
+pub use snapshot::{Activity, AgentCounts, AgentSnapshot, QueueSnapshot};
 
 /// A caller's place: higher priority first, then earlier arrival.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -16,7 +16,7 @@ pub mod strategy;
 
 pub use acd::callback::CallbackResult;
 pub use acd::offers::OfferFailure;
-pub use acd::{Acd, AgentCounts, QueueSnapshot};
+pub use acd::{Acd, Activity, AgentCounts, AgentSnapshot, QueueSnapshot};
 pub use agent::{AgentState, AgentStats, AgentStatus};
 pub use model::{
     AgentConfig, AgentId, Announcements, CallId, CallbackPolicy, EmptyPolicy, MAX_VIP_DELAY,

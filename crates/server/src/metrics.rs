@@ -30,9 +30,39 @@ pub struct Metrics {
 struct Boards {
     taken: Option<Instant>,
     queues: Vec<QueueBoard>,
+    agents: Vec<AgentBoard>,
+    phones: Vec<RegisteredPhones>,
 }
 
-/// One queue on the wallboard, as `/queues` reports it.
+/// One agent on the wallboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AgentBoard {
+    pub extension: String,
+    pub activity: Activity,
+    /// Why an agent on a break is on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activity {
+    LoggedOut,
+    OnBreak,
+    Idle,
+    Ringing,
+    OnCall,
+    WrapUp,
+}
+
+/// An extension with phones registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RegisteredPhones {
+    pub extension: String,
+    pub phones: usize,
+}
+
+/// One queue on the wallboard.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QueueBoard {
     pub number: String,
@@ -120,6 +150,53 @@ impl Metrics {
                 service_level: s.service_level,
             })
             .collect();
+        boards.agents = pbx
+            .agent_boards()
+            .into_iter()
+            .map(|a| {
+                use switchboard_queue::Activity as A;
+                let (activity, reason) = match a.activity {
+                    A::LoggedOut => (Activity::LoggedOut, None),
+                    A::OnBreak { reason } => (Activity::OnBreak, Some(reason)),
+                    A::Idle => (Activity::Idle, None),
+                    A::Ringing => (Activity::Ringing, None),
+                    A::OnCall => (Activity::OnCall, None),
+                    A::WrapUp => (Activity::WrapUp, None),
+                };
+                AgentBoard {
+                    extension: a.extension,
+                    activity,
+                    reason,
+                }
+            })
+            .collect();
+        let mut phones: Vec<RegisteredPhones> = pbx
+            .service()
+            .registrar()
+            .registered()
+            .map(|(extension, phones)| RegisteredPhones {
+                extension: extension.to_string(),
+                phones,
+            })
+            .collect();
+        phones.sort_by(|a, b| a.extension.cmp(&b.extension));
+        boards.phones = phones;
+    }
+
+    /// Every agent and what they do, as last drawn.
+    pub fn agent_boards(&self) -> Vec<AgentBoard> {
+        self.boards
+            .lock()
+            .map(|b| b.agents.clone())
+            .unwrap_or_default()
+    }
+
+    /// The extensions with phones registered, as last drawn.
+    pub fn registered_phones(&self) -> Vec<RegisteredPhones> {
+        self.boards
+            .lock()
+            .map(|b| b.phones.clone())
+            .unwrap_or_default()
     }
 
     /// The queues as last drawn, their longest waits carried forward to now.

@@ -118,6 +118,14 @@ impl Registrar {
             .unwrap_or_default()
     }
 
+    /// Every registered address of record and how many contacts it has.
+    pub fn registered(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.bindings
+            .iter()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(aor, b)| (aor.as_str(), b.len()))
+    }
+
     pub fn binding_count(&self) -> usize {
         self.expiries.len()
     }

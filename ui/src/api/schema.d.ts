@@ -563,6 +563,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @enum {string} */
+        Activity: "logged-out" | "on-break" | "idle" | "ringing" | "on-call" | "wrap-up";
+        /** @description One agent on the wallboard. */
+        AgentBoard: {
+            extension: string;
+            activity: components["schemas"]["Activity"];
+            /** @description Why an agent on a break is on it. */
+            reason?: string | null;
+        };
         /** @description Per-agent settings, for agents who need other than their queues' defaults. */
         AgentSettings: {
             extension: string;
@@ -775,6 +784,10 @@ export interface components {
         /** @description Everything the wallboard shows. */
         Dashboard: {
             queues: components["schemas"]["QueueBoard"][];
+            /** @description Every queue agent and what they do. */
+            agents: components["schemas"]["AgentBoard"][];
+            /** @description Extensions with phones registered. */
+            phones: components["schemas"]["RegisteredPhones"][];
             pbx: components["schemas"]["Snapshot"];
         };
         /** @description An extension as the API shows it: the password is write-only. */
@@ -878,7 +891,7 @@ export interface components {
              */
             duration_ms?: number | null;
         };
-        /** @description One queue on the wallboard, as `/queues` reports it. */
+        /** @description One queue on the wallboard. */
         QueueBoard: {
             number: string;
             name: string;
@@ -1023,6 +1036,11 @@ export interface components {
             vip: components["schemas"]["VipSettings"] | null;
             /** @default [] */
             agents: components["schemas"]["MemberSettings"][];
+        };
+        /** @description An extension with phones registered. */
+        RegisteredPhones: {
+            extension: string;
+            phones: number;
         };
         RegistrarSettings: {
             /**

@@ -1,7 +1,7 @@
 // The wallboard: every queue's waiting callers, longest wait, agents and service
 // level, pushed by the server over a WebSocket as it changes.
 import { useEffect, useRef, useState } from "react";
-import { Badge, Card, Col, Empty, Row, Space, Statistic, Typography } from "antd";
+import { Badge, Card, Col, Empty, Row, Space, Statistic, Tag, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import type { Schemas } from "../api/client";
 import { inDesktopApp, notifyIncomingCall } from "../desktop";
@@ -45,6 +45,15 @@ function IncomingCallNotifier() {
 export function DesktopNotifications() {
   return inDesktopApp() ? <IncomingCallNotifier /> : null;
 }
+
+const ACTIVITY_COLORS: Record<Schemas["Activity"], string> = {
+  "logged-out": "default",
+  "on-break": "orange",
+  idle: "green",
+  ringing: "gold",
+  "on-call": "red",
+  "wrap-up": "purple",
+};
 
 function seconds(total: number): string {
   const m = Math.floor(total / 60);
@@ -92,6 +101,33 @@ export default function DashboardPage() {
         </Row>
       )}
       {data && data.queues.length === 0 && <Empty description={t("noQueues")} />}
+      {data && (data.agents.length > 0 || data.phones.length > 0) && (
+        <Row gutter={[16, 16]} style={{ marginBottom: 16 }}>
+          <Col xs={24} md={12}>
+            <Card title={t("agents")} size="small" data-testid="agents">
+              <Space wrap>
+                {data.agents.map((a) => (
+                  <Tag key={a.extension} color={ACTIVITY_COLORS[a.activity]} title={a.reason ?? undefined}>
+                    {a.extension}: {t(`activity.${a.activity}`)}
+                  </Tag>
+                ))}
+              </Space>
+            </Card>
+          </Col>
+          <Col xs={24} md={12}>
+            <Card title={t("registered")} size="small" data-testid="phones">
+              <Space wrap>
+                {data.phones.map((p) => (
+                  <Tag key={p.extension}>
+                    {p.extension}
+                    {p.phones > 1 ? ` ×${p.phones}` : ""}
+                  </Tag>
+                ))}
+              </Space>
+            </Card>
+          </Col>
+        </Row>
+      )}
       <Row gutter={[16, 16]}>
         {data?.queues.map((q) => (
           <Col key={q.number} xs={24} md={12} xl={8}>

@@ -33,7 +33,51 @@ pub struct AgentCounts {
     pub wrap_up: usize,
 }
 
+/// What one agent does, for the wallboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSnapshot {
+    pub extension: String,
+    pub activity: Activity,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Activity {
+    LoggedOut,
+    OnBreak { reason: String },
+    Idle,
+    Ringing,
+    OnCall,
+    WrapUp,
+}
+
 impl Acd {
+    /// Every agent, in the order they were set up.
+    pub fn agent_snapshots(&self) -> Vec<AgentSnapshot> {
+        self.agents
+            .iter()
+            .map(|a| AgentSnapshot {
+                extension: a.config.extension.clone(),
+                activity: match (&a.status, a.state) {
+                    (AgentStatus::LoggedOut, _) => Activity::LoggedOut,
+                    (_, AgentState::Ringing { .. } | AgentState::Reserved { .. }) => {
+                        Activity::Ringing
+                    }
+                    (
+                        _,
+                        AgentState::InCall { .. }
+                        | AgentState::Warned { .. }
+                        | AgentState::WithVip { .. },
+                    ) => Activity::OnCall,
+                    (_, AgentState::WrapUp { .. }) => Activity::WrapUp,
+                    (AgentStatus::OnBreak { reason }, AgentState::Idle) => Activity::OnBreak {
+                        reason: reason.clone(),
+                    },
+                    (AgentStatus::Available, AgentState::Idle) => Activity::Idle,
+                },
+            })
+            .collect()
+    }
+
     pub fn snapshot(&self, now: Instant) -> Vec<QueueSnapshot> {
         (0..self.queues.len())
             .map(|i| self.queue_snapshot(now, QueueId(i as u32)))

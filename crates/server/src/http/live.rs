@@ -1,5 +1,5 @@
-//! The wallboard's data: queues (who waits and for how long, what the agents do, the
-//! service level) and the PBX's counters, as one snapshot to read, or pushed over a
+//! The wallboard's data: queues (who waits and for how long, the service level), each
+//! agent's activity, the registered phones and the PBX's counters, as one snapshot to read, or pushed over a
 //! WebSocket whenever it changes (looked at every quarter of a second).
 
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::api::Api;
 use super::error::ApiError;
 use super::session::Admin;
-use crate::metrics::{QueueBoard, Snapshot};
+use crate::metrics::{AgentBoard, QueueBoard, RegisteredPhones, Snapshot};
 
 const LOOK_EVERY: Duration = Duration::from_millis(250);
 
@@ -23,12 +23,18 @@ const LOOK_EVERY: Duration = Duration::from_millis(250);
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Dashboard {
     pub queues: Vec<QueueBoard>,
+    /// Every queue agent and what they do.
+    pub agents: Vec<AgentBoard>,
+    /// Extensions with phones registered.
+    pub phones: Vec<RegisteredPhones>,
     pub pbx: Snapshot,
 }
 
 fn dashboard(api: &Api) -> Dashboard {
     Dashboard {
         queues: api.metrics.queue_boards(),
+        agents: api.metrics.agent_boards(),
+        phones: api.metrics.registered_phones(),
         pbx: api.metrics.snapshot(),
     }
 }

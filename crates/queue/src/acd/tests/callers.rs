@@ -268,3 +268,32 @@ fn the_wallboard_counts_waiting_agents_and_service_level() {
     assert_eq!(board.answered, 2);
     assert_eq!(board.service_level, Some(0.5), "one of two within 20 s");
 }
+
+#[test]
+fn each_agent_shows_what_they_do() {
+    let mut h = Harness::new(quiet(Strategy::Linear), 3);
+    h.join(1, 0);
+    h.answer(0);
+    let on_break = AgentStatus::OnBreak {
+        reason: "lunch".into(),
+    };
+    h.acd.handle_status(h.now, h.agents[1], on_break);
+    h.acd
+        .handle_status(h.now, h.agents[2], AgentStatus::LoggedOut);
+    let activities: Vec<Activity> = h
+        .acd
+        .agent_snapshots()
+        .into_iter()
+        .map(|a| a.activity)
+        .collect();
+    assert_eq!(
+        activities,
+        [
+            Activity::OnCall,
+            Activity::OnBreak {
+                reason: "lunch".into()
+            },
+            Activity::LoggedOut
+        ]
+    );
+}
