@@ -43,6 +43,23 @@ fn logins_are_checked_and_guessing_is_locked_out() {
     assert_eq!(status, 403);
     let (status, me) = server.api(Some(token), "GET", "/api/session", None);
     assert_eq!((status, me["role"].as_str()), (200, Some("agent")));
+    // Their own panel: the queue they answer, what it sees them doing, their box.
+    let (status, panel) = server.api(Some(token), "GET", "/api/me", None);
+    assert_eq!(status, 200, "{panel}");
+    assert_eq!(
+        panel["queues"],
+        json!([{"number": "600", "name": "Sales", "priority": 0, "waiting": 0}])
+    );
+    assert_eq!(
+        panel["agent"]["activity"], "logged-out",
+        "no phone registered: {panel}"
+    );
+    assert_eq!(panel["voicemail"], json!({"new": 0, "saved": 0}));
+    let admin_token = server.admin_login(&admin);
+    assert_eq!(
+        server.api(Some(&admin_token), "GET", "/api/me", None).0,
+        404
+    );
 
     // Five wrong passwords lock the address out, even for the right one.
     for _ in 0..5 {

@@ -15,6 +15,7 @@ import Lists from "./pages/Lists";
 import Schedules from "./pages/Schedules";
 import Scenarios from "./pages/Scenarios";
 import Prompts from "./pages/Prompts";
+import MyPhone from "./pages/MyPhone";
 import Calls from "./pages/Calls";
 import Settings from "./pages/Settings";
 
@@ -69,12 +70,7 @@ export default function App() {
   } else if (session === null) {
     body = <Login onLoggedIn={loggedIn} />;
   } else if (session.role !== "admin") {
-    body = (
-      <Layout.Content style={{ padding: 24 }}>
-        <Typography.Title level={3}>{t("myPhone")}</Typography.Title>
-        <Typography.Paragraph>{t("agentWelcome", { extension: session.extension })}</Typography.Paragraph>
-      </Layout.Content>
-    );
+    body = <MyPhone />;
   } else {
     const selected = pages.find(([path]) => path !== "/" && location.pathname.startsWith(path))?.[0] ?? "/";
     body = (

@@ -7,6 +7,7 @@ mod calls;
 mod collections;
 mod error;
 mod live;
+mod me;
 mod prompts;
 mod scenarios;
 mod session;
@@ -50,6 +51,7 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
     let mut router = OpenApiRouter::with_openapi(base_document())
         .routes(routes!(session::log_in, session::current, session::log_out))
         .routes(routes!(session::change_password))
+        .routes(routes!(me::panel))
         .routes(routes!(settings::get_settings, settings::put_settings))
         .routes(routes!(settings::get_config, settings::put_config))
         .routes(routes!(scenarios::list))

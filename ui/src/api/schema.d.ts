@@ -36,6 +36,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["panel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/settings": {
         parameters: {
             query?: never;
@@ -865,6 +881,30 @@ export interface components {
             /** Format: u-int32 */
             weight?: number;
         };
+        MyPanel: {
+            extension: string;
+            name: string;
+            agent?: components["schemas"]["AgentBoard"] | null;
+            queues: components["schemas"]["MyQueue"][];
+            /** @description Phones registered as this extension. */
+            phones: number;
+            voicemail: components["schemas"]["MyVoicemail"];
+        };
+        MyQueue: {
+            number: string;
+            name: string;
+            /**
+             * Format: u-int8
+             * @description 0 rings first.
+             */
+            priority: number;
+            /** @description Callers waiting there now. */
+            waiting: number;
+        };
+        MyVoicemail: {
+            new: number;
+            saved: number;
+        };
         /**
          * @description How numbers are compared: national numbers become international with the office's
          *     country code.
@@ -1450,6 +1490,43 @@ export interface operations {
             };
             /** @description Wrong current password, or a weak new one */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    panel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The logged-in agent's own panel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPanel"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The admin has no extension */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,69 @@
+// An agent's own panel: what the queues see them doing, the queues they answer, their
+// phones and voicemail. Refreshed every few seconds.
+import { useEffect, useState } from "react";
+import { Card, Col, Empty, Row, Statistic, Table, Tag, Typography } from "antd";
+import { useTranslation } from "react-i18next";
+import { api, type Schemas } from "../api/client";
+
+export default function MyPhone() {
+  const { t } = useTranslation();
+  const [me, setMe] = useState<Schemas["MyPanel"] | null>(null);
+
+  useEffect(() => {
+    const load = () => void api.get<Schemas["MyPanel"]>("/api/me").then(setMe).catch(() => undefined);
+    load();
+    const timer = window.setInterval(load, 3000);
+    return () => window.clearInterval(timer);
+  }, []);
+
+  if (!me) return null;
+  return (
+    <div style={{ padding: 24, maxWidth: 900 }}>
+      <Typography.Title level={3}>
+        {t("myPhone")}: {me.extension} {me.name && `(${me.name})`}
+      </Typography.Title>
+      <Row gutter={16} style={{ marginBottom: 16 }}>
+        <Col>
+          <Card size="small" data-testid="my-activity">
+            <Statistic
+              title={t("agent")}
+              value={me.agent ? t(`activity.${me.agent.activity}`) : "—"}
+            />
+            {me.agent?.reason && <Tag>{me.agent.reason}</Tag>}
+          </Card>
+        </Col>
+        <Col>
+          <Card size="small">
+            <Statistic title={t("registered")} value={me.phones} />
+          </Card>
+        </Col>
+        <Col>
+          <Card size="small">
+            <Statistic
+              title={t("voicemailMessages")}
+              value={`${me.voicemail.new} / ${me.voicemail.saved}`}
+              suffix={<Typography.Text type="secondary">{t("newSaved")}</Typography.Text>}
+            />
+          </Card>
+        </Col>
+      </Row>
+      {me.queues.length === 0 ? (
+        <Empty description={t("noQueues")} />
+      ) : (
+        <Table
+          rowKey="number"
+          pagination={false}
+          dataSource={me.queues}
+          columns={[
+            { title: t("queue"), key: "queue", render: (_, q) => `${q.name} (${q.number})` },
+            { title: t("priority"), dataIndex: "priority" },
+            { title: t("waiting"), dataIndex: "waiting" },
+          ]}
+        />
+      )}
+      <Typography.Paragraph type="secondary" style={{ marginTop: 16 }}>
+        {t("agentCodes")}
+      </Typography.Paragraph>
+    </div>
+  );
+}
