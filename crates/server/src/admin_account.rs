@@ -2,8 +2,6 @@
 //! the store keeps an Argon2id hash. The owner changes it in the panel, or resets it
 //! from the command line on the PBX's own computer when it is lost.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -29,7 +27,7 @@ pub fn ensure_admin(store: &mut Store) -> Result<Option<String>, StoreError> {
 /// Replaces the admin password with a generated one and returns it.
 pub fn reset_admin_password(store: &mut Store) -> Result<String, StoreError> {
     let password = generate_password();
-    store.set_admin_password_hash(ADMIN_USER, &hash(&password), unix_ms())?;
+    store.set_admin_password_hash(ADMIN_USER, &hash(&password), crate::unix_ms())?;
     Ok(password)
 }
 
@@ -41,7 +39,7 @@ pub fn set_admin_password(store: &mut Store, password: &str) -> Result<(), Admin
             format!("must be at least {MIN_ADMIN_PASSWORD} characters"),
         )));
     }
-    store.set_admin_password_hash(ADMIN_USER, &hash(password), unix_ms())?;
+    store.set_admin_password_hash(ADMIN_USER, &hash(password), crate::unix_ms())?;
     Ok(())
 }
 
@@ -74,12 +72,6 @@ fn hash(password: &str) -> String {
         .hash_password(password.as_bytes())
         .expect("Argon2id hashes any password with a fresh salt")
         .to_string()
-}
-
-fn unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -524,10 +524,12 @@ impl Config {
                 }
             })
             .collect();
-        let at = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        store.replace_config(&settings, &extensions, &self.scenario_bodies(), at)?;
+        store.replace_config(
+            &settings,
+            &extensions,
+            &self.scenario_bodies(),
+            crate::unix_ms(),
+        )?;
         Ok(())
     }
 

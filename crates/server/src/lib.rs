@@ -88,6 +88,13 @@ pub enum ServerError {
     Store(#[from] switchboard_store::StoreError),
 }
 
+/// Now, in unix milliseconds, as the store keeps times.
+pub(crate) fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// The admin API's OpenAPI document, as the UI's types are generated from it.
 pub fn openapi_json() -> String {
     serde_json::to_string_pretty(&http::openapi()).expect("the document serialises")

@@ -60,19 +60,24 @@ fn unreadable(name: &str, e: serde_json::Error) -> ApiError {
     ApiError::internal(format!("scenario {name:?}: stored draft unreadable: {e}"))
 }
 
-/// What publishing `draft` into `config` would be refused for.
-fn problems(config: &Config, draft: &Scenario, prompts: &std::path::Path) -> Vec<FieldProblem> {
-    let mut trial = config.clone();
-    let index = match trial.scenarios.iter().position(|s| s.name == draft.name) {
+/// Puts `draft` in place of the scenario of its name, or adds it; returns its index.
+fn put(scenarios: &mut Vec<Scenario>, draft: Scenario) -> usize {
+    match scenarios.iter().position(|s| s.name == draft.name) {
         Some(i) => {
-            trial.scenarios[i] = draft.clone();
+            scenarios[i] = draft;
             i
         }
         None => {
-            trial.scenarios.push(draft.clone());
-            trial.scenarios.len() - 1
+            scenarios.push(draft);
+            scenarios.len() - 1
         }
-    };
+    }
+}
+
+/// What publishing `draft` into `config` would be refused for.
+fn problems(config: &Config, draft: &Scenario, prompts: &std::path::Path) -> Vec<FieldProblem> {
+    let mut trial = config.clone();
+    let index = put(&mut trial.scenarios, draft.clone());
     let mut found = trial.validate().err().unwrap_or_default();
     found.extend(trial.check_prompt_files(prompts).err().unwrap_or_default());
     let prefix = format!("scenarios[{index}].");
@@ -166,7 +171,7 @@ pub async fn save_draft(
     }
     let body = serde_json::to_string(&draft).map_err(ApiError::internal)?;
     let key = name.clone();
-    api.with_store(move |store| Ok(store.save_scenario_draft(&key, &body, unix_ms())?))
+    api.with_store(move |store| Ok(store.save_scenario_draft(&key, &body, crate::unix_ms())?))
         .await?;
     draft_view(&api, name).await.map(Json)
 }
@@ -185,16 +190,7 @@ pub async fn publish(
 ) -> Result<Json<ScenarioDraft>, ApiError> {
     let draft = draft_view(&api, name.clone()).await?.draft;
     api.change_config(move |config| {
-        let index = match config.scenarios.iter().position(|s| s.name == draft.name) {
-            Some(i) => {
-                config.scenarios[i] = draft;
-                i
-            }
-            None => {
-                config.scenarios.push(draft);
-                config.scenarios.len() - 1
-            }
-        };
+        let index = put(&mut config.scenarios, draft);
         Ok(Edit::at((), format!("scenarios[{index}]")))
     })
     .await?;
@@ -230,10 +226,4 @@ pub async fn delete(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn unix_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
