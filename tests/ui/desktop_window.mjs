@@ -52,13 +52,15 @@ try {
   const heading = await find(session, "xpath", "//h3[contains(., 'Wallboard')]");
   step("logged-in", { heading: await call("GET", `/session/${session}/element/${heading}/text`) });
   const card = await find(session, "css selector", "[data-testid=queue-600]");
-  const text = (selector) =>
+  const title = () =>
     call("POST", `/session/${session}/execute/sync`, {
-      script: "return document.querySelector(arguments[0])?.textContent ?? null",
-      args: [selector],
+      script:
+        "return document.querySelector('[data-testid=queue-600]')?.closest('.ant-card')" +
+        "?.querySelector('.ant-card-head-title')?.textContent ?? null",
+      args: [],
     });
   step("wallboard-shown", {
-    title: await text(".ant-card-head-title"),
+    title: await title(),
     queue: await call("GET", `/session/${session}/element/${card}/text`),
   });
   const png = await call("GET", `/session/${session}/screenshot`);
