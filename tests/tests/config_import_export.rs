@@ -24,6 +24,15 @@ fn first_run_creates_five_extensions_and_prints_how_to_register() {
         "{}",
         server.stdout
     );
+    // A reception queue and a menu come with them, and the table says how to reach them.
+    assert!(
+        server.stdout.contains("600 for the Reception queue (agents 100, 101)"),
+        "{}",
+        server.stdout
+    );
+    let office = String::from_utf8(config_command(server.data_dir(), &["export"]).stdout).unwrap();
+    assert!(office.contains("name = \"Main menu\""), "{office}");
+    assert!(office.contains("number = \"500\""), "{office}");
     // Each printed password really registers its extension.
     let line = server
         .stdout

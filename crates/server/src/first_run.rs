@@ -1,5 +1,6 @@
 //! An empty data directory becomes a working PBX: five extensions with strong
-//! generated passwords, shown once, because only their hashes are kept.
+//! generated passwords (shown once, because only their hashes are kept), a reception
+//! queue and an auto-attendant menu.
 
 use std::fmt::Write;
 use std::net::SocketAddr;
@@ -10,6 +11,8 @@ use switchboard_store::Store;
 use crate::config::{Config, ConfigError, ExtensionConfig};
 
 const FIRST_EXTENSIONS: std::ops::RangeInclusive<u32> = 100..=104;
+/// The queue and menu a fresh office starts with.
+const FIRST_OFFICE: &str = include_str!("first_office.toml");
 const PASSWORD_LEN: usize = 16;
 /// No look-alikes (0/O, 1/l/I), so a password read off the screen is typed right.
 const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -44,10 +47,15 @@ pub fn provision_if_empty(store: &mut Store) -> Result<Option<Vec<Credential>>, 
                 enabled: true,
             })
             .collect(),
-        ..Config::from_toml("").expect("an empty file is the default configuration")
+        ..first_office()
     };
     config.apply(store)?;
     Ok(Some(credentials))
+}
+
+/// The queue and menu alone: valid once the extensions they name are added.
+fn first_office() -> Config {
+    toml::from_str(FIRST_OFFICE).expect("the first office is valid TOML")
 }
 
 /// A strong password to be read off a screen and typed: 16 characters without
@@ -65,9 +73,10 @@ pub fn generate_password() -> String {
 pub fn phone_setup_table(
     credentials: &[Credential],
     sip: SocketAddr,
-    realm: &str,
+    office: &Config,
     config_command: &str,
 ) -> String {
+    let realm = &office.sip.realm;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -86,6 +95,23 @@ pub fn phone_setup_table(
     for c in credentials {
         let _ = writeln!(out, "  {:<10} {}", c.number, c.password);
     }
+    let mut dial = vec!["another extension".to_string()];
+    dial.extend(office.queues.iter().map(|q| {
+        let agents: Vec<&str> = q.agents.iter().map(|a| a.extension.as_str()).collect();
+        format!(
+            "{} for the {} queue (agents {})",
+            q.number,
+            q.name,
+            agents.join(", ")
+        )
+    }));
+    dial.extend(
+        office
+            .inbound
+            .iter()
+            .map(|i| format!("{} for the {:?} menu", i.number, i.scenario)),
+    );
+    let _ = writeln!(out, "\nThen dial {}.", dial.join(", "));
     let _ = writeln!(
         out,
         "\nThe passwords are shown only now: Switchboard keeps just their hashes.\n\
@@ -155,6 +181,11 @@ mod tests {
         let expected = AccountSecrets::from_password("100", "switchboard", &creds[0].password);
         assert_eq!(stored[0].ha1_sha256, expected.ha1_sha256);
         assert!(provision_if_empty(&mut store).unwrap().is_none());
+        // The reception queue and the menu dialled at 500 come with them.
+        let office = Config::load(&store).unwrap();
+        assert_eq!(office.queues[0].number, "600");
+        assert_eq!(office.scenarios[0].name, "Main menu");
+        assert_eq!(office.inbound[0].number, "500");
     }
 
     #[test]
@@ -163,10 +194,11 @@ mod tests {
             number: "100".into(),
             password: "pw-abc".into(),
         }];
+        let office = first_office();
         let table = phone_setup_table(
             &creds,
             "192.0.2.5:5060".parse().unwrap(),
-            "switchboard",
+            &office,
             "switchboard-server --data-dir /srv/pbx config",
         );
         assert!(
@@ -174,5 +206,12 @@ mod tests {
         );
         assert!(table.contains("SIP server : 192.0.2.5:5060"));
         assert!(table.contains("100        pw-abc"));
+        assert!(
+            table.contains(
+                "Then dial another extension, 600 for the Reception queue (agents 100, 101), \
+                 500 for the \"Main menu\" menu."
+            ),
+            "{table}"
+        );
     }
 }

@@ -200,7 +200,7 @@ pub async fn run_reporting(
             first_run::phone_setup_table(
                 &credentials,
                 sip_addr,
-                &config.sip.realm,
+                &config,
                 &config_invocation(&options.data_dir),
             )
         );
