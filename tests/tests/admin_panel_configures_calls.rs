@@ -108,11 +108,34 @@ fn an_office_set_up_in_the_panel_routes_real_calls() {
             assert!(Instant::now() < deadline, "{}", server.dashboard(&token));
             std::thread::sleep(Duration::from_millis(200));
         }
-        let shown = panel(&server, &admin, &["wallboard", "600", "2", art]);
+        // Both calls are listed as waiting in queue 600, the VIP with its priority.
+        let calls = server.dashboard(&token)["calls"].clone();
+        let listed: Vec<_> = calls
+            .as_array()
+            .expect("calls")
+            .iter()
+            .map(|c| {
+                (
+                    c["caller"].as_str().unwrap_or_default(),
+                    c["stage"].as_str().unwrap_or_default(),
+                    c["queue"].as_str().unwrap_or_default(),
+                    c["priority"].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect();
         assert_eq!(
-            shown.last().map(|s| s["waiting"].clone()),
-            Some(2.into()),
-            "{shown:?}"
+            listed,
+            [("102", "queued", "600", 0), ("100", "queued", "600", 80)],
+            "{calls}"
+        );
+        let shown = panel(&server, &admin, &["wallboard", "600", "2", art]);
+        let waiting = shown.last().cloned().unwrap_or_default();
+        assert_eq!(waiting["waiting"], 2, "{shown:?}");
+        let rows = waiting["calls"].to_string();
+        assert!(
+            rows.contains(r#"["102","5550100","waiting in the queue","600","—","#)
+                && rows.contains(r#"["100 VIP 80","5550100","waiting in the queue","600","—","#),
+            "{rows}"
         );
 
         // The agents' phones come online: 105 (priority 0) first, then 101.
@@ -152,7 +175,16 @@ fn an_office_set_up_in_the_panel_routes_real_calls() {
             assert!(Instant::now() < deadline, "{board}");
             std::thread::sleep(Duration::from_millis(200));
         }
-        panel(&server, &admin, &["agents", art]);
+        let shown = panel(&server, &admin, &["agents", art]);
+        let rows = shown
+            .last()
+            .map(|s| s["calls"].to_string())
+            .unwrap_or_default();
+        assert!(
+            rows.contains(r#"["100 VIP 80","5550100","talking","600","105","#)
+                && rows.contains(r#"["102","5550100","talking","600","101","#),
+            "the VIP talks to the first agent free: {rows}"
+        );
         for phone in [ordinary, vip, first, second] {
             phone.join().expect("SIPp").expect(1, 0);
         }

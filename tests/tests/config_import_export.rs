@@ -26,7 +26,9 @@ fn first_run_creates_five_extensions_and_prints_how_to_register() {
     );
     // A reception queue and a menu come with them, and the table says how to reach them.
     assert!(
-        server.stdout.contains("600 for the Reception queue (agents 100, 101)"),
+        server
+            .stdout
+            .contains("600 for the Reception queue (agents 100, 101)"),
         "{}",
         server.stdout
     );

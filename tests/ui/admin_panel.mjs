@@ -167,8 +167,16 @@ async function wallboard(page, queue, waiting, artifacts) {
   await card.waitFor();
   const value = card.getByTestId("waiting").locator(".ant-statistic-content-value");
   await value.filter({ hasText: new RegExp(`^${waiting}$`) }).waitFor();
+  const calls = await callsNow(page, Number(waiting));
   await page.screenshot({ path: path.join(artifacts, `wallboard-${waiting}-waiting.png`) });
-  step("wallboard-shows-waiting", { queue, waiting: Number(await value.innerText()) });
+  step("wallboard-shows-waiting", { queue, waiting: Number(await value.innerText()), calls });
+}
+
+/** The rows of the calls-in-progress table once it lists `count` calls, cell by cell. */
+async function callsNow(page, count) {
+  const rows = "[data-testid=calls-now] tbody tr.ant-table-row";
+  await page.waitForFunction(([selector, n]) => document.querySelectorAll(selector).length === n, [rows, count]);
+  return page.locator(rows).evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.innerText.trim())));
 }
 
 async function agents(page, artifacts) {
@@ -176,8 +184,9 @@ async function agents(page, artifacts) {
   for (const extension of ["105", "101"]) {
     await card.getByText(`${extension}: on a call`).waitFor();
   }
+  const calls = await callsNow(page, 2);
   await page.screenshot({ path: path.join(artifacts, "wallboard-agents-on-calls.png") });
-  step("wallboard-shows-agents", { onCall: ["105", "101"] });
+  step("wallboard-shows-agents", { onCall: ["105", "101"], calls });
 }
 
 const { browser, page } = await launch();

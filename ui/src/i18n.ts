@@ -49,6 +49,9 @@ const en = {
   myPhone: "My phone", voicemailMessages: "Voicemail", newSaved: "new / saved",
   agentCodes: "On your phone: *45 logs you in or out of your queues, *46 starts or ends a break, *97 opens your voicemail.",
   errorsElsewhere: "Other problems",
+  callsNow: "Calls in progress", noCallsNow: "No calls right now.", stage: "Where", talkingTo: "Talking to",
+  callDuration: "Duration",
+  stages: { ringing: "ringing", talking: "talking", queued: "waiting in the queue", menu: "in the menu", voicemail: "leaving a message", announcement: "hearing a message", "calling-back": "calling back" },
   activity: { "logged-out": "logged out", "on-break": "on break", idle: "idle", ringing: "ringing", "on-call": "on a call", "wrap-up": "wrap-up" },
   prompts: "Prompts", promptName: "Name of the new prompt", uploadPrompt: "Upload audio file", builtIn: "built in", duration: "Length",
 };
@@ -102,6 +105,9 @@ const pl: Dictionary = {
   myPhone: "Mój telefon", voicemailMessages: "Poczta głosowa", newSaved: "nowe / zapisane",
   agentCodes: "Na telefonie: *45 loguje do kolejek lub wylogowuje, *46 zaczyna lub kończy przerwę, *97 otwiera pocztę głosową.",
   errorsElsewhere: "Inne problemy",
+  callsNow: "Trwające połączenia", noCallsNow: "Brak połączeń.", stage: "Etap", talkingTo: "Rozmawia z",
+  callDuration: "Czas",
+  stages: { ringing: "dzwoni", talking: "rozmowa", queued: "czeka w kolejce", menu: "w menu", voicemail: "nagrywa wiadomość", announcement: "słucha komunikatu", "calling-back": "oddzwanianie" },
   activity: { "logged-out": "wylogowany", "on-break": "przerwa", idle: "wolny", ringing: "dzwoni", "on-call": "rozmawia", "wrap-up": "po rozmowie" },
   prompts: "Komunikaty", promptName: "Nazwa nowego komunikatu", uploadPrompt: "Wyślij plik audio", builtIn: "wbudowany", duration: "Długość",
 };
@@ -153,6 +159,9 @@ const ru: Dictionary = {
   myPhone: "Мой телефон", voicemailMessages: "Голосовая почта", newSaved: "новые / сохранённые",
   agentCodes: "На телефоне: *45 — вход в очереди или выход, *46 — начать или закончить перерыв, *97 — голосовая почта.",
   errorsElsewhere: "Другие проблемы",
+  callsNow: "Текущие звонки", noCallsNow: "Сейчас звонков нет.", stage: "Где", talkingTo: "Говорит с",
+  callDuration: "Длительность",
+  stages: { ringing: "звонит", talking: "разговор", queued: "ждёт в очереди", menu: "в меню", voicemail: "оставляет сообщение", announcement: "слушает сообщение", "calling-back": "обратный звонок" },
   activity: { "logged-out": "не в системе", "on-break": "перерыв", idle: "свободен", ringing: "звонит", "on-call": "разговаривает", "wrap-up": "обработка" },
   prompts: "Сообщения", promptName: "Имя нового сообщения", uploadPrompt: "Загрузить аудиофайл", builtIn: "встроенное", duration: "Длительность",
 };

@@ -10,6 +10,7 @@ mod call;
 mod callbacks;
 mod ids;
 mod in_dialog;
+mod live_calls;
 mod mwi;
 pub mod numbers;
 mod outcome;
@@ -23,6 +24,7 @@ mod vip_calls;
 mod voicemail;
 mod voicemail_menu;
 
+pub use live_calls::{CallStage, LiveCall};
 pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig, Word};
 pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup, QueuesBusy};
 pub use record::{CallRecord, Disposition, HangupBy};

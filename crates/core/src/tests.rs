@@ -375,9 +375,20 @@ fn answered_call(h: &mut Harness, caller_sdp: &str, desk_sdp: &str) -> (String, 
     let b_invite = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060 SIP/2.0");
     h.send(DESK, &respond(&b_invite, 180, "Ringing", "desk1", ""));
     h.expect(CALLER, "SIP/2.0 180");
+    assert_eq!(live_stages(h), [(CallStage::Ringing, None)]);
     h.send(DESK, &respond(&b_invite, 200, "OK", "desk1", desk_sdp));
     h.expect(DESK, "ACK sip:101@192.0.2.20:5060");
+    assert_eq!(live_stages(h), [(CallStage::Talking, Some("101".into()))]);
     (h.expect(CALLER, "SIP/2.0 200"), b_invite)
+}
+
+/// The wallboard's calls: where each is and who talks to the caller.
+fn live_stages(h: &Harness) -> Vec<(CallStage, Option<String>)> {
+    h.pbx
+        .live_calls()
+        .into_iter()
+        .map(|c| (c.stage, c.talking_to))
+        .collect()
 }
 
 #[test]
@@ -436,6 +447,7 @@ fn a_call_is_answered_bridged_and_hung_up_by_the_caller() {
     let bye = h.expect(DESK, "BYE sip:101@192.0.2.20:5060 SIP/2.0");
     assert!(header(&bye, "To").ends_with("tag=desk1"));
     h.send(DESK, &respond(&bye, 200, "OK", "", ""));
+    assert_eq!(live_stages(&h), [], "an ended call leaves the wallboard");
 
     let r = &h.records[0];
     assert_eq!(

@@ -32,6 +32,38 @@ struct Boards {
     queues: Vec<QueueBoard>,
     agents: Vec<AgentBoard>,
     phones: Vec<RegisteredPhones>,
+    calls: Vec<switchboard_core::LiveCall>,
+}
+
+/// One call in progress on the wallboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CallBoard {
+    pub caller: String,
+    /// The number dialled.
+    pub callee: String,
+    pub stage: CallStage,
+    /// Since the call came in.
+    pub seconds: u64,
+    /// Since someone answered.
+    pub talking_seconds: Option<u64>,
+    /// The queue's number, for a queue call.
+    pub queue: Option<String>,
+    /// The extension talking to the caller.
+    pub talking_to: Option<String>,
+    /// The caller's queue priority; above 0 for VIP callers.
+    pub priority: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallStage {
+    Ringing,
+    Talking,
+    Queued,
+    Menu,
+    Voicemail,
+    Announcement,
+    CallingBack,
 }
 
 /// One agent on the wallboard.
@@ -181,6 +213,40 @@ impl Metrics {
             .collect();
         phones.sort_by(|a, b| a.extension.cmp(&b.extension));
         boards.phones = phones;
+        boards.calls = pbx.live_calls();
+    }
+
+    /// The calls in progress as last drawn, their durations up to now.
+    pub fn call_boards(&self) -> Vec<CallBoard> {
+        let Ok(boards) = self.boards.lock() else {
+            return Vec::new();
+        };
+        let wall = std::time::SystemTime::now();
+        boards
+            .calls
+            .iter()
+            .map(|c| {
+                use switchboard_core::CallStage as S;
+                CallBoard {
+                    caller: c.caller.clone(),
+                    callee: c.callee.clone(),
+                    stage: match c.stage {
+                        S::Ringing => CallStage::Ringing,
+                        S::Talking => CallStage::Talking,
+                        S::Queued => CallStage::Queued,
+                        S::Menu => CallStage::Menu,
+                        S::Voicemail => CallStage::Voicemail,
+                        S::Announcement => CallStage::Announcement,
+                        S::CallingBack => CallStage::CallingBack,
+                    },
+                    seconds: wall.duration_since(c.started).map_or(0, |d| d.as_secs()),
+                    talking_seconds: c.answered.map(|t| t.elapsed().as_secs()),
+                    queue: c.queue.clone(),
+                    talking_to: c.talking_to.clone(),
+                    priority: c.priority,
+                }
+            })
+            .collect()
     }
 
     /// Every agent and what they do, as last drawn.

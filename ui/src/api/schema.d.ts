@@ -718,6 +718,32 @@ export interface components {
             /** @description The PIN's salted hash, as export writes it, so a round trip keeps PINs. */
             pin_hash?: string | null;
         };
+        /** @description One call in progress on the wallboard. */
+        CallBoard: {
+            caller: string;
+            /** @description The number dialled. */
+            callee: string;
+            stage: components["schemas"]["CallStage"];
+            /**
+             * Format: u-int64
+             * @description Since the call came in.
+             */
+            seconds: number;
+            /**
+             * Format: u-int64
+             * @description Since someone answered.
+             */
+            talking_seconds?: number | null;
+            /** @description The queue's number, for a queue call. */
+            queue?: string | null;
+            /** @description The extension talking to the caller. */
+            talking_to?: string | null;
+            /**
+             * Format: int32
+             * @description The caller's queue priority; above 0 for VIP callers.
+             */
+            priority: number;
+        };
         /** @description One call attempt. */
         CallRecord: {
             call_id: string;
@@ -765,6 +791,8 @@ export interface components {
              */
             language: string;
         };
+        /** @enum {string} */
+        CallStage: "ringing" | "talking" | "queued" | "menu" | "voicemail" | "announcement" | "calling-back";
         CallbackSettings: {
             /** Format: u-int32 */
             attempts: number;
@@ -800,6 +828,8 @@ export interface components {
         /** @description Everything the wallboard shows. */
         Dashboard: {
             queues: components["schemas"]["QueueBoard"][];
+            /** @description Calls in progress, oldest first. */
+            calls: components["schemas"]["CallBoard"][];
             /** @description Every queue agent and what they do. */
             agents: components["schemas"]["AgentBoard"][];
             /** @description Extensions with phones registered. */

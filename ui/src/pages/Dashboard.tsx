@@ -1,7 +1,7 @@
 // The wallboard: every queue's waiting callers, longest wait, agents and service
-// level, pushed by the server over a WebSocket as it changes.
+// level, and the calls in progress, pushed by the server over a WebSocket as they change.
 import { useEffect, useRef, useState } from "react";
-import { Badge, Card, Col, Empty, Row, Space, Statistic, Tag, Typography } from "antd";
+import { Badge, Card, Col, Empty, Row, Space, Statistic, Table, Tag, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import type { Schemas } from "../api/client";
 import { inDesktopApp, notifyIncomingCall } from "../desktop";
@@ -54,6 +54,56 @@ const ACTIVITY_COLORS: Record<Schemas["Activity"], string> = {
   "on-call": "red",
   "wrap-up": "purple",
 };
+
+const STAGE_COLORS: Record<Schemas["CallStage"], string> = {
+  ringing: "gold",
+  talking: "green",
+  queued: "red",
+  menu: "blue",
+  voicemail: "purple",
+  announcement: "default",
+  "calling-back": "cyan",
+};
+
+function CallsNow({ calls }: { calls: Schemas["CallBoard"][] }) {
+  const { t } = useTranslation();
+  return (
+    <Card title={t("callsNow")} size="small" style={{ marginTop: 16 }} data-testid="calls-now">
+      <Table<Schemas["CallBoard"]>
+        size="small"
+        pagination={false}
+        rowKey={(c, i) => `${c.caller}-${c.callee}-${c.seconds}-${i}`}
+        dataSource={calls}
+        locale={{ emptyText: t("noCallsNow") }}
+        columns={[
+          {
+            title: t("caller"),
+            dataIndex: "caller",
+            render: (caller: string, c) => (
+              <>
+                {caller} {c.priority > 0 && <Tag color="magenta">{t("vip")} {c.priority}</Tag>}
+              </>
+            ),
+          },
+          { title: t("callee"), dataIndex: "callee" },
+          {
+            title: t("stage"),
+            dataIndex: "stage",
+            render: (stage: Schemas["CallStage"]) => <Tag color={STAGE_COLORS[stage]}>{t(`stages.${stage}`)}</Tag>,
+          },
+          { title: t("queue"), dataIndex: "queue", render: (q: string | null) => q ?? "—" },
+          { title: t("talkingTo"), dataIndex: "talking_to", render: (x: string | null) => x ?? "—" },
+          {
+            title: t("callDuration"),
+            dataIndex: "seconds",
+            render: (total: number, c) =>
+              c.talking_seconds == null ? seconds(total) : `${seconds(total)} (${seconds(c.talking_seconds)})`,
+          },
+        ]}
+      />
+    </Card>
+  );
+}
 
 function seconds(total: number): string {
   const m = Math.floor(total / 60);
@@ -170,6 +220,7 @@ export default function DashboardPage() {
           </Col>
         ))}
       </Row>
+      {data && <CallsNow calls={data.calls} />}
     </>
   );
 }

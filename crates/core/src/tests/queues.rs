@@ -44,9 +44,34 @@ fn a_queue_caller_waits_with_music_and_the_answering_agent_is_put_through() {
     );
     let desk = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060 SIP/2.0");
     assert!(h.take(MOBILE).is_empty(), "linear: one agent at a time");
+    let live = |h: &Harness| {
+        let [call] = &h.pbx.live_calls()[..] else {
+            panic!("{:?}", h.pbx.live_calls());
+        };
+        (
+            call.stage,
+            call.queue.clone(),
+            call.talking_to.clone(),
+            call.answered.is_some(),
+        )
+    };
+    assert_eq!(
+        live(&h),
+        (CallStage::Queued, Some("600".into()), None, false),
+        "waiting: no one has answered yet"
+    );
     h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
     h.send(DESK, &respond(&desk, 200, "OK", "d", &sdp(6000, "0")));
     h.expect(DESK, "ACK");
+    assert_eq!(
+        live(&h),
+        (
+            CallStage::Talking,
+            Some("600".into()),
+            Some("101".into()),
+            true
+        )
+    );
     let [
         ..,
         MediaCommand::Bridge { b, .. },
@@ -73,6 +98,7 @@ fn a_queue_caller_waits_with_music_and_the_answering_agent_is_put_through() {
     h.send(CALLER, &from_caller(&ok, "BYE", 3));
     h.expect(CALLER, "SIP/2.0 200");
     h.expect(DESK, "BYE");
+    assert!(h.pbx.live_calls().is_empty(), "{:?}", h.pbx.live_calls());
     let r = &h.records[0];
     assert_eq!(
         (r.disposition, r.hangup_by),

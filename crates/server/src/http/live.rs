@@ -1,6 +1,7 @@
-//! The wallboard's data: queues (who waits and for how long, the service level), each
-//! agent's activity, the registered phones and the PBX's counters, as one snapshot to read, or pushed over a
-//! WebSocket whenever it changes (looked at every quarter of a second).
+//! The wallboard's data: queues (who waits and for how long, the service level), the
+//! calls in progress, each agent's activity, the registered phones and the PBX's
+//! counters, as one snapshot to read, or pushed over a WebSocket whenever it changes
+//! (looked at every quarter of a second).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use utoipa::ToSchema;
 use super::api::Api;
 use super::error::ApiError;
 use super::session::Admin;
-use crate::metrics::{AgentBoard, QueueBoard, RegisteredPhones, Snapshot};
+use crate::metrics::{AgentBoard, CallBoard, QueueBoard, RegisteredPhones, Snapshot};
 
 const LOOK_EVERY: Duration = Duration::from_millis(250);
 
@@ -23,6 +24,8 @@ const LOOK_EVERY: Duration = Duration::from_millis(250);
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Dashboard {
     pub queues: Vec<QueueBoard>,
+    /// Calls in progress, oldest first.
+    pub calls: Vec<CallBoard>,
     /// Every queue agent and what they do.
     pub agents: Vec<AgentBoard>,
     /// Extensions with phones registered.
@@ -33,6 +36,7 @@ pub struct Dashboard {
 fn dashboard(api: &Api) -> Dashboard {
     Dashboard {
         queues: api.metrics.queue_boards(),
+        calls: api.metrics.call_boards(),
         agents: api.metrics.agent_boards(),
         phones: api.metrics.registered_phones(),
         pbx: api.metrics.snapshot(),
