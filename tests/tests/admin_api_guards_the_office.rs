@@ -3,7 +3,8 @@
 //! password change that logs other admin sessions out, and changes that are checked
 //! whole: an extension created over the API registers a real phone (SIPp) with the
 //! password Switchboard generated, and a change that would leave the office
-//! inconsistent is refused naming the field, changing nothing.
+//! inconsistent is refused naming the field, changing nothing; an agent's break taken
+//! in the panel keeps queue calls from their phone until an admin ends it.
 
 use serde_json::json;
 use switchboard_e2e::*;
@@ -67,6 +68,132 @@ fn logins_are_checked_and_guessing_is_locked_out() {
     }
     let (status, answer) = login(&server, "admin", &admin);
     assert_eq!((status, answer["code"].as_str()), (429, Some("locked-out")));
+}
+
+#[test]
+fn a_break_from_the_panel_holds_queue_calls_until_an_admin_ends_it() {
+    use std::time::{Duration, Instant};
+    let server = office();
+    let admin = server.admin_token();
+    let agent_port = sipp_register(&server, "101");
+    let (_, agent) = login(&server, "101", password("101"));
+    let agent = agent["token"].as_str().expect("token").to_string();
+    let activity = |ext: &str| {
+        let board = server.dashboard(&admin);
+        let found = board["agents"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["extension"] == ext).cloned());
+        (found.unwrap_or_default(), board)
+    };
+    let wait_for = |ext: &str, want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (agent, board) = activity(ext);
+            if agent["activity"] == want {
+                return agent;
+            }
+            assert!(Instant::now() < deadline, "{ext} never {want}: {board}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for("101", "idle");
+
+    // Wrong changes are refused, naming what is wrong.
+    let status_of = |token: &str, path: &str, body: serde_json::Value| {
+        server.api(Some(token), "PUT", path, Some(&body))
+    };
+    let (code, answer) = status_of(
+        &agent,
+        "/api/me/status",
+        json!({"status": "available", "reason": "x"}),
+    );
+    assert_eq!(
+        (code, answer["field"].as_str()),
+        (422, Some("reason")),
+        "{answer}"
+    );
+    let (code, answer) = status_of(&agent, "/api/me/status", json!({"status": "away"}));
+    assert_eq!(
+        (code, answer["field"].as_str()),
+        (422, Some("status")),
+        "{answer}"
+    );
+    let (code, _) = status_of(
+        &agent,
+        "/api/agents/101/status",
+        json!({"status": "on-break"}),
+    );
+    assert_eq!(code, 403, "an agent changes only their own status");
+    let (code, answer) = status_of(
+        &admin,
+        "/api/agents/102/status",
+        json!({"status": "on-break"}),
+    );
+    assert_eq!(
+        (code, answer["code"].as_str()),
+        (404, Some("not-found")),
+        "{answer}"
+    );
+
+    let (code, answer) = status_of(
+        &agent,
+        "/api/me/status",
+        json!({"status": "on-break", "reason": "lunch"}),
+    );
+    assert_eq!(code, 204, "{answer}");
+    assert_eq!(wait_for("101", "on-break")["reason"], "lunch");
+
+    std::thread::scope(|s| {
+        let server = &server;
+        let phone = s.spawn(move || {
+            let media = free_port().to_string();
+            let rows = vec![format!("101;{}", password("101"))];
+            sipp_at(
+                agent_port,
+                server,
+                "callee_answers.xml",
+                &rows,
+                &["-mp", &media],
+            )
+        });
+        let caller = s.spawn(move || {
+            let media = free_port().to_string();
+            let rows = vec![format!("102;{};600", password("102"))];
+            sipp(
+                server,
+                "caller_talks.xml",
+                &rows,
+                &["-mp", &media, "-d", "4000"],
+            )
+        });
+        // The caller waits; the agent on a break is not offered the call.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while server.dashboard(&admin)["queues"][0]["waiting"] != 1 {
+            assert!(Instant::now() < deadline, "{}", server.dashboard(&admin));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(Duration::from_secs(3));
+        let (agent, board) = activity("101");
+        assert_eq!(agent["activity"], "on-break", "{board}");
+        assert_eq!(board["queues"][0]["waiting"], 1, "{board}");
+        // The admin ends the break: the waiting caller reaches the agent's phone.
+        let (code, _) = status_of(
+            &admin,
+            "/api/agents/101/status",
+            json!({"status": "available"}),
+        );
+        assert_eq!(code, 204);
+        wait_for("101", "on-call");
+        caller.join().expect("caller").expect(1, 0);
+        phone.join().expect("agent's phone").expect(1, 0);
+    });
+    let (code, _) = status_of(
+        &admin,
+        "/api/agents/101/status",
+        json!({"status": "logged-out"}),
+    );
+    assert_eq!(code, 204);
+    wait_for("101", "logged-out");
 }
 
 #[test]

@@ -189,6 +189,17 @@ fn an_office_set_up_in_the_panel_routes_real_calls() {
             phone.join().expect("SIPp").expect(1, 0);
         }
     });
+    // From the wallboard, 105 takes a break and is logged out of the queues.
+    panel(&server, &admin, &["break", "105", art]);
+    let board = server.dashboard(&token);
+    let agent_105 = board["agents"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["extension"] == "105"));
+    assert_eq!(
+        agent_105.map(|a| a["activity"].clone()),
+        Some("logged-out".into()),
+        "{board}"
+    );
 
     let records: Vec<_> = server
         .call_records()

@@ -5,6 +5,7 @@
 //   node admin_panel.mjs configure HTTP ADMIN_PASSWORD EXT_PASSWORD ARTIFACTS
 //   node admin_panel.mjs wallboard HTTP ADMIN_PASSWORD QUEUE WAITING ARTIFACTS
 //   node admin_panel.mjs agents HTTP ADMIN_PASSWORD ARTIFACTS
+//   node admin_panel.mjs break HTTP ADMIN_PASSWORD EXTENSION ARTIFACTS
 //
 // Prints one JSON line per step; exits non-zero on the first failure.
 import { createRequire } from "node:module";
@@ -189,6 +190,21 @@ async function agents(page, artifacts) {
   step("wallboard-shows-agents", { onCall: ["105", "101"], calls });
 }
 
+/** An agent on the wallboard is put on a break, then logged out, from their tag's menu. */
+async function agentBreak(page, extension, artifacts) {
+  const tag = page.getByTestId(`agent-${extension}`);
+  for (const [action, shown] of [
+    ["Take a break", `${extension}: on break (break)`],
+    ["Log out of the queues", `${extension}: logged out`],
+  ]) {
+    await tag.click();
+    await page.getByRole("menuitem", { name: action }).click();
+    await page.getByTestId("agents").getByText(shown, { exact: true }).waitFor();
+  }
+  await page.screenshot({ path: path.join(artifacts, "wallboard-agent-logged-out.png") });
+  step("agent-logged-out", { extension });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -201,6 +217,8 @@ try {
     await wallboard(page, queue, waiting, artifacts);
   } else if (phase === "agents") {
     await agents(page, rest[0]);
+  } else if (phase === "break") {
+    await agentBreak(page, rest[0], rest[1]);
   } else {
     throw new Error(`unknown phase ${phase}`);
   }

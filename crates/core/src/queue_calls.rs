@@ -625,6 +625,18 @@ impl Pbx {
         }
     }
 
+    /// The admin panel (or the agent's own) changes an agent's status, as *45 and *46
+    /// do from the phone. False when `extension` answers no queue.
+    pub fn set_agent_status(&mut self, now: Instant, extension: &str, status: AgentStatus) -> bool {
+        let Some(agent) = self.acd.agent_by_extension(extension) else {
+            return false;
+        };
+        self.acd.handle_status(now, agent, status);
+        self.run_queue(now);
+        self.drain(now);
+        true
+    }
+
     /// An agent dialled a feature code: their status changes and they are told.
     pub(crate) fn feature_code(&mut self, now: Instant, key: CallKey, code: FeatureCode) {
         let Some(call) = self.calls.get(&key) else {

@@ -2,6 +2,7 @@
 //! voicemail API, the health endpoint, and the admin panel's web UI for every other
 //! path.
 
+mod agent_status;
 mod api;
 mod calls;
 mod collections;
@@ -52,6 +53,8 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(session::log_in, session::current, session::log_out))
         .routes(routes!(session::change_password))
         .routes(routes!(me::panel))
+        .routes(routes!(agent_status::set_mine))
+        .routes(routes!(agent_status::set))
         .routes(routes!(settings::get_settings, settings::put_settings))
         .routes(routes!(settings::get_config, settings::put_config))
         .routes(routes!(scenarios::list))

@@ -2,6 +2,7 @@
 //! SQLite, HTTP) and feeds the sans-IO SIP engine; no call logic lives here.
 
 pub mod admin_account;
+mod agent_api;
 pub mod config;
 mod files;
 pub mod first_run;
@@ -220,6 +221,7 @@ pub async fn run_reporting(
     let (stop_tx, stop_rx) = watch::channel(false);
     let (reload_tx, reload_rx) = mpsc::channel(4);
     let (mailbox_tx, mailbox_rx) = mpsc::channel(64);
+    let (agent_status_tx, agent_status_rx) = mpsc::channel(16);
     let (media_reports_tx, media_reports) = mpsc::unbounded_channel();
     let sounds = sounds::Sounds::load(&config.calls.language)
         .expect("the built-in sounds decode")
@@ -229,6 +231,7 @@ pub async fn run_reporting(
     let admin_api = Arc::new(http::Api::new(
         open_store(&options.data_dir)?,
         reload_tx.clone(),
+        agent_status_tx,
         options.data_dir.join(sounds::UPLOADS_DIR),
         metrics.clone(),
     ));
@@ -244,6 +247,7 @@ pub async fn run_reporting(
         writes,
         reload: reload_rx,
         mailboxes: mailbox_rx,
+        agent_status: agent_status_rx,
         media,
         media_reports,
         metrics: metrics.clone(),

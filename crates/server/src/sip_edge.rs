@@ -86,6 +86,7 @@ pub struct Engine {
     pub writes: std_mpsc::Sender<Write>,
     pub reload: mpsc::Receiver<crate::config::Config>,
     pub mailboxes: mpsc::Receiver<crate::mailbox_api::MailboxRequest>,
+    pub agent_status: mpsc::Receiver<crate::agent_api::AgentStatusRequest>,
     pub media: MediaEdge,
     pub media_reports: mpsc::UnboundedReceiver<MediaReport>,
     pub metrics: Arc<Metrics>,
@@ -170,6 +171,10 @@ impl Engine {
                 Some(request) = self.mailboxes.recv() => {
                     let answer = request.apply(&mut self.pbx, Instant::now());
                     answers.push((request.reply, answer));
+                }
+                Some(request) = self.agent_status.recv() => {
+                    let done = self.pbx.set_agent_status(Instant::now(), &request.extension, request.status);
+                    let _ = request.reply.send(done);
                 }
                 Some(config) = self.reload.recv() => {
                     queues_waiting = (!self.apply(&config)).then_some(config);

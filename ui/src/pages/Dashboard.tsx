@@ -1,10 +1,11 @@
 // The wallboard: every queue's waiting callers, longest wait, agents and service
 // level, and the calls in progress, pushed by the server over a WebSocket as they change.
 import { useEffect, useRef, useState } from "react";
-import { Badge, Card, Col, Empty, Row, Space, Statistic, Table, Tag, Typography } from "antd";
+import { Badge, Card, Col, Dropdown, Empty, Row, Space, Statistic, Table, Tag, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import type { Schemas } from "../api/client";
 import { inDesktopApp, notifyIncomingCall } from "../desktop";
+import { useAgentStatusActions } from "../components/AgentStatus";
 
 type Dashboard = Schemas["Dashboard"];
 
@@ -105,6 +106,25 @@ function CallsNow({ calls }: { calls: Schemas["CallBoard"][] }) {
   );
 }
 
+/** An agent's activity; a click offers to log them in or out or start or end a break. */
+function AgentTag({ agent }: { agent: Schemas["AgentBoard"] }) {
+  const { t } = useTranslation();
+  const { menu } = useAgentStatusActions(`/api/agents/${agent.extension}/status`, agent.activity);
+  return (
+    <Dropdown menu={menu} trigger={["click"]}>
+      <Tag
+        color={ACTIVITY_COLORS[agent.activity]}
+        title={agent.reason ?? undefined}
+        style={{ cursor: "pointer" }}
+        data-testid={`agent-${agent.extension}`}
+      >
+        {agent.extension}: {t(`activity.${agent.activity}`)}
+        {agent.reason ? ` (${agent.reason})` : ""}
+      </Tag>
+    </Dropdown>
+  );
+}
+
 function seconds(total: number): string {
   const m = Math.floor(total / 60);
   const s = total % 60;
@@ -157,9 +177,7 @@ export default function DashboardPage() {
             <Card title={t("agents")} size="small" data-testid="agents">
               <Space wrap>
                 {data.agents.map((a) => (
-                  <Tag key={a.extension} color={ACTIVITY_COLORS[a.activity]} title={a.reason ?? undefined}>
-                    {a.extension}: {t(`activity.${a.activity}`)}
-                  </Tag>
+                  <AgentTag key={a.extension} agent={a} />
                 ))}
               </Space>
             </Card>

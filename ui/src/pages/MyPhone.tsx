@@ -1,20 +1,37 @@
-// An agent's own panel: what the queues see them doing, the queues they answer, their
-// phones and voicemail. Refreshed every few seconds.
-import { useEffect, useState } from "react";
-import { Card, Col, Empty, Row, Statistic, Table, Tag, Typography } from "antd";
+// An agent's own panel: what the queues see them doing (and buttons to change it), the
+// queues they answer, their phones and voicemail. Refreshed every few seconds.
+import { useCallback, useEffect, useState } from "react";
+import { Button, Card, Col, Empty, Row, Space, Statistic, Table, Tag, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import { api, type Schemas } from "../api/client";
+import { useAgentStatusActions } from "../components/AgentStatus";
+
+function MyStatusButtons({ agent, changed }: { agent: Schemas["AgentBoard"]; changed: () => void }) {
+  const { actions, change } = useAgentStatusActions("/api/me/status", agent.activity);
+  return (
+    <Space style={{ marginTop: 8 }}>
+      {actions.map((a) => (
+        <Button key={a.key} size="small" onClick={() => void change(a.key).then(changed)}>
+          {a.label}
+        </Button>
+      ))}
+    </Space>
+  );
+}
 
 export default function MyPhone() {
   const { t } = useTranslation();
   const [me, setMe] = useState<Schemas["MyPanel"] | null>(null);
 
+  const load = useCallback(
+    () => void api.get<Schemas["MyPanel"]>("/api/me").then(setMe).catch(() => undefined),
+    [],
+  );
   useEffect(() => {
-    const load = () => void api.get<Schemas["MyPanel"]>("/api/me").then(setMe).catch(() => undefined);
     load();
     const timer = window.setInterval(load, 3000);
     return () => window.clearInterval(timer);
-  }, []);
+  }, [load]);
 
   if (!me) return null;
   return (
@@ -30,6 +47,7 @@ export default function MyPhone() {
               value={me.agent ? t(`activity.${me.agent.activity}`) : "—"}
             />
             {me.agent?.reason && <Tag>{me.agent.reason}</Tag>}
+            {me.agent && <MyStatusButtons agent={me.agent} changed={() => window.setTimeout(load, 600)} />}
           </Card>
         </Col>
         <Col>

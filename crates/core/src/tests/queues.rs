@@ -322,3 +322,34 @@ fn a_queue_caller_who_never_acknowledges_the_answer_is_let_go() {
             .any(|k| matches!(k, EventKind::Abandon { .. }))
     );
 }
+
+#[test]
+fn an_agent_put_on_a_break_from_the_panel_is_skipped_until_back() {
+    use switchboard_queue::AgentStatus;
+    let mut h = queue_office(Strategy::Linear);
+    let lunch = AgentStatus::OnBreak {
+        reason: "lunch".into(),
+    };
+    assert!(h.pbx.set_agent_status(h.now, "101", lunch));
+    assert!(
+        !h.pbx.set_agent_status(h.now, "100", AgentStatus::Available),
+        "100 answers no queue"
+    );
+    h.call("600", &sdp(4000, "0"));
+    let mobile = h.expect(MOBILE, "INVITE sip:102@");
+    assert!(h.take(DESK).is_empty(), "101 is on a break");
+    let boards = h.pbx.agent_boards();
+    assert!(
+        boards.iter().any(|a| a.extension == "101"
+            && a.activity
+                == switchboard_queue::Activity::OnBreak {
+                    reason: "lunch".into()
+                }),
+        "{boards:?}"
+    );
+    // Back from the break, and 102 declines: 101 is offered the caller.
+    assert!(h.pbx.set_agent_status(h.now, "101", AgentStatus::Available));
+    h.send(MOBILE, &respond(&mobile, 486, "Busy Here", "m", ""));
+    h.advance(Duration::from_secs(1));
+    h.expect(DESK, "INVITE sip:101@");
+}

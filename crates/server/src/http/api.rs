@@ -1,6 +1,7 @@
 //! What the admin API works on: the store (the configuration is read from it and
 //! written back whole, in one transaction, so a change is all or nothing), the engine
-//! (told of every applied change), the sessions and the live counters.
+//! (told of every applied change, and asked for agents' status changes), the sessions
+//! and the live counters.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -10,12 +11,14 @@ use tokio::sync::mpsc;
 
 use super::error::ApiError;
 use super::session::Sessions;
+use crate::agent_api::AgentStatusRequest;
 use crate::config::{Config, ConfigError};
 use crate::metrics::Metrics;
 
 pub struct Api {
     store: Mutex<Store>,
     reload: mpsc::Sender<Config>,
+    agent_status: mpsc::Sender<AgentStatusRequest>,
     prompts: PathBuf,
     pub sessions: Sessions,
     pub metrics: Arc<Metrics>,
@@ -33,12 +36,14 @@ impl Api {
     pub fn new(
         store: Store,
         reload: mpsc::Sender<Config>,
+        agent_status: mpsc::Sender<AgentStatusRequest>,
         prompts: PathBuf,
         metrics: Arc<Metrics>,
     ) -> Api {
         Api {
             store: Mutex::new(store),
             reload,
+            agent_status,
             prompts,
             sessions: Sessions::default(),
             metrics,
@@ -61,6 +66,29 @@ impl Api {
             read(&mut store)
         })
         .await?
+    }
+
+    /// Logs an agent in or out or puts them on a break, now; not kept over a restart,
+    /// like *45 and *46.
+    pub async fn set_agent_status(
+        &self,
+        extension: String,
+        status: switchboard_queue::AgentStatus,
+    ) -> Result<(), ApiError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.agent_status
+            .send(AgentStatusRequest {
+                extension,
+                status,
+                reply,
+            })
+            .await
+            .map_err(|_| ApiError::unavailable())?;
+        match answer.await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ApiError::not_found("queue agent with that extension")),
+            Err(_) => Err(ApiError::unavailable()),
+        }
     }
 
     /// The configuration as stored now.
