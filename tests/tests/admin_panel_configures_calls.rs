@@ -4,7 +4,9 @@
 //! and publishes a scenario (VIP callers get priority 80, everyone goes to the queue)
 //! and gives it an inbound number. Two SIPp callers dial that number: the wallboard
 //! shows them waiting (screenshots kept under target/test-artifacts/admin-panel), then
-//! the agents' phones come online and the VIP caller is put through to 105 first.
+//! the agents' phones come online and the VIP caller is put through to 105 first; the
+//! calls in progress are listed with who talks to whom. Then the owner puts 105 on a
+//! break and logs them out from the wallboard, and reads it in Polish and Russian.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -199,6 +201,12 @@ fn an_office_set_up_in_the_panel_routes_real_calls() {
         agent_105.map(|a| a["activity"].clone()),
         Some("logged-out".into()),
         "{board}"
+    );
+    let shown = panel(&server, &admin, &["languages", art]);
+    assert_eq!(
+        shown.last().cloned().unwrap_or_default(),
+        serde_json::json!({"step": "languages", "Polski": "Tablica", "Русский": "Табло", "English": "Wallboard"}),
+        "{shown:?}"
     );
 
     let records: Vec<_> = server

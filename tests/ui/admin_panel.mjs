@@ -6,6 +6,7 @@
 //   node admin_panel.mjs wallboard HTTP ADMIN_PASSWORD QUEUE WAITING ARTIFACTS
 //   node admin_panel.mjs agents HTTP ADMIN_PASSWORD ARTIFACTS
 //   node admin_panel.mjs break HTTP ADMIN_PASSWORD EXTENSION ARTIFACTS
+//   node admin_panel.mjs languages HTTP ADMIN_PASSWORD ARTIFACTS
 //
 // Prints one JSON line per step; exits non-zero on the first failure.
 import { createRequire } from "node:module";
@@ -205,6 +206,25 @@ async function agentBreak(page, extension, artifacts) {
   step("agent-logged-out", { extension });
 }
 
+/** The panel in Polish and Russian, then back in English: the wallboard and menu follow. */
+async function languages(page, artifacts) {
+  const shown = {};
+  for (const [language, wallboard, queues, callsNow] of [
+    ["Polski", "Tablica", "Kolejki", "Trwające połączenia"],
+    ["Русский", "Табло", "Очереди", "Текущие звонки"],
+    ["English", "Wallboard", "Queues", "Calls in progress"],
+  ]) {
+    await page.getByLabel("Language").click();
+    await page.getByTitle(language, { exact: true }).click();
+    await page.getByRole("heading", { name: wallboard }).waitFor();
+    await page.getByRole("menuitem", { name: queues, exact: true }).waitFor();
+    await page.getByTestId("calls-now").getByText(callsNow).waitFor();
+    await page.screenshot({ path: path.join(artifacts, `wallboard-${language}.png`) });
+    shown[language] = wallboard;
+  }
+  step("languages", shown);
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -219,6 +239,8 @@ try {
     await agents(page, rest[0]);
   } else if (phase === "break") {
     await agentBreak(page, rest[0], rest[1]);
+  } else if (phase === "languages") {
+    await languages(page, rest[0]);
   } else {
     throw new Error(`unknown phase ${phase}`);
   }
