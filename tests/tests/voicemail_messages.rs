@@ -2,7 +2,8 @@
 //! scenario hears the greeting, speaks after the beep and stops; the message is kept
 //! with its audio intact, 101's pjsua2 phone is told by MWI NOTIFY that a message
 //! waits and again once it is heard, 101 lists, downloads, marks and deletes it
-//! through the API with its SIP password, and hears it by phone (*97 and its PIN).
+//! through the API with its SIP password, and hears it by phone (*97 and its PIN); the
+//! admin panel's sessions open the box too (the admin's, and 101's own but not 102's).
 
 use std::path::Path;
 use std::time::Duration;
@@ -151,6 +152,30 @@ fn a_message_is_left_kept_intact_notified_and_managed_through_the_api() {
     assert_eq!(
         server.http("GET", "/voicemail/101/messages", other, b"").0,
         403
+    );
+    // The admin panel's sessions open boxes too: the admin's any box, an agent's their own.
+    let admin = server.admin_token();
+    let (status, listed) = server.api(Some(&admin), "GET", "/voicemail/101/messages", None);
+    assert_eq!(
+        (status, listed[0]["id"].as_i64()),
+        (200, Some(id)),
+        "{listed}"
+    );
+    let agent = |ext: &str| {
+        let body = serde_json::json!({"username": ext, "password": password(ext)});
+        let (_, session) = server.api(None, "POST", "/api/session", Some(&body));
+        session["token"]
+            .as_str()
+            .expect("an agent's token")
+            .to_string()
+    };
+    let box_101 = "/voicemail/101/messages";
+    assert_eq!(server.api(Some(&agent("102")), "GET", box_101, None).0, 403);
+    let (status, own) = server.api(Some(&agent("101")), "GET", box_101, None);
+    assert_eq!(
+        (status, own[0]["heard"].as_bool()),
+        (200, Some(true)),
+        "{own}"
     );
     assert_eq!(server.http("DELETE", &path, login, b"").0, 204);
     assert_eq!(server.http("GET", &path, login, b"").0, 404);

@@ -16,6 +16,7 @@ import Schedules from "./pages/Schedules";
 import Scenarios from "./pages/Scenarios";
 import Prompts from "./pages/Prompts";
 import MyPhone from "./pages/MyPhone";
+import Voicemail from "./pages/Voicemail";
 import Calls from "./pages/Calls";
 import Settings from "./pages/Settings";
 
@@ -32,6 +33,7 @@ const pages = [
   ["/prompts", "prompts", Prompts],
   ["/inbound", "inbound", Inbound],
   ["/contacts", "contacts", Contacts],
+  ["/messages", "voicemailInbox", Voicemail],
   ["/voicemail", "voicemail", VoicemailBoxes],
   ["/calls", "calls", Calls],
   ["/settings", "settings", Settings],

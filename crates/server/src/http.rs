@@ -133,6 +133,18 @@ pub fn openapi() -> OpenApi {
             ),
     );
     document_body_errors(&mut doc);
+    // The voicemail API (/voicemail/…, Basic or session login) lives outside /api; the
+    // panel plays its messages, so their type is described here too.
+    {
+        use utoipa::{PartialSchema, ToSchema};
+        doc.components
+            .get_or_insert_with(Default::default)
+            .schemas
+            .insert(
+                voicemail::MessageView::name().into(),
+                voicemail::MessageView::schema(),
+            );
+    }
     doc.security = Some(vec![
         utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
         utoipa::openapi::security::SecurityRequirement::new("cookie", Vec::<String>::new()),

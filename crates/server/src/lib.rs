@@ -227,13 +227,17 @@ pub async fn run_reporting(
         .expect("the built-in sounds decode")
         .with_uploads(&options.data_dir.join(sounds::UPLOADS_DIR))
         .with_voicemail(voicemail.clone());
-    let voicemail_api = Arc::new(http::VoicemailApi::new(mailbox_tx, voicemail.clone()));
     let admin_api = Arc::new(http::Api::new(
         open_store(&options.data_dir)?,
         reload_tx.clone(),
         agent_status_tx,
         options.data_dir.join(sounds::UPLOADS_DIR),
         metrics.clone(),
+    ));
+    let voicemail_api = Arc::new(http::VoicemailApi::new(
+        mailbox_tx,
+        voicemail.clone(),
+        admin_api.sessions.clone(),
     ));
     let media = media_edge::MediaEdge::spawn(
         sip_addr.ip(),

@@ -28,16 +28,26 @@ pub enum MailboxAction {
 pub enum MailboxError {
     /// Not an extension with that password.
     Unauthorized,
-    /// An extension opens its own box only.
+    /// An extension (or agent) opens its own box only.
     Forbidden,
     NoSuchMessage,
 }
 
-/// A request from an extension (`user`, SIP `password`) about `mailbox`.
+/// Who asks.
+#[derive(Debug)]
+pub enum Who {
+    /// An extension by its number and SIP password (HTTP Basic).
+    Phone { user: String, password: String },
+    /// An agent logged in to the panel: their own box.
+    Agent(String),
+    /// The office's admin, logged in to the panel: every box.
+    Admin,
+}
+
+/// A request about `mailbox`.
 #[derive(Debug)]
 pub struct MailboxRequest {
-    pub user: String,
-    pub password: String,
+    pub who: Who,
     pub mailbox: String,
     pub action: MailboxAction,
     pub reply: oneshot::Sender<Result<Vec<VoicemailMessage>, MailboxError>>,
@@ -50,10 +60,17 @@ impl MailboxRequest {
         pbx: &mut Pbx,
         now: std::time::Instant,
     ) -> Result<Vec<VoicemailMessage>, MailboxError> {
-        if !pbx.service().check_password(&self.user, &self.password) {
-            return Err(MailboxError::Unauthorized);
-        }
-        if self.user != self.mailbox {
+        let owner = match &self.who {
+            Who::Phone { user, password } => {
+                if !pbx.service().check_password(user, password) {
+                    return Err(MailboxError::Unauthorized);
+                }
+                Some(user)
+            }
+            Who::Agent(extension) => Some(extension),
+            Who::Admin => None,
+        };
+        if owner.is_some_and(|o| *o != self.mailbox) {
             return Err(MailboxError::Forbidden);
         }
         let mailbox = &self.mailbox;

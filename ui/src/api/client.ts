@@ -64,6 +64,7 @@ export const api = {
   post: <T>(path: string, body?: unknown) => call<T>("POST", path, body),
   /** A JSON body, or a file sent as it is. */
   put: <T>(path: string, body: unknown) => call<T>("PUT", path, body),
+  patch: <T>(path: string, body: unknown) => call<T>("PATCH", path, body),
   delete: (path: string) => call<void>("DELETE", path),
 };
 

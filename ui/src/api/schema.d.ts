@@ -1360,6 +1360,20 @@ export interface components {
              */
             silence_seconds: number;
         };
+        /** @description A message as the API shows it. */
+        VoicemailMessage: {
+            /** Format: int64 */
+            id: number;
+            caller: string;
+            /**
+             * Format: int64
+             * @description Unix milliseconds.
+             */
+            received_at: number;
+            /** Format: u-int64 */
+            duration_ms: number;
+            heard: boolean;
+        };
         VoicemailSettings: {
             /**
              * Format: u-int32

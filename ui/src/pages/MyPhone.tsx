@@ -5,6 +5,7 @@ import { Button, Card, Col, Empty, Row, Space, Statistic, Table, Tag, Typography
 import { useTranslation } from "react-i18next";
 import { api, type Schemas } from "../api/client";
 import { useAgentStatusActions } from "../components/AgentStatus";
+import VoicemailBox from "../components/VoicemailBox";
 
 function MyStatusButtons({ agent, changed }: { agent: Schemas["AgentBoard"]; changed: () => void }) {
   const { actions, change } = useAgentStatusActions("/api/me/status", agent.activity);
@@ -79,6 +80,10 @@ export default function MyPhone() {
           ]}
         />
       )}
+      <Typography.Title level={4} style={{ marginTop: 24 }}>
+        {t("voicemailInbox")}
+      </Typography.Title>
+      <VoicemailBox mailbox={me.extension} refresh={`${me.voicemail.new}/${me.voicemail.saved}`} />
       <Typography.Paragraph type="secondary" style={{ marginTop: 16 }}>
         {t("agentCodes")}
       </Typography.Paragraph>

@@ -20,7 +20,7 @@ pub struct Api {
     reload: mpsc::Sender<Config>,
     agent_status: mpsc::Sender<AgentStatusRequest>,
     prompts: PathBuf,
-    pub sessions: Sessions,
+    pub sessions: Arc<Sessions>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -45,7 +45,7 @@ impl Api {
             reload,
             agent_status,
             prompts,
-            sessions: Sessions::default(),
+            sessions: Arc::new(Sessions::default()),
             metrics,
         }
     }

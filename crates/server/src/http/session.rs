@@ -140,10 +140,10 @@ fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-impl FromRequestParts<Arc<Api>> for Signed {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, api: &Arc<Api>) -> Result<Self, ApiError> {
+impl Sessions {
+    /// The session a request presents, its CSRF token checked when it changes anything
+    /// by cookie.
+    pub fn signed(&self, method: &Method, headers: &HeaderMap) -> Result<Signed, ApiError> {
         let unauthorized = || {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -151,15 +151,11 @@ impl FromRequestParts<Arc<Api>> for Signed {
                 "log in first (POST /api/session)",
             )
         };
-        let (token, bearer) = presented_token(&parts.headers).ok_or_else(unauthorized)?;
-        let session = api
-            .sessions
-            .find(&token, Instant::now())
-            .ok_or_else(unauthorized)?;
-        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let (token, bearer) = presented_token(headers).ok_or_else(unauthorized)?;
+        let session = self.find(&token, Instant::now()).ok_or_else(unauthorized)?;
+        let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !bearer && !safe {
-            let sent = parts
-                .headers
+            let sent = headers
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
@@ -172,6 +168,14 @@ impl FromRequestParts<Arc<Api>> for Signed {
             }
         }
         Ok(Signed { session, token })
+    }
+}
+
+impl FromRequestParts<Arc<Api>> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, api: &Arc<Api>) -> Result<Self, ApiError> {
+        api.sessions.signed(&parts.method, &parts.headers)
     }
 }
 

@@ -1,7 +1,9 @@
 //! The voicemail API: an extension lists its box's messages, downloads their audio,
-//! marks them heard or new, deletes them and replaces the box's greeting. It logs in
-//! with HTTP Basic authentication: its number and its SIP password. Repeated failures
-//! from one address are refused for a while, like failed SIP logins.
+//! marks them heard or new, deletes them and replaces the box's greeting. A phone or
+//! script logs in with HTTP Basic authentication (its number and its SIP password;
+//! repeated failures from one address are refused for a while, like failed SIP
+//! logins); the admin panel uses its session: an agent opens their own box, the admin
+//! every box (a queue's too).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,7 +12,7 @@ use std::time::{Instant, UNIX_EPOCH};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -18,8 +20,9 @@ use switchboard_core::VoicemailMessage;
 use switchboard_media::prompt::Prompt;
 use tokio::sync::{mpsc, oneshot};
 
+use super::session::{Role, Sessions};
 use super::throttle::LoginThrottle;
-use crate::mailbox_api::{MailboxAction, MailboxError, MailboxRequest};
+use crate::mailbox_api::{MailboxAction, MailboxError, MailboxRequest, Who};
 use crate::voicemail::VoicemailFiles;
 
 /// The largest greeting accepted: several minutes of 16-bit audio.
@@ -29,14 +32,21 @@ pub struct VoicemailApi {
     pub engine: mpsc::Sender<MailboxRequest>,
     pub files: VoicemailFiles,
     logins: LoginThrottle,
+    /// The admin panel's sessions.
+    sessions: Arc<Sessions>,
 }
 
 impl VoicemailApi {
-    pub fn new(engine: mpsc::Sender<MailboxRequest>, files: VoicemailFiles) -> VoicemailApi {
+    pub fn new(
+        engine: mpsc::Sender<MailboxRequest>,
+        files: VoicemailFiles,
+        sessions: Arc<Sessions>,
+    ) -> VoicemailApi {
         VoicemailApi {
             engine,
             files,
             logins: LoginThrottle::default(),
+            sessions,
         }
     }
 }
@@ -72,8 +82,9 @@ fn error(
 }
 
 /// A message as the API shows it.
-#[derive(Debug, Serialize)]
-struct MessageView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = VoicemailMessage)]
+pub struct MessageView {
     id: i64,
     caller: String,
     /// Unix milliseconds.
@@ -115,11 +126,33 @@ fn credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((user.to_string(), password.to_string()))
 }
 
+/// Who the request comes from: Basic credentials, else an admin panel session.
+fn who(api: &VoicemailApi, method: &Method, headers: &HeaderMap) -> Result<Who, Response> {
+    if let Some((user, password)) = credentials(headers) {
+        return Ok(Who::Phone { user, password });
+    }
+    match api.sessions.signed(method, headers) {
+        Ok(signed) => Ok(match signed.session.role {
+            Role::Agent => Who::Agent(signed.session.extension.unwrap_or_default()),
+            Role::Admin => Who::Admin,
+        }),
+        Err(e) if e.status == StatusCode::FORBIDDEN => {
+            Err(error(StatusCode::FORBIDDEN, e.code, None, &e.message))
+        }
+        Err(_) => Err(error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            None,
+            "log in with your extension number and its SIP password",
+        )),
+    }
+}
+
 /// Asks the engine, answering login failures and missing messages as errors.
 async fn ask(
     api: &VoicemailApi,
     peer: SocketAddr,
-    headers: &HeaderMap,
+    (method, headers): (&Method, &HeaderMap),
     mailbox: String,
     action: MailboxAction,
 ) -> Result<Vec<VoicemailMessage>, Response> {
@@ -132,18 +165,10 @@ async fn ask(
             "too many failed logins from this address; try again later",
         ));
     }
-    let Some((user, password)) = credentials(headers) else {
-        return Err(error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            None,
-            "log in with your extension number and its SIP password",
-        ));
-    };
+    let who = who(api, method, headers)?;
     let (reply, answer) = oneshot::channel();
     let request = MailboxRequest {
-        user,
-        password,
+        who,
         mailbox,
         action,
         reply,
@@ -189,10 +214,19 @@ type Peer = ConnectInfo<SocketAddr>;
 pub async fn list(
     State(api): Api,
     ConnectInfo(peer): Peer,
+    method: Method,
     headers: HeaderMap,
     Path(mailbox): Path<String>,
 ) -> Response {
-    match ask(&api, peer, &headers, mailbox, MailboxAction::List).await {
+    match ask(
+        &api,
+        peer,
+        (&method, &headers),
+        mailbox,
+        MailboxAction::List,
+    )
+    .await
+    {
         Ok(messages) => {
             Json(messages.iter().map(MessageView::from).collect::<Vec<_>>()).into_response()
         }
@@ -203,11 +237,12 @@ pub async fn list(
 pub async fn audio(
     State(api): Api,
     ConnectInfo(peer): Peer,
+    method: Method,
     headers: HeaderMap,
     Path((mailbox, id)): Path<(String, i64)>,
 ) -> Response {
     let action = MailboxAction::Open { id };
-    if let Err(e) = ask(&api, peer, &headers, mailbox.clone(), action).await {
+    if let Err(e) = ask(&api, peer, (&method, &headers), mailbox.clone(), action).await {
         return e;
     }
     let path = api.files.message(&mailbox, id);
@@ -228,6 +263,7 @@ pub async fn audio(
 pub async fn change(
     State(api): Api,
     ConnectInfo(peer): Peer,
+    method: Method,
     headers: HeaderMap,
     Path((mailbox, id)): Path<(String, i64)>,
     body: Bytes,
@@ -247,7 +283,7 @@ pub async fn change(
         id,
         heard: change.heard,
     };
-    match ask(&api, peer, &headers, mailbox, action).await {
+    match ask(&api, peer, (&method, &headers), mailbox, action).await {
         Ok(m) => Json(m.iter().map(MessageView::from).next()).into_response(),
         Err(e) => e,
     }
@@ -256,10 +292,19 @@ pub async fn change(
 pub async fn delete(
     State(api): Api,
     ConnectInfo(peer): Peer,
+    method: Method,
     headers: HeaderMap,
     Path((mailbox, id)): Path<(String, i64)>,
 ) -> Response {
-    match ask(&api, peer, &headers, mailbox, MailboxAction::Delete { id }).await {
+    match ask(
+        &api,
+        peer,
+        (&method, &headers),
+        mailbox,
+        MailboxAction::Delete { id },
+    )
+    .await
+    {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e,
     }
@@ -269,11 +314,11 @@ pub async fn delete(
 async fn greeting_owner(
     api: &VoicemailApi,
     peer: SocketAddr,
-    headers: &HeaderMap,
+    request: (&Method, &HeaderMap),
     mailbox: &str,
 ) -> Result<(), Response> {
     let action = MailboxAction::Greeting;
-    ask(api, peer, headers, mailbox.to_string(), action)
+    ask(api, peer, request, mailbox.to_string(), action)
         .await
         .map(drop)
 }
@@ -282,11 +327,12 @@ async fn greeting_owner(
 pub async fn put_greeting(
     State(api): Api,
     ConnectInfo(peer): Peer,
+    method: Method,
     headers: HeaderMap,
     Path(mailbox): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = greeting_owner(&api, peer, &headers, &mailbox).await {
+    if let Err(e) = greeting_owner(&api, peer, (&method, &headers), &mailbox).await {
         return e;
     }
     if let Err(e) = Prompt::decode(body.to_vec(), 8000) {
@@ -320,10 +366,11 @@ pub async fn put_greeting(
 pub async fn delete_greeting(
     State(api): Api,
     ConnectInfo(peer): Peer,
+    method: Method,
     headers: HeaderMap,
     Path(mailbox): Path<String>,
 ) -> Response {
-    if let Err(e) = greeting_owner(&api, peer, &headers, &mailbox).await {
+    if let Err(e) = greeting_owner(&api, peer, (&method, &headers), &mailbox).await {
         return e;
     }
     match api
