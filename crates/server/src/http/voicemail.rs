@@ -126,28 +126,6 @@ fn credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((user.to_string(), password.to_string()))
 }
 
-/// Who the request comes from: Basic credentials, else an admin panel session.
-fn who(api: &VoicemailApi, method: &Method, headers: &HeaderMap) -> Result<Who, Response> {
-    if let Some((user, password)) = credentials(headers) {
-        return Ok(Who::Phone { user, password });
-    }
-    match api.sessions.signed(method, headers) {
-        Ok(signed) => Ok(match signed.session.role {
-            Role::Agent => Who::Agent(signed.session.extension.unwrap_or_default()),
-            Role::Admin => Who::Admin,
-        }),
-        Err(e) if e.status == StatusCode::FORBIDDEN => {
-            Err(error(StatusCode::FORBIDDEN, e.code, None, &e.message))
-        }
-        Err(_) => Err(error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            None,
-            "log in with your extension number and its SIP password",
-        )),
-    }
-}
-
 /// Asks the engine, answering login failures and missing messages as errors.
 async fn ask(
     api: &VoicemailApi,
@@ -165,7 +143,27 @@ async fn ask(
             "too many failed logins from this address; try again later",
         ));
     }
-    let who = who(api, method, headers)?;
+    // Basic credentials, else an admin panel session.
+    let who = match credentials(headers) {
+        Some((user, password)) => Who::Phone { user, password },
+        None => match api.sessions.signed(method, headers) {
+            Ok(signed) => match signed.session.role {
+                Role::Agent => Who::Agent(signed.session.extension.unwrap_or_default()),
+                Role::Admin => Who::Admin,
+            },
+            Err(e) if e.status == StatusCode::FORBIDDEN => {
+                return Err(error(StatusCode::FORBIDDEN, e.code, None, &e.message));
+            }
+            Err(_) => {
+                return Err(error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    None,
+                    "log in with your extension number and its SIP password",
+                ));
+            }
+        },
+    };
     let (reply, answer) = oneshot::channel();
     let request = MailboxRequest {
         who,
