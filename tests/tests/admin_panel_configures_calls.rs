@@ -202,6 +202,12 @@ fn an_office_set_up_in_the_panel_routes_real_calls() {
         Some("logged-out".into()),
         "{board}"
     );
+    let shown = panel(&server, &admin, &["voicemail", "600", art]);
+    assert_eq!(
+        shown.last().map(|s| s["step"].clone()),
+        Some("voicemail-box".into()),
+        "{shown:?}"
+    );
     let shown = panel(&server, &admin, &["languages", art]);
     assert_eq!(
         shown.last().cloned().unwrap_or_default(),

@@ -7,6 +7,7 @@
 //   node admin_panel.mjs agents HTTP ADMIN_PASSWORD ARTIFACTS
 //   node admin_panel.mjs break HTTP ADMIN_PASSWORD EXTENSION ARTIFACTS
 //   node admin_panel.mjs languages HTTP ADMIN_PASSWORD ARTIFACTS
+//   node admin_panel.mjs voicemail HTTP ADMIN_PASSWORD MAILBOX ARTIFACTS
 //
 // Prints one JSON line per step; exits non-zero on the first failure.
 import { createRequire } from "node:module";
@@ -225,6 +226,17 @@ async function languages(page, artifacts) {
   step("languages", shown);
 }
 
+/** The Voicemail page opens a queue's box with the panel's session (none left here). */
+async function voicemail(page, mailbox, artifacts) {
+  await page.getByRole("menuitem", { name: "Voicemail", exact: true }).click();
+  await page.getByLabel("Box").click();
+  await page.locator(`.ant-select-item-option[title^="${mailbox} · "]`).click();
+  const box = page.getByTestId(`voicemail-${mailbox}`);
+  await box.getByText("No messages.").waitFor();
+  await page.screenshot({ path: path.join(artifacts, "voicemail-box.png") });
+  step("voicemail-box", { mailbox, messages: 0 });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -241,6 +253,8 @@ try {
     await agentBreak(page, rest[0], rest[1]);
   } else if (phase === "languages") {
     await languages(page, rest[0]);
+  } else if (phase === "voicemail") {
+    await voicemail(page, rest[0], rest[1]);
   } else {
     throw new Error(`unknown phase ${phase}`);
   }
