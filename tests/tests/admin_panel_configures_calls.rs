@@ -5,8 +5,9 @@
 //! and gives it an inbound number. Two SIPp callers dial that number: the wallboard
 //! shows them waiting (screenshots kept under target/test-artifacts/admin-panel), then
 //! the agents' phones come online and the VIP caller is put through to 105 first; the
-//! calls in progress are listed with who talks to whom. Then the owner puts 105 on a
-//! break and logs them out from the wallboard, and reads it in Polish and Russian.
+//! calls in progress are listed with who talks to whom, and today's calls counted.
+//! Then the owner puts 105 on a break and logs them out from the wallboard, opens the
+//! queue's voicemail box, and reads the wallboard in Polish and Russian.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -191,6 +192,15 @@ fn an_office_set_up_in_the_panel_routes_real_calls() {
             phone.join().expect("SIPp").expect(1, 0);
         }
     });
+    // Today's calls, counted from the call log, follow on the wallboard.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let today = serde_json::json!({
+        "calls": 2, "answered": 2, "queues": [{"number": "600", "calls": 2, "answered": 2}]
+    });
+    while server.dashboard(&token)["today"] != today {
+        assert!(Instant::now() < deadline, "{}", server.dashboard(&token));
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // From the wallboard, 105 takes a break and is logged out of the queues.
     panel(&server, &admin, &["break", "105", art]);
     let board = server.dashboard(&token);

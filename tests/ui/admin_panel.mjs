@@ -5,7 +5,7 @@
 //   node admin_panel.mjs configure HTTP ADMIN_PASSWORD EXT_PASSWORD ARTIFACTS
 //   node admin_panel.mjs wallboard HTTP ADMIN_PASSWORD QUEUE WAITING ARTIFACTS
 //   node admin_panel.mjs agents HTTP ADMIN_PASSWORD ARTIFACTS
-//   node admin_panel.mjs break HTTP ADMIN_PASSWORD EXTENSION ARTIFACTS
+//   node admin_panel.mjs break HTTP ADMIN_PASSWORD EXTENSION ARTIFACTS   (after today's calls)
 //   node admin_panel.mjs languages HTTP ADMIN_PASSWORD ARTIFACTS
 //   node admin_panel.mjs voicemail HTTP ADMIN_PASSWORD MAILBOX ARTIFACTS
 //
@@ -192,6 +192,12 @@ async function agents(page, artifacts) {
   step("wallboard-shows-agents", { onCall: ["105", "101"], calls });
 }
 
+/** A queue card's count of today's calls. */
+async function todaysCalls(page, queue, line) {
+  await page.getByTestId(`queue-${queue}`).getByTestId("queue-today").filter({ hasText: line }).waitFor();
+  step("todays-calls", { queue, line });
+}
+
 /** An agent on the wallboard is put on a break, then logged out, from their tag's menu. */
 async function agentBreak(page, extension, artifacts) {
   const tag = page.getByTestId(`agent-${extension}`);
@@ -250,6 +256,7 @@ try {
   } else if (phase === "agents") {
     await agents(page, rest[0]);
   } else if (phase === "break") {
+    await todaysCalls(page, "600", "Calls today: 2 · Answered today: 2");
     await agentBreak(page, rest[0], rest[1]);
   } else if (phase === "languages") {
     await languages(page, rest[0]);

@@ -1,5 +1,6 @@
 //! Reading the call log back, filtered the way an office asks: a period, a number, a
-//! queue, an agent, an outcome, only priority (VIP) calls.
+//! queue, an agent, an outcome, only priority (VIP) calls; and counted, for the
+//! wallboard's "calls today".
 
 use rusqlite::types::Value;
 
@@ -25,7 +26,32 @@ pub struct CallFilter {
     pub limit: u32,
 }
 
+/// Calls to one queue (or to no queue), answered or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallCount {
+    pub queue: Option<String>,
+    pub answered: bool,
+    pub calls: u64,
+}
+
 impl Store {
+    /// The calls started at or after `since` (unix ms), counted by queue and whether
+    /// they were answered.
+    pub fn call_counts_since(&self, since: i64) -> Result<Vec<CallCount>> {
+        let mut q = self.conn.prepare_cached(
+            "SELECT queue, disposition = 'answered', COUNT(*) FROM call_records \
+             WHERE started_at >= ?1 GROUP BY 1, 2 ORDER BY 1, 2",
+        )?;
+        let rows = q.query_map([since], |r| {
+            Ok(CallCount {
+                queue: r.get(0)?,
+                answered: r.get(1)?,
+                calls: r.get::<_, i64>(2)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The call records `filter` matches, newest first.
     pub fn call_records_matching(&self, filter: &CallFilter) -> Result<Vec<CallRecordRow>> {
         let mut conditions = Vec::new();
@@ -108,7 +134,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::CallFilter;
+    use super::{CallCount, CallFilter};
     use crate::{CallRecordRow, Store};
 
     fn record(call_id: &str, caller: &str, started_at: i64) -> CallRecordRow {
@@ -201,5 +227,42 @@ mod tests {
             }),
             ["c", "b"]
         );
+    }
+
+    #[test]
+    fn calls_are_counted_by_queue_and_answer_from_a_moment_on() {
+        let mut store = Store::open_in_memory().unwrap();
+        let answered = |id: &str, at: i64| CallRecordRow {
+            queue: Some("600".into()),
+            disposition: "answered".into(),
+            ..record(id, "100", at)
+        };
+        let abandoned = CallRecordRow {
+            queue: Some("600".into()),
+            ..record("c", "101", 3_000)
+        };
+        store
+            .insert_call_records(&[
+                answered("yesterday", 500),
+                answered("a", 1_000),
+                answered("b", 2_000),
+                abandoned,
+                record("direct", "102", 4_000),
+            ])
+            .unwrap();
+        let count = |queue: Option<&str>, answered, calls| CallCount {
+            queue: queue.map(str::to_string),
+            answered,
+            calls,
+        };
+        assert_eq!(
+            store.call_counts_since(1_000).unwrap(),
+            [
+                count(None, false, 1),
+                count(Some("600"), false, 1),
+                count(Some("600"), true, 2),
+            ]
+        );
+        assert!(store.call_counts_since(5_000).unwrap().is_empty());
     }
 }

@@ -35,7 +35,7 @@ mod queue_log;
 mod scenarios;
 mod voicemail;
 
-pub use call_log::CallFilter;
+pub use call_log::{CallCount, CallFilter};
 pub use queue_log::QueueEventRow;
 pub use scenarios::ScenarioVersion;
 pub use voicemail::{VoicemailChange, VoicemailMessage};

@@ -867,6 +867,7 @@ export interface components {
             /** @description Extensions with phones registered. */
             phones: components["schemas"]["RegisteredPhones"][];
             pbx: components["schemas"]["Snapshot"];
+            today: components["schemas"]["Today"];
         };
         /** @description An extension as the API shows it: the password is write-only. */
         Extension: {
@@ -1141,6 +1142,13 @@ export interface components {
             /** @default [] */
             agents: components["schemas"]["MemberSettings"][];
         };
+        QueueToday: {
+            number: string;
+            /** Format: u-int64 */
+            calls: number;
+            /** Format: u-int64 */
+            answered: number;
+        };
         /** @description An extension with phones registered. */
         RegisteredPhones: {
             extension: string;
@@ -1330,6 +1338,18 @@ export interface components {
             reason?: string | null;
         };
         String: string;
+        /**
+         * @description Calls since midnight (the server's time zone), from the call log: a restart
+         *     forgets none.
+         */
+        Today: {
+            /** Format: u-int64 */
+            calls: number;
+            /** Format: u-int64 */
+            answered: number;
+            /** @description Each queue that had calls today. */
+            queues: components["schemas"]["QueueToday"][];
+        };
         VipSettings: {
             /**
              * Format: u-int32

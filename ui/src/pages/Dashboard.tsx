@@ -125,6 +125,15 @@ function AgentTag({ agent }: { agent: Schemas["AgentBoard"] }) {
   );
 }
 
+function TodayLine({ today }: { today?: Schemas["QueueToday"] }) {
+  const { t } = useTranslation();
+  return (
+    <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }} data-testid="queue-today">
+      {t("callsToday")}: {today?.calls ?? 0} · {t("answeredToday")}: {today?.answered ?? 0}
+    </Typography.Paragraph>
+  );
+}
+
 function seconds(total: number): string {
   const m = Math.floor(total / 60);
   const s = total % 60;
@@ -167,6 +176,12 @@ export default function DashboardPage() {
           </Col>
           <Col>
             <Statistic title={t("activeCalls")} value={data.pbx.active_calls} />
+          </Col>
+          <Col>
+            <Statistic title={t("callsToday")} value={data.today.calls} data-testid="calls-today" />
+          </Col>
+          <Col>
+            <Statistic title={t("answeredToday")} value={data.today.answered} />
           </Col>
         </Row>
       )}
@@ -234,6 +249,7 @@ export default function DashboardPage() {
                 {t("answered")}: {q.answered} · {t("abandoned")}: {q.abandoned} · {t("callbacks")}: {q.callbacks} ·{" "}
                 {t("agentsLoggedIn")}: {q.agents_logged_in}
               </Typography.Paragraph>
+              <TodayLine today={data?.today.queues.find((d) => d.number === q.number)} />
             </Card>
           </Col>
         ))}

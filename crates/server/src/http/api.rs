@@ -22,6 +22,8 @@ pub struct Api {
     prompts: PathBuf,
     pub sessions: Arc<Sessions>,
     pub metrics: Arc<Metrics>,
+    /// The wallboard's last count of today's calls, and when it was made.
+    pub today: Mutex<Option<(std::time::Instant, super::live::Today)>>,
 }
 
 impl std::fmt::Debug for Api {
@@ -47,6 +49,7 @@ impl Api {
             prompts,
             sessions: Arc::new(Sessions::default()),
             metrics,
+            today: Mutex::new(None),
         }
     }
 
