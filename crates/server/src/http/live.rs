@@ -85,10 +85,11 @@ impl Today {
 /// Today's calls, counted afresh once the last count is a second old.
 async fn today(api: &Arc<Api>) -> Today {
     let last = api.today.lock().map(|t| t.clone()).unwrap_or_default();
-    if let Some((at, today)) = &last {
-        if at.elapsed() < COUNT_TODAY_EVERY {
-            return today.clone();
-        }
+    if let Some((_, fresh)) = last
+        .as_ref()
+        .filter(|(at, _)| at.elapsed() < COUNT_TODAY_EVERY)
+    {
+        return fresh.clone();
     }
     let midnight = jiff::Zoned::now()
         .start_of_day()
