@@ -60,6 +60,14 @@ ensure_rust() {
 # Both steps are skipped when nothing they read changed since they last ran.
 build_ui() {
   ensure_apt node:nodejs npm:npm
+  # Vite needs Node 20.19+ or 22.12+; Debian 12's is 18. Node itself comes as an npm
+  # package (the `node` package fetches the official binary from the npm registry).
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+      process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)'; then
+    echo "==> Node.js $(node --version) is too old for the admin UI; installing Node 22 from npm"
+    as_root npm install --global --no-audit --no-fund --loglevel=error node@22
+    hash -r
+  fi
   if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules ]; then
     echo "==> admin UI: dependencies"
     (cd ui && npm ci --no-audit --no-fund --loglevel=error)
