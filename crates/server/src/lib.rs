@@ -209,12 +209,6 @@ pub async fn run_reporting(
     if let Some(password) = &admin_password {
         println!("{}", first_run::admin_login_note(http_addr, password));
     }
-    tracing::info!(
-        "Switchboard listening: SIP {sip_addr} (UDP+TCP), admin panel http://{http_addr}/, RTP ports {}-{}; {} extensions, {restored} registrations restored",
-        options.rtp_ports.low,
-        options.rtp_ports.high,
-        config.extensions.len()
-    );
 
     let metrics = Arc::new(metrics::Metrics::default());
     metrics.update(&pbx);
@@ -280,6 +274,14 @@ pub async fn run_reporting(
         hangups,
     ));
 
+    // Said only once the engine and the HTTP server run: whoever waits for this line
+    // (an admin, a test) can use both at once.
+    tracing::info!(
+        "Switchboard listening: SIP {sip_addr} (UDP+TCP), admin panel http://{http_addr}/, RTP ports {}-{}; {} extensions, {restored} registrations restored",
+        options.rtp_ports.low,
+        options.rtp_ports.high,
+        config.extensions.len()
+    );
     ready(Listening {
         sip: sip_addr,
         http: http_addr,
