@@ -89,11 +89,7 @@ pub async fn set_mine(
     signed: Signed,
     ApiJson(change): ApiJson<StatusChange>,
 ) -> Result<StatusCode, ApiError> {
-    let extension = signed
-        .session
-        .extension
-        .clone()
-        .ok_or_else(|| ApiError::not_found("extension for this login"))?;
+    let extension = signed.extension()?;
     api.set_agent_status(extension, change.into_status()?)
         .await?;
     Ok(StatusCode::NO_CONTENT)

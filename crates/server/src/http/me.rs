@@ -49,11 +49,7 @@ pub struct MyVoicemail {
         (status = 404, description = "The admin has no extension", body = ApiError),
     ))]
 pub async fn panel(State(api): State<Arc<Api>>, signed: Signed) -> Result<Json<MyPanel>, ApiError> {
-    let extension = signed
-        .session
-        .extension
-        .clone()
-        .ok_or_else(|| ApiError::not_found("extension for this login"))?;
+    let extension = signed.extension()?;
     let mailbox = extension.clone();
     let (config, messages) = api
         .with_store(move |store| {

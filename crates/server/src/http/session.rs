@@ -108,6 +108,16 @@ pub struct Signed {
     token: String,
 }
 
+impl Signed {
+    /// The agent's extension; the admin login has none.
+    pub fn extension(&self) -> Result<String, ApiError> {
+        self.session
+            .extension
+            .clone()
+            .ok_or_else(|| ApiError::not_found("extension for this login"))
+    }
+}
+
 /// A logged-in admin.
 #[derive(Debug, Clone)]
 pub struct Admin(pub Signed);
