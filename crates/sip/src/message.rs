@@ -288,12 +288,44 @@ pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
             .map_err(|e| fail(capitalized(&e), &head))?;
         if !cseq
             .method
-            .eq_ignore_ascii_case(&request.method.to_string())
+            .eq_ignore_ascii_case(method_name(request.method))
         {
             return Err(fail("CSeq method does not match the request".into(), &head));
         }
     }
     Ok(message)
+}
+
+/// Every method rsip knows, by its name on the wire.
+const METHODS: [(Method, &str); 14] = [
+    (Method::Ack, "ACK"),
+    (Method::Bye, "BYE"),
+    (Method::Cancel, "CANCEL"),
+    (Method::Info, "INFO"),
+    (Method::Invite, "INVITE"),
+    (Method::Message, "MESSAGE"),
+    (Method::Notify, "NOTIFY"),
+    (Method::Options, "OPTIONS"),
+    (Method::PRack, "PRACK"),
+    (Method::Publish, "PUBLISH"),
+    (Method::Refer, "REFER"),
+    (Method::Register, "REGISTER"),
+    (Method::Subscribe, "SUBSCRIBE"),
+    (Method::Update, "UPDATE"),
+];
+
+/// A method's name on the wire. rsip's `Display` builds a new upper-cased `String`
+/// each time, and every message asks several times.
+pub fn method_name(method: Method) -> &'static str {
+    METHODS
+        .iter()
+        .find(|(m, _)| *m == method)
+        .map_or("", |(_, name)| name)
+}
+
+/// The method a request line names (methods are case-sensitive, RFC 3261 §7.1).
+fn method_named(name: &str) -> Option<Method> {
+    METHODS.iter().find(|(_, n)| *n == name).map(|(m, _)| *m)
 }
 
 fn capitalized(e: &BadHeader) -> String {
@@ -324,7 +356,7 @@ fn check_request_line(head: &RawHead) -> Result<(), ParseError> {
     if uri.contains('[') {
         return Err(bad("IPv6 Request-URI not supported"));
     }
-    if !Method::all().iter().any(|m| m.to_string() == method) {
+    if method_named(method).is_none() {
         return Err(ParseError::UnknownMethod {
             method: method.into(),
             head: head.clone(),
@@ -468,7 +500,7 @@ pub fn to_bytes(message: &Message) -> Vec<u8> {
     let mut out = Vec::with_capacity(512 + body.len());
     // Writing into a Vec cannot fail.
     let _ = match message {
-        Message::Request(r) => write!(out, "{} {} {}\r\n", r.method, r.uri, r.version),
+        Message::Request(r) => write!(out, "{} {} {}\r\n", method_name(r.method), r.uri, r.version),
         Message::Response(r) => write!(out, "{} {}\r\n", r.version, r.status_code),
     };
     for h in message.headers().iter() {

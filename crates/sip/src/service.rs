@@ -14,7 +14,7 @@ use rsip::{Header, Method};
 use crate::auth::{AccountSecrets, AuthConfig, DigestAuthenticator, Verdict};
 use crate::guard::{Guard, GuardConfig, is_scanner};
 use crate::header::NameAddr;
-use crate::message::{self, Message, header_value};
+use crate::message::{self, Message, header_value, method_name};
 use crate::registrar::{BindingChange, Registrar, RegistrarConfig};
 use crate::transaction::{
     ClientId, Peer, ServerId, TimerConfig, TransactionEvent, TransactionLayer, Transmit,
@@ -377,12 +377,10 @@ impl Service {
         let verdict = match header_value(&request.headers, kind.credentials_header()) {
             Some(credentials) => {
                 let accounts = &self.accounts;
-                self.auth.verify(
-                    now,
-                    request.method.to_string().as_str(),
-                    credentials,
-                    |user| accounts.get(user).map(|a| a.secrets.clone()),
-                )
+                self.auth
+                    .verify(now, method_name(request.method), credentials, |user| {
+                        accounts.get(user).map(|a| a.secrets.clone())
+                    })
             }
             None => Verdict::Rejected("no credentials"),
         };

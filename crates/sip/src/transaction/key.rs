@@ -1,5 +1,5 @@
 use crate::header::{CSeq, NameAddr};
-use crate::message::{header_value, top_via};
+use crate::message::{header_value, method_name, top_via};
 
 /// RFC 3261 branches start with this cookie; anything else is an RFC 2543 peer.
 const MAGIC_COOKIE: &str = "z9hG4bK";
@@ -31,7 +31,7 @@ impl TransactionKey {
         let via = top_via(&request.headers)?;
         let method = match request.method {
             rsip::Method::Ack => "INVITE".to_string(),
-            ref m => m.to_string(),
+            m => method_name(m).to_string(),
         };
         match via.branch() {
             Some(b) if b.starts_with(MAGIC_COOKIE) => Some(TransactionKey::Branch {

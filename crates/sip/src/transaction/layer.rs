@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::client_invite::{self, ClientInvite};
 use super::client_non_invite::{self, ClientNonInvite};
+use super::lingering::Lingering;
 use super::server_invite::{self, ServerInvite};
 use super::server_non_invite::{self, ServerNonInvite};
 use super::timers::TimerConfig;
@@ -51,7 +52,7 @@ pub enum TransactionEvent {
 
 #[derive(Debug)]
 enum Server {
-    Invite(ServerInvite),
+    Invite(Box<ServerInvite>),
     NonInvite(ServerNonInvite),
 }
 
@@ -93,6 +94,8 @@ pub struct TransactionLayer {
     /// Each transaction's next deadline, mirrored in `deadlines` for ordered wake-ups.
     scheduled: HashMap<Slot, Instant>,
     deadlines: BTreeSet<(Instant, Slot)>,
+    /// Non-INVITE server transactions past their final response, until Timer J.
+    lingering: Lingering,
     transmits: VecDeque<Transmit>,
     events: VecDeque<TransactionEvent>,
 }
@@ -101,6 +104,7 @@ impl TransactionLayer {
     pub fn new(config: TimerConfig) -> Self {
         TransactionLayer {
             config,
+            lingering: Lingering::new(config.timeout()),
             ..Default::default()
         }
     }
@@ -108,7 +112,7 @@ impl TransactionLayer {
     // --- getters
 
     pub fn server_count(&self) -> usize {
-        self.servers.len()
+        self.servers.len() + self.lingering.len()
     }
 
     pub fn client_count(&self) -> usize {
@@ -122,6 +126,10 @@ impl TransactionLayer {
         let Some(key) = TransactionKey::for_request(&request) else {
             return;
         };
+        if let Some(repeat) = self.lingering.repeat(&key) {
+            self.transmits.push_back(repeat);
+            return;
+        }
         let is_ack = request.method == rsip::Method::Ack;
         if let Some(&id) = self.server_keys.get(&key) {
             let mut fx = Vec::new();
@@ -151,9 +159,9 @@ impl TransactionLayer {
         let id = ServerId(self.fresh_id());
         let reliable = peer.transport.is_reliable();
         let machine = if request.method == rsip::Method::Invite {
-            Server::Invite(ServerInvite::new(reliable, self.config))
+            Server::Invite(Box::new(ServerInvite::new(reliable, self.config)))
         } else {
-            Server::NonInvite(ServerNonInvite::new(reliable, self.config))
+            Server::NonInvite(ServerNonInvite::new(reliable))
         };
         self.server_keys.insert(key.clone(), id);
         self.servers.insert(id, ServerEntry { key, peer, machine });
@@ -182,6 +190,7 @@ impl TransactionLayer {
 
     /// Fires every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.lingering.expire(now);
         while let Some(&(at, slot)) = self.deadlines.first() {
             if at > now {
                 break;
@@ -191,16 +200,14 @@ impl TransactionLayer {
             let mut fx = Vec::new();
             match slot {
                 Slot::Server(id) => {
-                    if let Some(entry) = self.servers.get_mut(&id) {
-                        let timers = match &mut entry.machine {
-                            Server::Invite(m) => m.timers.expired(now),
-                            Server::NonInvite(m) => m.timers.expired(now),
-                        };
-                        for t in timers {
-                            match &mut entry.machine {
-                                Server::Invite(m) => m.on_timer(now, t, &mut fx),
-                                Server::NonInvite(m) => m.on_timer(t, &mut fx),
-                            }
+                    // Only INVITE server transactions keep timers of their own.
+                    if let Some(ServerEntry {
+                        machine: Server::Invite(m),
+                        ..
+                    }) = self.servers.get_mut(&id)
+                    {
+                        for t in m.timers.expired(now) {
+                            m.on_timer(now, t, &mut fx);
                         }
                     }
                     self.apply_server(id, fx);
@@ -247,10 +254,11 @@ impl TransactionLayer {
         if let Some(entry) = self.servers.get_mut(&id) {
             match &mut entry.machine {
                 Server::Invite(m) => m.send_response(now, code, bytes, &mut fx),
-                Server::NonInvite(m) => m.send_response(now, code, bytes, &mut fx),
+                Server::NonInvite(m) => m.send_response(code, bytes, &mut fx),
             }
         }
         self.apply_server(id, fx);
+        self.linger_if_completed(now, id);
         self.reschedule(Slot::Server(id));
     }
 
@@ -323,7 +331,11 @@ impl TransactionLayer {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadlines.first().map(|(at, _)| *at)
+        let machines = self.deadlines.first().map(|(at, _)| *at);
+        match (machines, self.lingering.next_expiry()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     // --- internals
@@ -379,10 +391,7 @@ impl TransactionLayer {
                     Server::Invite(m) => {
                         (m.state == server_invite::State::Terminated, m.timers.next())
                     }
-                    Server::NonInvite(m) => (
-                        m.state == server_non_invite::State::Terminated,
-                        m.timers.next(),
-                    ),
+                    Server::NonInvite(m) => (m.state == server_non_invite::State::Terminated, None),
                 },
                 None => return,
             },
@@ -405,6 +414,26 @@ impl TransactionLayer {
             self.scheduled.insert(slot, at);
             self.deadlines.insert((at, slot));
         }
+    }
+
+    /// Hands a non-INVITE server transaction that sent its final response over UDP to
+    /// the lingering table.
+    fn linger_if_completed(&mut self, now: Instant, id: ServerId) {
+        let Some(entry) = self.servers.get_mut(&id) else {
+            return;
+        };
+        let Server::NonInvite(m) = &mut entry.machine else {
+            return;
+        };
+        let Some(response) = m.take_final() else {
+            return;
+        };
+        if let Some(entry) = self.servers.remove(&id) {
+            self.server_keys.remove(&entry.key);
+            self.lingering.insert(now, entry.key, entry.peer, response);
+        }
+        shrink_if_sparse(&mut self.servers);
+        shrink_if_sparse(&mut self.server_keys);
     }
 
     fn forget(&mut self, slot: Slot) {
@@ -430,7 +459,7 @@ impl TransactionLayer {
 
 /// A registration storm leaves tables sized for its peak; once they are mostly empty,
 /// give the memory back (amortised: it takes a 4× drop to trigger a rehash).
-fn shrink_if_sparse<K: Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>) {
+pub(super) fn shrink_if_sparse<K: Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>) {
     if map.capacity() > 1024 && map.len() * 4 < map.capacity() {
         map.shrink_to(map.len() * 2);
     }

@@ -10,6 +10,7 @@ mod client_invite;
 mod client_non_invite;
 mod key;
 mod layer;
+mod lingering;
 mod server_invite;
 mod server_non_invite;
 mod timers;

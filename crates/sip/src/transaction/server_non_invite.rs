@@ -1,9 +1,8 @@
-//! Non-INVITE server transaction, RFC 3261 §17.2.2 (Figure 8).
-
-use std::time::Instant;
+//! Non-INVITE server transaction, RFC 3261 §17.2.2 (Figure 8), up to its final
+//! response. Its Completed state (repeat that response until Timer J) is kept by the
+//! layer in [`super::lingering`], where it costs a fraction of a machine.
 
 use super::Effect;
-use super::timers::{Timer, TimerConfig, TimerTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {
@@ -16,49 +15,47 @@ pub(crate) enum State {
 #[derive(Debug)]
 pub(crate) struct ServerNonInvite {
     pub state: State,
-    pub timers: TimerTable,
     last_response: Option<Vec<u8>>,
     reliable: bool,
-    config: TimerConfig,
 }
 
 impl ServerNonInvite {
-    pub fn new(reliable: bool, config: TimerConfig) -> Self {
+    pub fn new(reliable: bool) -> Self {
         ServerNonInvite {
             state: State::Trying,
-            timers: TimerTable::default(),
             last_response: None,
             reliable,
-            config,
         }
     }
 
-    /// A retransmission of the request: repeat whatever we last answered.
+    /// A retransmission of the request: repeat the provisional response, if any.
     pub fn on_retransmit(&mut self, fx: &mut Vec<Effect>) {
-        if matches!(self.state, State::Proceeding | State::Completed) {
+        if self.state == State::Proceeding {
             fx.extend(self.last_response.clone().map(Effect::Send));
         }
     }
 
-    pub fn send_response(&mut self, now: Instant, code: u16, bytes: Vec<u8>, fx: &mut Vec<Effect>) {
+    pub fn send_response(&mut self, code: u16, bytes: Vec<u8>, fx: &mut Vec<Effect>) {
         if !matches!(self.state, State::Trying | State::Proceeding) {
             return;
         }
         fx.push(Effect::Send(bytes.clone()));
         self.last_response = Some(bytes);
-        if code < 200 {
-            self.state = State::Proceeding;
+        self.state = if code < 200 {
+            State::Proceeding
         } else if self.reliable {
-            self.state = State::Terminated;
+            // A reliable transport repeats nothing: Timer J is zero.
+            State::Terminated
         } else {
-            self.state = State::Completed;
-            self.timers.set(Timer::J, now + self.config.timeout());
-        }
+            State::Completed
+        };
     }
 
-    pub fn on_timer(&mut self, timer: Timer, _fx: &mut Vec<Effect>) {
-        if timer == Timer::J {
-            self.state = State::Terminated;
+    /// The final response of a Completed transaction, for the lingering table.
+    pub fn take_final(&mut self) -> Option<Vec<u8>> {
+        match self.state {
+            State::Completed => self.last_response.take(),
+            _ => None,
         }
     }
 }
