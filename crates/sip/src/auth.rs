@@ -198,12 +198,12 @@ impl DigestAuthenticator {
     }
 
     /// Checks an `Authorization` value for a request with this method.
-    pub fn verify(
+    pub fn verify<'a>(
         &mut self,
         now: Instant,
         method: &str,
         authorization: &str,
-        account: impl FnOnce(&str) -> Option<AccountSecrets>,
+        account: impl FnOnce(&str) -> Option<&'a AccountSecrets>,
     ) -> Verdict {
         let Some(creds) = DigestCredentials::parse(authorization) else {
             return Verdict::Rejected("malformed credentials");
@@ -236,9 +236,13 @@ impl DigestAuthenticator {
         // An unknown user is checked against a keyed dummy so the work and the answer
         // look the same as for a wrong password.
         let known = account(username);
-        let ha1 = match &known {
-            Some(secrets) => secrets.ha1(algorithm).to_string(),
-            None => hex::encode(self.mac(username.as_bytes())),
+        let dummy;
+        let ha1 = match known {
+            Some(secrets) => secrets.ha1(algorithm),
+            None => {
+                dummy = hex::encode(self.mac(username.as_bytes()));
+                &dummy
+            }
         };
         let ha2 = algorithm.hash(&format!("{method}:{uri}"));
         let expected = match creds.get("qop") {
@@ -341,10 +345,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// The `name=value` pairs of a `Digest` credentials header, unquoted.
 #[derive(Debug)]
-struct DigestCredentials(Vec<(String, String)>);
+struct DigestCredentials<'a>(Vec<(&'a str, &'a str)>);
 
-impl DigestCredentials {
-    fn parse(value: &str) -> Option<Self> {
+impl<'a> DigestCredentials<'a> {
+    fn parse(value: &'a str) -> Option<Self> {
         let value = value.trim();
         let (scheme, rest) = value.split_once(char::is_whitespace)?;
         if !scheme.eq_ignore_ascii_case("Digest") {
@@ -359,17 +363,17 @@ impl DigestCredentials {
                     .strip_prefix('"')
                     .and_then(|v| v.strip_suffix('"'))
                     .unwrap_or(v);
-                Some((k.trim().to_ascii_lowercase(), v.to_string()))
+                Some((k.trim(), v))
             })
             .collect::<Option<Vec<_>>>()?;
         Some(DigestCredentials(pairs))
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    fn get(&self, name: &str) -> Option<&'a str> {
         self.0
             .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
     }
 }
 
@@ -418,8 +422,10 @@ mod tests {
         .unwrap()
     }
 
-    fn accounts(user: &str) -> Option<AccountSecrets> {
-        (user == "100").then(|| AccountSecrets::from_password("100", REALM, "s3cret"))
+    fn accounts(user: &str) -> Option<&'static AccountSecrets> {
+        static SECRETS: std::sync::LazyLock<AccountSecrets> =
+            std::sync::LazyLock::new(|| AccountSecrets::from_password("100", REALM, "s3cret"));
+        (user == "100").then(|| &*SECRETS)
     }
 
     #[test]

@@ -11,23 +11,25 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 /// Splits a header value at top-level separators: not inside `"…"` or `<…>`.
-fn split_top_level(value: &str, separator: char) -> Vec<&str> {
+fn split_top_level(value: &str, separator: u8) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut in_quotes, mut in_angle, mut escaped) = (false, false, false);
     let mut start = 0;
-    for (i, c) in value.char_indices() {
+    // Bytes, not chars: every byte the split looks for is ASCII, and no byte of a
+    // multi-byte UTF-8 sequence is, so the cut points stay on char boundaries.
+    for (i, &b) in value.as_bytes().iter().enumerate() {
         if escaped {
             escaped = false;
             continue;
         }
-        match c {
-            '\\' if in_quotes => escaped = true,
-            '"' => in_quotes = !in_quotes,
-            '<' if !in_quotes => in_angle = true,
-            '>' if !in_quotes => in_angle = false,
-            c if c == separator && !in_quotes && !in_angle => {
+        match b {
+            b'\\' if in_quotes => escaped = true,
+            b'"' => in_quotes = !in_quotes,
+            b'<' if !in_quotes => in_angle = true,
+            b'>' if !in_quotes => in_angle = false,
+            b if b == separator && !in_quotes && !in_angle => {
                 parts.push(value[start..i].trim());
-                start = i + c.len_utf8();
+                start = i + 1;
             }
             _ => {}
         }
@@ -38,7 +40,7 @@ fn split_top_level(value: &str, separator: char) -> Vec<&str> {
 
 /// Splits a comma-separated header value (`Via`, `Contact`) into its elements.
 pub fn split_list(value: &str) -> Vec<&str> {
-    split_top_level(value, ',')
+    split_top_level(value, b',')
         .into_iter()
         .filter(|p| !p.is_empty())
         .collect()
@@ -51,7 +53,7 @@ pub struct Params(Vec<(String, Option<String>)>);
 impl Params {
     fn parse(text: &str) -> Self {
         Params(
-            split_top_level(text, ';')
+            split_top_level(text, b';')
                 .into_iter()
                 .filter(|p| !p.is_empty())
                 .map(|p| match p.split_once('=') {

@@ -379,7 +379,7 @@ impl Service {
                 let accounts = &self.accounts;
                 self.auth
                     .verify(now, method_name(request.method), credentials, |user| {
-                        accounts.get(user).map(|a| a.secrets.clone())
+                        accounts.get(user).map(|a| &a.secrets)
                     })
             }
             None => Verdict::Rejected("no credentials"),
