@@ -32,6 +32,8 @@ struct Boards {
     queues: Vec<QueueBoard>,
     agents: Vec<AgentBoard>,
     phones: Vec<RegisteredPhones>,
+    /// The registrar's generation `phones` was drawn at: refreshes do not redraw it.
+    phones_drawn: Option<u64>,
     calls: Vec<switchboard_core::LiveCall>,
 }
 
@@ -202,17 +204,19 @@ impl Metrics {
                 }
             })
             .collect();
-        let mut phones: Vec<RegisteredPhones> = pbx
-            .service()
-            .registrar()
-            .registered()
-            .map(|(extension, phones)| RegisteredPhones {
-                extension: extension.to_string(),
-                phones,
-            })
-            .collect();
-        phones.sort_by(|a, b| a.extension.cmp(&b.extension));
-        boards.phones = phones;
+        let registrar = pbx.service().registrar();
+        if boards.phones_drawn != Some(registrar.generation()) {
+            let mut phones: Vec<RegisteredPhones> = registrar
+                .registered()
+                .map(|(extension, phones)| RegisteredPhones {
+                    extension: extension.to_string(),
+                    phones,
+                })
+                .collect();
+            phones.sort_by(|a, b| a.extension.cmp(&b.extension));
+            boards.phones = phones;
+            boards.phones_drawn = Some(registrar.generation());
+        }
         boards.calls = pbx.live_calls();
     }
 

@@ -95,6 +95,8 @@ pub struct Registrar {
     bindings: HashMap<String, Vec<Binding>>,
     expiries: BTreeSet<(Instant, String, String)>,
     changes: VecDeque<BindingChange>,
+    /// Moves when a contact is added or removed, not when one is refreshed.
+    generation: u64,
 }
 
 impl Registrar {
@@ -124,6 +126,12 @@ impl Registrar {
             .iter()
             .filter(|(_, b)| !b.is_empty())
             .map(|(aor, b)| (aor.as_str(), b.len()))
+    }
+
+    /// Changes whenever an extension gains or loses a contact, but not on refreshes, so
+    /// a view of [`Registrar::registered`] stays good while it stands still.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub fn binding_count(&self) -> usize {
@@ -241,6 +249,7 @@ impl Registrar {
         }
         binding.expires_at = now + remaining;
         self.insert(aor, binding);
+        self.generation += 1;
     }
 
     // --- poll_*
@@ -264,6 +273,8 @@ impl Registrar {
     fn upsert(&mut self, now: Instant, aor: &str, binding: Binding) {
         if self.find(aor, &binding.uri).is_some() {
             self.detach(aor, &binding.uri);
+        } else {
+            self.generation += 1;
         }
         self.changes.push_back(BindingChange::Upsert {
             aor: aor.to_string(),
@@ -276,14 +287,16 @@ impl Registrar {
     fn insert(&mut self, aor: &str, binding: Binding) {
         self.expiries
             .insert((binding.expires_at, aor.to_string(), binding.uri.clone()));
+        // Most extensions have one phone: room for one, not the four a Vec starts with.
         self.bindings
             .entry(aor.to_string())
-            .or_default()
+            .or_insert_with(|| Vec::with_capacity(1))
             .push(binding);
     }
 
     fn remove(&mut self, aor: &str, uri: &str) {
         self.detach(aor, uri);
+        self.generation += 1;
         self.changes.push_back(BindingChange::Remove {
             aor: aor.to_string(),
             uri: uri.to_string(),
@@ -393,6 +406,23 @@ mod tests {
                 uri: "sip:100@10.0.0.9".into()
             })
         );
+    }
+
+    #[test]
+    fn generation_moves_when_contacts_come_and_go_not_on_refresh() {
+        let (mut r, t0) = registrar();
+        let phone = "<sip:100@10.0.0.9>";
+        let start = r.generation();
+        r.handle_register(t0, "100", &register("c1", 1, phone, Some(120)), peer())
+            .unwrap();
+        let added = r.generation();
+        assert_ne!(added, start);
+        r.handle_register(t0, "100", &register("c1", 2, phone, Some(120)), peer())
+            .unwrap();
+        assert_eq!(r.generation(), added, "a refresh keeps the view");
+        r.handle_timeout(t0 + Duration::from_secs(120));
+        assert_eq!(r.binding_count(), 0);
+        assert_ne!(r.generation(), added, "expiry removes the phone");
     }
 
     #[test]
