@@ -5,7 +5,9 @@ For each server, in one run on this machine:
   * SIPp REGISTER-with-digest-auth at stepped rates; the highest rate that holds with
     < 0.1 % failed registrations and < 1 % retransmitted messages is "sustained";
   * CPU seconds per registration (server process tree, user + system) at that rate;
-  * memory (PSS) growth after 10,000 distinct bindings, per binding.
+  * memory (PSS) growth after 10,000 distinct bindings, per binding;
+  * SIPp's own CPU seconds per registration: SIPp is single-threaded, so one core over
+    that is the most registrations per second this generator can offer any server.
 Then the ratios. Run from the repository root: python3 bench/registrar.py
 """
 import argparse
@@ -56,7 +58,7 @@ class Kamailio:
 
 
 def run_sipp(port, users, rate, calls, work, tag):
-    """One SIPp run; returns (successful, failed, retransmissions, messages sent)."""
+    """One SIPp run; returns (successful, failed, retransmissions, SIPp's CPU seconds)."""
     inf = os.path.join(work, f"users-{tag}.csv")
     with open(inf, "w") as f:
         f.write("SEQUENTIAL\n")
@@ -69,12 +71,15 @@ def run_sipp(port, users, rate, calls, work, tag):
            "-p", str(free_port()), "-cp", str(free_port()), "-r", str(rate), "-m", str(calls),
            "-l", str(max(rate * 2, 100)), "-nostdin", "-timeout", "120s", "-timeout_error",
            "-trace_stat", "-stf", stat, "-fd", "1", "-max_recv_loops", "10000", "-max_sched_loops", "10000"]
+    before = os.times()
     subprocess.run(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
+    after = os.times()
+    sipp_cpu = (after.children_user + after.children_system) - (before.children_user + before.children_system)
     with open(stat) as f:
         rows = [l.strip().split(";") for l in f if l.strip()]
     head, last = rows[0], rows[-1]
     col = lambda n: int(last[head.index(n)])
-    return col("SuccessfulCall(C)"), col("FailedCall(C)"), col("Retransmissions(C)")
+    return col("SuccessfulCall(C)"), col("FailedCall(C)"), col("Retransmissions(C)"), sipp_cpu
 
 
 def measure(server, rates, seconds, work):
@@ -86,7 +91,7 @@ def measure(server, rates, seconds, work):
         users = list(range(FIRST_USER, FIRST_USER + USERS))
         # Memory: 10,000 distinct bindings.
         base = pss_kib(pid)
-        ok, failed, _ = run_sipp(port, users, 2000, USERS, work, f"{server.name}-fill")
+        ok, failed, _, _ = run_sipp(port, users, 2000, USERS, work, f"{server.name}-fill")
         time.sleep(1)
         fresh = pss_kib(pid)
         # Completed transactions linger 64·T1 = 32 s to absorb retransmissions; after
@@ -103,16 +108,19 @@ def measure(server, rates, seconds, work):
             calls = rate * seconds
             cpu0 = cpu_seconds(pid)
             t0 = time.time()
-            ok_s, failed_s, retrans = run_sipp(port, users, rate, calls, work, f"{server.name}-{rate}")
+            ok_s, failed_s, retrans, sipp_cpu = run_sipp(port, users, rate, calls, work, f"{server.name}-{rate}")
             wall = time.time() - t0
             cpu = cpu_seconds(pid) - cpu0
             messages = 4 * calls
             fail_pct = 100 * failed_s / max(calls, 1)
             retrans_pct = 100 * retrans / max(messages, 1)
             holds = fail_pct < 0.1 and retrans_pct < 1 and ok_s + failed_s == calls
-            results.append((rate, ok_s, failed_s, retrans, fail_pct, retrans_pct, cpu / max(ok_s, 1), wall, holds))
+            sipp_per_reg = sipp_cpu / max(ok_s, 1)
+            results.append((rate, ok_s, failed_s, retrans, fail_pct, retrans_pct, cpu / max(ok_s, 1), wall, holds,
+                            sipp_per_reg))
             print(f"  {server.name:11} {rate:6}/s  ok {ok_s:7}  failed {failed_s:5} ({fail_pct:.3f} %)  "
                   f"retrans {retrans:5} ({retrans_pct:.3f} %)  cpu/reg {1e6 * cpu / max(ok_s, 1):7.1f} µs  "
+                  f"SIPp {1e6 * sipp_per_reg:6.1f} µs  "
                   f"{'holds' if holds else 'does not hold'}", flush=True)
             if holds:
                 sustained = results[-1]
@@ -156,6 +164,11 @@ def main():
     cpu = lambda r: r["sustained"][6] * 1e6 if r["sustained"] else float("nan")
     print(f"{'sustained regs/s':24}{rate(sb):>14}{rate(ka):>14}{rate(sb) / max(rate(ka), 1):>10.2f}")
     print(f"{'CPU µs per reg':24}{cpu(sb):>14.1f}{cpu(ka):>14.1f}{cpu(sb) / cpu(ka):>10.2f}")
+    # What SIPp spent per registration over every step, against both servers: one core
+    # over it is the highest rate the generator can drive at all.
+    steps = [st for r in (sb, ka) for st in r["steps"]]
+    sipp_us = 1e6 * sum(st[9] * st[1] for st in steps) / max(sum(st[1] for st in steps), 1)
+    print(f"{'SIPp CPU µs per reg':24}{sipp_us:>14.1f}   (one core: at most {1e6 / sipp_us:,.0f} regs/s offered)")
     print(f"{'bytes per binding (35 s)':24}{sb['per_binding']:>14.0f}{ka['per_binding']:>14.0f}"
           f"{sb['per_binding'] / max(ka['per_binding'], 1):>10.2f}")
     print(f"{'  same, 1 s after fill':24}{sb['per_binding_fresh']:>14.0f}{ka['per_binding_fresh']:>14.0f}")
