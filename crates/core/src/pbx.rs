@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use rsip::{Header, Method};
 use switchboard_media::dtmf::Dtmf;
 use switchboard_media::relay::{LegMedia, Side};
-use switchboard_sip::message::{Message, header_value, to_bytes};
+use switchboard_sip::message::{header_value, response_bytes};
 use switchboard_sip::registrar::BindingChange;
 use switchboard_sip::service::{ALLOW, Service, ServiceConfig};
 use switchboard_sip::transaction::{Peer, ServerId, TransactionEvent, Transmit, Transport};
@@ -571,7 +571,7 @@ impl Pbx {
         }
         let t1 = self.config.sip.timers.t1;
         let wait = AckWait {
-            bytes: to_bytes(&Message::Response(response.clone())),
+            bytes: response_bytes(response),
             peer,
             next: now + t1,
             interval: t1,

@@ -494,16 +494,30 @@ pub fn response_to(
 
 /// Serialises a message with a correct `Content-Length`, the body byte for byte.
 pub fn to_bytes(message: &Message) -> Vec<u8> {
-    use rsip::message::HasHeaders;
+    match message {
+        Message::Request(r) => request_bytes(r),
+        Message::Response(r) => response_bytes(r),
+    }
+}
+
+/// [`to_bytes`] for a request one keeps: no copy of it is made first.
+pub fn request_bytes(r: &rsip::Request) -> Vec<u8> {
+    let start = format_args!("{} {} {}", method_name(r.method), r.uri, r.version);
+    write_message(start, &r.headers, &r.body)
+}
+
+/// [`to_bytes`] for a response one keeps: no copy of it is made first.
+pub fn response_bytes(r: &rsip::Response) -> Vec<u8> {
+    let start = format_args!("{} {}", r.version, r.status_code);
+    write_message(start, &r.headers, &r.body)
+}
+
+fn write_message(start: std::fmt::Arguments, headers: &Headers, body: &[u8]) -> Vec<u8> {
     use std::io::Write;
-    let body = message.body();
     let mut out = Vec::with_capacity(512 + body.len());
     // Writing into a Vec cannot fail.
-    let _ = match message {
-        Message::Request(r) => write!(out, "{} {} {}\r\n", method_name(r.method), r.uri, r.version),
-        Message::Response(r) => write!(out, "{} {}\r\n", r.version, r.status_code),
-    };
-    for h in message.headers().iter() {
+    let _ = write!(out, "{start}\r\n");
+    for h in headers.iter() {
         if !matches!(h, Header::ContentLength(_)) {
             let _ = write!(out, "{h}\r\n");
         }

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::Effect;
 use super::timers::{Timer, TimerConfig, TimerTable};
-use crate::message::{header_value, to_bytes};
+use crate::message::{header_value, request_bytes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {
@@ -40,13 +40,13 @@ impl ClientInvite {
             timers.set(Timer::A, now + config.t1);
         }
         timers.set(Timer::B, now + config.timeout());
-        let request_bytes = to_bytes(&request.clone().into());
-        fx.push(Effect::Send(request_bytes.clone()));
+        let bytes = request_bytes(&request);
+        fx.push(Effect::Send(bytes.clone()));
         ClientInvite {
             state: State::Calling,
             timers,
             request,
-            request_bytes,
+            request_bytes: bytes,
             ack: None,
             retransmit_interval: config.t1,
             reliable,
@@ -73,7 +73,7 @@ impl ClientInvite {
             (State::Accepted, 200..=299) => fx.push(Effect::Deliver(response)),
             (State::Calling | State::Proceeding, 300..) => {
                 self.timers.clear_all();
-                let ack = to_bytes(&ack_for_failure(&self.request, &response).into());
+                let ack = request_bytes(&ack_for_failure(&self.request, &response));
                 fx.push(Effect::Send(ack.clone()));
                 self.ack = Some(ack);
                 self.state = State::Completed;

@@ -11,7 +11,7 @@ use super::server_invite::{self, ServerInvite};
 use super::server_non_invite::{self, ServerNonInvite};
 use super::timers::TimerConfig;
 use super::{Effect, Peer, TransactionKey};
-use crate::message::to_bytes;
+use crate::message::{request_bytes, response_bytes};
 
 /// A server transaction the user answers through [`TransactionLayer::respond`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -249,7 +249,7 @@ impl TransactionLayer {
     /// Answers a server transaction; the layer retransmits as the machine requires.
     pub fn respond(&mut self, now: Instant, id: ServerId, response: &rsip::Response) {
         let code = response.status_code.code();
-        let bytes = to_bytes(&response.clone().into());
+        let bytes = response_bytes(response);
         let mut fx = Vec::new();
         if let Some(entry) = self.servers.get_mut(&id) {
             match &mut entry.machine {
@@ -274,7 +274,7 @@ impl TransactionLayer {
         }
         self.transmits.push_back(Transmit {
             peer: entry.peer,
-            bytes: to_bytes(&response.clone().into()),
+            bytes: response_bytes(response),
         });
         self.forget(Slot::Server(id));
         self.reschedule(Slot::Server(id));
@@ -304,7 +304,7 @@ impl TransactionLayer {
                 &mut fx,
             )))
         } else {
-            let bytes = to_bytes(&request.into());
+            let bytes = request_bytes(&request);
             Client::NonInvite(Box::new(ClientNonInvite::start(
                 now,
                 bytes,
