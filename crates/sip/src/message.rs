@@ -7,6 +7,8 @@
 //! canonical message to tokenize. A request it rejects keeps enough of its head
 //! ([`RawHead`]) for the caller to answer it with the right status instead of silence.
 
+use std::borrow::Cow;
+
 use rsip::headers::UntypedHeader;
 use rsip::{Header, Headers, Method, StatusCode};
 
@@ -62,10 +64,7 @@ pub struct RawHead {
 
 impl RawHead {
     fn get(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        lookup(&self.headers, name)
     }
 
     /// A response copying the headers that identify the transaction (RFC 3261 §8.2.6),
@@ -100,6 +99,38 @@ impl RawHead {
         out.push_str("Content-Length: 0\r\n\r\n");
         Some(out.into_bytes())
     }
+}
+
+/// The head as [`read_head`] finds it, borrowed from the message: a value is copied
+/// only when folded lines had to be joined. Owned ([`RawHead`]) only for an error.
+struct Head<'a> {
+    start_line: &'a str,
+    headers: Vec<(&'a str, Cow<'a, str>)>,
+}
+
+impl Head<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        lookup(&self.headers, name)
+    }
+
+    fn to_raw(&self) -> RawHead {
+        RawHead {
+            start_line: self.start_line.to_string(),
+            headers: self
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+}
+
+/// The first value of the named header among `(name, value)` pairs.
+fn lookup<'h>(headers: &'h [(impl AsRef<str>, impl AsRef<str>)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_ref())
 }
 
 fn sanitize_reason(reason: &str) -> String {
@@ -164,24 +195,24 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn read_head(head: &str) -> Result<RawHead, ParseError> {
+fn read_head(head: &str) -> Result<Head<'_>, ParseError> {
     let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let start_line = lines
         .by_ref()
         .find(|l| !l.trim().is_empty())
         .ok_or(ParseError::Unreadable("empty message"))?
-        .trim()
-        .to_string();
+        .trim();
     if start_line.bytes().any(|b| b.is_ascii_control()) {
         return Err(ParseError::Unreadable("control characters in start line"));
     }
-    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut headers: Vec<(&str, Cow<str>)> = Vec::with_capacity(16);
     let mut broken: Option<String> = None;
     for line in lines {
         if line.starts_with([' ', '\t']) {
             // RFC 3261 §7.3.1: a folded line continues the previous header value.
             match headers.last_mut() {
                 Some((_, value)) => {
+                    let value = value.to_mut();
                     value.push(' ');
                     value.push_str(line.trim());
                 }
@@ -193,24 +224,24 @@ fn read_head(head: &str) -> Result<RawHead, ParseError> {
         }
         match line.split_once(':') {
             Some((name, value)) if is_token(name.trim()) => {
-                let name = expand_compact(name.trim()).to_string();
-                headers.push((name, value.trim().to_string()));
+                headers.push((expand_compact(name.trim()), Cow::Borrowed(value.trim())));
             }
             _ => {
                 broken.get_or_insert_with(|| "Malformed header line".into());
             }
         }
     }
-    let raw = RawHead {
+    let head = Head {
         start_line,
         headers,
     };
     match broken {
-        Some(reason) if !raw.start_line.starts_with("SIP/") => {
-            Err(ParseError::BadRequest { reason, head: raw })
-        }
+        Some(reason) if !head.start_line.starts_with("SIP/") => Err(ParseError::BadRequest {
+            reason,
+            head: head.to_raw(),
+        }),
         Some(reason) => Err(ParseError::BadResponse(reason)),
-        None => Ok(raw),
+        None => Ok(head),
     }
 }
 
@@ -222,11 +253,11 @@ pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
     let (head_text, body) = split_head(bytes)?;
     let head = read_head(head_text)?;
     let is_request = !head.start_line.starts_with("SIP/");
-    let fail = |reason: String, head: &RawHead| {
+    let fail = |reason: String, head: &Head| {
         if is_request {
             ParseError::BadRequest {
                 reason,
-                head: head.clone(),
+                head: head.to_raw(),
             }
         } else {
             ParseError::BadResponse(reason)
@@ -332,12 +363,12 @@ fn capitalized(e: &BadHeader) -> String {
     format!("Malformed {} header", e.header)
 }
 
-fn check_request_line(head: &RawHead) -> Result<(), ParseError> {
+fn check_request_line(head: &Head) -> Result<(), ParseError> {
     let mut parts = head.start_line.split(' ');
     let (method, uri, version) = (parts.next(), parts.next(), parts.next());
     let bad = |reason: &str| ParseError::BadRequest {
         reason: reason.into(),
-        head: head.clone(),
+        head: head.to_raw(),
     };
     let (Some(method), Some(uri), Some(version)) = (method, uri, version) else {
         return Err(bad("Malformed request line"));
@@ -348,7 +379,7 @@ fn check_request_line(head: &RawHead) -> Result<(), ParseError> {
     if version != "SIP/2.0" {
         return Err(ParseError::VersionNotSupported {
             version: version.into(),
-            head: head.clone(),
+            head: head.to_raw(),
         });
     }
     // rsip 0.4 can neither parse nor print an IPv6 reference as a URI host; until the
@@ -359,13 +390,13 @@ fn check_request_line(head: &RawHead) -> Result<(), ParseError> {
     if method_named(method).is_none() {
         return Err(ParseError::UnknownMethod {
             method: method.into(),
-            head: head.clone(),
+            head: head.to_raw(),
         });
     }
     Ok(())
 }
 
-fn check_typed_headers(head: &RawHead) -> Result<(), BadHeader> {
+fn check_typed_headers(head: &Head) -> Result<(), BadHeader> {
     for (name, value) in &head.headers {
         if name.eq_ignore_ascii_case("Via") {
             for via in crate::header::split_list(value) {
