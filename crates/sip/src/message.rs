@@ -548,9 +548,15 @@ fn write_message(start: std::fmt::Arguments, headers: &Headers, body: &[u8]) -> 
     let mut out = Vec::with_capacity(512 + body.len());
     // Writing into a Vec cannot fail.
     let _ = write!(out, "{start}\r\n");
+    // Names and values are copied as they are: formatting each header through
+    // `Display` was a good part of the cost of every response.
     for h in headers.iter() {
         if !matches!(h, Header::ContentLength(_)) {
-            let _ = write!(out, "{h}\r\n");
+            let (name, value) = name_and_value(h);
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
         }
     }
     let _ = write!(out, "Content-Length: {}\r\n\r\n", body.len());
