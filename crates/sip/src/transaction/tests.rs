@@ -317,3 +317,33 @@ fn stateless_answers_keep_no_transaction() {
         Some(TransactionEvent::Request { .. })
     ));
 }
+
+#[test]
+fn non_invite_server_repeats_a_provisional_and_over_tcp_ends_with_its_final() {
+    let mut layer = TransactionLayer::new(TimerConfig::default());
+    let t0 = Instant::now();
+    let req = request("MESSAGE", "z9hG4bKs9");
+    layer.handle_request(t0, req.clone(), UDP);
+    let id = server_id(&mut layer);
+    layer.respond(t0, id, &response_to(&req, 100, "Trying", "t"));
+    drain(&mut layer);
+    layer.handle_request(t0, req.clone(), UDP);
+    assert_eq!(drain(&mut layer), vec!["SIP/2.0 100 Trying"]);
+    layer.respond(t0, id, &response_to(&req, 200, "OK", "t"));
+    assert_eq!(drain(&mut layer), vec!["SIP/2.0 200 OK"]);
+    assert_eq!(layer.server_count(), 1, "lingers for Timer J over UDP");
+    assert_eq!(layer.poll_timeout(), Some(t0 + Duration::from_secs(32)));
+
+    // A reliable transport repeats nothing: the same request again is a new one.
+    let over_tcp = request("MESSAGE", "z9hG4bKt9");
+    layer.handle_request(t0, over_tcp.clone(), TCP);
+    let id = server_id(&mut layer);
+    layer.respond(t0, id, &response_to(&over_tcp, 200, "OK", "t"));
+    assert_eq!(drain(&mut layer), vec!["SIP/2.0 200 OK"]);
+    assert_eq!(layer.server_count(), 1, "only the UDP one is left");
+    layer.handle_request(t0, over_tcp, TCP);
+    assert!(matches!(
+        layer.poll_event(),
+        Some(TransactionEvent::Request { .. })
+    ));
+}
