@@ -460,7 +460,12 @@ impl TransactionLayer {
 /// A registration storm leaves tables sized for its peak; once they are mostly empty,
 /// give the memory back (amortised: it takes a 4× drop to trigger a rehash).
 pub(super) fn shrink_if_sparse<K: Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>) {
-    if map.capacity() > 1024 && map.len() * 4 < map.capacity() {
-        map.shrink_to(map.len() * 2);
+    if let Some(room) = room_if_sparse(map.len(), map.capacity()) {
+        map.shrink_to(room);
     }
+}
+
+/// The capacity to shrink a collection to, when it is big and mostly empty.
+pub(super) fn room_if_sparse(len: usize, capacity: usize) -> Option<usize> {
+    (capacity > 1024 && len * 4 < capacity).then_some(len * 2)
 }

@@ -11,7 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::layer::Transmit;
+use super::layer::{Transmit, room_if_sparse, shrink_if_sparse};
 use super::{Peer, TransactionKey};
 
 #[derive(Debug)]
@@ -76,10 +76,9 @@ impl Lingering {
             self.expiries.pop_front();
         }
         if self.expiries.len() < before {
-            super::layer::shrink_if_sparse(&mut self.answered);
-            if self.expiries.capacity() > 1024 && self.expiries.len() * 4 < self.expiries.capacity()
-            {
-                self.expiries.shrink_to(self.expiries.len() * 2);
+            shrink_if_sparse(&mut self.answered);
+            if let Some(room) = room_if_sparse(self.expiries.len(), self.expiries.capacity()) {
+                self.expiries.shrink_to(room);
             }
         }
     }
