@@ -9,7 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::{free_port, password, require};
+use crate::audio::{self, heard};
+use crate::{Server, free_port, password, require};
 
 #[derive(Debug)]
 pub struct Baresip {
@@ -160,6 +161,44 @@ impl Baresip {
             .pop()
             .unwrap_or_else(|| panic!("baresip {} recorded nothing", self.extension))
     }
+}
+
+/// Two PCMU phones talking: 100 (speaking `dir/en.wav`) has called 101 (speaking
+/// `dir/ru.wav`), which answered; returned once both say the call is established.
+pub fn conversation(server: &Server, dir: &Path) -> (Baresip, Baresip) {
+    let (en, ru) = (dir.join("en.wav"), dir.join("ru.wav"));
+    audio::speech("en", 40, &en);
+    audio::speech("ru", 40, &ru);
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &en, false));
+    let mut callee = Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    callee.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    (caller, callee)
+}
+
+/// Ends a [`conversation`] from the caller's side and checks that each phone heard the
+/// other all along and that the record says the caller hung up an answered call.
+pub fn hang_up_and_compare(server: &Server, dir: &Path, mut caller: Baresip, mut callee: Baresip) {
+    caller.command("hangup", "");
+    callee.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    let (en, _) = audio::read(&dir.join("en.wav"));
+    let (ru, _) = audio::read(&dir.join("ru.wav"));
+    audio::assert_heard(
+        "the caller",
+        heard(&ru, &audio::read_at_call_rate(&caller.heard())),
+    );
+    audio::assert_heard(
+        "the callee",
+        heard(&en, &audio::read_at_call_rate(&callee.heard())),
+    );
+    let record = server.call_records().remove(0);
+    assert_eq!(
+        (record.disposition.as_str(), record.hangup_by.as_str()),
+        ("answered", "caller")
+    );
 }
 
 impl Drop for Baresip {

@@ -196,14 +196,14 @@ pub fn free_port() -> u16 {
 /// A range of 200 RTP ports for one test server, so servers of tests running in
 /// parallel do not compete for the same ports. The ranges lie below the kernel's
 /// ephemeral ports (32768 and up), where the peers' own sockets land.
-fn rtp_range() -> String {
+fn rtp_range() -> (u16, u16) {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
     loop {
         let n = NEXT.fetch_add(1, Ordering::Relaxed) + std::process::id() * 37;
         let low = 20_000 + (n % 60) as u16 * 200;
         if (low..low + 8).all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok()) {
-            return format!("{low}-{}", low + 199);
+            return (low, low + 199);
         }
     }
 }
@@ -216,6 +216,8 @@ pub struct Server {
     _keep: Option<tempfile::TempDir>,
     pub sip: SocketAddr,
     pub http: SocketAddr,
+    /// The UDP ports its calls' audio may use, first and last.
+    pub rtp: (u16, u16),
     pub stdout: String,
 }
 
@@ -232,6 +234,7 @@ impl Server {
 
     /// Starts the server on an existing data directory.
     pub fn launch(data_dir: &Path) -> Server {
+        let rtp = rtp_range();
         let mut child = Command::new(server_binary())
             .args(["--data-dir", data_dir.to_str().expect("utf-8 path")])
             .args([
@@ -240,7 +243,7 @@ impl Server {
                 "--http-listen",
                 "127.0.0.1:0",
                 "--rtp-ports",
-                &rtp_range(),
+                &format!("{}-{}", rtp.0, rtp.1),
             ])
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
@@ -289,6 +292,7 @@ impl Server {
             _keep: None,
             sip,
             http,
+            rtp,
             stdout,
         }
     }

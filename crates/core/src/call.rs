@@ -174,6 +174,8 @@ pub(crate) struct Fork {
     pub client: ClientId,
     pub invite: rsip::Request,
     pub peer: Peer,
+    /// The extension whose phone this is.
+    pub extension: String,
     pub state: ForkState,
     /// The dialog once the phone answered.
     pub dialog: Option<Dialog>,

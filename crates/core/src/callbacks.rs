@@ -46,7 +46,7 @@ impl Pbx {
             return;
         };
         call.phase = Phase::Telling;
-        let caller = crate::outcome::leg_media(&call.offer, &local);
+        let caller = crate::outcome::leg_media(&call.offer, &local, call.a_peer);
         let request = CallbackRequest {
             queue,
             call_id: call.a_dialog.call_id.clone(),
@@ -84,7 +84,7 @@ impl Pbx {
         }
         let extension = self.acd.agent_config(agent).extension.clone();
         let agent_phones = self.live_bindings(now, &extension);
-        let Some(ports) = self.ports.take_pair() else {
+        let Some(ports) = self.ports.take_pair(self.ids.next()) else {
             return self.callback_result(now, request, CallbackResult::CustomerMissed);
         };
         let key = self.new_call_key();
@@ -178,7 +178,8 @@ impl Pbx {
     }
 
     fn callback_agent_answered(&mut self, now: Instant, key: CallKey, index: usize, sdp: &[u8]) {
-        let Ok((stream, agent)) = answered_media(sdp) else {
+        let peer = self.fork_peer(key, index);
+        let Some(Ok((stream, agent))) = peer.map(|peer| answered_media(sdp, peer)) else {
             self.send_bye(now, key, Side::B, Some(index));
             return self.callback_failed(now, key, CallbackResult::AgentMissed, 488, "No codec");
         };
@@ -278,7 +279,8 @@ impl Pbx {
         agent_fork: usize,
         sdp: &[u8],
     ) {
-        let Ok((_, customer)) = answered_media(sdp) else {
+        let peer = self.fork_peer(key, index);
+        let Some(Ok((_, customer))) = peer.map(|peer| answered_media(sdp, peer)) else {
             self.send_bye(now, key, Side::B, Some(index));
             return self.callback_failed(
                 now,

@@ -17,11 +17,24 @@ use crate::pbx::{CallKey, MediaCommand, Output, Pbx};
 use crate::record::{Disposition, HangupBy};
 
 impl Pbx {
-    pub(crate) fn handle_cancel(&mut self, now: Instant, id: ServerId, cancel: &rsip::Request) {
+    /// A CANCEL cannot be challenged (RFC 3261 §22.1): one from another host than the
+    /// caller's matches nothing.
+    pub(crate) fn handle_cancel(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        cancel: &rsip::Request,
+        peer: Peer,
+    ) {
         let key = self
             .sip
             .invite_cancelled_by(cancel)
-            .and_then(|invite| self.by_invite.get(&invite).copied());
+            .and_then(|invite| self.by_invite.get(&invite).copied())
+            .filter(|key| {
+                self.calls
+                    .get(key)
+                    .is_some_and(|c| c.a_peer.addr.ip() == peer.addr.ip())
+            });
         let Some(key) = key else {
             return self.reply(now, id, cancel, 481, "Call/Transaction Does Not Exist");
         };
@@ -41,8 +54,14 @@ impl Pbx {
         self.fail(now, key, 487, "Request Terminated", disposition);
     }
 
-    pub(crate) fn handle_ack(&mut self, _now: Instant, ack: &rsip::Request, _peer: Peer) {
-        if let Some((key, side)) = self.dialog_of(ack)
+    /// An ACK cannot be challenged (RFC 3261 §22.1): one from another host than the
+    /// leg's is ignored.
+    pub(crate) fn handle_ack(&mut self, _now: Instant, ack: &rsip::Request, peer: Peer) {
+        let leg = self
+            .dialog_of(ack)
+            .filter(|route| route.peer.addr.ip() == peer.addr.ip())
+            .map(|route| (route.call, route.side));
+        if let Some((key, side)) = leg
             && let Some(call) = self.calls.get_mut(&key)
         {
             call.awaiting_ack[side as usize] = None;
@@ -56,9 +75,13 @@ impl Pbx {
         request: rsip::Request,
         peer: Peer,
     ) {
-        let Some((key, side)) = self.dialog_of(&request) else {
+        let Some(route) = self.dialog_of(&request).cloned() else {
             return self.reply(now, id, &request, 481, "Call/Transaction Does Not Exist");
         };
+        if route.peer != peer && !self.leg_moved(now, id, &request, &route, peer) {
+            return;
+        }
+        let (key, side) = (route.call, route.side);
         match request.method {
             Method::Bye => {
                 self.reply(now, id, &request, 200, "OK");
@@ -246,7 +269,7 @@ impl Pbx {
             direction: offer.direction.answer(),
             ..previous
         };
-        let leg = leg_media(&offer, &local);
+        let leg = leg_media(&offer, &local, peer);
         // Holding (sending only, or nothing) puts the other party on music.
         let holding = matches!(offer.direction, Direction::SendOnly | Direction::Inactive);
         let mut music = None;
@@ -316,11 +339,71 @@ impl Pbx {
 
     /// The call and leg an in-dialog request belongs to: Call-ID plus our tag, which
     /// the phone puts in To.
-    fn dialog_of(&self, request: &rsip::Request) -> Option<(CallKey, Side)> {
-        let call_id = header_value(&request.headers, "Call-ID")?;
-        let to = NameAddr::parse(header_value(&request.headers, "To")?, "To").ok()?;
-        self.by_dialog
-            .get(&(call_id.to_string(), to.tag()?.to_string()))
-            .copied()
+    fn dialog_of(&self, request: &rsip::Request) -> Option<&DialogRoute> {
+        self.by_dialog.get(&dialog_key(request)?)
     }
+
+    /// A request inside a dialog from somewhere other than the leg's phone: the phone
+    /// may have moved (a new address, a new TCP connection), so it must prove it is the
+    /// leg's extension, and is then followed there. True when the request may go on;
+    /// otherwise it has been answered.
+    fn leg_moved(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        request: &rsip::Request,
+        route: &DialogRoute,
+        peer: Peer,
+    ) -> bool {
+        let proved = match self.sip.authenticate(now, request, peer) {
+            Ok(user) => user,
+            Err(challenge) => {
+                self.sip.respond(now, id, &challenge);
+                return false;
+            }
+        };
+        if route.extension.as_deref() != Some(proved.as_str()) {
+            self.reply(now, id, request, 403, "Not a party to this call");
+            return false;
+        }
+        let Some(key) = dialog_key(request) else {
+            return false;
+        };
+        if let Some(route) = self.by_dialog.get_mut(&key) {
+            route.peer = peer;
+        }
+        if let Some(call) = self.calls.get_mut(&route.call) {
+            let dialogs = std::iter::once(&mut call.a_dialog)
+                .chain(call.forks.iter_mut().filter_map(|f| f.dialog.as_mut()));
+            for dialog in dialogs {
+                if dialog.call_id == key.0 && dialog.local_tag == key.1 {
+                    dialog.peer = peer;
+                }
+            }
+            if route.side == Side::A {
+                call.a_peer = peer;
+            }
+        }
+        true
+    }
+}
+
+/// Where an in-dialog request goes, and who may send it.
+#[derive(Debug, Clone)]
+pub(crate) struct DialogRoute {
+    pub call: CallKey,
+    pub side: Side,
+    /// The leg's transport address as learned: requests from elsewhere must prove they
+    /// come from `extension`.
+    pub peer: Peer,
+    /// The extension whose phone is this leg.
+    pub extension: Option<String>,
+}
+
+/// A request's Call-ID and the tag Switchboard gave its dialog (in To): the key of
+/// `by_dialog`.
+fn dialog_key(request: &rsip::Request) -> Option<(String, String)> {
+    let call_id = header_value(&request.headers, "Call-ID")?;
+    let to = NameAddr::parse(header_value(&request.headers, "To")?, "To").ok()?;
+    Some((call_id.to_string(), to.tag()?.to_string()))
 }

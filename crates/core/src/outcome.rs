@@ -11,9 +11,10 @@ use switchboard_media::sdp::{
 use switchboard_sip::dialog::{Dialog, cancel_for};
 use switchboard_sip::header::CSeq;
 use switchboard_sip::message::{Message, header_value, to_bytes};
-use switchboard_sip::transaction::ClientId;
+use switchboard_sip::transaction::{ClientId, Peer};
 
 use crate::call::{EarlyMedia, ForkState, PendingFailure, Phase};
+use crate::in_dialog::DialogRoute;
 use crate::pbx::{Announcement, CallKey, CallTimer, MediaCommand, Output, Pbx};
 use crate::record::{CallRecord, Disposition, HangupBy};
 
@@ -117,7 +118,12 @@ impl Pbx {
         let early = call.early_media.clone();
         self.by_dialog.insert(
             (dialog.call_id.clone(), dialog.local_tag.clone()),
-            (key, seat),
+            DialogRoute {
+                call: key,
+                side: seat,
+                peer: fork.peer,
+                extension: Some(fork.extension.clone()),
+            },
         );
         self.send_ack(&dialog, cseq);
         if phase == Phase::Queued && !cancelled {
@@ -139,7 +145,7 @@ impl Pbx {
             Some(e) if e.fork == index && response.body.is_empty() => &e.sdp[..],
             _ => &response.body[..],
         };
-        let negotiated = self.negotiate(key, body);
+        let negotiated = self.negotiate(key, index, body);
         if let Some(call) = self.calls.get_mut(&key) {
             call.phase = Phase::Answered { winner: index };
         }
@@ -184,7 +190,7 @@ impl Pbx {
     /// own ringback). The first such phone is heard; the answer given here stands for
     /// the rest of the call whichever phone answers.
     fn bridge_early_media(&mut self, now: Instant, key: CallKey, index: usize, sdp: &[u8]) {
-        let Ok((local, a_media, b_media)) = self.negotiate(key, sdp) else {
+        let Ok((local, a_media, b_media)) = self.negotiate(key, index, sdp) else {
             // Early media the caller cannot take is not worth failing the call for.
             return;
         };
@@ -206,16 +212,23 @@ impl Pbx {
         self.answer_caller(now, key, 183, "Session Progress", &local);
     }
 
+    /// Where the phone of fork `index` of a call is.
+    pub(crate) fn fork_peer(&self, key: CallKey, index: usize) -> Option<Peer> {
+        Some(self.calls.get(&key)?.forks.get(index)?.peer)
+    }
+
     /// Switchboard's answer to the caller and both legs' media for a callee's `sdp`.
     /// Once the caller has an answer (early media), it is kept and only the callee's
     /// side is read anew.
     pub(crate) fn negotiate(
         &mut self,
         key: CallKey,
+        fork: usize,
         sdp: &[u8],
     ) -> Result<(LocalDescription, LegMedia, LegMedia), SdpError> {
         let call = self.calls.get(&key).ok_or(SdpError::NoAudio)?;
-        let (b, b_media) = answered_media(sdp)?;
+        let b_peer = call.forks.get(fork).ok_or(SdpError::NoAudio)?.peer;
+        let (b, b_media) = answered_media(sdp, b_peer)?;
         let b_audio = b_media.audio;
         let local = match &call.local_sdp[0] {
             Some(given) => given.clone(),
@@ -234,7 +247,11 @@ impl Pbx {
             }
         };
         let call = self.calls.get(&key).ok_or(SdpError::NoAudio)?;
-        Ok((local.clone(), leg_media(&call.offer, &local), b_media))
+        Ok((
+            local.clone(),
+            leg_media(&call.offer, &local, call.a_peer),
+            b_media,
+        ))
     }
 
     fn fork_failed(&mut self, now: Instant, key: CallKey, index: usize, code: u16) {
@@ -312,7 +329,7 @@ impl Pbx {
             .push_back(Output::Media(MediaCommand::Announce {
                 call: key,
                 side: Side::A,
-                to: leg_media(&offer, &local),
+                to: leg_media(&offer, &local, a_peer),
                 what,
             }));
         let forks = self.calls.get(&key).map_or(0, |c| c.forks.len());
@@ -602,22 +619,26 @@ impl Pbx {
     }
 }
 
-/// The media a leg sends and expects, from its offer and our answer to it.
-pub(crate) fn leg_media(offer: &AudioStream, answer: &LocalDescription) -> LegMedia {
+/// The media a leg whose SIP comes from `peer` sends and expects, from its offer and
+/// our answer to it.
+pub(crate) fn leg_media(offer: &AudioStream, answer: &LocalDescription, peer: Peer) -> LegMedia {
     let audio = answer.formats.iter().copied().find(|f| f.codec.is_audio());
     LegMedia {
         remote: std::net::SocketAddr::new(offer.address, offer.port),
+        signalling: peer.addr.ip(),
         audio: audio.unwrap_or(answer.formats[0]),
         events: answer.formats.iter().copied().find(|f| !f.codec.is_audio()),
     }
 }
 
-/// A phone's answer to Switchboard's offer: its stream and the media it takes.
-pub(crate) fn answered_media(sdp: &[u8]) -> Result<(AudioStream, LegMedia), SdpError> {
+/// A phone's answer to Switchboard's offer (the phone at `peer`): its stream and the
+/// media it takes.
+pub(crate) fn answered_media(sdp: &[u8], peer: Peer) -> Result<(AudioStream, LegMedia), SdpError> {
     let stream = SessionDescription::parse(sdp)?.audio()?;
     let audio = stream.first_audio().ok_or(SdpError::NoCommonCodec)?;
     let media = LegMedia {
         remote: std::net::SocketAddr::new(stream.address, stream.port),
+        signalling: peer.addr.ip(),
         audio,
         events: stream.telephone_event(),
     };

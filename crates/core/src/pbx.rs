@@ -202,7 +202,7 @@ pub struct Pbx {
     pub(crate) by_invite: HashMap<ServerId, CallKey>,
     pub(crate) by_fork: HashMap<switchboard_sip::transaction::ClientId, (CallKey, usize)>,
     /// In-dialog requests find their call by Call-ID and our tag.
-    pub(crate) by_dialog: HashMap<(String, String), (CallKey, Side)>,
+    pub(crate) by_dialog: HashMap<(String, String), crate::in_dialog::DialogRoute>,
     pub(crate) timers: BTreeSet<(Instant, CallKey, CallTimer)>,
     pub(crate) outputs: VecDeque<Output>,
     /// Agents' extensions that had a phone registered at the last look, so only a
@@ -241,27 +241,28 @@ pub struct Pbx {
 }
 
 impl Pbx {
-    /// `secret` keys digest nonces and `seed` the tags and branches: fresh random bytes
-    /// at each start. `wall` is the wall-clock time at `now`.
+    /// `secret` keys digest nonces and `seed` the tags, branches and Call-IDs: fresh
+    /// random bytes at each start. `wall` is the wall-clock time at `now`.
     pub fn new(
         config: PbxConfig,
         secret: [u8; 32],
-        seed: u64,
+        seed: [u8; 32],
         now: Instant,
         wall: SystemTime,
     ) -> Self {
+        let mut ids = Ids::new(seed);
         Pbx {
             sip: Service::new(config.sip.clone(), secret, now, wall),
             ports: MediaPorts::new(config.media_ports.0, config.media_ports.1),
             config,
-            ids: Ids::new(seed),
+            acd: switchboard_queue::Acd::new(ids.next()),
+            ids,
             calls: HashMap::new(),
             by_invite: HashMap::new(),
             by_fork: HashMap::new(),
             by_dialog: HashMap::new(),
             timers: BTreeSet::new(),
             outputs: VecDeque::new(),
-            acd: switchboard_queue::Acd::new(seed),
             agents_registered: std::collections::HashSet::new(),
             queue_numbers: HashMap::new(),
             queue_names: Vec::new(),
@@ -441,7 +442,7 @@ impl Pbx {
         match request.method {
             Method::Subscribe => self.handle_subscribe(now, id, request, peer),
             Method::Invite if !in_dialog => self.handle_invite(now, id, request, peer),
-            Method::Cancel => self.handle_cancel(now, id, &request),
+            Method::Cancel => self.handle_cancel(now, id, &request, peer),
             Method::Invite | Method::Bye | Method::Info if in_dialog => {
                 self.handle_in_dialog(now, id, request, peer)
             }
@@ -449,9 +450,8 @@ impl Pbx {
                 self.reply(now, id, &request, 481, "Call/Transaction Does Not Exist")
             }
             _ => {
-                let mut r = self
-                    .sip
-                    .response(&request, 405, "Method Not Allowed", "sb405");
+                let tag = self.sip.stateless_tag(&request);
+                let mut r = self.sip.response(&request, 405, "Method Not Allowed", &tag);
                 r.headers.push(Header::Allow(ALLOW.into()));
                 self.sip.respond(now, id, &r);
             }
@@ -466,7 +466,7 @@ impl Pbx {
         code: u16,
         reason: &str,
     ) {
-        let tag = self.ids.token();
+        let tag = self.sip.stateless_tag(request);
         let r = self.sip.response(request, code, reason, &tag);
         self.sip.respond(now, id, &r);
     }

@@ -170,7 +170,7 @@ impl Pbx {
     pub(crate) fn answer_alone(&mut self, now: Instant, key: CallKey) -> Option<LegMedia> {
         let call = self.calls.get(&key)?;
         if let Some(local) = &call.local_sdp[0] {
-            return Some(leg_media(&call.offer, local));
+            return Some(leg_media(&call.offer, local, call.a_peer));
         }
         let audio = call.offer.first_audio()?;
         let formats = formats_to_answer(&call.offer, audio.codec).ok()?;
@@ -188,7 +188,7 @@ impl Pbx {
         if let Some(call) = self.calls.get_mut(&key) {
             call.local_sdp[0] = Some(local.clone());
         }
-        Some(leg_media(&offer, &local))
+        Some(leg_media(&offer, &local, a_peer))
     }
 
     /// Carries out what the queue engine decided, and passes its log on.
@@ -415,7 +415,7 @@ impl Pbx {
         if let Some(offer) = offer {
             self.queue_offers.remove(&offer);
         }
-        let (_, a_media, b_media) = match self.negotiate(key, &sdp) {
+        let (_, a_media, b_media) = match self.negotiate(key, index, &sdp) {
             Ok(n) => n,
             Err(e) => {
                 self.send_bye(now, key, Side::B, Some(index));

@@ -253,7 +253,7 @@ impl Pbx {
         if !ringing {
             return self.send_bye(now, key, Side::B, Some(index));
         }
-        let (_, a_media, b_media) = match self.negotiate(key, sdp) {
+        let (_, a_media, b_media) = match self.negotiate(key, index, sdp) {
             Ok(n) => n,
             Err(_) => {
                 // This phone cannot talk with the caller: as if it had not answered.

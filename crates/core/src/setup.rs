@@ -14,6 +14,7 @@ use switchboard_sip::service::{ALLOW, SERVER};
 use switchboard_sip::transaction::{Peer, ServerId};
 
 use crate::call::{Call, CallStart, Fork, ForkState, Phase};
+use crate::in_dialog::DialogRoute;
 use crate::numbers::ListKind;
 use crate::pbx::{Announcement, CallKey, CallTimer, MediaCommand, Output, Pbx};
 use crate::queue_calls::FeatureCode;
@@ -25,6 +26,7 @@ pub(crate) struct Ringing<'a> {
     pub caller: &'a str,
     /// The caller's display name, quoted and followed by a space, or empty.
     pub display: &'a str,
+    /// The extension whose phones ring.
     pub callee: &'a str,
     pub max_forwards: u32,
     pub offer: &'a AudioStream,
@@ -186,6 +188,7 @@ impl Pbx {
                     client,
                     invite: request,
                     peer: b_peer,
+                    extension: ring.callee.to_string(),
                     state: ForkState::Calling,
                     dialog: None,
                     cancel_on_provisional: false,
@@ -256,7 +259,7 @@ impl Pbx {
         let a_tag = self.ids.token();
         let a_dialog =
             Dialog::as_uas(invite, &a_tag, peer).map_err(|e| refuse(400, e.to_string()))?;
-        let Some([a_port, b_port]) = self.ports.take_pair() else {
+        let Some([a_port, b_port]) = self.ports.take_pair(self.ids.next()) else {
             return Err(refuse(503, "No free media ports"));
         };
         let key = self.new_call_key();
@@ -300,7 +303,12 @@ impl Pbx {
         self.by_invite.insert(id, key);
         self.by_dialog.insert(
             (a_dialog.call_id.clone(), a_tag),
-            (key, switchboard_media::relay::Side::A),
+            DialogRoute {
+                call: key,
+                side: switchboard_media::relay::Side::A,
+                peer,
+                extension: Some(caller.to_string()),
+            },
         );
         let nobody_rings = forks.is_empty() && !elsewhere;
         self.calls.insert(

@@ -49,7 +49,7 @@ impl Harness {
             media_ports: (20000, 20099),
             ring_timeout,
         };
-        let mut pbx = Pbx::new(config, [7; 32], 42, now, SystemTime::UNIX_EPOCH);
+        let mut pbx = Pbx::new(config, [7; 32], [42; 32], now, SystemTime::UNIX_EPOCH);
         let account = |user: &str| Account {
             secrets: AccountSecrets::from_password(user, "switchboard", PASSWORD),
             enabled: true,
@@ -106,6 +106,29 @@ impl Harness {
             binding,
             Duration::from_secs(3600),
         );
+    }
+
+    /// The ports opened for `call`: the one facing A, then B (drawn at random).
+    fn ports(&self, call: CallKey) -> [u16; 2] {
+        self.media
+            .iter()
+            .find_map(|m| match m {
+                MediaCommand::Open { call: c, ports } if *c == call => Some(*ports),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no ports opened for call {call}: {:?}", self.media))
+    }
+
+    /// The ports of the call opened last.
+    fn newest_ports(&self) -> [u16; 2] {
+        self.media
+            .iter()
+            .rev()
+            .find_map(|m| match m {
+                MediaCommand::Open { ports, .. } => Some(*ports),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no ports opened: {:?}", self.media))
     }
 
     fn collect(&mut self) {
@@ -166,7 +189,7 @@ impl Harness {
     fn announcement_plays(&mut self, what: Announcement) {
         let progress = self.expect(CALLER, "SIP/2.0 183 Session Progress");
         assert!(
-            body(&progress).contains("m=audio 20000 RTP/AVP "),
+            body(&progress).contains(&format!("m=audio {} RTP/AVP ", self.newest_ports()[0])),
             "{progress}"
         );
         assert!(
@@ -402,7 +425,10 @@ fn a_call_is_answered_bridged_and_hung_up_by_the_caller() {
         "{b_invite}"
     );
     assert!(
-        body(&b_invite).contains("m=audio 20002 RTP/AVP 0 8 9 111 101\r\n"),
+        body(&b_invite).contains(&format!(
+            "m=audio {} RTP/AVP 0 8 9 111 101\r\n",
+            h.ports(1)[1]
+        )),
         "{b_invite}"
     );
     assert!(
@@ -412,18 +438,16 @@ fn a_call_is_answered_bridged_and_hung_up_by_the_caller() {
     assert_eq!(header(&b_invite, "Max-Forwards"), "69");
     // The caller hears back from Switchboard's other port, in its own codec.
     assert!(
-        body(&ok).contains("m=audio 20000 RTP/AVP 0 101\r\n"),
+        body(&ok).contains(&format!("m=audio {} RTP/AVP 0 101\r\n", h.ports(1)[0])),
         "{ok}"
     );
     let MediaCommand::Bridge { a, b, .. } = h.media[1] else {
         panic!("{:?}", h.media);
     };
-    assert_eq!(
-        h.media[0],
-        MediaCommand::Open {
-            call: 1,
-            ports: [20000, 20002]
-        }
+    assert!(
+        matches!(h.media[0], MediaCommand::Open { call: 1, .. }),
+        "{:?}",
+        h.media
     );
     assert_eq!(a.remote, "192.0.2.99:4000".parse().unwrap());
     assert_eq!(b.remote, "192.0.2.99:6000".parse().unwrap());
@@ -496,10 +520,76 @@ fn the_callee_hangs_up() {
 }
 
 #[test]
+fn a_request_inside_the_dialog_from_elsewhere_must_prove_it_is_the_legs_phone() {
+    const STRANGER: &str = "192.0.2.66:5060";
+    let mut h = Harness::new(&[DESK]);
+    let (_, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    let bye = |addr: &str, cseq: u32| {
+        in_dialog(
+            "BYE",
+            addr,
+            &format!("{};tag=desk1", header(&b_invite, "To")),
+            header(&b_invite, "From"),
+            header(&b_invite, "Call-ID"),
+            cseq,
+            "",
+        )
+    };
+    let proved = |challenge: &str, user: &str, cseq: u32| {
+        let proxy = challenge
+            .lines()
+            .find_map(|l| l.strip_prefix("Proxy-Authenticate: "))
+            .unwrap();
+        let credentials = authorization(
+            proxy,
+            "BYE",
+            "sip:switchboard@192.0.2.1",
+            user,
+            PASSWORD,
+            cseq,
+            "c9",
+        )
+        .unwrap();
+        bye(STRANGER, cseq).replace(
+            "Content-Length: 0",
+            &format!("Proxy-Authorization: {credentials}\r\nContent-Length: 0"),
+        )
+    };
+    // Knowing the identifiers is not enough: the stranger is challenged.
+    h.send(STRANGER, &bye(STRANGER, 5));
+    let challenge = h.expect(STRANGER, "SIP/2.0 407");
+    assert_eq!(h.pbx.active_calls(), 1);
+    // Another extension's password does not make it the desk phone.
+    h.send(STRANGER, &proved(&challenge, "102", 6));
+    h.expect(STRANGER, "SIP/2.0 403");
+    assert_eq!(h.pbx.active_calls(), 1);
+    assert!(h.take(CALLER).is_empty(), "the caller hears nothing of it");
+    // The desk phone itself, moved to a new address, proves 101 and is followed there.
+    h.send(STRANGER, &proved(&challenge, "101", 7));
+    h.expect(STRANGER, "SIP/2.0 200 OK");
+    h.expect(CALLER, "BYE sip:100@192.0.2.10:5060 SIP/2.0");
+    assert_eq!(h.records[0].hangup_by, HangupBy::Callee);
+}
+
+#[test]
+fn a_cancel_from_another_host_cancels_nothing() {
+    let mut h = Harness::new(&[DESK]);
+    let second = h.call("101", &sdp(4000, "0"));
+    h.expect(DESK, "INVITE");
+    h.send("192.0.2.66:5060", &cancel_of(&second));
+    h.expect("192.0.2.66:5060", "SIP/2.0 481");
+    assert_eq!(h.pbx.active_calls(), 1);
+    assert!(h.records.is_empty());
+}
+
+#[test]
 fn different_codecs_on_each_leg_are_bridged_for_transcoding() {
     let mut h = Harness::new(&[DESK]);
     let (ok, _) = answered_call(&mut h, &sdp(4000, "8"), &sdp(6000, "0"));
-    assert!(body(&ok).contains("m=audio 20000 RTP/AVP 8\r\n"), "{ok}");
+    assert!(
+        body(&ok).contains(&format!("m=audio {} RTP/AVP 8\r\n", h.ports(1)[0])),
+        "{ok}"
+    );
     let MediaCommand::Bridge { a, b, .. } = h.media[1] else {
         panic!()
     };
@@ -520,7 +610,7 @@ fn the_callees_early_media_reaches_the_caller_and_the_answer_keeps_it() {
     );
     let progress = h.expect(CALLER, "SIP/2.0 183 Session Progress");
     assert!(
-        body(&progress).contains("m=audio 20000 RTP/AVP 8 101\r\n"),
+        body(&progress).contains(&format!("m=audio {} RTP/AVP 8 101\r\n", h.ports(1)[0])),
         "{progress}"
     );
     let Some(MediaCommand::Bridge { b, .. }) = h.media.last().cloned() else {
@@ -809,7 +899,7 @@ fn hold_and_resume_by_reinvite() {
         "version bumped: {answer}"
     );
     assert!(
-        body(&answer).contains("m=audio 20000 "),
+        body(&answer).contains(&format!("m=audio {} ", h.ports(1)[0])),
         "same port: {answer}"
     );
     let n = h.media.len();
@@ -932,13 +1022,12 @@ fn ports_that_cannot_be_opened_fail_the_call_and_leave_the_pool() {
     let mut h = Harness::new(&[DESK]);
     h.call("101", &sdp(4000, "0"));
     let desk = h.expect(DESK, "INVITE");
-    assert_eq!(
-        h.media[0],
-        MediaCommand::Open {
-            call: 1,
-            ports: [20000, 20002]
-        }
+    assert!(
+        matches!(h.media[0], MediaCommand::Open { call: 1, .. }),
+        "{:?}",
+        h.media
     );
+    let failed = h.ports(1);
     h.pbx.handle_media_failed(h.now, 1);
     h.collect();
     h.expect(CALLER, "SIP/2.0 503 Media ports unavailable");
@@ -953,12 +1042,12 @@ fn ports_that_cannot_be_opened_fail_the_call_and_leave_the_pool() {
         .filter(|m| matches!(m, MediaCommand::Open { .. }))
         .collect();
     assert_eq!(opened.len(), 2, "{:?}", h.media);
-    assert_eq!(
-        *opened[1],
-        MediaCommand::Open {
-            call: 2,
-            ports: [20004, 20006]
-        }
+    let MediaCommand::Open { call: 2, ports } = opened[1] else {
+        panic!("{opened:?}");
+    };
+    assert!(
+        ports.iter().all(|p| !failed.contains(p)),
+        "{ports:?} after {failed:?} failed"
     );
 }
 

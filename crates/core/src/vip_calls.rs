@@ -18,6 +18,7 @@ use switchboard_media::sdp::LocalDescription;
 use switchboard_queue::{AgentId, AgentState, CallId};
 
 use crate::call::{Fork, ForkState, Phase};
+use crate::in_dialog::DialogRoute;
 use crate::outcome::leg_media;
 use crate::pbx::{CallKey, MediaCommand, Output, Pbx, Word};
 
@@ -43,7 +44,7 @@ impl Pbx {
         };
         let Some(vip_caller) = self.calls.get(&vip).and_then(|c| {
             let local = c.local_sdp[0].as_ref()?;
-            Some(leg_media(&c.offer, local))
+            Some(leg_media(&c.offer, local, c.a_peer))
         }) else {
             return;
         };
@@ -149,6 +150,7 @@ impl Pbx {
             client: fork.client,
             invite: fork.invite.clone(),
             peer: fork.peer,
+            extension: fork.extension.clone(),
             state: ForkState::Answered,
             dialog: Some(dialog.clone()),
             cancel_on_provisional: false,
@@ -159,7 +161,12 @@ impl Pbx {
         };
         self.by_dialog.insert(
             (dialog.call_id.clone(), dialog.local_tag.clone()),
-            (to, Side::B),
+            DialogRoute {
+                call: to,
+                side: Side::B,
+                peer: dialog.peer,
+                extension: Some(fork.extension.clone()),
+            },
         );
         let peer = dialog.peer;
         let contact = Header::Contact(self.contact(&user, peer).into());

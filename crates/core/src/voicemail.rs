@@ -386,6 +386,7 @@ impl Pbx {
         Some(crate::outcome::leg_media(
             &call.offer,
             call.local_sdp[Side::A as usize].as_ref()?,
+            call.a_peer,
         ))
     }
 }

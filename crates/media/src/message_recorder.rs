@@ -172,6 +172,7 @@ mod tests {
     fn leg() -> LegMedia {
         LegMedia {
             remote: "127.0.0.1:4000".parse().unwrap(),
+            signalling: "127.0.0.1".parse().unwrap(),
             audio: Format::default_for(Codec::Pcmu),
             events: None,
         }

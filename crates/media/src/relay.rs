@@ -4,12 +4,13 @@
 //! between the G.711 laws by table in place, otherwise through linear PCM
 //! ([`crate::transcode`]) with timestamps rescaled to the receiving codec's clock.
 //!
-//! Symmetric RTP (RFC 4961): each leg's first valid packet latches its real source
-//! address (a phone behind NAT sends from somewhere other than its SDP says), and media
-//! for that leg goes back there. Packets from elsewhere, with a foreign SSRC or that are
-//! not RTP are dropped and counted; they never reach the other phone.
+//! Symmetric RTP (RFC 4961) learned strictly ([`source`]): a leg's media comes from
+//! and goes back to the address its SDP names or, for a phone behind NAT, the address
+//! learned from a run of its packets in sequence. Packets from elsewhere, with a
+//! foreign SSRC or that are not RTP are dropped and counted; they never reach the other
+//! phone.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use std::collections::VecDeque;
@@ -23,10 +24,12 @@ use crate::transcode::{AudioEncoder, MAX_PAYLOAD, Transcoder};
 mod events;
 mod music;
 mod reports;
+mod source;
 
 use events::EventTrain;
 use music::Music;
 use reports::Reports;
+use source::MediaSource;
 
 /// A leg's SSRC may change (a phone restarts its stream, a PBX behind it switches
 /// sources) once the old one has been quiet this long; an interleaved foreign stream
@@ -57,6 +60,9 @@ impl Side {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LegMedia {
     pub remote: SocketAddr,
+    /// The host the leg's SIP comes from. A phone behind NAT sends its RTP from there
+    /// too, so only there (or from `remote`) is its media learned.
+    pub signalling: IpAddr,
     pub audio: Format,
     pub events: Option<Format>,
 }
@@ -77,9 +83,9 @@ pub struct Forward {
 pub enum Dropped {
     /// Not RTP, a broken header, or audio that does not decode.
     Malformed,
-    /// From an address other than the leg's latched one.
+    /// From an address that is not the leg's, or not learned as the leg's yet.
     UnexpectedSource,
-    /// A second stream interleaved with the latched one.
+    /// A second stream interleaved with the leg's own.
     ForeignSsrc,
     /// A payload type the leg did not negotiate, or events the other side cannot take.
     Payload,
@@ -126,7 +132,7 @@ pub struct RelayStats {
 
 #[derive(Debug)]
 struct Inbound {
-    latched: Option<SocketAddr>,
+    source: MediaSource,
     ssrc: Option<u32>,
     last_seen: Option<Instant>,
     /// Timestamp of the last telephone event reported, so its repeated end packets
@@ -232,7 +238,7 @@ impl Relay {
     /// `ssrcs` and `first_seqs` are Switchboard's random stream identities toward A and B.
     pub fn new(a: LegMedia, b: LegMedia, ssrcs: [u32; 2], first_seqs: [u16; 2]) -> Self {
         let inbound = || Inbound {
-            latched: None,
+            source: MediaSource::default(),
             ssrc: None,
             last_seen: None,
             reported_event: None,
@@ -264,6 +270,13 @@ impl Relay {
             new.ssrc = old.ssrc;
             new.last_seq = old.last_seq;
             new.last_ts = old.last_ts;
+        }
+        // A leg that stays where it was keeps the address learned for it: a new
+        // relay is no new chance for a stranger.
+        for i in 0..2 {
+            if self.legs[i].remote == old.legs[i].remote {
+                self.inbound[i].source = old.inbound[i].source.clone();
+            }
         }
         self
     }
@@ -298,7 +311,7 @@ impl Relay {
         self.transcoders = [None, None];
         self.outbound[side.index()].clock = media.audio.codec.clock_rate();
         let inbound = &mut self.inbound[side.index()];
-        inbound.latched = None;
+        inbound.source = MediaSource::default();
         inbound.ssrc = None;
     }
 
@@ -391,7 +404,7 @@ impl Relay {
             if train.is_done() {
                 self.trains[i].pop_front();
             }
-            let to = self.inbound[i].latched.unwrap_or(self.legs[i].remote);
+            let to = self.inbound[i].source.target(self.legs[i].remote);
             return Some(Emit {
                 side,
                 to,
@@ -405,7 +418,7 @@ impl Relay {
         let packet = self
             .reports
             .build(now, side, out.ssrc, out.last_ts, self.inbound[i].ssrc);
-        let rtp_to = self.inbound[i].latched.unwrap_or(self.legs[i].remote);
+        let rtp_to = self.inbound[i].source.target(self.legs[i].remote);
         let to = SocketAddr::new(rtp_to.ip(), rtp_to.port().wrapping_add(1));
         Some(Emit {
             side,
@@ -453,7 +466,7 @@ impl Relay {
             &payload[..len],
         );
         self.reports.on_sent(side, len);
-        let to = self.inbound[i].latched.unwrap_or(self.legs[i].remote);
+        let to = self.inbound[i].source.target(self.legs[i].remote);
         Some(Emit {
             side,
             to,
@@ -477,13 +490,11 @@ impl Relay {
         let header = RtpHeader::parse(packet).map_err(|_| Dropped::Malformed)?;
         let leg = self.legs[side.index()];
         let inbound = &mut self.inbound[side.index()];
-        // The address the leg's SDP names always wins back the latch, so a stranger who
-        // sent first cannot keep a call's audio.
-        match inbound.latched {
-            Some(addr) if addr != from && from != leg.remote => {
-                return Err(Dropped::UnexpectedSource);
-            }
-            _ => {}
+        if !inbound
+            .source
+            .admit(from, &leg, header.ssrc, header.sequence)
+        {
+            return Err(Dropped::UnexpectedSource);
         }
         let quiet = inbound
             .last_seen
@@ -517,7 +528,6 @@ impl Relay {
             return Err(Dropped::Payload);
         };
         let inbound = &mut self.inbound[side.index()];
-        inbound.latched = Some(from);
         inbound.ssrc = Some(header.ssrc);
         inbound.last_seen = Some(now);
         // Events share the audio's timeline: one stream, one clock.
@@ -533,8 +543,8 @@ impl Relay {
         self.reports
             .on_sent(side.other(), len - header.payload_start);
         let to = self.inbound[side.other().index()]
-            .latched
-            .unwrap_or(target.remote);
+            .source
+            .target(target.remote);
         Ok(Forward { to, len })
     }
 

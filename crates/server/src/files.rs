@@ -11,11 +11,51 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
     }
     let part = path.with_extension("part");
     {
-        let mut file = std::fs::File::create(&part)?;
+        let mut file = private_options().truncate(true).open(&part)?;
         io::Write::write_all(&mut file, bytes)?;
         file.sync_all()?;
     }
     std::fs::rename(&part, path)
+}
+
+/// Opening options for a file only Switchboard's user may read (0600 on Unix; on
+/// Windows the data folder's permissions apply).
+fn private_options() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// Creates `path` empty for Switchboard's user alone, unless it exists.
+pub fn create_private(path: &Path) -> io::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    private_options().open(path).map(drop)
+}
+
+/// Makes `dir` and everything below it private to Switchboard's user (folders 0700,
+/// files 0600), tightening what an earlier version left open.
+pub fn keep_private(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                keep_private(&entry.path())?;
+            } else if kind.is_file() {
+                std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Removes a file if it is there.

@@ -101,9 +101,17 @@ pub fn openapi_json() -> String {
     serde_json::to_string_pretty(&http::openapi()).expect("the document serialises")
 }
 
-/// Opens the data directory's store, creating both when absent.
+/// Opens the data directory's store, creating both when absent. The directory and
+/// everything in it are kept for Switchboard's user alone: the database holds the
+/// extensions' HA1 hashes, which register a phone as well as a password does.
 pub fn open_store(data_dir: &Path) -> Result<Store, ServerError> {
-    std::fs::create_dir_all(data_dir).map_err(|source| ServerError::DataDir {
+    let private = || -> std::io::Result<()> {
+        std::fs::create_dir_all(data_dir)?;
+        files::keep_private(data_dir)?;
+        // SQLite gives its WAL and shared-memory files the database file's mode.
+        files::create_private(&data_dir.join(DATABASE_FILE))
+    };
+    private().map_err(|source| ServerError::DataDir {
         path: data_dir.into(),
         source,
     })?;

@@ -10,6 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Instant, SystemTime};
 
 use rsip::{Header, Method};
+use sha2::{Digest, Sha256};
 
 use crate::auth::{AccountSecrets, AuthConfig, DigestAuthenticator, Verdict};
 use crate::guard::{Guard, GuardConfig, is_scanner};
@@ -76,6 +77,8 @@ pub struct Service {
     events: VecDeque<TransactionEvent>,
     stats: Stats,
     tags: u64,
+    /// Keys the To tags of answers to requests that match no dialog.
+    tag_key: [u8; 32],
     /// Wall-clock time at `epoch`, for the `Date` header desk phones set their clocks by.
     wall_at_epoch: SystemTime,
     epoch: Instant,
@@ -95,6 +98,11 @@ impl Service {
             events: VecDeque::new(),
             stats: Stats::default(),
             tags: 0,
+            tag_key: Sha256::new()
+                .chain_update(b"switchboard stateless to-tag")
+                .chain_update(secret)
+                .finalize()
+                .into(),
             wall_at_epoch: wall,
             epoch: now,
         }
@@ -236,6 +244,25 @@ impl Service {
         let mut r = message::response_to(request, code, reason, to_tag);
         r.headers.push(Header::Server(SERVER.into()));
         r
+    }
+
+    /// The To tag for an answer that creates no dialog (a request matching nothing, a
+    /// refusal): a keyed hash of the request's Call-ID and From tag, so a retransmission
+    /// gets the same tag and the answer reveals nothing of the identifiers Switchboard
+    /// hands out for real dialogs.
+    pub fn stateless_tag(&self, request: &rsip::Request) -> String {
+        let call_id = header_value(&request.headers, "Call-ID").unwrap_or_default();
+        let from_tag = header_value(&request.headers, "From")
+            .and_then(|from| NameAddr::parse(from, "From").ok())
+            .and_then(|from| from.tag().map(str::to_string))
+            .unwrap_or_default();
+        let digest = Sha256::new()
+            .chain_update(self.tag_key)
+            .chain_update(call_id.as_bytes())
+            .chain_update([0])
+            .chain_update(from_tag.as_bytes())
+            .finalize();
+        hex::encode(&digest[..8])
     }
 
     // --- poll_*

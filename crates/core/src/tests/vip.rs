@@ -12,8 +12,8 @@ use switchboard_queue::{
 use super::*;
 
 /// Queue 600 (Sales) and VIP queue 601, whose callers take agent 101 (the desk phone)
-/// over after ten seconds; 100 is talking to 101 through 600 (call 1, ports 20000 and
-/// 20002) and then calls 601 from another line (call 2, ports 20004 and 20006).
+/// over after ten seconds; 100 is talking to 101 through 600 (call 1) and then calls
+/// 601 from another line (call 2).
 /// Returns the desk's INVITE of call 1 and its 200, and Switchboard's 200s to the
 /// caller's two calls.
 fn vip_takes_the_agent(h: &mut Harness) -> Dialogs {
@@ -62,7 +62,7 @@ fn vip_takes_the_agent(h: &mut Harness) -> Dialogs {
     let reinvite = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060");
     assert_eq!(header(&reinvite, "Call-ID"), header(&desk, "Call-ID"));
     assert!(
-        body(&reinvite).contains("m=audio 20006 RTP/AVP 0\r\n"),
+        body(&reinvite).contains(&format!("m=audio {} RTP/AVP 0\r\n", h.ports(2)[1])),
         "{reinvite}"
     );
     h.send(DESK, &respond(&reinvite, 200, "OK", "d", &sdp(6000, "0")));
@@ -135,7 +135,7 @@ fn the_vip_takes_the_agent_and_the_agent_returns_to_the_held_caller() {
     h.expect(CALLER, "SIP/2.0 200");
     let back = h.expect(DESK, "INVITE");
     assert!(
-        body(&back).contains("m=audio 20002 RTP/AVP 0\r\n"),
+        body(&back).contains(&format!("m=audio {} RTP/AVP 0\r\n", h.ports(1)[1])),
         "{back}"
     );
     assert!(

@@ -9,6 +9,7 @@ fn addr(s: &str) -> SocketAddr {
 fn leg(remote: &str, audio: Codec, events_pt: Option<u8>) -> LegMedia {
     LegMedia {
         remote: addr(remote),
+        signalling: addr(remote).ip(),
         audio: Format::default_for(audio),
         events: events_pt.map(|payload_type| Format {
             payload_type,
@@ -122,13 +123,23 @@ fn events_take_the_receivers_payload_type() {
 }
 
 #[test]
-fn symmetric_rtp_latches_to_the_nat_address() {
+fn symmetric_rtp_learns_the_nat_address() {
     let t = Instant::now();
     let mut r = relay(Codec::Pcmu, Codec::Pcmu);
-    // B's packets come from its NAT, not from the address in its SDP.
-    let mut from_b = packet(0, 1, 0, 9, &[0]);
-    r.pass(t, Side::B, addr("203.0.113.9:31000"), &mut from_b)
-        .unwrap();
+    // B's packets come from its NAT, not from the address in its SDP: a run of them
+    // in sequence teaches the relay where B is.
+    let nat = addr("203.0.113.9:31000");
+    let b = LegMedia {
+        signalling: nat.ip(),
+        ..*r.leg(Side::B)
+    };
+    r.update(Side::B, b);
+    for seq in 1..source::LEARN_AFTER {
+        let result = r.pass(t, Side::B, nat, &mut packet(0, seq.into(), 0, 9, &[0]));
+        assert_eq!(result, Err(Dropped::UnexpectedSource), "still learning");
+    }
+    let mut from_b = packet(0, source::LEARN_AFTER.into(), 0, 9, &[0]);
+    r.pass(t, Side::B, nat, &mut from_b).unwrap();
     let mut from_a = packet(0, 1, 0, 8, &[0]);
     let to = r
         .pass(t, Side::A, addr("10.0.0.1:4000"), &mut from_a)
@@ -202,30 +213,35 @@ fn a_new_stream_after_silence_continues_our_numbering() {
 }
 
 #[test]
-fn the_sdp_address_wins_back_a_hijacked_latch() {
+fn a_stranger_who_sends_first_takes_nothing() {
     let t = Instant::now();
     let mut r = relay(Codec::Pcmu, Codec::Pcmu);
+    // A stranger sprays A's port before A's phone sends anything, in sequence too.
+    for seq in 1..20 {
+        assert_eq!(
+            r.pass(
+                t,
+                Side::A,
+                addr("10.0.0.66:1"),
+                &mut packet(0, seq, 0, 5, &[0])
+            ),
+            Err(Dropped::UnexpectedSource)
+        );
+        // What B says still goes to the address A's SDP named.
+        let mut to_a = packet(0, seq, 0, 9, &[0]);
+        assert_eq!(
+            r.pass(t, Side::B, addr("10.0.0.2:5000"), &mut to_a),
+            Ok(addr("10.0.0.1:4000"))
+        );
+    }
     r.pass(
         t,
-        Side::A,
-        addr("10.0.0.66:1"),
-        &mut packet(0, 1, 0, 5, &[0]),
-    )
-    .unwrap();
-    let later = t + Duration::from_secs(1);
-    r.pass(
-        later,
         Side::A,
         addr("10.0.0.1:4000"),
         &mut packet(0, 1, 0, 8, &[0]),
     )
     .unwrap();
-    let mut to_a = packet(0, 1, 0, 9, &[0]);
-    assert_eq!(
-        r.pass(later, Side::B, addr("10.0.0.2:5000"), &mut to_a)
-            .unwrap(),
-        addr("10.0.0.1:4000")
-    );
+    assert_eq!(r.stats().unexpected_source, 19);
 }
 
 #[test]

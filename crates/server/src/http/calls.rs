@@ -220,25 +220,43 @@ fn to_csv(rows: &[CallRecordRow], zone: &jiff::tz::TimeZone) -> Result<String, c
     ])?;
     for r in rows {
         let answered = r.answered_at.unwrap_or(r.ended_at);
-        out.write_record([
-            time(r.started_at),
-            r.caller.clone(),
-            r.callee.clone(),
-            r.disposition.clone(),
-            r.queue.clone().unwrap_or_default(),
-            r.answered_by.clone().unwrap_or_default(),
-            r.priority.to_string(),
-            seconds(r.started_at, answered),
-            r.answered_at
-                .map(|a| seconds(a, r.ended_at))
-                .unwrap_or_default(),
-            r.hangup_by.clone(),
-            r.reason.clone(),
-            r.scenario_path.clone().unwrap_or_default(),
-        ])?;
+        out.write_record(
+            [
+                time(r.started_at),
+                r.caller.clone(),
+                r.callee.clone(),
+                r.disposition.clone(),
+                r.queue.clone().unwrap_or_default(),
+                r.answered_by.clone().unwrap_or_default(),
+                r.priority.to_string(),
+                seconds(r.started_at, answered),
+                r.answered_at
+                    .map(|a| seconds(a, r.ended_at))
+                    .unwrap_or_default(),
+                r.hangup_by.clone(),
+                r.reason.clone(),
+                r.scenario_path.clone().unwrap_or_default(),
+            ]
+            .map(inert_cell),
+        )?;
     }
     let bytes = out.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A cell a spreadsheet will not run: text that a spreadsheet would read as a formula
+/// (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and callers choose
+/// what they dial and send as their name) gets a leading apostrophe. A plain number
+/// such as `+48 22 123 45 67` stays as it is.
+fn inert_cell(cell: String) -> String {
+    let plain_number = |s: &str| {
+        let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit() || b == b' ')
+    };
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') if !plain_number(&cell) => format!("'{cell}"),
+        _ => cell,
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -333,5 +351,24 @@ mod tests {
             lines[1],
             "2025-12-04 10:00:00,+48221234567,600,answered,600,101,50,12,60,caller,\"Answered, by 101\",menu → queue"
         );
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_made_inert() {
+        for (given, exported) in [
+            ("sip:=cmd|'/Ccalc'!A0@pbx", "sip:=cmd|'/Ccalc'!A0@pbx"),
+            ("=cmd|'/Ccalc'!A0", "'=cmd|'/Ccalc'!A0"),
+            ("+SUM(A1)", "'+SUM(A1)"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("+48 22 123 45 67", "+48 22 123 45 67"),
+            ("-5", "-5"),
+            ("Anna", "Anna"),
+            ("", ""),
+        ] {
+            assert_eq!(inert_cell(given.to_string()), exported, "{given:?}");
+        }
     }
 }
