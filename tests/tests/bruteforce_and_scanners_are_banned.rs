@@ -1,7 +1,11 @@
 //! Password guessing bans the guessing host, a SIP scanner is ignored from its first
-//! packet, and phones elsewhere keep registering. "Hosts" are loopback addresses.
+//! packet, a flood is answered 503 and then banned, and phones elsewhere keep
+//! registering. Bans follow behaviour, never what one forged packet claims; they are
+//! kept across a restart, listed and lifted by the admin. "Hosts" are loopback
+//! addresses.
 
 use std::process::Command;
+use std::time::Duration;
 use switchboard_e2e::*;
 
 #[test]
@@ -65,6 +69,140 @@ fn sipvicious_svcrack_gets_no_answer_at_all() {
     assert!(!text.contains(password("100")), "{text}");
     assert_eq!(server.metric("bindings"), 0);
     assert_eq!(server.metric("auth_failures"), 0, "it never got to guess");
-    assert_eq!(server.metric("banned_sources"), 1);
     assert!(server.metric("blocked_messages") >= 1, "{text}");
+}
+
+/// Ten wrong passwords for `extension` from `ip`, each challenged and refused.
+fn guesses(server: &Server, ip: &str, extension: &str, count: usize) -> SippRun {
+    let rows: Vec<String> = (0..count)
+        .map(|i| format!("{extension};guess-{i}"))
+        .collect();
+    sipp_from(
+        ip,
+        server,
+        "register_rejected.xml",
+        &rows,
+        &["-recv_timeout", "1500", "-max_retrans", "1"],
+    )
+}
+
+fn register_from(server: &Server, ip: &str, extension: &str) -> SippRun {
+    sipp_from(
+        ip,
+        server,
+        "register_auth.xml",
+        &[format!("{extension};{};600", password(extension))],
+        &["-recv_timeout", "1500", "-max_retrans", "1"],
+    )
+}
+
+#[test]
+fn a_phone_logging_in_as_itself_between_guesses_is_banned_all_the_same() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    // An insider's phone (100, with its own password) guesses 101's password, and
+    // registers as itself between the guesses.
+    for _ in 0..2 {
+        register_from(&server, "127.0.0.2", "100").expect(1, 0);
+        guesses(&server, "127.0.0.2", "101", 5).expect(5, 0);
+    }
+    assert_eq!(server.metric("banned_sources"), 1);
+    register_from(&server, "127.0.0.2", "100").expect(0, 1);
+}
+
+#[test]
+fn a_forged_scanner_packet_bans_nobody() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    // Anyone can send a UDP packet in the name of the phone at 127.0.0.4.
+    let forged = std::net::UdpSocket::bind("127.0.0.4:0").expect("bind");
+    let scan = format!(
+        "OPTIONS sip:100@{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKscan\r\n\
+         From: <sip:100@{sip}>;tag=s\r\nTo: <sip:100@{sip}>\r\nCall-ID: scan\r\n\
+         CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nUser-Agent: friendly-scanner\r\n\
+         Content-Length: 0\r\n\r\n",
+        sip = server.sip,
+        me = forged.local_addr().expect("addr"),
+    );
+    forged.send_to(scan.as_bytes(), server.sip).expect("send");
+    server.wait_metric("blocked_messages", Duration::from_secs(5), |b| b == 1);
+    assert_eq!(server.metric("banned_sources"), 0);
+    register_from(&server, "127.0.0.4", "100").expect(1, 0);
+}
+
+#[test]
+fn bans_are_kept_across_a_restart_listed_and_lifted_by_the_admin() {
+    let mut server = Server::start(&config("", FAST_REGISTRAR));
+    guesses(&server, "127.0.0.2", "100", 10).expect(10, 0);
+    assert_eq!(server.metric("banned_sources"), 1);
+    server.stop();
+    let data_dir = server.data_dir().to_path_buf();
+    let server = Server::launch(&data_dir);
+    assert_eq!(
+        server.metric("banned_sources"),
+        1,
+        "the ban outlived the restart"
+    );
+    register_from(&server, "127.0.0.2", "100").expect(0, 1);
+
+    let token = server.admin_token();
+    let (status, bans) = server.api(Some(&token), "GET", "/api/bans", None);
+    assert_eq!(status, 200, "{bans}");
+    assert_eq!(bans.as_array().map(Vec::len), Some(1), "{bans}");
+    assert_eq!(bans[0]["address"], "127.0.0.2");
+    assert_eq!(bans[0]["reason"], "failed-authentication");
+    let (status, _) = server.api(Some(&token), "DELETE", "/api/bans/127.0.0.2", None);
+    assert_eq!(status, 204);
+    let (status, answer) = server.api(Some(&token), "DELETE", "/api/bans/127.0.0.2", None);
+    assert_eq!(status, 404, "{answer}");
+    register_from(&server, "127.0.0.2", "100").expect(1, 0);
+    let (_, bans) = server.api(Some(&token), "GET", "/api/bans", None);
+    assert_eq!(bans, serde_json::json!([]));
+}
+
+#[test]
+fn a_flood_is_answered_503_then_banned_and_the_office_goes_on() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let flood = std::net::UdpSocket::bind("127.0.0.5:0").expect("bind");
+    flood
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let me = flood.local_addr().expect("addr");
+    let listener = flood.try_clone().expect("clone");
+    let heard = std::thread::spawn(move || {
+        let mut answers = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok((n, _)) = listener.recv_from(&mut buf) {
+            answers.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        answers
+    });
+    for n in 0..1500 {
+        let options = format!(
+            "OPTIONS sip:{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKf{n}\r\n\
+             From: <sip:x@{sip}>;tag=f\r\nTo: <sip:{sip}>\r\nCall-ID: f{n}\r\n\
+             CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+            sip = server.sip,
+        );
+        flood.send_to(options.as_bytes(), server.sip).expect("send");
+        if n % 100 == 99 {
+            // Loopback buffers are small: let the server keep up.
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let answers = heard.join().expect("the listening thread");
+    let refused: Vec<&String> = answers
+        .iter()
+        .filter(|a| a.starts_with("SIP/2.0 503 "))
+        .collect();
+    assert!(
+        !refused.is_empty(),
+        "no 503 among {} answers",
+        answers.len()
+    );
+    assert!(refused.iter().all(|a| a.contains("Retry-After: ")));
+    assert!(answers.len() < 1500, "the flood was cut off");
+    assert!(server.metric("limited_requests") >= refused.len() as u64);
+    server.wait_metric("banned_sources", Duration::from_secs(5), |b| b == 1);
+    let (_, bans) = server.api(Some(&server.admin_token()), "GET", "/api/bans", None);
+    assert_eq!(bans[0]["reason"], "flood", "{bans}");
+    register_from(&server, "127.0.0.1", "100").expect(1, 0);
 }

@@ -117,16 +117,25 @@ impl Default for RegistrarSettings {
     }
 }
 
-/// Brute-force protection: a source that fails authentication too often is ignored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Brute-force and flood protection: a source that fails authentication too often, or
+/// floods, is ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecuritySettings {
-    /// Failed authentications from one address that ban it; 0 turns bans off.
+    /// Failed authentications from one address (or on one extension) that ban it; 0
+    /// turns these bans off.
     pub max_auth_failures: u32,
     /// Seconds over which failures are counted.
     pub failure_window: u32,
     /// Seconds a banned address is ignored.
     pub ban_seconds: u32,
+    /// SIP requests a second one address may send on average (twice as many in a
+    /// burst); past it they are answered 503, and an address that goes on is banned.
+    /// 0 turns the limit off.
+    pub max_request_rate: u32,
+    /// Networks never banned nor limited, such as the office LAN ("192.168.1.0/24";
+    /// a single address is a network of one).
+    pub trusted_networks: Vec<String>,
 }
 
 impl Default for SecuritySettings {
@@ -136,8 +145,30 @@ impl Default for SecuritySettings {
             max_auth_failures: d.max_auth_failures,
             failure_window: d.failure_window.as_secs() as u32,
             ban_seconds: d.ban.as_secs() as u32,
+            max_request_rate: d.max_request_rate,
+            trusted_networks: Vec::new(),
         }
     }
+}
+
+impl SecuritySettings {
+    /// The trusted networks that read as networks or addresses.
+    fn networks(&self) -> Vec<ipnet::IpNet> {
+        self.trusted_networks
+            .iter()
+            .filter_map(|n| parse_network(n))
+            .collect()
+    }
+}
+
+/// A network ("10.0.0.0/8") or one address ("10.0.0.7").
+fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse().ok().or_else(|| {
+        text.parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
 }
 
 /// How calls between extensions behave.
@@ -275,6 +306,14 @@ impl Config {
                 "security.failure_window",
                 "must be at least 1 second",
             ));
+        }
+        for (i, network) in self.security.trusted_networks.iter().enumerate() {
+            if parse_network(network).is_none() {
+                errors.push(field_error(
+                    format!("security.trusted_networks[{i}]"),
+                    "must be a network such as 192.168.1.0/24, or one address",
+                ));
+            }
         }
         if self.security.max_auth_failures > 0 && self.security.ban_seconds == 0 {
             errors.push(field_error(
@@ -553,6 +592,9 @@ impl Config {
                 max_auth_failures: self.security.max_auth_failures,
                 failure_window: Duration::from_secs(u64::from(self.security.failure_window)),
                 ban: Duration::from_secs(u64::from(self.security.ban_seconds)),
+                max_request_rate: self.security.max_request_rate,
+                trusted: self.security.networks(),
+                ..GuardConfig::default()
             },
             auth: AuthConfig {
                 nonce_lifetime: Duration::from_secs(u64::from(self.sip.nonce_lifetime)),
@@ -707,6 +749,30 @@ password = "correct-horse-battery"
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["sip.timer_t1_ms", "sip.timer_t4_ms"]);
+    }
+
+    #[test]
+    fn trusted_networks_are_checked_and_reach_the_guard() {
+        let trusted = Config::from_toml(&format!(
+            "{GOOD}\n[security]\ntrusted_networks = [\"192.168.1.0/24\", \"10.0.0.7\"]\n"
+        ))
+        .unwrap();
+        let guard = trusted.service_config().guard;
+        assert_eq!(
+            guard.trusted,
+            [
+                "192.168.1.0/24".parse().unwrap(),
+                "10.0.0.7/32".parse().unwrap()
+            ]
+        );
+        assert_eq!(guard.max_request_rate, 100);
+        let text =
+            format!("{GOOD}\n[security]\ntrusted_networks = [\"10.0.0.0/8\", \"the office\"]\n");
+        let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else {
+            panic!()
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["security.trusted_networks[1]"]);
     }
 
     #[test]

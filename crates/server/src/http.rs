@@ -4,6 +4,7 @@
 
 mod agent_status;
 mod api;
+mod bans;
 mod calls;
 mod collections;
 mod error;
@@ -67,6 +68,8 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(calls::list))
         .routes(routes!(calls::export))
         .routes(routes!(calls::queue_events))
+        .routes(routes!(bans::list))
+        .routes(routes!(bans::lift))
         .routes(routes!(live::get_dashboard))
         .routes(routes!(live::live))
         .routes(routes!(prompts::list));

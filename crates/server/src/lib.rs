@@ -2,8 +2,8 @@
 //! SQLite, HTTP) and feeds the sans-IO SIP engine; no call logic lives here.
 
 pub mod admin_account;
-mod agent_api;
 pub mod config;
+mod engine_api;
 mod files;
 pub mod first_run;
 mod http;
@@ -177,6 +177,7 @@ pub async fn run_reporting(
     );
     pbx.service_mut().set_accounts(config.accounts());
     let restored = persist::restore(&store, pbx.service_mut().registrar_mut(), now)?;
+    persist::restore_bans(&store, pbx.service_mut(), now)?;
     // No call exists yet, so the queues always apply.
     let _ = pbx.set_queues(now, config.queue_setups(), config.agent_configs());
     pbx.set_lists(config.numbers.country_code(), config.number_lists());
@@ -223,7 +224,7 @@ pub async fn run_reporting(
     let (stop_tx, stop_rx) = watch::channel(false);
     let (reload_tx, reload_rx) = mpsc::channel(4);
     let (mailbox_tx, mailbox_rx) = mpsc::channel(64);
-    let (agent_status_tx, agent_status_rx) = mpsc::channel(16);
+    let (engine_tx, engine_rx) = mpsc::channel(16);
     let (media_reports_tx, media_reports) = mpsc::unbounded_channel();
     let sounds = sounds::Sounds::load(&config.calls.language)
         .expect("the built-in sounds decode")
@@ -232,7 +233,7 @@ pub async fn run_reporting(
     let admin_api = Arc::new(http::Api::new(
         open_store(&options.data_dir)?,
         reload_tx.clone(),
-        agent_status_tx,
+        engine_tx,
         options.data_dir.join(sounds::UPLOADS_DIR),
         metrics.clone(),
     ));
@@ -253,7 +254,7 @@ pub async fn run_reporting(
         writes,
         reload: reload_rx,
         mailboxes: mailbox_rx,
-        agent_status: agent_status_rx,
+        requests: engine_rx,
         media,
         media_reports,
         metrics: metrics.clone(),

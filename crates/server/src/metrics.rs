@@ -19,6 +19,7 @@ pub struct Metrics {
     rejected: AtomicU64,
     dropped: AtomicU64,
     blocked: AtomicU64,
+    limited: AtomicU64,
     banned: AtomicU64,
     active_calls: AtomicU64,
     rtp_forwarded: AtomicU64,
@@ -128,6 +129,8 @@ pub struct Snapshot {
     pub dropped_messages: u64,
     /// Messages ignored from banned addresses and scanners.
     pub blocked_messages: u64,
+    /// Requests answered 503 because their address sent more than its rate.
+    pub limited_requests: u64,
     pub banned_sources: u64,
     pub active_calls: u64,
     pub rtp_forwarded: u64,
@@ -150,6 +153,7 @@ impl Metrics {
         self.rejected.store(s.rejected, Ordering::Relaxed);
         self.dropped.store(s.dropped, Ordering::Relaxed);
         self.blocked.store(s.blocked, Ordering::Relaxed);
+        self.limited.store(s.limited, Ordering::Relaxed);
         self.banned
             .store(service.banned_sources() as u64, Ordering::Relaxed);
         self.update_boards(pbx);
@@ -296,6 +300,7 @@ impl Metrics {
             rejected_requests: self.rejected.load(Ordering::Relaxed),
             dropped_messages: self.dropped.load(Ordering::Relaxed),
             blocked_messages: self.blocked.load(Ordering::Relaxed),
+            limited_requests: self.limited.load(Ordering::Relaxed),
             banned_sources: self.banned.load(Ordering::Relaxed),
             active_calls: self.active_calls.load(Ordering::Relaxed),
             rtp_forwarded: self.rtp_forwarded.load(Ordering::Relaxed),

@@ -1,5 +1,6 @@
 //! The engine never waits on SQLite: a thread owns its own connection and writes what
-//! the engine hands it. Registrar bindings are a write-behind copy, batched; call
+//! the engine hands it. Registrar bindings are a write-behind copy, batched, and so are
+//! bans; call
 //! records are committed as soon as they arrive, so a call that ended is on disk even
 //! if the process is killed a moment later.
 
@@ -11,11 +12,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use switchboard_core::CallRecord;
 use switchboard_core::QueueEventRecord;
 use switchboard_queue::{EventKind, LeaveReason};
+use switchboard_sip::guard::{Ban, BanChange, BanReason};
 use switchboard_sip::registrar::{Binding, BindingChange, Registrar};
+use switchboard_sip::service::Service;
 use switchboard_sip::transaction::{Peer, Transport};
 use switchboard_store::{
-    CallRecordRow, QueueEventRow, Registration, RegistrationWrite, Store, StoreError,
-    VoicemailChange, VoicemailMessage,
+    BanRow, BanWrite, CallRecordRow, QueueEventRow, Registration, RegistrationWrite, Store,
+    StoreError, VoicemailChange, VoicemailMessage,
 };
 
 use crate::voicemail::VoicemailFiles;
@@ -27,6 +30,7 @@ pub enum Write {
     CallRecord(Box<CallRecordRow>),
     QueueEvent(QueueEventRow),
     Voicemail(switchboard_core::VoicemailChange),
+    Bans(Vec<BanWrite>),
     /// Answered once everything sent before it is committed.
     Committed(tokio::sync::oneshot::Sender<()>),
 }
@@ -185,6 +189,41 @@ pub fn to_write(change: BindingChange, unix_now: i64) -> RegistrationWrite {
     }
 }
 
+/// The store row for a ban started or lifted; `now` and `unix_ms` are the same moment.
+pub fn ban_write(change: BanChange, now: Instant, unix_ms: i64) -> BanWrite {
+    match change {
+        BanChange::Banned(ban) => BanWrite::Banned(BanRow {
+            ip: ban.ip.to_string(),
+            until_ms: unix_ms + ban.until.saturating_duration_since(now).as_millis() as i64,
+            reason: ban.reason.name().into(),
+        }),
+        BanChange::Lifted(ip) => BanWrite::Lifted { ip: ip.to_string() },
+    }
+}
+
+/// Takes up the bans kept from before a restart; returns how many.
+pub fn restore_bans(
+    store: &Store,
+    service: &mut Service,
+    now: Instant,
+) -> Result<usize, StoreError> {
+    let unix_ms = unix_now() * 1000;
+    let mut restored = 0;
+    for row in store.bans(unix_ms)? {
+        let (Ok(ip), Some(reason)) = (row.ip.parse(), BanReason::from_name(&row.reason)) else {
+            continue;
+        };
+        let left = Duration::from_millis(u64::try_from(row.until_ms - unix_ms).unwrap_or(0));
+        service.restore_ban(Ban {
+            ip,
+            until: now + left,
+            reason,
+        });
+        restored += 1;
+    }
+    Ok(restored)
+}
+
 /// Loads unexpired bindings back into the registrar; returns how many.
 pub fn restore(
     store: &Store,
@@ -237,6 +276,7 @@ pub fn spawn_writer(
                 let mut records = Vec::new();
                 let mut queue_events = Vec::new();
                 let mut voicemail_changes = Vec::new();
+                let mut bans = Vec::new();
                 let mut waiting = Vec::new();
                 for write in std::iter::once(first).chain(rx.try_iter()) {
                     match write {
@@ -244,6 +284,7 @@ pub fn spawn_writer(
                         Write::CallRecord(row) => records.push(*row),
                         Write::QueueEvent(row) => queue_events.push(row),
                         Write::Voicemail(change) => voicemail_changes.push(change),
+                        Write::Bans(batch) => bans.extend(batch),
                         Write::Committed(done) => waiting.push(done),
                     }
                 }
@@ -267,6 +308,11 @@ pub fn spawn_writer(
                         "could not save {} registration changes: {e}",
                         registrations.len()
                     );
+                }
+                if !bans.is_empty()
+                    && let Err(e) = store.write_bans(&bans, unix_now() * 1000)
+                {
+                    tracing::error!("could not save {} ban changes: {e}", bans.len());
                 }
                 for done in waiting {
                     let _ = done.send(());

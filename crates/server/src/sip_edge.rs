@@ -86,7 +86,7 @@ pub struct Engine {
     pub writes: std_mpsc::Sender<Write>,
     pub reload: mpsc::Receiver<crate::config::Config>,
     pub mailboxes: mpsc::Receiver<crate::mailbox_api::MailboxRequest>,
-    pub agent_status: mpsc::Receiver<crate::agent_api::AgentStatusRequest>,
+    pub requests: mpsc::Receiver<crate::engine_api::EngineRequest>,
     pub media: MediaEdge,
     pub media_reports: mpsc::UnboundedReceiver<MediaReport>,
     pub metrics: Arc<Metrics>,
@@ -172,10 +172,7 @@ impl Engine {
                     let answer = request.apply(&mut self.pbx, Instant::now());
                     answers.push((request.reply, answer));
                 }
-                Some(request) = self.agent_status.recv() => {
-                    let done = self.pbx.set_agent_status(Instant::now(), &request.extension, request.status);
-                    let _ = request.reply.send(done);
-                }
+                Some(request) = self.requests.recv() => request.apply(&mut self.pbx, Instant::now()),
                 Some(config) = self.reload.recv() => {
                     queues_waiting = (!self.apply(&config)).then_some(config);
                 }
@@ -283,6 +280,18 @@ impl Engine {
                         .send(Write::CallRecord(Box::new(call_record_row(record))));
                 }
             }
+        }
+        let mut bans = Vec::new();
+        while let Some(change) = self.pbx.service_mut().poll_ban_change() {
+            let now = *unix.get_or_insert_with(unix_now);
+            bans.push(crate::persist::ban_write(
+                change,
+                Instant::now(),
+                now * 1000,
+            ));
+        }
+        if !bans.is_empty() {
+            let _ = self.writes.send(Write::Bans(bans));
         }
         if to_commit {
             let (done, committed) = tokio::sync::oneshot::channel();

@@ -343,6 +343,12 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The user an `Authorization` or `Proxy-Authorization` value claims to be, right or
+/// wrong.
+pub fn claimed_user(credentials: &str) -> Option<&str> {
+    DigestCredentials::parse(credentials)?.get("username")
+}
+
 /// The `name=value` pairs of a `Digest` credentials header, unquoted.
 #[derive(Debug)]
 struct DigestCredentials<'a>(Vec<(&'a str, &'a str)>);

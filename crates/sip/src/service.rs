@@ -13,12 +13,12 @@ use rsip::{Header, Method};
 use sha2::{Digest, Sha256};
 
 use crate::auth::{AccountSecrets, AuthConfig, DigestAuthenticator, Verdict};
-use crate::guard::{Guard, GuardConfig, is_scanner};
+use crate::guard::{Admission, Ban, BanChange, Guard, GuardConfig, is_scanner};
 use crate::header::NameAddr;
 use crate::message::{self, Message, header_value, method_name};
 use crate::registrar::{BindingChange, Registrar, RegistrarConfig};
 use crate::transaction::{
-    ClientId, Peer, ServerId, TimerConfig, TransactionEvent, TransactionLayer, Transmit,
+    ClientId, Peer, ServerId, TimerConfig, TransactionEvent, TransactionLayer, Transmit, Transport,
 };
 
 /// Methods Switchboard accepts, for Allow headers.
@@ -64,6 +64,8 @@ pub struct Stats {
     pub registrations: u64,
     /// Messages dropped from banned sources and scanners.
     pub blocked: u64,
+    /// Requests answered 503 because their source sent too many.
+    pub limited: u64,
 }
 
 #[derive(Debug)]
@@ -127,19 +129,31 @@ impl Service {
         self.guard.banned_count()
     }
 
+    /// The bans in force, ending soonest first.
+    pub fn bans(&self) -> impl Iterator<Item = &Ban> {
+        self.guard.bans()
+    }
+
     // --- handle_*
 
     /// One UDP datagram, or one frame cut from a stream.
     pub fn handle_datagram(&mut self, now: Instant, peer: Peer, bytes: &[u8]) {
-        if self.guard.is_banned(peer.addr.ip(), now) {
-            self.stats.blocked += 1;
-            return;
+        match self.guard.admit(peer.addr.ip(), now) {
+            Admission::Pass => {}
+            Admission::Drop => {
+                self.stats.blocked += 1;
+                return;
+            }
+            Admission::Limit => return self.refuse_flood(peer, bytes),
         }
         match message::parse(bytes) {
             Ok(Message::Request(request))
                 if header_value(&request.headers, "User-Agent").is_some_and(is_scanner) =>
             {
-                self.guard.ban(peer.addr.ip(), now);
+                // A UDP source address is easily forged: only a proved one is banned.
+                if peer.transport == Transport::Tcp {
+                    self.guard.scanner_seen(peer.addr.ip(), now);
+                }
                 self.stats.blocked += 1;
             }
             Ok(Message::Request(mut request)) => {
@@ -156,6 +170,16 @@ impl Service {
             },
         }
         self.drain_events(now);
+    }
+
+    /// Lifts the ban on `ip`; false when there was none.
+    pub fn lift_ban(&mut self, ip: std::net::IpAddr) -> bool {
+        self.guard.lift(ip)
+    }
+
+    /// Takes up a ban kept from before a restart.
+    pub fn restore_ban(&mut self, ban: Ban) {
+        self.guard.restore(ban);
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -271,6 +295,11 @@ impl Service {
         self.transmits
             .pop_front()
             .or_else(|| self.layer.poll_transmit())
+    }
+
+    /// Bans started or lifted, to keep across restarts.
+    pub fn poll_ban_change(&mut self) -> Option<BanChange> {
+        self.guard.poll_change()
     }
 
     pub fn poll_binding_change(&mut self) -> Option<BindingChange> {
@@ -412,15 +441,15 @@ impl Service {
             None => Verdict::Rejected("no credentials"),
         };
         match verdict {
-            Verdict::Authenticated { username } => {
-                self.guard.record_success(peer.addr.ip());
-                Ok(username)
-            }
+            Verdict::Authenticated { username } => Ok(username),
             Verdict::Stale => Err(self.challenge(now, request, peer, true, kind)),
             Verdict::Rejected(reason) => {
                 if reason != "no credentials" {
                     self.stats.auth_failures += 1;
-                    self.guard.record_failure(peer.addr.ip(), now);
+                    let claimed = header_value(&request.headers, kind.credentials_header())
+                        .and_then(crate::auth::claimed_user)
+                        .filter(|user| self.accounts.contains_key(*user));
+                    self.guard.record_failure(peer.addr.ip(), claimed, now);
                 }
                 Err(self.challenge(now, request, peer, false, kind))
             }
@@ -463,6 +492,26 @@ impl Service {
     }
 
     /// A response with a fresh To tag.
+    /// Answers a request from a source over its rate with 503 and Retry-After (RFC 3261
+    /// §21.5.4); anything else from it is dropped.
+    fn refuse_flood(&mut self, peer: Peer, bytes: &[u8]) {
+        self.stats.limited += 1;
+        let Ok(Message::Request(request)) = message::parse(bytes) else {
+            return;
+        };
+        if request.method == Method::Ack {
+            return;
+        }
+        let mut response = self.fresh_response(&request, 503, "Service Unavailable");
+        response
+            .headers
+            .push(Header::Other("Retry-After".into(), "5".into()));
+        self.transmits.push_back(Transmit {
+            peer,
+            bytes: message::response_bytes(&response),
+        });
+    }
+
     fn fresh_response(
         &mut self,
         request: &rsip::Request,
@@ -777,13 +826,48 @@ mod tests {
                 "User-Agent: friendly-scanner\r\nExpires: 120",
             );
         s.handle_datagram(t0, other, scan.as_bytes());
-        assert!(replies(&mut s).is_empty());
+        assert!(replies(&mut s).is_empty(), "a scanner gets no answer");
+        // Over UDP anyone could have sent that in the name of `other`'s address: the
+        // phone there is not banned for it.
         s.handle_datagram(t0, other, &register("100", 2, None));
+        assert!(replies(&mut s)[0].starts_with("SIP/2.0 401 "));
+        // Over TCP the address is proved, and banned.
+        let connected = Peer {
+            transport: Transport::Tcp,
+            ..other
+        };
+        s.handle_datagram(t0, connected, scan.as_bytes());
+        s.handle_datagram(t0, connected, &register("100", 3, None));
         assert!(
             replies(&mut s).is_empty(),
             "the scanner's address stays banned"
         );
         assert_eq!(s.banned_sources(), 2);
+    }
+
+    #[test]
+    fn a_source_over_its_rate_is_answered_503_with_retry_after() {
+        let t0 = Instant::now();
+        let mut s = service(t0);
+        let options = |n: u32| {
+            format!(
+                "OPTIONS sip:pbx SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bKo{n}\r\n\
+                 From: <sip:x@pbx>;tag=f\r\nTo: <sip:pbx>\r\nCall-ID: o{n}\r\nCSeq: 1 OPTIONS\r\n\
+                 Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+            )
+        };
+        let mut answers = Vec::new();
+        for n in 0..201 {
+            s.handle_datagram(t0, PHONE, options(n).as_bytes());
+            answers.extend(replies(&mut s));
+        }
+        assert!(answers[..200].iter().all(|a| a.starts_with("SIP/2.0 200 ")));
+        assert!(answers[200].starts_with("SIP/2.0 503 "), "{}", answers[200]);
+        assert!(answers[200].contains("Retry-After: 5\r\n"));
+        assert_eq!(s.stats().limited, 1);
+        // A second later the source has its rate again.
+        s.handle_datagram(t0 + Duration::from_secs(1), PHONE, options(999).as_bytes());
+        assert!(replies(&mut s)[0].starts_with("SIP/2.0 200 "));
     }
 
     #[test]

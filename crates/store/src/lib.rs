@@ -27,14 +27,17 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0008_call_records_scenario.sql")),
     M::up(include_str!("../migrations/0009_voicemail.sql")),
     M::up(include_str!("../migrations/0010_admin_accounts.sql")),
+    M::up(include_str!("../migrations/0011_bans.sql")),
 ];
 
 mod admin;
+mod bans;
 mod call_log;
 mod queue_log;
 mod scenarios;
 mod voicemail;
 
+pub use bans::{BanRow, BanWrite};
 pub use call_log::{CallCount, CallFilter};
 pub use queue_log::QueueEventRow;
 pub use scenarios::ScenarioVersion;

@@ -212,6 +212,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bans/{address}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["lift"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dashboard": {
         parameters: {
             query?: never;
@@ -665,6 +697,17 @@ export interface components {
             message: string;
             /** @description Every field problem, when there are several; the first is also above. */
             errors?: components["schemas"]["FieldProblem"][];
+        };
+        /** @description One banned address. */
+        BanView: {
+            address: string;
+            /**
+             * Format: int64
+             * @description Unix milliseconds when the ban ends by itself.
+             */
+            until: number;
+            /** @description Why: failed-authentication, flood or scanner. */
+            reason: string;
         };
         Block: components["schemas"]["BlockKind"] & {
             /** @description Where each of the block's exits leads. */
@@ -1225,11 +1268,15 @@ export interface components {
             hours?: components["schemas"]["HoursSettings"][];
             holidays?: components["schemas"]["HolidaySettings"][];
         };
-        /** @description Brute-force protection: a source that fails authentication too often is ignored. */
+        /**
+         * @description Brute-force and flood protection: a source that fails authentication too often, or
+         *     floods, is ignored.
+         */
         SecuritySettings: {
             /**
              * Format: u-int32
-             * @description Failed authentications from one address that ban it; 0 turns bans off.
+             * @description Failed authentications from one address (or on one extension) that ban it; 0
+             *     turns these bans off.
              * @default 10
              */
             max_auth_failures: number;
@@ -1245,6 +1292,20 @@ export interface components {
              * @default 900
              */
             ban_seconds: number;
+            /**
+             * Format: u-int32
+             * @description SIP requests a second one address may send on average (twice as many in a
+             *     burst); past it they are answered 503, and an address that goes on is banned.
+             *     0 turns the limit off.
+             * @default 100
+             */
+            max_request_rate: number;
+            /**
+             * @description Networks never banned nor limited, such as the office LAN ("192.168.1.0/24";
+             *     a single address is a network of one).
+             * @default []
+             */
+            trusted_networks: string[];
         };
         /** @description The session as its holder sees it. */
         SessionInfo: {
@@ -1320,6 +1381,11 @@ export interface components {
              * @description Messages ignored from banned addresses and scanners.
              */
             blocked_messages: number;
+            /**
+             * Format: u-int64
+             * @description Requests answered 503 because their address sent more than its rate.
+             */
+            limited_requests: number;
             /** Format: u-int64 */
             banned_sources: number;
             /** Format: u-int64 */
@@ -2418,6 +2484,97 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bans in force, ending soonest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BanView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    lift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The banned IP address */
+                address: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lifted: the address is heard again */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description That address is not banned */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description A field or parameter is wrong; `field` names it */
             422: {
                 headers: {
                     [name: string]: unknown;

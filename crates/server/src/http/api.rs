@@ -11,14 +11,14 @@ use tokio::sync::mpsc;
 
 use super::error::ApiError;
 use super::session::Sessions;
-use crate::agent_api::AgentStatusRequest;
 use crate::config::{Config, ConfigError};
+use crate::engine_api::EngineRequest;
 use crate::metrics::Metrics;
 
 pub struct Api {
     store: Mutex<Store>,
     reload: mpsc::Sender<Config>,
-    agent_status: mpsc::Sender<AgentStatusRequest>,
+    engine: mpsc::Sender<EngineRequest>,
     prompts: PathBuf,
     pub sessions: Arc<Sessions>,
     pub metrics: Arc<Metrics>,
@@ -38,14 +38,14 @@ impl Api {
     pub fn new(
         store: Store,
         reload: mpsc::Sender<Config>,
-        agent_status: mpsc::Sender<AgentStatusRequest>,
+        engine: mpsc::Sender<EngineRequest>,
         prompts: PathBuf,
         metrics: Arc<Metrics>,
     ) -> Api {
         Api {
             store: Mutex::new(store),
             reload,
-            agent_status,
+            engine,
             prompts,
             sessions: Arc::new(Sessions::default()),
             metrics,
@@ -78,20 +78,38 @@ impl Api {
         extension: String,
         status: switchboard_queue::AgentStatus,
     ) -> Result<(), ApiError> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.agent_status
-            .send(AgentStatusRequest {
+        let found = self
+            .ask_engine(|reply| EngineRequest::AgentStatus {
                 extension,
                 status,
                 reply,
             })
+            .await?;
+        found
+            .then_some(())
+            .ok_or_else(|| ApiError::not_found("queue agent with that extension"))
+    }
+
+    /// Lets a banned address in again.
+    pub async fn lift_ban(&self, ip: std::net::IpAddr) -> Result<(), ApiError> {
+        let found = self
+            .ask_engine(|reply| EngineRequest::LiftBan { ip, reply })
+            .await?;
+        found
+            .then_some(())
+            .ok_or_else(|| ApiError::not_found("ban on that address"))
+    }
+
+    async fn ask_engine(
+        &self,
+        request: impl FnOnce(tokio::sync::oneshot::Sender<bool>) -> EngineRequest,
+    ) -> Result<bool, ApiError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.engine
+            .send(request(reply))
             .await
             .map_err(|_| ApiError::unavailable())?;
-        match answer.await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(ApiError::not_found("queue agent with that extension")),
-            Err(_) => Err(ApiError::unavailable()),
-        }
+        answer.await.map_err(|_| ApiError::unavailable())
     }
 
     /// The configuration as stored now.
