@@ -12,6 +12,7 @@ mod media_edge;
 mod metrics;
 mod persist;
 mod sip_edge;
+mod sip_streams;
 mod sounds;
 mod voicemail;
 
@@ -258,6 +259,7 @@ pub async fn run_reporting(
         media,
         media_reports,
         metrics: metrics.clone(),
+        gate: Default::default(),
     };
     let engine = engine
         .spawn(sockets, tokio::runtime::Handle::current(), stop_rx.clone())

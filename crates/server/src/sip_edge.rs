@@ -5,26 +5,21 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc as std_mpsc};
 use std::time::{Duration, Instant};
 
 use switchboard_core::{Output, Pbx};
-use switchboard_sip::framing::{Frame, StreamFramer};
+use switchboard_sip::guard::BanChange;
 use switchboard_sip::transaction::{Peer, Transport};
 use switchboard_store::RegistrationWrite;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, watch};
 
 use crate::media_edge::{MediaEdge, MediaReport};
 use crate::metrics::Metrics;
 use crate::persist::{Write, call_record_row, queue_event_row, to_write, unix_now};
+use crate::sip_streams::{StreamEvent, StreamGate, accept_loop};
 
-/// Connections past this are refused at once, so a flood cannot exhaust descriptors.
-const MAX_TCP_CONNECTIONS: usize = 1024;
-/// A connection that sends nothing this long is closed (phones ping every 30–120 s).
-const TCP_IDLE: Duration = Duration::from_secs(180);
 /// Datagrams taken per wake-up before outputs are flushed.
 const UDP_BATCH: usize = 64;
 
@@ -73,13 +68,6 @@ fn udp_socket(addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
     Ok(socket.into())
 }
 
-enum StreamEvent {
-    Opened(SocketAddr, mpsc::Sender<Vec<u8>>),
-    Frame(SocketAddr, Vec<u8>),
-    Unframeable,
-    Closed(SocketAddr),
-}
-
 /// What the engine needs besides its sockets.
 pub struct Engine {
     pub pbx: Pbx,
@@ -90,6 +78,8 @@ pub struct Engine {
     pub media: MediaEdge,
     pub media_reports: mpsc::UnboundedReceiver<MediaReport>,
     pub metrics: Arc<Metrics>,
+    /// Who may hold a TCP connection; told of every ban.
+    pub gate: Arc<StreamGate>,
 }
 
 /// Registration changes are handed to the writer at most this often: one wake-up and one
@@ -112,7 +102,15 @@ impl Engine {
             let _guard = streams.enter();
             TcpListener::from_std(sockets.tcp)?
         };
-        streams.spawn(accept_loop(acceptor, stream_tx, shutdown.clone()));
+        for ban in self.pbx.service().bans() {
+            self.gate.set_ban(ban.ip, Some(ban.until));
+        }
+        streams.spawn(accept_loop(
+            acceptor,
+            stream_tx,
+            self.gate.clone(),
+            shutdown.clone(),
+        ));
         let udp = sockets.udp;
         std::thread::Builder::new()
             .name("sip-engine".into())
@@ -283,6 +281,10 @@ impl Engine {
         }
         let mut bans = Vec::new();
         while let Some(change) = self.pbx.service_mut().poll_ban_change() {
+            match change {
+                BanChange::Banned(ban) => self.gate.set_ban(ban.ip, Some(ban.until)),
+                BanChange::Lifted(ip) => self.gate.set_ban(ip, None),
+            }
             let now = *unix.get_or_insert_with(unix_now);
             bans.push(crate::persist::ban_write(
                 change,
@@ -323,82 +325,4 @@ pub(crate) async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    events: mpsc::Sender<StreamEvent>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let open = Arc::new(AtomicUsize::new(0));
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = shutdown.changed() => return,
-        };
-        let Ok((stream, addr)) = accepted else {
-            continue;
-        };
-        if open.load(Ordering::Relaxed) >= MAX_TCP_CONNECTIONS {
-            tracing::warn!(
-                "refusing TCP connection from {addr}: {MAX_TCP_CONNECTIONS} already open"
-            );
-            continue;
-        }
-        open.fetch_add(1, Ordering::Relaxed);
-        let (events, open) = (events.clone(), open.clone());
-        tokio::spawn(async move {
-            serve_connection(stream, addr, &events).await;
-            let _ = events.send(StreamEvent::Closed(addr)).await;
-            open.fetch_sub(1, Ordering::Relaxed);
-        });
-    }
-}
-
-async fn serve_connection(stream: TcpStream, addr: SocketAddr, events: &mpsc::Sender<StreamEvent>) {
-    let (mut reader, mut writer) = stream.into_split();
-    let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(256);
-    if events
-        .send(StreamEvent::Opened(addr, out_tx.clone()))
-        .await
-        .is_err()
-    {
-        return;
-    }
-    let writing = tokio::spawn(async move {
-        while let Some(bytes) = out_rx.recv().await {
-            if writer.write_all(&bytes).await.is_err() {
-                break;
-            }
-        }
-    });
-    let mut framer = StreamFramer::default();
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = match tokio::time::timeout(TCP_IDLE, reader.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => n,
-            _ => break,
-        };
-        framer.push(&buf[..n]);
-        loop {
-            match framer.next_frame() {
-                Ok(Some(Frame::Message(bytes))) => {
-                    if events.send(StreamEvent::Frame(addr, bytes)).await.is_err() {
-                        break;
-                    }
-                }
-                Ok(Some(Frame::Ping)) => {
-                    let _ = out_tx.try_send(b"\r\n".to_vec());
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::debug!("closing TCP connection from {addr}: {e}");
-                    let _ = events.send(StreamEvent::Unframeable).await;
-                    writing.abort();
-                    return;
-                }
-            }
-        }
-    }
-    writing.abort();
 }

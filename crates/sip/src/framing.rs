@@ -37,6 +37,11 @@ impl StreamFramer {
         self.buffer.extend_from_slice(bytes);
     }
 
+    /// Bytes held of a message not yet whole.
+    pub fn pending(&self) -> usize {
+        self.buffer.len()
+    }
+
     /// The next complete frame, `Ok(None)` when more bytes are needed.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, FramingError> {
         let leading = self
