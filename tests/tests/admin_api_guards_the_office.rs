@@ -1,5 +1,5 @@
 //! The admin API as a script or a browser meets it: logins (admin, agents, wrong
-//! passwords throttled), sessions by bearer token or by cookie with its CSRF token, a
+//! passwords slowing down that account from that address), sessions by bearer token or by cookie with its CSRF token, a
 //! password change that logs other admin sessions out, and changes that are checked
 //! whole: an extension created over the API registers a real phone (SIPp) with the
 //! password Switchboard generated, and a change that would leave the office
@@ -62,12 +62,29 @@ fn logins_are_checked_and_guessing_is_locked_out() {
         404
     );
 
-    // Five wrong passwords lock the address out, even for the right one.
+    // Five wrong passwords slow that account down from this address, even for the
+    // right password; an agent logging in from the same address (an office behind one
+    // NAT) is not held back, and the admin gets in once the wait is over.
     for _ in 0..5 {
         assert_eq!(login(&server, "admin", "not-the-password").0, 401);
     }
-    let (status, answer) = login(&server, "admin", &admin);
+    let (status, head, answer) = server.request_with_head(
+        "POST",
+        "/api/session",
+        "Content-Type: application/json\r\n",
+        json!({"username": "admin", "password": admin})
+            .to_string()
+            .as_bytes(),
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&answer).expect("json");
     assert_eq!((status, answer["code"].as_str()), (429, Some("locked-out")));
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: 1"),
+        "{head}"
+    );
+    assert_eq!(login(&server, "101", password("101")).0, 200);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(login(&server, "admin", &admin).0, 200);
 }
 
 #[test]
@@ -416,4 +433,51 @@ fn prompts_are_uploaded_checked_played_by_name_and_kept_while_in_use() {
     assert_eq!(status, 204);
     let (status, _) = server.api(Some(&token), "GET", "/api/prompts/acme_menu", None);
     assert_eq!(status, 404);
+}
+
+#[test]
+fn the_panel_cannot_be_framed_and_other_sites_cannot_open_the_wallboard() {
+    let server = office();
+    let (status, head, _) = server.request_with_head("GET", "/", "", b"");
+    assert_eq!(status, 200);
+    let head = head.to_ascii_lowercase();
+    for expected in [
+        "content-security-policy: default-src 'self'",
+        "frame-ancestors 'none'",
+        "x-frame-options: deny",
+        "x-content-type-options: nosniff",
+    ] {
+        assert!(head.contains(expected), "{expected} missing from {head}");
+    }
+    // The wallboard's WebSocket with the admin's credentials, asked for by a page of
+    // this server and by a page of another site.
+    let token = server.admin_token();
+    let upgrade = |origin: &str| {
+        let headers = format!(
+            "Authorization: Bearer {token}\r\nOrigin: {origin}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        );
+        let mut s = std::net::TcpStream::connect(server.http).expect("connect");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("timeout");
+        use std::io::{Read, Write};
+        write!(
+            s,
+            "GET /api/live HTTP/1.1\r\nHost: {}\r\n{headers}\r\n",
+            server.http
+        )
+        .expect("write");
+        let mut answer = [0u8; 64];
+        let n = s.read(&mut answer).expect("read");
+        String::from_utf8_lossy(&answer[..n]).into_owned()
+    };
+    assert!(
+        upgrade(&format!("http://{}", server.http)).starts_with("HTTP/1.1 101"),
+        "the panel's own page"
+    );
+    assert!(
+        upgrade("http://evil.example").starts_with("HTTP/1.1 403"),
+        "another site's page"
+    );
 }

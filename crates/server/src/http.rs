@@ -8,6 +8,7 @@ mod bans;
 mod calls;
 mod collections;
 mod error;
+mod headers;
 mod live;
 mod me;
 mod prompts;
@@ -236,6 +237,7 @@ pub fn router(metrics: Arc<Metrics>, voicemail: Arc<VoicemailApi>, api: Arc<Api>
         .merge(boxes)
         .merge(admin)
         .fallback(ui::serve)
+        .layer(axum::middleware::from_fn(headers::protect))
 }
 
 async fn health(State(metrics): State<Arc<Metrics>>) -> Json<Health> {

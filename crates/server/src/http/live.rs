@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -129,9 +130,25 @@ pub async fn get_dashboard(State(api): State<Arc<Api>>, _: Admin) -> Json<Dashbo
     responses(
         (status = 101, description = "Switched to WebSocket"),
         (status = 400, description = "Not a WebSocket request", body = String),
-        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 401, body = ApiError),
+        (status = 403, description = "Not an admin, or a page of another site asked", body = ApiError),
     ))]
-pub async fn live(State(api): State<Arc<Api>>, _: Admin, upgrade: WebSocketUpgrade) -> Response {
+pub async fn live(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+    headers: axum::http::HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    // A WebSocket is not bound by the same-origin policy: another site's page could open
+    // it with the admin's cookie and read the wallboard.
+    if !super::headers::same_origin(&headers) {
+        return ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "the wallboard is served to this server's own pages",
+        )
+        .into_response();
+    }
     upgrade.on_upgrade(move |socket| push(api, socket))
 }
 

@@ -265,7 +265,7 @@ fn identify(
     responses(
         (status = 200, description = "Logged in; the session cookie is set", body = SessionInfo),
         (status = 401, description = "Wrong username or password", body = ApiError),
-        (status = 429, description = "Too many failed logins from this address", body = ApiError),
+        (status = 429, description = "Too many failed logins on this account from this address: try again after Retry-After seconds", body = ApiError),
     ))]
 pub async fn log_in(
     State(api): State<Arc<Api>>,
@@ -273,22 +273,20 @@ pub async fn log_in(
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let now = Instant::now();
-    if api.sessions.logins.locked_out(peer.ip(), now) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "locked-out",
-            "too many failed logins from this address; try again in a few minutes",
-        ));
+    let account = login.username.clone();
+    if let Some(wait) = api.sessions.logins.wait(&account, peer.ip(), now) {
+        return Ok(super::throttle::locked_out(wait));
     }
     let Some((role, extension)) = api.with_store(move |store| identify(store, &login)).await?
     else {
-        api.sessions.logins.failed(peer.ip(), now);
+        api.sessions.logins.failed(&account, peer.ip(), now);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "wrong username or password",
         ));
     };
+    api.sessions.logins.succeeded(&account, peer.ip());
     let (token, session) = api.sessions.open(role, extension, now);
     let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
     let mut response = Json(SessionInfo::of(&session, Some(token))).into_response();

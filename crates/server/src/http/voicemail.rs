@@ -135,16 +135,16 @@ async fn ask(
     action: MailboxAction,
 ) -> Result<Vec<VoicemailMessage>, Response> {
     let now = Instant::now();
-    if api.logins.locked_out(peer.ip(), now) {
-        return Err(error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "locked-out",
-            None,
-            "too many failed logins from this address; try again later",
-        ));
+    let basic = credentials(headers);
+    let account = basic.as_ref().map(|(user, _)| user.clone());
+    if let Some(wait) = account
+        .as_deref()
+        .and_then(|a| api.logins.wait(a, peer.ip(), now))
+    {
+        return Err(super::throttle::locked_out(wait));
     }
     // Basic credentials, else an admin panel session.
-    let who = match credentials(headers) {
+    let who = match basic {
         Some((user, password)) => Who::Phone { user, password },
         None => match api.sessions.signed(method, headers) {
             Ok(signed) => match signed.session.role {
@@ -181,9 +181,15 @@ async fn ask(
     };
     api.engine.send(request).await.map_err(|_| unavailable())?;
     match answer.await.map_err(|_| unavailable())? {
-        Ok(messages) => Ok(messages),
+        Ok(messages) => {
+            if let Some(account) = &account {
+                api.logins.succeeded(account, peer.ip());
+            }
+            Ok(messages)
+        }
         Err(MailboxError::Unauthorized) => {
-            api.logins.failed(peer.ip(), now);
+            api.logins
+                .failed(account.as_deref().unwrap_or_default(), peer.ip(), now);
             Err(error(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
