@@ -133,3 +133,37 @@ fn sighup_picks_up_an_import_without_restart() {
         old.log
     );
 }
+
+#[test]
+fn a_partial_file_keeps_what_it_does_not_mention_and_the_old_one_is_backed_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    import_config(&data, &config("", FAST_REGISTRAR)).unwrap();
+    let before = String::from_utf8(config_command(&data, &["export"]).stdout).unwrap();
+    // A file with only one setting: every extension stays.
+    import_config(&data, "[registrar]\nmin_expires = 30\n").unwrap();
+    let after = String::from_utf8(config_command(&data, &["export"]).stdout).unwrap();
+    assert!(after.contains("min_expires = 30"), "{after}");
+    assert_eq!(after.matches("[[extensions]]").count(), 4, "{after}");
+    assert_eq!(
+        before.replace("min_expires = 10", "min_expires = 30"),
+        after
+    );
+    // What it replaced is in a backup only Switchboard's user can read.
+    let backups: Vec<_> = std::fs::read_dir(data.join("backups"))
+        .expect("a backups folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    let last = backups.iter().max().expect("a backup");
+    assert_eq!(std::fs::read_to_string(last).unwrap(), before);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(last).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // Only an explicit full replace drops what the file leaves out.
+    let path = dir.path().join("only-registrar.toml");
+    std::fs::write(&path, "[registrar]\nmin_expires = 30\n").unwrap();
+    let replaced = config_command(&data, &["import", "--replace", path.to_str().unwrap()]);
+    assert!(replaced.status.success());
+    let after = String::from_utf8(config_command(&data, &["export"]).stdout).unwrap();
+    assert_eq!(after.matches("[[extensions]]").count(), 0, "{after}");
+}

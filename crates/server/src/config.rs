@@ -12,6 +12,7 @@ use switchboard_sip::service::{Account, ServiceConfig};
 use switchboard_sip::transaction::TimerConfig;
 use switchboard_store::{Extension, Store};
 
+mod import;
 mod lists;
 mod queues;
 mod scenarios;

@@ -119,6 +119,18 @@ pub fn open_store(data_dir: &Path) -> Result<Store, ServerError> {
     Ok(Store::open(&data_dir.join(DATABASE_FILE))?)
 }
 
+/// Writes `config` to a new file under `backups/` in the data directory, for Switchboard's
+/// user alone (it holds the extensions' HA1 hashes); returns its path.
+pub fn back_up_config(data_dir: &Path, config: &Config) -> std::io::Result<std::path::PathBuf> {
+    let stamp = jiff::Zoned::now().strftime("%Y%m%d-%H%M%S%.3f").to_string();
+    let path = data_dir
+        .join("backups")
+        .join(format!("config-{stamp}.toml"));
+    files::write_whole(&path, config.to_toml().as_bytes())?;
+    files::keep_private(&data_dir.join("backups"))?;
+    Ok(path)
+}
+
 /// Where a started server listens (ports chosen by the system when 0 was asked for).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Listening {
@@ -235,7 +247,7 @@ pub async fn run_reporting(
         open_store(&options.data_dir)?,
         reload_tx.clone(),
         engine_tx,
-        options.data_dir.join(sounds::UPLOADS_DIR),
+        options.data_dir.clone(),
         metrics.clone(),
     ));
     let voicemail_api = Arc::new(http::VoicemailApi::new(

@@ -64,8 +64,16 @@ enum AdminAction {
 enum ConfigAction {
     /// Write the configuration to FILE, or to standard output.
     Export { file: Option<PathBuf> },
-    /// Validate FILE and apply it whole; nothing changes if any field is wrong.
-    Import { file: PathBuf },
+    /// Lay FILE over the configuration: what it leaves out is kept (settings merge key by
+    /// key, extensions, queues and other lists by number or name). The result is checked
+    /// whole and nothing changes if any field is wrong; what it replaces is backed up
+    /// first under backups/ in the data directory.
+    Import {
+        file: PathBuf,
+        /// Replace the whole configuration with FILE: what it does not mention is deleted.
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -143,11 +151,17 @@ fn config_command(data_dir: &std::path::Path, action: ConfigAction) -> Result<()
                 }
             }
         }
-        ConfigAction::Import { file } => {
+        ConfigAction::Import { file, replace } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| (1, format!("{}: {e}", file.display())))?;
             let prompts = data_dir.join(switchboard_server::PROMPTS_DIR);
-            let config = Config::from_toml(&text)
+            let current = Config::load(&store).map_err(|e| (1, e.to_string()))?;
+            let imported = if replace {
+                Config::from_toml(&text)
+            } else {
+                Config::merged(&current, &text)
+            };
+            let config = imported
                 .and_then(|c| {
                     c.check_prompt_files(&prompts)
                         .map_err(ConfigError::Invalid)?;
@@ -160,12 +174,16 @@ fn config_command(data_dir: &std::path::Path, action: ConfigAction) -> Result<()
                     ),
                     other => (1, other.to_string()),
                 })?;
+            let backup = switchboard_server::back_up_config(data_dir, &current)
+                .map_err(|e| (1, format!("could not back up the configuration: {e}")))?;
             config.apply(&mut store).map_err(|e| (1, e.to_string()))?;
             eprintln!(
-                "imported {} extensions and {} scenarios; a running server picks them up on \
-                 SIGHUP or restart",
+                "imported: the office now has {} extensions and {} scenarios; the previous \
+                 configuration is in {}; a running server picks the change up on SIGHUP or \
+                 restart",
                 config.extensions.len(),
-                config.scenarios.len()
+                config.scenarios.len(),
+                backup.display()
             );
             Ok(())
         }

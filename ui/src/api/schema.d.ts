@@ -1574,7 +1574,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
-            /** @description Too many failed logins from this address */
+            /** @description Too many failed logins on this account from this address: try again after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2007,7 +2007,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Replaced whole, as `config import` does */
+            /** @description Replaced whole, as `config import --replace` does; the configuration it replaced is backed up first under backups/ in the data directory */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2653,6 +2653,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description Not an admin, or a page of another site asked */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -19,6 +19,7 @@ pub struct Api {
     store: Mutex<Store>,
     reload: mpsc::Sender<Config>,
     engine: mpsc::Sender<EngineRequest>,
+    data_dir: PathBuf,
     prompts: PathBuf,
     pub sessions: Arc<Sessions>,
     pub metrics: Arc<Metrics>,
@@ -39,18 +40,31 @@ impl Api {
         store: Store,
         reload: mpsc::Sender<Config>,
         engine: mpsc::Sender<EngineRequest>,
-        prompts: PathBuf,
+        data_dir: PathBuf,
         metrics: Arc<Metrics>,
     ) -> Api {
         Api {
             store: Mutex::new(store),
             reload,
             engine,
-            prompts,
+            prompts: data_dir.join(crate::sounds::UPLOADS_DIR),
+            data_dir,
             sessions: Arc::new(Sessions::default()),
             metrics,
             today: Mutex::new(None),
         }
+    }
+
+    /// Keeps a copy of the configuration as it is now under `backups/`, before something
+    /// replaces it whole.
+    pub async fn back_up_config(self: &Arc<Self>) -> Result<(), ApiError> {
+        let data_dir = self.data_dir.clone();
+        self.with_store(move |store| {
+            let current = Config::load(store).map_err(config_error)?;
+            crate::back_up_config(&data_dir, &current).map_err(ApiError::internal)?;
+            Ok(())
+        })
+        .await
     }
 
     /// Where the office's uploaded prompts are.

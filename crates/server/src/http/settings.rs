@@ -100,7 +100,7 @@ pub async fn get_config(State(api): State<Arc<Api>>, _: Admin) -> Result<Json<Co
 
 #[utoipa::path(put, path = "/api/config", tag = "settings", request_body = Config,
     responses(
-        (status = 204, description = "Replaced whole, as `config import` does"),
+        (status = 204, description = "Replaced whole, as `config import --replace` does; the configuration it replaced is backed up first under backups/ in the data directory"),
         (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 422, description = "Every problem, each naming its field; nothing changed", body = ApiError),
     ))]
@@ -109,6 +109,7 @@ pub async fn put_config(
     _: Admin,
     ApiJson(replacement): ApiJson<Config>,
 ) -> Result<axum::http::StatusCode, ApiError> {
+    api.back_up_config().await?;
     api.change_config(move |config| {
         *config = replacement;
         Ok(Edit::whole(()))
