@@ -17,5 +17,7 @@ pub mod relay;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 pub mod tones;
 pub mod transcode;

@@ -2,7 +2,11 @@
 //! symphonia, mixed down to mono, resampled by rubato to the rate a call runs at, and
 //! kept as 16-bit PCM for every call that plays it.
 //!
-//! Files come in as bytes: reading them is the caller's business.
+//! Files come in as bytes: reading them is the caller's business. They may come from
+//! anyone with a login (a greeting, a prompt), so decoding has limits: a file that
+//! claims more channels, a higher rate or larger packets than any real recording is
+//! refused before the decoder allocates for it, and decoding stops at [`MAX_DURATION`]
+//! (a few kilobytes of FLAC can claim hours of silence).
 
 use std::io::Cursor;
 use std::sync::Arc;
@@ -17,12 +21,23 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use thiserror::Error;
 
+/// The longest a prompt, greeting or piece of music may play.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(600);
+const MAX_CHANNELS: usize = 8;
+const MAX_RATE: u32 = 192_000;
+/// Frames one packet may decode to (FLAC's largest block is 65,535).
+const MAX_FRAMES_PER_PACKET: u64 = 1 << 16;
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PromptError {
     #[error("not a readable audio file: {0}")]
     Format(String),
     #[error("the file has no audio")]
     NoAudio,
+    #[error("the file claims {0}, more than any recording has")]
+    Implausible(String),
+    #[error("the audio is longer than {} minutes", MAX_DURATION.as_secs() / 60)]
+    TooLong,
     #[error("resampling failed: {0}")]
     Resample(String),
 }
@@ -77,6 +92,11 @@ fn decode_mono(bytes: Vec<u8>) -> Result<(Vec<f32>, u32), PromptError> {
         .as_ref()
         .and_then(|p| p.audio())
         .ok_or(PromptError::NoAudio)?;
+    plausible(
+        parameters.channels.as_ref().map_or(1, |c| c.count()),
+        parameters.sample_rate.unwrap_or(8000),
+        parameters.max_frames_per_packet.unwrap_or(0),
+    )?;
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(parameters, &AudioDecoderOptions::default())
         .map_err(format_error)?;
@@ -100,8 +120,12 @@ fn decode_mono(bytes: Vec<u8>) -> Result<(Vec<f32>, u32), PromptError> {
             Err(e) => return Err(format_error(e)),
         };
         let spec = decoded.spec();
-        rate.get_or_insert(spec.rate());
         let channels = spec.channels().count().max(1);
+        plausible(channels, spec.rate(), decoded.frames() as u64)?;
+        let rate = *rate.get_or_insert(spec.rate());
+        if mono.len() as u64 + decoded.frames() as u64 > MAX_DURATION.as_secs() * u64::from(rate) {
+            return Err(PromptError::TooLong);
+        }
         interleaved.resize(decoded.samples_interleaved(), 0.0);
         decoded.copy_to_slice_interleaved(&mut interleaved);
         mono.extend(
@@ -114,6 +138,20 @@ fn decode_mono(bytes: Vec<u8>) -> Result<(Vec<f32>, u32), PromptError> {
         Some(rate) if !mono.is_empty() => Ok((mono, rate)),
         _ => Err(PromptError::NoAudio),
     }
+}
+
+/// Refuses what no real recording has, before anything is allocated for it.
+fn plausible(channels: usize, rate: u32, frames_per_packet: u64) -> Result<(), PromptError> {
+    let claim = if channels > MAX_CHANNELS {
+        format!("{channels} channels")
+    } else if rate > MAX_RATE {
+        format!("{rate} samples a second")
+    } else if frames_per_packet > MAX_FRAMES_PER_PACKET {
+        format!("{frames_per_packet} frames in one packet")
+    } else {
+        return Ok(());
+    };
+    Err(PromptError::Implausible(claim))
 }
 
 fn resample(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, PromptError> {
@@ -232,6 +270,29 @@ mod tests {
             Err(PromptError::Format(_))
         ));
         assert!(Prompt::decode(wav(8000, 1, &[]), 8000).is_err());
+    }
+
+    #[test]
+    fn a_few_kilobytes_claiming_half_an_hour_are_refused() {
+        use crate::test_support::flac_of_silence;
+        let short = flac_of_silence(60);
+        let prompt = Prompt::decode(short, 8000).expect("a minute of silence decodes");
+        assert_eq!(prompt.duration_ms(), 60_000);
+        let bomb = flac_of_silence(30 * 60);
+        assert!(bomb.len() < 4096, "{} bytes", bomb.len());
+        assert_eq!(Prompt::decode(bomb, 8000), Err(PromptError::TooLong));
+    }
+
+    #[test]
+    fn a_header_claiming_more_channels_than_any_recording_is_refused() {
+        let mut file = wav(8000, 1, &[0; 160]);
+        // The format chunk's channel count and block alignment (bytes 22 and 32).
+        file[22..24].copy_from_slice(&16u16.to_le_bytes());
+        file[32..34].copy_from_slice(&32u16.to_le_bytes());
+        assert_eq!(
+            Prompt::decode(file, 8000),
+            Err(PromptError::Implausible("16 channels".into()))
+        );
     }
 
     #[test]
