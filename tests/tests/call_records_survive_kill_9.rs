@@ -1,7 +1,10 @@
 //! Call records and the queue log are committed as each call ends: the server killed
 //! with SIGKILL the moment the last of a burst of calls has ended still has a record
-//! for every one, and every queue call's connect and complete.
+//! for every one, and every queue call's connect and complete. A call still going on
+//! when the server is killed is in the call log after the next start, as interrupted.
 
+use std::time::Duration;
+use switchboard_e2e::baresip::conversation;
 use switchboard_e2e::*;
 
 /// 20 calls from 100 to `callee`, answered by 101's SIPp phone; the server is killed
@@ -62,4 +65,38 @@ fn every_queue_call_is_in_the_queue_log_when_the_server_is_killed() {
         "{events:#?}"
     );
     assert_eq!(server.call_records().len(), 20);
+}
+
+#[test]
+fn a_call_cut_by_a_kill_is_in_the_log_as_interrupted_after_the_next_start() {
+    let mut server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_caller, _callee) = conversation(&server, dir.path());
+    assert_eq!(server.metric("active_calls"), 1);
+    server.kill9();
+    assert!(server.call_records().is_empty(), "nothing ended the call");
+    let data_dir = server.data_dir().to_path_buf();
+    let again = Server::launch(&data_dir);
+    let records = again.call_records();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0];
+    assert_eq!(
+        (
+            r.caller.as_str(),
+            r.callee.as_str(),
+            r.disposition.as_str(),
+            r.hangup_by.as_str()
+        ),
+        ("100", "101", "interrupted", "system")
+    );
+    assert!(
+        r.reason.contains("Switchboard stopped during the call"),
+        "{}",
+        r.reason
+    );
+    // Noted once: a second start adds nothing.
+    drop(again);
+    let third = Server::launch(&data_dir);
+    third.wait_metric("active_calls", Duration::from_secs(1), |c| c == 0);
+    assert_eq!(third.call_records().len(), 1);
 }

@@ -27,7 +27,7 @@ mod voicemail_menu;
 pub use live_calls::{CallStage, LiveCall};
 pub use pbx::{Announcement, CallKey, MediaCommand, Output, Pbx, PbxConfig, Word};
 pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup, QueuesBusy};
-pub use record::{CallRecord, Disposition, HangupBy};
+pub use record::{CallOpened, CallRecord, Disposition, HangupBy};
 pub use scenario_calls::ScenarioSetup;
 pub use voicemail::{
     MessageCounts, RecordInto, RecordLimits, Sound, VoicemailChange, VoicemailMessage,

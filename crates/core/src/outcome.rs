@@ -568,6 +568,7 @@ impl Pbx {
                 }
                 path
             }),
+            opened: Some(key),
         };
         self.outputs.push_back(Output::CallRecord(record));
         self.outputs

@@ -174,6 +174,7 @@ pub enum MediaCommand {
 pub enum Output {
     Transmit(Transmit),
     Media(MediaCommand),
+    CallOpened(crate::record::CallOpened),
     CallRecord(CallRecord),
     Binding(BindingChange),
     QueueEvent(crate::queue_calls::QueueEventRecord),
@@ -469,6 +470,19 @@ impl Pbx {
         let tag = self.sip.stateless_tag(request);
         let r = self.sip.response(request, code, reason, &tag);
         self.sip.respond(now, id, &r);
+    }
+
+    /// Takes up a new call, and says so for the store.
+    pub(crate) fn open_call(&mut self, key: CallKey, call: crate::call::Call) {
+        self.outputs
+            .push_back(Output::CallOpened(crate::record::CallOpened {
+                call: key,
+                call_id: call.a_dialog.call_id.clone(),
+                caller: call.caller.clone(),
+                callee: call.callee.clone(),
+                started: call.started_wall,
+            }));
+        self.calls.insert(key, call);
     }
 
     pub(crate) fn new_call_key(&mut self) -> CallKey {

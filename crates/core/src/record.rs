@@ -47,6 +47,18 @@ impl HangupBy {
     }
 }
 
+/// A call that began: kept until its record is written, so that a call cut by a crash
+/// or a kill is still in the call log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallOpened {
+    /// The engine's number for the call; its record names it in `opened`.
+    pub call: crate::pbx::CallKey,
+    pub call_id: String,
+    pub caller: String,
+    pub callee: String,
+    pub started: SystemTime,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRecord {
     /// The caller's Call-ID, which ties the record to SIP traces.
@@ -73,4 +85,6 @@ pub struct CallRecord {
     pub preempted: bool,
     /// The blocks the call passed in its scenario, and why any failed.
     pub scenario_path: Option<String>,
+    /// The call this record closes ([`CallOpened`]); none for a call refused at once.
+    pub opened: Option<crate::pbx::CallKey>,
 }

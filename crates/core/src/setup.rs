@@ -125,6 +125,7 @@ impl Pbx {
                     priority: 0,
                     preempted: false,
                     scenario_path: None,
+                    opened: None,
                 }));
             }
         }
@@ -311,7 +312,7 @@ impl Pbx {
             },
         );
         let nobody_rings = forks.is_empty() && !elsewhere;
-        self.calls.insert(
+        self.open_call(
             key,
             Call::new(CallStart {
                 invite_id: Some(id),

@@ -29,6 +29,8 @@ struct Harness {
     inbox: HashMap<SocketAddr, Vec<String>>,
     media: Vec<MediaCommand>,
     records: Vec<CallRecord>,
+    /// Calls opened whose record is not written yet.
+    opened: Vec<crate::record::CallOpened>,
     queue_events: Vec<crate::QueueEventRecord>,
     voicemail: Vec<VoicemailChange>,
     branch: u32,
@@ -82,6 +84,7 @@ impl Harness {
             inbox: HashMap::new(),
             media: Vec::new(),
             records: Vec::new(),
+            opened: Vec::new(),
             queue_events: Vec::new(),
             voicemail: Vec::new(),
             branch: 0,
@@ -140,7 +143,16 @@ impl Harness {
                     .or_default()
                     .push(String::from_utf8(t.bytes).unwrap()),
                 Output::Media(m) => self.media.push(m),
-                Output::CallRecord(r) => self.records.push(r),
+                Output::CallOpened(c) => self.opened.push(c),
+                Output::CallRecord(r) => {
+                    if let Some(key) = r.opened {
+                        let open = self.opened.iter().position(|c| c.call == key);
+                        assert!(open.is_some(), "{r:?} closes no call that was opened");
+                        let opened = self.opened.remove(open.unwrap_or_default());
+                        assert_eq!(opened.started, r.started);
+                    }
+                    self.records.push(r)
+                }
                 Output::Binding(_) => {}
                 Output::QueueEvent(e) => self.queue_events.push(e),
                 Output::Voicemail(v) => self.voicemail.push(v),

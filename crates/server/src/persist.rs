@@ -17,8 +17,8 @@ use switchboard_sip::registrar::{Binding, BindingChange, Registrar};
 use switchboard_sip::service::Service;
 use switchboard_sip::transaction::{Peer, Transport};
 use switchboard_store::{
-    BanRow, BanWrite, CallRecordRow, QueueEventRow, Registration, RegistrationWrite, Store,
-    StoreError, VoicemailChange, VoicemailMessage,
+    BanRow, BanWrite, CallRecordRow, OpenCallRow, QueueEventRow, Registration, RegistrationWrite,
+    Store, StoreError, VoicemailChange, VoicemailMessage,
 };
 
 use crate::voicemail::VoicemailFiles;
@@ -27,7 +27,9 @@ use crate::voicemail::VoicemailFiles;
 #[derive(Debug)]
 pub enum Write {
     Registrations(Vec<RegistrationWrite>),
-    CallRecord(Box<CallRecordRow>),
+    CallOpened(OpenCallRow),
+    /// A call's record, and the engine's number for the call it closes.
+    CallRecord(Box<CallRecordRow>, Option<i64>),
     QueueEvent(QueueEventRow),
     Voicemail(switchboard_core::VoicemailChange),
     Bans(Vec<BanWrite>),
@@ -74,6 +76,16 @@ pub fn voicemail_messages(
             heard: m.heard,
         })
         .collect())
+}
+
+pub fn open_call_row(c: switchboard_core::CallOpened) -> OpenCallRow {
+    OpenCallRow {
+        key: c.call as i64,
+        call_id: c.call_id,
+        caller: c.caller,
+        callee: c.callee,
+        started_at: unix_millis(c.started),
+    }
 }
 
 pub fn call_record_row(r: CallRecord) -> CallRecordRow {
@@ -267,6 +279,12 @@ pub fn spawn_writer(
     let mut store = Store::open(path)?;
     store.limit_page_cache(256)?;
     store.purge_expired_registrations(unix_now())?;
+    let interrupted = store.close_interrupted_calls()?;
+    if interrupted > 0 {
+        tracing::warn!(
+            "{interrupted} calls were cut when Switchboard last stopped; they are in the call log as interrupted"
+        );
+    }
     let (tx, rx) = mpsc::channel::<Write>();
     let handle = std::thread::Builder::new()
         .name("store-writer".into())
@@ -274,6 +292,7 @@ pub fn spawn_writer(
             while let Ok(first) = rx.recv() {
                 let mut registrations = Vec::new();
                 let mut records = Vec::new();
+                let mut opened = Vec::new();
                 let mut queue_events = Vec::new();
                 let mut voicemail_changes = Vec::new();
                 let mut bans = Vec::new();
@@ -281,7 +300,8 @@ pub fn spawn_writer(
                 for write in std::iter::once(first).chain(rx.try_iter()) {
                     match write {
                         Write::Registrations(batch) => registrations.extend(batch),
-                        Write::CallRecord(row) => records.push(*row),
+                        Write::CallOpened(row) => opened.push(row),
+                        Write::CallRecord(row, key) => records.push((*row, key)),
                         Write::QueueEvent(row) => queue_events.push(row),
                         Write::Voicemail(change) => voicemail_changes.push(change),
                         Write::Bans(batch) => bans.extend(batch),
@@ -296,8 +316,8 @@ pub fn spawn_writer(
                 {
                     tracing::error!("could not save {} queue events: {e}", queue_events.len());
                 }
-                if !records.is_empty()
-                    && let Err(e) = store.insert_call_records(&records)
+                if !(records.is_empty() && opened.is_empty())
+                    && let Err(e) = store.write_calls(&opened, &records)
                 {
                     tracing::error!("could not save {} call records: {e}", records.len());
                 }

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::media_edge::{MediaEdge, MediaReport};
 use crate::metrics::Metrics;
-use crate::persist::{Write, call_record_row, queue_event_row, to_write, unix_now};
+use crate::persist::{Write, call_record_row, open_call_row, queue_event_row, to_write, unix_now};
 use crate::sip_streams::{StreamEvent, StreamGate, accept_loop};
 
 /// Datagrams taken per wake-up before outputs are flushed.
@@ -271,11 +271,15 @@ impl Engine {
                     to_commit = true;
                     let _ = self.writes.send(Write::Voicemail(change));
                 }
+                Output::CallOpened(call) => {
+                    let _ = self.writes.send(Write::CallOpened(open_call_row(call)));
+                }
                 Output::CallRecord(record) => {
                     to_commit = true;
+                    let opened = record.opened.map(|key| key as i64);
                     let _ = self
                         .writes
-                        .send(Write::CallRecord(Box::new(call_record_row(record))));
+                        .send(Write::CallRecord(Box::new(call_record_row(record)), opened));
                 }
             }
         }

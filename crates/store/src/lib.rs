@@ -28,17 +28,20 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0009_voicemail.sql")),
     M::up(include_str!("../migrations/0010_admin_accounts.sql")),
     M::up(include_str!("../migrations/0011_bans.sql")),
+    M::up(include_str!("../migrations/0012_open_calls.sql")),
 ];
 
 mod admin;
 mod bans;
 mod call_log;
+mod open_calls;
 mod queue_log;
 mod scenarios;
 mod voicemail;
 
 pub use bans::{BanRow, BanWrite};
 pub use call_log::{CallCount, CallFilter};
+pub use open_calls::OpenCallRow;
 pub use queue_log::QueueEventRow;
 pub use scenarios::ScenarioVersion;
 pub use voicemail::{VoicemailChange, VoicemailMessage};
@@ -285,36 +288,7 @@ impl Store {
     /// Saves call records in one transaction: once this returns they survive a crash.
     pub fn insert_call_records(&mut self, rows: &[CallRecordRow]) -> Result<()> {
         let tx = self.conn.transaction()?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO call_records (call_id, caller, callee, started_at, answered_at, \
-                 ended_at, disposition, hangup_by, caller_codec, callee_codec, sip_code, reason, \
-                 queue, answered_by, priority, preempted, scenario_path) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-                 ?17)",
-            )?;
-            for r in rows {
-                insert.execute(params![
-                    r.call_id,
-                    r.caller,
-                    r.callee,
-                    r.started_at,
-                    r.answered_at,
-                    r.ended_at,
-                    r.disposition,
-                    r.hangup_by,
-                    r.caller_codec,
-                    r.callee_codec,
-                    r.sip_code,
-                    r.reason,
-                    r.queue,
-                    r.answered_by,
-                    r.priority,
-                    r.preempted,
-                    r.scenario_path
-                ])?;
-            }
-        }
+        insert_call_records(&tx, rows)?;
         tx.commit()?;
         Ok(())
     }
@@ -326,6 +300,42 @@ impl Store {
         )?)
     }
 }
+
+fn insert_call_records(tx: &rusqlite::Transaction<'_>, rows: &[CallRecordRow]) -> Result<()> {
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO call_records (call_id, caller, callee, started_at, answered_at, \
+                 ended_at, disposition, hangup_by, caller_codec, callee_codec, sip_code, reason, \
+                 queue, answered_by, priority, preempted, scenario_path) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                 ?17)",
+        )?;
+        for r in rows {
+            insert.execute(params![
+                r.call_id,
+                r.caller,
+                r.callee,
+                r.started_at,
+                r.answered_at,
+                r.ended_at,
+                r.disposition,
+                r.hangup_by,
+                r.caller_codec,
+                r.callee_codec,
+                r.sip_code,
+                r.reason,
+                r.queue,
+                r.answered_by,
+                r.priority,
+                r.preempted,
+                r.scenario_path
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+impl Store {}
 
 #[cfg(test)]
 mod tests {
@@ -467,6 +477,36 @@ mod tests {
             .map(|r| r.aor)
             .collect();
         assert_eq!(left, vec!["101"]);
+    }
+
+    #[test]
+    fn call_records_survive_the_table_being_made_anew_for_interrupted_calls() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("switchboard.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            Migrations::from_slice(&MIGRATIONS[..11])
+                .to_latest(&mut conn)
+                .unwrap();
+            conn.execute(
+                "INSERT INTO call_records (call_id, caller, callee, started_at, ended_at, \
+                 disposition, hangup_by, sip_code, reason, queue, priority, preempted) \
+                 VALUES ('c1', '100', '600', 5, 9, 'answered', 'caller', 200, 'ok', '600', 7, 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let kept = &store.call_records(10).unwrap()[0];
+        assert_eq!(
+            (
+                kept.call_id.as_str(),
+                kept.queue.as_deref(),
+                kept.priority,
+                kept.preempted
+            ),
+            ("c1", Some("600"), 7, true)
+        );
     }
 
     #[test]

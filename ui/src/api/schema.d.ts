@@ -833,7 +833,7 @@ export interface components {
             answered_at?: number | null;
             /** Format: int64 */
             ended_at: number;
-            /** @description answered, busy, no-answer, cancelled or failed. */
+            /** @description answered, busy, no-answer, cancelled, failed or interrupted. */
             outcome: string;
             /** @description caller, callee or system. */
             hangup_by: string;
@@ -2338,7 +2338,7 @@ export interface operations {
                 queue?: string;
                 /** @description The extension that answered. */
                 agent?: string;
-                outcome?: "answered" | "busy" | "no-answer" | "cancelled" | "failed";
+                outcome?: "answered" | "busy" | "no-answer" | "cancelled" | "failed" | "interrupted";
                 /** @description Only calls whose caller had a priority (a VIP list or a scenario set one). */
                 priority_only?: boolean;
                 /** @description The newest this many (500 unless given). */
@@ -2399,7 +2399,7 @@ export interface operations {
                 queue?: string;
                 /** @description The extension that answered. */
                 agent?: string;
-                outcome?: "answered" | "busy" | "no-answer" | "cancelled" | "failed";
+                outcome?: "answered" | "busy" | "no-answer" | "cancelled" | "failed" | "interrupted";
                 /** @description Only calls whose caller had a priority (a VIP list or a scenario set one). */
                 priority_only?: boolean;
                 /** @description The newest this many (500 unless given). */

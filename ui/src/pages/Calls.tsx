@@ -5,7 +5,7 @@ import { Button, Checkbox, DatePicker, Form, Input, Select, Space, Table, Tag, T
 import { useTranslation } from "react-i18next";
 import { api, type Schemas } from "../api/client";
 
-const OUTCOMES = ["answered", "busy", "no-answer", "cancelled", "failed"];
+const OUTCOMES = ["answered", "busy", "no-answer", "cancelled", "failed", "interrupted"];
 
 type Filters = {
   period?: [{ valueOf(): number }, { valueOf(): number }] | null;

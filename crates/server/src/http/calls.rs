@@ -28,6 +28,8 @@ pub enum Outcome {
     NoAnswer,
     Cancelled,
     Failed,
+    /// Cut when Switchboard stopped (a crash, a kill, a power cut) during the call.
+    Interrupted,
 }
 
 impl Outcome {
@@ -38,6 +40,7 @@ impl Outcome {
             Outcome::NoAnswer => "no-answer",
             Outcome::Cancelled => "cancelled",
             Outcome::Failed => "failed",
+            Outcome::Interrupted => "interrupted",
         }
     }
 }
@@ -107,7 +110,7 @@ pub struct CallRecord {
     pub started_at: i64,
     pub answered_at: Option<i64>,
     pub ended_at: i64,
-    /// answered, busy, no-answer, cancelled or failed.
+    /// answered, busy, no-answer, cancelled, failed or interrupted.
     pub outcome: String,
     /// caller, callee or system.
     pub hangup_by: String,
