@@ -196,7 +196,7 @@ pub fn free_port() -> u16 {
 /// A range of 200 RTP ports for one test server, so servers of tests running in
 /// parallel do not compete for the same ports. The ranges lie below the kernel's
 /// ephemeral ports (32768 and up), where the peers' own sockets land.
-fn rtp_range() -> (u16, u16) {
+pub fn rtp_range() -> (u16, u16) {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
     loop {
@@ -234,7 +234,11 @@ impl Server {
 
     /// Starts the server on an existing data directory.
     pub fn launch(data_dir: &Path) -> Server {
-        let rtp = rtp_range();
+        Server::launch_with_rtp(data_dir, rtp_range())
+    }
+
+    /// [`Server::launch`] with the RTP ports `first..=last` (from [`rtp_range`]).
+    pub fn launch_with_rtp(data_dir: &Path, rtp: (u16, u16)) -> Server {
         let mut child = Command::new(server_binary())
             .args(["--data-dir", data_dir.to_str().expect("utf-8 path")])
             .args([

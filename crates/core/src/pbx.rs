@@ -323,6 +323,12 @@ impl Pbx {
         self.drain(now);
     }
 
+    /// RTP ports (the even one of each pair) that another program on this PC holds:
+    /// no call is given them.
+    pub fn retire_ports(&mut self, ports: &[u16]) {
+        self.ports.retire(ports);
+    }
+
     /// The media edge could not open a call's sockets: something else holds those
     /// ports, so they leave the pool for good and the call ends with 503.
     pub fn handle_media_failed(&mut self, now: Instant, call: CallKey) {

@@ -28,6 +28,11 @@ impl MediaPorts {
     pub fn give_back(&mut self, port: u16) {
         self.free.push(port);
     }
+
+    /// Takes ports out of the pool for good: another program holds them.
+    pub fn retire(&mut self, ports: &[u16]) {
+        self.free.retain(|p| !ports.contains(p));
+    }
 }
 
 #[cfg(test)]
@@ -47,6 +52,16 @@ mod tests {
         p.give_back(pair[0]);
         both.push(p.take_pair(7).unwrap()[0]);
         assert!(both.iter().all(|port| [10002, 10004, 10006].contains(port)));
+    }
+
+    #[test]
+    fn retired_ports_are_never_handed_out() {
+        let mut p = MediaPorts::new(10000, 10020);
+        p.retire(&[10000, 10002, 10004, 10006, 10008, 10010]);
+        let mut taken: Vec<u16> = (0..2).flat_map(|r| p.take_pair(r * 7).unwrap()).collect();
+        taken.sort();
+        assert_eq!(taken, [10012, 10014, 10016, 10018]);
+        assert_eq!(p.take_pair(0), None);
     }
 
     #[test]

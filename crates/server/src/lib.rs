@@ -188,6 +188,18 @@ pub async fn run_reporting(
         now,
         std::time::SystemTime::now(),
     );
+    let held = media_edge::ports_held_elsewhere(
+        sip_addr.ip(),
+        options.rtp_ports.low,
+        options.rtp_ports.high,
+    );
+    if !held.is_empty() {
+        tracing::warn!(
+            "{} RTP port pairs are held by other programs and will not be used",
+            held.len()
+        );
+        pbx.retire_ports(&held);
+    }
     pbx.service_mut().set_accounts(config.accounts());
     let restored = persist::restore(&store, pbx.service_mut().registrar_mut(), now)?;
     persist::restore_bans(&store, pbx.service_mut(), now)?;

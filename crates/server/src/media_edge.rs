@@ -209,6 +209,16 @@ struct Sockets {
     b_rtcp: UdpSocket,
 }
 
+/// The even ports of `low..=high` whose RTP/RTCP pair another program holds now, so
+/// that no call is promised them.
+pub fn ports_held_elsewhere(ip: IpAddr, low: u16, high: u16) -> Vec<u16> {
+    let free = |port: u16| std::net::UdpSocket::bind(SocketAddr::new(ip, port)).is_ok();
+    (low + low % 2..high)
+        .step_by(2)
+        .filter(|&port| !(free(port) && free(port + 1)))
+        .collect()
+}
+
 fn open(ip: IpAddr, ports: [u16; 2]) -> io::Result<Sockets> {
     let bind = |port: u16| -> io::Result<UdpSocket> {
         let socket = std::net::UdpSocket::bind(SocketAddr::new(ip, port))?;
