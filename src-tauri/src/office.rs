@@ -62,7 +62,10 @@ impl Office {
         let options = Options {
             data_dir,
             sip_listen: settings.sip_listen,
+            sip_tls_listen: None,
             http_listen: settings.http_listen,
+            // The window loads the panel from this computer over plain HTTP.
+            https_listen: None,
             rtp_ports: settings.rtp_ports,
         };
         let (stop, stopped) = oneshot::channel();

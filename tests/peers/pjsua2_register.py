@@ -1,6 +1,6 @@
 """Registers one pjsua2 account with Switchboard, waits for a refresh, unregisters.
 
-Usage: pjsua2_register.py HOST:PORT USER PASSWORD EXPIRES REFRESHES TRANSPORT
+Usage: pjsua2_register.py HOST:PORT USER PASSWORD EXPIRES REFRESHES TRANSPORT (udp, tcp or tls)
 Prints one JSON line per registration state change, then a summary line.
 """
 import json
@@ -26,7 +26,7 @@ class Account(pj.Account):
         print(json.dumps(event), flush=True)
 
 
-kind = pj.PJSIP_TRANSPORT_TCP if transport == "tcp" else pj.PJSIP_TRANSPORT_UDP
+kind = {"tcp": pj.PJSIP_TRANSPORT_TCP, "tls": pj.PJSIP_TRANSPORT_TLS}.get(transport, pj.PJSIP_TRANSPORT_UDP)
 ep = pjsua2_endpoint.start(kind)
 
 acfg = pj.AccountConfig()

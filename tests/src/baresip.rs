@@ -49,12 +49,23 @@ impl<'a> PhoneSetup<'a> {
 
 impl Baresip {
     pub fn start(server: SocketAddr, setup: PhoneSetup<'_>) -> Baresip {
+        Baresip::start_on(server, setup, None)
+    }
+
+    /// A phone that registers over TLS to `server` (Switchboard's SIP over TLS address),
+    /// trusting the certificate in `ca`.
+    pub fn start_tls(server: SocketAddr, setup: PhoneSetup<'_>, ca: &Path) -> Baresip {
+        Baresip::start_on(server, setup, Some(ca))
+    }
+
+    fn start_on(server: SocketAddr, setup: PhoneSetup<'_>, tls_ca: Option<&Path>) -> Baresip {
         require("baresip", "apt-get install baresip-core");
         let dir = tempfile::tempdir().expect("tempdir");
         let records = dir.path().join("heard");
         std::fs::create_dir_all(&records).expect("recordings dir");
+        let transport = if tls_ca.is_some() { "tls" } else { "udp" };
         let mut account = format!(
-            "<sip:{}@{server};transport=udp>;auth_pass={};regint=600",
+            "<sip:{}@{server};transport={transport}>;auth_pass={};regint=600",
             setup.extension,
             password(setup.extension)
         );
@@ -84,9 +95,12 @@ impl Baresip {
                      module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule g722.so\n\
                      module opus.so\nmodule aufile.so\n\
                      module sndfile.so\nsnd_path {}\nmodule_app account.so\nmodule_app menu.so\n\
-                     module_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{control_port}\n",
+                     module_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{control_port}\n{}",
                     setup.source.display(),
-                    records.display()
+                    records.display(),
+                    tls_ca
+                        .map(|ca| format!("sip_cafile {}\n", ca.display()))
+                        .unwrap_or_default(),
                 ),
             )
             .expect("baresip config");

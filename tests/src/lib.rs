@@ -215,7 +215,11 @@ pub struct Server {
     data_dir: PathBuf,
     _keep: Option<tempfile::TempDir>,
     pub sip: SocketAddr,
+    /// SIP over TLS.
+    pub sip_tls: SocketAddr,
     pub http: SocketAddr,
+    /// The panel over HTTPS.
+    pub https: SocketAddr,
     /// The UDP ports its calls' audio may use, first and last.
     pub rtp: (u16, u16),
     pub stdout: String,
@@ -245,6 +249,10 @@ impl Server {
                 "--sip-listen",
                 "127.0.0.1:0",
                 "--http-listen",
+                "127.0.0.1:0",
+                "--sip-tls-listen",
+                "127.0.0.1:0",
+                "--https-listen",
                 "127.0.0.1:0",
                 "--rtp-ports",
                 &format!("{}-{}", rtp.0, rtp.1),
@@ -278,13 +286,18 @@ impl Server {
             let _ = out_tx.send(text);
         });
         let deadline = Instant::now() + Duration::from_secs(20);
-        let (sip, http) = loop {
+        let Listening {
+            sip,
+            sip_tls,
+            http,
+            https,
+        } = loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = rx
                 .recv_timeout(left)
                 .expect("server announces where it listens within 20 s");
-            if let Some((sip, http)) = parse_listening(&line) {
-                break (sip, http);
+            if let Some(listening) = parse_listening(&line) {
+                break listening;
             }
         };
         let stdout = out_rx
@@ -295,7 +308,9 @@ impl Server {
             data_dir: data_dir.to_path_buf(),
             _keep: None,
             sip,
+            sip_tls,
             http,
+            https,
             rtp,
             stdout,
         }
@@ -511,22 +526,30 @@ impl Drop for Server {
     }
 }
 
-fn parse_listening(line: &str) -> Option<(SocketAddr, SocketAddr)> {
-    let sip = line
-        .split("SIP ")
-        .nth(1)?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    let http = line
-        .split("http://")
-        .nth(1)?
-        .split('/')
-        .next()?
-        .parse()
-        .ok()?;
-    Some((sip, http))
+/// Where the server said it listens.
+struct Listening {
+    sip: SocketAddr,
+    sip_tls: SocketAddr,
+    http: SocketAddr,
+    https: SocketAddr,
+}
+
+fn parse_listening(line: &str) -> Option<Listening> {
+    let after = |marker: &str, end: char| -> Option<SocketAddr> {
+        line.split(marker)
+            .nth(1)?
+            .split(end)
+            .next()?
+            .trim_end_matches(',')
+            .parse()
+            .ok()
+    };
+    Some(Listening {
+        sip: after("SIP ", ' ')?,
+        sip_tls: after("SIP over TLS ", ' ')?,
+        http: after("http://", '/')?,
+        https: after("https://", '/')?,
+    })
 }
 
 fn signal(child: &Child, name: &str) {

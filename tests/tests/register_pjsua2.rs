@@ -1,5 +1,5 @@
-//! pjsua2 (PJSIP 2.15) registers, refreshes before expiry and unregisters, over UDP and
-//! TCP, and with SHA-256 digest when the office turns it on.
+//! pjsua2 (PJSIP 2.15) registers, refreshes before expiry and unregisters, over UDP,
+//! TCP and TLS, and with SHA-256 digest when the office turns it on.
 
 use std::time::Duration;
 use switchboard_e2e::*;
@@ -11,10 +11,15 @@ struct Summary {
 }
 
 fn pjsua2(server: &Server, ext: &str, expires: u32, refreshes: u32, transport: &str) -> Summary {
+    let address = if transport == "tls" {
+        server.sip_tls
+    } else {
+        server.sip
+    };
     let out = pjsua2_peer(
         "pjsua2_register.py",
         &[
-            &server.sip.to_string(),
+            &address.to_string(),
             ext,
             password(ext),
             &expires.to_string(),
@@ -60,6 +65,15 @@ fn registers_refreshes_and_unregisters_over_udp() {
 fn registers_over_tcp() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let s = pjsua2(&server, "101", 60, 0, "tcp");
+    assert_eq!(s.registered, 1, "{}", s.events);
+    assert!(s.unregistered, "{}", s.events);
+    server.wait_metric("bindings", Duration::from_secs(2), |b| b == 0);
+}
+
+#[test]
+fn registers_over_tls() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let s = pjsua2(&server, "103", 60, 0, "tls");
     assert_eq!(s.registered, 1, "{}", s.events);
     assert!(s.unregistered, "{}", s.events);
     server.wait_metric("bindings", Duration::from_secs(2), |b| b == 0);

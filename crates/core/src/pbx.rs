@@ -25,6 +25,8 @@ pub struct PbxConfig {
     pub sip: ServiceConfig,
     /// The SIP port Switchboard listens on, for Via and Contact.
     pub sip_port: u16,
+    /// The SIP over TLS port, when Switchboard listens for TLS.
+    pub tls_port: Option<u16>,
     /// The address phones reach Switchboard at, for Via, Contact and SDP. Phones on
     /// loopback are told the loopback address instead.
     pub advertise_ip: IpAddr,
@@ -509,13 +511,21 @@ impl Pbx {
         }
     }
 
+    /// The port Switchboard takes `transport` on.
+    fn port_for(&self, transport: Transport) -> u16 {
+        match transport {
+            Transport::Tls => self.config.tls_port.unwrap_or(self.config.sip_port),
+            Transport::Udp | Transport::Tcp => self.config.sip_port,
+        }
+    }
+
     /// A Via for a request we originate towards `peer`, with a fresh branch.
     pub(crate) fn via(&mut self, peer: Peer) -> String {
         format!(
             "SIP/2.0/{} {}:{};branch=z9hG4bKsb{};rport",
             peer.transport.via_name(),
             self.local_ip(peer),
-            self.config.sip_port,
+            self.port_for(peer.transport),
             self.ids.token()
         )
     }
@@ -524,11 +534,12 @@ impl Pbx {
         let transport = match peer.transport {
             Transport::Udp => "",
             Transport::Tcp => ";transport=tcp",
+            Transport::Tls => ";transport=tls",
         };
         format!(
             "<sip:{user}@{}:{}{transport}>",
             self.local_ip(peer),
-            self.config.sip_port
+            self.port_for(peer.transport)
         )
     }
 

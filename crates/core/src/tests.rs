@@ -47,6 +47,7 @@ impl Harness {
         let config = PbxConfig {
             sip: ServiceConfig::default(),
             sip_port: 5060,
+            tls_port: None,
             advertise_ip: "192.0.2.1".parse().unwrap(),
             media_ports: (20000, 20099),
             ring_timeout,

@@ -80,7 +80,7 @@ pub fn phone_setup_table(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\nSwitchboard is ready. Register a phone (SIP over UDP or TCP) with:\n"
+        "\nSwitchboard is ready. Register a phone (SIP over UDP, TCP or TLS) with:\n"
     );
     let _ = writeln!(
         out,

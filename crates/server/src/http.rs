@@ -203,6 +203,10 @@ fn document_body_errors(doc: &mut OpenApi) {
     }
 }
 
+/// Marks requests that came over HTTPS: their session cookie is `Secure`.
+#[derive(Debug, Clone, Copy)]
+pub struct Https;
+
 pub fn router(metrics: Arc<Metrics>, voicemail: Arc<VoicemailApi>, api: Arc<Api>) -> Router {
     let boxes = Router::new()
         .route("/voicemail/{mailbox}/messages", get(voicemail::list))

@@ -14,6 +14,7 @@ mod persist;
 mod sip_edge;
 mod sip_streams;
 mod sounds;
+mod tls;
 mod voicemail;
 
 pub use sounds::UPLOADS_DIR as PROMPTS_DIR;
@@ -67,7 +68,12 @@ impl std::str::FromStr for RtpPorts {
 pub struct Options {
     pub data_dir: PathBuf,
     pub sip_listen: SocketAddr,
+    /// SIP over TLS; by default the SIP address with the port after the SIP one (5061
+    /// for 5060), or any free port when the SIP port is chosen by the system.
+    pub sip_tls_listen: Option<SocketAddr>,
     pub http_listen: SocketAddr,
+    /// The panel over HTTPS, with the SIP certificate; none serves no HTTPS.
+    pub https_listen: Option<SocketAddr>,
     pub rtp_ports: RtpPorts,
 }
 
@@ -86,6 +92,8 @@ pub enum ServerError {
     },
     #[error(transparent)]
     Config(#[from] config::ConfigError),
+    #[error("TLS certificate: {0}")]
+    Tls(#[from] tls::TlsError),
     #[error(transparent)]
     Store(#[from] switchboard_store::StoreError),
 }
@@ -160,7 +168,7 @@ pub async fn run_reporting(
     let config = Config::load(&store)?;
 
     let hangups = listen_for_hangups();
-    let sockets = SipSockets::bind(options.sip_listen).map_err(|source| ServerError::Bind {
+    let mut sockets = SipSockets::bind(options.sip_listen).map_err(|source| ServerError::Bind {
         what: "SIP",
         addr: options.sip_listen,
         source,
@@ -170,10 +178,28 @@ pub async fn run_reporting(
         addr: options.sip_listen,
         source,
     })?;
+    let acceptor = tls::load_or_create(&options.data_dir, &first_run::lan_ips(sip_addr))?;
+    let tls_listen = options.sip_tls_listen.unwrap_or_else(|| {
+        let port = match options.sip_listen.port() {
+            0 => 0,
+            port => port.saturating_add(1),
+        };
+        SocketAddr::new(options.sip_listen.ip(), port)
+    });
+    let tls_bind = |source| ServerError::Bind {
+        what: "SIP over TLS",
+        addr: tls_listen,
+        source,
+    };
+    let tls_listener = std::net::TcpListener::bind(tls_listen).map_err(tls_bind)?;
+    tls_listener.set_nonblocking(true).map_err(tls_bind)?;
+    let tls_addr = tls_listener.local_addr().map_err(tls_bind)?;
+    sockets.tls = Some((tls_listener, acceptor.clone()));
     let now = Instant::now();
     let pbx_config = PbxConfig {
         sip: config.service_config(),
         sip_port: sip_addr.port(),
+        tls_port: Some(tls_addr.port()),
         advertise_ip: first_run::lan_ips(sip_addr)
             .into_iter()
             .next()
@@ -292,10 +318,40 @@ pub async fn run_reporting(
             addr: sip_addr,
             source,
         })?;
+    let https = match options.https_listen {
+        Some(addr) => {
+            let bind = |source| ServerError::Bind {
+                what: "HTTPS",
+                addr,
+                source,
+            };
+            let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind)?;
+            Some(tls::HttpsListener::new(listener, acceptor).map_err(bind)?)
+        }
+        None => None,
+    };
+    let https_addr = https
+        .as_ref()
+        .and_then(|l| axum::serve::Listener::local_addr(l).ok());
     let mut http_stop = stop_rx.clone();
+    let app = http::router(metrics, voicemail_api, admin_api);
+    let https = https.map(|listener| {
+        let app = app
+            .clone()
+            .layer(axum::middleware::from_fn(tls::https_peer))
+            .into_make_service_with_connect_info::<tls::HttpsPeer>();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stop.changed().await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!("HTTPS server stopped: {e}");
+            }
+        })
+    });
     let http = tokio::spawn(async move {
-        let app = http::router(metrics, voicemail_api, admin_api)
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let serve = axum::serve(http, app).with_graceful_shutdown(async move {
             let _ = http_stop.changed().await;
         });
@@ -311,8 +367,11 @@ pub async fn run_reporting(
 
     // Said only once the engine and the HTTP server run: whoever waits for this line
     // (an admin, a test) can use both at once.
+    let https_note = https_addr
+        .map(|a| format!(" and https://{a}/"))
+        .unwrap_or_default();
     tracing::info!(
-        "Switchboard listening: SIP {sip_addr} (UDP+TCP), admin panel http://{http_addr}/, RTP ports {}-{}; {} extensions, {restored} registrations restored",
+        "Switchboard listening: SIP {sip_addr} (UDP+TCP), SIP over TLS {tls_addr}, admin panel http://{http_addr}/{https_note}, RTP ports {}-{}; {} extensions, {restored} registrations restored",
         options.rtp_ports.low,
         options.rtp_ports.high,
         config.extensions.len()
@@ -325,6 +384,9 @@ pub async fn run_reporting(
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = http.await;
+    if let Some(https) = https {
+        let _ = https.await;
+    }
     reloader.abort();
     // The engine hands over its last batch and drops the only sender; the writer then
     // saves what is queued and ends.

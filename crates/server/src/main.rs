@@ -26,9 +26,15 @@ struct Cli {
     /// SIP address, UDP and TCP on the same port.
     #[arg(long, default_value = "0.0.0.0:5060")]
     sip_listen: SocketAddr,
-    /// HTTP address of the health endpoint (and, later, the admin panel).
+    /// SIP over TLS address; by default the SIP address with the next port (5061).
+    #[arg(long)]
+    sip_tls_listen: Option<SocketAddr>,
+    /// HTTP address of the admin panel, its API and the health endpoint.
     #[arg(long, default_value = "127.0.0.1:8080")]
     http_listen: SocketAddr,
+    /// HTTPS address of the same, with the SIP over TLS certificate.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    https_listen: SocketAddr,
     /// UDP ports for media, LOW-HIGH.
     #[arg(long, default_value = "10000-20000")]
     rtp_ports: RtpPorts,
@@ -107,7 +113,9 @@ fn main() -> ExitCode {
         None => serve(Options {
             data_dir: cli.data_dir,
             sip_listen: cli.sip_listen,
+            sip_tls_listen: cli.sip_tls_listen,
             http_listen: cli.http_listen,
+            https_listen: Some(cli.https_listen),
             rtp_ports: cli.rtp_ports,
         }),
     };

@@ -246,11 +246,7 @@ pub fn restore(
     let rows = store.registrations(unix)?;
     let mut restored = 0;
     for row in rows {
-        let transport = if row.transport == "TCP" {
-            Transport::Tcp
-        } else {
-            Transport::Udp
-        };
+        let transport = Transport::from_via_name(&row.transport).unwrap_or(Transport::Udp);
         let Ok(addr) = row.source.parse::<SocketAddr>() else {
             continue;
         };

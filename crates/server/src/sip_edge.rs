@@ -27,6 +27,8 @@ const UDP_BATCH: usize = 64;
 pub struct SipSockets {
     pub udp: std::net::UdpSocket,
     pub tcp: std::net::TcpListener,
+    /// SIP over TLS, on its own port, with the certificate it presents.
+    pub tls: Option<(std::net::TcpListener, tokio_rustls::TlsAcceptor)>,
 }
 
 impl SipSockets {
@@ -44,7 +46,11 @@ impl SipSockets {
         };
         udp.set_nonblocking(true)?;
         tcp.set_nonblocking(true)?;
-        Ok(SipSockets { udp, tcp })
+        Ok(SipSockets {
+            udp,
+            tcp,
+            tls: None,
+        })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -98,15 +104,29 @@ impl Engine {
         shutdown: watch::Receiver<bool>,
     ) -> io::Result<std::thread::JoinHandle<()>> {
         let (stream_tx, stream_rx) = mpsc::channel::<StreamEvent>(4096);
-        let acceptor = {
+        let (acceptor, tls) = {
             let _guard = streams.enter();
-            TcpListener::from_std(sockets.tcp)?
+            let tls = match sockets.tls {
+                Some((listener, acceptor)) => Some((TcpListener::from_std(listener)?, acceptor)),
+                None => None,
+            };
+            (TcpListener::from_std(sockets.tcp)?, tls)
         };
         for ban in self.pbx.service().bans() {
             self.gate.set_ban(ban.ip, Some(ban.until));
         }
+        if let Some((listener, acceptor)) = tls {
+            streams.spawn(accept_loop(
+                listener,
+                Some(acceptor),
+                stream_tx.clone(),
+                self.gate.clone(),
+                shutdown.clone(),
+            ));
+        }
         streams.spawn(accept_loop(
             acceptor,
+            None,
             stream_tx,
             self.gate.clone(),
             shutdown.clone(),
@@ -161,8 +181,7 @@ impl Engine {
                     StreamEvent::Opened(addr, tx) => { connections.insert(addr, tx); }
                     StreamEvent::Closed(addr) => { connections.remove(&addr); }
                     StreamEvent::Unframeable => self.pbx.service_mut().note_dropped(),
-                    StreamEvent::Frame(addr, bytes) => {
-                        let peer = Peer { transport: Transport::Tcp, addr };
+                    StreamEvent::Frame(peer, bytes) => {
                         self.pbx.handle_datagram(Instant::now(), peer, &bytes);
                     }
                 },
@@ -314,7 +333,7 @@ impl Engine {
                         let _ = udp.send_to(&t.bytes, t.peer.addr).await;
                     }
                 }
-                Transport::Tcp => {
+                Transport::Tcp | Transport::Tls => {
                     if let Some(conn) = connections.get(&t.peer.addr) {
                         let _ = conn.try_send(t.bytes);
                     }

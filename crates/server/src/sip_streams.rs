@@ -1,4 +1,5 @@
-//! SIP over TCP: connections accepted, cut into messages and handed to the engine.
+//! SIP over TCP and TLS: connections accepted (and for TLS, handshaken), cut into
+//! messages and handed to the engine.
 //!
 //! A connection holds a descriptor and memory, so strangers must not be able to hold
 //! them for long (slowloris): one address may keep only so many connections, a banned
@@ -12,9 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use switchboard_sip::framing::{Frame, StreamFramer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use switchboard_sip::transaction::{Peer, Transport};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
+use tokio_rustls::TlsAcceptor;
 
 /// Connections past this are refused at once, so a flood cannot exhaust descriptors.
 const MAX_CONNECTIONS: usize = 1024;
@@ -27,7 +30,7 @@ const MESSAGE_DEADLINE: Duration = Duration::from_secs(10);
 
 pub enum StreamEvent {
     Opened(SocketAddr, mpsc::Sender<Vec<u8>>),
-    Frame(SocketAddr, Vec<u8>),
+    Frame(Peer, Vec<u8>),
     Unframeable,
     Closed(SocketAddr),
 }
@@ -83,12 +86,19 @@ impl StreamGate {
     }
 }
 
+/// Serves SIP connections on `listener`: plain TCP, or TLS with `tls`.
 pub async fn accept_loop(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     events: mpsc::Sender<StreamEvent>,
     gate: Arc<StreamGate>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let transport = if tls.is_some() {
+        Transport::Tls
+    } else {
+        Transport::Tcp
+    };
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -98,20 +108,39 @@ pub async fn accept_loop(
             continue;
         };
         if let Err(why) = gate.enter(addr.ip(), Instant::now()) {
-            tracing::debug!("refusing TCP connection from {addr}: {why}");
+            tracing::debug!("refusing {transport:?} connection from {addr}: {why}");
             continue;
         }
-        let (events, gate) = (events.clone(), gate.clone());
+        let (events, gate, tls) = (events.clone(), gate.clone(), tls.clone());
         tokio::spawn(async move {
-            serve_connection(stream, addr, &events).await;
+            let peer = Peer { transport, addr };
+            match tls {
+                None => serve_connection(stream, peer, &events).await,
+                Some(acceptor) => {
+                    let handshake = tokio::time::timeout(
+                        crate::tls::HANDSHAKE_DEADLINE,
+                        acceptor.accept(stream),
+                    );
+                    match handshake.await {
+                        Ok(Ok(stream)) => serve_connection(stream, peer, &events).await,
+                        Ok(Err(e)) => tracing::debug!("TLS handshake with {addr} failed: {e}"),
+                        Err(_) => tracing::debug!("TLS handshake with {addr} took too long"),
+                    }
+                }
+            }
             let _ = events.send(StreamEvent::Closed(addr)).await;
             gate.leave(addr.ip());
         });
     }
 }
 
-async fn serve_connection(stream: TcpStream, addr: SocketAddr, events: &mpsc::Sender<StreamEvent>) {
-    let (mut reader, mut writer) = stream.into_split();
+async fn serve_connection(
+    stream: impl AsyncRead + AsyncWrite + Send + 'static,
+    peer: Peer,
+    events: &mpsc::Sender<StreamEvent>,
+) {
+    let addr = peer.addr;
+    let (mut reader, mut writer) = tokio::io::split(stream);
     let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(256);
     if events
         .send(StreamEvent::Opened(addr, out_tx.clone()))
@@ -150,7 +179,7 @@ async fn serve_connection(stream: TcpStream, addr: SocketAddr, events: &mpsc::Se
             match framer.next_frame() {
                 Ok(Some(Frame::Message(bytes))) => {
                     due = None;
-                    if events.send(StreamEvent::Frame(addr, bytes)).await.is_err() {
+                    if events.send(StreamEvent::Frame(peer, bytes)).await.is_err() {
                         break;
                     }
                 }

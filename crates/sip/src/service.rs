@@ -18,7 +18,7 @@ use crate::header::NameAddr;
 use crate::message::{self, Message, header_value, method_name};
 use crate::registrar::{BindingChange, Registrar, RegistrarConfig};
 use crate::transaction::{
-    ClientId, Peer, ServerId, TimerConfig, TransactionEvent, TransactionLayer, Transmit, Transport,
+    ClientId, Peer, ServerId, TimerConfig, TransactionEvent, TransactionLayer, Transmit,
 };
 
 /// Methods Switchboard accepts, for Allow headers.
@@ -151,7 +151,7 @@ impl Service {
                 if header_value(&request.headers, "User-Agent").is_some_and(is_scanner) =>
             {
                 // A UDP source address is easily forged: only a proved one is banned.
-                if peer.transport == Transport::Tcp {
+                if peer.transport.is_connected() {
                     self.guard.scanner_seen(peer.addr.ip(), now);
                 }
                 self.stats.blocked += 1;

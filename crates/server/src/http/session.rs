@@ -270,6 +270,7 @@ fn identify(
 pub async fn log_in(
     State(api): State<Arc<Api>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    https: Option<axum::Extension<super::Https>>,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let now = Instant::now();
@@ -288,7 +289,9 @@ pub async fn log_in(
     };
     api.sessions.logins.succeeded(&account, peer.ip());
     let (token, session) = api.sessions.open(role, extension, now);
-    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+    // Over HTTPS the browser must never send the session over plain HTTP.
+    let secure = if https.is_some() { "; Secure" } else { "" };
+    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{secure}");
     let mut response = Json(SessionInfo::of(&session, Some(token))).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);

@@ -1,0 +1,105 @@
+//! SIP over TLS and the panel over HTTPS, with the certificate Switchboard made at its
+//! first start: two baresip phones register over TLS (trusting that certificate), call
+//! each other and hear each other; the registrations are kept as TLS ones; the panel
+//! answers over HTTPS and its session cookie is then `Secure`.
+
+use std::process::Command;
+use std::time::Duration;
+
+use switchboard_e2e::audio::{self, heard};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::*;
+
+#[test]
+fn phones_registered_over_tls_call_and_hear_each_other() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let certificate = server.data_dir().join("tls").join("certificate.pem");
+    assert!(
+        certificate.exists(),
+        "a certificate is made at the first start"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
+    audio::speech("en", 40, &en);
+    audio::speech("ru", 40, &ru);
+    let mut caller = Baresip::start_tls(
+        server.sip_tls,
+        PhoneSetup::pcmu("100", &en, false),
+        &certificate,
+    );
+    let mut callee = Baresip::start_tls(
+        server.sip_tls,
+        PhoneSetup::pcmu("101", &ru, true),
+        &certificate,
+    );
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    caller.command("dial", &format!("sip:101@{};transport=tls", server.sip_tls));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    callee.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(6));
+    caller.command("hangup", "");
+    callee.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    let at_callee = audio::read_at_call_rate(&callee.heard());
+    audio::assert_heard("the caller", heard(&audio::read(&ru).0, &at_caller));
+    audio::assert_heard("the callee", heard(&audio::read(&en).0, &at_callee));
+    assert_eq!(server.call_records()[0].disposition, "answered");
+
+    // The registrar kept the bindings as TLS ones: calls to them go back over TLS.
+    let store = switchboard_store::Store::open(&server.data_dir().join("switchboard.db"))
+        .expect("open the database");
+    std::thread::sleep(Duration::from_millis(400));
+    let transports: Vec<String> = store
+        .registrations(0)
+        .expect("registrations")
+        .into_iter()
+        .map(|r| r.transport)
+        .collect();
+    assert_eq!(transports, ["TLS", "TLS"]);
+}
+
+#[test]
+fn the_panel_answers_over_https_with_a_secure_session_cookie() {
+    require("curl", "apt-get install curl");
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let certificate = server.data_dir().join("tls").join("certificate.pem");
+    let curl = |args: &[&str]| {
+        let out = Command::new("curl")
+            .args(["-sS", "-i", "--max-time", "10", "--cacert"])
+            .arg(&certificate)
+            .args(args)
+            .output()
+            .expect("run curl");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let health = curl(&[&format!("https://{}/health", server.https)]);
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains("\"status\":\"ok\""), "{health}");
+    let login = serde_json::json!({"username": "admin", "password": server.admin_password()});
+    let answer = curl(&[
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        &login.to_string(),
+        &format!("https://{}/api/session", server.https),
+    ]);
+    let cookie = answer
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie: {answer}"));
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    // Over plain HTTP the cookie cannot be Secure (the browser would drop it).
+    let (_, head, _) = server.request_with_head(
+        "POST",
+        "/api/session",
+        "Content-Type: application/json\r\n",
+        login.to_string().as_bytes(),
+    );
+    assert!(!head.contains("; Secure"), "{head}");
+}
