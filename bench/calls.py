@@ -40,7 +40,7 @@ class Switchboard:
         self.http = free_port()
         self.procs = [subprocess.Popen(
             [self.bin, "--data-dir", self.data, "--sip-listen", f"127.0.0.1:{port}",
-             "--http-listen", f"127.0.0.1:{self.http}", "--rtp-ports", "10000-19999"],
+             "--sip-tls-listen", "127.0.0.1:0", "--https-listen", "127.0.0.1:0", "--http-listen", f"127.0.0.1:{self.http}", "--rtp-ports", "10000-19999"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "RUST_LOG": "warn"})]
         return [self.procs[0].pid]
 

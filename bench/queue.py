@@ -100,7 +100,7 @@ def main():
         binary, data = provision_switchboard(work, SETTINGS, [CALLER, *AGENTS])
         port, http = free_port(), free_port()
         server = subprocess.Popen(
-            [binary, "--data-dir", data, "--sip-listen", f"127.0.0.1:{port}", "--http-listen",
+            [binary, "--data-dir", data, "--sip-listen", f"127.0.0.1:{port}", "--sip-tls-listen", "127.0.0.1:0", "--https-listen", "127.0.0.1:0", "--http-listen",
              f"127.0.0.1:{http}", "--rtp-ports", "10000-19999"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "RUST_LOG": "warn"})
         phone = None

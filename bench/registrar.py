@@ -33,7 +33,7 @@ class Switchboard:
     def start(self, port):
         self.proc = subprocess.Popen(
             [self.bin, "--data-dir", self.data, "--sip-listen", f"127.0.0.1:{port}",
-             "--http-listen", "127.0.0.1:0"],
+             "--sip-tls-listen", "127.0.0.1:0", "--https-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "RUST_LOG": "warn"})
         return self.proc.pid
 
