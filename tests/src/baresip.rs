@@ -162,6 +162,14 @@ impl Baresip {
         }
     }
 
+    /// Every event the phone has reported so far, without waiting.
+    pub fn events(&mut self) -> &[serde_json::Value] {
+        while let Ok(event) = self.events.try_recv() {
+            self.log.push(event);
+        }
+        &self.log
+    }
+
     /// The WAV of what this phone heard in its last call.
     pub fn heard(&self) -> PathBuf {
         let dir = self.dir.path().join("heard");

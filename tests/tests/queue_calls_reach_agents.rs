@@ -254,3 +254,67 @@ fn an_agent_logs_out_and_back_in_by_dialling_star_45() {
         .collect();
     assert_eq!(events, ["login", "logout", "login"]);
 }
+
+#[test]
+fn an_agent_talking_on_a_direct_call_is_passed_over() {
+    // Queue 600 over 101 then 103, linear: 101 would ring first.
+    let office = format!(
+        "{}\n[[extensions]]\nnumber = \"105\"\npassword = \"{}\"\n\
+         [[queues]]\nnumber = \"600\"\nname = \"Sales\"\nstrategy = \"linear\"\n\
+         ring_timeout = 5\nwrap_up = 0\n\
+         [[queues.agents]]\nextension = \"101\"\n[[queues.agents]]\nextension = \"103\"\n",
+        config("", FAST_REGISTRAR),
+        password("105")
+    );
+    let server = Server::start(&office);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let speech = dir.path().join("speech.wav");
+    audio::speech("en", 40, &speech);
+    // 101 talks to 102.
+    let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &speech, false));
+    let mut colleague = Baresip::start(server.sip, PhoneSetup::pcmu("102", &speech, true));
+    let third = sipp_register(&server, "103");
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
+    agent.command("dial", &format!("sip:102@{}", server.sip));
+    agent.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    colleague.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    // A customer calls the queue: 103 answers it, 101's phone never rings.
+    let (caller, answerer) = std::thread::scope(|s| {
+        let server = &server;
+        let answerer = s.spawn(move || {
+            let rows = vec![format!("103;{}", password("103"))];
+            let media = free_port().to_string();
+            sipp_at(third, server, "callee_answers.xml", &rows, &["-mp", &media])
+        });
+        let rows = vec![format!("105;{};600", password("105"))];
+        let media = free_port().to_string();
+        let caller = sipp(
+            server,
+            "caller_talks.xml",
+            &rows,
+            &["-mp", &media, "-d", "2000"],
+        );
+        (caller, answerer.join().expect("103's SIPp"))
+    });
+    caller.expect(1, 0);
+    answerer.expect(1, 0);
+    let events = agent.events();
+    assert!(
+        !events.iter().any(|e| e["type"] == "CALL_INCOMING"),
+        "101 was offered the queue call while talking: {events:?}"
+    );
+    let queue_call = server
+        .call_records()
+        .into_iter()
+        .find(|r| r.callee == "600")
+        .expect("the queue call's record");
+    assert_eq!(queue_call.answered_by.as_deref(), Some("103"));
+    let rang: Vec<Option<String>> = server
+        .queue_events()
+        .into_iter()
+        .filter(|e| e.event == "ring-no-answer")
+        .map(|e| e.agent)
+        .collect();
+    assert!(rang.is_empty(), "nobody missed the call: {rang:?}");
+    agent.command("hangup", "");
+}

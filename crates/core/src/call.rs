@@ -64,6 +64,9 @@ pub(crate) struct Call {
     pub leaving: Option<(String, crate::voicemail::Leaving)>,
     /// The voicemail menu the caller is in.
     pub menu: Option<crate::voicemail_menu::Menu>,
+    /// Extensions this call keeps busy for the queues: its caller from the start, a
+    /// callee that answers outside a queue.
+    pub busy: Vec<String>,
 }
 
 /// What a new call starts from: its caller's leg, where it goes and its first forks;
@@ -119,6 +122,7 @@ impl Call {
             told_reason: None,
             leaving: None,
             menu: None,
+            busy: Vec::new(),
         }
     }
 }

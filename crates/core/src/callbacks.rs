@@ -145,7 +145,7 @@ impl Pbx {
             call: key,
             ports: call.ports,
         }));
-        self.open_call(key, call);
+        self.open_call(now, key, call);
         self.ring_for(now, key, r.queue);
     }
 

@@ -148,6 +148,8 @@ impl Pbx {
         let negotiated = self.negotiate(key, index, body);
         if let Some(call) = self.calls.get_mut(&key) {
             call.phase = Phase::Answered { winner: index };
+            let callee = call.forks[index].extension.clone();
+            self.mark_busy(now, key, &callee);
         }
         let (local, a_media, b_media) = match negotiated {
             Ok(n) => n,
@@ -584,7 +586,9 @@ impl Pbx {
         if call.phase != Phase::Ended || call.forks.iter().any(|f| f.is_pending()) {
             return;
         }
-        let call = self.calls.remove(&key).expect("present");
+        let mut call = self.calls.remove(&key).expect("present");
+        let busy = std::mem::take(&mut call.busy);
+        self.release_busy(self.last_now, busy);
         // A callback that reached its customer has served its request.
         if let Some(cb) = call.callback.filter(|_| call.answered.is_some()) {
             self.callback_requests.remove(&cb.request);

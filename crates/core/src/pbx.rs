@@ -236,8 +236,10 @@ pub struct Pbx {
     pub(crate) voicemail_pins: HashMap<String, String>,
     /// Phones' message waiting subscriptions.
     pub(crate) subscriptions: crate::mwi::Subscriptions,
+    /// Extensions on calls the queues do not manage, with how many such calls each.
+    pub(crate) busy_extensions: HashMap<String, usize>,
     /// The time of the last input, for registrations that surface while outputs drain.
-    last_now: Instant,
+    pub(crate) last_now: Instant,
     next_call: CallKey,
     epoch: Instant,
     wall_at_epoch: SystemTime,
@@ -278,6 +280,7 @@ impl Pbx {
             voicemail: Default::default(),
             subscriptions: Default::default(),
             voicemail_pins: HashMap::new(),
+            busy_extensions: HashMap::new(),
             last_now: now,
             next_call: 0,
             epoch: now,
@@ -480,8 +483,9 @@ impl Pbx {
         self.sip.respond(now, id, &r);
     }
 
-    /// Takes up a new call, and says so for the store.
-    pub(crate) fn open_call(&mut self, key: CallKey, call: crate::call::Call) {
+    /// Takes up a new call, and says so for the store; its caller is busy from now.
+    pub(crate) fn open_call(&mut self, now: Instant, key: CallKey, call: crate::call::Call) {
+        let caller = call.caller.clone();
         self.outputs
             .push_back(Output::CallOpened(crate::record::CallOpened {
                 call: key,
@@ -491,6 +495,7 @@ impl Pbx {
                 started: call.started_wall,
             }));
         self.calls.insert(key, call);
+        self.mark_busy(now, key, &caller);
     }
 
     pub(crate) fn new_call_key(&mut self) -> CallKey {

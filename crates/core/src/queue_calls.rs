@@ -119,8 +119,54 @@ impl Pbx {
             self.queue_names.push(setup.number);
         }
         self.acd = acd;
+        let busy: Vec<String> = self.busy_extensions.keys().cloned().collect();
+        for extension in busy {
+            self.agent_busy(now, &extension, true);
+        }
         self.run_queue(now);
         Ok(())
+    }
+
+    /// `extension` is on a call the queues do not manage (a direct call, or calling
+    /// out): an agent there is not offered queue calls meanwhile by queues that do not
+    /// ring busy agents.
+    pub(crate) fn mark_busy(&mut self, now: Instant, key: CallKey, extension: &str) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if call.busy.iter().any(|e| e == extension) {
+            return;
+        }
+        call.busy.push(extension.to_string());
+        let calls = self
+            .busy_extensions
+            .entry(extension.to_string())
+            .or_default();
+        *calls += 1;
+        if *calls == 1 {
+            self.agent_busy(now, extension, true);
+        }
+    }
+
+    /// A call that kept `extensions` busy is over.
+    pub(crate) fn release_busy(&mut self, now: Instant, extensions: Vec<String>) {
+        for extension in extensions {
+            let Some(calls) = self.busy_extensions.get_mut(&extension) else {
+                continue;
+            };
+            *calls -= 1;
+            if *calls == 0 {
+                self.busy_extensions.remove(&extension);
+                self.agent_busy(now, &extension, false);
+            }
+        }
+    }
+
+    fn agent_busy(&mut self, now: Instant, extension: &str, busy: bool) {
+        if let Some(agent) = self.acd.agent_by_extension(extension) {
+            self.acd.handle_agent_busy(now, agent, busy);
+            self.run_queue(now);
+        }
     }
 
     /// The caller joins `queue` with at least priority `floor` (a scenario's).

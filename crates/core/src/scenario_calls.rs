@@ -16,8 +16,6 @@ use switchboard_queue::LeaveReason;
 use switchboard_scenario::model::Scenario;
 use switchboard_scenario::run::{Event, Office, QueueExit, Run, Step};
 use switchboard_scenario::schedule::{Schedule, ScheduleExit};
-use switchboard_sip::header::NameAddr;
-use switchboard_sip::message::header_value;
 
 use crate::call::Phase;
 use crate::numbers::normalise;
@@ -268,10 +266,9 @@ impl Pbx {
         call.phase = Phase::Answered { winner: index };
         call.media = Some([a_media, b_media]);
         // The extension rung is the To of its INVITE (the request URI is the phone's).
-        call.answered_by = header_value(&call.forks[index].invite.headers, "To")
-            .and_then(|to| NameAddr::parse(to, "To").ok())
-            .and_then(|to| to.user().map(str::to_string));
-        let forks = call.forks.len();
+        call.answered_by = Some(call.forks[index].extension.clone());
+        let (forks, callee) = (call.forks.len(), call.forks[index].extension.clone());
+        self.mark_busy(now, key, &callee);
         self.outputs.push_back(Output::Media(MediaCommand::Bridge {
             call: key,
             a: a_media,

@@ -313,6 +313,7 @@ impl Pbx {
         );
         let nobody_rings = forks.is_empty() && !elsewhere;
         self.open_call(
+            now,
             key,
             Call::new(CallStart {
                 invite_id: Some(id),

@@ -353,3 +353,32 @@ fn an_agent_put_on_a_break_from_the_panel_is_skipped_until_back() {
     h.advance(Duration::from_secs(1));
     h.expect(DESK, "INVITE sip:101@");
 }
+
+#[test]
+fn an_agent_talking_on_a_direct_call_is_not_offered_queue_calls() {
+    let mut h = queue_office(Strategy::Linear);
+    // 100 calls 101 directly; 101's desk phone answers.
+    answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    // A caller for the queue: 101 comes first in line but is talking, so 102 rings.
+    h.another_call("600", &sdp(4002, "0"), "call-2");
+    let ok = h.expect(CALLER, "SIP/2.0 200");
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    h.expect(MOBILE, "INVITE sip:102@192.0.2.21:5060 SIP/2.0");
+    assert!(
+        h.take(DESK).iter().all(|m| !m.starts_with("INVITE")),
+        "101 is busy on a direct call"
+    );
+}
+
+#[test]
+fn an_agent_is_offered_queue_calls_again_once_the_direct_call_ends() {
+    let mut h = queue_office(Strategy::Linear);
+    let (ok, _) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    h.send(CALLER, &from_caller(&ok, "BYE", 3));
+    h.expect(CALLER, "SIP/2.0 200");
+    let bye = h.expect(DESK, "BYE");
+    h.send(DESK, &respond(&bye, 200, "OK", "desk1", ""));
+    h.another_call("600", &sdp(4002, "0"), "call-2");
+    h.expect(DESK, "INVITE sip:101@192.0.2.20:5060 SIP/2.0");
+}
