@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use libfuzzer_sys::fuzz_target;
-use switchboard_core::{Output, Pbx, PbxConfig, QueueSetup};
+use switchboard_core::{Clock, Output, Pbx, PbxConfig, QueueSetup};
 use switchboard_media::dtmf::Dtmf;
 use switchboard_media::relay::Side;
 use switchboard_queue::{AgentConfig, CallbackPolicy, Membership, QueueConfig, Strategy, VipPolicy};
@@ -29,11 +29,14 @@ fuzz_target!(|data: &[u8]| {
         // A realm of its own so credentials in the corpus can be precomputed.
         sip: ServiceConfig { realm: "fuzz".into(), ..ServiceConfig::default() },
         sip_port: 5060,
+        tls_port: None,
         advertise_ip: [192, 0, 2, 1].into(),
         media_ports: (20000, 20010),
         ring_timeout: Duration::from_secs(30),
     };
-    let mut pbx = Pbx::new(config, [9; 32], 1, t0, SystemTime::UNIX_EPOCH);
+    // Wall-clock time keeps pace with monotonic time here: no sleeping PC.
+    let clock = |mono: Instant| Clock { mono, wall: SystemTime::UNIX_EPOCH + (mono - t0) };
+    let mut pbx = Pbx::new(config, [9; 32], [1; 32], clock(t0));
     let account = |u: &str| Account { secrets: AccountSecrets::from_password(u, "fuzz", "fuzz-password"), enabled: true };
     pbx.service_mut().set_accounts([("100".into(), account("100")), ("101".into(), account("101"))].into());
     let phone = Peer { transport: Transport::Udp, addr: "192.0.2.20:5060".parse().unwrap() };
@@ -69,7 +72,7 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let agents = vec![AgentConfig::new("101"), AgentConfig::new("100")];
-    pbx.set_queues(t0, vec![queue("600", false), queue("601", true)], agents).expect("no calls yet");
+    pbx.set_queues(clock(t0), vec![queue("600", false), queue("601", true)], agents).expect("no calls yet");
     pbx.set_scenarios(switchboard_core::ScenarioSetup {
         scenarios: vec![toml::from_str(RECEPTION).expect("the fuzz scenario reads")],
         inbound: vec![("800".into(), "Reception".into())],
@@ -83,14 +86,14 @@ fuzz_target!(|data: &[u8]| {
         match datagram {
             [b'K', b'E', b'Y', call, key] => {
                 let dtmf = Dtmf { key: *key as char, duration_ms: 100 };
-                pbx.handle_dtmf(now, u64::from(call % 4), Side::A, dtmf);
+                pbx.handle_dtmf(clock(now), u64::from(call % 4), Side::A, dtmf);
             }
-            [b'D', b'O', b'N', b'E', call] => pbx.handle_announcement_done(now, u64::from(call % 4)),
+            [b'D', b'O', b'N', b'E', call] => pbx.handle_announcement_done(clock(now), u64::from(call % 4)),
             [b'R', b'E', b'C', call, id] => {
                 let kept = (id % 2 == 0).then_some(Duration::from_secs(3));
-                pbx.handle_recorded(now, u64::from(call % 4), i64::from(*id / 2 % 4), kept);
+                pbx.handle_recorded(clock(now), u64::from(call % 4), i64::from(*id / 2 % 4), kept);
             }
-            _ => pbx.handle_datagram(now, from, datagram),
+            _ => pbx.handle_datagram(clock(now), from, datagram),
         }
         while pbx.poll_output().is_some() {}
     }
@@ -99,7 +102,7 @@ fuzz_target!(|data: &[u8]| {
     // there).
     let hour = t0 + Duration::from_secs(3600);
     while let Some(at) = pbx.poll_timeout().filter(|&at| at <= hour) {
-        pbx.handle_timeout(at);
+        pbx.handle_timeout(clock(at));
         while let Some(o) = pbx.poll_output() {
             let _ = matches!(o, Output::CallRecord(_));
         }

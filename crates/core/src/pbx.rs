@@ -195,6 +195,16 @@ pub(crate) enum CallTimer {
     Voicemail,
 }
 
+/// When an input happened: monotonic time for timers, wall-clock time for schedules,
+/// call records and the phones' `Date`. A PC that sleeps stops the first and not the
+/// second, and NTP or a DST change moves the second and not the first, so the engine
+/// takes both with every input and never derives one from the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    pub mono: Instant,
+    pub wall: SystemTime,
+}
+
 #[derive(Debug)]
 pub struct Pbx {
     pub(crate) config: PbxConfig,
@@ -240,21 +250,16 @@ pub struct Pbx {
     pub(crate) busy_extensions: HashMap<String, usize>,
     /// The time of the last input, for registrations that surface while outputs drain.
     pub(crate) last_now: Instant,
+    /// The clock of the input being handled.
+    pub(crate) clock: Clock,
     next_call: CallKey,
-    epoch: Instant,
-    wall_at_epoch: SystemTime,
 }
 
 impl Pbx {
     /// `secret` keys digest nonces and `seed` the tags, branches and Call-IDs: fresh
-    /// random bytes at each start. `wall` is the wall-clock time at `now`.
-    pub fn new(
-        config: PbxConfig,
-        secret: [u8; 32],
-        seed: [u8; 32],
-        now: Instant,
-        wall: SystemTime,
-    ) -> Self {
+    /// random bytes at each start.
+    pub fn new(config: PbxConfig, secret: [u8; 32], seed: [u8; 32], clock: Clock) -> Self {
+        let Clock { mono: now, wall } = clock;
         let mut ids = Ids::new(seed);
         Pbx {
             sip: Service::new(config.sip.clone(), secret, now, wall),
@@ -283,8 +288,7 @@ impl Pbx {
             busy_extensions: HashMap::new(),
             last_now: now,
             next_call: 0,
-            epoch: now,
-            wall_at_epoch: wall,
+            clock: Clock { mono: now, wall },
         }
     }
 
@@ -300,14 +304,14 @@ impl Pbx {
 
     // --- handle_*
 
-    pub fn handle_datagram(&mut self, now: Instant, peer: Peer, bytes: &[u8]) {
-        self.last_now = now;
+    pub fn handle_datagram(&mut self, clock: Clock, peer: Peer, bytes: &[u8]) {
+        let now = self.tick(clock);
         self.sip.handle_datagram(now, peer, bytes);
         self.drain(now);
     }
 
-    pub fn handle_timeout(&mut self, now: Instant) {
-        self.last_now = now;
+    pub fn handle_timeout(&mut self, clock: Clock) {
+        let now = self.tick(clock);
         self.sip.handle_timeout(now);
         self.acd.handle_timeout(now);
         self.run_queue(now);
@@ -336,7 +340,8 @@ impl Pbx {
 
     /// The media edge could not open a call's sockets: something else holds those
     /// ports, so they leave the pool for good and the call ends with 503.
-    pub fn handle_media_failed(&mut self, now: Instant, call: CallKey) {
+    pub fn handle_media_failed(&mut self, clock: Clock, call: CallKey) {
+        let now = self.tick(clock);
         if let Some(c) = self.calls.get_mut(&call) {
             c.ports_taken_elsewhere = true;
         }
@@ -345,14 +350,16 @@ impl Pbx {
     }
 
     /// The announcement for a failed call has played.
-    pub fn handle_announcement_done(&mut self, now: Instant, call: CallKey) {
+    pub fn handle_announcement_done(&mut self, clock: Clock, call: CallKey) {
+        let now = self.tick(clock);
         self.finish_announcement(now, call);
         self.drain(now);
     }
 
     /// A key pressed on `from`'s phone arrived as RFC 4733, which the other leg did not
     /// negotiate: it goes on as SIP INFO.
-    pub fn handle_dtmf(&mut self, now: Instant, call: CallKey, from: Side, dtmf: Dtmf) {
+    pub fn handle_dtmf(&mut self, clock: Clock, call: CallKey, from: Side, dtmf: Dtmf) {
+        let now = self.tick(clock);
         if from != Side::A || !self.key_from_caller_alone(now, call, dtmf.key) {
             self.send_info_dtmf(now, call, from.other(), dtmf);
         }
@@ -503,8 +510,23 @@ impl Pbx {
         self.next_call
     }
 
-    pub(crate) fn wall(&self, now: Instant) -> SystemTime {
-        self.wall_at_epoch + now.saturating_duration_since(self.epoch)
+    /// The wall-clock time at `t`, measured from the input being handled: exact for
+    /// that input's own time; for another moment, as if the PC had not slept since.
+    pub(crate) fn wall(&self, t: Instant) -> SystemTime {
+        let Clock { mono, wall } = self.clock;
+        if t >= mono {
+            wall + (t - mono)
+        } else {
+            wall.checked_sub(mono - t).unwrap_or(wall)
+        }
+    }
+
+    /// Takes up an input's clock; returns its monotonic time.
+    pub(crate) fn tick(&mut self, clock: Clock) -> Instant {
+        self.clock = clock;
+        self.last_now = clock.mono;
+        self.sip.handle_wall_clock(clock.mono, clock.wall);
+        clock.mono
     }
 
     /// The address a peer should use for us: loopback for loopback peers.

@@ -20,6 +20,7 @@ use switchboard_queue::{
     Membership, OfferFailure, OfferId, Party, QueueConfig, QueueId,
 };
 
+use crate::Clock;
 use crate::call::Phase;
 use crate::numbers::ListKind;
 use crate::outcome::leg_media;
@@ -83,10 +84,11 @@ impl Pbx {
     /// available from the start.
     pub fn set_queues(
         &mut self,
-        now: Instant,
+        clock: Clock,
         queues: Vec<QueueSetup>,
         agents: Vec<AgentConfig>,
     ) -> Result<(), QueuesBusy> {
+        let now = self.tick(clock);
         // Callers waiting to be called back are in the queues too.
         let busy = self.calls.values().filter(|c| c.queue.is_some()).count()
             + self.callback_requests.len();
@@ -673,7 +675,8 @@ impl Pbx {
 
     /// The admin panel (or the agent's own) changes an agent's status, as *45 and *46
     /// do from the phone. False when `extension` answers no queue.
-    pub fn set_agent_status(&mut self, now: Instant, extension: &str, status: AgentStatus) -> bool {
+    pub fn set_agent_status(&mut self, clock: Clock, extension: &str, status: AgentStatus) -> bool {
+        let now = self.tick(clock);
         let Some(agent) = self.acd.agent_by_extension(extension) else {
             return false;
         };

@@ -26,6 +26,8 @@ fn peer(addr: &str) -> Peer {
 struct Harness {
     pbx: Pbx,
     now: Instant,
+    /// The wall-clock time at `now`.
+    wall: SystemTime,
     inbox: HashMap<SocketAddr, Vec<String>>,
     media: Vec<MediaCommand>,
     records: Vec<CallRecord>,
@@ -52,7 +54,8 @@ impl Harness {
             media_ports: (20000, 20099),
             ring_timeout,
         };
-        let mut pbx = Pbx::new(config, [7; 32], [42; 32], now, SystemTime::UNIX_EPOCH);
+        let wall = SystemTime::UNIX_EPOCH;
+        let mut pbx = Pbx::new(config, [7; 32], [42; 32], Clock { mono: now, wall });
         let account = |user: &str| Account {
             secrets: AccountSecrets::from_password(user, "switchboard", PASSWORD),
             enabled: true,
@@ -82,6 +85,7 @@ impl Harness {
         let mut h = Harness {
             pbx,
             now,
+            wall,
             inbox: HashMap::new(),
             media: Vec::new(),
             records: Vec::new(),
@@ -163,18 +167,33 @@ impl Harness {
 
     fn send(&mut self, from: &str, text: &str) {
         self.pbx
-            .handle_datagram(self.now, peer(from), text.as_bytes());
+            .handle_datagram(self.clock(), peer(from), text.as_bytes());
         self.collect();
+    }
+
+    fn clock(&self) -> Clock {
+        Clock {
+            mono: self.now,
+            wall: self.wall,
+        }
     }
 
     fn advance(&mut self, by: Duration) {
         let until = self.now + by;
         while let Some(at) = self.pbx.poll_timeout().filter(|at| *at <= until) {
-            self.now = self.now.max(at);
-            self.pbx.handle_timeout(self.now);
+            let step = at.saturating_duration_since(self.now);
+            self.now += step;
+            self.wall += step;
+            self.pbx.handle_timeout(self.clock());
             self.collect();
         }
+        self.wall += until - self.now;
         self.now = until;
+    }
+
+    /// The PC sleeps for `by`: the wall clock goes on, the monotonic one does not.
+    fn sleep(&mut self, by: Duration) {
+        self.wall += by;
     }
 
     fn take(&mut self, addr: &str) -> Vec<String> {
@@ -214,7 +233,7 @@ impl Harness {
             self.records.is_empty(),
             "the outcome waits for the announcement"
         );
-        self.pbx.handle_announcement_done(self.now, 1);
+        self.pbx.handle_announcement_done(self.clock(), 1);
         self.collect();
     }
 
@@ -664,7 +683,7 @@ fn a_callee_that_fails_after_early_media_is_announced_on_the_same_stream() {
     let progress = h.take(CALLER);
     assert_eq!(progress.len(), 1, "{progress:?}");
     assert_eq!(body(&progress[0]), body(&early), "the same answer again");
-    h.pbx.handle_announcement_done(h.now, 1);
+    h.pbx.handle_announcement_done(h.clock(), 1);
     h.collect();
     h.expect(CALLER, "SIP/2.0 486 Busy Here");
     assert_eq!(h.records[0].disposition, Disposition::Busy);
@@ -1017,7 +1036,7 @@ fn a_telephone_event_for_a_phone_without_them_goes_as_info() {
         duration_ms: 160,
     };
     h.pbx
-        .handle_dtmf(h.now, 1, switchboard_media::relay::Side::A, dtmf);
+        .handle_dtmf(h.clock(), 1, switchboard_media::relay::Side::A, dtmf);
     h.collect();
     let info = h.expect(DESK, "INFO sip:101@192.0.2.20:5060");
     assert!(
@@ -1041,7 +1060,7 @@ fn ports_that_cannot_be_opened_fail_the_call_and_leave_the_pool() {
         h.media
     );
     let failed = h.ports(1);
-    h.pbx.handle_media_failed(h.now, 1);
+    h.pbx.handle_media_failed(h.clock(), 1);
     h.collect();
     h.expect(CALLER, "SIP/2.0 503 Media ports unavailable");
     h.send(DESK, &respond(&desk, 487, "Request Terminated", "d", ""));

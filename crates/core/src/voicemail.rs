@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use switchboard_media::relay::Side;
 
+use crate::Clock;
 use crate::call::Phase;
 use crate::pbx::{CallKey, MediaCommand, Output, Pbx};
 use crate::record::{Disposition, HangupBy};
@@ -177,7 +178,8 @@ impl Pbx {
     }
 
     /// Marks a message heard or new; false when the box has no such message.
-    pub fn mark_heard(&mut self, now: Instant, mailbox: &str, id: i64, heard: bool) -> bool {
+    pub fn mark_heard(&mut self, clock: Clock, mailbox: &str, id: i64, heard: bool) -> bool {
+        let now = self.tick(clock);
         let Some(m) = self
             .voicemail
             .boxes
@@ -196,7 +198,8 @@ impl Pbx {
     }
 
     /// Deletes a message; false when the box has no such message.
-    pub fn delete_message(&mut self, now: Instant, mailbox: &str, id: i64) -> bool {
+    pub fn delete_message(&mut self, clock: Clock, mailbox: &str, id: i64) -> bool {
+        let now = self.tick(clock);
         let removed = self
             .voicemail
             .boxes
@@ -322,11 +325,12 @@ impl Pbx {
     /// `duration`, or dropped (nobody spoke). The call may have ended already.
     pub fn handle_recorded(
         &mut self,
-        now: Instant,
+        clock: Clock,
         key: CallKey,
         id: i64,
         duration: Option<Duration>,
     ) {
+        let now = self.tick(clock);
         let Some(recording) = self.voicemail.recording.remove(&id) else {
             return;
         };

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use crate::Clock;
 use crate::call::Phase;
 use crate::pbx::{CallKey, CallTimer, MediaCommand, Output, Pbx, Word};
 use crate::voicemail::{GOODBYE_PROMPT, RecordInto, RecordLimits, Sound, VoicemailMessage};
@@ -157,13 +158,13 @@ impl Pbx {
                 self.timers
                     .insert((now + KEY_WAIT, key, CallTimer::Voicemail));
             }
-            (Stage::Message, '1') => self.menu_play_message(now, key),
+            (Stage::Message, '1') => self.menu_play_message(key),
             (Stage::Message, '7') => {
                 let (mailbox, id) = (menu.mailbox.clone(), menu.messages[menu.at]);
-                self.delete_message(now, &mailbox, id);
+                self.delete_message(self.clock, &mailbox, id);
                 self.menu_says(key, Stage::Deleted, vec![named("vm_deleted")]);
             }
-            (Stage::Message, '9') => self.menu_next(now, key),
+            (Stage::Message, '9') => self.menu_next(key),
             (Stage::Summary | Stage::Message | Stage::Deleted, '5') => {
                 let asked = vec![named("vm_record_greeting"), Sound::Beep];
                 self.menu_says(key, Stage::Greeting(GreetingStep::Asking), asked);
@@ -186,10 +187,8 @@ impl Pbx {
                 self.timers
                     .insert((now + KEY_WAIT, key, CallTimer::Voicemail));
             }
-            Stage::Summary | Stage::Greeting(GreetingStep::Saved) => {
-                self.menu_play_message(now, key)
-            }
-            Stage::Deleted => self.menu_next(now, key),
+            Stage::Summary | Stage::Greeting(GreetingStep::Saved) => self.menu_play_message(key),
+            Stage::Deleted => self.menu_next(key),
             Stage::Greeting(GreetingStep::Asking) => self.record_greeting(key),
             Stage::Greeting(GreetingStep::Recording) => {}
             Stage::Ending => self.hang_up_told(now, key),
@@ -214,7 +213,7 @@ impl Pbx {
                 let typed = std::mem::take(&mut menu.typed);
                 self.check_pin(key, &typed);
             }
-            Stage::Message => self.menu_next(now, key),
+            Stage::Message => self.menu_next(key),
             _ => {}
         }
     }
@@ -244,7 +243,8 @@ impl Pbx {
 
     /// The media edge saved the greeting being recorded on call `key` (`kept`), or
     /// heard nothing worth keeping; the menu goes back to the messages.
-    pub fn handle_greeting_recorded(&mut self, now: Instant, key: CallKey, kept: bool) {
+    pub fn handle_greeting_recorded(&mut self, clock: Clock, key: CallKey, kept: bool) {
+        let now = self.tick(clock);
         let recording = self
             .calls
             .get(&key)
@@ -322,7 +322,7 @@ impl Pbx {
 
     /// Plays the current message (marking it heard) and the choices after it; past
     /// the last one, says so and hangs up.
-    fn menu_play_message(&mut self, now: Instant, key: CallKey) {
+    fn menu_play_message(&mut self, key: CallKey) {
         let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
             return;
         };
@@ -337,16 +337,16 @@ impl Pbx {
             let reason = format!("Voicemail box {mailbox}: messages heard");
             return self.menu_ends(key, reason, vec![named("vm_no_more_messages")]);
         };
-        self.mark_heard(now, &mailbox, id, true);
+        self.mark_heard(self.clock, &mailbox, id, true);
         let said = vec![Sound::Message { mailbox, id }, named("vm_message_menu")];
         self.menu_says(key, Stage::Message, said);
     }
 
-    fn menu_next(&mut self, now: Instant, key: CallKey) {
+    fn menu_next(&mut self, key: CallKey) {
         if let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) {
             menu.at += 1;
         }
-        self.menu_play_message(now, key);
+        self.menu_play_message(key);
     }
 
     fn menu_says(&mut self, key: CallKey, stage: Stage, sounds: Vec<Sound>) {

@@ -24,14 +24,14 @@ pub enum EngineRequest {
 }
 
 impl EngineRequest {
-    pub fn apply(self, pbx: &mut Pbx, now: std::time::Instant) {
+    pub fn apply(self, pbx: &mut Pbx, clock: switchboard_core::Clock) {
         match self {
             EngineRequest::AgentStatus {
                 extension,
                 status,
                 reply,
             } => {
-                let _ = reply.send(pbx.set_agent_status(now, &extension, status));
+                let _ = reply.send(pbx.set_agent_status(clock, &extension, status));
             }
             EngineRequest::LiftBan { ip, reply } => {
                 let _ = reply.send(pbx.service_mut().lift_ban(ip));

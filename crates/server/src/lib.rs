@@ -211,8 +211,10 @@ pub async fn run_reporting(
         pbx_config,
         rand::random(),
         rand::random(),
-        now,
-        std::time::SystemTime::now(),
+        switchboard_core::Clock {
+            mono: now,
+            wall: std::time::SystemTime::now(),
+        },
     );
     let held = media_edge::ports_held_elsewhere(
         sip_addr.ip(),
@@ -230,7 +232,11 @@ pub async fn run_reporting(
     let restored = persist::restore(&store, pbx.service_mut().registrar_mut(), now)?;
     persist::restore_bans(&store, pbx.service_mut(), now)?;
     // No call exists yet, so the queues always apply.
-    let _ = pbx.set_queues(now, config.queue_setups(), config.agent_configs());
+    let _ = pbx.set_queues(
+        sip_edge::clock(),
+        config.queue_setups(),
+        config.agent_configs(),
+    );
     pbx.set_lists(config.numbers.country_code(), config.number_lists());
     pbx.set_scenarios(config.scenario_setup());
     pbx.set_voicemail(

@@ -58,7 +58,7 @@ impl MailboxRequest {
     pub fn apply(
         &self,
         pbx: &mut Pbx,
-        now: std::time::Instant,
+        clock: switchboard_core::Clock,
     ) -> Result<Vec<VoicemailMessage>, MailboxError> {
         let owner = match &self.who {
             Who::Phone { user, password } => {
@@ -90,14 +90,14 @@ impl MailboxRequest {
             MailboxAction::Greeting => Ok(Vec::new()),
             MailboxAction::Open { id } => Ok(vec![found(pbx, id)?]),
             MailboxAction::Heard { id, heard } => {
-                pbx.mark_heard(now, mailbox, id, heard)
+                pbx.mark_heard(clock, mailbox, id, heard)
                     .then_some(())
                     .ok_or(MailboxError::NoSuchMessage)?;
                 Ok(vec![found(pbx, id)?])
             }
             MailboxAction::Delete { id } => {
                 let message = found(pbx, id)?;
-                pbx.delete_message(now, mailbox, id);
+                pbx.delete_message(clock, mailbox, id);
                 Ok(vec![message])
             }
         }

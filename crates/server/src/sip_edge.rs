@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, mpsc as std_mpsc};
 use std::time::{Duration, Instant};
 
-use switchboard_core::{Output, Pbx};
+use switchboard_core::{Clock, Output, Pbx};
 use switchboard_sip::guard::BanChange;
 use switchboard_sip::transaction::{Peer, Transport};
 use switchboard_store::RegistrationWrite;
@@ -169,11 +169,11 @@ impl Engine {
                 received = udp.recv_from(&mut buf) => {
                     if let Ok((n, from)) = received {
                         let peer = Peer { transport: Transport::Udp, addr: from };
-                        self.pbx.handle_datagram(Instant::now(), peer, &buf[..n]);
+                        self.pbx.handle_datagram(clock(), peer, &buf[..n]);
                         for _ in 1..UDP_BATCH {
                             let Ok((n, from)) = udp.try_recv_from(&mut buf) else { break };
                             let peer = Peer { transport: Transport::Udp, addr: from };
-                            self.pbx.handle_datagram(Instant::now(), peer, &buf[..n]);
+                            self.pbx.handle_datagram(clock(), peer, &buf[..n]);
                         }
                     }
                 }
@@ -182,33 +182,33 @@ impl Engine {
                     StreamEvent::Closed(addr) => { connections.remove(&addr); }
                     StreamEvent::Unframeable => self.pbx.service_mut().note_dropped(),
                     StreamEvent::Frame(peer, bytes) => {
-                        self.pbx.handle_datagram(Instant::now(), peer, &bytes);
+                        self.pbx.handle_datagram(clock(), peer, &bytes);
                     }
                 },
                 Some(request) = self.mailboxes.recv() => {
-                    let answer = request.apply(&mut self.pbx, Instant::now());
+                    let answer = request.apply(&mut self.pbx, clock());
                     answers.push((request.reply, answer));
                 }
-                Some(request) = self.requests.recv() => request.apply(&mut self.pbx, Instant::now()),
+                Some(request) = self.requests.recv() => request.apply(&mut self.pbx, clock()),
                 Some(config) = self.reload.recv() => {
                     queues_waiting = (!self.apply(&config)).then_some(config);
                 }
                 Some(report) = self.media_reports.recv() => match report {
-                    MediaReport::Failed(call) => self.pbx.handle_media_failed(Instant::now(), call),
+                    MediaReport::Failed(call) => self.pbx.handle_media_failed(clock(), call),
                     MediaReport::AnnouncementDone(call) => {
-                        self.pbx.handle_announcement_done(Instant::now(), call)
+                        self.pbx.handle_announcement_done(clock(), call)
                     }
                     MediaReport::Dtmf { call, from, dtmf } => {
-                        self.pbx.handle_dtmf(Instant::now(), call, from, dtmf)
+                        self.pbx.handle_dtmf(clock(), call, from, dtmf)
                     }
                     MediaReport::Recorded { call, id, duration } => {
-                        self.pbx.handle_recorded(Instant::now(), call, id, duration)
+                        self.pbx.handle_recorded(clock(), call, id, duration)
                     }
                     MediaReport::GreetingRecorded { call, kept } => {
-                        self.pbx.handle_greeting_recorded(Instant::now(), call, kept)
+                        self.pbx.handle_greeting_recorded(clock(), call, kept)
                     }
                 },
-                () = sleep_until(deadline) => self.pbx.handle_timeout(Instant::now()),
+                () = sleep_until(deadline) => self.pbx.handle_timeout(clock()),
                 _ = write_behind.tick() => {
                     if queues_waiting.as_ref().is_some_and(|c| self.apply_queues(c).is_ok()) {
                         queues_waiting = None;
@@ -252,11 +252,8 @@ impl Engine {
         &mut self,
         config: &crate::config::Config,
     ) -> Result<(), switchboard_core::QueuesBusy> {
-        self.pbx.set_queues(
-            Instant::now(),
-            config.queue_setups(),
-            config.agent_configs(),
-        )
+        self.pbx
+            .set_queues(clock(), config.queue_setups(), config.agent_configs())
     }
 
     async fn flush(
@@ -340,6 +337,14 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+/// Both clocks now, for an input to the engine.
+pub(crate) fn clock() -> Clock {
+    Clock {
+        mono: Instant::now(),
+        wall: std::time::SystemTime::now(),
     }
 }
 

@@ -81,9 +81,10 @@ pub struct Service {
     tags: u64,
     /// Keys the To tags of answers to requests that match no dialog.
     tag_key: [u8; 32],
-    /// Wall-clock time at `epoch`, for the `Date` header desk phones set their clocks by.
-    wall_at_epoch: SystemTime,
-    epoch: Instant,
+    /// Wall-clock time at `mono`, for the `Date` header desk phones set their clocks by:
+    /// told with every input, since a sleeping PC stops the monotonic clock.
+    wall: SystemTime,
+    mono: Instant,
 }
 
 impl Service {
@@ -105,8 +106,8 @@ impl Service {
                 .chain_update(secret)
                 .finalize()
                 .into(),
-            wall_at_epoch: wall,
-            epoch: now,
+            wall,
+            mono: now,
         }
     }
 
@@ -180,6 +181,13 @@ impl Service {
     /// Takes up a ban kept from before a restart.
     pub fn restore_ban(&mut self, ban: Ban) {
         self.guard.restore(ban);
+    }
+
+    /// The wall-clock time now (`mono` is the monotonic time of the same moment), given
+    /// before each input.
+    pub fn handle_wall_clock(&mut self, mono: Instant, wall: SystemTime) {
+        self.mono = mono;
+        self.wall = wall;
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -399,7 +407,7 @@ impl Service {
                 self.stats.registrations += 1;
                 let mut r = self.fresh_response(request, 200, "OK");
                 // RFC 3261 §20.17: simple phones take their clock from this.
-                let wall = self.wall_at_epoch + now.saturating_duration_since(self.epoch);
+                let wall = self.wall + now.saturating_duration_since(self.mono);
                 r.headers
                     .push(Header::Date(httpdate::fmt_http_date(wall).into()));
                 for b in bindings {

@@ -27,7 +27,7 @@ fn calling_back() -> Harness {
         members: vec![("101".into(), Membership::default())],
     };
     h.pbx
-        .set_queues(h.now, vec![setup], vec![AgentConfig::new("101")])
+        .set_queues(h.clock(), vec![setup], vec![AgentConfig::new("101")])
         .unwrap();
     h.collect();
     h
@@ -60,7 +60,7 @@ fn ask_for_a_callback(h: &mut Harness, press: impl Fn(&mut Harness, &str)) {
         !h.take(DESK).iter().any(|m| m.starts_with("INVITE")),
         "nobody is called back while the caller is still on the line"
     );
-    h.pbx.handle_announcement_done(h.now, 1);
+    h.pbx.handle_announcement_done(h.clock(), 1);
     h.collect();
     h.expect(CALLER, "BYE");
     let r = &h.records[0];
@@ -72,7 +72,7 @@ fn ask_for_a_callback(h: &mut Harness, press: impl Fn(&mut Harness, &str)) {
 
 /// The media edge reports the whisper to the callback's agent (call 2) said.
 fn whisper_said(h: &mut Harness) {
-    h.pbx.handle_announcement_done(h.now, 2);
+    h.pbx.handle_announcement_done(h.clock(), 2);
     h.collect();
 }
 
@@ -82,7 +82,7 @@ fn press_by_rtp(key: char) -> impl Fn(&mut Harness, &str) {
             key,
             duration_ms: 100,
         };
-        h.pbx.handle_dtmf(h.now, 1, Side::A, dtmf);
+        h.pbx.handle_dtmf(h.clock(), 1, Side::A, dtmf);
         h.collect();
     }
 }

@@ -59,7 +59,7 @@ fn a_caller_on_a_vip_list_joins_queues_with_its_priority() {
     };
     h.pbx
         .set_queues(
-            h.now,
+            h.clock(),
             vec![setup],
             vec![switchboard_queue::AgentConfig::new("101")],
         )
@@ -80,7 +80,7 @@ fn a_caller_on_a_vip_list_joins_queues_with_its_priority() {
     });
     assert_eq!(join, Some(7));
     // The call log marks it too, however the call ends.
-    h.pbx.handle_media_failed(h.now, 1);
+    h.pbx.handle_media_failed(h.clock(), 1);
     h.collect();
     assert_eq!(
         (h.records[0].priority, h.records[0].queue.as_deref()),

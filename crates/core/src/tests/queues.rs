@@ -20,7 +20,7 @@ fn queue_office(strategy: Strategy) -> Harness {
         ],
     };
     let agents = vec![AgentConfig::new("101"), AgentConfig::new("102")];
-    h.pbx.set_queues(h.now, vec![setup], agents).unwrap();
+    h.pbx.set_queues(h.clock(), vec![setup], agents).unwrap();
     h.collect();
     h
 }
@@ -184,7 +184,7 @@ fn an_agent_with_no_phone_registered_is_skipped() {
         ],
     };
     let agents = vec![AgentConfig::new("103"), AgentConfig::new("102")];
-    h.pbx.set_queues(h.now, vec![setup], agents).unwrap();
+    h.pbx.set_queues(h.clock(), vec![setup], agents).unwrap();
     h.call("600", &sdp(4000, "0"));
     h.expect(MOBILE, "INVITE sip:102@");
     assert!(
@@ -258,7 +258,7 @@ fn an_agent_logs_out_and_in_with_star_45_and_takes_a_break_with_star_46() {
         members: vec![("100".into(), Membership::default())],
     };
     h.pbx
-        .set_queues(h.now, vec![agent100], vec![AgentConfig::new("100")])
+        .set_queues(h.clock(), vec![agent100], vec![AgentConfig::new("100")])
         .unwrap();
     h.collect();
     h.queue_events.clear();
@@ -280,7 +280,7 @@ fn an_agent_logs_out_and_in_with_star_45_and_takes_a_break_with_star_46() {
         "{:?}",
         h.media
     );
-    h.pbx.handle_announcement_done(h.now, 1);
+    h.pbx.handle_announcement_done(h.clock(), 1);
     h.collect();
     h.expect(CALLER, "BYE");
     assert_eq!(kinds(&h), [EventKind::Logout]);
@@ -330,9 +330,10 @@ fn an_agent_put_on_a_break_from_the_panel_is_skipped_until_back() {
     let lunch = AgentStatus::OnBreak {
         reason: "lunch".into(),
     };
-    assert!(h.pbx.set_agent_status(h.now, "101", lunch));
+    assert!(h.pbx.set_agent_status(h.clock(), "101", lunch));
     assert!(
-        !h.pbx.set_agent_status(h.now, "100", AgentStatus::Available),
+        !h.pbx
+            .set_agent_status(h.clock(), "100", AgentStatus::Available),
         "100 answers no queue"
     );
     h.call("600", &sdp(4000, "0"));
@@ -348,7 +349,10 @@ fn an_agent_put_on_a_break_from_the_panel_is_skipped_until_back() {
         "{boards:?}"
     );
     // Back from the break, and 102 declines: 101 is offered the caller.
-    assert!(h.pbx.set_agent_status(h.now, "101", AgentStatus::Available));
+    assert!(
+        h.pbx
+            .set_agent_status(h.clock(), "101", AgentStatus::Available)
+    );
     h.send(MOBILE, &respond(&mobile, 486, "Busy Here", "m", ""));
     h.advance(Duration::from_secs(1));
     h.expect(DESK, "INVITE sip:101@");

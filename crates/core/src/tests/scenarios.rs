@@ -99,7 +99,7 @@ pub(super) fn reception(agents: &[&str]) -> Harness {
             .collect(),
     };
     let agents = agents.iter().map(|a| AgentConfig::new(a)).collect();
-    h.pbx.set_queues(h.now, vec![queue], agents).unwrap();
+    h.pbx.set_queues(h.clock(), vec![queue], agents).unwrap();
     h.pbx.set_scenarios(setup(RECEPTION));
     h.collect();
     h
@@ -128,12 +128,12 @@ pub(super) fn press(h: &mut Harness, key: char) {
         key,
         duration_ms: 100,
     };
-    h.pbx.handle_dtmf(h.now, 1, Side::A, dtmf);
+    h.pbx.handle_dtmf(h.clock(), 1, Side::A, dtmf);
     h.collect();
 }
 
 pub(super) fn prompt_played(h: &mut Harness) {
-    h.pbx.handle_announcement_done(h.now, 1);
+    h.pbx.handle_announcement_done(h.clock(), 1);
     h.collect();
 }
 
@@ -280,4 +280,45 @@ fn extensions_and_queues_dialled_directly_skip_scenarios() {
     h.call("101", &sdp(4000, "0"));
     h.expect(DESK, "INVITE sip:101@");
     assert_eq!(last_prompt(&h), None);
+}
+
+#[test]
+fn after_the_pc_slept_the_schedule_and_the_records_follow_the_wall_clock() {
+    let mut h = reception(&["101"]);
+    // Opening hours are Thursday 00:00–01:00; the PC sleeps eight hours, during which
+    // the monotonic clock stands still.
+    h.sleep(Duration::from_secs(8 * 3600));
+    dial_reception(&mut h);
+    assert_eq!(last_prompt(&h), Some("closed"), "closed at 08:00");
+    prompt_played(&mut h);
+    let record = h.records.last().expect("the call's record");
+    let started = record
+        .started
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert_eq!(
+        started,
+        8 * 3600,
+        "the record carries the time after the sleep"
+    );
+}
+
+#[test]
+fn a_wall_clock_set_back_an_hour_moves_no_timer() {
+    let mut h = reception(&["101"]);
+    dial_reception(&mut h);
+    assert_eq!(last_prompt(&h), Some("welcome"));
+    prompt_played(&mut h);
+    // An NTP correction (or a DST change) sets the wall clock back an hour during the
+    // menu: its five-second timeout still runs out after five seconds.
+    h.wall -= Duration::from_secs(3600);
+    h.advance(Duration::from_secs(4));
+    assert!(
+        h.take(DESK).iter().all(|m| !m.starts_with("INVITE")),
+        "the menu still waits"
+    );
+    h.advance(Duration::from_secs(2));
+    // No key in time: the menu's timeout exit, the queue, rings 101.
+    h.expect(DESK, "INVITE sip:101@192.0.2.20:5060 SIP/2.0");
 }

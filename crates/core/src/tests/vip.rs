@@ -31,7 +31,7 @@ fn vip_takes_the_agent(h: &mut Harness) -> Dialogs {
     };
     h.pbx
         .set_queues(
-            h.now,
+            h.clock(),
             vec![queue("600", "Sales", false), queue("601", "VIP", true)],
             vec![AgentConfig::new("101")],
         )

@@ -109,7 +109,7 @@ fn a_message_left_after_the_greeting_is_kept_and_lights_the_phone() {
     prompt_played(&mut h);
     let id = recording_starts(&mut h);
     h.pbx
-        .handle_recorded(h.now, 1, id, Some(Duration::from_millis(4200)));
+        .handle_recorded(h.clock(), 1, id, Some(Duration::from_millis(4200)));
     h.collect();
     let left = match &h.voicemail[..] {
         [VoicemailChange::Left(m)] => m.clone(),
@@ -133,12 +133,12 @@ fn a_message_left_after_the_greeting_is_kept_and_lights_the_phone() {
 
     // Heard, then deleted: the lamp goes out and the box is empty.
     assert_eq!(h.pbx.voicemail_counts("101").new, 1);
-    assert!(h.pbx.mark_heard(h.now, "101", id, true));
+    assert!(h.pbx.mark_heard(h.clock(), "101", id, true));
     h.collect();
     assert!(notify_body(&mut h).contains("Voice-Message: 0/1 (0/0)"));
-    assert!(h.pbx.delete_message(h.now, "101", id));
-    assert!(!h.pbx.delete_message(h.now, "101", id));
-    assert!(!h.pbx.mark_heard(h.now, "102", id, true));
+    assert!(h.pbx.delete_message(h.clock(), "101", id));
+    assert!(!h.pbx.delete_message(h.clock(), "101", id));
+    assert!(!h.pbx.mark_heard(h.clock(), "102", id, true));
     h.collect();
     assert!(notify_body(&mut h).contains("Voice-Message: 0/0 (0/0)"));
     assert!(h.pbx.voicemail_messages("101").is_empty());
@@ -154,7 +154,7 @@ fn hash_skips_the_greeting_and_ends_the_message() {
     press(&mut h, '#');
     assert_eq!(*last_media(&h), MediaCommand::StopRecording { call: 1 });
     // Nobody spoke: nothing is kept, the caller hears goodbye.
-    h.pbx.handle_recorded(h.now, 1, id, None);
+    h.pbx.handle_recorded(h.clock(), 1, id, None);
     h.collect();
     assert!(h.voicemail.is_empty());
     assert_eq!(last_prompt(&h), Some("goodbye"));
@@ -175,7 +175,7 @@ fn a_caller_hanging_up_while_recording_still_leaves_the_message() {
     assert_eq!(h.records[0].hangup_by, HangupBy::Caller);
     assert!(h.media.contains(&MediaCommand::Close { call: 1 }));
     h.pbx
-        .handle_recorded(h.now, 1, 1, Some(Duration::from_secs(9)));
+        .handle_recorded(h.clock(), 1, 1, Some(Duration::from_secs(9)));
     h.collect();
     assert!(matches!(&h.voicemail[..], [VoicemailChange::Left(m)] if m.id == 1));
     // Ids go on after the messages already kept (a restart loads them).
@@ -241,7 +241,7 @@ fn subscriptions_are_for_the_own_box_and_message_summary_only() {
     );
     greeting_then_record(&mut h);
     h.pbx
-        .handle_recorded(h.now, 1, 1, Some(Duration::from_secs(3)));
+        .handle_recorded(h.clock(), 1, 1, Some(Duration::from_secs(3)));
     h.collect();
     assert_eq!(h.voicemail.len(), 1);
     assert!(h.take(DESK).is_empty());
@@ -256,7 +256,7 @@ fn a_subscription_not_refreshed_lapses() {
     h.take(DESK);
     greeting_then_record(&mut h);
     h.pbx
-        .handle_recorded(h.now, 1, 1, Some(Duration::from_secs(3)));
+        .handle_recorded(h.clock(), 1, 1, Some(Duration::from_secs(3)));
     h.collect();
     assert!(
         h.take(DESK).iter().all(|m| !m.starts_with("NOTIFY")),
@@ -418,7 +418,7 @@ fn a_caller_who_dialled_the_queue_presses_0_to_leave_a_message_in_its_box() {
     prompt_played(&mut h);
     let id = recording_for(&h, "600");
     h.pbx
-        .handle_recorded(h.now, 1, id, Some(Duration::from_secs(4)));
+        .handle_recorded(h.clock(), 1, id, Some(Duration::from_secs(4)));
     h.collect();
     assert_eq!(h.pbx.voicemail_counts("600").new, 1);
     prompt_played(&mut h);
@@ -437,7 +437,7 @@ fn a_phone_answering_481_to_a_notify_loses_its_subscription() {
     );
     greeting_then_record(&mut h);
     h.pbx
-        .handle_recorded(h.now, 1, 1, Some(Duration::from_secs(3)));
+        .handle_recorded(h.clock(), 1, 1, Some(Duration::from_secs(3)));
     h.collect();
     assert_eq!(h.pbx.voicemail_counts("101").new, 1);
     assert!(h.take(DESK).is_empty(), "no NOTIFY after the 481");
@@ -448,7 +448,7 @@ fn a_phone_answering_481_to_a_notify_loses_its_subscription() {
     kept.send(DESK, &respond(&notify, 200, "OK", "x", ""));
     greeting_then_record(&mut kept);
     kept.pbx
-        .handle_recorded(kept.now, 1, 1, Some(Duration::from_secs(3)));
+        .handle_recorded(kept.clock(), 1, 1, Some(Duration::from_secs(3)));
     kept.collect();
     assert!(notify_body(&mut kept).contains("Voice-Message: 1/0"));
 }
@@ -474,7 +474,7 @@ fn five_records_the_greeting_and_the_menu_goes_on() {
     );
     press(&mut h, '#');
     assert_eq!(*last_media(&h), MediaCommand::StopRecording { call: 1 });
-    h.pbx.handle_greeting_recorded(h.now, 1, true);
+    h.pbx.handle_greeting_recorded(h.clock(), 1, true);
     h.collect();
     assert_eq!(last_sounds(&h), named(&["vm_greeting_saved"]));
     prompt_played(&mut h);
