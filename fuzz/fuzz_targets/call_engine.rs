@@ -72,7 +72,7 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let agents = vec![AgentConfig::new("101"), AgentConfig::new("100")];
-    pbx.set_queues(clock(t0), vec![queue("600", false), queue("601", true)], agents).expect("no calls yet");
+    pbx.set_queues(clock(t0), vec![queue("600", false), queue("601", true)], agents);
     pbx.set_scenarios(switchboard_core::ScenarioSetup {
         scenarios: vec![toml::from_str(RECEPTION).expect("the fuzz scenario reads")],
         inbound: vec![("800".into(), "Reception".into())],

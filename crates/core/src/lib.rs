@@ -26,7 +26,7 @@ mod voicemail_menu;
 
 pub use live_calls::{CallStage, LiveCall};
 pub use pbx::{Announcement, CallKey, Clock, MediaCommand, Output, Pbx, PbxConfig, Word};
-pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup, QueuesBusy};
+pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup};
 pub use record::{CallOpened, CallRecord, Disposition, HangupBy};
 pub use scenario_calls::ScenarioSetup;
 pub use voicemail::{

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant, SystemTime};
 use switchboard_media::relay::{LegMedia, Side};
 use switchboard_media::sdp::{LocalDescription, formats_to_answer};
 use switchboard_queue::{
-    Acd, Action, AgentConfig, AgentStatus, Announcement, CallId, EventKind, LeaveReason,
-    Membership, OfferFailure, OfferId, Party, QueueConfig, QueueId,
+    Action, AgentConfig, AgentStatus, Announcement, CallId, EventKind, LeaveReason, Membership,
+    OfferFailure, OfferId, Party, QueueConfig, QueueId,
 };
 
 use crate::Clock;
@@ -73,60 +73,71 @@ impl FeatureCode {
 /// The longest a feature code's answer may take to be said before Switchboard hangs up.
 pub(crate) const TELLING_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-/// Queues cannot be replaced while callers wait in them or talk to their agents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{0} queue calls are in progress; queue changes apply when they have ended")]
-pub struct QueuesBusy(pub usize);
-
 impl Pbx {
-    /// Replaces the queues and agents. Agents who follow their registration are
-    /// available while their extension has a phone registered; the others are
-    /// available from the start.
-    pub fn set_queues(
-        &mut self,
-        clock: Clock,
-        queues: Vec<QueueSetup>,
-        agents: Vec<AgentConfig>,
-    ) -> Result<(), QueuesBusy> {
+    /// Applies the queues and agents of the configuration, at start and on every change
+    /// alike, in place: callers waiting keep their places and announcements, agents
+    /// taken out of a queue finish the call they have, agents added are offered the next
+    /// caller. A queue no longer configured takes no new callers and goes on serving
+    /// those already in it. New agents who follow their registration are available
+    /// while their extension has a phone registered; the others from the start.
+    pub fn set_queues(&mut self, clock: Clock, queues: Vec<QueueSetup>, agents: Vec<AgentConfig>) {
         let now = self.tick(clock);
-        // Callers waiting to be called back are in the queues too.
-        let busy = self.calls.values().filter(|c| c.queue.is_some()).count()
-            + self.callback_requests.len();
-        if busy > 0 {
-            return Err(QueuesBusy(busy));
-        }
-        let mut acd = Acd::new(self.ids.next());
-        self.agents_registered.clear();
+        let configured: std::collections::HashSet<String> =
+            agents.iter().map(|a| a.extension.clone()).collect();
         for agent in agents {
-            let registered = !self.live_bindings(now, &agent.extension).is_empty();
+            if let Some(id) = self.acd.agent_by_extension(&agent.extension) {
+                self.acd.update_agent(id, agent);
+                continue;
+            }
+            let extension = agent.extension.clone();
+            let registered = !self.live_bindings(now, &extension).is_empty();
             if registered {
-                self.agents_registered.insert(agent.extension.clone());
+                self.agents_registered.insert(extension.clone());
             }
             let available = registered || !agent.follows_registration;
-            let id = acd.add_agent(now, agent);
+            let id = self.acd.add_agent(now, agent);
             if available {
-                acd.handle_status(now, id, AgentStatus::Available);
+                self.acd.handle_status(now, id, AgentStatus::Available);
+            }
+            if self.busy_extensions.contains_key(&extension) {
+                self.acd.handle_agent_busy(now, id, true);
             }
         }
-        self.queue_numbers.clear();
-        self.queue_names.clear();
+        let mut numbers = std::collections::HashMap::new();
         for setup in queues {
-            let queue = acd.add_queue(setup.config);
-            for (extension, membership) in setup.members {
-                if let Some(agent) = acd.agent_by_extension(&extension) {
-                    acd.set_member(queue, agent, membership);
+            let queue = match self.queue_numbers.get(&setup.number) {
+                Some(&queue) => {
+                    self.acd.update_queue(queue, setup.config);
+                    queue
                 }
+                None => {
+                    self.queue_names.push(setup.number.clone());
+                    self.acd.add_queue(setup.config)
+                }
+            };
+            let members = setup
+                .members
+                .into_iter()
+                .filter_map(|(extension, membership)| {
+                    Some((self.acd.agent_by_extension(&extension)?, membership))
+                })
+                .collect();
+            self.acd.set_members(queue, members);
+            numbers.insert(setup.number, queue);
+        }
+        self.queue_numbers = numbers;
+        let retired: Vec<switchboard_queue::AgentId> = self
+            .acd
+            .agents()
+            .filter(|&a| !configured.contains(&self.acd.agent_config(a).extension))
+            .collect();
+        for agent in retired {
+            for queue in self.acd.agent_queues(agent).to_vec() {
+                self.acd.remove_member(queue, agent);
             }
-            self.queue_numbers.insert(setup.number.clone(), queue);
-            self.queue_names.push(setup.number);
         }
-        self.acd = acd;
-        let busy: Vec<String> = self.busy_extensions.keys().cloned().collect();
-        for extension in busy {
-            self.agent_busy(now, &extension, true);
-        }
+        self.acd.handle_reconfigured(now);
         self.run_queue(now);
-        Ok(())
     }
 
     /// `extension` is on a call the queues do not manage (a direct call, or calling

@@ -208,6 +208,42 @@ impl Acd {
         }
     }
 
+    /// Makes these agents the queue's members, in this order (linear and ring-in-order
+    /// strategies follow it); agents left out get no further offers from it, while a
+    /// call one of them already took goes on.
+    pub fn set_members(&mut self, queue: QueueId, members: Vec<(AgentId, Membership)>) {
+        let gone: Vec<AgentId> = self
+            .members(queue)
+            .filter(|a| !members.iter().any(|(m, _)| m == a))
+            .collect();
+        for agent in gone {
+            self.remove_member(queue, agent);
+        }
+        for (agent, membership) in &members {
+            self.set_member(queue, *agent, *membership);
+        }
+        let order = |a: &Member| members.iter().position(|(m, _)| *m == a.agent);
+        self.queue_mut(queue).members.sort_by_key(order);
+    }
+
+    /// Takes the agent out of the queue: no further offers from it, while a call the
+    /// agent already took goes on.
+    pub fn remove_member(&mut self, queue: QueueId, agent: AgentId) {
+        self.queue_mut(queue).members.retain(|m| m.agent != agent);
+        self.agent_mut(agent).queues.retain(|q| *q != queue);
+    }
+
+    /// New settings for an agent (ring time, wrap-up, following registration).
+    pub fn update_agent(&mut self, agent: AgentId, config: AgentConfig) {
+        self.agent_mut(agent).config = config;
+    }
+
+    /// Offers waiting callers to whom the configuration now allows (after agents were
+    /// added to queues or queues changed).
+    pub fn handle_reconfigured(&mut self, now: Instant) {
+        self.dispatch(now);
+    }
+
     fn sort_by_weight(&mut self) {
         let queues = &self.queues;
         self.by_weight
@@ -226,6 +262,21 @@ impl Acd {
 
     pub fn agent_config(&self, agent: AgentId) -> &AgentConfig {
         &self.agent(agent).config
+    }
+
+    /// Every agent, in the order they were added.
+    pub fn agents(&self) -> impl Iterator<Item = AgentId> + use<> {
+        (0..self.agents.len() as u32).map(AgentId)
+    }
+
+    /// The queues an agent is a member of.
+    pub fn agent_queues(&self, agent: AgentId) -> &[QueueId] {
+        &self.agent(agent).queues
+    }
+
+    /// A queue's members, in their order.
+    pub fn members(&self, queue: QueueId) -> impl Iterator<Item = AgentId> + '_ {
+        self.queue(queue).members.iter().map(|m| m.agent)
     }
 
     pub fn agent_by_extension(&self, extension: &str) -> Option<AgentId> {

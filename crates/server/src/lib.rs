@@ -228,22 +228,15 @@ pub async fn run_reporting(
         );
         pbx.retire_ports(&held);
     }
-    pbx.service_mut().set_accounts(config.accounts());
+    // Registrations first: agents who follow their registration start available when
+    // their phone is registered.
     let restored = persist::restore(&store, pbx.service_mut().registrar_mut(), now)?;
     persist::restore_bans(&store, pbx.service_mut(), now)?;
-    // No call exists yet, so the queues always apply.
-    let _ = pbx.set_queues(
-        sip_edge::clock(),
-        config.queue_setups(),
-        config.agent_configs(),
-    );
-    pbx.set_lists(config.numbers.country_code(), config.number_lists());
-    pbx.set_scenarios(config.scenario_setup());
     pbx.set_voicemail(
         persist::voicemail_messages(&store)?,
         config.voicemail.record_limits(),
     );
-    pbx.set_voicemail_pins(config.voicemail.pins());
+    sip_edge::apply_config(&mut pbx, &config);
     drop(store);
     let voicemail = voicemail::VoicemailFiles::new(&options.data_dir);
     let (writes, writer) =

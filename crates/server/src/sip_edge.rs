@@ -159,8 +159,6 @@ impl Engine {
         let mut write_behind = tokio::time::interval(WRITE_BEHIND);
         write_behind.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut buf = vec![0u8; 65_536];
-        // A reload whose queues wait for the calls in them to end.
-        let mut queues_waiting: Option<crate::config::Config> = None;
         // Voicemail API answers, sent once what they changed is committed.
         let mut answers = Vec::new();
         loop {
@@ -190,9 +188,7 @@ impl Engine {
                     answers.push((request.reply, answer));
                 }
                 Some(request) = self.requests.recv() => request.apply(&mut self.pbx, clock()),
-                Some(config) = self.reload.recv() => {
-                    queues_waiting = (!self.apply(&config)).then_some(config);
-                }
+                Some(config) = self.reload.recv() => apply_config(&mut self.pbx, &config),
                 Some(report) = self.media_reports.recv() => match report {
                     MediaReport::Failed(call) => self.pbx.handle_media_failed(clock(), call),
                     MediaReport::AnnouncementDone(call) => {
@@ -210,10 +206,6 @@ impl Engine {
                 },
                 () = sleep_until(deadline) => self.pbx.handle_timeout(clock()),
                 _ = write_behind.tick() => {
-                    if queues_waiting.as_ref().is_some_and(|c| self.apply_queues(c).is_ok()) {
-                        queues_waiting = None;
-                        tracing::info!("queues reloaded");
-                    }
                     if !pending.is_empty() {
                         let _ = self.writes.send(Write::Registrations(std::mem::take(&mut pending)));
                     }
@@ -228,32 +220,6 @@ impl Engine {
         if !pending.is_empty() {
             let _ = self.writes.send(Write::Registrations(pending));
         }
-    }
-
-    /// A reloaded configuration: accounts and lists at once, queues once no call uses
-    /// them (false: they wait, and are tried again).
-    pub fn apply(&mut self, config: &crate::config::Config) -> bool {
-        self.pbx.service_mut().set_accounts(config.accounts());
-        self.pbx
-            .set_lists(config.numbers.country_code(), config.number_lists());
-        self.pbx.set_scenarios(config.scenario_setup());
-        self.pbx.set_record_limits(config.voicemail.record_limits());
-        self.pbx.set_voicemail_pins(config.voicemail.pins());
-        match self.apply_queues(config) {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!("queues not reloaded yet: {e}");
-                false
-            }
-        }
-    }
-
-    fn apply_queues(
-        &mut self,
-        config: &crate::config::Config,
-    ) -> Result<(), switchboard_core::QueuesBusy> {
-        self.pbx
-            .set_queues(clock(), config.queue_setups(), config.agent_configs())
     }
 
     async fn flush(
@@ -338,6 +304,17 @@ impl Engine {
             }
         }
     }
+}
+
+/// Hands the engine a configuration, at start and on every change alike: everything
+/// applies at once, queues in place (callers keep their places).
+pub fn apply_config(pbx: &mut Pbx, config: &crate::config::Config) {
+    pbx.service_mut().set_accounts(config.accounts());
+    pbx.set_lists(config.numbers.country_code(), config.number_lists());
+    pbx.set_scenarios(config.scenario_setup());
+    pbx.set_record_limits(config.voicemail.record_limits());
+    pbx.set_voicemail_pins(config.voicemail.pins());
+    pbx.set_queues(clock(), config.queue_setups(), config.agent_configs());
 }
 
 /// Both clocks now, for an input to the engine.

@@ -27,8 +27,7 @@ fn calling_back() -> Harness {
         members: vec![("101".into(), Membership::default())],
     };
     h.pbx
-        .set_queues(h.clock(), vec![setup], vec![AgentConfig::new("101")])
-        .unwrap();
+        .set_queues(h.clock(), vec![setup], vec![AgentConfig::new("101")]);
     h.collect();
     h
 }

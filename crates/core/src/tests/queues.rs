@@ -20,7 +20,7 @@ fn queue_office(strategy: Strategy) -> Harness {
         ],
     };
     let agents = vec![AgentConfig::new("101"), AgentConfig::new("102")];
-    h.pbx.set_queues(h.clock(), vec![setup], agents).unwrap();
+    h.pbx.set_queues(h.clock(), vec![setup], agents);
     h.collect();
     h
 }
@@ -184,7 +184,7 @@ fn an_agent_with_no_phone_registered_is_skipped() {
         ],
     };
     let agents = vec![AgentConfig::new("103"), AgentConfig::new("102")];
-    h.pbx.set_queues(h.clock(), vec![setup], agents).unwrap();
+    h.pbx.set_queues(h.clock(), vec![setup], agents);
     h.call("600", &sdp(4000, "0"));
     h.expect(MOBILE, "INVITE sip:102@");
     assert!(
@@ -258,8 +258,7 @@ fn an_agent_logs_out_and_in_with_star_45_and_takes_a_break_with_star_46() {
         members: vec![("100".into(), Membership::default())],
     };
     h.pbx
-        .set_queues(h.clock(), vec![agent100], vec![AgentConfig::new("100")])
-        .unwrap();
+        .set_queues(h.clock(), vec![agent100], vec![AgentConfig::new("100")]);
     h.collect();
     h.queue_events.clear();
     // 100 is a static agent, available from the start: *45 logs it out.
@@ -385,4 +384,80 @@ fn an_agent_is_offered_queue_calls_again_once_the_direct_call_ends() {
     h.send(DESK, &respond(&bye, 200, "OK", "desk1", ""));
     h.another_call("600", &sdp(4002, "0"), "call-2");
     h.expect(DESK, "INVITE sip:101@192.0.2.20:5060 SIP/2.0");
+}
+
+/// Queue 600 with no agent who can answer: 103 has no phone.
+fn queue_nobody_answers(h: &mut Harness) {
+    let setup = QueueSetup {
+        number: "600".into(),
+        config: QueueConfig::new("Sales", Strategy::Linear),
+        members: vec![("103".into(), Membership::default())],
+    };
+    h.pbx
+        .set_queues(h.clock(), vec![setup], vec![AgentConfig::new("103")]);
+}
+
+#[test]
+fn an_agent_added_while_callers_wait_is_offered_the_first_of_them() {
+    let mut h = Harness::new(&[DESK]);
+    queue_nobody_answers(&mut h);
+    h.call("600", &sdp(4000, "0"));
+    let first = h.expect(CALLER, "SIP/2.0 200");
+    h.send(CALLER, &from_caller(&first, "ACK", 2));
+    h.another_call("600", &sdp(4002, "0"), "call-2");
+    h.expect(CALLER, "SIP/2.0 200");
+    assert!(h.take(DESK).is_empty());
+    // The office adds 101 to the queue: the change applies at once, in place.
+    let setup = QueueSetup {
+        number: "600".into(),
+        config: QueueConfig::new("Sales", Strategy::Linear),
+        members: vec![
+            ("103".into(), Membership::default()),
+            ("101".into(), Membership::default()),
+        ],
+    };
+    let agents = vec![AgentConfig::new("103"), AgentConfig::new("101")];
+    h.pbx.set_queues(h.clock(), vec![setup], agents);
+    h.collect();
+    let offer = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060 SIP/2.0");
+    h.send(DESK, &respond(&offer, 200, "OK", "desk1", &sdp(6000, "0")));
+    h.expect(DESK, "ACK");
+    let connected: Vec<Option<String>> = h
+        .queue_events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Connect { .. }))
+        .map(|e| e.call_id.clone())
+        .collect();
+    assert_eq!(
+        connected,
+        [Some("call-1".to_string())],
+        "the first caller first"
+    );
+    assert_eq!(h.pbx.active_calls(), 2, "the second caller still waits");
+}
+
+#[test]
+fn an_agent_taken_out_of_the_queue_finishes_the_call_in_progress() {
+    let mut h = queue_office(Strategy::Linear);
+    h.call("600", &sdp(4000, "0"));
+    let ok = h.expect(CALLER, "SIP/2.0 200");
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let offer = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060 SIP/2.0");
+    h.send(DESK, &respond(&offer, 200, "OK", "desk1", &sdp(6000, "0")));
+    h.expect(DESK, "ACK");
+    // 101 leaves the queue while talking to its caller: the call goes on.
+    let setup = QueueSetup {
+        number: "600".into(),
+        config: QueueConfig::new("Sales", Strategy::Linear),
+        members: vec![("102".into(), Membership::default())],
+    };
+    let agents = vec![AgentConfig::new("102")];
+    h.pbx.set_queues(h.clock(), vec![setup], agents);
+    h.collect();
+    assert!(h.take(DESK).is_empty(), "nothing happens to the call");
+    assert_eq!(live_stages(&h), [(CallStage::Talking, Some("101".into()))]);
+    // The next caller rings 102, not 101.
+    h.another_call("600", &sdp(4002, "0"), "call-2");
+    h.expect(MOBILE, "INVITE sip:102@");
+    assert!(h.take(DESK).iter().all(|m| !m.starts_with("INVITE")));
 }

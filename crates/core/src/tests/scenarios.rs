@@ -99,7 +99,7 @@ pub(super) fn reception(agents: &[&str]) -> Harness {
             .collect(),
     };
     let agents = agents.iter().map(|a| AgentConfig::new(a)).collect();
-    h.pbx.set_queues(h.clock(), vec![queue], agents).unwrap();
+    h.pbx.set_queues(h.clock(), vec![queue], agents);
     h.pbx.set_scenarios(setup(RECEPTION));
     h.collect();
     h

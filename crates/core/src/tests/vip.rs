@@ -29,13 +29,11 @@ fn vip_takes_the_agent(h: &mut Harness) -> Dialogs {
             members: vec![("101".into(), Membership::default())],
         }
     };
-    h.pbx
-        .set_queues(
-            h.clock(),
-            vec![queue("600", "Sales", false), queue("601", "VIP", true)],
-            vec![AgentConfig::new("101")],
-        )
-        .unwrap();
+    h.pbx.set_queues(
+        h.clock(),
+        vec![queue("600", "Sales", false), queue("601", "VIP", true)],
+        vec![AgentConfig::new("101")],
+    );
     h.collect();
     h.call("600", &sdp(4000, "0"));
     let ok = h.expect(CALLER, "SIP/2.0 200");
