@@ -318,3 +318,68 @@ fn an_agent_talking_on_a_direct_call_is_passed_over() {
     assert!(rang.is_empty(), "nobody missed the call: {rang:?}");
     agent.command("hangup", "");
 }
+
+#[test]
+fn an_agent_added_over_the_api_while_callers_wait_answers_the_first_of_them() {
+    // Queue 600's only agent, 103, has no phone: callers wait.
+    let office = format!(
+        "{}\n[[queues]]\nnumber = \"600\"\nname = \"Sales\"\nstrategy = \"linear\"\n\
+         ring_timeout = 5\nwrap_up = 0\n[[queues.agents]]\nextension = \"103\"\n",
+        config("", FAST_REGISTRAR)
+    );
+    let server = Server::start(&office);
+    let agent = sipp_register(&server, "101");
+    let token = server.admin_token();
+    let (caller, answered) = std::thread::scope(|s| {
+        let server = &server;
+        // Two customers call, one after the other, and wait.
+        let caller = s.spawn(move || {
+            let rows = vec![format!("100;{};600", password("100")); 2];
+            let media = free_port().to_string();
+            sipp(
+                server,
+                "caller_talks.xml",
+                &rows,
+                &[
+                    "-mp", &media, "-d", "4000", "-r", "1", "-rp", "500", "-l", "2",
+                ],
+            )
+        });
+        server.wait_metric("active_calls", Duration::from_secs(10), |c| c == 2);
+        // The office adds 101 to the queue from the panel's API.
+        let answerer = s.spawn(move || {
+            let rows = vec![format!("101;{}", password("101")); 2];
+            let media = free_port().to_string();
+            sipp_at(agent, server, "callee_answers.xml", &rows, &["-mp", &media])
+        });
+        let (_, mut queue) = server.api(Some(&token), "GET", "/api/queues/600", None);
+        queue["agents"]
+            .as_array_mut()
+            .expect("agents")
+            .push(serde_json::json!({"extension": "101"}));
+        let (status, answer) = server.api(Some(&token), "PUT", "/api/queues/600", Some(&queue));
+        assert_eq!(status, 200, "{answer}");
+        (
+            caller.join().expect("callers"),
+            answerer.join().expect("101"),
+        )
+    });
+    caller.expect(2, 0);
+    answered.expect(2, 0);
+    let events = server.queue_events();
+    let first_join = events
+        .iter()
+        .filter(|e| e.event == "join")
+        .min_by_key(|e| e.at)
+        .and_then(|e| e.call_id.clone());
+    let first_connect = events
+        .iter()
+        .filter(|e| e.event == "connect")
+        .min_by_key(|e| e.at)
+        .map(|e| (e.call_id.clone(), e.agent.clone()));
+    assert_eq!(
+        first_connect,
+        Some((first_join, Some("101".to_string()))),
+        "{events:#?}"
+    );
+}
