@@ -1,7 +1,8 @@
 //! An office's public number (800) runs a scenario with real phones: a menu whose
 //! prompt is the office's own WAV, then key 1 says goodbye, key 2 lets the caller dial
 //! an extension, and no key rings the team (101 and 102 at once). Keys come as RFC 4733
-//! (SIPp) and SIP INFO (pjsua2); the caller hears the prompt and then the agent
+//! (SIPp), SIP INFO (pjsua2) and tones in the audio (SIPp, PCMA without telephone
+//! events, as analogue adapters send them); the caller hears the prompt and then the agent
 //! (baresip); each call record holds the blocks the call passed.
 
 use std::path::Path;
@@ -101,6 +102,40 @@ fn key_1_by_rfc4733_interrupts_the_menu_and_says_goodbye() {
         ),
         ("800", "answered", "system")
     );
+    assert_eq!(r.scenario_path.as_deref(), Some("menu → goodbye → bye"));
+}
+
+#[test]
+fn key_1_sent_as_tones_in_the_audio_is_heard_and_says_goodbye() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = office(dir.path());
+    // The caller's audio: a moment of silence, then 1 (697 + 1209 Hz) for 150 ms.
+    let one = switchboard_media::tones::ToneSpec {
+        frequencies: &[697.0, 1209.0],
+        cadence: &[(150, 10_000)],
+    };
+    let mut samples = vec![0i16; 4000];
+    let mut tone = switchboard_media::tones::ToneGenerator::new(one, 8000);
+    let mut keyed = vec![0i16; 8000];
+    tone.fill(&mut keyed);
+    samples.extend(keyed);
+    let pcap = dir.path().join("key-1.pcap");
+    switchboard_e2e::pcap::write_pcma(&samples, &pcap);
+    let scenario = std::fs::read_to_string(scenario("caller_keys_in_band.xml"))
+        .expect("the scenario")
+        .replace("PCAP_FILE", pcap.to_str().expect("utf-8 path"));
+    let file = dir.path().join("caller_keys_in_band.xml");
+    std::fs::write(&file, scenario).expect("write the scenario");
+    let rows = vec![format!("100;{};800", password("100"))];
+    let media = free_port().to_string();
+    sipp(
+        &server,
+        file.to_str().expect("utf-8 path"),
+        &rows,
+        &["-mp", &media],
+    )
+    .expect(1, 0);
+    let r = &server.call_records()[0];
     assert_eq!(r.scenario_path.as_deref(), Some("menu → goodbye → bye"));
 }
 

@@ -213,6 +213,11 @@ impl Outbound {
     }
 }
 
+/// A detector for a leg that sends keys only as tones: G.711 without telephone events.
+fn inband_detector(leg: &LegMedia) -> Option<crate::dtmf_detect::DtmfDetector> {
+    (leg.events.is_none() && leg.audio.codec.is_g711()).then(Default::default)
+}
+
 #[derive(Debug)]
 pub struct Relay {
     legs: [LegMedia; 2],
@@ -231,6 +236,10 @@ pub struct Relay {
     transcoders: [Option<Transcoder>; 2],
     /// Only leg A exists (an announcement before any answer): nothing is relayed.
     one_leg: bool,
+    /// Keys heard in the audio of a G.711 leg that negotiated no telephone events,
+    /// while Switchboard itself listens to it (a menu, a queue); in a bridged call the
+    /// tones reach the other phone as they are.
+    inband: [Option<crate::dtmf_detect::DtmfDetector>; 2],
     reports: Reports,
 }
 
@@ -257,6 +266,7 @@ impl Relay {
             music_encoders: [None, None],
             transcoders: [None, None],
             one_leg: false,
+            inband: [inband_detector(&a), inband_detector(&b)],
             reports: Reports::new(),
         }
     }
@@ -313,6 +323,7 @@ impl Relay {
         let inbound = &mut self.inbound[side.index()];
         inbound.source = MediaSource::default();
         inbound.ssrc = None;
+        self.inband[side.index()] = inband_detector(&media);
     }
 
     /// A packet of `len` bytes arrived in `buf` on the socket facing `side`. On success
@@ -533,6 +544,9 @@ impl Relay {
         // Events share the audio's timeline: one stream, one clock.
         let clock = leg.audio.codec.clock_rate();
         self.reports.on_received(now, side, &header, clock);
+        if self.one_leg {
+            self.listen_for_keys(side, &header, buf);
+        }
         if self.one_leg || self.music[side.other().index()].is_some() {
             return Err(Dropped::Held);
         }
@@ -546,6 +560,31 @@ impl Relay {
             .source
             .target(target.remote);
         Ok(Forward { to, len })
+    }
+
+    /// Feeds a G.711 packet's audio to the leg's in-band key detector, if it has one.
+    fn listen_for_keys(&mut self, side: Side, header: &RtpHeader, buf: &[u8]) {
+        let leg = self.legs[side.index()];
+        let Some(detector) = self.inband[side.index()].as_mut() else {
+            return;
+        };
+        if header.payload_type != leg.audio.payload_type {
+            return;
+        }
+        let table = match leg.audio.codec {
+            Codec::Pcmu => &crate::g711::ULAW_TO_LINEAR,
+            _ => &crate::g711::ALAW_TO_LINEAR,
+        };
+        let mut frame = [0i16; 160];
+        let payload = &buf[header.payload_start..header.payload_end];
+        for chunk in payload.chunks(frame.len()) {
+            for (sample, &byte) in frame.iter_mut().zip(chunk) {
+                *sample = table[usize::from(byte)];
+            }
+            if let Some(dtmf) = detector.push(&frame[..chunk.len()]) {
+                self.events.push_back(RelayEvent::Dtmf { from: side, dtmf });
+            }
+        }
     }
 
     /// Puts the `len`-byte packet's payload into the codec of the leg at `to`, returning

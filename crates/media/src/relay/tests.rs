@@ -661,3 +661,55 @@ fn a_relay_that_takes_over_continues_each_legs_stream() {
     assert_eq!(after.sequence, before.sequence.wrapping_add(1));
     assert_eq!(after.timestamp, before.timestamp.wrapping_add(160));
 }
+
+#[test]
+fn keys_sent_as_tones_are_heard_while_switchboard_listens() {
+    let t = Instant::now();
+    // A phone with PCMU and no telephone events, in a menu (Switchboard alone on the
+    // call): its 5 arrives as 770 + 1336 Hz in the audio.
+    let mut r = Relay::for_announcement(leg("10.0.0.1:4000", Codec::Pcmu, None), 1, 1);
+    let five = crate::tones::ToneSpec {
+        frequencies: &[770.0, 1336.0],
+        cadence: &[(100, 2000)],
+    };
+    let mut tone = crate::tones::ToneGenerator::new(five, 8000);
+    let mut frame = [0i16; 160];
+    for n in 0..15u16 {
+        tone.fill(&mut frame);
+        let payload: Vec<u8> = frame.iter().map(|&s| g711::linear_to_ulaw(s)).collect();
+        let mut p = packet(0, n, u32::from(n) * 160, 8, &payload);
+        let _ = r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut p);
+    }
+    let keys: Vec<RelayEvent> = std::iter::from_fn(|| r.poll_event()).collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let RelayEvent::Dtmf { from, dtmf } = keys[0];
+    assert_eq!((from, dtmf.key), (Side::A, '5'));
+}
+
+#[test]
+fn a_bridged_call_passes_tones_on_without_reading_them() {
+    let t = Instant::now();
+    let mut r = Relay::new(
+        leg("10.0.0.1:4000", Codec::Pcmu, None),
+        leg("10.0.0.2:5000", Codec::Pcmu, None),
+        [1, 2],
+        [1, 1],
+    );
+    let five = crate::tones::ToneSpec {
+        frequencies: &[770.0, 1336.0],
+        cadence: &[(100, 2000)],
+    };
+    let mut tone = crate::tones::ToneGenerator::new(five, 8000);
+    let mut frame = [0i16; 160];
+    for n in 0..15u16 {
+        tone.fill(&mut frame);
+        let payload: Vec<u8> = frame.iter().map(|&s| g711::linear_to_ulaw(s)).collect();
+        let mut p = packet(0, n, u32::from(n) * 160, 8, &payload);
+        assert!(r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut p).is_ok());
+    }
+    assert_eq!(
+        r.poll_event(),
+        None,
+        "the other phone hears the tone itself"
+    );
+}
