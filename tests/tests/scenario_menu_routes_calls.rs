@@ -198,3 +198,57 @@ fn no_key_rings_the_team_after_the_uploaded_prompt_and_the_caller_talks_to_the_a
     );
     assert_eq!(r.scenario_path.as_deref(), Some("menu → team"));
 }
+
+#[test]
+fn while_the_team_rings_the_caller_hears_the_ringing_tone_not_music() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = office(dir.path());
+    // 101's phone rings and is never answered.
+    let phone = sipp_register(&server, "101");
+    let silence = dir.path().join("silence.wav");
+    audio::silence(60, &silence);
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &silence, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    let prompt_seconds = audio::read(&menu_prompt_source()).0.len() as f32
+        / audio::read(&menu_prompt_source()).1 as f32;
+    let heard = std::thread::scope(|s| {
+        let server = &server;
+        let ringing = s.spawn(move || {
+            let rows = vec![format!("101;{}", password("101"))];
+            let media = free_port().to_string();
+            sipp_at(phone, server, "callee_rings.xml", &rows, &["-mp", &media])
+        });
+        caller.command("dial", &format!("sip:800@{}", server.sip));
+        caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+        // The prompt, the menu's 2-s timeout, then six seconds of the team ringing.
+        std::thread::sleep(Duration::from_secs_f32(prompt_seconds + 2.0 + 6.0));
+        caller.command("hangup", "");
+        caller.wait_event("CALL_CLOSED", Duration::from_secs(10));
+        ringing.join().expect("101's SIPp").expect(1, 0);
+        audio::read_at_call_rate(&caller.heard())
+    });
+    // The last five seconds, in 100-ms windows: the tone is 425 Hz, on for a second
+    // and off for four (music would spread its energy over many frequencies).
+    let tail: Vec<i16> = heard[heard.len().saturating_sub(5 * 8000)..]
+        .iter()
+        .map(|&x| (x * 32767.0) as i16)
+        .collect();
+    let (mut tone, mut quiet) = (0, 0);
+    for window in tail.chunks_exact(800) {
+        let energy: f64 = window.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+        let at_425 = switchboard_media::dtmf_detect::goertzel_power(window, 425.0, 8000);
+        if energy < 800.0 * 100.0 * 100.0 {
+            quiet += 1;
+        } else if at_425 * 2.0 / 800.0 > 0.8 * energy {
+            tone += 1;
+        }
+    }
+    assert!(
+        tone >= 5,
+        "a second of 425 Hz: {tone} tone windows, {quiet} quiet"
+    );
+    assert!(
+        quiet >= 20,
+        "then silence: {tone} tone windows, {quiet} quiet"
+    );
+}

@@ -240,6 +240,7 @@ impl Pbx {
             call: key,
             side: Side::B,
             media: agent,
+            hears: crate::pbx::Waiting::Ringback,
         }));
         let (number, name) = (
             self.queue_names[queue.0 as usize].clone(),

@@ -25,7 +25,7 @@ mod voicemail;
 mod voicemail_menu;
 
 pub use live_calls::{CallStage, LiveCall};
-pub use pbx::{Announcement, CallKey, Clock, MediaCommand, Output, Pbx, PbxConfig, Word};
+pub use pbx::{Announcement, CallKey, Clock, MediaCommand, Output, Pbx, PbxConfig, Waiting, Word};
 pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup};
 pub use record::{CallOpened, CallRecord, Disposition, HangupBy};
 pub use scenario_calls::ScenarioSetup;

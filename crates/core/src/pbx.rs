@@ -36,6 +36,15 @@ pub struct PbxConfig {
     pub ring_timeout: Duration,
 }
 
+/// What a leg waiting alone hears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    /// Music on hold: waiting in a queue, held.
+    Music,
+    /// The ringing tone: a phone is ringing for them.
+    Ringback,
+}
+
 /// What a caller hears when a call cannot go through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Announcement {
@@ -120,12 +129,14 @@ pub enum MediaCommand {
         to: Side,
         on: bool,
     },
-    /// Leg `side` (media `media`) waits alone, hearing music on hold: a caller in a
-    /// queue, a callback's agent while the customer's phone rings.
+    /// Leg `side` (media `media`) waits alone: a caller in a queue hears music, one
+    /// whose scenario rings phones and a callback's agent while the customer's phone
+    /// rings hear ringback.
     Wait {
         call: CallKey,
         side: Side,
         media: LegMedia,
+        hears: Waiting,
     },
     /// Say `words` once to leg `to`, then go back to what it heard (music while
     /// waiting, the other leg once bridged); the other leg hears music meanwhile.

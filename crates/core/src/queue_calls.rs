@@ -220,6 +220,7 @@ impl Pbx {
                 call: key,
                 side: Side::A,
                 media: caller,
+                hears: crate::pbx::Waiting::Music,
             }));
         }
     }

@@ -227,6 +227,7 @@ impl Pbx {
             call: key,
             side: Side::A,
             media: caller_media,
+            hears: crate::pbx::Waiting::Ringback,
         }));
         if let Some(call) = self.calls.get_mut(&key) {
             call.forks.extend(forks);

@@ -59,6 +59,7 @@ impl Pbx {
             call: held,
             side: Side::A,
             media: held_caller,
+            hears: crate::pbx::Waiting::Music,
         }));
         self.outputs.push_back(Output::Media(MediaCommand::Say {
             call: held,

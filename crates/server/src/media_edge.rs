@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use switchboard_core::{
-    Announcement, CallKey, MediaCommand, RecordInto, RecordLimits, Sound, Word,
+    Announcement, CallKey, MediaCommand, RecordInto, RecordLimits, Sound, Waiting, Word,
 };
 use switchboard_media::dtmf::Dtmf;
 use switchboard_media::message_recorder::MessageRecorder;
@@ -33,7 +33,7 @@ enum Control {
     SendDtmf(Side, Dtmf),
     Music(Side, bool),
     Announce(Side, LegMedia, Announcement),
-    Wait(Side, LegMedia),
+    Wait(Side, LegMedia, Waiting),
     /// Words to a leg; whether the other one hears music meanwhile.
     Say(Side, Vec<Word>, bool),
     /// Sounds to the caller one after another; none: silence.
@@ -165,7 +165,12 @@ fn spawn(index: usize, bind_ip: IpAddr, shared: Shared) -> mpsc::UnboundedSender
                     to,
                     what,
                 } => (call, Control::Announce(side, to, what)),
-                MediaCommand::Wait { call, side, media } => (call, Control::Wait(side, media)),
+                MediaCommand::Wait {
+                    call,
+                    side,
+                    media,
+                    hears,
+                } => (call, Control::Wait(side, media, hears)),
                 MediaCommand::Say { call, to, words } => (call, Control::Say(to, words, true)),
                 MediaCommand::Whisper { call, to, words } => (call, Control::Say(to, words, false)),
                 MediaCommand::Prompt { call, to, sounds } => (call, Control::Prompt(to, sounds)),
@@ -252,8 +257,8 @@ impl CallTask {
         let mut relay: Option<Relay> = None;
         // The leg hearing an announcement, which is reported when it ends.
         let mut announcing: Option<Side> = None;
-        // The leg waiting alone (music between announcements).
-        let mut waiting: Option<Side> = None;
+        // The leg waiting alone and what it hears between announcements.
+        let mut waiting: Option<(Side, Waiting)> = None;
         // Words being said to a leg, after which it goes back to what it heard.
         let mut saying: Option<Side> = None;
         let mut published = RelayStats::default();
@@ -328,12 +333,12 @@ impl CallTask {
                         self.replace(&mut relay, r, &mut published);
                         (waiting, saying) = (None, None);
                     }
-                    Some(Control::Wait(side, media)) => {
+                    Some(Control::Wait(side, media, hears)) => {
                         // A lone leg's relay plays on whichever side it is told to.
                         let mut r = Relay::for_announcement(media, rand::random(), rand::random());
-                        r.set_music(Instant::now(), side, Some(self.hold_music()));
+                        r.set_music(Instant::now(), side, Some(self.waiting(hears)));
                         self.replace(&mut relay, r, &mut published);
-                        (waiting, saying) = (Some(side), None);
+                        (waiting, saying) = (Some((side, hears)), None);
                     }
                     Some(Control::Say(to, words, hold_other)) => {
                         if let Some(r) = relay.as_mut() {
@@ -379,8 +384,8 @@ impl CallTask {
                 if let Some(to) = saying.filter(|&to| r.music_finished(to)) {
                     saying = None;
                     let now = Instant::now();
-                    if let Some(side) = waiting {
-                        r.set_music(now, side, Some(self.hold_music()));
+                    if let Some((side, hears)) = waiting {
+                        r.set_music(now, side, Some(self.waiting(hears)));
                     } else {
                         r.set_music(now, to, None);
                         r.set_music(now, to.other(), None);
@@ -442,6 +447,14 @@ impl CallTask {
 
     fn hold_music(&self) -> PromptPlayer {
         PromptPlayer::new(self.shared.sounds.hold_music.clone(), true)
+    }
+
+    /// What a leg waiting alone hears, looping.
+    fn waiting(&self, hears: Waiting) -> PromptPlayer {
+        match hears {
+            Waiting::Music => self.hold_music(),
+            Waiting::Ringback => PromptPlayer::new(self.shared.sounds.ringback.clone(), true),
+        }
     }
 
     /// Sends the packets Switchboard makes itself and passes the relay's events on.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use switchboard_core::{Announcement, Sound, Word};
 use switchboard_media::prompt::{Prompt, PromptError};
+use switchboard_media::tones::{Tone, ToneGenerator, ToneRegion, ToneSpec};
 
 /// Languages the built-in prompts are recorded in (see sounds/manifest.toml).
 pub const LANGUAGES: [&str; 3] = ["en", "pl", "ru"];
@@ -25,6 +26,8 @@ pub const SCENARIO_PROMPTS: [&str; 6] = [
 #[derive(Debug, Clone)]
 pub struct Sounds {
     pub hold_music: Prompt,
+    /// One cycle of the ringing tone (Europe's 425 Hz, 1 s on, 4 s off), to loop.
+    pub ringback: Prompt,
     busy: Prompt,
     unavailable: Prompt,
     no_such_number: Prompt,
@@ -91,12 +94,24 @@ macro_rules! numbers {
     };
 }
 
+/// One whole cadence of `spec` at 8 kHz, so that looping it repeats the tone.
+fn tone_cycle(spec: ToneSpec) -> Prompt {
+    let ms: u32 = spec.cadence.iter().map(|(on, off)| on + off).sum();
+    let mut samples = vec![0i16; (ms * 8) as usize];
+    ToneGenerator::new(spec, 8000).fill(&mut samples);
+    Prompt {
+        rate: 8000,
+        samples: samples.into(),
+    }
+}
+
 impl Sounds {
     /// The prompts in `language` (one of [`LANGUAGES`]; others fall back to English).
     pub fn load(language: &str) -> Result<Sounds, PromptError> {
         let decode = |bytes: &[u8]| Prompt::decode(bytes.to_vec(), 8000);
         Ok(Sounds {
             hold_music: decode(include_bytes!("../../../sounds/music/hold.wav"))?,
+            ringback: tone_cycle(ToneRegion::Europe.spec(Tone::Ringback)),
             busy: decode(prompt!(language, "busy"))?,
             unavailable: decode(prompt!(language, "unavailable"))?,
             no_such_number: decode(prompt!(language, "no_such_number"))?,

@@ -146,9 +146,13 @@ fn a_menu_key_rings_the_group_in_order_and_the_answer_is_bridged_and_recorded() 
     assert!(
         matches!(
             h.media.last(),
-            Some(MediaCommand::Wait { side: Side::A, .. })
+            Some(MediaCommand::Wait {
+                side: Side::A,
+                hears: crate::Waiting::Ringback,
+                ..
+            })
         ),
-        "the caller hears music while phones ring: {:?}",
+        "the caller hears ringing while phones ring: {:?}",
         h.media
     );
     let desk = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060");
