@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let leg = |port: u16, codec: Codec, events: bool| LegMedia {
         remote: ([10, 0, 0, 1], port).into(),
         signalling: [10, 0, 0, 1].into(),
+        srtp: None,
         audio: Format::default_for(codec),
         events: events.then(|| Format::default_for(Codec::TelephoneEvent)),
     };

@@ -23,6 +23,15 @@ pub struct Baresip {
     pub extension: String,
 }
 
+/// A phone on SIP over TLS.
+#[derive(Debug, Clone, Copy)]
+pub struct Tls<'a> {
+    /// The certificate it trusts: Switchboard's own.
+    pub ca: &'a Path,
+    /// Its audio is SRTP, mandatory.
+    pub srtp: bool,
+}
+
 /// How a baresip phone is set up.
 #[derive(Debug, Clone)]
 pub struct PhoneSetup<'a> {
@@ -53,12 +62,14 @@ impl Baresip {
     }
 
     /// A phone that registers over TLS to `server` (Switchboard's SIP over TLS address),
-    /// trusting the certificate in `ca`.
-    pub fn start_tls(server: SocketAddr, setup: PhoneSetup<'_>, ca: &Path) -> Baresip {
-        Baresip::start_on(server, setup, Some(ca))
+    /// trusting the certificate in `tls.ca`, and with `tls.srtp` encrypts its audio
+    /// (SRTP with SDES keys, mandatory: it refuses a call in the clear).
+    pub fn start_tls(server: SocketAddr, setup: PhoneSetup<'_>, tls: Tls<'_>) -> Baresip {
+        Baresip::start_on(server, setup, Some(tls))
     }
 
-    fn start_on(server: SocketAddr, setup: PhoneSetup<'_>, tls_ca: Option<&Path>) -> Baresip {
+    fn start_on(server: SocketAddr, setup: PhoneSetup<'_>, tls: Option<Tls<'_>>) -> Baresip {
+        let tls_ca = tls.map(|t| t.ca);
         require("baresip", "apt-get install baresip-core");
         let dir = tempfile::tempdir().expect("tempdir");
         let records = dir.path().join("heard");
@@ -71,6 +82,9 @@ impl Baresip {
         );
         if setup.auto_answer {
             account.push_str(";answermode=auto");
+        }
+        if tls.is_some_and(|t| t.srtp) {
+            account.push_str(";mediaenc=srtp-mand");
         }
         if !setup.codecs.is_empty() {
             account.push_str(&format!(";audio_codecs={}", setup.codecs));
@@ -93,7 +107,7 @@ impl Baresip {
                     "poll_method epoll\nsip_listen 127.0.0.1:{sip_port}\nnet_interface 127.0.0.1\n\
                      audio_player aufile,/dev/null\naudio_source aufile,{}\n\
                      module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule g722.so\n\
-                     module opus.so\nmodule aufile.so\n\
+                     module opus.so\nmodule aufile.so\nmodule srtp.so\n\
                      module sndfile.so\nsnd_path {}\nmodule_app account.so\nmodule_app menu.so\n\
                      module_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{control_port}\n{}",
                     setup.source.display(),

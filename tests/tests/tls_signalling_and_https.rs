@@ -1,17 +1,19 @@
 //! SIP over TLS and the panel over HTTPS, with the certificate Switchboard made at its
 //! first start: two baresip phones register over TLS (trusting that certificate), call
-//! each other and hear each other; the registrations are kept as TLS ones; the panel
-//! answers over HTTPS and its session cookie is then `Secure`.
+//! each other and hear each other, in the clear and with the caller's audio in SRTP;
+//! the registrations are kept as TLS ones; the panel answers over HTTPS and its session
+//! cookie is then `Secure`.
 
 use std::process::Command;
 use std::time::Duration;
 
 use switchboard_e2e::audio::{self, heard};
-use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup, Tls};
 use switchboard_e2e::*;
 
-#[test]
-fn phones_registered_over_tls_call_and_hear_each_other() {
+/// 100 calls 101, both registered over TLS, 100 encrypting its audio when
+/// `caller_srtp`; fails unless each heard the other. Returns the server.
+fn call_over_tls(caller_srtp: bool) -> Server {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let certificate = server.data_dir().join("tls").join("certificate.pem");
     assert!(
@@ -22,15 +24,19 @@ fn phones_registered_over_tls_call_and_hear_each_other() {
     let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
     audio::speech("en", 40, &en);
     audio::speech("ru", 40, &ru);
+    let tls = |srtp| Tls {
+        ca: &certificate,
+        srtp,
+    };
     let mut caller = Baresip::start_tls(
         server.sip_tls,
         PhoneSetup::pcmu("100", &en, false),
-        &certificate,
+        tls(caller_srtp),
     );
     let mut callee = Baresip::start_tls(
         server.sip_tls,
         PhoneSetup::pcmu("101", &ru, true),
-        &certificate,
+        tls(false),
     );
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
     caller.command("dial", &format!("sip:101@{};transport=tls", server.sip_tls));
@@ -45,7 +51,12 @@ fn phones_registered_over_tls_call_and_hear_each_other() {
     audio::assert_heard("the caller", heard(&audio::read(&ru).0, &at_caller));
     audio::assert_heard("the callee", heard(&audio::read(&en).0, &at_callee));
     assert_eq!(server.call_records()[0].disposition, "answered");
+    server
+}
 
+#[test]
+fn phones_registered_over_tls_call_and_hear_each_other() {
+    let server = call_over_tls(false);
     // The registrar kept the bindings as TLS ones: calls to them go back over TLS.
     let store = switchboard_store::Store::open(&server.data_dir().join("switchboard.db"))
         .expect("open the database");
@@ -57,6 +68,15 @@ fn phones_registered_over_tls_call_and_hear_each_other() {
         .map(|r| r.transport)
         .collect();
     assert_eq!(transports, ["TLS", "TLS"]);
+}
+
+/// The caller's baresip insists on SRTP (it hangs up on a call in the clear): the call
+/// connecting and both recordings matching shows Switchboard answered with SRTP,
+/// decrypts what the caller says and encrypts what it hears, while the callee, which
+/// offers none, talks in the clear.
+#[test]
+fn a_caller_that_encrypts_its_audio_is_answered_with_srtp_and_both_hear_each_other() {
+    call_over_tls(true);
 }
 
 #[test]

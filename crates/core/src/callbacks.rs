@@ -95,6 +95,7 @@ impl Pbx {
             formats: Vec::new(),
             direction: Direction::SendRecv,
             ptime: None,
+            crypto: None,
         };
         let ring = Ringing {
             caller: &customer,

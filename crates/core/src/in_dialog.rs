@@ -240,6 +240,7 @@ impl Pbx {
                         .collect(),
                     direction: Default::default(),
                     ptime: 20,
+                    crypto: m[side as usize].srtp.map(|keys| keys.ours),
                 })
             }),
         ) else {

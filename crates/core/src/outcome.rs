@@ -8,6 +8,7 @@ use switchboard_media::relay::{LegMedia, Side};
 use switchboard_media::sdp::{
     AudioStream, Direction, LocalDescription, SdpError, SessionDescription, formats_to_answer,
 };
+use switchboard_media::srtp::{SdesKey, SrtpKeys};
 use switchboard_sip::dialog::{Dialog, cancel_for};
 use switchboard_sip::header::CSeq;
 use switchboard_sip::message::{Message, header_value, to_bytes};
@@ -214,6 +215,20 @@ impl Pbx {
         self.answer_caller(now, key, 183, "Session Progress", &local);
     }
 
+    /// Switchboard's SRTP key for a leg whose offer encrypts its audio: a fresh one, from
+    /// the engine's cryptographically secure stream.
+    pub(crate) fn answer_crypto(&mut self, offer: &AudioStream) -> Option<SdesKey> {
+        let theirs = offer.crypto?;
+        let mut key = [0u8; switchboard_media::srtp::KEY_AND_SALT];
+        for chunk in key.chunks_mut(8) {
+            chunk.copy_from_slice(&self.ids.next().to_be_bytes()[..chunk.len()]);
+        }
+        Some(SdesKey {
+            tag: theirs.tag,
+            key,
+        })
+    }
+
     /// Where the phone of fork `index` of a call is.
     pub(crate) fn fork_peer(&self, key: CallKey, index: usize) -> Option<Peer> {
         Some(self.calls.get(&key)?.forks.get(index)?.peer)
@@ -236,7 +251,7 @@ impl Pbx {
             Some(given) => given.clone(),
             None => {
                 let formats = formats_to_answer(&call.offer, b_audio.codec)?;
-                let (a_peer, port) = (call.a_peer, call.ports[0]);
+                let (a_peer, port, offer) = (call.a_peer, call.ports[0], call.offer.clone());
                 LocalDescription {
                     session_id: self.ids.next() >> 1,
                     version: 1,
@@ -245,6 +260,7 @@ impl Pbx {
                     formats,
                     direction: b.direction,
                     ptime: 20,
+                    crypto: self.answer_crypto(&offer),
                 }
             }
         };
@@ -317,6 +333,7 @@ impl Pbx {
         let (a_peer, a_port, offer) = (call.a_peer, call.ports[0], call.offer.clone());
         // A caller already hearing early media keeps the answer it was given.
         let given = call.local_sdp[0].clone();
+        let crypto = self.answer_crypto(&offer);
         let local = given.unwrap_or_else(|| LocalDescription {
             session_id: self.ids.next() >> 1,
             version: 1,
@@ -325,6 +342,7 @@ impl Pbx {
             formats: vec![audio],
             direction: Direction::SendRecv,
             ptime: 20,
+            crypto,
         });
         self.answer_caller(now, key, 183, "Session Progress", &local);
         self.outputs
@@ -631,6 +649,10 @@ pub(crate) fn leg_media(offer: &AudioStream, answer: &LocalDescription, peer: Pe
     LegMedia {
         remote: std::net::SocketAddr::new(offer.address, offer.port),
         signalling: peer.addr.ip(),
+        srtp: offer
+            .crypto
+            .zip(answer.crypto)
+            .map(|(theirs, ours)| SrtpKeys { theirs, ours }),
         audio: audio.unwrap_or(answer.formats[0]),
         events: answer.formats.iter().copied().find(|f| !f.codec.is_audio()),
     }
@@ -641,9 +663,11 @@ pub(crate) fn leg_media(offer: &AudioStream, answer: &LocalDescription, peer: Pe
 pub(crate) fn answered_media(sdp: &[u8], peer: Peer) -> Result<(AudioStream, LegMedia), SdpError> {
     let stream = SessionDescription::parse(sdp)?.audio()?;
     let audio = stream.first_audio().ok_or(SdpError::NoCommonCodec)?;
+    // Switchboard offers its callees plain RTP, so their answers carry no key to use.
     let media = LegMedia {
         remote: std::net::SocketAddr::new(stream.address, stream.port),
         signalling: peer.addr.ip(),
+        srtp: None,
         audio,
         events: stream.telephone_event(),
     };

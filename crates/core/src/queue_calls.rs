@@ -243,6 +243,7 @@ impl Pbx {
             formats,
             direction: switchboard_media::sdp::Direction::SendRecv,
             ptime: 20,
+            crypto: self.answer_crypto(&offer),
         };
         self.answer_caller(now, key, 200, "OK", &local);
         if let Some(call) = self.calls.get_mut(&key) {

@@ -153,6 +153,9 @@ impl Pbx {
                 formats: formats_to_offer(ring.offer),
                 direction: ring.offer.direction,
                 ptime: 20,
+                // Callees are offered plain RTP: an encrypting caller's audio is
+                // decrypted here, and a callee that cannot do SRTP still answers.
+                crypto: None,
             };
             let local_ip = self.local_ip(b_peer);
             let port = self.config.sip_port;

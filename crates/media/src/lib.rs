@@ -17,6 +17,7 @@ pub mod relay;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
+pub mod srtp;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 pub mod tones;

@@ -173,6 +173,7 @@ mod tests {
         LegMedia {
             remote: "127.0.0.1:4000".parse().unwrap(),
             signalling: "127.0.0.1".parse().unwrap(),
+            srtp: None,
             audio: Format::default_for(Codec::Pcmu),
             events: None,
         }

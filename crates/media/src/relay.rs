@@ -19,6 +19,7 @@ use crate::codec::{Codec, Format, transcode_g711_in_place};
 use crate::dtmf::{Dtmf, TelephoneEvent};
 use crate::prompt::PromptPlayer;
 use crate::rtp::{self, RtpHeader};
+use crate::srtp::{SrtpKeys, SrtpSession};
 use crate::transcode::{AudioEncoder, MAX_PAYLOAD, Transcoder};
 
 mod events;
@@ -65,6 +66,8 @@ pub struct LegMedia {
     pub signalling: IpAddr,
     pub audio: Format,
     pub events: Option<Format>,
+    /// The leg's SRTP keys when its audio is encrypted.
+    pub srtp: Option<SrtpKeys>,
 }
 
 /// A receive buffer this long holds any packet a phone sends and any Switchboard makes
@@ -240,6 +243,8 @@ pub struct Relay {
     /// while Switchboard itself listens to it (a menu, a queue); in a bridged call the
     /// tones reach the other phone as they are.
     inband: [Option<crate::dtmf_detect::DtmfDetector>; 2],
+    /// SRTP state of each leg whose audio is encrypted.
+    srtp: [Option<SrtpSession>; 2],
     reports: Reports,
 }
 
@@ -267,6 +272,10 @@ impl Relay {
             transcoders: [None, None],
             one_leg: false,
             inband: [inband_detector(&a), inband_detector(&b)],
+            srtp: [
+                a.srtp.and_then(SrtpSession::new),
+                b.srtp.and_then(SrtpSession::new),
+            ],
             reports: Reports::new(),
         }
     }
@@ -275,17 +284,21 @@ impl Relay {
     /// phone hears one unbroken stream when Switchboard changes what it plays or
     /// relays to it. A fresh stream right after another made baresip drop it until
     /// the next change.
-    pub fn continuing(mut self, old: &Relay) -> Self {
+    pub fn continuing(mut self, old: &mut Relay) -> Self {
         for (new, old) in self.outbound.iter_mut().zip(&old.outbound) {
             new.ssrc = old.ssrc;
             new.last_seq = old.last_seq;
             new.last_ts = old.last_ts;
         }
         // A leg that stays where it was keeps the address learned for it: a new
-        // relay is no new chance for a stranger.
+        // relay is no new chance for a stranger. Its SRTP state goes on too (the
+        // rollover counters must follow the sequence numbers).
         for i in 0..2 {
             if self.legs[i].remote == old.legs[i].remote {
                 self.inbound[i].source = old.inbound[i].source.clone();
+            }
+            if self.srtp[i].is_some() && self.legs[i].srtp == old.legs[i].srtp {
+                self.srtp[i] = old.srtp[i].take();
             }
         }
         self
@@ -324,6 +337,9 @@ impl Relay {
         inbound.source = MediaSource::default();
         inbound.ssrc = None;
         self.inband[side.index()] = inband_detector(&media);
+        if self.srtp[side.index()].as_ref().map(SrtpSession::keys) != media.srtp {
+            self.srtp[side.index()] = media.srtp.and_then(SrtpSession::new);
+        }
     }
 
     /// A packet of `len` bytes arrived in `buf` on the socket facing `side`. On success
@@ -337,7 +353,10 @@ impl Relay {
         buf: &mut [u8],
         len: usize,
     ) -> Result<Forward, Dropped> {
-        let result = self.relay(now, side, from, buf, len);
+        let result = self
+            .unprotect(side, buf, len)
+            .and_then(|len| self.relay(now, side, from, buf, len))
+            .and_then(|forward| self.protect(side.other(), buf, forward));
         let s = &mut self.stats;
         match result {
             Ok(_) => s.forwarded += 1,
@@ -350,6 +369,37 @@ impl Relay {
             Err(Dropped::Held) => s.held += 1,
         }
         result
+    }
+
+    /// Decrypts an SRTP leg's packet in place; returns its plain length.
+    fn unprotect(&mut self, side: Side, buf: &mut [u8], len: usize) -> Result<usize, Dropped> {
+        let Some(srtp) = self.srtp[side.index()].as_mut() else {
+            return Ok(len);
+        };
+        let packet = buf.get(..len).ok_or(Dropped::Malformed)?;
+        if rtp::is_rtcp(packet) {
+            return Err(Dropped::Rtcp);
+        }
+        let plain = srtp.unprotect(packet).map_err(|_| Dropped::Malformed)?;
+        buf[..plain.len()].copy_from_slice(&plain);
+        Ok(plain.len())
+    }
+
+    /// Encrypts a packet going to an SRTP leg in place.
+    fn protect(&mut self, to: Side, buf: &mut [u8], forward: Forward) -> Result<Forward, Dropped> {
+        let Some(srtp) = self.srtp[to.index()].as_mut() else {
+            return Ok(forward);
+        };
+        let sealed = srtp
+            .protect(&buf[..forward.len])
+            .map_err(|_| Dropped::Malformed)?;
+        buf.get_mut(..sealed.len())
+            .ok_or(Dropped::Malformed)?
+            .copy_from_slice(&sealed);
+        Ok(Forward {
+            len: sealed.len(),
+            ..forward
+        })
     }
 
     /// Sends a key press to `to` as RFC 4733 telephone events, if that leg negotiated
@@ -383,8 +433,23 @@ impl Relay {
         self.music[to.index()].as_ref().is_some_and(Music::finished)
     }
 
-    /// The next packet Switchboard itself sends, once it is due.
+    /// The next packet Switchboard itself sends, once it is due, encrypted for an SRTP
+    /// leg (which gets no RTCP reports from Switchboard: SRTCP is not offered).
     pub fn poll_emit(&mut self, now: Instant) -> Option<Emit> {
+        while let Some(mut emit) = self.next_emit(now) {
+            let Some(srtp) = self.srtp[emit.side.index()].as_mut() else {
+                return Some(emit);
+            };
+            if emit.rtcp {
+                continue;
+            }
+            emit.packet = srtp.protect(&emit.packet).ok()?;
+            return Some(emit);
+        }
+        None
+    }
+
+    fn next_emit(&mut self, now: Instant) -> Option<Emit> {
         for side in [Side::A, Side::B] {
             if let Some(emit) = self.emit_music(now, side) {
                 return Some(emit);

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use thiserror::Error;
 
 use crate::codec::{Codec, Format};
+use crate::srtp::SdesKey;
 
 /// Why an SDP body cannot be used; the text goes into a 488's Warning header.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -24,6 +25,8 @@ pub enum SdpError {
     NoConnection,
     #[error("no codec in common (Switchboard speaks PCMU and PCMA)")]
     NoCommonCodec,
+    #[error("encrypted audio (RTP/SAVP) without a key in AES_CM_128_HMAC_SHA1_80")]
+    NoCommonCrypto,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,6 +81,8 @@ pub struct Media {
     pub rtpmap: Vec<(u8, String, u32)>,
     pub direction: Option<Direction>,
     pub ptime: Option<u32>,
+    /// SDES keys (`a=crypto`) in a suite Switchboard takes, in the offerer's order.
+    pub crypto: Vec<SdesKey>,
 }
 
 impl Media {
@@ -159,6 +164,7 @@ impl SessionDescription {
                         match name {
                             "rtpmap" => m.rtpmap.push(parse_rtpmap(arg).ok_or(bad("bad rtpmap"))?),
                             "ptime" => m.ptime = arg.trim().parse().ok(),
+                            "crypto" => m.crypto.extend(SdesKey::parse(arg)),
                             _ => {}
                         }
                     }
@@ -183,6 +189,13 @@ impl SessionDescription {
             .iter()
             .find(|m| m.kind == "audio" && m.port != 0 && m.proto.starts_with("RTP/"))
             .ok_or(SdpError::NoAudio)?;
+        // Encrypted audio needs a key Switchboard can use: answering it in the clear
+        // would leave the phone unable to hear.
+        let crypto = match (media.proto.contains("SAVP"), media.crypto.first()) {
+            (true, None) => return Err(SdpError::NoCommonCrypto),
+            (true, Some(key)) => Some(*key),
+            (false, _) => None,
+        };
         Ok(AudioStream {
             address: media
                 .connection
@@ -192,6 +205,7 @@ impl SessionDescription {
             formats: media.formats(),
             direction: media.direction.or(self.direction).unwrap_or_default(),
             ptime: media.ptime,
+            crypto,
         })
     }
 }
@@ -204,6 +218,8 @@ pub struct AudioStream {
     pub formats: Vec<Format>,
     pub direction: Direction,
     pub ptime: Option<u32>,
+    /// The phone's SRTP key: its audio is encrypted (RTP/SAVP).
+    pub crypto: Option<SdesKey>,
 }
 
 impl AudioStream {
@@ -234,6 +250,8 @@ pub struct LocalDescription {
     pub formats: Vec<Format>,
     pub direction: Direction,
     pub ptime: u32,
+    /// Switchboard's SRTP key for this leg: the audio is encrypted (RTP/SAVP).
+    pub crypto: Option<SdesKey>,
 }
 
 impl LocalDescription {
@@ -252,14 +270,22 @@ impl LocalDescription {
         let _ = write!(
             s,
             "v=0\r\no=switchboard {} {} IN {ip} {}\r\ns=Switchboard\r\nc=IN {ip} {}\r\nt=0 0\r\n\
-             m=audio {} RTP/AVP {}\r\n",
+             m=audio {} {} {}\r\n",
             self.session_id,
             self.version,
             self.address,
             self.address,
             self.port,
+            if self.crypto.is_some() {
+                "RTP/SAVP"
+            } else {
+                "RTP/AVP"
+            },
             types.join(" ")
         );
+        if let Some(key) = &self.crypto {
+            let _ = write!(s, "a=crypto:{}\r\n", key.attribute());
+        }
         for f in &self.formats {
             let _ = write!(s, "a=rtpmap:{} {}\r\n", f.payload_type, f.codec.rtpmap());
             if f.codec == Codec::TelephoneEvent {
@@ -352,6 +378,7 @@ fn parse_media(value: &str) -> Option<Media> {
         rtpmap: Vec::new(),
         direction: None,
         ptime: None,
+        crypto: Vec::new(),
     })
 }
 

@@ -403,9 +403,9 @@ impl CallTask {
     /// packet once.
     fn replace(&self, relay: &mut Option<Relay>, new: Relay, published: &mut RelayStats) {
         let new = match relay.take() {
-            Some(old) => {
+            Some(mut old) => {
                 publish_stats(&self.shared.metrics, &old.stats(), published);
-                new.continuing(&old)
+                new.continuing(&mut old)
             }
             None => new,
         };

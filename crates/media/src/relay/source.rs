@@ -109,6 +109,7 @@ mod tests {
             signalling: signalling.ip(),
             audio: crate::codec::Format::default_for(crate::codec::Codec::Pcmu),
             events: None,
+            srtp: None,
         }
     }
 

@@ -10,6 +10,7 @@ fn leg(remote: &str, audio: Codec, events_pt: Option<u8>) -> LegMedia {
     LegMedia {
         remote: addr(remote),
         signalling: addr(remote).ip(),
+        srtp: None,
         audio: Format::default_for(audio),
         events: events_pt.map(|payload_type| Format {
             payload_type,
@@ -653,7 +654,7 @@ fn a_relay_that_takes_over_continues_each_legs_stream() {
         [1, 2],
         [9000, 9000],
     )
-    .continuing(&old);
+    .continuing(&mut old);
     let mut p = packet(0, 40_000, 555_000, 0x9999, &[1; 160]);
     new.pass(t, Side::B, addr("10.0.0.3:6000"), &mut p).unwrap();
     let after = RtpHeader::parse(&p).unwrap();
@@ -711,5 +712,51 @@ fn a_bridged_call_passes_tones_on_without_reading_them() {
         r.poll_event(),
         None,
         "the other phone hears the tone itself"
+    );
+}
+
+#[test]
+fn an_srtp_leg_is_decrypted_for_the_other_and_encrypted_back() {
+    use crate::srtp::{SdesKey, SrtpKeys, SrtpSession};
+    let t = Instant::now();
+    let key = |byte| SdesKey {
+        tag: 1,
+        key: [byte; crate::srtp::KEY_AND_SALT],
+    };
+    let (phones_key, our_key) = (key(1), key(2));
+    let mut a = leg("10.0.0.1:4000", Codec::Pcmu, None);
+    a.srtp = Some(SrtpKeys {
+        theirs: phones_key,
+        ours: our_key,
+    });
+    let mut r = Relay::new(a, leg("10.0.0.2:5000", Codec::Pcmu, None), [1, 2], [1, 1]);
+    // A's phone encrypts with its key and decrypts with ours.
+    let mut phone = SrtpSession::new(SrtpKeys {
+        theirs: our_key,
+        ours: phones_key,
+    })
+    .unwrap();
+    let plain = packet(0, 1, 0, 8, &[0x55; 160]);
+    let mut sealed = phone.protect(&plain).unwrap();
+    let to = r
+        .pass(t, Side::A, addr("10.0.0.1:4000"), &mut sealed)
+        .unwrap();
+    assert_eq!(to, addr("10.0.0.2:5000"));
+    assert_eq!(&sealed[12..], &[0x55; 160], "B gets the audio in the clear");
+    let mut from_b = packet(0, 1, 0, 9, &[0x66; 160]);
+    r.pass(t, Side::B, addr("10.0.0.2:5000"), &mut from_b)
+        .unwrap();
+    assert_eq!(from_b.len(), 12 + 160 + 10, "sealed with a tag for A");
+    let opened = phone.unprotect(&from_b).unwrap();
+    assert_eq!(&opened[12..], &[0x66; 160]);
+    // A stranger's plain RTP to A's port fails authentication.
+    assert_eq!(
+        r.pass(
+            t,
+            Side::A,
+            addr("10.0.0.1:4000"),
+            &mut packet(0, 2, 160, 8, &[0; 160])
+        ),
+        Err(Dropped::Malformed)
     );
 }

@@ -157,6 +157,7 @@ fn our_description_reads_back() {
         ],
         direction: Direction::RecvOnly,
         ptime: 20,
+        crypto: None,
     };
     let parsed = SessionDescription::parse(&local.to_bytes())
         .unwrap()
@@ -165,6 +166,33 @@ fn our_description_reads_back() {
     assert_eq!(parsed.port, 12000);
     assert_eq!(parsed.formats, local.formats);
     assert_eq!(parsed.direction, Direction::RecvOnly);
+    assert_eq!(parsed.crypto, None);
+    // With a key, the stream is RTP/SAVP and carries it.
+    let key = crate::srtp::SdesKey {
+        tag: 1,
+        key: [3; crate::srtp::KEY_AND_SALT],
+    };
+    let secure = LocalDescription {
+        crypto: Some(key),
+        ..local
+    };
+    let text = String::from_utf8(secure.to_bytes()).unwrap();
+    assert!(text.contains("m=audio 12000 RTP/SAVP "), "{text}");
+    let parsed = SessionDescription::parse(text.as_bytes())
+        .unwrap()
+        .audio()
+        .unwrap();
+    assert_eq!(parsed.crypto, Some(key));
+}
+
+#[test]
+fn an_encrypted_offer_without_a_usable_key_is_refused() {
+    let offer = "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n\
+                 m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:x\r\n";
+    assert_eq!(
+        SessionDescription::parse(offer.as_bytes()).unwrap().audio(),
+        Err(SdpError::NoCommonCrypto)
+    );
 }
 
 proptest::proptest! {
