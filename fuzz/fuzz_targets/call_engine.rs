@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
     // Wall-clock time keeps pace with monotonic time here: no sleeping PC.
     let clock = |mono: Instant| Clock { mono, wall: SystemTime::UNIX_EPOCH + (mono - t0) };
     let mut pbx = Pbx::new(config, [9; 32], [1; 32], clock(t0));
-    let account = |u: &str| Account { secrets: AccountSecrets::from_password(u, "fuzz", "fuzz-password"), enabled: true };
+    let account = |u: &str| Account { secrets: AccountSecrets::from_password(u, "fuzz", "fuzz-password"), enabled: true, encryption: Default::default() };
     pbx.service_mut().set_accounts([("100".into(), account("100")), ("101".into(), account("101"))].into());
     let phone = Peer { transport: Transport::Udp, addr: "192.0.2.20:5060".parse().unwrap() };
     let binding = Binding {

@@ -123,3 +123,50 @@ fn the_panel_answers_over_https_with_a_secure_session_cookie() {
     );
     assert!(!head.contains("; Secure"), "{head}");
 }
+
+/// The office's configuration with 101 made to encrypt: TLS and SRTP only.
+fn office_where_101_encrypts() -> String {
+    let pass = password("101");
+    config("", FAST_REGISTRAR).replace(
+        &format!("password = \"{pass}\"\n"),
+        &format!("password = \"{pass}\"\nencryption = \"require\"\n"),
+    )
+}
+
+#[test]
+fn an_extension_that_requires_encryption_is_called_in_srtp_and_refused_in_the_clear() {
+    let office = office_where_101_encrypts();
+    assert!(office.contains("encryption = \"require\""));
+    let server = Server::start(&office);
+    // Registering over UDP is refused.
+    sipp(
+        &server,
+        "register_auth.xml",
+        &[format!("101;{};600", password("101"))],
+        &["-recv_timeout", "2000", "-max_retrans", "1"],
+    )
+    .expect(0, 1);
+    // Over TLS, with mandatory SRTP on both phones: both legs are encrypted.
+    let certificate = server.data_dir().join("tls").join("certificate.pem");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
+    audio::speech("en", 40, &en);
+    audio::speech("ru", 40, &ru);
+    let srtp = Tls {
+        ca: &certificate,
+        srtp: true,
+    };
+    let mut caller = Baresip::start_tls(server.sip_tls, PhoneSetup::pcmu("100", &en, false), srtp);
+    let mut callee = Baresip::start_tls(server.sip_tls, PhoneSetup::pcmu("101", &ru, true), srtp);
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    caller.command("dial", &format!("sip:101@{};transport=tls", server.sip_tls));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    callee.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(6));
+    caller.command("hangup", "");
+    callee.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    let at_callee = audio::read_at_call_rate(&callee.heard());
+    audio::assert_heard("the caller", heard(&audio::read(&ru).0, &at_caller));
+    audio::assert_heard("the callee", heard(&audio::read(&en).0, &at_callee));
+}

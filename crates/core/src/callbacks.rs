@@ -180,7 +180,8 @@ impl Pbx {
 
     fn callback_agent_answered(&mut self, now: Instant, key: CallKey, index: usize, sdp: &[u8]) {
         let peer = self.fork_peer(key, index);
-        let Some(Ok((stream, agent))) = peer.map(|peer| answered_media(sdp, peer)) else {
+        let Some(Ok((stream, agent))) = peer.map(|(peer, key)| answered_media(sdp, peer, key))
+        else {
             self.send_bye(now, key, Side::B, Some(index));
             return self.callback_failed(now, key, CallbackResult::AgentMissed, 488, "No codec");
         };
@@ -282,7 +283,7 @@ impl Pbx {
         sdp: &[u8],
     ) {
         let peer = self.fork_peer(key, index);
-        let Some(Ok((_, customer))) = peer.map(|peer| answered_media(sdp, peer)) else {
+        let Some(Ok((_, customer))) = peer.map(|(peer, key)| answered_media(sdp, peer, key)) else {
             self.send_bye(now, key, Side::B, Some(index));
             return self.callback_failed(
                 now,

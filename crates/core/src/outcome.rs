@@ -215,23 +215,32 @@ impl Pbx {
         self.answer_caller(now, key, 183, "Session Progress", &local);
     }
 
-    /// Switchboard's SRTP key for a leg whose offer encrypts its audio: a fresh one, from
-    /// the engine's cryptographically secure stream.
+    /// Switchboard's SRTP key for a leg whose offer encrypts its audio.
     pub(crate) fn answer_crypto(&mut self, offer: &AudioStream) -> Option<SdesKey> {
-        let theirs = offer.crypto?;
+        Some(self.fresh_key(offer.crypto?.tag))
+    }
+
+    /// A new SRTP key, from the engine's cryptographically secure stream.
+    pub(crate) fn fresh_key(&mut self, tag: u32) -> SdesKey {
         let mut key = [0u8; switchboard_media::srtp::KEY_AND_SALT];
         for chunk in key.chunks_mut(8) {
             chunk.copy_from_slice(&self.ids.next().to_be_bytes()[..chunk.len()]);
         }
-        Some(SdesKey {
-            tag: theirs.tag,
-            key,
-        })
+        SdesKey { tag, key }
     }
 
-    /// Where the phone of fork `index` of a call is.
-    pub(crate) fn fork_peer(&self, key: CallKey, index: usize) -> Option<Peer> {
-        Some(self.calls.get(&key)?.forks.get(index)?.peer)
+    /// Whether `extension` must call and be called over TLS with SRTP.
+    pub(crate) fn requires_encryption(&self, extension: &str) -> bool {
+        self.sip
+            .account(extension)
+            .is_some_and(|a| a.encryption == switchboard_sip::service::Encryption::Require)
+    }
+
+    /// Where the phone of fork `index` of a call is, and the key Switchboard offered
+    /// it, if any.
+    pub(crate) fn fork_peer(&self, key: CallKey, index: usize) -> Option<(Peer, Option<SdesKey>)> {
+        let fork = self.calls.get(&key)?.forks.get(index)?;
+        Some((fork.peer, fork.sdp.crypto))
     }
 
     /// Switchboard's answer to the caller and both legs' media for a callee's `sdp`.
@@ -244,8 +253,8 @@ impl Pbx {
         sdp: &[u8],
     ) -> Result<(LocalDescription, LegMedia, LegMedia), SdpError> {
         let call = self.calls.get(&key).ok_or(SdpError::NoAudio)?;
-        let b_peer = call.forks.get(fork).ok_or(SdpError::NoAudio)?.peer;
-        let (b, b_media) = answered_media(sdp, b_peer)?;
+        let b_fork = call.forks.get(fork).ok_or(SdpError::NoAudio)?;
+        let (b, b_media) = answered_media(sdp, b_fork.peer, b_fork.sdp.crypto)?;
         let b_audio = b_media.audio;
         let local = match &call.local_sdp[0] {
             Some(given) => given.clone(),
@@ -658,16 +667,25 @@ pub(crate) fn leg_media(offer: &AudioStream, answer: &LocalDescription, peer: Pe
     }
 }
 
-/// A phone's answer to Switchboard's offer (the phone at `peer`): its stream and the
-/// media it takes.
-pub(crate) fn answered_media(sdp: &[u8], peer: Peer) -> Result<(AudioStream, LegMedia), SdpError> {
+/// A phone's answer to Switchboard's offer (the phone at `peer`, offered the SRTP key
+/// `offered`): its stream and the media it takes.
+pub(crate) fn answered_media(
+    sdp: &[u8],
+    peer: Peer,
+    offered: Option<SdesKey>,
+) -> Result<(AudioStream, LegMedia), SdpError> {
     let stream = SessionDescription::parse(sdp)?.audio()?;
     let audio = stream.first_audio().ok_or(SdpError::NoCommonCodec)?;
-    // Switchboard offers its callees plain RTP, so their answers carry no key to use.
+    // Offered SRTP, the phone must answer with its key; offered RTP, it has none to use.
+    if offered.is_some() && stream.crypto.is_none() {
+        return Err(SdpError::NoCommonCrypto);
+    }
     let media = LegMedia {
         remote: std::net::SocketAddr::new(stream.address, stream.port),
         signalling: peer.addr.ip(),
-        srtp: None,
+        srtp: offered
+            .zip(stream.crypto)
+            .map(|(ours, theirs)| SrtpKeys { theirs, ours }),
         audio,
         events: stream.telephone_event(),
     };

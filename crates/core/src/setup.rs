@@ -153,9 +153,12 @@ impl Pbx {
                 formats: formats_to_offer(ring.offer),
                 direction: ring.offer.direction,
                 ptime: 20,
-                // Callees are offered plain RTP: an encrypting caller's audio is
-                // decrypted here, and a callee that cannot do SRTP still answers.
-                crypto: None,
+                // A callee is offered SRTP when its extension requires it, plain RTP
+                // otherwise (an encrypting caller's audio is decrypted here, and a
+                // callee that cannot do SRTP still answers).
+                crypto: self
+                    .requires_encryption(ring.callee)
+                    .then(|| self.fresh_key(1)),
             };
             let local_ip = self.local_ip(b_peer);
             let port = self.config.sip_port;
@@ -257,6 +260,18 @@ impl Pbx {
                 488,
                 switchboard_media::sdp::SdpError::NoCommonCodec.to_string(),
             ));
+        }
+        // An extension that must encrypt calls over TLS with its audio in SRTP.
+        if self.requires_encryption(caller) {
+            if peer.transport != switchboard_sip::transaction::Transport::Tls {
+                return Err(refuse(403, "This extension calls over TLS only"));
+            }
+            if offer.crypto.is_none() {
+                return Err(refuse(
+                    488,
+                    "This extension's audio must be encrypted (SRTP)",
+                ));
+            }
         }
         let known = self.sip.account(callee).is_some();
         let bindings = self.live_bindings(now, callee);

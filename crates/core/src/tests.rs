@@ -57,6 +57,7 @@ impl Harness {
         let wall = SystemTime::UNIX_EPOCH;
         let mut pbx = Pbx::new(config, [7; 32], [42; 32], Clock { mono: now, wall });
         let account = |user: &str| Account {
+            encryption: Default::default(),
             secrets: AccountSecrets::from_password(user, "switchboard", PASSWORD),
             enabled: true,
         };
@@ -601,6 +602,22 @@ fn a_request_inside_the_dialog_from_elsewhere_must_prove_it_is_the_legs_phone() 
     h.expect(STRANGER, "SIP/2.0 200 OK");
     h.expect(CALLER, "BYE sip:100@192.0.2.10:5060 SIP/2.0");
     assert_eq!(h.records[0].hangup_by, HangupBy::Callee);
+}
+
+#[test]
+fn an_extension_that_must_encrypt_calls_over_tls_only() {
+    let mut h = Harness::new(&[DESK]);
+    let mut caller = h.pbx.service().account("100").cloned().unwrap();
+    caller.encryption = switchboard_sip::service::Encryption::Require;
+    let mut accounts: HashMap<String, Account> = ["101", "102"]
+        .iter()
+        .map(|u| (u.to_string(), h.pbx.service().account(u).cloned().unwrap()))
+        .collect();
+    accounts.insert("100".into(), caller);
+    h.pbx.service_mut().set_accounts(accounts);
+    h.call("101", &sdp(4000, "0"));
+    h.expect(CALLER, "SIP/2.0 403 This extension calls over TLS only");
+    assert!(h.take(DESK).is_empty());
 }
 
 #[test]

@@ -207,6 +207,34 @@ pub struct ExtensionConfig {
     pub ha1_sha256: Option<String>,
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
+    /// "allow": TLS and SRTP when the phone offers them; "require": the phone registers
+    /// and calls over TLS only, with its audio in SRTP.
+    #[serde(default, skip_serializing_if = "EncryptionPolicy::is_default")]
+    pub encryption: EncryptionPolicy,
+}
+
+/// An extension's encryption policy, as the configuration says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EncryptionPolicy {
+    #[default]
+    Allow,
+    Require,
+}
+
+impl EncryptionPolicy {
+    fn is_default(&self) -> bool {
+        *self == EncryptionPolicy::Allow
+    }
+}
+
+impl From<EncryptionPolicy> for switchboard_sip::service::Encryption {
+    fn from(policy: EncryptionPolicy) -> Self {
+        match policy {
+            EncryptionPolicy::Allow => Self::Allow,
+            EncryptionPolicy::Require => Self::Require,
+        }
+    }
 }
 
 fn enabled_by_default() -> bool {
@@ -528,6 +556,10 @@ impl Config {
                     ha1_md5: Some(e.ha1_md5),
                     ha1_sha256: Some(e.ha1_sha256),
                     enabled: e.enabled,
+                    encryption: match e.encryption.as_str() {
+                        "require" => EncryptionPolicy::Require,
+                        _ => EncryptionPolicy::Allow,
+                    },
                 })
                 .collect(),
         })
@@ -561,6 +593,11 @@ impl Config {
                     ha1_md5: secrets.ha1_md5,
                     ha1_sha256: secrets.ha1_sha256,
                     enabled: e.enabled,
+                    encryption: match e.encryption {
+                        EncryptionPolicy::Allow => "allow",
+                        EncryptionPolicy::Require => "require",
+                    }
+                    .into(),
                 }
             })
             .collect();
@@ -619,6 +656,7 @@ impl Config {
                     Account {
                         secrets: self.secrets(e),
                         enabled: e.enabled,
+                        encryption: e.encryption.into(),
                     },
                 )
             })

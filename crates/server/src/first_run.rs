@@ -45,6 +45,7 @@ pub fn provision_if_empty(store: &mut Store) -> Result<Option<Vec<Credential>>, 
                 ha1_md5: None,
                 ha1_sha256: None,
                 enabled: true,
+                encryption: Default::default(),
             })
             .collect(),
         ..first_office()

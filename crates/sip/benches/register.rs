@@ -67,6 +67,7 @@ impl Office {
                 let user = u.to_string();
                 let secrets = AccountSecrets::from_password(&user, "switchboard", &password(u));
                 let account = Account {
+                    encryption: Default::default(),
                     secrets,
                     enabled: true,
                 };

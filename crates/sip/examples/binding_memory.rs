@@ -30,6 +30,7 @@ fn main() {
             (
                 user,
                 Account {
+                    encryption: Default::default(),
                     secrets,
                     enabled: true,
                 },

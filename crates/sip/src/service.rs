@@ -18,7 +18,7 @@ use crate::header::NameAddr;
 use crate::message::{self, Message, header_value, method_name};
 use crate::registrar::{BindingChange, Registrar, RegistrarConfig};
 use crate::transaction::{
-    ClientId, Peer, ServerId, TimerConfig, TransactionEvent, TransactionLayer, Transmit,
+    ClientId, Peer, ServerId, TimerConfig, TransactionEvent, TransactionLayer, Transmit, Transport,
 };
 
 /// Methods Switchboard accepts, for Allow headers.
@@ -51,6 +51,18 @@ impl Default for ServiceConfig {
 pub struct Account {
     pub secrets: AccountSecrets,
     pub enabled: bool,
+    /// Whether its phone must use SIP over TLS and SRTP.
+    pub encryption: Encryption,
+}
+
+/// An extension's encryption policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encryption {
+    /// TLS and SRTP when its phone offers them; plain UDP, TCP and RTP otherwise.
+    #[default]
+    Allow,
+    /// Registration and calls over TLS only, audio in SRTP only.
+    Require,
 }
 
 /// Counters an operator watches.
@@ -399,8 +411,11 @@ impl Service {
         if username != aor {
             return self.fresh_response(request, 403, "Username does not match To");
         }
-        if !self.accounts.get(&aor).is_some_and(|a| a.enabled) {
+        let Some(account) = self.accounts.get(&aor).filter(|a| a.enabled) else {
             return self.fresh_response(request, 403, "Extension disabled");
+        };
+        if account.encryption == Encryption::Require && peer.transport != Transport::Tls {
+            return self.fresh_response(request, 403, "This extension registers over TLS only");
         }
         match self.registrar.handle_register(now, &aor, request, peer) {
             Ok(bindings) => {
@@ -635,6 +650,7 @@ mod tests {
 
     fn with_passwords(s: &mut Service) {
         let account = |user: &str, enabled| Account {
+            encryption: Encryption::Allow,
             secrets: AccountSecrets::from_password(user, "switchboard", "pw-123456789"),
             enabled,
         };

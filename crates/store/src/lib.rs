@@ -29,6 +29,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0010_admin_accounts.sql")),
     M::up(include_str!("../migrations/0011_bans.sql")),
     M::up(include_str!("../migrations/0012_open_calls.sql")),
+    M::up(include_str!("../migrations/0013_extension_encryption.sql")),
 ];
 
 mod admin;
@@ -64,6 +65,8 @@ pub struct Extension {
     pub ha1_md5: String,
     pub ha1_sha256: String,
     pub enabled: bool,
+    /// "allow" or "require" (TLS and SRTP only).
+    pub encryption: String,
 }
 
 /// A registrar binding as stored.
@@ -153,7 +156,8 @@ impl Store {
 
     pub fn extensions(&self) -> Result<Vec<Extension>> {
         let mut stmt = self.conn.prepare(
-            "SELECT number, display_name, ha1_md5, ha1_sha256, enabled FROM extensions ORDER BY number",
+            "SELECT number, display_name, ha1_md5, ha1_sha256, enabled, encryption FROM extensions \
+             ORDER BY number",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(Extension {
@@ -162,6 +166,7 @@ impl Store {
                 ha1_md5: r.get(2)?,
                 ha1_sha256: r.get(3)?,
                 enabled: r.get(4)?,
+                encryption: r.get(5)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -205,7 +210,8 @@ impl Store {
                 put.execute(params![k, v])?;
             }
             let mut put = tx.prepare(
-                "INSERT INTO extensions (number, display_name, ha1_md5, ha1_sha256, enabled) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO extensions (number, display_name, ha1_md5, ha1_sha256, enabled, encryption) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for e in extensions {
                 put.execute(params![
@@ -213,7 +219,8 @@ impl Store {
                     e.display_name,
                     e.ha1_md5,
                     e.ha1_sha256,
-                    e.enabled
+                    e.enabled,
+                    e.encryption
                 ])?;
             }
         }
@@ -348,6 +355,7 @@ mod tests {
             ha1_md5: "a".repeat(32),
             ha1_sha256: "b".repeat(64),
             enabled: true,
+            encryption: "allow".into(),
         }
     }
 

@@ -912,12 +912,22 @@ export interface components {
             pbx: components["schemas"]["Snapshot"];
             today: components["schemas"]["Today"];
         };
+        /**
+         * @description An extension's encryption policy, as the configuration says it.
+         * @enum {string}
+         */
+        EncryptionPolicy: "allow" | "require";
         /** @description An extension as the API shows it: the password is write-only. */
         Extension: {
             /** @description 1 to 15 digits. */
             number: string;
             name?: string;
             enabled?: boolean;
+            /**
+             * @description "allow": TLS and SRTP when the phone offers them; "require": its phone
+             *     registers and calls over TLS only, with its audio in SRTP.
+             */
+            encryption?: components["schemas"]["EncryptionPolicy"];
             /**
              * @description The SIP password, at least 10 characters. Never shown again, except once: when
              *     an extension is created without one, Switchboard generates it and answers it
@@ -934,6 +944,11 @@ export interface components {
             ha1_md5?: string | null;
             ha1_sha256?: string | null;
             enabled?: boolean;
+            /**
+             * @description "allow": TLS and SRTP when the phone offers them; "require": the phone registers
+             *     and calls over TLS only, with its audio in SRTP.
+             */
+            encryption?: components["schemas"]["EncryptionPolicy"];
         };
         FieldProblem: {
             field: string;

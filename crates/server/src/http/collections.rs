@@ -103,6 +103,10 @@ pub struct Extension {
     pub name: String,
     #[serde(default = "enabled")]
     pub enabled: bool,
+    /// "allow": TLS and SRTP when the phone offers them; "require": its phone
+    /// registers and calls over TLS only, with its audio in SRTP.
+    #[serde(default)]
+    pub encryption: crate::config::EncryptionPolicy,
     /// The SIP password, at least 10 characters. Never shown again, except once: when
     /// an extension is created without one, Switchboard generates it and answers it
     /// here. Left out of a change, the password stays as it is.
@@ -138,6 +142,7 @@ impl Collection for Extensions {
             number: stored.number.clone(),
             name: stored.name.clone(),
             enabled: stored.enabled,
+            encryption: stored.encryption,
             password: None,
         }
     }
@@ -151,6 +156,7 @@ impl Collection for Extensions {
             number: item.number.clone(),
             name: item.name.clone(),
             enabled: item.enabled,
+            encryption: item.encryption,
             ha1_md5: password
                 .is_none()
                 .then(|| old.and_then(|o| o.ha1_md5.clone()))
