@@ -55,3 +55,71 @@ fn udp_over_ethernet(payload: &[u8]) -> Vec<u8> {
     f.extend_from_slice(payload);
     f
 }
+
+/// A packet capture on loopback (tcpdump), to look at what crossed the wire.
+#[derive(Debug)]
+pub struct Capture {
+    child: std::process::Child,
+    file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Capture {
+    /// Captures UDP to and from ports `first..=last` until [`Capture::stop`].
+    pub fn udp_ports(first: u16, last: u16) -> Capture {
+        crate::require("tcpdump", "apt-get install tcpdump");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("capture.pcap");
+        let child = std::process::Command::new("tcpdump")
+            .args(["-i", "lo", "-U", "-n", "-w"])
+            .arg(&file)
+            .arg(format!("udp portrange {first}-{last}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start tcpdump");
+        let mut capture = Capture {
+            child,
+            file,
+            _dir: dir,
+        };
+        // tcpdump says "listening on lo" once it captures.
+        let stderr = capture.child.stderr.take().expect("stderr");
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stderr), &mut line);
+        capture
+    }
+
+    /// Stops and returns each captured UDP payload.
+    pub fn stop(mut self) -> Vec<Vec<u8>> {
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        let bytes = std::fs::read(&self.file).unwrap_or_default();
+        udp_payloads(&bytes)
+    }
+}
+
+/// The UDP payloads of a pcap of Ethernet (loopback) frames carrying IPv4.
+fn udp_payloads(file: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= file.len() {
+        let captured =
+            u32::from_le_bytes(file[at + 8..at + 12].try_into().expect("4 bytes")) as usize;
+        let frame = &file[at + 16..(at + 16 + captured).min(file.len())];
+        at += 16 + captured;
+        // Ethernet (14), IPv4 with its header length, UDP (8).
+        if frame.len() < 14 + 20 + 8 || frame[12..14] != [0x08, 0x00] {
+            continue;
+        }
+        let ip_header = usize::from(frame[14] & 0x0f) * 4;
+        let udp = 14 + ip_header;
+        if frame.get(14 + 9) != Some(&17) || frame.len() < udp + 8 {
+            continue;
+        }
+        out.push(frame[udp + 8..].to_vec());
+    }
+    out
+}
