@@ -245,6 +245,9 @@ pub struct Relay {
     inband: [Option<crate::dtmf_detect::DtmfDetector>; 2],
     /// SRTP state of each leg whose audio is encrypted.
     srtp: [Option<SrtpSession>; 2],
+    /// Words said to A or B over what the other leg says (a warning to an agent while
+    /// their caller talks on).
+    whisper: [Option<PromptPlayer>; 2],
     reports: Reports,
 }
 
@@ -276,6 +279,7 @@ impl Relay {
                 a.srtp.and_then(SrtpSession::new),
                 b.srtp.and_then(SrtpSession::new),
             ],
+            whisper: [None, None],
             reports: Reports::new(),
         }
     }
@@ -422,6 +426,24 @@ impl Relay {
         self.music[to.index()] = player.map(|p| Music::new(now, p));
         // Relayed audio that follows continues our numbering after the music.
         self.outbound[to.index()].source = None;
+    }
+
+    /// Says `player` to `to` over what the other leg says, or stops. Mixed into a G.711
+    /// leg's audio; a leg in another codec hears it instead of the other leg.
+    pub fn set_whisper(&mut self, now: Instant, to: Side, player: Option<PromptPlayer>) {
+        if self.legs[to.index()].audio.codec.is_g711() {
+            self.whisper[to.index()] = player;
+        } else {
+            self.set_music(now, to, player);
+        }
+    }
+
+    /// A whisper to `to` has been said to its end.
+    pub fn whisper_finished(&self, to: Side) -> bool {
+        match &self.whisper[to.index()] {
+            Some(player) => player.is_finished(),
+            None => self.music_finished(to),
+        }
     }
 
     pub fn is_playing_music(&self, to: Side) -> bool {
@@ -616,6 +638,9 @@ impl Relay {
             return Err(Dropped::Held);
         }
         let len = self.convert(side.other(), transcode, &header, buf, len)?;
+        if payload_type == target.audio.payload_type {
+            self.mix_whisper(side.other(), header.payload_start..len, buf);
+        }
         let out = &mut self.outbound[side.other().index()];
         let (seq, ts) = out.map(&header, clock);
         rtp::rewrite(buf, payload_type, seq, ts, out.ssrc);
@@ -648,6 +673,29 @@ impl Relay {
             }
             if let Some(dtmf) = detector.push(&frame[..chunk.len()]) {
                 self.events.push_back(RelayEvent::Dtmf { from: side, dtmf });
+            }
+        }
+    }
+
+    /// Adds the whisper to `to`, if any, to the G.711 audio in `buf[payload]`.
+    fn mix_whisper(&mut self, to: Side, payload: std::ops::Range<usize>, buf: &mut [u8]) {
+        let Some(player) = self.whisper[to.index()].as_mut() else {
+            return;
+        };
+        let (decode, encode): (&[i16; 256], fn(i16) -> u8) = match self.legs[to.index()].audio.codec
+        {
+            Codec::Pcmu => (&crate::g711::ULAW_TO_LINEAR, crate::g711::linear_to_ulaw),
+            _ => (&crate::g711::ALAW_TO_LINEAR, crate::g711::linear_to_alaw),
+        };
+        let Some(audio) = buf.get_mut(payload) else {
+            return;
+        };
+        let mut words = [0i16; 160];
+        for chunk in audio.chunks_mut(words.len()) {
+            let said = &mut words[..chunk.len()];
+            player.fill(said);
+            for (byte, &word) in chunk.iter_mut().zip(said.iter()) {
+                *byte = encode(decode[usize::from(*byte)].saturating_add(word));
             }
         }
     }

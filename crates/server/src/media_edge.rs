@@ -36,6 +36,8 @@ enum Control {
     Wait(Side, LegMedia, Waiting),
     /// Words to a leg; whether the other one hears music meanwhile.
     Say(Side, Vec<Word>, bool),
+    /// Words to a leg over what the other leg says.
+    Whisper(Side, Vec<Word>),
     /// Sounds to the caller one after another; none: silence.
     Prompt(LegMedia, Vec<Sound>),
     /// Record the caller into a message or a greeting.
@@ -172,7 +174,7 @@ fn spawn(index: usize, bind_ip: IpAddr, shared: Shared) -> mpsc::UnboundedSender
                     hears,
                 } => (call, Control::Wait(side, media, hears)),
                 MediaCommand::Say { call, to, words } => (call, Control::Say(to, words, true)),
-                MediaCommand::Whisper { call, to, words } => (call, Control::Say(to, words, false)),
+                MediaCommand::Whisper { call, to, words } => (call, Control::Whisper(to, words)),
                 MediaCommand::Prompt { call, to, sounds } => (call, Control::Prompt(to, sounds)),
                 MediaCommand::Record {
                     call,
@@ -257,6 +259,8 @@ impl CallTask {
         let mut relay: Option<Relay> = None;
         // The leg hearing an announcement, which is reported when it ends.
         let mut announcing: Option<Side> = None;
+        // The leg hearing words over the call (a warning to an agent).
+        let mut whispering: Option<Side> = None;
         // The leg waiting alone and what it hears between announcements.
         let mut waiting: Option<(Side, Waiting)> = None;
         // Words being said to a leg, after which it goes back to what it heard.
@@ -350,6 +354,13 @@ impl CallTask {
                             saying = Some(to);
                         }
                     }
+                    Some(Control::Whisper(to, words)) => {
+                        if let Some(r) = relay.as_mut() {
+                            let words = PromptPlayer::new(self.shared.sounds.say(&words), false);
+                            r.set_whisper(Instant::now(), to, Some(words));
+                            whispering = Some(to);
+                        }
+                    }
                     Some(Control::Music(to, on)) => {
                         if let Some(r) = relay.as_mut() {
                             r.set_music(Instant::now(), to, on.then(|| self.hold_music()));
@@ -380,6 +391,10 @@ impl CallTask {
                         .shared
                         .reports
                         .send(MediaReport::AnnouncementDone(self.key));
+                }
+                if let Some(to) = whispering.filter(|&to| r.whisper_finished(to)) {
+                    whispering = None;
+                    r.set_whisper(Instant::now(), to, None);
                 }
                 if let Some(to) = saying.filter(|&to| r.music_finished(to)) {
                     saying = None;

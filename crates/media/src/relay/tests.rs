@@ -760,3 +760,53 @@ fn an_srtp_leg_is_decrypted_for_the_other_and_encrypted_back() {
         Err(Dropped::Malformed)
     );
 }
+
+#[test]
+fn a_whisper_is_heard_over_the_other_leg_not_instead_of_it() {
+    use crate::prompt::{Prompt, PromptPlayer};
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcmu, Codec::Pcmu);
+    // The agent (B) is told 20 ms of a steady level while the caller (A) talks.
+    let words = Prompt {
+        rate: 8000,
+        samples: std::sync::Arc::from(vec![2000i16; 160]),
+    };
+    r.set_whisper(t, Side::B, Some(PromptPlayer::new(words, false)));
+    let caller_says = |n: u16| {
+        let speech: Vec<u8> = (0..160)
+            .map(|i| g711::linear_to_ulaw(if i % 2 == 0 { 500 } else { -500 }))
+            .collect();
+        packet(0, n, u32::from(n) * 160, 8, &speech)
+    };
+    let heard = |p: &[u8]| -> Vec<i16> {
+        p[12..]
+            .iter()
+            .map(|&b| g711::ULAW_TO_LINEAR[usize::from(b)])
+            .collect()
+    };
+    let mut first = caller_says(1);
+    r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut first)
+        .unwrap();
+    let mixed = heard(&first);
+    // Both at once: the caller's ±500 rides on the whisper's 2000.
+    assert!(
+        mixed.iter().step_by(2).all(|&s| (2300..2700).contains(&s)),
+        "{mixed:?}"
+    );
+    assert!(
+        mixed
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .all(|&s| (1300..1700).contains(&s))
+    );
+    assert!(r.whisper_finished(Side::B));
+    r.set_whisper(t, Side::B, None);
+    let mut second = caller_says(2);
+    r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut second)
+        .unwrap();
+    assert!(
+        heard(&second).iter().all(|&s| s.abs() < 600),
+        "the caller alone again"
+    );
+}
