@@ -206,3 +206,50 @@ fn a_flood_is_answered_503_then_banned_and_the_office_goes_on() {
     assert_eq!(bans[0]["reason"], "flood", "{bans}");
     register_from(&server, "127.0.0.1", "100").expect(1, 0);
 }
+
+#[test]
+fn sipvicious_svmap_and_svwar_find_nothing() {
+    require("sipvicious_svmap", "pip install sipvicious");
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let port = server.sip.port().to_string();
+    let run = |tool: &str, args: &[&str]| {
+        let out = Command::new(tool)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{tool}: {e}"));
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    // svmap looks for SIP servers: Switchboard does not answer it.
+    let map = run(
+        "sipvicious_svmap",
+        &["-b", "127.0.0.8", "-p", &port, "127.0.0.1"],
+    );
+    assert!(!map.contains("Switchboard"), "{map}");
+    // svwar guesses extension numbers: it learns none of 100–103.
+    let war = run(
+        "sipvicious_svwar",
+        &[
+            "-e",
+            "100-110",
+            "-b",
+            "127.0.0.8",
+            "-p",
+            &port,
+            "--maximumtime",
+            "10",
+            "127.0.0.1",
+        ],
+    );
+    for extension in ["100", "101", "102", "103"] {
+        assert!(
+            !war.lines().any(|l| l.contains(&format!("| {extension} "))),
+            "{war}"
+        );
+    }
+    assert!(server.metric("blocked_messages") >= 2, "{map}\n{war}");
+    assert_eq!(server.metric("registrations"), 0);
+}
