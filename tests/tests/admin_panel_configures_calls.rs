@@ -258,3 +258,37 @@ fn an_office_set_up_in_the_panel_routes_real_calls() {
     );
     assert!(artifacts.join("wallboard-2-waiting.png").exists());
 }
+
+#[test]
+fn saving_settings_in_the_panel_keeps_the_settings_the_page_does_not_show() {
+    // The office trusts its LAN and allows a higher request rate, set in the file.
+    let office = format!(
+        "{}\n[security]\ntrusted_networks = [\"10.9.0.0/16\"]\nmax_request_rate = 250\n\
+         ban_seconds = 900\n",
+        config("", FAST_REGISTRAR)
+    );
+    let server = Server::start(&office);
+    let admin = server.admin_password();
+    let artifacts = artifacts();
+    let steps = panel(
+        &server,
+        &admin,
+        &["settings", "1200", artifacts.to_str().expect("utf-8")],
+    );
+    assert!(
+        steps.iter().any(|s| s["step"] == "settings-saved"),
+        "{steps:?}"
+    );
+    let token = server.admin_login(&admin);
+    let (_, settings) = server.api(Some(&token), "GET", "/api/settings", None);
+    let security = &settings["security"];
+    assert_eq!(
+        security["ban_seconds"], 1200,
+        "the change was saved: {security}"
+    );
+    assert_eq!(
+        security["trusted_networks"],
+        serde_json::json!(["10.9.0.0/16"])
+    );
+    assert_eq!(security["max_request_rate"], 250);
+}

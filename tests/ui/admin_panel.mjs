@@ -243,6 +243,17 @@ async function voicemail(page, mailbox, artifacts) {
   step("voicemail-box", { mailbox, messages: 0 });
 }
 
+/** Changes one setting on the Settings page and saves. */
+async function settings(page, banSeconds, artifacts) {
+  await open(page, "Settings");
+  const ban = page.getByLabel("Ban (s)");
+  await ban.fill(banSeconds);
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByText("Saved").first().waitFor();
+  await page.screenshot({ path: path.join(artifacts, "settings-saved.png") });
+  step("settings-saved", { banSeconds });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -262,6 +273,8 @@ try {
     await languages(page, rest[0]);
   } else if (phase === "voicemail") {
     await voicemail(page, rest[0], rest[1]);
+  } else if (phase === "settings") {
+    await settings(page, rest[0], rest[1]);
   } else {
     throw new Error(`unknown phase ${phase}`);
   }

@@ -23,7 +23,10 @@ export default function Settings() {
     void api.get<Schemas["Settings"]>("/api/settings").then((s) => form.setFieldsValue(s));
   }, [form]);
 
-  const save = async (values: Schemas["Settings"]) => {
+  // Every setting as loaded goes back, not only those with a field on this page: a
+  // setting the page does not show must not be reset by saving the others.
+  const save = async () => {
+    const values = form.getFieldsValue(true) as Schemas["Settings"];
     setErrors([]);
     try {
       form.setFieldsValue(await api.put<Schemas["Settings"]>("/api/settings", values));
@@ -76,6 +79,10 @@ export default function Settings() {
             {number(["security", "max_auth_failures"], t("maxAuthFailures"))}
             {number(["security", "failure_window"], t("failureWindow"))}
             {number(["security", "ban_seconds"], t("banSeconds"))}
+            {number(["security", "max_request_rate"], t("maxRequestRate"))}
+            <Form.Item name={["security", "trusted_networks"]} label={t("trustedNetworks")}>
+              <Select mode="tags" tokenSeparators={[",", " "]} placeholder="192.168.1.0/24" />
+            </Form.Item>
           </Card>
           <Card title={t("callsSection")} style={{ width: 300 }}>
             {number(["calls", "ring_timeout"], t("ringTimeout"))}

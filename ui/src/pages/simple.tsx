@@ -1,5 +1,5 @@
 // The configuration's simpler lists, each one CollectionPage with its own fields.
-import { App, Form, Input, InputNumber, Switch, Tag } from "antd";
+import { App, Form, Input, InputNumber, Select, Switch, Tag } from "antd";
 import { useTranslation } from "react-i18next";
 import CollectionPage from "../components/CollectionPage";
 import type { Schemas } from "../api/client";
@@ -43,6 +43,14 @@ export function Extensions() {
           </Form.Item>
           <Form.Item label={t("enabled")} name="enabled" valuePropName="checked">
             <Switch />
+          </Form.Item>
+          <Form.Item label={t("encryption")} name="encryption" initialValue="allow">
+            <Select
+              options={[
+                { value: "allow", label: t("encryptionAllow") },
+                { value: "require", label: t("encryptionRequire") },
+              ]}
+            />
           </Form.Item>
         </>
       )}
