@@ -74,6 +74,7 @@ pub fn generate_password() -> String {
 pub fn phone_setup_table(
     credentials: &[Credential],
     sip: SocketAddr,
+    sip_tls: SocketAddr,
     office: &Config,
     config_command: &str,
 ) -> String {
@@ -87,6 +88,11 @@ pub fn phone_setup_table(
         out,
         "  SIP server : {}",
         advertised_addresses(sip).join(" or ")
+    );
+    let _ = writeln!(
+        out,
+        "  SIP TLS    : {} (a phone that checks certificates trusts tls/certificate.pem)",
+        advertised_addresses(sip_tls).join(" or ")
     );
     let _ = writeln!(
         out,
@@ -199,6 +205,7 @@ mod tests {
         let table = phone_setup_table(
             &creds,
             "192.0.2.5:5060".parse().unwrap(),
+            "192.0.2.5:5061".parse().unwrap(),
             &office,
             "switchboard-server --data-dir /srv/pbx config",
         );
@@ -206,6 +213,7 @@ mod tests {
             table.contains("  switchboard-server --data-dir /srv/pbx config export office.toml\n")
         );
         assert!(table.contains("SIP server : 192.0.2.5:5060"));
+        assert!(table.contains("SIP TLS    : 192.0.2.5:5061"));
         assert!(table.contains("100        pw-abc"));
         assert!(
             table.contains(

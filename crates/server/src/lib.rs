@@ -260,6 +260,7 @@ pub async fn run_reporting(
             first_run::phone_setup_table(
                 &credentials,
                 sip_addr,
+                tls_addr,
                 &config,
                 &config_invocation(&options.data_dir),
             )
