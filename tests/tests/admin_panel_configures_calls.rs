@@ -6,8 +6,8 @@
 //! shows them waiting (screenshots kept under target/test-artifacts/admin-panel), then
 //! the agents' phones come online and the VIP caller is put through to 105 first; the
 //! calls in progress are listed with who talks to whom, and today's calls counted.
-//! Then the owner puts 105 on a break and logs them out from the wallboard, opens the
-//! queue's voicemail box, and reads the wallboard in Polish and Russian.
+//! Then the owner puts 105 on a break and logs them out from the wallboard, reads the
+//! two answered calls in the call log, opens the queue's voicemail box, and reads the wallboard in Polish and Russian.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -201,7 +201,8 @@ fn an_office_set_up_in_the_panel_routes_real_calls() {
         assert!(Instant::now() < deadline, "{}", server.dashboard(&token));
         std::thread::sleep(Duration::from_millis(200));
     }
-    // From the wallboard, 105 takes a break and is logged out of the queues.
+    // From the wallboard, 105 takes a break and is logged out of the queues; the call
+    // log then shows both calls as "Answered".
     panel(&server, &admin, &["break", "105", art]);
     let board = server.dashboard(&token);
     let agent_105 = board["agents"]

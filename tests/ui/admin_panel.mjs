@@ -5,7 +5,8 @@
 //   node admin_panel.mjs configure HTTP ADMIN_PASSWORD EXT_PASSWORD ARTIFACTS
 //   node admin_panel.mjs wallboard HTTP ADMIN_PASSWORD QUEUE WAITING ARTIFACTS
 //   node admin_panel.mjs agents HTTP ADMIN_PASSWORD ARTIFACTS
-//   node admin_panel.mjs break HTTP ADMIN_PASSWORD EXTENSION ARTIFACTS   (after today's calls)
+//   node admin_panel.mjs break HTTP ADMIN_PASSWORD EXTENSION ARTIFACTS   (after today's calls;
+//                                                                         then the call log)
 //   node admin_panel.mjs languages HTTP ADMIN_PASSWORD ARTIFACTS
 //   node admin_panel.mjs voicemail HTTP ADMIN_PASSWORD MAILBOX ARTIFACTS
 //
@@ -213,6 +214,15 @@ async function agentBreak(page, extension, artifacts) {
   step("agent-logged-out", { extension });
 }
 
+/** The call log lists today's answered calls, their outcome in words (not the API's). */
+async function callLog(page, answered, artifacts) {
+  await open(page, "Call log");
+  const tags = page.locator(".ant-table-row .ant-tag", { hasText: /^Answered$/ });
+  await tags.nth(answered - 1).waitFor();
+  await page.screenshot({ path: path.join(artifacts, "call-log.png") });
+  step("call-log", { answered: await tags.count() });
+}
+
 /** The panel in Polish and Russian, then back in English: the wallboard and menu follow. */
 async function languages(page, artifacts) {
   const shown = {};
@@ -269,6 +279,7 @@ try {
   } else if (phase === "break") {
     await todaysCalls(page, "600", "Calls today: 2 · Answered today: 2");
     await agentBreak(page, rest[0], rest[1]);
+    await callLog(page, 2, rest[1]);
   } else if (phase === "languages") {
     await languages(page, rest[0]);
   } else if (phase === "voicemail") {

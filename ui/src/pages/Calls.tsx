@@ -5,7 +5,15 @@ import { Button, Checkbox, DatePicker, Form, Input, Select, Space, Table, Tag, T
 import { useTranslation } from "react-i18next";
 import { api, type Schemas } from "../api/client";
 
-const OUTCOMES = ["answered", "busy", "no-answer", "cancelled", "failed", "interrupted"];
+// The server's outcome words, each with the key of its label in the panel's language.
+const OUTCOMES: Record<string, string> = {
+  answered: "outcomeAnswered",
+  busy: "outcomeBusy",
+  "no-answer": "outcomeNoAnswer",
+  cancelled: "outcomeCancelled",
+  failed: "outcomeFailed",
+  interrupted: "outcomeInterrupted",
+};
 
 type Filters = {
   period?: [{ valueOf(): number }, { valueOf(): number }] | null;
@@ -76,7 +84,7 @@ export default function Calls() {
           <Input allowClear style={{ width: 80 }} />
         </Form.Item>
         <Form.Item name="outcome" label={t("outcome")}>
-          <Select allowClear style={{ width: 130 }} options={OUTCOMES.map((o) => ({ value: o, label: o }))} />
+          <Select allowClear style={{ width: 130 }} options={Object.entries(OUTCOMES).map(([value, key]) => ({ value, label: t(key) }))} />
         </Form.Item>
         <Form.Item name="priority_only" valuePropName="checked">
           <Checkbox>{t("priorityOnly")}</Checkbox>
@@ -101,12 +109,14 @@ export default function Calls() {
           {
             title: t("outcome"),
             dataIndex: "outcome",
-            render: (o: string) => <Tag color={o === "answered" ? "green" : "red"}>{o}</Tag>,
+            render: (o: string) => (
+              <Tag color={o === "answered" ? "green" : "red"}>{o in OUTCOMES ? t(OUTCOMES[o]) : o}</Tag>
+            ),
           },
           { title: t("queue"), dataIndex: "queue" },
           { title: t("answeredBy"), dataIndex: "answered_by" },
           {
-            title: t("priority"),
+            title: t("callPriority"),
             dataIndex: "priority",
             render: (p: number) => (p > 0 ? <Tag color="gold">{p}</Tag> : null),
           },
