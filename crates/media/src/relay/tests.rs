@@ -669,18 +669,7 @@ fn keys_sent_as_tones_are_heard_while_switchboard_listens() {
     // A phone with PCMU and no telephone events, in a menu (Switchboard alone on the
     // call): its 5 arrives as 770 + 1336 Hz in the audio.
     let mut r = Relay::for_announcement(leg("10.0.0.1:4000", Codec::Pcmu, None), 1, 1);
-    let five = crate::tones::ToneSpec {
-        frequencies: &[770.0, 1336.0],
-        cadence: &[(100, 2000)],
-    };
-    let mut tone = crate::tones::ToneGenerator::new(five, 8000);
-    let mut frame = [0i16; 160];
-    for n in 0..15u16 {
-        tone.fill(&mut frame);
-        let payload: Vec<u8> = frame.iter().map(|&s| g711::linear_to_ulaw(s)).collect();
-        let mut p = packet(0, n, u32::from(n) * 160, 8, &payload);
-        let _ = r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut p);
-    }
+    send_five_as_tones(&mut r, t);
     let keys: Vec<RelayEvent> = std::iter::from_fn(|| r.poll_event()).collect();
     assert_eq!(keys.len(), 1, "{keys:?}");
     let RelayEvent::Dtmf { from, dtmf } = keys[0];
@@ -696,18 +685,7 @@ fn a_bridged_call_passes_tones_on_without_reading_them() {
         [1, 2],
         [1, 1],
     );
-    let five = crate::tones::ToneSpec {
-        frequencies: &[770.0, 1336.0],
-        cadence: &[(100, 2000)],
-    };
-    let mut tone = crate::tones::ToneGenerator::new(five, 8000);
-    let mut frame = [0i16; 160];
-    for n in 0..15u16 {
-        tone.fill(&mut frame);
-        let payload: Vec<u8> = frame.iter().map(|&s| g711::linear_to_ulaw(s)).collect();
-        let mut p = packet(0, n, u32::from(n) * 160, 8, &payload);
-        assert!(r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut p).is_ok());
-    }
+    assert!(send_five_as_tones(&mut r, t), "every frame passes");
     assert_eq!(
         r.poll_event(),
         None,
@@ -809,4 +787,21 @@ fn a_whisper_is_heard_over_the_other_leg_not_instead_of_it() {
         heard(&second).iter().all(|&s| s.abs() < 600),
         "the caller alone again"
     );
+}
+
+/// 300 ms of the 5 key (770 + 1336 Hz) in PCMU from side A's phone; true when every
+/// frame passed.
+fn send_five_as_tones(r: &mut Relay, t: Instant) -> bool {
+    let five = crate::tones::ToneSpec {
+        frequencies: &[770.0, 1336.0],
+        cadence: &[(100, 2000)],
+    };
+    let mut tone = crate::tones::ToneGenerator::new(five, 8000);
+    let mut frame = [0i16; 160];
+    (0..15u16).fold(true, |all_passed, n| {
+        tone.fill(&mut frame);
+        let payload: Vec<u8> = frame.iter().map(|&s| g711::linear_to_ulaw(s)).collect();
+        let mut p = packet(0, n, u32::from(n) * 160, 8, &payload);
+        r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut p).is_ok() && all_passed
+    })
 }
