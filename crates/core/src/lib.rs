@@ -2,37 +2,35 @@
 //! caller itself, calls every registered phone of the callee, bridges the first that
 //! answers and anchors the audio of both legs, then writes one call record per attempt.
 //!
-//! [`Pbx`] wraps the SIP endpoint (registrar, digest auth, transactions) and follows the
-//! crate-wide loop: feed `handle_datagram` / `handle_timeout` / `handle_media_failed`,
-//! drain `poll_output` until `None`, sleep until `poll_timeout`.
+//! Three layers: [`legs`] owns every call's SIP and media legs and knows no feature;
+//! [`features`] (queues, scenarios, voicemail, message waiting) each own their per-call
+//! state and act through the legs' verbs; the [`Pbx`] engine composes them and is the
+//! one place that dispatches. They all speak the [`vocabulary`] to the edges.
 
-mod call;
-mod callbacks;
-mod ids;
-mod in_dialog;
+mod engine;
+mod features;
+mod legs;
 mod live_calls;
-mod mwi;
 pub mod numbers;
-mod outcome;
-mod pbx;
-mod ports;
-mod queue_calls;
 mod record;
-mod scenario_calls;
-mod setup;
-mod vip_calls;
-mod voicemail;
-mod voicemail_menu;
+mod vocabulary;
 
+pub use engine::Pbx;
+pub use features::queue::QueueSetup;
+pub use features::queue::codes::FeatureCode;
+pub use features::scenario::ScenarioSetup;
+pub use features::voicemail::MessageCounts;
+pub use features::voicemail::menu::pin_hash;
+pub use legs::PbxConfig;
 pub use live_calls::{CallStage, LiveCall};
-pub use pbx::{Announcement, CallKey, Clock, MediaCommand, Output, Pbx, PbxConfig, Waiting, Word};
-pub use queue_calls::{FeatureCode, QueueEventRecord, QueueSetup};
-pub use record::{CallOpened, CallRecord, Disposition, HangupBy};
-pub use scenario_calls::ScenarioSetup;
-pub use voicemail::{
-    MessageCounts, RecordInto, RecordLimits, Sound, VoicemailChange, VoicemailMessage,
+pub use record::{
+    CallOpened, CallRecord, Disposition, HangupBy, QueueEventRecord, VoicemailChange,
+    VoicemailMessage,
 };
-pub use voicemail_menu::pin_hash;
+pub use vocabulary::{
+    Announcement, CallKey, Clock, MediaCommand, Output, RecordInto, RecordLimits, Sound, Waiting,
+    Word,
+};
 
 #[cfg(test)]
 mod tests;

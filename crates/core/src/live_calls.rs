@@ -2,9 +2,6 @@
 
 use std::time::{Instant, SystemTime};
 
-use crate::Pbx;
-use crate::call::Phase;
-
 /// One call in progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveCall {
@@ -38,46 +35,4 @@ pub enum CallStage {
     Announcement,
     /// A queue callback ringing its agent, then the customer.
     CallingBack,
-}
-
-impl Pbx {
-    /// Every call not already being torn down, oldest first.
-    pub fn live_calls(&self) -> Vec<LiveCall> {
-        let mut calls: Vec<LiveCall> = self
-            .calls
-            .values()
-            .filter_map(|call| {
-                let stage = match call.phase {
-                    Phase::Ringing => CallStage::Ringing,
-                    Phase::Answered { .. } => CallStage::Talking,
-                    Phase::Queued => CallStage::Queued,
-                    Phase::Scenario => CallStage::Menu,
-                    Phase::Voicemail => CallStage::Voicemail,
-                    Phase::Announcing | Phase::Telling => CallStage::Announcement,
-                    Phase::CallingBack { .. } => CallStage::CallingBack,
-                    Phase::Ended => return None,
-                };
-                let queue = call
-                    .queue
-                    .and_then(|q| self.queue_names.get(q.0 as usize).cloned());
-                let talking_to = (stage == CallStage::Talking).then(|| {
-                    call.answered_by
-                        .clone()
-                        .unwrap_or_else(|| call.callee.clone())
-                });
-                Some(LiveCall {
-                    caller: call.caller.clone(),
-                    callee: call.callee.clone(),
-                    stage,
-                    started: call.started_wall,
-                    answered: call.answered,
-                    queue,
-                    talking_to,
-                    priority: call.priority,
-                })
-            })
-            .collect();
-        calls.sort_by_key(|c| c.started);
-        calls
-    }
 }

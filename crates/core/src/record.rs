@@ -1,6 +1,9 @@
-//! One call record per call attempt, written when the attempt ends.
+//! What the engine tells the store: one call record per call attempt (written when the
+//! attempt ends, opened when it begins), the queue log, and voicemail changes.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
+
+use switchboard_queue::EventKind;
 
 /// How a call attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +55,7 @@ impl HangupBy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallOpened {
     /// The engine's number for the call; its record names it in `opened`.
-    pub call: crate::pbx::CallKey,
+    pub call: crate::CallKey,
     pub call_id: String,
     pub caller: String,
     pub callee: String,
@@ -86,5 +89,46 @@ pub struct CallRecord {
     /// The blocks the call passed in its scenario, and why any failed.
     pub scenario_path: Option<String>,
     /// The call this record closes ([`CallOpened`]); none for a call refused at once.
-    pub opened: Option<crate::pbx::CallKey>,
+    pub opened: Option<crate::CallKey>,
+}
+
+/// One line of the queue log, with the names the office knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEventRecord {
+    pub at: SystemTime,
+    /// The queue's number.
+    pub queue: Option<String>,
+    /// The caller's Call-ID.
+    pub call_id: Option<String>,
+    /// The agent's extension.
+    pub agent: Option<String>,
+    pub vip: bool,
+    pub kind: EventKind,
+}
+
+/// One message in a box.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoicemailMessage {
+    /// Unique across boxes; names the message's audio file.
+    pub id: i64,
+    pub mailbox: String,
+    pub caller: String,
+    pub received: SystemTime,
+    pub duration: Duration,
+    pub heard: bool,
+}
+
+/// A change to the boxes, for the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VoicemailChange {
+    Left(VoicemailMessage),
+    Heard {
+        id: i64,
+        heard: bool,
+    },
+    /// The message and its audio are gone.
+    Deleted {
+        mailbox: String,
+        id: i64,
+    },
 }

@@ -194,62 +194,6 @@ fn an_agent_with_no_phone_registered_is_skipped() {
 }
 
 #[test]
-fn the_whisper_names_the_queue_and_a_wait_of_a_minute_or_more() {
-    use crate::queue_calls::whisper_for;
-    let said = |secs| whisper_for("61", Duration::from_secs(secs));
-    assert_eq!(
-        said(59),
-        [Word::QueueWhisper, Word::Number(6), Word::Number(1)]
-    );
-    assert_eq!(
-        said(185),
-        [
-            Word::QueueWhisper,
-            Word::Number(6),
-            Word::Number(1),
-            Word::QueueWaited,
-            Word::Number(3)
-        ]
-    );
-}
-
-#[test]
-fn announcements_are_said_word_by_word() {
-    use crate::queue_calls::words_for;
-    use switchboard_queue::Announcement;
-    let position = |position, wait: Option<u64>| Announcement::Position {
-        position,
-        estimated_wait: wait.map(Duration::from_secs),
-    };
-    assert_eq!(
-        words_for(position(3, Some(150)), false),
-        [
-            Word::QueuePosition,
-            Word::Number(3),
-            Word::QueueWait,
-            Word::Number(3)
-        ]
-    );
-    assert_eq!(
-        words_for(position(1, Some(20)), false),
-        [Word::QueuePosition, Word::Number(1), Word::QueueWaitShort]
-    );
-    assert_eq!(
-        words_for(position(75, None), false),
-        [Word::QueuePosition, Word::MoreThan, Word::Number(60)]
-    );
-    assert_eq!(
-        words_for(Announcement::Comfort, false),
-        [Word::QueueComfort]
-    );
-    assert_eq!(
-        words_for(Announcement::Comfort, true),
-        [Word::QueueComfort, Word::QueueCallbackOffer],
-        "where the queue calls back, every announcement says how to ask"
-    );
-}
-
-#[test]
 fn an_agent_logs_out_and_in_with_star_45_and_takes_a_break_with_star_46() {
     let mut h = queue_office(Strategy::Linear);
     let agent100 = QueueSetup {

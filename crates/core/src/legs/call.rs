@@ -1,21 +1,24 @@
-//! One call: the caller's leg (A), the forks towards the callee's phones (B), and what
-//! the relay needs to know.
+//! One call as the legs see it: the caller's leg (A), the forks towards phones (B, or A
+//! for a call Switchboard places), and what the relay needs to know. What a feature
+//! does with the call lives in that feature.
 
 use std::time::{Duration, Instant, SystemTime};
 
-use switchboard_media::relay::LegMedia;
+use switchboard_media::relay::{LegMedia, Side};
 use switchboard_media::sdp::{AudioStream, LocalDescription};
 use switchboard_sip::dialog::Dialog;
 use switchboard_sip::transaction::{ClientId, Peer, ServerId};
 
+use crate::record::Disposition;
+
 #[derive(Debug)]
 pub(crate) struct Call {
-    /// The caller's INVITE transaction; none for a call Switchboard places (a callback).
+    /// The caller's INVITE transaction; none for a call Switchboard places.
     pub invite_id: Option<ServerId>,
     pub invite: rsip::Request,
     pub a_peer: Peer,
-    /// For a callback, the customer's dialog once they answer; until then only its
-    /// Call-ID, which names the call in its record.
+    /// For a placed call, the dialog of the phone that answered on leg A; until then
+    /// only its Call-ID, which names the call in its record.
     pub a_dialog: Dialog,
     pub caller: String,
     pub callee: String,
@@ -35,38 +38,37 @@ pub(crate) struct Call {
     /// A 2xx waiting for its ACK on each leg (RFC 3261 §13.3.1.4).
     pub awaiting_ack: [Option<AckWait>; 2],
     /// The leg hearing music on hold because the other one holds.
-    pub music_to: Option<switchboard_media::relay::Side>,
+    pub music_to: Option<Side>,
     /// The media edge could not bind `ports`: they are not returned to the pool.
     pub ports_taken_elsewhere: bool,
     /// The final answer the caller gets once the announcement has played.
     pub pending_failure: Option<PendingFailure>,
-    /// The queue the caller dialled.
-    pub queue: Option<switchboard_queue::QueueId>,
-    /// The caller's Max-Forwards, for the INVITEs to agents offered later.
+    /// Who hung up an answered call and why, while the features hear of it.
+    pub ending: Option<(crate::record::HangupBy, String)>,
+    /// The caller's Max-Forwards, for INVITEs sent on their behalf later.
     pub max_forwards: u32,
-    /// The fork whose agent just answered, and its SDP, until the queue puts it through.
-    pub connecting: Option<(usize, Vec<u8>)>,
-    /// The agent (extension) the queue put the caller through to.
+    /// Extensions this call keeps busy: its caller from the start, a callee that
+    /// answers for itself (not a queue's agent, whom the queue keeps track of).
+    pub busy: Vec<String>,
+    /// What the call's record will say beyond the legs' own facts, written by the
+    /// features as the call goes.
+    pub log: CallLog,
+}
+
+/// What a call's record says about the features it went through.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallLog {
+    /// The queue (its number) the caller waited in.
+    pub queue: Option<String>,
+    /// The extension that talks to the caller for the office (a queue's agent, the
+    /// phone a scenario rang).
     pub answered_by: Option<String>,
     /// The caller's priority in the queue.
     pub priority: i32,
-    /// The queue callback request this call places.
-    pub callback: Option<Callback>,
     /// Put on hold while its agent took a VIP call.
     pub preempted: bool,
-    /// The call's way through its inbound number's scenario.
-    pub run: Option<switchboard_scenario::run::Run>,
-    /// Until when the phones a scenario rings may answer.
-    pub scenario_ring: Option<Instant>,
-    /// Why the call ends once what it is being told has been said.
-    pub told_reason: Option<String>,
-    /// The box the caller is leaving a message in, and how far they are.
-    pub leaving: Option<(String, crate::voicemail::Leaving)>,
-    /// The voicemail menu the caller is in.
-    pub menu: Option<crate::voicemail_menu::Menu>,
-    /// Extensions this call keeps busy for the queues: its caller from the start, a
-    /// callee that answers outside a queue.
-    pub busy: Vec<String>,
+    /// The blocks passed in a scenario, and why any failed.
+    pub scenario_path: Option<String>,
 }
 
 /// What a new call starts from: its caller's leg, where it goes and its first forks;
@@ -83,7 +85,6 @@ pub(crate) struct CallStart {
     pub forks: Vec<Fork>,
     pub phase: Phase,
     pub started_wall: SystemTime,
-    pub queue: Option<switchboard_queue::QueueId>,
     pub max_forwards: u32,
 }
 
@@ -110,30 +111,38 @@ impl Call {
             music_to: None,
             ports_taken_elsewhere: false,
             pending_failure: None,
-            queue: start.queue,
+            ending: None,
             max_forwards: start.max_forwards,
-            connecting: None,
-            answered_by: None,
-            priority: 0,
-            callback: None,
-            preempted: false,
-            run: None,
-            scenario_ring: None,
-            told_reason: None,
-            leaving: None,
-            menu: None,
             busy: Vec::new(),
+            log: CallLog::default(),
         }
     }
-}
 
-/// A callback Switchboard places: its agent (leg B) is rung first, then the customer
-/// (leg A).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Callback {
-    pub request: switchboard_queue::CallId,
-    /// The agent's media, once their phone answered.
-    pub agent: Option<LegMedia>,
+    /// Leg A's dialog, or the dialog of fork `fork` on leg B.
+    pub fn dialog_mut(&mut self, side: Side, fork: Option<usize>) -> Option<&mut Dialog> {
+        match (side, fork) {
+            (Side::A, _) => Some(&mut self.a_dialog),
+            (Side::B, Some(i)) => self.forks.get_mut(i)?.dialog.as_mut(),
+            (Side::B, None) => None,
+        }
+    }
+
+    /// The codes the forks `which` chooses failed with.
+    pub fn failure_codes(&self, which: impl Fn(&Fork) -> bool) -> Vec<u16> {
+        self.forks
+            .iter()
+            .filter(|f| which(f))
+            .filter_map(|f| match f.state {
+                ForkState::Failed(c) => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Forks other than `index`.
+    pub fn other_forks(&self, index: usize) -> Vec<usize> {
+        (0..self.forks.len()).filter(|&i| i != index).collect()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -146,33 +155,37 @@ pub(crate) struct EarlyMedia {
 pub(crate) struct PendingFailure {
     pub code: u16,
     pub reason: String,
-    pub disposition: crate::record::Disposition,
+    pub disposition: Disposition,
 }
 
+/// Where a call is, as its legs see it. What a call held for a feature is doing
+/// (waiting in a queue, in a scenario, leaving a message) is the feature's to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
-    /// Forks are out; the caller hears ringing.
+    /// A call to an extension: its phones ring and the first to answer is bridged.
     Ringing,
     /// Fork `winner` answered; both legs are bridged.
     Answered { winner: usize },
     /// The call failed and the caller hears why (early media) before the final answer.
     Announcing,
-    /// The caller waits in a queue (answered, hearing music) while agents are offered.
-    Queued,
-    /// Answered to be told something (a feature code's outcome), then hung up on.
-    Telling,
-    /// Answered by Switchboard and following its inbound number's scenario: hearing
-    /// prompts, typing keys, or hearing music while the scenario rings phones.
-    Scenario,
-    /// Answered by Switchboard to leave a voicemail message.
-    Voicemail,
-    /// A callback rings its agent, then (once fork `agent` answered) the customer.
-    CallingBack { agent: Option<usize> },
+    /// Switchboard holds the caller for a feature: answered (or about to be) and
+    /// hearing what the feature plays, while phones it rings answer to the feature.
+    Held,
+    /// Switchboard places the call for a feature (a queue callback): every phone's
+    /// answer goes to the feature.
+    Placing,
     /// The call is being torn down: BYEs or CANCELs are out.
     Ended,
 }
 
-/// One INVITE towards one of the callee's registered phones.
+impl Phase {
+    /// Whether the call belongs to a feature, whose decisions its events wait for.
+    pub fn is_featured(self) -> bool {
+        matches!(self, Phase::Held | Phase::Placing)
+    }
+}
+
+/// One INVITE towards one phone.
 #[derive(Debug)]
 pub(crate) struct Fork {
     pub client: ClientId,
@@ -186,10 +199,8 @@ pub(crate) struct Fork {
     /// CANCEL is sent only after a provisional response (RFC 3261 §9.1).
     pub cancel_on_provisional: bool,
     pub cancel_sent: bool,
-    /// The queue offer this fork rings an agent for.
-    pub offer: Option<switchboard_queue::OfferId>,
-    /// The leg this phone becomes when it answers: B, or A for a callback's customer.
-    pub seat: switchboard_media::relay::Side,
+    /// The leg this phone becomes when it answers: B, or A for a placed call's callee.
+    pub seat: Side,
     /// What Switchboard offered it.
     pub sdp: LocalDescription,
 }

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::Clock;
-use crate::call::Phase;
-use crate::pbx::{CallKey, CallTimer, MediaCommand, Output, Pbx, Word};
-use crate::voicemail::{GOODBYE_PROMPT, RecordInto, RecordLimits, Sound, VoicemailMessage};
+use super::{GOODBYE_PROMPT, Voicemail};
+use crate::features::Ctx;
+use crate::record::{Disposition, HangupBy, VoicemailMessage};
+use crate::vocabulary::{CallKey, MediaCommand, RecordInto, RecordLimits, Sound, Word};
 
 /// The feature code, alone or followed by a box number.
 pub const FEATURE_CODE: &str = "*97";
@@ -70,8 +70,8 @@ enum Stage {
     Deleted,
     /// Asking for the greeting, then recording it, then saying it is saved.
     Greeting(GreetingStep),
-    /// Saying goodbye, then hanging up.
-    Ending,
+    /// Saying goodbye, then hanging up; the record gives `reason`.
+    Ending { reason: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,7 @@ enum GreetingStep {
 }
 
 #[derive(Debug)]
-pub(crate) struct Menu {
+pub(super) struct Menu {
     mailbox: String,
     stage: Stage,
     wrong: u8,
@@ -93,117 +93,117 @@ pub(crate) struct Menu {
     waiting_since: Option<Instant>,
 }
 
-impl Pbx {
-    /// PIN hashes of the boxes that have one (see [`pin_hash`]).
-    pub fn set_voicemail_pins(&mut self, pins: Vec<(String, String)>) {
-        self.voicemail_pins = pins.into_iter().collect();
-    }
-
-    /// The box `dialled` opens, if it is the voicemail code and the box exists.
-    pub(crate) fn dialled_mailbox(&self, dialled: &str, caller: &str) -> Option<String> {
-        menu_box(dialled, caller).filter(|b| self.is_mailbox(b))
-    }
-
+impl Voicemail {
     /// Answers the caller and opens `mailbox`'s menu.
-    pub(crate) fn open_mailbox(&mut self, now: Instant, key: CallKey, mailbox: String) {
-        if self.answer_alone(now, key).is_none() {
-            return self.end_alone(now, key, 488, "The caller's offer cannot be answered");
+    pub fn open_menu(&mut self, cx: &mut Ctx<'_>, key: CallKey, mailbox: String) {
+        let now = cx.now;
+        if cx.legs.answer_alone(now, key).is_none() {
+            let (d, by) = (Disposition::Failed, HangupBy::System);
+            let why = "The caller's offer cannot be answered";
+            return cx.legs.end_alone(now, key, d, by, 488, why);
         }
-        let has_pin = self.voicemail_pins.contains_key(&mailbox);
-        let Some(call) = self.calls.get_mut(&key) else {
+        let has_pin = self.pins.contains_key(&mailbox);
+        let Some(call) = cx.legs.calls.get_mut(&key) else {
             return;
         };
         call.answered = Some(now);
-        call.phase = Phase::Voicemail;
         let own = call.caller == mailbox;
-        call.menu = Some(Menu {
-            mailbox: mailbox.clone(),
-            stage: Stage::Pin,
-            wrong: 0,
-            typed: String::new(),
-            messages: Vec::new(),
-            at: 0,
-            waiting_since: None,
-        });
+        self.menus.insert(
+            key,
+            Menu {
+                mailbox: mailbox.clone(),
+                stage: Stage::Pin,
+                wrong: 0,
+                typed: String::new(),
+                messages: Vec::new(),
+                at: 0,
+                waiting_since: None,
+            },
+        );
         if has_pin {
-            self.menu_says(key, Stage::Pin, vec![named("vm_enter_pin")]);
+            self.menu_says(cx, key, Stage::Pin, vec![named("vm_enter_pin")]);
         } else if own {
-            self.menu_summary(key);
+            self.menu_summary(cx, key);
         } else {
             let reason =
                 format!("Voicemail box {mailbox} has no PIN: it opens from its own extension only");
-            self.menu_ends(key, reason, Vec::new());
+            self.menu_ends(cx, key, reason, Vec::new());
         }
     }
 
     /// A key pressed in the menu.
-    pub(crate) fn menu_key(&mut self, now: Instant, key: CallKey, pressed: char) {
-        let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
+    pub(super) fn menu_key(&mut self, cx: &mut Ctx<'_>, key: CallKey, pressed: char) {
+        let now = cx.now;
+        let Some(menu) = self.menus.get_mut(&key) else {
             return;
         };
         menu.waiting_since = None;
         match (&menu.stage, pressed) {
             (Stage::Pin, '#') => {
                 let typed = std::mem::take(&mut menu.typed);
-                self.check_pin(key, &typed);
+                self.check_pin(cx, key, &typed);
             }
             (Stage::Pin, digit) if digit.is_ascii_digit() => {
                 menu.typed.push(digit);
                 if menu.typed.len() > MAX_PIN {
                     menu.typed.clear();
-                    return self.check_pin(key, "");
+                    return self.check_pin(cx, key, "");
                 }
                 // The wait for `#` starts again after each digit.
                 menu.waiting_since = Some(now);
-                self.timers
-                    .insert((now + KEY_WAIT, key, CallTimer::Voicemail));
+                cx.legs.wake_at(key, now + KEY_WAIT);
             }
-            (Stage::Message, '1') => self.menu_play_message(key),
+            (Stage::Message, '1') => self.menu_play_message(cx, key),
             (Stage::Message, '7') => {
                 let (mailbox, id) = (menu.mailbox.clone(), menu.messages[menu.at]);
-                self.delete_message(self.clock, &mailbox, id);
-                self.menu_says(key, Stage::Deleted, vec![named("vm_deleted")]);
+                self.delete(cx, &mailbox, id);
+                self.menu_says(cx, key, Stage::Deleted, vec![named("vm_deleted")]);
             }
-            (Stage::Message, '9') => self.menu_next(key),
+            (Stage::Message, '9') => self.menu_next(cx, key),
             (Stage::Summary | Stage::Message | Stage::Deleted, '5') => {
                 let asked = vec![named("vm_record_greeting"), Sound::Beep];
-                self.menu_says(key, Stage::Greeting(GreetingStep::Asking), asked);
+                self.menu_says(cx, key, Stage::Greeting(GreetingStep::Asking), asked);
             }
-            (Stage::Greeting(GreetingStep::Recording), '#') => self
-                .outputs
-                .push_back(Output::Media(MediaCommand::StopRecording { call: key })),
+            (Stage::Greeting(GreetingStep::Recording), '#') => {
+                cx.legs.media(MediaCommand::StopRecording { call: key })
+            }
             _ => {}
         }
     }
 
     /// What the menu said has ended: wait for a key, or go on.
-    pub(crate) fn menu_prompt_done(&mut self, now: Instant, key: CallKey) {
-        let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
+    pub(super) fn menu_prompt_done(&mut self, cx: &mut Ctx<'_>, key: CallKey) {
+        let now = cx.now;
+        let Some(menu) = self.menus.get_mut(&key) else {
             return;
         };
-        match menu.stage {
+        match &menu.stage {
             Stage::Pin | Stage::Message => {
                 menu.waiting_since = Some(now);
-                self.timers
-                    .insert((now + KEY_WAIT, key, CallTimer::Voicemail));
+                cx.legs.wake_at(key, now + KEY_WAIT);
             }
-            Stage::Summary | Stage::Greeting(GreetingStep::Saved) => self.menu_play_message(key),
-            Stage::Deleted => self.menu_next(key),
-            Stage::Greeting(GreetingStep::Asking) => self.record_greeting(key),
+            Stage::Summary | Stage::Greeting(GreetingStep::Saved) => {
+                self.menu_play_message(cx, key)
+            }
+            Stage::Deleted => self.menu_next(cx, key),
+            Stage::Greeting(GreetingStep::Asking) => self.record_greeting(cx, key),
             Stage::Greeting(GreetingStep::Recording) => {}
-            Stage::Ending => self.hang_up_told(now, key),
+            Stage::Ending { reason } => {
+                let (d, by, reason) = (Disposition::Answered, HangupBy::System, reason.clone());
+                cx.legs.end_alone(now, key, d, by, 200, &reason);
+            }
         }
     }
 
     /// Nobody pressed a key in time: a PIN not ended by `#` is checked as it is, a
     /// message's choices default to the next message.
-    pub(crate) fn menu_timeout(&mut self, now: Instant, key: CallKey) {
-        let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
+    pub(super) fn menu_timeout(&mut self, cx: &mut Ctx<'_>, key: CallKey) {
+        let Some(menu) = self.menus.get_mut(&key) else {
             return;
         };
         if menu
             .waiting_since
-            .is_none_or(|since| now < since + KEY_WAIT)
+            .is_none_or(|since| cx.now < since + KEY_WAIT)
         {
             return;
         }
@@ -211,18 +211,18 @@ impl Pbx {
         match menu.stage {
             Stage::Pin => {
                 let typed = std::mem::take(&mut menu.typed);
-                self.check_pin(key, &typed);
+                self.check_pin(cx, key, &typed);
             }
-            Stage::Message => self.menu_next(key),
+            Stage::Message => self.menu_next(cx, key),
             _ => {}
         }
     }
 
-    fn record_greeting(&mut self, key: CallKey) {
-        let Some(to) = self.caller_media(key) else {
+    fn record_greeting(&mut self, cx: &mut Ctx<'_>, key: CallKey) {
+        let Some(to) = cx.legs.caller_media(key) else {
             return;
         };
-        let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
+        let Some(menu) = self.menus.get_mut(&key) else {
             return;
         };
         menu.stage = Stage::Greeting(GreetingStep::Recording);
@@ -231,24 +231,22 @@ impl Pbx {
         };
         let limits = RecordLimits {
             max: GREETING_MAX,
-            ..self.voicemail_limits()
+            ..self.limits
         };
-        self.outputs.push_back(Output::Media(MediaCommand::Record {
+        cx.legs.media(MediaCommand::Record {
             call: key,
             to,
             into,
             limits,
-        }));
+        });
     }
 
     /// The media edge saved the greeting being recorded on call `key` (`kept`), or
     /// heard nothing worth keeping; the menu goes back to the messages.
-    pub fn handle_greeting_recorded(&mut self, clock: Clock, key: CallKey, kept: bool) {
-        let now = self.tick(clock);
+    pub fn greeting_recorded(&mut self, cx: &mut Ctx<'_>, key: CallKey, kept: bool) {
         let recording = self
-            .calls
+            .menus
             .get(&key)
-            .and_then(|c| c.menu.as_ref())
             .is_some_and(|m| m.stage == Stage::Greeting(GreetingStep::Recording));
         if recording {
             let said = if kept {
@@ -256,21 +254,21 @@ impl Pbx {
             } else {
                 "vm_greeting_kept"
             };
-            self.menu_says(key, Stage::Greeting(GreetingStep::Saved), vec![named(said)]);
+            let saved = Stage::Greeting(GreetingStep::Saved);
+            self.menu_says(cx, key, saved, vec![named(said)]);
         }
-        self.drain(now);
     }
 
-    fn check_pin(&mut self, key: CallKey, typed: &str) {
-        let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
+    fn check_pin(&mut self, cx: &mut Ctx<'_>, key: CallKey, typed: &str) {
+        let Some(menu) = self.menus.get_mut(&key) else {
             return;
         };
         let right = self
-            .voicemail_pins
+            .pins
             .get(&menu.mailbox)
             .is_some_and(|hash| pin_matches(hash, &menu.mailbox, typed));
         if right {
-            return self.menu_summary(key);
+            return self.menu_summary(cx, key);
         }
         menu.wrong += 1;
         if menu.wrong >= PIN_TRIES {
@@ -278,22 +276,18 @@ impl Pbx {
                 "Voicemail box {}: wrong PIN {PIN_TRIES} times",
                 menu.mailbox
             );
-            return self.menu_ends(key, reason, vec![named("vm_wrong_pin")]);
+            return self.menu_ends(cx, key, reason, vec![named("vm_wrong_pin")]);
         }
         let again = vec![named("vm_wrong_pin"), named("vm_enter_pin")];
-        self.menu_says(key, Stage::Pin, again);
+        self.menu_says(cx, key, Stage::Pin, again);
     }
 
     /// "New messages: 2. Saved messages: 1."
-    fn menu_summary(&mut self, key: CallKey) {
-        let Some(mailbox) = self
-            .calls
-            .get(&key)
-            .and_then(|c| Some(c.menu.as_ref()?.mailbox.clone()))
-        else {
+    fn menu_summary(&mut self, cx: &mut Ctx<'_>, key: CallKey) {
+        let Some(mailbox) = self.menus.get(&key).map(|m| m.mailbox.clone()) else {
             return;
         };
-        let messages = self.voicemail_messages(&mailbox);
+        let messages = self.messages(&mailbox);
         let (new, heard): (Vec<&VoicemailMessage>, Vec<&VoicemailMessage>) =
             messages.into_iter().partition(|m| !m.heard);
         let count = |n: usize| {
@@ -313,57 +307,63 @@ impl Pbx {
         said.extend(count(heard.len()));
         said.push(named("vm_greeting_option"));
         let order: Vec<i64> = new.iter().chain(&heard).map(|m| m.id).collect();
-        if let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) {
+        if let Some(menu) = self.menus.get_mut(&key) {
             menu.messages = order;
             menu.at = 0;
         }
-        self.menu_says(key, Stage::Summary, said);
+        self.menu_says(cx, key, Stage::Summary, said);
     }
 
     /// Plays the current message (marking it heard) and the choices after it; past
     /// the last one, says so and hangs up.
-    fn menu_play_message(&mut self, key: CallKey) {
-        let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) else {
+    fn menu_play_message(&mut self, cx: &mut Ctx<'_>, key: CallKey) {
+        let Some(menu) = self.menus.get_mut(&key) else {
             return;
         };
         let mailbox = menu.mailbox.clone();
         // Messages deleted meanwhile (through the API) are skipped.
         while menu.at < menu.messages.len()
-            && !self.voicemail.has_message(&mailbox, menu.messages[menu.at])
+            && !self
+                .boxes
+                .get(&mailbox)
+                .is_some_and(|b| b.contains_key(&menu.messages[menu.at]))
         {
             menu.at += 1;
         }
         let Some(&id) = menu.messages.get(menu.at) else {
             let reason = format!("Voicemail box {mailbox}: messages heard");
-            return self.menu_ends(key, reason, vec![named("vm_no_more_messages")]);
+            return self.menu_ends(cx, key, reason, vec![named("vm_no_more_messages")]);
         };
-        self.mark_heard(self.clock, &mailbox, id, true);
+        self.mark_heard(cx, &mailbox, id, true);
         let said = vec![Sound::Message { mailbox, id }, named("vm_message_menu")];
-        self.menu_says(key, Stage::Message, said);
+        self.menu_says(cx, key, Stage::Message, said);
     }
 
-    fn menu_next(&mut self, key: CallKey) {
-        if let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) {
+    fn menu_next(&mut self, cx: &mut Ctx<'_>, key: CallKey) {
+        if let Some(menu) = self.menus.get_mut(&key) {
             menu.at += 1;
         }
-        self.menu_play_message(key);
+        self.menu_play_message(cx, key);
     }
 
-    fn menu_says(&mut self, key: CallKey, stage: Stage, sounds: Vec<Sound>) {
-        if let Some(menu) = self.calls.get_mut(&key).and_then(|c| c.menu.as_mut()) {
+    fn menu_says(&mut self, cx: &mut Ctx<'_>, key: CallKey, stage: Stage, sounds: Vec<Sound>) {
+        if let Some(menu) = self.menus.get_mut(&key) {
             menu.stage = stage;
             menu.waiting_since = None;
         }
-        self.play_to_caller(key, sounds);
+        cx.legs.play(key, sounds);
     }
 
     /// Says `sounds` and goodbye, then hangs up; the record gives `reason`.
-    fn menu_ends(&mut self, key: CallKey, reason: String, mut sounds: Vec<Sound>) {
-        if let Some(call) = self.calls.get_mut(&key) {
-            call.told_reason = Some(reason);
-        }
+    fn menu_ends(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        key: CallKey,
+        reason: String,
+        mut sounds: Vec<Sound>,
+    ) {
         sounds.push(named(GOODBYE_PROMPT));
-        self.menu_says(key, Stage::Ending, sounds);
+        self.menu_says(cx, key, Stage::Ending { reason }, sounds);
     }
 }
 

@@ -1,25 +1,28 @@
 //! Requests inside a call: CANCEL before an answer, ACK, BYE from either side, INFO,
-//! and re-INVITEs (hold, resume, a moved address).
+//! re-INVITEs (hold, resume, a moved address); and what the legs send inside their
+//! dialogs: 2xx until the ACK, ACK, BYE, INFO, and the re-INVITE moving an answered
+//! phone to another call.
 
 use std::time::Instant;
 
-use rsip::Method;
+use rsip::{Header, Method};
 use switchboard_media::dtmf::{self, Dtmf};
-use switchboard_media::relay::Side;
+use switchboard_media::relay::{LegMedia, Side};
 use switchboard_media::sdp::{Direction, LocalDescription, SessionDescription};
+use switchboard_sip::dialog::Dialog;
 use switchboard_sip::header::NameAddr;
-use switchboard_sip::message::header_value;
-use switchboard_sip::transaction::{Peer, ServerId};
+use switchboard_sip::message::{Message, header_value, response_bytes, to_bytes};
+use switchboard_sip::transaction::{Peer, ServerId, Transmit};
 
-use crate::call::Phase;
-use crate::outcome::leg_media;
-use crate::pbx::{CallKey, MediaCommand, Output, Pbx};
+use super::call::{AckWait, Fork, ForkState, Phase};
+use super::{LegEvent, LegTimer, Legs, leg_media};
 use crate::record::{Disposition, HangupBy};
+use crate::vocabulary::{CallKey, MediaCommand};
 
-impl Pbx {
+impl Legs {
     /// A CANCEL cannot be challenged (RFC 3261 §22.1): one from another host than the
     /// caller's matches nothing.
-    pub(crate) fn handle_cancel(
+    pub fn handle_cancel(
         &mut self,
         now: Instant,
         id: ServerId,
@@ -56,7 +59,7 @@ impl Pbx {
 
     /// An ACK cannot be challenged (RFC 3261 §22.1): one from another host than the
     /// leg's is ignored.
-    pub(crate) fn handle_ack(&mut self, _now: Instant, ack: &rsip::Request, peer: Peer) {
+    pub fn handle_ack(&mut self, ack: &rsip::Request, peer: Peer) {
         let leg = self
             .dialog_of(ack)
             .filter(|route| route.peer.addr.ip() == peer.addr.ip())
@@ -68,7 +71,7 @@ impl Pbx {
         }
     }
 
-    pub(crate) fn handle_in_dialog(
+    pub fn handle_in_dialog(
         &mut self,
         now: Instant,
         id: ServerId,
@@ -85,38 +88,21 @@ impl Pbx {
         match request.method {
             Method::Bye => {
                 self.reply(now, id, &request, 200, "OK");
-                match self.calls.get(&key).map(|c| c.phase) {
+                match self.phase(key) {
                     Some(Phase::Answered { .. }) => {
                         let by = match side {
                             Side::A => HangupBy::Caller,
                             Side::B => HangupBy::Callee,
                         };
-                        self.hang_up(now, key, by, "Normal Clearing");
+                        self.hang_up(key, by, "Normal Clearing");
                     }
                     // A caller that hangs up before the answer with BYE instead of CANCEL.
                     Some(Phase::Ringing) if side == Side::A => {
                         self.fail(now, key, 487, "Request Terminated", Disposition::Cancelled)
                     }
-                    Some(Phase::Queued) if side == Side::A => self.abandon_queue(now, key),
-                    Some(Phase::Telling | Phase::Scenario | Phase::Voicemail)
-                        if side == Side::A =>
-                    {
-                        self.end_unbridged(
-                            now,
-                            key,
-                            Disposition::Answered,
-                            HangupBy::Caller,
-                            200,
-                            "Normal Clearing",
-                        )
+                    Some(Phase::Held | Phase::Placing) => {
+                        self.emit(LegEvent::HungUp { call: key, side })
                     }
-                    Some(Phase::CallingBack { .. }) if side == Side::B => self.callback_failed(
-                        now,
-                        key,
-                        switchboard_queue::CallbackResult::AgentMissed,
-                        487,
-                        "The agent hung up before the customer answered",
-                    ),
                     _ => {}
                 }
             }
@@ -141,11 +127,14 @@ impl Pbx {
             .and_then(|body| dtmf::parse_info(content_type, body));
         let (winner, media) = match self.calls.get(&key).map(|c| (c.phase, c.media)) {
             Some((Phase::Answered { winner }, Some(media))) => (winner, media),
-            // A key from a caller Switchboard answered is for what they are in.
-            Some((Phase::Queued | Phase::Scenario | Phase::Voicemail, _)) if side == Side::A => {
+            // A key from a caller Switchboard holds is for the feature holding them.
+            Some((Phase::Held, _)) if side == Side::A => {
                 self.reply(now, id, info, 200, "OK");
                 if let Some(dtmf) = dtmf {
-                    self.key_from_caller_alone(now, key, dtmf.key);
+                    self.emit(LegEvent::Key {
+                        call: key,
+                        key: dtmf.key,
+                    });
                 }
                 return;
             }
@@ -155,12 +144,11 @@ impl Pbx {
         let other = side.other();
         match dtmf {
             Some(dtmf) if media[other as usize].events.is_some() => {
-                self.outputs
-                    .push_back(Output::Media(MediaCommand::SendDtmf {
-                        call: key,
-                        to: other,
-                        dtmf,
-                    }));
+                self.media(MediaCommand::SendDtmf {
+                    call: key,
+                    to: other,
+                    dtmf,
+                });
             }
             _ => {
                 let content_type = content_type.to_string();
@@ -171,8 +159,21 @@ impl Pbx {
         }
     }
 
+    /// A key pressed on `from`'s phone arrived as RFC 4733 (or as tones): a caller
+    /// Switchboard holds pressed it for the feature holding them; otherwise the other
+    /// leg, which did not negotiate telephone events, is sent it as SIP INFO.
+    pub fn handle_dtmf(&mut self, now: Instant, key: CallKey, from: Side, dtmf: Dtmf) {
+        if from == Side::A && self.phase(key) == Some(Phase::Held) {
+            return self.emit(LegEvent::Key {
+                call: key,
+                key: dtmf.key,
+            });
+        }
+        self.send_info_dtmf(now, key, from.other(), dtmf);
+    }
+
     /// Sends a key to `to` by SIP INFO (`application/dtmf-relay`).
-    pub(crate) fn send_info_dtmf(&mut self, now: Instant, key: CallKey, to: Side, dtmf: Dtmf) {
+    fn send_info_dtmf(&mut self, now: Instant, key: CallKey, to: Side, dtmf: Dtmf) {
         let Some(Phase::Answered { winner }) = self.calls.get(&key).map(|c| c.phase) else {
             return;
         };
@@ -188,7 +189,7 @@ impl Pbx {
     }
 
     /// A new request in the dialog of leg `side` (fork `fork` on B).
-    pub(crate) fn send_in_dialog(
+    fn send_in_dialog(
         &mut self,
         now: Instant,
         key: CallKey,
@@ -197,11 +198,19 @@ impl Pbx {
         method: Method,
         body: switchboard_sip::dialog::Body<'_>,
     ) {
-        let Some(peer) = self.dialog_mut(key, side, fork).map(|d| d.peer) else {
+        fn dialog_of(
+            legs: &mut Legs,
+            key: CallKey,
+            side: Side,
+            fork: Option<usize>,
+        ) -> Option<&mut Dialog> {
+            legs.calls.get_mut(&key)?.dialog_mut(side, fork)
+        }
+        let Some(peer) = dialog_of(self, key, side, fork).map(|d| d.peer) else {
             return;
         };
         let via = self.via(peer);
-        let Some(dialog) = self.dialog_mut(key, side, fork) else {
+        let Some(dialog) = dialog_of(self, key, side, fork) else {
             return;
         };
         if let Ok(request) = dialog.request(method, &via, Vec::new(), body) {
@@ -288,14 +297,13 @@ impl Pbx {
                 call.music_to = music_to;
             }
         }
-        self.outputs.push_back(Output::Media(MediaCommand::Update {
+        self.media(MediaCommand::Update {
             call: key,
             side,
             media: leg,
-        }));
+        });
         if let Some((to, on)) = music {
-            self.outputs
-                .push_back(Output::Media(MediaCommand::Music { call: key, to, on }));
+            self.media(MediaCommand::Music { call: key, to, on });
         }
         let tag = self.local_tag(key, side);
         self.answer_reinvite(now, id, key, side, invite, &tag, local, peer);
@@ -386,6 +394,174 @@ impl Pbx {
             }
         }
         true
+    }
+
+    pub fn send_bye(&mut self, now: Instant, key: CallKey, side: Side, fork: Option<usize>) {
+        self.send_in_dialog(now, key, side, fork, Method::Bye, None);
+    }
+
+    pub(super) fn send_ack(&mut self, dialog: &Dialog, cseq: u32) {
+        let via = self.via(dialog.peer);
+        if let Ok(ack) = dialog.ack(cseq, &via) {
+            self.sip
+                .send_raw(dialog.peer, to_bytes(&Message::Request(ack)));
+        }
+    }
+
+    /// Answers the caller's INVITE with `code` and Switchboard's description `local`;
+    /// a 2xx is re-sent until the caller acknowledges it.
+    pub(super) fn answer_caller(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        code: u16,
+        reason: &str,
+        local: &LocalDescription,
+    ) {
+        let Some((call, id)) = self.calls.get(&key).and_then(|c| Some((c, c.invite_id?))) else {
+            return;
+        };
+        let (invite, a_peer) = (call.invite.clone(), call.a_peer);
+        let (tag, callee) = (call.a_dialog.local_tag.clone(), call.callee.clone());
+        let r = self.response_with_sdp(&invite, code, reason, &tag, &callee, a_peer, local);
+        self.sip.respond(now, id, &r);
+        if (200..300).contains(&code) {
+            self.await_ack(now, key, Side::A, &r, a_peer);
+        }
+    }
+
+    /// Sends a 2xx we answered on a leg and keeps re-sending it until the ACK.
+    fn await_ack(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        side: Side,
+        response: &rsip::Response,
+        peer: Peer,
+    ) {
+        if peer.transport.is_reliable() {
+            return;
+        }
+        let t1 = self.config.sip.timers.t1;
+        let wait = AckWait {
+            bytes: response_bytes(response),
+            peer,
+            next: now + t1,
+            interval: t1,
+            give_up: now + 64 * t1,
+        };
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.awaiting_ack[side as usize] = Some(wait);
+            self.timers.insert((now + t1, key, LegTimer::Retransmit2xx));
+        }
+    }
+
+    pub(super) fn retransmit_2xx(&mut self, now: Instant, key: CallKey) {
+        let t2 = self.config.sip.timers.t2;
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let mut resend = Vec::new();
+        let mut gave_up = false;
+        for slot in call.awaiting_ack.iter_mut() {
+            let Some(wait) = slot else { continue };
+            if now >= wait.give_up {
+                *slot = None;
+                gave_up = true;
+            } else if now >= wait.next {
+                resend.push(Transmit {
+                    peer: wait.peer,
+                    bytes: wait.bytes.clone(),
+                });
+                wait.interval = (wait.interval * 2).min(t2);
+                wait.next = (now + wait.interval).min(wait.give_up);
+            }
+        }
+        let next = call.awaiting_ack.iter().flatten().map(|w| w.next).min();
+        for t in resend {
+            self.sip.send_raw(t.peer, t.bytes);
+        }
+        if let Some(at) = next {
+            self.timers.insert((at, key, LegTimer::Retransmit2xx));
+        }
+        if gave_up {
+            // RFC 3261 §13.3.1.4: no ACK means the session is not up; end it.
+            self.abort(now, key, 408, "ACK never arrived");
+        }
+    }
+
+    /// Moves the answered phone on leg B of call `from` to call `to`: its dialog now
+    /// belongs to `to`, and a re-INVITE points the phone's audio at `to`'s port. The
+    /// phone stays in one call all along. Returns the phone's fork index in `to` and
+    /// its media; `from` keeps its caller, whose call goes on as the caller of it
+    /// decides.
+    pub fn move_answered_leg(
+        &mut self,
+        now: Instant,
+        from: CallKey,
+        to: CallKey,
+    ) -> Option<(usize, LegMedia)> {
+        let port = self.calls.get(&to)?.ports[1];
+        let user = self.calls.get(&to)?.caller.clone();
+        let call = self.calls.get_mut(&from)?;
+        let Phase::Answered { winner } = call.phase else {
+            return None;
+        };
+        let media = call.media?[1];
+        call.awaiting_ack[1] = None;
+        let fork = &mut call.forks[winner];
+        let dialog = fork.dialog.take()?;
+        let sdp = LocalDescription {
+            version: fork.sdp.version + 1,
+            port,
+            formats: [Some(media.audio), media.events]
+                .into_iter()
+                .flatten()
+                .collect(),
+            ..fork.sdp.clone()
+        };
+        let moved = Fork {
+            client: fork.client,
+            invite: fork.invite.clone(),
+            peer: fork.peer,
+            extension: fork.extension.clone(),
+            state: ForkState::Answered,
+            dialog: Some(dialog.clone()),
+            cancel_on_provisional: false,
+            cancel_sent: false,
+            seat: Side::B,
+            sdp: sdp.clone(),
+        };
+        self.by_dialog.insert(
+            (dialog.call_id.clone(), dialog.local_tag.clone()),
+            DialogRoute {
+                call: to,
+                side: Side::B,
+                peer: dialog.peer,
+                extension: Some(fork.extension.clone()),
+            },
+        );
+        let peer = dialog.peer;
+        let contact = Header::Contact(self.contact(&user, peer).into());
+        let via = self.via(peer);
+        let to_call = self.calls.get_mut(&to)?;
+        to_call.forks.push(moved);
+        to_call.local_sdp[1] = Some(sdp.clone());
+        let index = to_call.forks.len() - 1;
+        let dialog = to_call.forks[index].dialog.as_mut()?;
+        let reinvite = dialog.request(
+            Method::Invite,
+            &via,
+            vec![contact],
+            Some(("application/sdp", sdp.to_bytes())),
+        );
+        let snapshot = dialog.clone();
+        if let Ok(reinvite) = reinvite
+            && let Some(client) = self.sip.send_request(now, reinvite, peer)
+        {
+            self.reinvites.insert(client, snapshot);
+        }
+        Some((index, media))
     }
 }
 

@@ -12,8 +12,8 @@ use switchboard_sip::header::{NameAddr, uri_user};
 use switchboard_sip::message::header_value;
 use switchboard_sip::transaction::{ClientId, Peer, ServerId};
 
-use crate::pbx::Pbx;
-use crate::voicemail::MessageCounts;
+use super::Ctx;
+use super::voicemail::MessageCounts;
 
 const EVENT: &str = "message-summary";
 const CONTENT_TYPE: &str = "application/simple-message-summary";
@@ -27,7 +27,7 @@ const MAX_EXPIRY: Duration = Duration::from_secs(7200);
 const PER_MAILBOX: usize = 16;
 
 #[derive(Debug)]
-pub(crate) struct Subscription {
+struct Subscription {
     mailbox: String,
     dialog: Dialog,
     expires: Instant,
@@ -53,43 +53,44 @@ fn message_summary(account: &str, counts: MessageCounts) -> String {
     )
 }
 
-impl Pbx {
+impl Subscriptions {
     /// A SUBSCRIBE, new or refreshing one: only to `message-summary`, only by the
-    /// box's own extension.
-    pub(crate) fn handle_subscribe(
+    /// box's own extension; `counts` tells what a box holds.
+    pub fn handle_subscribe(
         &mut self,
-        now: Instant,
-        id: ServerId,
-        request: rsip::Request,
-        peer: Peer,
+        cx: &mut Ctx<'_>,
+        (id, request, peer): (ServerId, rsip::Request, Peer),
+        counts: impl Fn(&str) -> MessageCounts,
     ) {
+        let now = cx.now;
         let event = header_value(&request.headers, "Event").unwrap_or_default();
         if event.split(';').next().map(str::trim) != Some(EVENT) {
-            let mut r = self.sip.response(&request, 489, "Bad Event", "sb489");
+            let mut r = cx.legs.sip.response(&request, 489, "Bad Event", "sb489");
             r.headers
                 .push(Header::Other("Allow-Events".into(), EVENT.into()));
-            return self.sip.respond(now, id, &r);
+            return cx.legs.sip.respond(now, id, &r);
         }
-        let subscriber = match self.sip.authenticate(now, &request, peer) {
+        let subscriber = match cx.legs.sip.authenticate(now, &request, peer) {
             Ok(user) => user,
-            Err(challenge) => return self.sip.respond(now, id, &challenge),
+            Err(challenge) => return cx.legs.sip.respond(now, id, &challenge),
         };
         let expiry = match header_value(&request.headers, "Expires").map(str::trim) {
             None => DEFAULT_EXPIRY,
             Some(v) => match v.parse::<u64>() {
                 Ok(s) => Duration::from_secs(s).min(MAX_EXPIRY),
-                Err(_) => return self.reply(now, id, &request, 400, "Bad Expires"),
+                Err(_) => return cx.legs.reply(now, id, &request, 400, "Bad Expires"),
             },
         };
         if !expiry.is_zero() && expiry < MIN_EXPIRY {
-            let mut r = self
+            let mut r = cx
+                .legs
                 .sip
                 .response(&request, 423, "Interval Too Brief", "sb423");
             r.headers.push(Header::Other(
                 "Min-Expires".into(),
                 MIN_EXPIRY.as_secs().to_string(),
             ));
-            return self.sip.respond(now, id, &r);
+            return cx.legs.sip.respond(now, id, &r);
         }
         let to_tag = header_value(&request.headers, "To")
             .and_then(|to| NameAddr::parse(to, "To").ok())
@@ -101,10 +102,16 @@ impl Pbx {
             // A refresh (or removal) of a subscription this phone holds.
             Some(tag) => {
                 let key = (call_id, tag);
-                match self.subscriptions.by_dialog.get(&key) {
+                match self.by_dialog.get(&key) {
                     Some(s) if s.mailbox == subscriber => key,
                     _ => {
-                        return self.reply(now, id, &request, 481, "Subscription Does Not Exist");
+                        return cx.legs.reply(
+                            now,
+                            id,
+                            &request,
+                            481,
+                            "Subscription Does Not Exist",
+                        );
                     }
                 }
             }
@@ -113,20 +120,23 @@ impl Pbx {
                     .unwrap_or_default()
                     .to_string();
                 if mailbox != subscriber {
-                    return self.reply(now, id, &request, 403, "Only the box's own extension");
+                    return cx
+                        .legs
+                        .reply(now, id, &request, 403, "Only the box's own extension");
                 }
                 let held = self
-                    .subscriptions
                     .by_dialog
                     .values()
                     .filter(|s| s.mailbox == mailbox)
                     .count();
                 if held >= PER_MAILBOX {
-                    return self.reply(now, id, &request, 503, "Too many subscriptions");
+                    return cx
+                        .legs
+                        .reply(now, id, &request, 503, "Too many subscriptions");
                 }
-                let tag = self.ids.token();
+                let tag = cx.legs.ids.token();
                 let Ok(dialog) = Dialog::as_uas(&request, &tag, peer) else {
-                    return self.reply(now, id, &request, 400, "Contact is missing");
+                    return cx.legs.reply(now, id, &request, 400, "Contact is missing");
                 };
                 let key = (call_id, tag);
                 let subscription = Subscription {
@@ -134,48 +144,46 @@ impl Pbx {
                     dialog,
                     expires: now,
                 };
-                self.subscriptions
-                    .by_dialog
-                    .insert(key.clone(), subscription);
+                self.by_dialog.insert(key.clone(), subscription);
                 key
             }
         };
-        let Some(subscription) = self.subscriptions.by_dialog.get_mut(&key) else {
+        let Some(subscription) = self.by_dialog.get_mut(&key) else {
             return;
         };
         subscription.expires = now + expiry;
-        let lapse = &mut self.subscriptions.next_lapse;
+        let lapse = &mut self.next_lapse;
         *lapse = Some(lapse.map_or(now + expiry, |at| at.min(now + expiry)));
         subscription.dialog.peer = peer;
-        let mut r = self.sip.response(&request, 200, "OK", &key.1);
+        let mut r = cx.legs.sip.response(&request, 200, "OK", &key.1);
         r.headers
             .push(Header::Expires(expiry.as_secs().to_string().into()));
         r.headers
-            .push(Header::Contact(self.contact(&subscriber, peer).into()));
-        self.sip.respond(now, id, &r);
-        self.notify(now, &key);
+            .push(Header::Contact(cx.legs.contact(&subscriber, peer).into()));
+        cx.legs.sip.respond(now, id, &r);
+        self.notify(cx, &key, &counts);
         if expiry.is_zero() {
-            self.subscriptions.by_dialog.remove(&key);
+            self.by_dialog.remove(&key);
         }
     }
 
-    /// Tells every phone subscribed to `mailbox` what it holds now.
-    pub(crate) fn mailbox_changed(&mut self, now: Instant, mailbox: &str) {
+    /// Tells every phone subscribed to `mailbox` what it holds now (`counts`).
+    pub fn mailbox_changed(&mut self, cx: &mut Ctx<'_>, mailbox: &str, counts: MessageCounts) {
+        let now = cx.now;
         let keys: Vec<_> = self
-            .subscriptions
             .by_dialog
             .iter()
             .filter(|(_, s)| s.mailbox == mailbox && s.expires > now)
             .map(|(k, _)| k.clone())
             .collect();
         for key in keys {
-            self.notify(now, &key);
+            self.notify(cx, &key, &|_: &str| counts);
         }
     }
 
     /// Drops subscriptions that ran out without a refresh.
-    pub(crate) fn expire_subscriptions(&mut self, now: Instant) {
-        let subscriptions = &mut self.subscriptions;
+    pub fn expire(&mut self, now: Instant) {
+        let subscriptions = self;
         if subscriptions.next_lapse.is_none_or(|at| now < at) {
             return;
         }
@@ -186,21 +194,27 @@ impl Pbx {
     /// A phone answered a NOTIFY (`code`; 408 when it never did): one that no longer
     /// knows the subscription, or cannot be reached, loses it (RFC 6665 §4.1.3).
     /// False when `client` was no NOTIFY.
-    pub(crate) fn notify_answered(&mut self, client: ClientId, code: u16) -> bool {
+    pub fn notify_answered(&mut self, client: ClientId, code: u16) -> bool {
         if code < 200 {
-            return self.subscriptions.notifies.contains_key(&client);
+            return self.notifies.contains_key(&client);
         }
-        let Some(key) = self.subscriptions.notifies.remove(&client) else {
+        let Some(key) = self.notifies.remove(&client) else {
             return false;
         };
         if matches!(code, 404 | 408 | 410 | 416 | 480..=485 | 489 | 501 | 604) {
-            self.subscriptions.by_dialog.remove(&key);
+            self.by_dialog.remove(&key);
         }
         true
     }
 
-    fn notify(&mut self, now: Instant, key: &(String, String)) {
-        let Some(s) = self.subscriptions.by_dialog.get(key) else {
+    fn notify(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        key: &(String, String),
+        counts: &dyn Fn(&str) -> MessageCounts,
+    ) {
+        let now = cx.now;
+        let Some(s) = self.by_dialog.get(key) else {
             return;
         };
         let left = s.expires.saturating_duration_since(now).as_secs();
@@ -210,11 +224,11 @@ impl Pbx {
             format!("active;expires={left}")
         };
         let (mailbox, peer) = (s.mailbox.clone(), s.dialog.peer);
-        let account = format!("sip:{mailbox}@{}", self.sip.realm());
-        let body = message_summary(&account, self.voicemail.counts(&mailbox));
-        let via = self.via(peer);
-        let contact = self.contact(&mailbox, peer);
-        let Some(s) = self.subscriptions.by_dialog.get_mut(key) else {
+        let account = format!("sip:{mailbox}@{}", cx.legs.sip.realm());
+        let body = message_summary(&account, counts(&mailbox));
+        let via = cx.legs.via(peer);
+        let contact = cx.legs.contact(&mailbox, peer);
+        let Some(s) = self.by_dialog.get_mut(key) else {
             return;
         };
         let headers = vec![
@@ -224,9 +238,9 @@ impl Pbx {
         ];
         let body = Some((CONTENT_TYPE, body.into_bytes()));
         if let Ok(request) = s.dialog.request(Method::Notify, &via, headers, body)
-            && let Some(client) = self.sip.send_request(now, request, peer)
+            && let Some(client) = cx.legs.sip.send_request(now, request, peer)
         {
-            self.subscriptions.notifies.insert(client, key.clone());
+            self.notifies.insert(client, key.clone());
         }
     }
 }

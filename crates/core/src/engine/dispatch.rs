@@ -1,0 +1,297 @@
+//! The engine's one dispatcher: SIP requests and responses to the legs (a new INVITE
+//! routed first), what the legs report to the feature holding the call, and handoffs
+//! between features.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rsip::{Header, Method};
+use switchboard_media::relay::Side;
+use switchboard_queue::QueueId;
+use switchboard_scenario::model::Scenario;
+use switchboard_scenario::run::QueueExit;
+use switchboard_sip::header::{NameAddr, uri_user};
+use switchboard_sip::message::header_value;
+use switchboard_sip::service::ALLOW;
+use switchboard_sip::transaction::{Peer, ServerId, TransactionEvent};
+
+use super::route::{Directory, Route, route};
+use super::{Owner, Pbx, cx};
+use crate::features::Handoff;
+use crate::legs::{LegEvent, Phase, Refusal};
+use crate::record::{Disposition, HangupBy};
+
+impl Pbx {
+    /// Carries out everything the input set going: each SIP event in turn, and after
+    /// each, what the legs reported and the features handed over.
+    pub(super) fn settle(&mut self, now: Instant) {
+        loop {
+            self.settle_features(now);
+            let Some(event) = self.legs.sip.poll_event() else {
+                break;
+            };
+            match event {
+                TransactionEvent::Request { id, request, peer } => {
+                    self.handle_request(now, id, request, peer)
+                }
+                TransactionEvent::Ack { request, peer } => self.legs.handle_ack(&request, peer),
+                TransactionEvent::Response { id, response } => {
+                    if !self.mwi.notify_answered(id, response.status_code.code()) {
+                        self.legs.handle_response(now, id, response);
+                    }
+                }
+                TransactionEvent::ClientTimeout { id } => {
+                    if !self.mwi.notify_answered(id, 408) {
+                        self.legs.handle_client_timeout(now, id);
+                    }
+                }
+                // Our failure answer was never acknowledged; the call is already over.
+                TransactionEvent::ServerTimeout { .. } => {}
+            }
+        }
+    }
+
+    /// What the legs reported and the features handed over, until nothing is left.
+    fn settle_features(&mut self, now: Instant) {
+        loop {
+            if let Some(event) = self.legs.poll_event() {
+                self.leg_event(now, event);
+            } else if let Some(handoff) = self.handoffs.pop_front() {
+                self.handoff(now, handoff);
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn handle_request(&mut self, now: Instant, id: ServerId, request: rsip::Request, peer: Peer) {
+        let in_dialog = header_value(&request.headers, "To")
+            .and_then(|to| NameAddr::parse(to, "To").ok())
+            .is_some_and(|to| to.tag().is_some());
+        match request.method {
+            Method::Subscribe => {
+                let voicemail = &self.voicemail;
+                let counts = |mailbox: &str| voicemail.counts(mailbox);
+                let cx = &mut crate::features::Ctx {
+                    now,
+                    legs: &mut self.legs,
+                    office: &self.office,
+                    handoffs: &mut self.handoffs,
+                };
+                self.mwi.handle_subscribe(cx, (id, request, peer), counts)
+            }
+            Method::Invite if !in_dialog => self.handle_invite(now, id, request, peer),
+            Method::Cancel => self.legs.handle_cancel(now, id, &request, peer),
+            Method::Invite | Method::Bye | Method::Info if in_dialog => {
+                self.legs.handle_in_dialog(now, id, request, peer)
+            }
+            Method::Bye | Method::Info => {
+                self.legs
+                    .reply(now, id, &request, 481, "Call/Transaction Does Not Exist")
+            }
+            _ => {
+                let sip = &mut self.legs.sip;
+                let tag = sip.stateless_tag(&request);
+                let mut r = sip.response(&request, 405, "Method Not Allowed", &tag);
+                r.headers.push(Header::Allow(ALLOW.into()));
+                sip.respond(now, id, &r);
+            }
+        }
+    }
+
+    /// A new call: its caller admitted, then routed to a feature or the extension
+    /// dialled.
+    fn handle_invite(&mut self, now: Instant, id: ServerId, invite: rsip::Request, peer: Peer) {
+        let Some(caller) = self.legs.admit_caller(now, id, &invite, peer) else {
+            return;
+        };
+        let callee = uri_user(&invite.uri.to_string())
+            .unwrap_or_default()
+            .to_string();
+        let route = route(&callee, &caller, &OfficeDirectory(self));
+        let names = (caller.clone(), callee.clone());
+        if let Route::Blocked {
+            reason,
+            tell: false,
+        } = route
+        {
+            return self
+                .legs
+                .refuse(now, id, &invite, names, Refusal::new(603, reason));
+        }
+        let phase = match route {
+            Route::Extension | Route::Blocked { .. } => Phase::Ringing,
+            _ => Phase::Held,
+        };
+        let key = match self
+            .legs
+            .take_call(now, id, &invite, peer, &caller, &callee, phase)
+        {
+            Ok(key) => key,
+            Err(refusal) => return self.legs.refuse(now, id, &invite, names, refusal),
+        };
+        // The caller is busy before any feature offers them a call.
+        self.settle_features(now);
+        match route {
+            Route::Blocked { reason, .. } => {
+                let what = crate::vocabulary::Announcement::Blocked;
+                let failed = Disposition::Failed;
+                self.legs
+                    .announce_failure(now, key, 603, &reason, failed, what);
+            }
+            Route::Queue(queue) => {
+                self.owners.insert(key, Owner::Queue);
+                self.queues.join(cx!(self, now), key, queue, 0, false);
+            }
+            Route::FeatureCode(code) => self.queues.feature_code(cx!(self, now), key, code),
+            Route::Scenario(scenario) => {
+                self.owners.insert(key, Owner::Scenario);
+                self.scenarios.start(cx!(self, now), key, scenario);
+            }
+            Route::Mailbox(mailbox) => {
+                self.owners.insert(key, Owner::Voicemail);
+                self.voicemail.open_menu(cx!(self, now), key, mailbox);
+            }
+            Route::Extension => self.legs.ring_extension(now, key),
+        }
+    }
+
+    fn leg_event(&mut self, now: Instant, event: LegEvent) {
+        match event {
+            LegEvent::Busy { .. } => self.queues.leg_event(cx!(self, now), &event),
+            LegEvent::Ended { call, bridged, .. } => {
+                self.queues.leg_event(cx!(self, now), &event);
+                if bridged {
+                    self.legs.finish_hang_up(now, call);
+                }
+            }
+            LegEvent::Closed { call, .. } => {
+                self.owners.remove(&call);
+                self.queues.leg_event(cx!(self, now), &event);
+                self.scenarios.call_event(cx!(self, now), event.clone());
+                self.voicemail.call_event(cx!(self, now), event);
+            }
+            LegEvent::Answered { call, .. }
+            | LegEvent::Failed { call, .. }
+            | LegEvent::HungUp { call, .. }
+            | LegEvent::Key { call, .. }
+            | LegEvent::Played { call }
+            | LegEvent::Wake { call }
+            | LegEvent::RingTimeout { call }
+            | LegEvent::Broken { call, .. } => match self.owners.get(&call).cloned() {
+                Some(Owner::Queue) => self.queues.call_event(cx!(self, now), event),
+                Some(Owner::Scenario) => self.scenarios.call_event(cx!(self, now), event),
+                Some(Owner::Voicemail) => self.voicemail.call_event(cx!(self, now), event),
+                Some(Owner::Told { reason }) => self.told_event(now, event, &reason),
+                None => self.unowned_event(now, event),
+            },
+        }
+    }
+
+    /// A call being told something ends once it is said, or when its caller hangs up.
+    fn told_event(&mut self, now: Instant, event: LegEvent, reason: &str) {
+        let (key, disposition, by, code, reason) = match event {
+            LegEvent::Played { call } => {
+                (call, Disposition::Answered, HangupBy::System, 200, reason)
+            }
+            LegEvent::HungUp {
+                call,
+                side: Side::A,
+            } => (
+                call,
+                Disposition::Answered,
+                HangupBy::Caller,
+                200,
+                "Normal Clearing",
+            ),
+            LegEvent::Broken { call, code, reason } => {
+                (call, Disposition::Failed, HangupBy::System, code, reason)
+            }
+            _ => return,
+        };
+        self.legs.end_alone(now, key, disposition, by, code, reason);
+    }
+
+    /// A call no feature holds yet (answered for an agent's code before being told):
+    /// it still ends when its caller hangs up or it breaks.
+    fn unowned_event(&mut self, now: Instant, event: LegEvent) {
+        match event {
+            LegEvent::HungUp {
+                call,
+                side: Side::A,
+            } => self.legs.end_alone(
+                now,
+                call,
+                Disposition::Answered,
+                HangupBy::Caller,
+                200,
+                "Normal Clearing",
+            ),
+            LegEvent::Broken { call, code, reason } => {
+                let (d, by) = (Disposition::Failed, HangupBy::System);
+                self.legs.end_alone(now, call, d, by, code, reason);
+            }
+            _ => {}
+        }
+    }
+
+    fn handoff(&mut self, now: Instant, handoff: Handoff) {
+        match handoff {
+            Handoff::JoinQueue {
+                call,
+                number,
+                priority,
+            } => match self.queues.queue(&number) {
+                Some(queue) => {
+                    self.owners.insert(call, Owner::Queue);
+                    self.queues
+                        .join(cx!(self, now), call, queue, priority, true);
+                }
+                // A queue the office no longer has counts as empty.
+                None => {
+                    let exit = QueueExit::Empty;
+                    self.scenarios.left_queue(cx!(self, now), call, exit);
+                }
+            },
+            Handoff::QueuePlaced { call } => {
+                self.owners.insert(call, Owner::Queue);
+            }
+            Handoff::LeftQueue { call, exit } => {
+                self.owners.insert(call, Owner::Scenario);
+                self.scenarios.left_queue(cx!(self, now), call, exit);
+            }
+            Handoff::LeaveMessage { call, mailbox } => {
+                self.owners.insert(call, Owner::Voicemail);
+                self.voicemail.leave_message(cx!(self, now), call, mailbox);
+            }
+            Handoff::Tell { call, reason } => {
+                self.owners.insert(call, Owner::Told { reason });
+            }
+            Handoff::MailboxChanged(mailbox) => {
+                let counts = self.voicemail.counts(&mailbox);
+                self.mwi.mailbox_changed(cx!(self, now), &mailbox, counts);
+            }
+        }
+    }
+}
+
+/// The office as routing sees it.
+struct OfficeDirectory<'a>(&'a Pbx);
+
+impl Directory for OfficeDirectory<'_> {
+    fn blocked(&self, caller: &str) -> Option<(String, bool)> {
+        self.0.office.blocked(caller)
+    }
+
+    fn queue(&self, number: &str) -> Option<QueueId> {
+        self.0.queues.queue(number)
+    }
+
+    fn scenario(&self, number: &str) -> Option<Arc<Scenario>> {
+        self.0.scenarios.inbound(number)
+    }
+
+    fn is_mailbox(&self, number: &str) -> bool {
+        self.0.is_mailbox(number)
+    }
+}

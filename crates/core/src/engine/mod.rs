@@ -1,0 +1,332 @@
+//! The engine: the legs and every feature, composed. It is the one place that
+//! dispatches: each input goes to the legs or a feature, and what they report (leg
+//! events, handoffs between features) is carried out here until nothing is left.
+//!
+//! It follows the crate-wide loop: feed `handle_datagram` / `handle_timeout` / the other
+//! `handle_*`, drain `poll_output` until `None`, sleep until `poll_timeout`.
+
+mod dispatch;
+mod route;
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use switchboard_media::dtmf::Dtmf;
+use switchboard_media::relay::Side;
+use switchboard_queue::{AgentConfig, AgentStatus};
+use switchboard_sip::registrar::BindingChange;
+use switchboard_sip::service::Service;
+
+use crate::features::mwi::Subscriptions;
+use crate::features::queue::{QueueSetup, Queues};
+use crate::features::scenario::{ScenarioSetup, Scenarios};
+use crate::features::voicemail::{MessageCounts, Voicemail};
+use crate::features::{Handoff, Office};
+use crate::legs::{Legs, PbxConfig, Phase};
+use crate::live_calls::{CallStage, LiveCall};
+use crate::record::VoicemailMessage;
+use crate::vocabulary::{CallKey, Clock, Output, RecordLimits};
+
+/// A feature's context over the engine's legs, office and handoffs, borrowed apart
+/// from the features themselves.
+macro_rules! cx {
+    ($engine:ident, $now:expr) => {
+        &mut $crate::features::Ctx {
+            now: $now,
+            legs: &mut $engine.legs,
+            office: &$engine.office,
+            handoffs: &mut $engine.handoffs,
+        }
+    };
+}
+use cx;
+
+/// Which feature holds a call Switchboard answered or placed itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Owner {
+    Queue,
+    Scenario,
+    Voicemail,
+    /// Being told something, then hung up on; the record gives `reason`.
+    Told {
+        reason: String,
+    },
+}
+
+#[derive(Debug)]
+pub struct Pbx {
+    legs: Legs,
+    office: Office,
+    queues: Queues,
+    scenarios: Scenarios,
+    voicemail: Voicemail,
+    mwi: Subscriptions,
+    owners: HashMap<CallKey, Owner>,
+    handoffs: VecDeque<Handoff>,
+}
+
+impl Pbx {
+    /// `secret` keys digest nonces and `seed` the tags, branches and Call-IDs: fresh
+    /// random bytes at each start.
+    pub fn new(config: PbxConfig, secret: [u8; 32], seed: [u8; 32], clock: Clock) -> Self {
+        let mut legs = Legs::new(config, secret, seed, clock);
+        let queues = Queues::new(legs.ids.next());
+        Pbx {
+            legs,
+            office: Office::default(),
+            queues,
+            scenarios: Scenarios::default(),
+            voicemail: Voicemail::default(),
+            mwi: Subscriptions::default(),
+            owners: HashMap::new(),
+            handoffs: VecDeque::new(),
+        }
+    }
+
+    // --- getters
+
+    pub fn service(&self) -> &Service {
+        &self.legs.sip
+    }
+
+    /// The SIP endpoint, for accounts and restored registrations.
+    pub fn service_mut(&mut self) -> &mut Service {
+        &mut self.legs.sip
+    }
+
+    pub fn active_calls(&self) -> usize {
+        self.legs.calls.len()
+    }
+
+    /// Every call not already being torn down, oldest first.
+    pub fn live_calls(&self) -> Vec<LiveCall> {
+        let mut calls: Vec<LiveCall> = self
+            .legs
+            .calls
+            .iter()
+            .filter_map(|(key, call)| {
+                let stage = match (call.phase, self.owners.get(key)) {
+                    (Phase::Ringing, _) => CallStage::Ringing,
+                    (Phase::Answered { .. }, _) => CallStage::Talking,
+                    (Phase::Held, Some(Owner::Queue)) => CallStage::Queued,
+                    (Phase::Held, Some(Owner::Scenario)) => CallStage::Menu,
+                    (Phase::Held, Some(Owner::Voicemail)) => CallStage::Voicemail,
+                    (Phase::Held, _) | (Phase::Announcing, _) => CallStage::Announcement,
+                    (Phase::Placing, _) => CallStage::CallingBack,
+                    (Phase::Ended, _) => return None,
+                };
+                let talking_to = (stage == CallStage::Talking).then(|| {
+                    call.log
+                        .answered_by
+                        .clone()
+                        .unwrap_or_else(|| call.callee.clone())
+                });
+                Some(LiveCall {
+                    caller: call.caller.clone(),
+                    callee: call.callee.clone(),
+                    stage,
+                    started: call.started_wall,
+                    answered: call.answered,
+                    queue: call.log.queue.clone(),
+                    talking_to,
+                    priority: call.log.priority,
+                })
+            })
+            .collect();
+        calls.sort_by_key(|c| c.started);
+        calls
+    }
+
+    /// What every agent does, for the wallboard.
+    pub fn agent_boards(&self) -> Vec<switchboard_queue::AgentSnapshot> {
+        self.queues.agent_boards()
+    }
+
+    /// The wallboard's picture of every queue, by number.
+    pub fn queue_boards(&self, now: Instant) -> Vec<(String, switchboard_queue::QueueSnapshot)> {
+        self.queues.queue_boards(now)
+    }
+
+    /// A box's messages, oldest first.
+    pub fn voicemail_messages(&self, mailbox: &str) -> Vec<&VoicemailMessage> {
+        self.voicemail.messages(mailbox)
+    }
+
+    pub fn voicemail_counts(&self, mailbox: &str) -> MessageCounts {
+        self.voicemail.counts(mailbox)
+    }
+
+    /// Whether `number` has a box: every extension and every queue does.
+    pub fn is_mailbox(&self, number: &str) -> bool {
+        self.legs.is_extension(number) || self.queues.queue(number).is_some()
+    }
+
+    // --- handle_*
+
+    pub fn handle_datagram(
+        &mut self,
+        clock: Clock,
+        peer: switchboard_sip::transaction::Peer,
+        bytes: &[u8],
+    ) {
+        let now = self.legs.tick(clock);
+        self.legs.sip.handle_datagram(now, peer, bytes);
+        self.settle(now);
+    }
+
+    pub fn handle_timeout(&mut self, clock: Clock) {
+        let now = self.legs.tick(clock);
+        self.legs.sip.handle_timeout(now);
+        self.queues.handle_timeout(cx!(self, now));
+        self.mwi.expire(now);
+        self.legs.handle_timeout(now);
+        self.settle(now);
+    }
+
+    /// The media edge could not open a call's sockets: something else holds those
+    /// ports, so they leave the pool for good and the call ends with 503.
+    pub fn handle_media_failed(&mut self, clock: Clock, call: CallKey) {
+        let now = self.legs.tick(clock);
+        self.legs.media_failed(now, call);
+        self.settle(now);
+    }
+
+    /// What was played to a call (an announcement, prompts) has ended.
+    pub fn handle_announcement_done(&mut self, clock: Clock, call: CallKey) {
+        let now = self.legs.tick(clock);
+        self.legs.finish_playback(now, call);
+        self.settle(now);
+    }
+
+    /// A key pressed on `from`'s phone arrived as RFC 4733 or as tones.
+    pub fn handle_dtmf(&mut self, clock: Clock, call: CallKey, from: Side, dtmf: Dtmf) {
+        let now = self.legs.tick(clock);
+        self.legs.handle_dtmf(now, call, from, dtmf);
+        self.settle(now);
+    }
+
+    /// The media edge finished recording message `id` of call `key`: kept, lasting
+    /// `duration`, or dropped (nobody spoke). The call may have ended already.
+    pub fn handle_recorded(
+        &mut self,
+        clock: Clock,
+        key: CallKey,
+        id: i64,
+        duration: Option<Duration>,
+    ) {
+        let now = self.legs.tick(clock);
+        self.voicemail.recorded(cx!(self, now), key, id, duration);
+        self.settle(now);
+    }
+
+    /// The media edge saved the greeting being recorded on call `key` (`kept`), or
+    /// heard nothing worth keeping; the menu goes back to the messages.
+    pub fn handle_greeting_recorded(&mut self, clock: Clock, key: CallKey, kept: bool) {
+        let now = self.legs.tick(clock);
+        self.voicemail.greeting_recorded(cx!(self, now), key, kept);
+        self.settle(now);
+    }
+
+    // --- configuration and the panel's changes
+
+    /// RTP ports (the even one of each pair) that another program on this PC holds:
+    /// no call is given them.
+    pub fn retire_ports(&mut self, ports: &[u16]) {
+        self.legs.retire_ports(ports);
+    }
+
+    /// Replaces the number lists; `country_code` makes national numbers comparable with
+    /// international ones (see [`crate::numbers::normalise`]).
+    pub fn set_lists(
+        &mut self,
+        country_code: Option<String>,
+        lists: Vec<crate::numbers::NumberList>,
+    ) {
+        self.office = Office {
+            lists,
+            country_code,
+        };
+    }
+
+    /// Applies the queues and agents of the configuration, in place (see
+    /// [`Queues::configure`]).
+    pub fn set_queues(&mut self, clock: Clock, queues: Vec<QueueSetup>, agents: Vec<AgentConfig>) {
+        let now = self.legs.tick(clock);
+        self.queues.configure(cx!(self, now), queues, agents);
+        self.settle(now);
+    }
+
+    /// The admin panel (or the agent's own) changes an agent's status, as *45 and *46
+    /// do from the phone. False when `extension` answers no queue.
+    pub fn set_agent_status(&mut self, clock: Clock, extension: &str, status: AgentStatus) -> bool {
+        let now = self.legs.tick(clock);
+        let known = self.queues.set_status(cx!(self, now), extension, status);
+        self.settle(now);
+        known
+    }
+
+    /// Replaces the scenarios, inbound numbers, schedules and contacts. Calls already in
+    /// a scenario finish on the version they started with.
+    pub fn set_scenarios(&mut self, setup: ScenarioSetup) {
+        self.scenarios.publish(setup, &self.office);
+    }
+
+    /// Loads the messages already left (the store's) and the office's limits.
+    pub fn set_voicemail(&mut self, messages: Vec<VoicemailMessage>, limits: RecordLimits) {
+        self.voicemail.load(messages, limits);
+    }
+
+    /// Changes the office's limits; messages being recorded keep theirs.
+    pub fn set_record_limits(&mut self, limits: RecordLimits) {
+        self.voicemail.set_limits(limits);
+    }
+
+    /// PIN hashes of the boxes that have one (see [`crate::pin_hash`]).
+    pub fn set_voicemail_pins(&mut self, pins: Vec<(String, String)>) {
+        self.voicemail.set_pins(pins);
+    }
+
+    /// Marks a message heard or new; false when the box has no such message.
+    pub fn mark_heard(&mut self, clock: Clock, mailbox: &str, id: i64, heard: bool) -> bool {
+        let now = self.legs.tick(clock);
+        let found = self
+            .voicemail
+            .mark_heard(cx!(self, now), mailbox, id, heard);
+        self.settle(now);
+        found
+    }
+
+    /// Deletes a message; false when the box has no such message.
+    pub fn delete_message(&mut self, clock: Clock, mailbox: &str, id: i64) -> bool {
+        let now = self.legs.tick(clock);
+        let found = self.voicemail.delete(cx!(self, now), mailbox, id);
+        self.settle(now);
+        found
+    }
+
+    // --- poll_*
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        if let Some(o) = self.legs.poll_output() {
+            return Some(o);
+        }
+        if let Some(t) = self.legs.sip.poll_transmit() {
+            return Some(Output::Transmit(t));
+        }
+        let change = self.legs.sip.poll_binding_change()?;
+        let aor = match &change {
+            BindingChange::Upsert { aor, .. } | BindingChange::Remove { aor, .. } => aor.clone(),
+        };
+        let now = self.legs.now();
+        self.queues.registration(cx!(self, now), &aor);
+        self.settle(now);
+        Some(Output::Binding(change))
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [self.legs.poll_timeout(), self.queues.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+}

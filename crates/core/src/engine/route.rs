@@ -1,0 +1,117 @@
+//! Where a new call goes, decided from the number dialled and who dials it alone.
+
+use std::sync::Arc;
+
+use switchboard_queue::QueueId;
+use switchboard_scenario::model::Scenario;
+
+use crate::features::queue::codes::FeatureCode;
+use crate::features::voicemail::menu::menu_box;
+
+/// Where a new call goes.
+#[derive(Debug, Clone)]
+pub(crate) enum Route {
+    /// The caller is on a block list: declined, after being told when the list says so.
+    Blocked {
+        reason: String,
+        tell: bool,
+    },
+    Queue(QueueId),
+    /// An agent's status code.
+    FeatureCode(FeatureCode),
+    /// An inbound number's scenario.
+    Scenario(Arc<Scenario>),
+    /// The voicemail menu of a box.
+    Mailbox(String),
+    /// An extension's phones ring (or the caller hears why none can).
+    Extension,
+}
+
+/// What the office has that a number can reach.
+pub(crate) trait Directory {
+    /// Why `caller` is blocked, and whether they are told before being declined.
+    fn blocked(&self, caller: &str) -> Option<(String, bool)>;
+    fn queue(&self, number: &str) -> Option<QueueId>;
+    fn scenario(&self, number: &str) -> Option<Arc<Scenario>>;
+    fn is_mailbox(&self, number: &str) -> bool;
+}
+
+/// A blocked caller reaches nothing; otherwise a queue's number, an agent's code, an
+/// inbound number, the voicemail code, in that order, before the extensions.
+pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Route {
+    if let Some((reason, tell)) = office.blocked(caller) {
+        return Route::Blocked { reason, tell };
+    }
+    if let Some(queue) = office.queue(dialled) {
+        return Route::Queue(queue);
+    }
+    if let Some(code) = FeatureCode::from_number(dialled) {
+        return Route::FeatureCode(code);
+    }
+    if let Some(scenario) = office.scenario(dialled) {
+        return Route::Scenario(scenario);
+    }
+    match menu_box(dialled, caller).filter(|b| office.is_mailbox(b)) {
+        Some(mailbox) => Route::Mailbox(mailbox),
+        None => Route::Extension,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An office with queue 600, scenario number 700, extensions 101 and 102, and 666
+    /// blocked.
+    struct Office;
+
+    impl Directory for Office {
+        fn blocked(&self, caller: &str) -> Option<(String, bool)> {
+            (caller == "666").then(|| ("on the block list".into(), true))
+        }
+        fn queue(&self, number: &str) -> Option<QueueId> {
+            (number == "600").then_some(QueueId(0))
+        }
+        fn scenario(&self, number: &str) -> Option<Arc<Scenario>> {
+            (number == "700").then(|| {
+                Arc::new(Scenario {
+                    name: "main".into(),
+                    start: "start".into(),
+                    blocks: Default::default(),
+                })
+            })
+        }
+        fn is_mailbox(&self, number: &str) -> bool {
+            ["101", "102", "600"].contains(&number)
+        }
+    }
+
+    fn kind(dialled: &str, caller: &str) -> String {
+        match route(dialled, caller, &Office) {
+            Route::Blocked { tell, .. } => format!("blocked tell={tell}"),
+            Route::Queue(q) => format!("queue {}", q.0),
+            Route::FeatureCode(code) => format!("{code:?}"),
+            Route::Scenario(s) => format!("scenario {}", s.name),
+            Route::Mailbox(b) => format!("mailbox {b}"),
+            Route::Extension => "extension".into(),
+        }
+    }
+
+    #[test]
+    fn each_kind_of_number_reaches_its_feature() {
+        assert_eq!(kind("600", "101"), "queue 0");
+        assert_eq!(kind("*45", "101"), "LogInOut");
+        assert_eq!(kind("700", "101"), "scenario main");
+        assert_eq!(kind("*97", "101"), "mailbox 101");
+        assert_eq!(kind("*97600", "101"), "mailbox 600");
+        assert_eq!(kind("102", "101"), "extension");
+    }
+
+    #[test]
+    fn a_blocked_caller_reaches_nothing_and_unknown_boxes_are_just_numbers() {
+        for dialled in ["600", "*45", "700", "*97", "102"] {
+            assert_eq!(kind(dialled, "666"), "blocked tell=true", "{dialled}");
+        }
+        assert_eq!(kind("*97999", "101"), "extension");
+    }
+}
