@@ -149,7 +149,7 @@ fn a_waiting_caller_hears_music_then_the_agent_whose_phone_comes_online() {
     audio::assert_heard("the caller, music while waiting", heard(&music, waiting));
     audio::assert_heard("the caller, the agent after", heard(&ru, talking));
     let (en, _) = audio::read(&en);
-    // The agent first hears the whisper ("Queue call, six zero zero"), then the caller.
+    // The agent first hears the whisper ("Queue call"), then the caller.
     let at_agent = audio::read_at_call_rate(&agent.heard());
     let after_whisper = &at_agent[at_agent.len().saturating_sub(5 * rate)..];
     audio::assert_heard("the agent, the caller", heard(&en, after_whisper));
@@ -158,6 +158,59 @@ fn a_waiting_caller_hears_music_then_the_agent_whose_phone_comes_online() {
     assert!(
         events.ends_with(&["connect".into(), "complete".into()]),
         "{events:?}"
+    );
+}
+
+/// A caller who finds an agent free hears that agent soon after the agent answers:
+/// no position is said, the agent's short whisper plays while the caller hears music,
+/// and the two are bridged as it ends. The agent sends silence, so the moment the
+/// caller's music stops is the moment they hear the agent.
+#[test]
+fn a_caller_hears_the_free_agent_within_two_seconds_of_the_answer() {
+    let server = Server::start(&office_with_queue("ring-all", ""));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (speech, quiet) = (dir.path().join("en.wav"), dir.path().join("quiet.wav"));
+    audio::speech("en", 20, &speech);
+    audio::silence(20, &quiet);
+    let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &quiet, true));
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &speech, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    caller.command("dial", &format!("sip:600@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    agent.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(7));
+    caller.command("hangup", "");
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    agent.wait_event("CALL_CLOSED", Duration::from_secs(10));
+
+    // The caller's recording starts when Switchboard answered them, as they joined; the
+    // queue log says how long after that the agent answered.
+    let events = server.queue_events();
+    let connect = events
+        .iter()
+        .find(|e| e.event == "connect")
+        .expect("connect");
+    let answered_ms = connect.waited_ms.expect("connect carries the wait");
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    let frame = audio::RATE as usize / 50;
+    let loud: Vec<bool> = at_caller
+        .chunks_exact(frame)
+        .map(|f| (f.iter().map(|s| s * s).sum::<f32>() / frame as f32).sqrt() > 0.003)
+        .collect();
+    // Music until the bridge, then the agent's silence for good (a second at least).
+    let first_music = loud
+        .iter()
+        .position(|&l| l)
+        .expect("the caller heard music");
+    let bridged = (first_music..loud.len().saturating_sub(50))
+        .find(|&i| loud[i..i + 50].iter().all(|&l| !l))
+        .expect("the caller's music never stopped");
+    let bridged_ms = bridged as i64 * 20;
+    eprintln!("agent answered at {answered_ms} ms, caller bridged at {bridged_ms} ms");
+    assert!(
+        bridged_ms - answered_ms <= 2_300,
+        "the caller heard the agent {} ms after the answer",
+        bridged_ms - answered_ms
     );
 }
 
@@ -201,11 +254,22 @@ fn a_waiting_caller_hears_their_position_then_music() {
     caller.command("hangup", "");
     caller.wait_event("CALL_CLOSED", Duration::from_secs(10));
 
-    // Nobody is staffed, so no estimate: "You are caller number" "one", then the music
-    // from its start.
+    // Nobody is staffed, so no estimate: "You are caller number" "one" (each word's
+    // voice, a short pause between), then the music from its start.
     let sounds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds");
-    let mut expected = audio::read_at_call_rate(&sounds.join("en/queue_position.wav"));
-    expected.extend(audio::read_at_call_rate(&sounds.join("en/numbers/1.wav")));
+    let voiced = |file: &str| {
+        let bytes = std::fs::read(sounds.join(file)).expect("prompt");
+        let prompt = switchboard_media::prompt::Prompt::decode(bytes, audio::RATE).unwrap();
+        let voice: Vec<f32> = prompt
+            .voiced()
+            .iter()
+            .map(|&s| f32::from(s) / 32768.0)
+            .collect();
+        voice
+    };
+    let mut expected = voiced("en/queue_position.wav");
+    expected.extend(vec![0.0; audio::RATE as usize * 150 / 1000]);
+    expected.extend(voiced("en/numbers/1.wav"));
     let told = expected.len();
     expected.extend(hold_music());
     let at_caller = audio::read_at_call_rate(&caller.heard());
@@ -214,7 +278,11 @@ fn a_waiting_caller_hears_their_position_then_music() {
         "position then music",
         heard(&expected, first(8 * audio::RATE as usize)),
     );
-    audio::assert_heard("the position alone", heard(&expected[..told], first(told)));
+    let rate = audio::RATE as usize;
+    audio::assert_heard(
+        "the position alone",
+        audio::heard_within(&expected[..told], first(told + rate)),
+    );
     // Music alone would not pass for the announcement.
     assert!(heard(&hold_music(), first(told)) < 0.5);
 }

@@ -19,7 +19,6 @@ pub use engine::Pbx;
 pub use features::queue::QueueSetup;
 pub use features::queue::codes::FeatureCode;
 pub use features::scenario::ScenarioSetup;
-pub use features::voicemail::MessageCounts;
 pub use features::voicemail::menu::pin_hash;
 pub use legs::PbxConfig;
 pub use live_calls::{CallStage, LiveCall};
@@ -28,8 +27,8 @@ pub use record::{
     VoicemailMessage,
 };
 pub use vocabulary::{
-    Announcement, CallKey, Clock, MediaCommand, Output, RecordInto, RecordLimits, Sound, Waiting,
-    Word,
+    Announcement, CallKey, Clock, MediaCommand, MessageCounts, Output, RecordInto, RecordLimits,
+    Sound, Waiting, Word,
 };
 
 #[cfg(test)]

@@ -182,6 +182,13 @@ pub struct Clock {
     pub wall: SystemTime,
 }
 
+/// A box's new and heard counts, as message waiting indications tell them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessageCounts {
+    pub new: usize,
+    pub heard: usize,
+}
+
 /// How long messages may be.
 pub use switchboard_media::message_recorder::Limits as RecordLimits;
 

@@ -70,6 +70,28 @@ impl Prompt {
     pub fn duration_ms(&self) -> u64 {
         self.samples.len() as u64 * 1000 / u64::from(self.rate.max(1))
     }
+
+    /// The spoken part: without the silence recordings carry before and after the
+    /// voice (below a twentieth of the loudest sample), keeping 30 ms either side. Words
+    /// said one after another are joined this way, so a sentence built of them does
+    /// not pause for half a second between words.
+    pub fn voiced(&self) -> &[i16] {
+        let peak = self
+            .samples
+            .iter()
+            .map(|s| s.unsigned_abs())
+            .max()
+            .unwrap_or(0);
+        let loud = |s: &i16| s.unsigned_abs() > peak / 20;
+        let (Some(first), Some(last)) = (
+            self.samples.iter().position(loud),
+            self.samples.iter().rposition(loud),
+        ) else {
+            return &[];
+        };
+        let margin = self.rate as usize * 30 / 1000;
+        &self.samples[first.saturating_sub(margin)..(last + 1 + margin).min(self.samples.len())]
+    }
 }
 
 fn decode_mono(bytes: Vec<u8>) -> Result<(Vec<f32>, u32), PromptError> {
@@ -208,6 +230,26 @@ impl PromptPlayer {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_voiced_part_drops_the_silence_around_the_voice_and_keeps_a_margin() {
+        let mut samples = vec![0i16; 800];
+        samples.extend([1000, -8000, 9000, 20]);
+        samples.extend(vec![5i16; 1600]);
+        let prompt = Prompt {
+            rate: 8000,
+            samples: samples.into(),
+        };
+        let voiced = prompt.voiced();
+        // 30 ms at 8 kHz is 240 samples either side of the loud ones.
+        assert_eq!(voiced.len(), 240 + 3 + 240);
+        assert_eq!(&voiced[240..243], &[1000, -8000, 9000]);
+        let silent = Prompt {
+            rate: 8000,
+            samples: vec![0i16; 100].into(),
+        };
+        assert!(silent.voiced().is_empty());
+    }
+
     use super::*;
 
     fn wav(rate: u32, channels: u16, samples: &[i16]) -> Vec<u8> {

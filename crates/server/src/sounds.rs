@@ -22,6 +22,9 @@ pub const SCENARIO_PROMPTS: [&str; 6] = [
     "goodbye",
 ];
 
+/// The pause between words said one after another.
+const WORD_PAUSE_MS: usize = 150;
+
 /// Music on hold and the office's announcements, as the calls' 8-kHz codecs play them.
 #[derive(Debug, Clone)]
 pub struct Sounds {
@@ -271,12 +274,17 @@ impl Sounds {
         })
     }
 
-    /// `words` said one after another, as one prompt.
+    /// `words` said one after another, as one prompt: each word's voice, a short
+    /// pause between them.
     pub fn say(&self, words: &[Word]) -> Prompt {
+        let pause = self.hold_music.rate as usize * WORD_PAUSE_MS / 1000;
         let mut samples: Vec<i16> = Vec::new();
         for word in words {
             for prompt in self.prompts_for(*word) {
-                samples.extend_from_slice(&prompt.samples);
+                if !samples.is_empty() {
+                    samples.resize(samples.len() + pause, 0);
+                }
+                samples.extend_from_slice(prompt.voiced());
             }
         }
         Prompt {
@@ -386,15 +394,19 @@ mod tests {
         let sounds = Sounds::load("pl").unwrap();
         for n in 1..=Word::MAX_NUMBER {
             let said = sounds.say(&[Word::Number(n)]);
-            assert!(said.duration_ms() > 300, "{n}");
+            assert!(said.duration_ms() > 150, "{n}");
         }
         let parts = |n| sounds.say(&[Word::Number(n)]).samples.len();
-        assert_eq!(parts(27), parts(20) + parts(7));
+        let pause = 8000 * WORD_PAUSE_MS / 1000;
+        assert_eq!(parts(27), parts(20) + pause + parts(7));
         let position = sounds.say(&[Word::QueuePosition, Word::Number(3)]);
         assert_eq!(
             position.samples.len(),
-            sounds.queue_position.samples.len() + parts(3)
+            sounds.queue_position.voiced().len() + pause + parts(3)
         );
+        // Words are said without the silence their recordings carry around them.
+        let whisper = sounds.say(&[Word::QueueWhisper]);
+        assert!(whisper.samples.len() < sounds.queue_whisper.samples.len());
     }
 
     #[test]

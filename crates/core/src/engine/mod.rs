@@ -20,12 +20,12 @@ use switchboard_sip::service::Service;
 use crate::features::mwi::Subscriptions;
 use crate::features::queue::{QueueSetup, Queues};
 use crate::features::scenario::{ScenarioSetup, Scenarios};
-use crate::features::voicemail::{MessageCounts, Voicemail};
+use crate::features::voicemail::Voicemail;
 use crate::features::{Handoff, Office};
 use crate::legs::{Legs, PbxConfig, Phase};
 use crate::live_calls::{CallStage, LiveCall};
 use crate::record::VoicemailMessage;
-use crate::vocabulary::{CallKey, Clock, Output, RecordLimits};
+use crate::vocabulary::{CallKey, Clock, MessageCounts, Output, RecordLimits};
 
 /// A feature's context over the engine's legs, office and handoffs, borrowed apart
 /// from the features themselves.

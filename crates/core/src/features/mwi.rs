@@ -13,7 +13,7 @@ use switchboard_sip::message::header_value;
 use switchboard_sip::transaction::{ClientId, Peer, ServerId};
 
 use super::Ctx;
-use super::voicemail::MessageCounts;
+use crate::vocabulary::MessageCounts;
 
 const EVENT: &str = "message-summary";
 const CONTENT_TYPE: &str = "application/simple-message-summary";

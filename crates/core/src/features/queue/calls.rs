@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use switchboard_media::relay::Side;
-use switchboard_queue::{Announcement, CallId, LeaveReason, OfferFailure, OfferId, Party, QueueId};
+use switchboard_queue::{
+    AgentId, Announcement, CallId, LeaveReason, OfferFailure, OfferId, Party, QueueId,
+};
 use switchboard_scenario::run::QueueExit;
 
 use super::{Offer, QueueCall, Queues};
@@ -204,10 +206,12 @@ impl Queues {
         &mut self,
         cx: &mut Ctx<'_>,
         key: CallKey,
-        agent: String,
+        agent: AgentId,
         waited: Duration,
     ) {
         let now = cx.now;
+        let several_queues = self.acd.agent_queues(agent).len() > 1;
+        let agent = self.acd.agent_config(agent).extension.clone();
         let Some(queue_call) = self.calls.get_mut(&key) else {
             return;
         };
@@ -239,7 +243,7 @@ impl Queues {
         cx.legs.media(MediaCommand::Say {
             call: key,
             to: Side::B,
-            words: whisper_for(&self.name(queue), waited),
+            words: whisper_for(several_queues.then(|| self.name(queue)).as_deref(), waited),
         });
         for i in others.into_iter().filter(|&i| i != index) {
             cx.legs.cancel_fork(now, key, i);
@@ -360,13 +364,15 @@ pub(crate) fn words_for(announcement: Announcement, callbacks: bool) -> Vec<Word
     words
 }
 
-/// What an agent hears before a queue caller is put through: "Queue call", the queue's
-/// number digit by digit (an office's queue names are its own words, which Switchboard
-/// cannot say), and the minutes the caller waited once it is a minute or more.
-pub(crate) fn whisper_for(queue_number: &str, waited: Duration) -> Vec<Word> {
+/// What an agent hears before a queue caller is put through, kept short since the
+/// caller hears music meanwhile: "Queue call"; the queue's number digit by digit for an
+/// agent who answers several queues (an office's queue names are its own words, which
+/// Switchboard cannot say); the minutes the caller waited once it is a minute or more.
+pub(crate) fn whisper_for(queue_number: Option<&str>, waited: Duration) -> Vec<Word> {
     let mut words = vec![Word::QueueWhisper];
     words.extend(
         queue_number
+            .unwrap_or_default()
             .chars()
             .filter_map(|c| c.to_digit(10))
             .map(Word::Number),
@@ -394,8 +400,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_whisper_names_the_queue_and_a_wait_of_a_minute_or_more() {
-        let said = |secs| whisper_for("61", Duration::from_secs(secs));
+    fn the_whisper_names_the_queue_to_agents_of_several_and_a_wait_of_a_minute_or_more() {
+        assert_eq!(
+            whisper_for(None, Duration::from_secs(20)),
+            [Word::QueueWhisper]
+        );
+        let said = |secs| whisper_for(Some("61"), Duration::from_secs(secs));
         assert_eq!(
             said(59),
             [Word::QueueWhisper, Word::Number(6), Word::Number(1)]

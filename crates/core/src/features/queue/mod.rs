@@ -227,10 +227,7 @@ impl Queues {
                     call,
                     agent,
                     whisper,
-                } => {
-                    let extension = self.acd.agent_config(agent).extension.clone();
-                    self.put_through(cx, self.call_of(call), extension, whisper.waited);
-                }
+                } => self.put_through(cx, self.call_of(call), agent, whisper.waited),
                 Action::Leave { call, reason } => self.leave(cx, self.call_of(call), reason),
                 Action::Announce {
                     call,

@@ -15,14 +15,9 @@ use switchboard_media::relay::Side;
 use super::{Ctx, Handoff};
 use crate::legs::LegEvent;
 use crate::record::{Disposition, HangupBy, VoicemailChange, VoicemailMessage};
-use crate::vocabulary::{CallKey, MediaCommand, Output, RecordInto, RecordLimits, Sound};
-
-/// A box's new and heard counts, as message waiting indications tell them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MessageCounts {
-    pub new: usize,
-    pub heard: usize,
-}
+use crate::vocabulary::{
+    CallKey, MediaCommand, MessageCounts, Output, RecordInto, RecordLimits, Sound,
+};
 
 /// The built-in prompts voicemail plays.
 pub const SAVED_PROMPT: &str = "vm_saved";
