@@ -1,5 +1,6 @@
 //! Switchboard's SIP layer, sans-IO: the message front-end over rsip, stream framing,
-//! RFC 3261 transactions, digest authentication and the registrar.
+//! RFC 3261 transactions, digest authentication, the registrar and the notifier side of
+//! SIP events (subscriptions).
 //!
 //! Nothing here reads a clock or touches a socket: callers pass `Instant`s in and drain
 //! what the machines want to send.
@@ -12,4 +13,5 @@ pub mod header;
 pub mod message;
 pub mod registrar;
 pub mod service;
+pub mod subscription;
 pub mod transaction;
