@@ -1,12 +1,16 @@
-//! What the HTTP edge asks of the engine, which owns the queues and the SIP guard: an
-//! agent's status change (the same as *45 and *46 on the phone) and lifting a ban.
-//! Each request carries the channel its answer goes back on.
+//! Everything the other edges ask of the engine, on its one command channel: an
+//! agent's status change (the same as *45 and *46 on the phone), lifting a ban, a
+//! voicemail box's messages, and a changed configuration to apply. Each question
+//! carries the channel its answer goes back on.
 
 use std::net::IpAddr;
 
 use switchboard_core::Pbx;
 use switchboard_queue::AgentStatus;
 use tokio::sync::oneshot;
+
+use crate::config::Config;
+use crate::mailbox_api::MailboxRequest;
 
 #[derive(Debug)]
 pub enum EngineRequest {
@@ -21,10 +25,16 @@ pub enum EngineRequest {
         ip: IpAddr,
         reply: oneshot::Sender<bool>,
     },
+    /// Answered once what it changed is committed (see [`MailboxRequest`]).
+    Mailbox(MailboxRequest),
+    /// The configuration as saved, applied as at boot.
+    Reload(Box<Config>),
 }
 
 impl EngineRequest {
-    pub fn apply(self, pbx: &mut Pbx, clock: switchboard_core::Clock) {
+    /// Carries the request out; a mailbox request is handed back, to be answered once
+    /// the store has committed what it changed.
+    pub fn apply(self, pbx: &mut Pbx, clock: switchboard_core::Clock) -> Option<MailboxRequest> {
         match self {
             EngineRequest::AgentStatus {
                 extension,
@@ -36,6 +46,9 @@ impl EngineRequest {
             EngineRequest::LiftBan { ip, reply } => {
                 let _ = reply.send(pbx.service_mut().lift_ban(ip));
             }
+            EngineRequest::Mailbox(request) => return Some(request),
+            EngineRequest::Reload(config) => crate::sip_edge::apply_config(pbx, &config),
         }
+        None
     }
 }

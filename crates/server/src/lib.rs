@@ -29,6 +29,7 @@ use switchboard_store::Store;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::Config;
+use crate::engine_api::EngineRequest;
 use crate::sip_edge::{Engine, SipSockets};
 
 /// The database file inside the data directory.
@@ -273,9 +274,7 @@ pub async fn run_reporting(
     let metrics = Arc::new(metrics::Metrics::default());
     metrics.update(&pbx);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (reload_tx, reload_rx) = mpsc::channel(4);
-    let (mailbox_tx, mailbox_rx) = mpsc::channel(64);
-    let (engine_tx, engine_rx) = mpsc::channel(16);
+    let (engine_tx, engine_rx) = mpsc::channel(64);
     let (media_reports_tx, media_reports) = mpsc::unbounded_channel();
     let sounds = sounds::Sounds::load(&config.calls.language)
         .expect("the built-in sounds decode")
@@ -283,13 +282,12 @@ pub async fn run_reporting(
         .with_voicemail(voicemail.clone());
     let admin_api = Arc::new(http::Api::new(
         open_store(&options.data_dir)?,
-        reload_tx.clone(),
-        engine_tx,
+        engine_tx.clone(),
         options.data_dir.clone(),
         metrics.clone(),
     ));
     let voicemail_api = Arc::new(http::VoicemailApi::new(
-        mailbox_tx,
+        engine_tx.clone(),
         voicemail.clone(),
         admin_api.sessions.clone(),
     ));
@@ -303,8 +301,6 @@ pub async fn run_reporting(
     let engine = Engine {
         pbx,
         writes,
-        reload: reload_rx,
-        mailboxes: mailbox_rx,
         requests: engine_rx,
         media,
         media_reports,
@@ -361,7 +357,7 @@ pub async fn run_reporting(
     });
     let reloader = tokio::spawn(reload_on_hangup(
         options.data_dir.clone(),
-        reload_tx,
+        engine_tx,
         hangups,
     ));
 
@@ -431,7 +427,11 @@ fn listen_for_hangups() -> Hangups {
     }
 }
 
-async fn reload_on_hangup(data_dir: PathBuf, reload: mpsc::Sender<Config>, hangups: Hangups) {
+async fn reload_on_hangup(
+    data_dir: PathBuf,
+    engine: mpsc::Sender<EngineRequest>,
+    hangups: Hangups,
+) {
     #[cfg(unix)]
     {
         let Some(mut hangups) = hangups else {
@@ -445,7 +445,7 @@ async fn reload_on_hangup(data_dir: PathBuf, reload: mpsc::Sender<Config>, hangu
                         config.extensions.len(),
                         config.queues.len()
                     );
-                    let _ = reload.send(config).await;
+                    let _ = engine.send(EngineRequest::Reload(Box::new(config))).await;
                 }
                 Err(e) => tracing::error!("reload failed: {e}"),
             }
@@ -453,7 +453,7 @@ async fn reload_on_hangup(data_dir: PathBuf, reload: mpsc::Sender<Config>, hangu
     }
     #[cfg(not(unix))]
     {
-        let _ = (data_dir, reload, hangups);
+        let _ = (data_dir, engine, hangups);
         std::future::pending::<()>().await;
     }
 }

@@ -78,8 +78,6 @@ fn udp_socket(addr: SocketAddr) -> io::Result<std::net::UdpSocket> {
 pub struct Engine {
     pub pbx: Pbx,
     pub writes: std_mpsc::Sender<Write>,
-    pub reload: mpsc::Receiver<crate::config::Config>,
-    pub mailboxes: mpsc::Receiver<crate::mailbox_api::MailboxRequest>,
     pub requests: mpsc::Receiver<crate::engine_api::EngineRequest>,
     pub media: MediaEdge,
     pub media_reports: mpsc::UnboundedReceiver<MediaReport>,
@@ -183,12 +181,12 @@ impl Engine {
                         self.pbx.handle_datagram(clock(), peer, &bytes);
                     }
                 },
-                Some(request) = self.mailboxes.recv() => {
-                    let answer = request.apply(&mut self.pbx, clock());
-                    answers.push((request.reply, answer));
+                Some(request) = self.requests.recv() => {
+                    if let Some(mailbox) = request.apply(&mut self.pbx, clock()) {
+                        let answer = mailbox.apply(&mut self.pbx, clock());
+                        answers.push((mailbox.reply, answer));
+                    }
                 }
-                Some(request) = self.requests.recv() => request.apply(&mut self.pbx, clock()),
-                Some(config) = self.reload.recv() => apply_config(&mut self.pbx, &config),
                 Some(report) = self.media_reports.recv() => match report {
                     MediaReport::Failed(call) => self.pbx.handle_media_failed(clock(), call),
                     MediaReport::AnnouncementDone(call) => {

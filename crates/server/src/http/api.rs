@@ -17,7 +17,6 @@ use crate::metrics::Metrics;
 
 pub struct Api {
     store: Mutex<Store>,
-    reload: mpsc::Sender<Config>,
     engine: mpsc::Sender<EngineRequest>,
     data_dir: PathBuf,
     prompts: PathBuf,
@@ -38,14 +37,12 @@ impl std::fmt::Debug for Api {
 impl Api {
     pub fn new(
         store: Store,
-        reload: mpsc::Sender<Config>,
         engine: mpsc::Sender<EngineRequest>,
         data_dir: PathBuf,
         metrics: Arc<Metrics>,
     ) -> Api {
         Api {
             store: Mutex::new(store),
-            reload,
             engine,
             prompts: data_dir.join(crate::sounds::UPLOADS_DIR),
             data_dir,
@@ -159,8 +156,8 @@ impl Api {
                 Ok((answer, config))
             })
             .await?;
-        self.reload
-            .send(config)
+        self.engine
+            .send(EngineRequest::Reload(Box::new(config)))
             .await
             .map_err(|_| ApiError::unavailable())?;
         Ok(result)

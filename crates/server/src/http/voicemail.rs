@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::session::{Role, Sessions};
 use super::throttle::LoginThrottle;
+use crate::engine_api::EngineRequest;
 use crate::mailbox_api::{MailboxAction, MailboxError, MailboxRequest, Who};
 use crate::voicemail::VoicemailFiles;
 
@@ -29,7 +30,7 @@ use crate::voicemail::VoicemailFiles;
 pub const MAX_GREETING_BYTES: usize = 10 << 20;
 
 pub struct VoicemailApi {
-    pub engine: mpsc::Sender<MailboxRequest>,
+    pub engine: mpsc::Sender<EngineRequest>,
     pub files: VoicemailFiles,
     logins: LoginThrottle,
     /// The admin panel's sessions.
@@ -38,7 +39,7 @@ pub struct VoicemailApi {
 
 impl VoicemailApi {
     pub fn new(
-        engine: mpsc::Sender<MailboxRequest>,
+        engine: mpsc::Sender<EngineRequest>,
         files: VoicemailFiles,
         sessions: Arc<Sessions>,
     ) -> VoicemailApi {
@@ -179,7 +180,10 @@ async fn ask(
             "the server is stopping",
         )
     };
-    api.engine.send(request).await.map_err(|_| unavailable())?;
+    api.engine
+        .send(EngineRequest::Mailbox(request))
+        .await
+        .map_err(|_| unavailable())?;
     match answer.await.map_err(|_| unavailable())? {
         Ok(messages) => {
             if let Some(account) = &account {
