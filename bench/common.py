@@ -85,9 +85,10 @@ def wait_udp_ready(port, timeout=15):
 
 
 def provision_switchboard(work, settings, users):
-    """A data directory for the release build with `users` (password rule above) and
+    """A data directory for the release build (or $SWITCHBOARD_BIN) with `users` (password rule above) and
     TOML `settings`; returns (binary, data directory)."""
-    binary = os.path.join(ROOT, "target", "release", "switchboard-server")
+    # SWITCHBOARD_BIN runs another build (an older commit's, for a before/after).
+    binary = os.environ.get("SWITCHBOARD_BIN") or os.path.join(ROOT, "target", "release", "switchboard-server")
     data = os.path.join(work, "sb-data")
     cfg = os.path.join(work, "sb.toml")
     with open(cfg, "w") as f:

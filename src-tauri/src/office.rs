@@ -53,12 +53,6 @@ pub struct Office {
 impl Office {
     pub fn start(settings: Settings) -> Result<Office, String> {
         let data_dir = settings.data_dir.clone().ok_or("no data folder")?;
-        let mut store = switchboard_server::open_store(&data_dir).map_err(|e| e.to_string())?;
-        let extensions = switchboard_server::first_run::provision_if_empty(&mut store)
-            .map_err(|e| e.to_string())?;
-        let admin = switchboard_server::admin_account::ensure_admin(&mut store)
-            .map_err(|e| e.to_string())?;
-        drop(store);
         let options = Options {
             data_dir,
             sip_listen: settings.sip_listen,
@@ -98,10 +92,16 @@ impl Office {
                 }
             })
             .map_err(|e| e.to_string())?;
-        let Listening { sip, http } = ready
+        let Listening {
+            sip,
+            http,
+            first_extensions,
+            admin_password,
+        } = ready
             .recv_timeout(Duration::from_secs(30))
             .map_err(|_| "the server did not start within 30 s".to_string())??;
-        let first_run = match (extensions, admin) {
+        // The server did the first-run work; the window shows what it made.
+        let first_run = match (first_extensions, admin_password) {
             (None, None) => None,
             (extensions, admin) => Some(first_run_message(sip, extensions, admin)),
         };

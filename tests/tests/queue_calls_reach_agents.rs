@@ -278,10 +278,11 @@ fn a_waiting_caller_hears_their_position_then_music() {
         "position then music",
         heard(&expected, first(8 * audio::RATE as usize)),
     );
-    let rate = audio::RATE as usize;
+    // The announcement (under two seconds) is looked for in the opening seconds: on
+    // a cold start the media thread may put it a little after the first music frames.
     audio::assert_heard(
         "the position alone",
-        audio::heard_within(&expected[..told], first(told + rate)),
+        audio::heard_within(&expected[..told], first(4 * audio::RATE as usize)),
     );
     // Music alone would not pass for the announcement.
     assert!(heard(&hold_music(), first(told)) < 0.5);

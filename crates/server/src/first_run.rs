@@ -18,7 +18,7 @@ const PASSWORD_LEN: usize = 16;
 const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /// An extension created on first run, with the password only this run knows.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credential {
     pub number: String,
     pub password: String,

@@ -140,11 +140,16 @@ pub fn back_up_config(data_dir: &Path, config: &Config) -> std::io::Result<std::
     Ok(path)
 }
 
-/// Where a started server listens (ports chosen by the system when 0 was asked for).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a started server listens (ports chosen by the system when 0 was asked for),
+/// and on its first run the passwords it made, to be shown once.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listening {
     pub sip: SocketAddr,
     pub http: SocketAddr,
+    /// The extensions a fresh database was given.
+    pub first_extensions: Option<Vec<first_run::Credential>>,
+    /// The admin's password, when the admin account was just made.
+    pub admin_password: Option<String>,
 }
 
 /// Runs until `shutdown` resolves, then stops cleanly: sockets closed, pending
@@ -255,11 +260,11 @@ pub async fn run_reporting(
         source,
     })?;
 
-    if let Some(credentials) = first_run {
+    if let Some(credentials) = &first_run {
         println!(
             "{}",
             first_run::phone_setup_table(
-                &credentials,
+                credentials,
                 sip_addr,
                 tls_addr,
                 &config,
@@ -375,6 +380,8 @@ pub async fn run_reporting(
     ready(Listening {
         sip: sip_addr,
         http: http_addr,
+        first_extensions: first_run,
+        admin_password,
     });
     shutdown.await;
     tracing::info!("shutting down");
