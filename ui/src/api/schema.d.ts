@@ -833,10 +833,8 @@ export interface components {
             answered_at?: number | null;
             /** Format: int64 */
             ended_at: number;
-            /** @description answered, busy, no-answer, cancelled, failed or interrupted. */
-            outcome: string;
-            /** @description caller, callee or system. */
-            hangup_by: string;
+            outcome: components["schemas"]["Outcome"];
+            hangup_by: components["schemas"]["HangupBy"];
             /** Format: u-int16 */
             sip_code: number;
             reason: string;
@@ -954,6 +952,11 @@ export interface components {
             field: string;
             message: string;
         };
+        /**
+         * @description Who ended a call.
+         * @enum {string}
+         */
+        HangupBy: "caller" | "callee" | "system";
         HolidaySettings: {
             /** @description "2026-11-11" once, or "12-25" every year. */
             date: string;
@@ -1039,6 +1042,11 @@ export interface components {
              */
             country_code: string;
         };
+        /**
+         * @description How a call attempt ended.
+         * @enum {string}
+         */
+        Outcome: "answered" | "busy" | "no-answer" | "cancelled" | "failed" | "interrupted";
         PasswordChange: {
             current_password: string;
             /** @description At least 12 characters. */

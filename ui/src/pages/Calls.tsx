@@ -5,8 +5,9 @@ import { Button, Checkbox, DatePicker, Form, Input, Select, Space, Table, Tag, T
 import { useTranslation } from "react-i18next";
 import { api, type Schemas } from "../api/client";
 
-// The server's outcome words, each with the key of its label in the panel's language.
-const OUTCOMES: Record<string, string> = {
+// The server's outcomes, each with the key of its label in the panel's language (the
+// type makes a new outcome without a label fail to build).
+const OUTCOMES: Record<Schemas["Outcome"], string> = {
   answered: "outcomeAnswered",
   busy: "outcomeBusy",
   "no-answer": "outcomeNoAnswer",
@@ -109,8 +110,8 @@ export default function Calls() {
           {
             title: t("outcome"),
             dataIndex: "outcome",
-            render: (o: string) => (
-              <Tag color={o === "answered" ? "green" : "red"}>{o in OUTCOMES ? t(OUTCOMES[o]) : o}</Tag>
+            render: (o: Schemas["Outcome"]) => (
+              <Tag color={o === "answered" ? "green" : "red"}>{t(OUTCOMES[o])}</Tag>
             ),
           },
           { title: t("queue"), dataIndex: "queue" },

@@ -20,7 +20,7 @@ use super::session::Admin;
 const MAX_LIMIT: u32 = 10_000;
 
 /// How a call attempt ended.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     Answered,
@@ -32,7 +32,43 @@ pub enum Outcome {
     Interrupted,
 }
 
+/// Who ended a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum HangupBy {
+    Caller,
+    Callee,
+    /// Switchboard: timeouts, failures, a shutdown.
+    System,
+}
+
+impl HangupBy {
+    /// The side the store names; the store holds only what the engine wrote.
+    fn stored(word: &str) -> HangupBy {
+        match word {
+            "caller" => HangupBy::Caller,
+            "callee" => HangupBy::Callee,
+            _ => HangupBy::System,
+        }
+    }
+}
+
 impl Outcome {
+    /// The outcome the store names; the store holds only what the engine wrote, and
+    /// anything else reads as a failure.
+    fn stored(word: &str) -> Outcome {
+        [
+            Outcome::Answered,
+            Outcome::Busy,
+            Outcome::NoAnswer,
+            Outcome::Cancelled,
+            Outcome::Interrupted,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == word)
+        .unwrap_or(Outcome::Failed)
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Outcome::Answered => "answered",
@@ -110,10 +146,8 @@ pub struct CallRecord {
     pub started_at: i64,
     pub answered_at: Option<i64>,
     pub ended_at: i64,
-    /// answered, busy, no-answer, cancelled, failed or interrupted.
-    pub outcome: String,
-    /// caller, callee or system.
-    pub hangup_by: String,
+    pub outcome: Outcome,
+    pub hangup_by: HangupBy,
     pub sip_code: u16,
     pub reason: String,
     pub queue: Option<String>,
@@ -135,8 +169,8 @@ impl From<CallRecordRow> for CallRecord {
             started_at: r.started_at,
             answered_at: r.answered_at,
             ended_at: r.ended_at,
-            outcome: r.disposition,
-            hangup_by: r.hangup_by,
+            outcome: Outcome::stored(&r.disposition),
+            hangup_by: HangupBy::stored(&r.hangup_by),
             sip_code: r.sip_code,
             reason: r.reason,
             queue: r.queue,
@@ -322,6 +356,27 @@ pub async fn queue_events(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_outcomes_and_sides_read_back_as_the_api_names_them() {
+        for outcome in [
+            Outcome::Answered,
+            Outcome::Busy,
+            Outcome::NoAnswer,
+            Outcome::Cancelled,
+            Outcome::Failed,
+            Outcome::Interrupted,
+        ] {
+            assert_eq!(Outcome::stored(outcome.as_str()), outcome);
+            let json = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(json, format!("\"{}\"", outcome.as_str()));
+        }
+        assert_eq!(HangupBy::stored("callee"), HangupBy::Callee);
+        assert_eq!(
+            serde_json::to_string(&HangupBy::stored("system")).unwrap(),
+            "\"system\""
+        );
+    }
 
     #[test]
     fn csv_rows_read_as_an_office_expects() {
