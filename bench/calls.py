@@ -163,7 +163,8 @@ def main():
     for tool in ["sipp", "kamailio", "rtpengine"]:
         if not shutil.which(tool):
             raise SystemExit(f"{tool} missing: apt-get install sip-tester kamailio rtpengine-daemon")
-    subprocess.run(["cargo", "build", "--release", "-p", "switchboard-server", "--quiet"], cwd=ROOT, check=True)
+    if not os.environ.get("SWITCHBOARD_BIN"):
+        subprocess.run(["cargo", "build", "--release", "-p", "switchboard-server", "--quiet"], cwd=ROOT, check=True)
     print(f"Calls with RTP both ways (PCMU, 20 ms), digest auth on INVITE, SIPp caller and echoing "
           f"answerer on the same {os.cpu_count()} cores; rate steps of {args.seconds} s with "
           f"{args.call_ms} ms calls; concurrent calls measured over {args.window} s")

@@ -92,7 +92,8 @@ def main():
     for tool in ["sipp", "tshark"]:
         if not shutil.which(tool):
             raise SystemExit(f"{tool} missing: apt-get install sip-tester tshark")
-    subprocess.run(["cargo", "build", "--release", "-p", "switchboard-server", "--quiet"], cwd=ROOT, check=True)
+    if not os.environ.get("SWITCHBOARD_BIN"):
+        subprocess.run(["cargo", "build", "--release", "-p", "switchboard-server", "--quiet"], cwd=ROOT, check=True)
     print(f"Calls into a queue of {len(AGENTS)} agents with RTP both ways (PCMU, 20 ms), digest auth on "
           f"INVITE, SIPp caller and answering phone on the same {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as work:

@@ -11,6 +11,7 @@ pub mod g711;
 pub mod jitter;
 pub mod message_recorder;
 pub mod mixer;
+pub mod playback;
 pub mod prompt;
 pub mod recorder;
 pub mod relay;

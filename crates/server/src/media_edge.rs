@@ -1,6 +1,7 @@
 //! The media edge: each call's RTP and RTCP sockets, with packets passed through the
-//! sans-IO [`Relay`]. One task per call owns its four sockets, all on the media
-//! thread; the engine thread never touches audio.
+//! sans-IO [`Playback`] (the relay and what Switchboard plays over it). One task per
+//! call owns its four sockets, all on the media thread; the engine thread never
+//! touches audio.
 
 use std::collections::HashMap;
 use std::io;
@@ -13,10 +14,8 @@ use switchboard_core::{
 };
 use switchboard_media::dtmf::Dtmf;
 use switchboard_media::message_recorder::MessageRecorder;
-use switchboard_media::prompt::PromptPlayer;
-use switchboard_media::relay::{
-    Dropped, LegMedia, MAX_PACKET, Relay, RelayEvent, RelayStats, Side,
-};
+use switchboard_media::playback::{Backdrop, Backdrops, Playback, PlaybackEvent, StreamIds};
+use switchboard_media::relay::{Dropped, LegMedia, MAX_PACKET, RelayEvent, RelayStats, Side};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
@@ -256,15 +255,11 @@ struct Taking {
 impl CallTask {
     async fn run(self, mut control: mpsc::UnboundedReceiver<Control>) {
         let sockets = &self.sockets;
-        let mut relay: Option<Relay> = None;
-        // The leg hearing an announcement, which is reported when it ends.
-        let mut announcing: Option<Side> = None;
-        // The leg hearing words over the call (a warning to an agent).
-        let mut whispering: Option<Side> = None;
-        // The leg waiting alone and what it hears between announcements.
-        let mut waiting: Option<(Side, Waiting)> = None;
-        // Words being said to a leg, after which it goes back to what it heard.
-        let mut saying: Option<Side> = None;
+        let sounds = &self.shared.sounds;
+        let mut playback = Playback::new(Backdrops {
+            music: sounds.hold_music.clone(),
+            ringback: sounds.ringback.clone(),
+        });
         let mut published = RelayStats::default();
         let mut from_a = [0u8; MAX_PACKET];
         let mut from_b = [0u8; MAX_PACKET];
@@ -273,10 +268,7 @@ impl CallTask {
         let mut publish = tokio::time::interval(PUBLISH_EVERY);
         let mut taking: Option<Taking> = None;
         loop {
-            let emit_at = relay
-                .as_ref()
-                .and_then(Relay::poll_timeout)
-                .map(tokio::time::Instant::from_std);
+            let emit_at = playback.poll_timeout().map(tokio::time::Instant::from_std);
             let record_until = taking
                 .as_ref()
                 .map(|t| tokio::time::Instant::from_std(t.recorder.poll_timeout()));
@@ -284,89 +276,54 @@ impl CallTask {
                 // Media first: it is what arrives fifty times a second.
                 biased;
                 received = sockets.a.recv_from(&mut from_a) => {
-                    let kept = forward(&mut relay, Side::A, received, &mut from_a, &sockets.b);
+                    let kept = forward(&mut playback, Side::A, received, &mut from_a, &sockets.b);
                     if let (Some(len), Some(t)) = (kept, taking.as_mut()) {
                         t.recorder.push_rtp(Instant::now(), &from_a[..len]);
                     }
                 }
                 received = sockets.b.recv_from(&mut from_b) => {
-                    forward(&mut relay, Side::B, received, &mut from_b, &sockets.a);
+                    forward(&mut playback, Side::B, received, &mut from_b, &sockets.a);
                 }
-                command = control.recv() => match command {
-                    None => {
-                        // The call is over: a message being left is kept all the same.
-                        self.finish_recording(taking.take());
-                        break;
-                    }
-                    Some(Control::Bridge(a, b)) => {
-                        let r = Relay::new(a, b, rand::random(), rand::random());
-                        self.replace(&mut relay, r, &mut published);
-                        (waiting, saying) = (None, None);
-                    }
-                    Some(Control::Update(side, media)) => {
-                        if let Some(r) = relay.as_mut() {
-                            r.update(side, media);
+                command = control.recv() => {
+                    let (now, wall) = (Instant::now(), SystemTime::now());
+                    match command {
+                        None => {
+                            // The call is over: a message being left is kept all the same.
+                            self.finish_recording(taking.take());
+                            break;
                         }
-                    }
-                    Some(Control::SendDtmf(to, dtmf)) => {
-                        if let Some(r) = relay.as_mut() {
-                            r.send_dtmf(Instant::now(), to, dtmf);
+                        Some(Control::Bridge(a, b)) => playback.bridge(now, wall, a, b, ids()),
+                        Some(Control::Update(side, media)) => playback.update(side, media),
+                        Some(Control::SendDtmf(to, dtmf)) => playback.send_dtmf(now, to, dtmf),
+                        Some(Control::Announce(side, to, what)) => {
+                            let prompt = sounds.announcement(what).clone();
+                            playback.announce(now, wall, side, to, prompt, ids());
                         }
-                    }
-                    Some(Control::Announce(side, to, what)) => {
-                        let r = relay.get_or_insert_with(|| {
-                            Relay::for_announcement(to, rand::random(), rand::random())
-                                .with_wall_clock(Instant::now(), SystemTime::now())
-                        });
-                        let prompt = self.shared.sounds.announcement(what).clone();
-                        r.set_music(Instant::now(), side, Some(PromptPlayer::new(prompt, false)));
-                        announcing = Some(side);
-                    }
-                    Some(Control::Record(to, into, limits)) => {
-                        let recorder = MessageRecorder::new(Instant::now(), to, limits);
-                        taking = Some(Taking { recorder, into });
-                    }
-                    Some(Control::StopRecording) => self.finish_recording(taking.take()),
-                    Some(Control::Prompt(to, sounds)) => {
-                        // The caller alone: a prompt replaces whatever they heard.
-                        let mut r = Relay::for_announcement(to, rand::random(), rand::random());
-                        let player = (!sounds.is_empty())
-                            .then(|| PromptPlayer::new(self.shared.sounds.playlist(&sounds), false));
-                        announcing = player.is_some().then_some(Side::A);
-                        r.set_music(Instant::now(), Side::A, player);
-                        self.replace(&mut relay, r, &mut published);
-                        (waiting, saying) = (None, None);
-                    }
-                    Some(Control::Wait(side, media, hears)) => {
-                        // A lone leg's relay plays on whichever side it is told to.
-                        let mut r = Relay::for_announcement(media, rand::random(), rand::random());
-                        r.set_music(Instant::now(), side, Some(self.waiting(hears)));
-                        self.replace(&mut relay, r, &mut published);
-                        (waiting, saying) = (Some((side, hears)), None);
-                    }
-                    Some(Control::Say(to, words, hold_other)) => {
-                        if let Some(r) = relay.as_mut() {
-                            let words = PromptPlayer::new(self.shared.sounds.say(&words), false);
-                            r.set_music(Instant::now(), to, Some(words));
-                            if hold_other && waiting.is_none() {
-                                r.set_music(Instant::now(), to.other(), Some(self.hold_music()));
-                            }
-                            saying = Some(to);
+                        Some(Control::Record(to, into, limits)) => {
+                            let recorder = MessageRecorder::new(now, to, limits);
+                            taking = Some(Taking { recorder, into });
                         }
-                    }
-                    Some(Control::Whisper(to, words)) => {
-                        if let Some(r) = relay.as_mut() {
-                            let words = PromptPlayer::new(self.shared.sounds.say(&words), false);
-                            r.set_whisper(Instant::now(), to, Some(words));
-                            whispering = Some(to);
+                        Some(Control::StopRecording) => self.finish_recording(taking.take()),
+                        Some(Control::Prompt(to, list)) => {
+                            let prompt = (!list.is_empty()).then(|| sounds.playlist(&list));
+                            playback.prompt(now, wall, to, prompt, ids());
                         }
-                    }
-                    Some(Control::Music(to, on)) => {
-                        if let Some(r) = relay.as_mut() {
-                            r.set_music(Instant::now(), to, on.then(|| self.hold_music()));
+                        Some(Control::Wait(side, media, hears)) => {
+                            let backdrop = match hears {
+                                Waiting::Music => Backdrop::Music,
+                                Waiting::Ringback => Backdrop::Ringback,
+                            };
+                            playback.wait(now, wall, side, media, backdrop, ids());
                         }
+                        Some(Control::Say(to, words, hold_other)) => {
+                            playback.say(now, to, sounds.say(&words), hold_other)
+                        }
+                        Some(Control::Whisper(to, words)) => {
+                            playback.whisper(now, to, sounds.say(&words))
+                        }
+                        Some(Control::Music(to, on)) => playback.music(now, to, on),
                     }
-                },
+                }
                 // RTCP is terminated here: phones' reports are read and dropped.
                 _ = sockets.a_rtcp.recv_from(&mut rtcp_a) => {}
                 _ = sockets.b_rtcp.recv_from(&mut rtcp_b) => {}
@@ -377,55 +334,12 @@ impl CallTask {
                     }
                 }
                 _ = publish.tick() => {
-                    if let Some(r) = &relay {
-                        publish_stats(&self.shared.metrics, &r.stats(), &mut published);
-                    }
+                    publish_stats(&self.shared.metrics, &playback.stats(), &mut published);
                 }
             }
-            if let Some(r) = relay.as_mut() {
-                self.drain(r);
-                if let Some(side) = announcing.filter(|&side| r.music_finished(side)) {
-                    announcing = None;
-                    r.set_music(Instant::now(), side, None);
-                    let _ = self
-                        .shared
-                        .reports
-                        .send(MediaReport::AnnouncementDone(self.key));
-                }
-                if let Some(to) = whispering.filter(|&to| r.whisper_finished(to)) {
-                    whispering = None;
-                    r.set_whisper(Instant::now(), to, None);
-                }
-                if let Some(to) = saying.filter(|&to| r.music_finished(to)) {
-                    saying = None;
-                    let now = Instant::now();
-                    if let Some((side, hears)) = waiting {
-                        r.set_music(now, side, Some(self.waiting(hears)));
-                    } else {
-                        r.set_music(now, to, None);
-                        r.set_music(now, to.other(), None);
-                    }
-                }
-            }
+            self.drain(&mut playback);
         }
-        if let Some(r) = &relay {
-            publish_stats(&self.shared.metrics, &r.stats(), &mut published);
-        }
-    }
-
-    /// Puts `new` in place of the call's relay, continuing the streams the phones
-    /// hear; the old one's counts are published first, so the metrics count each
-    /// packet once.
-    fn replace(&self, relay: &mut Option<Relay>, new: Relay, published: &mut RelayStats) {
-        let new = match relay.take() {
-            Some(mut old) => {
-                publish_stats(&self.shared.metrics, &old.stats(), published);
-                new.continuing(&mut old)
-            }
-            None => new,
-        };
-        *published = RelayStats::default();
-        *relay = Some(new.with_wall_clock(Instant::now(), SystemTime::now()));
+        publish_stats(&self.shared.metrics, &playback.stats(), &mut published);
     }
 
     /// Saves the recording away from the media thread, then reports it.
@@ -460,22 +374,10 @@ impl CallTask {
         });
     }
 
-    fn hold_music(&self) -> PromptPlayer {
-        PromptPlayer::new(self.shared.sounds.hold_music.clone(), true)
-    }
-
-    /// What a leg waiting alone hears, looping.
-    fn waiting(&self, hears: Waiting) -> PromptPlayer {
-        match hears {
-            Waiting::Music => self.hold_music(),
-            Waiting::Ringback => PromptPlayer::new(self.shared.sounds.ringback.clone(), true),
-        }
-    }
-
-    /// Sends the packets Switchboard makes itself and passes the relay's events on.
-    fn drain(&self, relay: &mut Relay) {
+    /// Sends the packets Switchboard makes itself and passes what happened on.
+    fn drain(&self, playback: &mut Playback) {
         let now = Instant::now();
-        while let Some(emit) = relay.poll_emit(now) {
+        while let Some(emit) = playback.poll_emit(now) {
             let s = &self.sockets;
             let socket = match (emit.side, emit.rtcp) {
                 (Side::A, false) => &s.a,
@@ -485,12 +387,18 @@ impl CallTask {
             };
             let _ = socket.try_send_to(&emit.packet, emit.to);
         }
-        while let Some(RelayEvent::Dtmf { from, dtmf }) = relay.poll_event() {
+        while let Some(RelayEvent::Dtmf { from, dtmf }) = playback.poll_relay_event() {
             let _ = self.shared.reports.send(MediaReport::Dtmf {
                 call: self.key,
                 from,
                 dtmf,
             });
+        }
+        while let Some(PlaybackEvent::AnnouncementDone) = playback.poll_event(now) {
+            let _ = self
+                .shared
+                .reports
+                .send(MediaReport::AnnouncementDone(self.key));
         }
     }
 }
@@ -501,7 +409,7 @@ impl CallTask {
 /// packet the relay accepted but kept, as it does for a leg alone: the audio a
 /// voicemail message is recorded from.
 fn forward(
-    relay: &mut Option<Relay>,
+    playback: &mut Playback,
     side: Side,
     received: io::Result<(usize, SocketAddr)>,
     buf: &mut [u8],
@@ -509,16 +417,21 @@ fn forward(
 ) -> Option<usize> {
     let (n, from) = received.ok()?;
     // Before the callee answers there is no bridge yet; early packets are dropped.
-    match relay
-        .as_mut()?
-        .handle_rtp(Instant::now(), side, from, buf, n)
-    {
+    match playback.handle_rtp(Instant::now(), side, from, buf, n)? {
         Ok(out) => {
             let _ = output.try_send_to(&buf[..out.len], out.to);
             None
         }
         Err(Dropped::Held) => Some(n),
         Err(_) => None,
+    }
+}
+
+/// Fresh random identities for the streams a new relay sends.
+fn ids() -> StreamIds {
+    StreamIds {
+        ssrcs: rand::random(),
+        first_seqs: rand::random(),
     }
 }
 
