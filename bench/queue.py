@@ -123,21 +123,23 @@ def main():
                              "-mp", str(free_port()), "-r", str(rate), "-m", str(calls), "-d", str(hold_ms),
                              "-l", str(max(calls, 10)), "-timeout", "300s", "-timeout_error"], work, tag)
 
-            capture = os.path.join(work, "latency.pcapng")
-            tshark = subprocess.Popen(["tshark", "-i", "lo", "-f", f"udp port {port}", "-w", capture, "-q"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(2)
-            before = connects(data)
-            calls = args.latency_rate * args.latency_seconds
-            ok, failed, _ = caller(args.latency_rate, calls, args.latency_call_ms, "latency")
-            time.sleep(1)
-            tshark.send_signal(signal.SIGINT)
-            tshark.wait(30)
-            lat = dispatch_latencies(capture, port)
-            put_through = connects(data) - before
-            print(f"  dispatch latency at {args.latency_rate} calls/s: {len(lat)} calls paired "
-                  f"(ok {ok}, failed {failed}, put through {put_through}): p50 {percentile(lat, 50):.3f} ms, "
-                  f"p99 {percentile(lat, 99):.3f} ms, max {max(lat):.3f} ms", flush=True)
+            # --latency-seconds 0 skips the latency run.
+            if args.latency_seconds > 0:
+                capture = os.path.join(work, "latency.pcapng")
+                tshark = subprocess.Popen(["tshark", "-i", "lo", "-f", f"udp port {port}", "-w", capture, "-q"],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(2)
+                before = connects(data)
+                calls = args.latency_rate * args.latency_seconds
+                ok, failed, _ = caller(args.latency_rate, calls, args.latency_call_ms, "latency")
+                time.sleep(1)
+                tshark.send_signal(signal.SIGINT)
+                tshark.wait(30)
+                lat = dispatch_latencies(capture, port)
+                put_through = connects(data) - before
+                print(f"  dispatch latency at {args.latency_rate} calls/s: {len(lat)} calls paired "
+                      f"(ok {ok}, failed {failed}, put through {put_through}): p50 {percentile(lat, 50):.3f} ms, "
+                      f"p99 {percentile(lat, 99):.3f} ms, max {max(lat):.3f} ms", flush=True)
 
             sustained = None
             for rate in rates:
