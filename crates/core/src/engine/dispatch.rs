@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rsip::{Header, Method};
-use switchboard_media::relay::Side;
 use switchboard_queue::QueueId;
 use switchboard_scenario::model::Scenario;
 use switchboard_scenario::run::QueueExit;
@@ -171,67 +170,31 @@ impl Pbx {
                 self.scenarios.call_event(cx!(self, now), event.clone());
                 self.voicemail.call_event(cx!(self, now), event);
             }
-            LegEvent::Answered { call, .. }
-            | LegEvent::Failed { call, .. }
-            | LegEvent::HungUp { call, .. }
-            | LegEvent::Key { call, .. }
-            | LegEvent::Played { call }
-            | LegEvent::Wake { call }
-            | LegEvent::RingTimeout { call }
-            | LegEvent::Broken { call, .. } => match self.owners.get(&call).cloned() {
-                Some(Owner::Queue) => self.queues.call_event(cx!(self, now), event),
-                Some(Owner::Scenario) => self.scenarios.call_event(cx!(self, now), event),
-                Some(Owner::Voicemail) => self.voicemail.call_event(cx!(self, now), event),
-                Some(Owner::Told { reason }) => self.told_event(now, event, &reason),
-                None => self.unowned_event(now, event),
-            },
+            _ => {
+                let Some(call) = event.call() else {
+                    return;
+                };
+                match self.owners.get(&call).cloned() {
+                    Some(Owner::Queue) => self.queues.call_event(cx!(self, now), event),
+                    Some(Owner::Scenario) => self.scenarios.call_event(cx!(self, now), event),
+                    Some(Owner::Voicemail) => self.voicemail.call_event(cx!(self, now), event),
+                    Some(Owner::Told { reason }) => self.told_event(now, event, &reason),
+                    // A call no feature holds yet (answered for an agent's code before
+                    // being told) still ends when its caller hangs up or it breaks.
+                    None => self.legs.end_held(now, &event),
+                }
+            }
         }
     }
 
-    /// A call being told something ends once it is said, or when its caller hangs up.
+    /// A call being told something ends once it is said, or as any held call does.
     fn told_event(&mut self, now: Instant, event: LegEvent, reason: &str) {
-        let (key, disposition, by, code, reason) = match event {
-            LegEvent::Played { call } => {
-                (call, Disposition::Answered, HangupBy::System, 200, reason)
-            }
-            LegEvent::HungUp {
-                call,
-                side: Side::A,
-            } => (
-                call,
-                Disposition::Answered,
-                HangupBy::Caller,
-                200,
-                "Normal Clearing",
-            ),
-            LegEvent::Broken { call, code, reason } => {
-                (call, Disposition::Failed, HangupBy::System, code, reason)
-            }
-            _ => return,
-        };
-        self.legs.end_alone(now, key, disposition, by, code, reason);
-    }
-
-    /// A call no feature holds yet (answered for an agent's code before being told):
-    /// it still ends when its caller hangs up or it breaks.
-    fn unowned_event(&mut self, now: Instant, event: LegEvent) {
         match event {
-            LegEvent::HungUp {
-                call,
-                side: Side::A,
-            } => self.legs.end_alone(
-                now,
-                call,
-                Disposition::Answered,
-                HangupBy::Caller,
-                200,
-                "Normal Clearing",
-            ),
-            LegEvent::Broken { call, code, reason } => {
-                let (d, by) = (Disposition::Failed, HangupBy::System);
-                self.legs.end_alone(now, call, d, by, code, reason);
+            LegEvent::Played { call } => {
+                let (d, by) = (Disposition::Answered, HangupBy::System);
+                self.legs.end_alone(now, call, d, by, 200, reason);
             }
-            _ => {}
+            other => self.legs.end_held(now, &other),
         }
     }
 

@@ -125,15 +125,12 @@ impl Scenarios {
     /// Answers the caller and starts the scenario.
     pub fn start(&mut self, cx: &mut Ctx<'_>, key: CallKey, scenario: Arc<Scenario>) {
         let now = cx.now;
-        if cx.legs.answer_alone(now, key).is_none() {
-            let (d, by) = (Disposition::Failed, HangupBy::System);
-            let why = "The caller's offer cannot be answered";
-            return cx.legs.end_alone(now, key, d, by, 488, why);
+        if !cx.legs.answer_held(now, key) {
+            return;
         }
-        let Some(call) = cx.legs.calls.get_mut(&key) else {
+        let Some(call) = cx.legs.calls.get(&key) else {
             return;
         };
-        call.answered = Some(now);
         let caller = call.caller.clone();
         let mut run = Run::new(scenario, &caller, cx.legs.ids.next());
         let step = run.start(&self.office_now(cx));
@@ -148,22 +145,10 @@ impl Scenarios {
             LegEvent::Wake { call } => self.timeout(cx, call),
             LegEvent::Answered { call, fork, sdp } => self.fork_answered(cx, call, fork, &sdp),
             LegEvent::Failed { call, .. } => self.fork_failed(cx, call),
-            LegEvent::HungUp {
-                call,
-                side: Side::A,
-            } => {
-                let (d, by) = (Disposition::Answered, HangupBy::Caller);
-                cx.legs
-                    .end_alone(cx.now, call, d, by, 200, "Normal Clearing");
-            }
-            LegEvent::Broken { call, code, reason } => {
-                let (d, by) = (Disposition::Failed, HangupBy::System);
-                cx.legs.end_alone(cx.now, call, d, by, code, reason);
-            }
             LegEvent::Closed { call, .. } => {
                 self.runs.remove(&call);
             }
-            _ => {}
+            other => cx.legs.end_held(cx.now, &other),
         }
     }
 

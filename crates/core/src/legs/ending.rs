@@ -237,6 +237,25 @@ impl Legs {
         self.forget_if_done(key);
     }
 
+    /// The ending a call held for a feature gets unless the feature says otherwise:
+    /// its caller hung up, or it broke. Other events change nothing.
+    pub fn end_held(&mut self, now: Instant, event: &LegEvent) {
+        match *event {
+            LegEvent::HungUp {
+                call,
+                side: Side::A,
+            } => {
+                let (d, by) = (Disposition::Answered, HangupBy::Caller);
+                self.end_alone(now, call, d, by, 200, "Normal Clearing");
+            }
+            LegEvent::Broken { call, code, reason } => {
+                let (d, by) = (Disposition::Failed, HangupBy::System);
+                self.end_alone(now, call, d, by, code, reason);
+            }
+            _ => {}
+        }
+    }
+
     /// Ends a call Switchboard placed before its two sides talked. With `answered`
     /// (the fork that answered on leg B, the disposition, code and reason) the attempt
     /// reached the callee's phones and is a call in the log; without it, it is not.

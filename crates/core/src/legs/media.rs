@@ -11,6 +11,7 @@ use switchboard_media::srtp::{SdesKey, SrtpKeys};
 use switchboard_sip::transaction::Peer;
 
 use super::{LegTimer, Legs, Phase};
+use crate::record::{Disposition, HangupBy};
 use crate::vocabulary::{Announcement, CallKey, MediaCommand};
 
 impl Legs {
@@ -91,6 +92,21 @@ impl Legs {
         let call = self.calls.get_mut(&key)?;
         call.local_sdp[0] = Some(local.clone());
         Some(leg_media(&call.offer, &local, call.a_peer))
+    }
+
+    /// Answers a caller a feature holds and counts the call answered from now; a
+    /// caller whose offer cannot be answered is hung up on. False then.
+    pub fn answer_held(&mut self, now: Instant, key: CallKey) -> bool {
+        if self.answer_alone(now, key).is_none() {
+            let (d, by) = (Disposition::Failed, HangupBy::System);
+            let why = "The caller's offer cannot be answered";
+            self.end_alone(now, key, d, by, 488, why);
+            return false;
+        }
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.answered = Some(now);
+        }
+        true
     }
 
     /// Switchboard's answer for a caller about to hear why the call fails: the one

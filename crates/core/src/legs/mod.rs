@@ -93,6 +93,25 @@ pub(crate) enum LegEvent {
     Busy { extension: String, busy: bool },
 }
 
+impl LegEvent {
+    /// The call the event is about; none for an extension's busy state.
+    pub fn call(&self) -> Option<CallKey> {
+        match *self {
+            LegEvent::Answered { call, .. }
+            | LegEvent::Failed { call, .. }
+            | LegEvent::HungUp { call, .. }
+            | LegEvent::Key { call, .. }
+            | LegEvent::Played { call }
+            | LegEvent::Wake { call }
+            | LegEvent::RingTimeout { call }
+            | LegEvent::Broken { call, .. }
+            | LegEvent::Ended { call, .. }
+            | LegEvent::Closed { call, .. } => Some(call),
+            LegEvent::Busy { .. } => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum LegTimer {
     RingTimeout,

@@ -63,7 +63,7 @@ impl Queues {
 
     /// What the legs report about a call the queues hold.
     pub fn call_event(&mut self, cx: &mut Ctx<'_>, event: LegEvent) {
-        if let Some(call) = event_call(&event)
+        if let Some(call) = event.call()
             && self.placed.contains_key(&call)
         {
             return self.callback_event(cx, event);
@@ -79,12 +79,11 @@ impl Queues {
                 self.acd.handle_key(cx.now, self.engine_call(call), key);
                 self.run(cx);
             }
-            LegEvent::Broken { call, code, reason } => {
+            broken @ LegEvent::Broken { call, .. } => {
                 self.acd
                     .handle_hangup(cx.now, self.engine_call(call), Party::Caller);
                 self.run(cx);
-                let (d, by) = (Disposition::Failed, HangupBy::System);
-                cx.legs.end_alone(cx.now, call, d, by, code, reason);
+                cx.legs.end_held(cx.now, &broken);
             }
             _ => {}
         }
@@ -314,23 +313,6 @@ impl Queues {
         } else {
             cx.legs.fail(cx.now, key, code, text, Disposition::NoAnswer);
         }
-    }
-}
-
-/// The call an event is about, if one.
-fn event_call(event: &LegEvent) -> Option<CallKey> {
-    match *event {
-        LegEvent::Answered { call, .. }
-        | LegEvent::Failed { call, .. }
-        | LegEvent::HungUp { call, .. }
-        | LegEvent::Key { call, .. }
-        | LegEvent::Played { call }
-        | LegEvent::Wake { call }
-        | LegEvent::RingTimeout { call }
-        | LegEvent::Broken { call, .. }
-        | LegEvent::Ended { call, .. }
-        | LegEvent::Closed { call, .. } => Some(call),
-        LegEvent::Busy { .. } => None,
     }
 }
 

@@ -97,16 +97,13 @@ impl Voicemail {
     /// Answers the caller and opens `mailbox`'s menu.
     pub fn open_menu(&mut self, cx: &mut Ctx<'_>, key: CallKey, mailbox: String) {
         let now = cx.now;
-        if cx.legs.answer_alone(now, key).is_none() {
-            let (d, by) = (Disposition::Failed, HangupBy::System);
-            let why = "The caller's offer cannot be answered";
-            return cx.legs.end_alone(now, key, d, by, 488, why);
+        if !cx.legs.answer_held(now, key) {
+            return;
         }
         let has_pin = self.pins.contains_key(&mailbox);
-        let Some(call) = cx.legs.calls.get_mut(&key) else {
+        let Some(call) = cx.legs.calls.get(&key) else {
             return;
         };
-        call.answered = Some(now);
         let own = call.caller == mailbox;
         self.menus.insert(
             key,

@@ -10,8 +10,6 @@ pub(crate) mod menu;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime};
 
-use switchboard_media::relay::Side;
-
 use super::{Ctx, Handoff};
 use crate::legs::LegEvent;
 use crate::record::{Disposition, HangupBy, VoicemailChange, VoicemailMessage};
@@ -147,23 +145,11 @@ impl Voicemail {
             LegEvent::Key { call, key } => self.key(cx, call, key),
             LegEvent::Played { call } => self.played(cx, call),
             LegEvent::Wake { call } => self.menu_timeout(cx, call),
-            LegEvent::HungUp {
-                call,
-                side: Side::A,
-            } => {
-                let (d, by) = (Disposition::Answered, HangupBy::Caller);
-                cx.legs
-                    .end_alone(cx.now, call, d, by, 200, "Normal Clearing");
-            }
-            LegEvent::Broken { call, code, reason } => {
-                let (d, by) = (Disposition::Failed, HangupBy::System);
-                cx.legs.end_alone(cx.now, call, d, by, code, reason);
-            }
             LegEvent::Closed { call, .. } => {
                 self.leaving.remove(&call);
                 self.menus.remove(&call);
             }
-            _ => {}
+            other => cx.legs.end_held(cx.now, &other),
         }
     }
 
