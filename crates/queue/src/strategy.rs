@@ -100,36 +100,7 @@ impl Strategy {
         }
     }
 
-    /// The strategy an admin names, with `every` for ring-progressive.
-    pub fn from_name(name: &str, every: Duration) -> Option<Strategy> {
-        Some(match name {
-            "ring-all" => Strategy::RingAll,
-            "linear" => Strategy::Linear,
-            "round-robin" => Strategy::RoundRobin,
-            "longest-idle" => Strategy::LongestIdle,
-            "fewest-calls" => Strategy::FewestCalls,
-            "least-talk-time" => Strategy::LeastTalkTime,
-            "random" => Strategy::Random,
-            "weighted-random" => Strategy::WeightedRandom,
-            "ring-progressive" => Strategy::RingProgressive { every },
-            _ => return None,
-        })
-    }
-
-    /// Every strategy's name, for messages.
-    pub const NAMES: [&'static str; 9] = [
-        "ring-all",
-        "linear",
-        "round-robin",
-        "longest-idle",
-        "fewest-calls",
-        "least-talk-time",
-        "random",
-        "weighted-random",
-        "ring-progressive",
-    ];
-
-    /// The name an admin picks it by in the configuration.
+    /// A short label, for benchmarks and logs.
     pub fn name(&self) -> &'static str {
         match self {
             Strategy::RingAll => "ring-all",

@@ -12,6 +12,8 @@ use switchboard_sip::service::{Account, ServiceConfig};
 use switchboard_sip::transaction::TimerConfig;
 use switchboard_store::{Extension, Store};
 
+use crate::sounds::Language;
+
 mod import;
 mod lists;
 mod queues;
@@ -66,8 +68,8 @@ pub struct Config {
 pub struct SipSettings {
     /// Digest realm phones authenticate against. Changing it invalidates stored HA1s.
     pub realm: String,
-    /// Digest algorithms offered, first preferred: "MD5", "SHA-256".
-    pub digest_algorithms: Vec<String>,
+    /// Digest algorithms offered, first preferred.
+    pub digest_algorithms: Vec<DigestAlgorithm>,
     /// Seconds a digest nonce stays valid before phones are told it is stale.
     pub nonce_lifetime: u32,
     /// RFC 3261 T1, the round-trip estimate every retransmission timer derives from (ms).
@@ -83,16 +85,38 @@ impl Default for SipSettings {
         let d = ServiceConfig::default();
         SipSettings {
             realm: d.realm,
-            digest_algorithms: d
-                .auth
-                .algorithms
-                .iter()
-                .map(|a| a.name().to_string())
-                .collect(),
+            digest_algorithms: d.auth.algorithms.iter().map(|&a| a.into()).collect(),
             nonce_lifetime: d.auth.nonce_lifetime.as_secs() as u32,
             timer_t1_ms: d.timers.t1.as_millis() as u32,
             timer_t2_ms: d.timers.t2.as_millis() as u32,
             timer_t4_ms: d.timers.t4.as_millis() as u32,
+        }
+    }
+}
+
+/// A digest algorithm, as RFC 8760 names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum DigestAlgorithm {
+    #[serde(rename = "MD5")]
+    Md5,
+    #[serde(rename = "SHA-256")]
+    Sha256,
+}
+
+impl From<Algorithm> for DigestAlgorithm {
+    fn from(algorithm: Algorithm) -> Self {
+        match algorithm {
+            Algorithm::Md5 => DigestAlgorithm::Md5,
+            Algorithm::Sha256 => DigestAlgorithm::Sha256,
+        }
+    }
+}
+
+impl From<DigestAlgorithm> for Algorithm {
+    fn from(algorithm: DigestAlgorithm) -> Self {
+        match algorithm {
+            DigestAlgorithm::Md5 => Algorithm::Md5,
+            DigestAlgorithm::Sha256 => Algorithm::Sha256,
         }
     }
 }
@@ -178,15 +202,15 @@ fn parse_network(text: &str) -> Option<ipnet::IpNet> {
 pub struct CallSettings {
     /// Seconds the callee's phones ring before the caller hears "no answer".
     pub ring_timeout: u32,
-    /// Language of the announcements callers hear: "en", "pl" or "ru".
-    pub language: String,
+    /// Language of the announcements callers hear.
+    pub language: Language,
 }
 
 impl Default for CallSettings {
     fn default() -> Self {
         CallSettings {
             ring_timeout: 30,
-            language: "en".into(),
+            language: Language::default(),
         }
     }
 }
@@ -268,7 +292,17 @@ pub enum ConfigError {
 
 impl Config {
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text)?;
+        let document = toml::Deserializer::parse(text)?;
+        // A value of the wrong kind (an unknown strategy, a word for a number) stops
+        // reading there; it is still named by its field, as the checks below name theirs.
+        let config: Config = serde_path_to_error::deserialize(document).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            match path.as_str() {
+                "." => ConfigError::Syntax(inner),
+                _ => ConfigError::Invalid(vec![field_error(path, inner.message())]),
+            }
+        })?;
         config.validate().map_err(ConfigError::Invalid)?;
         Ok(config)
     }
@@ -296,14 +330,6 @@ impl Config {
                 "sip.digest_algorithms",
                 "offer at least one of \"MD5\", \"SHA-256\"",
             ));
-        }
-        for (i, name) in self.sip.digest_algorithms.iter().enumerate() {
-            if Algorithm::from_name(name).is_none() {
-                errors.push(field_error(
-                    format!("sip.digest_algorithms[{i}]"),
-                    format!("unknown algorithm {name:?}; use \"MD5\" or \"SHA-256\""),
-                ));
-            }
         }
         if self.sip.nonce_lifetime == 0 {
             errors.push(field_error(
@@ -371,12 +397,6 @@ impl Config {
         }
         if r.max_contacts == 0 {
             errors.push(field_error("registrar.max_contacts", "must be at least 1"));
-        }
-        if !crate::sounds::LANGUAGES.contains(&self.calls.language.as_str()) {
-            errors.push(field_error(
-                "calls.language",
-                format!("use one of {:?}", crate::sounds::LANGUAGES),
-            ));
         }
         if !(5..=600).contains(&self.calls.ring_timeout) {
             errors.push(field_error(
@@ -640,7 +660,7 @@ impl Config {
                     .sip
                     .digest_algorithms
                     .iter()
-                    .filter_map(|n| Algorithm::from_name(n))
+                    .map(|&a| a.into())
                     .collect(),
             },
         }
@@ -747,10 +767,6 @@ password = "correct-horse-battery"
     #[test]
     fn every_bad_field_is_named() {
         let text = GOOD
-            .replace(
-                "realm = \"office\"",
-                "realm = \"office\"\ndigest_algorithms = [\"SHA-1\"]",
-            )
             .replace("min_expires = 60", "min_expires = 7200")
             .replace("correct-horse-battery", "1234")
             .replace("number = \"100\"", "number = \"10a\"");
@@ -761,13 +777,39 @@ password = "correct-horse-battery"
         assert_eq!(
             fields,
             vec![
-                "sip.digest_algorithms[0]",
                 "registrar.min_expires",
                 "registrar.default_expires",
                 "extensions[0].number",
                 "extensions[0].password"
             ]
         );
+    }
+
+    #[test]
+    fn a_name_outside_a_fields_choices_is_named_with_the_choices() {
+        for (setting, field) in [
+            (
+                "digest_algorithms = [\"MD5\", \"SHA-1\"]",
+                "sip.digest_algorithms[1]",
+            ),
+            ("language = \"de\"", "calls.language"),
+        ] {
+            let section = if field.starts_with("sip") {
+                ""
+            } else {
+                "\n[calls]"
+            };
+            let text = GOOD.replace(
+                "realm = \"office\"",
+                &format!("realm = \"office\"{section}\n{setting}"),
+            );
+            let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else {
+                panic!("expected a field error for {setting}")
+            };
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].field, field);
+            assert!(errors[0].message.contains("expected"), "{errors:?}");
+        }
     }
 
     #[test]

@@ -281,7 +281,7 @@ pub async fn run_reporting(
     let (stop_tx, stop_rx) = watch::channel(false);
     let (engine_tx, engine_rx) = mpsc::channel(64);
     let (media_reports_tx, media_reports) = mpsc::unbounded_channel();
-    let sounds = sounds::Sounds::load(&config.calls.language)
+    let sounds = sounds::Sounds::load(config.calls.language)
         .expect("the built-in sounds decode")
         .with_uploads(&options.data_dir.join(sounds::UPLOADS_DIR))
         .with_voicemail(voicemail.clone());

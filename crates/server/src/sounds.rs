@@ -9,8 +9,30 @@ use switchboard_core::{Announcement, Sound, Word};
 use switchboard_media::prompt::{Prompt, PromptError};
 use switchboard_media::tones::{Tone, ToneGenerator, ToneRegion, ToneSpec};
 
-/// Languages the built-in prompts are recorded in (see sounds/manifest.toml).
-pub const LANGUAGES: [&str; 3] = ["en", "pl", "ru"];
+/// A language the built-in prompts are recorded in (see sounds/manifest.toml), by its
+/// ISO 639-1 code.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    En,
+    Pl,
+    Ru,
+}
+
+impl Language {
+    pub const ALL: [Language; 3] = [Language::En, Language::Pl, Language::Ru];
+}
 
 /// Prompts a scenario may play by name without the office uploading its own.
 pub const SCENARIO_PROMPTS: [&str; 6] = [
@@ -78,9 +100,9 @@ pub fn is_prompt_name(name: &str) -> bool {
 macro_rules! prompt {
     ($language:expr, $name:literal) => {
         match $language {
-            "pl" => &include_bytes!(concat!("../../../sounds/pl/", $name, ".wav"))[..],
-            "ru" => &include_bytes!(concat!("../../../sounds/ru/", $name, ".wav"))[..],
-            _ => &include_bytes!(concat!("../../../sounds/en/", $name, ".wav"))[..],
+            Language::Pl => &include_bytes!(concat!("../../../sounds/pl/", $name, ".wav"))[..],
+            Language::Ru => &include_bytes!(concat!("../../../sounds/ru/", $name, ".wav"))[..],
+            Language::En => &include_bytes!(concat!("../../../sounds/en/", $name, ".wav"))[..],
         }
     };
 }
@@ -109,8 +131,8 @@ fn tone_cycle(spec: ToneSpec) -> Prompt {
 }
 
 impl Sounds {
-    /// The prompts in `language` (one of [`LANGUAGES`]; others fall back to English).
-    pub fn load(language: &str) -> Result<Sounds, PromptError> {
+    /// The prompts in `language`.
+    pub fn load(language: Language) -> Result<Sounds, PromptError> {
         let decode = |bytes: &[u8]| Prompt::decode(bytes.to_vec(), 8000);
         Ok(Sounds {
             hold_music: decode(include_bytes!("../../../sounds/music/hold.wav"))?,
@@ -135,9 +157,9 @@ impl Sounds {
             agent_on_break: decode(prompt!(language, "agent_on_break"))?,
             agent_back: decode(prompt!(language, "agent_back"))?,
             numbers: match language {
-                "pl" => numbers!("pl").to_vec(),
-                "ru" => numbers!("ru").to_vec(),
-                _ => numbers!("en").to_vec(),
+                Language::Pl => numbers!("pl").to_vec(),
+                Language::Ru => numbers!("ru").to_vec(),
+                Language::En => numbers!("en").to_vec(),
             }
             .into_iter()
             .map(|(n, bytes)| Ok((n, decode(bytes)?)))
@@ -366,8 +388,8 @@ mod tests {
 
     #[test]
     fn every_language_loads_its_own_prompts() {
-        let english = Sounds::load("en").unwrap();
-        for language in LANGUAGES {
+        let english = Sounds::load(Language::En).unwrap();
+        for language in Language::ALL {
             let sounds = Sounds::load(language).unwrap();
             for what in [
                 Announcement::Busy,
@@ -376,22 +398,22 @@ mod tests {
             ] {
                 assert!(
                     sounds.announcement(what).duration_ms() > 2000,
-                    "{language} {what:?}"
+                    "{language:?} {what:?}"
                 );
             }
-            if language != "en" {
-                assert_ne!(sounds.busy.samples, english.busy.samples, "{language}");
+            if language != Language::En {
+                assert_ne!(sounds.busy.samples, english.busy.samples, "{language:?}");
             }
             for name in SCENARIO_PROMPTS {
                 let prompt = sounds.named(name);
-                assert!(prompt.duration_ms() > 1000, "{language} {name}");
+                assert!(prompt.duration_ms() > 1000, "{language:?} {name}");
             }
         }
     }
 
     #[test]
     fn every_number_to_sixty_is_said_and_composed_ones_are_tens_then_units() {
-        let sounds = Sounds::load("pl").unwrap();
+        let sounds = Sounds::load(Language::Pl).unwrap();
         for n in 1..=Word::MAX_NUMBER {
             let said = sounds.say(&[Word::Number(n)]);
             assert!(said.duration_ms() > 150, "{n}");
@@ -412,7 +434,7 @@ mod tests {
     #[test]
     fn uploaded_prompts_are_read_and_missing_ones_beep() {
         let dir = tempfile::tempdir().unwrap();
-        let sounds = Sounds::load("en").unwrap().with_uploads(dir.path());
+        let sounds = Sounds::load(Language::En).unwrap().with_uploads(dir.path());
         let beeps = sounds.named("acme_welcome");
         assert_eq!(beeps.duration_ms(), 1000);
         // The office's own file, at 16 kHz: resampled to the calls' 8 kHz.

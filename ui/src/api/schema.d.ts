@@ -859,10 +859,10 @@ export interface components {
              */
             ring_timeout: number;
             /**
-             * @description Language of the announcements callers hear: "en", "pl" or "ru".
+             * @description Language of the announcements callers hear.
              * @default en
              */
-            language: string;
+            language: components["schemas"]["Language"];
         };
         /** @enum {string} */
         CallStage: "ringing" | "talking" | "queued" | "menu" | "voicemail" | "announcement" | "calling-back";
@@ -910,6 +910,16 @@ export interface components {
             pbx: components["schemas"]["Snapshot"];
             today: components["schemas"]["Today"];
         };
+        /**
+         * @description A digest algorithm, as RFC 8760 names it.
+         * @enum {string}
+         */
+        DigestAlgorithm: "MD5" | "SHA-256";
+        /**
+         * @description When a queue counts as having nobody to answer, by the name an admin picks it by.
+         * @enum {string}
+         */
+        EmptyPolicyName: "never" | "no-agent-logged-in" | "no-agent-available";
         /**
          * @description An extension's encryption policy, as the configuration says it.
          * @enum {string}
@@ -976,10 +986,20 @@ export interface components {
             number: string;
             scenario: string;
         };
+        /**
+         * @description A language the built-in prompts are recorded in (see sounds/manifest.toml), by its
+         *     ISO 639-1 code.
+         * @enum {string}
+         */
+        Language: "en" | "pl" | "ru";
+        /**
+         * @description What a list does to the callers on it.
+         * @enum {string}
+         */
+        ListKindName: "vip" | "block" | "plain";
         ListSettings: {
             name: string;
-            /** @description "vip", "block" or "plain". */
-            kind: string;
+            kind: components["schemas"]["ListKindName"];
             /**
              * Format: int32
              * @description For "vip": the queue priority of its callers, 1 to 100 (others have 0).
@@ -1114,11 +1134,8 @@ export interface components {
             number: string;
             /** @default  */
             name: string;
-            /**
-             * @description One of [`Strategy::NAMES`].
-             * @default ring-all
-             */
-            strategy: string;
+            /** @default ring-all */
+            strategy: components["schemas"]["StrategyName"];
             /**
              * Format: u-int32
              * @description Seconds between agents added by "ring-progressive".
@@ -1178,13 +1195,10 @@ export interface components {
              * @default 0
              */
             max_wait: number;
-            /**
-             * @description "never", "no-agent-logged-in" or "no-agent-available".
-             * @default never
-             */
-            join_empty: string;
             /** @default never */
-            leave_when_empty: string;
+            join_empty: components["schemas"]["EmptyPolicyName"];
+            /** @default never */
+            leave_when_empty: components["schemas"]["EmptyPolicyName"];
             /**
              * Format: u-int32
              * @description Seconds within which an answer counts towards the service level.
@@ -1356,12 +1370,12 @@ export interface components {
              */
             realm: string;
             /**
-             * @description Digest algorithms offered, first preferred: "MD5", "SHA-256".
+             * @description Digest algorithms offered, first preferred.
              * @default [
              *       "MD5"
              *     ]
              */
-            digest_algorithms: string[];
+            digest_algorithms: components["schemas"]["DigestAlgorithm"][];
             /**
              * Format: u-int32
              * @description Seconds a digest nonce stays valid before phones are told it is stale.
@@ -1426,6 +1440,11 @@ export interface components {
             /** @description Why, for a break (the wallboard shows it); "break" when left out. */
             reason?: string | null;
         };
+        /**
+         * @description How a queue picks the agents who ring, by the name an admin picks it by.
+         * @enum {string}
+         */
+        StrategyName: "ring-all" | "linear" | "round-robin" | "longest-idle" | "fewest-calls" | "least-talk-time" | "random" | "weighted-random" | "ring-progressive";
         String: string;
         /**
          * @description Calls since midnight (the server's time zone), from the call log: a restart

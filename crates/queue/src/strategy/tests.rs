@@ -123,12 +123,3 @@ fn ranking_only_the_best_puts_the_same_agent_first() {
         "{firsts:?}"
     );
 }
-
-#[test]
-fn every_name_reads_back() {
-    let every = Duration::from_secs(7);
-    for name in Strategy::NAMES {
-        assert_eq!(Strategy::from_name(name, every).unwrap().name(), name);
-    }
-    assert_eq!(Strategy::from_name("fifo", every), None);
-}

@@ -19,8 +19,7 @@ pub struct NumberSettings {
 #[serde(deny_unknown_fields)]
 pub struct ListSettings {
     pub name: String,
-    /// "vip", "block" or "plain".
-    pub kind: String,
+    pub kind: ListKindName,
     /// For "vip": the queue priority of its callers, 1 to 100 (others have 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
@@ -30,6 +29,18 @@ pub struct ListSettings {
     pub tell: bool,
     #[serde(default)]
     pub numbers: Vec<String>,
+}
+
+/// What a list does to the callers on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ListKindName {
+    /// Its callers wait in queues ahead of others, by the list's priority.
+    Vip,
+    /// Its callers are declined.
+    Block,
+    /// Kept for scenarios to check.
+    Plain,
 }
 
 impl NumberSettings {
@@ -56,23 +67,19 @@ impl ListSettings {
                 "must be given, without control characters",
             ));
         }
-        match (self.kind.as_str(), self.priority) {
-            ("vip", Some(p)) if (1..=100).contains(&p) => {}
-            ("vip", _) => errors.push(field_error(
+        match (self.kind, self.priority) {
+            (ListKindName::Vip, Some(p)) if (1..=100).contains(&p) => {}
+            (ListKindName::Vip, _) => errors.push(field_error(
                 format!("{at}.priority"),
                 "a VIP list needs a priority from 1 to 100",
             )),
-            ("block" | "plain", None) => {}
-            ("block" | "plain", Some(_)) => errors.push(field_error(
+            (ListKindName::Block | ListKindName::Plain, None) => {}
+            (ListKindName::Block | ListKindName::Plain, Some(_)) => errors.push(field_error(
                 format!("{at}.priority"),
                 "only a VIP list has a priority",
             )),
-            _ => errors.push(field_error(
-                format!("{at}.kind"),
-                "use \"vip\", \"block\" or \"plain\"",
-            )),
         }
-        if self.tell && matches!(self.kind.as_str(), "vip" | "plain") {
+        if self.tell && self.kind != ListKindName::Block {
             errors.push(field_error(
                 format!("{at}.tell"),
                 "only a block list tells its callers",
@@ -92,12 +99,12 @@ impl ListSettings {
     pub fn list(&self, country_code: Option<&str>) -> NumberList {
         NumberList {
             name: self.name.clone(),
-            kind: match self.kind.as_str() {
-                "vip" => ListKind::Vip {
+            kind: match self.kind {
+                ListKindName::Vip => ListKind::Vip {
                     priority: self.priority.unwrap_or(1),
                 },
-                "block" => ListKind::Block { tell: self.tell },
-                _ => ListKind::Plain,
+                ListKindName::Block => ListKind::Block { tell: self.tell },
+                ListKindName::Plain => ListKind::Plain,
             },
             numbers: self
                 .numbers
@@ -152,8 +159,7 @@ numbers = ["22 555 99 99"]
         let text = LISTS
             .replace("country_code = \"48\"", "country_code = \"+48\"")
             .replace("priority = 10\n", "tell = true\n")
-            .replace("\"22 555 99 99\"", "\"22 555 99 99\", \"call Jan\"")
-            .replace("kind = \"block\"", "kind = \"ban\"");
+            .replace("\"22 555 99 99\"", "\"22 555 99 99\", \"call Jan\"");
         let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else {
             panic!("expected field errors")
         };
@@ -164,10 +170,16 @@ numbers = ["22 555 99 99"]
                 "numbers.country_code",
                 "lists[0].priority",
                 "lists[0].tell",
-                "lists[1].kind",
                 "lists[1].numbers[1]",
             ],
             "{errors:?}"
         );
+        let Err(ConfigError::Invalid(errors)) =
+            Config::from_toml(&LISTS.replace("kind = \"block\"", "kind = \"ban\""))
+        else {
+            panic!("expected a field error")
+        };
+        assert_eq!(errors[0].field, "lists[1].kind");
+        assert!(errors[0].message.contains("`vip`, `block`"), "{errors:?}");
     }
 }

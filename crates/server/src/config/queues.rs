@@ -19,8 +19,7 @@ pub struct QueueSettings {
     /// The number callers dial to reach the queue.
     pub number: String,
     pub name: String,
-    /// One of [`Strategy::NAMES`].
-    pub strategy: String,
+    pub strategy: StrategyName,
     /// Seconds between agents added by "ring-progressive".
     pub ring_progressive_every: u32,
     /// An agent in several queues serves the higher weight first.
@@ -39,9 +38,8 @@ pub struct QueueSettings {
     pub max_callers: u32,
     /// Seconds; 0: no limit.
     pub max_wait: u32,
-    /// "never", "no-agent-logged-in" or "no-agent-available".
-    pub join_empty: String,
-    pub leave_when_empty: String,
+    pub join_empty: EmptyPolicyName,
+    pub leave_when_empty: EmptyPolicyName,
     /// Seconds within which an answer counts towards the service level.
     pub service_level: u32,
     pub announcements: AnnouncementSettings,
@@ -60,7 +58,7 @@ impl Default for QueueSettings {
         QueueSettings {
             number: String::new(),
             name: String::new(),
-            strategy: d.strategy.name().into(),
+            strategy: StrategyName::RingAll,
             ring_progressive_every: 5,
             weight: d.weight,
             ring_timeout: secs(d.ring_timeout),
@@ -72,8 +70,8 @@ impl Default for QueueSettings {
             tier_wait: 0,
             max_callers: 0,
             max_wait: 0,
-            join_empty: "never".into(),
-            leave_when_empty: "never".into(),
+            join_empty: d.join_empty.into(),
+            leave_when_empty: d.leave_when_empty.into(),
             service_level: secs(d.service_level),
             announcements: AnnouncementSettings::default(),
             callback: None,
@@ -169,12 +167,64 @@ fn optional(s: u32) -> Option<Duration> {
     (s > 0).then(|| seconds(s))
 }
 
-fn empty_policy(name: &str) -> Option<EmptyPolicy> {
-    match name {
-        "never" => Some(EmptyPolicy::Never),
-        "no-agent-logged-in" => Some(EmptyPolicy::NoAgentLoggedIn),
-        "no-agent-available" => Some(EmptyPolicy::NoAgentAvailable),
-        _ => None,
+/// How a queue picks the agents who ring, by the name an admin picks it by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StrategyName {
+    RingAll,
+    Linear,
+    RoundRobin,
+    LongestIdle,
+    FewestCalls,
+    LeastTalkTime,
+    Random,
+    WeightedRandom,
+    /// Adds the next agent every `ring_progressive_every` seconds.
+    RingProgressive,
+}
+
+impl StrategyName {
+    fn strategy(self, every: Duration) -> Strategy {
+        match self {
+            StrategyName::RingAll => Strategy::RingAll,
+            StrategyName::Linear => Strategy::Linear,
+            StrategyName::RoundRobin => Strategy::RoundRobin,
+            StrategyName::LongestIdle => Strategy::LongestIdle,
+            StrategyName::FewestCalls => Strategy::FewestCalls,
+            StrategyName::LeastTalkTime => Strategy::LeastTalkTime,
+            StrategyName::Random => Strategy::Random,
+            StrategyName::WeightedRandom => Strategy::WeightedRandom,
+            StrategyName::RingProgressive => Strategy::RingProgressive { every },
+        }
+    }
+}
+
+/// When a queue counts as having nobody to answer, by the name an admin picks it by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EmptyPolicyName {
+    Never,
+    NoAgentLoggedIn,
+    NoAgentAvailable,
+}
+
+impl From<EmptyPolicy> for EmptyPolicyName {
+    fn from(policy: EmptyPolicy) -> Self {
+        match policy {
+            EmptyPolicy::Never => EmptyPolicyName::Never,
+            EmptyPolicy::NoAgentLoggedIn => EmptyPolicyName::NoAgentLoggedIn,
+            EmptyPolicy::NoAgentAvailable => EmptyPolicyName::NoAgentAvailable,
+        }
+    }
+}
+
+impl From<EmptyPolicyName> for EmptyPolicy {
+    fn from(name: EmptyPolicyName) -> Self {
+        match name {
+            EmptyPolicyName::Never => EmptyPolicy::Never,
+            EmptyPolicyName::NoAgentLoggedIn => EmptyPolicy::NoAgentLoggedIn,
+            EmptyPolicyName::NoAgentAvailable => EmptyPolicy::NoAgentAvailable,
+        }
     }
 }
 
@@ -198,12 +248,6 @@ impl QueueSettings {
             errors.push(field_error(
                 field("name"),
                 "must be given, without control characters",
-            ));
-        }
-        if !Strategy::NAMES.contains(&self.strategy.as_str()) {
-            errors.push(field_error(
-                field("strategy"),
-                format!("use one of {:?}", Strategy::NAMES),
             ));
         }
         let mut range = |f: &str, value: u32, low: u32, high: u32| {
@@ -234,17 +278,6 @@ impl QueueSettings {
         if let Some(vip) = self.vip {
             range("vip.delay", vip.delay, 0, secs(MAX_VIP_DELAY));
         }
-        for (f, value) in [
-            ("join_empty", &self.join_empty),
-            ("leave_when_empty", &self.leave_when_empty),
-        ] {
-            if empty_policy(value).is_none() {
-                errors.push(field_error(
-                    field(f),
-                    "use \"never\", \"no-agent-logged-in\" or \"no-agent-available\"",
-                ));
-            }
-        }
         let mut seen = std::collections::HashSet::new();
         for (i, m) in self.agents.iter().enumerate() {
             let member = format!("agents[{i}].extension");
@@ -266,8 +299,7 @@ impl QueueSettings {
     pub fn setup(&self) -> QueueSetup {
         let mut c = QueueConfig::new(
             &self.name,
-            Strategy::from_name(&self.strategy, seconds(self.ring_progressive_every))
-                .unwrap_or(Strategy::RingAll),
+            self.strategy.strategy(seconds(self.ring_progressive_every)),
         );
         c.weight = self.weight;
         c.ring_timeout = seconds(self.ring_timeout);
@@ -279,8 +311,8 @@ impl QueueSettings {
         c.tier_wait = optional(self.tier_wait);
         c.max_callers = (self.max_callers > 0).then_some(self.max_callers as usize);
         c.max_wait = optional(self.max_wait);
-        c.join_empty = empty_policy(&self.join_empty).unwrap_or_default();
-        c.leave_when_empty = empty_policy(&self.leave_when_empty).unwrap_or_default();
+        c.join_empty = self.join_empty.into();
+        c.leave_when_empty = self.leave_when_empty.into();
         c.service_level = seconds(self.service_level);
         let a = &self.announcements;
         c.announcements = Announcements {
@@ -391,9 +423,7 @@ mod tests {
     fn every_bad_queue_field_is_named() {
         let text = EXAMPLE
             .replace("number = \"600\"", "number = \"100\"")
-            .replace("strategy = \"longest-idle\"", "strategy = \"fifo\"")
             .replace("ring_timeout = 20 ", "ring_timeout = 2 ")
-            .replace("join_empty = \"never\"", "join_empty = \"sometimes\"")
             .replace("attempts = 3", "attempts = 0")
             .replace(
                 "extension = \"101\"\ntier = 1",
@@ -407,10 +437,8 @@ mod tests {
             fields,
             [
                 "queues[0].number",
-                "queues[0].strategy",
                 "queues[0].ring_timeout",
                 "queues[0].callback.attempts",
-                "queues[0].join_empty",
                 "queues[0].agents[1].extension",
                 // The example's scenario sends callers to queue 600, now gone.
                 "scenarios[0].blocks.sales.queue",
@@ -418,6 +446,30 @@ mod tests {
             "{errors:?}"
         );
         assert!(errors[0].message.contains("already an extension"));
+    }
+
+    #[test]
+    fn an_unknown_strategy_or_empty_policy_is_named_with_the_choices() {
+        for (from, to, field) in [
+            (
+                "strategy = \"longest-idle\"",
+                "strategy = \"fifo\"",
+                "queues[0].strategy",
+            ),
+            (
+                "join_empty = \"never\"",
+                "join_empty = \"sometimes\"",
+                "queues[0].join_empty",
+            ),
+        ] {
+            let Err(ConfigError::Invalid(errors)) = Config::from_toml(&EXAMPLE.replace(from, to))
+            else {
+                panic!("expected a field error for {to}")
+            };
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].field, field);
+            assert!(errors[0].message.contains("ring-all") || errors[0].message.contains("never"));
+        }
     }
 
     #[test]
