@@ -1,6 +1,7 @@
 //! The calls in progress, as the wallboard lists them.
 
 use std::time::{Instant, SystemTime};
+use switchboard_queue::Priority;
 
 /// One call in progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +19,7 @@ pub struct LiveCall {
     /// extension.
     pub talking_to: Option<String>,
     /// The caller's queue priority (VIP lists, set-priority blocks).
-    pub priority: i32,
+    pub priority: Priority,
 }
 
 /// Where a call in progress is.

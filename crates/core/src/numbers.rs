@@ -3,6 +3,7 @@
 //! raises callers' priority in queues, a block list turns callers away.
 
 use std::collections::BTreeSet;
+use switchboard_queue::Priority;
 
 /// The longest number E.164 allows.
 const MAX_DIGITS: usize = 15;
@@ -64,7 +65,7 @@ pub fn normalise(raw: &str, country_code: Option<&str>) -> Result<String, Number
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListKind {
     /// Callers on it wait in queues with this priority (higher is served first).
-    Vip { priority: i32 },
+    Vip { priority: Priority },
     /// Callers on it are declined (603), after a message saying so when `tell`.
     Block { tell: bool },
     /// Kept for call scenarios to check.

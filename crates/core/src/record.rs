@@ -2,6 +2,7 @@
 //! attempt ends, opened when it begins), the queue log, and voicemail changes.
 
 use std::time::{Duration, SystemTime};
+use switchboard_queue::Priority;
 
 use switchboard_queue::EventKind;
 
@@ -83,7 +84,7 @@ pub struct CallRecord {
     /// The agent (extension) a queue put the caller through to.
     pub answered_by: Option<String>,
     /// The caller's priority in the queue (a VIP list's); 0 for everyone else.
-    pub priority: i32,
+    pub priority: Priority,
     /// The caller was put on hold while their agent took a VIP call.
     pub preempted: bool,
     /// The blocks the call passed in its scenario, and why any failed.

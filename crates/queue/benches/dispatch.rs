@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use switchboard_queue::{
     Acd, Action, AgentConfig, AgentId, AgentState, AgentStatus, CallId, Membership, Party,
-    QueueConfig, QueueId, Strategy,
+    Priority, QueueConfig, QueueId, Strategy,
 };
 
 const AGENTS: u32 = 1_000;
@@ -63,7 +63,7 @@ fn agent_frees(c: &mut Criterion) {
         let mut on_call = Vec::new();
         let mut next = 1u64;
         while next <= CALLERS + u64::from(AGENTS) {
-            acd.handle_join(now, queue, CallId(next), "+48225550000", 0);
+            acd.handle_join(now, queue, CallId(next), "+48225550000", Priority(0));
             next += 1;
             on_call.extend(answer_all(&mut acd, now));
         }
@@ -77,7 +77,7 @@ fn agent_frees(c: &mut Criterion) {
                     acd.handle_hangup(now, black_box(call), Party::Agent);
                     timed += start.elapsed();
                     on_call.extend(answer_all(&mut acd, now));
-                    acd.handle_join(now, queue, CallId(next), "+48225550000", 0);
+                    acd.handle_join(now, queue, CallId(next), "+48225550000", Priority(0));
                     next += 1;
                     while acd.poll_action().is_some() {}
                 }
@@ -101,7 +101,7 @@ fn caller_joins(c: &mut Criterion) {
                     let call = CallId(next);
                     next += 1;
                     let start = Instant::now();
-                    acd.handle_join(now, queue, black_box(call), "+48225550000", 0);
+                    acd.handle_join(now, queue, black_box(call), "+48225550000", Priority(0));
                     timed += start.elapsed();
                     while acd.poll_action().is_some() {}
                     acd.handle_hangup(now, call, Party::Caller);

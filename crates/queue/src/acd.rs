@@ -8,6 +8,7 @@
 //! free. Deadlines (rings, wrap-ups, retries, announcements) live in one ordered set;
 //! a deadline that no longer applies is dropped when it comes due.
 
+use crate::Priority;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::ops::Bound;
 use std::time::{Duration, Instant};
@@ -33,7 +34,7 @@ pub use snapshot::{Activity, AgentCounts, AgentSnapshot, QueueSnapshot};
 /// A caller's place: higher priority first, then earlier arrival.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Place {
-    priority: std::cmp::Reverse<i32>,
+    priority: std::cmp::Reverse<Priority>,
     seq: u64,
 }
 
@@ -561,7 +562,7 @@ impl Acd {
         id
     }
 
-    pub(crate) fn next_place(&mut self, priority: i32) -> Place {
+    pub(crate) fn next_place(&mut self, priority: Priority) -> Place {
         let seq = self.next_seq;
         self.next_seq += 1;
         Place {

@@ -169,6 +169,17 @@ impl AgentConfig {
     }
 }
 
+/// A caller's priority in queues: higher is served first, 0 for every caller that no VIP
+/// list or scenario raised. Apart from an agent's tier, where 0 rings first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Priority(pub i32);
+
+impl std::fmt::Display for Priority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// An agent's place in one queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Membership {

@@ -1,6 +1,7 @@
 //! What the queue engine asks of the call logic ([`Action`]) and what it records
 //! ([`QueueEvent`], persisted as the queue log).
 
+use crate::Priority;
 use std::time::Duration;
 
 use crate::model::{AgentId, CallId, OfferId, QueueId};
@@ -108,7 +109,7 @@ pub struct QueueEvent {
 pub enum EventKind {
     Join {
         position: usize,
-        priority: i32,
+        priority: Priority,
     },
     RingNoAnswer,
     Declined,

@@ -251,7 +251,7 @@ impl Metrics {
                     talking_seconds: c.answered.map(|t| t.elapsed().as_secs()),
                     queue: c.queue.clone(),
                     talking_to: c.talking_to.clone(),
-                    priority: c.priority,
+                    priority: c.priority.0,
                 }
             })
             .collect()

@@ -104,7 +104,7 @@ pub fn call_record_row(r: CallRecord) -> CallRecordRow {
         reason: r.reason,
         queue: r.queue,
         answered_by: r.answered_by,
-        priority: r.priority,
+        priority: r.priority.0,
         preempted: r.preempted,
         scenario_path: r.scenario_path,
     }

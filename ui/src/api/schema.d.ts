@@ -1039,9 +1039,9 @@ export interface components {
             name: string;
             /**
              * Format: u-int8
-             * @description 0 rings first.
+             * @description The agent's tier in the queue: 0 rings first.
              */
-            priority: number;
+            tier: number;
             /** @description Callers waiting there now. */
             waiting: number;
         };

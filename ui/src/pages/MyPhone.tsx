@@ -75,7 +75,7 @@ export default function MyPhone() {
           dataSource={me.queues}
           columns={[
             { title: t("queue"), key: "queue", render: (_, q) => `${q.name} (${q.number})` },
-            { title: t("priority"), dataIndex: "priority" },
+            { title: t("tier"), dataIndex: "tier" },
             { title: t("waiting"), dataIndex: "waiting" },
           ]}
         />

@@ -76,7 +76,7 @@ export default function Queues() {
                     <Form.Item name={[member.name, "extension"]} rules={[{ required: true }]} label={t("extension")}>
                       <Input style={{ width: 120 }} />
                     </Form.Item>
-                    <Form.Item name={[member.name, "tier"]} label={t("priority")}>
+                    <Form.Item name={[member.name, "tier"]} label={t("tier")}>
                       <InputNumber min={0} max={255} />
                     </Form.Item>
                     <Form.Item name={[member.name, "weight"]} label={t("weight")}>

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rsip::{Header, Method};
-use switchboard_queue::QueueId;
+use switchboard_queue::{Priority, QueueId};
 use switchboard_scenario::model::Scenario;
 use switchboard_scenario::run::QueueExit;
 use switchboard_sip::header::{NameAddr, uri_user};
@@ -140,7 +140,8 @@ impl Pbx {
             }
             Route::Queue(queue) => {
                 self.owners.insert(key, Owner::Queue);
-                self.queues.join(cx!(self, now), key, queue, 0, false);
+                self.queues
+                    .join(cx!(self, now), key, queue, Priority::default(), false);
             }
             Route::FeatureCode(code) => self.queues.feature_code(cx!(self, now), key, code),
             Route::Scenario(scenario) => {

@@ -4,6 +4,7 @@
 //! verbs; when a call passes from one feature to another it says so with a
 //! [`Handoff`], which the engine carries out. No feature knows the engine.
 
+use switchboard_queue::Priority;
 pub(crate) mod mwi;
 pub(crate) mod queue;
 pub(crate) mod scenario;
@@ -39,7 +40,7 @@ pub(crate) enum Handoff {
     JoinQueue {
         call: CallKey,
         number: String,
-        priority: i32,
+        priority: Priority,
     },
     /// The queues placed a call of their own (a callback): its events are theirs.
     QueuePlaced { call: CallKey },
@@ -93,7 +94,7 @@ impl Office {
     }
 
     /// The highest priority a VIP list gives `caller`; 0 on none.
-    pub fn vip_priority(&self, caller: &str) -> i32 {
+    pub fn vip_priority(&self, caller: &str) -> Priority {
         self.lists_of(caller)
             .iter()
             .filter_map(|l| match l.kind {
@@ -101,6 +102,6 @@ impl Office {
                 _ => None,
             })
             .max()
-            .unwrap_or(0)
+            .unwrap_or_default()
     }
 }

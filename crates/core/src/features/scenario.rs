@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use switchboard_queue::Priority;
 
 use switchboard_media::relay::Side;
 use switchboard_scenario::model::Scenario;
@@ -238,7 +239,7 @@ impl Scenarios {
             Some(Step::Queue { queue, priority }) => cx.hand_off(Handoff::JoinQueue {
                 call: key,
                 number: queue,
-                priority,
+                priority: Priority(priority),
             }),
             Some(Step::Voicemail { mailbox }) => {
                 cx.hand_off(Handoff::LeaveMessage { call: key, mailbox })

@@ -3,6 +3,7 @@
 //! does with the call lives in that feature.
 
 use std::time::{Duration, Instant, SystemTime};
+use switchboard_queue::Priority;
 
 use switchboard_media::relay::{LegMedia, Side};
 use switchboard_media::sdp::{AudioStream, LocalDescription};
@@ -64,7 +65,7 @@ pub(crate) struct CallLog {
     /// phone a scenario rang).
     pub answered_by: Option<String>,
     /// The caller's priority in the queue.
-    pub priority: i32,
+    pub priority: Priority,
     /// Put on hold while its agent took a VIP call.
     pub preempted: bool,
     /// The blocks passed in a scenario, and why any failed.

@@ -2,6 +2,7 @@
 //! media ports, and INVITEs to every registered phone of an extension (one fork each).
 
 use std::time::Instant;
+use switchboard_queue::Priority;
 
 use rsip::{Header, Method};
 use switchboard_media::relay::Side;
@@ -135,7 +136,7 @@ impl Legs {
             reason: refusal.reason,
             queue: None,
             answered_by: None,
-            priority: 0,
+            priority: Priority::default(),
             preempted: false,
             scenario_path: None,
             opened: None,

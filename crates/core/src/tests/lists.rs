@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::numbers::{ListKind, NumberList};
+use switchboard_queue::Priority;
 
 use super::*;
 
@@ -66,7 +67,9 @@ fn a_caller_on_a_vip_list_joins_queues_with_its_priority() {
         None,
         vec![list(
             "Key customers",
-            ListKind::Vip { priority: 7 },
+            ListKind::Vip {
+                priority: Priority(7),
+            },
             &["100"],
         )],
     );
@@ -76,12 +79,12 @@ fn a_caller_on_a_vip_list_joins_queues_with_its_priority() {
         switchboard_queue::EventKind::Join { priority, .. } => Some(priority),
         _ => None,
     });
-    assert_eq!(join, Some(7));
+    assert_eq!(join, Some(Priority(7)));
     // The call log marks it too, however the call ends.
     h.pbx.handle_media_failed(h.clock(), 1);
     h.collect();
     assert_eq!(
         (h.records[0].priority, h.records[0].queue.as_deref()),
-        (7, Some("600"))
+        (Priority(7), Some("600"))
     );
 }

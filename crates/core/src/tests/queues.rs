@@ -1,7 +1,7 @@
 //! Calls to a queue: the caller waits with music while the queue engine rings agents'
 //! phones; the agent who answers is put through; the queue log follows.
 
-use switchboard_queue::{AgentConfig, EventKind, Membership, QueueConfig, Strategy};
+use switchboard_queue::{AgentConfig, EventKind, Membership, Priority, QueueConfig, Strategy};
 
 use super::*;
 
@@ -99,7 +99,7 @@ fn a_queue_caller_waits_with_music_and_the_answering_agent_is_put_through() {
     assert_eq!(r.callee, "600");
     assert_eq!(
         (r.queue.as_deref(), r.answered_by.as_deref(), r.priority),
-        (Some("600"), Some("101"), 0)
+        (Some("600"), Some("101"), Priority(0))
     );
     let k = kinds(&h);
     assert!(

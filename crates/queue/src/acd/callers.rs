@@ -1,6 +1,7 @@
 //! Callers: joining, waiting with announcements, leaving by key, timeout or emptiness,
 //! hanging up, and the end of their call with an agent.
 
+use crate::Priority;
 use std::time::{Duration, Instant};
 
 use super::{Acd, Caller, CallerState, CallerTimer, Timer, waited};
@@ -18,7 +19,7 @@ impl Acd {
         queue: QueueId,
         call: CallId,
         number: &str,
-        priority: i32,
+        priority: Priority,
     ) {
         if self.callers.contains_key(&call) {
             return;

@@ -94,7 +94,7 @@ impl Harness {
             queue,
             CallId(call),
             &format!("+4822555{call:04}"),
-            priority,
+            Priority(priority),
         );
         self.drain();
     }

@@ -101,7 +101,7 @@ impl ListSettings {
             name: self.name.clone(),
             kind: match self.kind {
                 ListKindName::Vip => ListKind::Vip {
-                    priority: self.priority.unwrap_or(1),
+                    priority: switchboard_queue::Priority(self.priority.unwrap_or(1)),
                 },
                 ListKindName::Block => ListKind::Block { tell: self.tell },
                 ListKindName::Plain => ListKind::Plain,

@@ -1,5 +1,5 @@
 //! An agent's own panel: their extension, what they are doing, the queues they answer
-//! (and at which priority), their phones and their voicemail. Nothing about anyone else.
+//! (and in which tier), their phones and their voicemail. Nothing about anyone else.
 
 use std::sync::Arc;
 
@@ -30,8 +30,8 @@ pub struct MyPanel {
 pub struct MyQueue {
     pub number: String,
     pub name: String,
-    /// 0 rings first.
-    pub priority: u8,
+    /// The agent's tier in the queue: 0 rings first.
+    pub tier: u8,
     /// Callers waiting there now.
     pub waiting: usize,
 }
@@ -72,7 +72,7 @@ pub async fn panel(State(api): State<Arc<Api>>, signed: Signed) -> Result<Json<M
             Some(MyQueue {
                 number: q.number.clone(),
                 name: q.name.clone(),
-                priority: member.tier,
+                tier: member.tier,
                 waiting: boards
                     .iter()
                     .find(|b| b.number == q.number)

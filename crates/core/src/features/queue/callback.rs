@@ -10,6 +10,7 @@
 
 use switchboard_media::relay::{LegMedia, Side};
 use switchboard_media::sdp::{AudioStream, Direction};
+use switchboard_queue::Priority;
 use switchboard_queue::{AgentId, CallId, CallbackResult, QueueId};
 use switchboard_sip::dialog::Dialog;
 
@@ -28,7 +29,7 @@ pub(super) struct CallbackRequest {
     pub queue: QueueId,
     /// The Call-ID of the call that asked, which names the request in the queue log.
     pub call_id: String,
-    pub priority: i32,
+    pub priority: Priority,
 }
 
 /// A call Switchboard places for a callback request.

@@ -2,6 +2,7 @@
 //! keys, offers ringing agents' phones, being put through, and leaving.
 
 use std::time::Duration;
+use switchboard_queue::Priority;
 
 use switchboard_media::relay::Side;
 use switchboard_queue::{
@@ -23,7 +24,7 @@ impl Queues {
         cx: &mut Ctx<'_>,
         key: CallKey,
         queue: QueueId,
-        floor: i32,
+        floor: Priority,
         by_scenario: bool,
     ) {
         let now = cx.now;
