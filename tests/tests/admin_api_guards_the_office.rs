@@ -49,7 +49,7 @@ fn logins_are_checked_and_guessing_is_locked_out() {
     assert_eq!(status, 200, "{panel}");
     assert_eq!(
         panel["queues"],
-        json!([{"number": "600", "name": "Sales", "priority": 0, "waiting": 0}])
+        json!([{"number": "600", "name": "Sales", "tier": 0, "waiting": 0}])
     );
     assert_eq!(
         panel["agent"]["activity"], "logged-out",
