@@ -232,7 +232,7 @@ pub fn hang_up_and_compare(server: &Server, dir: &Path, mut caller: Baresip, mut
     );
     let record = server.call_records().remove(0);
     assert_eq!(
-        (record.disposition.as_str(), record.hangup_by.as_str()),
+        (record.outcome.as_str(), record.hangup_by.as_str()),
         ("answered", "caller")
     );
 }

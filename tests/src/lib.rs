@@ -337,7 +337,7 @@ impl Server {
 
     /// The call records the server has committed, newest first, read from its database
     /// as any other reader would.
-    pub fn call_records(&self) -> Vec<switchboard_store::CallRecordRow> {
+    pub fn call_records(&self) -> Vec<switchboard_core::CallRecord> {
         switchboard_store::Store::open(&self.data_dir.join("switchboard.db"))
             .expect("open the server's database")
             .call_records(1000)

@@ -241,7 +241,7 @@ fn an_office_set_up_in_the_panel_routes_real_calls() {
     assert_eq!(
         (
             vip.answered_by.as_deref(),
-            vip.priority,
+            vip.priority.0,
             vip.scenario_path.as_deref()
         ),
         (Some("105"), 80, Some("vip-check → prio → sales-queue")),
@@ -251,7 +251,7 @@ fn an_office_set_up_in_the_panel_routes_real_calls() {
     assert_eq!(
         (
             ordinary.answered_by.as_deref(),
-            ordinary.priority,
+            ordinary.priority.0,
             ordinary.scenario_path.as_deref()
         ),
         (Some("101"), 0, Some("vip-check → sales-queue")),

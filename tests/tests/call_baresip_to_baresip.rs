@@ -6,10 +6,11 @@
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use switchboard_core::CallRecord;
+use switchboard_core::unix_ms;
 use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
 use switchboard_e2e::*;
-use switchboard_store::CallRecordRow;
 
 /// The phone's microphone: `speech` at the rate and channels of its codec, named as
 /// baresip does ("opus/48000/2", "G722/16000/1"; G.711 when plain).
@@ -28,7 +29,7 @@ fn microphone(speech: &Path, codec: &str) -> PathBuf {
 
 /// Calls 101 from 100 with these codecs, checks each heard the other, and returns the
 /// call's record.
-fn call_and_compare(caller_codecs: &str, callee_codecs: &str) -> CallRecordRow {
+fn call_and_compare(caller_codecs: &str, callee_codecs: &str) -> CallRecord {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let dir = tempfile::tempdir().expect("tempdir");
     let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
@@ -78,15 +79,15 @@ fn call_and_compare(caller_codecs: &str, callee_codecs: &str) -> CallRecordRow {
 #[test]
 fn same_codec_is_relayed_and_both_hear_each_other() {
     let record = call_and_compare("PCMU", "PCMU");
-    assert_eq!(record.disposition, "answered");
-    assert_eq!(record.hangup_by, "caller");
+    assert_eq!(record.outcome.as_str(), "answered");
+    assert_eq!(record.hangup_by.as_str(), "caller");
     assert_eq!(
         (record.caller.as_str(), record.callee.as_str()),
         ("100", "101")
     );
     assert_eq!(record.caller_codec.as_deref(), Some("PCMU"));
     assert_eq!(record.callee_codec.as_deref(), Some("PCMU"));
-    let talk = record.ended_at - record.answered_at.unwrap();
+    let talk = unix_ms::from(record.ended) - record.answered.map(unix_ms::from).unwrap();
     assert!((7_000..15_000).contains(&talk), "talk time {talk} ms");
 }
 

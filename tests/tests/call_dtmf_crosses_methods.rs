@@ -27,7 +27,7 @@ fn info_keys_arrive_as_telephone_events() {
         methods.iter().all(|m| m == "rfc2833"),
         "translated: {methods:?}"
     );
-    assert_eq!(server.call_records()[0].disposition, "answered");
+    assert_eq!(server.call_records()[0].outcome.as_str(), "answered");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! transcoded to the caller's codec, and the call then goes on as usual.
 
 use std::time::{Duration, Instant};
+use switchboard_core::unix_ms;
 use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
 use switchboard_e2e::*;
@@ -74,9 +75,9 @@ fn the_caller_hears_the_callees_early_media_before_the_answer() {
     let records = server.call_records();
     assert_eq!(records.len(), 1, "{records:#?}");
     let r = &records[0];
-    assert_eq!(r.disposition, "answered");
+    assert_eq!(r.outcome.as_str(), "answered");
     assert_eq!(r.callee_codec.as_deref(), Some("PCMA"));
     assert_eq!(r.caller_codec.as_deref(), Some("PCMU"));
-    let ringing = r.answered_at.expect("answered") - r.started_at;
+    let ringing = r.answered.map(unix_ms::from).expect("answered") - unix_ms::from(r.started);
     assert!(ringing >= 6_000, "answered {ringing} ms after the start");
 }

@@ -46,7 +46,7 @@ fn calling_an_offline_extension_plays_unavailable_in_polish() {
     let record = server.call_records().remove(0);
     assert_eq!(
         (
-            record.disposition.as_str(),
+            record.outcome.as_str(),
             record.sip_code,
             record.callee.as_str()
         ),
@@ -64,9 +64,6 @@ fn a_block_list_that_tells_its_callers_says_so_before_declining() {
     let (expected, _) = audio::read(&prompt);
     audio::assert_heard("the block list's message", heard(&expected, &recording));
     let record = server.call_records().remove(0);
-    assert_eq!(
-        (record.disposition.as_str(), record.sip_code),
-        ("failed", 603)
-    );
+    assert_eq!((record.outcome.as_str(), record.sip_code), ("failed", 603));
     assert!(record.reason.contains("Nuisance"), "{}", record.reason);
 }

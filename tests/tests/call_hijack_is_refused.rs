@@ -316,7 +316,7 @@ fn requests_with_sniffed_identifiers_from_elsewhere_are_refused() {
     audio::assert_heard("the caller's echo", heard(&spoken, &echoed));
     let record = server.call_records().remove(0);
     assert_eq!(
-        (record.disposition.as_str(), record.hangup_by.as_str()),
+        (record.outcome.as_str(), record.hangup_by.as_str()),
         ("answered", "caller")
     );
 }

@@ -44,7 +44,7 @@ fn the_held_party_hears_music_until_the_call_resumes() {
     assert!((3..=7).contains(&loud_seconds), "{loud_seconds} s of sound");
     let record = server.call_records().remove(0);
     assert_eq!(
-        (record.disposition.as_str(), record.hangup_by.as_str()),
+        (record.outcome.as_str(), record.hangup_by.as_str()),
         ("answered", "caller")
     );
 }

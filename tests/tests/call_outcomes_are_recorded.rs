@@ -3,8 +3,9 @@
 //! the ring timeout, unknown number, nobody registered.
 
 use std::time::Duration;
+use switchboard_core::CallRecord;
+use switchboard_core::unix_ms;
 use switchboard_e2e::*;
-use switchboard_store::CallRecordRow;
 
 /// Registers 101 from a port where a SIPp phone then runs `phone_scenario`, and runs
 /// the caller meanwhile; returns both runs. (SIPp maps messages to calls by Call-ID, so
@@ -40,7 +41,7 @@ fn caller(server: &Server, scenario: &str, callee: &str, extra: &[&str]) -> Sipp
 
 /// The one record of the test's call. The caller has its answer before the record is
 /// committed, so it is waited for a moment.
-fn only_record(server: &Server) -> CallRecordRow {
+fn only_record(server: &Server) -> CallRecord {
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     let mut records = server.call_records();
     while records.is_empty() && std::time::Instant::now() < deadline {
@@ -61,11 +62,11 @@ fn answered_then_hung_up_by_the_caller() {
     phone.expect(1, 0);
     let r = only_record(&server);
     assert_eq!(
-        (r.disposition.as_str(), r.hangup_by.as_str(), r.sip_code),
+        (r.outcome.as_str(), r.hangup_by.as_str(), r.sip_code),
         ("answered", "caller", 200)
     );
     assert_eq!((r.caller.as_str(), r.callee.as_str()), ("100", "101"));
-    let talk = r.ended_at - r.answered_at.expect("answered");
+    let talk = unix_ms::from(r.ended) - r.answered.map(unix_ms::from).expect("answered");
     assert!((1_400..5_000).contains(&talk), "talk time {talk} ms");
 }
 
@@ -79,10 +80,10 @@ fn a_busy_phone_makes_a_busy_record() {
     phone.expect(1, 0);
     let r = only_record(&server);
     assert_eq!(
-        (r.disposition.as_str(), r.hangup_by.as_str(), r.sip_code),
+        (r.outcome.as_str(), r.hangup_by.as_str(), r.sip_code),
         ("busy", "callee", 486)
     );
-    assert_eq!(r.answered_at, None);
+    assert_eq!(r.answered.map(unix_ms::from), None);
 }
 
 #[test]
@@ -95,7 +96,7 @@ fn the_caller_cancels_while_it_rings() {
     phone.expect(1, 0);
     let r = only_record(&server);
     assert_eq!(
-        (r.disposition.as_str(), r.hangup_by.as_str(), r.sip_code),
+        (r.outcome.as_str(), r.hangup_by.as_str(), r.sip_code),
         ("cancelled", "caller", 487)
     );
 }
@@ -112,8 +113,8 @@ fn nobody_answers_within_the_ring_timeout() {
     // Switchboard cancelled the ringing phone.
     phone.expect(1, 0);
     let r = only_record(&server);
-    assert_eq!((r.disposition.as_str(), r.sip_code), ("no-answer", 480));
-    assert!(r.ended_at - r.started_at >= 5_000);
+    assert_eq!((r.outcome.as_str(), r.sip_code), ("no-answer", 480));
+    assert!(unix_ms::from(r.ended) - unix_ms::from(r.started) >= 5_000);
 }
 
 #[test]
@@ -124,7 +125,7 @@ fn unknown_numbers_and_offline_extensions_are_refused_and_recorded() {
     let records = server.call_records();
     let outcome: Vec<_> = records
         .iter()
-        .map(|r| (r.callee.as_str(), r.disposition.as_str(), r.sip_code))
+        .map(|r| (r.callee.as_str(), r.outcome.as_str(), r.sip_code))
         .collect();
     assert_eq!(outcome, [("102", "failed", 480), ("555", "failed", 404)]);
 }
@@ -136,6 +137,6 @@ fn a_caller_on_a_block_list_is_declined_and_recorded() {
     let server = Server::start(&format!("{}{lists}", config("", FAST_REGISTRAR)));
     caller(&server, "caller_refused.xml", "101", &[]).expect(1, 0);
     let r = only_record(&server);
-    assert_eq!((r.disposition.as_str(), r.sip_code), ("failed", 603));
+    assert_eq!((r.outcome.as_str(), r.sip_code), ("failed", 603));
     assert!(r.reason.contains("Nuisance"), "{}", r.reason);
 }

@@ -47,7 +47,7 @@ fn every_ended_call_is_on_disk_when_the_server_is_killed() {
     assert!(
         records
             .iter()
-            .all(|r| r.disposition == "answered" && r.hangup_by == "caller")
+            .all(|r| r.outcome.as_str() == "answered" && r.hangup_by.as_str() == "caller")
     );
 }
 
@@ -84,7 +84,7 @@ fn a_call_cut_by_a_kill_is_in_the_log_as_interrupted_after_the_next_start() {
         (
             r.caller.as_str(),
             r.callee.as_str(),
-            r.disposition.as_str(),
+            r.outcome.as_str(),
             r.hangup_by.as_str()
         ),
         ("100", "101", "interrupted", "system")

@@ -112,7 +112,7 @@ fn a_caller_who_presses_1_is_called_back_by_the_agent_and_they_talk() {
             callback.caller.as_str(),
             callback.callee.as_str(),
             callback.answered_by.as_deref(),
-            callback.disposition.as_str()
+            callback.outcome.as_str()
         ),
         ("100", "600", Some("101"), "answered")
     );

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::time::Duration;
+use switchboard_core::unix_ms;
 
 use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
@@ -60,15 +61,15 @@ fn ring_then_answer(strategy: &str) -> (Vec<(String, Option<String>)>, i64) {
     let records = server.call_records();
     assert_eq!(records.len(), 1, "{records:#?}");
     let r = &records[0];
-    assert_eq!(
-        (r.callee.as_str(), r.disposition.as_str()),
-        ("600", "answered")
-    );
+    assert_eq!((r.callee.as_str(), r.outcome.as_str()), ("600", "answered"));
     assert_eq!(
         (r.queue.as_deref(), r.answered_by.as_deref()),
         (Some("600"), Some("102"))
     );
-    (events, r.answered_at.expect("answered") - r.started_at)
+    (
+        events,
+        r.answered.map(unix_ms::from).expect("answered") - unix_ms::from(r.started),
+    )
 }
 
 fn agent(extension: &str) -> Option<String> {

@@ -164,7 +164,7 @@ fn a_vip_takes_the_agent_and_the_held_caller_gets_them_back() {
     let by_callee = |n: &str| records.iter().find(|r| r.callee == n).expect(n);
     let (held_call, vip_call) = (by_callee("600"), by_callee("601"));
     assert_eq!(
-        (held_call.preempted, held_call.disposition.as_str()),
+        (held_call.preempted, held_call.outcome.as_str()),
         (true, "answered")
     );
     assert_eq!(

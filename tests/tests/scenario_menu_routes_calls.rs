@@ -95,11 +95,7 @@ fn key_1_by_rfc4733_interrupts_the_menu_and_says_goodbye() {
     assert_eq!(records.len(), 1, "{records:#?}");
     let r = &records[0];
     assert_eq!(
-        (
-            r.callee.as_str(),
-            r.disposition.as_str(),
-            r.hangup_by.as_str()
-        ),
+        (r.callee.as_str(), r.outcome.as_str(), r.hangup_by.as_str()),
         ("800", "answered", "system")
     );
     assert_eq!(r.scenario_path.as_deref(), Some("menu → goodbye → bye"));

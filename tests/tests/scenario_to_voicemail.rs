@@ -102,7 +102,7 @@ fn menu_then_ring_group_then_queue_then_voicemail_in_one_call() {
         Some("menu → team → queue → box")
     );
     assert_eq!(r.reason, "Voicemail left in box 600");
-    assert_eq!(r.hangup_by, "system");
+    assert_eq!(r.hangup_by.as_str(), "system");
     let at_caller = audio::read_at_call_rate(&caller_heard);
     // The menu's prompt opens the call, where pjsua2's recording does not hold what it
     // was sent (baresip hears an opening prompt intact: scenario_menu_routes_calls);

@@ -56,7 +56,7 @@ fn call_over_tls(office: &str, caller_srtp: bool, callee_srtp: bool) -> (Server,
     let at_callee = audio::read_at_call_rate(&callee.heard());
     audio::assert_heard("the caller", heard(&audio::read(&ru).0, &at_caller));
     audio::assert_heard("the callee", heard(&audio::read(&en).0, &at_callee));
-    assert_eq!(server.call_records()[0].disposition, "answered");
+    assert_eq!(server.call_records()[0].outcome.as_str(), "answered");
     let clear = in_the_clear(&packets, &[&en, &ru]);
     (server, clear)
 }

@@ -78,7 +78,7 @@ fn a_message_is_left_kept_intact_notified_and_managed_through_the_api() {
     let records = server.call_records();
     assert_eq!(records.len(), 1, "{records:#?}");
     assert_eq!(records[0].reason, "Voicemail left in box 101");
-    assert_eq!(records[0].hangup_by, "system");
+    assert_eq!(records[0].hangup_by.as_str(), "system");
 
     let login = Some(("101", password("101")));
     let (status, list) = server.http("GET", "/voicemail/101/messages", login, b"");

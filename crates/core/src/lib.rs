@@ -23,8 +23,8 @@ pub use features::voicemail::menu::pin_hash;
 pub use legs::PbxConfig;
 pub use live_calls::{CallStage, LiveCall};
 pub use record::{
-    CallOpened, CallRecord, Disposition, HangupBy, QueueEventRecord, VoicemailChange,
-    VoicemailMessage,
+    CallOpened, CallRecord, HangupBy, Outcome, QueueEventRecord, VoicemailChange, VoicemailMessage,
+    unix_ms,
 };
 pub use vocabulary::{
     Announcement, CallKey, Clock, MediaCommand, MessageCounts, Output, RecordInto, RecordLimits,

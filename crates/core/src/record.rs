@@ -4,11 +4,14 @@
 use std::time::{Duration, SystemTime};
 use switchboard_queue::Priority;
 
+use serde::{Deserialize, Serialize};
 use switchboard_queue::EventKind;
 
 /// How a call attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
     Answered,
     /// The callee was busy or declined.
     Busy,
@@ -18,22 +21,45 @@ pub enum Disposition {
     Cancelled,
     /// Anything else: unknown number, nobody registered, no common codec, errors.
     Failed,
+    /// Cut when Switchboard stopped (a crash, a kill, a power cut) during the call;
+    /// found at the next start, never said by the engine.
+    Interrupted,
 }
 
-impl Disposition {
+impl Outcome {
+    const ALL: [Outcome; 6] = [
+        Outcome::Answered,
+        Outcome::Busy,
+        Outcome::NoAnswer,
+        Outcome::Cancelled,
+        Outcome::Failed,
+        Outcome::Interrupted,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
-            Disposition::Answered => "answered",
-            Disposition::Busy => "busy",
-            Disposition::NoAnswer => "no-answer",
-            Disposition::Cancelled => "cancelled",
-            Disposition::Failed => "failed",
+            Outcome::Answered => "answered",
+            Outcome::Busy => "busy",
+            Outcome::NoAnswer => "no-answer",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Failed => "failed",
+            Outcome::Interrupted => "interrupted",
         }
+    }
+
+    /// The outcome [`Outcome::as_str`] wrote; anything else reads as a failure.
+    pub fn from_stored(word: &str) -> Outcome {
+        Self::ALL
+            .into_iter()
+            .find(|o| o.as_str() == word)
+            .unwrap_or(Outcome::Failed)
     }
 }
 
 /// Who ended the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
 pub enum HangupBy {
     Caller,
     Callee,
@@ -49,13 +75,22 @@ impl HangupBy {
             HangupBy::System => "system",
         }
     }
+
+    /// The side [`HangupBy::as_str`] wrote; anything else reads as Switchboard.
+    pub fn from_stored(word: &str) -> HangupBy {
+        match word {
+            "caller" => HangupBy::Caller,
+            "callee" => HangupBy::Callee,
+            _ => HangupBy::System,
+        }
+    }
 }
 
 /// A call that began: kept until its record is written, so that a call cut by a crash
 /// or a kill is still in the call log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallOpened {
-    /// The engine's number for the call; its record names it in `opened`.
+    /// The engine's number for the call; the output with its record names it.
     pub call: crate::CallKey,
     pub call_id: String,
     pub caller: String,
@@ -63,19 +98,28 @@ pub struct CallOpened {
     pub started: SystemTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One call attempt, as the engine writes it, the store keeps it and the API and the
+/// call log's export show it. Times are unix milliseconds outside Rust.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CallRecord {
     /// The caller's Call-ID, which ties the record to SIP traces.
     pub call_id: String,
     pub caller: String,
     pub callee: String,
+    #[serde(rename = "started_at", serialize_with = "unix_ms::write")]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub started: SystemTime,
+    #[serde(rename = "answered_at", serialize_with = "unix_ms::write_some")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub answered: Option<SystemTime>,
+    #[serde(rename = "ended_at", serialize_with = "unix_ms::write")]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub ended: SystemTime,
-    pub disposition: Disposition,
+    pub outcome: Outcome,
     pub hangup_by: HangupBy,
-    pub caller_codec: Option<&'static str>,
-    pub callee_codec: Option<&'static str>,
+    pub caller_codec: Option<String>,
+    pub callee_codec: Option<String>,
     /// The final SIP status the caller got (200 for answered calls).
     pub sip_code: u16,
     pub reason: String,
@@ -83,14 +127,46 @@ pub struct CallRecord {
     pub queue: Option<String>,
     /// The agent (extension) a queue put the caller through to.
     pub answered_by: Option<String>,
-    /// The caller's priority in the queue (a VIP list's); 0 for everyone else.
+    /// The caller's queue priority (a VIP list's or a scenario's); 0 for everyone else.
+    #[serde(serialize_with = "write_priority")]
+    #[cfg_attr(feature = "openapi", schema(value_type = i32))]
     pub priority: Priority,
     /// The caller was put on hold while their agent took a VIP call.
     pub preempted: bool,
     /// The blocks the call passed in its scenario, and why any failed.
     pub scenario_path: Option<String>,
-    /// The call this record closes ([`CallOpened`]); none for a call refused at once.
-    pub opened: Option<crate::CallKey>,
+}
+
+fn write_priority<S: serde::Serializer>(p: &Priority, to: S) -> Result<S::Ok, S::Error> {
+    to.serialize_i32(p.0)
+}
+
+/// Times as unix milliseconds, as the store keeps them and the API shows them.
+pub mod unix_ms {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    pub fn from(t: SystemTime) -> i64 {
+        t.duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    pub fn to(ms: i64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+    }
+
+    pub(super) fn write<S: serde::Serializer>(t: &SystemTime, to: S) -> Result<S::Ok, S::Error> {
+        to.serialize_i64(from(*t))
+    }
+
+    pub(super) fn write_some<S: serde::Serializer>(
+        t: &Option<SystemTime>,
+        to: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => to.serialize_some(&from(*t)),
+            None => to.serialize_none(),
+        }
+    }
 }
 
 /// One line of the queue log, with the names the office knows.

@@ -73,16 +73,16 @@ fn a_call_is_answered_bridged_and_hung_up_by_the_caller() {
     let r = &h.records[0];
     assert_eq!(
         (
-            r.disposition,
+            r.outcome,
             r.hangup_by,
             r.sip_code,
             r.caller.as_str(),
             r.callee.as_str()
         ),
-        (Disposition::Answered, HangupBy::Caller, 200, "100", "101")
+        (Outcome::Answered, HangupBy::Caller, 200, "100", "101")
     );
     assert_eq!(
-        (r.caller_codec, r.callee_codec),
+        (r.caller_codec.as_deref(), r.callee_codec.as_deref()),
         (Some("PCMU"), Some("PCMU"))
     );
     assert_eq!(
@@ -267,7 +267,7 @@ fn a_callee_that_fails_after_early_media_is_announced_on_the_same_stream() {
     h.pbx.handle_announcement_done(h.clock(), 1);
     h.collect();
     h.expect(CALLER, "SIP/2.0 486 Busy Here");
-    assert_eq!(h.records[0].disposition, Disposition::Busy);
+    assert_eq!(h.records[0].outcome, Outcome::Busy);
 }
 
 #[test]
@@ -345,8 +345,8 @@ fn the_caller_cancels_while_it_rings() {
     h.expect(DESK, "CANCEL");
     let r = &h.records[0];
     assert_eq!(
-        (r.disposition, r.hangup_by, r.sip_code),
-        (Disposition::Cancelled, HangupBy::Caller, 487)
+        (r.outcome, r.hangup_by, r.sip_code),
+        (Outcome::Cancelled, HangupBy::Caller, 487)
     );
 }
 
@@ -361,8 +361,8 @@ fn busy_callee() {
     h.expect(CALLER, "SIP/2.0 486 Busy Here");
     let r = &h.records[0];
     assert_eq!(
-        (r.disposition, r.hangup_by, r.sip_code),
-        (Disposition::Busy, HangupBy::Callee, 486)
+        (r.outcome, r.hangup_by, r.sip_code),
+        (Outcome::Busy, HangupBy::Callee, 486)
     );
     assert_eq!(h.media.last(), Some(&MediaCommand::Close { call: 1 }));
 }
@@ -384,7 +384,7 @@ fn nobody_answers_before_the_ring_timeout() {
         no_answer.contains("Reason: SIP;cause=480;text=\"No Answer\"\r\n"),
         "{no_answer}"
     );
-    assert_eq!(h.records[0].disposition, Disposition::NoAnswer);
+    assert_eq!(h.records[0].outcome, Outcome::NoAnswer);
 }
 
 #[test]
@@ -398,7 +398,7 @@ fn a_phone_that_never_answers_at_all_times_out_as_no_answer() {
     h.advance(Duration::from_secs(2));
     h.announcement_plays(Announcement::Unavailable);
     h.expect(CALLER, "SIP/2.0 480 No Answer");
-    assert_eq!(h.records[0].disposition, Disposition::NoAnswer);
+    assert_eq!(h.records[0].outcome, Outcome::NoAnswer);
 }
 
 #[test]
@@ -414,8 +414,8 @@ fn calls_that_cannot_start_are_refused_with_the_reason_and_recorded() {
         h.expect(CALLER, &format!("SIP/2.0 {code} "));
         assert!(h.take(DESK).is_empty());
         assert_eq!(
-            (h.records[0].disposition, h.records[0].sip_code),
-            (Disposition::Failed, code)
+            (h.records[0].outcome, h.records[0].sip_code),
+            (Outcome::Failed, code)
         );
         assert_eq!(h.pbx.active_calls(), 0);
     }
@@ -436,7 +436,7 @@ fn calls_that_cannot_start_are_refused_with_the_reason_and_recorded() {
         }
         assert!(h.take(DESK).is_empty());
         assert_eq!(h.records.len(), 1, "{to} {offer}");
-        assert_eq!(h.records[0].disposition, Disposition::Failed);
+        assert_eq!(h.records[0].outcome, Outcome::Failed);
     }
 }
 
@@ -675,8 +675,8 @@ fn a_caller_who_hangs_up_during_the_announcement_keeps_the_outcome() {
     h.send(CALLER, &cancel);
     assert!(h.take(CALLER).iter().any(|m| m.starts_with("SIP/2.0 487")));
     assert_eq!(
-        (h.records[0].disposition, h.records[0].sip_code),
-        (Disposition::Busy, 487)
+        (h.records[0].outcome, h.records[0].sip_code),
+        (Outcome::Busy, 487)
     );
 }
 

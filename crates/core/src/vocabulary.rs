@@ -166,7 +166,12 @@ pub enum Output {
     Transmit(Transmit),
     Media(MediaCommand),
     CallOpened(CallOpened),
-    CallRecord(CallRecord),
+    /// A call attempt's record, and the call it closes ([`CallOpened`]); none for a
+    /// call refused at once.
+    CallRecord {
+        record: Box<CallRecord>,
+        opened: Option<CallKey>,
+    },
     Binding(BindingChange),
     QueueEvent(QueueEventRecord),
     Voicemail(VoicemailChange),

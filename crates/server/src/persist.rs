@@ -9,16 +9,15 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use switchboard_core::CallRecord;
-use switchboard_core::QueueEventRecord;
+use switchboard_core::{CallKey, CallOpened, CallRecord, QueueEventRecord, unix_ms};
 use switchboard_queue::{EventKind, LeaveReason};
 use switchboard_sip::guard::{Ban, BanChange, BanReason};
 use switchboard_sip::registrar::{Binding, BindingChange, Registrar};
 use switchboard_sip::service::Service;
 use switchboard_sip::transaction::{Peer, Transport};
 use switchboard_store::{
-    BanRow, BanWrite, CallRecordRow, OpenCallRow, QueueEventRow, Registration, RegistrationWrite,
-    Store, StoreError, VoicemailChange, VoicemailMessage,
+    BanRow, BanWrite, QueueEventRow, Registration, RegistrationWrite, Store, StoreError,
+    VoicemailChange, VoicemailMessage,
 };
 
 use crate::voicemail::VoicemailFiles;
@@ -27,20 +26,14 @@ use crate::voicemail::VoicemailFiles;
 #[derive(Debug)]
 pub enum Write {
     Registrations(Vec<RegistrationWrite>),
-    CallOpened(OpenCallRow),
+    CallOpened(CallOpened),
     /// A call's record, and the engine's number for the call it closes.
-    CallRecord(Box<CallRecordRow>, Option<i64>),
+    CallRecord(Box<CallRecord>, Option<CallKey>),
     QueueEvent(QueueEventRow),
     Voicemail(switchboard_core::VoicemailChange),
     Bans(Vec<BanWrite>),
     /// Answered once everything sent before it is committed.
     Committed(tokio::sync::oneshot::Sender<()>),
-}
-
-fn unix_millis(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// The store's form of a voicemail change.
@@ -51,7 +44,7 @@ fn voicemail_change(change: switchboard_core::VoicemailChange) -> VoicemailChang
             id: m.id,
             mailbox: m.mailbox,
             caller: m.caller,
-            received_at: unix_millis(m.received),
+            received_at: unix_ms::from(m.received),
             duration_ms: m.duration.as_millis() as i64,
             heard: m.heard,
         }),
@@ -76,38 +69,6 @@ pub fn voicemail_messages(
             heard: m.heard,
         })
         .collect())
-}
-
-pub fn open_call_row(c: switchboard_core::CallOpened) -> OpenCallRow {
-    OpenCallRow {
-        key: c.call as i64,
-        call_id: c.call_id,
-        caller: c.caller,
-        callee: c.callee,
-        started_at: unix_millis(c.started),
-    }
-}
-
-pub fn call_record_row(r: CallRecord) -> CallRecordRow {
-    CallRecordRow {
-        call_id: r.call_id,
-        caller: r.caller,
-        callee: r.callee,
-        started_at: unix_millis(r.started),
-        answered_at: r.answered.map(unix_millis),
-        ended_at: unix_millis(r.ended),
-        disposition: r.disposition.as_str().into(),
-        hangup_by: r.hangup_by.as_str().into(),
-        caller_codec: r.caller_codec.map(str::to_string),
-        callee_codec: r.callee_codec.map(str::to_string),
-        sip_code: r.sip_code,
-        reason: r.reason,
-        queue: r.queue,
-        answered_by: r.answered_by,
-        priority: r.priority.0,
-        preempted: r.preempted,
-        scenario_path: r.scenario_path,
-    }
 }
 
 /// The queue log row for an event: its kind by name, times in milliseconds, the rest
@@ -152,7 +113,7 @@ pub fn queue_event_row(e: QueueEventRecord) -> QueueEventRow {
         EventKind::Unpause => ("unpause", None, None, String::new()),
     };
     QueueEventRow {
-        at: unix_millis(e.at),
+        at: unix_ms::from(e.at),
         queue: e.queue,
         call_id: e.call_id,
         agent: e.agent,

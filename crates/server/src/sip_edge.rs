@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::media_edge::{MediaEdge, MediaReport};
 use crate::metrics::Metrics;
-use crate::persist::{Write, call_record_row, open_call_row, queue_event_row, to_write, unix_now};
+use crate::persist::{Write, queue_event_row, to_write, unix_now};
 use crate::sip_streams::{StreamEvent, StreamGate, accept_loop};
 
 /// Datagrams taken per wake-up before outputs are flushed.
@@ -252,14 +252,11 @@ impl Engine {
                     let _ = self.writes.send(Write::Voicemail(change));
                 }
                 Output::CallOpened(call) => {
-                    let _ = self.writes.send(Write::CallOpened(open_call_row(call)));
+                    let _ = self.writes.send(Write::CallOpened(call));
                 }
-                Output::CallRecord(record) => {
+                Output::CallRecord { record, opened } => {
                     to_commit = true;
-                    let opened = record.opened.map(|key| key as i64);
-                    let _ = self
-                        .writes
-                        .send(Write::CallRecord(Box::new(call_record_row(record)), opened));
+                    let _ = self.writes.send(Write::CallRecord(record, opened));
                 }
             }
         }

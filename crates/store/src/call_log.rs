@@ -4,7 +4,10 @@
 
 use rusqlite::types::Value;
 
-use crate::{CallRecordRow, Result, Store};
+use switchboard_core::{CallRecord, HangupBy, Outcome, unix_ms};
+use switchboard_queue::Priority;
+
+use crate::{Result, Store};
 
 /// Which call records to read; every filter left empty matches all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,8 +21,7 @@ pub struct CallFilter {
     pub queue: Option<String>,
     /// The extension that answered.
     pub agent: Option<String>,
-    /// The disposition: "answered", "busy", "no-answer", "cancelled", "failed".
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     /// Only calls whose caller had a priority above 0.
     pub priority_only: bool,
     /// The newest this many; 0 means all.
@@ -53,7 +55,7 @@ impl Store {
     }
 
     /// The call records `filter` matches, newest first.
-    pub fn call_records_matching(&self, filter: &CallFilter) -> Result<Vec<CallRecordRow>> {
+    pub fn call_records_matching(&self, filter: &CallFilter) -> Result<Vec<CallRecord>> {
         let mut conditions = Vec::new();
         let mut values: Vec<Value> = Vec::new();
         let mut when = |sql: &str, value: Value| {
@@ -80,7 +82,7 @@ impl Store {
             when("answered_by = ?", agent.clone().into());
         }
         if let Some(outcome) = &filter.outcome {
-            when("disposition = ?", outcome.clone().into());
+            when("disposition = ?", outcome.as_str().to_string().into());
         }
         if filter.priority_only {
             conditions.push("priority > 0".into());
@@ -100,22 +102,22 @@ impl Store {
         }
         let mut q = self.conn.prepare(&sql)?;
         let rows = q.query_map(rusqlite::params_from_iter(values), |r| {
-            Ok(CallRecordRow {
+            Ok(CallRecord {
                 call_id: r.get(0)?,
                 caller: r.get(1)?,
                 callee: r.get(2)?,
-                started_at: r.get(3)?,
-                answered_at: r.get(4)?,
-                ended_at: r.get(5)?,
-                disposition: r.get(6)?,
-                hangup_by: r.get(7)?,
+                started: unix_ms::to(r.get(3)?),
+                answered: r.get::<_, Option<i64>>(4)?.map(unix_ms::to),
+                ended: unix_ms::to(r.get(5)?),
+                outcome: Outcome::from_stored(&r.get::<_, String>(6)?),
+                hangup_by: HangupBy::from_stored(&r.get::<_, String>(7)?),
                 caller_codec: r.get(8)?,
                 callee_codec: r.get(9)?,
                 sip_code: r.get(10)?,
                 reason: r.get(11)?,
                 queue: r.get(12)?,
                 answered_by: r.get(13)?,
-                priority: r.get(14)?,
+                priority: Priority(r.get(14)?),
                 preempted: r.get(15)?,
                 scenario_path: r.get(16)?,
             })
@@ -124,7 +126,7 @@ impl Store {
     }
 
     /// The newest `limit` call records, newest first.
-    pub fn call_records(&self, limit: u32) -> Result<Vec<CallRecordRow>> {
+    pub fn call_records(&self, limit: u32) -> Result<Vec<CallRecord>> {
         self.call_records_matching(&CallFilter {
             limit,
             ..CallFilter::default()
@@ -133,27 +135,29 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::{CallCount, CallFilter};
-    use crate::{CallRecordRow, Store};
+    use crate::Store;
+    use switchboard_core::{CallRecord, HangupBy, Outcome, unix_ms};
+    use switchboard_queue::Priority;
 
-    fn record(call_id: &str, caller: &str, started_at: i64) -> CallRecordRow {
-        CallRecordRow {
+    pub(crate) fn record(call_id: &str, caller: &str, started_at: i64) -> CallRecord {
+        CallRecord {
             call_id: call_id.into(),
             caller: caller.into(),
             callee: "600".into(),
-            started_at,
-            answered_at: None,
-            ended_at: started_at + 1000,
-            disposition: "cancelled".into(),
-            hangup_by: "caller".into(),
+            started: unix_ms::to(started_at),
+            answered: None,
+            ended: unix_ms::to(started_at + 1000),
+            outcome: Outcome::Cancelled,
+            hangup_by: HangupBy::Caller,
             caller_codec: None,
             callee_codec: None,
             sip_code: 487,
             reason: String::new(),
             queue: None,
             answered_by: None,
-            priority: 0,
+            priority: Priority(0),
             preempted: false,
             scenario_path: None,
         }
@@ -163,11 +167,11 @@ mod tests {
     fn each_filter_narrows_the_log() {
         let mut store = Store::open_in_memory().unwrap();
         let plain = record("a", "+48221234567", 1_000);
-        let vip = CallRecordRow {
+        let vip = CallRecord {
             queue: Some("600".into()),
             answered_by: Some("101".into()),
-            disposition: "answered".into(),
-            priority: 50,
+            outcome: Outcome::Answered,
+            priority: Priority(50),
             ..record("b", "+48601000000", 2_000)
         };
         let odd = record("c", "10%_", 3_000);
@@ -210,7 +214,7 @@ mod tests {
                 ..CallFilter::default()
             },
             CallFilter {
-                outcome: Some("answered".into()),
+                outcome: Some(Outcome::Answered),
                 ..CallFilter::default()
             },
             CallFilter {
@@ -232,12 +236,12 @@ mod tests {
     #[test]
     fn calls_are_counted_by_queue_and_answer_from_a_moment_on() {
         let mut store = Store::open_in_memory().unwrap();
-        let answered = |id: &str, at: i64| CallRecordRow {
+        let answered = |id: &str, at: i64| CallRecord {
             queue: Some("600".into()),
-            disposition: "answered".into(),
+            outcome: Outcome::Answered,
             ..record(id, "100", at)
         };
-        let abandoned = CallRecordRow {
+        let abandoned = CallRecord {
             queue: Some("600".into()),
             ..record("c", "101", 3_000)
         };

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
+use switchboard_core::{CallRecord, unix_ms};
 
 /// Schema history; append only. Each entry is one numbered migration.
 const MIGRATIONS: &[M<'static>] = &[
@@ -42,7 +43,6 @@ mod voicemail;
 
 pub use bans::{BanRow, BanWrite};
 pub use call_log::{CallCount, CallFilter};
-pub use open_calls::OpenCallRow;
 pub use queue_log::QueueEventRow;
 pub use scenarios::ScenarioVersion;
 pub use voicemail::{VoicemailChange, VoicemailMessage};
@@ -87,30 +87,6 @@ pub struct Registration {
 pub enum RegistrationWrite {
     Upsert(Registration),
     Remove { aor: String, uri: String },
-}
-
-/// A call record as stored; times in unix milliseconds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallRecordRow {
-    pub call_id: String,
-    pub caller: String,
-    pub callee: String,
-    pub started_at: i64,
-    pub answered_at: Option<i64>,
-    pub ended_at: i64,
-    pub disposition: String,
-    pub hangup_by: String,
-    pub caller_codec: Option<String>,
-    pub callee_codec: Option<String>,
-    pub sip_code: u16,
-    pub reason: String,
-    pub queue: Option<String>,
-    pub answered_by: Option<String>,
-    pub priority: i32,
-    /// The caller was put on hold while their agent took a VIP call.
-    pub preempted: bool,
-    /// The blocks the call passed in its scenario.
-    pub scenario_path: Option<String>,
 }
 
 #[derive(Debug)]
@@ -293,7 +269,7 @@ impl Store {
 
     /// Drops rows whose binding has expired.
     /// Saves call records in one transaction: once this returns they survive a crash.
-    pub fn insert_call_records(&mut self, rows: &[CallRecordRow]) -> Result<()> {
+    pub fn insert_call_records(&mut self, rows: &[CallRecord]) -> Result<()> {
         let tx = self.conn.transaction()?;
         insert_call_records(&tx, rows)?;
         tx.commit()?;
@@ -308,7 +284,7 @@ impl Store {
     }
 }
 
-fn insert_call_records(tx: &rusqlite::Transaction<'_>, rows: &[CallRecordRow]) -> Result<()> {
+fn insert_call_records(tx: &rusqlite::Transaction<'_>, rows: &[CallRecord]) -> Result<()> {
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO call_records (call_id, caller, callee, started_at, answered_at, \
@@ -322,18 +298,18 @@ fn insert_call_records(tx: &rusqlite::Transaction<'_>, rows: &[CallRecordRow]) -
                 r.call_id,
                 r.caller,
                 r.callee,
-                r.started_at,
-                r.answered_at,
-                r.ended_at,
-                r.disposition,
-                r.hangup_by,
+                unix_ms::from(r.started),
+                r.answered.map(unix_ms::from),
+                unix_ms::from(r.ended),
+                r.outcome.as_str(),
+                r.hangup_by.as_str(),
                 r.caller_codec,
                 r.callee_codec,
                 r.sip_code,
                 r.reason,
                 r.queue,
                 r.answered_by,
-                r.priority,
+                r.priority.0,
                 r.preempted,
                 r.scenario_path
             ])?;
@@ -347,6 +323,8 @@ impl Store {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchboard_core::{HangupBy, Outcome};
+    use switchboard_queue::Priority;
 
     fn extension(number: &str) -> Extension {
         Extension {
@@ -393,30 +371,30 @@ mod tests {
     }
 
     #[test]
-    fn call_records_round_trip_and_bad_values_are_refused_whole() {
+    fn call_records_round_trip_and_a_refused_row_loses_the_batch_whole() {
         let mut store = Store::open_in_memory().unwrap();
-        let row = CallRecordRow {
+        let row = CallRecord {
             call_id: "c1@phone".into(),
             caller: "100".into(),
             callee: "101".into(),
-            started_at: 1_000,
-            answered_at: Some(3_000),
-            ended_at: 63_000,
-            disposition: "answered".into(),
-            hangup_by: "caller".into(),
+            answered: Some(unix_ms::to(3_000)),
+            ended: unix_ms::to(63_000),
+            outcome: Outcome::Answered,
             caller_codec: Some("PCMA".into()),
             callee_codec: Some("PCMU".into()),
             sip_code: 200,
             reason: "Normal Clearing".into(),
             queue: Some("600".into()),
             answered_by: Some("101".into()),
-            priority: 10,
+            priority: Priority(10),
             preempted: true,
             scenario_path: Some("hours → menu → sales".into()),
+            ..call_log::tests::record("c1@phone", "100", 1_000)
         };
-        let busy = CallRecordRow {
-            disposition: "busy".into(),
-            answered_at: None,
+        let busy = CallRecord {
+            outcome: Outcome::Busy,
+            hangup_by: HangupBy::System,
+            answered: None,
             sip_code: 486,
             ..row.clone()
         };
@@ -424,8 +402,17 @@ mod tests {
             .insert_call_records(&[row.clone(), busy.clone()])
             .unwrap();
         assert_eq!(store.call_records(10).unwrap(), [busy.clone(), row.clone()]);
-        let bad = CallRecordRow {
-            disposition: "maybe".into(),
+        // A row the database refuses (here by a trigger; the columns' checks refuse
+        // words outside the outcomes) takes the rows written with it along.
+        store
+            .conn
+            .execute_batch(
+                "CREATE TEMP TRIGGER refuse BEFORE INSERT ON call_records \
+                 WHEN NEW.call_id = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            )
+            .unwrap();
+        let bad = CallRecord {
+            call_id: "bad".into(),
             ..row
         };
         assert!(store.insert_call_records(&[busy, bad]).is_err());
@@ -513,7 +500,7 @@ mod tests {
                 kept.priority,
                 kept.preempted
             ),
-            ("c1", Some("600"), 7, true)
+            ("c1", Some("600"), Priority(7), true)
         );
     }
 

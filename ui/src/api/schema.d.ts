@@ -819,15 +819,16 @@ export interface components {
              */
             priority: number;
         };
-        /** @description One call attempt. */
+        /**
+         * @description One call attempt, as the engine writes it, the store keeps it and the API and the
+         *     call log's export show it. Times are unix milliseconds outside Rust.
+         */
         CallRecord: {
+            /** @description The caller's Call-ID, which ties the record to SIP traces. */
             call_id: string;
             caller: string;
             callee: string;
-            /**
-             * Format: int64
-             * @description Unix milliseconds.
-             */
+            /** Format: int64 */
             started_at: number;
             /** Format: int64 */
             answered_at?: number | null;
@@ -835,19 +836,26 @@ export interface components {
             ended_at: number;
             outcome: components["schemas"]["Outcome"];
             hangup_by: components["schemas"]["HangupBy"];
-            /** Format: u-int16 */
+            caller_codec?: string | null;
+            callee_codec?: string | null;
+            /**
+             * Format: u-int16
+             * @description The final SIP status the caller got (200 for answered calls).
+             */
             sip_code: number;
             reason: string;
+            /** @description The queue (its number) the caller dialled. */
             queue?: string | null;
+            /** @description The agent (extension) a queue put the caller through to. */
             answered_by?: string | null;
             /**
              * Format: int32
-             * @description 0 for ordinary callers.
+             * @description The caller's queue priority (a VIP list's or a scenario's); 0 for everyone else.
              */
             priority: number;
             /** @description The caller was put on hold while their agent took a VIP call. */
             preempted: boolean;
-            /** @description The blocks the call passed in its scenario. */
+            /** @description The blocks the call passed in its scenario, and why any failed. */
             scenario_path?: string | null;
         };
         /** @description How calls between extensions behave. */
@@ -963,7 +971,7 @@ export interface components {
             message: string;
         };
         /**
-         * @description Who ended a call.
+         * @description Who ended the call.
          * @enum {string}
          */
         HangupBy: "caller" | "callee" | "system";

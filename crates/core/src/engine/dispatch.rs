@@ -18,7 +18,7 @@ use super::route::{Directory, Route, route};
 use super::{Owner, Pbx, cx};
 use crate::features::Handoff;
 use crate::legs::{LegEvent, Phase, Refusal};
-use crate::record::{Disposition, HangupBy};
+use crate::record::{HangupBy, Outcome};
 
 impl Pbx {
     /// Carries out everything the input set going: each SIP event in turn, and after
@@ -134,7 +134,7 @@ impl Pbx {
         match route {
             Route::Blocked { reason, .. } => {
                 let what = crate::vocabulary::Announcement::Blocked;
-                let failed = Disposition::Failed;
+                let failed = Outcome::Failed;
                 self.legs
                     .announce_failure(now, key, 603, &reason, failed, what);
             }
@@ -192,7 +192,7 @@ impl Pbx {
     fn told_event(&mut self, now: Instant, event: LegEvent, reason: &str) {
         match event {
             LegEvent::Played { call } => {
-                let (d, by) = (Disposition::Answered, HangupBy::System);
+                let (d, by) = (Outcome::Answered, HangupBy::System);
                 self.legs.end_alone(now, call, d, by, 200, reason);
             }
             other => self.legs.end_held(now, &other),

@@ -19,7 +19,7 @@ use switchboard_scenario::schedule::{Schedule, ScheduleExit};
 
 use super::{Ctx, Handoff, Office};
 use crate::legs::{LegEvent, Legs, Ringing, display_name};
-use crate::record::{Disposition, HangupBy};
+use crate::record::{HangupBy, Outcome};
 use crate::vocabulary::{CallKey, MediaCommand, Sound, Waiting};
 
 /// The office's published scenarios and what they refer to.
@@ -245,7 +245,7 @@ impl Scenarios {
                 cx.hand_off(Handoff::LeaveMessage { call: key, mailbox })
             }
             Some(Step::HangUp { reason }) => {
-                let (d, by) = (Disposition::Answered, HangupBy::System);
+                let (d, by) = (Outcome::Answered, HangupBy::System);
                 cx.legs.end_alone(now, key, d, by, 200, &reason);
             }
         }

@@ -13,7 +13,7 @@ use switchboard_sip::transaction::ClientId;
 
 use super::call::{EarlyMedia, ForkState, Phase};
 use super::{DialogRoute, LegEvent, Legs};
-use crate::record::Disposition;
+use crate::record::Outcome;
 use crate::vocabulary::{CallKey, MediaCommand};
 
 impl Legs {
@@ -141,7 +141,7 @@ impl Legs {
             Ok(n) => n,
             Err(e) => {
                 self.send_bye(now, key, Side::B, Some(index));
-                return self.fail(now, key, 488, &e.to_string(), Disposition::Failed);
+                return self.fail(now, key, 488, &e.to_string(), Outcome::Failed);
             }
         };
         let Some(call) = self.calls.get_mut(&key) else {
@@ -217,10 +217,10 @@ impl Legs {
             return self.forget_if_done(key);
         }
         let codes = call.failure_codes(|_| true);
-        let (code, reason, disposition) = super::best_failure(&codes);
-        match super::ending::announcement_for(code, disposition) {
-            Some(what) => self.announce_failure(now, key, code, reason, disposition, what),
-            None => self.fail(now, key, code, reason, disposition),
+        let (code, reason, outcome) = super::best_failure(&codes);
+        match super::ending::announcement_for(code, outcome) {
+            Some(what) => self.announce_failure(now, key, code, reason, outcome, what),
+            None => self.fail(now, key, code, reason, outcome),
         }
     }
 

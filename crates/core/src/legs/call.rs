@@ -10,7 +10,7 @@ use switchboard_media::sdp::{AudioStream, LocalDescription};
 use switchboard_sip::dialog::Dialog;
 use switchboard_sip::transaction::{ClientId, Peer, ServerId};
 
-use crate::record::Disposition;
+use crate::record::Outcome;
 
 #[derive(Debug)]
 pub(crate) struct Call {
@@ -156,7 +156,7 @@ pub(crate) struct EarlyMedia {
 pub(crate) struct PendingFailure {
     pub code: u16,
     pub reason: String,
-    pub disposition: Disposition,
+    pub outcome: Outcome,
 }
 
 /// Where a call is, as its legs see it. What a call held for a feature is doing

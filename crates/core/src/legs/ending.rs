@@ -9,7 +9,7 @@ use switchboard_sip::dialog::cancel_for;
 
 use super::call::{ForkState, PendingFailure, Phase};
 use super::{LegEvent, LegTimer, Legs, leg_media};
-use crate::record::{CallRecord, Disposition, HangupBy};
+use crate::record::{CallRecord, HangupBy, Outcome};
 use crate::vocabulary::{Announcement, CallKey, MediaCommand, Output};
 
 /// The longest an announcement may hold back the final answer.
@@ -26,7 +26,7 @@ impl Legs {
         key: CallKey,
         code: u16,
         reason: &str,
-        disposition: Disposition,
+        outcome: Outcome,
         what: Announcement,
     ) {
         let Some(call) = self.calls.get(&key) else {
@@ -44,7 +44,7 @@ impl Legs {
             None
         };
         let Some(local) = local else {
-            return self.fail(now, key, code, reason, disposition);
+            return self.fail(now, key, code, reason, outcome);
         };
         self.answer_caller(now, key, 183, "Session Progress", &local);
         let Some(call) = self.calls.get_mut(&key) else {
@@ -55,7 +55,7 @@ impl Legs {
         call.pending_failure = Some(PendingFailure {
             code,
             reason: reason.to_string(),
-            disposition,
+            outcome,
         });
         self.media(MediaCommand::Announce {
             call: key,
@@ -76,7 +76,7 @@ impl Legs {
         match call.phase {
             Phase::Announcing => {
                 if let Some(p) = call.pending_failure.take() {
-                    self.fail(now, key, p.code, &p.reason, p.disposition);
+                    self.fail(now, key, p.code, &p.reason, p.outcome);
                 }
             }
             Phase::Held | Phase::Placing => self.emit(LegEvent::Played { call: key }),
@@ -124,7 +124,7 @@ impl Legs {
                 key,
                 480,
                 "No Answer",
-                Disposition::NoAnswer,
+                Outcome::NoAnswer,
                 Announcement::Unavailable,
             ),
             Some(Phase::Placing) => self.emit(LegEvent::RingTimeout { call: key }),
@@ -133,14 +133,7 @@ impl Legs {
     }
 
     /// Ends an unanswered call: the caller gets `code`, ringing phones a CANCEL.
-    pub fn fail(
-        &mut self,
-        now: Instant,
-        key: CallKey,
-        code: u16,
-        reason: &str,
-        disposition: Disposition,
-    ) {
+    pub fn fail(&mut self, now: Instant, key: CallKey, code: u16, reason: &str, outcome: Outcome) {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
@@ -150,7 +143,7 @@ impl Legs {
         let (id, tag) = (call.invite_id, call.a_dialog.local_tag.clone());
         if let Some(id) = id.filter(|_| was_ringing || code >= 300) {
             let mut r = self.sip.response(&invite, code, reason, &tag);
-            if disposition == Disposition::NoAnswer {
+            if outcome == Outcome::NoAnswer {
                 r.headers.push(Header::Other(
                     "Reason".into(),
                     format!("SIP;cause={code};text=\"{reason}\""),
@@ -159,12 +152,12 @@ impl Legs {
             self.sip.respond(now, id, &r);
         }
         self.cancel_forks(now, key, None);
-        let hangup = match disposition {
-            Disposition::Cancelled => HangupBy::Caller,
-            Disposition::Busy => HangupBy::Callee,
+        let hangup = match outcome {
+            Outcome::Cancelled => HangupBy::Caller,
+            Outcome::Busy => HangupBy::Callee,
             _ => HangupBy::System,
         };
-        self.record(now, key, disposition, hangup, code, reason);
+        self.record(now, key, outcome, hangup, code, reason);
         self.forget_if_done(key);
     }
 
@@ -203,7 +196,7 @@ impl Legs {
         if by != HangupBy::Callee {
             self.send_bye(now, key, Side::B, Some(winner));
         }
-        self.record(now, key, Disposition::Answered, by, 200, &reason);
+        self.record(now, key, Outcome::Answered, by, 200, &reason);
         self.forget_if_done(key);
     }
 
@@ -214,7 +207,7 @@ impl Legs {
         &mut self,
         now: Instant,
         key: CallKey,
-        disposition: Disposition,
+        outcome: Outcome,
         by: HangupBy,
         code: u16,
         reason: &str,
@@ -233,7 +226,7 @@ impl Legs {
         if by != HangupBy::Caller {
             self.send_bye(now, key, Side::A, None);
         }
-        self.record(now, key, disposition, by, code, reason);
+        self.record(now, key, outcome, by, code, reason);
         self.forget_if_done(key);
     }
 
@@ -245,11 +238,11 @@ impl Legs {
                 call,
                 side: Side::A,
             } => {
-                let (d, by) = (Disposition::Answered, HangupBy::Caller);
+                let (d, by) = (Outcome::Answered, HangupBy::Caller);
                 self.end_alone(now, call, d, by, 200, "Normal Clearing");
             }
             LegEvent::Broken { call, code, reason } => {
-                let (d, by) = (Disposition::Failed, HangupBy::System);
+                let (d, by) = (Outcome::Failed, HangupBy::System);
                 self.end_alone(now, call, d, by, code, reason);
             }
             _ => {}
@@ -257,13 +250,13 @@ impl Legs {
     }
 
     /// Ends a call Switchboard placed before its two sides talked. With `answered`
-    /// (the fork that answered on leg B, the disposition, code and reason) the attempt
+    /// (the fork that answered on leg B, the outcome, code and reason) the attempt
     /// reached the callee's phones and is a call in the log; without it, it is not.
     pub fn end_placed(
         &mut self,
         now: Instant,
         key: CallKey,
-        answered: Option<(usize, Disposition, u16, &str)>,
+        answered: Option<(usize, Outcome, u16, &str)>,
     ) {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
@@ -272,9 +265,9 @@ impl Legs {
         call.awaiting_ack = [None, None];
         self.cancel_forks(now, key, None);
         match answered {
-            Some((fork, disposition, code, reason)) => {
+            Some((fork, outcome, code, reason)) => {
                 self.send_bye(now, key, Side::B, Some(fork));
-                self.record(now, key, disposition, HangupBy::System, code, reason);
+                self.record(now, key, outcome, HangupBy::System, code, reason);
             }
             None => self.media(MediaCommand::Close { call: key }),
         }
@@ -285,7 +278,7 @@ impl Legs {
     pub fn abort(&mut self, now: Instant, key: CallKey, code: u16, reason: &'static str) {
         match self.phase(key) {
             Some(Phase::Ringing | Phase::Announcing) => {
-                self.fail(now, key, code, reason, Disposition::Failed)
+                self.fail(now, key, code, reason, Outcome::Failed)
             }
             Some(Phase::Answered { .. }) => self.hang_up(key, HangupBy::System, reason),
             Some(Phase::Held | Phase::Placing) => self.emit(LegEvent::Broken {
@@ -301,7 +294,7 @@ impl Legs {
         &mut self,
         now: Instant,
         key: CallKey,
-        disposition: Disposition,
+        outcome: Outcome,
         hangup_by: HangupBy,
         code: u16,
         reason: &str,
@@ -312,17 +305,17 @@ impl Legs {
         };
         let answered = call.answered.map(|t| self.wall(t));
         let log = call.log.clone();
-        let record = CallRecord {
+        let record = Box::new(CallRecord {
             call_id: call.a_dialog.call_id.clone(),
             caller: call.caller.clone(),
             callee: call.callee.clone(),
             started: call.started_wall,
             answered,
             ended: wall,
-            disposition,
+            outcome,
             hangup_by,
-            caller_codec: call.media.map(|m| m[0].audio.codec.name()),
-            callee_codec: call.media.map(|m| m[1].audio.codec.name()),
+            caller_codec: call.media.map(|m| m[0].audio.codec.name().to_string()),
+            callee_codec: call.media.map(|m| m[1].audio.codec.name().to_string()),
             sip_code: code,
             reason: reason.to_string(),
             queue: log.queue,
@@ -330,9 +323,11 @@ impl Legs {
             priority: log.priority,
             preempted: log.preempted,
             scenario_path: log.scenario_path,
+        });
+        self.push(Output::CallRecord {
+            record,
             opened: Some(key),
-        };
-        self.push(Output::CallRecord(record));
+        });
         self.media(MediaCommand::Close { call: key });
     }
 
@@ -383,9 +378,9 @@ impl Legs {
 }
 
 /// Which announcement explains a failure, if one does.
-pub(super) fn announcement_for(code: u16, disposition: Disposition) -> Option<Announcement> {
-    match (code, disposition) {
-        (_, Disposition::Busy) => Some(Announcement::Busy),
+pub(super) fn announcement_for(code: u16, outcome: Outcome) -> Option<Announcement> {
+    match (code, outcome) {
+        (_, Outcome::Busy) => Some(Announcement::Busy),
         (480, _) => Some(Announcement::Unavailable),
         _ => None,
     }
@@ -393,7 +388,7 @@ pub(super) fn announcement_for(code: u16, disposition: Disposition) -> Option<An
 
 /// What the caller hears when every phone refused (RFC 3261 §16.7 step 6, simplified):
 /// a global failure wins, then busy, then the lowest code.
-pub(crate) fn best_failure(codes: &[u16]) -> (u16, &'static str, Disposition) {
+pub(crate) fn best_failure(codes: &[u16]) -> (u16, &'static str, Outcome) {
     let pick = codes
         .iter()
         .copied()
@@ -402,10 +397,10 @@ pub(crate) fn best_failure(codes: &[u16]) -> (u16, &'static str, Disposition) {
         .or_else(|| codes.iter().copied().min())
         .unwrap_or(480);
     match pick {
-        486 | 600 => (486, "Busy Here", Disposition::Busy),
-        603 => (603, "Decline", Disposition::Busy),
-        408 => (480, "No Answer", Disposition::NoAnswer),
-        480 => (480, "Temporarily Unavailable", Disposition::Failed),
-        code => (code, "Call Failed", Disposition::Failed),
+        486 | 600 => (486, "Busy Here", Outcome::Busy),
+        603 => (603, "Decline", Outcome::Busy),
+        408 => (480, "No Answer", Outcome::NoAnswer),
+        480 => (480, "Temporarily Unavailable", Outcome::Failed),
+        code => (code, "Call Failed", Outcome::Failed),
     }
 }

@@ -16,7 +16,7 @@ use switchboard_sip::transaction::{Peer, ServerId, Transmit};
 
 use super::call::{AckWait, Fork, ForkState, Phase};
 use super::{LegEvent, LegTimer, Legs, leg_media};
-use crate::record::{Disposition, HangupBy};
+use crate::record::{HangupBy, Outcome};
 use crate::vocabulary::{CallKey, MediaCommand};
 
 impl Legs {
@@ -46,15 +46,15 @@ impl Legs {
             return;
         };
         // A caller who hangs up during the announcement keeps the call's outcome.
-        let disposition = match call.phase {
-            Phase::Ringing => Disposition::Cancelled,
+        let outcome = match call.phase {
+            Phase::Ringing => Outcome::Cancelled,
             Phase::Announcing => call
                 .pending_failure
                 .take()
-                .map_or(Disposition::Cancelled, |p| p.disposition),
+                .map_or(Outcome::Cancelled, |p| p.outcome),
             _ => return,
         };
-        self.fail(now, key, 487, "Request Terminated", disposition);
+        self.fail(now, key, 487, "Request Terminated", outcome);
     }
 
     /// An ACK cannot be challenged (RFC 3261 §22.1): one from another host than the
@@ -98,7 +98,7 @@ impl Legs {
                     }
                     // A caller that hangs up before the answer with BYE instead of CANCEL.
                     Some(Phase::Ringing) if side == Side::A => {
-                        self.fail(now, key, 487, "Request Terminated", Disposition::Cancelled)
+                        self.fail(now, key, 487, "Request Terminated", Outcome::Cancelled)
                     }
                     Some(Phase::Held | Phase::Placing) => {
                         self.emit(LegEvent::HungUp { call: key, side })

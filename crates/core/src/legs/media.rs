@@ -11,7 +11,7 @@ use switchboard_media::srtp::{SdesKey, SrtpKeys};
 use switchboard_sip::transaction::Peer;
 
 use super::{LegTimer, Legs, Phase};
-use crate::record::{Disposition, HangupBy};
+use crate::record::{HangupBy, Outcome};
 use crate::vocabulary::{Announcement, CallKey, MediaCommand};
 
 impl Legs {
@@ -98,7 +98,7 @@ impl Legs {
     /// caller whose offer cannot be answered is hung up on. False then.
     pub fn answer_held(&mut self, now: Instant, key: CallKey) -> bool {
         if self.answer_alone(now, key).is_none() {
-            let (d, by) = (Disposition::Failed, HangupBy::System);
+            let (d, by) = (Outcome::Failed, HangupBy::System);
             let why = "The caller's offer cannot be answered";
             self.end_alone(now, key, d, by, 488, why);
             return false;

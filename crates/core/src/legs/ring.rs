@@ -16,7 +16,7 @@ use switchboard_sip::transaction::{Peer, ServerId, Transport};
 
 use super::call::{Call, CallStart, Fork, ForkState, Phase};
 use super::{DialogRoute, Legs};
-use crate::record::{CallRecord, Disposition, HangupBy};
+use crate::record::{CallRecord, HangupBy, Outcome};
 use crate::vocabulary::{Announcement, CallKey, Output};
 
 /// Who is rung and with what: the caller's identity and offer, Switchboard's port
@@ -119,7 +119,7 @@ impl Legs {
         }
         self.sip.respond(now, id, &r);
         let wall = self.wall(now);
-        self.push(Output::CallRecord(CallRecord {
+        let record = Box::new(CallRecord {
             call_id: header_value(&invite.headers, "Call-ID")
                 .unwrap_or_default()
                 .to_string(),
@@ -128,7 +128,7 @@ impl Legs {
             started: wall,
             answered: None,
             ended: wall,
-            disposition: Disposition::Failed,
+            outcome: Outcome::Failed,
             hangup_by: HangupBy::System,
             caller_codec: None,
             callee_codec: None,
@@ -139,8 +139,11 @@ impl Legs {
             priority: Priority::default(),
             preempted: false,
             scenario_path: None,
+        });
+        self.push(Output::CallRecord {
+            record,
             opened: None,
-        }));
+        });
     }
 
     /// Takes up the call an admitted INVITE asks for: its offer checked, its dialog
@@ -252,7 +255,7 @@ impl Legs {
         } else {
             (404, "Not Found", Announcement::NoSuchNumber)
         };
-        self.announce_failure(now, key, code, reason, Disposition::Failed, what);
+        self.announce_failure(now, key, code, reason, Outcome::Failed, what);
     }
 
     /// Rings `bindings` (phones of `ring.callee`) for call `key`; returns the new

@@ -64,8 +64,8 @@ fn ask_for_a_callback(h: &mut Harness, press: impl Fn(&mut Harness, &str)) {
     h.expect(CALLER, "BYE");
     let r = &h.records[0];
     assert_eq!(
-        (r.disposition, r.reason.as_str(), r.queue.as_deref()),
-        (Disposition::Answered, "Callback requested", Some("600"))
+        (r.outcome, r.reason.as_str(), r.queue.as_deref()),
+        (Outcome::Answered, "Callback requested", Some("600"))
     );
 }
 
@@ -173,14 +173,14 @@ fn key_one_by_info_brings_a_callback_from_the_agent_once_the_caller_has_hung_up(
             r.caller.as_str(),
             r.callee.as_str(),
             r.answered_by.as_deref(),
-            r.disposition,
+            r.outcome,
             r.hangup_by
         ),
         (
             "100",
             "600",
             Some("101"),
-            Disposition::Answered,
+            Outcome::Answered,
             HangupBy::Callee
         )
     );
@@ -236,7 +236,7 @@ fn a_busy_customer_is_tried_again_later() {
     h.send(CALLER, &respond(&customer, 486, "Busy Here", "cust", ""));
     h.expect(DESK, "BYE");
     let r = h.records.last().unwrap();
-    assert_eq!((r.disposition, r.sip_code), (Disposition::Busy, 486));
+    assert_eq!((r.outcome, r.sip_code), (Outcome::Busy, 486));
     h.advance(Duration::from_secs(59));
     assert!(!h.take(DESK).iter().any(|m| m.starts_with("INVITE")));
     h.advance(Duration::from_secs(2));

@@ -151,14 +151,14 @@ impl Harness {
                     .push(String::from_utf8(t.bytes).unwrap()),
                 Output::Media(m) => self.media.push(m),
                 Output::CallOpened(c) => self.opened.push(c),
-                Output::CallRecord(r) => {
-                    if let Some(key) = r.opened {
+                Output::CallRecord { record: r, opened } => {
+                    if let Some(key) = opened {
                         let open = self.opened.iter().position(|c| c.call == key);
                         assert!(open.is_some(), "{r:?} closes no call that was opened");
                         let opened = self.opened.remove(open.unwrap_or_default());
                         assert_eq!(opened.started, r.started);
                     }
-                    self.records.push(r)
+                    self.records.push(*r)
                 }
                 Output::Binding(_) => {}
                 Output::QueueEvent(e) => self.queue_events.push(e),

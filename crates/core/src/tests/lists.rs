@@ -34,7 +34,7 @@ fn declined(h: &mut Harness) {
     assert!(declined.contains("Nuisance"), "{declined}");
     assert!(h.take(DESK).is_empty(), "the callee's phone never rang");
     let r = &h.records[0];
-    assert_eq!((r.disposition, r.sip_code), (Disposition::Failed, 603));
+    assert_eq!((r.outcome, r.sip_code), (Outcome::Failed, 603));
 }
 
 #[test]

@@ -93,8 +93,8 @@ fn a_queue_caller_waits_with_music_and_the_answering_agent_is_put_through() {
     assert!(h.pbx.live_calls().is_empty(), "{:?}", h.pbx.live_calls());
     let r = &h.records[0];
     assert_eq!(
-        (r.disposition, r.hangup_by),
-        (Disposition::Answered, HangupBy::Caller)
+        (r.outcome, r.hangup_by),
+        (Outcome::Answered, HangupBy::Caller)
     );
     assert_eq!(r.callee, "600");
     assert_eq!(
@@ -154,8 +154,8 @@ fn ring_all_rings_every_agent_and_a_caller_who_hangs_up_stops_them() {
     h.expect(MOBILE, "CANCEL");
     let r = &h.records[0];
     assert_eq!(
-        (r.disposition, r.hangup_by),
-        (Disposition::Cancelled, HangupBy::Caller)
+        (r.outcome, r.hangup_by),
+        (Outcome::Cancelled, HangupBy::Caller)
     );
     assert!(
         kinds(&h)
@@ -220,10 +220,7 @@ fn an_agent_logs_out_and_in_with_star_45_and_takes_a_break_with_star_46() {
     h.expect(CALLER, "BYE");
     assert_eq!(kinds(&h), [EventKind::Logout]);
     let r = &h.records[0];
-    assert_eq!(
-        (r.callee.as_str(), r.disposition),
-        ("*45", Disposition::Answered)
-    );
+    assert_eq!((r.callee.as_str(), r.outcome), ("*45", Outcome::Answered));
 }
 
 #[test]

@@ -183,8 +183,8 @@ fn a_menu_key_rings_the_group_in_order_and_the_answer_is_bridged_and_recorded() 
     h.expect(CALLER, "BYE");
     let r = &h.records[0];
     assert_eq!(
-        (r.disposition, r.hangup_by, r.answered_by.as_deref()),
-        (Disposition::Answered, HangupBy::Callee, Some("102"))
+        (r.outcome, r.hangup_by, r.answered_by.as_deref()),
+        (Outcome::Answered, HangupBy::Callee, Some("102"))
     );
     assert_eq!(
         r.scenario_path.as_deref(),
@@ -268,8 +268,8 @@ fn outside_opening_hours_the_caller_hears_closed_and_the_caller_may_hang_up_firs
     h.expect(CALLER, "SIP/2.0 200");
     let r = &h.records[0];
     assert_eq!(
-        (r.disposition, r.hangup_by),
-        (Disposition::Answered, HangupBy::Caller)
+        (r.outcome, r.hangup_by),
+        (Outcome::Answered, HangupBy::Caller)
     );
     assert_eq!(r.scenario_path.as_deref(), Some("hours → closed"));
     // Keys and reports after the end change nothing.

@@ -161,9 +161,9 @@ fn the_vip_takes_the_agent_and_the_agent_returns_to_the_held_caller() {
         (
             vip.call_id.as_str(),
             vip.answered_by.as_deref(),
-            vip.disposition
+            vip.outcome
         ),
-        ("call-2", Some("101"), Disposition::Answered)
+        ("call-2", Some("101"), Outcome::Answered)
     );
     assert_eq!(
         events(&h),
@@ -183,8 +183,8 @@ fn the_vip_takes_the_agent_and_the_agent_returns_to_the_held_caller() {
     h.expect(CALLER, "BYE");
     let held = &h.records[1];
     assert_eq!(
-        (held.call_id.as_str(), held.disposition, held.preempted),
-        ("call-1", Disposition::Answered, true)
+        (held.call_id.as_str(), held.outcome, held.preempted),
+        ("call-1", Outcome::Answered, true)
     );
     assert_eq!(h.pbx.active_calls(), 0);
 }
@@ -231,8 +231,8 @@ fn a_held_caller_who_hangs_up_leaves_the_agent_with_the_vip() {
     assert!(h.take(DESK).is_empty(), "the agent stays with the VIP");
     let held = &h.records[0];
     assert_eq!(
-        (held.call_id.as_str(), held.disposition, held.preempted),
-        ("call-1", Disposition::Answered, true)
+        (held.call_id.as_str(), held.outcome, held.preempted),
+        ("call-1", Outcome::Answered, true)
     );
     // The VIP call goes on and ends normally.
     h.send(CALLER, &from_caller(&d.vip_ok, "BYE", 4));

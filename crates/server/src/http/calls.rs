@@ -3,13 +3,15 @@
 //! spreadsheet.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use switchboard_store::{CallFilter, CallRecordRow, QueueEventRow};
+use switchboard_core::{CallRecord, Outcome};
+use switchboard_store::{CallFilter, QueueEventRow};
 use utoipa::{IntoParams, ToSchema};
 
 use super::api::Api;
@@ -18,68 +20,6 @@ use super::session::Admin;
 
 /// The most records one answer holds.
 const MAX_LIMIT: u32 = 10_000;
-
-/// How a call attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    Answered,
-    Busy,
-    NoAnswer,
-    Cancelled,
-    Failed,
-    /// Cut when Switchboard stopped (a crash, a kill, a power cut) during the call.
-    Interrupted,
-}
-
-/// Who ended a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum HangupBy {
-    Caller,
-    Callee,
-    /// Switchboard: timeouts, failures, a shutdown.
-    System,
-}
-
-impl HangupBy {
-    /// The side the store names; the store holds only what the engine wrote.
-    fn stored(word: &str) -> HangupBy {
-        match word {
-            "caller" => HangupBy::Caller,
-            "callee" => HangupBy::Callee,
-            _ => HangupBy::System,
-        }
-    }
-}
-
-impl Outcome {
-    /// The outcome the store names; the store holds only what the engine wrote, and
-    /// anything else reads as a failure.
-    fn stored(word: &str) -> Outcome {
-        [
-            Outcome::Answered,
-            Outcome::Busy,
-            Outcome::NoAnswer,
-            Outcome::Cancelled,
-            Outcome::Interrupted,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == word)
-        .unwrap_or(Outcome::Failed)
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Answered => "answered",
-            Outcome::Busy => "busy",
-            Outcome::NoAnswer => "no-answer",
-            Outcome::Cancelled => "cancelled",
-            Outcome::Failed => "failed",
-            Outcome::Interrupted => "interrupted",
-        }
-    }
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -115,7 +55,7 @@ impl CallQuery {
             number: given(self.number),
             queue: given(self.queue),
             agent: given(self.agent),
-            outcome: self.outcome.map(|o| o.as_str().to_string()),
+            outcome: self.outcome,
             priority_only: self.priority_only,
             limit,
         })
@@ -136,53 +76,7 @@ fn limit(given: Option<u32>) -> Result<u32, ApiError> {
     Ok(limit)
 }
 
-/// One call attempt.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CallRecord {
-    pub call_id: String,
-    pub caller: String,
-    pub callee: String,
-    /// Unix milliseconds.
-    pub started_at: i64,
-    pub answered_at: Option<i64>,
-    pub ended_at: i64,
-    pub outcome: Outcome,
-    pub hangup_by: HangupBy,
-    pub sip_code: u16,
-    pub reason: String,
-    pub queue: Option<String>,
-    pub answered_by: Option<String>,
-    /// 0 for ordinary callers.
-    pub priority: i32,
-    /// The caller was put on hold while their agent took a VIP call.
-    pub preempted: bool,
-    /// The blocks the call passed in its scenario.
-    pub scenario_path: Option<String>,
-}
-
-impl From<CallRecordRow> for CallRecord {
-    fn from(r: CallRecordRow) -> Self {
-        CallRecord {
-            call_id: r.call_id,
-            caller: r.caller,
-            callee: r.callee,
-            started_at: r.started_at,
-            answered_at: r.answered_at,
-            ended_at: r.ended_at,
-            outcome: Outcome::stored(&r.disposition),
-            hangup_by: HangupBy::stored(&r.hangup_by),
-            sip_code: r.sip_code,
-            reason: r.reason,
-            queue: r.queue,
-            answered_by: r.answered_by,
-            priority: r.priority,
-            preempted: r.preempted,
-            scenario_path: r.scenario_path,
-        }
-    }
-}
-
-async fn matching(api: &Arc<Api>, query: CallQuery) -> Result<Vec<CallRecordRow>, ApiError> {
+async fn matching(api: &Arc<Api>, query: CallQuery) -> Result<Vec<CallRecord>, ApiError> {
     let filter = query.filter()?;
     api.with_store(move |store| Ok(store.call_records_matching(&filter)?))
         .await
@@ -199,8 +93,7 @@ pub async fn list(
     _: Admin,
     ApiQuery(query): ApiQuery<CallQuery>,
 ) -> Result<Json<Vec<CallRecord>>, ApiError> {
-    let rows = matching(&api, query).await?;
-    Ok(Json(rows.into_iter().map(CallRecord::from).collect()))
+    Ok(Json(matching(&api, query).await?))
 }
 
 #[utoipa::path(get, path = "/api/calls/export", tag = "calls", params(CallQuery),
@@ -229,9 +122,9 @@ pub async fn export(
         .into_response())
 }
 
-fn to_csv(rows: &[CallRecordRow], zone: &jiff::tz::TimeZone) -> Result<String, csv::Error> {
-    let time = |ms: i64| {
-        jiff::Timestamp::from_millisecond(ms)
+fn to_csv(rows: &[CallRecord], zone: &jiff::tz::TimeZone) -> Result<String, csv::Error> {
+    let time = |t: SystemTime| {
+        jiff::Timestamp::try_from(t)
             .map(|t| {
                 t.to_zoned(zone.clone())
                     .strftime("%Y-%m-%d %H:%M:%S")
@@ -239,7 +132,10 @@ fn to_csv(rows: &[CallRecordRow], zone: &jiff::tz::TimeZone) -> Result<String, c
             })
             .unwrap_or_default()
     };
-    let seconds = |from: i64, to: i64| format!("{}", (to - from).max(0) / 1000);
+    let seconds = |from: SystemTime, to: SystemTime| {
+        let whole = to.duration_since(from).unwrap_or_default().as_secs();
+        whole.to_string()
+    };
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record([
         "started",
@@ -256,21 +152,19 @@ fn to_csv(rows: &[CallRecordRow], zone: &jiff::tz::TimeZone) -> Result<String, c
         "path",
     ])?;
     for r in rows {
-        let answered = r.answered_at.unwrap_or(r.ended_at);
+        let answered = r.answered.unwrap_or(r.ended);
         out.write_record(
             [
-                time(r.started_at),
+                time(r.started),
                 r.caller.clone(),
                 r.callee.clone(),
-                r.disposition.clone(),
+                r.outcome.as_str().to_string(),
                 r.queue.clone().unwrap_or_default(),
                 r.answered_by.clone().unwrap_or_default(),
                 r.priority.to_string(),
-                seconds(r.started_at, answered),
-                r.answered_at
-                    .map(|a| seconds(a, r.ended_at))
-                    .unwrap_or_default(),
-                r.hangup_by.clone(),
+                seconds(r.started, answered),
+                r.answered.map(|a| seconds(a, r.ended)).unwrap_or_default(),
+                r.hangup_by.as_str().to_string(),
                 r.reason.clone(),
                 r.scenario_path.clone().unwrap_or_default(),
             ]
@@ -356,6 +250,8 @@ pub async fn queue_events(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchboard_core::{HangupBy, unix_ms};
+    use switchboard_queue::Priority;
 
     #[test]
     fn stored_outcomes_and_sides_read_back_as_the_api_names_them() {
@@ -367,35 +263,35 @@ mod tests {
             Outcome::Failed,
             Outcome::Interrupted,
         ] {
-            assert_eq!(Outcome::stored(outcome.as_str()), outcome);
+            assert_eq!(Outcome::from_stored(outcome.as_str()), outcome);
             let json = serde_json::to_string(&outcome).unwrap();
             assert_eq!(json, format!("\"{}\"", outcome.as_str()));
         }
-        assert_eq!(HangupBy::stored("callee"), HangupBy::Callee);
+        assert_eq!(HangupBy::from_stored("callee"), HangupBy::Callee);
         assert_eq!(
-            serde_json::to_string(&HangupBy::stored("system")).unwrap(),
+            serde_json::to_string(&HangupBy::from_stored("system")).unwrap(),
             "\"system\""
         );
     }
 
     #[test]
     fn csv_rows_read_as_an_office_expects() {
-        let row = CallRecordRow {
+        let row = CallRecord {
             call_id: "c1".into(),
             caller: "+48221234567".into(),
             callee: "600".into(),
-            started_at: 1_764_842_400_000,
-            answered_at: Some(1_764_842_412_000),
-            ended_at: 1_764_842_472_000,
-            disposition: "answered".into(),
-            hangup_by: "caller".into(),
+            started: unix_ms::to(1_764_842_400_000),
+            answered: Some(unix_ms::to(1_764_842_412_000)),
+            ended: unix_ms::to(1_764_842_472_000),
+            outcome: Outcome::Answered,
+            hangup_by: HangupBy::Caller,
             caller_codec: None,
             callee_codec: None,
             sip_code: 200,
             reason: "Answered, by 101".into(),
             queue: Some("600".into()),
             answered_by: Some("101".into()),
-            priority: 50,
+            priority: Priority(50),
             preempted: false,
             scenario_path: Some("menu → queue".into()),
         };

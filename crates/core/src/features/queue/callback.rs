@@ -17,7 +17,7 @@ use switchboard_sip::dialog::Dialog;
 use super::Queues;
 use crate::features::{Ctx, Handoff};
 use crate::legs::{Call, CallStart, LegEvent, Phase, Ringing, answered_media, best_failure};
-use crate::record::Disposition;
+use crate::record::Outcome;
 use crate::vocabulary::{Announcement, CallKey, MediaCommand, Waiting};
 
 /// The longest "we will call you back" and the agent's whisper may take.
@@ -385,11 +385,11 @@ impl Queues {
         }
         let answered = match placed.stage {
             Stage::Customer { agent_fork } => {
-                let disposition = match code {
-                    486 | 600 | 603 => Disposition::Busy,
-                    _ => Disposition::NoAnswer,
+                let outcome = match code {
+                    486 | 600 | 603 => Outcome::Busy,
+                    _ => Outcome::NoAnswer,
                 };
-                Some((agent_fork, disposition, code, reason))
+                Some((agent_fork, outcome, code, reason))
             }
             Stage::Agent => None,
         };

@@ -13,7 +13,7 @@ use switchboard_scenario::run::QueueExit;
 use super::{Offer, QueueCall, Queues};
 use crate::features::{Ctx, Handoff};
 use crate::legs::{LegEvent, Ringing, display_name};
-use crate::record::{Disposition, HangupBy};
+use crate::record::{HangupBy, Outcome};
 use crate::vocabulary::{CallKey, MediaCommand, Waiting, Word};
 
 impl Queues {
@@ -230,7 +230,7 @@ impl Queues {
                 self.acd
                     .handle_hangup(now, self.engine_call(key), Party::Agent);
                 self.run(cx);
-                let (d, by) = (Disposition::Failed, HangupBy::System);
+                let (d, by) = (Outcome::Failed, HangupBy::System);
                 return cx.legs.end_alone(now, key, d, by, 488, &e.to_string());
             }
         };
@@ -255,20 +255,20 @@ impl Queues {
         self.acd
             .handle_hangup(cx.now, self.engine_call(key), Party::Caller);
         self.run(cx);
-        let (disposition, code, reason) = match cx.legs.calls.get(&key) {
+        let (outcome, code, reason) = match cx.legs.calls.get(&key) {
             Some(c) if c.answered.is_some() => (
-                Disposition::Answered,
+                Outcome::Answered,
                 200,
                 "Caller hung up while on hold for a VIP call",
             ),
             _ => (
-                Disposition::Cancelled,
+                Outcome::Cancelled,
                 487,
                 "Caller hung up while waiting in the queue",
             ),
         };
         cx.legs
-            .end_alone(cx.now, key, disposition, HangupBy::Caller, code, reason);
+            .end_alone(cx.now, key, outcome, HangupBy::Caller, code, reason);
     }
 
     /// The engine sends the caller on: a scenario's caller goes back to the scenario;
@@ -309,10 +309,10 @@ impl Queues {
             LeaveReason::Key(_) => (480, "Left the queue by key"),
         };
         if answered {
-            let (d, by) = (Disposition::NoAnswer, HangupBy::System);
+            let (d, by) = (Outcome::NoAnswer, HangupBy::System);
             cx.legs.end_alone(cx.now, key, d, by, code, text);
         } else {
-            cx.legs.fail(cx.now, key, code, text, Disposition::NoAnswer);
+            cx.legs.fail(cx.now, key, code, text, Outcome::NoAnswer);
         }
     }
 }

@@ -5,7 +5,7 @@ use switchboard_queue::AgentStatus;
 
 use super::Queues;
 use crate::features::{Ctx, Handoff};
-use crate::record::Disposition;
+use crate::record::Outcome;
 use crate::vocabulary::{Announcement, CallKey};
 
 /// The longest a feature code's answer may take to be said before Switchboard hangs up.
@@ -39,7 +39,7 @@ impl Queues {
         };
         let Some(agent) = self.acd.agent_by_extension(&call.caller) else {
             let what = Announcement::NoSuchNumber;
-            let failed = Disposition::Failed;
+            let failed = Outcome::Failed;
             return cx
                 .legs
                 .announce_failure(now, key, 404, "Not a queue agent", failed, what);

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::{GOODBYE_PROMPT, Voicemail};
 use crate::features::Ctx;
-use crate::record::{Disposition, HangupBy, VoicemailMessage};
+use crate::record::{HangupBy, Outcome, VoicemailMessage};
 use crate::vocabulary::{CallKey, MediaCommand, RecordInto, RecordLimits, Sound, Word};
 
 /// The feature code, alone or followed by a box number.
@@ -186,7 +186,7 @@ impl Voicemail {
             Stage::Greeting(GreetingStep::Asking) => self.record_greeting(cx, key),
             Stage::Greeting(GreetingStep::Recording) => {}
             Stage::Ending { reason } => {
-                let (d, by, reason) = (Disposition::Answered, HangupBy::System, reason.clone());
+                let (d, by, reason) = (Outcome::Answered, HangupBy::System, reason.clone());
                 cx.legs.end_alone(now, key, d, by, 200, &reason);
             }
         }

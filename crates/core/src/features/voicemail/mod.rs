@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{Ctx, Handoff};
 use crate::legs::LegEvent;
-use crate::record::{Disposition, HangupBy, VoicemailChange, VoicemailMessage};
+use crate::record::{HangupBy, Outcome, VoicemailChange, VoicemailMessage};
 use crate::vocabulary::{
     CallKey, MediaCommand, MessageCounts, Output, RecordInto, RecordLimits, Sound,
 };
@@ -179,7 +179,7 @@ impl Voicemail {
         match self.leaving.get(&key) {
             Some((_, Leaving::Greeting)) => self.start_recording(cx, key),
             Some((_, Leaving::Done { reason })) => {
-                let (d, by) = (Disposition::Answered, HangupBy::System);
+                let (d, by) = (Outcome::Answered, HangupBy::System);
                 let reason = reason.clone();
                 cx.legs.end_alone(cx.now, key, d, by, 200, &reason);
             }
