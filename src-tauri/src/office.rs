@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use switchboard_server::{Listening, Options, RtpPorts};
+use switchboard_server::{Listeners, Listening, Options, RtpPorts};
 use tokio::sync::oneshot;
 
 #[derive(Debug, Clone)]
@@ -62,6 +62,8 @@ impl Office {
             https_listen: None,
             rtp_ports: settings.rtp_ports,
         };
+        // Bound here, so that a port another program holds is told at once.
+        let listeners = Listeners::bind(&options).map_err(|e| e.to_string())?;
         let (stop, stopped) = oneshot::channel();
         let (ready_tx, ready) = mpsc::channel();
         let failed = ready_tx.clone();
@@ -78,8 +80,9 @@ impl Office {
                         return;
                     }
                 };
-                let ran = runtime.block_on(switchboard_server::run_reporting(
+                let ran = runtime.block_on(switchboard_server::run(
                     options,
+                    listeners,
                     async move {
                         let _ = stopped.await;
                     },

@@ -152,54 +152,106 @@ pub struct Listening {
     pub admin_password: Option<String>,
 }
 
-/// Runs until `shutdown` resolves, then stops cleanly: sockets closed, pending
-/// registration writes flushed.
-pub async fn run(
-    options: Options,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> Result<(), ServerError> {
-    run_reporting(options, shutdown, |_| {}).await
+/// Every socket Switchboard listens on, bound before anything else is done: a port in
+/// use is told at once, before the data directory is touched, and whoever starts the
+/// server (the command line, the desktop shell, a test) learns the ports the system
+/// chose before the server runs.
+pub struct Listeners {
+    sip: SipSockets,
+    tls: std::net::TcpListener,
+    http: std::net::TcpListener,
+    https: Option<std::net::TcpListener>,
+    /// Where each listens, ports chosen by the system filled in.
+    sip_addr: SocketAddr,
+    tls_addr: SocketAddr,
+    http_addr: SocketAddr,
 }
 
-/// [`run`], telling `ready` where it listens once it serves (the desktop app opens
-/// its window there).
-pub async fn run_reporting(
+impl std::fmt::Debug for Listeners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listeners")
+            .field("sip", &self.sip_addr)
+            .field("tls", &self.tls_addr)
+            .field("http", &self.http_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Listeners {
+    pub fn bind(options: &Options) -> Result<Self, ServerError> {
+        let failed = |what, addr| move |source| ServerError::Bind { what, addr, source };
+        let sip =
+            SipSockets::bind(options.sip_listen).map_err(failed("SIP", options.sip_listen))?;
+        let tls_listen = options.sip_tls_listen.unwrap_or_else(|| {
+            let port = match options.sip_listen.port() {
+                0 => 0,
+                port => port.saturating_add(1),
+            };
+            SocketAddr::new(options.sip_listen.ip(), port)
+        });
+        let tcp = |what, addr| {
+            let listener = std::net::TcpListener::bind(addr).map_err(failed(what, addr))?;
+            listener.set_nonblocking(true).map_err(failed(what, addr))?;
+            let local = listener.local_addr().map_err(failed(what, addr))?;
+            Ok::<_, ServerError>((listener, local))
+        };
+        let sip_addr = sip
+            .local_addr()
+            .map_err(failed("SIP", options.sip_listen))?;
+        let (tls, tls_addr) = tcp("SIP over TLS", tls_listen)?;
+        let (http, http_addr) = tcp("HTTP", options.http_listen)?;
+        let https = match options.https_listen {
+            Some(addr) => Some(tcp("HTTPS", addr)?.0),
+            None => None,
+        };
+        Ok(Listeners {
+            sip,
+            tls,
+            http,
+            https,
+            sip_addr,
+            tls_addr,
+            http_addr,
+        })
+    }
+
+    /// The SIP port (UDP and TCP).
+    pub fn sip(&self) -> SocketAddr {
+        self.sip_addr
+    }
+
+    /// The admin panel.
+    pub fn http(&self) -> SocketAddr {
+        self.http_addr
+    }
+}
+
+/// Serves on `listeners` until `shutdown` resolves, then stops cleanly: sockets
+/// closed, pending registration writes flushed. `ready` is told once the engine and the
+/// panel serve (the desktop app opens its window then), with what the first run made.
+pub async fn run(
     options: Options,
+    listeners: Listeners,
     shutdown: impl std::future::Future<Output = ()>,
     ready: impl FnOnce(Listening),
 ) -> Result<(), ServerError> {
+    let Listeners {
+        sip: mut sockets,
+        tls: tls_listener,
+        http,
+        https,
+        sip_addr,
+        tls_addr,
+        http_addr,
+    } = listeners;
+
     let mut store = open_store(&options.data_dir)?;
     let first_run = first_run::provision_if_empty(&mut store)?;
     let admin_password = admin_account::ensure_admin(&mut store)?;
     let config = Config::load(&store)?;
 
     let hangups = listen_for_hangups();
-    let mut sockets = SipSockets::bind(options.sip_listen).map_err(|source| ServerError::Bind {
-        what: "SIP",
-        addr: options.sip_listen,
-        source,
-    })?;
-    let sip_addr = sockets.local_addr().map_err(|source| ServerError::Bind {
-        what: "SIP",
-        addr: options.sip_listen,
-        source,
-    })?;
     let acceptor = tls::load_or_create(&options.data_dir, &first_run::lan_ips(sip_addr))?;
-    let tls_listen = options.sip_tls_listen.unwrap_or_else(|| {
-        let port = match options.sip_listen.port() {
-            0 => 0,
-            port => port.saturating_add(1),
-        };
-        SocketAddr::new(options.sip_listen.ip(), port)
-    });
-    let tls_bind = |source| ServerError::Bind {
-        what: "SIP over TLS",
-        addr: tls_listen,
-        source,
-    };
-    let tls_listener = std::net::TcpListener::bind(tls_listen).map_err(tls_bind)?;
-    tls_listener.set_nonblocking(true).map_err(tls_bind)?;
-    let tls_addr = tls_listener.local_addr().map_err(tls_bind)?;
     sockets.tls = Some((tls_listener, acceptor.clone()));
     let now = Instant::now();
     let pbx_config = PbxConfig {
@@ -247,18 +299,12 @@ pub async fn run_reporting(
     let voicemail = voicemail::VoicemailFiles::new(&options.data_dir);
     let (writes, writer) =
         persist::spawn_writer(&options.data_dir.join(DATABASE_FILE), voicemail.clone())?;
-    let http = tokio::net::TcpListener::bind(options.http_listen)
-        .await
-        .map_err(|source| ServerError::Bind {
-            what: "HTTP",
-            addr: options.http_listen,
-            source,
-        })?;
-    let http_addr = http.local_addr().map_err(|source| ServerError::Bind {
+    let http_bind = |source| ServerError::Bind {
         what: "HTTP",
-        addr: options.http_listen,
+        addr: http_addr,
         source,
-    })?;
+    };
+    let http = tokio::net::TcpListener::from_std(http).map_err(http_bind)?;
 
     if let Some(credentials) = &first_run {
         println!(
@@ -319,14 +365,14 @@ pub async fn run_reporting(
             addr: sip_addr,
             source,
         })?;
-    let https = match options.https_listen {
-        Some(addr) => {
+    let https = match https {
+        Some(listener) => {
             let bind = |source| ServerError::Bind {
                 what: "HTTPS",
-                addr,
+                addr: http_addr,
                 source,
             };
-            let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind)?;
+            let listener = tokio::net::TcpListener::from_std(listener).map_err(bind)?;
             Some(tls::HttpsListener::new(listener, acceptor).map_err(bind)?)
         }
         None => None,
@@ -490,7 +536,77 @@ pub async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use super::RtpPorts;
+    use super::*;
+
+    fn options(data_dir: &Path, sip_listen: SocketAddr) -> Options {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Options {
+            data_dir: data_dir.into(),
+            sip_listen,
+            sip_tls_listen: None,
+            http_listen: any,
+            https_listen: Some(any),
+            rtp_ports: "30000-30100".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_port_in_use_is_told_before_the_data_directory_is_touched() {
+        let held = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("office");
+        let error = Listeners::bind(&options(&data_dir, held.local_addr().unwrap())).unwrap_err();
+        assert!(
+            matches!(error, ServerError::Bind { what: "SIP", addr, .. } if addr == held.local_addr().unwrap()),
+            "{error}"
+        );
+        assert!(
+            !data_dir.exists(),
+            "nothing made for a server that cannot start"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_server_serves_on_the_listeners_it_is_given_until_told_to_stop() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = options(dir.path(), SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listeners = Listeners::bind(&options).unwrap();
+        let (sip, http) = (listeners.sip(), listeners.http());
+        assert_ne!(sip.port(), 0);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (told, ready) = tokio::sync::oneshot::channel();
+        let server = tokio::spawn(run(
+            options,
+            listeners,
+            async move {
+                let _ = stopped.await;
+            },
+            move |listening| {
+                let _ = told.send(listening);
+            },
+        ));
+        let listening = ready.await.expect("the server got ready");
+        assert_eq!((listening.sip, listening.http), (sip, http));
+        assert!(
+            listening.first_extensions.is_some_and(|e| !e.is_empty()),
+            "a fresh office"
+        );
+        let mut panel = tokio::net::TcpStream::connect(http).await.unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        panel
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        panel.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+        assert!(
+            tokio::net::TcpStream::connect(http).await.is_err(),
+            "closed"
+        );
+    }
 
     #[test]
     fn rtp_port_ranges_are_checked() {

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use switchboard_server::config::{Config, ConfigError};
-use switchboard_server::{Options, RtpPorts, open_store};
+use switchboard_server::{Listeners, Options, RtpPorts, open_store};
 
 /// Switchboard, the small-office PBX, without a window.
 #[derive(Parser)]
@@ -129,6 +129,7 @@ fn main() -> ExitCode {
 }
 
 fn serve(options: Options) -> Result<(), (u8, String)> {
+    let listeners = Listeners::bind(&options).map_err(|e| (1, e.to_string()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -136,7 +137,9 @@ fn serve(options: Options) -> Result<(), (u8, String)> {
     runtime
         .block_on(switchboard_server::run(
             options,
+            listeners,
             switchboard_server::shutdown_signal(),
+            |_| {},
         ))
         .map_err(|e| (1, e.to_string()))
 }
