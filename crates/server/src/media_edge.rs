@@ -285,43 +285,16 @@ impl CallTask {
                     forward(&mut playback, Side::B, received, &mut from_b, &sockets.a);
                 }
                 command = control.recv() => {
-                    let (now, wall) = (Instant::now(), SystemTime::now());
-                    match command {
-                        None => {
-                            // The call is over: a message being left is kept all the same.
-                            self.finish_recording(taking.take());
-                            break;
-                        }
-                        Some(Control::Bridge(a, b)) => playback.bridge(now, wall, a, b, ids()),
-                        Some(Control::Update(side, media)) => playback.update(side, media),
-                        Some(Control::SendDtmf(to, dtmf)) => playback.send_dtmf(now, to, dtmf),
-                        Some(Control::Announce(side, to, what)) => {
-                            let prompt = sounds.announcement(what).clone();
-                            playback.announce(now, wall, side, to, prompt, ids());
-                        }
-                        Some(Control::Record(to, into, limits)) => {
-                            let recorder = MessageRecorder::new(now, to, limits);
-                            taking = Some(Taking { recorder, into });
-                        }
-                        Some(Control::StopRecording) => self.finish_recording(taking.take()),
-                        Some(Control::Prompt(to, list)) => {
-                            let prompt = (!list.is_empty()).then(|| sounds.playlist(&list));
-                            playback.prompt(now, wall, to, prompt, ids());
-                        }
-                        Some(Control::Wait(side, media, hears)) => {
-                            let backdrop = match hears {
-                                Waiting::Music => Backdrop::Music,
-                                Waiting::Ringback => Backdrop::Ringback,
-                            };
-                            playback.wait(now, wall, side, media, backdrop, ids());
-                        }
-                        Some(Control::Say(to, words, hold_other)) => {
-                            playback.say(now, to, sounds.say(&words), hold_other)
-                        }
-                        Some(Control::Whisper(to, words)) => {
-                            playback.whisper(now, to, sounds.say(&words))
-                        }
-                        Some(Control::Music(to, on)) => playback.music(now, to, on),
+                    let Some(command) = command else {
+                        // The call is over: a message being left is kept all the same.
+                        self.finish_recording(taking.take());
+                        break;
+                    };
+                    // Commands sent together (music, then the words over it) take effect
+                    // together: no packet goes out between them.
+                    self.apply(&mut playback, &mut taking, command);
+                    while let Ok(command) = control.try_recv() {
+                        self.apply(&mut playback, &mut taking, command);
                     }
                 }
                 // RTCP is terminated here: phones' reports are read and dropped.
@@ -340,6 +313,41 @@ impl CallTask {
             self.drain(&mut playback);
         }
         publish_stats(&self.shared.metrics, &playback.stats(), &mut published);
+    }
+
+    fn apply(&self, playback: &mut Playback, taking: &mut Option<Taking>, command: Control) {
+        let sounds = &self.shared.sounds;
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        match command {
+            Control::Bridge(a, b) => playback.bridge(now, wall, a, b, ids()),
+            Control::Update(side, media) => playback.update(side, media),
+            Control::SendDtmf(to, dtmf) => playback.send_dtmf(now, to, dtmf),
+            Control::Announce(side, to, what) => {
+                let prompt = sounds.announcement(what).clone();
+                playback.announce(now, wall, side, to, prompt, ids());
+            }
+            Control::Record(to, into, limits) => {
+                let recorder = MessageRecorder::new(now, to, limits);
+                *taking = Some(Taking { recorder, into });
+            }
+            Control::StopRecording => self.finish_recording(taking.take()),
+            Control::Prompt(to, list) => {
+                let prompt = (!list.is_empty()).then(|| sounds.playlist(&list));
+                playback.prompt(now, wall, to, prompt, ids());
+            }
+            Control::Wait(side, media, hears) => {
+                let backdrop = match hears {
+                    Waiting::Music => Backdrop::Music,
+                    Waiting::Ringback => Backdrop::Ringback,
+                };
+                playback.wait(now, wall, side, media, backdrop, ids());
+            }
+            Control::Say(to, words, hold_other) => {
+                playback.say(now, to, sounds.say(&words), hold_other)
+            }
+            Control::Whisper(to, words) => playback.whisper(now, to, sounds.say(&words)),
+            Control::Music(to, on) => playback.music(now, to, on),
+        }
     }
 
     /// Saves the recording away from the media thread, then reports it.
