@@ -13,6 +13,7 @@ mod legs;
 mod live_calls;
 pub mod numbers;
 mod record;
+mod trunks;
 mod vocabulary;
 
 pub use engine::Pbx;
@@ -26,6 +27,7 @@ pub use record::{
     CallOpened, CallRecord, HangupBy, Outcome, QueueEventRecord, VoicemailChange, VoicemailMessage,
     unix_ms,
 };
+pub use trunks::{TrunkSetup, TrunkStatus};
 pub use vocabulary::{
     Announcement, CallKey, Clock, MediaCommand, MessageCounts, Output, RecordInto, RecordLimits,
     Sound, Waiting, Word,

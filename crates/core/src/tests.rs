@@ -695,5 +695,6 @@ mod callbacks;
 mod lists;
 mod queues;
 mod scenarios;
+mod trunks;
 mod vip;
 mod voicemail;

@@ -35,12 +35,14 @@ impl Pbx {
                 }
                 TransactionEvent::Ack { request, peer } => self.legs.handle_ack(&request, peer),
                 TransactionEvent::Response { id, response } => {
-                    if !self.mwi.notify_answered(id, response.status_code.code()) {
+                    if !self.mwi.notify_answered(id, response.status_code.code())
+                        && !self.trunks.answered(now, id, &response)
+                    {
                         self.legs.handle_response(now, id, response);
                     }
                 }
                 TransactionEvent::ClientTimeout { id } => {
-                    if !self.mwi.notify_answered(id, 408) {
+                    if !self.mwi.notify_answered(id, 408) && !self.trunks.timed_out(now, id) {
                         self.legs.handle_client_timeout(now, id);
                     }
                 }
@@ -48,6 +50,9 @@ impl Pbx {
                 TransactionEvent::ServerTimeout { .. } => {}
             }
         }
+        // What the trunks want after the answers they were given, or once due.
+        self.trunks
+            .send_due(now, &mut self.legs.sip, &mut self.legs.ids);
     }
 
     /// What the legs reported and the features handed over, until nothing is left.

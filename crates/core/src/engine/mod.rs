@@ -16,6 +16,8 @@ use switchboard_media::relay::Side;
 use switchboard_queue::{AgentConfig, AgentStatus};
 use switchboard_sip::registrar::BindingChange;
 use switchboard_sip::service::Service;
+use switchboard_sip::transaction::Transport;
+use switchboard_sip::trunk_registration::Local;
 
 use crate::features::mwi::Subscriptions;
 use crate::features::queue::{QueueSetup, Queues};
@@ -25,6 +27,7 @@ use crate::features::{Handoff, Office};
 use crate::legs::{Legs, PbxConfig, Phase};
 use crate::live_calls::{CallStage, LiveCall};
 use crate::record::VoicemailMessage;
+use crate::trunks::{TrunkSetup, TrunkStatus, Trunks};
 use crate::vocabulary::{CallKey, Clock, MessageCounts, Output, RecordLimits};
 
 /// A feature's context over the engine's legs, office and handoffs, borrowed apart
@@ -61,6 +64,7 @@ pub struct Pbx {
     scenarios: Scenarios,
     voicemail: Voicemail,
     mwi: Subscriptions,
+    trunks: Trunks,
     owners: HashMap<CallKey, Owner>,
     handoffs: VecDeque<Handoff>,
 }
@@ -78,6 +82,7 @@ impl Pbx {
             scenarios: Scenarios::default(),
             voicemail: Voicemail::default(),
             mwi: Subscriptions::default(),
+            trunks: Trunks::default(),
             owners: HashMap::new(),
             handoffs: VecDeque::new(),
         }
@@ -157,6 +162,11 @@ impl Pbx {
     }
 
     /// Whether `number` has a box: every extension and every queue does.
+    /// Every trunk's status, in the order the configuration lists them.
+    pub fn trunk_statuses(&self) -> Vec<TrunkStatus> {
+        self.trunks.statuses(|t| self.legs.wall(t))
+    }
+
     pub fn is_mailbox(&self, number: &str) -> bool {
         self.legs.is_extension(number) || self.queues.queue(number).is_some()
     }
@@ -267,6 +277,26 @@ impl Pbx {
 
     /// Replaces the scenarios, inbound numbers, schedules and contacts. Calls already in
     /// a scenario finish on the version they started with.
+    /// The office's trunks: unchanged ones keep their registration, new ones register
+    /// at once, removed ones unregister.
+    pub fn set_trunks(&mut self, clock: Clock, setups: Vec<TrunkSetup>) {
+        let now = self.legs.tick(clock);
+        let config = &self.legs.config;
+        let (ip, sip_port, tls_port) = (config.advertise_ip, config.sip_port, config.tls_port);
+        let local = |transport| Local {
+            addr: std::net::SocketAddr::new(
+                ip,
+                match transport {
+                    Transport::Tls => tls_port.unwrap_or(sip_port),
+                    _ => sip_port,
+                },
+            ),
+            transport,
+        };
+        self.trunks.set(now, setups, &mut self.legs.ids, local);
+        self.settle(now);
+    }
+
     pub fn set_scenarios(&mut self, setup: ScenarioSetup) {
         self.scenarios.publish(setup, &self.office);
     }
@@ -324,9 +354,13 @@ impl Pbx {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.legs.poll_timeout(), self.queues.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.legs.poll_timeout(),
+            self.queues.poll_timeout(),
+            self.trunks.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }

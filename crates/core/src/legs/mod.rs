@@ -7,7 +7,7 @@
 mod answers;
 mod call;
 mod ending;
-mod ids;
+pub(crate) mod ids;
 mod in_dialog;
 mod media;
 mod ports;
