@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 pub mod audio;
 pub mod baresip;
 pub mod pcap;
+pub mod provider;
 
 /// Passwords of the extensions every test server has.
 pub const PASSWORDS: [(&str, &str); 4] = [

@@ -18,11 +18,13 @@ mod import;
 mod lists;
 mod queues;
 mod scenarios;
+mod trunks;
 mod voicemail;
 
 pub use lists::{ListSettings, NumberSettings};
 pub use queues::{AgentSettings, QueueSettings};
 pub use scenarios::{ContactSettings, InboundNumber};
+pub use trunks::{RegisterSettings, TrunkSettings};
 pub use voicemail::{BoxSettings, VoicemailSettings};
 
 /// Shortest password accepted for an extension: long enough to resist online guessing.
@@ -61,6 +63,9 @@ pub struct Config {
     pub inbound: Vec<InboundNumber>,
     #[serde(default)]
     pub contacts: Vec<ContactSettings>,
+    /// The office's providers.
+    #[serde(default)]
+    pub trunks: Vec<TrunkSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -292,6 +297,22 @@ pub enum ConfigError {
 
 impl Config {
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config = Self::read_toml(text)?;
+        config.validate().map_err(ConfigError::Invalid)?;
+        Ok(config)
+    }
+
+    /// `text` in place of `current` (`config import --replace`): what it leaves out is
+    /// gone, except the trunks' passwords an export leaves out.
+    pub fn replacing(current: &Config, text: &str) -> Result<Self, ConfigError> {
+        let mut config = Self::read_toml(text)?;
+        config.keep_secrets(current);
+        config.validate().map_err(ConfigError::Invalid)?;
+        Ok(config)
+    }
+
+    /// The file read, not yet checked.
+    fn read_toml(text: &str) -> Result<Self, ConfigError> {
         let document = toml::Deserializer::parse(text)?;
         // A value of the wrong kind (an unknown strategy, a word for a number) stops
         // reading there; it is still named by its field, as the checks below name theirs.
@@ -303,7 +324,6 @@ impl Config {
                 _ => ConfigError::Invalid(vec![field_error(path, inner.message())]),
             }
         })?;
-        config.validate().map_err(ConfigError::Invalid)?;
         Ok(config)
     }
 
@@ -462,6 +482,7 @@ impl Config {
         self.validate_queues(&mut errors);
         self.validate_lists(&mut errors);
         self.validate_scenarios(&mut errors);
+        self.validate_trunks(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -566,6 +587,7 @@ impl Config {
             scenarios: scenarios::published(store)?,
             inbound: section(store, "inbound")?,
             contacts: section(store, "contacts")?,
+            trunks: section(store, "trunks")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -601,6 +623,7 @@ impl Config {
             ("schedules".to_string(), to_json(&self.schedules)),
             ("inbound".to_string(), to_json(&self.inbound)),
             ("contacts".to_string(), to_json(&self.contacts)),
+            ("trunks".to_string(), to_json(&self.trunks)),
         ];
         let extensions: Vec<Extension> = self
             .extensions

@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use switchboard_core::Pbx;
+use switchboard_core::{Pbx, TrunkSetup};
 use switchboard_queue::AgentStatus;
 use tokio::sync::oneshot;
 
@@ -27,11 +27,18 @@ pub enum EngineRequest {
     },
     /// Answered once what it changed is committed (see [`MailboxRequest`]).
     Mailbox(MailboxRequest),
-    /// The configuration as saved, applied as at boot.
-    Reload(Box<Config>),
+    /// The configuration as saved, applied as at boot (made by [`EngineRequest::reload`]).
+    Reload(Box<Config>, Vec<TrunkSetup>),
 }
 
 impl EngineRequest {
+    /// A changed configuration, its trunks' hosts resolved here rather than on the
+    /// engine's thread.
+    pub async fn reload(config: Config) -> EngineRequest {
+        let trunks = crate::trunks::resolve(&config.trunks).await;
+        EngineRequest::Reload(Box::new(config), trunks)
+    }
+
     /// Carries the request out; a mailbox request is handed back, to be answered once
     /// the store has committed what it changed.
     pub fn apply(self, pbx: &mut Pbx, clock: switchboard_core::Clock) -> Option<MailboxRequest> {
@@ -47,7 +54,9 @@ impl EngineRequest {
                 let _ = reply.send(pbx.service_mut().lift_ban(ip));
             }
             EngineRequest::Mailbox(request) => return Some(request),
-            EngineRequest::Reload(config) => crate::sip_edge::apply_config(pbx, &config),
+            EngineRequest::Reload(config, trunks) => {
+                crate::sip_edge::apply_config(pbx, &config, trunks)
+            }
         }
         None
     }

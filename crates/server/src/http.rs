@@ -47,6 +47,7 @@ struct Health {
     version: &'static str,
     #[serde(flatten)]
     sip: Snapshot,
+    trunks: Vec<crate::metrics::TrunkBoard>,
 }
 
 /// The admin API's routes and their OpenAPI description, built together.
@@ -249,6 +250,7 @@ async fn health(State(metrics): State<Arc<Metrics>>) -> Json<Health> {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
         sip: metrics.snapshot(),
+        trunks: metrics.trunk_boards(),
     })
 }
 

@@ -15,6 +15,7 @@ mod sip_edge;
 mod sip_streams;
 mod sounds;
 mod tls;
+mod trunks;
 mod voicemail;
 
 pub use sounds::UPLOADS_DIR as PROMPTS_DIR;
@@ -294,7 +295,7 @@ pub async fn run(
         persist::voicemail_messages(&store)?,
         config.voicemail.record_limits(),
     );
-    sip_edge::apply_config(&mut pbx, &config);
+    sip_edge::apply_config(&mut pbx, &config, trunks::resolve(&config.trunks).await);
     drop(store);
     let voicemail = voicemail::VoicemailFiles::new(&options.data_dir);
     let (writes, writer) =
@@ -498,7 +499,7 @@ async fn reload_on_hangup(
                         config.extensions.len(),
                         config.queues.len()
                     );
-                    let _ = engine.send(EngineRequest::Reload(Box::new(config))).await;
+                    let _ = engine.send(EngineRequest::reload(config).await).await;
                 }
                 Err(e) => tracing::error!("reload failed: {e}"),
             }

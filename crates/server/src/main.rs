@@ -68,8 +68,14 @@ enum AdminAction {
 
 #[derive(Subcommand)]
 enum ConfigAction {
-    /// Write the configuration to FILE, or to standard output.
-    Export { file: Option<PathBuf> },
+    /// Write the configuration to FILE, or to standard output. Trunk passwords are left
+    /// out (an import keeps the ones stored) unless asked for.
+    Export {
+        file: Option<PathBuf>,
+        /// Include the trunks' passwords.
+        #[arg(long)]
+        include_secrets: bool,
+    },
     /// Lay FILE over the configuration: what it leaves out is kept (settings merge key by
     /// key, extensions, queues and other lists by number or name). The result is checked
     /// whole and nothing changes if any field is wrong; what it replaces is backed up
@@ -148,10 +154,16 @@ fn config_command(data_dir: &std::path::Path, action: ConfigAction) -> Result<()
     let fail = |e: switchboard_server::ServerError| (1, e.to_string());
     let mut store = open_store(data_dir).map_err(fail)?;
     match action {
-        ConfigAction::Export { file } => {
-            let text = Config::load(&store)
-                .map_err(|e| (1, e.to_string()))?
-                .to_toml();
+        ConfigAction::Export {
+            file,
+            include_secrets,
+        } => {
+            let config = Config::load(&store).map_err(|e| (1, e.to_string()))?;
+            let text = match include_secrets {
+                true => config,
+                false => config.without_secrets(),
+            }
+            .to_toml();
             match file {
                 Some(path) => {
                     std::fs::write(&path, text).map_err(|e| (1, format!("{}: {e}", path.display())))
@@ -168,7 +180,7 @@ fn config_command(data_dir: &std::path::Path, action: ConfigAction) -> Result<()
             let prompts = data_dir.join(switchboard_server::PROMPTS_DIR);
             let current = Config::load(&store).map_err(|e| (1, e.to_string()))?;
             let imported = if replace {
-                Config::from_toml(&text)
+                Config::replacing(&current, &text)
             } else {
                 Config::merged(&current, &text)
             };

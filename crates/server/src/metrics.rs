@@ -36,6 +36,67 @@ struct Boards {
     /// The registrar's generation `phones` was drawn at: refreshes do not redraw it.
     phones_drawn: Option<u64>,
     calls: Vec<switchboard_core::LiveCall>,
+    trunks: Vec<TrunkBoard>,
+}
+
+/// One trunk: whether the provider has the office registered or answers, since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TrunkBoard {
+    pub name: String,
+    pub state: TrunkState,
+    /// The provider's refusal ("403 Forbidden"), for a refused trunk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+    /// Seconds the provider keeps the registration, for a registered trunk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<u32>,
+    /// When the state last changed (unix milliseconds).
+    pub since: i64,
+    /// The last keep-alive's round trip.
+    pub round_trip_ms: Option<u64>,
+    /// The address the provider sees the office at.
+    pub public_address: Option<String>,
+    /// When the next attempt goes out after a failure (unix milliseconds).
+    pub retry_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrunkState {
+    Starting,
+    Registered,
+    /// A trunk without registration answers its keep-alive.
+    Reachable,
+    Refused,
+    Unreachable,
+    Stopped,
+}
+
+impl TrunkBoard {
+    fn of(status: switchboard_core::TrunkStatus) -> TrunkBoard {
+        use switchboard_core::unix_ms;
+        use switchboard_sip::trunk_registration::LinkState as L;
+        let (state, refusal, expires) = match status.state {
+            L::Starting => (TrunkState::Starting, None, None),
+            L::Registered { expires } => (TrunkState::Registered, None, Some(expires)),
+            L::Reachable => (TrunkState::Reachable, None, None),
+            L::Refused { code, reason } => {
+                (TrunkState::Refused, Some(format!("{code} {reason}")), None)
+            }
+            L::Unreachable => (TrunkState::Unreachable, None, None),
+            L::Stopped => (TrunkState::Stopped, None, None),
+        };
+        TrunkBoard {
+            name: status.name,
+            state,
+            refusal,
+            expires,
+            since: unix_ms::from(status.since),
+            round_trip_ms: status.round_trip.map(|d| d.as_millis() as u64),
+            public_address: status.public.map(|a| a.to_string()),
+            retry_at: status.retry_at.map(unix_ms::from),
+        }
+    }
 }
 
 /// One call in progress on the wallboard.
@@ -222,6 +283,19 @@ impl Metrics {
             boards.phones_drawn = Some(registrar.generation());
         }
         boards.calls = pbx.live_calls();
+        boards.trunks = pbx
+            .trunk_statuses()
+            .into_iter()
+            .map(TrunkBoard::of)
+            .collect();
+    }
+
+    /// Every trunk's status, as last drawn.
+    pub fn trunk_boards(&self) -> Vec<TrunkBoard> {
+        self.boards
+            .lock()
+            .map(|b| b.trunks.clone())
+            .unwrap_or_default()
     }
 
     /// The calls in progress as last drawn, their durations up to now.

@@ -208,7 +208,12 @@ impl Engine {
                         let _ = self.writes.send(Write::Registrations(std::mem::take(&mut pending)));
                     }
                 }
-                _ = shutdown.changed() => break,
+                _ = shutdown.changed() => {
+                    // Providers are told the office is leaving: trunks unregister.
+                    self.pbx.set_trunks(clock(), Vec::new());
+                    self.flush(&udp, &connections, &mut pending).await;
+                    break;
+                }
             }
             self.flush(&udp, &connections, &mut pending).await;
             for (reply, answer) in answers.drain(..) {
@@ -303,13 +308,18 @@ impl Engine {
 
 /// Hands the engine a configuration, at start and on every change alike: everything
 /// applies at once, queues in place (callers keep their places).
-pub fn apply_config(pbx: &mut Pbx, config: &crate::config::Config) {
+pub fn apply_config(
+    pbx: &mut Pbx,
+    config: &crate::config::Config,
+    trunks: Vec<switchboard_core::TrunkSetup>,
+) {
     pbx.service_mut().set_accounts(config.accounts());
     pbx.set_lists(config.numbers.country_code(), config.number_lists());
     pbx.set_scenarios(config.scenario_setup());
     pbx.set_record_limits(config.voicemail.record_limits());
     pbx.set_voicemail_pins(config.voicemail.pins());
     pbx.set_queues(clock(), config.queue_setups(), config.agent_configs());
+    pbx.set_trunks(clock(), trunks);
 }
 
 /// Both clocks now, for an input to the engine.

@@ -900,6 +900,8 @@ export interface components {
             scenarios?: components["schemas"]["Scenario"][];
             inbound?: components["schemas"]["InboundNumber"][];
             contacts?: components["schemas"]["ContactSettings"][];
+            /** @description The office's providers. */
+            trunks?: components["schemas"]["TrunkSettings"][];
         };
         /** @description A customer's number and the extension responsible for them. */
         ContactSettings: {
@@ -915,6 +917,8 @@ export interface components {
             agents: components["schemas"]["AgentBoard"][];
             /** @description Extensions with phones registered. */
             phones: components["schemas"]["RegisteredPhones"][];
+            /** @description The office's providers and whether they have it registered. */
+            trunks: components["schemas"]["TrunkBoard"][];
             pbx: components["schemas"]["Snapshot"];
             today: components["schemas"]["Today"];
         };
@@ -1237,6 +1241,19 @@ export interface components {
             /** Format: u-int64 */
             answered: number;
         };
+        RegisterSettings: {
+            /** @description The account: the user part of the office's address at the provider. */
+            username: string;
+            /** @description The name the provider's challenges are answered with, when not the username. */
+            auth_username?: string | null;
+            /** @description Written, never read back: exports and the API leave it out. */
+            password?: string | null;
+            /**
+             * Format: u-int32
+             * @description Seconds the registration is asked to last.
+             */
+            expires?: number;
+        };
         /** @description An extension with phones registered. */
         RegisteredPhones: {
             extension: string;
@@ -1466,6 +1483,55 @@ export interface components {
             /** @description Each queue that had calls today. */
             queues: components["schemas"]["QueueToday"][];
         };
+        /** @description One trunk: whether the provider has the office registered or answers, since when. */
+        TrunkBoard: {
+            name: string;
+            state: components["schemas"]["TrunkState"];
+            /** @description The provider's refusal ("403 Forbidden"), for a refused trunk. */
+            refusal?: string | null;
+            /**
+             * Format: u-int32
+             * @description Seconds the provider keeps the registration, for a registered trunk.
+             */
+            expires?: number | null;
+            /**
+             * Format: int64
+             * @description When the state last changed (unix milliseconds).
+             */
+            since: number;
+            /**
+             * Format: u-int64
+             * @description The last keep-alive's round trip.
+             */
+            round_trip_ms?: number | null;
+            /** @description The address the provider sees the office at. */
+            public_address?: string | null;
+            /**
+             * Format: int64
+             * @description When the next attempt goes out after a failure (unix milliseconds).
+             */
+            retry_at?: number | null;
+        };
+        TrunkSettings: {
+            /** @description Unique; routes name trunks by it. */
+            name: string;
+            /**
+             * @description The provider's domain or address, with a port when not 5060 ("sip.example.com",
+             *     "192.0.2.10:5080").
+             */
+            host: string;
+            register?: components["schemas"]["RegisterSettings"] | null;
+            /** @description Where requests go instead of `host` ("proxy.example.com:5060"). */
+            outbound_proxy?: string | null;
+            /**
+             * Format: u-int32
+             * @description Seconds between OPTIONS keep-alives, which hold a NAT binding open and measure
+             *     the round trip; 0: none.
+             */
+            keepalive?: number;
+        };
+        /** @enum {string} */
+        TrunkState: "starting" | "registered" | "reachable" | "refused" | "unreachable" | "stopped";
         VipSettings: {
             /**
              * Format: u-int32
@@ -2017,7 +2083,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The whole configuration, as `config export` writes it (passwords as hashes) */
+            /** @description The whole configuration, as `config export` writes it (extension passwords as hashes, trunk passwords left out) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2057,7 +2123,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Replaced whole, as `config import --replace` does; the configuration it replaced is backed up first under backups/ in the data directory */
+            /** @description Replaced whole, as `config import --replace` does (a trunk given without its password keeps the one stored); the configuration it replaced is backed up first under backups/ in the data directory */
             204: {
                 headers: {
                     [name: string]: unknown;

@@ -18,6 +18,7 @@ const KEYS: &[(&str, &str)] = &[
     ("scenarios", "name"),
     ("inbound", "number"),
     ("contacts", "number"),
+    ("trunks", "name"),
     ("voicemail.boxes", "number"),
 ];
 
@@ -28,7 +29,8 @@ impl Config {
         let mut base: toml::Table =
             toml::from_str(&current.to_toml()).expect("an exported configuration parses");
         merge_table(&mut base, incoming, "");
-        let merged: Config = Value::Table(base).try_into()?;
+        let mut merged: Config = Value::Table(base).try_into()?;
+        merged.keep_secrets(current);
         merged.validate().map_err(ConfigError::Invalid)?;
         Ok(merged)
     }

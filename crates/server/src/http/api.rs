@@ -157,7 +157,7 @@ impl Api {
             })
             .await?;
         self.engine
-            .send(EngineRequest::Reload(Box::new(config)))
+            .send(EngineRequest::reload(config).await)
             .await
             .map_err(|_| ApiError::unavailable())?;
         Ok(result)

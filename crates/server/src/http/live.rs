@@ -34,6 +34,8 @@ pub struct Dashboard {
     pub agents: Vec<AgentBoard>,
     /// Extensions with phones registered.
     pub phones: Vec<RegisteredPhones>,
+    /// The office's providers and whether they have it registered.
+    pub trunks: Vec<crate::metrics::TrunkBoard>,
     pub pbx: Snapshot,
     pub today: Today,
 }
@@ -115,6 +117,7 @@ async fn dashboard(api: &Arc<Api>) -> Dashboard {
         calls: api.metrics.call_boards(),
         agents: api.metrics.agent_boards(),
         phones: api.metrics.registered_phones(),
+        trunks: api.metrics.trunk_boards(),
         pbx: api.metrics.snapshot(),
     }
 }

@@ -91,16 +91,16 @@ pub async fn put_settings(
 
 #[utoipa::path(get, path = "/api/config", tag = "settings",
     responses(
-        (status = 200, description = "The whole configuration, as `config export` writes it (passwords as hashes)", body = Config),
+        (status = 200, description = "The whole configuration, as `config export` writes it (extension passwords as hashes, trunk passwords left out)", body = Config),
         (status = 401, body = ApiError), (status = 403, body = ApiError),
     ))]
 pub async fn get_config(State(api): State<Arc<Api>>, _: Admin) -> Result<Json<Config>, ApiError> {
-    Ok(Json(api.config().await?))
+    Ok(Json(api.config().await?.without_secrets()))
 }
 
 #[utoipa::path(put, path = "/api/config", tag = "settings", request_body = Config,
     responses(
-        (status = 204, description = "Replaced whole, as `config import --replace` does; the configuration it replaced is backed up first under backups/ in the data directory"),
+        (status = 204, description = "Replaced whole, as `config import --replace` does (a trunk given without its password keeps the one stored); the configuration it replaced is backed up first under backups/ in the data directory"),
         (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 422, description = "Every problem, each naming its field; nothing changed", body = ApiError),
     ))]
@@ -111,6 +111,8 @@ pub async fn put_config(
 ) -> Result<axum::http::StatusCode, ApiError> {
     api.back_up_config().await?;
     api.change_config(move |config| {
+        let mut replacement = replacement;
+        replacement.keep_secrets(config);
         *config = replacement;
         Ok(Edit::whole(()))
     })

@@ -1,0 +1,323 @@
+//! Trunks in the configuration file: the office's providers, each registered to with
+//! an account or trusted by its addresses, reached over UDP. A trunk's password is a secret the office
+//! cannot hash (it answers the provider's challenges), so exports and the API leave it
+//! out, and a configuration given back without it keeps the one stored.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use switchboard_sip::trunk_registration::{Account, LinkConfig};
+
+use super::{Config, FieldError, field_error};
+
+/// The registration lifetime asked for when the file says none.
+const DEFAULT_EXPIRES: u32 = 300;
+/// Seconds between keep-alives when the file says none.
+const DEFAULT_KEEPALIVE: u32 = 30;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkSettings {
+    /// Unique; routes name trunks by it.
+    pub name: String,
+    /// The provider's domain or address, with a port when not 5060 ("sip.example.com",
+    /// "192.0.2.10:5080").
+    pub host: String,
+    /// The office's account at the provider; absent for a trunk trusted by its
+    /// addresses alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register: Option<RegisterSettings>,
+    /// Where requests go instead of `host` ("proxy.example.com:5060").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbound_proxy: Option<String>,
+    /// Seconds between OPTIONS keep-alives, which hold a NAT binding open and measure
+    /// the round trip; 0: none.
+    #[serde(default = "default_keepalive")]
+    pub keepalive: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterSettings {
+    /// The account: the user part of the office's address at the provider.
+    pub username: String,
+    /// The name the provider's challenges are answered with, when not the username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_username: Option<String>,
+    /// Written, never read back: exports and the API leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Seconds the registration is asked to last.
+    #[serde(default = "default_expires")]
+    pub expires: u32,
+}
+
+fn default_keepalive() -> u32 {
+    DEFAULT_KEEPALIVE
+}
+
+fn default_expires() -> u32 {
+    DEFAULT_EXPIRES
+}
+
+/// A host name or address with an optional port.
+pub(crate) fn split_host(text: &str) -> Option<(String, u16)> {
+    let text = text.trim();
+    let (host, port) = match text.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') || h.ends_with(']') => (h, p.parse().ok()?),
+        _ => (text, 5060),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let plausible = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-.:".contains(c));
+    plausible.then(|| (host.to_string(), port))
+}
+
+impl TrunkSettings {
+    fn validate(&self, at: &str, errors: &mut Vec<FieldError>) {
+        let field = |f: &str| format!("{at}.{f}");
+        if self.name.trim().is_empty() || self.name.chars().any(char::is_control) {
+            errors.push(field_error(
+                field("name"),
+                "must be given, without control characters",
+            ));
+        }
+        if split_host(&self.host).is_none() {
+            errors.push(field_error(
+                field("host"),
+                "must be a host name or address, with an optional :port",
+            ));
+        }
+        if let Some(proxy) = &self.outbound_proxy
+            && split_host(proxy).is_none()
+        {
+            errors.push(field_error(
+                field("outbound_proxy"),
+                "must be a host name or address, with an optional :port",
+            ));
+        }
+        if self.keepalive != 0 && !(10..=3600).contains(&self.keepalive) {
+            errors.push(field_error(
+                field("keepalive"),
+                "must be 0 (none) or lie between 10 and 3600 seconds",
+            ));
+        }
+        if let Some(r) = &self.register {
+            let user_part = |s: &str| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,;?/%".contains(c))
+            };
+            if !user_part(&r.username) {
+                errors.push(field_error(
+                    field("register.username"),
+                    "must be given, as the provider writes it (letters, digits, -_.+)",
+                ));
+            }
+            if r.auth_username.as_deref().is_some_and(|a| !user_part(a)) {
+                errors.push(field_error(
+                    field("register.auth_username"),
+                    "must be empty or the name the provider gave (letters, digits, -_.+)",
+                ));
+            }
+            match &r.password {
+                None => errors.push(field_error(
+                    field("register.password"),
+                    "give the password the provider gave for this account",
+                )),
+                Some(p) if p.is_empty() || p.chars().any(char::is_control) => {
+                    errors.push(field_error(
+                        field("register.password"),
+                        "must be given, without control characters",
+                    ))
+                }
+                Some(_) => {}
+            }
+            if !(60..=86_400).contains(&r.expires) {
+                errors.push(field_error(
+                    field("register.expires"),
+                    "must lie between 60 and 86400 seconds",
+                ));
+            }
+        }
+    }
+
+    /// How the engine links to this trunk; call only on a validated trunk.
+    pub fn link(&self) -> LinkConfig {
+        let (host, port) = split_host(&self.host).unwrap_or_default();
+        let domain = if port == 5060 {
+            host
+        } else {
+            format!("{host}:{port}")
+        };
+        LinkConfig {
+            domain,
+            account: self.register.as_ref().map(|r| Account {
+                user: r.username.clone(),
+                auth_user: r
+                    .auth_username
+                    .clone()
+                    .unwrap_or_else(|| r.username.clone()),
+                password: r.password.clone().unwrap_or_default(),
+                expires: r.expires,
+            }),
+            keepalive: (self.keepalive > 0).then(|| Duration::from_secs(u64::from(self.keepalive))),
+        }
+    }
+
+    /// Where requests to this trunk go: its outbound proxy, else its host.
+    pub fn next_hop(&self) -> Option<(String, u16)> {
+        split_host(self.outbound_proxy.as_deref().unwrap_or(&self.host))
+    }
+}
+
+impl Config {
+    pub(super) fn validate_trunks(&self, errors: &mut Vec<FieldError>) {
+        let mut names = std::collections::HashSet::new();
+        for (i, t) in self.trunks.iter().enumerate() {
+            let at = format!("trunks[{i}]");
+            t.validate(&at, errors);
+            if !names.insert(t.name.as_str()) {
+                errors.push(field_error(
+                    format!("{at}.name"),
+                    format!("{:?} is listed twice", t.name),
+                ));
+            }
+        }
+    }
+
+    /// This configuration with the trunks' passwords left out, for exports and the API.
+    pub fn without_secrets(mut self) -> Config {
+        for trunk in &mut self.trunks {
+            if let Some(r) = trunk.register.as_mut() {
+                r.password = None;
+            }
+        }
+        self
+    }
+
+    /// Gives each trunk whose password was left out the one `current` holds for the
+    /// trunk of the same name: an exported file imported again keeps the passwords.
+    pub fn keep_secrets(&mut self, current: &Config) {
+        for trunk in &mut self.trunks {
+            let Some(r) = trunk.register.as_mut() else {
+                continue;
+            };
+            if r.password.is_none() {
+                r.password = current
+                    .trunks
+                    .iter()
+                    .find(|t| t.name == trunk.name)
+                    .and_then(|t| t.register.as_ref()?.password.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, ConfigError};
+    use super::*;
+
+    const TRUNKS: &str = r#"
+[[trunks]]
+name = "Provider"
+host = "sip.provider.example"
+[trunks.register]
+username = "48225550100"
+auth_username = "office"
+password = "provider-secret"
+
+[[trunks]]
+name = "Gateway"
+host = "192.0.2.10:5080"
+keepalive = 0
+"#;
+
+    #[test]
+    fn trunks_are_read_and_become_links() {
+        let config = Config::from_toml(TRUNKS).unwrap();
+        let provider = config.trunks[0].link();
+        assert_eq!(provider.domain, "sip.provider.example");
+        let account = provider.account.unwrap();
+        assert_eq!(
+            (
+                account.user.as_str(),
+                account.auth_user.as_str(),
+                account.expires
+            ),
+            ("48225550100", "office", 300)
+        );
+        assert_eq!(provider.keepalive, Some(Duration::from_secs(30)));
+        let gateway = &config.trunks[1];
+        assert_eq!(gateway.link().domain, "192.0.2.10:5080");
+        assert_eq!(gateway.link().account, None);
+        assert_eq!(gateway.link().keepalive, None);
+        assert_eq!(gateway.next_hop(), Some(("192.0.2.10".into(), 5080)));
+    }
+
+    #[test]
+    fn passwords_stay_out_of_exports_and_survive_a_round_trip() {
+        let config = Config::from_toml(TRUNKS).unwrap();
+        let exported = config.clone().without_secrets().to_toml();
+        assert!(!exported.contains("provider-secret"), "{exported}");
+        let Err(ConfigError::Invalid(errors)) = Config::from_toml(&exported) else {
+            panic!("a registration without a password is refused")
+        };
+        assert_eq!(errors[0].field, "trunks[0].register.password");
+        let mut again: Config = toml::from_str(&exported).unwrap();
+        again.keep_secrets(&config);
+        assert_eq!(again, config);
+        let mut store = switchboard_store::Store::open_in_memory().unwrap();
+        config.apply(&mut store).unwrap();
+        assert_eq!(Config::load(&store).unwrap().trunks, config.trunks);
+    }
+
+    #[test]
+    fn every_bad_trunk_field_is_named() {
+        let text = TRUNKS
+            .replace("sip.provider.example", "sip provider")
+            .replace("password = \"provider-secret\"\n", "expires = 5\n")
+            .replace("keepalive = 0", "keepalive = 2")
+            .replace("name = \"Gateway\"", "name = \"Provider\"");
+        let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else {
+            panic!("expected field errors")
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "trunks[0].host",
+                "trunks[0].register.password",
+                "trunks[0].register.expires",
+                "trunks[1].keepalive",
+                "trunks[1].name",
+            ],
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn hosts_read_with_and_without_ports() {
+        assert_eq!(
+            split_host("sip.example.com"),
+            Some(("sip.example.com".into(), 5060))
+        );
+        assert_eq!(
+            split_host("192.0.2.1:5080"),
+            Some(("192.0.2.1".into(), 5080))
+        );
+        assert_eq!(
+            split_host("[2001:db8::1]:5062"),
+            Some(("2001:db8::1".into(), 5062))
+        );
+        assert_eq!(
+            split_host("2001:db8::1"),
+            Some(("2001:db8::1".into(), 5060))
+        );
+        assert_eq!(split_host("a b"), None);
+        assert_eq!(split_host("host:port"), None);
+    }
+}

@@ -1,0 +1,147 @@
+//! Kamailio from apt as the office's SIP provider (tests/peers/kamailio-provider.cfg): a
+//! registrar with digest auth for its subscribers and a proxy to them. What it logs is
+//! kept, so a test can check what the provider saw.
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::{free_port, require};
+
+/// The password the provider expects from `auth_user`.
+pub fn provider_password(auth_user: &str) -> String {
+    format!("provider-pass-{auth_user}")
+}
+
+#[derive(Debug)]
+pub struct Provider {
+    child: Child,
+    pub addr: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Provider {
+    pub fn start() -> Provider {
+        require("kamailio", "apt-get install kamailio");
+        let template = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/kamailio-provider.cfg"),
+        )
+        .expect("provider configuration");
+        for _attempt in 0..3 {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+            let cfg = dir.path().join("provider.cfg");
+            std::fs::write(&cfg, template.replace("__LISTEN__", &addr.to_string()))
+                .expect("write provider configuration");
+            let mut child = Command::new("kamailio")
+                .arg("-f")
+                .arg(&cfg)
+                .args(["-DD", "-E", "-m", "64", "-M", "8", "-Y"])
+                .arg(dir.path())
+                .arg("-P")
+                .arg(dir.path().join("kamailio.pid"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start kamailio");
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let stderr = child.stderr.take().expect("stderr");
+            let kept = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    eprintln!("[provider] {line}");
+                    kept.lock().expect("log").push(line);
+                }
+            });
+            let provider = Provider {
+                child,
+                addr,
+                log,
+                _dir: dir,
+            };
+            if provider.answers_options() {
+                return provider;
+            }
+        }
+        panic!("Kamailio did not come up as the provider");
+    }
+
+    /// Waits until the provider answers an OPTIONS (it is up).
+    fn answers_options(&self) -> bool {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        let local = socket.local_addr().expect("addr");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut n = 0;
+        while Instant::now() < deadline {
+            n += 1;
+            let options = format!(
+                "OPTIONS sip:{0} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKprobe{n}\r\n\
+                 Max-Forwards: 70\r\nFrom: <sip:probe@{local}>;tag=p{n}\r\nTo: <sip:{0}>\r\n\
+                 Call-ID: probe{n}@test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+                self.addr
+            );
+            let _ = socket.send_to(options.as_bytes(), self.addr);
+            let mut buf = [0u8; 2048];
+            if let Ok((len, _)) = socket.recv_from(&mut buf)
+                && buf[..len].starts_with(b"SIP/2.0 200")
+            {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The provider's log lines that contain `needle`, waiting up to `limit` for the
+    /// first.
+    pub fn wait_for(&self, needle: &str, limit: Duration) -> Vec<String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let found = self.lines(needle);
+            if !found.is_empty() {
+                return found;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the provider never logged {needle:?} in {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The log lines so far that contain `needle`.
+    pub fn lines(&self, needle: &str) -> Vec<String> {
+        self.log
+            .lock()
+            .expect("log")
+            .iter()
+            .filter(|l| l.contains(needle))
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for Provider {
+    /// SIGTERM: Kamailio's main process then stops its workers, which a SIGKILL to it
+    /// alone would leave running.
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,89 @@
+//! The office registers to its provider (Kamailio from apt playing one) as a trunk:
+//! the provider's digest challenge answered, the registration in the trunk's status,
+//! a wrong password shown with the provider's answer, and the registration removed
+//! when Switchboard stops.
+
+use std::time::{Duration, Instant};
+
+use switchboard_e2e::provider::{Provider, provider_password};
+use switchboard_e2e::{FAST_REGISTRAR, Server, config};
+
+fn office_with_trunk(provider: &Provider, password: &str) -> String {
+    format!(
+        "{}[[trunks]]\nname = \"Provider\"\nhost = \"{}\"\nkeepalive = 10\n\
+         [trunks.register]\nusername = \"48225550100\"\nauth_username = \"office\"\n\
+         password = \"{password}\"\n",
+        config("", FAST_REGISTRAR),
+        provider.addr
+    )
+}
+
+/// The trunk's entry in /health once `ok` holds for it.
+fn wait_trunk(
+    server: &Server,
+    limit: Duration,
+    ok: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let trunk = server.health()["trunks"][0].clone();
+        if ok(&trunk) {
+            return trunk;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the trunk stayed {trunk} for {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_office_registers_to_its_provider_and_unregisters_when_it_stops() {
+    let provider = Provider::start();
+    let mut server = Server::start(&office_with_trunk(&provider, &provider_password("office")));
+    let seen = provider.wait_for("provider: registered", Duration::from_secs(10));
+    let expected_aor = format!("sip:48225550100@{}", provider.addr);
+    assert!(
+        seen[0].contains(&format!("registered {expected_aor} auth office")),
+        "{seen:?}"
+    );
+    assert!(
+        seen[0].contains(&format!("contact <sip:48225550100@{}>", server.sip)),
+        "{seen:?}"
+    );
+    let trunk = wait_trunk(&server, Duration::from_secs(5), |t| {
+        t["state"] == "registered"
+    });
+    assert_eq!(
+        (trunk["name"].as_str(), trunk["expires"].as_u64()),
+        (Some("Provider"), Some(300)),
+        "{trunk}"
+    );
+    // The keep-alive (every 10 s) measures the round trip.
+    let trunk = wait_trunk(&server, Duration::from_secs(15), |t| {
+        t["round_trip_ms"].is_u64()
+    });
+    assert!(trunk["round_trip_ms"].as_u64().unwrap() < 1000, "{trunk}");
+
+    server.stop();
+    let goodbye = provider.wait_for("expires 0", Duration::from_secs(5));
+    assert!(goodbye[0].contains(&expected_aor), "{goodbye:?}");
+}
+
+#[test]
+fn a_wrong_trunk_password_shows_the_providers_refusal_and_waits_to_retry() {
+    let provider = Provider::start();
+    let server = Server::start(&office_with_trunk(&provider, "not-the-password"));
+    let trunk = wait_trunk(&server, Duration::from_secs(10), |t| {
+        t["state"] == "refused"
+    });
+    assert_eq!(trunk["refusal"], "401 Unauthorized", "{trunk}");
+    let since = trunk["since"].as_i64().unwrap();
+    let retry = trunk["retry_at"].as_i64().unwrap();
+    assert!((29_000..=31_000).contains(&(retry - since)), "{trunk}");
+    // One answered challenge, not a loop of them.
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(provider.lines("provider: registered").is_empty());
+    assert_eq!(server.health()["trunks"][0]["state"], "refused");
+}
