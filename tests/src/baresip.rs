@@ -58,17 +58,30 @@ impl<'a> PhoneSetup<'a> {
 
 impl Baresip {
     pub fn start(server: SocketAddr, setup: PhoneSetup<'_>) -> Baresip {
-        Baresip::start_on(server, setup, None)
+        let pass = password(setup.extension);
+        Baresip::start_on(server, setup, None, pass)
+    }
+
+    /// A customer's phone, registered to their provider (not to Switchboard) as `setup`'s
+    /// extension with `pass`.
+    pub fn start_at_provider(provider: SocketAddr, setup: PhoneSetup<'_>, pass: &str) -> Baresip {
+        Baresip::start_on(provider, setup, None, pass)
     }
 
     /// A phone that registers over TLS to `server` (Switchboard's SIP over TLS address),
     /// trusting the certificate in `tls.ca`, and with `tls.srtp` encrypts its audio
     /// (SRTP with SDES keys, mandatory: it refuses a call in the clear).
     pub fn start_tls(server: SocketAddr, setup: PhoneSetup<'_>, tls: Tls<'_>) -> Baresip {
-        Baresip::start_on(server, setup, Some(tls))
+        let pass = password(setup.extension);
+        Baresip::start_on(server, setup, Some(tls), pass)
     }
 
-    fn start_on(server: SocketAddr, setup: PhoneSetup<'_>, tls: Option<Tls<'_>>) -> Baresip {
+    fn start_on(
+        server: SocketAddr,
+        setup: PhoneSetup<'_>,
+        tls: Option<Tls<'_>>,
+        pass: &str,
+    ) -> Baresip {
         let tls_ca = tls.map(|t| t.ca);
         require("baresip", "apt-get install baresip-core");
         let dir = tempfile::tempdir().expect("tempdir");
@@ -77,8 +90,7 @@ impl Baresip {
         let transport = if tls_ca.is_some() { "tls" } else { "udp" };
         let mut account = format!(
             "<sip:{}@{server};transport={transport}>;auth_pass={};regint=600",
-            setup.extension,
-            password(setup.extension)
+            setup.extension, pass
         );
         if setup.auto_answer {
             account.push_str(";answermode=auto");

@@ -24,10 +24,10 @@ pub use features::voicemail::menu::pin_hash;
 pub use legs::PbxConfig;
 pub use live_calls::{CallStage, LiveCall};
 pub use record::{
-    CallOpened, CallRecord, HangupBy, Outcome, QueueEventRecord, VoicemailChange, VoicemailMessage,
-    unix_ms,
+    CallOpened, CallRecord, Direction, HangupBy, Outcome, QueueEventRecord, VoicemailChange,
+    VoicemailMessage, unix_ms,
 };
-pub use trunks::{TrunkSetup, TrunkStatus};
+pub use trunks::{ANONYMOUS, CalledFrom, CallerFrom, CallsIn, TrunkSetup, TrunkStatus};
 pub use vocabulary::{
     Announcement, CallKey, Clock, MediaCommand, MessageCounts, Output, RecordInto, RecordLimits,
     Sound, Waiting, Word,

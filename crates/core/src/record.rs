@@ -56,6 +56,37 @@ impl Outcome {
     }
 }
 
+/// Which way a call went: between the office's own phones, in from a trunk, or out
+/// through one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    #[default]
+    Internal,
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Internal => "internal",
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+
+    /// The direction [`Direction::as_str`] wrote; anything else reads as internal.
+    pub fn from_stored(word: &str) -> Direction {
+        match word {
+            "inbound" => Direction::Inbound,
+            "outbound" => Direction::Outbound,
+            _ => Direction::Internal,
+        }
+    }
+}
+
 /// Who ended the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -96,6 +127,8 @@ pub struct CallOpened {
     pub caller: String,
     pub callee: String,
     pub started: SystemTime,
+    /// The trunk it came in from.
+    pub trunk: Option<String>,
 }
 
 /// One call attempt, as the engine writes it, the store keeps it and the API and the
@@ -105,8 +138,15 @@ pub struct CallOpened {
 pub struct CallRecord {
     /// The caller's Call-ID, which ties the record to SIP traces.
     pub call_id: String,
+    /// The caller's number: an extension, or a customer's number (normalised, or
+    /// "anonymous") for a call from a trunk.
     pub caller: String,
+    /// The number dialled: an extension, a queue, a code, or the office's number (DID)
+    /// a customer called.
     pub callee: String,
+    pub direction: Direction,
+    /// The trunk the call came in from or went out through.
+    pub trunk: Option<String>,
     #[serde(rename = "started_at", serialize_with = "unix_ms::write")]
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub started: SystemTime,

@@ -18,7 +18,7 @@ mod import;
 mod lists;
 mod queues;
 mod scenarios;
-mod trunks;
+pub(crate) mod trunks;
 mod voicemail;
 
 pub use lists::{ListSettings, NumberSettings};
@@ -192,7 +192,7 @@ impl SecuritySettings {
 }
 
 /// A network ("10.0.0.0/8") or one address ("10.0.0.7").
-fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+pub(crate) fn parse_network(text: &str) -> Option<ipnet::IpNet> {
     let text = text.trim();
     text.parse().ok().or_else(|| {
         text.parse::<std::net::IpAddr>()

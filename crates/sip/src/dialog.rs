@@ -2,10 +2,10 @@
 //! send in-dialog requests (BYE, ACK, INFO, re-INVITE) on either leg, and a builder for
 //! requests that starts a new one.
 //!
-//! Switchboard talks to phones directly, so requests go to the address the dialog's
-//! peer spoke from (a NATed phone's real address) with the remote Contact as
-//! Request-URI. Record-Route sets are not kept yet: no proxy sits between Switchboard
-//! and the phones it serves.
+//! Requests go to the address the dialog's peer spoke from (a NATed phone's real
+//! address, or the provider's proxy) with the remote Contact as Request-URI, and carry
+//! the route set the proxies in between asked for with Record-Route (RFC 3261 §12.1),
+//! which they loose-route (`;lr`) on.
 
 use rsip::{Header, Headers, Method};
 
@@ -36,6 +36,8 @@ pub struct Dialog {
     pub remote_target: String,
     pub local_cseq: u32,
     pub peer: Peer,
+    /// Route header values for requests inside the dialog, first hop first.
+    pub route_set: Vec<String>,
 }
 
 impl Dialog {
@@ -58,6 +60,7 @@ impl Dialog {
             remote_target: contact_uri(&invite.headers).ok_or(BuildError::Header("Contact"))?,
             local_cseq: 0,
             peer,
+            route_set: record_routes(&invite.headers),
         })
     }
 
@@ -88,6 +91,7 @@ impl Dialog {
             .map_err(|_| BuildError::Header("CSeq"))?
             .seq,
             peer,
+            route_set: record_routes(&response.headers).into_iter().rev().collect(),
         })
     }
 
@@ -125,6 +129,11 @@ impl Dialog {
             Header::CallId(self.call_id.clone().into()),
             Header::CSeq(format!("{cseq} {method}").into()),
         ];
+        headers.extend(
+            self.route_set
+                .iter()
+                .map(|r| Header::Route(r.clone().into())),
+        );
         headers.extend(extra);
         build_request(method, &self.remote_target, headers, body)
     }
@@ -173,6 +182,14 @@ pub fn cancel_for(invite: &rsip::Request) -> Built {
     }
     headers.push(Header::MaxForwards("70".into()));
     build_request(Method::Cancel, &invite.uri.to_string(), headers, None)
+}
+
+/// Every Record-Route value, top first.
+fn record_routes(headers: &Headers) -> Vec<String> {
+    crate::message::header_values(headers, "Record-Route")
+        .flat_map(crate::header::split_list)
+        .map(|r| r.trim().to_string())
+        .collect()
 }
 
 /// The URI of the first Contact.
@@ -273,5 +290,57 @@ mod tests {
         assert!(cancel.contains("Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bKi1\r\n"));
         assert!(cancel.contains("CSeq: 7 CANCEL\r\n"));
         assert!(cancel.contains("To: <sip:101@pbx>\r\n"));
+    }
+
+    #[test]
+    fn the_route_set_proxies_asked_for_is_followed_both_ways() {
+        let routed = INVITE.replace(
+            "Contact:",
+            "Record-Route: <sip:p1.example;lr>, <sip:p2.example;lr>\r\nRecord-Route: <sip:p3.example;lr>\r\nContact:",
+        );
+        let invite = request(&routed);
+        let mut uas = Dialog::as_uas(&invite, "sb1", PEER).unwrap();
+        let bye = uas
+            .request(Method::Bye, "SIP/2.0/UDP h;branch=z9hG4bKr", vec![], None)
+            .unwrap();
+        let text = String::from_utf8(to_bytes(&bye.into())).unwrap();
+        let routes: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("Route: "))
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                "<sip:p1.example;lr>",
+                "<sip:p2.example;lr>",
+                "<sip:p3.example;lr>"
+            ]
+        );
+        // The answer that makes the dialog carries the Record-Route back; a refusal does not.
+        let ok = crate::message::response_to(&invite, 200, "OK", "sb1");
+        let ok = String::from_utf8(to_bytes(&ok.into())).unwrap();
+        assert!(
+            ok.contains("Record-Route: <sip:p1.example;lr>, <sip:p2.example;lr>\r\n"),
+            "{ok}"
+        );
+        let busy = crate::message::response_to(&invite, 486, "Busy Here", "sb1");
+        assert!(
+            !String::from_utf8(to_bytes(&busy.into()))
+                .unwrap()
+                .contains("Record-Route")
+        );
+
+        // As the caller, the route set is the 200's Record-Route, reversed.
+        let answer = response(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bKi1\r\n\
+             Record-Route: <sip:far.example;lr>, <sip:near.example;lr>\r\n\
+             From: \"Anna\" <sip:100@pbx>;tag=a1\r\nTo: <sip:101@pbx>;tag=b9\r\nCall-ID: c1\r\n\
+             CSeq: 7 INVITE\r\nContact: <sip:101@192.0.2.8:5070>\r\nContent-Length: 0\r\n\r\n",
+        );
+        let uac = Dialog::as_uac(&request(INVITE), &answer, PEER).unwrap();
+        assert_eq!(
+            uac.route_set,
+            ["<sip:near.example;lr>", "<sip:far.example;lr>"]
+        );
     }
 }

@@ -495,7 +495,8 @@ pub fn top_via(headers: &Headers) -> Option<Via> {
 }
 
 /// A response to `request` (RFC 3261 §8.2.6): its Vias, From, To, Call-ID and CSeq,
-/// with `to_tag` added to To when the request had none.
+/// with `to_tag` added to To when the request had none; one that makes a dialog of an
+/// INVITE (101–299) carries its Record-Route too (§12.1.1).
 pub fn response_to(
     request: &rsip::Request,
     code: u16,
@@ -503,9 +504,13 @@ pub fn response_to(
     to_tag: &str,
 ) -> rsip::Response {
     let mut headers = Headers::default();
+    let makes_dialog = request.method == Method::Invite && (101..300).contains(&code);
     for h in request.headers.iter() {
         match h {
             Header::Via(_) | Header::From(_) | Header::CallId(_) | Header::CSeq(_) => {
+                headers.push(h.clone())
+            }
+            h if makes_dialog && name_and_value(h).0.eq_ignore_ascii_case("Record-Route") => {
                 headers.push(h.clone())
             }
             Header::To(to) if !to.value().contains("tag=") => headers.push(Header::To(

@@ -4,7 +4,7 @@
 
 use rusqlite::types::Value;
 
-use switchboard_core::{CallRecord, HangupBy, Outcome, unix_ms};
+use switchboard_core::{CallRecord, Direction, HangupBy, Outcome, unix_ms};
 use switchboard_queue::Priority;
 
 use crate::{Result, Store};
@@ -90,7 +90,7 @@ impl Store {
         let mut sql = String::from(
             "SELECT call_id, caller, callee, started_at, answered_at, ended_at, disposition, \
              hangup_by, caller_codec, callee_codec, sip_code, reason, queue, answered_by, \
-             priority, preempted, scenario_path FROM call_records",
+             priority, preempted, scenario_path, direction, trunk FROM call_records",
         );
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
@@ -120,6 +120,8 @@ impl Store {
                 priority: Priority(r.get(14)?),
                 preempted: r.get(15)?,
                 scenario_path: r.get(16)?,
+                direction: Direction::from_stored(&r.get::<_, String>(17)?),
+                trunk: r.get(18)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -138,7 +140,7 @@ impl Store {
 pub(crate) mod tests {
     use super::{CallCount, CallFilter};
     use crate::Store;
-    use switchboard_core::{CallRecord, HangupBy, Outcome, unix_ms};
+    use switchboard_core::{CallRecord, Direction, HangupBy, Outcome, unix_ms};
     use switchboard_queue::Priority;
 
     pub(crate) fn record(call_id: &str, caller: &str, started_at: i64) -> CallRecord {
@@ -151,6 +153,8 @@ pub(crate) mod tests {
             ended: unix_ms::to(started_at + 1000),
             outcome: Outcome::Cancelled,
             hangup_by: HangupBy::Caller,
+            direction: Direction::Internal,
+            trunk: None,
             caller_codec: None,
             callee_codec: None,
             sip_code: 487,

@@ -31,6 +31,9 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0011_bans.sql")),
     M::up(include_str!("../migrations/0012_open_calls.sql")),
     M::up(include_str!("../migrations/0013_extension_encryption.sql")),
+    M::up(include_str!(
+        "../migrations/0014_call_direction_and_trunk.sql"
+    )),
 ];
 
 mod admin;
@@ -289,9 +292,9 @@ fn insert_call_records(tx: &rusqlite::Transaction<'_>, rows: &[CallRecord]) -> R
         let mut insert = tx.prepare_cached(
             "INSERT INTO call_records (call_id, caller, callee, started_at, answered_at, \
                  ended_at, disposition, hangup_by, caller_codec, callee_codec, sip_code, reason, \
-                 queue, answered_by, priority, preempted, scenario_path) \
+                 queue, answered_by, priority, preempted, scenario_path, direction, trunk) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-                 ?17)",
+                 ?17, ?18, ?19)",
         )?;
         for r in rows {
             insert.execute(params![
@@ -311,7 +314,9 @@ fn insert_call_records(tx: &rusqlite::Transaction<'_>, rows: &[CallRecord]) -> R
                 r.answered_by,
                 r.priority.0,
                 r.preempted,
-                r.scenario_path
+                r.scenario_path,
+                r.direction.as_str(),
+                r.trunk
             ])?;
         }
     }
@@ -323,7 +328,7 @@ impl Store {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchboard_core::{HangupBy, Outcome};
+    use switchboard_core::{Direction, HangupBy, Outcome};
     use switchboard_queue::Priority;
 
     fn extension(number: &str) -> Extension {
@@ -389,6 +394,8 @@ mod tests {
             priority: Priority(10),
             preempted: true,
             scenario_path: Some("hours → menu → sales".into()),
+            direction: Direction::Inbound,
+            trunk: Some("Provider".into()),
             ..call_log::tests::record("c1@phone", "100", 1_000)
         };
         let busy = CallRecord {

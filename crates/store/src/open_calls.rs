@@ -2,7 +2,7 @@
 //! killed or the PC loses power in the middle of it.
 
 use rusqlite::params;
-use switchboard_core::{CallKey, CallOpened, CallRecord, HangupBy, Outcome, unix_ms};
+use switchboard_core::{CallKey, CallOpened, CallRecord, Direction, HangupBy, Outcome, unix_ms};
 use switchboard_queue::Priority;
 
 use crate::{Result, Store, insert_call_records};
@@ -21,14 +21,15 @@ impl Store {
         let tx = self.conn.transaction()?;
         for o in opened {
             tx.execute(
-                "INSERT OR REPLACE INTO open_calls (key, call_id, caller, callee, started_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO open_calls (key, call_id, caller, callee, started_at, \
+                 trunk) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     key_column(o.call),
                     o.call_id,
                     o.caller,
                     o.callee,
-                    unix_ms::from(o.started)
+                    unix_ms::from(o.started),
+                    o.trunk
                 ],
             )?;
         }
@@ -47,7 +48,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         let open: Vec<CallOpened> = {
             let mut stmt = tx.prepare(
-                "SELECT key, call_id, caller, callee, started_at FROM open_calls ORDER BY key",
+                "SELECT key, call_id, caller, callee, started_at, trunk FROM open_calls \
+                 ORDER BY key",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok(CallOpened {
@@ -56,6 +58,7 @@ impl Store {
                     caller: r.get(2)?,
                     callee: r.get(3)?,
                     started: unix_ms::to(r.get(4)?),
+                    trunk: r.get(5)?,
                 })
             })?;
             rows.collect::<std::result::Result<_, _>>()?
@@ -66,6 +69,11 @@ impl Store {
                 call_id: o.call_id,
                 caller: o.caller,
                 callee: o.callee,
+                direction: match o.trunk {
+                    Some(_) => Direction::Inbound,
+                    None => Direction::Internal,
+                },
+                trunk: o.trunk,
                 started: o.started,
                 answered: None,
                 ended: o.started,
@@ -105,6 +113,7 @@ mod tests {
             caller: "100".into(),
             callee: "101".into(),
             started: unix_ms::to(1000 * key as i64),
+            trunk: (key == 2).then(|| "Provider".to_string()),
         }
     }
 
@@ -134,5 +143,10 @@ mod tests {
         );
         assert_eq!(records[0].reason, INTERRUPTED);
         assert_eq!(records[0].started, unix_ms::to(2000));
+        assert_eq!(
+            (records[0].direction, records[0].trunk.as_deref()),
+            (Direction::Inbound, Some("Provider")),
+            "the trunk a cut call came from is kept"
+        );
     }
 }

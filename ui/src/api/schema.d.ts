@@ -826,8 +826,19 @@ export interface components {
         CallRecord: {
             /** @description The caller's Call-ID, which ties the record to SIP traces. */
             call_id: string;
+            /**
+             * @description The caller's number: an extension, or a customer's number (normalised, or
+             *     "anonymous") for a call from a trunk.
+             */
             caller: string;
+            /**
+             * @description The number dialled: an extension, a queue, a code, or the office's number (DID)
+             *     a customer called.
+             */
             callee: string;
+            direction: components["schemas"]["Direction"];
+            /** @description The trunk the call came in from or went out through. */
+            trunk?: string | null;
             /** Format: int64 */
             started_at: number;
             /** Format: int64 */
@@ -883,6 +894,10 @@ export interface components {
              */
             retry_after: number;
         };
+        /** @enum {string} */
+        CalledNumberFrom: "request-uri" | "to" | "p-called-party-id" | "diversion";
+        /** @enum {string} */
+        CallerNumberFrom: "asserted" | "from";
         Config: {
             sip?: components["schemas"]["SipSettings"];
             registrar?: components["schemas"]["RegistrarSettings"];
@@ -927,6 +942,12 @@ export interface components {
          * @enum {string}
          */
         DigestAlgorithm: "MD5" | "SHA-256";
+        /**
+         * @description Which way a call went: between the office's own phones, in from a trunk, or out
+         *     through one.
+         * @enum {string}
+         */
+        Direction: "internal" | "inbound" | "outbound";
         /**
          * @description When a queue counts as having nobody to answer, by the name an admin picks it by.
          * @enum {string}
@@ -1529,6 +1550,21 @@ export interface components {
              *     the round trip; 0: none.
              */
             keepalive?: number;
+            /**
+             * @description Networks or addresses the provider's calls come from besides the host's own
+             *     addresses ("192.0.2.0/24", "198.51.100.7"). A call is from this trunk when it
+             *     comes from one of them, never because of what it says.
+             */
+            addresses?: string[];
+            /** @description Where the office number the customer dialled is read. */
+            called_number?: components["schemas"]["CalledNumberFrom"];
+            /** @description Where the customer's number is read. */
+            caller_number?: components["schemas"]["CallerNumberFrom"];
+            /**
+             * @description The scenario calls to numbers that are no `[[inbound]]` number follow; absent:
+             *     they are answered 404.
+             */
+            unknown_numbers?: string | null;
         };
         /** @enum {string} */
         TrunkState: "starting" | "registered" | "reachable" | "refused" | "unreachable" | "stopped";

@@ -14,11 +14,12 @@ use switchboard_sip::message::header_value;
 use switchboard_sip::service::ALLOW;
 use switchboard_sip::transaction::{Peer, ServerId, TransactionEvent};
 
-use super::route::{Directory, Route, route};
+use super::route::{Directory, Route, route, route_in};
 use super::{Owner, Pbx, cx};
 use crate::features::Handoff;
-use crate::legs::{LegEvent, Phase, Refusal};
+use crate::legs::{LegEvent, Origin, Phase, Refusal};
 use crate::record::{HangupBy, Outcome};
+use crate::trunks::{ANONYMOUS, called_number, caller_number};
 
 impl Pbx {
     /// Carries out everything the input set going: each SIP event in turn, and after
@@ -103,9 +104,13 @@ impl Pbx {
         }
     }
 
-    /// A new call: its caller admitted, then routed to a feature or the extension
-    /// dialled.
+    /// A new call: from a trunk when it comes from a trunk's addresses, else from an
+    /// extension that proves who it is; then routed.
     fn handle_invite(&mut self, now: Instant, id: ServerId, invite: rsip::Request, peer: Peer) {
+        if let Some(trunk) = self.trunks.calling_from(peer.addr.ip()) {
+            let (name, calls_in) = (trunk.name.clone(), trunk.calls_in.clone());
+            return self.handle_trunk_invite(now, id, invite, peer, name, calls_in);
+        }
         let Some(caller) = self.legs.admit_caller(now, id, &invite, peer) else {
             return;
         };
@@ -113,15 +118,98 @@ impl Pbx {
             .unwrap_or_default()
             .to_string();
         let route = route(&callee, &caller, &OfficeDirectory(self));
-        let names = (caller.clone(), callee.clone());
-        if let Route::Blocked {
-            reason,
-            tell: false,
-        } = route
-        {
-            return self
-                .legs
-                .refuse(now, id, &invite, names, Refusal::new(603, reason));
+        self.start_call(
+            now,
+            id,
+            invite,
+            peer,
+            (caller, callee, Origin::Extension),
+            route,
+        );
+    }
+
+    /// A customer's call from a trunk: their number and the office number they dialled
+    /// read as the trunk says, both normalised as number lists keep them.
+    fn handle_trunk_invite(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        invite: rsip::Request,
+        peer: Peer,
+        trunk: String,
+        calls_in: crate::trunks::CallsIn,
+    ) {
+        if !self.legs.admit(now, id, &invite) {
+            return;
+        }
+        let normalised = |n: String| self.office.normalise(&n).unwrap_or(n);
+        let caller = match caller_number(&invite, calls_in.caller) {
+            anonymous if anonymous == ANONYMOUS => anonymous,
+            number => normalised(number),
+        };
+        let dialled = called_number(&invite, calls_in.called).unwrap_or_default();
+        let called = self
+            .inbound_number(&dialled)
+            .unwrap_or_else(|| normalised(dialled));
+        let route = route_in(
+            &called,
+            &caller,
+            calls_in.unknown_number.as_deref(),
+            &OfficeDirectory(self),
+        );
+        self.start_call(
+            now,
+            id,
+            invite,
+            peer,
+            (caller, called, Origin::Trunk(trunk)),
+            route,
+        );
+    }
+
+    /// The office's inbound number a provider's `dialled` is, as the office wrote it:
+    /// the same once both are normalised, and a number of digits alone also read as
+    /// international (providers often send E.164 without its "+").
+    fn inbound_number(&self, dialled: &str) -> Option<String> {
+        let office = &self.office;
+        let mut forms = vec![office.normalise(dialled)];
+        if !dialled.is_empty() && dialled.bytes().all(|b| b.is_ascii_digit()) {
+            forms.push(office.normalise(&format!("+{dialled}")));
+        }
+        let forms: Vec<String> = forms.into_iter().flatten().collect();
+        self.scenarios
+            .inbound_number(|n| {
+                n == dialled || office.normalise(n).is_some_and(|n| forms.contains(&n))
+            })
+            .map(str::to_string)
+    }
+
+    /// Takes up a call routed to `route`, or refuses it.
+    fn start_call(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        invite: rsip::Request,
+        peer: Peer,
+        (caller, callee, origin): (String, String, Origin),
+        route: Route,
+    ) {
+        let names = (caller.clone(), callee.clone(), origin.clone());
+        match route {
+            Route::Blocked {
+                reason,
+                tell: false,
+            } => {
+                return self
+                    .legs
+                    .refuse(now, id, &invite, names, Refusal::new(603, reason));
+            }
+            Route::Nowhere => {
+                return self
+                    .legs
+                    .refuse(now, id, &invite, names, Refusal::new(404, "Not Found"));
+            }
+            _ => {}
         }
         let phase = match route {
             Route::Extension | Route::Blocked { .. } => Phase::Ringing,
@@ -129,7 +217,7 @@ impl Pbx {
         };
         let key = match self
             .legs
-            .take_call(now, id, &invite, peer, &caller, &callee, phase)
+            .take_call(now, id, &invite, peer, &caller, &callee, origin, phase)
         {
             Ok(key) => key,
             Err(refusal) => return self.legs.refuse(now, id, &invite, names, refusal),
@@ -158,6 +246,7 @@ impl Pbx {
                 self.voicemail.open_menu(cx!(self, now), key, mailbox);
             }
             Route::Extension => self.legs.ring_extension(now, key),
+            Route::Nowhere => {}
         }
     }
 
@@ -257,7 +346,11 @@ impl Directory for OfficeDirectory<'_> {
     }
 
     fn scenario(&self, number: &str) -> Option<Arc<Scenario>> {
-        self.0.scenarios.inbound(number)
+        self.0.scenarios.inbound(|n| n == number)
+    }
+
+    fn scenario_named(&self, name: &str) -> Option<Arc<Scenario>> {
+        self.0.scenarios.named(name)
     }
 
     fn is_mailbox(&self, number: &str) -> bool {

@@ -25,6 +25,8 @@ pub(crate) enum Route {
     Mailbox(String),
     /// An extension's phones ring (or the caller hears why none can).
     Extension,
+    /// No such number: a call from a trunk to a number the office does not answer.
+    Nowhere,
 }
 
 /// What the office has that a number can reach.
@@ -32,7 +34,9 @@ pub(crate) trait Directory {
     /// Why `caller` is blocked, and whether they are told before being declined.
     fn blocked(&self, caller: &str) -> Option<(String, bool)>;
     fn queue(&self, number: &str) -> Option<QueueId>;
+    /// The scenario of the inbound number `number`.
     fn scenario(&self, number: &str) -> Option<Arc<Scenario>>;
+    fn scenario_named(&self, name: &str) -> Option<Arc<Scenario>>;
     fn is_mailbox(&self, number: &str) -> bool;
 }
 
@@ -55,6 +59,25 @@ pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Rou
         Some(mailbox) => Route::Mailbox(mailbox),
         None => Route::Extension,
     }
+}
+
+/// Where a customer's call from a trunk goes: a blocked caller nowhere; the office
+/// number dialled to its scenario, else to the trunk's scenario for other numbers
+/// (`unknown`), else nowhere. Never straight to an extension, a queue or a code: those
+/// are the office's own, and a trunk call never goes out again.
+pub(crate) fn route_in(
+    dialled: &str,
+    caller: &str,
+    unknown: Option<&str>,
+    office: &impl Directory,
+) -> Route {
+    if let Some((reason, tell)) = office.blocked(caller) {
+        return Route::Blocked { reason, tell };
+    }
+    office
+        .scenario(dialled)
+        .or_else(|| office.scenario_named(unknown?))
+        .map_or(Route::Nowhere, Route::Scenario)
 }
 
 #[cfg(test)]
@@ -81,20 +104,34 @@ mod tests {
                 })
             })
         }
+        fn scenario_named(&self, name: &str) -> Option<Arc<Scenario>> {
+            ["main", "after-hours"].contains(&name).then(|| {
+                Arc::new(Scenario {
+                    name: name.into(),
+                    start: "start".into(),
+                    blocks: Default::default(),
+                })
+            })
+        }
         fn is_mailbox(&self, number: &str) -> bool {
             ["101", "102", "600"].contains(&number)
         }
     }
 
-    fn kind(dialled: &str, caller: &str) -> String {
-        match route(dialled, caller, &Office) {
+    fn described(route: Route) -> String {
+        match route {
             Route::Blocked { tell, .. } => format!("blocked tell={tell}"),
             Route::Queue(q) => format!("queue {}", q.0),
             Route::FeatureCode(code) => format!("{code:?}"),
             Route::Scenario(s) => format!("scenario {}", s.name),
             Route::Mailbox(b) => format!("mailbox {b}"),
             Route::Extension => "extension".into(),
+            Route::Nowhere => "nowhere".into(),
         }
+    }
+
+    fn kind(dialled: &str, caller: &str) -> String {
+        described(route(dialled, caller, &Office))
     }
 
     #[test]
@@ -113,5 +150,27 @@ mod tests {
             assert_eq!(kind(dialled, "666"), "blocked tell=true", "{dialled}");
         }
         assert_eq!(kind("*97999", "101"), "extension");
+    }
+
+    #[test]
+    fn a_call_from_a_trunk_reaches_the_office_numbers_scenarios_only() {
+        let from_trunk = |dialled: &str, unknown: Option<&str>| {
+            described(route_in(dialled, "+48601000000", unknown, &Office))
+        };
+        assert_eq!(from_trunk("700", None), "scenario main");
+        for own in ["600", "*45", "*97", "101"] {
+            assert_eq!(from_trunk(own, None), "nowhere", "{own}");
+            assert_eq!(
+                from_trunk(own, Some("after-hours")),
+                "scenario after-hours",
+                "{own}"
+            );
+        }
+        assert_eq!(from_trunk("700", Some("gone")), "scenario main");
+        assert_eq!(from_trunk("555", Some("gone")), "nowhere");
+        assert_eq!(
+            described(route_in("700", "666", None, &Office)),
+            "blocked tell=true"
+        );
     }
 }

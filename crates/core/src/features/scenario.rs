@@ -117,9 +117,24 @@ impl Scenarios {
         };
     }
 
-    /// The scenario calls to `number` run, if it is an inbound number.
-    pub fn inbound(&self, number: &str) -> Option<Arc<Scenario>> {
-        let name = self.published.inbound.get(number)?;
+    /// The scenario calls to an inbound number run, the first number `dialled`
+    /// accepts.
+    pub fn inbound(&self, dialled: impl Fn(&str) -> bool) -> Option<Arc<Scenario>> {
+        let (_, name) = self.published.inbound.iter().find(|(n, _)| dialled(n))?;
+        self.named(name)
+    }
+
+    /// The first inbound number, as the office wrote it, that `dialled` accepts.
+    pub fn inbound_number(&self, dialled: impl Fn(&str) -> bool) -> Option<&str> {
+        self.published
+            .inbound
+            .keys()
+            .find(|n| dialled(n))
+            .map(String::as_str)
+    }
+
+    /// The published scenario called `name`.
+    pub fn named(&self, name: &str) -> Option<Arc<Scenario>> {
         self.published.by_name.get(name).cloned()
     }
 

@@ -23,6 +23,8 @@ pub(crate) struct Call {
     pub a_dialog: Dialog,
     pub caller: String,
     pub callee: String,
+    /// Whose leg A is.
+    pub origin: Origin,
     pub offer: AudioStream,
     /// RTP ports facing A and B.
     pub ports: [u16; 2],
@@ -72,6 +74,31 @@ pub(crate) struct CallLog {
     pub scenario_path: Option<String>,
 }
 
+/// Whose leg the caller's is: one of the office's extensions, or a customer's through
+/// a trunk (named).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Origin {
+    #[default]
+    Extension,
+    Trunk(String),
+}
+
+impl Origin {
+    pub fn trunk(&self) -> Option<&str> {
+        match self {
+            Origin::Extension => None,
+            Origin::Trunk(name) => Some(name),
+        }
+    }
+
+    pub fn direction(&self) -> crate::record::Direction {
+        match self {
+            Origin::Extension => crate::record::Direction::Internal,
+            Origin::Trunk(_) => crate::record::Direction::Inbound,
+        }
+    }
+}
+
 /// What a new call starts from: its caller's leg, where it goes and its first forks;
 /// everything else starts empty.
 pub(crate) struct CallStart {
@@ -81,6 +108,7 @@ pub(crate) struct CallStart {
     pub a_dialog: Dialog,
     pub caller: String,
     pub callee: String,
+    pub origin: Origin,
     pub offer: AudioStream,
     pub ports: [u16; 2],
     pub forks: Vec<Fork>,
@@ -98,6 +126,7 @@ impl Call {
             a_dialog: start.a_dialog,
             caller: start.caller,
             callee: start.callee,
+            origin: start.origin,
             offer: start.offer,
             ports: start.ports,
             forks: start.forks,

@@ -309,6 +309,8 @@ impl Legs {
             call_id: call.a_dialog.call_id.clone(),
             caller: call.caller.clone(),
             callee: call.callee.clone(),
+            direction: call.origin.direction(),
+            trunk: call.origin.trunk().map(str::to_string),
             started: call.started_wall,
             answered,
             ended: wall,

@@ -24,7 +24,7 @@ use switchboard_sip::registrar::Binding;
 use switchboard_sip::service::{ALLOW, Service, ServiceConfig};
 use switchboard_sip::transaction::{ClientId, Peer, ServerId, Transport};
 
-pub(crate) use call::{Call, CallStart, Phase};
+pub(crate) use call::{Call, CallStart, Origin, Phase};
 pub(crate) use ending::best_failure;
 pub(crate) use in_dialog::DialogRoute;
 pub(crate) use media::{answered_media, leg_media};
@@ -259,20 +259,23 @@ impl Legs {
 
     /// Takes up a new call, and says so for the store; its caller is busy from now.
     pub fn open_call(&mut self, key: CallKey, call: Call) {
-        let caller = call.caller.clone();
+        let caller = (call.origin == Origin::Extension).then(|| call.caller.clone());
         self.push(Output::CallOpened(crate::record::CallOpened {
             call: key,
             call_id: call.a_dialog.call_id.clone(),
             caller: call.caller.clone(),
             callee: call.callee.clone(),
             started: call.started_wall,
+            trunk: call.origin.trunk().map(str::to_string),
         }));
         self.media(MediaCommand::Open {
             call: key,
             ports: call.ports,
         });
         self.calls.insert(key, call);
-        self.occupy(key, &caller);
+        if let Some(extension) = caller {
+            self.occupy(key, &extension);
+        }
     }
 
     /// `extension` is on call `key` until it ends.

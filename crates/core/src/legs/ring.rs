@@ -14,7 +14,7 @@ use switchboard_sip::registrar::Binding;
 use switchboard_sip::service::{ALLOW, SERVER};
 use switchboard_sip::transaction::{Peer, ServerId, Transport};
 
-use super::call::{Call, CallStart, Fork, ForkState, Phase};
+use super::call::{Call, CallStart, Fork, ForkState, Origin, Phase};
 use super::{DialogRoute, Legs};
 use crate::record::{CallRecord, HangupBy, Outcome};
 use crate::vocabulary::{Announcement, CallKey, Output};
@@ -70,16 +70,7 @@ impl Legs {
         invite: &rsip::Request,
         peer: Peer,
     ) -> Option<String> {
-        if max_forwards(invite) == 0 {
-            self.reply(now, id, invite, 483, "Too Many Hops");
-            return None;
-        }
-        // Our own branch in the Via path means the INVITE came back to us.
-        if vias(&invite.headers)
-            .iter()
-            .any(|v| v.branch().is_some_and(|b| b.starts_with("z9hG4bKsb")))
-        {
-            self.reply(now, id, invite, 482, "Loop Detected");
+        if !self.admit(now, id, invite) {
             return None;
         }
         let caller = match self.sip.authenticate(now, invite, peer) {
@@ -99,13 +90,31 @@ impl Legs {
         Some(caller)
     }
 
+    /// Whether a new INVITE may be taken up at all: not out of hops, not come back to
+    /// us in a loop. Answered when not.
+    pub fn admit(&mut self, now: Instant, id: ServerId, invite: &rsip::Request) -> bool {
+        if max_forwards(invite) == 0 {
+            self.reply(now, id, invite, 483, "Too Many Hops");
+            return false;
+        }
+        // Our own branch in the Via path means the INVITE came back to us.
+        if vias(&invite.headers)
+            .iter()
+            .any(|v| v.branch().is_some_and(|b| b.starts_with("z9hG4bKsb")))
+        {
+            self.reply(now, id, invite, 482, "Loop Detected");
+            return false;
+        }
+        true
+    }
+
     /// Refuses a new call with `refusal`, and records it.
     pub fn refuse(
         &mut self,
         now: Instant,
         id: ServerId,
         invite: &rsip::Request,
-        (caller, callee): (String, String),
+        (caller, callee, origin): (String, String, Origin),
         refusal: Refusal,
     ) {
         let tag = self.ids.token();
@@ -125,6 +134,8 @@ impl Legs {
                 .to_string(),
             caller,
             callee,
+            direction: origin.direction(),
+            trunk: origin.trunk().map(str::to_string),
             started: wall,
             answered: None,
             ended: wall,
@@ -158,6 +169,7 @@ impl Legs {
         peer: Peer,
         caller: &str,
         callee: &str,
+        origin: Origin,
         phase: Phase,
     ) -> Result<CallKey, Refusal> {
         let is_sdp = header_value(&invite.headers, "Content-Type")
@@ -175,7 +187,7 @@ impl Legs {
             ));
         }
         // An extension that must encrypt calls over TLS with its audio in SRTP.
-        if self.requires_encryption(caller) {
+        if origin == Origin::Extension && self.requires_encryption(caller) {
             if peer.transport != Transport::Tls {
                 return Err(Refusal::new(403, "This extension calls over TLS only"));
             }
@@ -202,7 +214,7 @@ impl Legs {
                 call: key,
                 side: Side::A,
                 peer,
-                extension: Some(caller.to_string()),
+                extension: (origin == Origin::Extension).then(|| caller.to_string()),
             },
         );
         let call = Call::new(CallStart {
@@ -212,6 +224,7 @@ impl Legs {
             a_dialog,
             caller: caller.to_string(),
             callee: callee.to_string(),
+            origin,
             offer,
             ports,
             forks: Vec::new(),

@@ -12,7 +12,7 @@ use super::*;
 /// the harness starts at the Unix epoch, a Thursday midnight) the caller hears the
 /// welcome menu: 1 rings 101 then 102, 2 rings 102, 3 waits in queue 600 (0 leaves
 /// it), 4 leaves a message; no key goes to the queue too.
-const RECEPTION: &str = r#"
+pub(super) const RECEPTION: &str = r#"
 name = "Reception"
 start = "hours"
 
@@ -74,7 +74,7 @@ fn office_hours() -> Schedule {
     Schedule::from_settings(&settings, "schedules[0]").unwrap()
 }
 
-fn setup(text: &str) -> ScenarioSetup {
+pub(super) fn setup(text: &str) -> ScenarioSetup {
     ScenarioSetup {
         scenarios: vec![toml::from_str(text).unwrap()],
         inbound: vec![("800".into(), "Reception".into())],

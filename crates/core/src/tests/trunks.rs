@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use switchboard_sip::trunk_registration::{Account, LinkConfig, LinkState};
 
-use super::harness::{Harness, header, peer};
-use crate::TrunkSetup;
+use super::harness::{CALLER, Harness, header, in_dialog, peer, sdp};
+use super::scenarios::reception;
+use crate::{CallsIn, Direction, Outcome, TrunkSetup};
 
 const PROVIDER: &str = "203.0.113.5:5060";
 
@@ -24,6 +25,10 @@ fn provider_trunk(password: &str) -> TrunkSetup {
             keepalive: None,
         },
         peer: peer(PROVIDER),
+        calls_in: CallsIn {
+            sources: vec!["203.0.113.5/32".parse().unwrap()],
+            ..CallsIn::default()
+        },
     }
 }
 
@@ -117,4 +122,110 @@ fn a_refused_registration_shows_the_providers_answer() {
         }
     );
     assert_eq!(status.retry_at, Some(h.wall + Duration::from_secs(30)));
+}
+
+/// A customer's INVITE as the provider delivers it: to the office number `to`, their
+/// number asserted in P-Asserted-Identity, From as the customer's phone wrote it.
+fn customer_invite(to: &str, extra: &str) -> String {
+    let body = sdp(7000, "8 101");
+    format!(
+        "INVITE sip:{to}@192.0.2.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {PROVIDER};branch=z9hG4bKprov1\r\n\
+         Max-Forwards: 69\r\nFrom: \"Jan\" <sip:0601000000@voip.example>;tag=cust1\r\n\
+         To: <sip:{to}@voip.example>\r\nCall-ID: customer-call-1\r\nCSeq: 1 INVITE\r\n\
+         Contact: <sip:gw@{PROVIDER}>\r\n{extra}Content-Type: application/sdp\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+const ASSERTED: &str = "P-Asserted-Identity: <sip:+48601000000@voip.example>\r\n";
+
+/// Reception's office (800 runs its scenario) with the provider's trunk and Poland's
+/// country code.
+fn office_with_trunk() -> Harness {
+    let mut h = reception(&[]);
+    h.pbx.set_lists(Some("48".into()), Vec::new());
+    h.pbx
+        .set_trunks(h.clock(), vec![provider_trunk("secret-pass")]);
+    h.collect();
+    h.take(PROVIDER);
+    h
+}
+
+#[test]
+fn a_customers_call_from_the_provider_follows_the_office_numbers_scenario() {
+    let mut h = office_with_trunk();
+    h.send(PROVIDER, &customer_invite("800", ASSERTED));
+    let ok = h.expect(PROVIDER, "SIP/2.0 200");
+    let customer = "\"Jan\" <sip:0601000000@voip.example>;tag=cust1";
+    let to = header(&ok, "To").to_string();
+    h.send(
+        PROVIDER,
+        &in_dialog("ACK", PROVIDER, customer, &to, "customer-call-1", 1, ""),
+    );
+    h.send(
+        PROVIDER,
+        &in_dialog("BYE", PROVIDER, customer, &to, "customer-call-1", 2, ""),
+    );
+    h.expect(PROVIDER, "SIP/2.0 200");
+    let r = h.records.last().expect("a record");
+    assert_eq!(
+        (
+            r.caller.as_str(),
+            r.callee.as_str(),
+            r.direction,
+            r.trunk.as_deref()
+        ),
+        ("+48601000000", "800", Direction::Inbound, Some("provider"))
+    );
+    assert_eq!(r.outcome, Outcome::Answered);
+    assert_eq!(
+        r.scenario_path.as_deref().map(|p| p.starts_with("hours")),
+        Some(true),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_call_from_the_provider_to_a_number_the_office_does_not_answer_is_not_found() {
+    let mut h = office_with_trunk();
+    // 101 is an extension, *45 an agent's code: neither is for customers.
+    for (i, dialled) in ["555", "101", "*45"].into_iter().enumerate() {
+        let invite = customer_invite(dialled, ASSERTED)
+            .replace("z9hG4bKprov1", &format!("z9hG4bKprov-nf{i}"))
+            .replace("customer-call-1", &format!("customer-nf{i}"));
+        h.send(PROVIDER, &invite);
+        h.expect(PROVIDER, "SIP/2.0 404");
+    }
+    assert!(h.records.iter().all(|r| r.direction == Direction::Inbound));
+    assert!(h.take(super::harness::DESK).is_empty(), "no phone rang");
+}
+
+#[test]
+fn the_same_call_from_anywhere_else_must_prove_it_is_an_extension() {
+    let mut h = office_with_trunk();
+    h.send(
+        CALLER,
+        &customer_invite("800", ASSERTED).replace(PROVIDER, CALLER),
+    );
+    h.expect(CALLER, "SIP/2.0 407");
+    assert!(h.records.is_empty());
+}
+
+#[test]
+fn a_number_the_provider_sends_without_its_plus_is_the_office_number_it_means() {
+    let mut h = office_with_trunk();
+    let mut setup = super::scenarios::setup(super::scenarios::RECEPTION);
+    setup.inbound = vec![("+48 22 555 01 00".into(), "Reception".into())];
+    h.pbx.set_scenarios(setup);
+    for (i, sent) in ["48225550100", "+48225550100", "225550100", "0225550100"]
+        .into_iter()
+        .enumerate()
+    {
+        let invite = customer_invite(sent, ASSERTED)
+            .replace("z9hG4bKprov1", &format!("z9hG4bKprov-plus{i}"))
+            .replace("customer-call-1", &format!("customer-plus{i}"));
+        h.send(PROVIDER, &invite);
+        h.expect(PROVIDER, "SIP/2.0 200");
+    }
 }

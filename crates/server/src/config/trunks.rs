@@ -8,7 +8,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use switchboard_sip::trunk_registration::{Account, LinkConfig};
 
-use super::{Config, FieldError, field_error};
+use switchboard_core::{CalledFrom, CallerFrom, CallsIn};
+
+use super::{Config, FieldError, field_error, parse_network};
 
 /// The registration lifetime asked for when the file says none.
 const DEFAULT_EXPIRES: u32 = 300;
@@ -34,6 +36,42 @@ pub struct TrunkSettings {
     /// the round trip; 0: none.
     #[serde(default = "default_keepalive")]
     pub keepalive: u32,
+    /// Networks or addresses the provider's calls come from besides the host's own
+    /// addresses ("192.0.2.0/24", "198.51.100.7"). A call is from this trunk when it
+    /// comes from one of them, never because of what it says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
+    /// Where the office number the customer dialled is read.
+    #[serde(default)]
+    pub called_number: CalledNumberFrom,
+    /// Where the customer's number is read.
+    #[serde(default)]
+    pub caller_number: CallerNumberFrom,
+    /// The scenario calls to numbers that are no `[[inbound]]` number follow; absent:
+    /// they are answered 404.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_numbers: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CalledNumberFrom {
+    #[default]
+    RequestUri,
+    To,
+    /// P-Called-Party-ID, else the Request-URI.
+    PCalledPartyId,
+    /// The first Diversion, else the Request-URI.
+    Diversion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallerNumberFrom {
+    /// P-Asserted-Identity, else Remote-Party-ID, else From.
+    #[default]
+    Asserted,
+    From,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -97,6 +135,14 @@ impl TrunkSettings {
                 field("outbound_proxy"),
                 "must be a host name or address, with an optional :port",
             ));
+        }
+        for (i, a) in self.addresses.iter().enumerate() {
+            if parse_network(a).is_none() {
+                errors.push(field_error(
+                    field(&format!("addresses[{i}]")),
+                    "must be a network such as 192.0.2.0/24, or one address",
+                ));
+            }
         }
         if self.keepalive != 0 && !(10..=3600).contains(&self.keepalive) {
             errors.push(field_error(
@@ -167,6 +213,28 @@ impl TrunkSettings {
         }
     }
 
+    /// How calls from this trunk are read; `host` are the addresses its host has.
+    pub fn calls_in(&self, host: &[std::net::IpAddr]) -> CallsIn {
+        CallsIn {
+            sources: host
+                .iter()
+                .map(|&ip| ipnet::IpNet::from(ip))
+                .chain(self.addresses.iter().filter_map(|a| parse_network(a)))
+                .collect(),
+            called: match self.called_number {
+                CalledNumberFrom::RequestUri => CalledFrom::RequestUri,
+                CalledNumberFrom::To => CalledFrom::To,
+                CalledNumberFrom::PCalledPartyId => CalledFrom::CalledPartyId,
+                CalledNumberFrom::Diversion => CalledFrom::Diversion,
+            },
+            caller: match self.caller_number {
+                CallerNumberFrom::Asserted => CallerFrom::Asserted,
+                CallerNumberFrom::From => CallerFrom::From,
+            },
+            unknown_number: self.unknown_numbers.clone(),
+        }
+    }
+
     /// Where requests to this trunk go: its outbound proxy, else its host.
     pub fn next_hop(&self) -> Option<(String, u16)> {
         split_host(self.outbound_proxy.as_deref().unwrap_or(&self.host))
@@ -179,6 +247,14 @@ impl Config {
         for (i, t) in self.trunks.iter().enumerate() {
             let at = format!("trunks[{i}]");
             t.validate(&at, errors);
+            if let Some(scenario) = &t.unknown_numbers
+                && !self.scenarios.iter().any(|s| &s.name == scenario)
+            {
+                errors.push(field_error(
+                    format!("{at}.unknown_numbers"),
+                    format!("{scenario:?} is no scenario"),
+                ));
+            }
             if !names.insert(t.name.as_str()) {
                 errors.push(field_error(
                     format!("{at}.name"),
@@ -234,6 +310,9 @@ password = "provider-secret"
 name = "Gateway"
 host = "192.0.2.10:5080"
 keepalive = 0
+addresses = ["198.51.100.0/24"]
+called_number = "p-called-party-id"
+caller_number = "from"
 "#;
 
     #[test]
@@ -256,6 +335,19 @@ keepalive = 0
         assert_eq!(gateway.link().account, None);
         assert_eq!(gateway.link().keepalive, None);
         assert_eq!(gateway.next_hop(), Some(("192.0.2.10".into(), 5080)));
+        let calls_in = gateway.calls_in(&["192.0.2.10".parse().unwrap()]);
+        assert_eq!(
+            calls_in.sources,
+            [
+                "192.0.2.10/32".parse().unwrap(),
+                "198.51.100.0/24".parse().unwrap()
+            ]
+        );
+        assert_eq!(
+            (calls_in.called, calls_in.caller),
+            (CalledFrom::CalledPartyId, CallerFrom::From)
+        );
+        assert_eq!(config.trunks[0].calls_in(&[]).caller, CallerFrom::Asserted);
     }
 
     #[test]
@@ -281,6 +373,11 @@ keepalive = 0
             .replace("sip.provider.example", "sip provider")
             .replace("password = \"provider-secret\"\n", "expires = 5\n")
             .replace("keepalive = 0", "keepalive = 2")
+            .replace("\"198.51.100.0/24\"", "\"the office\"")
+            .replace(
+                "keepalive = 2\n",
+                "keepalive = 2\nunknown_numbers = \"Nowhere\"\n",
+            )
             .replace("name = \"Gateway\"", "name = \"Provider\"");
         let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else {
             panic!("expected field errors")
@@ -292,7 +389,9 @@ keepalive = 0
                 "trunks[0].host",
                 "trunks[0].register.password",
                 "trunks[0].register.expires",
+                "trunks[1].addresses[0]",
                 "trunks[1].keepalive",
+                "trunks[1].unknown_numbers",
                 "trunks[1].name",
             ],
             "{errors:?}"

@@ -139,8 +139,10 @@ fn to_csv(rows: &[CallRecord], zone: &jiff::tz::TimeZone) -> Result<String, csv:
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record([
         "started",
+        "direction",
         "caller",
         "callee",
+        "trunk",
         "outcome",
         "queue",
         "answered by",
@@ -156,8 +158,10 @@ fn to_csv(rows: &[CallRecord], zone: &jiff::tz::TimeZone) -> Result<String, csv:
         out.write_record(
             [
                 time(r.started),
+                r.direction.as_str().to_string(),
                 r.caller.clone(),
                 r.callee.clone(),
+                r.trunk.clone().unwrap_or_default(),
                 r.outcome.as_str().to_string(),
                 r.queue.clone().unwrap_or_default(),
                 r.answered_by.clone().unwrap_or_default(),
@@ -250,7 +254,7 @@ pub async fn queue_events(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchboard_core::{HangupBy, unix_ms};
+    use switchboard_core::{Direction, HangupBy, unix_ms};
     use switchboard_queue::Priority;
 
     #[test]
@@ -285,6 +289,8 @@ mod tests {
             ended: unix_ms::to(1_764_842_472_000),
             outcome: Outcome::Answered,
             hangup_by: HangupBy::Caller,
+            direction: Direction::Inbound,
+            trunk: Some("Provider".into()),
             caller_codec: None,
             callee_codec: None,
             sip_code: 200,
@@ -299,11 +305,11 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "started,caller,callee,outcome,queue,answered by,priority,wait (s),talk (s),hung up by,reason,path"
+            "started,direction,caller,callee,trunk,outcome,queue,answered by,priority,wait (s),talk (s),hung up by,reason,path"
         );
         assert_eq!(
             lines[1],
-            "2025-12-04 10:00:00,+48221234567,600,answered,600,101,50,12,60,caller,\"Answered, by 101\",menu → queue"
+            "2025-12-04 10:00:00,inbound,+48221234567,600,Provider,answered,600,101,50,12,60,caller,\"Answered, by 101\",menu → queue"
         );
     }
 

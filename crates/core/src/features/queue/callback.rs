@@ -127,6 +127,7 @@ impl Queues {
             remote_target: String::new(),
             local_cseq: 1,
             peer: first.peer,
+            route_set: Vec::new(),
         };
         let mut call = Call::new(CallStart {
             invite_id: None,
@@ -135,6 +136,7 @@ impl Queues {
             a_dialog,
             caller: customer,
             callee: self.name(r.queue),
+            origin: crate::legs::Origin::Extension,
             offer: everything,
             ports,
             forks,
