@@ -71,8 +71,20 @@ fn the_gateways_calls_are_taken_by_address_and_reach_only_office_numbers() {
     assert_eq!(
         summary,
         [
-            (Direction::Inbound, Some("Gateway"), "+48601000000", "+48225550100", 200),
-            (Direction::Inbound, Some("Gateway"), "+48601000000", "+48601000001", 404),
+            (
+                Direction::Inbound,
+                Some("Gateway"),
+                "+48601000000",
+                "+48225550100",
+                200
+            ),
+            (
+                Direction::Inbound,
+                Some("Gateway"),
+                "+48601000000",
+                "+48601000001",
+                404
+            ),
         ],
         "the stranger's call left no record: {records:#?}"
     );

@@ -27,7 +27,7 @@ pub use record::{
     CallOpened, CallRecord, Direction, HangupBy, Outcome, QueueEventRecord, VoicemailChange,
     VoicemailMessage, unix_ms,
 };
-pub use trunks::{ANONYMOUS, CalledFrom, CallerFrom, CallsIn, TrunkSetup, TrunkStatus};
+pub use trunks::{CalledFrom, CallerFrom, CallsIn, TrunkSetup, TrunkStatus};
 pub use vocabulary::{
     Announcement, CallKey, Clock, MediaCommand, MessageCounts, Output, RecordInto, RecordLimits,
     Sound, Waiting, Word,

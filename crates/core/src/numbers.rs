@@ -1,9 +1,13 @@
 //! Phone numbers as an office types and pastes them ("+48 22 555-01-02", "0048…",
 //! "022 555 01 02"), made comparable, and the named lists they are kept in: a VIP list
-//! raises callers' priority in queues, a block list turns callers away.
+//! raises callers' priority in queues, a block list turns callers away. Callers who
+//! withhold their number are all "anonymous", which a list can hold too.
 
 use std::collections::BTreeSet;
 use switchboard_queue::Priority;
+
+/// What the calling number is when the caller withheld it; a list may name it.
+pub const ANONYMOUS: &str = "anonymous";
 
 /// The longest number E.164 allows.
 const MAX_DIGITS: usize = 15;
@@ -26,6 +30,9 @@ pub enum NumberError {
 /// dropped; "00" and "+" both as "+"; with the office's country code, a national number
 /// (a trunk "0" dropped) as "+<code>…". Extensions stay digits.
 pub fn normalise(raw: &str, country_code: Option<&str>) -> Result<String, NumberError> {
+    if raw.trim().eq_ignore_ascii_case(ANONYMOUS) {
+        return Ok(ANONYMOUS.to_string());
+    }
     let mut digits = String::new();
     let mut international = false;
     for (i, c) in raw.trim().chars().enumerate() {
@@ -200,6 +207,7 @@ mod tests {
             "+442079460018"
         );
         assert_eq!(normalise("101", pl).unwrap(), "101");
+        assert_eq!(normalise(" Anonymous ", pl).unwrap(), ANONYMOUS);
         assert_eq!(normalise("225550102", None).unwrap(), "225550102");
     }
 

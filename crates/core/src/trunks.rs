@@ -61,8 +61,7 @@ pub enum CallerFrom {
     From,
 }
 
-/// What the calling number is when the caller withheld it.
-pub const ANONYMOUS: &str = "anonymous";
+pub(crate) use crate::numbers::ANONYMOUS;
 
 /// A trunk's status, as the wallboard, `/health` and the API show it.
 #[derive(Debug, Clone, PartialEq, Eq)]

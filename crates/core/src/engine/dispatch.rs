@@ -19,7 +19,7 @@ use super::{Owner, Pbx, cx};
 use crate::features::Handoff;
 use crate::legs::{LegEvent, Origin, Phase, Refusal};
 use crate::record::{HangupBy, Outcome};
-use crate::trunks::{ANONYMOUS, called_number, caller_number};
+use crate::trunks::{called_number, caller_number};
 
 impl Pbx {
     /// Carries out everything the input set going: each SIP event in turn, and after
@@ -143,10 +143,7 @@ impl Pbx {
             return;
         }
         let normalised = |n: String| self.office.normalise(&n).unwrap_or(n);
-        let caller = match caller_number(&invite, calls_in.caller) {
-            anonymous if anonymous == ANONYMOUS => anonymous,
-            number => normalised(number),
-        };
+        let caller = normalised(caller_number(&invite, calls_in.caller));
         let dialled = called_number(&invite, calls_in.called).unwrap_or_default();
         let called = self
             .inbound_number(&dialled)

@@ -229,3 +229,26 @@ fn a_number_the_provider_sends_without_its_plus_is_the_office_number_it_means() 
         h.expect(PROVIDER, "SIP/2.0 200");
     }
 }
+
+#[test]
+fn callers_who_withhold_their_number_can_be_turned_away_as_anonymous() {
+    let mut h = office_with_trunk();
+    let list = crate::numbers::NumberList {
+        name: "Withheld".into(),
+        kind: crate::numbers::ListKind::Block { tell: false },
+        numbers: ["anonymous".to_string()].into(),
+    };
+    h.pbx.set_lists(Some("48".into()), vec![list]);
+    h.send(PROVIDER, &customer_invite("800", "Privacy: id\r\n"));
+    h.expect(PROVIDER, "SIP/2.0 603");
+    assert_eq!(
+        h.records.last().map(|r| r.caller.as_str()),
+        Some("anonymous")
+    );
+    // A caller who shows their number is let in.
+    let shown = customer_invite("800", ASSERTED)
+        .replace("z9hG4bKprov1", "z9hG4bKprov-shown")
+        .replace("customer-call-1", "customer-shown");
+    h.send(PROVIDER, &shown);
+    h.expect(PROVIDER, "SIP/2.0 200");
+}
