@@ -8,6 +8,8 @@
 //! calls in progress are listed with who talks to whom, and today's calls counted.
 //! Then the owner puts 105 on a break and logs them out from the wallboard, reads the
 //! two answered calls in the call log, opens the queue's voicemail box, and reads the wallboard in Polish and Russian.
+//! On its own office, the owner adds the provider (Kamailio from apt) on the Trunks page
+//! and sees the registration there and on the wallboard.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -292,4 +294,40 @@ fn saving_settings_in_the_panel_keeps_the_settings_the_page_does_not_show() {
         serde_json::json!(["10.9.0.0/16"])
     );
     assert_eq!(security["max_request_rate"], 250);
+}
+
+#[test]
+fn a_provider_added_in_the_panel_registers_the_office() {
+    let provider = switchboard_e2e::provider::Provider::start();
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let admin = server.admin_password();
+    let artifacts = artifacts();
+    let steps = panel(
+        &server,
+        &admin,
+        &[
+            "trunk",
+            &provider.addr.to_string(),
+            &switchboard_e2e::provider::provider_password("office"),
+            artifacts.to_str().expect("utf-8"),
+        ],
+    );
+    let names: Vec<&str> = steps.iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "logged-in",
+            "trunk-registered",
+            "trunk-password-shown",
+            "wallboard-shows-trunk"
+        ],
+        "{steps:?}"
+    );
+    let shown = steps.iter().find(|s| s["step"] == "trunk-password-shown");
+    assert_eq!(
+        shown.map(|s| s["shown"].clone()),
+        Some("".into()),
+        "write-only"
+    );
+    provider.wait_for("registered sip:48225550100@", Duration::from_secs(5));
 }

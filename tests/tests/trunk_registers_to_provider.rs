@@ -60,6 +60,29 @@ fn the_office_registers_to_its_provider_and_unregisters_when_it_stops() {
         (Some("Provider"), Some(300)),
         "{trunk}"
     );
+    // The API never shows the password; a change that leaves it out keeps it, and the
+    // registration with it.
+    let token = server.admin_token();
+    let (status, trunk) = server.api(Some(&token), "GET", "/api/trunks/Provider", None);
+    assert_eq!(status, 200, "{trunk}");
+    assert_eq!(trunk["register"]["username"], "48225550100");
+    assert!(trunk["register"].get("password").is_none(), "{trunk}");
+    let (_, config) = server.api(Some(&token), "GET", "/api/config", None);
+    assert!(
+        !config.to_string().contains(&provider_password("office")),
+        "{config}"
+    );
+    let mut changed = trunk.clone();
+    changed["keepalive"] = 10.into();
+    let (status, answer) = server.api(Some(&token), "PUT", "/api/trunks/Provider", Some(&changed));
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["register"].get("password").is_none(), "{answer}");
+    assert_eq!(
+        server.health()["trunks"][0]["state"],
+        "registered",
+        "an unchanged trunk keeps its registration"
+    );
+
     // The keep-alive (every 10 s) measures the round trip.
     let trunk = wait_trunk(&server, Duration::from_secs(15), |t| {
         t["round_trip_ms"].is_u64()

@@ -264,6 +264,33 @@ async function settings(page, banSeconds, artifacts) {
   step("settings-saved", { banSeconds });
 }
 
+/** Adds the office's provider on the Trunks page and waits for its registration, there
+ * and on the wallboard; the password given is not shown back when the trunk is opened. */
+async function trunk(page, host, password, artifacts) {
+  await open(page, "Trunks");
+  await page.getByRole("button", { name: "Add" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name", { exact: true }).fill("Provider");
+  await dialog.getByLabel("Provider's host").fill(host);
+  await dialog.getByLabel("Register to the provider").click();
+  await dialog.getByLabel("Account", { exact: true }).fill("48225550100");
+  await dialog.getByLabel("Login (when not the account)").fill("office");
+  await dialog.getByLabel("Password").fill(password);
+  await saveDialog(page);
+  await dialogClosed(page);
+  const state = page.getByTestId("trunk-state-Provider");
+  await state.filter({ hasText: "Registered" }).waitFor({ timeout: 20000 });
+  await page.screenshot({ path: path.join(artifacts, "trunk-registered.png") });
+  step("trunk-registered");
+  await page.getByRole("row", { name: /Provider/ }).getByRole("button", { name: "Edit" }).click();
+  const shown = await page.getByRole("dialog").getByLabel("Password").inputValue();
+  step("trunk-password-shown", { shown });
+  await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+  await open(page, "Wallboard");
+  await page.getByTestId("trunks").getByText("Registered").waitFor();
+  step("wallboard-shows-trunk");
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -284,6 +311,8 @@ try {
     await languages(page, rest[0]);
   } else if (phase === "voicemail") {
     await voicemail(page, rest[0], rest[1]);
+  } else if (phase === "trunk") {
+    await trunk(page, rest[0], rest[1], rest[2]);
   } else if (phase === "settings") {
     await settings(page, rest[0], rest[1]);
   } else {

@@ -12,6 +12,7 @@ import Dashboard, { DesktopNotifications } from "./pages/Dashboard";
 import { Extensions, Agents, Inbound, Contacts, VoicemailBoxes } from "./pages/simple";
 import Queues from "./pages/Queues";
 import Lists from "./pages/Lists";
+import Trunks from "./pages/Trunks";
 import Schedules from "./pages/Schedules";
 import Scenarios from "./pages/Scenarios";
 import Prompts from "./pages/Prompts";
@@ -33,6 +34,7 @@ const pages = [
   ["/prompts", "prompts", Prompts],
   ["/inbound", "inbound", Inbound],
   ["/contacts", "contacts", Contacts],
+  ["/trunks", "trunks", Trunks],
   ["/messages", "voicemailInbox", Voicemail],
   ["/voicemail", "voicemail", VoicemailBoxes],
   ["/calls", "calls", Calls],

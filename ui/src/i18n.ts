@@ -3,6 +3,16 @@ import i18n from "i18next";
 import { initReactI18next } from "react-i18next";
 
 const en = {
+  trunks: "Trunks", host: "Provider's host", hostHint: "A name or address, with :port when not 5060",
+  outboundProxy: "Outbound proxy", keepalive: "Keep-alive every (s, 0: none)", registers: "Register to the provider",
+  account: "Account", authUsername: "Login (when not the account)", expires: "Registration lasts (s)",
+  trunkAddresses: "Calls also come from", trunkAddressesHint: "Networks or addresses, one per line",
+  calledNumber: "Office number read from", callerNumber: "Caller's number read from",
+  callerAsserted: "P-Asserted-Identity, then Remote-Party-ID, then From",
+  unknownNumbers: "Scenario for other numbers", unknownNumbersHint: "Empty: such calls are answered 404",
+  trunkStatus: "Status", trunkStarting: "Starting", trunkRegistered: "Registered", trunkReachable: "Answers",
+  trunkRefused: "Refused: {{reason}}", trunkUnreachable: "No answer", trunkStopped: "Stopped",
+  trunkSince: "Since {{since}}",
   appName: "Switchboard",
   login: "Log in", logout: "Log out", username: "User", password: "Password",
   loginHint: "The admin password was printed when Switchboard first started. Agents log in with their extension number and SIP password.",
@@ -68,6 +78,16 @@ const en = {
 type Dictionary = typeof en;
 
 const pl: Dictionary = {
+  trunks: "Trunki", host: "Host operatora", hostHint: "Nazwa lub adres, z :port, gdy inny niż 5060",
+  outboundProxy: "Proxy wychodzące", keepalive: "Keep-alive co (s, 0: wyłączone)", registers: "Rejestruj u operatora",
+  account: "Konto", authUsername: "Login (gdy inny niż konto)", expires: "Rejestracja ważna (s)",
+  trunkAddresses: "Połączenia przychodzą też z", trunkAddressesHint: "Sieci lub adresy, po jednym w wierszu",
+  calledNumber: "Numer biura czytany z", callerNumber: "Numer dzwoniącego czytany z",
+  callerAsserted: "P-Asserted-Identity, potem Remote-Party-ID, potem From",
+  unknownNumbers: "Scenariusz dla innych numerów", unknownNumbersHint: "Puste: takie połączenia dostają 404",
+  trunkStatus: "Stan", trunkStarting: "Uruchamianie", trunkRegistered: "Zarejestrowany", trunkReachable: "Odpowiada",
+  trunkRefused: "Odmowa: {{reason}}", trunkUnreachable: "Brak odpowiedzi", trunkStopped: "Zatrzymany",
+  trunkSince: "Od {{since}}",
   appName: "Switchboard",
   login: "Zaloguj", logout: "Wyloguj", username: "Użytkownik", password: "Hasło",
   loginHint: "Hasło administratora zostało wypisane przy pierwszym uruchomieniu. Agenci logują się numerem wewnętrznym i hasłem SIP.",
@@ -131,6 +151,16 @@ const pl: Dictionary = {
 };
 
 const ru: Dictionary = {
+  trunks: "Транки", host: "Хост оператора", hostHint: "Имя или адрес, с :port, если не 5060",
+  outboundProxy: "Исходящий прокси", keepalive: "Keep-alive каждые (с, 0: нет)", registers: "Регистрироваться у оператора",
+  account: "Учётная запись", authUsername: "Логин (если отличается)", expires: "Регистрация действует (с)",
+  trunkAddresses: "Звонки приходят также с", trunkAddressesHint: "Сети или адреса, по одному в строке",
+  calledNumber: "Номер офиса берётся из", callerNumber: "Номер звонящего берётся из",
+  callerAsserted: "P-Asserted-Identity, затем Remote-Party-ID, затем From",
+  unknownNumbers: "Сценарий для других номеров", unknownNumbersHint: "Пусто: такие звонки получают 404",
+  trunkStatus: "Состояние", trunkStarting: "Запуск", trunkRegistered: "Зарегистрирован", trunkReachable: "Отвечает",
+  trunkRefused: "Отказ: {{reason}}", trunkUnreachable: "Нет ответа", trunkStopped: "Остановлен",
+  trunkSince: "С {{since}}",
   appName: "Switchboard",
   login: "Войти", logout: "Выйти", username: "Пользователь", password: "Пароль",
   loginHint: "Пароль администратора был напечатан при первом запуске. Операторы входят с номером и SIP-паролем.",

@@ -35,7 +35,7 @@ pub use voicemail::VoicemailApi;
 
 use crate::metrics::{Metrics, Snapshot};
 use collections::{
-    Agents, Contacts, Extensions, Inbound, Lists, Queues, Schedules, VoicemailBoxes,
+    Agents, Contacts, Extensions, Inbound, Lists, Queues, Schedules, Trunks, VoicemailBoxes,
 };
 
 /// The largest admin API request body: a big scenario or a few thousand numbers.
@@ -90,6 +90,7 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         collections::routes::<Inbound>(),
         collections::routes::<Contacts>(),
         collections::routes::<VoicemailBoxes>(),
+        collections::routes::<Trunks>(),
     ] {
         router = router.routes(base).routes(item);
     }

@@ -5,6 +5,7 @@ import { Badge, Card, Col, Dropdown, Empty, Row, Space, Statistic, Table, Tag, T
 import { useTranslation } from "react-i18next";
 import type { Schemas } from "../api/client";
 import { inDesktopApp, notifyIncomingCall } from "../desktop";
+import { TrunkState } from "./Trunks";
 import { useAgentStatusActions } from "../components/AgentStatus";
 
 type Dashboard = Schemas["Dashboard"];
@@ -210,6 +211,18 @@ export default function DashboardPage() {
             </Card>
           </Col>
         </Row>
+      )}
+      {data && data.trunks.length > 0 && (
+        <Card title={t("trunks")} size="small" style={{ marginBottom: 16 }} data-testid="trunks">
+          <Space wrap>
+            {data.trunks.map((tr) => (
+              <Space key={tr.name} size={4}>
+                {tr.name}
+                <TrunkState board={tr} />
+              </Space>
+            ))}
+          </Space>
+        </Card>
       )}
       <Row gutter={[16, 16]}>
         {data?.queues.map((q) => (

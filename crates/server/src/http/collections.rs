@@ -1,5 +1,5 @@
 //! The configuration's lists of objects (extensions, queues, agents, number lists,
-//! schedules, inbound numbers, contacts, voicemail PINs) over HTTP, each the same way:
+//! schedules, inbound numbers, contacts, voicemail PINs, trunks) over HTTP, each the same way:
 //! `GET|POST /api/{name}`, `GET|PUT|DELETE /api/{name}/{key}`. Every change is checked
 //! with the whole configuration and saved in one transaction, so a change that would
 //! leave anything inconsistent (a queue naming a deleted extension) is refused whole.
@@ -29,7 +29,7 @@ use super::error::{ApiError, ApiJson};
 use super::session::Admin;
 use crate::config::{
     AgentSettings, BoxSettings, Config, ContactSettings, ExtensionConfig, InboundNumber,
-    ListSettings, QueueSettings,
+    ListSettings, QueueSettings, TrunkSettings,
 };
 use switchboard_scenario::schedule::ScheduleSettings;
 
@@ -174,6 +174,51 @@ impl Collection for Extensions {
                 ..item
             },
         )
+    }
+}
+
+/// The office's providers. The registration's password is write-only: never shown,
+/// and kept as it is by a change that leaves it out.
+#[derive(Debug)]
+pub struct Trunks;
+
+impl Collection for Trunks {
+    const NAME: &'static str = "trunks";
+    const ONE: &'static str = "trunk";
+    const KEY: &'static str = "name";
+    type Stored = TrunkSettings;
+    type Item = TrunkSettings;
+
+    fn all(config: &mut Config) -> &mut Vec<TrunkSettings> {
+        &mut config.trunks
+    }
+    fn key(stored: &TrunkSettings) -> &str {
+        &stored.name
+    }
+    fn item_key(item: &TrunkSettings) -> &str {
+        &item.name
+    }
+    fn view(stored: &TrunkSettings) -> TrunkSettings {
+        let mut shown = stored.clone();
+        if let Some(r) = shown.register.as_mut() {
+            r.password = None;
+        }
+        shown
+    }
+    fn to_stored(
+        item: TrunkSettings,
+        old: Option<&TrunkSettings>,
+    ) -> (TrunkSettings, TrunkSettings) {
+        let mut stored = item;
+        if let Some(r) = stored.register.as_mut()
+            && r.password.is_none()
+        {
+            r.password = old
+                .and_then(|o| o.register.as_ref())
+                .and_then(|o| o.password.clone());
+        }
+        let shown = Self::view(&stored);
+        (stored, shown)
     }
 }
 
