@@ -3,6 +3,8 @@ import i18n from "i18next";
 import { initReactI18next } from "react-i18next";
 
 const en = {
+  publicAddress: "Public address (behind NAT)", publicAddressHint: "Told to providers and phones outside the office; applies at restart",
+  localNetworks: "The office's own networks (besides private ones)",
   trunks: "Trunks", host: "Provider's host", hostHint: "A name or address, with :port when not 5060",
   outboundProxy: "Outbound proxy", keepalive: "Keep-alive every (s, 0: none)", registers: "Register to the provider",
   account: "Account", authUsername: "Login (when not the account)", expires: "Registration lasts (s)",
@@ -78,6 +80,8 @@ const en = {
 type Dictionary = typeof en;
 
 const pl: Dictionary = {
+  publicAddress: "Adres publiczny (za NAT)", publicAddressHint: "Podawany operatorom i telefonom spoza biura; działa po restarcie",
+  localNetworks: "Własne sieci biura (poza prywatnymi)",
   trunks: "Trunki", host: "Host operatora", hostHint: "Nazwa lub adres, z :port, gdy inny niż 5060",
   outboundProxy: "Proxy wychodzące", keepalive: "Keep-alive co (s, 0: wyłączone)", registers: "Rejestruj u operatora",
   account: "Konto", authUsername: "Login (gdy inny niż konto)", expires: "Rejestracja ważna (s)",
@@ -151,6 +155,8 @@ const pl: Dictionary = {
 };
 
 const ru: Dictionary = {
+  publicAddress: "Публичный адрес (за NAT)", publicAddressHint: "Сообщается операторам и телефонам вне офиса; действует после перезапуска",
+  localNetworks: "Собственные сети офиса (кроме частных)",
   trunks: "Транки", host: "Хост оператора", hostHint: "Имя или адрес, с :port, если не 5060",
   outboundProxy: "Исходящий прокси", keepalive: "Keep-alive каждые (с, 0: нет)", registers: "Регистрироваться у оператора",
   account: "Учётная запись", authUsername: "Логин (если отличается)", expires: "Регистрация действует (с)",

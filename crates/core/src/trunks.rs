@@ -10,7 +10,7 @@ use ipnet::IpNet;
 use switchboard_sip::header::NameAddr;
 use switchboard_sip::message::header_value;
 use switchboard_sip::service::Service;
-use switchboard_sip::transaction::{ClientId, Peer, Transport};
+use switchboard_sip::transaction::{ClientId, Peer};
 use switchboard_sip::trunk_registration::{
     LinkConfig, LinkIds, LinkState, Local, Purpose, TrunkLink,
 };
@@ -95,16 +95,10 @@ pub(crate) struct Trunks {
 impl Trunks {
     /// Takes the configuration's trunks: one whose setup is unchanged keeps its link
     /// (and registration); a changed one starts afresh; a removed one unregisters.
-    /// `local` says where Switchboard listens for each transport.
-    pub fn set(
-        &mut self,
-        now: Instant,
-        setups: Vec<TrunkSetup>,
-        ids: &mut Ids,
-        local: impl Fn(Transport) -> Local,
-    ) {
+    /// Each setup comes with where Switchboard is for that trunk.
+    pub fn set(&mut self, now: Instant, setups: Vec<(TrunkSetup, Local)>, ids: &mut Ids) {
         let mut old = std::mem::take(&mut self.trunks);
-        for setup in setups {
+        for (setup, local) in setups {
             let kept = old
                 .iter()
                 .find(|(_, t)| t.setup == setup)
@@ -121,7 +115,7 @@ impl Trunks {
                             call_id: ids.token(),
                             from_tag: ids.token(),
                         },
-                        local(setup.peer.transport),
+                        local,
                     );
                     self.next += 1;
                     self.trunks.insert(self.next, Trunk { setup, link });

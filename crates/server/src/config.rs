@@ -83,6 +83,13 @@ pub struct SipSettings {
     pub timer_t2_ms: u32,
     /// RFC 3261 T4, how long a message may linger in the network (ms).
     pub timer_t4_ms: u32,
+    /// The office's address on the Internet when it is behind NAT ("203.0.113.9"):
+    /// what providers and phones outside the office's networks are told in Via,
+    /// Contact and SDP. Empty: the office's own address for everyone.
+    pub public_address: String,
+    /// Networks inside the office besides the private ranges (10/8, 172.16/12,
+    /// 192.168/16, 100.64/10, link-local), whose phones are told the office's own address.
+    pub local_networks: Vec<String>,
 }
 
 impl Default for SipSettings {
@@ -95,6 +102,8 @@ impl Default for SipSettings {
             timer_t1_ms: d.timers.t1.as_millis() as u32,
             timer_t2_ms: d.timers.t2.as_millis() as u32,
             timer_t4_ms: d.timers.t4.as_millis() as u32,
+            public_address: String::new(),
+            local_networks: Vec::new(),
         }
     }
 }
@@ -178,6 +187,21 @@ impl Default for SecuritySettings {
             max_request_rate: d.max_request_rate,
             trusted_networks: Vec::new(),
         }
+    }
+}
+
+impl SipSettings {
+    /// The office's public address, when one is set.
+    pub fn public_ip(&self) -> Option<std::net::IpAddr> {
+        self.public_address.parse().ok()
+    }
+
+    /// The office's own networks that read as networks.
+    pub fn local_networks(&self) -> Vec<ipnet::IpNet> {
+        self.local_networks
+            .iter()
+            .filter_map(|n| parse_network(n))
+            .collect()
     }
 }
 
@@ -350,6 +374,22 @@ impl Config {
                 "sip.digest_algorithms",
                 "offer at least one of \"MD5\", \"SHA-256\"",
             ));
+        }
+        if !self.sip.public_address.is_empty()
+            && self.sip.public_address.parse::<std::net::IpAddr>().is_err()
+        {
+            errors.push(field_error(
+                "sip.public_address",
+                "must be an IP address such as 203.0.113.9, or empty",
+            ));
+        }
+        for (i, network) in self.sip.local_networks.iter().enumerate() {
+            if parse_network(network).is_none() {
+                errors.push(field_error(
+                    format!("sip.local_networks[{i}]"),
+                    "must be a network such as 192.168.1.0/24, or one address",
+                ));
+            }
         }
         if self.sip.nonce_lifetime == 0 {
             errors.push(field_error(
@@ -877,6 +917,26 @@ password = "correct-horse-battery"
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["security.trusted_networks[1]"]);
+    }
+
+    #[test]
+    fn the_public_address_behind_nat_is_checked_and_read() {
+        let nat = Config::from_toml(&GOOD.replace(
+            "realm = \"office\"",
+            "realm = \"office\"\npublic_address = \"203.0.113.9\"\nlocal_networks = [\"192.0.2.0/24\"]",
+        ))
+        .unwrap();
+        assert_eq!(nat.sip.public_ip(), Some("203.0.113.9".parse().unwrap()));
+        assert_eq!(nat.sip.local_networks(), ["192.0.2.0/24".parse().unwrap()]);
+        assert_eq!(Config::from_toml(GOOD).unwrap().sip.public_ip(), None);
+        let Err(ConfigError::Invalid(errors)) = Config::from_toml(&GOOD.replace(
+            "realm = \"office\"",
+            "realm = \"office\"\npublic_address = \"office.example\"\nlocal_networks = [\"lan\"]",
+        )) else {
+            panic!()
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["sip.public_address", "sip.local_networks[0]"]);
     }
 
     #[test]

@@ -263,6 +263,8 @@ pub async fn run(
             .into_iter()
             .next()
             .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+        public_ip: config.sip.public_ip(),
+        local_networks: config.sip.local_networks(),
         media_ports: (options.rtp_ports.low, options.rtp_ports.high),
         ring_timeout: std::time::Duration::from_secs(u64::from(config.calls.ring_timeout)),
     };

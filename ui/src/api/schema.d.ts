@@ -1483,6 +1483,19 @@ export interface components {
              * @default 5000
              */
             timer_t4_ms: number;
+            /**
+             * @description The office's address on the Internet when it is behind NAT ("203.0.113.9"):
+             *     what providers and phones outside the office's networks are told in Via,
+             *     Contact and SDP. Empty: the office's own address for everyone.
+             * @default
+             */
+            public_address: string;
+            /**
+             * @description Networks inside the office besides the private ranges (10/8, 172.16/12,
+             *     192.168/16, 100.64/10, link-local), whose phones are told the office's own address.
+             * @default []
+             */
+            local_networks: string[];
         };
         /** @description A point-in-time copy, as `/health` reports it. */
         Snapshot: {

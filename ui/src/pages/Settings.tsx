@@ -68,6 +68,12 @@ export default function Settings() {
             {number(["sip", "timer_t1_ms"], "T1 (ms)")}
             {number(["sip", "timer_t2_ms"], "T2 (ms)")}
             {number(["sip", "timer_t4_ms"], "T4 (ms)")}
+            <Form.Item name={["sip", "public_address"]} label={t("publicAddress")} extra={t("publicAddressHint")}>
+              <Input placeholder="203.0.113.9" />
+            </Form.Item>
+            <Form.Item name={["sip", "local_networks"]} label={t("localNetworks")}>
+              <Select mode="tags" tokenSeparators={[",", " "]} placeholder="192.0.2.0/24" />
+            </Form.Item>
           </Card>
           <Card title={t("registrar")} style={{ width: 300 }}>
             {number(["registrar", "default_expires"], t("defaultExpires"))}

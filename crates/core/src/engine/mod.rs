@@ -16,7 +16,6 @@ use switchboard_media::relay::Side;
 use switchboard_queue::{AgentConfig, AgentStatus};
 use switchboard_sip::registrar::BindingChange;
 use switchboard_sip::service::Service;
-use switchboard_sip::transaction::Transport;
 use switchboard_sip::trunk_registration::Local;
 
 use crate::features::mwi::Subscriptions;
@@ -281,19 +280,17 @@ impl Pbx {
     /// at once, removed ones unregister.
     pub fn set_trunks(&mut self, clock: Clock, setups: Vec<TrunkSetup>) {
         let now = self.legs.tick(clock);
-        let config = &self.legs.config;
-        let (ip, sip_port, tls_port) = (config.advertise_ip, config.sip_port, config.tls_port);
-        let local = |transport| Local {
-            addr: std::net::SocketAddr::new(
-                ip,
-                match transport {
-                    Transport::Tls => tls_port.unwrap_or(sip_port),
-                    _ => sip_port,
-                },
-            ),
-            transport,
-        };
-        self.trunks.set(now, setups, &mut self.legs.ids, local);
+        let setups = setups
+            .into_iter()
+            .map(|setup| {
+                let local = Local {
+                    addr: self.legs.local_for(setup.peer),
+                    transport: setup.peer.transport,
+                };
+                (setup, local)
+            })
+            .collect();
+        self.trunks.set(now, setups, &mut self.legs.ids);
         self.settle(now);
     }
 

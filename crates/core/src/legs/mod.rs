@@ -14,7 +14,7 @@ mod ports;
 mod ring;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
 
 use rsip::Header;
@@ -43,6 +43,12 @@ pub struct PbxConfig {
     /// The address phones reach Switchboard at, for Via, Contact and SDP. Phones on
     /// loopback are told the loopback address instead.
     pub advertise_ip: IpAddr,
+    /// The office's address on the Internet, when it is behind NAT: what peers outside
+    /// the office's networks (providers, remote phones) are told instead.
+    pub public_ip: Option<IpAddr>,
+    /// Networks inside the office besides the private ranges, whose peers are told
+    /// `advertise_ip`.
+    pub local_networks: Vec<ipnet::IpNet>,
     /// RTP port range, inclusive.
     pub media_ports: (u16, u16),
     /// How long the callee's phones ring before the caller hears "no answer".
@@ -362,11 +368,36 @@ impl Legs {
 
     /// The address a peer should use for us: loopback for loopback peers.
     pub fn local_ip(&self, peer: Peer) -> IpAddr {
-        if peer.addr.ip().is_loopback() {
-            peer.addr.ip()
-        } else {
-            self.config.advertise_ip
+        let ip = peer.addr.ip();
+        match self.config.public_ip {
+            _ if ip.is_loopback() => ip,
+            Some(public) if !self.inside_office(ip) => public,
+            _ => self.config.advertise_ip,
         }
+    }
+
+    /// Whether `ip` is in the office: a private, shared or link-local range, or one of
+    /// the office's own networks.
+    fn inside_office(&self, ip: IpAddr) -> bool {
+        let private = match ip {
+            IpAddr::V4(v4) => {
+                v4.is_private()
+                    || v4.is_link_local()
+                    || ipnet::Ipv4Net::new(std::net::Ipv4Addr::new(100, 64, 0, 0), 10)
+                        .is_ok_and(|shared| shared.contains(&v4))
+            }
+            IpAddr::V6(v6) => {
+                let first = v6.segments()[0];
+                first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfe80
+            }
+        };
+        private || self.config.local_networks.iter().any(|n| n.contains(&ip))
+    }
+
+    /// Where Switchboard is for `peer`: the address it is told and the port of its
+    /// transport.
+    pub fn local_for(&self, peer: Peer) -> SocketAddr {
+        SocketAddr::new(self.local_ip(peer), self.port_for(peer.transport))
     }
 
     /// The port Switchboard takes `transport` on.

@@ -46,15 +46,31 @@ impl Harness {
     }
 
     pub(crate) fn ringing_for(phones: &[&str], ring_timeout: Duration) -> Self {
+        Self::configured(phones, |c| c.ring_timeout = ring_timeout)
+    }
+
+    /// The office's network is 192.0.2.0/24 behind a NAT whose public address is
+    /// 198.51.100.1.
+    pub(crate) fn behind_nat(phones: &[&str]) -> Self {
+        Self::configured(phones, |c| {
+            c.public_ip = Some("198.51.100.1".parse().unwrap());
+            c.local_networks = vec!["192.0.2.0/24".parse().unwrap()];
+        })
+    }
+
+    fn configured(phones: &[&str], configure: impl FnOnce(&mut PbxConfig)) -> Self {
         let now = Instant::now();
-        let config = PbxConfig {
+        let mut config = PbxConfig {
             sip: ServiceConfig::default(),
             sip_port: 5060,
             tls_port: None,
             advertise_ip: "192.0.2.1".parse().unwrap(),
+            public_ip: None,
+            local_networks: Vec::new(),
             media_ports: (20000, 20099),
-            ring_timeout,
+            ring_timeout: Duration::from_secs(30),
         };
+        configure(&mut config);
         let wall = SystemTime::UNIX_EPOCH;
         let mut pbx = Pbx::new(config, [7; 32], [42; 32], Clock { mono: now, wall });
         let account = |user: &str| Account {

@@ -86,7 +86,11 @@ pub(super) fn setup(text: &str) -> ScenarioSetup {
 /// 101 on the desk phone, 102 on the mobile; queue 600 has `agents` and turns callers
 /// away while none is logged in.
 pub(super) fn reception(agents: &[&str]) -> Harness {
-    let mut h = Harness::new(&[DESK]);
+    reception_in(Harness::new(&[DESK]), agents)
+}
+
+/// [`reception`] on the harness `h`, whose desk phone is 101's.
+pub(super) fn reception_in(mut h: Harness, agents: &[&str]) -> Harness {
     h.register("102", MOBILE);
     let mut config = QueueConfig::new("Support", Strategy::RingAll);
     config.join_empty = switchboard_queue::EmptyPolicy::NoAgentLoggedIn;

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use switchboard_sip::trunk_registration::{Account, LinkConfig, LinkState};
 
+use super::harness::DESK;
 use super::harness::{CALLER, Harness, header, in_dialog, peer, sdp};
-use super::scenarios::reception;
+use super::scenarios::{reception, reception_in};
 use crate::{CallsIn, Direction, Outcome, TrunkSetup};
 
 const PROVIDER: &str = "203.0.113.5:5060";
@@ -143,7 +144,10 @@ const ASSERTED: &str = "P-Asserted-Identity: <sip:+48601000000@voip.example>\r\n
 /// Reception's office (800 runs its scenario) with the provider's trunk and Poland's
 /// country code.
 fn office_with_trunk() -> Harness {
-    let mut h = reception(&[]);
+    trunk_in(reception(&[]))
+}
+
+fn trunk_in(mut h: Harness) -> Harness {
     h.pbx.set_lists(Some("48".into()), Vec::new());
     h.pbx
         .set_trunks(h.clock(), vec![provider_trunk("secret-pass")]);
@@ -251,4 +255,41 @@ fn callers_who_withhold_their_number_can_be_turned_away_as_anonymous() {
         .replace("customer-call-1", "customer-shown");
     h.send(PROVIDER, &shown);
     h.expect(PROVIDER, "SIP/2.0 200");
+}
+
+#[test]
+fn behind_nat_the_provider_is_given_the_public_address_and_office_phones_the_local_one() {
+    let mut h = trunk_in(reception_in(Harness::behind_nat(&[DESK]), &[]));
+    // The registration's Via and Contact.
+    h.pbx.set_trunks(h.clock(), Vec::new());
+    h.collect();
+    h.take(PROVIDER);
+    h.pbx
+        .set_trunks(h.clock(), vec![provider_trunk("secret-pass")]);
+    h.collect();
+    let register = h.expect(PROVIDER, "REGISTER");
+    assert!(
+        header(&register, "Via").contains(" 198.51.100.1:5060;"),
+        "{register}"
+    );
+    assert_eq!(
+        header(&register, "Contact"),
+        "<sip:48225550100@198.51.100.1:5060>"
+    );
+    // A customer's call: Contact and SDP carry the public address.
+    h.send(PROVIDER, &customer_invite("800", ASSERTED));
+    let ok = h.expect(PROVIDER, "SIP/2.0 200");
+    assert!(
+        header(&ok, "Contact").contains("@198.51.100.1:5060"),
+        "{ok}"
+    );
+    assert!(ok.contains("c=IN IP4 198.51.100.1"), "{ok}");
+    // An office phone keeps hearing of the office's own address.
+    h.call("101", &sdp(4000, "0 101"));
+    let invite = h.expect(DESK, "INVITE");
+    assert!(invite.contains("c=IN IP4 192.0.2.1"), "{invite}");
+    assert!(
+        header(&invite, "Via").contains(" 192.0.2.1:5060;"),
+        "{invite}"
+    );
 }
