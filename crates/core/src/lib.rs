@@ -12,6 +12,7 @@ mod features;
 mod legs;
 mod live_calls;
 pub mod numbers;
+mod outbound;
 mod record;
 mod trunks;
 mod vocabulary;
@@ -23,6 +24,7 @@ pub use features::scenario::ScenarioSetup;
 pub use features::voicemail::menu::pin_hash;
 pub use legs::PbxConfig;
 pub use live_calls::{CallStage, LiveCall};
+pub use outbound::{CallClass, DialPattern, OutboundRoute, OutboundRules, PatternError};
 pub use record::{
     CallOpened, CallRecord, Direction, HangupBy, Outcome, QueueEventRecord, VoicemailChange,
     VoicemailMessage, unix_ms,

@@ -173,6 +173,14 @@ impl Trunks {
         true
     }
 
+    /// The trunk called `name`.
+    pub fn setup(&self, name: &str) -> Option<&TrunkSetup> {
+        self.trunks
+            .values()
+            .map(|t| &t.setup)
+            .find(|s| s.name == name)
+    }
+
     /// The trunk a request from `source` comes from, if any.
     pub fn calling_from(&self, source: IpAddr) -> Option<&TrunkSetup> {
         self.trunks

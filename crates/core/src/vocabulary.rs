@@ -36,6 +36,9 @@ pub enum Announcement {
     AgentBack,
     /// "Calls from your number are not accepted", before a block list's 603.
     Blocked,
+    /// "You are not allowed to call this number from this phone", before a refused
+    /// call out's 403.
+    NotAllowed,
     /// "We will call you back…", to a queue caller who pressed 1.
     CallbackAccepted,
     /// "Queue call." to a callback's agent before the customer is rung.

@@ -57,6 +57,7 @@ pub struct Sounds {
     unavailable: Prompt,
     no_such_number: Prompt,
     blocked: Prompt,
+    not_allowed: Prompt,
     queue_position: Prompt,
     queue_wait: Prompt,
     queue_wait_short: Prompt,
@@ -141,6 +142,7 @@ impl Sounds {
             unavailable: decode(prompt!(language, "unavailable"))?,
             no_such_number: decode(prompt!(language, "no_such_number"))?,
             blocked: decode(prompt!(language, "blocked"))?,
+            not_allowed: decode(prompt!(language, "not_allowed"))?,
             queue_position: decode(prompt!(language, "queue_position"))?,
             queue_wait: decode(prompt!(language, "queue_wait"))?,
             queue_wait_short: decode(prompt!(language, "queue_wait_short"))?,
@@ -348,6 +350,7 @@ impl Sounds {
             Announcement::AgentOnBreak => &self.agent_on_break,
             Announcement::AgentBack => &self.agent_back,
             Announcement::Blocked => &self.blocked,
+            Announcement::NotAllowed => &self.not_allowed,
             Announcement::CallbackAccepted => &self.queue_callback,
             Announcement::CallbackWhisper => &self.queue_whisper,
         }

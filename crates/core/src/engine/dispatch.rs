@@ -17,7 +17,13 @@ use switchboard_sip::transaction::{Peer, ServerId, TransactionEvent};
 use super::route::{Directory, Route, route, route_in};
 use super::{Owner, Pbx, cx};
 use crate::features::Handoff;
-use crate::legs::{LegEvent, Origin, Phase, Refusal};
+use crate::legs::{LegEvent, Origin, Phase, Refusal, TrunkDial};
+use crate::outbound::{CallClass, Dial};
+use crate::vocabulary::CallKey;
+
+/// How long a call out rings before the caller hears "no answer": the provider and the
+/// called phone usually give up sooner.
+const CALL_OUT_RINGS: std::time::Duration = std::time::Duration::from_secs(120);
 use crate::record::{HangupBy, Outcome};
 use crate::trunks::{called_number, caller_number};
 
@@ -209,7 +215,7 @@ impl Pbx {
             _ => {}
         }
         let phase = match route {
-            Route::Extension | Route::Blocked { .. } => Phase::Ringing,
+            Route::Extension | Route::Blocked { .. } | Route::Out(_) => Phase::Ringing,
             _ => Phase::Held,
         };
         let key = match self
@@ -243,7 +249,62 @@ impl Pbx {
                 self.voicemail.open_menu(cx!(self, now), key, mailbox);
             }
             Route::Extension => self.legs.ring_extension(now, key),
+            Route::Out(dial) => self.call_out(now, key, &caller, dial),
             Route::Nowhere => {}
+        }
+    }
+
+    /// An extension's call out, once the toll-fraud guard lets it: through the route's
+    /// trunks in turn, the number shown as the route or the trunk's account says.
+    fn call_out(&mut self, now: Instant, key: CallKey, caller: &str, dial: Dial) {
+        use crate::vocabulary::Announcement::{NotAllowed, Unavailable};
+        let rules = &self.outbound;
+        let refusal = if !rules.allows(caller, dial.class) {
+            Some(format!(
+                "{caller} may not call {:?} numbers (route {})",
+                dial.class, dial.route
+            ))
+        } else if dial.class != CallClass::Emergency
+            && self.legs.calls_out_of(caller) >= rules.max_calls_per_extension as usize
+        {
+            Some(format!(
+                "{caller} already has {} calls out",
+                rules.max_calls_per_extension
+            ))
+        } else {
+            None
+        };
+        if let Some(reason) = refusal {
+            return self
+                .legs
+                .announce_failure(now, key, 403, &reason, Outcome::Failed, NotAllowed);
+        }
+        let dials = dial
+            .trunks
+            .iter()
+            .filter_map(|name| {
+                let setup = self.trunks.setup(name)?;
+                let account = setup.link.account.clone();
+                Some(TrunkDial {
+                    trunk: name.clone(),
+                    peer: setup.peer,
+                    domain: setup.link.domain.clone(),
+                    number: dial.number.clone(),
+                    caller_id: dial
+                        .caller_id
+                        .clone()
+                        .or_else(|| account.as_ref().map(|a| a.user.clone()))
+                        .unwrap_or_else(|| caller.to_string()),
+                    credentials: account,
+                })
+            })
+            .collect();
+        if self.legs.dial_trunks(now, key, dials) {
+            self.legs.ring_for(now, key, CALL_OUT_RINGS);
+        } else {
+            let reason = format!("no trunk of route {} can take the call", dial.route);
+            self.legs
+                .announce_failure(now, key, 503, &reason, Outcome::Failed, Unavailable);
         }
     }
 
@@ -352,5 +413,17 @@ impl Directory for OfficeDirectory<'_> {
 
     fn is_mailbox(&self, number: &str) -> bool {
         self.0.is_mailbox(number)
+    }
+
+    fn is_extension(&self, number: &str) -> bool {
+        self.0.legs.is_extension(number)
+    }
+
+    fn emergency(&self, dialled: &str) -> Option<Dial> {
+        self.0.outbound.emergency(dialled)
+    }
+
+    fn outbound(&self, dialled: &str) -> Option<Dial> {
+        self.0.outbound.dial(dialled)
     }
 }

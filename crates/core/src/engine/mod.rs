@@ -25,6 +25,7 @@ use crate::features::voicemail::Voicemail;
 use crate::features::{Handoff, Office};
 use crate::legs::{Legs, PbxConfig, Phase};
 use crate::live_calls::{CallStage, LiveCall};
+use crate::outbound::OutboundRules;
 use crate::record::VoicemailMessage;
 use crate::trunks::{TrunkSetup, TrunkStatus, Trunks};
 use crate::vocabulary::{CallKey, Clock, MessageCounts, Output, RecordLimits};
@@ -64,6 +65,7 @@ pub struct Pbx {
     voicemail: Voicemail,
     mwi: Subscriptions,
     trunks: Trunks,
+    outbound: OutboundRules,
     owners: HashMap<CallKey, Owner>,
     handoffs: VecDeque<Handoff>,
 }
@@ -82,6 +84,7 @@ impl Pbx {
             voicemail: Voicemail::default(),
             mwi: Subscriptions::default(),
             trunks: Trunks::default(),
+            outbound: OutboundRules::default(),
             owners: HashMap::new(),
             handoffs: VecDeque::new(),
         }
@@ -292,6 +295,11 @@ impl Pbx {
             .collect();
         self.trunks.set(now, setups, &mut self.legs.ids);
         self.settle(now);
+    }
+
+    /// The outbound routes, emergency numbers and who may call what.
+    pub fn set_outbound(&mut self, rules: OutboundRules) {
+        self.outbound = rules;
     }
 
     pub fn set_scenarios(&mut self, setup: ScenarioSetup) {

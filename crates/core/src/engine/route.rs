@@ -7,6 +7,7 @@ use switchboard_scenario::model::Scenario;
 
 use crate::features::queue::codes::FeatureCode;
 use crate::features::voicemail::menu::menu_box;
+use crate::outbound::Dial;
 
 /// Where a new call goes.
 #[derive(Debug, Clone)]
@@ -27,6 +28,8 @@ pub(crate) enum Route {
     Extension,
     /// No such number: a call from a trunk to a number the office does not answer.
     Nowhere,
+    /// Out through a trunk, as an outbound route or the emergency numbers say.
+    Out(Dial),
 }
 
 /// What the office has that a number can reach.
@@ -38,13 +41,22 @@ pub(crate) trait Directory {
     fn scenario(&self, number: &str) -> Option<Arc<Scenario>>;
     fn scenario_named(&self, name: &str) -> Option<Arc<Scenario>>;
     fn is_mailbox(&self, number: &str) -> bool;
+    fn is_extension(&self, number: &str) -> bool;
+    /// The number as an emergency call out.
+    fn emergency(&self, dialled: &str) -> Option<Dial>;
+    /// The number out through the first outbound route that takes it.
+    fn outbound(&self, dialled: &str) -> Option<Dial>;
 }
 
-/// A blocked caller reaches nothing; otherwise a queue's number, an agent's code, an
-/// inbound number, the voicemail code, in that order, before the extensions.
+/// A blocked caller reaches nothing; an emergency number always goes out, first;
+/// otherwise a queue's number, an agent's code, an inbound number, the voicemail code,
+/// in that order, then the extensions, then the outbound routes.
 pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Route {
     if let Some((reason, tell)) = office.blocked(caller) {
         return Route::Blocked { reason, tell };
+    }
+    if let Some(dial) = office.emergency(dialled) {
+        return Route::Out(dial);
     }
     if let Some(queue) = office.queue(dialled) {
         return Route::Queue(queue);
@@ -55,9 +67,12 @@ pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Rou
     if let Some(scenario) = office.scenario(dialled) {
         return Route::Scenario(scenario);
     }
-    match menu_box(dialled, caller).filter(|b| office.is_mailbox(b)) {
-        Some(mailbox) => Route::Mailbox(mailbox),
-        None => Route::Extension,
+    if let Some(mailbox) = menu_box(dialled, caller).filter(|b| office.is_mailbox(b)) {
+        return Route::Mailbox(mailbox);
+    }
+    match office.outbound(dialled) {
+        Some(dial) if !office.is_extension(dialled) => Route::Out(dial),
+        _ => Route::Extension,
     }
 }
 
@@ -116,6 +131,25 @@ mod tests {
         fn is_mailbox(&self, number: &str) -> bool {
             ["101", "102", "600"].contains(&number)
         }
+        fn is_extension(&self, number: &str) -> bool {
+            ["101", "102", "0601000000"].contains(&number)
+        }
+        fn emergency(&self, dialled: &str) -> Option<Dial> {
+            (dialled == "112").then(|| dial("emergency"))
+        }
+        fn outbound(&self, dialled: &str) -> Option<Dial> {
+            dialled.starts_with('0').then(|| dial("national"))
+        }
+    }
+
+    fn dial(route: &str) -> Dial {
+        Dial {
+            number: "n".into(),
+            class: crate::outbound::CallClass::National,
+            route: route.into(),
+            trunks: Vec::new(),
+            caller_id: None,
+        }
     }
 
     fn described(route: Route) -> String {
@@ -127,6 +161,7 @@ mod tests {
             Route::Mailbox(b) => format!("mailbox {b}"),
             Route::Extension => "extension".into(),
             Route::Nowhere => "nowhere".into(),
+            Route::Out(dial) => format!("out {}", dial.route),
         }
     }
 
@@ -150,6 +185,32 @@ mod tests {
             assert_eq!(kind(dialled, "666"), "blocked tell=true", "{dialled}");
         }
         assert_eq!(kind("*97999", "101"), "extension");
+    }
+
+    #[test]
+    fn numbers_the_office_does_not_have_go_out_and_emergency_numbers_always() {
+        assert_eq!(kind("0221234567", "101"), "out national");
+        assert_eq!(
+            kind("0601000000", "101"),
+            "extension",
+            "an extension comes first"
+        );
+        assert_eq!(
+            kind("555", "101"),
+            "extension",
+            "no route: an unknown number"
+        );
+        assert_eq!(kind("112", "101"), "out emergency");
+        assert_eq!(kind("112", "666"), "blocked tell=true");
+        // From a trunk: never out again.
+        assert_eq!(
+            described(route_in("0221234567", "+48601000000", None, &Office)),
+            "nowhere"
+        );
+        assert_eq!(
+            described(route_in("112", "+48601000000", None, &Office)),
+            "nowhere"
+        );
     }
 
     #[test]

@@ -343,7 +343,11 @@ impl Scenarios {
             return;
         };
         // The extension rung is the To of its INVITE (the request URI is the phone's).
-        let callee = call.forks[index].extension.clone();
+        let callee = call.forks[index]
+            .target
+            .extension()
+            .unwrap_or_default()
+            .to_string();
         call.log.answered_by = Some(callee.clone());
         cx.legs.bridge(now, key, index, a_media, b_media);
         cx.legs.occupy(key, &callee);

@@ -27,6 +27,7 @@ impl Legs {
             100 => {}
             101..=199 => self.fork_provisional(now, key, index, &response),
             200..=299 => self.fork_answered(now, key, index, &response),
+            401 | 407 if self.trunk_challenged(now, key, index, &response) => {}
             _ => self.fork_failed(now, key, index, code),
         }
     }
@@ -115,7 +116,7 @@ impl Legs {
                 call: key,
                 side: seat,
                 peer: fork.peer,
-                extension: Some(fork.extension.clone()),
+                extension: fork.target.extension().map(str::to_string),
             },
         );
         self.send_ack(&dialog, cseq);
@@ -147,7 +148,7 @@ impl Legs {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
-        let callee = call.forks[index].extension.clone();
+        let callee = call.forks[index].target.extension().map(str::to_string);
         let others = call.other_forks(index);
         call.local_sdp[0] = Some(local.clone());
         match early {
@@ -164,7 +165,9 @@ impl Legs {
             }
             None => self.bridge(now, key, index, a_media, b_media),
         }
-        self.occupy(key, &callee);
+        if let Some(callee) = callee {
+            self.occupy(key, &callee);
+        }
         self.answer_caller(now, key, 200, "OK", &local);
         for i in others {
             self.cancel_fork(now, key, i);
@@ -206,6 +209,12 @@ impl Legs {
             return;
         }
         call.forks[index].state = ForkState::Failed(code);
+        if self.trunk_failed_over(now, key, index, code) {
+            return;
+        }
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
         if call.phase.is_featured() {
             return self.emit(LegEvent::Failed {
                 call: key,

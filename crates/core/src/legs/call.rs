@@ -148,6 +148,29 @@ impl Call {
         }
     }
 
+    /// In from a trunk, out through one, or between the office's phones.
+    pub fn direction(&self) -> crate::record::Direction {
+        match (&self.origin, self.trunk()) {
+            (Origin::Extension, Some(_)) => crate::record::Direction::Outbound,
+            (origin, _) => origin.direction(),
+        }
+    }
+
+    /// The trunk the call came in from, or went out through (the one that answered,
+    /// else the last tried).
+    pub fn trunk(&self) -> Option<&str> {
+        fn out(f: &Fork) -> Option<&str> {
+            f.target.trunk().map(|leg| leg.dial.trunk.as_str())
+        }
+        self.origin.trunk().or_else(|| {
+            self.forks
+                .iter()
+                .find(|f| f.state == ForkState::Answered)
+                .and_then(out)
+                .or_else(|| self.forks.iter().rev().find_map(out))
+        })
+    }
+
     /// Leg A's dialog, or the dialog of fork `fork` on leg B.
     pub fn dialog_mut(&mut self, side: Side, fork: Option<usize>) -> Option<&mut Dialog> {
         match (side, fork) {
@@ -221,8 +244,8 @@ pub(crate) struct Fork {
     pub client: ClientId,
     pub invite: rsip::Request,
     pub peer: Peer,
-    /// The extension whose phone this is.
-    pub extension: String,
+    /// Whose phone this is, or the trunk it goes out through.
+    pub target: ForkTarget,
     pub state: ForkState,
     /// The dialog once the phone answered.
     pub dialog: Option<Dialog>,
@@ -241,6 +264,54 @@ pub(crate) enum ForkState {
     Proceeding,
     Answered,
     Failed(u16),
+}
+
+/// Where a fork rings: one of an extension's phones, or a number out through a trunk.
+#[derive(Debug, Clone)]
+pub(crate) enum ForkTarget {
+    Phone { extension: String },
+    Trunk(Box<TrunkLeg>),
+}
+
+/// A call out through a trunk, and where it goes next should this trunk fail.
+#[derive(Debug, Clone)]
+pub(crate) struct TrunkLeg {
+    pub dial: TrunkDial,
+    /// The provider's challenge was answered once already.
+    pub challenged: bool,
+    /// The trunks to try next, in order, on no answer or a 5xx.
+    pub then: Vec<TrunkDial>,
+}
+
+/// A number to call through one trunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrunkDial {
+    pub trunk: String,
+    pub peer: Peer,
+    /// The provider's domain, the host of the Request-URI, From and To.
+    pub domain: String,
+    pub number: String,
+    /// The number the called party is shown.
+    pub caller_id: String,
+    /// What the provider's challenges are answered with.
+    pub credentials: Option<switchboard_sip::trunk_registration::Account>,
+}
+
+impl ForkTarget {
+    /// The extension, for a fork to a phone.
+    pub fn extension(&self) -> Option<&str> {
+        match self {
+            ForkTarget::Phone { extension } => Some(extension),
+            ForkTarget::Trunk(_) => None,
+        }
+    }
+
+    pub fn trunk(&self) -> Option<&TrunkLeg> {
+        match self {
+            ForkTarget::Phone { .. } => None,
+            ForkTarget::Trunk(leg) => Some(leg),
+        }
+    }
 }
 
 impl Fork {

@@ -524,7 +524,7 @@ impl Legs {
             client: fork.client,
             invite: fork.invite.clone(),
             peer: fork.peer,
-            extension: fork.extension.clone(),
+            target: fork.target.clone(),
             state: ForkState::Answered,
             dialog: Some(dialog.clone()),
             cancel_on_provisional: false,
@@ -538,7 +538,7 @@ impl Legs {
                 call: to,
                 side: Side::B,
                 peer: dialog.peer,
-                extension: Some(fork.extension.clone()),
+                extension: fork.target.extension().map(str::to_string),
             },
         );
         let peer = dialog.peer;

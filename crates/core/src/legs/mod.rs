@@ -12,6 +12,7 @@ mod in_dialog;
 mod media;
 mod ports;
 mod ring;
+mod trunk_out;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -24,6 +25,7 @@ use switchboard_sip::registrar::Binding;
 use switchboard_sip::service::{ALLOW, Service, ServiceConfig};
 use switchboard_sip::transaction::{ClientId, Peer, ServerId, Transport};
 
+pub use call::TrunkDial;
 pub(crate) use call::{Call, CallStart, Origin, Phase};
 pub(crate) use ending::best_failure;
 pub(crate) use in_dialog::DialogRoute;
@@ -351,6 +353,16 @@ impl Legs {
             .filter(|b| b.remaining(now) > Duration::ZERO)
             .cloned()
             .collect()
+    }
+
+    /// The calls out through trunks `extension` has going.
+    pub fn calls_out_of(&self, extension: &str) -> usize {
+        self.calls
+            .values()
+            .filter(|c| c.origin == Origin::Extension && c.caller == extension)
+            .filter(|c| c.phase != Phase::Ended)
+            .filter(|c| c.forks.iter().any(|f| f.target.trunk().is_some()))
+            .count()
     }
 
     pub fn is_extension(&self, number: &str) -> bool {

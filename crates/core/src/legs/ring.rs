@@ -14,7 +14,7 @@ use switchboard_sip::registrar::Binding;
 use switchboard_sip::service::{ALLOW, SERVER};
 use switchboard_sip::transaction::{Peer, ServerId, Transport};
 
-use super::call::{Call, CallStart, Fork, ForkState, Origin, Phase};
+use super::call::{Call, CallStart, Fork, ForkState, ForkTarget, Origin, Phase};
 use super::{DialogRoute, Legs};
 use crate::record::{CallRecord, HangupBy, Outcome};
 use crate::vocabulary::{Announcement, CallKey, Output};
@@ -304,21 +304,11 @@ impl Legs {
         let mut forks = Vec::new();
         for binding in bindings {
             let b_peer = binding.source;
-            let sdp = LocalDescription {
-                session_id: self.ids.next() >> 1,
-                version: 1,
-                address: self.local_ip(b_peer),
-                port: ring.port,
-                formats: formats_to_offer(ring.offer),
-                direction: ring.offer.direction,
-                ptime: 20,
-                // A callee is offered SRTP when its extension requires it, plain RTP
-                // otherwise (an encrypting caller's audio is decrypted here, and a
-                // callee that cannot do SRTP still answers).
-                crypto: self
-                    .requires_encryption(ring.callee)
-                    .then(|| self.fresh_key(1)),
-            };
+            // A callee is offered SRTP when its extension requires it, plain RTP
+            // otherwise (an encrypting caller's audio is decrypted here, and a callee
+            // that cannot do SRTP still answers).
+            let encrypt = self.requires_encryption(ring.callee);
+            let sdp = self.offer_to(b_peer, ring.offer, ring.port, encrypt);
             let local_ip = self.local_ip(b_peer);
             let port = self.config.sip_port;
             let (caller, callee, display) = (ring.caller, ring.callee, ring.display);
@@ -354,7 +344,9 @@ impl Legs {
                     client,
                     invite: request,
                     peer: b_peer,
-                    extension: ring.callee.to_string(),
+                    target: ForkTarget::Phone {
+                        extension: ring.callee.to_string(),
+                    },
                     state: ForkState::Calling,
                     dialog: None,
                     cancel_on_provisional: false,
@@ -365,6 +357,26 @@ impl Legs {
             }
         }
         forks
+    }
+
+    /// What Switchboard offers the peer at `peer` for the caller's `offer`, on `port`.
+    pub fn offer_to(
+        &mut self,
+        peer: Peer,
+        offer: &AudioStream,
+        port: u16,
+        encrypt: bool,
+    ) -> LocalDescription {
+        LocalDescription {
+            session_id: self.ids.next() >> 1,
+            version: 1,
+            address: self.local_ip(peer),
+            port,
+            formats: formats_to_offer(offer),
+            direction: offer.direction,
+            ptime: 20,
+            crypto: encrypt.then(|| self.fresh_key(1)),
+        }
     }
 
     /// A pair of RTP ports for a new call's two legs.

@@ -237,6 +237,11 @@ impl Harness {
     /// The caller was sent 183 with Switchboard's media and `what` is announced to
     /// it; the media edge reports the end.
     pub(crate) fn announcement_plays(&mut self, what: Announcement) {
+        self.announcement_plays_on(1, what)
+    }
+
+    /// [`Harness::announcement_plays`] to call `call` of the caller's.
+    pub(crate) fn announcement_plays_on(&mut self, call: CallKey, what: Announcement) {
         let progress = self.expect(CALLER, "SIP/2.0 183 Session Progress");
         assert!(
             body(&progress).contains(&format!("m=audio {} RTP/AVP ", self.newest_ports()[0])),
@@ -247,12 +252,13 @@ impl Harness {
             "{:?}",
             self.media
         );
-        assert!(
-            self.records.is_empty(),
-            "the outcome waits for the announcement"
-        );
-        self.pbx.handle_announcement_done(self.clock(), 1);
+        let recorded = self.records.len();
+        self.pbx.handle_announcement_done(self.clock(), call);
         self.collect();
+        assert!(
+            self.records.len() > recorded,
+            "the outcome waited for the announcement"
+        );
     }
 
     pub(crate) fn fresh_branch(&mut self) -> String {

@@ -1,0 +1,167 @@
+//! Calls out from extensions through trunks: the route's number and caller ID, the
+//! provider's challenge answered, failover to the next trunk on a 503 but not on a busy
+//! callee, and the toll-fraud guard (classes, calls at once).
+
+use std::time::Duration;
+
+use switchboard_sip::trunk_registration::{Account, LinkConfig};
+
+use super::harness::{CALLER, Harness, header, peer, respond, sdp};
+use crate::outbound::{CallClass, OutboundRoute, OutboundRules};
+use crate::vocabulary::Announcement;
+use crate::{CallsIn, Direction, Outcome, TrunkSetup};
+
+const PROVIDER: &str = "203.0.113.5:5060";
+const BACKUP: &str = "203.0.113.9:5060";
+
+fn trunk(name: &str, at: &str, account: bool) -> TrunkSetup {
+    TrunkSetup {
+        name: name.into(),
+        link: LinkConfig {
+            domain: "voip.example".into(),
+            account: account.then(|| Account {
+                user: "48225550100".into(),
+                auth_user: "office".into(),
+                password: "secret-pass".into(),
+                expires: 300,
+            }),
+            keepalive: None,
+        },
+        peer: peer(at),
+        calls_in: CallsIn::default(),
+    }
+}
+
+/// Mobiles ("0" and nine digits) go out as +48… through `trunks`, shown as the office's
+/// number; extensions may call mobiles, one call out at a time.
+fn office(trunks: &[&str]) -> Harness {
+    let mut h = Harness::new(&[]);
+    h.pbx.set_trunks(
+        h.clock(),
+        vec![
+            trunk("Backup", BACKUP, false),
+            trunk("Provider", PROVIDER, true),
+        ],
+    );
+    h.collect();
+    h.take(PROVIDER);
+    h.take(BACKUP);
+    h.pbx.set_outbound(rules(trunks));
+    h
+}
+
+fn rules(trunks: &[&str]) -> OutboundRules {
+    OutboundRules {
+        routes: vec![OutboundRoute {
+            name: "Mobiles".into(),
+            patterns: vec!["0[5-8]XXXXXXXX".parse().unwrap()],
+            strip: 1,
+            prepend: "+48".into(),
+            class: CallClass::Mobile,
+            trunks: trunks.iter().map(|t| t.to_string()).collect(),
+            caller_id: Some("+48225550100".into()),
+        }],
+        emergency: vec!["112".into()],
+        all_trunks: vec!["Provider".into()],
+        default_classes: [CallClass::Local, CallClass::Mobile].into(),
+        classes: Default::default(),
+        max_calls_per_extension: 1,
+    }
+}
+
+const CHALLENGE: &str = "Proxy-Authenticate: Digest realm=\"voip.example\", nonce=\"n7\", qop=\"auth\", algorithm=MD5\r\n";
+
+fn with_header(response: String, extra: &str) -> String {
+    response.replacen("Content-Length", &format!("{extra}Content-Length"), 1)
+}
+
+#[test]
+fn a_mobile_number_goes_out_through_the_provider_with_the_offices_number_shown() {
+    let mut h = office(&["Provider"]);
+    h.call("0601000000", &sdp(4000, "0 101"));
+    let first = h.expect(PROVIDER, "INVITE sip:+48601000000@voip.example SIP/2.0");
+    assert!(header(&first, "From").starts_with("<sip:+48225550100@voip.example>;tag="));
+    assert_eq!(header(&first, "To"), "<sip:+48601000000@voip.example>");
+    h.send(
+        PROVIDER,
+        &with_header(
+            respond(&first, 407, "Proxy Authentication Required", "p1", ""),
+            CHALLENGE,
+        ),
+    );
+    let second = h.expect(PROVIDER, "INVITE sip:+48601000000@voip.example");
+    assert!(header(&second, "Proxy-Authorization").contains("username=\"office\""));
+    assert_eq!(header(&second, "Call-ID"), header(&first, "Call-ID"));
+    assert_eq!(header(&second, "CSeq"), "2 INVITE");
+    h.send(
+        PROVIDER,
+        &respond(&second, 200, "OK", "p2", &sdp(9000, "0 101")),
+    );
+    h.expect(CALLER, "SIP/2.0 200");
+    assert_eq!(h.pbx.active_calls(), 1);
+}
+
+#[test]
+fn a_provider_that_cannot_take_the_call_passes_it_to_the_next_trunk_but_a_busy_callee_does_not() {
+    let mut h = office(&["Backup", "Provider"]);
+    h.call("0601000000", &sdp(4000, "0 101"));
+    let first = h.expect(BACKUP, "INVITE sip:+48601000000@voip.example");
+    h.send(
+        BACKUP,
+        &respond(&first, 503, "Service Unavailable", "b1", ""),
+    );
+    let next = h.expect(PROVIDER, "INVITE sip:+48601000000@voip.example");
+    h.send(PROVIDER, &respond(&next, 486, "Busy Here", "p1", ""));
+    h.announcement_plays(Announcement::Busy);
+    h.expect(CALLER, "SIP/2.0 486");
+    let r = h.records.last().unwrap();
+    assert_eq!(
+        (
+            r.direction,
+            r.trunk.as_deref(),
+            r.outcome,
+            r.callee.as_str()
+        ),
+        (
+            Direction::Outbound,
+            Some("Provider"),
+            Outcome::Busy,
+            "0601000000"
+        )
+    );
+}
+
+#[test]
+fn the_toll_fraud_guard_refuses_what_an_extension_may_not_call_and_says_why() {
+    let mut h = office(&["Provider"]);
+    // International: not in the default classes.
+    let mut rules = rules(&["Provider"]);
+    rules.routes.push(OutboundRoute {
+        name: "Abroad".into(),
+        patterns: vec!["00.".parse().unwrap()],
+        strip: 2,
+        prepend: "+".into(),
+        class: CallClass::International,
+        trunks: vec!["Provider".into()],
+        caller_id: None,
+    });
+    h.pbx.set_outbound(rules);
+    h.call("0044207946001", &sdp(4000, "0 101"));
+    h.announcement_plays(Announcement::NotAllowed);
+    h.expect(CALLER, "SIP/2.0 403");
+    assert!(h.take(PROVIDER).is_empty(), "nothing went out");
+    let r = h.records.last().unwrap();
+    assert!(r.reason.contains("may not call International"), "{r:?}");
+}
+
+#[test]
+fn one_call_out_at_a_time_and_emergency_calls_whatever_the_limit() {
+    let mut h = office(&["Provider"]);
+    h.call("0601000000", &sdp(4000, "0 101"));
+    h.expect(PROVIDER, "INVITE");
+    h.another_call("0601000001", &sdp(4002, "0 101"), "call-2");
+    h.announcement_plays_on(2, Announcement::NotAllowed);
+    h.advance(Duration::from_millis(10));
+    h.another_call("112", &sdp(4004, "0 101"), "call-3");
+    h.expect(PROVIDER, "INVITE sip:112@voip.example");
+}
