@@ -103,3 +103,71 @@ fn a_customer_of_the_provider_reaches_an_agent_through_the_office_number() {
         "{call:#?}"
     );
 }
+
+#[test]
+fn a_receptionist_calls_a_customer_out_through_the_provider_showing_the_office_number() {
+    let provider = Provider::start();
+    let office = format!(
+        "{}[[routes]]\nname = \"National\"\npatterns = [\"0XXXXXXXXX\"]\nstrip = 1\nprepend = \"48\"\n\
+         class = \"mobile\"\ntrunks = [\"Provider\"]\ncaller_id = \"48225550100\"\n",
+        office(&provider)
+    );
+    let server = Server::start(&office);
+    wait_registered(&server);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
+    audio::speech("en", 40, &en);
+    audio::speech("ru", 40, &ru);
+    let mut receptionist = Baresip::start(server.sip, PhoneSetup::pcmu("100", &en, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    let mut customer = Baresip::start_at_provider(
+        provider.addr,
+        PhoneSetup::pcmu("48601000000", &ru, true),
+        &provider_password("48601000000"),
+    );
+    provider.wait_for("registered sip:48601000000@", Duration::from_secs(10));
+
+    receptionist.command("dial", &format!("sip:0601000000@{}", server.sip));
+    let incoming = customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
+    assert!(
+        incoming["peeruri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("sip:48225550100@")),
+        "the customer sees the office's number: {incoming}"
+    );
+    receptionist.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
+    std::thread::sleep(Duration::from_secs(8));
+    receptionist.command("hangup", "");
+    customer.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+
+    let (en_audio, _) = audio::read(&en);
+    let (ru_audio, _) = audio::read(&ru);
+    audio::assert_heard(
+        "the receptionist hears the customer",
+        heard(&ru_audio, &audio::read_at_call_rate(&receptionist.heard())),
+    );
+    audio::assert_heard(
+        "the customer hears the receptionist",
+        heard(&en_audio, &audio::read_at_call_rate(&customer.heard())),
+    );
+    let records = server.call_records();
+    let call = records
+        .iter()
+        .find(|r| r.direction == Direction::Outbound)
+        .unwrap_or_else(|| panic!("no outbound record in {records:#?}"));
+    assert_eq!(
+        (
+            call.caller.as_str(),
+            call.callee.as_str(),
+            call.trunk.as_deref(),
+            call.outcome.as_str()
+        ),
+        ("100", "0601000000", Some("Provider"), "answered"),
+        "{call:#?}"
+    );
+    provider.wait_for(
+        "call from 48225550100 to 48601000000",
+        Duration::from_secs(1),
+    );
+}

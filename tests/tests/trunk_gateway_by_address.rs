@@ -17,7 +17,8 @@ fn office() -> String {
          exits = {{ timeout = \"bye\", empty = \"bye\", full = \"bye\", key = \"bye\" }}\n\
          [scenarios.blocks.bye]\ntype = \"hang-up\"\n\
          [[inbound]]\nnumber = \"+48225550100\"\nscenario = \"Reception\"\n\
-         [[trunks]]\nname = \"Gateway\"\nhost = \"127.0.0.2:5090\"\nkeepalive = 0\n",
+         [[trunks]]\nname = \"Gateway\"\nhost = \"127.0.0.2:5090\"\nkeepalive = 0\n\
+         addresses = [\"127.0.0.2\"]\n",
         config("", FAST_REGISTRAR)
     )
 }

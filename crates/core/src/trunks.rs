@@ -3,7 +3,7 @@
 //! a call's: the engine sends what the links want and hands them their answers.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use ipnet::IpNet;
@@ -30,9 +30,11 @@ pub struct TrunkSetup {
 /// How calls from a trunk are recognised and read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CallsIn {
-    /// Where the provider's calls come from: a call is from this trunk when its source
-    /// is in one of these, never because of what it says about itself.
-    pub sources: Vec<IpNet>,
+    /// Where the provider's calls come from: a call is from this trunk when it comes
+    /// from one of these addresses and ports (the provider's host), or from anywhere in
+    /// one of `networks`; never because of what it says about itself.
+    pub hosts: Vec<SocketAddr>,
+    pub networks: Vec<IpNet>,
     pub called: CalledFrom,
     pub caller: CallerFrom,
     /// The scenario a call to a number that is no inbound number follows; none: 404.
@@ -182,11 +184,12 @@ impl Trunks {
     }
 
     /// The trunk a request from `source` comes from, if any.
-    pub fn calling_from(&self, source: IpAddr) -> Option<&TrunkSetup> {
-        self.trunks
-            .values()
-            .map(|t| &t.setup)
-            .find(|s| s.calls_in.sources.iter().any(|n| n.contains(&source)))
+    pub fn calling_from(&self, source: SocketAddr) -> Option<&TrunkSetup> {
+        self.trunks.values().map(|t| &t.setup).find(|s| {
+            let calls_in = &s.calls_in;
+            calls_in.hosts.contains(&source)
+                || calls_in.networks.iter().any(|n| n.contains(&source.ip()))
+        })
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {

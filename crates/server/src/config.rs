@@ -16,12 +16,14 @@ use crate::sounds::Language;
 
 mod import;
 mod lists;
+mod outbound;
 mod queues;
 mod scenarios;
 pub(crate) mod trunks;
 mod voicemail;
 
 pub use lists::{ListSettings, NumberSettings};
+pub use outbound::{CallClassName, ExtensionClasses, OutboundSettings, RouteSettings};
 pub use queues::{AgentSettings, QueueSettings};
 pub use scenarios::{ContactSettings, InboundNumber};
 pub use trunks::{RegisterSettings, TrunkSettings};
@@ -66,6 +68,12 @@ pub struct Config {
     /// The office's providers.
     #[serde(default)]
     pub trunks: Vec<TrunkSettings>,
+    /// Which numbers go out through which trunks.
+    #[serde(default)]
+    pub routes: Vec<RouteSettings>,
+    /// Who may call what out.
+    #[serde(default)]
+    pub outbound: OutboundSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -523,6 +531,7 @@ impl Config {
         self.validate_lists(&mut errors);
         self.validate_scenarios(&mut errors);
         self.validate_trunks(&mut errors);
+        self.validate_outbound(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -628,6 +637,8 @@ impl Config {
             inbound: section(store, "inbound")?,
             contacts: section(store, "contacts")?,
             trunks: section(store, "trunks")?,
+            routes: section(store, "routes")?,
+            outbound: section(store, "outbound")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -664,6 +675,8 @@ impl Config {
             ("inbound".to_string(), to_json(&self.inbound)),
             ("contacts".to_string(), to_json(&self.contacts)),
             ("trunks".to_string(), to_json(&self.trunks)),
+            ("routes".to_string(), to_json(&self.routes)),
+            ("outbound".to_string(), to_json(&self.outbound)),
         ];
         let extensions: Vec<Extension> = self
             .extensions

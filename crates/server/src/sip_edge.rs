@@ -320,6 +320,7 @@ pub fn apply_config(
     pbx.set_voicemail_pins(config.voicemail.pins());
     pbx.set_queues(clock(), config.queue_setups(), config.agent_configs());
     pbx.set_trunks(clock(), trunks);
+    pbx.set_outbound(config.outbound_rules());
 }
 
 /// Both clocks now, for an input to the engine.

@@ -2,7 +2,7 @@
 //! take seconds), so the engine is given where each trunk's requests go and where its
 //! calls come from.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use switchboard_core::TrunkSetup;
 use switchboard_sip::transaction::{Peer, Transport};
@@ -30,11 +30,11 @@ pub async fn resolve(trunks: &[TrunkSettings]) -> Vec<TrunkSetup> {
             }
         };
         // The provider's calls may come from its host or from the proxy before it.
-        let mut sources: Vec<IpAddr> = hop_addrs.iter().map(SocketAddr::ip).collect();
+        let mut sources = hop_addrs.clone();
         if let Some(host) = split_host(&trunk.host).filter(|h| *h != hop)
             && let Ok(addrs) = lookup(&host).await
         {
-            sources.extend(addrs.iter().map(SocketAddr::ip));
+            sources.extend(addrs);
         }
         sources.dedup();
         setups.push(TrunkSetup {

@@ -857,6 +857,11 @@ export interface components {
             priority: number;
         };
         /**
+         * @description What a call costs the office.
+         * @enum {string}
+         */
+        CallClassName: "local" | "national" | "mobile" | "international" | "premium";
+        /**
          * @description One call attempt, as the engine writes it, the store keeps it and the API and the
          *     call log's export show it. Times are unix milliseconds outside Rust.
          */
@@ -954,6 +959,10 @@ export interface components {
             contacts?: components["schemas"]["ContactSettings"][];
             /** @description The office's providers. */
             trunks?: components["schemas"]["TrunkSettings"][];
+            /** @description Which numbers go out through which trunks. */
+            routes?: components["schemas"]["RouteSettings"][];
+            /** @description Who may call what out. */
+            outbound?: components["schemas"]["OutboundSettings"];
         };
         /** @description A customer's number and the extension responsible for them. */
         ContactSettings: {
@@ -1012,6 +1021,11 @@ export interface components {
              *     here. Left out of a change, the password stays as it is.
              */
             password?: string | null;
+        };
+        /** @description An extension's own classes, in place of the office's. */
+        ExtensionClasses: {
+            extension: string;
+            classes: components["schemas"]["CallClassName"][];
         };
         ExtensionConfig: {
             number: string;
@@ -1131,6 +1145,30 @@ export interface components {
              * @default
              */
             country_code: string;
+        };
+        OutboundSettings: {
+            /**
+             * @description What every extension may call unless given classes of its own.
+             * @default [
+             *       "local",
+             *       "national",
+             *       "mobile"
+             *     ]
+             */
+            classes: components["schemas"]["CallClassName"][];
+            /**
+             * Format: u-int32
+             * @description Calls out one extension may have at once.
+             * @default 2
+             */
+            max_calls: number;
+            /**
+             * @description Emergency numbers besides 112 and the office country's own.
+             * @default []
+             */
+            emergency: string[];
+            /** @default [] */
+            extensions: components["schemas"]["ExtensionClasses"][];
         };
         /**
          * @description How a call attempt ended.
@@ -1353,6 +1391,23 @@ export interface components {
         RingMode: "all-at-once" | "in-order" | "random";
         /** @enum {string} */
         Role: "admin" | "agent";
+        RouteSettings: {
+            name: string;
+            /**
+             * @description Numbers it takes: digits, X (any digit), Z (1–9), N (2–9), sets like [1-5], and a
+             *     final "." for one or more further digits ("0XXXXXXXXX", "00.").
+             */
+            patterns: string[];
+            /** @description Digits removed from the front of the number dialled… */
+            strip?: number;
+            /** @description …and what is put before the rest ("+48"). */
+            prepend?: string;
+            class: components["schemas"]["CallClassName"];
+            /** @description Trunks tried in order: the next on no answer from a provider or its 5xx. */
+            trunks: string[];
+            /** @description The number the called party is shown; absent: the trunk's account. */
+            caller_id?: string | null;
+        };
         Scenario: {
             name: string;
             start: components["schemas"]["String"];

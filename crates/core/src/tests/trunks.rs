@@ -27,7 +27,7 @@ fn provider_trunk(password: &str) -> TrunkSetup {
         },
         peer: peer(PROVIDER),
         calls_in: CallsIn {
-            sources: vec!["203.0.113.5/32".parse().unwrap()],
+            hosts: vec![PROVIDER.parse().unwrap()],
             ..CallsIn::default()
         },
     }

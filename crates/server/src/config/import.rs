@@ -19,6 +19,8 @@ const KEYS: &[(&str, &str)] = &[
     ("inbound", "number"),
     ("contacts", "number"),
     ("trunks", "name"),
+    ("routes", "name"),
+    ("outbound.extensions", "extension"),
     ("voicemail.boxes", "number"),
 ];
 

@@ -213,13 +213,15 @@ impl TrunkSettings {
         }
     }
 
-    /// How calls from this trunk are read; `host` are the addresses its host has.
-    pub fn calls_in(&self, host: &[std::net::IpAddr]) -> CallsIn {
+    /// How calls from this trunk are read; `host` are the addresses (and ports) its
+    /// host has.
+    pub fn calls_in(&self, host: &[std::net::SocketAddr]) -> CallsIn {
         CallsIn {
-            sources: host
+            hosts: host.to_vec(),
+            networks: self
+                .addresses
                 .iter()
-                .map(|&ip| ipnet::IpNet::from(ip))
-                .chain(self.addresses.iter().filter_map(|a| parse_network(a)))
+                .filter_map(|a| parse_network(a))
                 .collect(),
             called: match self.called_number {
                 CalledNumberFrom::RequestUri => CalledFrom::RequestUri,
@@ -335,14 +337,9 @@ caller_number = "from"
         assert_eq!(gateway.link().account, None);
         assert_eq!(gateway.link().keepalive, None);
         assert_eq!(gateway.next_hop(), Some(("192.0.2.10".into(), 5080)));
-        let calls_in = gateway.calls_in(&["192.0.2.10".parse().unwrap()]);
-        assert_eq!(
-            calls_in.sources,
-            [
-                "192.0.2.10/32".parse().unwrap(),
-                "198.51.100.0/24".parse().unwrap()
-            ]
-        );
+        let calls_in = gateway.calls_in(&["192.0.2.10:5080".parse().unwrap()]);
+        assert_eq!(calls_in.hosts, ["192.0.2.10:5080".parse().unwrap()]);
+        assert_eq!(calls_in.networks, ["198.51.100.0/24".parse().unwrap()]);
         assert_eq!(
             (calls_in.called, calls_in.caller),
             (CalledFrom::CalledPartyId, CallerFrom::From)
