@@ -659,6 +659,18 @@ pub fn sipp_from(
     sipp_run(ip, free_port(), server, scenario_file, rows, extra)
 }
 
+/// As [`sipp`], from a chosen address and port: a peer Switchboard is told where to find.
+pub fn sipp_on(
+    ip: &str,
+    port: u16,
+    server: &Server,
+    scenario_file: &str,
+    rows: &[String],
+    extra: &[&str],
+) -> SippRun {
+    sipp_run(ip, port, server, scenario_file, rows, extra)
+}
+
 /// As [`sipp`], from a chosen local port: the same phone contact across runs.
 pub fn sipp_at(
     local_port: u16,

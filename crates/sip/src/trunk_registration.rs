@@ -152,9 +152,11 @@ pub struct TrunkLink {
 
 impl TrunkLink {
     /// A link that starts at once: a REGISTER (or an OPTIONS without an account) is
-    /// the first request polled.
+    /// the first request polled. A link with neither account nor keep-alive sends
+    /// nothing, and its state stays [`LinkState::Starting`].
     pub fn new(now: Instant, config: LinkConfig, ids: LinkIds, local: Local) -> Self {
         let register = config.account.is_some();
+        let watch = !register && config.keepalive.is_some();
         TrunkLink {
             config,
             ids,
@@ -169,7 +171,7 @@ impl TrunkLink {
             },
             failures: 0,
             register_at: register.then_some(now),
-            keepalive_at: (!register).then_some(now),
+            keepalive_at: watch.then_some(now),
             unregister: false,
             registering: false,
             answering: None,
