@@ -11,6 +11,17 @@ use std::time::{Duration, Instant};
 
 use crate::{free_port, require};
 
+/// An office in Poland whose number +48 22 555 01 00 runs "Reception", which puts
+/// callers in queue 600, answered by 101: what a customer calling from outside reaches.
+pub const OFFICE_NUMBER_TO_QUEUE: &str = "[numbers]\ncountry_code = \"48\"\n\
+    [[queues]]\nnumber = \"600\"\nname = \"Sales\"\nring_timeout = 10\n\
+    [[queues.agents]]\nextension = \"101\"\n\
+    [[scenarios]]\nname = \"Reception\"\nstart = \"sales\"\n\
+    [scenarios.blocks.sales]\ntype = \"queue\"\nqueue = \"600\"\n\
+    exits = { timeout = \"bye\", empty = \"bye\", full = \"bye\", key = \"bye\" }\n\
+    [scenarios.blocks.bye]\ntype = \"hang-up\"\n\
+    [[inbound]]\nnumber = \"+48225550100\"\nscenario = \"Reception\"\n";
+
 /// The password the provider expects from `auth_user`.
 pub fn provider_password(auth_user: &str) -> String {
     format!("provider-pass-{auth_user}")

@@ -1,29 +1,23 @@
 //! A customer calls the office through its provider (Kamailio from apt playing one):
 //! their phone is registered at the provider, not at Switchboard. The call follows the
 //! office number's scenario into a queue, an agent answers, both hear each other, and
-//! the record names the customer's number, the office number and the trunk.
+//! the record names the customer's number, the office number and the trunk. And the
+//! other way: a receptionist calls the customer out through the same provider.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use switchboard_core::Direction;
+use switchboard_core::{CallRecord, Direction};
 use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
-use switchboard_e2e::provider::{Provider, provider_password};
+use switchboard_e2e::provider::{OFFICE_NUMBER_TO_QUEUE, Provider, provider_password};
 use switchboard_e2e::{FAST_REGISTRAR, Server, config};
 
 /// The office: number +48 22 555 01 00 runs "Reception", which puts callers in queue
 /// 600, answered by 101; registered to the provider as 48225550100.
 fn office(provider: &Provider) -> String {
     format!(
-        "{}[numbers]\ncountry_code = \"48\"\n\
-         [[queues]]\nnumber = \"600\"\nname = \"Sales\"\nring_timeout = 10\n\
-         [[queues.agents]]\nextension = \"101\"\n\
-         [[scenarios]]\nname = \"Reception\"\nstart = \"sales\"\n\
-         [scenarios.blocks.sales]\ntype = \"queue\"\nqueue = \"600\"\n\
-         exits = {{ timeout = \"bye\", empty = \"bye\", full = \"bye\", key = \"bye\" }}\n\
-         [scenarios.blocks.bye]\ntype = \"hang-up\"\n\
-         [[inbound]]\nnumber = \"+48225550100\"\nscenario = \"Reception\"\n\
-         [[trunks]]\nname = \"Provider\"\nhost = \"{}\"\n\
+        "{}{OFFICE_NUMBER_TO_QUEUE}[[trunks]]\nname = \"Provider\"\nhost = \"{}\"\n\
          [trunks.register]\nusername = \"48225550100\"\nauth_username = \"office\"\n\
          password = \"{}\"\n",
         config("", FAST_REGISTRAR),
@@ -38,6 +32,35 @@ fn wait_registered(server: &Server) {
         assert!(Instant::now() < deadline, "{}", server.health()["trunks"]);
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The caller and the callee, each with the file it speaks, talk for 8 s; the caller
+/// hangs up; each must have heard the other. Returns the call's record.
+fn talk_and_compare(
+    server: &Server,
+    (caller, caller_said): (&mut Baresip, &Path),
+    (callee, callee_said): (&mut Baresip, &Path),
+    direction: Direction,
+) -> CallRecord {
+    std::thread::sleep(Duration::from_secs(8));
+    caller.command("hangup", "");
+    callee.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    let (caller_voice, _) = audio::read(caller_said);
+    let (callee_voice, _) = audio::read(callee_said);
+    audio::assert_heard(
+        "the caller hears the callee",
+        heard(&callee_voice, &audio::read_at_call_rate(&caller.heard())),
+    );
+    audio::assert_heard(
+        "the callee hears the caller",
+        heard(&caller_voice, &audio::read_at_call_rate(&callee.heard())),
+    );
+    let records = server.call_records();
+    records
+        .into_iter()
+        .find(|r| r.direction == direction)
+        .unwrap_or_else(|| panic!("no {direction:?} record"))
 }
 
 #[test]
@@ -61,26 +84,12 @@ fn a_customer_of_the_provider_reaches_an_agent_through_the_office_number() {
     customer.command("dial", &format!("sip:48225550100@{}", provider.addr));
     customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
     agent.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
-    std::thread::sleep(Duration::from_secs(8));
-    customer.command("hangup", "");
-    agent.wait_event("CALL_CLOSED", Duration::from_secs(10));
-    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
-
-    let (en_audio, _) = audio::read(&en);
-    let (ru_audio, _) = audio::read(&ru);
-    audio::assert_heard(
-        "the customer hears the agent",
-        heard(&ru_audio, &audio::read_at_call_rate(&customer.heard())),
+    let call = talk_and_compare(
+        &server,
+        (&mut customer, &en),
+        (&mut agent, &ru),
+        Direction::Inbound,
     );
-    audio::assert_heard(
-        "the agent hears the customer",
-        heard(&en_audio, &audio::read_at_call_rate(&agent.heard())),
-    );
-    let records = server.call_records();
-    let call = records
-        .iter()
-        .find(|r| r.direction == Direction::Inbound)
-        .unwrap_or_else(|| panic!("no inbound record in {records:#?}"));
     assert_eq!(
         (
             call.caller.as_str(),
@@ -136,26 +145,12 @@ fn a_receptionist_calls_a_customer_out_through_the_provider_showing_the_office_n
         "the customer sees the office's number: {incoming}"
     );
     receptionist.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
-    std::thread::sleep(Duration::from_secs(8));
-    receptionist.command("hangup", "");
-    customer.wait_event("CALL_CLOSED", Duration::from_secs(10));
-    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
-
-    let (en_audio, _) = audio::read(&en);
-    let (ru_audio, _) = audio::read(&ru);
-    audio::assert_heard(
-        "the receptionist hears the customer",
-        heard(&ru_audio, &audio::read_at_call_rate(&receptionist.heard())),
+    let call = talk_and_compare(
+        &server,
+        (&mut receptionist, &en),
+        (&mut customer, &ru),
+        Direction::Outbound,
     );
-    audio::assert_heard(
-        "the customer hears the receptionist",
-        heard(&en_audio, &audio::read_at_call_rate(&customer.heard())),
-    );
-    let records = server.call_records();
-    let call = records
-        .iter()
-        .find(|r| r.direction == Direction::Outbound)
-        .unwrap_or_else(|| panic!("no outbound record in {records:#?}"));
     assert_eq!(
         (
             call.caller.as_str(),

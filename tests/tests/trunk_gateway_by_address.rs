@@ -3,21 +3,14 @@
 //! and the same INVITE from 127.0.0.3 must prove it is an extension.
 
 use switchboard_core::Direction;
+use switchboard_e2e::provider::OFFICE_NUMBER_TO_QUEUE;
 use switchboard_e2e::{FAST_REGISTRAR, Server, config, sipp_from};
 
 /// +48 22 555 01 00 puts callers in queue 600 (nobody logged in yet, so they wait);
 /// the gateway at 127.0.0.2 is a trunk.
 fn office() -> String {
     format!(
-        "{}[numbers]\ncountry_code = \"48\"\n\
-         [[queues]]\nnumber = \"600\"\nname = \"Sales\"\n\
-         [[queues.agents]]\nextension = \"101\"\n\
-         [[scenarios]]\nname = \"Reception\"\nstart = \"sales\"\n\
-         [scenarios.blocks.sales]\ntype = \"queue\"\nqueue = \"600\"\n\
-         exits = {{ timeout = \"bye\", empty = \"bye\", full = \"bye\", key = \"bye\" }}\n\
-         [scenarios.blocks.bye]\ntype = \"hang-up\"\n\
-         [[inbound]]\nnumber = \"+48225550100\"\nscenario = \"Reception\"\n\
-         [[trunks]]\nname = \"Gateway\"\nhost = \"127.0.0.2:5090\"\nkeepalive = 0\n\
+        "{}{OFFICE_NUMBER_TO_QUEUE}[[trunks]]\nname = \"Gateway\"\nhost = \"127.0.0.2:5090\"\nkeepalive = 0\n\
          addresses = [\"127.0.0.2\"]\n",
         config("", FAST_REGISTRAR)
     )
