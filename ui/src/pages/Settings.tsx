@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { Alert, App, Button, Card, Form, Input, InputNumber, Select, Space, Typography, type FormInstance } from "antd";
+import { Alert, App, Button, Card, Form, Input, InputNumber, Select, Space, Spin, Typography, type FormInstance } from "antd";
 import { useTranslation } from "react-i18next";
 import { api, ApiError, fieldPath, type Schemas } from "../api/client";
 
@@ -18,10 +18,13 @@ export default function Settings() {
   const [form] = Form.useForm<Schemas["Settings"]>();
   const [passwordForm] = Form.useForm<Schemas["PasswordChange"]>();
   const [errors, setErrors] = useState<string[]>([]);
+  // The form is shown once the settings are in it: typing into a field the load then
+  // overwrote would mix the two.
+  const [loaded, setLoaded] = useState<Schemas["Settings"] | null>(null);
 
   useEffect(() => {
-    void api.get<Schemas["Settings"]>("/api/settings").then((s) => form.setFieldsValue(s));
-  }, [form]);
+    void api.get<Schemas["Settings"]>("/api/settings").then(setLoaded);
+  }, []);
 
   // Every setting as loaded goes back, not only those with a field on this page: a
   // setting the page does not show must not be reset by saving the others.
@@ -52,10 +55,12 @@ export default function Settings() {
     </Form.Item>
   );
 
+  if (!loaded) return <Spin />;
+
   return (
     <>
       <Typography.Title level={3}>{t("settings")}</Typography.Title>
-      <Form form={form} layout="vertical" onFinish={save}>
+      <Form form={form} layout="vertical" onFinish={save} initialValues={loaded}>
         <Space align="start" wrap>
           <Card title="SIP" style={{ width: 340 }}>
             <Form.Item name={["sip", "realm"]} label={t("realm")}>
