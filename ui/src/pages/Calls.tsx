@@ -16,6 +16,13 @@ const OUTCOMES: Record<Schemas["Outcome"], string> = {
   interrupted: "outcomeInterrupted",
 };
 
+/** How the call log names each direction, by its translation key. */
+const DIRECTIONS: Record<Schemas["Direction"], string> = {
+  internal: "directionInternal",
+  inbound: "directionInbound",
+  outbound: "directionOutbound",
+};
+
 type Filters = {
   period?: [{ valueOf(): number }, { valueOf(): number }] | null;
   number?: string;
@@ -105,8 +112,14 @@ export default function Calls() {
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
         columns={[
           { title: t("started"), dataIndex: "started_at", render: time },
+          {
+            title: t("direction"),
+            dataIndex: "direction",
+            render: (d: Schemas["Direction"]) => t(DIRECTIONS[d]),
+          },
           { title: t("caller"), dataIndex: "caller" },
           { title: t("callee"), dataIndex: "callee" },
+          { title: t("trunk"), dataIndex: "trunk" },
           {
             title: t("outcome"),
             dataIndex: "outcome",
