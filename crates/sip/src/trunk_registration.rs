@@ -91,12 +91,6 @@ pub enum LinkState {
     Stopped,
 }
 
-impl LinkState {
-    pub fn is_up(&self) -> bool {
-        matches!(self, LinkState::Registered { .. } | LinkState::Reachable)
-    }
-}
-
 /// A link's state with what the office wants to know next to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkStatus {
@@ -182,10 +176,6 @@ impl TrunkLink {
 
     pub fn status(&self) -> &LinkStatus {
         &self.status
-    }
-
-    pub fn config(&self) -> &LinkConfig {
-        &self.config
     }
 
     /// Removes the registration: a REGISTER with `Expires: 0` when one is held.
@@ -509,7 +499,7 @@ fn granted_expires(response: &rsip::Response, contact: SocketAddr) -> Option<u32
 }
 
 /// The digest challenge in `header` to answer, SHA-256 first (RFC 8760 §2.4).
-fn best_challenge(response: &rsip::Response, header: &str) -> Option<String> {
+pub fn best_challenge(response: &rsip::Response, header: &str) -> Option<String> {
     let digests: Vec<&str> = header_values(&response.headers, header)
         .filter(|c| c.trim_start().to_ascii_lowercase().starts_with("digest"))
         .collect();

@@ -120,8 +120,8 @@ impl Scenarios {
     /// The scenario calls to an inbound number run, the first number `dialled`
     /// accepts.
     pub fn inbound(&self, dialled: impl Fn(&str) -> bool) -> Option<Arc<Scenario>> {
-        let (_, name) = self.published.inbound.iter().find(|(n, _)| dialled(n))?;
-        self.named(name)
+        let number = self.inbound_number(dialled)?;
+        self.named(self.published.inbound.get(number)?)
     }
 
     /// The first inbound number, as the office wrote it, that `dialled` accepts.

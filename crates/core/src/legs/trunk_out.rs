@@ -9,8 +9,10 @@ use rsip::{Header, Method};
 use switchboard_media::relay::Side;
 use switchboard_sip::auth::authorization;
 use switchboard_sip::dialog::build_request;
-use switchboard_sip::message::{header_value, header_values};
+use switchboard_sip::header::NameAddr;
+use switchboard_sip::message::header_value;
 use switchboard_sip::service::{ALLOW, SERVER};
+use switchboard_sip::trunk_registration::best_challenge;
 
 use super::Legs;
 use super::call::{Fork, ForkState, ForkTarget, TrunkDial, TrunkLeg};
@@ -71,9 +73,9 @@ impl Legs {
                     .unwrap_or_default()
                     .to_string(),
                 header_value(&invite.headers, "From")
-                    .and_then(|f| f.split(";tag=").nth(1))
-                    .unwrap_or_default()
-                    .to_string(),
+                    .and_then(|f| NameAddr::parse(f, "From").ok())
+                    .and_then(|f| f.tag().map(str::to_string))
+                    .unwrap_or_default(),
                 2,
             ),
             None => (
@@ -205,11 +207,9 @@ fn answer_challenge(
         401 => ("WWW-Authenticate", "Authorization"),
         _ => ("Proxy-Authenticate", "Proxy-Authorization"),
     };
-    let challenge = header_values(&response.headers, asked)
-        .find(|c| c.to_ascii_uppercase().contains("SHA-256"))
-        .or_else(|| header_value(&response.headers, asked))?;
+    let challenge = best_challenge(response, asked)?;
     let value = authorization(
-        challenge,
+        &challenge,
         "INVITE",
         uri,
         &account.auth_user,

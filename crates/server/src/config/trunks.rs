@@ -237,6 +237,26 @@ impl TrunkSettings {
         }
     }
 
+    /// This trunk as exports and the API show it: the password left out.
+    pub fn without_password(&self) -> TrunkSettings {
+        let mut shown = self.clone();
+        if let Some(r) = shown.register.as_mut() {
+            r.password = None;
+        }
+        shown
+    }
+
+    /// Takes the password of `stored` (the same trunk as kept) when this one leaves it out.
+    pub fn keep_password(&mut self, stored: Option<&TrunkSettings>) {
+        if let Some(r) = self.register.as_mut()
+            && r.password.is_none()
+        {
+            r.password = stored
+                .and_then(|s| s.register.as_ref())
+                .and_then(|s| s.password.clone());
+        }
+    }
+
     /// Where requests to this trunk go: its outbound proxy, else its host.
     pub fn next_hop(&self) -> Option<(String, u16)> {
         split_host(self.outbound_proxy.as_deref().unwrap_or(&self.host))
@@ -268,11 +288,11 @@ impl Config {
 
     /// This configuration with the trunks' passwords left out, for exports and the API.
     pub fn without_secrets(mut self) -> Config {
-        for trunk in &mut self.trunks {
-            if let Some(r) = trunk.register.as_mut() {
-                r.password = None;
-            }
-        }
+        self.trunks = self
+            .trunks
+            .iter()
+            .map(TrunkSettings::without_password)
+            .collect();
         self
     }
 
@@ -280,16 +300,8 @@ impl Config {
     /// trunk of the same name: an exported file imported again keeps the passwords.
     pub fn keep_secrets(&mut self, current: &Config) {
         for trunk in &mut self.trunks {
-            let Some(r) = trunk.register.as_mut() else {
-                continue;
-            };
-            if r.password.is_none() {
-                r.password = current
-                    .trunks
-                    .iter()
-                    .find(|t| t.name == trunk.name)
-                    .and_then(|t| t.register.as_ref()?.password.clone());
-            }
+            let stored = current.trunks.iter().find(|t| t.name == trunk.name);
+            trunk.keep_password(stored);
         }
     }
 }

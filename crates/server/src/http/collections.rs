@@ -199,25 +199,15 @@ impl Collection for Trunks {
         &item.name
     }
     fn view(stored: &TrunkSettings) -> TrunkSettings {
-        let mut shown = stored.clone();
-        if let Some(r) = shown.register.as_mut() {
-            r.password = None;
-        }
-        shown
+        stored.without_password()
     }
     fn to_stored(
         item: TrunkSettings,
         old: Option<&TrunkSettings>,
     ) -> (TrunkSettings, TrunkSettings) {
         let mut stored = item;
-        if let Some(r) = stored.register.as_mut()
-            && r.password.is_none()
-        {
-            r.password = old
-                .and_then(|o| o.register.as_ref())
-                .and_then(|o| o.password.clone());
-        }
-        let shown = Self::view(&stored);
+        stored.keep_password(old);
+        let shown = stored.without_password();
         (stored, shown)
     }
 }
