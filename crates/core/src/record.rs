@@ -175,6 +175,9 @@ pub struct CallRecord {
     pub preempted: bool,
     /// The blocks the call passed in its scenario, and why any failed.
     pub scenario_path: Option<String>,
+    /// Transfers and who answered after them, each with its minutes and seconds
+    /// since the call started.
+    pub history: Option<String>,
 }
 
 fn write_priority<S: serde::Serializer>(p: &Priority, to: S) -> Result<S::Ok, S::Error> {

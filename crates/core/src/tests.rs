@@ -696,6 +696,7 @@ mod calls_out;
 mod lists;
 mod queues;
 mod scenarios;
+mod transfers;
 mod trunks;
 mod vip;
 mod voicemail;

@@ -22,7 +22,7 @@ use crate::transaction::{
 };
 
 /// Methods Switchboard accepts, for Allow headers.
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, SUBSCRIBE";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, SUBSCRIBE, REFER";
 pub const SERVER: &str = "Switchboard";
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -90,7 +90,7 @@ impl Store {
         let mut sql = String::from(
             "SELECT call_id, caller, callee, started_at, answered_at, ended_at, disposition, \
              hangup_by, caller_codec, callee_codec, sip_code, reason, queue, answered_by, \
-             priority, preempted, scenario_path, direction, trunk FROM call_records",
+             priority, preempted, scenario_path, direction, trunk, history FROM call_records",
         );
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
@@ -122,6 +122,7 @@ impl Store {
                 scenario_path: r.get(16)?,
                 direction: Direction::from_stored(&r.get::<_, String>(17)?),
                 trunk: r.get(18)?,
+                history: r.get(19)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -164,6 +165,7 @@ pub(crate) mod tests {
             priority: Priority(0),
             preempted: false,
             scenario_path: None,
+            history: None,
         }
     }
 

@@ -34,6 +34,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/0014_call_direction_and_trunk.sql"
     )),
+    M::up(include_str!("../migrations/0015_call_records_history.sql")),
 ];
 
 mod admin;
@@ -292,9 +293,9 @@ fn insert_call_records(tx: &rusqlite::Transaction<'_>, rows: &[CallRecord]) -> R
         let mut insert = tx.prepare_cached(
             "INSERT INTO call_records (call_id, caller, callee, started_at, answered_at, \
                  ended_at, disposition, hangup_by, caller_codec, callee_codec, sip_code, reason, \
-                 queue, answered_by, priority, preempted, scenario_path, direction, trunk) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-                 ?17, ?18, ?19)",
+                 queue, answered_by, priority, preempted, scenario_path, direction, trunk, \
+                 history) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
+                 ?15, ?16, ?17, ?18, ?19, ?20)",
         )?;
         for r in rows {
             insert.execute(params![
@@ -316,14 +317,13 @@ fn insert_call_records(tx: &rusqlite::Transaction<'_>, rows: &[CallRecord]) -> R
                 r.preempted,
                 r.scenario_path,
                 r.direction.as_str(),
-                r.trunk
+                r.trunk,
+                r.history
             ])?;
         }
     }
     Ok(())
 }
-
-impl Store {}
 
 #[cfg(test)]
 mod tests {

@@ -88,6 +88,7 @@ impl Store {
                 priority: Priority::default(),
                 preempted: false,
                 scenario_path: None,
+                history: None,
             })
             .collect();
         insert_call_records(&tx, &records)?;

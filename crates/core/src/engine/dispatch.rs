@@ -15,15 +15,12 @@ use switchboard_sip::service::ALLOW;
 use switchboard_sip::transaction::{Peer, ServerId, TransactionEvent};
 
 use super::route::{Directory, Route, route, route_in};
-use super::{Owner, Pbx, cx};
+use super::{CALL_OUT_RINGS, Owner, Pbx, cx};
 use crate::features::Handoff;
 use crate::legs::{LegEvent, Origin, Phase, Refusal, TrunkDial};
 use crate::outbound::{CallClass, Dial};
 use crate::vocabulary::CallKey;
 
-/// How long a call out rings before the caller hears "no answer": the provider and the
-/// called phone usually give up sooner.
-const CALL_OUT_RINGS: std::time::Duration = std::time::Duration::from_secs(120);
 use crate::record::{HangupBy, Outcome};
 use crate::trunks::{called_number, caller_number};
 
@@ -93,10 +90,10 @@ impl Pbx {
             }
             Method::Invite if !in_dialog => self.handle_invite(now, id, request, peer),
             Method::Cancel => self.legs.handle_cancel(now, id, &request, peer),
-            Method::Invite | Method::Bye | Method::Info if in_dialog => {
+            Method::Invite | Method::Bye | Method::Info | Method::Refer if in_dialog => {
                 self.legs.handle_in_dialog(now, id, request, peer)
             }
-            Method::Bye | Method::Info => {
+            Method::Bye | Method::Info | Method::Refer => {
                 self.legs
                     .reply(now, id, &request, 481, "Call/Transaction Does Not Exist")
             }
@@ -248,6 +245,12 @@ impl Pbx {
                 self.owners.insert(key, Owner::Voicemail);
                 self.voicemail.open_menu(cx!(self, now), key, mailbox);
             }
+            Route::LeaveMessage(mailbox) => {
+                self.owners.insert(key, Owner::Voicemail);
+                if self.legs.answer_held(now, key) {
+                    self.voicemail.leave_message(cx!(self, now), key, mailbox);
+                }
+            }
             Route::Extension => self.legs.ring_extension(now, key),
             Route::Out(dial) => self.call_out(now, key, &caller, dial),
             Route::Nowhere => {}
@@ -258,8 +261,26 @@ impl Pbx {
     /// trunks in turn, the number shown as the route or the trunk's account says.
     fn call_out(&mut self, now: Instant, key: CallKey, caller: &str, dial: Dial) {
         use crate::vocabulary::Announcement::{NotAllowed, Unavailable};
+        if let Some(reason) = self.out_refusal(caller, &dial) {
+            return self
+                .legs
+                .announce_failure(now, key, 403, &reason, Outcome::Failed, NotAllowed);
+        }
+        let dials = self.trunk_dials(caller, &dial);
+        if self.legs.dial_trunks(now, key, dials) {
+            self.legs.ring_for(now, key, CALL_OUT_RINGS);
+        } else {
+            let reason = format!("no trunk of route {} can take the call", dial.route);
+            self.legs
+                .announce_failure(now, key, 503, &reason, Outcome::Failed, Unavailable);
+        }
+    }
+
+    /// Why the toll-fraud guard keeps `caller` from calling out as `dial` says: a
+    /// class the extension may not call, or too many calls out at once.
+    pub(super) fn out_refusal(&self, caller: &str, dial: &Dial) -> Option<String> {
         let rules = &self.outbound;
-        let refusal = if !rules.allows(caller, dial.class) {
+        if !rules.allows(caller, dial.class) {
             Some(format!(
                 "{caller} may not call {:?} numbers (route {})",
                 dial.class, dial.route
@@ -273,14 +294,13 @@ impl Pbx {
             ))
         } else {
             None
-        };
-        if let Some(reason) = refusal {
-            return self
-                .legs
-                .announce_failure(now, key, 403, &reason, Outcome::Failed, NotAllowed);
         }
-        let dials = dial
-            .trunks
+    }
+
+    /// The number of `dial` through each of its route's trunks, shown as the route or
+    /// the trunk's account says (else as `caller`).
+    pub(super) fn trunk_dials(&self, caller: &str, dial: &Dial) -> Vec<TrunkDial> {
+        dial.trunks
             .iter()
             .filter_map(|name| {
                 let setup = self.trunks.setup(name)?;
@@ -298,14 +318,7 @@ impl Pbx {
                     credentials: account,
                 })
             })
-            .collect();
-        if self.legs.dial_trunks(now, key, dials) {
-            self.legs.ring_for(now, key, CALL_OUT_RINGS);
-        } else {
-            let reason = format!("no trunk of route {} can take the call", dial.route);
-            self.legs
-                .announce_failure(now, key, 503, &reason, Outcome::Failed, Unavailable);
-        }
+            .collect()
     }
 
     fn leg_event(&mut self, now: Instant, event: LegEvent) {
@@ -321,8 +334,10 @@ impl Pbx {
                 self.owners.remove(&call);
                 self.queues.leg_event(cx!(self, now), &event);
                 self.scenarios.call_event(cx!(self, now), event.clone());
+                self.transfers.call_event(cx!(self, now), event.clone());
                 self.voicemail.call_event(cx!(self, now), event);
             }
+            LegEvent::Transfer { call, by, target } => self.transfer(now, call, by, target),
             _ => {
                 let Some(call) = event.call() else {
                     return;
@@ -331,6 +346,7 @@ impl Pbx {
                     Some(Owner::Queue) => self.queues.call_event(cx!(self, now), event),
                     Some(Owner::Scenario) => self.scenarios.call_event(cx!(self, now), event),
                     Some(Owner::Voicemail) => self.voicemail.call_event(cx!(self, now), event),
+                    Some(Owner::Transfer) => self.transfers.call_event(cx!(self, now), event),
                     Some(Owner::Told { reason }) => self.told_event(now, event, &reason),
                     // A call no feature holds yet (answered for an agent's code before
                     // being told) still ends when its caller hangs up or it breaks.
@@ -392,7 +408,7 @@ impl Pbx {
 }
 
 /// The office as routing sees it.
-struct OfficeDirectory<'a>(&'a Pbx);
+pub(super) struct OfficeDirectory<'a>(pub(super) &'a Pbx);
 
 impl Directory for OfficeDirectory<'_> {
     fn blocked(&self, caller: &str) -> Option<(String, bool)> {

@@ -7,6 +7,7 @@
 
 mod dispatch;
 mod route;
+mod transfer;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ use switchboard_sip::trunk_registration::Local;
 use crate::features::mwi::Subscriptions;
 use crate::features::queue::{QueueSetup, Queues};
 use crate::features::scenario::{ScenarioSetup, Scenarios};
+use crate::features::transfer::Transfers;
 use crate::features::voicemail::Voicemail;
 use crate::features::{Handoff, Office};
 use crate::legs::{Legs, PbxConfig, Phase};
@@ -44,12 +46,18 @@ macro_rules! cx {
 }
 use cx;
 
+/// How long a call out rings before the caller hears "no answer": the provider and the
+/// called phone usually give up sooner.
+const CALL_OUT_RINGS: Duration = Duration::from_secs(120);
+
 /// Which feature holds a call Switchboard answered or placed itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Owner {
     Queue,
     Scenario,
     Voicemail,
+    /// Being put through to where a phone transferred it.
+    Transfer,
     /// Being told something, then hung up on; the record gives `reason`.
     Told {
         reason: String,
@@ -63,6 +71,7 @@ pub struct Pbx {
     queues: Queues,
     scenarios: Scenarios,
     voicemail: Voicemail,
+    transfers: Transfers,
     mwi: Subscriptions,
     trunks: Trunks,
     outbound: OutboundRules,
@@ -82,6 +91,7 @@ impl Pbx {
             queues,
             scenarios: Scenarios::default(),
             voicemail: Voicemail::default(),
+            transfers: Transfers::default(),
             mwi: Subscriptions::default(),
             trunks: Trunks::default(),
             outbound: OutboundRules::default(),
@@ -113,7 +123,9 @@ impl Pbx {
             .iter()
             .filter_map(|(key, call)| {
                 let stage = match (call.phase, self.owners.get(key)) {
-                    (Phase::Ringing, _) => CallStage::Ringing,
+                    (Phase::Ringing, _) | (Phase::Held | Phase::Placing, Some(Owner::Transfer)) => {
+                        CallStage::Ringing
+                    }
                     (Phase::Answered { .. }, _) => CallStage::Talking,
                     (Phase::Held, Some(Owner::Queue)) => CallStage::Queued,
                     (Phase::Held, Some(Owner::Scenario)) => CallStage::Menu,

@@ -24,6 +24,8 @@ pub(crate) enum Route {
     Scenario(Arc<Scenario>),
     /// The voicemail menu of a box.
     Mailbox(String),
+    /// A message left straight in a box: `*` and the box's number.
+    LeaveMessage(String),
     /// An extension's phones ring (or the caller hears why none can).
     Extension,
     /// No such number: a call from a trunk to a number the office does not answer.
@@ -50,7 +52,7 @@ pub(crate) trait Directory {
 
 /// A blocked caller reaches nothing; an emergency number always goes out, first;
 /// otherwise a queue's number, an agent's code, an inbound number, the voicemail code,
-/// in that order, then the extensions, then the outbound routes.
+/// `*` and a box's number, in that order, then the extensions, then the outbound routes.
 pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Route {
     if let Some((reason, tell)) = office.blocked(caller) {
         return Route::Blocked { reason, tell };
@@ -69,6 +71,9 @@ pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Rou
     }
     if let Some(mailbox) = menu_box(dialled, caller).filter(|b| office.is_mailbox(b)) {
         return Route::Mailbox(mailbox);
+    }
+    if let Some(mailbox) = dialled.strip_prefix('*').filter(|b| office.is_mailbox(b)) {
+        return Route::LeaveMessage(mailbox.to_string());
     }
     match office.outbound(dialled) {
         Some(dial) if !office.is_extension(dialled) => Route::Out(dial),
@@ -159,6 +164,7 @@ mod tests {
             Route::FeatureCode(code) => format!("{code:?}"),
             Route::Scenario(s) => format!("scenario {}", s.name),
             Route::Mailbox(b) => format!("mailbox {b}"),
+            Route::LeaveMessage(b) => format!("message for {b}"),
             Route::Extension => "extension".into(),
             Route::Nowhere => "nowhere".into(),
             Route::Out(dial) => format!("out {}", dial.route),
@@ -176,6 +182,8 @@ mod tests {
         assert_eq!(kind("700", "101"), "scenario main");
         assert_eq!(kind("*97", "101"), "mailbox 101");
         assert_eq!(kind("*97600", "101"), "mailbox 600");
+        assert_eq!(kind("*102", "101"), "message for 102");
+        assert_eq!(kind("*600", "101"), "message for 600");
         assert_eq!(kind("102", "101"), "extension");
     }
 
@@ -185,6 +193,7 @@ mod tests {
             assert_eq!(kind(dialled, "666"), "blocked tell=true", "{dialled}");
         }
         assert_eq!(kind("*97999", "101"), "extension");
+        assert_eq!(kind("*999", "101"), "extension");
     }
 
     #[test]

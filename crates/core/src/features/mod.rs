@@ -1,6 +1,6 @@
 //! What Switchboard does with calls beyond ringing phones: queues (with callbacks, VIP
 //! preemption and agents' feature codes), scenarios, voicemail and its menu, message
-//! waiting. Each feature owns its per-call state and acts on calls through the legs'
+//! waiting, transfers. Each feature owns its per-call state and acts on calls through the legs'
 //! verbs; when a call passes from one feature to another it says so with a
 //! [`Handoff`], which the engine carries out. No feature knows the engine.
 
@@ -8,6 +8,7 @@ use switchboard_queue::Priority;
 pub(crate) mod mwi;
 pub(crate) mod queue;
 pub(crate) mod scenario;
+pub(crate) mod transfer;
 pub(crate) mod voicemail;
 
 use std::collections::VecDeque;

@@ -252,4 +252,22 @@ impl Legs {
             self.send_ack(&dialog, cseq);
         }
     }
+
+    /// The phone that answered fork `index`, rung seated on leg A (a callback's
+    /// customer, a transfer's target when the transferor was the caller), becomes the
+    /// call's leg A. False when it has no dialog.
+    pub fn seat_on_a(&mut self, key: CallKey, index: usize) -> bool {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return false;
+        };
+        let fork = &mut call.forks[index];
+        let Some(dialog) = fork.dialog.take() else {
+            return false;
+        };
+        call.a_peer = fork.peer;
+        call.invite = fork.invite.clone();
+        call.local_sdp[0] = Some(fork.sdp.clone());
+        call.a_dialog = dialog;
+        true
+    }
 }

@@ -56,6 +56,8 @@ pub(crate) struct Call {
     /// What the call's record will say beyond the legs' own facts, written by the
     /// features as the call goes.
     pub log: CallLog,
+    /// A transfer one of its phones asked for, until it is settled.
+    pub transfer: Option<super::transfer::Referral>,
 }
 
 /// What a call's record says about the features it went through.
@@ -72,6 +74,8 @@ pub(crate) struct CallLog {
     pub preempted: bool,
     /// The blocks passed in a scenario, and why any failed.
     pub scenario_path: Option<String>,
+    /// Transfers and answers after them, each "m:ss what".
+    pub history: Vec<String>,
 }
 
 /// Whose leg the caller's is: one of the office's extensions, or a customer's through
@@ -145,6 +149,7 @@ impl Call {
             max_forwards: start.max_forwards,
             busy: Vec::new(),
             log: CallLog::default(),
+            transfer: None,
         }
     }
 

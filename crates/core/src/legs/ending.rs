@@ -212,6 +212,22 @@ impl Legs {
         code: u16,
         reason: &str,
     ) {
+        let bye = (by != HangupBy::Caller).then_some((Side::A, None));
+        self.end_waiting(now, key, bye, (outcome, by), code, reason);
+    }
+
+    /// Ends a call whose one party waits alone: phones stop ringing, the party is
+    /// hung up on (`bye`: their leg, and their fork on B) unless they hung up, and the
+    /// call is recorded.
+    pub fn end_waiting(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        bye: Option<(Side, Option<usize>)>,
+        (outcome, by): (Outcome, HangupBy),
+        code: u16,
+        reason: &str,
+    ) {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
@@ -223,8 +239,8 @@ impl Legs {
             bridged: false,
         });
         self.cancel_forks(now, key, None);
-        if by != HangupBy::Caller {
-            self.send_bye(now, key, Side::A, None);
+        if let Some((side, fork)) = bye {
+            self.send_bye(now, key, side, fork);
         }
         self.record(now, key, outcome, by, code, reason);
         self.forget_if_done(key);
@@ -325,6 +341,7 @@ impl Legs {
             priority: log.priority,
             preempted: log.preempted,
             scenario_path: log.scenario_path,
+            history: (!log.history.is_empty()).then(|| log.history.join("; ")),
         });
         self.push(Output::CallRecord {
             record,

@@ -1,5 +1,5 @@
 //! Requests inside a call: CANCEL before an answer, ACK, BYE from either side, INFO,
-//! re-INVITEs (hold, resume, a moved address); and what the legs send inside their
+//! REFER (see [`super::transfer`]), re-INVITEs (hold, resume, a moved address); and what the legs send inside their
 //! dialogs: 2xx until the ACK, ACK, BYE, INFO, and the re-INVITE moving an answered
 //! phone to another call.
 
@@ -107,6 +107,7 @@ impl Legs {
                 }
             }
             Method::Info => self.relay_info(now, id, key, side, &request),
+            Method::Refer => self.handle_refer(now, id, &route, &request),
             _ => self.reinvite(now, id, key, side, &request, peer),
         }
     }
@@ -154,7 +155,7 @@ impl Legs {
                 let content_type = content_type.to_string();
                 let body =
                     (!content_type.is_empty()).then(|| (content_type.as_str(), info.body.clone()));
-                self.send_in_dialog(now, key, other, Some(winner), Method::Info, body);
+                self.send_in_dialog(now, key, other, Some(winner), Method::Info, vec![], body);
             }
         }
     }
@@ -184,18 +185,22 @@ impl Legs {
             to,
             Some(winner),
             Method::Info,
+            Vec::new(),
             Some(("application/dtmf-relay", body)),
         );
     }
 
-    /// A new request in the dialog of leg `side` (fork `fork` on B).
-    fn send_in_dialog(
+    /// A new request in the dialog of leg `side` (fork `fork` on B), with `extra`
+    /// headers.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn send_in_dialog(
         &mut self,
         now: Instant,
         key: CallKey,
         side: Side,
         fork: Option<usize>,
         method: Method,
+        extra: Vec<Header>,
         body: switchboard_sip::dialog::Body<'_>,
     ) {
         fn dialog_of(
@@ -213,7 +218,7 @@ impl Legs {
         let Some(dialog) = dialog_of(self, key, side, fork) else {
             return;
         };
-        if let Ok(request) = dialog.request(method, &via, Vec::new(), body) {
+        if let Ok(request) = dialog.request(method, &via, extra, body) {
             self.sip.send_request(now, request, peer);
         }
     }
@@ -333,7 +338,7 @@ impl Legs {
         self.await_ack(now, key, side, &ok, peer);
     }
 
-    fn local_tag(&self, key: CallKey, side: Side) -> String {
+    pub(super) fn local_tag(&self, key: CallKey, side: Side) -> String {
         let Some(call) = self.calls.get(&key) else {
             return String::new();
         };
@@ -397,7 +402,7 @@ impl Legs {
     }
 
     pub fn send_bye(&mut self, now: Instant, key: CallKey, side: Side, fork: Option<usize>) {
-        self.send_in_dialog(now, key, side, fork, Method::Bye, None);
+        self.send_in_dialog(now, key, side, fork, Method::Bye, Vec::new(), None);
     }
 
     pub(super) fn send_ack(&mut self, dialog: &Dialog, cseq: u32) {

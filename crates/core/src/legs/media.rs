@@ -103,8 +103,9 @@ impl Legs {
             self.end_alone(now, key, d, by, 488, why);
             return false;
         }
+        // A caller transferred here was answered long before.
         if let Some(call) = self.calls.get_mut(&key) {
-            call.answered = Some(now);
+            call.answered.get_or_insert(now);
         }
         true
     }

@@ -12,6 +12,7 @@ mod in_dialog;
 mod media;
 mod ports;
 mod ring;
+mod transfer;
 mod trunk_out;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -99,6 +100,14 @@ pub(crate) enum LegEvent {
     Closed { call: CallKey, answered: bool },
     /// `extension` is now on at least one call, or on none.
     Busy { extension: String, busy: bool },
+    /// `by`'s phone asked to put the other party of the call through to `target`
+    /// (accepted for now; the engine settles it with [`Legs::let_transferor_go`] or
+    /// [`Legs::refuse_transfer`]).
+    Transfer {
+        call: CallKey,
+        by: String,
+        target: String,
+    },
 }
 
 impl LegEvent {
@@ -114,7 +123,8 @@ impl LegEvent {
             | LegEvent::RingTimeout { call }
             | LegEvent::Broken { call, .. }
             | LegEvent::Ended { call, .. }
-            | LegEvent::Closed { call, .. } => Some(call),
+            | LegEvent::Closed { call, .. }
+            | LegEvent::Transfer { call, .. } => Some(call),
             LegEvent::Busy { .. } => None,
         }
     }

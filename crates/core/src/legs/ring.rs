@@ -150,6 +150,7 @@ impl Legs {
             priority: Priority::default(),
             preempted: false,
             scenario_path: None,
+            history: None,
         });
         self.push(Output::CallRecord {
             record,

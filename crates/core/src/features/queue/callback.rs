@@ -301,18 +301,12 @@ impl Queues {
         let Some(placed) = self.placed.get(&key).copied() else {
             return;
         };
-        let (Some(agent), Some(call)) = (placed.agent, cx.legs.calls.get_mut(&key)) else {
+        let Some(agent) = placed.agent else {
             return;
         };
-        let fork = &mut call.forks[index];
-        let Some(dialog) = fork.dialog.take() else {
+        if !cx.legs.seat_on_a(key, index) {
             return;
-        };
-        // The customer's phone becomes the call's leg A.
-        call.a_peer = fork.peer;
-        call.invite = fork.invite.clone();
-        call.local_sdp[0] = Some(fork.sdp.clone());
-        call.a_dialog = dialog;
+        }
         cx.legs.cancel_forks(now, key, Some(index));
         cx.legs.bridge(now, key, agent_fork, customer, agent);
         if let Some(call) = cx.legs.calls.get_mut(&key) {

@@ -196,6 +196,24 @@ impl Queues {
         }
     }
 
+    /// The agent of a call the queue put through transferred it elsewhere: for the
+    /// queue their part ended as if they had hung up (wrap-up follows), and the call
+    /// (a callback's too, which has served its request) is no longer the queue's.
+    pub fn transferred(&mut self, cx: &mut Ctx<'_>, key: CallKey) {
+        let call = match self.placed.remove(&key) {
+            Some(placed) => {
+                self.callback_requests.remove(&placed.request);
+                placed.request
+            }
+            None if self.calls.remove(&key).is_some() => CallId(key),
+            None => return,
+        };
+        self.offers.retain(|_, o| o.call != key);
+        let agent = switchboard_queue::Party::Agent;
+        self.acd.handle_hangup(cx.now, call, agent);
+        self.run(cx);
+    }
+
     /// A call that went through a queue ended: the engine learns who hung up. A caller
     /// told they will be called back is off the line: their request can be served.
     fn call_ended(&mut self, cx: &mut Ctx<'_>, key: CallKey, by: HangupBy, bridged: bool) {
