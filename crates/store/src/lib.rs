@@ -394,6 +394,7 @@ mod tests {
             priority: Priority(10),
             preempted: true,
             scenario_path: Some("hours → menu → sales".into()),
+            history: Some("0:30 101 transferred to 102".into()),
             direction: Direction::Inbound,
             trunk: Some("Provider".into()),
             ..call_log::tests::record("c1@phone", "100", 1_000)

@@ -9,14 +9,14 @@ const OTHER: &str = "192.0.2.30:5060";
 
 /// The desk phone (101) answered Anna (100); it now sends REFER to `target`. Returns
 /// what the desk was sent: the 202 first.
-fn desk_refers(h: &mut Harness, b_invite: &str, target: &str) -> Vec<String> {
+fn desk_refers(h: &mut Harness, b_invite: &str, target: &str, cseq: u32) -> Vec<String> {
     let refer = in_dialog(
         "REFER",
         DESK,
         &format!("{};tag=desk1", header(b_invite, "To")),
         header(b_invite, "From"),
         header(b_invite, "Call-ID"),
-        2,
+        cseq,
         "",
     )
     .replace(
@@ -68,7 +68,7 @@ fn the_callee_transfers_the_caller_to_another_extension() {
     let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
     h.send(CALLER, &from_caller(&ok, "ACK", 2));
     h.advance(Duration::from_secs(10));
-    let sent = desk_refers(&mut h, &b_invite, "102");
+    let sent = desk_refers(&mut h, &b_invite, "102", 2);
     assert_eq!(
         notifies(&mut h, DESK, sent),
         [
@@ -123,4 +123,232 @@ fn the_callee_transfers_the_caller_to_another_extension() {
         Some("0:10 101 transferred to 102; 0:12 102 answered")
     );
     assert_eq!(h.records.len(), 1, "one call, one record");
+}
+
+#[test]
+fn a_target_that_does_not_answer_rings_the_transferor_back() {
+    let mut h = Harness::new(&[DESK]);
+    h.register("102", OTHER);
+    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let sent = desk_refers(&mut h, &b_invite, "102", 2);
+    notifies(&mut h, DESK, sent);
+    let invite = h.expect(OTHER, "INVITE sip:102@");
+    h.send(OTHER, &respond(&invite, 180, "Ringing", "other1", ""));
+    h.advance(Duration::from_secs(31));
+    let cancel = h.expect(OTHER, "CANCEL sip:102@");
+    h.send(OTHER, &respond(&cancel, 200, "OK", "other1", ""));
+    h.send(
+        OTHER,
+        &respond(&invite, 487, "Request Terminated", "other1", ""),
+    );
+    // The desk that transferred rings again, and takes the caller back.
+    let again = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060");
+    assert!(
+        header(&again, "From").starts_with("\"Anna\" <sip:100@"),
+        "{again}"
+    );
+    h.send(DESK, &respond(&again, 200, "OK", "desk2", &sdp(6002, "0")));
+    h.expect(DESK, "ACK ");
+    assert_eq!(live_stages(&h), [(CallStage::Talking, Some("101".into()))]);
+    h.send(CALLER, &from_caller(&ok, "BYE", 3));
+    let bye = h.expect(DESK, "BYE ");
+    assert!(header(&bye, "To").ends_with("tag=desk2"), "{bye}");
+    assert_eq!(
+        h.records[0].history.as_deref(),
+        Some(
+            "0:00 101 transferred to 102; 0:30 102 did not answer, 101 rung back; 0:31 101 answered"
+        )
+    );
+}
+
+#[test]
+fn a_number_that_reaches_nothing_leaves_the_call_as_it_was() {
+    let mut h = Harness::new(&[DESK]);
+    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    for (cseq, (target, status)) in (2..).zip([
+        ("555", "SIP/2.0 404 Not Found"),
+        ("101", "SIP/2.0 482 That is the transferor's own number"),
+        ("102", "SIP/2.0 480 Temporarily Unavailable"),
+    ]) {
+        let sent = desk_refers(&mut h, &b_invite, target, cseq);
+        assert_eq!(
+            notifies(&mut h, DESK, sent),
+            [
+                ("active;expires=60".into(), "SIP/2.0 100 Trying".into()),
+                ("terminated;reason=noresource".into(), status.into()),
+            ],
+            "{target}"
+        );
+        assert_eq!(live_stages(&h), [(CallStage::Talking, Some("101".into()))]);
+    }
+    // The call goes on between the same two phones.
+    h.send(CALLER, &from_caller(&ok, "BYE", 3));
+    h.expect(DESK, "BYE ");
+    assert_eq!(h.records[0].history, None);
+}
+
+#[test]
+fn a_phone_that_asks_for_no_notifications_gets_none() {
+    let mut h = Harness::new(&[DESK]);
+    h.register("102", OTHER);
+    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let refer = in_dialog(
+        "REFER",
+        DESK,
+        &format!("{};tag=desk1", header(&b_invite, "To")),
+        header(&b_invite, "From"),
+        header(&b_invite, "Call-ID"),
+        2,
+        "",
+    )
+    .replace(
+        "Content-Length: 0",
+        "Refer-To: sip:102@192.0.2.1\r\nRefer-Sub: false\r\nContent-Length: 0",
+    );
+    h.send(DESK, &refer);
+    let sent = h.take(DESK);
+    assert!(sent[0].starts_with("SIP/2.0 202"), "{sent:#?}");
+    assert_eq!(header(&sent[0], "Refer-Sub"), "false");
+    assert!(
+        sent[1].starts_with("BYE "),
+        "no NOTIFY, then the BYE: {sent:#?}"
+    );
+    h.expect(OTHER, "INVITE sip:102@");
+}
+
+#[test]
+fn the_caller_transfers_the_party_they_called() {
+    let mut h = Harness::new(&[DESK]);
+    h.register("102", OTHER);
+    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let refer = from_caller(&ok, "REFER", 3).replace(
+        "Content-Length: 0",
+        "Refer-To: <sip:102@192.0.2.1>\r\nContent-Length: 0",
+    );
+    h.send(CALLER, &refer);
+    let sent = h.take(CALLER);
+    assert!(sent[0].starts_with("SIP/2.0 202"), "{sent:#?}");
+    let told = notifies(&mut h, CALLER, sent[1..].to_vec());
+    assert_eq!(told.len(), 3, "{told:?}");
+    assert!(waits_hearing_ringback(&h, Side::B), "{:?}", h.media);
+    // 102 is shown the desk's extension, the party being put through.
+    let invite = h.expect(OTHER, "INVITE sip:102@");
+    assert!(header(&invite, "From").contains("<sip:101@"), "{invite}");
+    assert!(
+        body(&invite).contains(&format!("m=audio {} ", h.ports(1)[0])),
+        "the target takes the caller's side of the relay: {invite}"
+    );
+    h.send(
+        OTHER,
+        &respond(&invite, 200, "OK", "other1", &sdp(7000, "0")),
+    );
+    h.expect(OTHER, "ACK ");
+    let MediaCommand::Bridge { a, b, .. } = h.media.last().unwrap() else {
+        panic!("{:?}", h.media);
+    };
+    assert_eq!(a.remote, "192.0.2.99:7000".parse().unwrap());
+    assert_eq!(b.remote, "192.0.2.99:6000".parse().unwrap());
+    // The desk hangs up: the BYE reaches 102, now on the caller's side.
+    let bye = in_dialog(
+        "BYE",
+        DESK,
+        &format!("{};tag=desk1", header(&b_invite, "To")),
+        header(&b_invite, "From"),
+        header(&b_invite, "Call-ID"),
+        2,
+        "",
+    );
+    h.send(DESK, &bye);
+    h.expect(DESK, "SIP/2.0 200 OK");
+    let to_target = h.expect(OTHER, "BYE ");
+    assert!(
+        header(&to_target, "To").ends_with("tag=other1"),
+        "{to_target}"
+    );
+    assert!(h.take(CALLER).is_empty(), "the caller left at the transfer");
+    let r = &h.records[0];
+    assert_eq!(
+        (r.hangup_by, r.answered_by.as_deref()),
+        (HangupBy::Callee, Some("102"))
+    );
+}
+
+#[test]
+fn an_agent_transfers_a_vip_queue_call_to_another_queue_and_its_priority_goes_along() {
+    use switchboard_queue::{AgentConfig, Membership, Priority, QueueConfig, Strategy};
+    let mut h = Harness::new(&[DESK]);
+    h.register("102", MOBILE);
+    let queue = |number: &str, agent: &str| QueueSetup {
+        number: number.into(),
+        config: QueueConfig::new(number, Strategy::Linear),
+        members: vec![(agent.into(), Membership::default())],
+    };
+    let agents = vec![AgentConfig::new("101"), AgentConfig::new("102")];
+    let queues = vec![queue("600", "101"), queue("601", "102")];
+    h.pbx.set_queues(h.clock(), queues, agents);
+    let vip = crate::numbers::NumberList {
+        name: "Key customers".into(),
+        kind: crate::numbers::ListKind::Vip {
+            priority: Priority(7),
+        },
+        numbers: ["100".to_string()].into_iter().collect(),
+    };
+    h.pbx.set_lists(None, vec![vip]);
+    h.collect();
+    h.call("600", &sdp(4000, "0"));
+    let ok = h.expect(CALLER, "SIP/2.0 200");
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let agent = h.expect(DESK, "INVITE sip:101@");
+    h.send(DESK, &respond(&agent, 200, "OK", "desk1", &sdp(6000, "0")));
+    h.expect(DESK, "ACK ");
+    let sent = desk_refers(&mut h, &agent, "601", 2);
+    assert_eq!(notifies(&mut h, DESK, sent).len(), 3);
+    // 601's agent is offered the caller, who waits there with their VIP priority.
+    let next = h.expect(MOBILE, "INVITE sip:102@");
+    let [live] = &h.pbx.live_calls()[..] else {
+        panic!("{:?}", h.pbx.live_calls());
+    };
+    assert_eq!(
+        (live.stage, live.queue.as_deref(), live.priority),
+        (CallStage::Queued, Some("601"), Priority(7))
+    );
+    h.send(
+        MOBILE,
+        &respond(&next, 200, "OK", "mobile1", &sdp(7000, "0")),
+    );
+    h.expect(MOBILE, "ACK ");
+    h.send(CALLER, &from_caller(&ok, "BYE", 3));
+    h.expect(MOBILE, "BYE ");
+    let r = &h.records[0];
+    assert_eq!(
+        (r.queue.as_deref(), r.answered_by.as_deref(), r.priority),
+        (Some("601"), Some("102"), Priority(7))
+    );
+    assert!(
+        r.history
+            .as_deref()
+            .unwrap()
+            .contains("101 transferred to 601"),
+        "{:?}",
+        r.history
+    );
+    // For queue 600, its agent's call ended by the agent.
+    assert!(
+        h.queue_events
+            .iter()
+            .any(|e| e.queue.as_deref() == Some("600")
+                && matches!(
+                    e.kind,
+                    switchboard_queue::EventKind::Complete {
+                        by: switchboard_queue::Party::Agent,
+                        ..
+                    }
+                )),
+        "{:#?}",
+        h.queue_events
+    );
 }

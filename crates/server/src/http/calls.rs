@@ -152,6 +152,7 @@ fn to_csv(rows: &[CallRecord], zone: &jiff::tz::TimeZone) -> Result<String, csv:
         "hung up by",
         "reason",
         "path",
+        "history",
     ])?;
     for r in rows {
         let answered = r.answered.unwrap_or(r.ended);
@@ -171,6 +172,7 @@ fn to_csv(rows: &[CallRecord], zone: &jiff::tz::TimeZone) -> Result<String, csv:
                 r.hangup_by.as_str().to_string(),
                 r.reason.clone(),
                 r.scenario_path.clone().unwrap_or_default(),
+                r.history.clone().unwrap_or_default(),
             ]
             .map(inert_cell),
         )?;
@@ -300,16 +302,17 @@ mod tests {
             priority: Priority(50),
             preempted: false,
             scenario_path: Some("menu → queue".into()),
+            history: Some("0:40 101 transferred to 102; 0:45 102 answered".into()),
         };
         let text = to_csv(&[row], &jiff::tz::TimeZone::UTC).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "started,direction,caller,callee,trunk,outcome,queue,answered by,priority,wait (s),talk (s),hung up by,reason,path"
+            "started,direction,caller,callee,trunk,outcome,queue,answered by,priority,wait (s),talk (s),hung up by,reason,path,history"
         );
         assert_eq!(
             lines[1],
-            "2025-12-04 10:00:00,inbound,+48221234567,600,Provider,answered,600,101,50,12,60,caller,\"Answered, by 101\",menu → queue"
+            "2025-12-04 10:00:00,inbound,+48221234567,600,Provider,answered,600,101,50,12,60,caller,\"Answered, by 101\",menu → queue,0:40 101 transferred to 102; 0:45 102 answered"
         );
     }
 
