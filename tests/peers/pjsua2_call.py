@@ -13,6 +13,9 @@
   pjsua2_call.py holder HOST:PORT USER PASSWORD TARGET HOLD_SECONDS
       calls TARGET, puts the call on hold for HOLD_SECONDS once answered, resumes it,
       then hangs up.
+  pjsua2_call.py transferor HOST:PORT USER PASSWORD TARGET AFTER_SECONDS
+      registers, answers the first call, and AFTER_SECONDS later transfers it to TARGET
+      (a blind REFER); prints the transfer's progress and exits when the call ends.
 
 Prints one JSON object per line.
 """
@@ -71,6 +74,9 @@ class Call(pj.Call):
                     player.startTransmit(audio)
                     saying["player"] = player
 
+    def onCallTransferStatus(self, prm):
+        say(transfer=prm.statusCode, final=prm.finalNotify)
+
     def onDtmfDigit(self, prm):
         method = {pj.PJSUA_DTMF_METHOD_RFC2833: "rfc2833", pj.PJSUA_DTMF_METHOD_SIP_INFO: "info"}
         say(dtmf=prm.digit, method=method.get(prm.method, str(prm.method)))
@@ -95,7 +101,7 @@ ep = pjsua2_endpoint.start(no_vad=True)
 acfg = pj.AccountConfig()
 acfg.idUri = f"sip:{user}@{host}"
 acfg.regConfig.registrarUri = f"sip:{server}"
-acfg.regConfig.registerOnAdd = role == "callee"
+acfg.regConfig.registerOnAdd = role in ("callee", "transferor")
 acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
 acfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
 account = Account()
@@ -125,6 +131,13 @@ def pump_until(done, limit):
 
 if role == "callee":
     pump_until(lambda: state["ended"], float(sys.argv[5]))
+elif role == "transferor":
+    target, after = sys.argv[5], float(sys.argv[6])
+    pump_until(lambda: state["confirmed"], 30)
+    pump_until(lambda: False, after)
+    state["call"].xfer(f"sip:{target}@{server}", pj.CallOpParam(True))
+    say(transferred=target)
+    pump_until(lambda: state["ended"], 15)
 elif role == "holder":
     target, hold_seconds = sys.argv[5], float(sys.argv[6])
     call = Call(account)

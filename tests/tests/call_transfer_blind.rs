@@ -1,0 +1,154 @@
+//! Blind transfer from real phones: 100 (baresip, speaking English) calls 101, whose
+//! phone (baresip or pjsua2) transfers the call to 102 (baresip, speaking Russian) by
+//! REFER. The transferor is let go, 100 and 102 hear each other, and the call log tells
+//! one story. A transfer that nobody answers rings the transferor's phone again.
+
+use std::path::Path;
+use std::time::Duration;
+
+use switchboard_e2e::audio::{self, heard};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::*;
+
+const ESTABLISHED: &str = "CALL_ESTABLISHED";
+const CLOSED: &str = "CALL_CLOSED";
+
+/// The voices of a test: the caller's, the target's and the transferor's silence.
+struct Voices {
+    en: std::path::PathBuf,
+    ru: std::path::PathBuf,
+    silence: std::path::PathBuf,
+}
+
+fn voices(dir: &Path) -> Voices {
+    let v = Voices {
+        en: dir.join("en.wav"),
+        ru: dir.join("ru.wav"),
+        silence: dir.join("silence.wav"),
+    };
+    audio::speech("en", 40, &v.en);
+    audio::speech("ru", 40, &v.ru);
+    audio::silence(40, &v.silence);
+    v
+}
+
+/// After a few seconds of talk 100 hangs up; each side heard the other's voice, and
+/// the one record says 102 answered after 101 transferred.
+fn talk_and_check(server: &Server, v: &Voices, mut caller: Baresip, mut target: Baresip) {
+    // Talk long enough for several one-second windows of each voice.
+    std::thread::sleep(Duration::from_secs(6));
+    caller.command("hangup", "");
+    target.wait_event(CLOSED, Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    let (en, _) = audio::read(&v.en);
+    let (ru, _) = audio::read(&v.ru);
+    let caller_heard = audio::read_at_call_rate(&caller.heard());
+    audio::assert_heard(
+        "the caller, the transfer's target",
+        heard(&ru, &caller_heard),
+    );
+    let target_heard = audio::read_at_call_rate(&target.heard());
+    audio::assert_heard("the target, the caller", heard(&en, &target_heard));
+    let records = server.call_records();
+    assert_eq!(records.len(), 1, "one call, one record: {records:#?}");
+    let r = &records[0];
+    assert_eq!(
+        (
+            r.outcome.as_str(),
+            r.hangup_by.as_str(),
+            r.answered_by.as_deref()
+        ),
+        ("answered", "caller", Some("102")),
+        "{r:#?}"
+    );
+    let history = r.history.as_deref().unwrap_or_default();
+    assert!(
+        history.contains("101 transferred to 102") && history.contains("102 answered"),
+        "{history}"
+    );
+}
+
+#[test]
+fn a_baresip_receptionist_transfers_the_caller_and_they_talk() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().unwrap();
+    let v = voices(dir.path());
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &v.en, false));
+    let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &v.silence, true));
+    let mut target = Baresip::start(server.sip, PhoneSetup::pcmu("102", &v.ru, true));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    caller.wait_event(ESTABLISHED, Duration::from_secs(10));
+    desk.wait_event(ESTABLISHED, Duration::from_secs(10));
+    desk.command("transfer", &format!("sip:102@{}", server.sip));
+    target.wait_event(ESTABLISHED, Duration::from_secs(15));
+    desk.wait_event(CLOSED, Duration::from_secs(10));
+    talk_and_check(&server, &v, caller, target);
+}
+
+#[test]
+fn a_pjsua2_receptionist_transfers_the_caller_and_is_told_it_worked() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().unwrap();
+    let v = voices(dir.path());
+    let sip = server.sip.to_string();
+    let desk = pjsua2_peer(
+        "pjsua2_call.py",
+        &["transferor", &sip, "101", password("101"), "102", "2"],
+    );
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &v.en, false));
+    let mut target = Baresip::start(server.sip, PhoneSetup::pcmu("102", &v.ru, true));
+    server.wait_metric("bindings", Duration::from_secs(15), |b| b == 3);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    caller.wait_event(ESTABLISHED, Duration::from_secs(10));
+    target.wait_event(ESTABLISHED, Duration::from_secs(15));
+    let said = json_lines(desk);
+    assert!(
+        said.iter()
+            .any(|e| e["transfer"] == 200 && e["final"] == true),
+        "the transferor is told the transfer succeeded: {said:?}"
+    );
+    assert!(
+        said.iter().any(|e| e["ended"] == true),
+        "and its call ends: {said:?}"
+    );
+    talk_and_check(&server, &v, caller, target);
+}
+
+#[test]
+fn a_transfer_nobody_answers_rings_the_receptionist_again() {
+    let config = config("", FAST_REGISTRAR) + "[calls]\nring_timeout = 5\n";
+    let server = Server::start(&config);
+    let dir = tempfile::tempdir().unwrap();
+    let v = voices(dir.path());
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &v.en, false));
+    let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &v.ru, true));
+    let mut target = Baresip::start(server.sip, PhoneSetup::pcmu("102", &v.silence, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    caller.wait_event(ESTABLISHED, Duration::from_secs(10));
+    desk.wait_event(ESTABLISHED, Duration::from_secs(10));
+    desk.command("transfer", &format!("sip:102@{}", server.sip));
+    target.wait_event("CALL_INCOMING", Duration::from_secs(10));
+    desk.wait_event(CLOSED, Duration::from_secs(10));
+    // 102 rings out its five seconds; then the desk rings and answers again.
+    target.wait_event(CLOSED, Duration::from_secs(15));
+    desk.wait_event(ESTABLISHED, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(5));
+    caller.command("hangup", "");
+    desk.wait_event(CLOSED, Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    let (en, _) = audio::read(&v.en);
+    let desk_heard = audio::read_at_call_rate(&desk.heard());
+    audio::assert_heard(
+        "the receptionist rung back, the caller",
+        heard(&en, &desk_heard),
+    );
+    let r = server.call_records().remove(0);
+    assert_eq!(r.answered_by.as_deref(), Some("101"), "{r:#?}");
+    let history = r.history.as_deref().unwrap_or_default();
+    assert!(
+        history.contains("102 did not answer, 101 rung back") && history.contains("101 answered"),
+        "{history}"
+    );
+}
