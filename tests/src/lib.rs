@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 pub mod audio;
 pub mod baresip;
+pub mod linphone;
 pub mod pcap;
 pub mod provider;
 

@@ -152,3 +152,25 @@ fn a_transfer_nobody_answers_rings_the_receptionist_again() {
         "{history}"
     );
 }
+
+#[test]
+fn a_linphone_receptionist_transfers_the_caller_and_they_talk() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().unwrap();
+    let v = voices(dir.path());
+    let mut desk = switchboard_e2e::linphone::Linphone::start();
+    desk.register(server.sip, "101");
+    desk.say("autoanswer enable");
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &v.en, false));
+    let mut target = Baresip::start(server.sip, PhoneSetup::pcmu("102", &v.ru, true));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    caller.wait_event(ESTABLISHED, Duration::from_secs(10));
+    let answered = desk.wait_for("connected", Duration::from_secs(10), None);
+    assert!(answered, "linphonec did not answer: {}", desk.seen);
+    desk.say(&format!("transfer sip:102@{}", server.sip));
+    target.wait_event(ESTABLISHED, Duration::from_secs(15));
+    let ended = desk.wait_for("ended", Duration::from_secs(10), None);
+    assert!(ended, "linphonec's call did not end: {}", desk.seen);
+    talk_and_check(&server, &v, caller, target);
+}
