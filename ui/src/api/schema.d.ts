@@ -910,6 +910,11 @@ export interface components {
             preempted: boolean;
             /** @description The blocks the call passed in its scenario, and why any failed. */
             scenario_path?: string | null;
+            /**
+             * @description Transfers and who answered after them, each with its minutes and seconds
+             *     since the call started.
+             */
+            history?: string | null;
         };
         /** @description How calls between extensions behave. */
         CallSettings: {

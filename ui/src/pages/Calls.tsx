@@ -136,6 +136,7 @@ export default function Calls() {
           },
           { title: t("reason"), dataIndex: "reason" },
           { title: t("path"), dataIndex: "scenario_path" },
+          { title: t("history"), dataIndex: "history" },
         ]}
       />
     </>
