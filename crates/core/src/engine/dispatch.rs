@@ -338,6 +338,7 @@ impl Pbx {
                 self.voicemail.call_event(cx!(self, now), event);
             }
             LegEvent::Transfer { call, by, target } => self.transfer(now, call, by, target),
+            LegEvent::TransferJoin { call, by, with } => self.join_transfer(now, call, by, with),
             _ => {
                 let Some(call) = event.call() else {
                     return;

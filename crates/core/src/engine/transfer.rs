@@ -1,6 +1,7 @@
-//! Where a transfer a phone asked for goes: the number is routed as the transferor
-//! dialling it would be (their outbound permissions included), refused back to the
-//! transferor when it reaches nothing, else carried out by the feature that takes it.
+//! Where a transfer a phone asked for goes. A blind transfer's number is routed as the
+//! transferor dialling it would be (their outbound permissions included), refused back
+//! to the transferor when it reaches nothing, else carried out by the feature that
+//! takes it; an attended transfer joins the two parties the transferor talked to.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -76,6 +77,26 @@ impl Pbx {
                 self.voicemail.leave_message(cx!(self, now), key, mailbox);
             }
         }
+    }
+
+    /// `by` asked to join the other party of call `key` to the callee of their
+    /// consultation call `with` (attended transfer). A queue that put either call
+    /// through sees its agent's part end; the joined call is the two parties' own.
+    pub(super) fn join_transfer(&mut self, now: Instant, key: CallKey, by: String, with: CallKey) {
+        for call in [key, with] {
+            if self.owners.get(&call) == Some(&Owner::Queue) {
+                self.queues.transferred(cx!(self, now), call);
+            }
+        }
+        let Some(answerer) = self.legs.join_consultation(now, key, with, &by) else {
+            return;
+        };
+        self.owners.remove(&key);
+        if let Some(call) = self.legs.calls.get_mut(&key) {
+            call.log.answered_by = Some(answerer.clone());
+        }
+        let what = format!("{by} transferred to {answerer} after talking to them");
+        note(cx!(self, now), key, what);
     }
 
     /// Where `number` takes a transfer by `by`, or the sipfrag status telling them why

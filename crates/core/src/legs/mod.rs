@@ -108,6 +108,14 @@ pub(crate) enum LegEvent {
         by: String,
         target: String,
     },
+    /// `by`'s phone asked to join the other party of the call to the callee of its
+    /// consultation call `with` (attended transfer; the engine settles it with
+    /// [`Legs::join_consultation`]).
+    TransferJoin {
+        call: CallKey,
+        by: String,
+        with: CallKey,
+    },
 }
 
 impl LegEvent {
@@ -124,7 +132,8 @@ impl LegEvent {
             | LegEvent::Broken { call, .. }
             | LegEvent::Ended { call, .. }
             | LegEvent::Closed { call, .. }
-            | LegEvent::Transfer { call, .. } => Some(call),
+            | LegEvent::Transfer { call, .. }
+            | LegEvent::TransferJoin { call, .. } => Some(call),
             LegEvent::Busy { .. } => None,
         }
     }

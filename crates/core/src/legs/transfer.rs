@@ -1,8 +1,10 @@
-//! Blind transfer asked by a phone (REFER, RFC 3515): the legs accept the REFER of an
-//! answered call, keep the transferor told of its progress by NOTIFY with a sipfrag
-//! (RFC 3515 §2.4.5), and once the engine has found where the number goes, let the
-//! transferor go so the party left waits alone for the target. Where that is and who
-//! answers it is the engine's and the transfer feature's to decide.
+//! Transfers asked by a phone (REFER, RFC 3515): the legs accept the REFER of an
+//! answered call and keep the transferor told of its progress by NOTIFY with a sipfrag
+//! (RFC 3515 §2.4.5). A blind transfer names a number: once the engine has found where
+//! it goes, the transferor is let go and the party left waits alone for the target
+//! (where that is and who answers it is the engine's and the transfer feature's to
+//! decide). An attended transfer names the transferor's consultation call (Replaces,
+//! RFC 3891): its callee's leg moves into this call.
 
 use std::time::Instant;
 
@@ -14,6 +16,7 @@ use switchboard_sip::transaction::ServerId;
 
 use super::call::Phase;
 use super::{DialogRoute, LegEvent, Legs};
+use crate::record::{HangupBy, Outcome};
 use crate::vocabulary::{CallKey, MediaCommand, Waiting};
 
 /// A transfer asked and not settled yet: whose leg asked, and whether they want to be
@@ -66,18 +69,16 @@ impl Legs {
         let Some(target) = refer_target(refer) else {
             return self.reply(now, id, refer, 400, "Refer-To names no number");
         };
-        if target.replaces {
-            return self.reply(
-                now,
-                id,
-                refer,
-                501,
-                "Attended transfer is not supported yet",
-            );
-        }
+        let side = route.side;
+        let consultation = match &target.replaces {
+            None => None,
+            Some(replaces) => match self.consultation(key, side, &transferor, replaces) {
+                Ok(q) => Some(q),
+                Err((code, reason)) => return self.reply(now, id, refer, code, reason),
+            },
+        };
         let notify = !header_value(&refer.headers, "Refer-Sub")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
-        let side = route.side;
         let tag = self.local_tag(key, side);
         let mut accepted = self.sip.response(refer, 202, "Accepted", &tag);
         if !notify {
@@ -91,11 +92,85 @@ impl Legs {
             call.transfer = Some(Referral { side, fork, notify });
         }
         self.notify_transfer(now, key, "100 Trying", false);
-        self.emit(LegEvent::Transfer {
-            call: key,
-            by: transferor,
-            target: target.number,
+        self.emit(match consultation {
+            Some(with) => LegEvent::TransferJoin {
+                call: key,
+                by: transferor,
+                with,
+            },
+            None => LegEvent::Transfer {
+                call: key,
+                by: transferor,
+                target: target.number,
+            },
         });
+    }
+
+    /// The call whose dialog an attended transfer's Replaces names (RFC 3891): the
+    /// transferor's own consultation call, answered, which they placed. Switchboard
+    /// joins its callee to the party of the call the REFER came in, who must be that
+    /// call's caller, so the callee's leg can move over as it is.
+    fn consultation(
+        &self,
+        key: CallKey,
+        side: Side,
+        transferor: &str,
+        replaces: &Replaces,
+    ) -> Result<CallKey, (u16, &'static str)> {
+        let route = self
+            .by_dialog
+            .get(&(replaces.call_id.clone(), replaces.to_tag.clone()))
+            .filter(|r| r.call != key)
+            .ok_or((481, "The call to replace does not exist"))?;
+        if route.extension.as_deref() != Some(transferor) {
+            return Err((403, "The call to replace is not the transferor's"));
+        }
+        let answered = matches!(
+            self.calls.get(&route.call).map(|c| c.phase),
+            Some(Phase::Answered { .. })
+        );
+        if !answered {
+            return Err((481, "The call to replace is not answered"));
+        }
+        if side != Side::B || route.side != Side::A {
+            return Err((
+                501,
+                "Attended transfer joins the caller of this call to the callee of a call \
+                 the transferor placed",
+            ));
+        }
+        Ok(route.call)
+    }
+
+    /// Carries out an attended transfer: the transferor (leg B of `key`) is told and
+    /// let go, the callee of their consultation call `with` moves into `key` and talks
+    /// with its caller, and `with` ends. Returns who now talks to the caller.
+    pub fn join_consultation(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        with: CallKey,
+        transferor: &str,
+    ) -> Option<String> {
+        let (Side::A, _) = self.let_transferor_go(now, key, transferor)? else {
+            return None;
+        };
+        let (index, target_media) = self.move_answered_leg(now, with, key)?;
+        let caller_media = self.caller_media(key)?;
+        self.bridge(now, key, index, caller_media, target_media);
+        let call = self.calls.get(&key)?;
+        let (target, caller) = (call.forks[index].target.clone(), call.caller.clone());
+        let answerer = match &target {
+            super::call::ForkTarget::Phone { extension } => extension.clone(),
+            super::call::ForkTarget::Trunk(leg) => leg.dial.number.clone(),
+        };
+        if let Some(extension) = target.extension() {
+            self.occupy(key, extension);
+        }
+        let reason = format!("{transferor} joined {answerer} to {caller}'s call");
+        let ending = (Outcome::Answered, HangupBy::System);
+        self.end_waiting(now, with, Some((Side::A, None)), ending, 200, &reason);
+        Some(answerer)
     }
 
     /// Tells the transferor how the transfer goes (`status` is the sipfrag's code and
@@ -204,23 +279,92 @@ impl Legs {
     }
 }
 
-/// The number a REFER asks to transfer to, and whether it asks for attended transfer.
+/// The number a REFER asks to transfer to, and for an attended transfer the dialog
+/// the target is already in.
 struct ReferTarget {
     number: String,
-    replaces: bool,
+    replaces: Option<Replaces>,
+}
+
+/// A Replaces header (RFC 3891 §6.1) as the transferor sees the dialog: To is
+/// Switchboard's tag, From theirs.
+#[derive(Debug, PartialEq, Eq)]
+struct Replaces {
+    call_id: String,
+    to_tag: String,
 }
 
 fn refer_target(refer: &rsip::Request) -> Option<ReferTarget> {
     let value = header_value(&refer.headers, "Refer-To")?;
     let uri = NameAddr::parse(value, "Refer-To").ok()?.uri;
-    let replaces = uri
-        .split_once('?')
-        .is_some_and(|(_, headers)| headers.to_ascii_lowercase().contains("replaces="));
+    // Headers of a SIP URI (RFC 3261 §19.1.1): `?name=value&…`, percent-encoded.
+    let replaces = uri.split_once('?').and_then(|(_, headers)| {
+        headers.split('&').find_map(|h| {
+            let (name, value) = h.split_once('=')?;
+            if !name.eq_ignore_ascii_case("replaces") {
+                return None;
+            }
+            replaces(&decoded(value)?)
+        })
+    });
     let number = uri_user(&uri)?;
     // A number may be percent-encoded (`%2A97` for `*97`).
-    let number = percent_encoding::percent_decode_str(number)
-        .decode_utf8()
-        .ok()?
-        .into_owned();
+    let number = decoded(number)?;
     Some(ReferTarget { number, replaces })
+}
+
+fn decoded(text: &str) -> Option<String> {
+    let text = percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .ok()?;
+    Some(text.into_owned())
+}
+
+/// `call-id;to-tag=…;from-tag=…` (parameters in any order).
+fn replaces(value: &str) -> Option<Replaces> {
+    let mut parts = value.split(';');
+    let call_id = parts.next()?.trim().to_string();
+    let to_tag = parts.find_map(|p| {
+        let (name, tag) = p.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("to-tag")
+            .then(|| tag.trim().to_string())
+    })?;
+    Some(Replaces { call_id, to_tag })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refer(refer_to: &str) -> Option<ReferTarget> {
+        let text = format!(
+            "REFER sip:pbx SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+             From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\n\
+             CSeq: 1 REFER\r\nRefer-To: {refer_to}\r\nContent-Length: 0\r\n\r\n"
+        );
+        match switchboard_sip::message::parse(text.as_bytes()) {
+            Ok(switchboard_sip::message::Message::Request(r)) => refer_target(&r),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn replaces_is_read_from_the_refer_to_uri() {
+        let attended = refer(
+            "<sip:102@pbx?Replaces=abc%40host%3Bfrom-tag%3Dx1%3Bto-tag%3Dsb9&Require=replaces>",
+        )
+        .unwrap();
+        assert_eq!(attended.number, "102");
+        assert_eq!(
+            attended.replaces,
+            Some(Replaces {
+                call_id: "abc@host".into(),
+                to_tag: "sb9".into()
+            })
+        );
+        let blind = refer("<sip:%2A101@pbx>").unwrap();
+        assert_eq!((blind.number.as_str(), blind.replaces), ("*101", None));
+        assert!(refer("<sip:pbx>").is_none(), "no number");
+    }
 }

@@ -352,3 +352,137 @@ fn an_agent_transfers_a_vip_queue_call_to_another_queue_and_its_priority_goes_al
         h.queue_events
     );
 }
+
+/// The desk phone (101) calls `to` itself, through the digest challenge; returns its
+/// authorised INVITE.
+fn desk_calls(h: &mut Harness, to: &str, call_id: &str) -> String {
+    let from_desk = |text: String| {
+        text.replace("Call-ID: call-1\r\n", &format!("Call-ID: {call_id}\r\n"))
+            .replace(CALLER, DESK)
+            .replace(
+                "\"Anna\" <sip:100@192.0.2.1>;tag=caller1",
+                "<sip:101@192.0.2.1>;tag=deskout",
+            )
+            .replace("<sip:100@", "<sip:101@")
+    };
+    let first = from_desk(invite(&h.fresh_branch(), 1, to, &sdp(6100, "0"), None, 70));
+    h.send(DESK, &first);
+    let challenge = h.expect(DESK, "SIP/2.0 407");
+    let asked = challenge
+        .lines()
+        .find_map(|l| l.strip_prefix("Proxy-Authenticate: "))
+        .unwrap()
+        .to_string();
+    let uri = format!("sip:{to}@192.0.2.1");
+    let auth = authorization(&asked, "INVITE", &uri, "101", PASSWORD, 1, "d1").unwrap();
+    let second = from_desk(invite(
+        &h.fresh_branch(),
+        2,
+        to,
+        &sdp(6100, "0"),
+        Some(&auth),
+        70,
+    ));
+    h.send(DESK, &second);
+    second
+}
+
+#[test]
+fn an_attended_transfer_joins_the_caller_to_the_colleague_the_receptionist_consulted() {
+    let mut h = Harness::new(&[DESK]);
+    h.register("102", OTHER);
+    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    // The receptionist consults 102 on a second call.
+    desk_calls(&mut h, "102", "consult-1");
+    let to_colleague = h.expect(OTHER, "INVITE sip:102@");
+    h.send(
+        OTHER,
+        &respond(&to_colleague, 200, "OK", "other1", &sdp(7000, "0")),
+    );
+    h.expect(OTHER, "ACK ");
+    let desk_ok = h.expect(DESK, "SIP/2.0 200");
+    let switchboard_tag = header(&desk_ok, "To")
+        .rsplit("tag=")
+        .next()
+        .unwrap()
+        .to_string();
+    // …then transfers the caller to them: REFER in the caller's call, Replaces naming
+    // the consultation.
+    let refer = in_dialog(
+        "REFER",
+        DESK,
+        &format!("{};tag=desk1", header(&b_invite, "To")),
+        header(&b_invite, "From"),
+        header(&b_invite, "Call-ID"),
+        2,
+        "",
+    )
+    .replace(
+        "Content-Length: 0",
+        &format!(
+            "Refer-To: <sip:102@192.0.2.1?Replaces=consult-1%3Bto-tag%3D{switchboard_tag}%3Bfrom-tag%3Ddeskout>\r\nContent-Length: 0"
+        ),
+    );
+    h.send(DESK, &refer);
+    let sent = h.take(DESK);
+    assert!(sent[0].starts_with("SIP/2.0 202"), "{sent:#?}");
+    let told = notifies(&mut h, DESK, sent[1..].to_vec());
+    assert_eq!(
+        told,
+        [
+            ("active;expires=60".into(), "SIP/2.0 100 Trying".into()),
+            (
+                "terminated;reason=noresource".into(),
+                "SIP/2.0 200 OK".into()
+            ),
+            ("BYE".into(), String::new()),
+            ("BYE".into(), String::new()),
+        ],
+        "the desk leaves both calls"
+    );
+    // The colleague's phone is moved onto the caller's call by a re-INVITE.
+    let reinvite = h.expect(OTHER, "INVITE ");
+    assert_eq!(
+        header(&reinvite, "Call-ID"),
+        header(&to_colleague, "Call-ID")
+    );
+    assert!(
+        body(&reinvite).contains(&format!("m=audio {} ", h.ports(1)[1])),
+        "{reinvite}"
+    );
+    h.send(
+        OTHER,
+        &respond(&reinvite, 200, "OK", "other1", &sdp(7000, "0")),
+    );
+    let bridge = h
+        .media
+        .iter()
+        .rev()
+        .find_map(|m| match m {
+            MediaCommand::Bridge { call: 1, a, b } => Some((a.remote, b.remote)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        bridge,
+        (
+            "192.0.2.99:4000".parse().unwrap(),
+            "192.0.2.99:7000".parse().unwrap()
+        )
+    );
+    assert_eq!(live_stages(&h), [(CallStage::Talking, Some("102".into()))]);
+    // The caller hangs up: the colleague's phone gets the BYE.
+    h.send(CALLER, &from_caller(&ok, "BYE", 3));
+    let bye = h.expect(OTHER, "BYE ");
+    assert_eq!(header(&bye, "Call-ID"), header(&to_colleague, "Call-ID"));
+    let consultation = h.records.iter().find(|r| r.callee == "102").unwrap();
+    assert_eq!(consultation.reason, "101 joined 102 to 100's call");
+    let call = h.records.iter().find(|r| r.caller == "100").unwrap();
+    assert_eq!(call.answered_by.as_deref(), Some("102"));
+    assert_eq!(
+        call.history.as_deref(),
+        Some("0:00 101 transferred to 102 after talking to them")
+    );
+    assert_eq!(h.pbx.active_calls(), 0);
+}
