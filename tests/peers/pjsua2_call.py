@@ -16,6 +16,10 @@
   pjsua2_call.py transferor HOST:PORT USER PASSWORD TARGET AFTER_SECONDS
       registers, answers the first call, and AFTER_SECONDS later transfers it to TARGET
       (a blind REFER); prints the transfer's progress and exits when the call ends.
+  pjsua2_call.py consulter HOST:PORT USER PASSWORD TARGET AFTER_SECONDS
+      registers, answers the first call, calls TARGET on a second line, and once that
+      is answered and AFTER_SECONDS have passed, transfers the first call to it (REFER
+      with Replaces); prints the progress and exits when both calls have ended.
 
 Prints one JSON object per line.
 """
@@ -47,6 +51,7 @@ class Call(pj.Call):
             say(confirmed=True)
         elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             state["ended"] = True
+            state["ends"] = state.get("ends", 0) + 1
             say(ended=True, code=info.lastStatusCode)
 
     def onCallMediaState(self, prm):
@@ -101,7 +106,7 @@ ep = pjsua2_endpoint.start(no_vad=True)
 acfg = pj.AccountConfig()
 acfg.idUri = f"sip:{user}@{host}"
 acfg.regConfig.registrarUri = f"sip:{server}"
-acfg.regConfig.registerOnAdd = role in ("callee", "transferor")
+acfg.regConfig.registerOnAdd = role in ("callee", "transferor", "consulter")
 acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
 acfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
 account = Account()
@@ -138,6 +143,19 @@ elif role == "transferor":
     state["call"].xfer(f"sip:{target}@{server}", pj.CallOpParam(True))
     say(transferred=target)
     pump_until(lambda: state["ended"], 15)
+elif role == "consulter":
+    target, after = sys.argv[5], float(sys.argv[6])
+    pump_until(lambda: state["confirmed"], 30)
+    first = state["call"]
+    state["confirmed"] = False
+    second = Call(account)
+    second.makeCall(f"sip:{target}@{server}", pj.CallOpParam(True))
+    pump_until(lambda: state["confirmed"], 15)
+    say(consulting=target)
+    pump_until(lambda: False, after)
+    first.xferReplaces(second, pj.CallOpParam(True))
+    say(transferred=target)
+    pump_until(lambda: state.get("ends", 0) >= 2, 15)
 elif role == "holder":
     target, hold_seconds = sys.argv[5], float(sys.argv[6])
     call = Call(account)

@@ -1,7 +1,8 @@
-//! Blind transfer from real phones: 100 (baresip, speaking English) calls 101, whose
-//! phone (baresip or pjsua2) transfers the call to 102 (baresip, speaking Russian) by
-//! REFER. The transferor is let go, 100 and 102 hear each other, and the call log tells
-//! one story. A transfer that nobody answers rings the transferor's phone again.
+//! Transfers from real phones: 100 (baresip, speaking English) calls 101, whose phone
+//! (baresip, pjsua2 or linphonec) transfers the call to 102 (baresip, speaking
+//! Russian) by REFER, blind or after consulting 102 (pjsua2, REFER with Replaces). The
+//! transferor is let go, 100 and 102 hear each other, and the call log tells one
+//! story. A blind transfer that nobody answers rings the transferor's phone again.
 
 use std::path::Path;
 use std::time::Duration;
@@ -33,8 +34,13 @@ fn voices(dir: &Path) -> Voices {
 }
 
 /// After a few seconds of talk 100 hangs up; each side heard the other's voice, and
-/// the one record says 102 answered after 101 transferred.
-fn talk_and_check(server: &Server, v: &Voices, mut caller: Baresip, mut target: Baresip) {
+/// the caller's one record says 102 answered and tells the `story`.
+fn talk_and_check(
+    server: &Server,
+    v: &Voices,
+    (mut caller, mut target): (Baresip, Baresip),
+    story: &[&str],
+) {
     // Talk long enough for several one-second windows of each voice.
     std::thread::sleep(Duration::from_secs(6));
     caller.command("hangup", "");
@@ -50,8 +56,10 @@ fn talk_and_check(server: &Server, v: &Voices, mut caller: Baresip, mut target: 
     let target_heard = audio::read_at_call_rate(&target.heard());
     audio::assert_heard("the target, the caller", heard(&en, &target_heard));
     let records = server.call_records();
-    assert_eq!(records.len(), 1, "one call, one record: {records:#?}");
-    let r = &records[0];
+    let callers: Vec<_> = records.iter().filter(|r| r.caller == "100").collect();
+    let [r] = &callers[..] else {
+        panic!("one call, one record: {records:#?}");
+    };
     assert_eq!(
         (
             r.outcome.as_str(),
@@ -62,11 +70,13 @@ fn talk_and_check(server: &Server, v: &Voices, mut caller: Baresip, mut target: 
         "{r:#?}"
     );
     let history = r.history.as_deref().unwrap_or_default();
-    assert!(
-        history.contains("101 transferred to 102") && history.contains("102 answered"),
-        "{history}"
-    );
+    for part in story {
+        assert!(history.contains(part), "{history}");
+    }
 }
+
+/// What the record of a blind transfer to 102 tells.
+const BLIND: &[&str] = &["101 transferred to 102", "102 answered"];
 
 #[test]
 fn a_baresip_receptionist_transfers_the_caller_and_they_talk() {
@@ -83,7 +93,7 @@ fn a_baresip_receptionist_transfers_the_caller_and_they_talk() {
     desk.command("transfer", &format!("sip:102@{}", server.sip));
     target.wait_event(ESTABLISHED, Duration::from_secs(15));
     desk.wait_event(CLOSED, Duration::from_secs(10));
-    talk_and_check(&server, &v, caller, target);
+    talk_and_check(&server, &v, (caller, target), BLIND);
 }
 
 #[test]
@@ -112,7 +122,7 @@ fn a_pjsua2_receptionist_transfers_the_caller_and_is_told_it_worked() {
         said.iter().any(|e| e["ended"] == true),
         "and its call ends: {said:?}"
     );
-    talk_and_check(&server, &v, caller, target);
+    talk_and_check(&server, &v, (caller, target), BLIND);
 }
 
 #[test]
@@ -172,5 +182,43 @@ fn a_linphone_receptionist_transfers_the_caller_and_they_talk() {
     target.wait_event(ESTABLISHED, Duration::from_secs(15));
     let ended = desk.wait_for("ended", Duration::from_secs(10), None);
     assert!(ended, "linphonec's call did not end: {}", desk.seen);
-    talk_and_check(&server, &v, caller, target);
+    talk_and_check(&server, &v, (caller, target), BLIND);
+}
+
+#[test]
+fn a_pjsua2_receptionist_consults_a_colleague_then_transfers_the_caller() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().unwrap();
+    let v = voices(dir.path());
+    let sip = server.sip.to_string();
+    let desk = pjsua2_peer(
+        "pjsua2_call.py",
+        &["consulter", &sip, "101", password("101"), "102", "2"],
+    );
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &v.en, false));
+    let mut target = Baresip::start(server.sip, PhoneSetup::pcmu("102", &v.ru, true));
+    server.wait_metric("bindings", Duration::from_secs(15), |b| b == 3);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    caller.wait_event(ESTABLISHED, Duration::from_secs(10));
+    // The consultation call reaches 102; the transfer then moves it to the caller.
+    target.wait_event(ESTABLISHED, Duration::from_secs(15));
+    let said = json_lines(desk);
+    assert!(
+        said.iter()
+            .any(|e| e["transfer"] == 200 && e["final"] == true),
+        "the receptionist is told the transfer succeeded: {said:?}"
+    );
+    assert_eq!(
+        said.iter().filter(|e| e["ended"] == true).count(),
+        2,
+        "both of the receptionist's calls end: {said:?}"
+    );
+    let story = ["101 transferred to 102 after talking to them"];
+    talk_and_check(&server, &v, (caller, target), &story);
+    let consultation = server
+        .call_records()
+        .into_iter()
+        .find(|r| r.caller == "101")
+        .expect("the consultation call's record");
+    assert_eq!(consultation.reason, "101 joined 102 to 100's call");
 }
