@@ -208,6 +208,23 @@ impl Notifier {
             .collect()
     }
 
+    /// The resources with subscriptions, each once.
+    pub fn resources(&self) -> Vec<&str> {
+        let mut resources: Vec<&str> = self
+            .by_dialog
+            .values()
+            .map(|s| s.resource.as_str())
+            .collect();
+        resources.sort_unstable();
+        resources.dedup();
+        resources
+    }
+
+    /// Whether `key` is still a subscription.
+    pub fn holds(&self, key: &SubscriptionKey) -> bool {
+        self.by_dialog.contains_key(key)
+    }
+
     /// The resource subscription `key` is to, and where its phone is.
     pub fn resource(&self, key: &SubscriptionKey) -> Option<(&str, Peer)> {
         let s = self.by_dialog.get(key)?;

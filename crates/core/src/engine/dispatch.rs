@@ -39,14 +39,19 @@ impl Pbx {
                 }
                 TransactionEvent::Ack { request, peer } => self.legs.handle_ack(&request, peer),
                 TransactionEvent::Response { id, response } => {
-                    if !self.mwi.notify_answered(id, response.status_code.code())
+                    let code = response.status_code.code();
+                    if !self.mwi.notify_answered(id, code)
+                        && !self.lamps.notify_answered(id, code)
                         && !self.trunks.answered(now, id, &response)
                     {
                         self.legs.handle_response(now, id, response);
                     }
                 }
                 TransactionEvent::ClientTimeout { id } => {
-                    if !self.mwi.notify_answered(id, 408) && !self.trunks.timed_out(now, id) {
+                    if !self.mwi.notify_answered(id, 408)
+                        && !self.lamps.notify_answered(id, 408)
+                        && !self.trunks.timed_out(now, id)
+                    {
                         self.legs.handle_client_timeout(now, id);
                     }
                 }
@@ -57,6 +62,7 @@ impl Pbx {
         // What the trunks want after the answers they were given, or once due.
         self.trunks
             .send_due(now, &mut self.legs.sip, &mut self.legs.ids);
+        self.lamps.refresh(cx!(self, now));
     }
 
     /// What the legs reported and the features handed over, until nothing is left.
@@ -77,6 +83,9 @@ impl Pbx {
             .and_then(|to| NameAddr::parse(to, "To").ok())
             .is_some_and(|to| to.tag().is_some());
         match request.method {
+            Method::Subscribe if event_package(&request) == Some("dialog") => self
+                .lamps
+                .handle_subscribe(cx!(self, now), (id, request, peer)),
             Method::Subscribe => {
                 let voicemail = &self.voicemail;
                 let counts = |mailbox: &str| voicemail.counts(mailbox);
@@ -406,6 +415,12 @@ impl Pbx {
             }
         }
     }
+}
+
+/// The event package a SUBSCRIBE asks for (its Event header without parameters).
+fn event_package(request: &rsip::Request) -> Option<&str> {
+    let event = header_value(&request.headers, "Event")?;
+    event.split(';').next().map(str::trim)
 }
 
 /// The office as routing sees it.

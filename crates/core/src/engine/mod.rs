@@ -19,6 +19,7 @@ use switchboard_sip::registrar::BindingChange;
 use switchboard_sip::service::Service;
 use switchboard_sip::trunk_registration::Local;
 
+use crate::features::lamps::Lamps;
 use crate::features::mwi::Subscriptions;
 use crate::features::queue::{QueueSetup, Queues};
 use crate::features::scenario::{ScenarioSetup, Scenarios};
@@ -73,6 +74,7 @@ pub struct Pbx {
     voicemail: Voicemail,
     transfers: Transfers,
     mwi: Subscriptions,
+    lamps: Lamps,
     trunks: Trunks,
     outbound: OutboundRules,
     owners: HashMap<CallKey, Owner>,
@@ -93,6 +95,7 @@ impl Pbx {
             voicemail: Voicemail::default(),
             transfers: Transfers::default(),
             mwi: Subscriptions::default(),
+            lamps: Lamps::default(),
             trunks: Trunks::default(),
             outbound: OutboundRules::default(),
             owners: HashMap::new(),
@@ -203,6 +206,7 @@ impl Pbx {
         self.legs.sip.handle_timeout(now);
         self.queues.handle_timeout(cx!(self, now));
         self.mwi.expire(now);
+        self.lamps.expire(now);
         self.legs.handle_timeout(now);
         self.settle(now);
     }

@@ -7,11 +7,11 @@
 
 use std::time::{Duration, Instant};
 
-use rsip::Header;
-use switchboard_sip::subscription::{EventPackage, Notifier, Refusal, Request, SubscriptionKey};
+use switchboard_sip::subscription::{EventPackage, Notifier, SubscriptionKey};
 use switchboard_sip::transaction::{ClientId, Peer, ServerId};
 
-use super::Ctx;
+use super::{Ctx, events};
+use crate::legs::Legs;
 use crate::vocabulary::MessageCounts;
 
 const CONTENT_TYPE: &str = "application/simple-message-summary";
@@ -50,39 +50,18 @@ impl Subscriptions {
     pub fn handle_subscribe(
         &mut self,
         cx: &mut Ctx<'_>,
-        (id, request, peer): (ServerId, rsip::Request, Peer),
+        subscribe: (ServerId, rsip::Request, Peer),
         counts: impl Fn(&str) -> MessageCounts,
     ) {
-        let now = cx.now;
-        if let Err(refusal) = self.0.check_event(&request) {
-            return refuse(cx, id, &request, refusal);
+        let own_box = |_: &Legs, subscriber: &str, resource: &str| {
+            (subscriber == resource)
+                .then_some(())
+                .ok_or((403, "Only the box's own extension"))
+        };
+        if let Some(key) = events::accept(cx, &mut self.0, subscribe, own_box) {
+            let counts = self.0.resource(&key).map(|(box_, _)| counts(box_));
+            self.notify(cx, &key, counts.unwrap_or_default());
         }
-        let subscriber = match cx.legs.sip.authenticate(now, &request, peer) {
-            Ok(user) => user,
-            Err(challenge) => return cx.legs.sip.respond(now, id, &challenge),
-        };
-        let asked = match self.0.read(&request, &subscriber) {
-            Ok(Request::New { resource, .. }) if resource != subscriber => {
-                return cx
-                    .legs
-                    .reply(now, id, &request, 403, "Only the box's own extension");
-            }
-            Ok(asked) => asked,
-            Err(refusal) => return refuse(cx, id, &request, refusal),
-        };
-        let tag = cx.legs.ids.token();
-        let (key, expiry) = match self.0.accept(now, &request, peer, &subscriber, asked, &tag) {
-            Ok(taken) => taken,
-            Err(refusal) => return refuse(cx, id, &request, refusal),
-        };
-        let mut r = cx.legs.sip.response(&request, 200, "OK", &key.1);
-        r.headers
-            .push(Header::Expires(expiry.as_secs().to_string().into()));
-        r.headers
-            .push(Header::Contact(cx.legs.contact(&subscriber, peer).into()));
-        cx.legs.sip.respond(now, id, &r);
-        let counts = counts(&subscriber);
-        self.notify(cx, &key, counts);
     }
 
     /// Tells every phone subscribed to `mailbox` what it holds now (`counts`).
@@ -104,34 +83,13 @@ impl Subscriptions {
     }
 
     fn notify(&mut self, cx: &mut Ctx<'_>, key: &SubscriptionKey, counts: MessageCounts) {
-        let Some((mailbox, peer)) = self.0.resource(key) else {
+        let Some((mailbox, _)) = self.0.resource(key) else {
             return;
         };
-        let mailbox = mailbox.to_string();
         let account = format!("sip:{mailbox}@{}", cx.legs.sip.realm());
         let body = message_summary(&account, counts).into_bytes();
-        let via = cx.legs.via(peer);
-        let contact = cx.legs.contact(&mailbox, peer);
-        let body = Some((CONTENT_TYPE, body));
-        if let Some((request, peer)) = self.0.notify(cx.now, key, &via, contact, body)
-            && let Some(client) = cx.legs.sip.send_request(cx.now, request, peer)
-        {
-            self.0.sent(client, key.clone());
-        }
+        events::notify(cx, &mut self.0, key, CONTENT_TYPE, body);
     }
-}
-
-/// Answers a SUBSCRIBE the notifier refused.
-fn refuse(cx: &mut Ctx<'_>, id: ServerId, request: &rsip::Request, refusal: Refusal) {
-    let tag = cx.legs.sip.stateless_tag(request);
-    let mut r = cx
-        .legs
-        .sip
-        .response(request, refusal.code, refusal.reason, &tag);
-    if let Some(header) = refusal.header {
-        r.headers.push(header);
-    }
-    cx.legs.sip.respond(cx.now, id, &r);
 }
 
 #[cfg(test)]

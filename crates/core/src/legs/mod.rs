@@ -9,6 +9,7 @@ mod call;
 mod ending;
 pub(crate) mod ids;
 mod in_dialog;
+mod lamps;
 mod media;
 mod ports;
 mod ring;
@@ -30,6 +31,7 @@ pub use call::TrunkDial;
 pub(crate) use call::{Call, CallStart, Origin, Phase};
 pub(crate) use ending::best_failure;
 pub(crate) use in_dialog::DialogRoute;
+pub(crate) use lamps::Lamp;
 pub(crate) use media::{answered_media, leg_media};
 pub(crate) use ring::{Refusal, Ringing, display_name};
 

@@ -469,3 +469,46 @@ pub(crate) fn live_stages(h: &Harness) -> Vec<(CallStage, Option<String>)> {
         .map(|c| (c.stage, c.talking_to))
         .collect()
 }
+
+/// A SUBSCRIBE to `mailbox`'s `event` package from 101's desk phone, through the digest
+/// challenge; returns the answer.
+pub(crate) fn subscribe(h: &mut Harness, mailbox: &str, event: &str, expires: u32) -> String {
+    let request = |branch: &str, cseq: u32, auth: &str| {
+        format!(
+            "SUBSCRIBE sip:{mailbox}@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP {DESK};branch={branch}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:101@192.0.2.1>;tag=desk1\r\nTo: <sip:{mailbox}@192.0.2.1>\r\n\
+             Call-ID: mwi-1\r\nCSeq: {cseq} SUBSCRIBE\r\nContact: <sip:101@{DESK}>\r\n\
+             Event: {event}\r\nExpires: {expires}\r\n{auth}Content-Length: 0\r\n\r\n"
+        )
+    };
+    let first = request(&h.fresh_branch(), 1, "");
+    h.send(DESK, &first);
+    let challenge = h.expect(DESK, "SIP/2.0 407");
+    let auth = authorization(
+        header(&challenge, "Proxy-Authenticate"),
+        "SUBSCRIBE",
+        &format!("sip:{mailbox}@192.0.2.1"),
+        "101",
+        PASSWORD,
+        1,
+        "c1",
+    )
+    .unwrap();
+    let second = request(
+        &h.fresh_branch(),
+        2,
+        &format!("Proxy-Authorization: {auth}\r\n"),
+    );
+    h.send(DESK, &second);
+    let all = h.take(DESK);
+    let answer = all.iter().find(|m| m.starts_with("SIP/2.0")).unwrap();
+    // What else arrived (the first NOTIFY) goes back for the test to read.
+    h.inbox.insert(
+        DESK.parse().unwrap(),
+        all.iter()
+            .filter(|m| !m.starts_with("SIP/2.0"))
+            .cloned()
+            .collect(),
+    );
+    answer.clone()
+}

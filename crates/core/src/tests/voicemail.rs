@@ -4,49 +4,6 @@
 use super::scenarios::{dial_reception, last_prompt, press, prompt_played, reception};
 use super::*;
 
-/// A SUBSCRIBE to `box`'s message summary from 101's desk phone, through the digest
-/// challenge; returns the answer.
-fn subscribe(h: &mut Harness, mailbox: &str, event: &str, expires: u32) -> String {
-    let request = |branch: &str, cseq: u32, auth: &str| {
-        format!(
-            "SUBSCRIBE sip:{mailbox}@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP {DESK};branch={branch}\r\n\
-             Max-Forwards: 70\r\nFrom: <sip:101@192.0.2.1>;tag=desk1\r\nTo: <sip:{mailbox}@192.0.2.1>\r\n\
-             Call-ID: mwi-1\r\nCSeq: {cseq} SUBSCRIBE\r\nContact: <sip:101@{DESK}>\r\n\
-             Event: {event}\r\nExpires: {expires}\r\n{auth}Content-Length: 0\r\n\r\n"
-        )
-    };
-    let first = request(&h.fresh_branch(), 1, "");
-    h.send(DESK, &first);
-    let challenge = h.expect(DESK, "SIP/2.0 407");
-    let auth = authorization(
-        header(&challenge, "Proxy-Authenticate"),
-        "SUBSCRIBE",
-        &format!("sip:{mailbox}@192.0.2.1"),
-        "101",
-        PASSWORD,
-        1,
-        "c1",
-    )
-    .unwrap();
-    let second = request(
-        &h.fresh_branch(),
-        2,
-        &format!("Proxy-Authorization: {auth}\r\n"),
-    );
-    h.send(DESK, &second);
-    let all = h.take(DESK);
-    let answer = all.iter().find(|m| m.starts_with("SIP/2.0")).unwrap();
-    // What else arrived (the first NOTIFY) goes back for the test to read.
-    h.inbox.insert(
-        DESK.parse().unwrap(),
-        all.iter()
-            .filter(|m| !m.starts_with("SIP/2.0"))
-            .cloned()
-            .collect(),
-    );
-    answer.clone()
-}
-
 fn notify_body(h: &mut Harness) -> String {
     let notify = h.expect(DESK, "NOTIFY sip:101@192.0.2.20:5060");
     assert_eq!(header(&notify, "Event"), "message-summary");
@@ -227,7 +184,7 @@ fn subscriptions_are_for_the_own_box_and_message_summary_only() {
         h.send(DESK, &request);
         h.expect(DESK, "SIP/2.0 489 Bad Event")
     };
-    assert_eq!(header(&presence, "Allow-Events"), "message-summary");
+    assert_eq!(header(&presence, "Allow-Events"), "message-summary, dialog");
     let brief = subscribe(&mut h, "101", "message-summary", 10);
     assert!(brief.starts_with("SIP/2.0 423"), "{brief}");
     assert_eq!(header(&brief, "Min-Expires"), "60");

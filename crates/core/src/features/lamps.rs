@@ -1,0 +1,193 @@
+//! Busy lamps (BLF): a phone subscribes to another extension's `dialog` events
+//! (RFC 4235) and is sent a NOTIFY at once and whenever that extension's phones start
+//! or stop ringing (with who calls, so the colleague can pick up) or calls. Any of the
+//! office's extensions may watch any other; the lamps are worked out again after
+//! every input, and only a change is sent.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use quick_xml::escape::escape;
+use switchboard_sip::subscription::{EventPackage, Notifier, SubscriptionKey};
+use switchboard_sip::transaction::{ClientId, Peer, ServerId};
+
+use super::{Ctx, events};
+use crate::legs::{Lamp, Legs};
+
+const CONTENT_TYPE: &str = "application/dialog-info+xml";
+/// A receptionist's phone watches a few dozen extensions; an extension may be watched
+/// by 32 subscriptions.
+const PACKAGE: EventPackage = EventPackage {
+    event: "dialog",
+    default_expiry: Duration::from_secs(3600),
+    min_expiry: Duration::from_secs(60),
+    max_expiry: Duration::from_secs(7200),
+    per_resource: 32,
+};
+
+#[derive(Debug)]
+pub(crate) struct Lamps {
+    notifier: Notifier,
+    /// What each watched extension's subscribers were last told.
+    shown: HashMap<String, Lamp>,
+    /// Each subscription's NOTIFY count (the dialog-info version, RFC 4235 §4.1).
+    versions: HashMap<SubscriptionKey, u32>,
+}
+
+impl Default for Lamps {
+    fn default() -> Self {
+        Lamps {
+            notifier: Notifier::new(PACKAGE),
+            shown: HashMap::new(),
+            versions: HashMap::new(),
+        }
+    }
+}
+
+impl Lamps {
+    /// A SUBSCRIBE to an extension's `dialog` events, new or refreshing one.
+    pub fn handle_subscribe(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        subscribe: (ServerId, rsip::Request, Peer),
+    ) {
+        let an_extension = |legs: &Legs, _: &str, resource: &str| {
+            legs.is_extension(resource)
+                .then_some(())
+                .ok_or((404, "No such extension"))
+        };
+        let Some(key) = events::accept(cx, &mut self.notifier, subscribe, an_extension) else {
+            return;
+        };
+        let Some((extension, _)) = self.notifier.resource(&key) else {
+            return;
+        };
+        let extension = extension.to_string();
+        let lamp = cx.legs.lamps(&[&extension]).remove(&extension);
+        self.notify(cx, &key, &extension, &lamp.unwrap_or(Lamp::Idle));
+    }
+
+    /// Sends every watched extension's lamp that changed since it was last shown.
+    pub fn refresh(&mut self, cx: &mut Ctx<'_>) {
+        if self.shown.is_empty() {
+            return;
+        }
+        let watched: Vec<String> = self.shown.keys().cloned().collect();
+        let names: Vec<&str> = watched.iter().map(String::as_str).collect();
+        let lamps = cx.legs.lamps(&names);
+        for (extension, lamp) in lamps {
+            if self.shown.get(&extension) == Some(&lamp) {
+                continue;
+            }
+            for key in self.notifier.subscribed_to(cx.now, &extension) {
+                self.notify(cx, &key, &extension, &lamp);
+            }
+            self.shown.insert(extension, lamp);
+        }
+    }
+
+    /// Drops subscriptions that ran out without a refresh, and what was kept for them.
+    pub fn expire(&mut self, now: Instant) {
+        self.notifier.expire(now);
+        self.forget_lapsed();
+    }
+
+    /// A phone answered a NOTIFY (`code`; 408 when it never did). False when `client`
+    /// was no NOTIFY of a busy lamp.
+    pub fn notify_answered(&mut self, client: ClientId, code: u16) -> bool {
+        let ours = self.notifier.handle_response(client, code);
+        if ours && code >= 300 {
+            self.forget_lapsed();
+        }
+        ours
+    }
+
+    fn forget_lapsed(&mut self) {
+        let notifier = &self.notifier;
+        self.versions.retain(|key, _| notifier.holds(key));
+        let watched = notifier.resources();
+        self.shown.retain(|e, _| watched.contains(&e.as_str()));
+    }
+
+    fn notify(&mut self, cx: &mut Ctx<'_>, key: &SubscriptionKey, extension: &str, lamp: &Lamp) {
+        let version = self.versions.entry(key.clone()).or_default();
+        let entity = format!("sip:{extension}@{}", cx.legs.sip.realm());
+        let body = dialog_info(&entity, *version, lamp, cx.legs.sip.realm());
+        *version += 1;
+        self.shown.insert(extension.to_string(), lamp.clone());
+        events::notify(cx, &mut self.notifier, key, CONTENT_TYPE, body.into_bytes());
+        if !self.notifier.holds(key) {
+            self.forget_lapsed();
+        }
+    }
+}
+
+/// The full dialog-info document for `entity` (RFC 4235 §4): no dialog when idle,
+/// an early one while ringing (with the caller, as phones offer pickup from it), a
+/// confirmed one on a call.
+fn dialog_info(entity: &str, version: u32, lamp: &Lamp, realm: &str) -> String {
+    let dialog = match lamp {
+        Lamp::Idle => String::new(),
+        Lamp::Ringing {
+            call,
+            caller,
+            display,
+        } => format!(
+            "<dialog id=\"{id}\" call-id=\"{id}\" direction=\"recipient\"><state>early</state>\
+             <remote><identity display=\"{display}\">sip:{caller}@{realm}</identity></remote></dialog>",
+            id = escape(call),
+            display = escape(display),
+            caller = escape(caller),
+        ),
+        Lamp::Busy { call, initiator } => format!(
+            "<dialog id=\"{id}\" call-id=\"{id}\" direction=\"{direction}\"><state>confirmed</state></dialog>",
+            id = escape(call),
+            direction = if *initiator { "initiator" } else { "recipient" },
+        ),
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<dialog-info xmlns=\"urn:ietf:params:xml:ns:dialog-info\" \
+         version=\"{version}\" state=\"full\" entity=\"{}\">{dialog}</dialog-info>\r\n",
+        escape(entity)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_says_idle_ringing_for_whom_and_busy() {
+        let entity = "sip:102@switchboard";
+        let idle = dialog_info(entity, 0, &Lamp::Idle, "switchboard");
+        assert!(
+            idle.contains(
+                "version=\"0\" state=\"full\" entity=\"sip:102@switchboard\"></dialog-info>"
+            ),
+            "{idle}"
+        );
+        let ringing = Lamp::Ringing {
+            call: "c1@switchboard".into(),
+            caller: "100".into(),
+            display: "Anna <&> \"Co\"".into(),
+        };
+        let text = dialog_info(entity, 1, &ringing, "switchboard");
+        assert!(
+            text.contains("direction=\"recipient\"><state>early</state>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<identity display=\"Anna &lt;&amp;&gt; &quot;Co&quot;\">sip:100@switchboard</identity>"),
+            "{text}"
+        );
+        let busy = Lamp::Busy {
+            call: "c1@switchboard".into(),
+            initiator: true,
+        };
+        let text = dialog_info(entity, 2, &busy, "switchboard");
+        assert!(
+            text.contains("direction=\"initiator\"><state>confirmed</state>"),
+            "{text}"
+        );
+    }
+}
