@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::{free_port, password, require};
 
+#[derive(Debug)]
 pub struct Linphone {
     child: Child,
     stdin: ChildStdin,

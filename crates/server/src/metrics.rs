@@ -22,6 +22,7 @@ pub struct Metrics {
     limited: AtomicU64,
     banned: AtomicU64,
     active_calls: AtomicU64,
+    lamp_subscriptions: AtomicU64,
     rtp_forwarded: AtomicU64,
     rtp_dropped: AtomicU64,
     boards: Mutex<Boards>,
@@ -194,6 +195,8 @@ pub struct Snapshot {
     pub limited_requests: u64,
     pub banned_sources: u64,
     pub active_calls: u64,
+    /// Phones watching an extension's busy lamp.
+    pub lamp_subscriptions: u64,
     pub rtp_forwarded: u64,
     /// RTP packets dropped: malformed, from strangers, foreign streams, unknown payloads.
     pub rtp_dropped: u64,
@@ -205,6 +208,8 @@ impl Metrics {
         let s = service.stats();
         self.active_calls
             .store(pbx.active_calls() as u64, Ordering::Relaxed);
+        self.lamp_subscriptions
+            .store(pbx.lamp_subscriptions() as u64, Ordering::Relaxed);
         self.bindings.store(
             service.registrar().binding_count() as u64,
             Ordering::Relaxed,
@@ -377,6 +382,7 @@ impl Metrics {
             limited_requests: self.limited.load(Ordering::Relaxed),
             banned_sources: self.banned.load(Ordering::Relaxed),
             active_calls: self.active_calls.load(Ordering::Relaxed),
+            lamp_subscriptions: self.lamp_subscriptions.load(Ordering::Relaxed),
             rtp_forwarded: self.rtp_forwarded.load(Ordering::Relaxed),
             rtp_dropped: self.rtp_dropped.load(Ordering::Relaxed),
         }

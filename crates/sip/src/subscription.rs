@@ -220,6 +220,15 @@ impl Notifier {
         resources
     }
 
+    /// How many subscriptions there are.
+    pub fn len(&self) -> usize {
+        self.by_dialog.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_dialog.is_empty()
+    }
+
     /// Whether `key` is still a subscription.
     pub fn holds(&self, key: &SubscriptionKey) -> bool {
         self.by_dialog.contains_key(key)

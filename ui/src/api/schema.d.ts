@@ -1583,6 +1583,11 @@ export interface components {
             banned_sources: number;
             /** Format: u-int64 */
             active_calls: number;
+            /**
+             * Format: u-int64
+             * @description Phones watching an extension's busy lamp.
+             */
+            lamp_subscriptions: number;
             /** Format: u-int64 */
             rtp_forwarded: number;
             /**

@@ -118,6 +118,11 @@ impl Pbx {
         self.legs.calls.len()
     }
 
+    /// Phones watching an extension's busy lamp.
+    pub fn lamp_subscriptions(&self) -> usize {
+        self.lamps.subscriptions()
+    }
+
     /// Every call not already being torn down, oldest first.
     pub fn live_calls(&self) -> Vec<LiveCall> {
         let mut calls: Vec<LiveCall> = self

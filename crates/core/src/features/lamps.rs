@@ -86,6 +86,10 @@ impl Lamps {
         }
     }
 
+    pub fn subscriptions(&self) -> usize {
+        self.notifier.len()
+    }
+
     /// Drops subscriptions that ran out without a refresh, and what was kept for them.
     pub fn expire(&mut self, now: Instant) {
         self.notifier.expire(now);

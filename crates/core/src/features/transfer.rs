@@ -132,11 +132,9 @@ impl Transfers {
                     self.nobody_answered(cx, call);
                 }
             }
-            LegEvent::Wake { call } => {
-                if self.calls.get(&call).is_some_and(|r| r.until <= cx.now) {
-                    cx.legs.cancel_forks(cx.now, call, None);
-                    self.nobody_answered(cx, call);
-                }
+            LegEvent::Wake { call } if self.calls.get(&call).is_some_and(|r| r.until <= cx.now) => {
+                cx.legs.cancel_forks(cx.now, call, None);
+                self.nobody_answered(cx, call);
             }
             LegEvent::HungUp { call, side } => {
                 let Some(ringing) = self.calls.remove(&call) else {
