@@ -96,15 +96,18 @@ fn a_baresip_receptionist_transfers_the_caller_and_they_talk() {
     talk_and_check(&server, &v, (caller, target), BLIND);
 }
 
-#[test]
-fn a_pjsua2_receptionist_transfers_the_caller_and_is_told_it_worked() {
-    let server = Server::start(&config("", FAST_REGISTRAR));
-    let dir = tempfile::tempdir().unwrap();
-    let v = voices(dir.path());
+/// 100 calls 101, a pjsua2 phone playing `role` (see tests/peers/pjsua2_call.py) with
+/// 102 as its target; returns once 102's phone has a call. Then the receptionist's
+/// phone says what it saw.
+fn pjsua2_receptionist(
+    server: &Server,
+    v: &Voices,
+    role: &str,
+) -> (Vec<serde_json::Value>, Baresip, Baresip) {
     let sip = server.sip.to_string();
     let desk = pjsua2_peer(
         "pjsua2_call.py",
-        &["transferor", &sip, "101", password("101"), "102", "2"],
+        &[role, &sip, "101", password("101"), "102", "2"],
     );
     let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &v.en, false));
     let mut target = Baresip::start(server.sip, PhoneSetup::pcmu("102", &v.ru, true));
@@ -116,8 +119,17 @@ fn a_pjsua2_receptionist_transfers_the_caller_and_is_told_it_worked() {
     assert!(
         said.iter()
             .any(|e| e["transfer"] == 200 && e["final"] == true),
-        "the transferor is told the transfer succeeded: {said:?}"
+        "the receptionist is told the transfer succeeded: {said:?}"
     );
+    (said, caller, target)
+}
+
+#[test]
+fn a_pjsua2_receptionist_transfers_the_caller_and_is_told_it_worked() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().unwrap();
+    let v = voices(dir.path());
+    let (said, caller, target) = pjsua2_receptionist(&server, &v, "transferor");
     assert!(
         said.iter().any(|e| e["ended"] == true),
         "and its call ends: {said:?}"
@@ -190,24 +202,8 @@ fn a_pjsua2_receptionist_consults_a_colleague_then_transfers_the_caller() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let dir = tempfile::tempdir().unwrap();
     let v = voices(dir.path());
-    let sip = server.sip.to_string();
-    let desk = pjsua2_peer(
-        "pjsua2_call.py",
-        &["consulter", &sip, "101", password("101"), "102", "2"],
-    );
-    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &v.en, false));
-    let mut target = Baresip::start(server.sip, PhoneSetup::pcmu("102", &v.ru, true));
-    server.wait_metric("bindings", Duration::from_secs(15), |b| b == 3);
-    caller.command("dial", &format!("sip:101@{}", server.sip));
-    caller.wait_event(ESTABLISHED, Duration::from_secs(10));
     // The consultation call reaches 102; the transfer then moves it to the caller.
-    target.wait_event(ESTABLISHED, Duration::from_secs(15));
-    let said = json_lines(desk);
-    assert!(
-        said.iter()
-            .any(|e| e["transfer"] == 200 && e["final"] == true),
-        "the receptionist is told the transfer succeeded: {said:?}"
-    );
+    let (said, caller, target) = pjsua2_receptionist(&server, &v, "consulter");
     assert_eq!(
         said.iter().filter(|e| e["ended"] == true).count(),
         2,

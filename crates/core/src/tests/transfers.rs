@@ -10,6 +10,16 @@ const OTHER: &str = "192.0.2.30:5060";
 /// The desk phone (101) answered Anna (100); it now sends REFER to `target`. Returns
 /// what the desk was sent: the 202 first.
 fn desk_refers(h: &mut Harness, b_invite: &str, target: &str, cseq: u32) -> Vec<String> {
+    let refer_to = format!("Refer-To: <sip:{target}@192.0.2.1>");
+    let mut sent = desk_sends_refer(h, b_invite, &refer_to, cseq);
+    assert!(sent[0].starts_with("SIP/2.0 202 Accepted"), "{sent:#?}");
+    sent.remove(0);
+    sent
+}
+
+/// The desk's REFER in Anna's call with `headers` (Refer-To…); returns what the desk
+/// was sent.
+fn desk_sends_refer(h: &mut Harness, b_invite: &str, headers: &str, cseq: u32) -> Vec<String> {
     let refer = in_dialog(
         "REFER",
         DESK,
@@ -21,13 +31,10 @@ fn desk_refers(h: &mut Harness, b_invite: &str, target: &str, cseq: u32) -> Vec<
     )
     .replace(
         "Content-Length: 0",
-        &format!("Refer-To: <sip:{target}@192.0.2.1>\r\nContent-Length: 0"),
+        &format!("{headers}\r\nContent-Length: 0"),
     );
     h.send(DESK, &refer);
-    let mut sent = h.take(DESK);
-    assert!(sent[0].starts_with("SIP/2.0 202 Accepted"), "{sent:#?}");
-    sent.remove(0);
-    sent
+    h.take(DESK)
 }
 
 /// The NOTIFYs (and BYE) a transferor at `phone` was sent, each answered: their
@@ -195,21 +202,8 @@ fn a_phone_that_asks_for_no_notifications_gets_none() {
     h.register("102", OTHER);
     let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
     h.send(CALLER, &from_caller(&ok, "ACK", 2));
-    let refer = in_dialog(
-        "REFER",
-        DESK,
-        &format!("{};tag=desk1", header(&b_invite, "To")),
-        header(&b_invite, "From"),
-        header(&b_invite, "Call-ID"),
-        2,
-        "",
-    )
-    .replace(
-        "Content-Length: 0",
-        "Refer-To: sip:102@192.0.2.1\r\nRefer-Sub: false\r\nContent-Length: 0",
-    );
-    h.send(DESK, &refer);
-    let sent = h.take(DESK);
+    let headers = "Refer-To: sip:102@192.0.2.1\r\nRefer-Sub: false";
+    let sent = desk_sends_refer(&mut h, &b_invite, headers, 2);
     assert!(sent[0].starts_with("SIP/2.0 202"), "{sent:#?}");
     assert_eq!(header(&sent[0], "Refer-Sub"), "false");
     assert!(
@@ -409,23 +403,10 @@ fn an_attended_transfer_joins_the_caller_to_the_colleague_the_receptionist_consu
         .to_string();
     // …then transfers the caller to them: REFER in the caller's call, Replaces naming
     // the consultation.
-    let refer = in_dialog(
-        "REFER",
-        DESK,
-        &format!("{};tag=desk1", header(&b_invite, "To")),
-        header(&b_invite, "From"),
-        header(&b_invite, "Call-ID"),
-        2,
-        "",
-    )
-    .replace(
-        "Content-Length: 0",
-        &format!(
-            "Refer-To: <sip:102@192.0.2.1?Replaces=consult-1%3Bto-tag%3D{switchboard_tag}%3Bfrom-tag%3Ddeskout>\r\nContent-Length: 0"
-        ),
+    let headers = format!(
+        "Refer-To: <sip:102@192.0.2.1?Replaces=consult-1%3Bto-tag%3D{switchboard_tag}%3Bfrom-tag%3Ddeskout>"
     );
-    h.send(DESK, &refer);
-    let sent = h.take(DESK);
+    let sent = desk_sends_refer(&mut h, &b_invite, &headers, 2);
     assert!(sent[0].starts_with("SIP/2.0 202"), "{sent:#?}");
     let told = notifies(&mut h, DESK, sent[1..].to_vec());
     assert_eq!(
