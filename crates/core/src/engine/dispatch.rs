@@ -218,6 +218,9 @@ impl Pbx {
                     .legs
                     .refuse(now, id, &invite, names, Refusal::new(404, "Not Found"));
             }
+            Route::Pickup(ringing) => {
+                return self.pick_up(now, (id, invite, peer), names, ringing.as_deref());
+            }
             _ => {}
         }
         let phase = match route {
@@ -262,7 +265,38 @@ impl Pbx {
             }
             Route::Extension => self.legs.ring_extension(now, key),
             Route::Out(dial) => self.call_out(now, key, &caller, dial),
-            Route::Nowhere => {}
+            Route::Nowhere | Route::Pickup(_) => {}
+        }
+    }
+
+    /// The caller dialled a pickup code: their phone answers the oldest call ringing
+    /// the phones of `ringing` (of any extension when none). A queue's offer is left to
+    /// its agents.
+    fn pick_up(
+        &mut self,
+        now: Instant,
+        (id, invite, peer): (ServerId, rsip::Request, Peer),
+        names: (String, String, Origin),
+        ringing: Option<&str>,
+    ) {
+        let picker = names.0.clone();
+        let key = self
+            .legs
+            .ringing_calls(ringing, &picker)
+            .into_iter()
+            .find(|k| self.owners.get(k) != Some(&Owner::Queue));
+        let Some(key) = key else {
+            let nothing = Refusal::new(404, "No call to pick up");
+            return self.legs.refuse(now, id, &invite, names, nothing);
+        };
+        let rung = self.legs.calls.get(&key).and_then(|c| {
+            let fork = c.forks.iter().find(|f| f.is_pending())?;
+            Some(fork.target.extension()?.to_string())
+        });
+        if self.legs.pick_up(now, id, &invite, peer, &picker, key) {
+            let rung = rung.unwrap_or_default();
+            self.legs
+                .note(key, format!("{picker} picked up the call ringing {rung}"));
         }
     }
 

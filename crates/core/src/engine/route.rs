@@ -9,6 +9,9 @@ use crate::features::queue::codes::FeatureCode;
 use crate::features::voicemail::menu::menu_box;
 use crate::outbound::Dial;
 
+/// The code that picks up any call ringing a phone of the office.
+pub(crate) const PICKUP_ANY: &str = "*8";
+
 /// Where a new call goes.
 #[derive(Debug, Clone)]
 pub(crate) enum Route {
@@ -26,6 +29,9 @@ pub(crate) enum Route {
     Mailbox(String),
     /// A message left straight in a box: `*` and the box's number.
     LeaveMessage(String),
+    /// Answers a call ringing another phone: that extension's (`**` and its number),
+    /// or any (`*8`).
+    Pickup(Option<String>),
     /// An extension's phones ring (or the caller hears why none can).
     Extension,
     /// No such number: a call from a trunk to a number the office does not answer.
@@ -51,8 +57,9 @@ pub(crate) trait Directory {
 }
 
 /// A blocked caller reaches nothing; an emergency number always goes out, first;
-/// otherwise a queue's number, an agent's code, an inbound number, the voicemail code,
-/// `*` and a box's number, in that order, then the extensions, then the outbound routes.
+/// otherwise a queue's number, an agent's code, a pickup code, an inbound number, the
+/// voicemail code, `*` and a box's number, in that order, then the extensions, then the
+/// outbound routes.
 pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Route {
     if let Some((reason, tell)) = office.blocked(caller) {
         return Route::Blocked { reason, tell };
@@ -65,6 +72,15 @@ pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Rou
     }
     if let Some(code) = FeatureCode::from_number(dialled) {
         return Route::FeatureCode(code);
+    }
+    if dialled == PICKUP_ANY {
+        return Route::Pickup(None);
+    }
+    if let Some(extension) = dialled
+        .strip_prefix("**")
+        .filter(|e| office.is_extension(e))
+    {
+        return Route::Pickup(Some(extension.to_string()));
     }
     if let Some(scenario) = office.scenario(dialled) {
         return Route::Scenario(scenario);
@@ -165,6 +181,7 @@ mod tests {
             Route::Scenario(s) => format!("scenario {}", s.name),
             Route::Mailbox(b) => format!("mailbox {b}"),
             Route::LeaveMessage(b) => format!("message for {b}"),
+            Route::Pickup(e) => format!("pickup {e:?}"),
             Route::Extension => "extension".into(),
             Route::Nowhere => "nowhere".into(),
             Route::Out(dial) => format!("out {}", dial.route),
@@ -183,6 +200,9 @@ mod tests {
         assert_eq!(kind("*97", "101"), "mailbox 101");
         assert_eq!(kind("*97600", "101"), "mailbox 600");
         assert_eq!(kind("*102", "101"), "message for 102");
+        assert_eq!(kind("*8", "101"), "pickup None");
+        assert_eq!(kind("**102", "101"), "pickup Some(\"102\")");
+        assert_eq!(kind("**999", "101"), "extension");
         assert_eq!(kind("*600", "101"), "message for 600");
         assert_eq!(kind("102", "101"), "extension");
     }

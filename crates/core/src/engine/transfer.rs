@@ -13,7 +13,7 @@ use switchboard_scenario::model::Scenario;
 use super::dispatch::OfficeDirectory;
 use super::route::{Route, route};
 use super::{CALL_OUT_RINGS, Owner, Pbx, cx};
-use crate::features::transfer::{Target, Transfer, note};
+use crate::features::transfer::{Target, Transfer};
 use crate::vocabulary::CallKey;
 
 /// Where an accepted transfer goes.
@@ -40,7 +40,7 @@ impl Pbx {
         let Some(transferee) = self.legs.let_transferor_go(now, key, &by) else {
             return;
         };
-        note(cx!(self, now), key, format!("{by} transferred to {number}"));
+        self.legs.note(key, format!("{by} transferred to {number}"));
         if self.owners.get(&key) == Some(&Owner::Queue) {
             self.queues.transferred(cx!(self, now), key);
         }
@@ -96,7 +96,7 @@ impl Pbx {
             call.log.answered_by = Some(answerer.clone());
         }
         let what = format!("{by} transferred to {answerer} after talking to them");
-        note(cx!(self, now), key, what);
+        self.legs.note(key, what);
     }
 
     /// Where `number` takes a transfer by `by`, or the sipfrag status telling them why
@@ -142,9 +142,11 @@ impl Pbx {
             Route::Scenario(scenario) => held(Destination::Scenario(scenario)),
             Route::LeaveMessage(mailbox) => held(Destination::Mailbox(mailbox)),
             Route::Blocked { .. } => Err((403, "Forbidden")),
-            Route::Extension | Route::Nowhere | Route::FeatureCode(_) | Route::Mailbox(_) => {
-                Err((404, "Not Found"))
-            }
+            Route::Extension
+            | Route::Nowhere
+            | Route::FeatureCode(_)
+            | Route::Pickup(_)
+            | Route::Mailbox(_) => Err((404, "Not Found")),
         }
     }
 }

@@ -161,6 +161,12 @@ impl Scenarios {
             LegEvent::Wake { call } => self.timeout(cx, call),
             LegEvent::Answered { call, fork, sdp } => self.fork_answered(cx, call, fork, &sdp),
             LegEvent::Failed { call, .. } => self.fork_failed(cx, call),
+            // A phone picked the call up: the ringing is over.
+            LegEvent::PickedUp { call } => {
+                if let Some(scenario_call) = self.runs.get_mut(&call) {
+                    scenario_call.ringing_until = None;
+                }
+            }
             LegEvent::Closed { call, .. } => {
                 self.runs.remove(&call);
             }

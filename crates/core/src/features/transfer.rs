@@ -160,7 +160,7 @@ impl Transfers {
                     cx.legs.end_waiting(cx.now, call, bye, ending, code, reason);
                 }
             }
-            LegEvent::Closed { call, .. } => {
+            LegEvent::Closed { call, .. } | LegEvent::PickedUp { call } => {
                 self.calls.remove(&call);
             }
             _ => {}
@@ -224,7 +224,7 @@ impl Transfers {
         if let Some(extension) = answerer {
             cx.legs.occupy(key, &extension);
         }
-        note(cx, key, format!("{who} answered"));
+        cx.legs.note(key, format!("{who} answered"));
     }
 
     /// Nobody answered the target: the transferor's phones ring again; nobody answered
@@ -236,11 +236,8 @@ impl Transfers {
         let transfer = ringing.transfer;
         if !ringing.back {
             let by = transfer.by.clone();
-            note(
-                cx,
-                key,
-                format!("{} did not answer, {by} rung back", transfer.number),
-            );
+            let what = format!("{} did not answer, {by} rung back", transfer.number);
+            cx.legs.note(key, what);
             return self.ring(cx, key, transfer, Target::Phones(by), true);
         }
         let reason = format!(
@@ -251,19 +248,4 @@ impl Transfers {
         let bye = Some(transfer.transferee);
         cx.legs.end_waiting(cx.now, key, bye, ending, 200, &reason);
     }
-}
-
-/// Adds `what` to the call's history, with the minutes and seconds since it started.
-pub(crate) fn note(cx: &mut Ctx<'_>, key: CallKey, what: String) {
-    let wall = cx.legs.wall(cx.now);
-    let Some(call) = cx.legs.calls.get_mut(&key) else {
-        return;
-    };
-    let since = wall
-        .duration_since(call.started_wall)
-        .unwrap_or_default()
-        .as_secs();
-    call.log
-        .history
-        .push(format!("{}:{:02} {what}", since / 60, since % 60));
 }

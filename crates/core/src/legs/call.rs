@@ -243,10 +243,12 @@ impl Phase {
     }
 }
 
-/// One INVITE towards one phone.
+/// One INVITE towards one phone, or the INVITE of a phone that picked the call up.
 #[derive(Debug)]
 pub(crate) struct Fork {
-    pub client: ClientId,
+    /// Our INVITE's transaction; none for a phone that picked the call up (its INVITE
+    /// came to Switchboard, and is `invite`).
+    pub client: Option<ClientId>,
     pub invite: rsip::Request,
     pub peer: Peer,
     /// Whose phone this is, or the trunk it goes out through.

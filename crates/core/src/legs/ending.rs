@@ -383,7 +383,9 @@ impl Legs {
                 .retain(|_, d| !dialogs.contains(&d.call_id.as_str()));
         }
         for fork in &call.forks {
-            self.by_fork.remove(&fork.client);
+            if let Some(client) = fork.client {
+                self.by_fork.remove(&client);
+            }
             if let Some(d) = &fork.dialog {
                 self.by_dialog
                     .remove(&(d.call_id.clone(), d.local_tag.clone()));

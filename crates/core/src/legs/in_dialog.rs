@@ -436,7 +436,7 @@ impl Legs {
     }
 
     /// Sends a 2xx we answered on a leg and keeps re-sending it until the ACK.
-    fn await_ack(
+    pub(super) fn await_ack(
         &mut self,
         now: Instant,
         key: CallKey,

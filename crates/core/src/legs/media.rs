@@ -30,7 +30,7 @@ impl Legs {
     }
 
     /// Switchboard's answer to the caller's offer with `formats`, on the caller's port.
-    fn caller_answer(
+    pub(super) fn caller_answer(
         &mut self,
         key: CallKey,
         formats: Vec<switchboard_media::codec::Format>,

@@ -11,6 +11,7 @@ pub(crate) mod ids;
 mod in_dialog;
 mod lamps;
 mod media;
+mod pickup;
 mod ports;
 mod ring;
 mod transfer;
@@ -118,6 +119,8 @@ pub(crate) enum LegEvent {
         by: String,
         with: CallKey,
     },
+    /// A phone picked the call up ([`Legs::pick_up`]): it is answered and bridged.
+    PickedUp { call: CallKey },
 }
 
 impl LegEvent {
@@ -135,7 +138,8 @@ impl LegEvent {
             | LegEvent::Ended { call, .. }
             | LegEvent::Closed { call, .. }
             | LegEvent::Transfer { call, .. }
-            | LegEvent::TransferJoin { call, .. } => Some(call),
+            | LegEvent::TransferJoin { call, .. }
+            | LegEvent::PickedUp { call } => Some(call),
             LegEvent::Busy { .. } => None,
         }
     }
@@ -220,6 +224,22 @@ impl Legs {
         } else {
             wall.checked_sub(mono - t).unwrap_or(wall)
         }
+    }
+
+    /// Adds `what` to the call's history, with the minutes and seconds since it started
+    /// (by the clock of the input being handled).
+    pub fn note(&mut self, key: CallKey, what: String) {
+        let wall = self.clock.wall;
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let since = wall
+            .duration_since(call.started_wall)
+            .unwrap_or_default()
+            .as_secs();
+        call.log
+            .history
+            .push(format!("{}:{:02} {what}", since / 60, since % 60));
     }
 
     /// Wakes the call's feature at `at` with [`LegEvent::Wake`].

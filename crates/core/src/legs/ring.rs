@@ -342,7 +342,7 @@ impl Legs {
                 self.by_fork
                     .insert(client, (key, first_index + forks.len()));
                 forks.push(Fork {
-                    client,
+                    client: Some(client),
                     invite: request,
                     peer: b_peer,
                     target: ForkTarget::Phone {

@@ -118,7 +118,7 @@ impl Legs {
             return Err(leg);
         };
         let fork = Fork {
-            client,
+            client: Some(client),
             invite: request,
             peer,
             target: ForkTarget::Trunk(Box::new(TrunkLeg {

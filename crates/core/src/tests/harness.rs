@@ -512,3 +512,32 @@ pub(crate) fn subscribe(h: &mut Harness, mailbox: &str, event: &str, expires: u3
     );
     answer.clone()
 }
+
+/// `user`'s phone at `addr` calls `to` itself, through the digest challenge; returns
+/// its authorised INVITE.
+pub(crate) fn phone_calls(
+    h: &mut Harness,
+    (addr, user): (&str, &str),
+    to: &str,
+    call_id: &str,
+    offer: &str,
+) -> String {
+    let from_phone = |text: String| {
+        text.replace("Call-ID: call-1\r\n", &format!("Call-ID: {call_id}\r\n"))
+            .replace(CALLER, addr)
+            .replace(
+                "\"Anna\" <sip:100@192.0.2.1>;tag=caller1",
+                &format!("<sip:{user}@192.0.2.1>;tag={user}out"),
+            )
+            .replace("<sip:100@", &format!("<sip:{user}@"))
+    };
+    let first = from_phone(invite(&h.fresh_branch(), 1, to, offer, None, 70));
+    h.send(addr, &first);
+    let challenge = h.expect(addr, "SIP/2.0 407");
+    let asked = header(&challenge, "Proxy-Authenticate").to_string();
+    let uri = format!("sip:{to}@192.0.2.1");
+    let auth = authorization(&asked, "INVITE", &uri, user, PASSWORD, 1, "p1").unwrap();
+    let second = from_phone(invite(&h.fresh_branch(), 2, to, offer, Some(&auth), 70));
+    h.send(addr, &second);
+    second
+}

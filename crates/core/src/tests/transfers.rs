@@ -347,40 +347,6 @@ fn an_agent_transfers_a_vip_queue_call_to_another_queue_and_its_priority_goes_al
     );
 }
 
-/// The desk phone (101) calls `to` itself, through the digest challenge; returns its
-/// authorised INVITE.
-fn desk_calls(h: &mut Harness, to: &str, call_id: &str) -> String {
-    let from_desk = |text: String| {
-        text.replace("Call-ID: call-1\r\n", &format!("Call-ID: {call_id}\r\n"))
-            .replace(CALLER, DESK)
-            .replace(
-                "\"Anna\" <sip:100@192.0.2.1>;tag=caller1",
-                "<sip:101@192.0.2.1>;tag=deskout",
-            )
-            .replace("<sip:100@", "<sip:101@")
-    };
-    let first = from_desk(invite(&h.fresh_branch(), 1, to, &sdp(6100, "0"), None, 70));
-    h.send(DESK, &first);
-    let challenge = h.expect(DESK, "SIP/2.0 407");
-    let asked = challenge
-        .lines()
-        .find_map(|l| l.strip_prefix("Proxy-Authenticate: "))
-        .unwrap()
-        .to_string();
-    let uri = format!("sip:{to}@192.0.2.1");
-    let auth = authorization(&asked, "INVITE", &uri, "101", PASSWORD, 1, "d1").unwrap();
-    let second = from_desk(invite(
-        &h.fresh_branch(),
-        2,
-        to,
-        &sdp(6100, "0"),
-        Some(&auth),
-        70,
-    ));
-    h.send(DESK, &second);
-    second
-}
-
 #[test]
 fn an_attended_transfer_joins_the_caller_to_the_colleague_the_receptionist_consulted() {
     let mut h = Harness::new(&[DESK]);
@@ -388,7 +354,7 @@ fn an_attended_transfer_joins_the_caller_to_the_colleague_the_receptionist_consu
     let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
     h.send(CALLER, &from_caller(&ok, "ACK", 2));
     // The receptionist consults 102 on a second call.
-    desk_calls(&mut h, "102", "consult-1");
+    phone_calls(&mut h, (DESK, "101"), "102", "consult-1", &sdp(6100, "0"));
     let to_colleague = h.expect(OTHER, "INVITE sip:102@");
     h.send(
         OTHER,
@@ -404,7 +370,7 @@ fn an_attended_transfer_joins_the_caller_to_the_colleague_the_receptionist_consu
     // …then transfers the caller to them: REFER in the caller's call, Replaces naming
     // the consultation.
     let headers = format!(
-        "Refer-To: <sip:102@192.0.2.1?Replaces=consult-1%3Bto-tag%3D{switchboard_tag}%3Bfrom-tag%3Ddeskout>"
+        "Refer-To: <sip:102@192.0.2.1?Replaces=consult-1%3Bto-tag%3D{switchboard_tag}%3Bfrom-tag%3D101out>"
     );
     let sent = desk_sends_refer(&mut h, &b_invite, &headers, 2);
     assert!(sent[0].starts_with("SIP/2.0 202"), "{sent:#?}");
