@@ -9,6 +9,7 @@
 //                                                                         then the call log)
 //   node admin_panel.mjs languages HTTP ADMIN_PASSWORD ARTIFACTS
 //   node admin_panel.mjs voicemail HTTP ADMIN_PASSWORD MAILBOX ARTIFACTS
+//   node admin_panel.mjs live-call HTTP ADMIN_PASSWORD CALLER TARGET ARTIFACTS
 //
 // Prints one JSON line per step; exits non-zero on the first failure.
 import { createRequire } from "node:module";
@@ -291,6 +292,33 @@ async function trunk(page, host, password, artifacts) {
   step("wallboard-shows-trunk");
 }
 
+/** The call from `caller` on the wallboard: a number that is none is refused on the
+ * field; then the call is put through to `target`, who is shown talking, and hung up. */
+async function liveCall(page, caller, target, artifacts) {
+  const row = page.getByTestId("calls-now").locator("tr.ant-table-row", { hasText: caller });
+  await row.getByText("talking", { exact: true }).waitFor();
+  const transferTo = async (number) => {
+    await row.getByRole("button", { name: "Transfer" }).click();
+    const popover = page.locator(".ant-popover:visible");
+    await popover.getByLabel("Number").fill(number);
+    await popover.getByRole("button", { name: "Transfer" }).click();
+    return popover;
+  };
+  const popover = await transferTo("12a");
+  const refused = popover.locator(".ant-form-item-explain-error");
+  await refused.waitFor();
+  step("transfer-refused", { number: "12a", message: await refused.innerText() });
+  await popover.getByLabel("Number").fill(target);
+  await popover.getByRole("button", { name: "Transfer" }).click();
+  await row.getByRole("cell", { name: target, exact: true }).waitFor();
+  await page.screenshot({ path: path.join(artifacts, "wallboard-call-transferred.png") });
+  step("transferred", { caller, target });
+  await row.getByRole("button", { name: "Hang up" }).click();
+  await page.locator(".ant-popconfirm:visible").getByRole("button", { name: "Hang up" }).click();
+  await row.waitFor({ state: "detached" });
+  step("hung-up", { caller });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -313,6 +341,8 @@ try {
     await voicemail(page, rest[0], rest[1]);
   } else if (phase === "trunk") {
     await trunk(page, rest[0], rest[1], rest[2]);
+  } else if (phase === "live-call") {
+    await liveCall(page, rest[0], rest[1], rest[2]);
   } else if (phase === "settings") {
     await settings(page, rest[0], rest[1]);
   } else {

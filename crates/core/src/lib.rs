@@ -17,7 +17,7 @@ mod record;
 mod trunks;
 mod vocabulary;
 
-pub use engine::Pbx;
+pub use engine::{CallActionError, Pbx};
 pub use features::queue::QueueSetup;
 pub use features::queue::codes::FeatureCode;
 pub use features::scenario::ScenarioSetup;

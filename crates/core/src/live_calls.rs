@@ -6,6 +6,8 @@ use switchboard_queue::Priority;
 /// One call in progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveCall {
+    /// The engine's name for the call while it lasts, for the panel's actions on it.
+    pub id: u64,
     /// The caller's number (the agent's first, for a callback until the customer answers).
     pub caller: String,
     /// The number dialled.

@@ -1,11 +1,12 @@
 //! Everything the other edges ask of the engine, on its one command channel: an
-//! agent's status change (the same as *45 and *46 on the phone), lifting a ban, a
+//! agent's status change (the same as *45 and *46 on the phone), a call transferred or
+//! hung up from the panel, lifting a ban, a
 //! voicemail box's messages, and a changed configuration to apply. Each question
 //! carries the channel its answer goes back on.
 
 use std::net::IpAddr;
 
-use switchboard_core::{Pbx, TrunkSetup};
+use switchboard_core::{CallActionError, Pbx, TrunkSetup};
 use switchboard_queue::AgentStatus;
 use tokio::sync::oneshot;
 
@@ -18,6 +19,17 @@ pub enum EngineRequest {
     AgentStatus {
         extension: String,
         status: AgentStatus,
+        reply: oneshot::Sender<bool>,
+    },
+    /// A call in progress put through to `to`, from the panel.
+    TransferCall {
+        call: u64,
+        to: String,
+        reply: oneshot::Sender<Result<(), CallActionError>>,
+    },
+    /// A call in progress hung up from the panel; answered false when there is none.
+    HangUpCall {
+        call: u64,
         reply: oneshot::Sender<bool>,
     },
     /// Answered false when the address was not banned.
@@ -49,6 +61,12 @@ impl EngineRequest {
                 reply,
             } => {
                 let _ = reply.send(pbx.set_agent_status(clock, &extension, status));
+            }
+            EngineRequest::TransferCall { call, to, reply } => {
+                let _ = reply.send(pbx.transfer_call(clock, call, &to));
+            }
+            EngineRequest::HangUpCall { call, reply } => {
+                let _ = reply.send(pbx.hang_up_call(clock, call));
             }
             EngineRequest::LiftBan { ip, reply } => {
                 let _ = reply.send(pbx.service_mut().lift_ban(ip));

@@ -10,6 +10,7 @@ mod collections;
 mod error;
 mod headers;
 mod live;
+mod live_calls;
 mod me;
 mod prompts;
 mod scenarios;
@@ -74,6 +75,8 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(bans::lift))
         .routes(routes!(live::get_dashboard))
         .routes(routes!(live::live))
+        .routes(routes!(live_calls::transfer))
+        .routes(routes!(live_calls::hang_up))
         .routes(routes!(prompts::list));
     let (schemas, paths, prompt) = routes!(prompts::upload, prompts::download, prompts::remove);
     router = router.routes((

@@ -103,6 +103,8 @@ impl TrunkBoard {
 /// One call in progress on the wallboard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CallBoard {
+    /// The call's name while it lasts, for the panel's actions on it.
+    pub id: u64,
     pub caller: String,
     /// The number dialled.
     pub callee: String,
@@ -315,6 +317,7 @@ impl Metrics {
             .map(|c| {
                 use switchboard_core::CallStage as S;
                 CallBoard {
+                    id: c.id,
                     caller: c.caller.clone(),
                     callee: c.callee.clone(),
                     stage: match c.stage {

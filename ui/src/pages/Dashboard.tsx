@@ -7,6 +7,7 @@ import type { Schemas } from "../api/client";
 import { inDesktopApp, notifyIncomingCall } from "../desktop";
 import { TrunkState } from "./Trunks";
 import { useAgentStatusActions } from "../components/AgentStatus";
+import { CallActions } from "../components/CallActions";
 
 type Dashboard = Schemas["Dashboard"];
 
@@ -74,7 +75,7 @@ function CallsNow({ calls }: { calls: Schemas["CallBoard"][] }) {
       <Table<Schemas["CallBoard"]>
         size="small"
         pagination={false}
-        rowKey={(c, i) => `${c.caller}-${c.callee}-${c.seconds}-${i}`}
+        rowKey="id"
         dataSource={calls}
         locale={{ emptyText: t("noCallsNow") }}
         columns={[
@@ -101,6 +102,7 @@ function CallsNow({ calls }: { calls: Schemas["CallBoard"][] }) {
             render: (total: number, c) =>
               c.talking_seconds == null ? seconds(total) : `${seconds(total)} (${seconds(c.talking_seconds)})`,
           },
+          { title: t("callActions"), key: "actions", render: (_: unknown, c) => <CallActions call={c} /> },
         ]}
       />
     </Card>

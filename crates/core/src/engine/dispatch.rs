@@ -380,7 +380,10 @@ impl Pbx {
                 self.transfers.call_event(cx!(self, now), event.clone());
                 self.voicemail.call_event(cx!(self, now), event);
             }
-            LegEvent::Transfer { call, by, target } => self.transfer(now, call, by, target),
+            LegEvent::Transfer { call, by, target } => {
+                // A refusal has been told to the transferor.
+                let _ = self.transfer(now, call, by, target);
+            }
             LegEvent::TransferJoin { call, by, with } => self.join_transfer(now, call, by, with),
             _ => {
                 let Some(call) = event.call() else {

@@ -9,6 +9,8 @@ mod dispatch;
 mod route;
 mod transfer;
 
+pub use transfer::CallActionError;
+
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -149,6 +151,7 @@ impl Pbx {
                         .unwrap_or_else(|| call.callee.clone())
                 });
                 Some(LiveCall {
+                    id: *key,
                     caller: call.caller.clone(),
                     callee: call.callee.clone(),
                     stage,

@@ -14,7 +14,17 @@ use super::dispatch::OfficeDirectory;
 use super::route::{Route, route};
 use super::{CALL_OUT_RINGS, Owner, Pbx, cx};
 use crate::features::transfer::{Target, Transfer};
+use crate::legs::Phase;
 use crate::vocabulary::CallKey;
+
+/// Why the panel could not act on a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallActionError {
+    /// No such call, or not one two parties are talking in.
+    NotTalking,
+    /// The number cannot take the call, and why.
+    Refused(String),
+}
 
 /// Where an accepted transfer goes.
 enum Destination {
@@ -25,20 +35,58 @@ enum Destination {
 }
 
 impl Pbx {
-    /// `by` asked to put the other party of call `key` through to `number`.
-    pub(super) fn transfer(&mut self, now: Instant, key: CallKey, by: String, number: String) {
+    /// The admin, from the panel, puts the party of call `key` that is not an office
+    /// phone (or the caller, between two phones) through to `number`, as that phone
+    /// transferring would.
+    pub fn transfer_call(
+        &mut self,
+        clock: crate::vocabulary::Clock,
+        key: CallKey,
+        number: &str,
+    ) -> Result<(), CallActionError> {
+        let now = self.legs.tick(clock);
+        let by = self
+            .legs
+            .begin_transfer(key)
+            .ok_or(CallActionError::NotTalking)?;
+        let done = self.transfer(now, key, by, number.to_string());
+        self.settle(now);
+        done.map_err(|(_, reason)| CallActionError::Refused(reason.to_string()))
+    }
+
+    /// The admin hangs up call `key` from the panel; false when there is no such call.
+    pub fn hang_up_call(&mut self, clock: crate::vocabulary::Clock, key: CallKey) -> bool {
+        let now = self.legs.tick(clock);
+        let found = self.legs.phase(key).is_some_and(|p| p != Phase::Ended);
+        self.legs.abort(now, key, 480, "Hung up from the panel");
+        self.settle(now);
+        found
+    }
+
+    /// `by` asked to put the other party of call `key` through to `number`; the
+    /// status and reason the transferor is told when it cannot be.
+    pub(super) fn transfer(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        by: String,
+        number: String,
+    ) -> Result<(), (u16, &'static str)> {
         let Some(referral) = self.legs.calls.get(&key).and_then(|c| c.transfer) else {
-            return;
+            return Err((481, "The call is gone"));
         };
         // Queues, scenarios and mailboxes hold a caller; a party the transferor had
         // called can only be put through to a phone.
         let caller_waits = referral.side == Side::B;
         let destination = match self.destination(now, &by, &number, caller_waits) {
             Ok(d) => d,
-            Err((code, reason)) => return self.legs.refuse_transfer(now, key, code, reason),
+            Err((code, reason)) => {
+                self.legs.refuse_transfer(now, key, code, reason);
+                return Err((code, reason));
+            }
         };
         let Some(transferee) = self.legs.let_transferor_go(now, key, &by) else {
-            return;
+            return Err((481, "The call is gone"));
         };
         self.legs.note(key, format!("{by} transferred to {number}"));
         if self.owners.get(&key) == Some(&Owner::Queue) {
@@ -77,6 +125,7 @@ impl Pbx {
                 self.voicemail.leave_message(cx!(self, now), key, mailbox);
             }
         }
+        Ok(())
     }
 
     /// `by` asked to join the other party of call `key` to the callee of their

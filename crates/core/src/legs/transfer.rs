@@ -173,6 +173,31 @@ impl Legs {
         Some(answerer)
     }
 
+    /// A transfer asked from the panel: the office phone of answered call `key` lets
+    /// the other party go on (the called party of a call out, else the caller), as if
+    /// it had sent REFER without asking to be told. Returns that phone's extension.
+    pub fn begin_transfer(&mut self, key: CallKey) -> Option<String> {
+        let call = self.calls.get_mut(&key)?;
+        let Phase::Answered { winner } = call.phase else {
+            return None;
+        };
+        let called = call.forks[winner].target.extension().map(str::to_string);
+        let (side, fork, by) = match (&call.origin, called) {
+            (_, Some(extension)) => (Side::B, Some(winner), extension),
+            (super::Origin::Extension, None) => (Side::A, None, call.caller.clone()),
+            (super::Origin::Trunk(_), None) => return None,
+        };
+        if call.transfer.is_some() {
+            return None;
+        }
+        call.transfer = Some(Referral {
+            side,
+            fork,
+            notify: false,
+        });
+        Some(by)
+    }
+
     /// Tells the transferor how the transfer goes (`status` is the sipfrag's code and
     /// reason); `last` ends the implicit subscription.
     fn notify_transfer(&mut self, now: Instant, key: CallKey, status: &str, last: bool) {

@@ -433,3 +433,51 @@ fn an_attended_transfer_joins_the_caller_to_the_colleague_the_receptionist_consu
     );
     assert_eq!(h.pbx.active_calls(), 0);
 }
+
+#[test]
+fn the_admin_transfers_a_call_from_the_panel() {
+    let mut h = Harness::new(&[DESK]);
+    h.register("102", OTHER);
+    let (ok, _) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let [live] = &h.pbx.live_calls()[..] else {
+        panic!("{:?}", h.pbx.live_calls());
+    };
+    let id = live.id;
+    assert_eq!(
+        h.pbx.transfer_call(h.clock(), id, "555"),
+        Err(CallActionError::Refused("Not Found".into()))
+    );
+    h.collect();
+    assert!(
+        h.take(DESK).is_empty(),
+        "a refused transfer changes nothing"
+    );
+    assert_eq!(h.pbx.transfer_call(h.clock(), id, "102"), Ok(()));
+    h.collect();
+    // The desk is let go without being told by NOTIFY (it asked for nothing).
+    let sent = h.take(DESK);
+    assert!(sent.len() == 1 && sent[0].starts_with("BYE "), "{sent:#?}");
+    let invite = h.expect(OTHER, "INVITE sip:102@");
+    h.send(
+        OTHER,
+        &respond(&invite, 200, "OK", "other1", &sdp(7000, "0")),
+    );
+    h.expect(OTHER, "ACK ");
+    assert_eq!(live_stages(&h), [(CallStage::Talking, Some("102".into()))]);
+    assert_eq!(
+        h.pbx.transfer_call(h.clock(), 99, "102"),
+        Err(CallActionError::NotTalking)
+    );
+    // Then the admin hangs it up.
+    assert!(h.pbx.hang_up_call(h.clock(), id));
+    h.collect();
+    h.expect(OTHER, "BYE ");
+    h.expect(CALLER, "BYE ");
+    let r = &h.records[0];
+    assert_eq!(
+        (r.hangup_by, r.reason.as_str(), r.answered_by.as_deref()),
+        (HangupBy::System, "Hung up from the panel", Some("102"))
+    );
+    assert!(!h.pbx.hang_up_call(h.clock(), id), "gone");
+}

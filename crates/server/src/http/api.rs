@@ -111,6 +111,42 @@ impl Api {
             .ok_or_else(|| ApiError::not_found("ban on that address"))
     }
 
+    /// Puts call `call` through to `to`, as its office phone transferring would.
+    pub async fn transfer_call(&self, call: u64, to: String) -> Result<(), ApiError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let request = EngineRequest::TransferCall {
+            call,
+            to: to.clone(),
+            reply,
+        };
+        self.engine
+            .send(request)
+            .await
+            .map_err(|_| ApiError::unavailable())?;
+        match answer.await.map_err(|_| ApiError::unavailable())? {
+            Ok(()) => Ok(()),
+            Err(switchboard_core::CallActionError::NotTalking) => {
+                Err(ApiError::not_found("call in progress with two parties"))
+            }
+            Err(switchboard_core::CallActionError::Refused(why)) => Err(ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                &format!("{to} cannot take the call ({why})"),
+            )
+            .on("to")),
+        }
+    }
+
+    /// Hangs up call `call`.
+    pub async fn hang_up_call(&self, call: u64) -> Result<(), ApiError> {
+        let found = self
+            .ask_engine(|reply| EngineRequest::HangUpCall { call, reply })
+            .await?;
+        found
+            .then_some(())
+            .ok_or_else(|| ApiError::not_found("call in progress"))
+    }
+
     async fn ask_engine(
         &self,
         request: impl FnOnce(tokio::sync::oneshot::Sender<bool>) -> EngineRequest,

@@ -1,0 +1,79 @@
+//! The admin's actions on calls in progress, from the wallboard: put a call through to
+//! another number (as its office phone transferring would) or hang it up.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::api::Api;
+use super::error::{ApiError, ApiJson};
+use super::session::Admin;
+
+/// The longest number a call can be transferred to.
+const MAX_NUMBER_CHARS: usize = 32;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallTransfer {
+    /// An extension, a queue, an inbound number, `*` and a box, or a number outside.
+    pub to: String,
+}
+
+impl CallTransfer {
+    fn number(self) -> Result<String, ApiError> {
+        let to = self.to.trim().to_string();
+        let invalid = |message: &str| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).on("to")
+        };
+        if to.is_empty() {
+            return Err(invalid("must name a number"));
+        }
+        if to.chars().count() > MAX_NUMBER_CHARS {
+            return Err(invalid("must be at most 32 characters"));
+        }
+        if !to.chars().all(|c| c.is_ascii_digit() || "*#+".contains(c)) {
+            return Err(invalid("may hold only digits, *, # and a leading +"));
+        }
+        Ok(to)
+    }
+}
+
+#[utoipa::path(post, path = "/api/calls/live/{id}/transfer", tag = "live",
+    params(("id" = u64, Path, description = "The call's id on the wallboard")),
+    request_body = CallTransfer,
+    responses(
+        (status = 204, description = "The call is being put through; the wallboard follows"),
+        (status = 400, description = "The id is not a call's", body = String),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, description = "No call with two parties talking has that id", body = ApiError),
+        (status = 422, description = "The number cannot take the call, and why", body = ApiError),
+    ))]
+pub async fn transfer(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+    Path(id): Path<u64>,
+    ApiJson(transfer): ApiJson<CallTransfer>,
+) -> Result<StatusCode, ApiError> {
+    api.transfer_call(id, transfer.number()?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/calls/live/{id}", tag = "live",
+    params(("id" = u64, Path, description = "The call's id on the wallboard")),
+    responses(
+        (status = 204, description = "Hung up; the call log records it"),
+        (status = 400, description = "The id is not a call's", body = String),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, description = "No call in progress has that id", body = ApiError),
+    ))]
+pub async fn hang_up(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+    Path(id): Path<u64>,
+) -> Result<StatusCode, ApiError> {
+    api.hang_up_call(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

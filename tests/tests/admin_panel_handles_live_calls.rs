@@ -1,0 +1,85 @@
+//! The admin acts on a call in progress from the wallboard, in Chromium: a number that
+//! is none is refused on the field, then 100's call with 101 is put through to 102
+//! (whose phone answers and talks with the caller), and the admin hangs it up. The
+//! phones and the call log follow.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use switchboard_e2e::audio;
+use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::*;
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/live-calls");
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    dir
+}
+
+#[test]
+fn the_admin_transfers_and_hangs_up_a_call_from_the_wallboard() {
+    require("node", "apt-get install nodejs npm, then npm ci in ui/");
+    require("chromium", "apt-get install chromium");
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().unwrap();
+    let silence = dir.path().join("silence.wav");
+    audio::silence(60, &silence);
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &silence, false));
+    let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &silence, true));
+    let mut colleague = Baresip::start(server.sip, PhoneSetup::pcmu("102", &silence, true));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    desk.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+
+    let art = artifacts();
+    let output = Command::new("timeout")
+        .args(["120", "node"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/admin_panel.mjs"))
+        .args([
+            "live-call",
+            &server.http.to_string(),
+            &server.admin_password(),
+        ])
+        .args(["100", "102"])
+        .arg(&art)
+        .output()
+        .expect("run node");
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "the panel script failed: {text}");
+    let steps: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let refused = steps.iter().find(|s| s["step"] == "transfer-refused");
+    assert_eq!(
+        refused.map(|s| s["message"].clone()),
+        Some("may hold only digits, *, # and a leading +".into()),
+        "{steps:?}"
+    );
+    assert!(steps.iter().any(|s| s["step"] == "hung-up"), "{steps:?}");
+
+    // The desk was let go, 102 took the call, and the admin's hang-up ended it.
+    desk.wait_event("CALL_CLOSED", Duration::from_secs(5));
+    colleague.wait_event("CALL_ESTABLISHED", Duration::from_secs(5));
+    colleague.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    caller.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    let r = server.call_records().remove(0);
+    assert_eq!(
+        (
+            r.answered_by.as_deref(),
+            r.hangup_by.as_str(),
+            r.reason.as_str()
+        ),
+        (Some("102"), "system", "Hung up from the panel"),
+        "{r:#?}"
+    );
+    assert!(
+        r.history
+            .as_deref()
+            .is_some_and(|h| h.contains("101 transferred to 102")),
+        "{r:#?}"
+    );
+}

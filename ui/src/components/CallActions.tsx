@@ -1,0 +1,60 @@
+// What the admin does to a call in progress from the wallboard: put it through to
+// another number (as its office phone transferring would) or hang it up.
+import { useState } from "react";
+import { App, Button, Form, Input, Popconfirm, Popover, Space } from "antd";
+import { useTranslation } from "react-i18next";
+import { ApiError, api, type Schemas } from "../api/client";
+
+export function CallActions({ call }: { call: Schemas["CallBoard"] }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [form] = Form.useForm<{ to: string }>();
+  const transfer = async ({ to }: { to: string }) => {
+    setBusy(true);
+    try {
+      await api.post<void>(`/api/calls/live/${call.id}/transfer`, { to });
+      setOpen(false);
+      form.resetFields();
+      void message.success(t("transferred", { to }));
+    } catch (e) {
+      const text = e instanceof Error ? e.message : String(e);
+      if (e instanceof ApiError && e.field === "to") form.setFields([{ name: "to", errors: [text] }]);
+      else void message.error(text);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const hangUp = () =>
+    api.delete(`/api/calls/live/${call.id}`).catch((e: Error) => void message.error(e.message));
+  return (
+    <Space size="small">
+      {call.stage === "talking" && (
+        <Popover
+          open={open}
+          onOpenChange={setOpen}
+          trigger="click"
+          title={t("transferTo")}
+          content={
+            <Form form={form} layout="inline" onFinish={(v) => void transfer(v)}>
+              <Form.Item name="to" label={t("number")} rules={[{ required: true, message: t("numberNeeded") }]}>
+                <Input autoFocus style={{ width: 140 }} />
+              </Form.Item>
+              <Button type="primary" htmlType="submit" loading={busy}>
+                {t("transfer")}
+              </Button>
+            </Form>
+          }
+        >
+          <Button size="small">{t("transfer")}</Button>
+        </Popover>
+      )}
+      <Popconfirm title={t("hangUpConfirm")} okText={t("hangUp")} cancelText={t("cancel")} onConfirm={() => void hangUp()}>
+        <Button size="small" danger>
+          {t("hangUp")}
+        </Button>
+      </Popconfirm>
+    </Space>
+  );
+}
