@@ -131,7 +131,7 @@ impl Api {
             Err(switchboard_core::CallActionError::Refused(why)) => Err(ApiError::new(
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",
-                &format!("{to} cannot take the call ({why})"),
+                format!("{to} cannot take the call ({why})"),
             )
             .on("to")),
         }
