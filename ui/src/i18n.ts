@@ -76,7 +76,7 @@ const en = {
   transferred: "Putting the call through to {{to}}", hangUp: "Hang up", hangUpConfirm: "Hang up this call?",
   callActions: "Actions",
   callDuration: "Duration",
-  stages: { ringing: "ringing", talking: "talking", queued: "waiting in the queue", menu: "in the menu", voicemail: "leaving a message", announcement: "hearing a message", "calling-back": "calling back" },
+  stages: { ringing: "ringing", talking: "talking", queued: "waiting in the queue", menu: "in the menu", voicemail: "leaving a message", announcement: "hearing a message", "calling-back": "calling back", parked: "parked at {{slot}}" },
   activity: { "logged-out": "logged out", "on-break": "on break", idle: "idle", ringing: "ringing", "on-call": "on a call", "wrap-up": "wrap-up" },
   prompts: "Prompts", promptName: "Name of the new prompt", uploadPrompt: "Upload audio file", builtIn: "built in", duration: "Length",
 };
@@ -157,7 +157,7 @@ const pl: Dictionary = {
   transferred: "Przekazywanie połączenia do {{to}}", hangUp: "Rozłącz", hangUpConfirm: "Rozłączyć to połączenie?",
   callActions: "Działania",
   callDuration: "Czas",
-  stages: { ringing: "dzwoni", talking: "rozmowa", queued: "czeka w kolejce", menu: "w menu", voicemail: "nagrywa wiadomość", announcement: "słucha komunikatu", "calling-back": "oddzwanianie" },
+  stages: { ringing: "dzwoni", talking: "rozmowa", queued: "czeka w kolejce", menu: "w menu", voicemail: "nagrywa wiadomość", announcement: "słucha komunikatu", "calling-back": "oddzwanianie", parked: "zaparkowane na {{slot}}" },
   activity: { "logged-out": "wylogowany", "on-break": "przerwa", idle: "wolny", ringing: "dzwoni", "on-call": "rozmawia", "wrap-up": "po rozmowie" },
   prompts: "Komunikaty", promptName: "Nazwa nowego komunikatu", uploadPrompt: "Wyślij plik audio", builtIn: "wbudowany", duration: "Długość",
 };
@@ -236,7 +236,7 @@ const ru: Dictionary = {
   transferred: "Звонок переводится на {{to}}", hangUp: "Завершить", hangUpConfirm: "Завершить этот звонок?",
   callActions: "Действия",
   callDuration: "Длительность",
-  stages: { ringing: "звонит", talking: "разговор", queued: "ждёт в очереди", menu: "в меню", voicemail: "оставляет сообщение", announcement: "слушает сообщение", "calling-back": "обратный звонок" },
+  stages: { ringing: "звонит", talking: "разговор", queued: "ждёт в очереди", menu: "в меню", voicemail: "оставляет сообщение", announcement: "слушает сообщение", "calling-back": "обратный звонок", parked: "на парковке {{slot}}" },
   activity: { "logged-out": "не в системе", "on-break": "перерыв", idle: "свободен", ringing: "звонит", "on-call": "разговаривает", "wrap-up": "обработка" },
   prompts: "Сообщения", promptName: "Имя нового сообщения", uploadPrompt: "Загрузить аудиофайл", builtIn: "встроенное", duration: "Длительность",
 };

@@ -22,6 +22,8 @@ pub struct LiveCall {
     pub talking_to: Option<String>,
     /// The caller's queue priority (VIP lists, set-priority blocks).
     pub priority: Priority,
+    /// The park slot a parked call waits in.
+    pub parked_at: Option<String>,
 }
 
 /// Where a call in progress is.
@@ -38,4 +40,6 @@ pub enum CallStage {
     Announcement,
     /// A queue callback ringing its agent, then the customer.
     CallingBack,
+    /// Parked, waiting for someone to take it from its slot.
+    Parked,
 }

@@ -695,6 +695,7 @@ mod callbacks;
 mod calls_out;
 mod lamps;
 mod lists;
+mod park;
 mod pickup;
 mod queues;
 mod scenarios;

@@ -119,6 +119,8 @@ pub struct CallBoard {
     pub talking_to: Option<String>,
     /// The caller's queue priority; above 0 for VIP callers.
     pub priority: i32,
+    /// The park slot a parked call waits in.
+    pub parked_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -131,6 +133,7 @@ pub enum CallStage {
     Voicemail,
     Announcement,
     CallingBack,
+    Parked,
 }
 
 /// One agent on the wallboard.
@@ -328,11 +331,13 @@ impl Metrics {
                         S::Voicemail => CallStage::Voicemail,
                         S::Announcement => CallStage::Announcement,
                         S::CallingBack => CallStage::CallingBack,
+                        S::Parked => CallStage::Parked,
                     },
                     seconds: wall.duration_since(c.started).map_or(0, |d| d.as_secs()),
                     talking_seconds: c.answered.map(|t| t.elapsed().as_secs()),
                     queue: c.queue.clone(),
                     talking_to: c.talking_to.clone(),
+                    parked_at: c.parked_at.clone(),
                     priority: c.priority.0,
                 }
             })

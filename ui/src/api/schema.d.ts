@@ -892,6 +892,8 @@ export interface components {
              * @description The caller's queue priority; above 0 for VIP callers.
              */
             priority: number;
+            /** @description The park slot a parked call waits in. */
+            parked_at?: string | null;
         };
         /**
          * @description What a call costs the office.
@@ -968,7 +970,7 @@ export interface components {
             language: components["schemas"]["Language"];
         };
         /** @enum {string} */
-        CallStage: "ringing" | "talking" | "queued" | "menu" | "voicemail" | "announcement" | "calling-back";
+        CallStage: "ringing" | "talking" | "queued" | "menu" | "voicemail" | "announcement" | "calling-back" | "parked";
         CallTransfer: {
             /** @description An extension, a queue, an inbound number, `*` and a box, or a number outside. */
             to: string;

@@ -66,6 +66,7 @@ const STAGE_COLORS: Record<Schemas["CallStage"], string> = {
   voicemail: "purple",
   announcement: "default",
   "calling-back": "cyan",
+  parked: "orange",
 };
 
 function CallsNow({ calls }: { calls: Schemas["CallBoard"][] }) {
@@ -92,7 +93,9 @@ function CallsNow({ calls }: { calls: Schemas["CallBoard"][] }) {
           {
             title: t("stage"),
             dataIndex: "stage",
-            render: (stage: Schemas["CallStage"]) => <Tag color={STAGE_COLORS[stage]}>{t(`stages.${stage}`)}</Tag>,
+            render: (stage: Schemas["CallStage"], c) => (
+              <Tag color={STAGE_COLORS[stage]}>{t(`stages.${stage}`, { slot: c.parked_at })}</Tag>
+            ),
           },
           { title: t("queue"), dataIndex: "queue", render: (q: string | null) => q ?? "—" },
           { title: t("talkingTo"), dataIndex: "talking_to", render: (x: string | null) => x ?? "—" },

@@ -17,9 +17,12 @@ use switchboard_sip::transaction::{Peer, ServerId, TransactionEvent};
 use super::route::{Directory, Route, route, route_in};
 use super::{CALL_OUT_RINGS, Owner, Pbx, cx};
 use crate::features::Handoff;
+use crate::features::park::ParkOutcome;
+use crate::features::transfer::{Target, Transfer};
 use crate::legs::{LegEvent, Origin, Phase, Refusal, TrunkDial};
 use crate::outbound::{CallClass, Dial};
 use crate::vocabulary::CallKey;
+use switchboard_media::relay::Side;
 
 use crate::record::{HangupBy, Outcome};
 use crate::trunks::{called_number, caller_number};
@@ -62,7 +65,20 @@ impl Pbx {
         // What the trunks want after the answers they were given, or once due.
         self.trunks
             .send_due(now, &mut self.legs.sip, &mut self.legs.ids);
-        self.lamps.refresh(cx!(self, now));
+        if self.lamps.subscriptions() > 0 {
+            let parked = self.parked_lamps();
+            self.lamps.refresh(cx!(self, now), &parked);
+        }
+    }
+
+    /// The park slots taken, with their calls' ids, as busy lamps show them.
+    fn parked_lamps(&self) -> Vec<(String, String)> {
+        let call_id = |key| Some(self.legs.calls.get(&key)?.a_dialog.call_id.clone());
+        self.parking
+            .taken()
+            .into_iter()
+            .filter_map(|(slot, key)| Some((slot, call_id(key)?)))
+            .collect()
     }
 
     /// What the legs reported and the features handed over, until nothing is left.
@@ -83,9 +99,11 @@ impl Pbx {
             .and_then(|to| NameAddr::parse(to, "To").ok())
             .is_some_and(|to| to.tag().is_some());
         match request.method {
-            Method::Subscribe if event_package(&request) == Some("dialog") => self
-                .lamps
-                .handle_subscribe(cx!(self, now), (id, request, peer)),
+            Method::Subscribe if event_package(&request) == Some("dialog") => {
+                let parked = self.parked_lamps();
+                self.lamps
+                    .handle_subscribe(cx!(self, now), (id, request, peer), &parked)
+            }
             Method::Subscribe => {
                 let voicemail = &self.voicemail;
                 let counts = |mailbox: &str| voicemail.counts(mailbox);
@@ -221,6 +239,11 @@ impl Pbx {
             Route::Pickup(ringing) => {
                 return self.pick_up(now, (id, invite, peer), names, ringing.as_deref());
             }
+            Route::Park => {
+                let how = Refusal::new(403, "Transfer a call to the park code to park it");
+                return self.legs.refuse(now, id, &invite, names, how);
+            }
+            Route::Retrieve(slot) => return self.retrieve(now, (id, invite, peer), names, &slot),
             _ => {}
         }
         let phase = match route {
@@ -265,7 +288,7 @@ impl Pbx {
             }
             Route::Extension => self.legs.ring_extension(now, key),
             Route::Out(dial) => self.call_out(now, key, &caller, dial),
-            Route::Nowhere | Route::Pickup(_) => {}
+            Route::Nowhere | Route::Pickup(_) | Route::Park | Route::Retrieve(_) => {}
         }
     }
 
@@ -297,6 +320,26 @@ impl Pbx {
             let rung = rung.unwrap_or_default();
             self.legs
                 .note(key, format!("{picker} picked up the call ringing {rung}"));
+        }
+    }
+
+    /// The caller dialled a park slot: their phone takes the call parked there.
+    fn retrieve(
+        &mut self,
+        now: Instant,
+        (id, invite, peer): (ServerId, rsip::Request, Peer),
+        names: (String, String, Origin),
+        slot: &str,
+    ) {
+        let picker = names.0.clone();
+        let Some(key) = self.parking.take(slot) else {
+            let nothing = Refusal::new(404, "Nothing is parked there");
+            return self.legs.refuse(now, id, &invite, names, nothing);
+        };
+        self.owners.remove(&key);
+        if self.legs.pick_up(now, id, &invite, peer, &picker, key) {
+            self.legs
+                .note(key, format!("{picker} took the call from {slot}"));
         }
     }
 
@@ -378,6 +421,7 @@ impl Pbx {
                 self.queues.leg_event(cx!(self, now), &event);
                 self.scenarios.call_event(cx!(self, now), event.clone());
                 self.transfers.call_event(cx!(self, now), event.clone());
+                self.parking.call_event(cx!(self, now), event.clone());
                 self.voicemail.call_event(cx!(self, now), event);
             }
             LegEvent::Transfer { call, by, target } => {
@@ -394,12 +438,31 @@ impl Pbx {
                     Some(Owner::Scenario) => self.scenarios.call_event(cx!(self, now), event),
                     Some(Owner::Voicemail) => self.voicemail.call_event(cx!(self, now), event),
                     Some(Owner::Transfer) => self.transfers.call_event(cx!(self, now), event),
+                    Some(Owner::Parked) => self.parked_event(now, event),
                     Some(Owner::Told { reason }) => self.told_event(now, event, &reason),
                     // A call no feature holds yet (answered for an agent's code before
                     // being told) still ends when its caller hangs up or it breaks.
                     None => self.legs.end_held(now, &event),
                 }
             }
+        }
+    }
+
+    /// A parked call: parked too long, it rings whoever parked it.
+    fn parked_event(&mut self, now: Instant, event: LegEvent) {
+        let outcome = self.parking.call_event(cx!(self, now), event);
+        if let ParkOutcome::RingBack { call, slot, by } = outcome {
+            self.legs
+                .note(call, format!("parked too long at {slot}, {by} rung"));
+            self.owners.insert(call, Owner::Transfer);
+            let transfer = Transfer {
+                transferee: (Side::A, None),
+                by: by.clone(),
+                number: slot,
+                target: Target::Phones(by),
+                rings: self.legs.config.ring_timeout,
+            };
+            self.transfers.ring_back(cx!(self, now), call, transfer);
         }
     }
 

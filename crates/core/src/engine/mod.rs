@@ -23,6 +23,7 @@ use switchboard_sip::trunk_registration::Local;
 
 use crate::features::lamps::Lamps;
 use crate::features::mwi::Subscriptions;
+use crate::features::park::Parking;
 use crate::features::queue::{QueueSetup, Queues};
 use crate::features::scenario::{ScenarioSetup, Scenarios};
 use crate::features::transfer::Transfers;
@@ -61,6 +62,8 @@ enum Owner {
     Voicemail,
     /// Being put through to where a phone transferred it.
     Transfer,
+    /// Waiting in a park slot.
+    Parked,
     /// Being told something, then hung up on; the record gives `reason`.
     Told {
         reason: String,
@@ -75,6 +78,7 @@ pub struct Pbx {
     scenarios: Scenarios,
     voicemail: Voicemail,
     transfers: Transfers,
+    parking: Parking,
     mwi: Subscriptions,
     lamps: Lamps,
     trunks: Trunks,
@@ -96,6 +100,7 @@ impl Pbx {
             scenarios: Scenarios::default(),
             voicemail: Voicemail::default(),
             transfers: Transfers::default(),
+            parking: Parking::default(),
             mwi: Subscriptions::default(),
             lamps: Lamps::default(),
             trunks: Trunks::default(),
@@ -127,6 +132,7 @@ impl Pbx {
 
     /// Every call not already being torn down, oldest first.
     pub fn live_calls(&self) -> Vec<LiveCall> {
+        let parked = self.parking.taken();
         let mut calls: Vec<LiveCall> = self
             .legs
             .calls
@@ -140,6 +146,7 @@ impl Pbx {
                     (Phase::Held, Some(Owner::Queue)) => CallStage::Queued,
                     (Phase::Held, Some(Owner::Scenario)) => CallStage::Menu,
                     (Phase::Held, Some(Owner::Voicemail)) => CallStage::Voicemail,
+                    (Phase::Held, Some(Owner::Parked)) => CallStage::Parked,
                     (Phase::Held, _) | (Phase::Announcing, _) => CallStage::Announcement,
                     (Phase::Placing, _) => CallStage::CallingBack,
                     (Phase::Ended, _) => return None,
@@ -160,6 +167,10 @@ impl Pbx {
                     queue: call.log.queue.clone(),
                     talking_to,
                     priority: call.log.priority,
+                    parked_at: parked
+                        .iter()
+                        .find(|(_, k)| k == key)
+                        .map(|(slot, _)| slot.clone()),
                 })
             })
             .collect();

@@ -7,6 +7,7 @@ use switchboard_scenario::model::Scenario;
 
 use crate::features::queue::codes::FeatureCode;
 use crate::features::voicemail::menu::menu_box;
+use crate::features::{PARK_CODE, park_slot_index};
 use crate::outbound::Dial;
 
 /// The code that picks up any call ringing a phone of the office.
@@ -32,6 +33,10 @@ pub(crate) enum Route {
     /// Answers a call ringing another phone: that extension's (`**` and its number),
     /// or any (`*8`).
     Pickup(Option<String>),
+    /// The park code: a call transferred here is parked.
+    Park,
+    /// Takes the call parked in this slot (`*71`…`*79`).
+    Retrieve(String),
     /// An extension's phones ring (or the caller hears why none can).
     Extension,
     /// No such number: a call from a trunk to a number the office does not answer.
@@ -57,8 +62,8 @@ pub(crate) trait Directory {
 }
 
 /// A blocked caller reaches nothing; an emergency number always goes out, first;
-/// otherwise a queue's number, an agent's code, a pickup code, an inbound number, the
-/// voicemail code, `*` and a box's number, in that order, then the extensions, then the
+/// otherwise a queue's number, an agent's code, a pickup or park code, an inbound
+/// number, the voicemail code, `*` and a box's number, in that order, then the extensions, then the
 /// outbound routes.
 pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Route {
     if let Some((reason, tell)) = office.blocked(caller) {
@@ -75,6 +80,12 @@ pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Rou
     }
     if dialled == PICKUP_ANY {
         return Route::Pickup(None);
+    }
+    if dialled == PARK_CODE {
+        return Route::Park;
+    }
+    if park_slot_index(dialled).is_some() {
+        return Route::Retrieve(dialled.to_string());
     }
     if let Some(extension) = dialled
         .strip_prefix("**")
@@ -182,6 +193,8 @@ mod tests {
             Route::Mailbox(b) => format!("mailbox {b}"),
             Route::LeaveMessage(b) => format!("message for {b}"),
             Route::Pickup(e) => format!("pickup {e:?}"),
+            Route::Park => "park".into(),
+            Route::Retrieve(slot) => format!("retrieve {slot}"),
             Route::Extension => "extension".into(),
             Route::Nowhere => "nowhere".into(),
             Route::Out(dial) => format!("out {}", dial.route),
@@ -203,6 +216,8 @@ mod tests {
         assert_eq!(kind("*8", "101"), "pickup None");
         assert_eq!(kind("**102", "101"), "pickup Some(\"102\")");
         assert_eq!(kind("**999", "101"), "extension");
+        assert_eq!(kind("*70", "101"), "park");
+        assert_eq!(kind("*71", "101"), "retrieve *71");
         assert_eq!(kind("*600", "101"), "message for 600");
         assert_eq!(kind("102", "101"), "extension");
     }

@@ -32,6 +32,7 @@ enum Destination {
     Queue(QueueId),
     Scenario(Arc<Scenario>),
     Mailbox(String),
+    Park,
 }
 
 impl Pbx {
@@ -124,6 +125,12 @@ impl Pbx {
                 self.owners.insert(key, Owner::Voicemail);
                 self.voicemail.leave_message(cx!(self, now), key, mailbox);
             }
+            Destination::Park => {
+                self.owners.insert(key, Owner::Parked);
+                if let Some(slot) = self.parking.park(cx!(self, now), key, &by) {
+                    self.legs.note(key, format!("parked at {slot}"));
+                }
+            }
         }
         Ok(())
     }
@@ -190,11 +197,14 @@ impl Pbx {
             Route::Queue(queue) => held(Destination::Queue(queue)),
             Route::Scenario(scenario) => held(Destination::Scenario(scenario)),
             Route::LeaveMessage(mailbox) => held(Destination::Mailbox(mailbox)),
+            Route::Park if !self.parking.has_room() => Err((486, "Every park slot is taken")),
+            Route::Park => held(Destination::Park),
             Route::Blocked { .. } => Err((403, "Forbidden")),
             Route::Extension
             | Route::Nowhere
             | Route::FeatureCode(_)
             | Route::Pickup(_)
+            | Route::Retrieve(_)
             | Route::Mailbox(_) => Err((404, "Not Found")),
         }
     }

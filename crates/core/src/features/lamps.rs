@@ -1,8 +1,9 @@
 //! Busy lamps (BLF): a phone subscribes to another extension's `dialog` events
 //! (RFC 4235) and is sent a NOTIFY at once and whenever that extension's phones start
-//! or stop ringing (with who calls, so the colleague can pick up) or calls. Any of the
-//! office's extensions may watch any other; the lamps are worked out again after
-//! every input, and only a change is sent.
+//! or stop ringing (with who calls, so the colleague can pick up) or calls; or to a
+//! park slot's, lit while a call is parked there. Any of the office's extensions may
+//! watch any of them; the lamps are worked out again after every input, and only a
+//! change is sent.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use quick_xml::escape::escape;
 use switchboard_sip::subscription::{EventPackage, Notifier, SubscriptionKey};
 use switchboard_sip::transaction::{ClientId, Peer, ServerId};
 
-use super::{Ctx, events};
+use super::{Ctx, events, park_slot_index};
 use crate::legs::{Lamp, Legs};
 
 const CONTENT_TYPE: &str = "application/dialog-info+xml";
@@ -45,16 +46,18 @@ impl Default for Lamps {
 }
 
 impl Lamps {
-    /// A SUBSCRIBE to an extension's `dialog` events, new or refreshing one.
+    /// A SUBSCRIBE to an extension's or a park slot's `dialog` events, new or
+    /// refreshing one; `parked` are the slots taken and their calls' ids.
     pub fn handle_subscribe(
         &mut self,
         cx: &mut Ctx<'_>,
         subscribe: (ServerId, rsip::Request, Peer),
+        parked: &[(String, String)],
     ) {
         let an_extension = |legs: &Legs, _: &str, resource: &str| {
-            legs.is_extension(resource)
+            (legs.is_extension(resource) || park_slot_index(resource).is_some())
                 .then_some(())
-                .ok_or((404, "No such extension"))
+                .ok_or((404, "No such extension or park slot"))
         };
         let Some(key) = events::accept(cx, &mut self.notifier, subscribe, an_extension) else {
             return;
@@ -63,18 +66,18 @@ impl Lamps {
             return;
         };
         let extension = extension.to_string();
-        let lamp = cx.legs.lamps(&[&extension]).remove(&extension);
+        let lamp = lamps_now(cx, &[&extension], parked).remove(&extension);
         self.notify(cx, &key, &extension, &lamp.unwrap_or(Lamp::Idle));
     }
 
-    /// Sends every watched extension's lamp that changed since it was last shown.
-    pub fn refresh(&mut self, cx: &mut Ctx<'_>) {
+    /// Sends every watched lamp that changed since it was last shown.
+    pub fn refresh(&mut self, cx: &mut Ctx<'_>, parked: &[(String, String)]) {
         if self.shown.is_empty() {
             return;
         }
         let watched: Vec<String> = self.shown.keys().cloned().collect();
         let names: Vec<&str> = watched.iter().map(String::as_str).collect();
-        let lamps = cx.legs.lamps(&names);
+        let lamps = lamps_now(cx, &names, parked);
         for (extension, lamp) in lamps {
             if self.shown.get(&extension) == Some(&lamp) {
                 continue;
@@ -124,6 +127,21 @@ impl Lamps {
             self.forget_lapsed();
         }
     }
+}
+
+/// The lamps of `watched`: extensions as their phones are, park slots lit while in
+/// `parked`.
+fn lamps_now(cx: &Ctx<'_>, watched: &[&str], parked: &[(String, String)]) -> HashMap<String, Lamp> {
+    let mut lamps = cx.legs.lamps(watched);
+    for (slot, call) in parked {
+        if let Some(lamp) = lamps.get_mut(slot) {
+            *lamp = Lamp::Busy {
+                call: call.clone(),
+                initiator: false,
+            };
+        }
+    }
+    lamps
 }
 
 /// The full dialog-info document for `entity` (RFC 4235 §4): no dialog when idle,

@@ -59,6 +59,13 @@ impl Transfers {
         self.ring(cx, key, transfer, target, false);
     }
 
+    /// Rings the transferor's phones straight away (a parked call waited too long);
+    /// nobody answering ends the call.
+    pub fn ring_back(&mut self, cx: &mut Ctx<'_>, key: CallKey, transfer: Transfer) {
+        let target = Target::Phones(transfer.by.clone());
+        self.ring(cx, key, transfer, target, true);
+    }
+
     fn ring(
         &mut self,
         cx: &mut Ctx<'_>,

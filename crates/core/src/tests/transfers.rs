@@ -9,7 +9,7 @@ const OTHER: &str = "192.0.2.30:5060";
 
 /// The desk phone (101) answered Anna (100); it now sends REFER to `target`. Returns
 /// what the desk was sent: the 202 first.
-fn desk_refers(h: &mut Harness, b_invite: &str, target: &str, cseq: u32) -> Vec<String> {
+pub(super) fn desk_refers(h: &mut Harness, b_invite: &str, target: &str, cseq: u32) -> Vec<String> {
     let refer_to = format!("Refer-To: <sip:{target}@192.0.2.1>");
     let mut sent = desk_sends_refer(h, b_invite, &refer_to, cseq);
     assert!(sent[0].starts_with("SIP/2.0 202 Accepted"), "{sent:#?}");
@@ -39,7 +39,7 @@ fn desk_sends_refer(h: &mut Harness, b_invite: &str, headers: &str, cseq: u32) -
 
 /// The NOTIFYs (and BYE) a transferor at `phone` was sent, each answered: their
 /// Subscription-State and sipfrag.
-fn notifies(h: &mut Harness, phone: &str, sent: Vec<String>) -> Vec<(String, String)> {
+pub(super) fn notifies(h: &mut Harness, phone: &str, sent: Vec<String>) -> Vec<(String, String)> {
     let mut seen = Vec::new();
     for message in sent {
         if message.starts_with("NOTIFY ") {

@@ -1,0 +1,121 @@
+//! Call park: a phone transfers its caller to the park code (`*70`); the caller waits
+//! with music in the first free slot (`*71` to `*79`), which busy lamps show, until
+//! someone dials the slot and takes the call (a pickup of the parked call). A call
+//! parked too long rings the phones of whoever parked it (as a transfer's ring-back
+//! does, see [`super::transfer`]).
+
+use std::time::{Duration, Instant};
+
+use switchboard_media::relay::Side;
+
+use super::{Ctx, PARK_SLOTS, park_slot, park_slot_index};
+use crate::legs::LegEvent;
+use crate::vocabulary::{CallKey, MediaCommand, Waiting};
+
+/// How long a call stays parked before the phones that parked it ring.
+pub(crate) const PARKED_FOR: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Default)]
+pub(crate) struct Parking {
+    slots: [Option<Parked>; PARK_SLOTS],
+}
+
+#[derive(Debug, Clone)]
+struct Parked {
+    call: CallKey,
+    /// The extension that parked it.
+    by: String,
+    until: Instant,
+}
+
+/// What the park feature asks of the engine for one of its calls.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ParkOutcome {
+    /// Nothing for now.
+    Waits,
+    /// Parked too long in `slot`: the engine rings `by` back.
+    RingBack {
+        call: CallKey,
+        slot: String,
+        by: String,
+    },
+}
+
+impl Parking {
+    pub fn has_room(&self) -> bool {
+        self.slots.iter().any(Option::is_none)
+    }
+
+    /// Parks call `key` (its caller answered already) in the first free slot; returns
+    /// the slot's number.
+    pub fn park(&mut self, cx: &mut Ctx<'_>, key: CallKey, by: &str) -> Option<String> {
+        let index = self.slots.iter().position(Option::is_none)?;
+        let media = cx.legs.caller_media(key)?;
+        let until = cx.now + PARKED_FOR;
+        self.slots[index] = Some(Parked {
+            call: key,
+            by: by.to_string(),
+            until,
+        });
+        cx.legs.media(MediaCommand::Wait {
+            call: key,
+            side: Side::A,
+            media,
+            hears: Waiting::Music,
+        });
+        cx.legs.wake_at(key, until);
+        Some(park_slot(index))
+    }
+
+    /// Takes the call parked in the slot `*7N` names out of it.
+    pub fn take(&mut self, dialled: &str) -> Option<CallKey> {
+        Some(self.slots[park_slot_index(dialled)?].take()?.call)
+    }
+
+    /// The slots taken, as (slot number, call).
+    pub fn taken(&self) -> Vec<(String, CallKey)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((park_slot(i), s.as_ref()?.call)))
+            .collect()
+    }
+
+    /// What the legs report about a parked call. The call leaves its slot when it is
+    /// taken, parked too long, or gone.
+    pub fn call_event(&mut self, cx: &mut Ctx<'_>, event: LegEvent) -> ParkOutcome {
+        let Some(call) = event.call() else {
+            return ParkOutcome::Waits;
+        };
+        let Some(index) = self
+            .slots
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|p| p.call == call))
+        else {
+            return ParkOutcome::Waits;
+        };
+        match event {
+            LegEvent::Wake { .. } => {
+                let due = self.slots[index]
+                    .as_ref()
+                    .is_some_and(|p| p.until <= cx.now);
+                match self.slots[index].take_if(|_| due) {
+                    Some(parked) => ParkOutcome::RingBack {
+                        call,
+                        slot: park_slot(index),
+                        by: parked.by,
+                    },
+                    None => ParkOutcome::Waits,
+                }
+            }
+            LegEvent::PickedUp { .. } | LegEvent::Closed { .. } => {
+                self.slots[index] = None;
+                ParkOutcome::Waits
+            }
+            other => {
+                cx.legs.end_held(cx.now, &other);
+                ParkOutcome::Waits
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Call park: the desk transfers its caller to *70, the caller waits with music in slot
+//! *71 (its lamp lit), and a colleague dialling *71 takes the call; a call parked too
+//! long rings the desk again.
+
+use super::transfers::{desk_refers, notifies};
+use super::*;
+
+const OTHER: &str = "192.0.2.30:5060";
+
+/// 100 calls the desk, which parks the call; returns the caller's 200 and the busy
+/// lamp NOTIFYs the desk got meanwhile.
+fn parked(h: &mut Harness) -> (String, Vec<String>) {
+    let (ok, b_invite) = answered_call(h, &sdp(4000, "0"), &sdp(6000, "0"));
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let sent = desk_refers(h, &b_invite, "*70", 2);
+    let (lamps, transfer): (Vec<String>, Vec<String>) = sent
+        .into_iter()
+        .partition(|m| m.starts_with("NOTIFY ") && header(m, "Event") == "dialog");
+    assert_eq!(notifies(h, DESK, transfer).len(), 3, "told, then let go");
+    assert!(
+        matches!(
+            h.media.last(),
+            Some(MediaCommand::Wait {
+                side: switchboard_media::relay::Side::A,
+                hears: crate::vocabulary::Waiting::Music,
+                ..
+            })
+        ),
+        "{:?}",
+        h.media
+    );
+    let live = h.pbx.live_calls();
+    assert_eq!(
+        (live[0].stage, live[0].parked_at.as_deref()),
+        (CallStage::Parked, Some("*71"))
+    );
+    (ok, lamps)
+}
+
+#[test]
+fn a_parked_call_is_taken_from_its_slot() {
+    let mut h = Harness::new(&[DESK]);
+    h.register("102", OTHER);
+    let lamp = subscribe(&mut h, "*71", "dialog", 600);
+    assert!(lamp.starts_with("SIP/2.0 200"), "{lamp}");
+    let (ok, mut lit) = parked(&mut h);
+    lit.extend(h.take(DESK));
+    assert!(
+        lit.iter()
+            .any(|m| m.starts_with("NOTIFY ") && body(m).contains("<state>confirmed</state>")),
+        "the slot's lamp is lit: {lit:#?}"
+    );
+    phone_calls(&mut h, (OTHER, "102"), "*71", "take-1", &sdp(7000, "0"));
+    assert!(h.take(OTHER).iter().any(|m| m.starts_with("SIP/2.0 200")));
+    let MediaCommand::Bridge { a, b, .. } = h.media.last().unwrap() else {
+        panic!("{:?}", h.media);
+    };
+    assert_eq!(
+        (a.remote, b.remote),
+        (
+            "192.0.2.99:4000".parse().unwrap(),
+            "192.0.2.99:7000".parse().unwrap()
+        )
+    );
+    assert!(
+        h.take(DESK)
+            .iter()
+            .any(|m| m.starts_with("NOTIFY ") && !body(m).contains("<dialog ")),
+        "the slot's lamp goes out"
+    );
+    phone_calls(&mut h, (OTHER, "102"), "*71", "take-2", &sdp(7002, "0"));
+    h.expect(OTHER, "SIP/2.0 404 Nothing is parked there");
+    h.send(CALLER, &from_caller(&ok, "BYE", 3));
+    h.expect(OTHER, "BYE ");
+    let call = h.records.iter().find(|r| r.caller == "100").unwrap();
+    assert_eq!(
+        call.history.as_deref(),
+        Some("0:00 101 transferred to *70; 0:00 parked at *71; 0:00 102 took the call from *71")
+    );
+}
+
+#[test]
+fn a_call_parked_too_long_rings_whoever_parked_it() {
+    let mut h = Harness::new(&[DESK]);
+    parked(&mut h);
+    h.advance(Duration::from_secs(121));
+    let again = h.expect(DESK, "INVITE sip:101@");
+    assert!(
+        header(&again, "From").starts_with("\"Anna\" <sip:100@"),
+        "{again}"
+    );
+    h.send(DESK, &respond(&again, 200, "OK", "desk2", &sdp(6002, "0")));
+    h.expect(DESK, "ACK ");
+    assert_eq!(live_stages(&h), [(CallStage::Talking, Some("101".into()))]);
+}
+
+#[test]
+fn dialling_the_park_code_itself_explains_how_to_park() {
+    let mut h = Harness::new(&[DESK]);
+    h.call("*70", &sdp(4000, "0"));
+    h.expect(
+        CALLER,
+        "SIP/2.0 403 Transfer a call to the park code to park it",
+    );
+}
