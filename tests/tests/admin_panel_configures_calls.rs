@@ -331,3 +331,36 @@ fn a_provider_added_in_the_panel_registers_the_office() {
     );
     provider.wait_for("registered sip:48225550100@", Duration::from_secs(5));
 }
+
+/// Bug: "New scenario" with the name of an existing scenario replaced its draft with a
+/// single hang-up block, silently. Now the name is refused and the draft kept.
+#[test]
+fn a_new_scenario_cannot_take_the_name_of_one_that_exists() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let token = server.admin_token();
+    let draft = serde_json::json!({
+        "name": "Main",
+        "start": "start",
+        "blocks": {
+            "start": {"type": "hang-up", "exits": {}},
+            "bye": {"type": "hang-up", "exits": {}}
+        }
+    });
+    let (status, _) = server.api(Some(&token), "PUT", "/api/scenarios/Main", Some(&draft));
+    assert_eq!(status, 200);
+    let admin = server.admin_password();
+    let art = artifacts();
+    let shown = panel(
+        &server,
+        &admin,
+        &["scenario-name-taken", "Main", art.to_str().unwrap()],
+    );
+    let refused = shown.last().cloned().unwrap_or_default();
+    assert_eq!(refused["step"], "scenario-name-refused", "{shown:?}");
+    assert_eq!(
+        refused["message"], "there is a scenario \"Main\" already",
+        "{shown:?}"
+    );
+    let (_, kept) = server.api(Some(&token), "GET", "/api/scenarios/Main", None);
+    assert_eq!(kept["draft"], draft, "the existing draft is untouched");
+}

@@ -10,6 +10,7 @@
 //   node admin_panel.mjs languages HTTP ADMIN_PASSWORD ARTIFACTS
 //   node admin_panel.mjs voicemail HTTP ADMIN_PASSWORD MAILBOX ARTIFACTS
 //   node admin_panel.mjs live-call HTTP ADMIN_PASSWORD CALLER TARGET ARTIFACTS
+//   node admin_panel.mjs scenario-name-taken HTTP ADMIN_PASSWORD NAME ARTIFACTS
 //
 // Prints one JSON line per step; exits non-zero on the first failure.
 import { createRequire } from "node:module";
@@ -319,6 +320,19 @@ async function liveCall(page, caller, target, artifacts) {
   step("hung-up", { caller });
 }
 
+/** "New scenario" with the name of one that exists is refused on the name field. */
+async function scenarioNameTaken(page, name, artifacts) {
+  await open(page, "Scenarios");
+  await page.getByRole("button", { name: "New scenario" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name").fill(name);
+  await dialog.getByRole("button", { name: "OK" }).click();
+  const refused = dialog.locator(".ant-form-item-explain-error");
+  await refused.waitFor();
+  await page.screenshot({ path: path.join(artifacts, "scenario-name-taken.png") });
+  step("scenario-name-refused", { name, message: await refused.innerText(), url: page.url() });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -341,6 +355,8 @@ try {
     await voicemail(page, rest[0], rest[1]);
   } else if (phase === "trunk") {
     await trunk(page, rest[0], rest[1], rest[2]);
+  } else if (phase === "scenario-name-taken") {
+    await scenarioNameTaken(page, rest[0], rest[1]);
   } else if (phase === "live-call") {
     await liveCall(page, rest[0], rest[1], rest[2]);
   } else if (phase === "settings") {

@@ -61,7 +61,7 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(agent_status::set))
         .routes(routes!(settings::get_settings, settings::put_settings))
         .routes(routes!(settings::get_config, settings::put_config))
-        .routes(routes!(scenarios::list))
+        .routes(routes!(scenarios::list, scenarios::create))
         .routes(routes!(
             scenarios::get_draft,
             scenarios::save_draft,

@@ -26,6 +26,16 @@ impl Store {
         Ok(())
     }
 
+    /// Saves the draft of a new scenario; false (nothing changed) when a scenario of
+    /// that name exists.
+    pub fn create_scenario_draft(&mut self, name: &str, body: &str, at: i64) -> Result<bool> {
+        Ok(self.conn.execute(
+            "INSERT INTO scenario_drafts (name, body, saved_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (name) DO NOTHING",
+            params![name, body, at],
+        )? > 0)
+    }
+
     pub fn scenario_draft(&self, name: &str) -> Result<Option<String>> {
         Ok(self
             .conn

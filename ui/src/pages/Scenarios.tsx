@@ -35,15 +35,21 @@ function ScenarioList() {
   const [items, setItems] = useState<Schemas["ScenarioSummary"][]>([]);
   const [naming, setNaming] = useState(false);
   const [name, setName] = useState("");
+  const [nameError, setNameError] = useState<string | null>(null);
 
   useEffect(() => {
     void api.get<Schemas["ScenarioSummary"][]>("/api/scenarios").then(setItems);
   }, []);
 
+  // A new scenario never replaces one of the same name: the server refuses it.
   const create = async () => {
     const draft: Scenario = { name, start: "start", blocks: { start: { type: "hang-up", exits: {} } } };
-    await api.put(`/api/scenarios/${encodeURIComponent(name)}`, draft);
-    navigate(`/scenarios/${encodeURIComponent(name)}`);
+    try {
+      await api.post("/api/scenarios", draft);
+      navigate(`/scenarios/${encodeURIComponent(name)}`);
+    } catch (e) {
+      setNameError(e instanceof Error ? e.message : String(e));
+    }
   };
 
   return (
@@ -85,7 +91,17 @@ function ScenarioList() {
         onCancel={() => setNaming(false)}
         okButtonProps={{ disabled: !name.trim() }}
       >
-        <Input aria-label={t("name")} placeholder={t("name")} value={name} onChange={(e) => setName(e.target.value)} />
+        <Form.Item validateStatus={nameError ? "error" : undefined} help={nameError} style={{ margin: 0 }}>
+          <Input
+            aria-label={t("name")}
+            placeholder={t("name")}
+            value={name}
+            onChange={(e) => {
+              setName(e.target.value);
+              setNameError(null);
+            }}
+          />
+        </Form.Item>
       </Modal>
     </>
   );

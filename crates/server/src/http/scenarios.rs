@@ -140,6 +140,50 @@ pub async fn get_draft(
     draft_view(&api, name).await.map(Json)
 }
 
+#[utoipa::path(post, path = "/api/scenarios", tag = "scenarios",
+    request_body = Scenario,
+    responses(
+        (status = 201, description = "A new scenario's first draft", body = ScenarioDraft),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 409, description = "A scenario has that name already (its draft is left as it was)", body = ApiError),
+        (status = 422, description = "Not a scenario", body = ApiError),
+    ))]
+pub async fn create(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+    ApiJson(draft): ApiJson<Scenario>,
+) -> Result<(StatusCode, Json<ScenarioDraft>), ApiError> {
+    let name = draft.name.clone();
+    check_name(&name)?;
+    let body = serde_json::to_string(&draft).map_err(ApiError::internal)?;
+    let key = name.clone();
+    let created = api
+        .with_store(move |store| Ok(store.create_scenario_draft(&key, &body, crate::unix_ms())?))
+        .await?;
+    if !created {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "exists",
+            format!("there is a scenario {name:?} already"),
+        )
+        .on("name"));
+    }
+    Ok((StatusCode::CREATED, Json(draft_view(&api, name).await?)))
+}
+
+/// A scenario's name: given, without control characters.
+fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() || name.chars().any(char::is_control) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "must be given, without control characters",
+        )
+        .on("name"));
+    }
+    Ok(())
+}
+
 #[utoipa::path(put, path = "/api/scenarios/{name}", tag = "scenarios",
     params(("name" = String, Path)), request_body = Scenario,
     responses(
@@ -161,14 +205,7 @@ pub async fn save_draft(
         )
         .on("name"));
     }
-    if name.trim().is_empty() || name.chars().any(char::is_control) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "must be given, without control characters",
-        )
-        .on("name"));
-    }
+    check_name(&name)?;
     let body = serde_json::to_string(&draft).map_err(ApiError::internal)?;
     let key = name.clone();
     api.with_store(move |store| Ok(store.save_scenario_draft(&key, &body, crate::unix_ms())?))
