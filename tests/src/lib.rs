@@ -245,13 +245,26 @@ impl Server {
 
     /// [`Server::launch`] with the RTP ports `first..=last` (from [`rtp_range`]).
     pub fn launch_with_rtp(data_dir: &Path, rtp: (u16, u16)) -> Server {
+        Server::spawn(data_dir, rtp, "127.0.0.1:0")
+    }
+
+    /// Starts a stopped server again on the same data directory and the same HTTP
+    /// address, as an admin restarting it would: open panels reconnect to it.
+    pub fn relaunch(&mut self) {
+        let again = Server::spawn(&self.data_dir, self.rtp, &self.http.to_string());
+        let keep = self._keep.take();
+        *self = again;
+        self._keep = keep;
+    }
+
+    fn spawn(data_dir: &Path, rtp: (u16, u16), http: &str) -> Server {
         let mut child = Command::new(server_binary())
             .args(["--data-dir", data_dir.to_str().expect("utf-8 path")])
             .args([
                 "--sip-listen",
                 "127.0.0.1:0",
                 "--http-listen",
-                "127.0.0.1:0",
+                http,
                 "--sip-tls-listen",
                 "127.0.0.1:0",
                 "--https-listen",

@@ -364,3 +364,40 @@ fn a_new_scenario_cannot_take_the_name_of_one_that_exists() {
     let (_, kept) = server.api(Some(&token), "GET", "/api/scenarios/Main", None);
     assert_eq!(kept["draft"], draft, "the existing draft is untouched");
 }
+
+/// Bug: after the server stopped or restarted, the wallboard kept saying "Live" with
+/// frozen numbers and never asked to log in again. Now it says it is reconnecting,
+/// and once the server is back without the old session, shows the login page.
+#[test]
+fn the_wallboard_tells_when_the_server_is_gone_and_asks_to_log_in_after_a_restart() {
+    use std::io::BufRead;
+    require("node", "apt-get install nodejs npm, then npm ci in ui/");
+    let mut server = Server::start(&config("", FAST_REGISTRAR));
+    let admin = server.admin_password();
+    let art = artifacts();
+    let mut node = Command::new("timeout")
+        .args(["150", "node"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/admin_panel.mjs"))
+        .args(["server-restart", &server.http.to_string(), &admin])
+        .arg(&art)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run node");
+    let mut lines = std::io::BufReader::new(node.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let mut wait_for = |step: &str, seen: &mut Vec<String>| {
+        for line in lines.by_ref().map_while(Result::ok) {
+            seen.push(line.clone());
+            if line.contains(&format!("\"step\":\"{step}\"")) {
+                return;
+            }
+        }
+        panic!("the panel never reached {step}: {seen:?}");
+    };
+    wait_for("live", &mut seen);
+    server.stop();
+    wait_for("reconnecting", &mut seen);
+    server.relaunch();
+    wait_for("login-again", &mut seen);
+    assert!(node.wait().unwrap().success(), "{seen:?}");
+}

@@ -11,6 +11,8 @@
 //   node admin_panel.mjs voicemail HTTP ADMIN_PASSWORD MAILBOX ARTIFACTS
 //   node admin_panel.mjs live-call HTTP ADMIN_PASSWORD CALLER TARGET ARTIFACTS
 //   node admin_panel.mjs scenario-name-taken HTTP ADMIN_PASSWORD NAME ARTIFACTS
+//   node admin_panel.mjs server-restart HTTP ADMIN_PASSWORD ARTIFACTS   (the test stops the
+//                         server after "live", starts it after "reconnecting")
 //
 // Prints one JSON line per step; exits non-zero on the first failure.
 import { createRequire } from "node:module";
@@ -333,6 +335,20 @@ async function scenarioNameTaken(page, name, artifacts) {
   step("scenario-name-refused", { name, message: await refused.innerText(), url: page.url() });
 }
 
+/** The wallboard while the server stops and starts again: no longer "Live" once the
+ * connection drops, then the login page, the old session being gone. */
+async function serverRestart(page, artifacts) {
+  const state = page.getByTestId("live-state");
+  await state.getByText("Live").waitFor();
+  step("live");
+  await state.getByText("Reconnecting…").waitFor({ timeout: 30000 });
+  await page.getByTestId("stale").waitFor();
+  await page.screenshot({ path: path.join(artifacts, "wallboard-reconnecting.png") });
+  step("reconnecting");
+  await page.getByLabel("User").waitFor({ timeout: 60000 });
+  step("login-again");
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -355,6 +371,8 @@ try {
     await voicemail(page, rest[0], rest[1]);
   } else if (phase === "trunk") {
     await trunk(page, rest[0], rest[1], rest[2]);
+  } else if (phase === "server-restart") {
+    await serverRestart(page, rest[0]);
   } else if (phase === "scenario-name-taken") {
     await scenarioNameTaken(page, rest[0], rest[1]);
   } else if (phase === "live-call") {

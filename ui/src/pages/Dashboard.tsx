@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 import { Badge, Card, Col, Dropdown, Empty, Row, Space, Statistic, Table, Tag, Typography } from "antd";
 import { useTranslation } from "react-i18next";
-import type { Schemas } from "../api/client";
+import { api, type Schemas } from "../api/client";
 import { inDesktopApp, notifyIncomingCall } from "../desktop";
 import { TrunkState } from "./Trunks";
 import { useAgentStatusActions } from "../components/AgentStatus";
@@ -11,20 +11,44 @@ import { CallActions } from "../components/CallActions";
 
 type Dashboard = Schemas["Dashboard"];
 
-function useLive(): Dashboard | null | "offline" {
-  const [data, setData] = useState<Dashboard | null | "offline">(null);
+/** The last figures the server pushed, and whether they are live. */
+type Live = { data: Dashboard | null; connected: boolean };
+
+/** The first retry comes after a second, then twice as long each time, up to 30 s. */
+const RETRY_MS = [1000, 2000, 4000, 8000, 15000, 30000];
+
+/**
+ * The wallboard's WebSocket. When it drops, the figures stay but are no longer called
+ * live; it reconnects with growing pauses, and a session the server no longer knows
+ * (it restarted, or the admin logged out elsewhere) leads to the login page.
+ */
+function useLive(): Live {
+  const [live, setLive] = useState<Live>({ data: null, connected: false });
   useEffect(() => {
     let socket: WebSocket | null = null;
     let retry: number | undefined;
+    let failures = 0;
     let stopped = false;
     const connect = () => {
       const scheme = location.protocol === "https:" ? "wss" : "ws";
       socket = new WebSocket(`${scheme}://${location.host}/api/live`);
-      socket.onmessage = (event) => setData(JSON.parse(event.data as string) as Dashboard);
+      socket.onmessage = (event) => {
+        failures = 0;
+        setLive({ data: JSON.parse(event.data as string) as Dashboard, connected: true });
+      };
       socket.onclose = () => {
         if (stopped) return;
-        setData((d) => (d === null ? "offline" : d));
-        retry = window.setTimeout(connect, 1000);
+        setLive((l) => ({ ...l, connected: false }));
+        const wait = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)];
+        failures += 1;
+        // A refused session shows as a 401 here, which sends the panel to the login
+        // page; a server that is down just fails, and the socket is tried again.
+        void api
+          .get("/api/dashboard")
+          .then(() => undefined, () => undefined)
+          .finally(() => {
+            if (!stopped) retry = window.setTimeout(connect, wait);
+          });
       };
     };
     connect();
@@ -34,13 +58,13 @@ function useLive(): Dashboard | null | "offline" {
       socket?.close();
     };
   }, []);
-  return data;
+  return live;
 }
 
 /** In the desktop app, whatever page is open: a notification for each new waiting caller. */
 function IncomingCallNotifier() {
-  const live = useLive();
-  useIncomingCallNotices(live === "offline" ? null : live);
+  const { data } = useLive();
+  useIncomingCallNotices(data);
   return null;
 }
 
@@ -165,16 +189,24 @@ function useIncomingCallNotices(data: Dashboard | null) {
 
 export default function DashboardPage() {
   const { t } = useTranslation();
-  const live = useLive();
-  const data = live === "offline" || live === null ? null : live;
+  const { data, connected } = useLive();
   return (
     <>
       <Space style={{ marginBottom: 16 }} align="center">
         <Typography.Title level={3} style={{ margin: 0 }}>
           {t("dashboard")}
         </Typography.Title>
-        <Badge status={data ? "processing" : "default"} text={data ? t("live") : t("reconnecting")} />
+        <Badge
+          status={connected ? "processing" : "error"}
+          text={connected ? t("live") : t("reconnecting")}
+          data-testid="live-state"
+        />
       </Space>
+      {data && !connected && (
+        <Typography.Paragraph type="warning" data-testid="stale">
+          {t("staleFigures")}
+        </Typography.Paragraph>
+      )}
       {data && (
         <Row gutter={16} style={{ marginBottom: 16 }}>
           <Col>
