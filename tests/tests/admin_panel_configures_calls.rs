@@ -401,3 +401,18 @@ fn the_wallboard_tells_when_the_server_is_gone_and_asks_to_log_in_after_a_restar
     wait_for("login-again", &mut seen);
     assert!(node.wait().unwrap().success(), "{seen:?}");
 }
+
+/// Bug: "Export CSV" used the filters of the last search, not what the form showed.
+#[test]
+fn the_call_log_export_takes_the_filters_the_form_shows() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let admin = server.admin_password();
+    let art = artifacts();
+    let shown = panel(
+        &server,
+        &admin,
+        &["export-follows-form", "100", art.to_str().unwrap()],
+    );
+    let link = shown.last().cloned().unwrap_or_default();
+    assert_eq!(link["href"], "/api/calls/export?number=100", "{shown:?}");
+}

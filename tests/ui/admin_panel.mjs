@@ -11,6 +11,7 @@
 //   node admin_panel.mjs voicemail HTTP ADMIN_PASSWORD MAILBOX ARTIFACTS
 //   node admin_panel.mjs live-call HTTP ADMIN_PASSWORD CALLER TARGET ARTIFACTS
 //   node admin_panel.mjs scenario-name-taken HTTP ADMIN_PASSWORD NAME ARTIFACTS
+//   node admin_panel.mjs export-follows-form HTTP ADMIN_PASSWORD NUMBER ARTIFACTS
 //   node admin_panel.mjs server-restart HTTP ADMIN_PASSWORD ARTIFACTS   (the test stops the
 //                         server after "live", starts it after "reconnecting")
 //
@@ -349,6 +350,18 @@ async function serverRestart(page, artifacts) {
   step("login-again");
 }
 
+/** The call log's "Export CSV" takes the filters the form shows, searched or not. */
+async function exportFollowsForm(page, number) {
+  await open(page, "Call log");
+  await page.getByLabel("Number").fill(number);
+  const link = page.getByRole("link", { name: "Export CSV" });
+  await page.waitForFunction(
+    ([n]) => [...document.querySelectorAll("a")].some((a) => a.href.includes(`number=${n}`)),
+    [number],
+  );
+  step("export-link", { href: await link.getAttribute("href") });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -373,6 +386,8 @@ try {
     await trunk(page, rest[0], rest[1], rest[2]);
   } else if (phase === "server-restart") {
     await serverRestart(page, rest[0]);
+  } else if (phase === "export-follows-form") {
+    await exportFollowsForm(page, rest[0]);
   } else if (phase === "scenario-name-taken") {
     await scenarioNameTaken(page, rest[0], rest[1]);
   } else if (phase === "live-call") {

@@ -49,7 +49,9 @@ function query(filters: Filters): string {
 
 export default function Calls() {
   const { t } = useTranslation();
-  const [filters, setFilters] = useState<Filters>({});
+  const [form] = Form.useForm<Filters>();
+  // The export takes what the form shows now, searched or not.
+  const shown: Filters = Form.useWatch([], form) ?? {};
   const [records, setRecords] = useState<Schemas["CallRecord"][]>([]);
   const [loading, setLoading] = useState(false);
 
@@ -72,11 +74,9 @@ export default function Calls() {
     <>
       <Typography.Title level={3}>{t("calls")}</Typography.Title>
       <Form
+        form={form}
         layout="inline"
-        onFinish={(f: Filters) => {
-          setFilters(f);
-          void load(f);
-        }}
+        onFinish={(f: Filters) => void load(f)}
         style={{ marginBottom: 16, rowGap: 8 }}
       >
         <Form.Item name="period" label={t("period")}>
@@ -101,7 +101,7 @@ export default function Calls() {
           <Button type="primary" htmlType="submit">
             {t("search")}
           </Button>
-          <Button href={`/api/calls/export?${query(filters)}`}>{t("exportCsv")}</Button>
+          <Button href={`/api/calls/export?${query(shown)}`}>{t("exportCsv")}</Button>
         </Space>
       </Form>
       <Table<Schemas["CallRecord"]>
