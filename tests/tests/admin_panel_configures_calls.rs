@@ -416,3 +416,36 @@ fn the_call_log_export_takes_the_filters_the_form_shows() {
     let link = shown.last().cloned().unwrap_or_default();
     assert_eq!(link["href"], "/api/calls/export?number=100", "{shown:?}");
 }
+
+/// Bug: the wallboard counted an agent whose phone rings as "on a call".
+#[test]
+fn an_agent_whose_phone_rings_is_not_counted_on_a_call() {
+    let office = format!(
+        "{}\n[[queues]]\nnumber = \"600\"\nname = \"Sales\"\nring_timeout = 60\n\
+         [[queues.agents]]\nextension = \"101\"\n",
+        config("", FAST_REGISTRAR)
+    );
+    let server = Server::start(&office);
+    let dir = tempfile::tempdir().unwrap();
+    let silence = dir.path().join("silence.wav");
+    switchboard_e2e::audio::silence(60, &silence);
+    use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &silence, false));
+    let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &silence, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    caller.command("dial", &format!("sip:600@{}", server.sip));
+    agent.wait_event("CALL_INCOMING", Duration::from_secs(10));
+    let admin = server.admin_password();
+    let art = artifacts();
+    let shown = panel(
+        &server,
+        &admin,
+        &["agent-ringing", "600", art.to_str().unwrap()],
+    );
+    let counts = shown.last().cloned().unwrap_or_default();
+    assert_eq!(
+        (counts["ringing"].as_str(), counts["onCall"].as_str()),
+        (Some("1"), Some("0")),
+        "{shown:?}"
+    );
+}

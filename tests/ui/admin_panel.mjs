@@ -12,6 +12,7 @@
 //   node admin_panel.mjs live-call HTTP ADMIN_PASSWORD CALLER TARGET ARTIFACTS
 //   node admin_panel.mjs scenario-name-taken HTTP ADMIN_PASSWORD NAME ARTIFACTS
 //   node admin_panel.mjs export-follows-form HTTP ADMIN_PASSWORD NUMBER ARTIFACTS
+//   node admin_panel.mjs agent-ringing HTTP ADMIN_PASSWORD QUEUE ARTIFACTS
 //   node admin_panel.mjs server-restart HTTP ADMIN_PASSWORD ARTIFACTS   (the test stops the
 //                         server after "live", starts it after "reconnecting")
 //
@@ -362,6 +363,15 @@ async function exportFollowsForm(page, number) {
   step("export-link", { href: await link.getAttribute("href") });
 }
 
+/** A queue's card while its one agent's phone rings: ringing, not on a call. */
+async function agentRinging(page, queue, artifacts) {
+  const card = page.getByTestId(`queue-${queue}`);
+  const value = (id) => card.getByTestId(id).locator(".ant-statistic-content-value");
+  await value("agents-ringing").filter({ hasText: /^1$/ }).waitFor();
+  await page.screenshot({ path: path.join(artifacts, "wallboard-agent-ringing.png") });
+  step("agents", { ringing: await value("agents-ringing").innerText(), onCall: await value("agents-on-call").innerText() });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -386,6 +396,8 @@ try {
     await trunk(page, rest[0], rest[1], rest[2]);
   } else if (phase === "server-restart") {
     await serverRestart(page, rest[0]);
+  } else if (phase === "agent-ringing") {
+    await agentRinging(page, rest[0], rest[1]);
   } else if (phase === "export-follows-form") {
     await exportFollowsForm(page, rest[0]);
   } else if (phase === "scenario-name-taken") {

@@ -285,14 +285,17 @@ export default function DashboardPage() {
                 </Col>
               </Row>
               <Row gutter={16} style={{ marginTop: 16 }}>
-                <Col span={8}>
-                  <Statistic title={t("agentsIdle")} value={q.agents_idle} />
+                <Col span={6}>
+                  <Statistic title={t("agentsIdle")} value={q.agents_idle} data-testid="agents-idle" />
                 </Col>
-                <Col span={8}>
-                  <Statistic title={t("agentsOnCall")} value={q.agents_on_call + q.agents_ringing} />
+                <Col span={6}>
+                  <Statistic title={t("agentsRinging")} value={q.agents_ringing} data-testid="agents-ringing" />
                 </Col>
-                <Col span={8}>
-                  <Statistic title={t("agentsOnBreak")} value={q.agents_on_break} />
+                <Col span={6}>
+                  <Statistic title={t("agentsOnCall")} value={q.agents_on_call} data-testid="agents-on-call" />
+                </Col>
+                <Col span={6}>
+                  <Statistic title={t("agentsOnBreak")} value={q.agents_on_break} data-testid="agents-on-break" />
                 </Col>
               </Row>
               <Typography.Paragraph type="secondary" style={{ marginTop: 12, marginBottom: 0 }}>
