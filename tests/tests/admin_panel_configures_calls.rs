@@ -449,3 +449,33 @@ fn an_agent_whose_phone_rings_is_not_counted_on_a_call() {
         "{shown:?}"
     );
 }
+
+/// Bug: the browser's Back into the scenario editor showed a white screen (React error
+/// #185, an update loop).
+#[test]
+fn back_into_the_scenario_editor_shows_the_editor() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let token = server.admin_token();
+    let draft = serde_json::json!({
+        "name": "Main",
+        "start": "start",
+        "blocks": {"start": {"type": "hang-up", "exits": {}}}
+    });
+    let (status, _) = server.api(Some(&token), "PUT", "/api/scenarios/Main", Some(&draft));
+    assert_eq!(status, 200);
+    let admin = server.admin_password();
+    let art = artifacts();
+    let shown = panel(
+        &server,
+        &admin,
+        &["scenario-back", "Main", art.to_str().unwrap()],
+    );
+    assert!(
+        shown.iter().all(|s| s["step"] != "page-error"),
+        "the page failed: {shown:?}"
+    );
+    assert_eq!(
+        shown.last().map(|s| s["step"].clone()),
+        Some("editor-after-back".into())
+    );
+}

@@ -13,6 +13,7 @@
 //   node admin_panel.mjs scenario-name-taken HTTP ADMIN_PASSWORD NAME ARTIFACTS
 //   node admin_panel.mjs export-follows-form HTTP ADMIN_PASSWORD NUMBER ARTIFACTS
 //   node admin_panel.mjs agent-ringing HTTP ADMIN_PASSWORD QUEUE ARTIFACTS
+//   node admin_panel.mjs scenario-back HTTP ADMIN_PASSWORD NAME ARTIFACTS
 //   node admin_panel.mjs server-restart HTTP ADMIN_PASSWORD ARTIFACTS   (the test stops the
 //                         server after "live", starts it after "reconnecting")
 //
@@ -372,6 +373,18 @@ async function agentRinging(page, queue, artifacts) {
   step("agents", { ringing: await value("agents-ringing").innerText(), onCall: await value("agents-on-call").innerText() });
 }
 
+/** The scenario editor, left for the wallboard, comes back with the browser's Back. */
+async function scenarioBack(page, name, artifacts) {
+  await open(page, "Scenarios");
+  await page.getByRole("row", { name: new RegExp(name) }).getByRole("button", { name: "Open" }).click();
+  await page.getByTestId("block-start").waitFor();
+  await open(page, "Wallboard");
+  await page.goBack();
+  await page.getByTestId("block-start").waitFor();
+  await page.screenshot({ path: path.join(artifacts, "scenario-after-back.png") });
+  step("editor-after-back", { url: page.url() });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -396,6 +409,8 @@ try {
     await trunk(page, rest[0], rest[1], rest[2]);
   } else if (phase === "server-restart") {
     await serverRestart(page, rest[0]);
+  } else if (phase === "scenario-back") {
+    await scenarioBack(page, rest[0], rest[1]);
   } else if (phase === "agent-ringing") {
     await agentRinging(page, rest[0], rest[1]);
   } else if (phase === "export-follows-form") {

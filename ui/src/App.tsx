@@ -6,6 +6,7 @@ import ruRU from "antd/locale/ru_RU";
 import { useTranslation } from "react-i18next";
 import { Link, Navigate, Route, Routes, useLocation } from "react-router";
 import { api, rememberSession, whenLoggedOut, type Schemas } from "./api/client";
+import { PageErrorBoundary } from "./components/PageErrorBoundary";
 import { LANGUAGES, setLanguage, type Language } from "./i18n";
 import Login from "./pages/Login";
 import Dashboard, { DesktopNotifications } from "./pages/Dashboard";
@@ -94,7 +95,15 @@ export default function App() {
           <Layout.Content style={{ padding: 24 }}>
             <Routes>
               {pages.map(([path, , Page]) => (
-                <Route key={path} path={path === "/" ? "/" : `${path}/*`} element={<Page />} />
+                <Route
+                  key={path}
+                  path={path === "/" ? "/" : `${path}/*`}
+                  element={
+                    <PageErrorBoundary>
+                      <Page />
+                    </PageErrorBoundary>
+                  }
+                />
               ))}
               <Route path="*" element={<Navigate to="/" />} />
             </Routes>

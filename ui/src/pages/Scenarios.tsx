@@ -2,7 +2,7 @@
 // A block's settings and where each exit leads are edited beside the graph (or by
 // dragging an exit onto a block); problems the server finds are shown on the blocks.
 // Drafts are saved freely; publishing makes a draft the version new calls follow.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import {
   Alert, App, AutoComplete, Button, Card, Form, Input, InputNumber, List, Modal, Select, Space, Switch, Table, Tag, Typography,
 } from "antd";
@@ -186,7 +186,9 @@ function Editor() {
     void api.get<Draft>(`/api/scenarios/${encodeURIComponent(name)}`).then(take);
   }, [name, take]);
 
-  const blocks = (scenario?.blocks ?? {}) as Record<string, Block>;
+  // One object while the scenario is unchanged: the nodes below follow it, and a fresh
+  // empty object on every render (before the draft has loaded) made them loop.
+  const blocks = useMemo(() => (scenario?.blocks ?? {}) as Record<string, Block>, [scenario]);
   const setBlock = (id: string, block: Block) =>
     setScenario((s) => (s ? { ...s, blocks: { ...s.blocks, [id]: block } as Scenario["blocks"] } : s));
 
