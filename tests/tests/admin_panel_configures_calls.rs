@@ -479,3 +479,18 @@ fn back_into_the_scenario_editor_shows_the_editor() {
         Some("editor-after-back".into())
     );
 }
+
+/// Bug: the schedule form kept old errors beside corrected fields.
+#[test]
+fn the_schedule_form_shows_only_the_errors_of_the_last_save() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let admin = server.admin_password();
+    let art = artifacts();
+    let shown = panel(&server, &admin, &["schedule-errors", art.to_str().unwrap()]);
+    let cleared = shown.iter().find(|s| s["step"] == "corrected-field-clear");
+    assert!(cleared.is_some(), "{shown:?}");
+    let second = shown.last().cloned().unwrap_or_default();
+    assert_eq!(second["step"], "second-save", "{shown:?}");
+    let errors = second["errors"].as_array().cloned().unwrap_or_default();
+    assert_eq!(errors.len(), 1, "only the holiday's error: {errors:?}");
+}

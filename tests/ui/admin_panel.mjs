@@ -14,6 +14,7 @@
 //   node admin_panel.mjs export-follows-form HTTP ADMIN_PASSWORD NUMBER ARTIFACTS
 //   node admin_panel.mjs agent-ringing HTTP ADMIN_PASSWORD QUEUE ARTIFACTS
 //   node admin_panel.mjs scenario-back HTTP ADMIN_PASSWORD NAME ARTIFACTS
+//   node admin_panel.mjs schedule-errors HTTP ADMIN_PASSWORD ARTIFACTS
 //   node admin_panel.mjs server-restart HTTP ADMIN_PASSWORD ARTIFACTS   (the test stops the
 //                         server after "live", starts it after "reconnecting")
 //
@@ -385,6 +386,29 @@ async function scenarioBack(page, name, artifacts) {
   step("editor-after-back", { url: page.url() });
 }
 
+/** A schedule saved with a wrong closing time, then corrected with a wrong holiday:
+ * each save shows the errors of that save only, and an edited field loses its own. */
+async function scheduleErrors(page, artifacts) {
+  await open(page, "Schedules");
+  await page.getByRole("button", { name: "Add" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name", { exact: true }).first().fill("Office");
+  await dialog.getByLabel("To").fill("25:00");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  const errors = dialog.locator(".ant-form-item-explain-error");
+  await errors.first().waitFor();
+  const first = await errors.allInnerTexts();
+  await dialog.getByLabel("To").fill("17:00");
+  await errors.first().waitFor({ state: "detached" });
+  step("corrected-field-clear", { first });
+  await dialog.getByRole("button", { name: "Add holiday" }).click();
+  await dialog.getByLabel("Date").fill("2026-13-45");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await errors.first().waitFor();
+  await page.screenshot({ path: path.join(artifacts, "schedule-errors.png") });
+  step("second-save", { errors: await errors.allInnerTexts() });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -409,6 +433,8 @@ try {
     await trunk(page, rest[0], rest[1], rest[2]);
   } else if (phase === "server-restart") {
     await serverRestart(page, rest[0]);
+  } else if (phase === "schedule-errors") {
+    await scheduleErrors(page, rest[0]);
   } else if (phase === "scenario-back") {
     await scenarioBack(page, rest[0], rest[1]);
   } else if (phase === "agent-ringing") {

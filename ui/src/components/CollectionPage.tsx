@@ -2,7 +2,7 @@
 // a table, and a form in a dialog to add or change one. What the server refuses comes
 // back naming the field, and is shown next to that field; problems elsewhere in the
 // configuration (another object that refers to this one) are listed above the form.
-import { useCallback, useEffect, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import { Alert, App, Button, Form, Modal, Popconfirm, Space, Table, Typography, type FormInstance } from "antd";
 import type { ColumnsType } from "antd/es/table";
 import { useTranslation } from "react-i18next";
@@ -55,9 +55,24 @@ export default function CollectionPage<T extends Item>(props: CollectionPageProp
 
   const open = (item: T | null) => {
     setElsewhere([]);
+    serverErrors.current.clear();
     form.resetFields();
     form.setFieldsValue(item ? (props.toValues ? props.toValues(item) : item) : newItem);
     setEditing(item);
+  };
+
+  // The fields the server's last answer put an error on: each loses it once edited,
+  // and all lose them when the form is saved again.
+  const serverErrors = useRef(new Set<string>());
+  const clearServerErrors = () => {
+    form.setFields([...serverErrors.current].map((path) => ({ name: JSON.parse(path) as (string | number)[], errors: [] })));
+    serverErrors.current.clear();
+  };
+  const fieldEdited = (changed: { name: (string | number)[] | string | number }[]) => {
+    for (const { name } of changed) {
+      const path = JSON.stringify(Array.isArray(name) ? name : [name]);
+      if (serverErrors.current.delete(path)) form.setFields([{ name: JSON.parse(path), errors: [] }]);
+    }
   };
 
   const showErrors = (e: unknown) => {
@@ -79,10 +94,13 @@ export default function CollectionPage<T extends Item>(props: CollectionPageProp
       }
     }
     form.setFields(onForm);
+    for (const { name } of onForm) serverErrors.current.add(JSON.stringify(name));
     setElsewhere(other);
   };
 
   const save = async () => {
+    clearServerErrors();
+    setElsewhere([]);
     const values = await form.validateFields().catch(() => null);
     if (!values || editing === undefined) return;
     const merged = { ...(editing ?? {}), ...form.getFieldsValue(true) };
@@ -167,7 +185,7 @@ export default function CollectionPage<T extends Item>(props: CollectionPageProp
             ))}
           />
         )}
-        <Form form={form} layout="vertical" preserve={false}>
+        <Form form={form} layout="vertical" preserve={false} onFieldsChange={fieldEdited}>
           {editing !== undefined && fields(editing, form)}
         </Form>
       </Modal>
