@@ -494,3 +494,24 @@ fn the_schedule_form_shows_only_the_errors_of_the_last_save() {
     let errors = second["errors"].as_array().cloned().unwrap_or_default();
     assert_eq!(errors.len(), 1, "only the holiday's error: {errors:?}");
 }
+
+/// Bugs: the language and log-out box overlapped list pages' "Add" button, and at 800 px
+/// the menu became an unlabelled floating tab.
+#[test]
+fn the_panel_controls_and_menu_stay_usable() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let admin = server.admin_password();
+    let art = artifacts();
+    let shown = panel(&server, &admin, &["layout", art.to_str().unwrap()]);
+    let step = |name: &str| shown.iter().find(|s| s["step"] == name).cloned();
+    assert_eq!(
+        step("controls-clear-add").map(|s| s["overlap"].clone()),
+        Some(false.into()),
+        "{shown:?}"
+    );
+    assert_eq!(
+        step("menu-at-800").map(|s| s["visible"].clone()),
+        Some(true.into()),
+        "{shown:?}"
+    );
+}

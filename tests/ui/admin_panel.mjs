@@ -15,6 +15,7 @@
 //   node admin_panel.mjs agent-ringing HTTP ADMIN_PASSWORD QUEUE ARTIFACTS
 //   node admin_panel.mjs scenario-back HTTP ADMIN_PASSWORD NAME ARTIFACTS
 //   node admin_panel.mjs schedule-errors HTTP ADMIN_PASSWORD ARTIFACTS
+//   node admin_panel.mjs layout HTTP ADMIN_PASSWORD ARTIFACTS
 //   node admin_panel.mjs server-restart HTTP ADMIN_PASSWORD ARTIFACTS   (the test stops the
 //                         server after "live", starts it after "reconnecting")
 //
@@ -409,6 +410,22 @@ async function scheduleErrors(page, artifacts) {
   step("second-save", { errors: await errors.allInnerTexts() });
 }
 
+/** The language and log-out controls clear a list page's "Add" button, and at 800 px
+ * the menu is still there, labelled. */
+async function layout(page, artifacts) {
+  await open(page, "Extensions");
+  const add = await page.getByRole("button", { name: "Add" }).boundingBox();
+  const controls = await page.getByTestId("session-controls").boundingBox();
+  const overlap =
+    add.x < controls.x + controls.width && controls.x < add.x + add.width &&
+    add.y < controls.y + controls.height && controls.y < add.y + add.height;
+  step("controls-clear-add", { overlap });
+  await page.setViewportSize({ width: 800, height: 900 });
+  await page.getByRole("link", { name: "Queues", exact: true }).waitFor();
+  await page.screenshot({ path: path.join(artifacts, "panel-800px.png") });
+  step("menu-at-800", { visible: await page.getByRole("link", { name: "Queues", exact: true }).isVisible() });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -433,6 +450,8 @@ try {
     await trunk(page, rest[0], rest[1], rest[2]);
   } else if (phase === "server-restart") {
     await serverRestart(page, rest[0]);
+  } else if (phase === "layout") {
+    await layout(page, rest[0]);
   } else if (phase === "schedule-errors") {
     await scheduleErrors(page, rest[0]);
   } else if (phase === "scenario-back") {

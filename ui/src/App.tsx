@@ -69,6 +69,25 @@ export default function App() {
     setSession(null);
   };
 
+  const controls = (
+    <div style={{ display: "flex", gap: 8 }} data-testid="session-controls">
+      <Select
+        size="small"
+        aria-label="Language"
+        value={language}
+        onChange={(l: Language) => setLanguage(l)}
+        options={Object.entries(LANGUAGES).map(([value, label]) => ({ value, label }))}
+        style={{ width: 110 }}
+      />
+      {session && (
+        <Button size="small" onClick={logOut}>
+          {t("logout")}
+        </Button>
+      )}
+    </div>
+  );
+
+  const adminLayout = session != null && session.role === "admin";
   let body;
   if (session === undefined) {
     body = <Spin style={{ margin: 48 }} />;
@@ -81,7 +100,7 @@ export default function App() {
     body = (
       <Layout style={{ minHeight: "100vh" }}>
         <DesktopNotifications />
-        <Layout.Sider breakpoint="lg" collapsedWidth={0} theme="light" width={220}>
+        <Layout.Sider breakpoint="md" collapsedWidth={0} theme="light" width={220}>
           <Typography.Title level={4} style={{ padding: "16px 24px", margin: 0 }}>
             {t("appName")}
           </Typography.Title>
@@ -92,7 +111,14 @@ export default function App() {
           />
         </Layout.Sider>
         <Layout>
-          <Layout.Content style={{ padding: 24 }}>
+          {/* The language and log-out controls have their own row, above every page's
+              own buttons. */}
+          <Layout.Header
+            style={{ background: "transparent", height: "auto", lineHeight: "normal", padding: "12px 16px 0" }}
+          >
+            <div style={{ display: "flex", justifyContent: "flex-end" }}>{controls}</div>
+          </Layout.Header>
+          <Layout.Content style={{ padding: "8px 24px 24px" }}>
             <Routes>
               {pages.map(([path, , Page]) => (
                 <Route
@@ -116,21 +142,7 @@ export default function App() {
   return (
     <ConfigProvider locale={locales[language] ?? enUS}>
       <AntApp>
-        <div style={{ position: "fixed", top: 12, right: 16, zIndex: 10, display: "flex", gap: 8 }}>
-          <Select
-            size="small"
-            aria-label="Language"
-            value={language}
-            onChange={(l: Language) => setLanguage(l)}
-            options={Object.entries(LANGUAGES).map(([value, label]) => ({ value, label }))}
-            style={{ width: 110 }}
-          />
-          {session && (
-            <Button size="small" onClick={logOut}>
-              {t("logout")}
-            </Button>
-          )}
-        </div>
+        {!adminLayout && <div style={{ position: "fixed", top: 12, right: 16, zIndex: 10 }}>{controls}</div>}
         {body}
       </AntApp>
     </ConfigProvider>

@@ -299,8 +299,8 @@ export default function DashboardPage() {
                 </Col>
               </Row>
               <Typography.Paragraph type="secondary" style={{ marginTop: 12, marginBottom: 0 }}>
-                {t("answered")}: {q.answered} · {t("abandoned")}: {q.abandoned} · {t("callbacks")}: {q.callbacks} ·{" "}
-                {t("agentsLoggedIn")}: {q.agents_logged_in}
+                {t("sinceStart")}: {t("answered")} {q.answered} · {t("abandoned")} {q.abandoned} · {t("callbacks")}{" "}
+                {q.callbacks} · {t("agentsLoggedIn")}: {q.agents_logged_in}
               </Typography.Paragraph>
               <TodayLine today={data?.today.queues.find((d) => d.number === q.number)} />
             </Card>

@@ -60,7 +60,7 @@ export default function Queues() {
             <Form.Item label="join_empty" name="join_empty">
               <Select style={{ width: 200 }} options={EMPTY_POLICIES.map((s) => ({ value: s, label: s }))} />
             </Form.Item>
-            <Form.Item label={t("answered") + " SL (s)"} name="service_level">
+            <Form.Item label={t("serviceLevelTarget")} name="service_level">
               <InputNumber min={1} />
             </Form.Item>
             <Form.Item label="ring_busy_agents" name="ring_busy_agents" valuePropName="checked">
