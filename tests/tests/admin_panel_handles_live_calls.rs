@@ -1,6 +1,7 @@
-//! The admin acts on a call in progress from the wallboard, in Chromium: a number that
-//! is none is refused on the field, then 100's call with 101 is put through to 102
-//! (whose phone answers and talks with the caller), and the admin hangs it up. The
+//! Calls in progress acted on from the panel, in Chromium. The admin, from the
+//! wallboard: a number that is none is refused on the field, then 100's call with 101
+//! is put through to 102 (whose phone answers and talks with the caller), and the
+//! admin hangs it up. An agent (101), from their own panel, transfers their call. The
 //! phones and the call log follow.
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,25 @@ use switchboard_e2e::audio;
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
 use switchboard_e2e::*;
 
+/// Runs tests/ui/admin_panel.mjs with `args` (then the artifacts folder); returns the
+/// steps it printed.
+fn panel(args: &[&str]) -> Vec<serde_json::Value> {
+    require("node", "apt-get install nodejs npm, then npm ci in ui/");
+    require("chromium", "apt-get install chromium");
+    let output = Command::new("timeout")
+        .args(["120", "node"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/admin_panel.mjs"))
+        .args(args)
+        .arg(artifacts())
+        .output()
+        .expect("run node");
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "the panel script failed: {text}");
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
 fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/live-calls");
     std::fs::create_dir_all(&dir).expect("artifacts dir");
@@ -19,8 +39,6 @@ fn artifacts() -> PathBuf {
 
 #[test]
 fn the_admin_transfers_and_hangs_up_a_call_from_the_wallboard() {
-    require("node", "apt-get install nodejs npm, then npm ci in ui/");
-    require("chromium", "apt-get install chromium");
     let server = Server::start(&config("", FAST_REGISTRAR));
     let dir = tempfile::tempdir().unwrap();
     let silence = dir.path().join("silence.wav");
@@ -82,4 +100,38 @@ fn the_admin_transfers_and_hangs_up_a_call_from_the_wallboard() {
             .is_some_and(|h| h.contains("101 transferred to 102")),
         "{r:#?}"
     );
+}
+
+#[test]
+fn an_agent_transfers_their_own_call_from_their_panel() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().unwrap();
+    let silence = dir.path().join("silence.wav");
+    audio::silence(60, &silence);
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &silence, false));
+    let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &silence, true));
+    let mut colleague = Baresip::start(server.sip, PhoneSetup::pcmu("102", &silence, true));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    desk.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    let http = server.http.to_string();
+    let steps = panel(&[
+        "agent-transfer",
+        &http,
+        password("101"),
+        "101",
+        "100",
+        "102",
+    ]);
+    assert!(
+        steps.iter().any(|s| s["step"] == "agent-transferred"),
+        "{steps:?}"
+    );
+    desk.wait_event("CALL_CLOSED", Duration::from_secs(5));
+    colleague.wait_event("CALL_ESTABLISHED", Duration::from_secs(5));
+    caller.command("hangup", "");
+    colleague.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    let r = server.call_records().remove(0);
+    assert_eq!(r.answered_by.as_deref(), Some("102"), "{r:#?}");
 }

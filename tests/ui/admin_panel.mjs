@@ -16,6 +16,8 @@
 //   node admin_panel.mjs scenario-back HTTP ADMIN_PASSWORD NAME ARTIFACTS
 //   node admin_panel.mjs schedule-errors HTTP ADMIN_PASSWORD ARTIFACTS
 //   node admin_panel.mjs layout HTTP ADMIN_PASSWORD ARTIFACTS
+//   node admin_panel.mjs agent-transfer HTTP EXT_PASSWORD EXTENSION CALLER TARGET ARTIFACTS
+//                         (logs in as the agent, not the admin)
 //   node admin_panel.mjs server-restart HTTP ADMIN_PASSWORD ARTIFACTS   (the test stops the
 //                         server after "live", starts it after "reconnecting")
 //
@@ -426,10 +428,29 @@ async function layout(page, artifacts) {
   step("menu-at-800", { visible: await page.getByRole("link", { name: "Queues", exact: true }).isVisible() });
 }
 
+/** An agent logs in to their own panel and transfers their call from `caller` to
+ * `target`; the call leaves their list. */
+async function agentTransfer(page, extension, caller, target, artifacts) {
+  await page.goto(base + "/");
+  await page.getByLabel("User").fill(extension);
+  await page.getByLabel("Password").fill(adminPassword);
+  await page.getByRole("button", { name: "Log in" }).click();
+  const row = page.getByTestId("my-calls").locator("tr.ant-table-row", { hasText: caller });
+  await row.waitFor();
+  step("agent-sees-call", { extension, caller });
+  await row.getByRole("button", { name: "Transfer" }).click();
+  const popover = page.locator(".ant-popover:visible");
+  await popover.getByLabel("Number").fill(target);
+  await popover.getByRole("button", { name: "Transfer" }).click();
+  await row.waitFor({ state: "detached", timeout: 20000 });
+  await page.screenshot({ path: path.join(artifacts, "agent-transferred.png") });
+  step("agent-transferred", { target });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
-  await logIn(page);
+  if (phase !== "agent-transfer") await logIn(page);
   if (phase === "configure") {
     const [extensionPassword, artifacts] = rest;
     await configure(page, extensionPassword, artifacts);
@@ -450,6 +471,8 @@ try {
     await trunk(page, rest[0], rest[1], rest[2]);
   } else if (phase === "server-restart") {
     await serverRestart(page, rest[0]);
+  } else if (phase === "agent-transfer") {
+    await agentTransfer(page, rest[0], rest[1], rest[2], rest[3]);
   } else if (phase === "layout") {
     await layout(page, rest[0]);
   } else if (phase === "schedule-errors") {

@@ -25,6 +25,8 @@ pub enum EngineRequest {
     TransferCall {
         call: u64,
         to: String,
+        /// The extension whose phone leaves the call; the answering phone's when none.
+        leaving: Option<String>,
         reply: oneshot::Sender<Result<(), CallActionError>>,
     },
     /// A call in progress hung up from the panel; answered false when there is none.
@@ -62,8 +64,13 @@ impl EngineRequest {
             } => {
                 let _ = reply.send(pbx.set_agent_status(clock, &extension, status));
             }
-            EngineRequest::TransferCall { call, to, reply } => {
-                let _ = reply.send(pbx.transfer_call(clock, call, &to));
+            EngineRequest::TransferCall {
+                call,
+                to,
+                leaving,
+                reply,
+            } => {
+                let _ = reply.send(pbx.transfer_call(clock, call, &to, leaving.as_deref()));
             }
             EngineRequest::HangUpCall { call, reply } => {
                 let _ = reply.send(pbx.hang_up_call(clock, call));

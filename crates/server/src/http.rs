@@ -77,6 +77,8 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(live::live))
         .routes(routes!(live_calls::transfer))
         .routes(routes!(live_calls::hang_up))
+        .routes(routes!(live_calls::transfer_mine))
+        .routes(routes!(live_calls::hang_up_mine))
         .routes(routes!(prompts::list));
     let (schemas, paths, prompt) = routes!(prompts::upload, prompts::download, prompts::remove);
     router = router.routes((

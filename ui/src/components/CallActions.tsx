@@ -1,11 +1,13 @@
-// What the admin does to a call in progress from the wallboard: put it through to
-// another number (as its office phone transferring would) or hang it up.
+// What is done to a call in progress from the panel: put the other party through to
+// another number (as an office phone transferring would) or hang it up. The admin acts
+// on any call from the wallboard (`/api/calls/live`), an agent on their own
+// (`/api/me/calls`).
 import { useState } from "react";
 import { App, Button, Form, Input, Popconfirm, Popover, Space } from "antd";
 import { useTranslation } from "react-i18next";
 import { ApiError, api, type Schemas } from "../api/client";
 
-export function CallActions({ call }: { call: Schemas["CallBoard"] }) {
+export function CallActions({ call, base }: { call: Schemas["CallBoard"]; base: string }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const [open, setOpen] = useState(false);
@@ -14,7 +16,7 @@ export function CallActions({ call }: { call: Schemas["CallBoard"] }) {
   const transfer = async ({ to }: { to: string }) => {
     setBusy(true);
     try {
-      await api.post<void>(`/api/calls/live/${call.id}/transfer`, { to });
+      await api.post<void>(`${base}/${call.id}/transfer`, { to });
       setOpen(false);
       form.resetFields();
       void message.success(t("transferred", { to }));
@@ -27,7 +29,7 @@ export function CallActions({ call }: { call: Schemas["CallBoard"] }) {
     }
   };
   const hangUp = () =>
-    api.delete(`/api/calls/live/${call.id}`).catch((e: Error) => void message.error(e.message));
+    api.delete(`${base}/${call.id}`).catch((e: Error) => void message.error(e.message));
   return (
     <Space size="small">
       {call.stage === "talking" && (

@@ -129,7 +129,7 @@ function CallsNow({ calls }: { calls: Schemas["CallBoard"][] }) {
             render: (total: number, c) =>
               c.talking_seconds == null ? seconds(total) : `${seconds(total)} (${seconds(c.talking_seconds)})`,
           },
-          { title: t("callActions"), key: "actions", render: (_: unknown, c) => <CallActions call={c} /> },
+          { title: t("callActions"), key: "actions", render: (_: unknown, c) => <CallActions call={c} base="/api/calls/live" /> },
         ]}
       />
     </Card>

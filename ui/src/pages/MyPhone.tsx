@@ -6,6 +6,7 @@ import { useTranslation } from "react-i18next";
 import { api, type Schemas } from "../api/client";
 import { useAgentStatusActions } from "../components/AgentStatus";
 import VoicemailBox from "../components/VoicemailBox";
+import { CallActions } from "../components/CallActions";
 
 function MyStatusButtons({ agent, changed }: { agent: Schemas["AgentBoard"]; changed: () => void }) {
   const { actions, change } = useAgentStatusActions("/api/me/status", agent.activity);
@@ -66,6 +67,25 @@ export default function MyPhone() {
           </Card>
         </Col>
       </Row>
+      <Card size="small" title={t("myCalls")} style={{ marginBottom: 16 }} data-testid="my-calls">
+        <Table<Schemas["CallBoard"]>
+          rowKey="id"
+          size="small"
+          pagination={false}
+          dataSource={me.calls}
+          locale={{ emptyText: t("noCallsNow") }}
+          columns={[
+            { title: t("caller"), dataIndex: "caller" },
+            { title: t("callee"), dataIndex: "callee" },
+            { title: t("talkingTo"), dataIndex: "talking_to", render: (x: string | null) => x ?? "—" },
+            {
+              title: t("callActions"),
+              key: "actions",
+              render: (_: unknown, c) => <CallActions call={c} base="/api/me/calls" />,
+            },
+          ]}
+        />
+      </Card>
       {me.queues.length === 0 ? (
         <Empty description={t("noQueues")} />
       ) : (

@@ -36,19 +36,20 @@ enum Destination {
 }
 
 impl Pbx {
-    /// The admin, from the panel, puts the party of call `key` that is not an office
-    /// phone (or the caller, between two phones) through to `number`, as that phone
-    /// transferring would.
+    /// From the panel, an office phone of call `key` puts the other party through to
+    /// `number`, as that phone transferring would: `leaving`'s phone (an agent's own
+    /// call), or for the admin the answering phone (the caller's, on a call out).
     pub fn transfer_call(
         &mut self,
         clock: crate::vocabulary::Clock,
         key: CallKey,
         number: &str,
+        leaving: Option<&str>,
     ) -> Result<(), CallActionError> {
         let now = self.legs.tick(clock);
         let by = self
             .legs
-            .begin_transfer(key)
+            .begin_transfer(key, leaving)
             .ok_or(CallActionError::NotTalking)?;
         let done = self.transfer(now, key, by, number.to_string());
         self.settle(now);

@@ -173,19 +173,23 @@ impl Legs {
         Some(answerer)
     }
 
-    /// A transfer asked from the panel: the office phone of answered call `key` lets
-    /// the other party go on (the called party of a call out, else the caller), as if
-    /// it had sent REFER without asking to be told. Returns that phone's extension.
-    pub fn begin_transfer(&mut self, key: CallKey) -> Option<String> {
+    /// A transfer asked from the panel: an office phone of answered call `key` lets
+    /// the other party go on, as if it had sent REFER without asking to be told. The
+    /// phone is `leaving`'s when given (an agent transferring their own call), else the
+    /// answering phone (or the caller's, on a call out). Returns its extension.
+    pub fn begin_transfer(&mut self, key: CallKey, leaving: Option<&str>) -> Option<String> {
         let call = self.calls.get_mut(&key)?;
         let Phase::Answered { winner } = call.phase else {
             return None;
         };
         let called = call.forks[winner].target.extension().map(str::to_string);
-        let (side, fork, by) = match (&call.origin, called) {
-            (_, Some(extension)) => (Side::B, Some(winner), extension),
-            (super::Origin::Extension, None) => (Side::A, None, call.caller.clone()),
-            (super::Origin::Trunk(_), None) => return None,
+        let calling = (call.origin == super::Origin::Extension).then(|| call.caller.clone());
+        let (side, fork, by) = match (called, calling) {
+            (Some(called), _) if leaving.is_none_or(|l| l == called) => {
+                (Side::B, Some(winner), called)
+            }
+            (_, Some(caller)) if leaving.is_none_or(|l| l == caller) => (Side::A, None, caller),
+            _ => return None,
         };
         if call.transfer.is_some() {
             return None;

@@ -445,7 +445,7 @@ fn the_admin_transfers_a_call_from_the_panel() {
     };
     let id = live.id;
     assert_eq!(
-        h.pbx.transfer_call(h.clock(), id, "555"),
+        h.pbx.transfer_call(h.clock(), id, "555", None),
         Err(CallActionError::Refused("Not Found".into()))
     );
     h.collect();
@@ -453,7 +453,7 @@ fn the_admin_transfers_a_call_from_the_panel() {
         h.take(DESK).is_empty(),
         "a refused transfer changes nothing"
     );
-    assert_eq!(h.pbx.transfer_call(h.clock(), id, "102"), Ok(()));
+    assert_eq!(h.pbx.transfer_call(h.clock(), id, "102", None), Ok(()));
     h.collect();
     // The desk is let go without being told by NOTIFY (it asked for nothing).
     let sent = h.take(DESK);
@@ -466,7 +466,7 @@ fn the_admin_transfers_a_call_from_the_panel() {
     h.expect(OTHER, "ACK ");
     assert_eq!(live_stages(&h), [(CallStage::Talking, Some("102".into()))]);
     assert_eq!(
-        h.pbx.transfer_call(h.clock(), 99, "102"),
+        h.pbx.transfer_call(h.clock(), 99, "102", None),
         Err(CallActionError::NotTalking)
     );
     // Then the admin hangs it up.
@@ -480,4 +480,30 @@ fn the_admin_transfers_a_call_from_the_panel() {
         (HangupBy::System, "Hung up from the panel", Some("102"))
     );
     assert!(!h.pbx.hang_up_call(h.clock(), id), "gone");
+}
+
+#[test]
+fn an_agent_transfers_their_own_call_from_the_panel() {
+    let mut h = Harness::new(&[DESK]);
+    h.register("102", OTHER);
+    // 100 called the desk: 100 (the caller) transfers the desk to 102.
+    let (ok, _) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let id = h.pbx.live_calls()[0].id;
+    assert_eq!(
+        h.pbx.transfer_call(h.clock(), id, "102", Some("103")),
+        Err(CallActionError::NotTalking),
+        "not 103's call"
+    );
+    assert_eq!(
+        h.pbx.transfer_call(h.clock(), id, "102", Some("100")),
+        Ok(())
+    );
+    h.collect();
+    h.expect(CALLER, "BYE ");
+    let invite = h.expect(OTHER, "INVITE sip:102@");
+    assert!(
+        header(&invite, "From").contains("<sip:101@"),
+        "the desk is put through: {invite}"
+    );
 }

@@ -111,12 +111,19 @@ impl Api {
             .ok_or_else(|| ApiError::not_found("ban on that address"))
     }
 
-    /// Puts call `call` through to `to`, as its office phone transferring would.
-    pub async fn transfer_call(&self, call: u64, to: String) -> Result<(), ApiError> {
+    /// Puts call `call` through to `to`, as its office phone transferring would
+    /// (`leaving`'s phone, else the answering one).
+    pub async fn transfer_call(
+        &self,
+        call: u64,
+        to: String,
+        leaving: Option<String>,
+    ) -> Result<(), ApiError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let request = EngineRequest::TransferCall {
             call,
             to: to.clone(),
+            leaving,
             reply,
         };
         self.engine

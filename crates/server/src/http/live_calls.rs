@@ -1,5 +1,6 @@
-//! The admin's actions on calls in progress, from the wallboard: put a call through to
-//! another number (as its office phone transferring would) or hang it up.
+//! Actions on calls in progress from the panel: the admin, from the wallboard, puts any
+//! call through to another number (as its answering phone transferring would) or hangs
+//! it up; an agent does the same with their own calls from their panel.
 
 use std::sync::Arc;
 
@@ -10,7 +11,8 @@ use utoipa::ToSchema;
 
 use super::api::Api;
 use super::error::{ApiError, ApiJson};
-use super::session::Admin;
+use super::session::{Admin, Signed};
+use crate::metrics::CallBoard;
 
 /// The longest number a call can be transferred to.
 const MAX_NUMBER_CHARS: usize = 32;
@@ -57,7 +59,7 @@ pub async fn transfer(
     Path(id): Path<u64>,
     ApiJson(transfer): ApiJson<CallTransfer>,
 ) -> Result<StatusCode, ApiError> {
-    api.transfer_call(id, transfer.number()?).await?;
+    api.transfer_call(id, transfer.number()?, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -74,6 +76,62 @@ pub async fn hang_up(
     _: Admin,
     Path(id): Path<u64>,
 ) -> Result<StatusCode, ApiError> {
+    api.hang_up_call(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether the agent at `extension` is a party of `call`.
+pub fn is_party(call: &CallBoard, extension: &str) -> bool {
+    call.caller == extension || call.talking_to.as_deref() == Some(extension)
+}
+
+/// The agent's own call `id`, or 404.
+fn own_call(api: &Api, signed: &Signed, id: u64) -> Result<String, ApiError> {
+    let extension = signed.extension()?;
+    api.metrics
+        .call_boards()
+        .iter()
+        .any(|c| c.id == id && is_party(c, &extension))
+        .then_some(extension)
+        .ok_or_else(|| ApiError::not_found("call of yours in progress"))
+}
+
+#[utoipa::path(post, path = "/api/me/calls/{id}/transfer", tag = "session",
+    params(("id" = u64, Path, description = "The call's id on the agent's panel")),
+    request_body = CallTransfer,
+    responses(
+        (status = 204, description = "The other party is being put through; the agent's phone leaves the call"),
+        (status = 400, description = "The id is not a call's", body = String),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, description = "No call of this agent's has that id", body = ApiError),
+        (status = 422, description = "The number cannot take the call, and why", body = ApiError),
+    ))]
+pub async fn transfer_mine(
+    State(api): State<Arc<Api>>,
+    signed: Signed,
+    Path(id): Path<u64>,
+    ApiJson(transfer): ApiJson<CallTransfer>,
+) -> Result<StatusCode, ApiError> {
+    let extension = own_call(&api, &signed, id)?;
+    api.transfer_call(id, transfer.number()?, Some(extension))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/me/calls/{id}", tag = "session",
+    params(("id" = u64, Path, description = "The call's id on the agent's panel")),
+    responses(
+        (status = 204, description = "Hung up"),
+        (status = 400, description = "The id is not a call's", body = String),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, description = "No call of this agent's has that id", body = ApiError),
+    ))]
+pub async fn hang_up_mine(
+    State(api): State<Arc<Api>>,
+    signed: Signed,
+    Path(id): Path<u64>,
+) -> Result<StatusCode, ApiError> {
+    own_call(&api, &signed, id)?;
     api.hang_up_call(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

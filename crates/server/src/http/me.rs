@@ -12,7 +12,7 @@ use super::api::Api;
 use super::error::ApiError;
 use super::session::Signed;
 use crate::config::Config;
-use crate::metrics::AgentBoard;
+use crate::metrics::{AgentBoard, CallBoard};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyPanel {
@@ -23,6 +23,8 @@ pub struct MyPanel {
     pub queues: Vec<MyQueue>,
     /// Phones registered as this extension.
     pub phones: usize,
+    /// The calls in progress this extension is on.
+    pub calls: Vec<CallBoard>,
     pub voicemail: MyVoicemail,
 }
 
@@ -99,6 +101,12 @@ pub async fn panel(State(api): State<Arc<Api>>, signed: Signed) -> Result<Json<M
             .into_iter()
             .find(|p| p.extension == extension)
             .map_or(0, |p| p.phones),
+        calls: api
+            .metrics
+            .call_boards()
+            .into_iter()
+            .filter(|c| super::live_calls::is_party(c, &extension))
+            .collect(),
         voicemail: MyVoicemail {
             new: messages.iter().filter(|heard| !**heard).count(),
             saved: messages.iter().filter(|heard| **heard).count(),
