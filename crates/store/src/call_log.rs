@@ -22,6 +22,9 @@ pub struct CallFilter {
     /// The extension that answered.
     pub agent: Option<String>,
     pub outcome: Option<Outcome>,
+    pub direction: Option<Direction>,
+    /// The trunk the call came in or went out through.
+    pub trunk: Option<String>,
     /// Only calls whose caller had a priority above 0.
     pub priority_only: bool,
     /// The newest this many; 0 means all.
@@ -83,6 +86,12 @@ impl Store {
         }
         if let Some(outcome) = &filter.outcome {
             when("disposition = ?", outcome.as_str().to_string().into());
+        }
+        if let Some(direction) = filter.direction {
+            when("direction = ?", direction.as_str().to_string().into());
+        }
+        if let Some(trunk) = &filter.trunk {
+            when("trunk = ?", trunk.clone().into());
         }
         if filter.priority_only {
             conditions.push("priority > 0".into());
@@ -178,6 +187,8 @@ pub(crate) mod tests {
             answered_by: Some("101".into()),
             outcome: Outcome::Answered,
             priority: Priority(50),
+            direction: Direction::Inbound,
+            trunk: Some("Provider".into()),
             ..record("b", "+48601000000", 2_000)
         };
         let odd = record("c", "10%_", 3_000);
@@ -225,6 +236,14 @@ pub(crate) mod tests {
             },
             CallFilter {
                 priority_only: true,
+                ..CallFilter::default()
+            },
+            CallFilter {
+                direction: Some(Direction::Inbound),
+                ..CallFilter::default()
+            },
+            CallFilter {
+                trunk: Some("Provider".into()),
                 ..CallFilter::default()
             },
         ] {

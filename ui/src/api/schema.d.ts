@@ -2759,6 +2759,10 @@ export interface operations {
                 /** @description The extension that answered. */
                 agent?: string;
                 outcome?: "answered" | "busy" | "no-answer" | "cancelled" | "failed" | "interrupted";
+                /** @description Between the office's phones, in from a trunk, or out through one. */
+                direction?: "internal" | "inbound" | "outbound";
+                /** @description The trunk the call came in or went out through. */
+                trunk?: string;
                 /** @description Only calls whose caller had a priority (a VIP list or a scenario set one). */
                 priority_only?: boolean;
                 /** @description The newest this many (500 unless given). */
@@ -2820,6 +2824,10 @@ export interface operations {
                 /** @description The extension that answered. */
                 agent?: string;
                 outcome?: "answered" | "busy" | "no-answer" | "cancelled" | "failed" | "interrupted";
+                /** @description Between the office's phones, in from a trunk, or out through one. */
+                direction?: "internal" | "inbound" | "outbound";
+                /** @description The trunk the call came in or went out through. */
+                trunk?: string;
                 /** @description Only calls whose caller had a priority (a VIP list or a scenario set one). */
                 priority_only?: boolean;
                 /** @description The newest this many (500 unless given). */

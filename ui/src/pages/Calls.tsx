@@ -1,5 +1,5 @@
-// The call log: filtered by period, number, queue, agent, outcome and priority, and
-// exported as CSV with the same filters.
+// The call log: filtered by period, number, queue, agent, outcome, direction, trunk and
+// priority, and exported as CSV with the same filters.
 import { useCallback, useEffect, useState } from "react";
 import { Button, Checkbox, DatePicker, Form, Input, Select, Space, Table, Tag, Typography } from "antd";
 import { useTranslation } from "react-i18next";
@@ -29,6 +29,8 @@ type Filters = {
   queue?: string;
   agent?: string;
   outcome?: string;
+  direction?: string;
+  trunk?: string;
   priority_only?: boolean;
 };
 
@@ -39,7 +41,7 @@ function query(filters: Filters): string {
     // The end date's whole day.
     params.set("to", String(filters.period[1].valueOf() + 24 * 3600 * 1000));
   }
-  for (const key of ["number", "queue", "agent", "outcome"] as const) {
+  for (const key of ["number", "queue", "agent", "outcome", "direction", "trunk"] as const) {
     const value = filters[key]?.trim();
     if (value) params.set(key, value);
   }
@@ -93,6 +95,16 @@ export default function Calls() {
         </Form.Item>
         <Form.Item name="outcome" label={t("outcome")}>
           <Select allowClear style={{ width: 130 }} options={Object.entries(OUTCOMES).map(([value, key]) => ({ value, label: t(key) }))} />
+        </Form.Item>
+        <Form.Item name="direction" label={t("direction")}>
+          <Select
+            allowClear
+            style={{ width: 130 }}
+            options={Object.entries(DIRECTIONS).map(([value, key]) => ({ value, label: t(key) }))}
+          />
+        </Form.Item>
+        <Form.Item name="trunk" label={t("trunk")}>
+          <Input allowClear style={{ width: 110 }} />
         </Form.Item>
         <Form.Item name="priority_only" valuePropName="checked">
           <Checkbox>{t("priorityOnly")}</Checkbox>

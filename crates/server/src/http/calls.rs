@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use switchboard_core::{CallRecord, Outcome};
+use switchboard_core::{CallRecord, Direction, Outcome};
 use switchboard_store::{CallFilter, QueueEventRow};
 use utoipa::{IntoParams, ToSchema};
 
@@ -37,6 +37,11 @@ pub struct CallQuery {
     agent: Option<String>,
     #[param(inline)]
     outcome: Option<Outcome>,
+    /// Between the office's phones, in from a trunk, or out through one.
+    #[param(inline)]
+    direction: Option<Direction>,
+    /// The trunk the call came in or went out through.
+    trunk: Option<String>,
     /// Only calls whose caller had a priority (a VIP list or a scenario set one).
     #[serde(default)]
     priority_only: bool,
@@ -56,6 +61,8 @@ impl CallQuery {
             queue: given(self.queue),
             agent: given(self.agent),
             outcome: self.outcome,
+            direction: self.direction,
+            trunk: given(self.trunk),
             priority_only: self.priority_only,
             limit,
         })
