@@ -57,10 +57,23 @@ fn talk_and_compare(
         heard(&caller_voice, &audio::read_at_call_rate(&callee.heard())),
     );
     let records = server.call_records();
-    records
+    let record = records
         .into_iter()
         .find(|r| r.direction == direction)
-        .unwrap_or_else(|| panic!("no {direction:?} record"))
+        .unwrap_or_else(|| panic!("no {direction:?} record"));
+    // The call log finds it by its direction and trunk, and no other call.
+    let token = server.admin_token();
+    let query = format!("/api/calls?direction={}&trunk=Provider", direction.as_str());
+    let (status, found) = server.api(Some(&token), "GET", &query, None);
+    assert_eq!(status, 200, "{found}");
+    let ids: Vec<&str> = found
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["call_id"].as_str())
+        .collect();
+    assert_eq!(ids, [record.call_id.as_str()], "{found}");
+    record
 }
 
 #[test]
