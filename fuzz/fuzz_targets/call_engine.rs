@@ -1,5 +1,5 @@
 //! The call engine takes any datagram from a phone that knows a password: INVITE,
-//! CANCEL, BYE, INFO and responses reach the B2BUA past authentication. It must never
+//! CANCEL, BYE, INFO, REFER and responses reach the B2BUA past authentication. It must never
 //! panic, and a call that ends always leaves exactly one record. 600 is a queue that
 //! calls back, 601 a VIP queue, both with 101 and 100 as agents, so queue calls,
 //! callbacks, preemption and feature codes are reached. A datagram `KEY<call><key>`
@@ -31,6 +31,8 @@ fuzz_target!(|data: &[u8]| {
         sip_port: 5060,
         tls_port: None,
         advertise_ip: [192, 0, 2, 1].into(),
+        public_ip: None,
+        local_networks: Vec::new(),
         media_ports: (20000, 20010),
         ring_timeout: Duration::from_secs(30),
     };
@@ -104,7 +106,7 @@ fuzz_target!(|data: &[u8]| {
     while let Some(at) = pbx.poll_timeout().filter(|&at| at <= hour) {
         pbx.handle_timeout(clock(at));
         while let Some(o) = pbx.poll_output() {
-            let _ = matches!(o, Output::CallRecord(_));
+            let _ = matches!(o, Output::CallRecord { .. });
         }
     }
     assert_eq!(pbx.active_calls(), 0, "every call ends within an hour of silence");
