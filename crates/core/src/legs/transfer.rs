@@ -72,7 +72,8 @@ impl Legs {
         let side = route.side;
         let consultation = match &target.replaces {
             None => None,
-            Some(replaces) => match self.consultation(key, side, &transferor, replaces) {
+            Some(Err(())) => return self.reply(now, id, refer, 400, "Bad Replaces in Refer-To"),
+            Some(Ok(replaces)) => match self.consultation(key, side, &transferor, replaces) {
                 Ok(q) => Some(q),
                 Err((code, reason)) => return self.reply(now, id, refer, code, reason),
             },
@@ -309,10 +310,10 @@ impl Legs {
 }
 
 /// The number a REFER asks to transfer to, and for an attended transfer the dialog
-/// the target is already in.
+/// the target is already in (an error when its Replaces cannot be read).
 struct ReferTarget {
     number: String,
-    replaces: Option<Replaces>,
+    replaces: Option<Result<Replaces, ()>>,
 }
 
 /// A Replaces header (RFC 3891 §6.1) as the transferor sees the dialog: To is
@@ -330,10 +331,8 @@ fn refer_target(refer: &rsip::Request) -> Option<ReferTarget> {
     let replaces = uri.split_once('?').and_then(|(_, headers)| {
         headers.split('&').find_map(|h| {
             let (name, value) = h.split_once('=')?;
-            if !name.eq_ignore_ascii_case("replaces") {
-                return None;
-            }
-            replaces(&decoded(value)?)
+            name.eq_ignore_ascii_case("replaces")
+                .then(|| decoded(value).and_then(|v| replaces(&v)).ok_or(()))
         })
     });
     let number = uri_user(&uri)?;
@@ -387,11 +386,13 @@ mod tests {
         assert_eq!(attended.number, "102");
         assert_eq!(
             attended.replaces,
-            Some(Replaces {
+            Some(Ok(Replaces {
                 call_id: "abc@host".into(),
                 to_tag: "sb9".into()
-            })
+            }))
         );
+        let unreadable = refer("<sip:102@pbx?Replaces=abc%40host%3Bfrom-tag%3Dx1>").unwrap();
+        assert_eq!(unreadable.replaces, Some(Err(())), "no to-tag");
         let blind = refer("<sip:%2A101@pbx>").unwrap();
         assert_eq!((blind.number.as_str(), blind.replaces), ("*101", None));
         assert!(refer("<sip:pbx>").is_none(), "no number");
