@@ -314,3 +314,26 @@ mod tests {
         assert!(heard(&ru, &delayed) < 0.5, "{}", heard(&ru, &delayed));
     }
 }
+
+/// The voices of a call test: what the caller says (English), what the other party
+/// says (Russian), and silence for a phone that only listens; 40 s each.
+#[derive(Debug)]
+pub struct Voices {
+    pub en: std::path::PathBuf,
+    pub ru: std::path::PathBuf,
+    pub silence: std::path::PathBuf,
+}
+
+impl Voices {
+    pub fn new(dir: &Path) -> Voices {
+        let v = Voices {
+            en: dir.join("en.wav"),
+            ru: dir.join("ru.wav"),
+            silence: dir.join("silence.wav"),
+        };
+        speech("en", 40, &v.en);
+        speech("ru", 40, &v.ru);
+        silence(40, &v.silence);
+        v
+    }
+}

@@ -249,6 +249,28 @@ pub fn hang_up_and_compare(server: &Server, dir: &Path, mut caller: Baresip, mut
     );
 }
 
+/// After six seconds of talk the caller (speaking `voices.en`) hangs up; each phone
+/// must have heard the other's voice (the other party speaks `voices.ru`). Returns the
+/// call log then.
+pub fn talk_then_hang_up(
+    server: &Server,
+    voices: &audio::Voices,
+    (mut caller, mut other): (Baresip, Baresip),
+) -> Vec<switchboard_core::CallRecord> {
+    // Long enough for several one-second windows of each voice.
+    std::thread::sleep(Duration::from_secs(6));
+    caller.command("hangup", "");
+    other.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    let (en, _) = audio::read(&voices.en);
+    let (ru, _) = audio::read(&voices.ru);
+    let caller_heard = audio::read_at_call_rate(&caller.heard());
+    audio::assert_heard("the caller, the other party", heard(&ru, &caller_heard));
+    let other_heard = audio::read_at_call_rate(&other.heard());
+    audio::assert_heard("the other party, the caller", heard(&en, &other_heard));
+    server.call_records()
+}
+
 impl Drop for Baresip {
     fn drop(&mut self) {
         let _ = self.child.kill();

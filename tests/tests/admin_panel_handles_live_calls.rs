@@ -31,6 +31,21 @@ fn panel(args: &[&str]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// 100, 101 and 102 as baresip phones that listen only (101 and 102 answer by
+/// themselves); 100 has called 101, who answered.
+fn desk_answers_100(server: &Server, dir: &Path) -> (Baresip, Baresip, Baresip) {
+    let silence = dir.join("silence.wav");
+    audio::silence(60, &silence);
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &silence, false));
+    let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &silence, true));
+    let colleague = Baresip::start(server.sip, PhoneSetup::pcmu("102", &silence, true));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    desk.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    (caller, desk, colleague)
+}
+
 fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/live-calls");
     std::fs::create_dir_all(&dir).expect("artifacts dir");
@@ -41,35 +56,10 @@ fn artifacts() -> PathBuf {
 fn the_admin_transfers_and_hangs_up_a_call_from_the_wallboard() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let dir = tempfile::tempdir().unwrap();
-    let silence = dir.path().join("silence.wav");
-    audio::silence(60, &silence);
-    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &silence, false));
-    let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &silence, true));
-    let mut colleague = Baresip::start(server.sip, PhoneSetup::pcmu("102", &silence, true));
-    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
-    caller.command("dial", &format!("sip:101@{}", server.sip));
-    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
-    desk.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    let (mut caller, mut desk, mut colleague) = desk_answers_100(&server, dir.path());
 
-    let art = artifacts();
-    let output = Command::new("timeout")
-        .args(["120", "node"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/admin_panel.mjs"))
-        .args([
-            "live-call",
-            &server.http.to_string(),
-            &server.admin_password(),
-        ])
-        .args(["100", "102"])
-        .arg(&art)
-        .output()
-        .expect("run node");
-    let text = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "the panel script failed: {text}");
-    let steps: Vec<serde_json::Value> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let http = server.http.to_string();
+    let steps = panel(&["live-call", &http, &server.admin_password(), "100", "102"]);
     let refused = steps.iter().find(|s| s["step"] == "transfer-refused");
     assert_eq!(
         refused.map(|s| s["message"].clone()),
@@ -106,14 +96,7 @@ fn the_admin_transfers_and_hangs_up_a_call_from_the_wallboard() {
 fn an_agent_transfers_their_own_call_from_their_panel() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let dir = tempfile::tempdir().unwrap();
-    let silence = dir.path().join("silence.wav");
-    audio::silence(60, &silence);
-    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &silence, false));
-    let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &silence, true));
-    let mut colleague = Baresip::start(server.sip, PhoneSetup::pcmu("102", &silence, true));
-    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
-    caller.command("dial", &format!("sip:101@{}", server.sip));
-    desk.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    let (mut caller, mut desk, mut colleague) = desk_answers_100(&server, dir.path());
     let http = server.http.to_string();
     let steps = panel(&[
         "agent-transfer",

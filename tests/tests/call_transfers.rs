@@ -4,58 +4,19 @@
 //! transferor is let go, 100 and 102 hear each other, and the call log tells one
 //! story. A blind transfer that nobody answers rings the transferor's phone again.
 
-use std::path::Path;
 use std::time::Duration;
 
-use switchboard_e2e::audio::{self, heard};
-use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::audio::{self, Voices, heard};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup, talk_then_hang_up};
 use switchboard_e2e::*;
 
 const ESTABLISHED: &str = "CALL_ESTABLISHED";
 const CLOSED: &str = "CALL_CLOSED";
 
-/// The voices of a test: the caller's, the target's and the transferor's silence.
-struct Voices {
-    en: std::path::PathBuf,
-    ru: std::path::PathBuf,
-    silence: std::path::PathBuf,
-}
-
-fn voices(dir: &Path) -> Voices {
-    let v = Voices {
-        en: dir.join("en.wav"),
-        ru: dir.join("ru.wav"),
-        silence: dir.join("silence.wav"),
-    };
-    audio::speech("en", 40, &v.en);
-    audio::speech("ru", 40, &v.ru);
-    audio::silence(40, &v.silence);
-    v
-}
-
 /// After a few seconds of talk 100 hangs up; each side heard the other's voice, and
 /// the caller's one record says 102 answered and tells the `story`.
-fn talk_and_check(
-    server: &Server,
-    v: &Voices,
-    (mut caller, mut target): (Baresip, Baresip),
-    story: &[&str],
-) {
-    // Talk long enough for several one-second windows of each voice.
-    std::thread::sleep(Duration::from_secs(6));
-    caller.command("hangup", "");
-    target.wait_event(CLOSED, Duration::from_secs(10));
-    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
-    let (en, _) = audio::read(&v.en);
-    let (ru, _) = audio::read(&v.ru);
-    let caller_heard = audio::read_at_call_rate(&caller.heard());
-    audio::assert_heard(
-        "the caller, the transfer's target",
-        heard(&ru, &caller_heard),
-    );
-    let target_heard = audio::read_at_call_rate(&target.heard());
-    audio::assert_heard("the target, the caller", heard(&en, &target_heard));
-    let records = server.call_records();
+fn talk_and_check(server: &Server, v: &Voices, phones: (Baresip, Baresip), story: &[&str]) {
+    let records = talk_then_hang_up(server, v, phones);
     let callers: Vec<_> = records.iter().filter(|r| r.caller == "100").collect();
     let [r] = &callers[..] else {
         panic!("one call, one record: {records:#?}");
@@ -82,7 +43,7 @@ const BLIND: &[&str] = &["101 transferred to 102", "102 answered"];
 fn a_baresip_receptionist_transfers_the_caller_and_they_talk() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let dir = tempfile::tempdir().unwrap();
-    let v = voices(dir.path());
+    let v = Voices::new(dir.path());
     let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &v.en, false));
     let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &v.silence, true));
     let mut target = Baresip::start(server.sip, PhoneSetup::pcmu("102", &v.ru, true));
@@ -128,7 +89,7 @@ fn pjsua2_receptionist(
 fn a_pjsua2_receptionist_transfers_the_caller_and_is_told_it_worked() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let dir = tempfile::tempdir().unwrap();
-    let v = voices(dir.path());
+    let v = Voices::new(dir.path());
     let (said, caller, target) = pjsua2_receptionist(&server, &v, "transferor");
     assert!(
         said.iter().any(|e| e["ended"] == true),
@@ -142,7 +103,7 @@ fn a_transfer_nobody_answers_rings_the_receptionist_again() {
     let config = config("", FAST_REGISTRAR) + "[calls]\nring_timeout = 5\n";
     let server = Server::start(&config);
     let dir = tempfile::tempdir().unwrap();
-    let v = voices(dir.path());
+    let v = Voices::new(dir.path());
     let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &v.en, false));
     let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &v.ru, true));
     let mut target = Baresip::start(server.sip, PhoneSetup::pcmu("102", &v.silence, false));
@@ -179,7 +140,7 @@ fn a_transfer_nobody_answers_rings_the_receptionist_again() {
 fn a_linphone_receptionist_transfers_the_caller_and_they_talk() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let dir = tempfile::tempdir().unwrap();
-    let v = voices(dir.path());
+    let v = Voices::new(dir.path());
     let mut desk = switchboard_e2e::linphone::Linphone::start();
     desk.register(server.sip, "101");
     desk.say("autoanswer enable");
@@ -201,7 +162,7 @@ fn a_linphone_receptionist_transfers_the_caller_and_they_talk() {
 fn a_pjsua2_receptionist_consults_a_colleague_then_transfers_the_caller() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let dir = tempfile::tempdir().unwrap();
-    let v = voices(dir.path());
+    let v = Voices::new(dir.path());
     // The consultation call reaches 102; the transfer then moves it to the caller.
     let (said, caller, target) = pjsua2_receptionist(&server, &v, "consulter");
     assert_eq!(

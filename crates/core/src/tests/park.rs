@@ -2,16 +2,14 @@
 //! *71 (its lamp lit), and a colleague dialling *71 takes the call; a call parked too
 //! long rings the desk again.
 
-use super::transfers::{desk_refers, notifies};
+use super::transfers::{desk_refers, desk_talks_to_anna, notifies};
 use super::*;
 
-const OTHER: &str = "192.0.2.30:5060";
+use super::transfers::OTHER;
 
 /// 100 calls the desk, which parks the call; returns the caller's 200 and the busy
 /// lamp NOTIFYs the desk got meanwhile.
-fn parked(h: &mut Harness) -> (String, Vec<String>) {
-    let (ok, b_invite) = answered_call(h, &sdp(4000, "0"), &sdp(6000, "0"));
-    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+fn parked(h: &mut Harness, (ok, b_invite): (String, String)) -> (String, Vec<String>) {
     let sent = desk_refers(h, &b_invite, "*70", 2);
     let (lamps, transfer): (Vec<String>, Vec<String>) = sent
         .into_iter()
@@ -39,11 +37,16 @@ fn parked(h: &mut Harness) -> (String, Vec<String>) {
 
 #[test]
 fn a_parked_call_is_taken_from_its_slot() {
-    let mut h = Harness::new(&[DESK]);
-    h.register("102", OTHER);
+    let (mut h, ok, b_invite) = desk_talks_to_anna();
     let lamp = subscribe(&mut h, "*71", "dialog", 600);
     assert!(lamp.starts_with("SIP/2.0 200"), "{lamp}");
-    let (ok, mut lit) = parked(&mut h);
+    let idle = h.take(DESK);
+    assert!(
+        idle.iter()
+            .any(|m| m.starts_with("NOTIFY ") && !body(m).contains("<dialog ")),
+        "the slot's lamp starts out: {idle:#?}"
+    );
+    let (ok, mut lit) = parked(&mut h, (ok, b_invite));
     lit.extend(h.take(DESK));
     assert!(
         lit.iter()
@@ -81,8 +84,8 @@ fn a_parked_call_is_taken_from_its_slot() {
 
 #[test]
 fn a_call_parked_too_long_rings_whoever_parked_it() {
-    let mut h = Harness::new(&[DESK]);
-    parked(&mut h);
+    let (mut h, ok, b_invite) = desk_talks_to_anna();
+    parked(&mut h, (ok, b_invite));
     h.advance(Duration::from_secs(121));
     let again = h.expect(DESK, "INVITE sip:101@");
     assert!(

@@ -5,7 +5,17 @@
 use super::*;
 use switchboard_media::relay::Side;
 
-const OTHER: &str = "192.0.2.30:5060";
+pub(super) const OTHER: &str = "192.0.2.30:5060";
+
+/// The desk (101) and 102's phone; Anna (100) has called the desk, which answered, and
+/// acknowledged. Returns the harness, Anna's 200 and the desk's INVITE.
+pub(super) fn desk_talks_to_anna() -> (Harness, String, String) {
+    let mut h = Harness::new(&[DESK]);
+    h.register("102", OTHER);
+    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
+    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    (h, ok, b_invite)
+}
 
 /// The desk phone (101) answered Anna (100); it now sends REFER to `target`. Returns
 /// what the desk was sent: the 202 first.
@@ -70,10 +80,7 @@ fn waits_hearing_ringback(h: &Harness, side: Side) -> bool {
 
 #[test]
 fn the_callee_transfers_the_caller_to_another_extension() {
-    let mut h = Harness::new(&[DESK]);
-    h.register("102", OTHER);
-    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
-    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let (mut h, ok, b_invite) = desk_talks_to_anna();
     h.advance(Duration::from_secs(10));
     let sent = desk_refers(&mut h, &b_invite, "102", 2);
     assert_eq!(
@@ -134,10 +141,7 @@ fn the_callee_transfers_the_caller_to_another_extension() {
 
 #[test]
 fn a_target_that_does_not_answer_rings_the_transferor_back() {
-    let mut h = Harness::new(&[DESK]);
-    h.register("102", OTHER);
-    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
-    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let (mut h, ok, b_invite) = desk_talks_to_anna();
     let sent = desk_refers(&mut h, &b_invite, "102", 2);
     notifies(&mut h, DESK, sent);
     let invite = h.expect(OTHER, "INVITE sip:102@");
@@ -171,6 +175,7 @@ fn a_target_that_does_not_answer_rings_the_transferor_back() {
 
 #[test]
 fn a_number_that_reaches_nothing_leaves_the_call_as_it_was() {
+    // 102 has no phone registered here.
     let mut h = Harness::new(&[DESK]);
     let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
     h.send(CALLER, &from_caller(&ok, "ACK", 2));
@@ -198,10 +203,7 @@ fn a_number_that_reaches_nothing_leaves_the_call_as_it_was() {
 
 #[test]
 fn a_phone_that_asks_for_no_notifications_gets_none() {
-    let mut h = Harness::new(&[DESK]);
-    h.register("102", OTHER);
-    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
-    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let (mut h, _, b_invite) = desk_talks_to_anna();
     let headers = "Refer-To: sip:102@192.0.2.1\r\nRefer-Sub: false";
     let sent = desk_sends_refer(&mut h, &b_invite, headers, 2);
     assert!(sent[0].starts_with("SIP/2.0 202"), "{sent:#?}");
@@ -215,10 +217,7 @@ fn a_phone_that_asks_for_no_notifications_gets_none() {
 
 #[test]
 fn the_caller_transfers_the_party_they_called() {
-    let mut h = Harness::new(&[DESK]);
-    h.register("102", OTHER);
-    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
-    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let (mut h, ok, b_invite) = desk_talks_to_anna();
     let refer = from_caller(&ok, "REFER", 3).replace(
         "Content-Length: 0",
         "Refer-To: <sip:102@192.0.2.1>\r\nContent-Length: 0",
@@ -349,10 +348,7 @@ fn an_agent_transfers_a_vip_queue_call_to_another_queue_and_its_priority_goes_al
 
 #[test]
 fn an_attended_transfer_joins_the_caller_to_the_colleague_the_receptionist_consulted() {
-    let mut h = Harness::new(&[DESK]);
-    h.register("102", OTHER);
-    let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
-    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let (mut h, ok, b_invite) = desk_talks_to_anna();
     // The receptionist consults 102 on a second call.
     phone_calls(&mut h, (DESK, "101"), "102", "consult-1", &sdp(6100, "0"));
     let to_colleague = h.expect(OTHER, "INVITE sip:102@");
@@ -436,10 +432,7 @@ fn an_attended_transfer_joins_the_caller_to_the_colleague_the_receptionist_consu
 
 #[test]
 fn the_admin_transfers_a_call_from_the_panel() {
-    let mut h = Harness::new(&[DESK]);
-    h.register("102", OTHER);
-    let (ok, _) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
-    h.send(CALLER, &from_caller(&ok, "ACK", 2));
+    let (mut h, _, _) = desk_talks_to_anna();
     let [live] = &h.pbx.live_calls()[..] else {
         panic!("{:?}", h.pbx.live_calls());
     };
