@@ -19,6 +19,16 @@ use switchboard_e2e::*;
 
 const DID: &str = "5550100";
 
+/// Runs one phase of tests/ui/admin_panel.mjs as the admin, with `args` and then the
+/// artifacts folder; returns the steps it printed.
+fn phase(server: &Server, phase: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let art = artifacts();
+    let mut all = vec![phase];
+    all.extend(args);
+    all.push(art.to_str().expect("utf-8 path"));
+    panel(server, &server.admin_password(), &all)
+}
+
 fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/admin-panel");
     std::fs::create_dir_all(&dir).expect("artifacts dir");
@@ -348,13 +358,7 @@ fn a_new_scenario_cannot_take_the_name_of_one_that_exists() {
     });
     let (status, _) = server.api(Some(&token), "PUT", "/api/scenarios/Main", Some(&draft));
     assert_eq!(status, 200);
-    let admin = server.admin_password();
-    let art = artifacts();
-    let shown = panel(
-        &server,
-        &admin,
-        &["scenario-name-taken", "Main", art.to_str().unwrap()],
-    );
+    let shown = phase(&server, "scenario-name-taken", &["Main"]);
     let refused = shown.last().cloned().unwrap_or_default();
     assert_eq!(refused["step"], "scenario-name-refused", "{shown:?}");
     assert_eq!(
@@ -406,13 +410,7 @@ fn the_wallboard_tells_when_the_server_is_gone_and_asks_to_log_in_after_a_restar
 #[test]
 fn the_call_log_export_takes_the_filters_the_form_shows() {
     let server = Server::start(&config("", FAST_REGISTRAR));
-    let admin = server.admin_password();
-    let art = artifacts();
-    let shown = panel(
-        &server,
-        &admin,
-        &["export-follows-form", "100", art.to_str().unwrap()],
-    );
+    let shown = phase(&server, "export-follows-form", &["100"]);
     let link = shown.last().cloned().unwrap_or_default();
     assert_eq!(link["href"], "/api/calls/export?number=100", "{shown:?}");
 }
@@ -435,13 +433,7 @@ fn an_agent_whose_phone_rings_is_not_counted_on_a_call() {
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
     caller.command("dial", &format!("sip:600@{}", server.sip));
     agent.wait_event("CALL_INCOMING", Duration::from_secs(10));
-    let admin = server.admin_password();
-    let art = artifacts();
-    let shown = panel(
-        &server,
-        &admin,
-        &["agent-ringing", "600", art.to_str().unwrap()],
-    );
+    let shown = phase(&server, "agent-ringing", &["600"]);
     let counts = shown.last().cloned().unwrap_or_default();
     assert_eq!(
         (counts["ringing"].as_str(), counts["onCall"].as_str()),
@@ -463,13 +455,7 @@ fn back_into_the_scenario_editor_shows_the_editor() {
     });
     let (status, _) = server.api(Some(&token), "PUT", "/api/scenarios/Main", Some(&draft));
     assert_eq!(status, 200);
-    let admin = server.admin_password();
-    let art = artifacts();
-    let shown = panel(
-        &server,
-        &admin,
-        &["scenario-back", "Main", art.to_str().unwrap()],
-    );
+    let shown = phase(&server, "scenario-back", &["Main"]);
     assert!(
         shown.iter().all(|s| s["step"] != "page-error"),
         "the page failed: {shown:?}"
@@ -484,9 +470,7 @@ fn back_into_the_scenario_editor_shows_the_editor() {
 #[test]
 fn the_schedule_form_shows_only_the_errors_of_the_last_save() {
     let server = Server::start(&config("", FAST_REGISTRAR));
-    let admin = server.admin_password();
-    let art = artifacts();
-    let shown = panel(&server, &admin, &["schedule-errors", art.to_str().unwrap()]);
+    let shown = phase(&server, "schedule-errors", &[]);
     let cleared = shown.iter().find(|s| s["step"] == "corrected-field-clear");
     assert!(cleared.is_some(), "{shown:?}");
     let second = shown.last().cloned().unwrap_or_default();
@@ -500,9 +484,7 @@ fn the_schedule_form_shows_only_the_errors_of_the_last_save() {
 #[test]
 fn the_panel_controls_and_menu_stay_usable() {
     let server = Server::start(&config("", FAST_REGISTRAR));
-    let admin = server.admin_password();
-    let art = artifacts();
-    let shown = panel(&server, &admin, &["layout", art.to_str().unwrap()]);
+    let shown = phase(&server, "layout", &[]);
     let step = |name: &str| shown.iter().find(|s| s["step"] == name).cloned();
     assert_eq!(
         step("controls-clear-add").map(|s| s["overlap"].clone()),
