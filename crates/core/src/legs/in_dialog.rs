@@ -495,18 +495,19 @@ impl Legs {
         }
     }
 
-    /// Moves the answered phone on leg B of call `from` to call `to`: its dialog now
-    /// belongs to `to`, and a re-INVITE points the phone's audio at `to`'s port. The
-    /// phone stays in one call all along. Returns the phone's fork index in `to` and
-    /// its media; `from` keeps its caller, whose call goes on as the caller of it
-    /// decides.
+    /// Moves the answered phone on leg B of call `from` to call `to`, on `to`'s leg
+    /// `seat` (B, or A in place of `to`'s caller, whose leg must be gone): its dialog
+    /// now belongs to `to`, and a re-INVITE points the phone's audio at `to`'s port for
+    /// that leg. The phone stays in one call all along. Returns the phone's fork index
+    /// in `to` and its media; `from` keeps its caller, whose call goes on as the caller
+    /// of it decides.
     pub fn move_answered_leg(
         &mut self,
         now: Instant,
-        from: CallKey,
-        to: CallKey,
+        (from, to): (CallKey, CallKey),
+        seat: Side,
     ) -> Option<(usize, LegMedia)> {
-        let port = self.calls.get(&to)?.ports[1];
+        let port = self.calls.get(&to)?.ports[seat as usize];
         let user = self.calls.get(&to)?.caller.clone();
         let call = self.calls.get_mut(&from)?;
         let Phase::Answered { winner } = call.phase else {
@@ -534,14 +535,14 @@ impl Legs {
             dialog: Some(dialog.clone()),
             cancel_on_provisional: false,
             cancel_sent: false,
-            seat: Side::B,
+            seat,
             sdp: sdp.clone(),
         };
         self.by_dialog.insert(
             (dialog.call_id.clone(), dialog.local_tag.clone()),
             DialogRoute {
                 call: to,
-                side: Side::B,
+                side: seat,
                 peer: dialog.peer,
                 extension: fork.target.extension().map(str::to_string),
             },
@@ -551,7 +552,7 @@ impl Legs {
         let via = self.via(peer);
         let to_call = self.calls.get_mut(&to)?;
         to_call.forks.push(moved);
-        to_call.local_sdp[1] = Some(sdp.clone());
+        to_call.local_sdp[seat as usize] = Some(sdp.clone());
         let index = to_call.forks.len() - 1;
         let dialog = to_call.forks[index].dialog.as_mut()?;
         let reinvite = dialog.request(
@@ -565,6 +566,9 @@ impl Legs {
             && let Some(client) = self.sip.send_request(now, reinvite, peer)
         {
             self.reinvites.insert(client, snapshot);
+        }
+        if seat == Side::A {
+            self.seat_on_a(to, index);
         }
         Some((index, media))
     }

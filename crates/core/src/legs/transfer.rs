@@ -73,7 +73,7 @@ impl Legs {
         let consultation = match &target.replaces {
             None => None,
             Some(Err(())) => return self.reply(now, id, refer, 400, "Bad Replaces in Refer-To"),
-            Some(Ok(replaces)) => match self.consultation(key, side, &transferor, replaces) {
+            Some(Ok(replaces)) => match self.consultation(key, &transferor, replaces) {
                 Ok(q) => Some(q),
                 Err((code, reason)) => return self.reply(now, id, refer, code, reason),
             },
@@ -109,12 +109,11 @@ impl Legs {
 
     /// The call whose dialog an attended transfer's Replaces names (RFC 3891): the
     /// transferor's own consultation call, answered, which they placed. Switchboard
-    /// joins its callee to the party of the call the REFER came in, who must be that
-    /// call's caller, so the callee's leg can move over as it is.
+    /// joins its callee to the other party of the call the REFER came in, so the
+    /// callee's leg can move over as it is.
     fn consultation(
         &self,
         key: CallKey,
-        side: Side,
         transferor: &str,
         replaces: &Replaces,
     ) -> Result<CallKey, (u16, &'static str)> {
@@ -133,19 +132,20 @@ impl Legs {
         if !answered {
             return Err((481, "The call to replace is not answered"));
         }
-        if side != Side::B || route.side != Side::A {
+        if route.side != Side::A {
             return Err((
                 501,
-                "Attended transfer joins the caller of this call to the callee of a call \
-                 the transferor placed",
+                "Attended transfer joins this call to the callee of a call the transferor \
+                 placed",
             ));
         }
         Ok(route.call)
     }
 
-    /// Carries out an attended transfer: the transferor (leg B of `key`) is told and
-    /// let go, the callee of their consultation call `with` moves into `key` and talks
-    /// with its caller, and `with` ends. Returns who now talks to the caller.
+    /// Carries out an attended transfer: the transferor is told and let go from `key`,
+    /// the callee of their consultation call `with` takes the transferor's place in
+    /// `key` and talks with the party left there, and `with` ends. Returns who now
+    /// talks to that party.
     pub fn join_consultation(
         &mut self,
         now: Instant,
@@ -153,12 +153,16 @@ impl Legs {
         with: CallKey,
         transferor: &str,
     ) -> Option<String> {
-        let (Side::A, _) = self.let_transferor_go(now, key, transferor)? else {
-            return None;
-        };
-        let (index, target_media) = self.move_answered_leg(now, with, key)?;
-        let caller_media = self.caller_media(key)?;
-        self.bridge(now, key, index, caller_media, target_media);
+        let (waiting, waiting_fork) = self.let_transferor_go(now, key, transferor)?;
+        let seat = waiting.other();
+        let (index, target_media) = self.move_answered_leg(now, (with, key), seat)?;
+        let waiting_media = self.calls.get(&key)?.media?[waiting as usize];
+        match waiting_fork {
+            // The caller waited: the target is leg B.
+            None => self.bridge(now, key, index, waiting_media, target_media),
+            // The called party waited on B: the target is leg A now.
+            Some(fork) => self.bridge(now, key, fork, target_media, waiting_media),
+        }
         let call = self.calls.get(&key)?;
         let (target, caller) = (call.forks[index].target.clone(), call.caller.clone());
         let answerer = match &target {

@@ -500,3 +500,105 @@ fn an_agent_transfers_their_own_call_from_the_panel() {
         "the desk is put through: {invite}"
     );
 }
+
+#[test]
+fn a_receptionist_who_called_a_customer_hands_them_to_the_colleague_consulted() {
+    let mut h = Harness::new(&[DESK]);
+    h.register("100", CALLER);
+    h.register("102", OTHER);
+    // The desk calls Anna (100)…
+    phone_calls(&mut h, (DESK, "101"), "100", "out-1", &sdp(6000, "0"));
+    let to_anna = h.expect(CALLER, "INVITE sip:100@");
+    h.send(
+        CALLER,
+        &respond(&to_anna, 200, "OK", "anna2", &sdp(4000, "0")),
+    );
+    h.expect(CALLER, "ACK ");
+    let first_ok = h.expect(DESK, "SIP/2.0 200");
+    let first_tag = header(&first_ok, "To")
+        .rsplit("tag=")
+        .next()
+        .unwrap()
+        .to_string();
+    // …then consults 102 on a second call…
+    phone_calls(&mut h, (DESK, "101"), "102", "consult-1", &sdp(6100, "0"));
+    let to_colleague = h.expect(OTHER, "INVITE sip:102@");
+    h.send(
+        OTHER,
+        &respond(&to_colleague, 200, "OK", "other1", &sdp(7000, "0")),
+    );
+    h.expect(OTHER, "ACK ");
+    let second_ok = h.expect(DESK, "SIP/2.0 200");
+    let second_tag = header(&second_ok, "To")
+        .rsplit("tag=")
+        .next()
+        .unwrap()
+        .to_string();
+    // …and transfers Anna to them, in the first call's dialog.
+    let refer = in_dialog(
+        "REFER",
+        DESK,
+        "<sip:101@192.0.2.1>;tag=101out",
+        &format!("<sip:100@192.0.2.1>;tag={first_tag}"),
+        "out-1",
+        3,
+        "",
+    )
+    .replace(
+        "Content-Length: 0",
+        &format!(
+            "Refer-To: <sip:102@192.0.2.1?Replaces=consult-1%3Bto-tag%3D{second_tag}%3Bfrom-tag%3D101out>\r\nContent-Length: 0"
+        ),
+    );
+    h.send(DESK, &refer);
+    let sent = h.take(DESK);
+    assert!(sent[0].starts_with("SIP/2.0 202"), "{sent:#?}");
+    assert_eq!(
+        notifies(&mut h, DESK, sent[1..].to_vec()).len(),
+        4,
+        "told; both calls end"
+    );
+    // The colleague's phone moves to the first call, on the desk's side of it.
+    let reinvite = h.expect(OTHER, "INVITE ");
+    assert!(
+        body(&reinvite).contains(&format!("m=audio {} ", h.ports(1)[0])),
+        "{reinvite}"
+    );
+    h.send(
+        OTHER,
+        &respond(&reinvite, 200, "OK", "other1", &sdp(7000, "0")),
+    );
+    let bridge = h
+        .media
+        .iter()
+        .rev()
+        .find_map(|m| match m {
+            MediaCommand::Bridge { call: 1, a, b } => Some((a.remote, b.remote)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        bridge,
+        (
+            "192.0.2.99:7000".parse().unwrap(),
+            "192.0.2.99:4000".parse().unwrap()
+        )
+    );
+    // Anna hangs up: the colleague's phone is told.
+    let bye = in_dialog(
+        "BYE",
+        CALLER,
+        &format!("{};tag=anna2", header(&to_anna, "To")),
+        header(&to_anna, "From"),
+        header(&to_anna, "Call-ID"),
+        2,
+        "",
+    );
+    h.send(CALLER, &bye);
+    let to_colleague_bye = h.expect(OTHER, "BYE ");
+    assert_eq!(
+        header(&to_colleague_bye, "Call-ID"),
+        header(&to_colleague, "Call-ID")
+    );
+    assert_eq!(h.pbx.active_calls(), 0);
+}

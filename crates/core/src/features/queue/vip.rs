@@ -38,7 +38,8 @@ impl Queues {
         let Some(vip_caller) = cx.legs.caller_media(vip) else {
             return;
         };
-        let Some((index, agent_media)) = cx.legs.move_answered_leg(cx.now, held, vip) else {
+        let Some((index, agent_media)) = cx.legs.move_answered_leg(cx.now, (held, vip), Side::B)
+        else {
             return;
         };
         cx.legs.hold(held);
@@ -83,7 +84,8 @@ impl Queues {
         let Some(held_caller) = cx.legs.calls.get(&held).and_then(|c| Some(c.media?[0])) else {
             return;
         };
-        if let Some((index, agent_media)) = cx.legs.move_answered_leg(cx.now, vip, held) {
+        if let Some((index, agent_media)) = cx.legs.move_answered_leg(cx.now, (vip, held), Side::B)
+        {
             if let Some(call) = cx.legs.calls.get_mut(&held) {
                 call.log.answered_by = Some(extension);
             }
