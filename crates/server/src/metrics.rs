@@ -68,6 +68,8 @@ pub enum TrunkState {
     Registered,
     /// A trunk without registration answers its keep-alive.
     Reachable,
+    /// Neither registered nor watched by keep-alive: nothing tells whether it is up.
+    Unwatched,
     Refused,
     Unreachable,
     Stopped,
@@ -81,6 +83,7 @@ impl TrunkBoard {
             L::Starting => (TrunkState::Starting, None, None),
             L::Registered { expires } => (TrunkState::Registered, None, Some(expires)),
             L::Reachable => (TrunkState::Reachable, None, None),
+            L::Unwatched => (TrunkState::Unwatched, None, None),
             L::Refused { code, reason } => {
                 (TrunkState::Refused, Some(format!("{code} {reason}")), None)
             }

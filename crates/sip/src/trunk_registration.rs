@@ -83,6 +83,9 @@ pub enum LinkState {
     Registered { expires: u32 },
     /// A trunk without registration answers its keep-alive.
     Reachable,
+    /// A trunk with neither registration nor keep-alive: its calls are taken from its
+    /// addresses, but nothing tells whether it is up.
+    Unwatched,
     /// The provider refused, with its status and reason.
     Refused { code: u16, reason: String },
     /// The provider did not answer at all.
@@ -147,7 +150,7 @@ pub struct TrunkLink {
 impl TrunkLink {
     /// A link that starts at once: a REGISTER (or an OPTIONS without an account) is
     /// the first request polled. A link with neither account nor keep-alive sends
-    /// nothing, and its state stays [`LinkState::Starting`].
+    /// nothing, and says so ([`LinkState::Unwatched`]).
     pub fn new(now: Instant, config: LinkConfig, ids: LinkIds, local: Local) -> Self {
         let register = config.account.is_some();
         let watch = !register && config.keepalive.is_some();
@@ -157,7 +160,11 @@ impl TrunkLink {
             local,
             cseq: 0,
             status: LinkStatus {
-                state: LinkState::Starting,
+                state: if register || watch {
+                    LinkState::Starting
+                } else {
+                    LinkState::Unwatched
+                },
                 since: now,
                 round_trip: None,
                 public: None,

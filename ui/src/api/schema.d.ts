@@ -1759,7 +1759,7 @@ export interface components {
             unknown_numbers?: string | null;
         };
         /** @enum {string} */
-        TrunkState: "starting" | "registered" | "reachable" | "refused" | "unreachable" | "stopped";
+        TrunkState: "starting" | "registered" | "reachable" | "unwatched" | "refused" | "unreachable" | "stopped";
         VipSettings: {
             /**
              * Format: u-int32

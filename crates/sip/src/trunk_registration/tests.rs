@@ -368,6 +368,29 @@ fn a_trunk_without_registration_is_reachable_while_it_answers_options() {
 }
 
 #[test]
+fn a_trunk_neither_registered_nor_watched_says_so_and_sends_nothing() {
+    let t0 = Instant::now();
+    let unwatched = TrunkLink::new(
+        t0,
+        LinkConfig {
+            domain: "gateway.example".into(),
+            account: None,
+            keepalive: None,
+        },
+        LinkIds {
+            call_id: "c".into(),
+            from_tag: "t".into(),
+        },
+        Local {
+            addr: LOCAL.parse().unwrap(),
+            transport: Transport::Udp,
+        },
+    );
+    assert_eq!(unwatched.status().state, LinkState::Unwatched);
+    assert_eq!(unwatched.poll_timeout(), None);
+}
+
+#[test]
 fn stopping_a_registered_link_unregisters_it() {
     let t0 = Instant::now();
     let mut provider = Provider::new(t0, vec![crate::auth::Algorithm::Md5]);
