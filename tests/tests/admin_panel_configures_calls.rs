@@ -497,3 +497,27 @@ fn the_panel_controls_and_menu_stay_usable() {
         "{shown:?}"
     );
 }
+
+/// Bug: a scenario refused at Publish named no block and marked nothing on the graph
+/// (a block nothing leads to, such as the editor's first block once another starts).
+#[test]
+fn a_problem_with_a_whole_block_is_marked_on_it() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let token = server.admin_token();
+    let draft = serde_json::json!({
+        "name": "Main",
+        "start": "menu",
+        "blocks": {
+            "menu": {"type": "hang-up", "exits": {}},
+            "start": {"type": "hang-up", "exits": {}}
+        }
+    });
+    let (status, _) = server.api(Some(&token), "PUT", "/api/scenarios/Main", Some(&draft));
+    assert_eq!(status, 200);
+    let shown = phase(&server, "publish-problems", &["Main", "start"]);
+    let marked = shown.last().cloned().unwrap_or_default();
+    assert_eq!(
+        marked["text"], "no exit leads here: the block can never run",
+        "{shown:?}"
+    );
+}

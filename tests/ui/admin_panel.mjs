@@ -16,6 +16,7 @@
 //   node admin_panel.mjs scenario-back HTTP ADMIN_PASSWORD NAME ARTIFACTS
 //   node admin_panel.mjs schedule-errors HTTP ADMIN_PASSWORD ARTIFACTS
 //   node admin_panel.mjs layout HTTP ADMIN_PASSWORD ARTIFACTS
+//   node admin_panel.mjs publish-problems HTTP ADMIN_PASSWORD NAME BLOCK ARTIFACTS
 //   node admin_panel.mjs agent-transfer HTTP EXT_PASSWORD EXTENSION CALLER TARGET ARTIFACTS
 //                         (logs in as the agent, not the admin)
 //   node admin_panel.mjs server-restart HTTP ADMIN_PASSWORD ARTIFACTS   (the test stops the
@@ -447,6 +448,18 @@ async function agentTransfer(page, extension, caller, target, artifacts) {
   step("agent-transferred", { target });
 }
 
+/** Publishing a scenario with a block nothing leads to marks that block. */
+async function publishProblems(page, name, block, artifacts) {
+  await open(page, "Scenarios");
+  await page.getByRole("row", { name: new RegExp(name) }).getByRole("button", { name: "Open" }).click();
+  await page.getByTestId(`block-${block}`).waitFor();
+  await page.getByRole("button", { name: "Publish" }).click();
+  const marked = page.getByTestId(`block-${block}`).getByText(/no exit leads here/);
+  await marked.waitFor();
+  await page.screenshot({ path: path.join(artifacts, "scenario-problem-on-block.png") });
+  step("problem-on-block", { block, text: await marked.innerText() });
+}
+
 const { browser, page } = await launch();
 let failed = false;
 try {
@@ -473,6 +486,8 @@ try {
     await serverRestart(page, rest[0]);
   } else if (phase === "agent-transfer") {
     await agentTransfer(page, rest[0], rest[1], rest[2], rest[3]);
+  } else if (phase === "publish-problems") {
+    await publishProblems(page, rest[0], rest[1], rest[2]);
   } else if (phase === "layout") {
     await layout(page, rest[0]);
   } else if (phase === "schedule-errors") {

@@ -192,8 +192,12 @@ function Editor() {
   const setBlock = (id: string, block: Block) =>
     setScenario((s) => (s ? { ...s, blocks: { ...s.blocks, [id]: block } as Scenario["blocks"] } : s));
 
+  // A problem with the block as a whole ("blocks.x": nothing leads to it, a loop starts
+  // there) is shown on it as well as one with a setting ("blocks.x.prompt").
   const blockProblems = (id: string) =>
-    problems.filter((p) => p.field.startsWith(`blocks.${id}.`)).map((p) => `${p.field.slice(8 + id.length)}: ${p.message}`);
+    problems
+      .filter((p) => p.field === `blocks.${id}` || p.field.startsWith(`blocks.${id}.`))
+      .map((p) => (p.field === `blocks.${id}` ? p.message : `${p.field.slice(8 + id.length)}: ${p.message}`));
   const general = problems.filter((p) => !p.field.startsWith("blocks."));
 
   // React Flow measures nodes before it shows them: the nodes live in its own state
