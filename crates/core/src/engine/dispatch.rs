@@ -347,6 +347,9 @@ impl Pbx {
     /// trunks in turn, the number shown as the route or the trunk's account says.
     fn call_out(&mut self, now: Instant, key: CallKey, caller: &str, dial: Dial) {
         use crate::vocabulary::Announcement::{NotAllowed, Unavailable};
+        if let Some(call) = self.legs.calls.get_mut(&key) {
+            call.dials_out = true;
+        }
         if let Some(reason) = self.out_refusal(caller, &dial) {
             return self
                 .legs

@@ -58,6 +58,9 @@ pub(crate) struct Call {
     pub log: CallLog,
     /// A transfer one of its phones asked for, until it is settled.
     pub transfer: Option<super::transfer::Referral>,
+    /// The number dialled goes out through a trunk (even when no trunk was tried: the
+    /// toll-fraud guard refused it, or none could take it).
+    pub dials_out: bool,
 }
 
 /// What a call's record says about the features it went through.
@@ -150,6 +153,7 @@ impl Call {
             busy: Vec::new(),
             log: CallLog::default(),
             transfer: None,
+            dials_out: false,
         }
     }
 
@@ -157,6 +161,7 @@ impl Call {
     pub fn direction(&self) -> crate::record::Direction {
         match (&self.origin, self.trunk()) {
             (Origin::Extension, Some(_)) => crate::record::Direction::Outbound,
+            (Origin::Extension, None) if self.dials_out => crate::record::Direction::Outbound,
             (origin, _) => origin.direction(),
         }
     }

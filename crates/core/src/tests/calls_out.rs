@@ -152,6 +152,11 @@ fn the_toll_fraud_guard_refuses_what_an_extension_may_not_call_and_says_why() {
     assert!(h.take(PROVIDER).is_empty(), "nothing went out");
     let r = h.records.last().unwrap();
     assert!(r.reason.contains("may not call International"), "{r:?}");
+    assert_eq!(
+        (r.direction, r.trunk.as_deref()),
+        (Direction::Outbound, None),
+        "a refused call out is still a call out"
+    );
 }
 
 #[test]
