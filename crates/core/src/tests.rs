@@ -99,15 +99,7 @@ fn the_callee_hangs_up() {
     let (ok, b_invite) = answered_call(&mut h, &sdp(4000, "0"), &sdp(6000, "0"));
     let a_tag = header(&ok, "To").rsplit("tag=").next().unwrap().to_string();
     // BYE from the desk phone: From is its To, To is Switchboard's From with our tag.
-    let bye = in_dialog(
-        "BYE",
-        DESK,
-        &format!("{};tag=desk1", header(&b_invite, "To")),
-        header(&b_invite, "From"),
-        header(&b_invite, "Call-ID"),
-        1,
-        "",
-    );
+    let bye = from_desk(&b_invite, "BYE", 1);
     h.send(DESK, &bye);
     h.expect(DESK, "SIP/2.0 200 OK");
     let to_caller = h.expect(CALLER, "BYE sip:100@192.0.2.10:5060 SIP/2.0");

@@ -149,9 +149,6 @@ impl Pbx {
             return;
         };
         self.owners.remove(&key);
-        if let Some(call) = self.legs.calls.get_mut(&key) {
-            call.log.answered_by = Some(answerer.clone());
-        }
         let what = format!("{by} transferred to {answerer} after talking to them");
         self.legs.note(key, what);
     }

@@ -345,18 +345,8 @@ impl Scenarios {
         if let Some(scenario_call) = self.runs.get_mut(&key) {
             scenario_call.ringing_until = None;
         }
-        let Some(call) = cx.legs.calls.get_mut(&key) else {
-            return;
-        };
-        // The extension rung is the To of its INVITE (the request URI is the phone's).
-        let callee = call.forks[index]
-            .target
-            .extension()
-            .unwrap_or_default()
-            .to_string();
-        call.log.answered_by = Some(callee.clone());
         cx.legs.bridge(now, key, index, a_media, b_media);
-        cx.legs.occupy(key, &callee);
+        cx.legs.talks_for_office(key, index);
         cx.legs.cancel_forks(now, key, Some(index));
     }
 

@@ -217,21 +217,12 @@ impl Transfers {
                 },
             );
         };
-        let Some(ringing) = self.calls.remove(&key) else {
-            return;
-        };
-        let Some(call) = cx.legs.calls.get_mut(&key) else {
-            return;
-        };
-        let answerer = call.forks[index].target.extension().map(str::to_string);
-        let who = answerer.clone().unwrap_or(ringing.transfer.number);
-        call.log.answered_by = Some(who.clone());
+        self.calls.remove(&key);
         cx.legs.cancel_forks(now, key, Some(index));
         cx.legs.bridge(now, key, winner, a, b);
-        if let Some(extension) = answerer {
-            cx.legs.occupy(key, &extension);
+        if let Some(who) = cx.legs.talks_for_office(key, index) {
+            cx.legs.note(key, format!("{who} answered"));
         }
-        cx.legs.note(key, format!("{who} answered"));
     }
 
     /// Nobody answered the target: the transferor's phones ring again; nobody answered

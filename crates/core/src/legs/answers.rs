@@ -270,4 +270,18 @@ impl Legs {
         call.a_dialog = dialog;
         true
     }
+
+    /// The party of fork `index` talks for the office from now on (a scenario's ring,
+    /// a transfer's target, a pickup): the record names it and its extension is busy.
+    /// Returns the extension or the number called out.
+    pub fn talks_for_office(&mut self, key: CallKey, index: usize) -> Option<String> {
+        let call = self.calls.get_mut(&key)?;
+        let target = call.forks.get(index)?.target.clone();
+        let party = target.party().to_string();
+        call.log.answered_by = Some(party.clone());
+        if let Some(extension) = target.extension() {
+            self.occupy(key, extension);
+        }
+        Some(party)
+    }
 }

@@ -318,6 +318,14 @@ impl ForkTarget {
         }
     }
 
+    /// Who answers this fork: the extension rung, or the number called out.
+    pub fn party(&self) -> &str {
+        match self {
+            ForkTarget::Phone { extension } => extension,
+            ForkTarget::Trunk(leg) => &leg.dial.number,
+        }
+    }
+
     pub fn trunk(&self) -> Option<&TrunkLeg> {
         match self {
             ForkTarget::Phone { .. } => None,

@@ -89,7 +89,6 @@ impl Legs {
             sdp: answer.clone(),
         });
         call.local_sdp = [Some(caller_local.clone()), Some(answer.clone())];
-        call.log.answered_by = Some(picker.to_string());
         self.by_dialog.insert(
             (dialog.call_id, tag.clone()),
             DialogRoute {
@@ -111,7 +110,7 @@ impl Legs {
         }
         self.cancel_forks(now, key, Some(index));
         self.bridge(now, key, index, caller_media, picker_media);
-        self.occupy(key, picker);
+        self.talks_for_office(key, index);
         self.emit(LegEvent::PickedUp { call: key });
         true
     }

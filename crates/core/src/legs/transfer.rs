@@ -163,15 +163,8 @@ impl Legs {
             // The called party waited on B: the target is leg A now.
             Some(fork) => self.bridge(now, key, fork, target_media, waiting_media),
         }
-        let call = self.calls.get(&key)?;
-        let (target, caller) = (call.forks[index].target.clone(), call.caller.clone());
-        let answerer = match &target {
-            super::call::ForkTarget::Phone { extension } => extension.clone(),
-            super::call::ForkTarget::Trunk(leg) => leg.dial.number.clone(),
-        };
-        if let Some(extension) = target.extension() {
-            self.occupy(key, extension);
-        }
+        let caller = self.calls.get(&key)?.caller.clone();
+        let answerer = self.talks_for_office(key, index)?;
         let reason = format!("{transferor} joined {answerer} to {caller}'s call");
         let ending = (Outcome::Answered, HangupBy::System);
         self.end_waiting(now, with, Some((Side::A, None)), ending, 200, &reason);

@@ -541,3 +541,33 @@ pub(crate) fn phone_calls(
     h.send(addr, &second);
     second
 }
+
+/// Where the relay last sent call `call`'s audio: leg A's address, leg B's.
+pub(crate) fn bridged(h: &Harness, call: CallKey) -> (SocketAddr, SocketAddr) {
+    h.media
+        .iter()
+        .rev()
+        .find_map(|m| match m {
+            MediaCommand::Bridge { call: c, a, b } if *c == call => Some((a.remote, b.remote)),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("call {call} was never bridged: {:?}", h.media))
+}
+
+/// The address a test phone's SDP (see [`sdp`]) sends audio from at `port`.
+pub(crate) fn phone_audio(port: u16) -> SocketAddr {
+    SocketAddr::from(([192, 0, 2, 99], port))
+}
+
+/// A request from the desk phone in the dialog its answered INVITE `b_invite` opened.
+pub(crate) fn from_desk(b_invite: &str, method: &str, cseq: u32) -> String {
+    in_dialog(
+        method,
+        DESK,
+        &format!("{};tag=desk1", header(b_invite, "To")),
+        header(b_invite, "From"),
+        header(b_invite, "Call-ID"),
+        cseq,
+        "",
+    )
+}

@@ -55,16 +55,7 @@ fn a_parked_call_is_taken_from_its_slot() {
     );
     phone_calls(&mut h, (OTHER, "102"), "*71", "take-1", &sdp(7000, "0"));
     assert!(h.take(OTHER).iter().any(|m| m.starts_with("SIP/2.0 200")));
-    let MediaCommand::Bridge { a, b, .. } = h.media.last().unwrap() else {
-        panic!("{:?}", h.media);
-    };
-    assert_eq!(
-        (a.remote, b.remote),
-        (
-            "192.0.2.99:4000".parse().unwrap(),
-            "192.0.2.99:7000".parse().unwrap()
-        )
-    );
+    assert_eq!(bridged(&h, 1), (phone_audio(4000), phone_audio(7000)));
     assert!(
         h.take(DESK)
             .iter()

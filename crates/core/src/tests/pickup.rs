@@ -28,16 +28,7 @@ fn a_colleague_picks_up_the_call_ringing_the_desk() {
     let to_caller = h.expect(CALLER, "SIP/2.0 200");
     assert!(body(&to_caller).contains("RTP/AVP 8"), "{to_caller}");
     h.expect(DESK, "CANCEL sip:101@");
-    let MediaCommand::Bridge { a, b, .. } = h.media.last().unwrap() else {
-        panic!("{:?}", h.media);
-    };
-    assert_eq!(
-        (a.remote, b.remote),
-        (
-            "192.0.2.99:4000".parse().unwrap(),
-            "192.0.2.99:7000".parse().unwrap()
-        )
-    );
+    assert_eq!(bridged(&h, 1), (phone_audio(4000), phone_audio(7000)));
     assert_eq!(live_stages(&h), [(CallStage::Talking, Some("102".into()))]);
     // The caller hangs up: the BYE reaches the colleague's phone.
     h.send(CALLER, &from_caller(&to_caller, "ACK", 2));

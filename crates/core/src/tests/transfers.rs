@@ -30,16 +30,7 @@ pub(super) fn desk_refers(h: &mut Harness, b_invite: &str, target: &str, cseq: u
 /// The desk's REFER in Anna's call with `headers` (Refer-To…); returns what the desk
 /// was sent.
 fn desk_sends_refer(h: &mut Harness, b_invite: &str, headers: &str, cseq: u32) -> Vec<String> {
-    let refer = in_dialog(
-        "REFER",
-        DESK,
-        &format!("{};tag=desk1", header(b_invite, "To")),
-        header(b_invite, "From"),
-        header(b_invite, "Call-ID"),
-        cseq,
-        "",
-    )
-    .replace(
+    let refer = from_desk(b_invite, "REFER", cseq).replace(
         "Content-Length: 0",
         &format!("{headers}\r\nContent-Length: 0"),
     );
@@ -112,11 +103,7 @@ fn the_callee_transfers_the_caller_to_another_extension() {
         &respond(&invite, 200, "OK", "other1", &sdp(7000, "0")),
     );
     h.expect(OTHER, "ACK ");
-    let MediaCommand::Bridge { a, b, .. } = h.media.last().unwrap() else {
-        panic!("{:?}", h.media);
-    };
-    assert_eq!(a.remote, "192.0.2.99:4000".parse().unwrap());
-    assert_eq!(b.remote, "192.0.2.99:7000".parse().unwrap());
+    assert_eq!(bridged(&h, 1), (phone_audio(4000), phone_audio(7000)));
     assert_eq!(live_stages(&h), [(CallStage::Talking, Some("102".into()))]);
     assert!(
         h.take(CALLER).is_empty(),
@@ -240,21 +227,9 @@ fn the_caller_transfers_the_party_they_called() {
         &respond(&invite, 200, "OK", "other1", &sdp(7000, "0")),
     );
     h.expect(OTHER, "ACK ");
-    let MediaCommand::Bridge { a, b, .. } = h.media.last().unwrap() else {
-        panic!("{:?}", h.media);
-    };
-    assert_eq!(a.remote, "192.0.2.99:7000".parse().unwrap());
-    assert_eq!(b.remote, "192.0.2.99:6000".parse().unwrap());
+    assert_eq!(bridged(&h, 1), (phone_audio(7000), phone_audio(6000)));
     // The desk hangs up: the BYE reaches 102, now on the caller's side.
-    let bye = in_dialog(
-        "BYE",
-        DESK,
-        &format!("{};tag=desk1", header(&b_invite, "To")),
-        header(&b_invite, "From"),
-        header(&b_invite, "Call-ID"),
-        2,
-        "",
-    );
+    let bye = from_desk(&b_invite, "BYE", 2);
     h.send(DESK, &bye);
     h.expect(DESK, "SIP/2.0 200 OK");
     let to_target = h.expect(OTHER, "BYE ");
@@ -398,22 +373,7 @@ fn an_attended_transfer_joins_the_caller_to_the_colleague_the_receptionist_consu
         OTHER,
         &respond(&reinvite, 200, "OK", "other1", &sdp(7000, "0")),
     );
-    let bridge = h
-        .media
-        .iter()
-        .rev()
-        .find_map(|m| match m {
-            MediaCommand::Bridge { call: 1, a, b } => Some((a.remote, b.remote)),
-            _ => None,
-        })
-        .unwrap();
-    assert_eq!(
-        bridge,
-        (
-            "192.0.2.99:4000".parse().unwrap(),
-            "192.0.2.99:7000".parse().unwrap()
-        )
-    );
+    assert_eq!(bridged(&h, 1), (phone_audio(4000), phone_audio(7000)));
     assert_eq!(live_stages(&h), [(CallStage::Talking, Some("102".into()))]);
     // The caller hangs up: the colleague's phone gets the BYE.
     h.send(CALLER, &from_caller(&ok, "BYE", 3));
@@ -568,22 +528,7 @@ fn a_receptionist_who_called_a_customer_hands_them_to_the_colleague_consulted() 
         OTHER,
         &respond(&reinvite, 200, "OK", "other1", &sdp(7000, "0")),
     );
-    let bridge = h
-        .media
-        .iter()
-        .rev()
-        .find_map(|m| match m {
-            MediaCommand::Bridge { call: 1, a, b } => Some((a.remote, b.remote)),
-            _ => None,
-        })
-        .unwrap();
-    assert_eq!(
-        bridge,
-        (
-            "192.0.2.99:7000".parse().unwrap(),
-            "192.0.2.99:4000".parse().unwrap()
-        )
-    );
+    assert_eq!(bridged(&h, 1), (phone_audio(7000), phone_audio(4000)));
     // Anna hangs up: the colleague's phone is told.
     let bye = in_dialog(
         "BYE",
