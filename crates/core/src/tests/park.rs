@@ -2,7 +2,7 @@
 //! *71 (its lamp lit), and a colleague dialling *71 takes the call; a call parked too
 //! long rings the desk again.
 
-use super::transfers::{desk_refers, desk_talks_to_anna, notifies};
+use super::transfers::{desk_refers, desk_takes_anna_again, desk_talks_to_anna, notifies};
 use super::*;
 
 use super::transfers::OTHER;
@@ -78,14 +78,7 @@ fn a_call_parked_too_long_rings_whoever_parked_it() {
     let (mut h, ok, b_invite) = desk_talks_to_anna();
     parked(&mut h, (ok, b_invite));
     h.advance(Duration::from_secs(121));
-    let again = h.expect(DESK, "INVITE sip:101@");
-    assert!(
-        header(&again, "From").starts_with("\"Anna\" <sip:100@"),
-        "{again}"
-    );
-    h.send(DESK, &respond(&again, 200, "OK", "desk2", &sdp(6002, "0")));
-    h.expect(DESK, "ACK ");
-    assert_eq!(live_stages(&h), [(CallStage::Talking, Some("101".into()))]);
+    desk_takes_anna_again(&mut h);
 }
 
 #[test]

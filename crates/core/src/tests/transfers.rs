@@ -17,6 +17,33 @@ pub(super) fn desk_talks_to_anna() -> (Harness, String, String) {
     (h, ok, b_invite)
 }
 
+/// The desk calls 102 (Call-ID `consult-1`), whose phone answers; returns 102's INVITE
+/// and the tag Switchboard gave the desk's dialog.
+fn desk_consults_102(h: &mut Harness) -> (String, String) {
+    phone_calls(h, (DESK, "101"), "102", "consult-1", &sdp(6100, "0"));
+    let to_colleague = h.expect(OTHER, "INVITE sip:102@");
+    h.send(
+        OTHER,
+        &respond(&to_colleague, 200, "OK", "other1", &sdp(7000, "0")),
+    );
+    h.expect(OTHER, "ACK ");
+    let desk_ok = h.expect(DESK, "SIP/2.0 200");
+    let tag = header(&desk_ok, "To").rsplit("tag=").next().unwrap();
+    (to_colleague, tag.to_string())
+}
+
+/// The desk's phones ring again for Anna and it answers: they talk.
+pub(super) fn desk_takes_anna_again(h: &mut Harness) {
+    let again = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060");
+    assert!(
+        header(&again, "From").starts_with("\"Anna\" <sip:100@"),
+        "{again}"
+    );
+    h.send(DESK, &respond(&again, 200, "OK", "desk2", &sdp(6002, "0")));
+    h.expect(DESK, "ACK ");
+    assert_eq!(live_stages(h), [(CallStage::Talking, Some("101".into()))]);
+}
+
 /// The desk phone (101) answered Anna (100); it now sends REFER to `target`. Returns
 /// what the desk was sent: the 202 first.
 pub(super) fn desk_refers(h: &mut Harness, b_invite: &str, target: &str, cseq: u32) -> Vec<String> {
@@ -141,14 +168,7 @@ fn a_target_that_does_not_answer_rings_the_transferor_back() {
         &respond(&invite, 487, "Request Terminated", "other1", ""),
     );
     // The desk that transferred rings again, and takes the caller back.
-    let again = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060");
-    assert!(
-        header(&again, "From").starts_with("\"Anna\" <sip:100@"),
-        "{again}"
-    );
-    h.send(DESK, &respond(&again, 200, "OK", "desk2", &sdp(6002, "0")));
-    h.expect(DESK, "ACK ");
-    assert_eq!(live_stages(&h), [(CallStage::Talking, Some("101".into()))]);
+    desk_takes_anna_again(&mut h);
     h.send(CALLER, &from_caller(&ok, "BYE", 3));
     let bye = h.expect(DESK, "BYE ");
     assert!(header(&bye, "To").ends_with("tag=desk2"), "{bye}");
@@ -325,19 +345,7 @@ fn an_agent_transfers_a_vip_queue_call_to_another_queue_and_its_priority_goes_al
 fn an_attended_transfer_joins_the_caller_to_the_colleague_the_receptionist_consulted() {
     let (mut h, ok, b_invite) = desk_talks_to_anna();
     // The receptionist consults 102 on a second call.
-    phone_calls(&mut h, (DESK, "101"), "102", "consult-1", &sdp(6100, "0"));
-    let to_colleague = h.expect(OTHER, "INVITE sip:102@");
-    h.send(
-        OTHER,
-        &respond(&to_colleague, 200, "OK", "other1", &sdp(7000, "0")),
-    );
-    h.expect(OTHER, "ACK ");
-    let desk_ok = h.expect(DESK, "SIP/2.0 200");
-    let switchboard_tag = header(&desk_ok, "To")
-        .rsplit("tag=")
-        .next()
-        .unwrap()
-        .to_string();
+    let (to_colleague, switchboard_tag) = desk_consults_102(&mut h);
     // …then transfers the caller to them: REFER in the caller's call, Replaces naming
     // the consultation.
     let headers = format!(
@@ -481,19 +489,7 @@ fn a_receptionist_who_called_a_customer_hands_them_to_the_colleague_consulted() 
         .unwrap()
         .to_string();
     // …then consults 102 on a second call…
-    phone_calls(&mut h, (DESK, "101"), "102", "consult-1", &sdp(6100, "0"));
-    let to_colleague = h.expect(OTHER, "INVITE sip:102@");
-    h.send(
-        OTHER,
-        &respond(&to_colleague, 200, "OK", "other1", &sdp(7000, "0")),
-    );
-    h.expect(OTHER, "ACK ");
-    let second_ok = h.expect(DESK, "SIP/2.0 200");
-    let second_tag = header(&second_ok, "To")
-        .rsplit("tag=")
-        .next()
-        .unwrap()
-        .to_string();
+    let (to_colleague, second_tag) = desk_consults_102(&mut h);
     // …and transfers Anna to them, in the first call's dialog.
     let refer = in_dialog(
         "REFER",
