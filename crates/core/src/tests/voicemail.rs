@@ -83,7 +83,14 @@ fn a_message_left_after_the_greeting_is_kept_and_lights_the_phone() {
     );
     assert_eq!(last_prompt(&h), Some("vm_saved"));
     prompt_played(&mut h);
+    assert!(
+        h.take(CALLER).iter().all(|m| !m.starts_with("BYE")),
+        "the phone plays out the last prompt before the BYE"
+    );
+    h.advance(Duration::from_millis(500));
     h.expect(CALLER, "BYE");
+    // Meanwhile the NOTIFYs the desk left unanswered were sent again.
+    h.take(DESK);
     let r = &h.records[0];
     assert_eq!(r.reason, "Voicemail left in box 101");
     assert_eq!(r.scenario_path.as_deref(), Some("hours → menu → box"));
@@ -116,6 +123,11 @@ fn hash_skips_the_greeting_and_ends_the_message() {
     assert!(h.voicemail.is_empty());
     assert_eq!(last_prompt(&h), Some("goodbye"));
     prompt_played(&mut h);
+    assert!(
+        h.take(CALLER).iter().all(|m| !m.starts_with("BYE")),
+        "the phone plays out the last prompt before the BYE"
+    );
+    h.advance(Duration::from_millis(500));
     h.expect(CALLER, "BYE");
     assert_eq!(
         h.records[0].reason,
@@ -379,6 +391,11 @@ fn a_caller_who_dialled_the_queue_presses_0_to_leave_a_message_in_its_box() {
     h.collect();
     assert_eq!(h.pbx.voicemail_counts("600").new, 1);
     prompt_played(&mut h);
+    assert!(
+        h.take(CALLER).iter().all(|m| !m.starts_with("BYE")),
+        "the phone plays out the last prompt before the BYE"
+    );
+    h.advance(Duration::from_millis(500));
     h.expect(CALLER, "BYE");
     assert_eq!(h.records[0].reason, "Voicemail left in box 600");
 }

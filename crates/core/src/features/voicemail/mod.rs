@@ -19,6 +19,9 @@ use crate::vocabulary::{
 
 /// The built-in prompts voicemail plays.
 pub const SAVED_PROMPT: &str = "vm_saved";
+/// A phone still plays what its jitter buffer holds when the last packet has gone; a
+/// BYE at once would cut the end of "message saved".
+const LAST_WORDS: std::time::Duration = std::time::Duration::from_millis(500);
 pub const GOODBYE_PROMPT: &str = "goodbye";
 
 /// What a caller leaving a message is doing.
@@ -29,6 +32,11 @@ enum Leaving {
     /// The message is kept or dropped; the caller hears how it went, then Switchboard
     /// hangs up and the record gives the reason.
     Done {
+        reason: String,
+    },
+    /// What they were told has been sent; Switchboard hangs up once the phone has had
+    /// time to play it out ([`LAST_WORDS`]).
+    Ending {
         reason: String,
     },
 }
@@ -144,7 +152,14 @@ impl Voicemail {
         match event {
             LegEvent::Key { call, key } => self.key(cx, call, key),
             LegEvent::Played { call } => self.played(cx, call),
-            LegEvent::Wake { call } => self.menu_timeout(cx, call),
+            LegEvent::Wake { call } => match self.leaving.get(&call) {
+                Some((_, Leaving::Ending { reason })) => {
+                    let (d, by) = (Outcome::Answered, HangupBy::System);
+                    let reason = reason.clone();
+                    cx.legs.end_alone(cx.now, call, d, by, 200, &reason);
+                }
+                _ => self.menu_timeout(cx, call),
+            },
             LegEvent::Closed { call, .. } => {
                 self.leaving.remove(&call);
                 self.menus.remove(&call);
@@ -178,10 +193,12 @@ impl Voicemail {
         }
         match self.leaving.get(&key) {
             Some((_, Leaving::Greeting)) => self.start_recording(cx, key),
-            Some((_, Leaving::Done { reason })) => {
-                let (d, by) = (Outcome::Answered, HangupBy::System);
-                let reason = reason.clone();
-                cx.legs.end_alone(cx.now, key, d, by, 200, &reason);
+            Some((mailbox, Leaving::Done { reason })) => {
+                let ending = Leaving::Ending {
+                    reason: reason.clone(),
+                };
+                self.leaving.insert(key, (mailbox.clone(), ending));
+                cx.legs.wake_at(key, cx.now + LAST_WORDS);
             }
             _ => {}
         }
