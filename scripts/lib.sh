@@ -42,6 +42,9 @@ ensure_debs() {
 TAURI_DEBS=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config)
 
+# What the in-app phone's sound devices (cpal) build against on Linux.
+SOUND_DEBS=(libasound2-dev pkg-config)
+
 ensure_rust() {
   if ! command -v cargo >/dev/null 2>&1; then
     [ -x "$HOME/.cargo/bin/cargo" ] || {

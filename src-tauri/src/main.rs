@@ -3,12 +3,13 @@
 //! the app and the window shows its admin panel; closing the window leaves the PBX
 //! running in the tray, and Quit stops it cleanly. In desk mode (`--desk URL`, or
 //! SWITCHBOARD_DESK_URL) the window shows a Switchboard elsewhere on the LAN.
-//! The shell adds only what a browser cannot do: the tray with the PBX's status, and
-//! desktop notifications for incoming calls.
+//! The shell adds only what a browser cannot do: the tray with the PBX's status,
+//! desktop notifications for incoming calls, and the phone (sound devices).
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod office;
+mod phone;
 mod status;
 
 use std::sync::Mutex;
@@ -90,7 +91,15 @@ fn main() {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
-        .invoke_handler(tauri::generate_handler![incoming_call])
+        .manage(phone::PhoneState::default())
+        .invoke_handler(tauri::generate_handler![
+            incoming_call,
+            phone::phone_status,
+            phone::phone_sign_in,
+            phone::phone_act,
+            phone::phone_devices,
+            phone::phone_use_devices
+        ])
         .setup(move |app| {
             let (url, office) = match mode {
                 Mode::Desk(url) => (url, None),
@@ -103,6 +112,20 @@ fn main() {
                 }
             };
             let first_run = office.as_ref().and_then(|o| o.first_run.clone());
+            let account = office
+                .as_ref()
+                .and_then(|o| {
+                    phone::office_account(app.handle(), o.sip, o.phone_extension.as_ref())
+                })
+                .or_else(|| phone::Account::load(app.handle()));
+            if let Some(account) = account {
+                let handle = app.handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    if let Err(e) = phone::start(&handle, account).await {
+                        tracing::warn!("the window's phone did not start: {}", e.message);
+                    }
+                });
+            }
             app.manage(Running(Mutex::new(office)));
             let window = WebviewWindowBuilder::new(app, "main", WebviewUrl::External(url.parse()?))
                 .title("Switchboard")

@@ -44,6 +44,9 @@ impl Settings {
 #[derive(Debug)]
 pub struct Office {
     pub http: SocketAddr,
+    pub sip: SocketAddr,
+    /// The extension a fresh office made for the window's phone: the first one.
+    pub phone_extension: Option<switchboard_server::first_run::Credential>,
     /// What the owner must be told once: the passwords a fresh data folder got.
     pub first_run: Option<String>,
     stop: oneshot::Sender<()>,
@@ -103,6 +106,7 @@ impl Office {
         } = ready
             .recv_timeout(Duration::from_secs(30))
             .map_err(|_| "the server did not start within 30 s".to_string())??;
+        let phone_extension = first_extensions.as_ref().and_then(|e| e.first().cloned());
         // The server did the first-run work; the window shows what it made.
         let first_run = match (first_extensions, admin_password) {
             (None, None) => None,
@@ -110,7 +114,9 @@ impl Office {
         };
         Ok(Office {
             http,
+            sip,
             first_run,
+            phone_extension,
             stop,
             thread,
         })
@@ -137,10 +143,16 @@ fn first_run_message(
             "Register phones to {} (SIP over UDP or TCP):\n",
             switchboard_server::first_run::advertised_addresses(sip).join(" or ")
         ));
-        for c in extensions {
+        for c in &extensions {
             text.push_str(&format!("  {}  {}\n", c.number, c.password));
         }
         text.push('\n');
+        if let Some(first) = extensions.first() {
+            text.push_str(&format!(
+                "This window's phone answers as extension {}: the Phone page takes calls with a headset.\n\n",
+                first.number
+            ));
+        }
     }
     text.push_str("These passwords are shown only now: write them down.");
     text

@@ -59,7 +59,7 @@ fn write(out: &Path, samples: &[i16], rate: u32) {
     write_wav(out, samples, rate, 1);
 }
 
-fn write_wav(out: &Path, samples: &[i16], rate: u32, channels: u16) {
+pub fn write_wav(out: &Path, samples: &[i16], rate: u32, channels: u16) {
     let spec = hound::WavSpec {
         channels,
         sample_rate: rate,

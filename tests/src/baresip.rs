@@ -196,7 +196,7 @@ impl Baresip {
         &self.log
     }
 
-    /// The WAV of what this phone heard in its last call.
+    /// The WAV of what this phone heard in its last call, once baresip has closed it.
     pub fn heard(&self) -> PathBuf {
         let dir = self.dir.path().join("heard");
         let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -205,10 +205,38 @@ impl Baresip {
             .filter(|p| p.to_string_lossy().ends_with("-dec.wav"))
             .collect();
         found.sort();
-        found
+        let last = found
             .pop()
-            .unwrap_or_else(|| panic!("baresip {} recorded nothing", self.extension))
+            .unwrap_or_else(|| panic!("baresip {} recorded nothing", self.extension));
+        // The sndfile module closes the file just after the call's CLOSED event, and
+        // only the close writes the RIFF header's final size.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !riff_complete(&last) {
+            assert!(
+                Instant::now() < deadline,
+                "baresip {} never finished {}",
+                self.extension,
+                last.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        last
     }
+}
+
+/// Whether a WAV's RIFF header counts every byte of the file (its writer closed it).
+fn riff_complete(path: &Path) -> bool {
+    let mut header = [0u8; 8];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    file.read_exact(&mut header).is_ok()
+        && &header[..4] == b"RIFF"
+        && u64::from(u32::from_le_bytes([
+            header[4], header[5], header[6], header[7],
+        ])) + 8
+            == len
 }
 
 /// Two PCMU phones talking: 100 (speaking `dir/en.wav`) has called 101 (speaking

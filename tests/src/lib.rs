@@ -10,11 +10,13 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+pub mod app_phone;
 pub mod audio;
 pub mod baresip;
 pub mod linphone;
 pub mod pcap;
 pub mod provider;
+pub mod pulse;
 
 /// Passwords of the extensions every test server has.
 pub const PASSWORDS: [(&str, &str); 4] = [
@@ -245,24 +247,30 @@ impl Server {
 
     /// [`Server::launch`] with the RTP ports `first..=last` (from [`rtp_range`]).
     pub fn launch_with_rtp(data_dir: &Path, rtp: (u16, u16)) -> Server {
-        Server::spawn(data_dir, rtp, "127.0.0.1:0")
+        Server::spawn(data_dir, rtp, "127.0.0.1:0", "127.0.0.1:0")
     }
 
-    /// Starts a stopped server again on the same data directory and the same HTTP
-    /// address, as an admin restarting it would: open panels reconnect to it.
+    /// Starts a stopped server again on the same data directory, the same SIP address
+    /// and the same HTTP address, as an admin restarting it would: phones keep their
+    /// settings and open panels reconnect.
     pub fn relaunch(&mut self) {
-        let again = Server::spawn(&self.data_dir, self.rtp, &self.http.to_string());
+        let again = Server::spawn(
+            &self.data_dir,
+            self.rtp,
+            &self.http.to_string(),
+            &self.sip.to_string(),
+        );
         let keep = self._keep.take();
         *self = again;
         self._keep = keep;
     }
 
-    fn spawn(data_dir: &Path, rtp: (u16, u16), http: &str) -> Server {
+    fn spawn(data_dir: &Path, rtp: (u16, u16), http: &str, sip: &str) -> Server {
         let mut child = Command::new(server_binary())
             .args(["--data-dir", data_dir.to_str().expect("utf-8 path")])
             .args([
                 "--sip-listen",
-                "127.0.0.1:0",
+                sip,
                 "--http-listen",
                 http,
                 "--sip-tls-listen",
@@ -357,6 +365,18 @@ impl Server {
             .expect("open the server's database")
             .call_records(1000)
             .expect("read call records")
+    }
+
+    /// How many unexpired sign-ins the server has committed to its database.
+    pub fn stored_registrations(&self) -> usize {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        switchboard_store::Store::open(&self.data_dir.join("switchboard.db"))
+            .expect("open the server's database")
+            .registrations(now)
+            .expect("read registrations")
+            .len()
     }
 
     pub fn queue_events(&self) -> Vec<switchboard_store::QueueEventRow> {

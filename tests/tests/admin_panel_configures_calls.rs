@@ -29,6 +29,15 @@ fn phase(server: &Server, phase: &str, args: &[&str]) -> Vec<serde_json::Value> 
     panel(server, &server.admin_password(), &all)
 }
 
+/// A fresh office whose scenario "Main" has `draft` as its draft, and the admin's token.
+fn office_with_scenario(draft: &serde_json::Value) -> (Server, String) {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let token = server.admin_token();
+    let (status, _) = server.api(Some(&token), "PUT", "/api/scenarios/Main", Some(draft));
+    assert_eq!(status, 200);
+    (server, token)
+}
+
 fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/admin-panel");
     std::fs::create_dir_all(&dir).expect("artifacts dir");
@@ -346,8 +355,6 @@ fn a_provider_added_in_the_panel_registers_the_office() {
 /// single hang-up block, silently. Now the name is refused and the draft kept.
 #[test]
 fn a_new_scenario_cannot_take_the_name_of_one_that_exists() {
-    let server = Server::start(&config("", FAST_REGISTRAR));
-    let token = server.admin_token();
     let draft = serde_json::json!({
         "name": "Main",
         "start": "start",
@@ -356,8 +363,7 @@ fn a_new_scenario_cannot_take_the_name_of_one_that_exists() {
             "bye": {"type": "hang-up", "exits": {}}
         }
     });
-    let (status, _) = server.api(Some(&token), "PUT", "/api/scenarios/Main", Some(&draft));
-    assert_eq!(status, 200);
+    let (server, token) = office_with_scenario(&draft);
     let shown = phase(&server, "scenario-name-taken", &["Main"]);
     let refused = shown.last().cloned().unwrap_or_default();
     assert_eq!(refused["step"], "scenario-name-refused", "{shown:?}");
@@ -446,15 +452,12 @@ fn an_agent_whose_phone_rings_is_not_counted_on_a_call() {
 /// #185, an update loop).
 #[test]
 fn back_into_the_scenario_editor_shows_the_editor() {
-    let server = Server::start(&config("", FAST_REGISTRAR));
-    let token = server.admin_token();
     let draft = serde_json::json!({
         "name": "Main",
         "start": "start",
         "blocks": {"start": {"type": "hang-up", "exits": {}}}
     });
-    let (status, _) = server.api(Some(&token), "PUT", "/api/scenarios/Main", Some(&draft));
-    assert_eq!(status, 200);
+    let (server, _) = office_with_scenario(&draft);
     let shown = phase(&server, "scenario-back", &["Main"]);
     assert!(
         shown.iter().all(|s| s["step"] != "page-error"),
@@ -464,6 +467,44 @@ fn back_into_the_scenario_editor_shows_the_editor() {
         shown.last().map(|s| s["step"].clone()),
         Some("editor-after-back".into())
     );
+}
+
+/// Bug: leaving the scenario editor with unsaved changes lost them without asking.
+#[test]
+fn leaving_the_scenario_editor_with_unsaved_changes_asks_first() {
+    let draft = serde_json::json!({
+        "name": "Main",
+        "start": "start",
+        "blocks": {
+            "start": {"type": "hang-up", "exits": {}},
+            "later": {"type": "hang-up", "exits": {}}
+        }
+    });
+    let (server, token) = office_with_scenario(&draft);
+    let shown = phase(&server, "scenario-unsaved", &["Main", "later"]);
+    let steps: Vec<&str> = shown.iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(
+        steps,
+        ["logged-in", "asked", "stayed", "left", "saved-left-freely"],
+        "{shown:?}"
+    );
+    let asked = shown[1]["text"].as_str().unwrap_or_default();
+    assert!(asked.contains("not saved"), "{asked}");
+    let stayed = &shown[2];
+    assert!(
+        stayed["url"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/scenarios/Main"),
+        "{stayed}"
+    );
+    assert_eq!(stayed["start"], "later", "Stay keeps the change: {stayed}");
+    assert!(
+        shown[3]["url"].as_str().unwrap_or_default().ends_with('/'),
+        "{shown:?}"
+    );
+    let (_, kept) = server.api(Some(&token), "GET", "/api/scenarios/Main", None);
+    assert_eq!(kept["draft"]["start"], "later", "the saved change is kept");
 }
 
 /// Bug: the schedule form kept old errors beside corrected fields.
@@ -502,8 +543,6 @@ fn the_panel_controls_and_menu_stay_usable() {
 /// (a block nothing leads to, such as the editor's first block once another starts).
 #[test]
 fn a_problem_with_a_whole_block_is_marked_on_it() {
-    let server = Server::start(&config("", FAST_REGISTRAR));
-    let token = server.admin_token();
     let draft = serde_json::json!({
         "name": "Main",
         "start": "menu",
@@ -512,8 +551,7 @@ fn a_problem_with_a_whole_block_is_marked_on_it() {
             "start": {"type": "hang-up", "exits": {}}
         }
     });
-    let (status, _) = server.api(Some(&token), "PUT", "/api/scenarios/Main", Some(&draft));
-    assert_eq!(status, 200);
+    let (server, _) = office_with_scenario(&draft);
     let shown = phase(&server, "publish-problems", &["Main", "start"]);
     let marked = shown.last().cloned().unwrap_or_default();
     assert_eq!(

@@ -32,6 +32,10 @@ fn generated_requests_get_no_server_error_and_documented_answers() {
              response_schema_conformance,response_headers_conformance",
         ])
         .args(["--max-examples", "25", "--request-timeout", "10"])
+        // A check of schemathesis' own generator (too many of its random path
+        // strings were ones it throws away), which failed a run once on
+        // DELETE /api/scenarios/{name} and says nothing about the server.
+        .arg("--suppress-health-check=filter_too_much")
         .args(["--exclude-operation-id", "log_out"])
         .args(["--exclude-operation-id", "change_password"])
         .args(["--exclude-operation-id", "live"])

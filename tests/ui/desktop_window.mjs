@@ -1,6 +1,9 @@
 // Drives Switchboard's desktop window over WebDriver (tauri-driver in front of
 // WebKitWebDriver), with the W3C protocol spoken directly: logs in, waits for the
-// wallboard, reads it and takes a screenshot. Run by tests/tests/desktop_window_opens.rs.
+// wallboard, reads it and takes a screenshot; then the window's phone: waits until it
+// signs in, waits for a call to ring (the test dials it once told "phone-signed-in"),
+// reads the caller's card, clicks Answer, and waits until the caller hangs up.
+// Run by tests/tests/desktop_window_opens.rs.
 //
 //   node desktop_window.mjs DRIVER_PORT APPLICATION ADMIN_PASSWORD ARTIFACTS
 import { writeFileSync } from "node:fs";
@@ -37,14 +40,8 @@ async function find(session, using, value, timeout = 30000) {
   }
 }
 
-let session;
-try {
-  session = (
-    await call("POST", "/session", {
-      capabilities: { alwaysMatch: { "tauri:options": { application } } },
-    })
-  ).sessionId;
-  step("window-opened");
+// The owner logs in and reads the wallboard.
+async function wallboard(session) {
   const password = await find(session, "css selector", "#password");
   await call("POST", `/session/${session}/element/${password}/value`, { text: adminPassword });
   const button = await find(session, "css selector", "button[type=submit]");
@@ -66,8 +63,60 @@ try {
   const png = await call("GET", `/session/${session}/screenshot`);
   writeFileSync(path.join(artifacts, "desktop-wallboard.png"), Buffer.from(png, "base64"));
   step("screenshot-saved");
+}
+
+// The window's phone signs in; then (after a login) a queue call rings it, is
+// answered with a click, and ends when the caller hangs up.
+async function phone(session) {
+  const text = async (css) => {
+    const element = await find(session, "css selector", css, 60000);
+    return call("GET", `/session/${session}/element/${element}/text`);
+  };
+  await find(session, "xpath", "//*[@data-testid='phone-sign-in'][contains(., 'signed in')]", 30000);
+  step("phone-signed-in", { extension: await text("[data-testid=phone-extension]") });
+  if (adminPassword === "-") return;
+  const answer = await find(session, "css selector", "[data-testid=phone-answer]", 60000);
+  // The card learns the queue from the wallboard within a couple of seconds.
+  await find(session, "xpath", "//*[@data-testid='phone-caller-facts'][contains(., 'Sales')]", 10000).catch(() => null);
+  step("phone-ringing", {
+    party: await text("[data-testid=phone-party]"),
+    facts: await text("[data-testid=phone-caller-facts]").catch(() => ""),
+  });
+  const ringingPng = await call("GET", `/session/${session}/screenshot`);
+  writeFileSync(path.join(artifacts, "desktop-phone-ringing.png"), Buffer.from(ringingPng, "base64"));
+  await call("POST", `/session/${session}/element/${answer}/click`, {});
+  await find(session, "xpath", "//*[@data-testid='phone-line-state'][contains(., 'talking')]", 10000);
+  step("phone-answered");
+  const deadline = Date.now() + 60000;
+  while (
+    await call("POST", `/session/${session}/execute/sync`, {
+      script: "return document.querySelector('[data-testid=phone-line-0]') !== null",
+      args: [],
+    })
+  ) {
+    if (Date.now() > deadline) throw new Error("the call never ended in the window");
+    await sleep(250);
+  }
+  step("phone-call-ended");
+}
+
+let session;
+try {
+  session = (
+    await call("POST", "/session", {
+      capabilities: { alwaysMatch: { "tauri:options": { application } } },
+    })
+  ).sessionId;
+  step("window-opened");
+  // "-" for the password: no login, the phone alone.
+  if (adminPassword !== "-") await wallboard(session);
+  await phone(session);
 } catch (e) {
   step("failed", { message: String(e) });
+  if (session) {
+    const png = await call("GET", `/session/${session}/screenshot`).catch(() => null);
+    if (png) writeFileSync(path.join(artifacts, "desktop-failed.png"), Buffer.from(png, "base64"));
+  }
   process.exitCode = 1;
 } finally {
   if (session) await call("DELETE", `/session/${session}`).catch(() => {});

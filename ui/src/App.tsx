@@ -21,6 +21,8 @@ import MyPhone from "./pages/MyPhone";
 import Voicemail from "./pages/Voicemail";
 import Calls from "./pages/Calls";
 import Settings from "./pages/Settings";
+import SoftPhone from "./components/SoftPhone";
+import { hasPhone } from "./phone";
 
 const locales = { en: enUS, pl: plPL, ru: ruRU };
 
@@ -144,6 +146,9 @@ export default function App() {
       <AntApp>
         {!adminLayout && <div style={{ position: "fixed", top: 12, right: 16, zIndex: 10 }}>{controls}</div>}
         {body}
+        {/* The desktop app's phone, on every screen: calls are answered whatever the
+            panel shows, logged in or not. */}
+        {hasPhone() && <SoftPhone />}
       </AntApp>
     </ConfigProvider>
   );

@@ -15,7 +15,7 @@ use switchboard_sip::trunk_registration::{
     LinkConfig, LinkIds, LinkState, Local, Purpose, TrunkLink,
 };
 
-use crate::legs::ids::Ids;
+use switchboard_sip::ids::Ids;
 
 /// One trunk as the configuration gives it, its provider's address resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -156,6 +156,9 @@ struct Outbound {
     source: Option<u32>,
     /// The current source's timestamp that became `last_ts`.
     source_ts: u32,
+    /// When `last_ts` went out: after a pause the next timestamp moves on by the time
+    /// that passed (RFC 3550 §5.1), as a phone's jitter buffer expects after silence.
+    last_sent: Option<Instant>,
 }
 
 impl Outbound {
@@ -168,6 +171,7 @@ impl Outbound {
             last_ts: 0,
             source: None,
             source_ts: 0,
+            last_sent: None,
         }
     }
 
@@ -184,22 +188,38 @@ impl Outbound {
         self.last_seq
     }
 
-    /// Advances our timestamp by one frame for a packet Switchboard makes itself.
-    fn own_timestamp(&mut self) -> u32 {
-        self.last_ts = self.last_ts.wrapping_add(self.frame());
+    /// Advances our timestamp for a packet Switchboard makes itself: one frame, or
+    /// the time since the last packet when the stream paused.
+    fn own_timestamp(&mut self, now: Instant) -> u32 {
+        self.last_ts = self.last_ts.wrapping_add(self.step(now));
+        self.last_sent = Some(now);
         self.last_ts
+    }
+
+    /// The timestamp distance to a packet sent `now`: one frame while the stream
+    /// flows (bursts included), the whole frames elapsed after a pause.
+    fn step(&self, now: Instant) -> u32 {
+        let frame = self.frame();
+        let Some(elapsed) = self.last_sent.map(|at| now.saturating_duration_since(at)) else {
+            return frame;
+        };
+        let frames = elapsed.as_millis() / 20;
+        if frames <= 2 {
+            return frame;
+        }
+        u32::try_from(frames).map_or(frame, |f| f.wrapping_mul(frame))
     }
 
     /// Continues our numbering across a change of source, so the phone sees one
     /// unbroken stream, and moves timestamps from the source's `clock` to ours. They
     /// are mapped as distances from the newest packet's, which survive wrap-around
     /// at any ratio of clocks.
-    fn map(&mut self, header: &RtpHeader, clock: u32) -> (u16, u32) {
+    fn map(&mut self, header: &RtpHeader, clock: u32, now: Instant) -> (u16, u32) {
         if self.source != Some(header.ssrc) {
             self.source = Some(header.ssrc);
             self.seq_offset = self.last_seq.wrapping_add(1).wrapping_sub(header.sequence);
-            // One 20-ms frame after the last timestamp we sent.
-            self.last_ts = self.last_ts.wrapping_add(self.frame());
+            // A frame after the last timestamp we sent, or the pause since.
+            self.last_ts = self.last_ts.wrapping_add(self.step(now));
             self.source_ts = header.timestamp;
         }
         let seq = header.sequence.wrapping_add(self.seq_offset);
@@ -211,6 +231,7 @@ impl Outbound {
             self.last_seq = seq;
             self.last_ts = ts;
             self.source_ts = header.timestamp;
+            self.last_sent = Some(now);
         }
         (seq, ts)
     }
@@ -293,6 +314,7 @@ impl Relay {
             new.ssrc = old.ssrc;
             new.last_seq = old.last_seq;
             new.last_ts = old.last_ts;
+            new.last_sent = old.last_sent;
         }
         // A leg that stays where it was keeps the address learned for it: a new
         // relay is no new chance for a stranger. Its SRTP state goes on too (the
@@ -552,7 +574,7 @@ impl Relay {
         let len = encoder.encode(&frame.samples, &mut payload);
         let out = &mut self.outbound[i];
         let seq = out.own_sequence();
-        let ts = out.own_timestamp();
+        let ts = out.own_timestamp(now);
         let mut packet = Vec::with_capacity(rtp::HEADER_LEN + len);
         rtp::build(
             &mut packet,
@@ -642,7 +664,7 @@ impl Relay {
             self.mix_whisper(side.other(), header.payload_start..len, buf);
         }
         let out = &mut self.outbound[side.other().index()];
-        let (seq, ts) = out.map(&header, clock);
+        let (seq, ts) = out.map(&header, clock, now);
         rtp::rewrite(buf, payload_type, seq, ts, out.ssrc);
         self.reports
             .on_sent(side.other(), len - header.payload_start);

@@ -106,13 +106,25 @@ impl AudioEncoder {
     }
 }
 
-/// One codec's payload into mono linear PCM at the codec's own sample rate.
+/// One codec's payload into mono linear PCM at the codec's own sample rate, or at the
+/// rate a sound device plays.
 pub struct AudioDecoder {
     codec: Codec,
     engine: DecoderEngine,
+    /// To the output rate, when it is not the codec's.
+    resampler: Option<BoxedResampler>,
+    decoded: Vec<i16>,
 }
 
 impl AudioDecoder {
+    /// A decoder whose samples come out at `output_rate`.
+    pub fn to_rate(codec: Codec, output_rate: u32) -> Self {
+        AudioDecoder {
+            resampler: resampler(codec.sample_rate(), output_rate),
+            ..AudioDecoder::new(codec)
+        }
+    }
+
     pub fn new(codec: Codec) -> Self {
         let engine = match codec {
             Codec::G722 => DecoderEngine::G722(Box::default()),
@@ -121,11 +133,31 @@ impl AudioDecoder {
                 .map_or(DecoderEngine::G711, DecoderEngine::Opus),
             Codec::Pcmu | Codec::Pcma | Codec::TelephoneEvent => DecoderEngine::G711,
         };
-        AudioDecoder { codec, engine }
+        AudioDecoder {
+            codec,
+            engine,
+            resampler: None,
+            decoded: Vec::new(),
+        }
     }
 
     /// Replaces `pcm` with the samples in `payload`; empty when it does not decode.
     pub fn decode(&mut self, payload: &[u8], pcm: &mut Vec<i16>) {
+        if self.resampler.is_none() {
+            return self.decode_at_codec_rate(payload, pcm);
+        }
+        let mut decoded = std::mem::take(&mut self.decoded);
+        self.decode_at_codec_rate(payload, &mut decoded);
+        let Some(resampler) = self.resampler.as_mut() else {
+            return;
+        };
+        pcm.resize(resampler.max_output_samples(decoded.len()), 0);
+        let n = resampler.resample_into(&decoded, pcm).unwrap_or(0);
+        pcm.truncate(n);
+        self.decoded = decoded;
+    }
+
+    fn decode_at_codec_rate(&mut self, payload: &[u8], pcm: &mut Vec<i16>) {
         pcm.clear();
         match (&mut self.engine, self.codec) {
             (DecoderEngine::G722(g722), _) => {
@@ -288,6 +320,25 @@ mod tests {
                 assert!(score > 0.9, "{from:?} → {to:?}: {score:.3}");
                 assert!(sizes.iter().all(|&s| s > 0), "{from:?} → {to:?}: {sizes:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_decoder_plays_every_codec_at_the_device_rate() {
+        for codec in Codec::AUDIO {
+            let mut source = AudioEncoder::new(codec, 48_000);
+            let mut sink = AudioDecoder::to_rate(codec, 48_000);
+            let (mut heard, mut pcm) = (Vec::new(), Vec::new());
+            let mut payload = [0u8; MAX_PAYLOAD];
+            for n in 0..50 {
+                let len = source.encode(&tone(48_000, n), &mut payload);
+                sink.decode(&payload[..len], &mut pcm);
+                assert_eq!(pcm.len(), 960, "{codec:?}: 20 ms at 48 kHz");
+                heard.extend_from_slice(&pcm);
+            }
+            let expected: Vec<i16> = (0..50).flat_map(|n| tone(48_000, n)).collect();
+            let score = similarity(&expected[4800..], &heard[4800..]);
+            assert!(score > 0.9, "{codec:?}: {score:.3}");
         }
     }
 

@@ -87,8 +87,9 @@ pub struct Engine {
 }
 
 /// Registration changes are handed to the writer at most this often: one wake-up and one
-/// SQLite transaction per batch instead of per REGISTER. Phones refresh anyway, so a
-/// crash loses at most this much of the copy, never a working registration.
+/// SQLite transaction per batch instead of per REGISTER. A crash loses at most this much
+/// of the copy: a phone that signed in within it is unreachable after the restart until
+/// it refreshes (every older sign-in is restored).
 const WRITE_BEHIND: Duration = Duration::from_millis(200);
 
 impl Engine {

@@ -11,6 +11,7 @@ pub mod dialog;
 pub mod framing;
 pub mod guard;
 pub mod header;
+pub mod ids;
 pub mod message;
 pub mod registrar;
 pub mod service;

@@ -519,6 +519,32 @@ pub fn best_challenge(response: &rsip::Response, header: &str) -> Option<String>
         .map(|c| c.to_string())
 }
 
+/// The `Authorization` or `Proxy-Authorization` answering `response`'s challenge to a
+/// `method` request for `uri`, once (nonce count 1).
+pub fn answer_challenge(
+    response: &rsip::Response,
+    method: &str,
+    uri: &str,
+    account: &Account,
+    cnonce: &str,
+) -> Option<Header> {
+    let (asked, answer) = match response.status_code.code() {
+        401 => ("WWW-Authenticate", "Authorization"),
+        _ => ("Proxy-Authenticate", "Proxy-Authorization"),
+    };
+    let challenge = best_challenge(response, asked)?;
+    let value = authorization(
+        &challenge,
+        method,
+        uri,
+        &account.auth_user,
+        &account.password,
+        1,
+        cnonce,
+    )?;
+    Some(Header::Other(answer.into(), value))
+}
+
 /// One parameter of a digest challenge, unquoted.
 fn challenge_param<'a>(challenge: &'a str, name: &str) -> Option<&'a str> {
     let mut rest = challenge.trim_start();

@@ -11,7 +11,7 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { useTranslation } from "react-i18next";
-import { Route, Routes, useNavigate, useParams } from "react-router";
+import { Route, Routes, useBlocker, useNavigate, useParams } from "react-router";
 import { api, ApiError, type Schemas } from "../api/client";
 import {
   BLOCK_TYPES, exitsOf, layout, membersFromText, membersToText, newBlock, type Block, type Scenario,
@@ -175,8 +175,11 @@ function Editor() {
     window.setTimeout(() => void flow?.fitView(), 50);
   };
 
+  // The draft as the server last had it: anything else is work that leaving would lose.
+  const [saved, setSaved] = useState("");
   const take = useCallback((draft: Draft) => {
     setScenario(draft.draft);
+    setSaved(JSON.stringify(draft.draft));
     setProblems(draft.problems);
     setMeta({ version: draft.version, unpublished_changes: draft.unpublished_changes });
     setPositions((p) => ({ ...layout(draft.draft), ...p }));
@@ -185,6 +188,20 @@ function Editor() {
   useEffect(() => {
     void api.get<Draft>(`/api/scenarios/${encodeURIComponent(name)}`).then(take);
   }, [name, take]);
+
+  // Worked out when the scenario changes, not on every render (dragging a block renders
+  // the editor each frame).
+  const unsaved = useMemo(() => scenario !== null && JSON.stringify(scenario) !== saved, [scenario, saved]);
+  const leaving = useBlocker(
+    ({ currentLocation, nextLocation }) => unsaved && currentLocation.pathname !== nextLocation.pathname,
+  );
+  useEffect(() => {
+    if (!unsaved) return;
+    // Closing or reloading the tab: the browser asks in its own words.
+    const ask = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", ask);
+    return () => window.removeEventListener("beforeunload", ask);
+  }, [unsaved]);
 
   // One object while the scenario is unchanged: the nodes below follow it, and a fresh
   // empty object on every render (before the draft has loaded) made them loop.
@@ -239,7 +256,7 @@ function Editor() {
 
   const publish = async () => {
     if (!scenario) return;
-    await api.put<Draft>(`/api/scenarios/${encodeURIComponent(name)}`, scenario);
+    take(await api.put<Draft>(`/api/scenarios/${encodeURIComponent(name)}`, scenario));
     try {
       const draft = await api.post<Draft>(`/api/scenarios/${encodeURIComponent(name)}/publish`);
       take(draft);
@@ -256,6 +273,16 @@ function Editor() {
 
   return (
     <div style={{ display: "flex", gap: 16, height: "calc(100vh - 48px)" }}>
+      <Modal
+        open={leaving.state === "blocked"}
+        title={t("leaveUnsaved")}
+        okText={t("leave")}
+        cancelText={t("stay")}
+        onOk={() => leaving.proceed?.()}
+        onCancel={() => leaving.reset?.()}
+      >
+        {t("leaveUnsavedBody")}
+      </Modal>
       <div style={{ flex: 1, display: "flex", flexDirection: "column" }}>
         <Space wrap style={{ marginBottom: 12 }}>
           <Typography.Title level={4} style={{ margin: 0 }}>
@@ -263,6 +290,7 @@ function Editor() {
           </Typography.Title>
           {meta?.version != null && <Tag>{t("published", { version: meta.version })}</Tag>}
           {meta?.unpublished_changes && <Tag color="orange">{t("unpublished")}</Tag>}
+          {unsaved && <Tag color="red">{t("notSaved")}</Tag>}
           <span>{t("start")}:</span>
           <Select
             showSearch

@@ -92,7 +92,7 @@ impl Pbx {
     /// random bytes at each start.
     pub fn new(config: PbxConfig, secret: [u8; 32], seed: [u8; 32], clock: Clock) -> Self {
         let mut legs = Legs::new(config, secret, seed, clock);
-        let queues = Queues::new(legs.ids.next());
+        let queues = Queues::new(legs.ids.random());
         Pbx {
             legs,
             office: Office::default(),

@@ -148,7 +148,7 @@ impl Scenarios {
             return;
         };
         let caller = call.caller.clone();
-        let mut run = Run::new(scenario, &caller, cx.legs.ids.next());
+        let mut run = Run::new(scenario, &caller, cx.legs.ids.random());
         let step = run.start(&self.office_now(cx));
         self.carry_out(cx, key, run, Some(step));
     }

@@ -24,7 +24,7 @@ impl Legs {
     pub fn fresh_key(&mut self, tag: u32) -> SdesKey {
         let mut key = [0u8; switchboard_media::srtp::KEY_AND_SALT];
         for chunk in key.chunks_mut(8) {
-            chunk.copy_from_slice(&self.ids.next().to_be_bytes()[..chunk.len()]);
+            chunk.copy_from_slice(&self.ids.random().to_be_bytes()[..chunk.len()]);
         }
         SdesKey { tag, key }
     }
@@ -39,7 +39,7 @@ impl Legs {
         let call = self.calls.get(&key)?;
         let (a_peer, port, offer) = (call.a_peer, call.ports[0], call.offer.clone());
         Some(LocalDescription {
-            session_id: self.ids.next() >> 1,
+            session_id: self.ids.random() >> 1,
             version: 1,
             address: self.local_ip(a_peer),
             port,

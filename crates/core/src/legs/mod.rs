@@ -7,7 +7,6 @@
 mod answers;
 mod call;
 mod ending;
-pub(crate) mod ids;
 mod in_dialog;
 mod lamps;
 mod media;
@@ -24,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 use rsip::Header;
 use switchboard_media::relay::Side;
 use switchboard_sip::dialog::Dialog;
+use switchboard_sip::ids::Ids;
 use switchboard_sip::registrar::Binding;
 use switchboard_sip::service::{ALLOW, Service, ServiceConfig};
 use switchboard_sip::transaction::{ClientId, Peer, ServerId, Transport};
@@ -159,7 +159,7 @@ enum LegTimer {
 pub(crate) struct Legs {
     pub config: PbxConfig,
     pub sip: Service,
-    pub ids: ids::Ids,
+    pub ids: Ids,
     ports: ports::MediaPorts,
     pub calls: HashMap<CallKey, Call>,
     by_invite: HashMap<ServerId, CallKey>,
@@ -186,7 +186,7 @@ impl Legs {
             sip: Service::new(config.sip.clone(), secret, clock.mono, clock.wall),
             ports: ports::MediaPorts::new(config.media_ports.0, config.media_ports.1),
             config,
-            ids: ids::Ids::new(seed),
+            ids: Ids::new(seed),
             calls: HashMap::new(),
             by_invite: HashMap::new(),
             by_fork: HashMap::new(),

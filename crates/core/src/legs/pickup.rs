@@ -136,7 +136,7 @@ impl Legs {
         let (port, given) = (call.ports[Side::B as usize], call.local_sdp[0].clone());
         let caller_formats = formats_to_answer(&call.offer, common).ok()?;
         let answer = LocalDescription {
-            session_id: self.ids.next() >> 1,
+            session_id: self.ids.random() >> 1,
             version: 1,
             address: self.local_ip(peer),
             port,

@@ -369,7 +369,7 @@ impl Legs {
         encrypt: bool,
     ) -> LocalDescription {
         LocalDescription {
-            session_id: self.ids.next() >> 1,
+            session_id: self.ids.random() >> 1,
             version: 1,
             address: self.local_ip(peer),
             port,
@@ -382,7 +382,7 @@ impl Legs {
 
     /// A pair of RTP ports for a new call's two legs.
     pub fn take_ports(&mut self) -> Option<[u16; 2]> {
-        let random = self.ids.next();
+        let random = self.ids.random();
         self.ports.take_pair(random)
     }
 

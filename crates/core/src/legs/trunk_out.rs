@@ -7,12 +7,11 @@ use std::time::Instant;
 
 use rsip::{Header, Method};
 use switchboard_media::relay::Side;
-use switchboard_sip::auth::authorization;
 use switchboard_sip::dialog::build_request;
 use switchboard_sip::header::NameAddr;
 use switchboard_sip::message::header_value;
 use switchboard_sip::service::{ALLOW, SERVER};
-use switchboard_sip::trunk_registration::best_challenge;
+use switchboard_sip::trunk_registration::answer_challenge;
 
 use super::Legs;
 use super::call::{Fork, ForkState, ForkTarget, TrunkDial, TrunkLeg};
@@ -98,7 +97,10 @@ impl Legs {
             Header::UserAgent(SERVER.into()),
         ];
         if let Some((_, challenge)) = again {
-            let Some(answer) = answer_challenge(&dial, &uri, challenge, &self.ids.token()) else {
+            let answer = dial.credentials.as_ref().and_then(|account| {
+                answer_challenge(challenge, "INVITE", &uri, account, &self.ids.token())
+            });
+            let Some(answer) = answer else {
                 return Err(leg);
             };
             headers.push(answer);
@@ -193,29 +195,4 @@ impl Legs {
         };
         !then.is_empty() && self.dial_trunks(now, key, then)
     }
-}
-
-/// The `Authorization` or `Proxy-Authorization` answering `response`'s challenge.
-fn answer_challenge(
-    dial: &TrunkDial,
-    uri: &str,
-    response: &rsip::Response,
-    cnonce: &str,
-) -> Option<Header> {
-    let account = dial.credentials.as_ref()?;
-    let (asked, answer) = match response.status_code.code() {
-        401 => ("WWW-Authenticate", "Authorization"),
-        _ => ("Proxy-Authenticate", "Proxy-Authorization"),
-    };
-    let challenge = best_challenge(response, asked)?;
-    let value = authorization(
-        &challenge,
-        "INVITE",
-        uri,
-        &account.auth_user,
-        &account.password,
-        1,
-        cnonce,
-    )?;
-    Some(Header::Other(answer.into(), value))
 }

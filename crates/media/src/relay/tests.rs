@@ -195,7 +195,7 @@ fn strangers_foreign_streams_and_garbage_are_dropped_and_counted() {
 }
 
 #[test]
-fn a_new_stream_after_silence_continues_our_numbering() {
+fn a_new_stream_after_silence_continues_our_numbering_and_our_clock() {
     let t = Instant::now();
     let mut r = relay(Codec::Pcmu, Codec::Pcmu);
     let a = addr("10.0.0.1:4000");
@@ -210,7 +210,37 @@ fn a_new_stream_after_silence_continues_our_numbering() {
     );
     assert_eq!(h2.ssrc, h1.ssrc);
     assert_eq!(h2.sequence, h1.sequence.wrapping_add(1));
-    assert_eq!(h2.timestamp, h1.timestamp.wrapping_add(160));
+    // A second of silence is a second of timestamps (RFC 3550 §5.1): a jitter buffer
+    // that saw one frame's step after it would take the new talkspurt as a second late.
+    assert_eq!(h2.timestamp, h1.timestamp.wrapping_add(8000));
+}
+
+#[test]
+fn music_after_a_pause_moves_the_timestamp_by_the_pause_and_flows_frame_by_frame() {
+    use crate::prompt::{Prompt, PromptPlayer};
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcmu, Codec::Pcmu);
+    let a = addr("10.0.0.1:4000");
+    let mut first = packet(0, 10, 1000, 8, &[0]);
+    r.pass(t, Side::A, a, &mut first).unwrap();
+    let sent = RtpHeader::parse(&first).unwrap().timestamp;
+    // Three seconds later an announcement starts towards B.
+    let later = t + Duration::from_secs(3);
+    let prompt = Prompt {
+        rate: 8000,
+        samples: vec![1000; 1600].into(),
+    };
+    r.set_music(later, Side::B, Some(PromptPlayer::new(prompt, false)));
+    let stamps: Vec<u32> = (0..3)
+        .map(|n| {
+            let at = later + Duration::from_millis(20 * n);
+            let emit = r.poll_emit(at).expect("a frame");
+            RtpHeader::parse(&emit.packet).unwrap().timestamp
+        })
+        .collect();
+    assert_eq!(stamps[0], sent.wrapping_add(3 * 8000));
+    assert_eq!(stamps[1], stamps[0].wrapping_add(160));
+    assert_eq!(stamps[2], stamps[1].wrapping_add(160));
 }
 
 #[test]

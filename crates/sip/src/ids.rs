@@ -2,13 +2,14 @@
 //! dialog's Call-ID and tags could otherwise hang it up or move its audio. They come
 //! from ChaCha20, a cryptographically secure stream whose outputs reveal neither its key
 //! nor the next output (a fast generator such as SplitMix64 gives its whole state away
-//! in one output). The engine reads no random source itself, so that tests replay
-//! exactly: the key comes from outside, fresh OS randomness at each start.
+//! in one output). Neither the call engine nor the in-app phone reads a random source
+//! itself, so that tests replay exactly: the key comes from outside, fresh OS
+//! randomness at each start.
 
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
-pub(crate) struct Ids {
+pub struct Ids {
     rng: ChaCha20Rng,
 }
 
@@ -26,13 +27,13 @@ impl Ids {
         }
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn random(&mut self) -> u64 {
         self.rng.next_u64()
     }
 
     /// 64 random bits as 16 hex digits.
     pub fn token(&mut self) -> String {
-        format!("{:016x}", self.next())
+        format!("{:016x}", self.random())
     }
 }
 
@@ -62,7 +63,7 @@ mod tests {
     #[test]
     fn one_output_does_not_predict_the_next() {
         let mut ids = Ids::new([9; 32]);
-        let outputs: Vec<u64> = (0..1000).map(|_| ids.next()).collect();
+        let outputs: Vec<u64> = (0..1000).map(|_| ids.random()).collect();
         let predicted = outputs
             .windows(2)
             .filter(|w| splitmix_successor(w[0]) == w[1])
