@@ -351,6 +351,11 @@ impl Server {
             .expect("server exits within 10 s of SIGTERM")
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server running").id()
+    }
+
     /// Kills with SIGKILL: no chance to flush anything.
     pub fn kill9(&mut self) {
         let mut child = self.child.take().expect("server running");

@@ -2,6 +2,7 @@
 //! SQLite, HTTP) and feeds the sans-IO SIP engine; no call logic lives here.
 
 pub mod admin_account;
+mod after_commit;
 pub mod config;
 mod engine_api;
 mod files;

@@ -1,8 +1,8 @@
 //! The engine never waits on SQLite: a thread owns its own connection and writes what
-//! the engine hands it. Registrar bindings are a write-behind copy, batched, and so are
-//! bans; call
-//! records are committed as soon as they arrive, so a call that ended is on disk even
-//! if the process is killed a moment later.
+//! the engine hands it, everything that queued while it wrote the last batch in one
+//! transaction (a registration storm is many sign-ins per commit). The engine holds a
+//! phone's answer until the change it answers for is committed (`after_commit`), so a
+//! sign-in or a call the phone was told of survives the process being killed.
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -6,15 +6,16 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, mpsc as std_mpsc};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use switchboard_core::{Clock, Output, Pbx};
+use switchboard_core::{Clock, Output, Pbx, VoicemailMessage};
 use switchboard_sip::guard::BanChange;
-use switchboard_sip::transaction::{Peer, Transport};
-use switchboard_store::RegistrationWrite;
+use switchboard_sip::transaction::{Peer, Transmit, Transport};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, watch};
 
+use crate::after_commit::AfterCommit;
+use crate::mailbox_api::MailboxError;
 use crate::media_edge::{MediaEdge, MediaReport};
 use crate::metrics::Metrics;
 use crate::persist::{Write, queue_event_row, to_write, unix_now};
@@ -86,11 +87,16 @@ pub struct Engine {
     pub gate: Arc<StreamGate>,
 }
 
-/// Registration changes are handed to the writer at most this often: one wake-up and one
-/// SQLite transaction per batch instead of per REGISTER. A crash loses at most this much
-/// of the copy: a phone that signed in within it is unreachable after the restart until
-/// it refreshes (every older sign-in is restored).
-const WRITE_BEHIND: Duration = Duration::from_millis(200);
+/// What leaves the engine once the store has what it answers for.
+#[derive(Debug)]
+enum Outgoing {
+    Transmit(Transmit),
+    /// A voicemail API answer.
+    Mailbox(MailboxReply, MailboxAnswer),
+}
+
+type MailboxAnswer = Result<Vec<VoicemailMessage>, MailboxError>;
+type MailboxReply = tokio::sync::oneshot::Sender<MailboxAnswer>;
 
 impl Engine {
     /// Runs the engine on a thread of its own with a single-threaded runtime: one task
@@ -154,11 +160,8 @@ impl Engine {
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut connections: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>> = HashMap::new();
-        let mut pending: Vec<RegistrationWrite> = Vec::new();
-        let mut write_behind = tokio::time::interval(WRITE_BEHIND);
-        write_behind.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut held = AfterCommit::default();
         let mut buf = vec![0u8; 65_536];
-        // Voicemail API answers, sent once what they changed is committed.
         let mut answers = Vec::new();
         loop {
             let deadline = self.pbx.poll_timeout().map(tokio::time::Instant::from_std);
@@ -185,7 +188,7 @@ impl Engine {
                 Some(request) = self.requests.recv() => {
                     if let Some(mailbox) = request.apply(&mut self.pbx, clock()) {
                         let answer = mailbox.apply(&mut self.pbx, clock());
-                        answers.push((mailbox.reply, answer));
+                        answers.push(Outgoing::Mailbox(mailbox.reply, answer));
                     }
                 }
                 Some(report) = self.media_reports.recv() => match report {
@@ -204,49 +207,47 @@ impl Engine {
                     }
                 },
                 () = sleep_until(deadline) => self.pbx.handle_timeout(clock()),
-                _ = write_behind.tick() => {
-                    if !pending.is_empty() {
-                        let _ = self.writes.send(Write::Registrations(std::mem::take(&mut pending)));
-                    }
-                }
+                released = held.released() => send(&udp, &connections, released).await,
                 _ = shutdown.changed() => {
                     // Providers are told the office is leaving: trunks unregister.
                     self.pbx.set_trunks(clock(), Vec::new());
-                    self.flush(&udp, &connections, &mut pending).await;
+                    self.flush(&udp, &connections, &mut held, &mut answers).await;
                     break;
                 }
             }
-            self.flush(&udp, &connections, &mut pending).await;
-            for (reply, answer) in answers.drain(..) {
-                let _ = reply.send(answer);
-            }
+            self.flush(&udp, &connections, &mut held, &mut answers)
+                .await;
         }
-        if !pending.is_empty() {
-            let _ = self.writes.send(Write::Registrations(pending));
+        while !held.is_empty() {
+            send(&udp, &connections, held.released().await).await;
         }
     }
 
+    /// Hands the engine's outputs on. Messages that answer for a store write (a sign-in,
+    /// a call's record, the queue log, voicemail) leave once it is committed: a phone
+    /// told "registered" or "call over" finds it on disk even if the server dies the
+    /// next instant. The writer commits whatever has queued in one transaction, so a
+    /// registration storm is still written in batches.
     async fn flush(
         &mut self,
         udp: &UdpSocket,
         connections: &HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
-        pending: &mut Vec<RegistrationWrite>,
+        held: &mut AfterCommit<Outgoing>,
+        answers: &mut Vec<Outgoing>,
     ) {
         // Published before anything is sent, so a phone that got its answer and asks
         // the health endpoint sees the state that answer reflects.
         self.metrics.update(&self.pbx);
         let mut unix = None;
-        // A call's record and queue log are committed before its last message leaves:
-        // a phone told the call is over finds it in the log even if the server dies
-        // the next instant.
-        let mut transmits = Vec::new();
+        let mut outgoing = Vec::new();
+        let mut registrations = Vec::new();
         let mut to_commit = false;
         while let Some(output) = self.pbx.poll_output() {
             match output {
-                Output::Transmit(t) => transmits.push(t),
+                Output::Transmit(t) => outgoing.push(Outgoing::Transmit(t)),
                 Output::Binding(change) => {
                     let now = *unix.get_or_insert_with(unix_now);
-                    pending.push(to_write(change, now));
+                    registrations.push(to_write(change, now));
                 }
                 Output::Media(command) => self.media.send(command),
                 Output::QueueEvent(event) => {
@@ -282,25 +283,45 @@ impl Engine {
         if !bans.is_empty() {
             let _ = self.writes.send(Write::Bans(bans));
         }
+        if !registrations.is_empty() {
+            to_commit = true;
+            let _ = self.writes.send(Write::Registrations(registrations));
+        }
+        outgoing.append(answers);
         if to_commit {
             let (done, committed) = tokio::sync::oneshot::channel();
             if self.writes.send(Write::Committed(done)).is_ok() {
-                let _ = committed.await;
+                return held.hold(committed, outgoing);
             }
         }
-        for t in transmits {
-            match t.peer.transport {
-                Transport::Udp => {
-                    if let Err(e) = udp.try_send_to(&t.bytes, t.peer.addr)
-                        && e.kind() == io::ErrorKind::WouldBlock
-                    {
-                        let _ = udp.send_to(&t.bytes, t.peer.addr).await;
-                    }
+        send(udp, connections, held.behind(outgoing)).await;
+    }
+}
+
+async fn send(
+    udp: &UdpSocket,
+    connections: &HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    outgoing: Vec<Outgoing>,
+) {
+    for out in outgoing {
+        let t = match out {
+            Outgoing::Transmit(t) => t,
+            Outgoing::Mailbox(reply, answer) => {
+                let _ = reply.send(answer);
+                continue;
+            }
+        };
+        match t.peer.transport {
+            Transport::Udp => {
+                if let Err(e) = udp.try_send_to(&t.bytes, t.peer.addr)
+                    && e.kind() == io::ErrorKind::WouldBlock
+                {
+                    let _ = udp.send_to(&t.bytes, t.peer.addr).await;
                 }
-                Transport::Tcp | Transport::Tls => {
-                    if let Some(conn) = connections.get(&t.peer.addr) {
-                        let _ = conn.try_send(t.bytes);
-                    }
+            }
+            Transport::Tcp | Transport::Tls => {
+                if let Some(conn) = connections.get(&t.peer.addr) {
+                    let _ = conn.try_send(t.bytes);
                 }
             }
         }

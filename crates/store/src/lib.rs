@@ -1,7 +1,7 @@
 //! Switchboard's SQLite store: one database file, WAL, numbered migrations.
 //!
 //! Configuration (extensions, settings) is replaced in one transaction, so an import
-//! lands whole or not at all. Registrations are a write-behind copy of the registrar's
+//! lands whole or not at all. Registrations are a copy of the registrar's
 //! memory, written in batches.
 
 use std::path::Path;
