@@ -3,6 +3,8 @@
 
 pub mod admin_account;
 mod after_commit;
+
+pub mod backup;
 pub mod config;
 mod engine_api;
 mod files;
@@ -36,6 +38,8 @@ use crate::sip_edge::{Engine, SipSockets};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "switchboard.db";
+/// What the first run told: the extensions' and the admin's passwords (0600).
+pub const FIRST_RUN_FILE: &str = "first-run.txt";
 
 /// The UDP port range calls' audio uses: an even RTP port and the RTCP port above it
 /// per leg.
@@ -310,24 +314,34 @@ pub async fn run(
     };
     let http = tokio::net::TcpListener::from_std(http).map_err(http_bind)?;
 
+    let mut told = Vec::new();
     if let Some(credentials) = &first_run {
-        println!(
-            "{}",
-            first_run::phone_setup_table(
-                credentials,
-                sip_addr,
-                tls_addr,
-                &config,
-                &config_invocation(&options.data_dir),
-            )
-        );
+        told.push(first_run::phone_setup_table(
+            credentials,
+            sip_addr,
+            tls_addr,
+            &config,
+            &config_invocation(&options.data_dir),
+        ));
     }
     if let Some(password) = &admin_password {
-        println!("{}", first_run::admin_login_note(http_addr, password));
+        told.push(first_run::admin_login_note(http_addr, password));
+    }
+    if !told.is_empty() {
+        let told = told.join("\n");
+        println!("{told}");
+        // Kept for an install whose first start went to a service's log, shown again
+        // by `switchboard-server first-run-info`.
+        files::write_whole(&options.data_dir.join(FIRST_RUN_FILE), told.as_bytes()).map_err(
+            |source| ServerError::DataDir {
+                path: options.data_dir.clone(),
+                source,
+            },
+        )?;
     }
 
     let metrics = Arc::new(metrics::Metrics::default());
-    metrics.update(&pbx);
+    let _ = metrics.update(&pbx);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (engine_tx, engine_rx) = mpsc::channel(64);
     let (media_reports_tx, media_reports) = mpsc::unbounded_channel();

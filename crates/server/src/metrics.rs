@@ -211,7 +211,11 @@ pub struct Snapshot {
 }
 
 impl Metrics {
-    pub fn update(&self, pbx: &Pbx) {
+    /// Publishes the engine's state. The wallboard's part is drawn at most every
+    /// [`BOARDS_EVERY`]; when this update was too soon for it, the answer is when the
+    /// engine must update again so that the wallboard catches up with this change.
+    #[must_use]
+    pub fn update(&self, pbx: &Pbx) -> Option<Instant> {
         let service = pbx.service();
         let s = service.stats();
         self.active_calls
@@ -230,16 +234,18 @@ impl Metrics {
         self.limited.store(s.limited, Ordering::Relaxed);
         self.banned
             .store(service.banned_sources() as u64, Ordering::Relaxed);
-        self.update_boards(pbx);
+        self.update_boards(pbx)
     }
 
-    fn update_boards(&self, pbx: &Pbx) {
+    fn update_boards(&self, pbx: &Pbx) -> Option<Instant> {
         let now = Instant::now();
         let Ok(mut boards) = self.boards.lock() else {
-            return;
+            return None;
         };
-        if boards.taken.is_some_and(|t| now - t < BOARDS_EVERY) {
-            return;
+        if let Some(taken) = boards.taken
+            && now - taken < BOARDS_EVERY
+        {
+            return Some(taken + BOARDS_EVERY);
         }
         boards.taken = Some(now);
         boards.queues = pbx
@@ -301,6 +307,7 @@ impl Metrics {
             .into_iter()
             .map(TrunkBoard::of)
             .collect();
+        None
     }
 
     /// Every trunk's status, as last drawn.
@@ -402,5 +409,40 @@ impl Metrics {
     pub fn add_rtp(&self, forwarded: u64, dropped: u64) {
         self.rtp_forwarded.fetch_add(forwarded, Ordering::Relaxed);
         self.rtp_dropped.fetch_add(dropped, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_core::{Clock, PbxConfig};
+    use switchboard_sip::service::ServiceConfig;
+
+    #[test]
+    fn a_change_too_soon_for_the_wallboard_is_drawn_when_it_is_due() {
+        let pbx = Pbx::new(
+            PbxConfig {
+                sip: ServiceConfig::default(),
+                sip_port: 5060,
+                tls_port: None,
+                advertise_ip: "192.0.2.1".parse().unwrap(),
+                public_ip: None,
+                local_networks: Vec::new(),
+                media_ports: (20000, 20099),
+                ring_timeout: Duration::from_secs(30),
+            },
+            [7; 32],
+            [42; 32],
+            Clock {
+                mono: Instant::now(),
+                wall: std::time::SystemTime::now(),
+            },
+        );
+        let metrics = Metrics::default();
+        assert_eq!(metrics.update(&pbx), None, "the first update draws");
+        let due = metrics.update(&pbx).expect("too soon: drawn later");
+        assert!(due > Instant::now() && due <= Instant::now() + BOARDS_EVERY);
+        std::thread::sleep(due - Instant::now());
+        assert_eq!(metrics.update(&pbx), None, "drawn once due");
     }
 }

@@ -163,6 +163,8 @@ impl Engine {
         let mut held = AfterCommit::default();
         let mut buf = vec![0u8; 65_536];
         let mut answers = Vec::new();
+        // When the wallboard, drawn at most every quarter second, must catch up.
+        let mut boards_due = None;
         loop {
             let deadline = self.pbx.poll_timeout().map(tokio::time::Instant::from_std);
             tokio::select! {
@@ -207,6 +209,7 @@ impl Engine {
                     }
                 },
                 () = sleep_until(deadline) => self.pbx.handle_timeout(clock()),
+                () = sleep_until(boards_due) => {}
                 released = held.released() => send(&udp, &connections, released).await,
                 _ = shutdown.changed() => {
                     // Providers are told the office is leaving: trunks unregister.
@@ -215,7 +218,8 @@ impl Engine {
                     break;
                 }
             }
-            self.flush(&udp, &connections, &mut held, &mut answers)
+            boards_due = self
+                .flush(&udp, &connections, &mut held, &mut answers)
                 .await;
         }
         while !held.is_empty() {
@@ -234,10 +238,10 @@ impl Engine {
         connections: &HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
         held: &mut AfterCommit<Outgoing>,
         answers: &mut Vec<Outgoing>,
-    ) {
+    ) -> Option<tokio::time::Instant> {
         // Published before anything is sent, so a phone that got its answer and asks
         // the health endpoint sees the state that answer reflects.
-        self.metrics.update(&self.pbx);
+        let boards_due = self.metrics.update(&self.pbx);
         let mut unix = None;
         let mut outgoing = Vec::new();
         let mut registrations = Vec::new();
@@ -291,10 +295,12 @@ impl Engine {
         if to_commit {
             let (done, committed) = tokio::sync::oneshot::channel();
             if self.writes.send(Write::Committed(done)).is_ok() {
-                return held.hold(committed, outgoing);
+                held.hold(committed, outgoing);
+                return boards_due.map(tokio::time::Instant::from_std);
             }
         }
         send(udp, connections, held.behind(outgoing)).await;
+        boards_due.map(tokio::time::Instant::from_std)
     }
 }
 
