@@ -11,11 +11,22 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
     }
     let part = path.with_extension("part");
     {
-        let mut file = private_options().truncate(true).open(&part)?;
+        let mut file = private_file(&part)?;
         io::Write::write_all(&mut file, bytes)?;
         file.sync_all()?;
     }
     std::fs::rename(&part, path)
+}
+
+/// Creates or empties `path`, for Switchboard's user alone even if it was left open.
+pub fn private_file(path: &Path) -> io::Result<std::fs::File> {
+    let file = private_options().truncate(true).open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }
 
 /// Opening options for a file only Switchboard's user may read (0600 on Unix; on

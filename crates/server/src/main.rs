@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use switchboard_server::config::{Config, ConfigError};
-use switchboard_server::{Listeners, Options, RtpPorts, open_store};
+use switchboard_server::{Listeners, Options, RtpPorts, backup, open_store};
 
 /// Switchboard, the small-office PBX, without a window.
 #[derive(Parser)]
@@ -56,6 +56,15 @@ enum Command {
     },
     /// Print the admin API's OpenAPI document (JSON).
     Openapi,
+    /// Write the whole office (database, prompts, greetings, voicemail, certificate) to
+    /// FILE, a gzipped tar; safe while the server runs and calls go on.
+    Backup { file: PathBuf },
+    /// Unpack a backup FILE into the data directory, which must be new or empty; then
+    /// start the server on it.
+    Restore { file: PathBuf },
+    /// Print the passwords made at the first run (extensions and the admin panel), for
+    /// an install whose first start went to a service log.
+    FirstRunInfo,
 }
 
 #[derive(Subcommand)]
@@ -116,6 +125,30 @@ fn main() -> ExitCode {
             println!("{}", switchboard_server::openapi_json());
             Ok(())
         }
+        Some(Command::Backup { file }) => backup::back_up(&cli.data_dir, &file)
+            .map(|contents| println!("{}: {contents}", file.display()))
+            .map_err(|e| (1, e.to_string())),
+        Some(Command::FirstRunInfo) => {
+            let path = cli.data_dir.join(switchboard_server::FIRST_RUN_FILE);
+            std::fs::read_to_string(&path)
+                .map(|told| {
+                    println!("As told at the first run (a password changed since is not shown):");
+                    print!("{told}")
+                })
+                .map_err(|e| {
+                    (
+                        1,
+                        format!(
+                            "{}: {e}; a forgotten admin password is replaced with \
+                             `switchboard-server admin reset-password`",
+                            path.display()
+                        ),
+                    )
+                })
+        }
+        Some(Command::Restore { file }) => backup::restore(&file, &cli.data_dir)
+            .map(|contents| println!("{}: {contents}", cli.data_dir.display()))
+            .map_err(|e| (1, e.to_string())),
         None => serve(Options {
             data_dir: cli.data_dir,
             sip_listen: cli.sip_listen,

@@ -57,6 +57,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("schema migration: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    #[error("{} is not a UTF-8 path, which SQLite needs", .0.display())]
+    Path(std::path::PathBuf),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -124,6 +126,14 @@ impl Store {
     pub fn limit_page_cache(&self, kib: u32) -> Result<()> {
         self.conn
             .pragma_update(None, "cache_size", -i64::from(kib))?;
+        Ok(())
+    }
+
+    /// Writes a consistent copy of the whole database to a new file at `path`, while
+    /// others go on writing (one read transaction: what was committed when it began).
+    pub fn copy_to(&self, path: &Path) -> Result<()> {
+        let path = path.to_str().ok_or_else(|| StoreError::Path(path.into()))?;
+        self.conn.execute("VACUUM INTO ?1", [path])?;
         Ok(())
     }
 
