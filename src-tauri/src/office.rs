@@ -154,6 +154,8 @@ fn first_run_message(
             ));
         }
     }
-    text.push_str("These passwords are shown only now: write them down.");
+    text.push_str(
+        "Write these passwords down. They are also kept in first-run.txt in Switchboard's data folder, readable by your user alone.",
+    );
     text
 }

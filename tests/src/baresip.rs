@@ -62,9 +62,9 @@ impl Baresip {
         Baresip::start_on(server, setup, None, pass)
     }
 
-    /// A customer's phone, registered to their provider (not to Switchboard) as `setup`'s
-    /// extension with `pass`.
-    pub fn start_at_provider(provider: SocketAddr, setup: PhoneSetup<'_>, pass: &str) -> Baresip {
+    /// A phone registered to `server` as `setup`'s extension with `pass`: a customer's
+    /// phone at their provider, or an office phone whose password the first run made.
+    pub fn start_with_password(provider: SocketAddr, setup: PhoneSetup<'_>, pass: &str) -> Baresip {
         Baresip::start_on(provider, setup, None, pass)
     }
 

@@ -53,7 +53,7 @@ pub fn config(sip_extra: &str, registrar: &str) -> String {
 pub const FAST_REGISTRAR: &str =
     "default_expires = 600\nmin_expires = 10\nmax_expires = 3600\nmax_contacts = 5";
 
-fn server_binary() -> PathBuf {
+pub fn server_binary() -> PathBuf {
     if let Ok(path) = std::env::var("SWITCHBOARD_SERVER_BIN") {
         return path.into();
     }
@@ -265,8 +265,28 @@ impl Server {
         self._keep = keep;
     }
 
+    /// Starts `program` (an installed switchboard-server) on `data_dir` as the system
+    /// user `user`, keeping this environment, as a service manager would.
+    pub fn launch_as(user: &str, program: &Path, data_dir: &Path) -> Server {
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid", user, "--regid", user, "--init-groups", "--"])
+            .arg(program);
+        Server::spawn_command(command, data_dir, rtp_range(), "127.0.0.1:0", "127.0.0.1:0")
+    }
+
     fn spawn(data_dir: &Path, rtp: (u16, u16), http: &str, sip: &str) -> Server {
-        let mut child = Command::new(server_binary())
+        Server::spawn_command(Command::new(server_binary()), data_dir, rtp, http, sip)
+    }
+
+    fn spawn_command(
+        mut command: Command,
+        data_dir: &Path,
+        rtp: (u16, u16),
+        http: &str,
+        sip: &str,
+    ) -> Server {
+        let mut child = command
             .args(["--data-dir", data_dir.to_str().expect("utf-8 path")])
             .args([
                 "--sip-listen",

@@ -87,7 +87,7 @@ fn a_customer_of_the_provider_reaches_an_agent_through_the_office_number() {
     audio::speech("ru", 40, &ru);
     let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    let mut customer = Baresip::start_at_provider(
+    let mut customer = Baresip::start_with_password(
         provider.addr,
         PhoneSetup::pcmu("48601000000", &en, false),
         &provider_password("48601000000"),
@@ -142,7 +142,7 @@ fn a_receptionist_calls_a_customer_out_through_the_provider_showing_the_office_n
     audio::speech("ru", 40, &ru);
     let mut receptionist = Baresip::start(server.sip, PhoneSetup::pcmu("100", &en, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    let mut customer = Baresip::start_at_provider(
+    let mut customer = Baresip::start_with_password(
         provider.addr,
         PhoneSetup::pcmu("48601000000", &ru, true),
         &provider_password("48601000000"),

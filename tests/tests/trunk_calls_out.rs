@@ -43,7 +43,7 @@ fn a_call_out_fails_over_and_the_guard_holds() {
     audio::speech("en", 30, &voice);
     let mut receptionist = Baresip::start(server.sip, PhoneSetup::pcmu("100", &voice, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    let mut customer = Baresip::start_at_provider(
+    let mut customer = Baresip::start_with_password(
         provider.addr,
         PhoneSetup::pcmu("48601000000", &voice, true),
         &provider_password("48601000000"),

@@ -76,7 +76,7 @@ pub fn phone_setup_table(
     sip: SocketAddr,
     sip_tls: SocketAddr,
     office: &Config,
-    config_command: &str,
+    invocation: &str,
 ) -> String {
     let realm = &office.sip.realm;
     let mut out = String::new();
@@ -121,9 +121,11 @@ pub fn phone_setup_table(
     let _ = writeln!(out, "\nThen dial {}.", dial.join(", "));
     let _ = writeln!(
         out,
-        "\nThe passwords are shown only now: Switchboard keeps just their hashes.\n\
-         To set your own, export the configuration, edit it, and import it:\n\
-         \n  {config_command} export office.toml\n  {config_command} import office.toml\n"
+        "\nSwitchboard keeps just the passwords' hashes, and this text in first-run.txt in its\n\
+         data folder (for its own user alone), shown again by:\n\
+         \n  {invocation} first-run-info\n\
+         \nTo set your own passwords, export the configuration, edit it, and import it:\n\
+         \n  {invocation} config export office.toml\n  {invocation} config import office.toml\n"
     );
     out
 }
@@ -132,8 +134,8 @@ pub fn phone_setup_table(
 pub fn admin_login_note(http: SocketAddr, password: &str) -> String {
     format!(
         "Admin panel: http://{http}/  user: {ADMIN_USER}  password: {password}\n\
-         The password is shown only now; change it in the panel (or reset it with the \
-         `admin reset-password` command).\n",
+         Change it in the panel (or make a new one with the `admin reset-password` \
+         command).\n",
         ADMIN_USER = crate::admin_account::ADMIN_USER
     )
 }
@@ -207,11 +209,12 @@ mod tests {
             "192.0.2.5:5060".parse().unwrap(),
             "192.0.2.5:5061".parse().unwrap(),
             &office,
-            "switchboard-server --data-dir /srv/pbx config",
+            "switchboard-server --data-dir /srv/pbx",
         );
         assert!(
             table.contains("  switchboard-server --data-dir /srv/pbx config export office.toml\n")
         );
+        assert!(table.contains("  switchboard-server --data-dir /srv/pbx first-run-info\n"));
         assert!(table.contains("SIP server : 192.0.2.5:5060"));
         assert!(table.contains("SIP TLS    : 192.0.2.5:5061"));
         assert!(table.contains("100        pw-abc"));

@@ -321,7 +321,7 @@ pub async fn run(
             sip_addr,
             tls_addr,
             &config,
-            &config_invocation(&options.data_dir),
+            &invocation(&options.data_dir),
         ));
     }
     if let Some(password) = &admin_password {
@@ -465,8 +465,8 @@ pub async fn run(
     Ok(())
 }
 
-/// How to run this binary's `config` subcommand on this data directory.
-fn config_invocation(data_dir: &Path) -> String {
+/// How to run this binary on this data directory, for the commands the first run names.
+fn invocation(data_dir: &Path) -> String {
     let exe = std::env::current_exe()
         .ok()
         .and_then(|p| {
@@ -479,7 +479,7 @@ fn config_invocation(data_dir: &Path) -> String {
         })
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "switchboard-server".into());
-    format!("{exe} --data-dir {} config", data_dir.display())
+    format!("{exe} --data-dir {}", data_dir.display())
 }
 
 /// SIGHUP re-reads extensions from the store, so `config import` takes effect without a

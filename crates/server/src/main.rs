@@ -24,19 +24,27 @@ struct Cli {
     )]
     data_dir: PathBuf,
     /// SIP address, UDP and TCP on the same port.
-    #[arg(long, default_value = "0.0.0.0:5060")]
+    #[arg(long, env = "SWITCHBOARD_SIP_LISTEN", default_value = "0.0.0.0:5060")]
     sip_listen: SocketAddr,
     /// SIP over TLS address; by default the SIP address with the next port (5061).
-    #[arg(long)]
+    #[arg(long, env = "SWITCHBOARD_SIP_TLS_LISTEN")]
     sip_tls_listen: Option<SocketAddr>,
     /// HTTP address of the admin panel, its API and the health endpoint.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "SWITCHBOARD_HTTP_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
     http_listen: SocketAddr,
     /// HTTPS address of the same, with the SIP over TLS certificate.
-    #[arg(long, default_value = "127.0.0.1:8443")]
+    #[arg(
+        long,
+        env = "SWITCHBOARD_HTTPS_LISTEN",
+        default_value = "127.0.0.1:8443"
+    )]
     https_listen: SocketAddr,
     /// UDP ports for media, LOW-HIGH.
-    #[arg(long, default_value = "10000-20000")]
+    #[arg(long, env = "SWITCHBOARD_RTP_PORTS", default_value = "10000-20000")]
     rtp_ports: RtpPorts,
     #[command(subcommand)]
     command: Option<Command>,
