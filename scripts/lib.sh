@@ -58,6 +58,18 @@ ensure_rust() {
   ensure_apt cc:build-essential cmake:cmake
 }
 
+# The Windows build: Rust's x86_64-pc-windows-gnu standard library, the mingw-w64
+# toolchain it links with, NSIS for the installer and Wine to run both here.
+WINDOWS_TARGET=x86_64-pc-windows-gnu
+ensure_windows_toolchain() {
+  ensure_apt x86_64-w64-mingw32-gcc:gcc-mingw-w64-x86-64 makensis:nsis wine:wine
+  ensure_debs wine64
+  if ! rustup target list --installed 2>/dev/null | grep -qx "$WINDOWS_TARGET"; then
+    echo "==> installing Rust's $WINDOWS_TARGET standard library"
+    rustup target add "$WINDOWS_TARGET"
+  fi
+}
+
 # The admin UI's toolchain (Node.js 20 or newer, npm) and its build into ui/dist, which
 # the server serves (debug builds read it at run time, release builds carry it inside).
 # Both steps are skipped when nothing they read changed since they last ran.

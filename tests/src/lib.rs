@@ -272,22 +272,32 @@ impl Server {
         command
             .args(["--reuid", user, "--regid", user, "--init-groups", "--"])
             .arg(program);
-        Server::spawn_command(command, data_dir, rtp_range(), "127.0.0.1:0", "127.0.0.1:0")
+        let arg = data_dir.to_str().expect("utf-8 path");
+        Server::launch_command(command, arg, data_dir)
+    }
+
+    /// Starts `command` (a server binary, or what runs one: Wine) with `--data-dir
+    /// data_dir_arg`, the folder this machine sees as `data_dir`.
+    pub fn launch_command(command: Command, data_dir_arg: &str, data_dir: &Path) -> Server {
+        let (http, sip) = ("127.0.0.1:0", "127.0.0.1:0");
+        Server::spawn_command(command, data_dir_arg, data_dir, rtp_range(), http, sip)
     }
 
     fn spawn(data_dir: &Path, rtp: (u16, u16), http: &str, sip: &str) -> Server {
-        Server::spawn_command(Command::new(server_binary()), data_dir, rtp, http, sip)
+        let arg = data_dir.to_str().expect("utf-8 path");
+        Server::spawn_command(Command::new(server_binary()), arg, data_dir, rtp, http, sip)
     }
 
     fn spawn_command(
         mut command: Command,
+        data_dir_arg: &str,
         data_dir: &Path,
         rtp: (u16, u16),
         http: &str,
         sip: &str,
     ) -> Server {
         let mut child = command
-            .args(["--data-dir", data_dir.to_str().expect("utf-8 path")])
+            .args(["--data-dir", data_dir_arg])
             .args([
                 "--sip-listen",
                 sip,
@@ -328,7 +338,8 @@ impl Server {
             }
             let _ = out_tx.send(text);
         });
-        let deadline = Instant::now() + Duration::from_secs(20);
+        // Generous: a debug build under Wine takes its time.
+        let deadline = Instant::now() + Duration::from_secs(60);
         let Listening {
             sip,
             sip_tls,
@@ -338,7 +349,7 @@ impl Server {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = rx
                 .recv_timeout(left)
-                .expect("server announces where it listens within 20 s");
+                .expect("server announces where it listens within 60 s");
             if let Some(listening) = parse_listening(&line) {
                 break listening;
             }

@@ -482,19 +482,23 @@ fn invocation(data_dir: &Path) -> String {
     format!("{exe} --data-dir {}", data_dir.display())
 }
 
-/// SIGHUP re-reads extensions from the store, so `config import` takes effect without a
-/// restart.
-/// SIGHUP, listened for from the very start: a hangup that arrived before the listener
-/// was set up would end the process (the signal's default).
+/// SIGHUP re-reads the configuration from the store, so `config import` takes effect
+/// without a restart. It is listened for from the very start: a hangup that arrived
+/// before the listener was set up would end the process (the signal's default).
+/// Windows has no such signal: there an import takes effect at the next start.
 #[cfg(unix)]
 type Hangups = Option<tokio::signal::unix::Signal>;
 #[cfg(not(unix))]
-type Hangups = ();
+type Hangups = Option<std::convert::Infallible>;
 
 fn listen_for_hangups() -> Hangups {
     #[cfg(unix)]
     {
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }
 

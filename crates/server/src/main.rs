@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[cfg(windows)]
+mod service_manager;
+
 /// Every SIP message is parsed into many small strings; mimalloc serves them faster than
 /// the system allocator and hands freed memory back instead of fragmenting.
 #[global_allocator]
@@ -70,6 +73,10 @@ enum Command {
     /// Unpack a backup FILE into the data directory, which must be new or empty; then
     /// start the server on it.
     Restore { file: PathBuf },
+    /// Run as the Windows service the installer registers (started by the service
+    /// manager, not by hand).
+    #[cfg(windows)]
+    Service,
     /// Print the passwords made at the first run (extensions and the admin panel), for
     /// an install whose first start went to a service log.
     FirstRunInfo,
@@ -112,8 +119,8 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    let result = match cli.command {
+    let mut cli = Cli::parse();
+    let result = match cli.command.take() {
         Some(Command::Config { action }) => config_command(&cli.data_dir, action),
         Some(Command::Admin {
             action: AdminAction::ResetPassword,
@@ -157,14 +164,9 @@ fn main() -> ExitCode {
         Some(Command::Restore { file }) => backup::restore(&file, &cli.data_dir)
             .map(|contents| println!("{}: {contents}", cli.data_dir.display()))
             .map_err(|e| (1, e.to_string())),
-        None => serve(Options {
-            data_dir: cli.data_dir,
-            sip_listen: cli.sip_listen,
-            sip_tls_listen: cli.sip_tls_listen,
-            http_listen: cli.http_listen,
-            https_listen: Some(cli.https_listen),
-            rtp_ports: cli.rtp_ports,
-        }),
+        #[cfg(windows)]
+        Some(Command::Service) => service_manager::run(options(&cli)),
+        None => serve(options(&cli), switchboard_server::shutdown_signal()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -175,7 +177,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(options: Options) -> Result<(), (u8, String)> {
+fn options(cli: &Cli) -> Options {
+    Options {
+        data_dir: cli.data_dir.clone(),
+        sip_listen: cli.sip_listen,
+        sip_tls_listen: cli.sip_tls_listen,
+        http_listen: cli.http_listen,
+        https_listen: Some(cli.https_listen),
+        rtp_ports: cli.rtp_ports,
+    }
+}
+
+/// Serves until `shutdown` completes.
+fn serve(
+    options: Options,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), (u8, String)> {
     let listeners = Listeners::bind(&options).map_err(|e| (1, e.to_string()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -185,7 +202,7 @@ fn serve(options: Options) -> Result<(), (u8, String)> {
         .block_on(switchboard_server::run(
             options,
             listeners,
-            switchboard_server::shutdown_signal(),
+            shutdown,
             |_| {},
         ))
         .map_err(|e| (1, e.to_string()))
