@@ -134,3 +134,110 @@ fn the_windows_server_runs_under_wine_and_connects_a_call() {
     assert_eq!(records.len(), 1, "{records:#?}");
     assert_eq!(records[0].outcome.as_str(), "answered", "{records:#?}");
 }
+
+/// Waits up to a minute for `done` (the uninstaller goes on in the background).
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} within a minute"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn the_installer_sets_up_the_service_and_the_uninstaller_keeps_the_office_unless_purged() {
+    require("makensis", "apt-get install nsis");
+    let wine = Wine::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../installer/windows/build-installer");
+    let built = Command::new(script)
+        .args(["--binary", windows_exe().to_str().expect("utf-8")])
+        .args(["--out", dir.path().to_str().expect("utf-8")])
+        .output()
+        .expect("build-installer");
+    assert!(built.status.success(), "{built:?}");
+    let setup = PathBuf::from(String::from_utf8_lossy(&built.stdout).trim());
+    let install = || {
+        let installed = wine
+            .command("wine")
+            .arg(&setup)
+            .arg("/S")
+            .output()
+            .expect("setup");
+        assert!(installed.status.success(), "{installed:?}");
+    };
+    let program_dir = wine.drive_c().join("Program Files/Switchboard");
+    let reg = |key: &str| {
+        let out = wine
+            .command("wine")
+            .args(["reg", "query", key])
+            .output()
+            .expect("reg");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let service_key = r"HKLM\System\CurrentControlSet\Services\Switchboard";
+    let uninstall_key = r"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\Switchboard";
+
+    install();
+    assert!(program_dir.join("switchboard-server.exe").is_file());
+    assert!(program_dir.join("Uninstall.exe").is_file());
+    let service = reg(service_key);
+    assert!(
+        service.contains(
+            r#""C:\Program Files\Switchboard\switchboard-server.exe" --data-dir "C:\ProgramData\Switchboard""#
+        ) && service.contains(" service")
+            && service.contains("0x2"),
+        "a service that starts at boot: {service}"
+    );
+    assert!(reg(uninstall_key).contains("QuietUninstallString"));
+    let menu = wine
+        .drive_c()
+        .join("ProgramData/Microsoft/Windows/Start Menu/Programs/Switchboard");
+    assert!(
+        menu.join("Switchboard admin panel.url").is_file(),
+        "{}",
+        menu.display()
+    );
+
+    // Wine's service manager runs services only while some Wine program runs, so the
+    // test starts the installed program itself, on the service's data folder, with its
+    // own ports; the service is stopped and left to be started by hand meanwhile.
+    let sc = |args: &[&str]| {
+        let _ = wine.command("wine").arg("sc").args(args).output();
+    };
+    sc(&["config", "Switchboard", "start=", "demand"]);
+    sc(&["stop", "Switchboard"]);
+    let mut command = wine.command("wine");
+    command.arg(r"C:\Program Files\Switchboard\switchboard-server.exe");
+    let server = Server::launch_command(command, DATA_DIR, &wine.data_dir());
+    assert_eq!(server.health()["status"], "ok", "{}", server.health());
+    sipp(&server, "options.xml", &["100".to_string()], &[]).expect(1, 0);
+    drop(server);
+
+    // Uninstalling keeps the office; /PURGE removes it.
+    let uninstall = |args: &[&str]| {
+        let done = wine
+            .command("wine")
+            .arg(program_dir.join("Uninstall.exe"))
+            .args(args)
+            .output()
+            .expect("uninstall");
+        assert!(done.status.success(), "{done:?}");
+    };
+    uninstall(&["/S"]);
+    wait_until("the program removed", || !program_dir.exists());
+    assert!(
+        !reg(service_key).contains("ImagePath"),
+        "the service is gone"
+    );
+    assert!(
+        wine.data_dir().join("switchboard.db").is_file(),
+        "the office is kept"
+    );
+    install();
+    uninstall(&["/S", "/PURGE"]);
+    wait_until("the office removed on /PURGE", || !wine.data_dir().exists());
+}
