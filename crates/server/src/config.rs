@@ -14,6 +14,7 @@ use switchboard_store::{Extension, Store};
 
 use crate::sounds::Language;
 
+mod email;
 mod import;
 mod lists;
 mod outbound;
@@ -22,6 +23,7 @@ mod scenarios;
 pub(crate) mod trunks;
 mod voicemail;
 
+pub use email::{EmailSettings, SmtpSecurity};
 pub use lists::{ListSettings, NumberSettings};
 pub use outbound::{CallClassName, ExtensionClasses, OutboundSettings, RouteSettings};
 pub use queues::{AgentSettings, QueueSettings};
@@ -45,6 +47,9 @@ pub struct Config {
     pub calls: CallSettings,
     #[serde(default)]
     pub voicemail: VoicemailSettings,
+    /// The SMTP server voicemail is e-mailed through.
+    #[serde(default)]
+    pub email: EmailSettings,
     #[serde(default)]
     pub extensions: Vec<ExtensionConfig>,
     #[serde(default)]
@@ -526,7 +531,9 @@ impl Config {
             .map(|e| e.number.as_str())
             .chain(self.queues.iter().map(|q| q.number.as_str()))
             .collect();
-        self.voicemail.validate(&mailboxes, &mut errors);
+        self.voicemail
+            .validate(&mailboxes, self.email.is_set_up(), &mut errors);
+        self.email.validate(&mut errors);
         self.validate_queues(&mut errors);
         self.validate_lists(&mut errors);
         self.validate_scenarios(&mut errors);
@@ -619,6 +626,31 @@ impl Config {
             .collect()
     }
 
+    /// This configuration with the trunks' and the SMTP server's passwords left out, for
+    /// exports and the API.
+    pub fn without_secrets(mut self) -> Config {
+        self.trunks = self
+            .trunks
+            .iter()
+            .map(TrunkSettings::without_password)
+            .collect();
+        self.email = self.email.without_password();
+        self
+    }
+
+    /// Gives each trunk whose password was left out the one `current` holds for the
+    /// trunk of the same name, and the SMTP server its stored password: an exported file
+    /// imported again keeps the passwords.
+    pub fn keep_secrets(&mut self, current: &Config) {
+        for trunk in &mut self.trunks {
+            let stored = current.trunks.iter().find(|t| t.name == trunk.name);
+            trunk.keep_password(stored);
+        }
+        if self.email.password.is_none() && self.email.username == current.email.username {
+            self.email.password = current.email.password.clone();
+        }
+    }
+
     /// Reads the configuration the store holds. Each section is stored as one JSON
     /// setting, so a key added later simply takes its default in older databases.
     pub fn load(store: &Store) -> Result<Self, ConfigError> {
@@ -628,6 +660,7 @@ impl Config {
             security: section(store, "security")?,
             calls: section(store, "calls")?,
             voicemail: section(store, "voicemail")?,
+            email: section(store, "email")?,
             queues: section(store, "queues")?,
             agents: section(store, "agents")?,
             numbers: section(store, "numbers")?,
@@ -667,6 +700,7 @@ impl Config {
             ("security".to_string(), to_json(&self.security)),
             ("calls".to_string(), to_json(&self.calls)),
             ("voicemail".to_string(), to_json(&self.voicemail.hashed())),
+            ("email".to_string(), to_json(&self.email)),
             ("queues".to_string(), to_json(&self.queues)),
             ("agents".to_string(), to_json(&self.agents)),
             ("numbers".to_string(), to_json(&self.numbers)),

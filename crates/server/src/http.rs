@@ -11,6 +11,7 @@ mod error;
 mod headers;
 mod live;
 mod live_calls;
+mod mail;
 mod me;
 mod prompts;
 mod scenarios;
@@ -72,6 +73,7 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(calls::export))
         .routes(routes!(calls::queue_events))
         .routes(routes!(bans::list))
+        .routes(routes!(mail::list))
         .routes(routes!(bans::lift))
         .routes(routes!(live::get_dashboard))
         .routes(routes!(live::live))

@@ -11,6 +11,7 @@ mod files;
 pub mod first_run;
 mod http;
 mod mailbox_api;
+mod mailer;
 mod media_edge;
 mod metrics;
 mod persist;
@@ -305,8 +306,12 @@ pub async fn run(
     sip_edge::apply_config(&mut pbx, &config, trunks::resolve(&config.trunks).await);
     drop(store);
     let voicemail = voicemail::VoicemailFiles::new(&options.data_dir);
-    let (writes, writer) =
-        persist::spawn_writer(&options.data_dir.join(DATABASE_FILE), voicemail.clone())?;
+    let mail_wake = Arc::new(tokio::sync::Notify::new());
+    let (writes, writer) = persist::spawn_writer(
+        &options.data_dir.join(DATABASE_FILE),
+        voicemail.clone(),
+        mail_wake.clone(),
+    )?;
     let http_bind = |source| ServerError::Bind {
         what: "HTTP",
         addr: http_addr,
@@ -398,6 +403,11 @@ pub async fn run(
     let https_addr = https
         .as_ref()
         .and_then(|l| axum::serve::Listener::local_addr(l).ok());
+    let mailer = tokio::spawn(mailer::run(
+        options.data_dir.clone(),
+        mail_wake,
+        stop_rx.clone(),
+    ));
     let mut http_stop = stop_rx.clone();
     let app = http::router(metrics, voicemail_api, admin_api);
     let https = https.map(|listener| {
@@ -455,6 +465,8 @@ pub async fn run(
         let _ = https.await;
     }
     reloader.abort();
+    // A send under way is cut; its e-mail stays queued for the next start.
+    mailer.abort();
     // The engine hands over its last batch and drops the only sender; the writer then
     // saves what is queued and ends.
     let _ = tokio::task::spawn_blocking(move || {

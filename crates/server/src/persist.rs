@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use switchboard_core::{CallKey, CallOpened, CallRecord, QueueEventRecord, unix_ms};
@@ -19,6 +19,8 @@ use switchboard_store::{
     BanRow, BanWrite, QueueEventRow, Registration, RegistrationWrite, Store, StoreError,
     VoicemailChange, VoicemailMessage,
 };
+
+use tokio::sync::Notify;
 
 use crate::voicemail::VoicemailFiles;
 
@@ -229,9 +231,12 @@ pub fn restore(
 }
 
 /// Starts the writer thread; it ends when every sender is dropped, after a last flush.
+/// `mail` is told whenever an e-mail is queued (a voicemail message for a box with an
+/// address).
 pub fn spawn_writer(
     path: &Path,
     voicemail: VoicemailFiles,
+    mail: Arc<Notify>,
 ) -> Result<(mpsc::Sender<Write>, std::thread::JoinHandle<()>), StoreError> {
     let mut store = Store::open(path)?;
     store.limit_page_cache(256)?;
@@ -266,7 +271,9 @@ pub fn spawn_writer(
                     }
                 }
                 for change in voicemail_changes {
-                    save_voicemail(&mut store, &voicemail, change);
+                    if save_voicemail(&mut store, &voicemail, change) {
+                        mail.notify_one();
+                    }
                 }
                 if !queue_events.is_empty()
                     && let Err(e) = store.insert_queue_events(&queue_events)
@@ -300,24 +307,36 @@ pub fn spawn_writer(
     Ok((tx, handle))
 }
 
-/// Commits a voicemail change; a deleted message's audio goes once its row is gone.
+/// Commits a voicemail change; a deleted message's audio goes once its row is gone. A
+/// message left for a box with an address queues its e-mail in the same transaction;
+/// answers whether it did.
 fn save_voicemail(
     store: &mut Store,
     files: &VoicemailFiles,
     change: switchboard_core::VoicemailChange,
-) {
+) -> bool {
+    use switchboard_core::VoicemailChange as Change;
     let gone = match &change {
-        switchboard_core::VoicemailChange::Deleted { mailbox, id } => {
-            files.message(mailbox, *id).ok()
-        }
+        Change::Deleted { mailbox, id } => files.message(mailbox, *id).ok(),
         _ => None,
     };
-    if let Err(e) = store.change_voicemail(&voicemail_change(change)) {
-        return tracing::error!("could not save a voicemail change: {e}");
+    let mail = match &change {
+        Change::Left(m) => crate::config::Config::load(store)
+            .inspect_err(|e| tracing::error!("no e-mail for message {}: {e}", m.id))
+            .ok()
+            .and_then(|c| {
+                crate::mailer::voicemail_mail(&c, &m.mailbox, m.id, &m.caller, m.duration)
+            }),
+        _ => None,
+    };
+    if let Err(e) = store.change_voicemail(&voicemail_change(change), mail.as_ref()) {
+        tracing::error!("could not save a voicemail change: {e}");
+        return false;
     }
     if let Some(path) = gone
         && let Err(e) = crate::files::remove(&path)
     {
         tracing::error!("could not delete {}: {e}", path.display());
     }
+    mail.is_some()
 }

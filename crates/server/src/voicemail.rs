@@ -18,6 +18,11 @@ pub struct VoicemailFiles {
     root: PathBuf,
 }
 
+/// Where a message's audio lies, relative to the data directory.
+pub fn message_path(mailbox: &str, id: i64) -> String {
+    format!("{VOICEMAIL_DIR}/{mailbox}/{id}.wav")
+}
+
 /// Whether `mailbox` can name a box: an extension or queue number, never a path.
 pub fn is_mailbox_name(mailbox: &str) -> bool {
     (1..=15).contains(&mailbox.len()) && mailbox.chars().all(|c| c.is_ascii_digit())

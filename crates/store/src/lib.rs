@@ -35,18 +35,21 @@ const MIGRATIONS: &[M<'static>] = &[
         "../migrations/0014_call_direction_and_trunk.sql"
     )),
     M::up(include_str!("../migrations/0015_call_records_history.sql")),
+    M::up(include_str!("../migrations/0016_outbox.sql")),
 ];
 
 mod admin;
 mod bans;
 mod call_log;
 mod open_calls;
+mod outbox;
 mod queue_log;
 mod scenarios;
 mod voicemail;
 
 pub use bans::{BanRow, BanWrite};
 pub use call_log::{CallCount, CallFilter};
+pub use outbox::{Mail, QueuedMail};
 pub use queue_log::QueueEventRow;
 pub use scenarios::ScenarioVersion;
 pub use voicemail::{VoicemailChange, VoicemailMessage};

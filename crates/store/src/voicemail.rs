@@ -26,28 +26,43 @@ pub enum VoicemailChange {
 
 impl Store {
     /// Saves one change; once this returns it survives a crash.
-    pub fn change_voicemail(&mut self, change: &VoicemailChange) -> Result<()> {
+    /// Applies `change`, with `mail` (telling of a message left) queued in the same
+    /// transaction: the e-mail goes if and only if the message is kept.
+    pub fn change_voicemail(
+        &mut self,
+        change: &VoicemailChange,
+        mail: Option<&crate::Mail>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
         match change {
-            VoicemailChange::Left(m) => self.conn.execute(
-                "INSERT INTO voicemail_messages (id, mailbox, caller, received_at, \
-                 duration_ms, heard) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    m.id,
-                    m.mailbox,
-                    m.caller,
-                    m.received_at,
-                    m.duration_ms,
-                    m.heard
-                ],
-            )?,
-            VoicemailChange::Heard { id, heard } => self.conn.execute(
-                "UPDATE voicemail_messages SET heard = ?2 WHERE id = ?1",
-                params![id, heard],
-            )?,
-            VoicemailChange::Deleted { id } => self
-                .conn
-                .execute("DELETE FROM voicemail_messages WHERE id = ?1", [id])?,
-        };
+            VoicemailChange::Left(m) => {
+                tx.execute(
+                    "INSERT INTO voicemail_messages (id, mailbox, caller, received_at, \
+                     duration_ms, heard) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        m.id,
+                        m.mailbox,
+                        m.caller,
+                        m.received_at,
+                        m.duration_ms,
+                        m.heard
+                    ],
+                )?;
+                if let Some(mail) = mail {
+                    Store::insert_mail(&tx, mail, m.received_at)?;
+                }
+            }
+            VoicemailChange::Heard { id, heard } => {
+                tx.execute(
+                    "UPDATE voicemail_messages SET heard = ?2 WHERE id = ?1",
+                    params![id, heard],
+                )?;
+            }
+            VoicemailChange::Deleted { id } => {
+                tx.execute("DELETE FROM voicemail_messages WHERE id = ?1", [id])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -90,13 +105,15 @@ mod tests {
     fn messages_are_left_heard_and_deleted() {
         let mut store = Store::open_in_memory().unwrap();
         for m in [message(2, "500"), message(1, "101"), message(3, "101")] {
-            store.change_voicemail(&VoicemailChange::Left(m)).unwrap();
+            store
+                .change_voicemail(&VoicemailChange::Left(m), None)
+                .unwrap();
         }
         store
-            .change_voicemail(&VoicemailChange::Heard { id: 3, heard: true })
+            .change_voicemail(&VoicemailChange::Heard { id: 3, heard: true }, None)
             .unwrap();
         store
-            .change_voicemail(&VoicemailChange::Deleted { id: 2 })
+            .change_voicemail(&VoicemailChange::Deleted { id: 2 }, None)
             .unwrap();
         let mut heard = message(3, "101");
         heard.heard = true;
@@ -107,7 +124,7 @@ mod tests {
         // An id is never given twice.
         assert!(
             store
-                .change_voicemail(&VoicemailChange::Left(message(1, "101")))
+                .change_voicemail(&VoicemailChange::Left(message(1, "101")), None)
                 .is_err()
         );
     }

@@ -228,6 +228,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bans/{address}": {
         parameters: {
             query?: never;
@@ -893,6 +909,8 @@ export interface components {
             pin?: string | null;
             /** @description The PIN's salted hash, as export writes it, so a round trip keeps PINs. */
             pin_hash?: string | null;
+            /** @description Where each new message is e-mailed, its recording attached (needs `[email]`). */
+            email?: string | null;
         };
         /** @description One call in progress on the wallboard. */
         CallBoard: {
@@ -1026,6 +1044,8 @@ export interface components {
             security?: components["schemas"]["SecuritySettings"];
             calls?: components["schemas"]["CallSettings"];
             voicemail?: components["schemas"]["VoicemailSettings"];
+            /** @description The SMTP server voicemail is e-mailed through. */
+            email?: components["schemas"]["EmailSettings"];
             extensions?: components["schemas"]["ExtensionConfig"][];
             queues?: components["schemas"]["QueueSettings"][];
             /** @description Agents whose settings differ from the defaults; every queue member is an agent. */
@@ -1074,6 +1094,31 @@ export interface components {
          * @enum {string}
          */
         Direction: "internal" | "inbound" | "outbound";
+        EmailSettings: {
+            /**
+             * @description The SMTP server as host:port (587 with STARTTLS, 465 with TLS); e-mail is off
+             *     while it is empty.
+             * @default
+             */
+            server: string;
+            /** @default starttls */
+            security: components["schemas"]["SmtpSecurity"];
+            /**
+             * @description The login at the SMTP server, when it asks for one.
+             * @default null
+             */
+            username: string | null;
+            /**
+             * @description Accepted on import and through the API, never shown back (left out of exports).
+             * @default null
+             */
+            password: string | null;
+            /**
+             * @description The sender, such as `Switchboard <pbx@office.example>`.
+             * @default
+             */
+            from: string;
+        };
         /**
          * @description When a queue counts as having nobody to answer, by the name an admin picks it by.
          * @enum {string}
@@ -1181,6 +1226,29 @@ export interface components {
             username: string;
             /** @description The admin password, or the extension's SIP password. */
             password: string;
+        };
+        /** @description One e-mail and what became of it (times in unix milliseconds). */
+        MailView: {
+            /** Format: int64 */
+            id: number;
+            recipient: string;
+            subject: string;
+            /** Format: int64 */
+            created_at: number;
+            /** Format: u-int32 */
+            attempts: number;
+            /**
+             * Format: int64
+             * @description When it was accepted by the SMTP server; absent while it waits.
+             */
+            sent_at?: number | null;
+            /** @description The last try's error, while it waits. */
+            last_error?: string | null;
+            /**
+             * Format: int64
+             * @description When it is tried next, while it waits.
+             */
+            next_attempt_at?: number | null;
         };
         MemberSettings: {
             extension: string;
@@ -1634,6 +1702,8 @@ export interface components {
              */
             local_networks: string[];
         };
+        /** @enum {string} */
+        SmtpSecurity: "starttls" | "tls" | "none";
         /** @description A point-in-time copy, as `/health` reports it. */
         Snapshot: {
             /** Format: u-int64 */
@@ -1776,6 +1846,8 @@ export interface components {
             number: string;
             /** @description 4 to 12 digits. Left out of a change, the PIN stays as it is. */
             pin?: string | null;
+            /** @description Where each new message is e-mailed, its recording attached. */
+            email?: string | null;
         };
         /** @description How long voicemail messages may be. */
         VoicemailLimits: {
@@ -2938,6 +3010,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BanView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The newest 200 e-mails, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailView"][];
                 };
             };
             401: {

@@ -285,25 +285,6 @@ impl Config {
             }
         }
     }
-
-    /// This configuration with the trunks' passwords left out, for exports and the API.
-    pub fn without_secrets(mut self) -> Config {
-        self.trunks = self
-            .trunks
-            .iter()
-            .map(TrunkSettings::without_password)
-            .collect();
-        self
-    }
-
-    /// Gives each trunk whose password was left out the one `current` holds for the
-    /// trunk of the same name: an exported file imported again keeps the passwords.
-    pub fn keep_secrets(&mut self, current: &Config) {
-        for trunk in &mut self.trunks {
-            let stored = current.trunks.iter().find(|t| t.name == trunk.name);
-            trunk.keep_password(stored);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,9 @@ pub struct BoxSettings {
     /// The PIN's salted hash, as export writes it, so a round trip keeps PINs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_hash: Option<String>,
+    /// Where each new message is e-mailed, its recording attached (needs `[email]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 impl Default for VoicemailSettings {
@@ -74,8 +77,21 @@ impl VoicemailSettings {
             .collect()
     }
 
+    /// The address `mailbox`'s messages are e-mailed to.
+    pub fn email_of(&self, mailbox: &str) -> Option<&str> {
+        self.boxes
+            .iter()
+            .find(|b| b.number == mailbox)
+            .and_then(|b| b.email.as_deref())
+    }
+
     /// `mailboxes`: the extension and queue numbers, which are the boxes there are.
-    pub(super) fn validate(&self, mailboxes: &HashSet<&str>, errors: &mut Vec<FieldError>) {
+    pub(super) fn validate(
+        &self,
+        mailboxes: &HashSet<&str>,
+        email_set_up: bool,
+        errors: &mut Vec<FieldError>,
+    ) {
         let mut seen = HashSet::new();
         for (i, b) in self.boxes.iter().enumerate() {
             let at = |f: &str| format!("voicemail.boxes[{i}].{f}");
@@ -101,7 +117,24 @@ impl VoicemailSettings {
                     at("pin_hash"),
                     "is not a hash Switchboard wrote",
                 )),
-                _ => errors.push(field_error(at("pin"), "give either pin or pin_hash")),
+                (None, None) if b.email.is_some() => {}
+                _ => errors.push(field_error(
+                    at("pin"),
+                    "give either pin or pin_hash (or only an email)",
+                )),
+            }
+            if let Some(address) = &b.email {
+                if !super::email::is_address(address) {
+                    errors.push(field_error(
+                        at("email"),
+                        "must be an e-mail address, such as anna@office.example",
+                    ));
+                } else if !email_set_up {
+                    errors.push(field_error(
+                        at("email"),
+                        "e-mail is not set up: give [email] server and from",
+                    ));
+                }
             }
         }
         if !(10..=3600).contains(&self.max_message_seconds) {

@@ -222,6 +222,9 @@ pub struct VoicemailBox {
     /// 4 to 12 digits. Left out of a change, the PIN stays as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin: Option<String>,
+    /// Where each new message is e-mailed, its recording attached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 #[derive(Debug)]
@@ -247,6 +250,7 @@ impl Collection for VoicemailBoxes {
         VoicemailBox {
             number: stored.number.clone(),
             pin: None,
+            email: stored.email.clone(),
         }
     }
     fn to_stored(item: VoicemailBox, old: Option<&BoxSettings>) -> (BoxSettings, VoicemailBox) {
@@ -258,6 +262,7 @@ impl Collection for VoicemailBoxes {
                 .then(|| old.and_then(|o| o.pin_hash.clone()))
                 .flatten(),
             pin: item.pin,
+            email: item.email.clone(),
         };
         (stored, VoicemailBox { pin: None, ..item })
     }

@@ -1,0 +1,240 @@
+//! Voicemail to e-mail. A message left in a box with an address queues an e-mail in the
+//! transaction that keeps the message (the store's outbox); this task sends what is due
+//! through the office's SMTP server, off every call's path, and gives a failed send
+//! another try later, growing the wait, with the error kept for the admin panel. A
+//! restart loses nothing: the outbox is read again.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use switchboard_store::{Mail, QueuedMail, Store};
+use tokio::sync::{Notify, watch};
+
+use crate::config::{Config, EmailSettings, SmtpSecurity};
+use crate::{DATABASE_FILE, unix_ms};
+
+/// Waits before the next try after the n-th failure (then the last, for ever).
+const RETRY_AFTER: [Duration; 6] = [
+    Duration::from_secs(5),
+    Duration::from_secs(30),
+    Duration::from_secs(120),
+    Duration::from_secs(600),
+    Duration::from_secs(1800),
+    Duration::from_secs(3600),
+];
+
+/// How long one send may take before it counts as failed.
+const SEND_LIMIT: Duration = Duration::from_secs(60);
+
+/// The e-mail telling `mailbox`'s owner of a message, when the box has an address.
+pub fn voicemail_mail(
+    config: &Config,
+    mailbox: &str,
+    id: i64,
+    caller: &str,
+    duration: Duration,
+) -> Option<Mail> {
+    let recipient = config.voicemail.email_of(mailbox)?;
+    let seconds = duration.as_secs();
+    let length = format!("{}:{:02}", seconds / 60, seconds % 60);
+    Some(Mail {
+        recipient: recipient.to_string(),
+        subject: format!("Voicemail for {mailbox} from {caller} ({length})"),
+        body: format!(
+            "{caller} left a message for {mailbox}, {length} long. The recording is attached; \
+             it is also in the box (dial *97, or the admin panel).\n\n-- Switchboard\n"
+        ),
+        attachment: Some((
+            crate::voicemail::message_path(mailbox, id),
+            format!("voicemail-{mailbox}-{id}.wav"),
+        )),
+    })
+}
+
+/// Sends due e-mail until `shutdown`; `wake` is told when new e-mail is queued.
+pub async fn run(data_dir: PathBuf, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    let mut store = match Store::open(&data_dir.join(DATABASE_FILE)) {
+        Ok(store) => store,
+        Err(e) => return tracing::error!("the mailer cannot open the database: {e}"),
+    };
+    loop {
+        send_due(&mut store, &data_dir).await;
+        let wait = match store.next_mail_due() {
+            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - unix_ms()).unwrap_or(0)),
+            _ => Duration::from_secs(3600),
+        };
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+async fn send_due(store: &mut Store, data_dir: &Path) {
+    let due = match store.due_mail(unix_ms(), 20) {
+        Ok(due) => due,
+        Err(e) => return tracing::error!("cannot read the outbox: {e}"),
+    };
+    if due.is_empty() {
+        return;
+    }
+    // Read afresh each time: the admin may have just put the server right.
+    let settings = Config::load(store).map(|c| c.email);
+    for queued in due {
+        let sent = match &settings {
+            Ok(email) => send(email, &queued.mail, data_dir).await,
+            Err(e) => Err(format!("the configuration cannot be read: {e}")),
+        };
+        let now = unix_ms();
+        let saved = match sent {
+            Ok(()) => store.mail_sent(queued.id, now),
+            Err(error) => {
+                tracing::warn!(
+                    "e-mail to {} not sent (try {}): {error}",
+                    queued.mail.recipient,
+                    queued.attempts + 1
+                );
+                store.mail_failed(queued.id, &error, now + retry_after(&queued))
+            }
+        };
+        if let Err(e) = saved {
+            tracing::error!("cannot update the outbox: {e}");
+        }
+    }
+}
+
+fn retry_after(queued: &QueuedMail) -> i64 {
+    let wait = RETRY_AFTER[(queued.attempts as usize).min(RETRY_AFTER.len() - 1)];
+    wait.as_millis() as i64
+}
+
+async fn send(email: &EmailSettings, mail: &Mail, data_dir: &Path) -> Result<(), String> {
+    let (host, port) = email
+        .server_address()
+        .ok_or("e-mail is not set up: no SMTP server in the settings")?;
+    let message = message(email, mail, data_dir)?;
+    let builder = match email.security {
+        SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&host),
+        SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&host),
+        SmtpSecurity::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
+            &host,
+        )),
+    }
+    .map_err(|e| e.to_string())?;
+    let mut builder = builder.port(port).timeout(Some(SEND_LIMIT));
+    if let (Some(user), Some(password)) = (&email.username, &email.password) {
+        builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+    }
+    match tokio::time::timeout(SEND_LIMIT, builder.build().send(message)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer from {host}:{port} in time")),
+    }
+}
+
+fn message(email: &EmailSettings, mail: &Mail, data_dir: &Path) -> Result<Message, String> {
+    let from: Mailbox = email.from.parse().map_err(|e| format!("email.from: {e}"))?;
+    let to: Mailbox = mail
+        .recipient
+        .parse()
+        .map_err(|e| format!("{}: {e}", mail.recipient))?;
+    let builder = Message::builder().from(from).to(to).subject(&mail.subject);
+    let text = SinglePart::plain(mail.body.clone());
+    let built = match &mail.attachment {
+        Some((path, name)) => {
+            // A message deleted before its e-mail went still tells of the call.
+            match std::fs::read(data_dir.join(path)) {
+                Ok(bytes) => {
+                    let wav = ContentType::parse("audio/wav").map_err(|e| e.to_string())?;
+                    builder.multipart(
+                        MultiPart::mixed()
+                            .singlepart(text)
+                            .singlepart(Attachment::new(name.clone()).body(bytes, wav)),
+                    )
+                }
+                Err(_) => builder.singlepart(SinglePart::plain(format!(
+                    "{}\n(The recording has been deleted since.)\n",
+                    mail.body
+                ))),
+            }
+        }
+        None => builder.singlepart(text),
+    };
+    built.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_box_with_an_address_gets_its_messages_with_the_recording() {
+        let config = Config::from_toml(
+            r#"
+[[extensions]]
+number = "101"
+password = "a-long-password-101"
+[email]
+server = "127.0.0.1:2525"
+security = "none"
+from = "Switchboard <pbx@office.example>"
+[voicemail]
+boxes = [{ number = "101", email = "anna@office.example" }]
+"#,
+        )
+        .unwrap();
+        let mail = voicemail_mail(&config, "101", 7, "+48225550100", Duration::from_secs(75))
+            .expect("101 has an address");
+        assert_eq!(mail.recipient, "anna@office.example");
+        assert_eq!(mail.subject, "Voicemail for 101 from +48225550100 (1:15)");
+        assert_eq!(
+            mail.attachment,
+            Some((
+                "voicemail/101/7.wav".to_string(),
+                "voicemail-101-7.wav".to_string()
+            ))
+        );
+        assert!(voicemail_mail(&config, "102", 8, "100", Duration::ZERO).is_none());
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("voicemail/101")).unwrap();
+        std::fs::write(dir.path().join("voicemail/101/7.wav"), b"RIFF....WAVE").unwrap();
+        let built = message(&config.email, &mail, dir.path()).unwrap();
+        let text = String::from_utf8_lossy(&built.formatted()).into_owned();
+        assert!(text.contains("Content-Type: audio/wav"), "{text}");
+        assert!(text.contains("voicemail-101-7.wav"), "{text}");
+    }
+
+    #[test]
+    fn a_failed_send_waits_longer_each_time_up_to_an_hour() {
+        let waits: Vec<i64> = (0..8)
+            .map(|attempts| {
+                retry_after(&QueuedMail {
+                    id: 1,
+                    mail: Mail {
+                        recipient: String::new(),
+                        subject: String::new(),
+                        body: String::new(),
+                        attachment: None,
+                    },
+                    created_at: 0,
+                    attempts,
+                    next_attempt_at: 0,
+                    last_error: None,
+                    sent_at: None,
+                })
+            })
+            .collect();
+        assert_eq!(
+            waits,
+            [
+                5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 3_600_000, 3_600_000
+            ]
+        );
+    }
+}

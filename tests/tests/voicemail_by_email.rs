@@ -1,0 +1,138 @@
+//! Voicemail to e-mail through a real SMTP server (Python's aiosmtpd, plain SMTP on
+//! loopback, storing what it receives in a Maildir): 100 leaves 101 a message while the
+//! SMTP server is down; the admin sees the failed try and its error; once the server is
+//! up the e-mail arrives at 101's address, the recording attached, and the recording
+//! holds the caller's speech. (STARTTLS and TLS need a certificate the server trusts
+//! from public authorities; they are not tried here.)
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use switchboard_e2e::audio::{self, heard};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::*;
+
+fn smtp_server(port: u16, maildir: &Path) -> Child {
+    let installed = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        installed,
+        "aiosmtpd is missing: python3 -m pip install aiosmtpd"
+    );
+    Command::new("python3")
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(maildir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start aiosmtpd")
+}
+
+/// The first e-mail the Maildir holds, once there is one.
+fn first_mail(maildir: &Path, limit: Duration) -> Vec<u8> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let found: Vec<PathBuf> = std::fs::read_dir(maildir.join("new"))
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        if let Some(path) = found.first() {
+            return std::fs::read(path).expect("read the e-mail");
+        }
+        assert!(Instant::now() < deadline, "no e-mail within {limit:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_message_is_mailed_with_its_recording_once_the_smtp_server_is_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let smtp_port = free_port();
+    let office = format!(
+        "{}\n[email]\nserver = \"127.0.0.1:{smtp_port}\"\nsecurity = \"none\"\n\
+         from = \"Switchboard <pbx@office.example>\"\n\n[voicemail]\n\
+         boxes = [{{ number = \"101\", email = \"anna@office.example\" }}]\n",
+        config("", FAST_REGISTRAR)
+    );
+    let server = Server::start(&office);
+    let token = server.admin_token();
+
+    // 100 leaves 101 a message (*101) while nothing listens on the SMTP port.
+    let speech = dir.path().join("speech.wav");
+    let says = dir.path().join("says.wav");
+    audio::speech("en", 5, &speech);
+    let greeting = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/vm_greeting.wav");
+    let greeting_seconds = audio::read_at_call_rate(&greeting).len() as f32 / audio::RATE as f32;
+    audio::padded(&speech, greeting_seconds + 1.5, 30.0, &says);
+    let mut phone = Baresip::start(server.sip, PhoneSetup::pcmu("100", &says, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    phone.command("dial", &format!("sip:*101@{}", server.sip));
+    phone.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    phone.wait_event("CALL_CLOSED", Duration::from_secs(60));
+
+    // The admin sees the failed try.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let waiting = loop {
+        let (status, mail) = server.api(Some(&token), "GET", "/api/mail", None);
+        assert_eq!(status, 200, "{mail}");
+        if mail[0]["attempts"].as_u64() >= Some(1) {
+            break mail[0].clone();
+        }
+        assert!(Instant::now() < deadline, "no try within 10 s: {mail}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(waiting["recipient"], "anna@office.example", "{waiting}");
+    assert!(waiting["sent_at"].is_null(), "{waiting}");
+    assert!(
+        waiting["last_error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "the error is shown: {waiting}"
+    );
+
+    // The SMTP server comes up; the next try (5 s after the first) delivers.
+    let maildir = dir.path().join("maildir");
+    let mut smtp = smtp_server(smtp_port, &maildir);
+    let raw = first_mail(&maildir, Duration::from_secs(30));
+    let _ = smtp.kill();
+    let _ = smtp.wait();
+    let mail = mailparse::parse_mail(&raw).expect("a MIME e-mail");
+    let header = |name: &str| {
+        mail.headers
+            .iter()
+            .find(|h| h.get_key().eq_ignore_ascii_case(name))
+            .map(|h| h.get_value())
+            .unwrap_or_default()
+    };
+    assert!(
+        header("To").contains("anna@office.example"),
+        "{}",
+        header("To")
+    );
+    assert!(
+        header("Subject").starts_with("Voicemail for 101 from 100"),
+        "{}",
+        header("Subject")
+    );
+    let wav = mail
+        .subparts
+        .iter()
+        .find(|p| p.ctype.mimetype == "audio/wav")
+        .expect("the recording attached")
+        .get_body_raw()
+        .expect("the attachment's bytes");
+    let attached = dir.path().join("attached.wav");
+    std::fs::write(&attached, &wav).expect("write");
+    let (spoken, _) = audio::read(&speech);
+    audio::assert_heard(
+        "the e-mailed recording, the caller",
+        heard(&spoken, &audio::read_at_call_rate(&attached)),
+    );
+
+    let (_, log) = server.api(Some(&token), "GET", "/api/mail", None);
+    assert!(log[0]["sent_at"].is_i64(), "marked sent: {log}");
+    assert!(log[0]["last_error"].is_null(), "{log}");
+}
