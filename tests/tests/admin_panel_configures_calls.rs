@@ -316,6 +316,56 @@ fn saving_settings_in_the_panel_keeps_the_settings_the_page_does_not_show() {
 }
 
 #[test]
+fn voicemail_to_email_is_set_up_in_the_panel_and_its_password_never_shown() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let admin = server.admin_password();
+    let artifacts = artifacts();
+    let steps = panel(
+        &server,
+        &admin,
+        &[
+            "email",
+            "127.0.0.1:2525",
+            "smtp-secret-77",
+            artifacts.to_str().expect("utf-8"),
+        ],
+    );
+    let done = steps
+        .iter()
+        .find(|s| s["step"] == "email-set-up")
+        .unwrap_or_else(|| panic!("{steps:?}"));
+    assert_eq!(
+        done["shownPassword"], "",
+        "the password is not shown back: {done}"
+    );
+    assert!(
+        done["fieldError"]
+            .as_str()
+            .is_some_and(|e| e.contains("must be an e-mail address")),
+        "the bad address is refused on its field: {done}"
+    );
+    let token = server.admin_login(&admin);
+    let (_, config) = server.api(Some(&token), "GET", "/api/config", None);
+    assert_eq!(config["email"]["server"], "127.0.0.1:2525", "{config}");
+    assert_eq!(config["email"]["security"], "none");
+    assert!(
+        config["email"]["password"].is_null(),
+        "never shown: {config}"
+    );
+    assert_eq!(
+        config["voicemail"]["boxes"][0]["email"],
+        "anna@office.example"
+    );
+    let stored = switchboard_store::Store::open(&server.data_dir().join("switchboard.db"))
+        .and_then(|s| s.setting("email").map(|v| v.unwrap_or_default()))
+        .expect("read the stored setting");
+    assert!(
+        stored.contains("smtp-secret-77"),
+        "kept for sending: {stored}"
+    );
+}
+
+#[test]
 fn a_provider_added_in_the_panel_registers_the_office() {
     let provider = switchboard_e2e::provider::Provider::start();
     let server = Server::start(&config("", FAST_REGISTRAR));

@@ -292,6 +292,38 @@ async function settings(page, banSeconds, artifacts) {
   step("settings-saved", { banSeconds });
 }
 
+/** Sets up the SMTP server on the Settings page and an address on 101's voicemail box;
+ * the password given is not shown back. */
+async function email(page, smtp, password, artifacts) {
+  await open(page, "Settings");
+  await page.getByLabel("SMTP server (host:port)").fill(smtp);
+  await page.getByLabel("Encryption").click();
+  await page.locator('.ant-select-item-option[title="None (a server in the office only)"]').click();
+  await page.getByLabel("SMTP login").fill("pbx@office.example");
+  await page.getByLabel("SMTP password").fill(password);
+  await page.getByLabel("Sender").fill("Switchboard <pbx@office.example>");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByText("Saved").first().waitFor();
+  const shownPassword = await page.getByLabel("SMTP password").inputValue();
+  await page.screenshot({ path: path.join(artifacts, "settings-email.png") });
+
+  await open(page, "Voicemail boxes");
+  await page.getByRole("button", { name: "Add" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Box").fill("101");
+  await dialog.getByLabel("E-mail new messages to").fill("anna at the office");
+  await saveDialog(page);
+  const error = dialog.locator(".ant-form-item-explain-error").filter({ hasText: "must be an e-mail address" });
+  await error.waitFor();
+  const fieldError = await error.innerText();
+  await dialog.getByLabel("E-mail new messages to").fill("anna@office.example");
+  await saveDialog(page);
+  await dialogClosed(page);
+  await page.getByRole("cell", { name: "anna@office.example" }).waitFor();
+  await page.screenshot({ path: path.join(artifacts, "voicemail-box-email.png") });
+  step("email-set-up", { shownPassword, fieldError });
+}
+
 /** Adds the office's provider on the Trunks page and waits for its registration, there
  * and on the wallboard; the password given is not shown back when the trunk is opened. */
 async function trunk(page, host, password, artifacts) {
@@ -553,6 +585,8 @@ try {
     await liveCall(page, rest[0], rest[1], rest[2]);
   } else if (phase === "settings") {
     await settings(page, rest[0], rest[1]);
+  } else if (phase === "email") {
+    await email(page, rest[0], rest[1], rest[2]);
   } else {
     throw new Error(`unknown phase ${phase}`);
   }

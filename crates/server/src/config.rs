@@ -646,9 +646,7 @@ impl Config {
             let stored = current.trunks.iter().find(|t| t.name == trunk.name);
             trunk.keep_password(stored);
         }
-        if self.email.password.is_none() && self.email.username == current.email.username {
-            self.email.password = current.email.password.clone();
-        }
+        self.email.keep_password(&current.email);
     }
 
     /// Reads the configuration the store holds. Each section is stored as one JSON

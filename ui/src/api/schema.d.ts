@@ -1650,6 +1650,11 @@ export interface components {
             calls: components["schemas"]["CallSettings"];
             numbers: components["schemas"]["NumberSettings"];
             voicemail: components["schemas"]["VoicemailLimits"];
+            /**
+             * @description The SMTP server for voicemail to e-mail. Its password is never shown; left out of
+             *     a change, the stored one stays.
+             */
+            email?: components["schemas"]["EmailSettings"];
         };
         SipSettings: {
             /**

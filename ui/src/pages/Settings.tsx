@@ -30,9 +30,14 @@ export default function Settings() {
   // setting the page does not show must not be reset by saving the others.
   const save = async () => {
     const values = form.getFieldsValue(true) as Schemas["Settings"];
+    // An empty login or password field means none given (the stored password stays).
+    const email = values.email;
+    if (email) values.email = { ...email, username: email.username || null, password: email.password || null };
     setErrors([]);
     try {
       form.setFieldsValue(await api.put<Schemas["Settings"]>("/api/settings", values));
+      // The SMTP password is kept, never shown back: the field empties once saved.
+      form.setFieldValue(["email", "password"], undefined);
       void message.success(t("saved"));
     } catch (e) {
       setErrors(showProblems(form, e));
@@ -111,6 +116,29 @@ export default function Settings() {
             </Form.Item>
             {number(["voicemail", "max_message_seconds"], t("maxMessage"))}
             {number(["voicemail", "silence_seconds"], t("silence"))}
+          </Card>
+          <Card title={t("emailSection")} style={{ width: 340 }}>
+            <Form.Item name={["email", "server"]} label={t("smtpServer")}>
+              <Input placeholder="smtp.office.example:587" />
+            </Form.Item>
+            <Form.Item name={["email", "security"]} label={t("smtpSecurity")}>
+              <Select
+                options={[
+                  { value: "starttls", label: t("smtpStarttls") },
+                  { value: "tls", label: t("smtpTls") },
+                  { value: "none", label: t("smtpNone") },
+                ]}
+              />
+            </Form.Item>
+            <Form.Item name={["email", "username"]} label={t("smtpUsername")}>
+              <Input autoComplete="off" />
+            </Form.Item>
+            <Form.Item name={["email", "password"]} label={t("smtpPassword")} extra={t("smtpPasswordKeep")}>
+              <Input.Password autoComplete="new-password" />
+            </Form.Item>
+            <Form.Item name={["email", "from"]} label={t("mailFrom")}>
+              <Input placeholder="Switchboard <pbx@office.example>" />
+            </Form.Item>
           </Card>
         </Space>
         {errors.length > 0 && <Alert type="error" title={errors.join("; ")} style={{ marginTop: 16 }} />}

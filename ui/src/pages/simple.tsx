@@ -154,8 +154,9 @@ export function VoicemailBoxes() {
       columns={[
         { title: t("mailbox"), dataIndex: "number" },
         { title: t("pin"), key: "pin", render: () => <Tag>••••</Tag> },
+        { title: t("boxEmail"), dataIndex: "email" },
       ]}
-      toItem={(v) => ({ ...v, pin: given(v.pin) }) as Schemas["VoicemailBox"]}
+      toItem={(v) => ({ ...v, pin: given(v.pin), email: given(v.email) }) as Schemas["VoicemailBox"]}
       fields={(editing) => (
         <>
           <Form.Item label={t("mailbox")} name="number" rules={[{ required: true }]}>
@@ -163,6 +164,9 @@ export function VoicemailBoxes() {
           </Form.Item>
           <Form.Item label={t("pin")} name="pin" extra={editing ? t("pinKeep") : undefined}>
             <Input.Password inputMode="numeric" autoComplete="off" />
+          </Form.Item>
+          <Form.Item label={t("boxEmail")} name="email" extra={t("boxEmailHint")}>
+            <Input type="email" placeholder="anna@office.example" />
           </Form.Item>
         </>
       )}

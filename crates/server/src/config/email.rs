@@ -73,6 +73,13 @@ impl EmailSettings {
         }
     }
 
+    /// Takes the password of `stored` when this one leaves it out for the same login.
+    pub fn keep_password(&mut self, stored: &EmailSettings) {
+        if self.password.is_none() && self.username == stored.username {
+            self.password = stored.password.clone();
+        }
+    }
+
     /// As exports and the API show it: the password left out.
     pub fn without_password(&self) -> EmailSettings {
         EmailSettings {

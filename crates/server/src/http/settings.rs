@@ -12,7 +12,8 @@ use super::api::{Api, Edit};
 use super::error::{ApiError, ApiJson};
 use super::session::Admin;
 use crate::config::{
-    CallSettings, Config, NumberSettings, RegistrarSettings, SecuritySettings, SipSettings,
+    CallSettings, Config, EmailSettings, NumberSettings, RegistrarSettings, SecuritySettings,
+    SipSettings,
 };
 
 /// Every office-wide setting.
@@ -25,6 +26,10 @@ pub struct Settings {
     pub calls: CallSettings,
     pub numbers: NumberSettings,
     pub voicemail: VoicemailLimits,
+    /// The SMTP server for voicemail to e-mail. Its password is never shown; left out of
+    /// a change, the stored one stays.
+    #[serde(default)]
+    pub email: EmailSettings,
 }
 
 /// How long voicemail messages may be.
@@ -49,6 +54,7 @@ impl Settings {
                 max_message_seconds: config.voicemail.max_message_seconds,
                 silence_seconds: config.voicemail.silence_seconds,
             },
+            email: config.email.without_password(),
         }
     }
 }
@@ -82,6 +88,9 @@ pub async fn put_settings(
             config.numbers = settings.numbers;
             config.voicemail.max_message_seconds = settings.voicemail.max_message_seconds;
             config.voicemail.silence_seconds = settings.voicemail.silence_seconds;
+            let mut email = settings.email;
+            email.keep_password(&config.email);
+            config.email = email;
             Ok(Edit::whole(()))
         })
         .await;
