@@ -114,7 +114,7 @@ fn a_backup_taken_during_a_call_restores_the_same_office() {
     assert!(restored.status.success(), "{restored:?}");
     let told = String::from_utf8_lossy(&restored.stdout);
     assert!(
-        told.contains("4 extensions, 1 calls in the log, 1 voicemail messages"),
+        told.contains("4 extensions, 1 call in the log, 1 voicemail message,"),
         "{told}"
     );
     let again = server_command(&restored_dir, &["restore", backup.to_str().expect("utf-8")]);

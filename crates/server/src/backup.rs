@@ -50,10 +50,19 @@ pub struct Contents {
 
 impl std::fmt::Display for Contents {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             f,
-            "{} extensions, {} calls in the log, {} voicemail messages, {} files beside the database",
-            self.extensions, self.calls, self.voicemail, self.files
+            "{}, {} in the log, {}, {} beside the database",
+            count(self.extensions as u64, "extension", "extensions"),
+            count(self.calls, "call", "calls"),
+            count(
+                self.voicemail as u64,
+                "voicemail message",
+                "voicemail messages"
+            ),
+            count(self.files as u64, "file", "files"),
         )
     }
 }

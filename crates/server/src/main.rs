@@ -143,24 +143,7 @@ fn main() -> ExitCode {
         Some(Command::Backup { file }) => backup::back_up(&cli.data_dir, &file)
             .map(|contents| println!("{}: {contents}", file.display()))
             .map_err(|e| (1, e.to_string())),
-        Some(Command::FirstRunInfo) => {
-            let path = cli.data_dir.join(switchboard_server::FIRST_RUN_FILE);
-            std::fs::read_to_string(&path)
-                .map(|told| {
-                    println!("As told at the first run (a password changed since is not shown):");
-                    print!("{told}")
-                })
-                .map_err(|e| {
-                    (
-                        1,
-                        format!(
-                            "{}: {e}; a forgotten admin password is replaced with \
-                             `switchboard-server admin reset-password`",
-                            path.display()
-                        ),
-                    )
-                })
-        }
+        Some(Command::FirstRunInfo) => first_run_info(&cli.data_dir),
         Some(Command::Restore { file }) => backup::restore(&file, &cli.data_dir)
             .map(|contents| println!("{}: {contents}", cli.data_dir.display()))
             .map_err(|e| (1, e.to_string())),
@@ -175,6 +158,32 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+fn first_run_info(data_dir: &std::path::Path) -> Result<(), (u8, String)> {
+    if !data_dir.join(switchboard_server::DATABASE_FILE).exists() {
+        return Err((
+            1,
+            format!(
+                "{}: no office here yet; it is made when Switchboard first starts",
+                data_dir.display()
+            ),
+        ));
+    }
+    let path = data_dir.join(switchboard_server::FIRST_RUN_FILE);
+    let told = std::fs::read_to_string(&path).map_err(|e| {
+        (
+            1,
+            format!(
+                "{}: {e}; a forgotten admin password is replaced with \
+                 `switchboard-server admin reset-password`",
+                path.display()
+            ),
+        )
+    })?;
+    println!("As told at the first run (a password changed since is not shown):");
+    print!("{told}");
+    Ok(())
 }
 
 fn options(cli: &Cli) -> Options {
