@@ -299,6 +299,27 @@ pub fn talk_then_hang_up(
     server.call_records()
 }
 
+/// A caller's microphone for leaving a message: `seconds` of English speech that
+/// starts once the built-in greeting and its beep are over, then silence (which ends
+/// the message). Returns the speech alone and the microphone's file.
+pub fn message_after_greeting(dir: &Path, seconds: u32) -> (PathBuf, PathBuf) {
+    let speech = dir.join("message-speech.wav");
+    let microphone = dir.join("message-microphone.wav");
+    audio::speech("en", seconds, &speech);
+    let greeting = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/vm_greeting.wav");
+    let greeting_seconds = audio::read_at_call_rate(&greeting).len() as f32 / audio::RATE as f32;
+    audio::padded(&speech, greeting_seconds + 1.5, 30.0, &microphone);
+    (speech, microphone)
+}
+
+/// `phone` (registered, speaking [`message_after_greeting`]'s microphone) dials `*box`
+/// and stays on until Switchboard hangs up after keeping the message.
+pub fn leave_message(phone: &mut Baresip, server: SocketAddr, mailbox: &str) {
+    phone.command("dial", &format!("sip:*{mailbox}@{server}"));
+    phone.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    phone.wait_event("CALL_CLOSED", Duration::from_secs(60));
+}
+
 impl Drop for Baresip {
     fn drop(&mut self) {
         let _ = self.child.kill();

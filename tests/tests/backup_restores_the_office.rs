@@ -7,22 +7,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use switchboard_e2e::audio;
-use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::baresip::{self, Baresip, PhoneSetup};
 use switchboard_e2e::*;
 
 /// 100 (baresip) leaves 101 a message by dialling *101.
 fn leave_a_message(server: &Server, dir: &Path) {
-    let speech = dir.join("speech.wav");
-    let says = dir.join("says.wav");
-    audio::speech("en", 4, &speech);
-    let greeting = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/vm_greeting.wav");
-    let greeting_seconds = audio::read_at_call_rate(&greeting).len() as f32 / audio::RATE as f32;
-    audio::padded(&speech, greeting_seconds + 1.5, 30.0, &says);
-    let mut phone = Baresip::start(server.sip, PhoneSetup::pcmu("100", &says, false));
+    let (_, microphone) = baresip::message_after_greeting(dir, 4);
+    let mut phone = Baresip::start(server.sip, PhoneSetup::pcmu("100", &microphone, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    phone.command("dial", &format!("sip:*101@{}", server.sip));
-    phone.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
-    phone.wait_event("CALL_CLOSED", Duration::from_secs(60));
+    baresip::leave_message(&mut phone, server.sip, "101");
 }
 
 fn upload_prompt(server: &Server, token: &str, dir: &Path) -> Vec<u8> {

@@ -19,7 +19,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use switchboard_e2e::audio;
-use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::baresip::{self, Baresip, PhoneSetup};
 use switchboard_e2e::*;
 
 const DATA: &str = "/var/lib/switchboard";
@@ -148,21 +148,14 @@ fn the_server_package_installs_runs_as_its_user_upgrades_and_purges() {
     );
 
     // A phone with its first-run password leaves 101 a message (*101).
-    let speech = dir.path().join("speech.wav");
-    let says = dir.path().join("says.wav");
-    audio::speech("en", 4, &speech);
-    let greeting = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/vm_greeting.wav");
-    let greeting_seconds = audio::read_at_call_rate(&greeting).len() as f32 / audio::RATE as f32;
-    audio::padded(&speech, greeting_seconds + 1.5, 30.0, &says);
+    let (_, microphone) = baresip::message_after_greeting(dir.path(), 4);
     let mut phone = Baresip::start_with_password(
         server.sip,
-        PhoneSetup::pcmu("100", &says, false),
+        PhoneSetup::pcmu("100", &microphone, false),
         &password_in(&info, "100"),
     );
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    phone.command("dial", &format!("sip:*101@{}", server.sip));
-    phone.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
-    phone.wait_event("CALL_CLOSED", Duration::from_secs(60));
+    baresip::leave_message(&mut phone, server.sip, "101");
     drop(phone);
     let token = server.admin_login(&admin_password_in(&info));
     let before = office_history(&server, &token);

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use switchboard_e2e::audio::{self, heard};
-use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::baresip::{self, Baresip, PhoneSetup};
 use switchboard_e2e::*;
 
 fn smtp_server(port: u16, maildir: &Path) -> Child {
@@ -61,17 +61,10 @@ fn a_message_is_mailed_with_its_recording_once_the_smtp_server_is_up() {
     let token = server.admin_token();
 
     // 100 leaves 101 a message (*101) while nothing listens on the SMTP port.
-    let speech = dir.path().join("speech.wav");
-    let says = dir.path().join("says.wav");
-    audio::speech("en", 5, &speech);
-    let greeting = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds/en/vm_greeting.wav");
-    let greeting_seconds = audio::read_at_call_rate(&greeting).len() as f32 / audio::RATE as f32;
-    audio::padded(&speech, greeting_seconds + 1.5, 30.0, &says);
-    let mut phone = Baresip::start(server.sip, PhoneSetup::pcmu("100", &says, false));
+    let (speech, microphone) = baresip::message_after_greeting(dir.path(), 5);
+    let mut phone = Baresip::start(server.sip, PhoneSetup::pcmu("100", &microphone, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    phone.command("dial", &format!("sip:*101@{}", server.sip));
-    phone.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
-    phone.wait_event("CALL_CLOSED", Duration::from_secs(60));
+    baresip::leave_message(&mut phone, server.sip, "101");
 
     // The admin sees the failed try.
     let deadline = Instant::now() + Duration::from_secs(10);
