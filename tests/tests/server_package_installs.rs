@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use switchboard_e2e::audio;
 use switchboard_e2e::baresip::{self, Baresip, PhoneSetup};
 use switchboard_e2e::*;
 
