@@ -366,6 +366,77 @@ fn voicemail_to_email_is_set_up_in_the_panel_and_its_password_never_shown() {
 }
 
 #[test]
+fn e_mail_that_could_not_go_is_shown_with_its_error_after_a_restart() {
+    let smtp = free_port();
+    let office = format!(
+        "{}\n[email]\nserver = \"127.0.0.1:{smtp}\"\nsecurity = \"none\"\n\
+         from = \"Switchboard <pbx@office.example>\"\n\n[voicemail]\n\
+         boxes = [{{ number = \"101\", email = \"anna@office.example\" }}]\n",
+        config("", FAST_REGISTRAR)
+    );
+    let mut server = Server::start(&office);
+    assert!(server.stop().success());
+    // A message left just before the server stopped, its e-mail still queued.
+    let mut store = switchboard_store::Store::open(&server.data_dir().join("switchboard.db"))
+        .expect("open the database");
+    let message = switchboard_store::VoicemailMessage {
+        id: 1,
+        mailbox: "101".into(),
+        caller: "100".into(),
+        received_at: 1_000,
+        duration_ms: 4_000,
+        heard: false,
+    };
+    let mail = switchboard_store::Mail {
+        recipient: "anna@office.example".into(),
+        subject: "Voicemail for 101 from 100 (0:04)".into(),
+        body: "100 left a message.".into(),
+        attachment: None,
+    };
+    store
+        .change_voicemail(
+            &switchboard_store::VoicemailChange::Left(message),
+            Some(&mail),
+        )
+        .expect("queue the e-mail");
+    drop(store);
+    server.relaunch();
+    let admin = server.admin_password();
+    let token = server.admin_login(&admin);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, log) = server.api(Some(&token), "GET", "/api/mail", None);
+        if log[0]["attempts"].as_u64() >= Some(1) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the restarted mailer tried: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let artifacts = artifacts();
+    let steps = panel(
+        &server,
+        &admin,
+        &[
+            "mail-log",
+            "anna@office.example",
+            artifacts.to_str().expect("utf-8"),
+        ],
+    );
+    let row = steps
+        .iter()
+        .find(|s| s["step"] == "mail-shown")
+        .map(|s| s["row"].to_string())
+        .unwrap_or_else(|| panic!("{steps:?}"));
+    assert!(
+        row.contains("Voicemail for 101 from 100") && row.contains("refused"),
+        "the subject and the error are shown: {row}"
+    );
+}
+
+#[test]
 fn a_provider_added_in_the_panel_registers_the_office() {
     let provider = switchboard_e2e::provider::Provider::start();
     let server = Server::start(&config("", FAST_REGISTRAR));

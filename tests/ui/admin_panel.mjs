@@ -324,6 +324,15 @@ async function email(page, smtp, password, artifacts) {
   step("email-set-up", { shownPassword, fieldError });
 }
 
+/** The Settings page lists the e-mail waiting to go, with its last error. */
+async function mailLog(page, recipient, artifacts) {
+  await open(page, "Settings");
+  const row = page.getByTestId("recent-mail").getByRole("row").filter({ hasText: recipient });
+  await row.getByText(/waiting, next try/).waitFor();
+  await page.getByTestId("recent-mail").screenshot({ path: path.join(artifacts, "settings-recent-mail.png") });
+  step("mail-shown", { row: await row.innerText() });
+}
+
 /** Adds the office's provider on the Trunks page and waits for its registration, there
  * and on the wallboard; the password given is not shown back when the trunk is opened. */
 async function trunk(page, host, password, artifacts) {
@@ -585,6 +594,8 @@ try {
     await liveCall(page, rest[0], rest[1], rest[2]);
   } else if (phase === "settings") {
     await settings(page, rest[0], rest[1]);
+  } else if (phase === "mail-log") {
+    await mailLog(page, rest[0], rest[1]);
   } else if (phase === "email") {
     await email(page, rest[0], rest[1], rest[2]);
   } else {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { Alert, App, Button, Card, Form, Input, InputNumber, Select, Space, Spin, Typography, type FormInstance } from "antd";
+import { Alert, App, Button, Card, Form, Input, InputNumber, Select, Space, Spin, Table, Tag, Typography, type FormInstance } from "antd";
 import { useTranslation } from "react-i18next";
 import { api, ApiError, fieldPath, type Schemas } from "../api/client";
 
@@ -22,9 +22,12 @@ export default function Settings() {
   // overwrote would mix the two.
   const [loaded, setLoaded] = useState<Schemas["Settings"] | null>(null);
 
+  const [mail, setMail] = useState<Schemas["MailView"][]>([]);
   useEffect(() => {
     void api.get<Schemas["Settings"]>("/api/settings").then(setLoaded);
+    void api.get<Schemas["MailView"][]>("/api/mail").then(setMail);
   }, []);
+  const time = (ms: number | null | undefined) => (ms ? new Date(ms).toLocaleString() : "");
 
   // Every setting as loaded goes back, not only those with a field on this page: a
   // setting the page does not show must not be reset by saving the others.
@@ -146,6 +149,32 @@ export default function Settings() {
           {t("save")}
         </Button>
       </Form>
+      <Card title={t("recentMail")} style={{ marginTop: 24 }} data-testid="recent-mail">
+        <Table<Schemas["MailView"]>
+          rowKey="id"
+          size="small"
+          pagination={{ pageSize: 10 }}
+          dataSource={mail}
+          locale={{ emptyText: t("noMail") }}
+          columns={[
+            { title: t("mailTo"), dataIndex: "recipient" },
+            { title: t("mailSubject"), dataIndex: "subject" },
+            {
+              title: t("mailStatus"),
+              key: "status",
+              render: (_, m) =>
+                m.sent_at ? (
+                  <Tag color="green">{t("mailSent", { at: time(m.sent_at) })}</Tag>
+                ) : (
+                  <span>
+                    <Tag color="orange">{t("mailWaiting", { at: time(m.next_attempt_at) })}</Tag>
+                    {m.last_error}
+                  </span>
+                ),
+            },
+          ]}
+        />
+      </Card>
       <Card title={t("adminPassword")} style={{ width: 400, marginTop: 24 }}>
         <Form form={passwordForm} layout="vertical" onFinish={changePassword}>
           <Form.Item name="current_password" label={t("currentPassword")} rules={[{ required: true }]}>
