@@ -53,6 +53,17 @@ pub fn config(sip_extra: &str, registrar: &str) -> String {
 pub const FAST_REGISTRAR: &str =
     "default_expires = 600\nmin_expires = 10\nmax_expires = 3600\nmax_contacts = 5";
 
+/// A test office whose box 101 is e-mailed to anna@office.example through a plain
+/// SMTP server at 127.0.0.1:`smtp_port`.
+pub fn office_mailing_voicemail(smtp_port: u16) -> String {
+    format!(
+        "{}\n[email]\nserver = \"127.0.0.1:{smtp_port}\"\nsecurity = \"none\"\n\
+         from = \"Switchboard <pbx@office.example>\"\n\n[voicemail]\n\
+         boxes = [{{ number = \"101\", email = \"anna@office.example\" }}]\n",
+        config("", FAST_REGISTRAR)
+    )
+}
+
 pub fn server_binary() -> PathBuf {
     if let Ok(path) = std::env::var("SWITCHBOARD_SERVER_BIN") {
         return path.into();

@@ -368,12 +368,7 @@ fn voicemail_to_email_is_set_up_in_the_panel_and_its_password_never_shown() {
 #[test]
 fn e_mail_that_could_not_go_is_shown_with_its_error_after_a_restart() {
     let smtp = free_port();
-    let office = format!(
-        "{}\n[email]\nserver = \"127.0.0.1:{smtp}\"\nsecurity = \"none\"\n\
-         from = \"Switchboard <pbx@office.example>\"\n\n[voicemail]\n\
-         boxes = [{{ number = \"101\", email = \"anna@office.example\" }}]\n",
-        config("", FAST_REGISTRAR)
-    );
+    let office = office_mailing_voicemail(smtp);
     let mut server = Server::start(&office);
     assert!(server.stop().success());
     // A message left just before the server stopped, its e-mail still queued.

@@ -51,12 +51,7 @@ fn first_mail(maildir: &Path, limit: Duration) -> Vec<u8> {
 fn a_message_is_mailed_with_its_recording_once_the_smtp_server_is_up() {
     let dir = tempfile::tempdir().expect("tempdir");
     let smtp_port = free_port();
-    let office = format!(
-        "{}\n[email]\nserver = \"127.0.0.1:{smtp_port}\"\nsecurity = \"none\"\n\
-         from = \"Switchboard <pbx@office.example>\"\n\n[voicemail]\n\
-         boxes = [{{ number = \"101\", email = \"anna@office.example\" }}]\n",
-        config("", FAST_REGISTRAR)
-    );
+    let office = office_mailing_voicemail(smtp_port);
     let server = Server::start(&office);
     let token = server.admin_token();
 

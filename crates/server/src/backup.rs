@@ -88,9 +88,8 @@ pub fn back_up(data_dir: &Path, file: &Path) -> Result<Contents, BackupError> {
         let out = files::private_file(&part)?;
         let mut tar = tar::Builder::new(GzEncoder::new(out, Compression::default()));
         tar.append_path_with_name(&copy, DATABASE_FILE)?;
-        for path in &beside {
-            let name = path.strip_prefix(data_dir).unwrap_or(path);
-            tar.append_path_with_name(path, name)?;
+        for name in &beside {
+            tar.append_path_with_name(data_dir.join(name), name)?;
             contents.files += 1;
         }
         tar.into_inner()?.finish()?.sync_all()
@@ -152,42 +151,40 @@ fn contents(store: &switchboard_store::Store, files: usize) -> Result<Contents, 
     })
 }
 
-/// Every file under `dir` but the live database and files being written, leaving out
-/// the paths in `skip` (the backup's own files when it is written inside `dir`).
+/// Every file under `dir` but the live database and files being written, as paths
+/// relative to `dir`, leaving out the paths in `skip` (the backup's own files when it is
+/// written inside `dir`).
 fn beside_the_database(dir: &Path, skip: &[&Path]) -> Result<Vec<PathBuf>, BackupError> {
+    let root = dir.canonicalize().map_err(at(dir))?;
+    // Compared once made absolute; one that does not exist yet cannot be listed either.
+    let skip: Vec<PathBuf> = skip.iter().filter_map(|s| s.canonicalize().ok()).collect();
     let live = [
         DATABASE_FILE.to_string(),
         format!("{DATABASE_FILE}-wal"),
         format!("{DATABASE_FILE}-shm"),
     ];
     let mut found = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
+    let mut folders = vec![root.clone()];
     while let Some(folder) = folders.pop() {
         for entry in std::fs::read_dir(&folder).map_err(at(&folder))? {
             let path = entry.map_err(at(&folder))?.path();
-            if skip.iter().any(|s| same_file(s, &path)) {
+            if skip.contains(&path) {
                 continue;
             }
             let kind = std::fs::symlink_metadata(&path).map_err(at(&path))?;
             if kind.is_dir() {
                 folders.push(path);
             } else if kind.is_file()
-                && !(folder == dir && live.iter().any(|l| path.ends_with(l)))
+                && !(folder == root && live.iter().any(|l| path.ends_with(l)))
                 && path.extension().is_none_or(|e| e != "part")
+                && let Ok(relative) = path.strip_prefix(&root)
             {
-                found.push(path);
+                found.push(relative.to_path_buf());
             }
         }
     }
     found.sort();
     Ok(found)
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }
 
 #[cfg(test)]
