@@ -59,13 +59,20 @@ impl<'a> PhoneSetup<'a> {
 impl Baresip {
     pub fn start(server: SocketAddr, setup: PhoneSetup<'_>) -> Baresip {
         let pass = password(setup.extension);
-        Baresip::start_on(server, setup, None, pass)
+        Baresip::start_on(server, setup, None, false, pass)
     }
 
     /// A phone registered to `server` as `setup`'s extension with `pass`: a customer's
     /// phone at their provider, or an office phone whose password the first run made.
     pub fn start_with_password(provider: SocketAddr, setup: PhoneSetup<'_>, pass: &str) -> Baresip {
-        Baresip::start_on(provider, setup, None, pass)
+        Baresip::start_on(provider, setup, None, false, pass)
+    }
+
+    /// [`Baresip::start_with_password`] for a phone that encrypts its audio (SRTP with
+    /// SDES keys, mandatory) over plain UDP signalling: a customer of a provider that
+    /// offers SRTP.
+    pub fn start_encrypting(provider: SocketAddr, setup: PhoneSetup<'_>, pass: &str) -> Baresip {
+        Baresip::start_on(provider, setup, None, true, pass)
     }
 
     /// A phone that registers over TLS to `server` (Switchboard's SIP over TLS address),
@@ -73,13 +80,14 @@ impl Baresip {
     /// (SRTP with SDES keys, mandatory: it refuses a call in the clear).
     pub fn start_tls(server: SocketAddr, setup: PhoneSetup<'_>, tls: Tls<'_>) -> Baresip {
         let pass = password(setup.extension);
-        Baresip::start_on(server, setup, Some(tls), pass)
+        Baresip::start_on(server, setup, Some(tls), tls.srtp, pass)
     }
 
     fn start_on(
         server: SocketAddr,
         setup: PhoneSetup<'_>,
         tls: Option<Tls<'_>>,
+        srtp: bool,
         pass: &str,
     ) -> Baresip {
         let tls_ca = tls.map(|t| t.ca);
@@ -95,7 +103,7 @@ impl Baresip {
         if setup.auto_answer {
             account.push_str(";answermode=auto");
         }
-        if tls.is_some_and(|t| t.srtp) {
+        if srtp {
             account.push_str(";mediaenc=srtp-mand");
         }
         if !setup.codecs.is_empty() {

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use crate::audio::{heard, read};
+
 const FRAME: usize = 160;
 
 /// Writes 8-kHz `samples` as 20-ms PCMA (payload type 8) RTP packets in a pcap.
@@ -122,4 +124,36 @@ fn udp_payloads(file: &[u8]) -> Vec<Vec<u8>> {
         out.push(frame[udp + 8..].to_vec());
     }
     out
+}
+
+/// How well the audio of any RTP stream in `packets`, read as PCMU the way a
+/// listener on the wire would, matches either phone's speech in `sources` (the
+/// correlation score of [`heard`]; above 0.9 the speech is plain to hear).
+pub fn speech_in_the_clear(packets: &[Vec<u8>], sources: &[&std::path::Path]) -> f64 {
+    let mut streams: std::collections::BTreeMap<u32, Vec<(u16, &[u8])>> = Default::default();
+    for p in packets {
+        let is_rtcp = p.len() > 1 && (200..=204).contains(&p[1]);
+        if p.len() < 12 + 160 || p[0] >> 6 != 2 || is_rtcp {
+            continue;
+        }
+        let ssrc = u32::from_be_bytes([p[8], p[9], p[10], p[11]]);
+        let seq = u16::from_be_bytes([p[2], p[3]]);
+        streams.entry(ssrc).or_default().push((seq, &p[12..]));
+    }
+    let mut best: f64 = 0.0;
+    for (_, mut stream) in streams {
+        stream.sort_by_key(|(seq, _)| *seq);
+        let audio: Vec<f32> = stream
+            .iter()
+            .flat_map(|(_, payload)| payload.iter())
+            .map(|&b| f32::from(switchboard_media::g711::ULAW_TO_LINEAR[usize::from(b)]) / 32768.0)
+            .collect();
+        if audio.len() < 3 * 8000 {
+            continue;
+        }
+        for source in sources {
+            best = best.max(heard(&read(source).0, &audio));
+        }
+    }
+    best
 }

@@ -31,13 +31,32 @@ pub fn provider_password(auth_user: &str) -> String {
 pub struct Provider {
     child: Child,
     pub addr: SocketAddr,
+    /// Where it takes SIP over TLS, when started so.
+    pub tls_addr: Option<SocketAddr>,
+    /// Its self-signed TLS certificate (PEM), naming 127.0.0.1.
+    pub certificate: Option<String>,
     log: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
 impl Provider {
     pub fn start() -> Provider {
+        Provider::start_with(false)
+    }
+
+    /// A provider that also takes SIP over TLS, with a certificate of its own.
+    pub fn start_tls() -> Provider {
+        Provider::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Provider {
         require("kamailio", "apt-get install kamailio");
+        if tls {
+            assert!(
+                Path::new("/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so").exists(),
+                "Kamailio's TLS module is missing: apt-get install kamailio-tls-modules"
+            );
+        }
         let template = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/kamailio-provider.cfg"),
         )
@@ -46,8 +65,40 @@ impl Provider {
             let dir = tempfile::tempdir().expect("tempdir");
             let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
             let cfg = dir.path().join("provider.cfg");
-            std::fs::write(&cfg, template.replace("__LISTEN__", &addr.to_string()))
-                .expect("write provider configuration");
+            let (tls_addr, certificate, tls_lines) = if tls {
+                let at = SocketAddr::from(([127, 0, 0, 1], free_port()));
+                let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+                    .expect("a certificate");
+                let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+                std::fs::write(&cert, made.cert.pem()).expect("write certificate");
+                std::fs::write(&key, made.signing_key.serialize_pem()).expect("write key");
+                let tls_cfg = dir.path().join("tls.cfg");
+                std::fs::write(
+                    &tls_cfg,
+                    format!(
+                        "[server:default]\nmethod = TLSv1.2+\ncertificate = {}\nprivate_key = {}\n\
+                         [client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n",
+                        cert.display(),
+                        key.display()
+                    ),
+                )
+                .expect("write tls.cfg");
+                let lines = format!(
+                    "enable_tls=yes\nlisten=tls:{at}\nloadmodule \"tls.so\"\n\
+                     modparam(\"tls\", \"config\", \"{}\")\n",
+                    tls_cfg.display()
+                );
+                (Some(at), Some(made.cert.pem()), lines)
+            } else {
+                (None, None, String::new())
+            };
+            std::fs::write(
+                &cfg,
+                template
+                    .replace("__LISTEN__", &addr.to_string())
+                    .replace("__TLS__", &tls_lines),
+            )
+            .expect("write provider configuration");
             let mut child = Command::new("kamailio")
                 .arg("-f")
                 .arg(&cfg)
@@ -71,6 +122,8 @@ impl Provider {
             let provider = Provider {
                 child,
                 addr,
+                tls_addr,
+                certificate,
                 log,
                 _dir: dir,
             };

@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup, Tls};
-use switchboard_e2e::pcap::Capture;
+use switchboard_e2e::pcap::{Capture, speech_in_the_clear};
 use switchboard_e2e::*;
 
 /// 100 calls 101, both registered over TLS to a server with `office`, each encrypting
 /// its audio (mandatory SRTP) when told; fails unless each heard the other. Returns
 /// the server and how clearly the packets on the server's RTP ports carried either
-/// phone's speech ([`in_the_clear`]).
+/// phone's speech ([`speech_in_the_clear`]).
 fn call_over_tls(office: &str, caller_srtp: bool, callee_srtp: bool) -> (Server, f64) {
     let server = Server::start(office);
     let certificate = server.data_dir().join("tls").join("certificate.pem");
@@ -57,40 +57,8 @@ fn call_over_tls(office: &str, caller_srtp: bool, callee_srtp: bool) -> (Server,
     audio::assert_heard("the caller", heard(&audio::read(&ru).0, &at_caller));
     audio::assert_heard("the callee", heard(&audio::read(&en).0, &at_callee));
     assert_eq!(server.call_records()[0].outcome.as_str(), "answered");
-    let clear = in_the_clear(&packets, &[&en, &ru]);
+    let clear = speech_in_the_clear(&packets, &[&en, &ru]);
     (server, clear)
-}
-
-/// How well the audio of any RTP stream in `packets`, read as PCMU the way a
-/// listener on the wire would, matches either phone's speech in `sources` (the
-/// correlation score of [`audio::heard`]; above 0.9 the speech is plain to hear).
-fn in_the_clear(packets: &[Vec<u8>], sources: &[&std::path::Path]) -> f64 {
-    let mut streams: std::collections::BTreeMap<u32, Vec<(u16, &[u8])>> = Default::default();
-    for p in packets {
-        let is_rtcp = p.len() > 1 && (200..=204).contains(&p[1]);
-        if p.len() < 12 + 160 || p[0] >> 6 != 2 || is_rtcp {
-            continue;
-        }
-        let ssrc = u32::from_be_bytes([p[8], p[9], p[10], p[11]]);
-        let seq = u16::from_be_bytes([p[2], p[3]]);
-        streams.entry(ssrc).or_default().push((seq, &p[12..]));
-    }
-    let mut best: f64 = 0.0;
-    for (_, mut stream) in streams {
-        stream.sort_by_key(|(seq, _)| *seq);
-        let audio: Vec<f32> = stream
-            .iter()
-            .flat_map(|(_, payload)| payload.iter())
-            .map(|&b| f32::from(switchboard_media::g711::ULAW_TO_LINEAR[usize::from(b)]) / 32768.0)
-            .collect();
-        if audio.len() < 3 * 8000 {
-            continue;
-        }
-        for source in sources {
-            best = best.max(heard(&audio::read(source).0, &audio));
-        }
-    }
-    best
 }
 
 #[test]

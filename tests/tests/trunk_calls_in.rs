@@ -2,7 +2,10 @@
 //! their phone is registered at the provider, not at Switchboard. The call follows the
 //! office number's scenario into a queue, an agent answers, both hear each other, and
 //! the record names the customer's number, the office number and the trunk. And the
-//! other way: a receptionist calls the customer out through the same provider.
+//! other way: a receptionist calls the customer out through the same provider. The
+//! same over a trunk that requires encryption: SIP over TLS to the provider (its own
+//! certificate, trusted through the trunk's `tls_ca`), the customer's audio in SRTP
+//! and never in the clear on the wire; a customer calling in the clear is refused.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -10,6 +13,7 @@ use std::time::{Duration, Instant};
 use switchboard_core::{CallRecord, Direction};
 use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::pcap::{Capture, speech_in_the_clear};
 use switchboard_e2e::provider::{OFFICE_NUMBER_TO_QUEUE, Provider, provider_password};
 use switchboard_e2e::{FAST_REGISTRAR, Server, config};
 
@@ -178,4 +182,109 @@ fn a_receptionist_calls_a_customer_out_through_the_provider_showing_the_office_n
         "call from 48225550100 to 48601000000",
         Duration::from_secs(1),
     );
+}
+
+/// The office of [`office`] and its route to mobiles, over a trunk that requires
+/// encryption: TLS to the provider, trusting the provider's own certificate.
+fn encrypting_office(provider: &Provider) -> String {
+    let tls_addr = provider.tls_addr.expect("the provider takes TLS");
+    let certificate = provider.certificate.as_deref().expect("its certificate");
+    format!(
+        "{}{OFFICE_NUMBER_TO_QUEUE}[[trunks]]\nname = \"Provider\"\nhost = \"{tls_addr}\"\n\
+         transport = \"tls\"\nencryption = \"require\"\ntls_ca = \'\'\'\n{certificate}\'\'\'\n\
+         [trunks.register]\nusername = \"48225550100\"\nauth_username = \"office\"\n\
+         password = \"{}\"\n\
+         [[routes]]\nname = \"National\"\npatterns = [\"0XXXXXXXXX\"]\nstrip = 1\nprepend = \"48\"\n\
+         class = \"mobile\"\ntrunks = [\"Provider\"]\ncaller_id = \"48225550100\"\n",
+        config("", FAST_REGISTRAR),
+        provider_password("office")
+    )
+}
+
+/// Both ways over the encrypting trunk: the customer's phone encrypts its audio (SRTP
+/// is mandatory for it), the office's phones do not.
+fn encrypted_call(direction: Direction) {
+    let provider = Provider::start_tls();
+    let server = Server::start(&encrypting_office(&provider));
+    wait_registered(&server);
+    provider.wait_for("registered sip:48225550100@", Duration::from_secs(1));
+    assert!(
+        !provider.lines(";transport=tls").is_empty(),
+        "the office registered over TLS: {:?}",
+        provider.lines("registered sip:48225550100@")
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
+    audio::speech("en", 40, &en);
+    audio::speech("ru", 40, &ru);
+    let inbound = direction == Direction::Inbound;
+    let mut office_phone = match inbound {
+        true => Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true)),
+        false => Baresip::start(server.sip, PhoneSetup::pcmu("100", &ru, false)),
+    };
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    let mut customer = Baresip::start_encrypting(
+        provider.addr,
+        PhoneSetup::pcmu("48601000000", &en, !inbound),
+        &provider_password("48601000000"),
+    );
+    provider.wait_for("registered sip:48601000000@", Duration::from_secs(10));
+    let capture = Capture::udp_ports(server.rtp.0, server.rtp.1);
+    let call = if inbound {
+        customer.command("dial", &format!("sip:48225550100@{}", provider.addr));
+        customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
+        office_phone.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
+        talk_and_compare(
+            &server,
+            (&mut customer, &en),
+            (&mut office_phone, &ru),
+            direction,
+        )
+    } else {
+        office_phone.command("dial", &format!("sip:0601000000@{}", server.sip));
+        customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
+        office_phone.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
+        talk_and_compare(
+            &server,
+            (&mut office_phone, &ru),
+            (&mut customer, &en),
+            direction,
+        )
+    };
+    assert_eq!(
+        (call.trunk.as_deref(), call.outcome.as_str()),
+        (Some("Provider"), "answered"),
+        "{call:#?}"
+    );
+    // Between Switchboard and the customer the audio is SRTP: a PCMU frame with its
+    // 10-byte authentication tag (the office phone's leg carries bare 172-byte RTP).
+    let (srtp, plain): (Vec<_>, Vec<_>) = capture
+        .stop()
+        .into_iter()
+        .partition(|p| p.len() == 12 + 160 + 10);
+    assert!(
+        srtp.len() > 400,
+        "{} SRTP packets on the customer's leg",
+        srtp.len()
+    );
+    let clear = speech_in_the_clear(&srtp, &[&en, &ru]);
+    assert!(
+        clear < 0.5,
+        "the customer's leg carried speech in the clear: {clear:.2}"
+    );
+    let office_leg = speech_in_the_clear(&plain, &[&en, &ru]);
+    assert!(
+        office_leg > 0.9,
+        "the check hears plain speech: {office_leg:.2}"
+    );
+}
+
+#[test]
+fn a_customer_whose_phone_encrypts_calls_in_over_the_tls_trunk_and_both_hear_each_other() {
+    encrypted_call(Direction::Inbound);
+}
+
+#[test]
+fn a_receptionist_calls_a_customer_out_over_the_tls_trunk_in_srtp() {
+    encrypted_call(Direction::Outbound);
 }

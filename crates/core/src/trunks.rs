@@ -25,6 +25,8 @@ pub struct TrunkSetup {
     /// Where its requests go: the provider, or the outbound proxy before it.
     pub peer: Peer,
     pub calls_in: CallsIn,
+    /// Calls must go over TLS with their audio in SRTP, both ways.
+    pub encrypted: bool,
 }
 
 /// How calls from a trunk are recognised and read.
@@ -183,12 +185,18 @@ impl Trunks {
             .find(|s| s.name == name)
     }
 
-    /// The trunk a request from `source` comes from, if any.
-    pub fn calling_from(&self, source: SocketAddr) -> Option<&TrunkSetup> {
+    /// The trunk a request from `source` comes from, if any. Over TCP or TLS the host
+    /// alone counts: a provider opens connections from any port.
+    pub fn calling_from(&self, source: Peer) -> Option<&TrunkSetup> {
+        let ip = source.addr.ip();
         self.trunks.values().map(|t| &t.setup).find(|s| {
             let calls_in = &s.calls_in;
-            calls_in.hosts.contains(&source)
-                || calls_in.networks.iter().any(|n| n.contains(&source.ip()))
+            let from_host = if source.transport.is_reliable() {
+                source.transport == s.peer.transport && calls_in.hosts.iter().any(|h| h.ip() == ip)
+            } else {
+                calls_in.hosts.contains(&source.addr)
+            };
+            from_host || calls_in.networks.iter().any(|n| n.contains(&ip))
         })
     }
 

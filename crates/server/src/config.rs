@@ -28,7 +28,7 @@ pub use lists::{ListSettings, NumberSettings};
 pub use outbound::{CallClassName, ExtensionClasses, OutboundSettings, RouteSettings};
 pub use queues::{AgentSettings, QueueSettings};
 pub use scenarios::{ContactSettings, InboundNumber};
-pub use trunks::{RegisterSettings, TrunkSettings};
+pub use trunks::{RegisterSettings, TrunkSettings, TrunkTransport};
 pub use voicemail::{BoxSettings, VoicemailSettings};
 
 /// Shortest password accepted for an extension: long enough to resist online guessing.

@@ -4,14 +4,17 @@
 //! voicemail box's messages, and a changed configuration to apply. Each question
 //! carries the channel its answer goes back on.
 
-use std::net::IpAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
-use switchboard_core::{CallActionError, Pbx, TrunkSetup};
+use switchboard_core::{CallActionError, Pbx};
 use switchboard_queue::AgentStatus;
 use tokio::sync::oneshot;
 
 use crate::config::Config;
 use crate::mailbox_api::MailboxRequest;
+use crate::sip_streams::TlsDial;
+use crate::trunks::ResolvedTrunks;
 
 #[derive(Debug)]
 pub enum EngineRequest {
@@ -42,7 +45,7 @@ pub enum EngineRequest {
     /// Answered once what it changed is committed (see [`MailboxRequest`]).
     Mailbox(MailboxRequest),
     /// The configuration as saved, applied as at boot (made by [`EngineRequest::reload`]).
-    Reload(Box<Config>, Vec<TrunkSetup>),
+    Reload(Box<Config>, ResolvedTrunks),
 }
 
 impl EngineRequest {
@@ -55,7 +58,13 @@ impl EngineRequest {
 
     /// Carries the request out; a mailbox request is handed back, to be answered once
     /// the store has committed what it changed.
-    pub fn apply(self, pbx: &mut Pbx, clock: switchboard_core::Clock) -> Option<MailboxRequest> {
+    /// `tls_trunks` (the edge's) takes the reloaded TLS trunks.
+    pub fn apply(
+        self,
+        pbx: &mut Pbx,
+        clock: switchboard_core::Clock,
+        tls_trunks: &mut HashMap<SocketAddr, TlsDial>,
+    ) -> Option<MailboxRequest> {
         match self {
             EngineRequest::AgentStatus {
                 extension,
@@ -80,7 +89,8 @@ impl EngineRequest {
             }
             EngineRequest::Mailbox(request) => return Some(request),
             EngineRequest::Reload(config, trunks) => {
-                crate::sip_edge::apply_config(pbx, &config, trunks)
+                *tls_trunks = trunks.tls;
+                crate::sip_edge::apply_config(pbx, &config, trunks.setups)
             }
         }
         None

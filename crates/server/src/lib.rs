@@ -303,7 +303,8 @@ pub async fn run(
         persist::voicemail_messages(&store)?,
         config.voicemail.record_limits(),
     );
-    sip_edge::apply_config(&mut pbx, &config, trunks::resolve(&config.trunks).await);
+    let trunks = trunks::resolve(&config.trunks).await;
+    sip_edge::apply_config(&mut pbx, &config, trunks.setups);
     drop(store);
     let voicemail = voicemail::VoicemailFiles::new(&options.data_dir);
     let mail_wake = Arc::new(tokio::sync::Notify::new());
@@ -380,6 +381,7 @@ pub async fn run(
         media_reports,
         metrics: metrics.clone(),
         gate: Default::default(),
+        tls_trunks: trunks.tls,
     };
     let engine = engine
         .spawn(sockets, tokio::runtime::Handle::current(), stop_rx.clone())

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, mpsc as std_mpsc};
 use std::time::Instant;
 
-use switchboard_core::{Clock, Output, Pbx, VoicemailMessage};
+use switchboard_core::{Clock, Output, Pbx, TrunkSetup, VoicemailMessage};
 use switchboard_sip::guard::BanChange;
 use switchboard_sip::transaction::{Peer, Transmit, Transport};
 use tokio::net::{TcpListener, UdpSocket};
@@ -19,7 +19,7 @@ use crate::mailbox_api::MailboxError;
 use crate::media_edge::{MediaEdge, MediaReport};
 use crate::metrics::Metrics;
 use crate::persist::{Write, queue_event_row, to_write, unix_now};
-use crate::sip_streams::{StreamEvent, StreamGate, accept_loop};
+use crate::sip_streams::{StreamEvent, StreamGate, TlsDial, accept_loop, dial, outgoing};
 
 /// Datagrams taken per wake-up before outputs are flushed.
 const UDP_BATCH: usize = 64;
@@ -85,6 +85,41 @@ pub struct Engine {
     pub metrics: Arc<Metrics>,
     /// Who may hold a TCP connection; told of every ban.
     pub gate: Arc<StreamGate>,
+    /// How to reach the TLS trunks' providers (see [`crate::trunks::ResolvedTrunks`]).
+    pub tls_trunks: HashMap<SocketAddr, TlsDial>,
+}
+
+/// The open TCP and TLS connections by peer address, and the providers of TLS trunks,
+/// to which a connection is opened when the engine first sends them something.
+struct Connections {
+    open: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    tls_trunks: HashMap<SocketAddr, TlsDial>,
+    events: mpsc::Sender<StreamEvent>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Connections {
+    fn send(&mut self, addr: SocketAddr, mut bytes: Vec<u8>) {
+        if let Some(connection) = self.open.get(&addr) {
+            match connection.try_send(bytes) {
+                // It closed and the engine was not told yet: a trunk's is opened again.
+                Err(mpsc::error::TrySendError::Closed(back)) => {
+                    bytes = back;
+                    self.open.remove(&addr);
+                }
+                // Sent, or the connection is not keeping up (the transaction retries).
+                _ => return,
+            }
+        }
+        let Some(tls) = self.tls_trunks.get(&addr) else {
+            return;
+        };
+        let (tx, rx) = outgoing();
+        let _ = tx.try_send(bytes);
+        self.open.insert(addr, tx.clone());
+        self.runtime
+            .spawn(dial(addr, tls.clone(), self.events.clone(), (tx, rx)));
+    }
 }
 
 /// What leaves the engine once the store has what it answers for.
@@ -103,7 +138,7 @@ impl Engine {
     /// owns all SIP state, and nothing else competes for its wake-ups. TCP connections
     /// are served on `streams` (the main runtime) and reach the engine by channel.
     pub fn spawn(
-        self,
+        mut self,
         sockets: SipSockets,
         streams: tokio::runtime::Handle,
         shutdown: watch::Receiver<bool>,
@@ -129,6 +164,7 @@ impl Engine {
                 shutdown.clone(),
             ));
         }
+        let dial_events = stream_tx.clone();
         streams.spawn(accept_loop(
             acceptor,
             None,
@@ -137,6 +173,12 @@ impl Engine {
             shutdown.clone(),
         ));
         let udp = sockets.udp;
+        let connections = Connections {
+            open: HashMap::new(),
+            tls_trunks: std::mem::take(&mut self.tls_trunks),
+            events: dial_events,
+            runtime: streams,
+        };
         std::thread::Builder::new()
             .name("sip-engine".into())
             .spawn(move || {
@@ -146,7 +188,7 @@ impl Engine {
                     .expect("a single-threaded runtime");
                 runtime.block_on(async move {
                     match UdpSocket::from_std(udp) {
-                        Ok(udp) => self.run(udp, stream_rx, shutdown).await,
+                        Ok(udp) => self.run(udp, connections, stream_rx, shutdown).await,
                         Err(e) => tracing::error!("SIP UDP socket unusable: {e}"),
                     }
                 });
@@ -156,15 +198,19 @@ impl Engine {
     async fn run(
         mut self,
         udp: UdpSocket,
+        mut connections: Connections,
         mut stream_rx: mpsc::Receiver<StreamEvent>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        let mut connections: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>> = HashMap::new();
         let mut held = AfterCommit::default();
         let mut buf = vec![0u8; 65_536];
         let mut answers = Vec::new();
-        // When the wallboard, drawn at most every quarter second, must catch up.
-        let mut boards_due = None;
+        // When the wallboard, drawn at most every quarter second, must catch up; and
+        // what the configuration asked for before the loop (trunks' first REGISTERs)
+        // goes now, not at the first wake-up.
+        let mut boards_due = self
+            .flush(&udp, &mut connections, &mut held, &mut answers)
+            .await;
         loop {
             let deadline = self.pbx.poll_timeout().map(tokio::time::Instant::from_std);
             tokio::select! {
@@ -180,15 +226,16 @@ impl Engine {
                     }
                 }
                 Some(event) = stream_rx.recv() => match event {
-                    StreamEvent::Opened(addr, tx) => { connections.insert(addr, tx); }
-                    StreamEvent::Closed(addr) => { connections.remove(&addr); }
+                    StreamEvent::Opened(addr, tx) => { connections.open.insert(addr, tx); }
+                    StreamEvent::Closed(addr) => { connections.open.remove(&addr); }
                     StreamEvent::Unframeable => self.pbx.service_mut().note_dropped(),
                     StreamEvent::Frame(peer, bytes) => {
                         self.pbx.handle_datagram(clock(), peer, &bytes);
                     }
                 },
                 Some(request) = self.requests.recv() => {
-                    if let Some(mailbox) = request.apply(&mut self.pbx, clock()) {
+                    let tls_trunks = &mut connections.tls_trunks;
+                    if let Some(mailbox) = request.apply(&mut self.pbx, clock(), tls_trunks) {
                         let answer = mailbox.apply(&mut self.pbx, clock());
                         answers.push(Outgoing::Mailbox(mailbox.reply, answer));
                     }
@@ -210,20 +257,20 @@ impl Engine {
                 },
                 () = sleep_until(deadline) => self.pbx.handle_timeout(clock()),
                 () = sleep_until(boards_due) => {}
-                released = held.released() => send(&udp, &connections, released).await,
+                released = held.released() => send(&udp, &mut connections, released).await,
                 _ = shutdown.changed() => {
                     // Providers are told the office is leaving: trunks unregister.
                     self.pbx.set_trunks(clock(), Vec::new());
-                    self.flush(&udp, &connections, &mut held, &mut answers).await;
+                    self.flush(&udp, &mut connections, &mut held, &mut answers).await;
                     break;
                 }
             }
             boards_due = self
-                .flush(&udp, &connections, &mut held, &mut answers)
+                .flush(&udp, &mut connections, &mut held, &mut answers)
                 .await;
         }
         while !held.is_empty() {
-            send(&udp, &connections, held.released().await).await;
+            send(&udp, &mut connections, held.released().await).await;
         }
     }
 
@@ -235,7 +282,7 @@ impl Engine {
     async fn flush(
         &mut self,
         udp: &UdpSocket,
-        connections: &HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+        connections: &mut Connections,
         held: &mut AfterCommit<Outgoing>,
         answers: &mut Vec<Outgoing>,
     ) -> Option<tokio::time::Instant> {
@@ -304,11 +351,7 @@ impl Engine {
     }
 }
 
-async fn send(
-    udp: &UdpSocket,
-    connections: &HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
-    outgoing: Vec<Outgoing>,
-) {
+async fn send(udp: &UdpSocket, connections: &mut Connections, outgoing: Vec<Outgoing>) {
     for out in outgoing {
         let t = match out {
             Outgoing::Transmit(t) => t,
@@ -325,22 +368,14 @@ async fn send(
                     let _ = udp.send_to(&t.bytes, t.peer.addr).await;
                 }
             }
-            Transport::Tcp | Transport::Tls => {
-                if let Some(conn) = connections.get(&t.peer.addr) {
-                    let _ = conn.try_send(t.bytes);
-                }
-            }
+            Transport::Tcp | Transport::Tls => connections.send(t.peer.addr, t.bytes),
         }
     }
 }
 
 /// Hands the engine a configuration, at start and on every change alike: everything
 /// applies at once, queues in place (callers keep their places).
-pub fn apply_config(
-    pbx: &mut Pbx,
-    config: &crate::config::Config,
-    trunks: Vec<switchboard_core::TrunkSetup>,
-) {
+pub fn apply_config(pbx: &mut Pbx, config: &crate::config::Config, trunks: Vec<TrunkSetup>) {
     pbx.service_mut().set_accounts(config.accounts());
     pbx.set_lists(config.numbers.country_code(), config.number_lists());
     pbx.set_scenarios(config.scenario_setup());

@@ -1,5 +1,5 @@
-//! SIP over TCP and TLS: connections accepted (and for TLS, handshaken), cut into
-//! messages and handed to the engine.
+//! SIP over TCP and TLS: connections accepted (and for TLS, handshaken), or opened to
+//! a trunk's provider, cut into messages and handed to the engine.
 //!
 //! A connection holds a descriptor and memory, so strangers must not be able to hold
 //! them for long (slowloris): one address may keep only so many connections, a banned
@@ -12,12 +12,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rustls::pki_types::ServerName;
 use switchboard_sip::framing::{Frame, StreamFramer};
 use switchboard_sip::transaction::{Peer, Transport};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 /// Connections past this are refused at once, so a flood cannot exhaust descriptors.
 const MAX_CONNECTIONS: usize = 1024;
@@ -27,6 +28,22 @@ const MAX_PER_SOURCE: usize = 32;
 const IDLE: Duration = Duration::from_secs(180);
 /// A message, and a new connection's first one, must arrive whole within this.
 const MESSAGE_DEADLINE: Duration = Duration::from_secs(10);
+/// Messages waiting to be written to one connection.
+const OUTGOING: usize = 256;
+
+/// What is written to a connection, and where it is taken from.
+pub type Outgoing = (mpsc::Sender<Vec<u8>>, mpsc::Receiver<Vec<u8>>);
+
+pub fn outgoing() -> Outgoing {
+    mpsc::channel(OUTGOING)
+}
+
+/// A provider's TLS server: the name its certificate must carry, and whom to trust.
+#[derive(Debug, Clone)]
+pub struct TlsDial {
+    pub name: ServerName<'static>,
+    pub config: Arc<rustls::ClientConfig>,
+}
 
 pub enum StreamEvent {
     Opened(SocketAddr, mpsc::Sender<Vec<u8>>),
@@ -115,14 +132,14 @@ pub async fn accept_loop(
         tokio::spawn(async move {
             let peer = Peer { transport, addr };
             match tls {
-                None => serve_connection(stream, peer, &events).await,
+                None => serve_connection(stream, peer, &events, outgoing()).await,
                 Some(acceptor) => {
                     let handshake = tokio::time::timeout(
                         crate::tls::HANDSHAKE_DEADLINE,
                         acceptor.accept(stream),
                     );
                     match handshake.await {
-                        Ok(Ok(stream)) => serve_connection(stream, peer, &events).await,
+                        Ok(Ok(stream)) => serve_connection(stream, peer, &events, outgoing()).await,
                         Ok(Err(e)) => tracing::debug!("TLS handshake with {addr} failed: {e}"),
                         Err(_) => tracing::debug!("TLS handshake with {addr} took too long"),
                     }
@@ -134,14 +151,43 @@ pub async fn accept_loop(
     }
 }
 
+/// Opens a TLS connection to a provider at `addr` and serves it as an accepted one;
+/// what the engine sent before the handshake ended waits in `out`. The engine is told
+/// the connection closed when it could not be opened.
+pub async fn dial(
+    addr: SocketAddr,
+    tls: TlsDial,
+    events: mpsc::Sender<StreamEvent>,
+    out: Outgoing,
+) {
+    let connect = async {
+        let stream = TcpStream::connect(addr).await?;
+        TlsConnector::from(tls.config)
+            .connect(tls.name, stream)
+            .await
+    };
+    match tokio::time::timeout(crate::tls::HANDSHAKE_DEADLINE, connect).await {
+        Ok(Ok(stream)) => {
+            let peer = Peer {
+                transport: Transport::Tls,
+                addr,
+            };
+            serve_connection(stream, peer, &events, out).await;
+        }
+        Ok(Err(e)) => tracing::warn!("cannot open TLS to the provider at {addr}: {e}"),
+        Err(_) => tracing::warn!("TLS to the provider at {addr} took too long to open"),
+    }
+    let _ = events.send(StreamEvent::Closed(addr)).await;
+}
+
 async fn serve_connection(
     stream: impl AsyncRead + AsyncWrite + Send + 'static,
     peer: Peer,
     events: &mpsc::Sender<StreamEvent>,
+    (out_tx, mut out_rx): Outgoing,
 ) {
     let addr = peer.addr;
     let (mut reader, mut writer) = tokio::io::split(stream);
-    let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(256);
     if events
         .send(StreamEvent::Opened(addr, out_tx.clone()))
         .await

@@ -1,19 +1,32 @@
 //! Trunk hosts resolved to addresses away from the engine's thread (a name lookup may
 //! take seconds), so the engine is given where each trunk's requests go and where its
-//! calls come from.
+//! calls come from, and the SIP edge how to reach a provider over TLS.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use rustls::ClientConfig;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 use switchboard_core::TrunkSetup;
 use switchboard_sip::transaction::{Peer, Transport};
 
-use crate::config::TrunkSettings;
-use crate::config::trunks::split_host;
+use crate::config::{EncryptionPolicy, TrunkSettings, TrunkTransport};
+use crate::sip_streams::TlsDial;
+
+/// The office's trunks as the engine and the edge take them.
+#[derive(Debug, Default)]
+pub struct ResolvedTrunks {
+    pub setups: Vec<TrunkSetup>,
+    /// How the edge opens a connection to each TLS trunk's next hop.
+    pub tls: HashMap<SocketAddr, TlsDial>,
+}
 
 /// The trunks whose next hop resolves, in the configuration's order; one that does not
 /// is left out with an error in the log.
-pub async fn resolve(trunks: &[TrunkSettings]) -> Vec<TrunkSetup> {
-    let mut setups = Vec::with_capacity(trunks.len());
+pub async fn resolve(trunks: &[TrunkSettings]) -> ResolvedTrunks {
+    let mut resolved = ResolvedTrunks::default();
     for trunk in trunks {
         let Some(hop) = trunk.next_hop() else {
             continue;
@@ -29,25 +42,80 @@ pub async fn resolve(trunks: &[TrunkSettings]) -> Vec<TrunkSetup> {
                 continue;
             }
         };
+        let transport = match trunk.transport {
+            TrunkTransport::Udp => Transport::Udp,
+            TrunkTransport::Tls => {
+                match tls_dial(&hop.0, trunk.tls_ca.as_deref()) {
+                    Ok(dial) => resolved.tls.insert(hop_addrs[0], dial),
+                    Err(why) => {
+                        tracing::error!("trunk {}: {why}", trunk.name);
+                        continue;
+                    }
+                };
+                Transport::Tls
+            }
+        };
         // The provider's calls may come from its host or from the proxy before it.
         let mut sources = hop_addrs.clone();
-        if let Some(host) = split_host(&trunk.host).filter(|h| *h != hop)
+        if let Some(host) = trunk.host_and_port().filter(|h| *h != hop)
             && let Ok(addrs) = lookup(&host).await
         {
             sources.extend(addrs);
         }
         sources.dedup();
-        setups.push(TrunkSetup {
+        resolved.setups.push(TrunkSetup {
             name: trunk.name.clone(),
             link: trunk.link(),
             peer: Peer {
-                transport: Transport::Udp,
+                transport,
                 addr: hop_addrs[0],
             },
             calls_in: trunk.calls_in(&sources),
+            encrypted: trunk.encryption == EncryptionPolicy::Require,
         });
     }
-    setups
+    resolved
+}
+
+/// Connecting to `host` over TLS: its certificate must name it and come from a public
+/// authority or from `extra_trust` (PEM).
+fn tls_dial(host: &str, extra_trust: Option<&str>) -> Result<TlsDial, String> {
+    let name = ServerName::try_from(host.to_string())
+        .map_err(|_| format!("{host:?} cannot be checked against a certificate"))?;
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for certificate in extra_trust
+        .map(trusted_certificates)
+        .transpose()?
+        .unwrap_or_default()
+    {
+        roots
+            .add(certificate)
+            .map_err(|e| format!("a trusted certificate is unusable: {e}"))?;
+    }
+    // ring, as for the server side (see tls.rs).
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    let config = ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsDial {
+        name,
+        config: Arc::new(config),
+    })
+}
+
+/// The certificates in `pem`; at least one, else why not.
+pub fn trusted_certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certificates = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("must be certificates in PEM: {e}"))?;
+    if certificates.is_empty() {
+        return Err("must hold at least one certificate (-----BEGIN CERTIFICATE-----)".into());
+    }
+    Ok(certificates)
 }
 
 async fn lookup((host, port): &(String, u16)) -> std::io::Result<Vec<SocketAddr>> {

@@ -388,9 +388,14 @@ impl TrunkLink {
         }
     }
 
-    /// Our Contact: the address the provider sees, once it said, else our own.
+    /// Our Contact: over UDP the address the provider sees, once it said, else our own.
+    /// Over TCP or TLS the port it sees is our end of the connection, not a listening
+    /// one: the provider reaches us there through that connection, or at our own.
     fn contact_addr(&self) -> SocketAddr {
-        self.status.public.unwrap_or(self.local.addr)
+        match self.local.transport {
+            Transport::Udp => self.status.public.unwrap_or(self.local.addr),
+            Transport::Tcp | Transport::Tls => self.local.addr,
+        }
     }
 
     fn register(
@@ -406,10 +411,20 @@ impl TrunkLink {
             other => format!(";transport={}", other.via_name().to_ascii_lowercase()),
         };
         let contact_addr = self.contact_addr();
-        self.sent_contact = Some(contact_addr);
-        let contact = format!("<sip:{}@{contact_addr}{transport}>", account.user);
+        let previous = self
+            .sent_contact
+            .replace(contact_addr)
+            .filter(|old| *old != contact_addr);
+        let contact = |addr| format!("<sip:{}@{addr}{transport}>", account.user);
         let mut headers = self.common(Method::Register, &account.user, fresh);
-        headers.push(Header::Contact(contact.into()));
+        headers.push(Header::Contact(contact(contact_addr).into()));
+        // The Contact the provider held before (NAT learned since) is taken back, so
+        // its calls do not fork to an address that leads nowhere.
+        if let Some(old) = previous.filter(|_| expires > 0) {
+            headers.push(Header::Contact(
+                format!("{};expires=0", contact(old)).into(),
+            ));
+        }
         headers.push(Header::Expires(expires.to_string().into()));
         self.sent_nonce_use = None;
         if let Some(answering) = self.answering.as_mut() {

@@ -137,7 +137,7 @@ impl Pbx {
     /// A new call: from a trunk when it comes from a trunk's addresses, else from an
     /// extension that proves who it is; then routed.
     fn handle_invite(&mut self, now: Instant, id: ServerId, invite: rsip::Request, peer: Peer) {
-        if let Some(trunk) = self.trunks.calling_from(peer.addr) {
+        if let Some(trunk) = self.trunks.calling_from(peer) {
             let (name, calls_in) = (trunk.name.clone(), trunk.calls_in.clone());
             return self.handle_trunk_invite(now, id, invite, peer, name, calls_in);
         }

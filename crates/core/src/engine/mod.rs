@@ -318,6 +318,11 @@ impl Pbx {
     /// at once, removed ones unregister.
     pub fn set_trunks(&mut self, clock: Clock, setups: Vec<TrunkSetup>) {
         let now = self.legs.tick(clock);
+        self.legs.encrypted_trunks = setups
+            .iter()
+            .filter(|s| s.encrypted)
+            .map(|s| s.name.clone())
+            .collect();
         let setups = setups
             .into_iter()
             .map(|setup| {

@@ -81,7 +81,10 @@ impl Legs {
         let Some(route) = self.dialog_of(&request).cloned() else {
             return self.reply(now, id, &request, 481, "Call/Transaction Does Not Exist");
         };
-        if route.peer != peer && !self.leg_moved(now, id, &request, &route, peer) {
+        if route.peer != peer
+            && !same_provider(&route, peer)
+            && !self.leg_moved(now, id, &request, &route, peer)
+        {
             return;
         }
         let (key, side) = (route.call, route.side);
@@ -582,8 +585,18 @@ pub(crate) struct DialogRoute {
     /// The leg's transport address as learned: requests from elsewhere must prove they
     /// come from `extension`.
     pub peer: Peer,
-    /// The extension whose phone is this leg.
+    /// The extension whose phone is this leg; none for a trunk's.
     pub extension: Option<String>,
+}
+
+/// Whether `peer` is the provider of trunk leg `route` on another connection: a
+/// provider over TCP or TLS opens connections as it likes (reusing Switchboard's is
+/// rare, RFC 5923), so its host speaks for it whatever the port.
+fn same_provider(route: &DialogRoute, peer: Peer) -> bool {
+    route.extension.is_none()
+        && peer.transport.is_reliable()
+        && peer.transport == route.peer.transport
+        && peer.addr.ip() == route.peer.addr.ip()
 }
 
 /// A request's Call-ID and the tag Switchboard gave its dialog (in To): the key of

@@ -16,7 +16,7 @@ mod ring;
 mod transfer;
 mod trunk_out;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -174,6 +174,8 @@ pub(crate) struct Legs {
     events: VecDeque<LegEvent>,
     /// Extensions on calls, with how many calls each.
     busy: HashMap<String, usize>,
+    /// Trunks whose calls must come over TLS with their audio in SRTP.
+    pub encrypted_trunks: HashSet<String>,
     /// The clock of the input being handled.
     clock: Clock,
     next_call: CallKey,
@@ -196,6 +198,7 @@ impl Legs {
             outputs: VecDeque::new(),
             events: VecDeque::new(),
             busy: HashMap::new(),
+            encrypted_trunks: HashSet::new(),
             clock,
             next_call: 0,
         }
@@ -415,6 +418,15 @@ impl Legs {
         self.sip
             .account(extension)
             .is_some_and(|a| a.encryption == switchboard_sip::service::Encryption::Require)
+    }
+
+    /// Whether a call from `origin` (`caller`, for an extension) must come over TLS
+    /// with its audio in SRTP.
+    pub fn origin_requires_encryption(&self, origin: &Origin, caller: &str) -> bool {
+        match origin {
+            Origin::Extension => self.requires_encryption(caller),
+            Origin::Trunk(trunk) => self.encrypted_trunks.contains(trunk),
+        }
     }
 
     // --- addressing

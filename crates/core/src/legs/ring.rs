@@ -187,15 +187,19 @@ impl Legs {
                 switchboard_media::sdp::SdpError::NoCommonCodec.to_string(),
             ));
         }
-        // An extension that must encrypt calls over TLS with its audio in SRTP.
-        if origin == Origin::Extension && self.requires_encryption(caller) {
+        // An extension or trunk that must encrypt calls over TLS with audio in SRTP.
+        if self.origin_requires_encryption(&origin, caller) {
+            let who = match origin {
+                Origin::Extension => "extension",
+                Origin::Trunk(_) => "trunk",
+            };
             if peer.transport != Transport::Tls {
-                return Err(Refusal::new(403, "This extension calls over TLS only"));
+                return Err(Refusal::new(403, format!("This {who} calls over TLS only")));
             }
             if offer.crypto.is_none() {
                 return Err(Refusal::new(
                     488,
-                    "This extension's audio must be encrypted (SRTP)",
+                    format!("This {who}'s audio must be encrypted (SRTP)"),
                 ));
             }
         }

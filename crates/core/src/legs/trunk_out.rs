@@ -62,7 +62,10 @@ impl Legs {
         let uri = format!("sip:{}@{}", dial.number, dial.domain);
         let (previous, sdp) = match previous {
             Some((invite, sdp)) => (Some(invite), sdp),
-            None => (None, self.offer_to(peer, &offer, port, false)),
+            None => {
+                let encrypt = self.encrypted_trunks.contains(&dial.trunk);
+                (None, self.offer_to(peer, &offer, port, encrypt))
+            }
         };
         // A challenge is answered in the same dialog-to-be: Call-ID and From tag kept,
         // CSeq one up (RFC 3261 §22.2).

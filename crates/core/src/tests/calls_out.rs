@@ -29,6 +29,7 @@ fn trunk(name: &str, at: &str, account: bool) -> TrunkSetup {
         },
         peer: peer(at),
         calls_in: CallsIn::default(),
+        encrypted: false,
     }
 }
 
@@ -169,4 +170,31 @@ fn one_call_out_at_a_time_and_emergency_calls_whatever_the_limit() {
     h.advance(Duration::from_millis(10));
     h.another_call("112", &sdp(4004, "0 101"), "call-3");
     h.expect(PROVIDER, "INVITE sip:112@voip.example");
+}
+
+#[test]
+fn a_trunk_that_requires_encryption_is_called_over_tls_in_srtp() {
+    let mut h = Harness::with_tls(&[]);
+    let mut provider = trunk("Provider", "203.0.113.5:5061", false);
+    provider.peer = super::harness::tls_peer("203.0.113.5:5061");
+    provider.encrypted = true;
+    h.pbx.set_trunks(h.clock(), vec![provider]);
+    h.pbx.set_outbound(rules(&["Provider"]));
+    h.collect();
+    h.call("0601000000", &sdp(4000, "0 101"));
+    let invite = h.expect("203.0.113.5:5061", "INVITE sip:+48601000000@voip.example");
+    assert!(
+        header(&invite, "Via").starts_with("SIP/2.0/TLS "),
+        "{invite}"
+    );
+    assert!(
+        header(&invite, "Contact").ends_with(";transport=tls>"),
+        "{invite}"
+    );
+    assert!(
+        invite.contains("m=audio ")
+            && invite.contains(" RTP/SAVP ")
+            && invite.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"),
+        "{invite}"
+    );
 }

@@ -24,6 +24,19 @@ pub(crate) fn peer(addr: &str) -> Peer {
     }
 }
 
+pub(crate) fn tls_peer(addr: &str) -> Peer {
+    Peer {
+        transport: Transport::Tls,
+        ..peer(addr)
+    }
+}
+
+/// [`sdp`] with its audio in SRTP, keyed as RFC 4568's example.
+pub(crate) fn srtp_sdp(port: u16, payload_types: &str) -> String {
+    sdp(port, payload_types).replace("RTP/AVP", "RTP/SAVP")
+        + "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
+}
+
 pub(crate) struct Harness {
     pub(crate) pbx: Pbx,
     pub(crate) now: Instant,
@@ -47,6 +60,11 @@ impl Harness {
 
     pub(crate) fn ringing_for(phones: &[&str], ring_timeout: Duration) -> Self {
         Self::configured(phones, |c| c.ring_timeout = ring_timeout)
+    }
+
+    /// The office listens for SIP over TLS on port 5061 too.
+    pub(crate) fn with_tls(phones: &[&str]) -> Self {
+        Self::configured(phones, |c| c.tls_port = Some(5061))
     }
 
     /// The office's network is 192.0.2.0/24 behind a NAT whose public address is
@@ -184,8 +202,13 @@ impl Harness {
     }
 
     pub(crate) fn send(&mut self, from: &str, text: &str) {
+        self.send_over(peer(from), text);
+    }
+
+    /// `text` from `from` over its transport (a TCP or TLS connection's).
+    pub(crate) fn send_over(&mut self, from: Peer, text: &str) {
         self.pbx
-            .handle_datagram(self.clock(), peer(from), text.as_bytes());
+            .handle_datagram(self.clock(), from, text.as_bytes());
         self.collect();
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use switchboard_sip::trunk_registration::{Account, LinkConfig, LinkState};
 
 use super::harness::DESK;
-use super::harness::{CALLER, Harness, header, in_dialog, peer, sdp};
+use super::harness::{CALLER, Harness, header, in_dialog, peer, sdp, srtp_sdp, tls_peer};
 use super::scenarios::{reception, reception_in};
 use crate::{CallsIn, Direction, Outcome, TrunkSetup};
 
@@ -30,6 +30,7 @@ fn provider_trunk(password: &str) -> TrunkSetup {
             hosts: vec![PROVIDER.parse().unwrap()],
             ..CallsIn::default()
         },
+        encrypted: false,
     }
 }
 
@@ -128,7 +129,10 @@ fn a_refused_registration_shows_the_providers_answer() {
 /// A customer's INVITE as the provider delivers it: to the office number `to`, their
 /// number asserted in P-Asserted-Identity, From as the customer's phone wrote it.
 fn customer_invite(to: &str, extra: &str) -> String {
-    let body = sdp(7000, "8 101");
+    customer_invite_offering(to, extra, &sdp(7000, "8 101"))
+}
+
+fn customer_invite_offering(to: &str, extra: &str, body: &str) -> String {
     format!(
         "INVITE sip:{to}@192.0.2.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {PROVIDER};branch=z9hG4bKprov1\r\n\
          Max-Forwards: 69\r\nFrom: \"Jan\" <sip:0601000000@voip.example>;tag=cust1\r\n\
@@ -291,5 +295,95 @@ fn behind_nat_the_provider_is_given_the_public_address_and_office_phones_the_loc
     assert!(
         header(&invite, "Via").contains(" 192.0.2.1:5060;"),
         "{invite}"
+    );
+}
+
+const PROVIDER_TLS: &str = "203.0.113.5:5061";
+
+/// The provider over TLS, its calls required in SRTP; its gateways in 198.51.100.0/24.
+fn encrypted_trunk() -> TrunkSetup {
+    let mut trunk = provider_trunk("secret-pass");
+    trunk.peer = tls_peer(PROVIDER_TLS);
+    trunk.calls_in.hosts = vec![PROVIDER_TLS.parse().unwrap()];
+    trunk.calls_in.networks = vec!["198.51.100.0/24".parse().unwrap()];
+    trunk.encrypted = true;
+    trunk
+}
+
+#[test]
+fn a_trunk_that_requires_encryption_takes_calls_over_tls_in_srtp_only() {
+    let mut h = reception_in(Harness::with_tls(&[]), &[]);
+    h.pbx.set_lists(Some("48".into()), Vec::new());
+    h.pbx.set_trunks(h.clock(), vec![encrypted_trunk()]);
+    h.collect();
+    let register = h.expect(PROVIDER_TLS, "REGISTER");
+    assert!(
+        header(&register, "Via").starts_with("SIP/2.0/TLS 192.0.2.1:5061;"),
+        "{register}"
+    );
+    assert_eq!(
+        header(&register, "Contact"),
+        "<sip:48225550100@192.0.2.1:5061;transport=tls>"
+    );
+    let over = |connection: &str, call: &str, body: &str| {
+        customer_invite_offering("800", ASSERTED, body)
+            .replace(&format!("UDP {PROVIDER}"), &format!("TLS {connection}"))
+            .replace("z9hG4bKprov1", &format!("z9hG4bK{call}"))
+            .replace("customer-call-1", call)
+    };
+    // From one of its gateways over UDP: refused, whatever it offers.
+    const GATEWAY: &str = "198.51.100.7:5060";
+    h.send(
+        GATEWAY,
+        &over(GATEWAY, "by-udp", &srtp_sdp(7000, "8 101")).replace("SIP/2.0/TLS", "SIP/2.0/UDP"),
+    );
+    assert!(
+        h.expect(GATEWAY, "SIP/2.0 403")
+            .contains("calls over TLS only")
+    );
+    // Over a TLS connection the provider opened (any port of its host): plain RTP is
+    // refused, SRTP answered in SRTP with Switchboard's own key.
+    const CONNECTION: &str = "203.0.113.5:40001";
+    h.send_over(
+        tls_peer(CONNECTION),
+        &over(CONNECTION, "plain", &sdp(7000, "8 101")),
+    );
+    assert!(
+        h.expect(CONNECTION, "SIP/2.0 488")
+            .contains("must be encrypted (SRTP)")
+    );
+    h.send_over(
+        tls_peer(CONNECTION),
+        &over(CONNECTION, "secret", &srtp_sdp(7000, "8 101")),
+    );
+    let ok = h.expect(CONNECTION, "SIP/2.0 200");
+    assert!(
+        ok.contains("RTP/SAVP") && ok.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"),
+        "{ok}"
+    );
+    assert!(
+        !ok.contains("WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"),
+        "Switchboard keys its own direction"
+    );
+    assert!(
+        header(&ok, "Contact").ends_with(":5061;transport=tls>"),
+        "{ok}"
+    );
+    // Its hang-up: from the same host by UDP it must prove itself; over another of its
+    // TLS connections it is the provider.
+    let customer = "\"Jan\" <sip:0601000000@voip.example>;tag=cust1";
+    let to = header(&ok, "To").to_string();
+    let bye = in_dialog("BYE", PROVIDER, customer, &to, "secret", 2, "");
+    h.send(PROVIDER, &bye);
+    h.expect(PROVIDER, "SIP/2.0 407");
+    assert_eq!(h.pbx.active_calls(), 1);
+    const ANOTHER: &str = "203.0.113.5:40002";
+    h.send_over(tls_peer(ANOTHER), &bye.replace(PROVIDER, ANOTHER));
+    h.expect(ANOTHER, "SIP/2.0 200");
+    let r = h.records.last().expect("a record");
+    assert_eq!(
+        (r.outcome, r.trunk.as_deref()),
+        (Outcome::Answered, Some("provider")),
+        "{r:?}"
     );
 }

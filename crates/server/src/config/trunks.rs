@@ -10,7 +10,7 @@ use switchboard_sip::trunk_registration::{Account, LinkConfig};
 
 use switchboard_core::{CalledFrom, CallerFrom, CallsIn};
 
-use super::{Config, FieldError, field_error, parse_network};
+use super::{Config, EncryptionPolicy, FieldError, field_error, parse_network};
 
 /// The registration lifetime asked for when the file says none.
 const DEFAULT_EXPIRES: u32 = 300;
@@ -51,6 +51,40 @@ pub struct TrunkSettings {
     /// they are answered 404.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unknown_numbers: Option<String>,
+    /// How SIP reaches the provider: "udp", or "tls" (port 5061 unless `host` names
+    /// one; the provider's certificate must carry the host's name).
+    #[serde(default, skip_serializing_if = "TrunkTransport::is_udp")]
+    pub transport: TrunkTransport,
+    /// "allow": SRTP when the provider offers it; "require": every call goes over TLS
+    /// (`transport = "tls"`) with its audio in SRTP, both ways.
+    #[serde(default, skip_serializing_if = "EncryptionPolicy::is_default")]
+    pub encryption: EncryptionPolicy,
+    /// Certificates (PEM) trusted for the provider's TLS besides the public
+    /// authorities: a provider with its own authority, or a self-signed certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrunkTransport {
+    #[default]
+    Udp,
+    Tls,
+}
+
+impl TrunkTransport {
+    fn is_udp(&self) -> bool {
+        *self == TrunkTransport::Udp
+    }
+
+    /// The port a host without one is reached on.
+    fn default_port(self) -> u16 {
+        match self {
+            TrunkTransport::Udp => 5060,
+            TrunkTransport::Tls => 5061,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -98,12 +132,17 @@ fn default_expires() -> u32 {
     DEFAULT_EXPIRES
 }
 
-/// A host name or address with an optional port.
+/// A host name or address with an optional port (5060 when none).
 pub(crate) fn split_host(text: &str) -> Option<(String, u16)> {
+    split_host_or(text, 5060)
+}
+
+/// A host name or address with an optional port (`default` when none).
+fn split_host_or(text: &str, default: u16) -> Option<(String, u16)> {
     let text = text.trim();
     let (host, port) = match text.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') || h.ends_with(']') => (h, p.parse().ok()?),
-        _ => (text, 5060),
+        _ => (text, default),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let plausible = !host.is_empty()
@@ -143,6 +182,17 @@ impl TrunkSettings {
                     "must be a network such as 192.0.2.0/24, or one address",
                 ));
             }
+        }
+        if self.encryption == EncryptionPolicy::Require && self.transport != TrunkTransport::Tls {
+            errors.push(field_error(
+                field("encryption"),
+                "\"require\" needs transport = \"tls\": keys for SRTP must not cross the network in clear",
+            ));
+        }
+        if let Some(pem) = &self.tls_ca
+            && let Err(why) = crate::trunks::trusted_certificates(pem)
+        {
+            errors.push(field_error(field("tls_ca"), why));
         }
         if self.keepalive != 0 && !(10..=3600).contains(&self.keepalive) {
             errors.push(field_error(
@@ -192,8 +242,8 @@ impl TrunkSettings {
 
     /// How the engine links to this trunk; call only on a validated trunk.
     pub fn link(&self) -> LinkConfig {
-        let (host, port) = split_host(&self.host).unwrap_or_default();
-        let domain = if port == 5060 {
+        let (host, port) = self.host_and_port().unwrap_or_default();
+        let domain = if port == self.transport.default_port() {
             host
         } else {
             format!("{host}:{port}")
@@ -259,7 +309,15 @@ impl TrunkSettings {
 
     /// Where requests to this trunk go: its outbound proxy, else its host.
     pub fn next_hop(&self) -> Option<(String, u16)> {
-        split_host(self.outbound_proxy.as_deref().unwrap_or(&self.host))
+        split_host_or(
+            self.outbound_proxy.as_deref().unwrap_or(&self.host),
+            self.transport.default_port(),
+        )
+    }
+
+    /// The provider's host, and its port for the trunk's transport.
+    pub fn host_and_port(&self) -> Option<(String, u16)> {
+        split_host_or(&self.host, self.transport.default_port())
     }
 }
 
@@ -384,6 +442,31 @@ caller_number = "from"
                 "trunks[1].unknown_numbers",
                 "trunks[1].name",
             ],
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_tls_trunk_is_reached_on_5061_and_encryption_required_only_over_tls() {
+        let tls = "[[trunks]]\nname = \"Secure\"\nhost = \"sip.provider.example\"\n\
+                   transport = \"tls\"\nencryption = \"require\"\n";
+        let config = Config::from_toml(tls).unwrap();
+        let trunk = &config.trunks[0];
+        assert_eq!(
+            trunk.next_hop(),
+            Some(("sip.provider.example".into(), 5061))
+        );
+        assert_eq!(trunk.link().domain, "sip.provider.example");
+        let Err(ConfigError::Invalid(errors)) = Config::from_toml(
+            &tls.replace("transport = \"tls\"\n", "")
+                .replace("encryption", "tls_ca = \"not a certificate\"\nencryption"),
+        ) else {
+            panic!("expected field errors")
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["trunks[0].encryption", "trunks[0].tls_ca"],
             "{errors:?}"
         );
     }

@@ -303,12 +303,36 @@ fn the_address_the_provider_sees_becomes_the_contact() {
         header(last, "Contact"),
         "<sip:48225550100@203.0.113.9:41000>"
     );
+    assert_eq!(
+        crate::message::header_values(&last.headers, "Contact").collect::<Vec<_>>(),
+        [
+            "<sip:48225550100@203.0.113.9:41000>",
+            "<sip:48225550100@192.168.1.20:5060>;expires=0"
+        ],
+        "the Contact first registered is taken back"
+    );
     assert_eq!(link.status().public, Some(public));
     assert_eq!(link.status().state, LinkState::Registered { expires: 300 });
     assert!(
         sent.len() <= 4,
         "re-registered once, not in a loop: {sent:?}"
     );
+}
+
+#[test]
+fn over_tls_the_port_the_provider_sees_is_the_connections_and_not_registered() {
+    let t0 = Instant::now();
+    let mut provider = Provider::new(t0, vec![crate::auth::Algorithm::Md5]);
+    provider.seen_at = Some("203.0.113.9:41000".parse().unwrap());
+    let mut link = link(t0, Some(account("right-password")));
+    link.local.transport = Transport::Tls;
+    let sent = exchange(&mut link, &mut provider, t0, &mut counter());
+    assert_eq!(sent.len(), 2, "no second registration: {sent:?}");
+    assert_eq!(
+        header(&sent[1], "Contact"),
+        "<sip:48225550100@192.168.1.20:5060;transport=tls>"
+    );
+    assert_eq!(link.status().state, LinkState::Registered { expires: 300 });
 }
 
 #[test]
