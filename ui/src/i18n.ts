@@ -5,8 +5,8 @@ import { initReactI18next } from "react-i18next";
 const en = {
   publicAddress: "Public address (behind NAT)", publicAddressHint: "Told to providers and phones outside the office; applies at restart",
   localNetworks: "The office's own networks (besides private ones)",
-  trunks: "Trunks", host: "Provider's host", hostHint: "A name or address, with :port when not 5060",
-  outboundProxy: "Outbound proxy", keepalive: "Keep-alive every (s, 0: none)", registers: "Register to the provider",
+  trunks: "Trunks", host: "Provider's host", hostHint: "A name or address, with :port when not 5060 (5061 over TLS)",
+  trunkTransport: "Signalling", trunkTransportTls: "TLS (port 5061 unless the host says)", trunkEncryptionAllow: "SRTP when the provider offers it", trunkEncryptionRequire: "TLS and SRTP only", trunkTlsCa: "Trusted certificates (PEM)", trunkTlsCaHint: "Only for a provider whose certificate no public authority signed", outboundProxy: "Outbound proxy", keepalive: "Keep-alive every (s, 0: none)", registers: "Register to the provider",
   account: "Account", authUsername: "Login (when not the account)", expires: "Registration lasts (s)",
   trunkAddresses: "Calls also come from", trunkAddressesHint: "Networks or addresses, one per line",
   calledNumber: "Office number read from", callerNumber: "Caller's number read from",
@@ -105,8 +105,8 @@ type Dictionary = typeof en;
 const pl: Dictionary = {
   publicAddress: "Adres publiczny (za NAT)", publicAddressHint: "Podawany operatorom i telefonom spoza biura; działa po restarcie",
   localNetworks: "Własne sieci biura (poza prywatnymi)",
-  trunks: "Trunki", host: "Host operatora", hostHint: "Nazwa lub adres, z :port, gdy inny niż 5060",
-  outboundProxy: "Proxy wychodzące", keepalive: "Keep-alive co (s, 0: wyłączone)", registers: "Rejestruj u operatora",
+  trunks: "Trunki", host: "Host operatora", hostHint: "Nazwa lub adres, z :port, gdy inny niż 5060 (5061 dla TLS)",
+  trunkTransport: "Sygnalizacja", trunkTransportTls: "TLS (port 5061, chyba że host podaje inny)", trunkEncryptionAllow: "SRTP, gdy operator je oferuje", trunkEncryptionRequire: "Tylko TLS i SRTP", trunkTlsCa: "Zaufane certyfikaty (PEM)", trunkTlsCaHint: "Tylko dla operatora, którego certyfikatu nie podpisał publiczny urząd", outboundProxy: "Proxy wychodzące", keepalive: "Keep-alive co (s, 0: wyłączone)", registers: "Rejestruj u operatora",
   account: "Konto", authUsername: "Login (gdy inny niż konto)", expires: "Rejestracja ważna (s)",
   trunkAddresses: "Połączenia przychodzą też z", trunkAddressesHint: "Sieci lub adresy, po jednym w wierszu",
   calledNumber: "Numer biura czytany z", callerNumber: "Numer dzwoniącego czytany z",
@@ -203,8 +203,8 @@ const pl: Dictionary = {
 const ru: Dictionary = {
   publicAddress: "Публичный адрес (за NAT)", publicAddressHint: "Сообщается операторам и телефонам вне офиса; действует после перезапуска",
   localNetworks: "Собственные сети офиса (кроме частных)",
-  trunks: "Транки", host: "Хост оператора", hostHint: "Имя или адрес, с :port, если не 5060",
-  outboundProxy: "Исходящий прокси", keepalive: "Keep-alive каждые (с, 0: нет)", registers: "Регистрироваться у оператора",
+  trunks: "Транки", host: "Хост оператора", hostHint: "Имя или адрес, с :port, если не 5060 (5061 для TLS)",
+  trunkTransport: "Сигнализация", trunkTransportTls: "TLS (порт 5061, если хост не указывает другой)", trunkEncryptionAllow: "SRTP, если оператор его предлагает", trunkEncryptionRequire: "Только TLS и SRTP", trunkTlsCa: "Доверенные сертификаты (PEM)", trunkTlsCaHint: "Только для оператора, чей сертификат не подписан публичным центром", outboundProxy: "Исходящий прокси", keepalive: "Keep-alive каждые (с, 0: нет)", registers: "Регистрироваться у оператора",
   account: "Учётная запись", authUsername: "Логин (если отличается)", expires: "Регистрация действует (с)",
   trunkAddresses: "Звонки приходят также с", trunkAddressesHint: "Сети или адреса, по одному в строке",
   calledNumber: "Номер офиса берётся из", callerNumber: "Номер звонящего берётся из",

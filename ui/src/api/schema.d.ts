@@ -1832,9 +1832,26 @@ export interface components {
              *     they are answered 404.
              */
             unknown_numbers?: string | null;
+            /**
+             * @description How SIP reaches the provider: "udp", or "tls" (port 5061 unless `host` names
+             *     one; the provider's certificate must carry the host's name).
+             */
+            transport?: components["schemas"]["TrunkTransport"];
+            /**
+             * @description "allow": SRTP when the provider offers it; "require": every call goes over TLS
+             *     (`transport = "tls"`) with its audio in SRTP, both ways.
+             */
+            encryption?: components["schemas"]["EncryptionPolicy"];
+            /**
+             * @description Certificates (PEM) trusted for the provider's TLS besides the public
+             *     authorities: a provider with its own authority, or a self-signed certificate.
+             */
+            tls_ca?: string | null;
         };
         /** @enum {string} */
         TrunkState: "starting" | "registered" | "reachable" | "unwatched" | "refused" | "unreachable" | "stopped";
+        /** @enum {string} */
+        TrunkTransport: "udp" | "tls";
         VipSettings: {
             /**
              * Format: u-int32

@@ -102,7 +102,7 @@ export default function Trunks() {
           : undefined;
         const item: Record<string, unknown> = { ...v, register, addresses: lines(v.addresses) };
         delete item.registers;
-        for (const optional of ["outbound_proxy", "unknown_numbers"]) {
+        for (const optional of ["outbound_proxy", "unknown_numbers", "tls_ca"]) {
           if (!item[optional]) delete item[optional];
         }
         return item as Trunk;
@@ -115,6 +115,31 @@ export default function Trunks() {
           </Form.Item>
           <Form.Item label={t("host")} name="host" rules={[{ required: true }]} extra={t("hostHint")}>
             <Input placeholder="sip.provider.example" />
+          </Form.Item>
+          <Form.Item label={t("trunkTransport")} name="transport" initialValue="udp">
+            <Select
+              options={[
+                { value: "udp", label: "UDP" },
+                { value: "tls", label: t("trunkTransportTls") },
+              ]}
+            />
+          </Form.Item>
+          <Form.Item label={t("encryption")} name="encryption" initialValue="allow">
+            <Select
+              options={[
+                { value: "allow", label: t("trunkEncryptionAllow") },
+                { value: "require", label: t("trunkEncryptionRequire") },
+              ]}
+            />
+          </Form.Item>
+          <Form.Item noStyle shouldUpdate={(a, b) => a.transport !== b.transport}>
+            {({ getFieldValue }) =>
+              getFieldValue("transport") === "tls" ? (
+                <Form.Item label={t("trunkTlsCa")} name="tls_ca" extra={t("trunkTlsCaHint")}>
+                  <Input.TextArea rows={3} placeholder="-----BEGIN CERTIFICATE-----" />
+                </Form.Item>
+              ) : null
+            }
           </Form.Item>
           <Form.Item label={t("outboundProxy")} name="outbound_proxy">
             <Input />
