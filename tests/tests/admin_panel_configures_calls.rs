@@ -431,20 +431,29 @@ fn e_mail_that_could_not_go_is_shown_with_its_error_after_a_restart() {
     );
 }
 
+/// Over TLS with encryption required, the provider's own certificate pasted in: the
+/// form's TLS fields reach the server, which registers over TLS.
 #[test]
 fn a_provider_added_in_the_panel_registers_the_office() {
-    let provider = switchboard_e2e::provider::Provider::start();
+    let provider = switchboard_e2e::provider::Provider::start_tls();
     let server = Server::start(&config("", FAST_REGISTRAR));
     let admin = server.admin_password();
     let artifacts = artifacts();
+    let certificate = artifacts.join("provider-certificate.pem");
+    std::fs::write(
+        &certificate,
+        provider.certificate.as_deref().expect("its certificate"),
+    )
+    .expect("write the certificate");
     let steps = panel(
         &server,
         &admin,
         &[
             "trunk",
-            &provider.addr.to_string(),
+            &provider.tls_addr.expect("TLS").to_string(),
             &switchboard_e2e::provider::provider_password("office"),
             artifacts.to_str().expect("utf-8"),
+            certificate.to_str().expect("utf-8"),
         ],
     );
     let names: Vec<&str> = steps.iter().filter_map(|s| s["step"].as_str()).collect();
@@ -464,7 +473,17 @@ fn a_provider_added_in_the_panel_registers_the_office() {
         Some("".into()),
         "write-only"
     );
-    provider.wait_for("registered sip:48225550100@", Duration::from_secs(5));
+    let registered = provider.wait_for("registered sip:48225550100@", Duration::from_secs(5));
+    assert!(
+        registered.iter().all(|l| l.contains(";transport=tls>")),
+        "{registered:?}"
+    );
+    let (_, trunks) = server.api(Some(&server.admin_token()), "GET", "/api/trunks", None);
+    assert_eq!(
+        (&trunks[0]["transport"], &trunks[0]["encryption"]),
+        (&"tls".into(), &"require".into()),
+        "{trunks}"
+    );
 }
 
 /// Bug: "New scenario" with the name of an existing scenario replaced its draft with a

@@ -23,6 +23,7 @@
 //                         server after "live", starts it after "reconnecting")
 //
 // Prints one JSON line per step; exits non-zero on the first failure.
+import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -334,13 +335,22 @@ async function mailLog(page, recipient, artifacts) {
 }
 
 /** Adds the office's provider on the Trunks page and waits for its registration, there
- * and on the wallboard; the password given is not shown back when the trunk is opened. */
-async function trunk(page, host, password, artifacts) {
+ * and on the wallboard; the password given is not shown back when the trunk is opened.
+ * With `certificate` (a PEM file) the trunk goes over TLS, trusting it, and requires
+ * encryption. */
+async function trunk(page, host, password, artifacts, certificate) {
   await open(page, "Trunks");
   await page.getByRole("button", { name: "Add" }).click();
   const dialog = page.getByRole("dialog");
   await dialog.getByLabel("Name", { exact: true }).fill("Provider");
   await dialog.getByLabel("Provider's host").fill(host);
+  if (certificate) {
+    await dialog.getByLabel("Signalling").click();
+    await page.locator('.ant-select-item-option[title^="TLS (port 5061"]').click();
+    await dialog.getByLabel("Encryption").click();
+    await page.locator('.ant-select-item-option[title="TLS and SRTP only"]').click();
+    await dialog.getByLabel("Trusted certificates (PEM)").fill(fs.readFileSync(certificate, "utf8"));
+  }
   await dialog.getByLabel("Register to the provider").click();
   await dialog.getByLabel("Account", { exact: true }).fill("48225550100");
   await dialog.getByLabel("Login (when not the account)").fill("office");
@@ -569,7 +579,7 @@ try {
   } else if (phase === "voicemail") {
     await voicemail(page, rest[0], rest[1]);
   } else if (phase === "trunk") {
-    await trunk(page, rest[0], rest[1], rest[2]);
+    await trunk(page, rest[0], rest[1], rest[2], rest[3]);
   } else if (phase === "server-restart") {
     await serverRestart(page, rest[0]);
   } else if (phase === "agent-transfer") {
