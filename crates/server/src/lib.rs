@@ -373,6 +373,7 @@ pub async fn run(
         metrics.clone(),
         media_reports_tx,
     );
+    pbx.set_port_reserve(media.reserve());
     let engine = Engine {
         pbx,
         writes,

@@ -6,11 +6,12 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use switchboard_core::{
-    Announcement, CallKey, MediaCommand, RecordInto, RecordLimits, Sound, Waiting, Word,
+    Announcement, CallKey, MediaCommand, PortReserve, RecordInto, RecordLimits, Sound, Waiting,
+    Word,
 };
 use switchboard_media::dtmf::Dtmf;
 use switchboard_media::message_recorder::MessageRecorder;
@@ -72,6 +73,53 @@ pub enum MediaReport {
 #[derive(Debug, Clone)]
 pub struct MediaEdge {
     threads: Vec<mpsc::UnboundedSender<MediaCommand>>,
+    reserved: Reserved,
+}
+
+/// Sockets bound for the pairs the engine chose, each waiting for its call's `Open`:
+/// bound at the engine's choice, a port another program took since the start is
+/// passed over before the call's SDP names it.
+#[derive(Debug, Clone)]
+struct Reserved {
+    ip: IpAddr,
+    held: Arc<Mutex<HashMap<[u16; 2], [std::net::UdpSocket; 4]>>>,
+}
+
+impl Reserved {
+    fn take(&self, pair: [u16; 2]) -> io::Result<[std::net::UdpSocket; 4]> {
+        let kept = self
+            .held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&pair);
+        kept.map_or_else(|| bind_pair(self.ip, pair), Ok)
+    }
+}
+
+impl PortReserve for Reserved {
+    fn reserve(&mut self, pair: [u16; 2]) -> bool {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if held.contains_key(&pair) {
+            return true;
+        }
+        match bind_pair(self.ip, pair) {
+            Ok(sockets) => {
+                held.insert(pair, sockets);
+                true
+            }
+            Err(e) => {
+                tracing::info!("RTP ports {pair:?} passed over: {e}");
+                false
+            }
+        }
+    }
+
+    fn release(&mut self, pair: [u16; 2]) {
+        self.held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&pair);
+    }
 }
 
 impl MediaEdge {
@@ -90,10 +138,19 @@ impl MediaEdge {
             metrics,
             reports,
         };
+        let reserved = Reserved {
+            ip: bind_ip,
+            held: Arc::default(),
+        };
         let threads = (0..cores)
-            .map(|i| spawn(i, bind_ip, shared.clone()))
+            .map(|i| spawn(i, reserved.clone(), shared.clone()))
             .collect();
-        MediaEdge { threads }
+        MediaEdge { threads, reserved }
+    }
+
+    /// What the engine binds a call's ports through before it takes them.
+    pub fn reserve(&self) -> Box<dyn PortReserve> {
+        Box::new(self.reserved.clone())
     }
 
     pub fn send(&self, command: MediaCommand) {
@@ -126,14 +183,14 @@ struct Shared {
     reports: mpsc::UnboundedSender<MediaReport>,
 }
 
-fn spawn(index: usize, bind_ip: IpAddr, shared: Shared) -> mpsc::UnboundedSender<MediaCommand> {
+fn spawn(index: usize, reserved: Reserved, shared: Shared) -> mpsc::UnboundedSender<MediaCommand> {
     let (tx, mut commands) = mpsc::unbounded_channel::<MediaCommand>();
     let media = async move {
         let mut calls: HashMap<CallKey, mpsc::UnboundedSender<Control>> = HashMap::new();
         while let Some(command) = commands.recv().await {
             let (call, control) = match command {
                 MediaCommand::Open { call, ports } => {
-                    match open(bind_ip, ports) {
+                    match reserved.take(ports).and_then(Sockets::new) {
                         Ok(sockets) => {
                             let (control, rx) = mpsc::unbounded_channel();
                             let task = CallTask {
@@ -225,18 +282,30 @@ pub fn ports_held_elsewhere(ip: IpAddr, low: u16, high: u16) -> Vec<u16> {
         .collect()
 }
 
-fn open(ip: IpAddr, ports: [u16; 2]) -> io::Result<Sockets> {
-    let bind = |port: u16| -> io::Result<UdpSocket> {
-        let socket = std::net::UdpSocket::bind(SocketAddr::new(ip, port))?;
-        socket.set_nonblocking(true)?;
-        UdpSocket::from_std(socket)
-    };
-    Ok(Sockets {
-        a: bind(ports[0])?,
-        a_rtcp: bind(ports[0] + 1)?,
-        b: bind(ports[1])?,
-        b_rtcp: bind(ports[1] + 1)?,
-    })
+/// A call's four sockets: RTP and RTCP for each leg.
+fn bind_pair(ip: IpAddr, ports: [u16; 2]) -> io::Result<[std::net::UdpSocket; 4]> {
+    let bind = |port: u16| std::net::UdpSocket::bind(SocketAddr::new(ip, port));
+    Ok([
+        bind(ports[0])?,
+        bind(ports[0] + 1)?,
+        bind(ports[1])?,
+        bind(ports[1] + 1)?,
+    ])
+}
+
+impl Sockets {
+    fn new(bound: [std::net::UdpSocket; 4]) -> io::Result<Sockets> {
+        let [a, a_rtcp, b, b_rtcp] = bound.map(|socket| {
+            socket.set_nonblocking(true)?;
+            UdpSocket::from_std(socket)
+        });
+        Ok(Sockets {
+            a: a?,
+            a_rtcp: a_rtcp?,
+            b: b?,
+            b_rtcp: b_rtcp?,
+        })
+    }
 }
 
 /// One call's media: its sockets and, once both legs are known, its relay.

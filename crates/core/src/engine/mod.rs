@@ -282,6 +282,11 @@ impl Pbx {
         self.legs.retire_ports(ports);
     }
 
+    /// The media edge's hold on the RTP ports calls take (see [`crate::PortReserve`]).
+    pub fn set_port_reserve(&mut self, reserve: Box<dyn crate::PortReserve>) {
+        self.legs.set_port_reserve(reserve);
+    }
+
     /// Replaces the number lists; `country_code` makes national numbers comparable with
     /// international ones (see [`crate::numbers::normalise`]).
     pub fn set_lists(

@@ -12,6 +12,7 @@ mod lamps;
 mod media;
 mod pickup;
 mod ports;
+pub use ports::PortReserve;
 mod ring;
 mod transfer;
 mod trunk_out;
@@ -376,6 +377,10 @@ impl Legs {
     /// RTP ports another program holds: no call is given them.
     pub fn retire_ports(&mut self, ports: &[u16]) {
         self.ports.retire(ports);
+    }
+
+    pub fn set_port_reserve(&mut self, reserve: Box<dyn PortReserve>) {
+        self.ports.set_reserve(reserve);
     }
 
     /// The media edge could not open the call's sockets: its ports leave the pool.

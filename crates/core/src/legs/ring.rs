@@ -386,13 +386,12 @@ impl Legs {
 
     /// A pair of RTP ports for a new call's two legs.
     pub fn take_ports(&mut self) -> Option<[u16; 2]> {
-        let random = self.ids.random();
-        self.ports.take_pair(random)
+        let ids = &mut self.ids;
+        self.ports.take_pair(|| ids.random())
     }
 
     pub fn give_back_ports(&mut self, ports: [u16; 2]) {
-        self.ports.give_back(ports[0]);
-        self.ports.give_back(ports[1]);
+        self.ports.give_back(ports);
     }
 }
 
