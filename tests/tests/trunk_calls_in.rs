@@ -83,7 +83,28 @@ fn talk_and_compare(
 #[test]
 fn a_customer_of_the_provider_reaches_an_agent_through_the_office_number() {
     let provider = Provider::start();
-    let server = Server::start(&office(&provider));
+    customer_reaches_an_agent(&provider, &office(&provider));
+}
+
+/// The same over a trunk on TCP: the office's connection to the provider carries its
+/// registration, and the provider's call comes over a connection it opens.
+#[test]
+fn a_customer_reaches_an_agent_over_a_tcp_trunk() {
+    let provider = Provider::start();
+    let office = office(&provider).replace(
+        "[trunks.register]",
+        "transport = \"tcp\"\n[trunks.register]",
+    );
+    customer_reaches_an_agent(&provider, &office);
+    let registered = provider.lines("registered sip:48225550100@");
+    assert!(
+        registered.iter().all(|l| l.contains(";transport=tcp>")),
+        "{registered:?}"
+    );
+}
+
+fn customer_reaches_an_agent(provider: &Provider, office: &str) {
+    let server = Server::start(office);
     wait_registered(&server);
     let dir = tempfile::tempdir().expect("tempdir");
     let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));

@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 
 use crate::config::Config;
 use crate::mailbox_api::MailboxRequest;
-use crate::sip_streams::TlsDial;
+use crate::sip_streams::ConnectTo;
 use crate::trunks::ResolvedTrunks;
 
 #[derive(Debug)]
@@ -58,12 +58,12 @@ impl EngineRequest {
 
     /// Carries the request out; a mailbox request is handed back, to be answered once
     /// the store has committed what it changed.
-    /// `tls_trunks` (the edge's) takes the reloaded TLS trunks.
+    /// `trunk_connections` (the edge's) takes how to reach the reloaded trunks.
     pub fn apply(
         self,
         pbx: &mut Pbx,
         clock: switchboard_core::Clock,
-        tls_trunks: &mut HashMap<SocketAddr, TlsDial>,
+        trunk_connections: &mut HashMap<SocketAddr, ConnectTo>,
     ) -> Option<MailboxRequest> {
         match self {
             EngineRequest::AgentStatus {
@@ -89,7 +89,7 @@ impl EngineRequest {
             }
             EngineRequest::Mailbox(request) => return Some(request),
             EngineRequest::Reload(config, trunks) => {
-                *tls_trunks = trunks.tls;
+                *trunk_connections = trunks.connect;
                 crate::sip_edge::apply_config(pbx, &config, trunks.setups)
             }
         }

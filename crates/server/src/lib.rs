@@ -382,7 +382,7 @@ pub async fn run(
         media_reports,
         metrics: metrics.clone(),
         gate: Default::default(),
-        tls_trunks: trunks.tls,
+        trunk_connections: trunks.connect,
     };
     let engine = engine
         .spawn(sockets, tokio::runtime::Handle::current(), stop_rx.clone())

@@ -19,7 +19,7 @@ use crate::mailbox_api::MailboxError;
 use crate::media_edge::{MediaEdge, MediaReport};
 use crate::metrics::Metrics;
 use crate::persist::{Write, queue_event_row, to_write, unix_now};
-use crate::sip_streams::{StreamEvent, StreamGate, TlsDial, accept_loop, dial, outgoing};
+use crate::sip_streams::{ConnectTo, StreamEvent, StreamGate, accept_loop, dial, outgoing};
 
 /// Datagrams taken per wake-up before outputs are flushed.
 const UDP_BATCH: usize = 64;
@@ -85,15 +85,16 @@ pub struct Engine {
     pub metrics: Arc<Metrics>,
     /// Who may hold a TCP connection; told of every ban.
     pub gate: Arc<StreamGate>,
-    /// How to reach the TLS trunks' providers (see [`crate::trunks::ResolvedTrunks`]).
-    pub tls_trunks: HashMap<SocketAddr, TlsDial>,
+    /// How to reach the TCP and TLS trunks' providers (see
+    /// [`crate::trunks::ResolvedTrunks`]).
+    pub trunk_connections: HashMap<SocketAddr, ConnectTo>,
 }
 
-/// The open TCP and TLS connections by peer address, and the providers of TLS trunks,
-/// to which a connection is opened when the engine first sends them something.
+/// The open TCP and TLS connections by peer address, and the providers of TCP and TLS
+/// trunks, to which a connection is opened when the engine first sends them something.
 struct Connections {
     open: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
-    tls_trunks: HashMap<SocketAddr, TlsDial>,
+    trunks: HashMap<SocketAddr, ConnectTo>,
     events: mpsc::Sender<StreamEvent>,
     runtime: tokio::runtime::Handle,
 }
@@ -111,14 +112,14 @@ impl Connections {
                 _ => return,
             }
         }
-        let Some(tls) = self.tls_trunks.get(&addr) else {
+        let Some(how) = self.trunks.get(&addr) else {
             return;
         };
         let (tx, rx) = outgoing();
         let _ = tx.try_send(bytes);
         self.open.insert(addr, tx.clone());
         self.runtime
-            .spawn(dial(addr, tls.clone(), self.events.clone(), (tx, rx)));
+            .spawn(dial(addr, how.clone(), self.events.clone(), (tx, rx)));
     }
 }
 
@@ -175,7 +176,7 @@ impl Engine {
         let udp = sockets.udp;
         let connections = Connections {
             open: HashMap::new(),
-            tls_trunks: std::mem::take(&mut self.tls_trunks),
+            trunks: std::mem::take(&mut self.trunk_connections),
             events: dial_events,
             runtime: streams,
         };
@@ -234,8 +235,8 @@ impl Engine {
                     }
                 },
                 Some(request) = self.requests.recv() => {
-                    let tls_trunks = &mut connections.tls_trunks;
-                    if let Some(mailbox) = request.apply(&mut self.pbx, clock(), tls_trunks) {
+                    let trunks = &mut connections.trunks;
+                    if let Some(mailbox) = request.apply(&mut self.pbx, clock(), trunks) {
                         let answer = mailbox.apply(&mut self.pbx, clock());
                         answers.push(Outgoing::Mailbox(mailbox.reply, answer));
                     }

@@ -38,6 +38,13 @@ pub fn outgoing() -> Outgoing {
     mpsc::channel(OUTGOING)
 }
 
+/// How a connection to a trunk's provider is opened.
+#[derive(Debug, Clone)]
+pub enum ConnectTo {
+    Tcp,
+    Tls(TlsDial),
+}
+
 /// A provider's TLS server: the name its certificate must carry, and whom to trust.
 #[derive(Debug, Clone)]
 pub struct TlsDial {
@@ -151,33 +158,44 @@ pub async fn accept_loop(
     }
 }
 
-/// Opens a TLS connection to a provider at `addr` and serves it as an accepted one;
-/// what the engine sent before the handshake ended waits in `out`. The engine is told
-/// the connection closed when it could not be opened.
+/// Opens a connection to a provider at `addr` and serves it as an accepted one; what
+/// the engine sent before it was open waits in `out`. The engine is told the
+/// connection closed when it could not be opened.
 pub async fn dial(
     addr: SocketAddr,
-    tls: TlsDial,
+    how: ConnectTo,
     events: mpsc::Sender<StreamEvent>,
     out: Outgoing,
 ) {
-    let connect = async {
-        let stream = TcpStream::connect(addr).await?;
-        TlsConnector::from(tls.config)
-            .connect(tls.name, stream)
-            .await
-    };
-    match tokio::time::timeout(crate::tls::HANDSHAKE_DEADLINE, connect).await {
-        Ok(Ok(stream)) => {
-            let peer = Peer {
-                transport: Transport::Tls,
-                addr,
-            };
-            serve_connection(stream, peer, &events, out).await;
+    let peer = |transport| Peer { transport, addr };
+    match tokio::time::timeout(crate::tls::HANDSHAKE_DEADLINE, open(addr, how)).await {
+        Ok(Ok(Opened::Tcp(stream))) => {
+            serve_connection(stream, peer(Transport::Tcp), &events, out).await
         }
-        Ok(Err(e)) => tracing::warn!("cannot open TLS to the provider at {addr}: {e}"),
-        Err(_) => tracing::warn!("TLS to the provider at {addr} took too long to open"),
+        Ok(Ok(Opened::Tls(stream))) => {
+            serve_connection(stream, peer(Transport::Tls), &events, out).await
+        }
+        Ok(Err(e)) => tracing::warn!("cannot connect to the provider at {addr}: {e}"),
+        Err(_) => tracing::warn!("connecting to the provider at {addr} took too long"),
     }
     let _ = events.send(StreamEvent::Closed(addr)).await;
+}
+
+enum Opened {
+    Tcp(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+async fn open(addr: SocketAddr, how: ConnectTo) -> std::io::Result<Opened> {
+    let stream = TcpStream::connect(addr).await?;
+    Ok(match how {
+        ConnectTo::Tcp => Opened::Tcp(stream),
+        ConnectTo::Tls(tls) => Opened::Tls(Box::new(
+            TlsConnector::from(tls.config)
+                .connect(tls.name, stream)
+                .await?,
+        )),
+    })
 }
 
 async fn serve_connection(

@@ -13,14 +13,14 @@ use switchboard_core::TrunkSetup;
 use switchboard_sip::transaction::{Peer, Transport};
 
 use crate::config::{EncryptionPolicy, TrunkSettings, TrunkTransport};
-use crate::sip_streams::TlsDial;
+use crate::sip_streams::{ConnectTo, TlsDial};
 
 /// The office's trunks as the engine and the edge take them.
 #[derive(Debug, Default)]
 pub struct ResolvedTrunks {
     pub setups: Vec<TrunkSetup>,
-    /// How the edge opens a connection to each TLS trunk's next hop.
-    pub tls: HashMap<SocketAddr, TlsDial>,
+    /// How the edge opens a connection to each TCP or TLS trunk's next hop.
+    pub connect: HashMap<SocketAddr, ConnectTo>,
 }
 
 /// The trunks whose next hop resolves, in the configuration's order; one that does not
@@ -42,19 +42,20 @@ pub async fn resolve(trunks: &[TrunkSettings]) -> ResolvedTrunks {
                 continue;
             }
         };
-        let transport = match trunk.transport {
-            TrunkTransport::Udp => Transport::Udp,
-            TrunkTransport::Tls => {
-                match tls_dial(&hop.0, trunk.tls_ca.as_deref()) {
-                    Ok(dial) => resolved.tls.insert(hop_addrs[0], dial),
-                    Err(why) => {
-                        tracing::error!("trunk {}: {why}", trunk.name);
-                        continue;
-                    }
-                };
-                Transport::Tls
-            }
+        let (transport, connect) = match trunk.transport {
+            TrunkTransport::Udp => (Transport::Udp, None),
+            TrunkTransport::Tcp => (Transport::Tcp, Some(ConnectTo::Tcp)),
+            TrunkTransport::Tls => match tls_dial(&hop.0, trunk.tls_ca.as_deref()) {
+                Ok(dial) => (Transport::Tls, Some(ConnectTo::Tls(dial))),
+                Err(why) => {
+                    tracing::error!("trunk {}: {why}", trunk.name);
+                    continue;
+                }
+            },
         };
+        if let Some(connect) = connect {
+            resolved.connect.insert(hop_addrs[0], connect);
+        }
         // The provider's calls may come from its host or from the proxy before it.
         let mut sources = hop_addrs.clone();
         if let Some(host) = trunk.host_and_port().filter(|h| *h != hop)

@@ -1833,8 +1833,8 @@ export interface components {
              */
             unknown_numbers?: string | null;
             /**
-             * @description How SIP reaches the provider: "udp", or "tls" (port 5061 unless `host` names
-             *     one; the provider's certificate must carry the host's name).
+             * @description How SIP reaches the provider: "udp", "tcp", or "tls" (port 5061 unless `host`
+             *     names one; the provider's certificate must carry the host's name).
              */
             transport?: components["schemas"]["TrunkTransport"];
             /**
@@ -1851,7 +1851,7 @@ export interface components {
         /** @enum {string} */
         TrunkState: "starting" | "registered" | "reachable" | "unwatched" | "refused" | "unreachable" | "stopped";
         /** @enum {string} */
-        TrunkTransport: "udp" | "tls";
+        TrunkTransport: "udp" | "tcp" | "tls";
         VipSettings: {
             /**
              * Format: u-int32

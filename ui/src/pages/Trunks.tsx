@@ -120,6 +120,7 @@ export default function Trunks() {
             <Select
               options={[
                 { value: "udp", label: "UDP" },
+                { value: "tcp", label: "TCP" },
                 { value: "tls", label: t("trunkTransportTls") },
               ]}
             />

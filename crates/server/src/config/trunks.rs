@@ -1,5 +1,5 @@
 //! Trunks in the configuration file: the office's providers, each registered to with
-//! an account or trusted by its addresses, reached over UDP. A trunk's password is a secret the office
+//! an account or trusted by its addresses, reached over UDP, TCP or TLS. A trunk's password is a secret the office
 //! cannot hash (it answers the provider's challenges), so exports and the API leave it
 //! out, and a configuration given back without it keeps the one stored.
 
@@ -51,8 +51,8 @@ pub struct TrunkSettings {
     /// they are answered 404.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unknown_numbers: Option<String>,
-    /// How SIP reaches the provider: "udp", or "tls" (port 5061 unless `host` names
-    /// one; the provider's certificate must carry the host's name).
+    /// How SIP reaches the provider: "udp", "tcp", or "tls" (port 5061 unless `host`
+    /// names one; the provider's certificate must carry the host's name).
     #[serde(default, skip_serializing_if = "TrunkTransport::is_udp")]
     pub transport: TrunkTransport,
     /// "allow": SRTP when the provider offers it; "require": every call goes over TLS
@@ -70,6 +70,7 @@ pub struct TrunkSettings {
 pub enum TrunkTransport {
     #[default]
     Udp,
+    Tcp,
     Tls,
 }
 
@@ -81,7 +82,7 @@ impl TrunkTransport {
     /// The port a host without one is reached on.
     fn default_port(self) -> u16 {
         match self {
-            TrunkTransport::Udp => 5060,
+            TrunkTransport::Udp | TrunkTransport::Tcp => 5060,
             TrunkTransport::Tls => 5061,
         }
     }
