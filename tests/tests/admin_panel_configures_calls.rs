@@ -431,6 +431,46 @@ fn e_mail_that_could_not_go_is_shown_with_its_error_after_a_restart() {
     );
 }
 
+/// An extension dials abroad, which it may not: the call is refused and the wallboard
+/// says who dialled what and why.
+#[test]
+fn a_call_out_the_guard_refuses_is_shown_on_the_wallboard() {
+    let office = format!(
+        "{}[[trunks]]\nname = \"Provider\"\nhost = \"127.0.0.1:9\"\nkeepalive = 0\n\
+         [[routes]]\nname = \"Abroad\"\npatterns = [\"00.\"]\n\
+         class = \"international\"\ntrunks = [\"Provider\"]\n",
+        config("", FAST_REGISTRAR)
+    );
+    let server = Server::start(&office);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let voice = dir.path().join("en.wav");
+    switchboard_e2e::audio::speech("en", 20, &voice);
+    let mut phone = switchboard_e2e::baresip::Baresip::start(
+        server.sip,
+        switchboard_e2e::baresip::PhoneSetup::pcmu("100", &voice, false),
+    );
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    phone.command("dial", &format!("sip:0044207946001@{}", server.sip));
+    phone.wait_event("CALL_CLOSED", Duration::from_secs(20));
+    let artifacts = artifacts();
+    let steps = panel(
+        &server,
+        &server.admin_password(),
+        &[
+            "out-alert",
+            "100",
+            "0044207946001",
+            artifacts.to_str().expect("utf-8"),
+        ],
+    );
+    let shown = steps
+        .iter()
+        .find(|s| s["step"] == "out-alert-shown")
+        .map(|s| s["text"].to_string())
+        .unwrap_or_else(|| panic!("{steps:?}"));
+    assert!(shown.contains("may not call International"), "{shown}");
+}
+
 /// Over TLS with encryption required, the provider's own certificate pasted in: the
 /// form's TLS fields reach the server, which registers over TLS.
 #[test]

@@ -334,6 +334,15 @@ async function mailLog(page, recipient, artifacts) {
   step("mail-shown", { row: await row.innerText() });
 }
 
+/** The wallboard shows the call out that `caller` was kept from making to `number`. */
+async function outAlert(page, caller, number, artifacts) {
+  await open(page, "Wallboard");
+  const card = page.getByTestId("out-alerts");
+  await card.getByText(`${caller} → ${number}`).waitFor();
+  await card.screenshot({ path: path.join(artifacts, "wallboard-out-alert.png") });
+  step("out-alert-shown", { text: await card.innerText() });
+}
+
 /** Adds the office's provider on the Trunks page and waits for its registration, there
  * and on the wallboard; the password given is not shown back when the trunk is opened.
  * With `certificate` (a PEM file) the trunk goes over TLS, trusting it, and requires
@@ -578,6 +587,8 @@ try {
     await languages(page, rest[0]);
   } else if (phase === "voicemail") {
     await voicemail(page, rest[0], rest[1]);
+  } else if (phase === "out-alert") {
+    await outAlert(page, rest[0], rest[1], rest[2]);
   } else if (phase === "trunk") {
     await trunk(page, rest[0], rest[1], rest[2], rest[3]);
   } else if (phase === "server-restart") {

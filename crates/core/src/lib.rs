@@ -24,7 +24,7 @@ pub use features::scenario::ScenarioSetup;
 pub use features::voicemail::menu::pin_hash;
 pub use legs::{PbxConfig, PortReserve};
 pub use live_calls::{CallStage, LiveCall};
-pub use outbound::{CallClass, DialPattern, OutboundRoute, OutboundRules, PatternError};
+pub use outbound::{CallClass, DialPattern, OutAlert, OutboundRoute, OutboundRules, PatternError};
 pub use record::{
     CallOpened, CallRecord, Direction, HangupBy, Outcome, QueueEventRecord, VoicemailChange,
     VoicemailMessage, unix_ms,

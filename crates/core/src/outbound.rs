@@ -3,7 +3,8 @@
 //! whether the extension may make it. Emergency numbers always go out, first. A call
 //! that arrived from a trunk never reaches these rules: Switchboard is no relay.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::time::SystemTime;
 
 /// What a call costs the office, as permissions are given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -199,6 +200,37 @@ impl OutboundRules {
                 .get(extension)
                 .unwrap_or(&self.default_classes)
                 .contains(&class)
+    }
+}
+
+/// A call out the toll-fraud guard or a limit kept from going out, as the wallboard
+/// shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutAlert {
+    pub at: SystemTime,
+    pub caller: String,
+    /// The number as dialled.
+    pub number: String,
+    pub reason: String,
+}
+
+/// The latest [`OutAlert`]s, newest last: a wallboard shows a few, the call log keeps
+/// them all.
+#[derive(Debug, Default)]
+pub(crate) struct OutAlerts(VecDeque<OutAlert>);
+
+impl OutAlerts {
+    const KEPT: usize = 20;
+
+    pub fn push(&mut self, alert: OutAlert) {
+        if self.0.len() == Self::KEPT {
+            self.0.pop_front();
+        }
+        self.0.push_back(alert);
+    }
+
+    pub fn latest(&self) -> impl Iterator<Item = &OutAlert> {
+        self.0.iter().rev()
     }
 }
 

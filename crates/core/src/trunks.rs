@@ -27,6 +27,8 @@ pub struct TrunkSetup {
     pub calls_in: CallsIn,
     /// Calls must go over TLS with their audio in SRTP, both ways.
     pub encrypted: bool,
+    /// Calls out through it at once (the provider's channels); none: no limit.
+    pub max_calls_out: Option<u32>,
 }
 
 /// How calls from a trunk are recognised and read.

@@ -38,6 +38,20 @@ struct Boards {
     phones_drawn: Option<u64>,
     calls: Vec<switchboard_core::LiveCall>,
     trunks: Vec<TrunkBoard>,
+    alerts: Vec<AlertBoard>,
+}
+
+/// A call out that was kept from going out (a permission, a limit), newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AlertBoard {
+    /// When (unix milliseconds).
+    pub at: i64,
+    /// The extension that dialled.
+    pub caller: String,
+    /// The number as dialled.
+    pub number: String,
+    /// Why it did not go out.
+    pub reason: String,
 }
 
 /// One trunk: whether the provider has the office registered or answers, since when.
@@ -307,7 +321,25 @@ impl Metrics {
             .into_iter()
             .map(TrunkBoard::of)
             .collect();
+        boards.alerts = pbx
+            .out_alerts()
+            .into_iter()
+            .map(|a| AlertBoard {
+                at: switchboard_core::unix_ms::from(a.at),
+                caller: a.caller,
+                number: a.number,
+                reason: a.reason,
+            })
+            .collect();
         None
+    }
+
+    /// The calls out kept from going out lately, newest first.
+    pub fn alert_boards(&self) -> Vec<AlertBoard> {
+        self.boards
+            .lock()
+            .map(|b| b.alerts.clone())
+            .unwrap_or_default()
     }
 
     /// Every trunk's status, as last drawn.

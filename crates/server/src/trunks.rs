@@ -73,6 +73,7 @@ pub async fn resolve(trunks: &[TrunkSettings]) -> ResolvedTrunks {
             },
             calls_in: trunk.calls_in(&sources),
             encrypted: trunk.encryption == EncryptionPolicy::Require,
+            max_calls_out: (trunk.max_calls_out > 0).then_some(trunk.max_calls_out),
         });
     }
     resolved

@@ -785,6 +785,20 @@ export interface components {
             /** @description Available while the extension's phone is registered. */
             follows_registration?: boolean;
         };
+        /** @description A call out that was kept from going out (a permission, a limit), newest first. */
+        AlertBoard: {
+            /**
+             * Format: int64
+             * @description When (unix milliseconds).
+             */
+            at: number;
+            /** @description The extension that dialled. */
+            caller: string;
+            /** @description The number as dialled. */
+            number: string;
+            /** @description Why it did not go out. */
+            reason: string;
+        };
         AnnouncementSettings: {
             /** @default true */
             position_on_join: boolean;
@@ -1080,6 +1094,8 @@ export interface components {
             phones: components["schemas"]["RegisteredPhones"][];
             /** @description The office's providers and whether they have it registered. */
             trunks: components["schemas"]["TrunkBoard"][];
+            /** @description Calls out kept from going out lately (permissions, limits), newest first. */
+            alerts: components["schemas"]["AlertBoard"][];
             pbx: components["schemas"]["Snapshot"];
             today: components["schemas"]["Today"];
         };
@@ -1847,6 +1863,12 @@ export interface components {
              *     authorities: a provider with its own authority, or a self-signed certificate.
              */
             tls_ca?: string | null;
+            /**
+             * Format: u-int32
+             * @description Calls out through this trunk at once (the channels the provider sells); a call
+             *     past it tries the route's next trunk. 0: no limit. Emergency calls always go.
+             */
+            max_calls_out?: number;
         };
         /** @enum {string} */
         TrunkState: "starting" | "registered" | "reachable" | "unwatched" | "refused" | "unreachable" | "stopped";

@@ -261,6 +261,21 @@ export default function DashboardPage() {
           </Space>
         </Card>
       )}
+      {data && data.alerts.length > 0 && (
+        <Card
+          title={t("outAlerts")}
+          size="small"
+          style={{ marginBottom: 16, borderColor: "#ffa39e" }}
+          data-testid="out-alerts"
+        >
+          {data.alerts.slice(0, 5).map((a) => (
+            <div key={`${a.at}-${a.caller}-${a.number}`}>
+              <Typography.Text type="secondary">{new Date(a.at).toLocaleTimeString()}</Typography.Text>{" "}
+              {a.caller} → {a.number}: <Typography.Text type="danger">{a.reason}</Typography.Text>
+            </div>
+          ))}
+        </Card>
+      )}
       <Row gutter={[16, 16]}>
         {data?.queues.map((q) => (
           <Col key={q.number} xs={24} md={12} xl={8}>

@@ -142,6 +142,9 @@ export default function Trunks() {
               ) : null
             }
           </Form.Item>
+          <Form.Item label={t("maxCallsOut")} name="max_calls_out" extra={t("maxCallsOutHint")}>
+            <InputNumber min={0} max={10000} />
+          </Form.Item>
           <Form.Item label={t("outboundProxy")} name="outbound_proxy">
             <Input />
           </Form.Item>

@@ -351,18 +351,45 @@ impl Pbx {
             call.dials_out = true;
         }
         if let Some(reason) = self.out_refusal(caller, &dial) {
+            self.alert_out(now, key, caller, &reason);
             return self
                 .legs
                 .announce_failure(now, key, 403, &reason, Outcome::Failed, NotAllowed);
         }
         let dials = self.trunk_dials(caller, &dial);
+        let limited =
+            dials.is_empty() && dial.trunks.iter().any(|t| self.trunks.setup(t).is_some());
         if self.legs.dial_trunks(now, key, dials) {
             self.legs.ring_for(now, key, CALL_OUT_RINGS);
+        } else if limited {
+            let reason = format!(
+                "every trunk of route {} has all the calls out it may",
+                dial.route
+            );
+            self.alert_out(now, key, caller, &reason);
+            self.legs
+                .announce_failure(now, key, 503, &reason, Outcome::Failed, Unavailable);
         } else {
             let reason = format!("no trunk of route {} can take the call", dial.route);
             self.legs
                 .announce_failure(now, key, 503, &reason, Outcome::Failed, Unavailable);
         }
+    }
+
+    /// A call out kept from going out, for the wallboard.
+    fn alert_out(&mut self, now: Instant, key: CallKey, caller: &str, reason: &str) {
+        let number = self
+            .legs
+            .calls
+            .get(&key)
+            .map(|c| c.callee.clone())
+            .unwrap_or_default();
+        self.out_alerts.push(crate::OutAlert {
+            at: self.legs.wall(now),
+            caller: caller.to_string(),
+            number,
+            reason: reason.to_string(),
+        });
     }
 
     /// Why the toll-fraud guard keeps `caller` from calling out as `dial` says: a
@@ -387,12 +414,20 @@ impl Pbx {
     }
 
     /// The number of `dial` through each of its route's trunks, shown as the route or
-    /// the trunk's account says (else as `caller`).
+    /// the trunk's account says (else as `caller`). Trunks with all the calls out they may have are left out, except for an
+    /// emergency call.
     pub(super) fn trunk_dials(&self, caller: &str, dial: &Dial) -> Vec<TrunkDial> {
+        let emergency = dial.class == CallClass::Emergency;
         dial.trunks
             .iter()
             .filter_map(|name| {
                 let setup = self.trunks.setup(name)?;
+                let full = setup
+                    .max_calls_out
+                    .is_some_and(|max| self.legs.calls_through(name) >= max as usize);
+                if full && !emergency {
+                    return None;
+                }
                 let account = setup.link.account.clone();
                 Some(TrunkDial {
                     trunk: name.clone(),

@@ -83,6 +83,7 @@ pub struct Pbx {
     lamps: Lamps,
     trunks: Trunks,
     outbound: OutboundRules,
+    out_alerts: crate::outbound::OutAlerts,
     owners: HashMap<CallKey, Owner>,
     handoffs: VecDeque<Handoff>,
 }
@@ -105,12 +106,18 @@ impl Pbx {
             lamps: Lamps::default(),
             trunks: Trunks::default(),
             outbound: OutboundRules::default(),
+            out_alerts: Default::default(),
             owners: HashMap::new(),
             handoffs: VecDeque::new(),
         }
     }
 
     // --- getters
+
+    /// The calls out kept from going out lately, newest first.
+    pub fn out_alerts(&self) -> Vec<crate::OutAlert> {
+        self.out_alerts.latest().cloned().collect()
+    }
 
     pub fn service(&self) -> &Service {
         &self.legs.sip

@@ -405,6 +405,20 @@ impl Legs {
     }
 
     /// The calls out through trunks `extension` has going.
+    /// Calls going out through `trunk` now: ringing there or answered there.
+    pub fn calls_through(&self, trunk: &str) -> usize {
+        self.calls
+            .values()
+            .filter(|c| c.phase != Phase::Ended)
+            .filter(|c| {
+                c.forks.iter().any(|f| {
+                    let through = f.target.trunk().is_some_and(|leg| leg.dial.trunk == trunk);
+                    through && (f.is_pending() || f.state == call::ForkState::Answered)
+                })
+            })
+            .count()
+    }
+
     pub fn calls_out_of(&self, extension: &str) -> usize {
         self.calls
             .values()

@@ -30,6 +30,7 @@ fn trunk(name: &str, at: &str, account: bool) -> TrunkSetup {
         peer: peer(at),
         calls_in: CallsIn::default(),
         encrypted: false,
+        max_calls_out: None,
     }
 }
 
@@ -158,6 +159,16 @@ fn the_toll_fraud_guard_refuses_what_an_extension_may_not_call_and_says_why() {
         (Direction::Outbound, None),
         "a refused call out is still a call out"
     );
+    let alert = &h.pbx.out_alerts()[0];
+    assert_eq!(
+        (
+            alert.caller.as_str(),
+            alert.number.as_str(),
+            alert.reason.as_str()
+        ),
+        ("100", "0044207946001", r.reason.as_str()),
+        "shown on the wallboard"
+    );
 }
 
 #[test]
@@ -197,4 +208,39 @@ fn a_trunk_that_requires_encryption_is_called_over_tls_in_srtp() {
             && invite.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"),
         "{invite}"
     );
+}
+
+#[test]
+fn a_trunk_with_all_the_calls_out_it_may_is_passed_over_and_the_refusal_shown() {
+    let mut h = office(&["Provider"]);
+    let mut provider = trunk("Provider", PROVIDER, true);
+    provider.max_calls_out = Some(1);
+    h.pbx.set_trunks(h.clock(), vec![provider]);
+    h.pbx.set_outbound(OutboundRules {
+        max_calls_per_extension: 3,
+        ..rules(&["Provider"])
+    });
+    h.collect();
+    h.take(PROVIDER);
+    h.call("0601000000", &sdp(4000, "0 101"));
+    h.expect(PROVIDER, "INVITE sip:+48601000000@voip.example");
+    h.another_call("0601000001", &sdp(4002, "0 101"), "call-2");
+    h.announcement_plays_on(2, Announcement::Unavailable);
+    assert!(
+        h.take(PROVIDER).is_empty(),
+        "the second call does not go out"
+    );
+    let alerts = h.pbx.out_alerts();
+    assert_eq!(
+        (
+            alerts.len(),
+            alerts[0].caller.as_str(),
+            alerts[0].number.as_str()
+        ),
+        (1, "100", "0601000001")
+    );
+    assert!(alerts[0].reason.contains("Mobiles"), "{alerts:?}");
+    // An emergency call goes out all the same.
+    h.another_call("112", &sdp(4004, "0 101"), "call-3");
+    h.expect(PROVIDER, "INVITE sip:112@voip.example");
 }

@@ -31,6 +31,7 @@ fn provider_trunk(password: &str) -> TrunkSetup {
             ..CallsIn::default()
         },
         encrypted: false,
+        max_calls_out: None,
     }
 }
 

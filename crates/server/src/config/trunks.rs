@@ -63,6 +63,14 @@ pub struct TrunkSettings {
     /// authorities: a provider with its own authority, or a self-signed certificate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_ca: Option<String>,
+    /// Calls out through this trunk at once (the channels the provider sells); a call
+    /// past it tries the route's next trunk. 0: no limit. Emergency calls always go.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub max_calls_out: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -194,6 +202,12 @@ impl TrunkSettings {
             && let Err(why) = crate::trunks::trusted_certificates(pem)
         {
             errors.push(field_error(field("tls_ca"), why));
+        }
+        if self.max_calls_out > 10_000 {
+            errors.push(field_error(
+                field("max_calls_out"),
+                "must be 0 (no limit) or at most 10000",
+            ));
         }
         if self.keepalive != 0 && !(10..=3600).contains(&self.keepalive) {
             errors.push(field_error(

@@ -36,6 +36,8 @@ pub struct Dashboard {
     pub phones: Vec<RegisteredPhones>,
     /// The office's providers and whether they have it registered.
     pub trunks: Vec<crate::metrics::TrunkBoard>,
+    /// Calls out kept from going out lately (permissions, limits), newest first.
+    pub alerts: Vec<crate::metrics::AlertBoard>,
     pub pbx: Snapshot,
     pub today: Today,
 }
@@ -118,6 +120,7 @@ async fn dashboard(api: &Arc<Api>) -> Dashboard {
         agents: api.metrics.agent_boards(),
         phones: api.metrics.registered_phones(),
         trunks: api.metrics.trunk_boards(),
+        alerts: api.metrics.alert_boards(),
         pbx: api.metrics.snapshot(),
     }
 }
