@@ -431,6 +431,59 @@ fn e_mail_that_could_not_go_is_shown_with_its_error_after_a_restart() {
     );
 }
 
+/// The office's provider is set up (file); a route for mobile numbers through it is
+/// added in the panel, and a receptionist's call to a customer's mobile goes out
+/// through it, shown as the office's number.
+#[test]
+fn a_route_added_in_the_panel_takes_calls_out_through_the_provider() {
+    use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+    use switchboard_e2e::provider::{Provider, provider_password};
+    let provider = Provider::start();
+    let office = format!(
+        "{}[[trunks]]\nname = \"Provider\"\nhost = \"{}\"\n[trunks.register]\n\
+         username = \"48225550100\"\nauth_username = \"office\"\npassword = \"{}\"\n",
+        config("", FAST_REGISTRAR),
+        provider.addr,
+        provider_password("office")
+    );
+    let server = Server::start(&office);
+    let steps = panel(
+        &server,
+        &server.admin_password(),
+        &["outbound-route", "48225550100"],
+    );
+    let names: Vec<&str> = steps.iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["logged-in", "route-saved", "calling-out-saved"],
+        "{steps:?}"
+    );
+    let (_, settings) = server.api(Some(&server.admin_token()), "GET", "/api/settings", None);
+    assert_eq!(settings["outbound"]["max_calls"], 1, "{settings}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let voice = dir.path().join("en.wav");
+    switchboard_e2e::audio::speech("en", 20, &voice);
+    let mut receptionist = Baresip::start(server.sip, PhoneSetup::pcmu("100", &voice, false));
+    let mut customer = Baresip::start_with_password(
+        provider.addr,
+        PhoneSetup::pcmu("48601000000", &voice, true),
+        &provider_password("48601000000"),
+    );
+    provider.wait_for("registered sip:48601000000@", Duration::from_secs(10));
+    provider.wait_for("registered sip:48225550100@", Duration::from_secs(10));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    receptionist.command("dial", &format!("sip:0601000000@{}", server.sip));
+    let incoming = customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
+    assert!(
+        incoming["peeruri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("sip:48225550100@")),
+        "{incoming}"
+    );
+    receptionist.command("hangup", "");
+    customer.wait_event("CALL_CLOSED", Duration::from_secs(10));
+}
+
 /// An extension dials abroad, which it may not: the call is refused and the wallboard
 /// says who dialled what and why.
 #[test]

@@ -334,6 +334,36 @@ async function mailLog(page, recipient, artifacts) {
   step("mail-shown", { row: await row.innerText() });
 }
 
+/** Adds an outbound route for mobile numbers through the trunk "Provider", shown as
+ * `callerId`, and lets each extension have one call out at a time. */
+async function outboundRoute(page, callerId) {
+  await open(page, "Outbound routes");
+  await page.getByRole("button", { name: "Add" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name", { exact: true }).fill("Mobiles");
+  await dialog.getByLabel("Numbers").click();
+  await page.keyboard.type("0XXXXXXXXX");
+  await page.keyboard.press("Enter");
+  await dialog.getByLabel("Digits taken off the front").fill("1");
+  await dialog.getByLabel("Put before the rest").fill("48");
+  await dialog.getByLabel("What the call costs").click();
+  await page.locator('.ant-select-item-option[title="Mobile"]').click();
+  await dialog.getByLabel("Trunks").click();
+  await page.locator('.ant-select-item-option[title="Provider"]').click();
+  await dialog.getByLabel("Number shown to the called party").fill(callerId);
+  await saveDialog(page);
+  await dialogClosed(page);
+  await page.getByRole("row", { name: /Mobiles/ }).getByText("Provider").waitFor();
+  step("route-saved");
+  await open(page, "Settings");
+  const card = page.getByTestId("calling-out");
+  await card.getByText("Mobile", { exact: true }).waitFor();
+  await card.getByLabel("Calls out at once per extension").fill("1");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByText("Saved").first().waitFor();
+  step("calling-out-saved");
+}
+
 /** The wallboard shows the call out that `caller` was kept from making to `number`. */
 async function outAlert(page, caller, number, artifacts) {
   await open(page, "Wallboard");
@@ -587,6 +617,8 @@ try {
     await languages(page, rest[0]);
   } else if (phase === "voicemail") {
     await voicemail(page, rest[0], rest[1]);
+  } else if (phase === "outbound-route") {
+    await outboundRoute(page, rest[0]);
   } else if (phase === "out-alert") {
     await outAlert(page, rest[0], rest[1], rest[2]);
   } else if (phase === "trunk") {

@@ -14,6 +14,7 @@ import { Extensions, Agents, Inbound, Contacts, VoicemailBoxes } from "./pages/s
 import Queues from "./pages/Queues";
 import Lists from "./pages/Lists";
 import Trunks from "./pages/Trunks";
+import OutboundRoutes from "./pages/Routes";
 import Schedules from "./pages/Schedules";
 import Scenarios from "./pages/Scenarios";
 import Prompts from "./pages/Prompts";
@@ -38,6 +39,7 @@ const pages = [
   ["/inbound", "inbound", Inbound],
   ["/contacts", "contacts", Contacts],
   ["/trunks", "trunks", Trunks],
+  ["/routes", "routes", OutboundRoutes],
   ["/messages", "voicemailInbox", Voicemail],
   ["/voicemail", "voicemail", VoicemailBoxes],
   ["/calls", "calls", Calls],

@@ -37,7 +37,7 @@ pub use voicemail::VoicemailApi;
 
 use crate::metrics::{Metrics, Snapshot};
 use collections::{
-    Agents, Contacts, Extensions, Inbound, Lists, Queues, Schedules, Trunks, VoicemailBoxes,
+    Agents, Contacts, Extensions, Inbound, Lists, Queues, Routes, Schedules, Trunks, VoicemailBoxes,
 };
 
 /// The largest admin API request body: a big scenario or a few thousand numbers.
@@ -98,6 +98,7 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         collections::routes::<Contacts>(),
         collections::routes::<VoicemailBoxes>(),
         collections::routes::<Trunks>(),
+        collections::routes::<Routes>(),
     ] {
         router = router.routes(base).routes(item);
     }

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { Alert, App, Button, Card, Form, Input, InputNumber, Select, Space, Spin, Table, Tag, Typography, type FormInstance } from "antd";
 import { useTranslation } from "react-i18next";
 import { api, ApiError, fieldPath, type Schemas } from "../api/client";
+import { useClassOptions } from "./Routes";
 
 /** Puts the server's field problems next to their fields; returns the others. */
 function showProblems<T>(form: FormInstance<T>, e: unknown): string[] {
@@ -15,6 +16,7 @@ function showProblems<T>(form: FormInstance<T>, e: unknown): string[] {
 export default function Settings() {
   const { t } = useTranslation();
   const { message } = App.useApp();
+  const classes = useClassOptions();
   const [form] = Form.useForm<Schemas["Settings"]>();
   const [passwordForm] = Form.useForm<Schemas["PasswordChange"]>();
   const [errors, setErrors] = useState<string[]>([]);
@@ -119,6 +121,15 @@ export default function Settings() {
             </Form.Item>
             {number(["voicemail", "max_message_seconds"], t("maxMessage"))}
             {number(["voicemail", "silence_seconds"], t("silence"))}
+          </Card>
+          <Card title={t("callingOut")} style={{ width: 300 }} data-testid="calling-out">
+            <Form.Item name={["outbound", "classes"]} label={t("outClasses")} extra={t("outClassesHint")}>
+              <Select mode="multiple" options={classes} />
+            </Form.Item>
+            {number(["outbound", "max_calls"], t("outMaxCalls"))}
+            <Form.Item name={["outbound", "emergency"]} label={t("emergencyNumbers")}>
+              <Select mode="tags" tokenSeparators={[",", " "]} open={false} />
+            </Form.Item>
           </Card>
           <Card title={t("emailSection")} style={{ width: 340 }}>
             <Form.Item name={["email", "server"]} label={t("smtpServer")}>

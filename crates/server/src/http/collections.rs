@@ -1,5 +1,6 @@
 //! The configuration's lists of objects (extensions, queues, agents, number lists,
-//! schedules, inbound numbers, contacts, voicemail PINs, trunks) over HTTP, each the same way:
+//! schedules, inbound numbers, contacts, voicemail PINs, trunks, outbound routes) over
+//! HTTP, each the same way:
 //! `GET|POST /api/{name}`, `GET|PUT|DELETE /api/{name}/{key}`. Every change is checked
 //! with the whole configuration and saved in one transaction, so a change that would
 //! leave anything inconsistent (a queue naming a deleted extension) is refused whole.
@@ -29,7 +30,7 @@ use super::error::{ApiError, ApiJson};
 use super::session::Admin;
 use crate::config::{
     AgentSettings, BoxSettings, Config, ContactSettings, ExtensionConfig, InboundNumber,
-    ListSettings, QueueSettings, TrunkSettings,
+    ListSettings, QueueSettings, RouteSettings, TrunkSettings,
 };
 use switchboard_scenario::schedule::ScheduleSettings;
 
@@ -92,6 +93,7 @@ plain_collection!(Lists, lists, "list", name, ListSettings);
 plain_collection!(Schedules, schedules, "schedule", name, ScheduleSettings);
 plain_collection!(Inbound, inbound, "inbound number", number, InboundNumber);
 plain_collection!(Contacts, contacts, "contact", number, ContactSettings);
+plain_collection!(Routes, routes, "route", name, RouteSettings);
 
 /// An extension as the API shows it: the password is write-only.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -12,8 +12,8 @@ use super::api::{Api, Edit};
 use super::error::{ApiError, ApiJson};
 use super::session::Admin;
 use crate::config::{
-    CallSettings, Config, EmailSettings, NumberSettings, RegistrarSettings, SecuritySettings,
-    SipSettings,
+    CallSettings, Config, EmailSettings, NumberSettings, OutboundSettings, RegistrarSettings,
+    SecuritySettings, SipSettings,
 };
 
 /// Every office-wide setting.
@@ -30,6 +30,10 @@ pub struct Settings {
     /// a change, the stored one stays.
     #[serde(default)]
     pub email: EmailSettings,
+    /// Who may call out what (the toll-fraud guard); the routes are their own list.
+    /// Left out of a change, it stays as it is.
+    #[serde(default)]
+    pub outbound: Option<OutboundSettings>,
 }
 
 /// How long voicemail messages may be.
@@ -55,6 +59,7 @@ impl Settings {
                 silence_seconds: config.voicemail.silence_seconds,
             },
             email: config.email.without_password(),
+            outbound: Some(config.outbound),
         }
     }
 }
@@ -91,6 +96,9 @@ pub async fn put_settings(
             let mut email = settings.email;
             email.keep_password(&config.email);
             config.email = email;
+            if let Some(outbound) = settings.outbound {
+                config.outbound = outbound;
+            }
             Ok(Edit::whole(()))
         })
         .await;
