@@ -309,3 +309,61 @@ fn a_customer_whose_phone_encrypts_calls_in_over_the_tls_trunk_and_both_hear_eac
 fn a_receptionist_calls_a_customer_out_over_the_tls_trunk_in_srtp() {
     encrypted_call(Direction::Outbound);
 }
+
+/// A daily limit of one minute out: the receptionist's call to a customer is cut off
+/// after a minute of talk; the next call out is refused with the reason said, and so is
+/// one after a restart (the call log counts today's talk).
+#[test]
+fn the_days_minutes_out_cut_a_call_off_and_count_across_a_restart() {
+    let provider = Provider::start();
+    let office = format!(
+        "{}[[routes]]\nname = \"National\"\npatterns = [\"0XXXXXXXXX\"]\nstrip = 1\nprepend = \"48\"\n\
+         class = \"mobile\"\ntrunks = [\"Provider\"]\ncaller_id = \"48225550100\"\n\
+         [outbound]\nmax_minutes_per_day = 1\n",
+        office(&provider)
+    );
+    let mut server = Server::start(&office);
+    wait_registered(&server);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let voice = dir.path().join("en.wav");
+    audio::speech("en", 90, &voice);
+    let mut receptionist = Baresip::start(server.sip, PhoneSetup::pcmu("100", &voice, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    let mut customer = Baresip::start_with_password(
+        provider.addr,
+        PhoneSetup::pcmu("48601000000", &voice, true),
+        &provider_password("48601000000"),
+    );
+    provider.wait_for("registered sip:48601000000@", Duration::from_secs(10));
+    receptionist.command("dial", &format!("sip:0601000000@{}", server.sip));
+    customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
+    let answered = Instant::now();
+    customer.wait_event("CALL_CLOSED", Duration::from_secs(70));
+    let talked = answered.elapsed();
+    assert!(
+        (Duration::from_secs(58)..Duration::from_secs(63)).contains(&talked),
+        "cut off after {talked:?}"
+    );
+    receptionist.wait_event("CALL_CLOSED", Duration::from_secs(5));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    let cut = server.call_records().remove(0);
+    assert_eq!(
+        cut.reason, "The minutes out for today are used up",
+        "{cut:#?}"
+    );
+    let refused = |server: &Server, receptionist: &mut Baresip| {
+        receptionist.command("dial", &format!("sip:0601000000@{}", server.sip));
+        receptionist.wait_event("CALL_CLOSED", Duration::from_secs(20));
+        let last = server.call_records().remove(0);
+        assert!(
+            last.reason.contains("talked its 1 minutes out for today"),
+            "{last:#?}"
+        );
+    };
+    refused(&server, &mut receptionist);
+    server.stop();
+    server.relaunch();
+    wait_registered(&server);
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    refused(&server, &mut receptionist);
+}

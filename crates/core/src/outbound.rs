@@ -4,7 +4,7 @@
 //! that arrived from a trunk never reaches these rules: Switchboard is no relay.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// What a call costs the office, as permissions are given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -147,6 +147,12 @@ pub struct OutboundRules {
     pub classes: HashMap<String, BTreeSet<CallClass>>,
     /// Calls out one extension may have at once; 0: none at all.
     pub max_calls_per_extension: u32,
+    /// Minutes an extension may talk out a day; 0: no limit.
+    pub minutes_per_day: u32,
+    /// Extensions' own daily minutes, in place of `minutes_per_day`.
+    pub minutes: HashMap<String, u32>,
+    /// Where the office's day begins and ends; none: UTC.
+    pub zone: Option<jiff::tz::TimeZone>,
 }
 
 /// Where a number dialled goes out.
@@ -193,6 +199,25 @@ impl OutboundRules {
     }
 
     /// Whether `extension` may make a call of `class`.
+    /// How long `extension` may talk out a day; none: no limit.
+    pub fn daily_talk(&self, extension: &str) -> Option<Duration> {
+        let minutes = self
+            .minutes
+            .get(extension)
+            .copied()
+            .unwrap_or(self.minutes_per_day);
+        (minutes > 0).then(|| Duration::from_secs(u64::from(minutes) * 60))
+    }
+
+    /// The office's day that `wall` falls on.
+    pub fn day_of(&self, wall: SystemTime) -> jiff::civil::Date {
+        let zone = self.zone.clone().unwrap_or(jiff::tz::TimeZone::UTC);
+        jiff::Timestamp::try_from(wall)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .to_zoned(zone)
+            .date()
+    }
+
     pub fn allows(&self, extension: &str, class: CallClass) -> bool {
         class == CallClass::Emergency
             || self
@@ -200,6 +225,32 @@ impl OutboundRules {
                 .get(extension)
                 .unwrap_or(&self.default_classes)
                 .contains(&class)
+    }
+}
+
+/// Each extension's talk time out on one day (the office's), for the daily limit.
+#[derive(Debug, Default)]
+pub(crate) struct TalkOut {
+    day: Option<jiff::civil::Date>,
+    talked: HashMap<String, Duration>,
+}
+
+impl TalkOut {
+    /// What `extension` has talked out on `day`.
+    pub fn on(&self, day: jiff::civil::Date, extension: &str) -> Duration {
+        match self.day {
+            Some(d) if d == day => self.talked.get(extension).copied().unwrap_or_default(),
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// `extension` talked out `talk` more, on a call that ended on `day`.
+    pub fn add(&mut self, day: jiff::civil::Date, extension: &str, talk: Duration) {
+        if self.day != Some(day) {
+            self.day = Some(day);
+            self.talked.clear();
+        }
+        *self.talked.entry(extension.to_string()).or_default() += talk;
     }
 }
 
@@ -291,6 +342,7 @@ mod tests {
             default_classes: [CallClass::Local, CallClass::Mobile].into(),
             classes: [("101".to_string(), [CallClass::International].into())].into(),
             max_calls_per_extension: 2,
+            ..OutboundRules::default()
         }
     }
 

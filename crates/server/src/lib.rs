@@ -305,6 +305,21 @@ pub async fn run(
     );
     let trunks = trunks::resolve(&config.trunks).await;
     sip_edge::apply_config(&mut pbx, &config, trunks.setups);
+    // The daily limit of minutes out counts what was talked today before this start.
+    let midnight = jiff::Zoned::now()
+        .start_of_day()
+        .map_or(0, |z| z.timestamp().as_millisecond());
+    let talked = store
+        .talk_out_since(midnight)?
+        .into_iter()
+        .map(|(extension, ms)| {
+            (
+                extension,
+                std::time::Duration::from_millis(ms.max(0) as u64),
+            )
+        })
+        .collect();
+    pbx.restore_talk_out(sip_edge::clock(), talked);
     drop(store);
     let voicemail = voicemail::VoicemailFiles::new(&options.data_dir);
     let mail_wake = Arc::new(tokio::sync::Notify::new());

@@ -57,6 +57,18 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Each extension's talk time on calls out answered since `since` (unix ms), in
+    /// milliseconds: what the daily limit of minutes out has used today.
+    pub fn talk_out_since(&self, since: i64) -> Result<Vec<(String, i64)>> {
+        let mut q = self.conn.prepare_cached(
+            "SELECT caller, SUM(ended_at - answered_at) FROM call_records \
+             WHERE direction = 'outbound' AND answered_at IS NOT NULL AND started_at >= ?1 \
+             GROUP BY caller ORDER BY caller",
+        )?;
+        let rows = q.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The call records `filter` matches, newest first.
     pub fn call_records_matching(&self, filter: &CallFilter) -> Result<Vec<CallRecord>> {
         let mut conditions = Vec::new();
@@ -176,6 +188,39 @@ pub(crate) mod tests {
             scenario_path: None,
             history: None,
         }
+    }
+
+    #[test]
+    fn talk_out_is_summed_per_extension_from_a_moment_on() {
+        let mut store = Store::open_in_memory().unwrap();
+        let out = |id: &str, caller: &str, start: i64, talk: Option<i64>| CallRecord {
+            direction: Direction::Outbound,
+            answered: talk.map(|_| unix_ms::to(start + 5_000)),
+            ended: unix_ms::to(start + 5_000 + talk.unwrap_or(0)),
+            outcome: if talk.is_some() {
+                Outcome::Answered
+            } else {
+                Outcome::Failed
+            },
+            ..record(id, caller, start)
+        };
+        for r in [
+            out("a", "101", 1_000, Some(60_000)),
+            out("b", "101", 2_000_000, Some(90_000)),
+            out("c", "101", 2_100_000, None),
+            out("d", "102", 2_200_000, Some(30_000)),
+            CallRecord {
+                answered: Some(unix_ms::to(2_300_000)),
+                ended: unix_ms::to(2_400_000),
+                ..record("e", "103", 2_290_000)
+            },
+        ] {
+            store.insert_call_records(&[r]).unwrap();
+        }
+        assert_eq!(
+            store.talk_out_since(1_000_000).unwrap(),
+            [("101".to_string(), 90_000), ("102".to_string(), 30_000)]
+        );
     }
 
     #[test]

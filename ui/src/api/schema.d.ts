@@ -1200,10 +1200,15 @@ export interface components {
              */
             password?: string | null;
         };
-        /** @description An extension's own classes, in place of the office's. */
+        /** @description An extension's own classes (and daily minutes), in place of the office's. */
         ExtensionClasses: {
             extension: string;
             classes: components["schemas"]["CallClassName"][];
+            /**
+             * Format: u-int32
+             * @description Its own minutes out a day (0: no limit); absent: the office's.
+             */
+            max_minutes_per_day?: number | null;
         };
         ExtensionConfig: {
             number: string;
@@ -1365,6 +1370,13 @@ export interface components {
              * @default 2
              */
             max_calls: number;
+            /**
+             * Format: u-int32
+             * @description Minutes one extension may talk out a day (the office's day, midnight to
+             *     midnight); a call is cut off when they run out. 0: no limit.
+             * @default 0
+             */
+            max_minutes_per_day: number;
             /**
              * @description Emergency numbers besides 112 and the office country's own.
              * @default []

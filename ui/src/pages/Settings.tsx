@@ -127,6 +127,7 @@ export default function Settings() {
               <Select mode="multiple" options={classes} />
             </Form.Item>
             {number(["outbound", "max_calls"], t("outMaxCalls"))}
+            {number(["outbound", "max_minutes_per_day"], t("outMaxMinutes"))}
             <Form.Item name={["outbound", "emergency"]} label={t("emergencyNumbers")}>
               <Select mode="tags" tokenSeparators={[",", " "]} open={false} />
             </Form.Item>

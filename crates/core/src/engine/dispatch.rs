@@ -3,7 +3,7 @@
 //! between features.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rsip::{Header, Method};
 use switchboard_queue::{Priority, QueueId};
@@ -361,6 +361,10 @@ impl Pbx {
             dials.is_empty() && dial.trunks.iter().any(|t| self.trunks.setup(t).is_some());
         if self.legs.dial_trunks(now, key, dials) {
             self.legs.ring_for(now, key, CALL_OUT_RINGS);
+            if let Some(left) = self.talk_left(now, caller, &dial) {
+                self.talk_limits.insert(key, left);
+                self.legs.wake_at(key, now + left);
+            }
         } else if limited {
             let reason = format!(
                 "every trunk of route {} has all the calls out it may",
@@ -373,6 +377,31 @@ impl Pbx {
             let reason = format!("no trunk of route {} can take the call", dial.route);
             self.legs
                 .announce_failure(now, key, 503, &reason, Outcome::Failed, Unavailable);
+        }
+    }
+
+    /// How much longer `caller` may talk out today, when its minutes are limited (an
+    /// emergency call is not).
+    fn talk_left(&self, now: Instant, caller: &str, dial: &Dial) -> Option<Duration> {
+        let allowed = self.outbound.daily_talk(caller)?;
+        let today = self.outbound.day_of(self.legs.wall(now));
+        let talked = self.talk_out.on(today, caller);
+        (dial.class != CallClass::Emergency).then(|| allowed.saturating_sub(talked))
+    }
+
+    /// A call out whose talk is limited: cut off once it has talked as long as it may.
+    fn limit_talk(&mut self, now: Instant, key: CallKey) {
+        let Some(&left) = self.talk_limits.get(&key) else {
+            return;
+        };
+        let answered = self.legs.calls.get(&key).and_then(|c| c.answered);
+        match answered {
+            Some(at) if now >= at + left => {
+                self.legs
+                    .abort(now, key, 480, "The minutes out for today are used up");
+            }
+            Some(at) => self.legs.wake_at(key, at + left),
+            None => self.legs.wake_at(key, now + left),
         }
     }
 
@@ -407,6 +436,14 @@ impl Pbx {
             Some(format!(
                 "{caller} already has {} calls out",
                 rules.max_calls_per_extension
+            ))
+        } else if self
+            .talk_left(self.legs.now(), caller, dial)
+            .is_some_and(|left| left.is_zero())
+        {
+            let minutes = rules.daily_talk(caller).unwrap_or_default().as_secs() / 60;
+            Some(format!(
+                "{caller} has talked its {minutes} minutes out for today"
             ))
         } else {
             None
@@ -454,8 +491,14 @@ impl Pbx {
                     self.legs.finish_hang_up(now, call);
                 }
             }
+            LegEvent::Wake { call }
+                if self.talk_limits.contains_key(&call) && !self.owners.contains_key(&call) =>
+            {
+                self.limit_talk(now, call)
+            }
             LegEvent::Closed { call, .. } => {
                 self.owners.remove(&call);
+                self.talk_limits.remove(&call);
                 self.queues.leg_event(cx!(self, now), &event);
                 self.scenarios.call_event(cx!(self, now), event.clone());
                 self.transfers.call_event(cx!(self, now), event.clone());

@@ -32,7 +32,7 @@ use crate::features::{Handoff, Office};
 use crate::legs::{Legs, PbxConfig, Phase};
 use crate::live_calls::{CallStage, LiveCall};
 use crate::outbound::OutboundRules;
-use crate::record::VoicemailMessage;
+use crate::record::{CallRecord, VoicemailMessage};
 use crate::trunks::{TrunkSetup, TrunkStatus, Trunks};
 use crate::vocabulary::{CallKey, Clock, MessageCounts, Output, RecordLimits};
 
@@ -84,6 +84,10 @@ pub struct Pbx {
     trunks: Trunks,
     outbound: OutboundRules,
     out_alerts: crate::outbound::OutAlerts,
+    talk_out: crate::outbound::TalkOut,
+    /// Calls out cut off when their caller's minutes for the day run out: how long
+    /// each may talk.
+    talk_limits: HashMap<CallKey, Duration>,
     owners: HashMap<CallKey, Owner>,
     handoffs: VecDeque<Handoff>,
 }
@@ -107,6 +111,8 @@ impl Pbx {
             trunks: Trunks::default(),
             outbound: OutboundRules::default(),
             out_alerts: Default::default(),
+            talk_out: Default::default(),
+            talk_limits: HashMap::new(),
             owners: HashMap::new(),
             handoffs: VecDeque::new(),
         }
@@ -354,6 +360,25 @@ impl Pbx {
         self.outbound = rules;
     }
 
+    /// What each extension talked out today before this start (from the call log).
+    pub fn restore_talk_out(&mut self, clock: Clock, talked: Vec<(String, Duration)>) {
+        let today = self.outbound.day_of(clock.wall);
+        for (extension, talk) in talked {
+            self.talk_out.add(today, &extension, talk);
+        }
+    }
+
+    fn count_talk_out(&mut self, record: &CallRecord) {
+        let Some(answered) = record.answered else {
+            return;
+        };
+        if record.direction == crate::Direction::Outbound {
+            let talk = record.ended.duration_since(answered).unwrap_or_default();
+            let day = self.outbound.day_of(record.ended);
+            self.talk_out.add(day, &record.caller, talk);
+        }
+    }
+
     pub fn set_scenarios(&mut self, setup: ScenarioSetup) {
         self.scenarios.publish(setup, &self.office);
     }
@@ -395,6 +420,9 @@ impl Pbx {
 
     pub fn poll_output(&mut self) -> Option<Output> {
         if let Some(o) = self.legs.poll_output() {
+            if let Output::CallRecord { record, .. } = &o {
+                self.count_talk_out(record);
+            }
             return Some(o);
         }
         if let Some(t) = self.legs.sip.poll_transmit() {

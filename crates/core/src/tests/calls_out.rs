@@ -68,6 +68,7 @@ fn rules(trunks: &[&str]) -> OutboundRules {
         default_classes: [CallClass::Local, CallClass::Mobile].into(),
         classes: Default::default(),
         max_calls_per_extension: 1,
+        ..OutboundRules::default()
     }
 }
 
@@ -243,4 +244,52 @@ fn a_trunk_with_all_the_calls_out_it_may_is_passed_over_and_the_refusal_shown() 
     // An emergency call goes out all the same.
     h.another_call("112", &sdp(4004, "0 101"), "call-3");
     h.expect(PROVIDER, "INVITE sip:112@voip.example");
+}
+
+#[test]
+fn a_call_out_is_cut_off_when_the_days_minutes_run_out_and_the_next_one_refused() {
+    let mut h = office(&["Provider"]);
+    h.pbx.set_outbound(OutboundRules {
+        minutes_per_day: 1,
+        ..rules(&["Provider"])
+    });
+    // 20 seconds were talked out earlier today (before a restart).
+    h.pbx
+        .restore_talk_out(h.clock(), vec![("100".into(), Duration::from_secs(20))]);
+    h.call("0601000000", &sdp(4000, "0 101"));
+    let invite = h.expect(PROVIDER, "INVITE sip:+48601000000@voip.example");
+    h.advance(Duration::from_secs(5));
+    h.send(
+        PROVIDER,
+        &respond(&invite, 200, "OK", "p1", &sdp(9000, "0 101")),
+    );
+    let ok = h.expect(CALLER, "SIP/2.0 200");
+    h.send(CALLER, &super::harness::from_caller(&ok, "ACK", 2));
+    h.advance(Duration::from_secs(39));
+    assert_eq!(h.pbx.active_calls(), 1, "39 s of talk: 1 s is left");
+    h.advance(Duration::from_secs(1));
+    h.expect(PROVIDER, "BYE");
+    h.expect(CALLER, "BYE");
+    let r = h.records.last().unwrap();
+    assert_eq!(r.reason, "The minutes out for today are used up", "{r:?}");
+    // The day's minute is gone: the next call out is refused, and shown.
+    h.another_call("0601000001", &sdp(4002, "0 101"), "call-2");
+    h.announcement_plays_on(2, Announcement::NotAllowed);
+    assert!(
+        h.take(PROVIDER).iter().all(|m| !m.starts_with("INVITE")),
+        "nothing went out"
+    );
+    assert!(
+        h.pbx.out_alerts()[0]
+            .reason
+            .contains("talked its 1 minutes out for today"),
+        "{:?}",
+        h.pbx.out_alerts()
+    );
+    // Emergency numbers go out all the same, and tomorrow the minute is back.
+    h.another_call("112", &sdp(4004, "0 101"), "call-3");
+    h.expect(PROVIDER, "INVITE sip:112@voip.example");
+    h.advance(Duration::from_secs(24 * 3600));
+    h.another_call("0601000002", &sdp(4006, "0 101"), "call-4");
+    h.expect(PROVIDER, "INVITE sip:+48601000002@voip.example");
 }

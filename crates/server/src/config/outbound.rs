@@ -63,6 +63,9 @@ pub struct OutboundSettings {
     pub classes: BTreeSet<CallClassName>,
     /// Calls out one extension may have at once.
     pub max_calls: u32,
+    /// Minutes one extension may talk out a day (the office's day, midnight to
+    /// midnight); a call is cut off when they run out. 0: no limit.
+    pub max_minutes_per_day: u32,
     /// Emergency numbers besides 112 and the office country's own.
     pub emergency: Vec<String>,
     pub extensions: Vec<ExtensionClasses>,
@@ -78,18 +81,22 @@ impl Default for OutboundSettings {
             ]
             .into(),
             max_calls: 2,
+            max_minutes_per_day: 0,
             emergency: Vec::new(),
             extensions: Vec::new(),
         }
     }
 }
 
-/// An extension's own classes, in place of the office's.
+/// An extension's own classes (and daily minutes), in place of the office's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionClasses {
     pub extension: String,
     pub classes: BTreeSet<CallClassName>,
+    /// Its own minutes out a day (0: no limit); absent: the office's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_minutes_per_day: Option<u32>,
 }
 
 /// The emergency numbers of the countries whose code the office may have, besides 112.
@@ -172,12 +179,33 @@ impl Config {
                 ));
             }
         }
+        const A_DAY: u32 = 24 * 60;
+        let minutes = |m: u32, field: String, errors: &mut Vec<FieldError>| {
+            if m > A_DAY {
+                errors.push(field_error(
+                    field,
+                    "must be 0 (no limit) or at most 1440 minutes",
+                ));
+            }
+        };
+        minutes(
+            self.outbound.max_minutes_per_day,
+            "outbound.max_minutes_per_day".into(),
+            errors,
+        );
         for (i, e) in self.outbound.extensions.iter().enumerate() {
             if !self.extensions.iter().any(|x| x.number == e.extension) {
                 errors.push(field_error(
                     format!("outbound.extensions[{i}].extension"),
                     format!("{} is not an extension", e.extension),
                 ));
+            }
+            if let Some(m) = e.max_minutes_per_day {
+                minutes(
+                    m,
+                    format!("outbound.extensions[{i}].max_minutes_per_day"),
+                    errors,
+                );
             }
         }
     }
@@ -218,6 +246,15 @@ impl Config {
                 .map(|e| (e.extension.clone(), classes(&e.classes)))
                 .collect::<HashMap<_, _>>(),
             max_calls_per_extension: self.outbound.max_calls,
+            minutes_per_day: self.outbound.max_minutes_per_day,
+            minutes: self
+                .outbound
+                .extensions
+                .iter()
+                .filter_map(|e| Some((e.extension.clone(), e.max_minutes_per_day?)))
+                .collect(),
+            // The office's day is this PC's, as the call log's "today" figures are.
+            zone: Some(jiff::tz::TimeZone::system()),
         }
     }
 }
@@ -250,9 +287,11 @@ caller_id = "+48225550100"
 
 [outbound]
 max_calls = 1
+max_minutes_per_day = 120
 [[outbound.extensions]]
 extension = "100"
 classes = ["mobile", "international"]
+max_minutes_per_day = 0
 "#;
 
     #[test]
@@ -275,6 +314,11 @@ classes = ["mobile", "international"]
         );
         assert!(rules.allows("101", CallClass::National));
         assert_eq!(rules.max_calls_per_extension, 1);
+        assert_eq!(
+            rules.daily_talk("101"),
+            Some(std::time::Duration::from_secs(7200))
+        );
+        assert_eq!(rules.daily_talk("100"), None, "100's own: no limit");
     }
 
     #[test]
@@ -286,7 +330,8 @@ classes = ["mobile", "international"]
             .replace(
                 "extension = \"100\"\nclasses",
                 "extension = \"109\"\nclasses",
-            );
+            )
+            .replace("max_minutes_per_day = 120", "max_minutes_per_day = 1441");
         let Err(ConfigError::Invalid(errors)) = Config::from_toml(&text) else {
             panic!("expected field errors")
         };
@@ -297,6 +342,7 @@ classes = ["mobile", "international"]
                 "routes[0].patterns[0]",
                 "routes[0].prepend",
                 "routes[0].trunks[0]",
+                "outbound.max_minutes_per_day",
                 "outbound.extensions[0].extension",
             ],
             "{errors:?}"
