@@ -737,7 +737,18 @@ pub fn sipp_from(
     rows: &[String],
     extra: &[&str],
 ) -> SippRun {
-    sipp_run(ip, free_port(), server, scenario_file, rows, extra)
+    sipp_run(ip, free_port(), server.sip, scenario_file, rows, extra)
+}
+
+/// As [`sipp`], towards another SIP server than Switchboard (the provider): a
+/// customer's phone outside the office.
+pub fn sipp_to(
+    target: SocketAddr,
+    scenario_file: &str,
+    rows: &[String],
+    extra: &[&str],
+) -> SippRun {
+    sipp_run("127.0.0.1", free_port(), target, scenario_file, rows, extra)
 }
 
 /// As [`sipp`], from a chosen address and port: a peer Switchboard is told where to find.
@@ -749,7 +760,7 @@ pub fn sipp_on(
     rows: &[String],
     extra: &[&str],
 ) -> SippRun {
-    sipp_run(ip, port, server, scenario_file, rows, extra)
+    sipp_run(ip, port, server.sip, scenario_file, rows, extra)
 }
 
 /// As [`sipp`], from a chosen local port: the same phone contact across runs.
@@ -760,13 +771,20 @@ pub fn sipp_at(
     rows: &[String],
     extra: &[&str],
 ) -> SippRun {
-    sipp_run("127.0.0.1", local_port, server, scenario_file, rows, extra)
+    sipp_run(
+        "127.0.0.1",
+        local_port,
+        server.sip,
+        scenario_file,
+        rows,
+        extra,
+    )
 }
 
 fn sipp_run(
     local_ip: &str,
     local_port: u16,
-    server: &Server,
+    target: SocketAddr,
     scenario_file: &str,
     rows: &[String],
     extra: &[&str],
@@ -777,7 +795,7 @@ fn sipp_run(
     // on fresh ones.
     let mut extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
     for _attempt in 0..3 {
-        let run = sipp_once(local_ip, local_port, server, scenario_file, rows, &extra);
+        let run = sipp_once(local_ip, local_port, target, scenario_file, rows, &extra);
         let unbound = run.output.contains("errno = 98") && run.successful + run.failed == 0;
         if !unbound {
             return run;
@@ -792,7 +810,7 @@ fn sipp_run(
 fn sipp_once(
     local_ip: &str,
     local_port: u16,
-    server: &Server,
+    target: SocketAddr,
     scenario_file: &str,
     rows: &[String],
     extra: &[String],
@@ -803,7 +821,7 @@ fn sipp_once(
     let stats = dir.path().join("stats");
     let mut cmd = Command::new("sipp");
     cmd.current_dir(dir.path())
-        .arg(server.sip.to_string())
+        .arg(target.to_string())
         .arg("-sf")
         .arg(scenario(scenario_file))
         .arg("-inf")

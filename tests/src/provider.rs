@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::baresip::{Baresip, PhoneSetup};
 use crate::{free_port, require};
 
 /// An office in Poland whose number +48 22 555 01 00 runs "Reception", which puts
@@ -21,6 +22,44 @@ pub const OFFICE_NUMBER_TO_QUEUE: &str = "[numbers]\ncountry_code = \"48\"\n\
     exits = { timeout = \"bye\", empty = \"bye\", full = \"bye\", key = \"bye\" }\n\
     [scenarios.blocks.bye]\ntype = \"hang-up\"\n\
     [[inbound]]\nnumber = \"+48225550100\"\nscenario = \"Reception\"\n";
+
+/// The route that takes a national number ("0" and nine digits) out through the trunk
+/// "Provider" as 48…, shown as the office's number 48225550100.
+pub const ROUTE_THROUGH_PROVIDER: &str = "[[routes]]\nname = \"National\"\n\
+    patterns = [\"0XXXXXXXXX\"]\nstrip = 1\nprepend = \"48\"\nclass = \"mobile\"\n\
+    trunks = [\"Provider\"]\ncaller_id = \"48225550100\"\n";
+
+/// The customer the tests call and are called by: 48601000000 at the provider.
+pub const CUSTOMER: &str = "48601000000";
+
+/// The customer's phone, registered at `provider`, speaking `voice`; it answers by
+/// itself when `answers`, and with `srtp` encrypts its audio (mandatory).
+pub fn customer_phone(provider: &Provider, voice: &Path, answers: bool, srtp: bool) -> Baresip {
+    let setup = PhoneSetup::pcmu(CUSTOMER, voice, answers);
+    let password = provider_password(CUSTOMER);
+    let phone = match srtp {
+        true => Baresip::start_encrypting(provider.addr, setup, &password),
+        false => Baresip::start_with_password(provider.addr, setup, &password),
+    };
+    provider.wait_for(
+        &format!("registered sip:{CUSTOMER}@"),
+        Duration::from_secs(10),
+    );
+    phone
+}
+
+/// `receptionist` (an office phone) dials the customer's national number; the customer
+/// must see the office's number. Returns once the customer's phone has the call.
+pub fn dial_customer(server: SocketAddr, receptionist: &mut Baresip, customer: &mut Baresip) {
+    receptionist.command("dial", &format!("sip:0601000000@{server}"));
+    let incoming = customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
+    assert!(
+        incoming["peeruri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("sip:48225550100@")),
+        "the customer sees the office's number: {incoming}"
+    );
+}
 
 /// The password the provider expects from `auth_user`.
 pub fn provider_password(auth_user: &str) -> String {

@@ -464,22 +464,10 @@ fn a_route_added_in_the_panel_takes_calls_out_through_the_provider() {
     let voice = dir.path().join("en.wav");
     switchboard_e2e::audio::speech("en", 20, &voice);
     let mut receptionist = Baresip::start(server.sip, PhoneSetup::pcmu("100", &voice, false));
-    let mut customer = Baresip::start_with_password(
-        provider.addr,
-        PhoneSetup::pcmu("48601000000", &voice, true),
-        &provider_password("48601000000"),
-    );
-    provider.wait_for("registered sip:48601000000@", Duration::from_secs(10));
+    let mut customer = switchboard_e2e::provider::customer_phone(&provider, &voice, true, false);
     provider.wait_for("registered sip:48225550100@", Duration::from_secs(10));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    receptionist.command("dial", &format!("sip:0601000000@{}", server.sip));
-    let incoming = customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
-    assert!(
-        incoming["peeruri"]
-            .as_str()
-            .is_some_and(|u| u.starts_with("sip:48225550100@")),
-        "{incoming}"
-    );
+    switchboard_e2e::provider::dial_customer(server.sip, &mut receptionist, &mut customer);
     receptionist.command("hangup", "");
     customer.wait_event("CALL_CLOSED", Duration::from_secs(10));
 }

@@ -14,8 +14,11 @@ use switchboard_core::{CallRecord, Direction};
 use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
 use switchboard_e2e::pcap::{Capture, speech_in_the_clear};
-use switchboard_e2e::provider::{OFFICE_NUMBER_TO_QUEUE, Provider, provider_password};
-use switchboard_e2e::{FAST_REGISTRAR, Server, config};
+use switchboard_e2e::provider::{
+    CUSTOMER, OFFICE_NUMBER_TO_QUEUE, Provider, ROUTE_THROUGH_PROVIDER, customer_phone,
+    dial_customer, provider_password,
+};
+use switchboard_e2e::{FAST_REGISTRAR, Server, config, sipp_to};
 
 /// The office: number +48 22 555 01 00 runs "Reception", which puts callers in queue
 /// 600, answered by 101; registered to the provider as 48225550100.
@@ -112,12 +115,7 @@ fn customer_reaches_an_agent(provider: &Provider, office: &str) {
     audio::speech("ru", 40, &ru);
     let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    let mut customer = Baresip::start_with_password(
-        provider.addr,
-        PhoneSetup::pcmu("48601000000", &en, false),
-        &provider_password("48601000000"),
-    );
-    provider.wait_for("registered sip:48601000000@", Duration::from_secs(10));
+    let mut customer = customer_phone(provider, &en, false, false);
 
     customer.command("dial", &format!("sip:48225550100@{}", provider.addr));
     customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
@@ -154,12 +152,7 @@ fn customer_reaches_an_agent(provider: &Provider, office: &str) {
 #[test]
 fn a_receptionist_calls_a_customer_out_through_the_provider_showing_the_office_number() {
     let provider = Provider::start();
-    let office = format!(
-        "{}[[routes]]\nname = \"National\"\npatterns = [\"0XXXXXXXXX\"]\nstrip = 1\nprepend = \"48\"\n\
-         class = \"mobile\"\ntrunks = [\"Provider\"]\ncaller_id = \"48225550100\"\n",
-        office(&provider)
-    );
-    let server = Server::start(&office);
+    let server = Server::start(&format!("{}{ROUTE_THROUGH_PROVIDER}", office(&provider)));
     wait_registered(&server);
     let dir = tempfile::tempdir().expect("tempdir");
     let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
@@ -167,21 +160,8 @@ fn a_receptionist_calls_a_customer_out_through_the_provider_showing_the_office_n
     audio::speech("ru", 40, &ru);
     let mut receptionist = Baresip::start(server.sip, PhoneSetup::pcmu("100", &en, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    let mut customer = Baresip::start_with_password(
-        provider.addr,
-        PhoneSetup::pcmu("48601000000", &ru, true),
-        &provider_password("48601000000"),
-    );
-    provider.wait_for("registered sip:48601000000@", Duration::from_secs(10));
-
-    receptionist.command("dial", &format!("sip:0601000000@{}", server.sip));
-    let incoming = customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
-    assert!(
-        incoming["peeruri"]
-            .as_str()
-            .is_some_and(|u| u.starts_with("sip:48225550100@")),
-        "the customer sees the office's number: {incoming}"
-    );
+    let mut customer = customer_phone(&provider, &ru, true, false);
+    dial_customer(server.sip, &mut receptionist, &mut customer);
     receptionist.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
     let call = talk_and_compare(
         &server,
@@ -214,9 +194,7 @@ fn encrypting_office(provider: &Provider) -> String {
         "{}{OFFICE_NUMBER_TO_QUEUE}[[trunks]]\nname = \"Provider\"\nhost = \"{tls_addr}\"\n\
          transport = \"tls\"\nencryption = \"require\"\ntls_ca = \'\'\'\n{certificate}\'\'\'\n\
          [trunks.register]\nusername = \"48225550100\"\nauth_username = \"office\"\n\
-         password = \"{}\"\n\
-         [[routes]]\nname = \"National\"\npatterns = [\"0XXXXXXXXX\"]\nstrip = 1\nprepend = \"48\"\n\
-         class = \"mobile\"\ntrunks = [\"Provider\"]\ncaller_id = \"48225550100\"\n",
+         password = \"{}\"\n{ROUTE_THROUGH_PROVIDER}",
         config("", FAST_REGISTRAR),
         provider_password("office")
     )
@@ -244,12 +222,7 @@ fn encrypted_call(direction: Direction) {
         false => Baresip::start(server.sip, PhoneSetup::pcmu("100", &ru, false)),
     };
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    let mut customer = Baresip::start_encrypting(
-        provider.addr,
-        PhoneSetup::pcmu("48601000000", &en, !inbound),
-        &provider_password("48601000000"),
-    );
-    provider.wait_for("registered sip:48601000000@", Duration::from_secs(10));
+    let mut customer = customer_phone(&provider, &en, !inbound, true);
     let capture = Capture::udp_ports(server.rtp.0, server.rtp.1);
     let call = if inbound {
         customer.command("dial", &format!("sip:48225550100@{}", provider.addr));
@@ -262,8 +235,7 @@ fn encrypted_call(direction: Direction) {
             direction,
         )
     } else {
-        office_phone.command("dial", &format!("sip:0601000000@{}", server.sip));
-        customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
+        dial_customer(server.sip, &mut office_phone, &mut customer);
         office_phone.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
         talk_and_compare(
             &server,
@@ -317,9 +289,7 @@ fn a_receptionist_calls_a_customer_out_over_the_tls_trunk_in_srtp() {
 fn the_days_minutes_out_cut_a_call_off_and_count_across_a_restart() {
     let provider = Provider::start();
     let office = format!(
-        "{}[[routes]]\nname = \"National\"\npatterns = [\"0XXXXXXXXX\"]\nstrip = 1\nprepend = \"48\"\n\
-         class = \"mobile\"\ntrunks = [\"Provider\"]\ncaller_id = \"48225550100\"\n\
-         [outbound]\nmax_minutes_per_day = 1\n",
+        "{}{ROUTE_THROUGH_PROVIDER}[outbound]\nmax_minutes_per_day = 1\n",
         office(&provider)
     );
     let mut server = Server::start(&office);
@@ -329,14 +299,8 @@ fn the_days_minutes_out_cut_a_call_off_and_count_across_a_restart() {
     audio::speech("en", 90, &voice);
     let mut receptionist = Baresip::start(server.sip, PhoneSetup::pcmu("100", &voice, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    let mut customer = Baresip::start_with_password(
-        provider.addr,
-        PhoneSetup::pcmu("48601000000", &voice, true),
-        &provider_password("48601000000"),
-    );
-    provider.wait_for("registered sip:48601000000@", Duration::from_secs(10));
-    receptionist.command("dial", &format!("sip:0601000000@{}", server.sip));
-    customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(15));
+    let mut customer = customer_phone(&provider, &voice, true, false);
+    dial_customer(server.sip, &mut receptionist, &mut customer);
     let answered = Instant::now();
     customer.wait_event("CALL_CLOSED", Duration::from_secs(70));
     let talked = answered.elapsed();
@@ -366,4 +330,67 @@ fn the_days_minutes_out_cut_a_call_off_and_count_across_a_restart() {
     wait_registered(&server);
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
     refused(&server, &mut receptionist);
+}
+
+/// A customer calling from outside asks to be called back (key 1, while nobody staffs
+/// the queue) and is let go; once the agent's phone is there, Switchboard rings it and
+/// then calls the customer back out through the provider, showing the office number
+/// they dialled, and the two hear each other.
+#[test]
+fn a_customer_who_presses_1_is_called_back_through_the_provider() {
+    let provider = Provider::start();
+    let office = office(&provider).replace(
+        "[[queues.agents]]",
+        "wrap_up = 0\n[queues.announcements]\nposition_on_join = false\nposition_every = 0\n\
+         comfort_every = 0\n[queues.callback]\nattempts = 2\nretry_after = 10\n[[queues.agents]]",
+    );
+    let server = Server::start(&office);
+    wait_registered(&server);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
+    audio::speech("en", 60, &en);
+    audio::speech("ru", 60, &ru);
+    // The customer's phone at the provider, which the callback will ring; they call in
+    // from another phone of theirs (SIPp, which presses 1).
+    let mut customer = customer_phone(&provider, &en, true, false);
+    let rows = vec![format!(
+        "{CUSTOMER};{};48225550100",
+        provider_password(CUSTOMER)
+    )];
+    sipp_to(provider.addr, "caller_presses_1.xml", &rows, &[]).expect(1, 0);
+    let asked = server.call_records();
+    assert_eq!(
+        (asked[0].reason.as_str(), asked[0].trunk.as_deref()),
+        ("Callback requested", Some("Provider")),
+        "{asked:#?}"
+    );
+    // Agent 101's phone registers: it rings, hears the whisper, then the customer's
+    // phone rings through the provider.
+    let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true));
+    let incoming = customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(30));
+    assert!(
+        incoming["peeruri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("sip:+48225550100@")),
+        "the customer sees the number they called: {incoming}"
+    );
+    std::thread::sleep(Duration::from_secs(8));
+    agent.command("hangup", "");
+    customer.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    let at_customer = audio::read_at_call_rate(&customer.heard());
+    audio::assert_heard(
+        "the customer, the agent",
+        heard(&audio::read(&ru).0, &at_customer),
+    );
+    let rate = audio::RATE as usize;
+    let at_agent = audio::read_at_call_rate(&agent.heard());
+    let talking = &at_agent[at_agent.len().saturating_sub(5 * rate)..];
+    audio::assert_heard(
+        "the agent, the customer",
+        heard(&audio::read(&en).0, talking),
+    );
+    provider.wait_for(
+        "call from +48225550100 to 48601000000",
+        Duration::from_secs(1),
+    );
 }

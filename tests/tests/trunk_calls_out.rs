@@ -9,7 +9,7 @@ use std::time::Duration;
 use switchboard_core::Direction;
 use switchboard_e2e::audio;
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
-use switchboard_e2e::provider::{Provider, provider_password};
+use switchboard_e2e::provider::{Provider, customer_phone, provider_password};
 use switchboard_e2e::{FAST_REGISTRAR, Server, config, free_port, sipp_from, sipp_on};
 
 fn office(provider: &Provider, down: u16) -> String {
@@ -43,12 +43,7 @@ fn a_call_out_fails_over_and_the_guard_holds() {
     audio::speech("en", 30, &voice);
     let mut receptionist = Baresip::start(server.sip, PhoneSetup::pcmu("100", &voice, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
-    let mut customer = Baresip::start_with_password(
-        provider.addr,
-        PhoneSetup::pcmu("48601000000", &voice, true),
-        &provider_password("48601000000"),
-    );
-    provider.wait_for("registered sip:48601000000@", Duration::from_secs(10));
+    let mut customer = customer_phone(&provider, &voice, true, false);
 
     // The first trunk answers 503: the second takes the call.
     std::thread::scope(|s| {

@@ -359,7 +359,7 @@ impl Pbx {
         let dials = self.trunk_dials(caller, &dial);
         let limited =
             dials.is_empty() && dial.trunks.iter().any(|t| self.trunks.setup(t).is_some());
-        if self.legs.dial_trunks(now, key, dials) {
+        if self.legs.dial_trunks(now, key, dials, Side::B) {
             self.legs.ring_for(now, key, CALL_OUT_RINGS);
             if let Some(left) = self.talk_left(now, caller, &dial) {
                 self.talk_limits.insert(key, left);
@@ -451,35 +451,45 @@ impl Pbx {
     }
 
     /// The number of `dial` through each of its route's trunks, shown as the route or
-    /// the trunk's account says (else as `caller`). Trunks with all the calls out they may have are left out, except for an
-    /// emergency call.
+    /// the trunk's account says (else as `caller`). Trunks with all the calls out they
+    /// may have are left out, except for an emergency call.
     pub(super) fn trunk_dials(&self, caller: &str, dial: &Dial) -> Vec<TrunkDial> {
         let emergency = dial.class == CallClass::Emergency;
         dial.trunks
             .iter()
-            .filter_map(|name| {
-                let setup = self.trunks.setup(name)?;
-                let full = setup
-                    .max_calls_out
+            .filter(|name| {
+                let full = self
+                    .trunks
+                    .setup(name)
+                    .and_then(|s| s.max_calls_out)
                     .is_some_and(|max| self.legs.calls_through(name) >= max as usize);
-                if full && !emergency {
-                    return None;
-                }
-                let account = setup.link.account.clone();
-                Some(TrunkDial {
-                    trunk: name.clone(),
-                    peer: setup.peer,
-                    domain: setup.link.domain.clone(),
-                    number: dial.number.clone(),
-                    caller_id: dial
-                        .caller_id
-                        .clone()
-                        .or_else(|| account.as_ref().map(|a| a.user.clone()))
-                        .unwrap_or_else(|| caller.to_string()),
-                    credentials: account,
-                })
+                emergency || !full
             })
+            .filter_map(|name| self.trunk_dial(name, &dial.number, dial.caller_id.clone(), caller))
             .collect()
+    }
+
+    /// `number` through trunk `name`, shown as `shown`, else as the trunk's account,
+    /// else as `caller`.
+    fn trunk_dial(
+        &self,
+        name: &str,
+        number: &str,
+        shown: Option<String>,
+        caller: &str,
+    ) -> Option<TrunkDial> {
+        let setup = self.trunks.setup(name)?;
+        let account = setup.link.account.clone();
+        Some(TrunkDial {
+            trunk: name.to_string(),
+            peer: setup.peer,
+            domain: setup.link.domain.clone(),
+            number: number.to_string(),
+            caller_id: shown
+                .or_else(|| account.as_ref().map(|a| a.user.clone()))
+                .unwrap_or_else(|| caller.to_string()),
+            credentials: account,
+        })
     }
 
     fn leg_event(&mut self, now: Instant, event: LegEvent) {
@@ -589,6 +599,17 @@ impl Pbx {
             }
             Handoff::Tell { call, reason } => {
                 self.owners.insert(call, Owner::Told { reason });
+            }
+            Handoff::CallOut {
+                call,
+                trunk,
+                number,
+                shown,
+            } => {
+                let dial = self.trunk_dial(&trunk, &number, Some(shown), "");
+                if !dial.is_some_and(|d| self.legs.dial_trunks(now, call, vec![d], Side::A)) {
+                    self.queues.callback_unreachable(cx!(self, now), call);
+                }
             }
             Handoff::MailboxChanged(mailbox) => {
                 let counts = self.voicemail.counts(&mailbox);

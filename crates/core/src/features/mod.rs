@@ -74,6 +74,14 @@ pub(crate) enum Handoff {
     Tell { call: CallKey, reason: String },
     /// A box's messages changed.
     MailboxChanged(String),
+    /// A call the feature placed rings `number` out through `trunk` on side A, shown
+    /// as `shown` (a callback's customer, who called in through that trunk).
+    CallOut {
+        call: CallKey,
+        trunk: String,
+        number: String,
+        shown: String,
+    },
 }
 
 /// The office's number lists, as calls are checked against them.

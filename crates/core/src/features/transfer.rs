@@ -102,7 +102,7 @@ impl Transfers {
                 let bindings = cx.legs.live_bindings(now, extension);
                 !cx.legs.ring(now, key, &ringing, bindings).is_empty()
             }
-            Target::Trunks(dials) => cx.legs.dial_trunks(now, key, dials.clone()),
+            Target::Trunks(dials) => cx.legs.dial_trunks(now, key, dials.clone(), Side::B),
         };
         let until = now
             + if back {

@@ -293,6 +293,9 @@ pub(crate) struct TrunkLeg {
     pub challenged: bool,
     /// The trunks to try next, in order, on no answer or a 5xx.
     pub then: Vec<TrunkDial>,
+    /// The side of the call the called party becomes: B, or A for a call Switchboard
+    /// placed whose other side answered first (a callback's customer).
+    pub seat: Side,
 }
 
 /// A number to call through one trunk.

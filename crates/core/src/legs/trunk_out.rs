@@ -24,15 +24,22 @@ fn fails_over(code: u16) -> bool {
 }
 
 impl Legs {
-    /// Calls `dials[0]` for call `key`, the rest kept to try in turn; false when no
-    /// INVITE could go out through any of them.
-    pub fn dial_trunks(&mut self, now: Instant, key: CallKey, mut dials: Vec<TrunkDial>) -> bool {
+    /// Calls `dials[0]` for call `key` (the called party on side `seat`), the rest kept
+    /// to try in turn; false when no INVITE could go out through any of them.
+    pub fn dial_trunks(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        mut dials: Vec<TrunkDial>,
+        seat: Side,
+    ) -> bool {
         while !dials.is_empty() {
             let dial = dials.remove(0);
             let leg = Box::new(TrunkLeg {
                 dial,
                 challenged: false,
                 then: std::mem::take(&mut dials),
+                seat,
             });
             match self.trunk_fork(now, key, leg, None) {
                 Ok(()) => return true,
@@ -54,7 +61,9 @@ impl Legs {
         let Some(call) = self.calls.get(&key) else {
             return Err(leg);
         };
-        let (offer, port, max_forwards) = (call.offer.clone(), call.ports[1], call.max_forwards);
+        // The port of the side the called party becomes.
+        let port = call.ports[leg.seat as usize];
+        let (offer, max_forwards) = (call.offer.clone(), call.max_forwards);
         let challenged_fork = again.and_then(|(index, _)| call.forks.get(index));
         let previous = challenged_fork.map(|f| (f.invite.clone(), f.sdp.clone()));
         let dial = leg.dial.clone();
@@ -134,7 +143,7 @@ impl Legs {
             dialog: None,
             cancel_on_provisional: false,
             cancel_sent: false,
-            seat: Side::B,
+            seat: leg.seat,
             sdp,
         };
         let index = match again {
@@ -184,18 +193,20 @@ impl Legs {
         index: usize,
         code: u16,
     ) -> bool {
-        let Some(then) = self
+        let Some((then, seat)) = self
             .calls
             .get_mut(&key)
             .and_then(|c| c.forks.get_mut(index))
             .filter(|f| !f.cancel_sent && !f.cancel_on_provisional)
             .and_then(|f| match &mut f.target {
-                ForkTarget::Trunk(leg) if fails_over(code) => Some(std::mem::take(&mut leg.then)),
+                ForkTarget::Trunk(leg) if fails_over(code) => {
+                    Some((std::mem::take(&mut leg.then), leg.seat))
+                }
                 _ => None,
             })
         else {
             return false;
         };
-        !then.is_empty() && self.dial_trunks(now, key, then)
+        !then.is_empty() && self.dial_trunks(now, key, then, seat)
     }
 }

@@ -30,6 +30,9 @@ pub(super) struct CallbackRequest {
     /// The Call-ID of the call that asked, which names the request in the queue log.
     pub call_id: String,
     pub priority: Priority,
+    /// For a customer who called from outside: the trunk they called through, and the
+    /// office number they dialled, which the callback shows them.
+    pub through: Option<(String, String)>,
 }
 
 /// A call Switchboard places for a callback request.
@@ -63,6 +66,10 @@ impl Queues {
             queue,
             call_id: call.a_dialog.call_id.clone(),
             priority: call.log.priority,
+            through: call
+                .origin
+                .trunk()
+                .map(|trunk| (trunk.to_string(), call.callee.clone())),
         };
         self.callback_requests.insert(CallId(key), request);
         let what = Announcement::CallbackAccepted;
@@ -87,7 +94,7 @@ impl Queues {
         let Some(r) = self.callback_requests.get(&request).cloned() else {
             return self.callback_result(cx, request, CallbackResult::CustomerMissed);
         };
-        if cx.legs.live_bindings(now, &customer).is_empty() {
+        if r.through.is_none() && cx.legs.live_bindings(now, &customer).is_empty() {
             return self.callback_result(cx, request, CallbackResult::CustomerMissed);
         }
         let extension = self.acd.agent_config(agent).extension.clone();
@@ -254,6 +261,20 @@ impl Queues {
             media: agent,
             hears: Waiting::Ringback,
         });
+        let through = self
+            .callback_requests
+            .get(&placed.request)
+            .and_then(|r| r.through.clone());
+        if let Some((trunk, shown)) = through {
+            // The engine knows the trunks: it calls the customer out through theirs.
+            cx.hand_off(Handoff::CallOut {
+                call: key,
+                trunk,
+                number: customer,
+                shown,
+            });
+            return self.ring_for(cx, key, placed.queue);
+        }
         let number = self.name(placed.queue);
         let name = self.acd.queue_config(placed.queue).name.clone();
         let display = format!("\"{}\" ", name.replace(['"', '\\'], ""));
@@ -361,6 +382,12 @@ impl Queues {
             }
             None => {}
         }
+    }
+
+    /// The engine could not call the customer out through their trunk (it is gone).
+    pub(crate) fn callback_unreachable(&mut self, cx: &mut Ctx<'_>, key: CallKey) {
+        let missed = CallbackResult::CustomerMissed;
+        self.callback_failed(cx, key, missed, 503, "The customer's trunk is gone");
     }
 
     /// Ends an attempt that never bridged. An attempt that reached the customer's
