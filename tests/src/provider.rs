@@ -32,10 +32,14 @@ pub const ROUTE_THROUGH_PROVIDER: &str = "[[routes]]\nname = \"National\"\n\
 /// The customer the tests call and are called by: 48601000000 at the provider.
 pub const CUSTOMER: &str = "48601000000";
 
-/// The customer's phone, registered at `provider`, speaking `voice`; it answers by
-/// itself when `answers`, and with `srtp` encrypts its audio (mandatory).
+/// The customer's phone, registered at `provider`, speaking `voice`, offering PCMU then
+/// PCMA (as a mobile network's gateway does); it answers by itself when `answers`, and
+/// with `srtp` encrypts its audio (mandatory).
 pub fn customer_phone(provider: &Provider, voice: &Path, answers: bool, srtp: bool) -> Baresip {
-    let setup = PhoneSetup::pcmu(CUSTOMER, voice, answers);
+    let setup = PhoneSetup {
+        codecs: "PCMU,PCMA",
+        ..PhoneSetup::pcmu(CUSTOMER, voice, answers)
+    };
     let password = provider_password(CUSTOMER);
     let phone = match srtp {
         true => Baresip::start_encrypting(provider.addr, setup, &password),

@@ -86,19 +86,31 @@ fn talk_and_compare(
 #[test]
 fn a_customer_of_the_provider_reaches_an_agent_through_the_office_number() {
     let provider = Provider::start();
-    customer_reaches_an_agent(&provider, &office(&provider));
+    let call = customer_reaches_an_agent(&provider, &office(&provider));
+    assert_eq!(
+        call.caller_codec.as_deref(),
+        Some("PCMU"),
+        "the customer's first"
+    );
 }
 
-/// The same over a trunk on TCP: the office's connection to the provider carries its
-/// registration, and the provider's call comes over a connection it opens.
+/// The same over a trunk on TCP that prefers A-law: the office's connection to the
+/// provider carries its registration, the provider's call comes over a connection it
+/// opens, and the customer's PCMA is taken though PCMU came first (the agent's PCMU is
+/// converted).
 #[test]
-fn a_customer_reaches_an_agent_over_a_tcp_trunk() {
+fn a_customer_reaches_an_agent_over_a_tcp_trunk_in_its_codec() {
     let provider = Provider::start();
     let office = office(&provider).replace(
         "[trunks.register]",
-        "transport = \"tcp\"\n[trunks.register]",
+        "transport = \"tcp\"\ncodecs = [\"PCMA\", \"PCMU\"]\n[trunks.register]",
     );
-    customer_reaches_an_agent(&provider, &office);
+    let call = customer_reaches_an_agent(&provider, &office);
+    assert_eq!(
+        call.caller_codec.as_deref(),
+        Some("PCMA"),
+        "the trunk's first"
+    );
     let registered = provider.lines("registered sip:48225550100@");
     assert!(
         registered.iter().all(|l| l.contains(";transport=tcp>")),
@@ -106,7 +118,7 @@ fn a_customer_reaches_an_agent_over_a_tcp_trunk() {
     );
 }
 
-fn customer_reaches_an_agent(provider: &Provider, office: &str) {
+fn customer_reaches_an_agent(provider: &Provider, office: &str) -> CallRecord {
     let server = Server::start(office);
     wait_registered(&server);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -147,6 +159,7 @@ fn customer_reaches_an_agent(provider: &Provider, office: &str) {
         ),
         "{call:#?}"
     );
+    call
 }
 
 #[test]

@@ -22,7 +22,7 @@ pub use features::queue::QueueSetup;
 pub use features::queue::codes::FeatureCode;
 pub use features::scenario::ScenarioSetup;
 pub use features::voicemail::menu::pin_hash;
-pub use legs::{PbxConfig, PortReserve};
+pub use legs::{PbxConfig, PortReserve, TrunkMedia};
 pub use live_calls::{CallStage, LiveCall};
 pub use outbound::{CallClass, DialPattern, OutAlert, OutboundRoute, OutboundRules, PatternError};
 pub use record::{

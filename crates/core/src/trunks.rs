@@ -25,8 +25,8 @@ pub struct TrunkSetup {
     /// Where its requests go: the provider, or the outbound proxy before it.
     pub peer: Peer,
     pub calls_in: CallsIn,
-    /// Calls must go over TLS with their audio in SRTP, both ways.
-    pub encrypted: bool,
+    /// Encryption and codecs its calls must have.
+    pub media: crate::legs::TrunkMedia,
     /// Calls out through it at once (the provider's channels); none: no limit.
     pub max_calls_out: Option<u32>,
 }

@@ -327,6 +327,22 @@ pub fn formats_to_offer(caller: &AudioStream) -> Vec<Format> {
     formats
 }
 
+/// `formats` limited to the codecs `order` names and sorted as it lists them (a trunk's
+/// codec preference), telephone events kept last; an empty `order` keeps them all.
+pub fn prefer_codecs(formats: &[Format], order: &[Codec]) -> Vec<Format> {
+    if order.is_empty() {
+        return formats.to_vec();
+    }
+    let rank = |codec| order.iter().position(|c| *c == codec);
+    let mut kept: Vec<Format> = formats
+        .iter()
+        .copied()
+        .filter(|f| f.codec == Codec::TelephoneEvent || rank(f.codec).is_some())
+        .collect();
+    kept.sort_by_key(|f| rank(f.codec).unwrap_or(order.len()));
+    kept
+}
+
 /// `format`, renumbered to a free dynamic payload type when its usual one is `taken`
 /// (a phone may use 101 or 111 for something else), and its number marked taken. A
 /// static codec keeps its number.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rustls::ClientConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use switchboard_core::TrunkSetup;
+use switchboard_core::{TrunkMedia, TrunkSetup};
 use switchboard_sip::transaction::{Peer, Transport};
 
 use crate::config::{EncryptionPolicy, TrunkSettings, TrunkTransport};
@@ -72,7 +72,10 @@ pub async fn resolve(trunks: &[TrunkSettings]) -> ResolvedTrunks {
                 addr: hop_addrs[0],
             },
             calls_in: trunk.calls_in(&sources),
-            encrypted: trunk.encryption == EncryptionPolicy::Require,
+            media: TrunkMedia {
+                encrypted: trunk.encryption == EncryptionPolicy::Require,
+                codecs: trunk.codecs.iter().map(|&c| c.into()).collect(),
+            },
             max_calls_out: (trunk.max_calls_out > 0).then_some(trunk.max_calls_out),
         });
     }

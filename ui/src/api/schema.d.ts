@@ -1089,6 +1089,11 @@ export interface components {
         CalledNumberFrom: "request-uri" | "to" | "p-called-party-id" | "diversion";
         /** @enum {string} */
         CallerNumberFrom: "asserted" | "from";
+        /**
+         * @description An audio codec, as SDP names it.
+         * @enum {string}
+         */
+        CodecName: "PCMA" | "PCMU" | "G722" | "opus";
         Config: {
             sip?: components["schemas"]["SipSettings"];
             registrar?: components["schemas"]["RegistrarSettings"];
@@ -1919,6 +1924,11 @@ export interface components {
              *     past it tries the route's next trunk. 0: no limit. Emergency calls always go.
              */
             max_calls_out?: number;
+            /**
+             * @description The codecs offered to the provider and taken from it, most wanted first
+             *     (["PCMA", "PCMU"] in Europe); empty: all of Switchboard's.
+             */
+            codecs?: components["schemas"]["CodecName"][];
         };
         /** @enum {string} */
         TrunkState: "starting" | "registered" | "reachable" | "unwatched" | "refused" | "unreachable" | "stopped";

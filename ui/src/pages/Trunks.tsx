@@ -142,6 +142,9 @@ export default function Trunks() {
               ) : null
             }
           </Form.Item>
+          <Form.Item label={t("trunkCodecs")} name="codecs" extra={t("trunkCodecsHint")}>
+            <Select mode="multiple" options={["PCMA", "PCMU", "G722", "opus"].map((c) => ({ value: c, label: c }))} />
+          </Form.Item>
           <Form.Item label={t("maxCallsOut")} name="max_calls_out" extra={t("maxCallsOutHint")}>
             <InputNumber min={0} max={10000} />
           </Form.Item>

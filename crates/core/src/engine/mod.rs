@@ -336,10 +336,9 @@ impl Pbx {
     /// at once, removed ones unregister.
     pub fn set_trunks(&mut self, clock: Clock, setups: Vec<TrunkSetup>) {
         let now = self.legs.tick(clock);
-        self.legs.encrypted_trunks = setups
+        self.legs.trunk_media = setups
             .iter()
-            .filter(|s| s.encrypted)
-            .map(|s| s.name.clone())
+            .map(|s| (s.name.clone(), s.media.clone()))
             .collect();
         let setups = setups
             .into_iter()

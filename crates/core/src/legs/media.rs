@@ -207,6 +207,16 @@ pub(crate) fn leg_media(offer: &AudioStream, answer: &LocalDescription, peer: Pe
     }
 }
 
+/// What a trunk's calls must carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrunkMedia {
+    /// Over TLS with their audio in SRTP, both ways.
+    pub encrypted: bool,
+    /// The codecs offered to the provider and taken from it, most wanted first; empty:
+    /// all of Switchboard's.
+    pub codecs: Vec<switchboard_media::codec::Codec>,
+}
+
 /// A phone's answer to Switchboard's offer (the phone at `peer`, offered the SRTP key
 /// `offered`): its stream and the media it takes.
 pub(crate) fn answered_media(

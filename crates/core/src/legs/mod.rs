@@ -12,12 +12,13 @@ mod lamps;
 mod media;
 mod pickup;
 mod ports;
+pub use media::TrunkMedia;
 pub use ports::PortReserve;
 mod ring;
 mod transfer;
 mod trunk_out;
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -175,8 +176,8 @@ pub(crate) struct Legs {
     events: VecDeque<LegEvent>,
     /// Extensions on calls, with how many calls each.
     busy: HashMap<String, usize>,
-    /// Trunks whose calls must come over TLS with their audio in SRTP.
-    pub encrypted_trunks: HashSet<String>,
+    /// What each trunk's calls must carry, by trunk name.
+    pub trunk_media: HashMap<String, TrunkMedia>,
     /// The clock of the input being handled.
     clock: Clock,
     next_call: CallKey,
@@ -199,7 +200,7 @@ impl Legs {
             outputs: VecDeque::new(),
             events: VecDeque::new(),
             busy: HashMap::new(),
-            encrypted_trunks: HashSet::new(),
+            trunk_media: HashMap::new(),
             clock,
             next_call: 0,
         }
@@ -444,7 +445,7 @@ impl Legs {
     pub fn origin_requires_encryption(&self, origin: &Origin, caller: &str) -> bool {
         match origin {
             Origin::Extension => self.requires_encryption(caller),
-            Origin::Trunk(trunk) => self.encrypted_trunks.contains(trunk),
+            Origin::Trunk(trunk) => self.trunk_media.get(trunk).is_some_and(|m| m.encrypted),
         }
     }
 

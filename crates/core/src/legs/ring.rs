@@ -178,9 +178,15 @@ impl Legs {
         if invite.body.is_empty() || !is_sdp {
             return Err(Refusal::new(488, "An SDP offer is required in the INVITE"));
         }
-        let offer = SessionDescription::parse(&invite.body)
+        let mut offer = SessionDescription::parse(&invite.body)
             .and_then(|sdp| sdp.audio())
             .map_err(|e| Refusal::new(488, e.to_string()))?;
+        // A trunk's codecs are the ones taken from it, in its order of preference.
+        if let Origin::Trunk(trunk) = &origin
+            && let Some(media) = self.trunk_media.get(trunk)
+        {
+            offer.formats = switchboard_media::sdp::prefer_codecs(&offer.formats, &media.codecs);
+        }
         if offer.first_audio().is_none() {
             return Err(Refusal::new(
                 488,

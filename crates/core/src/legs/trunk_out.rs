@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use rsip::{Header, Method};
 use switchboard_media::relay::Side;
+use switchboard_media::sdp::prefer_codecs;
 use switchboard_sip::dialog::build_request;
 use switchboard_sip::header::NameAddr;
 use switchboard_sip::message::header_value;
@@ -72,8 +73,14 @@ impl Legs {
         let (previous, sdp) = match previous {
             Some((invite, sdp)) => (Some(invite), sdp),
             None => {
-                let encrypt = self.encrypted_trunks.contains(&dial.trunk);
-                (None, self.offer_to(peer, &offer, port, encrypt))
+                let media = self
+                    .trunk_media
+                    .get(&dial.trunk)
+                    .cloned()
+                    .unwrap_or_default();
+                let mut sdp = self.offer_to(peer, &offer, port, media.encrypted);
+                sdp.formats = prefer_codecs(&sdp.formats, &media.codecs);
+                (None, sdp)
             }
         };
         // A challenge is answered in the same dialog-to-be: Call-ID and From tag kept,

@@ -10,6 +10,7 @@ use super::harness::{CALLER, Harness, header, peer, respond, sdp};
 use crate::outbound::{CallClass, OutboundRoute, OutboundRules};
 use crate::vocabulary::Announcement;
 use crate::{CallsIn, Direction, Outcome, TrunkSetup};
+use switchboard_media::codec::Codec;
 
 const PROVIDER: &str = "203.0.113.5:5060";
 const BACKUP: &str = "203.0.113.9:5060";
@@ -29,7 +30,7 @@ fn trunk(name: &str, at: &str, account: bool) -> TrunkSetup {
         },
         peer: peer(at),
         calls_in: CallsIn::default(),
-        encrypted: false,
+        media: Default::default(),
         max_calls_out: None,
     }
 }
@@ -189,7 +190,7 @@ fn a_trunk_that_requires_encryption_is_called_over_tls_in_srtp() {
     let mut h = Harness::with_tls(&[]);
     let mut provider = trunk("Provider", "203.0.113.5:5061", false);
     provider.peer = super::harness::tls_peer("203.0.113.5:5061");
-    provider.encrypted = true;
+    provider.media.encrypted = true;
     h.pbx.set_trunks(h.clock(), vec![provider]);
     h.pbx.set_outbound(rules(&["Provider"]));
     h.collect();
@@ -292,4 +293,18 @@ fn a_call_out_is_cut_off_when_the_days_minutes_run_out_and_the_next_one_refused(
     h.advance(Duration::from_secs(24 * 3600));
     h.another_call("0601000002", &sdp(4006, "0 101"), "call-4");
     h.expect(PROVIDER, "INVITE sip:+48601000002@voip.example");
+}
+
+#[test]
+fn a_trunk_is_offered_its_codecs_in_its_order() {
+    let mut h = office(&["Provider"]);
+    let mut provider = trunk("Provider", PROVIDER, true);
+    provider.media.codecs = vec![Codec::Pcma, Codec::G722];
+    h.pbx.set_trunks(h.clock(), vec![provider]);
+    h.collect();
+    h.take(PROVIDER);
+    h.call("0601000000", &sdp(4000, "0 101"));
+    let invite = h.expect(PROVIDER, "INVITE sip:+48601000000@voip.example");
+    let m = invite.lines().find(|l| l.starts_with("m=audio ")).unwrap();
+    assert!(m.ends_with(" RTP/AVP 8 9 101"), "{m}");
 }

@@ -30,7 +30,7 @@ fn provider_trunk(password: &str) -> TrunkSetup {
             hosts: vec![PROVIDER.parse().unwrap()],
             ..CallsIn::default()
         },
-        encrypted: false,
+        media: Default::default(),
         max_calls_out: None,
     }
 }
@@ -307,7 +307,7 @@ fn encrypted_trunk() -> TrunkSetup {
     trunk.peer = tls_peer(PROVIDER_TLS);
     trunk.calls_in.hosts = vec![PROVIDER_TLS.parse().unwrap()];
     trunk.calls_in.networks = vec!["198.51.100.0/24".parse().unwrap()];
-    trunk.encrypted = true;
+    trunk.media.encrypted = true;
     trunk
 }
 
@@ -387,4 +387,31 @@ fn a_trunk_that_requires_encryption_takes_calls_over_tls_in_srtp_only() {
         (Outcome::Answered, Some("provider")),
         "{r:?}"
     );
+}
+
+#[test]
+fn a_customers_call_is_answered_in_the_trunks_first_codec() {
+    let mut h = reception(&[]);
+    h.pbx.set_lists(Some("48".into()), Vec::new());
+    let mut trunk = provider_trunk("secret-pass");
+    trunk.media.codecs = vec![switchboard_media::codec::Codec::Pcma];
+    h.pbx.set_trunks(h.clock(), vec![trunk]);
+    h.collect();
+    h.take(PROVIDER);
+    h.send(
+        PROVIDER,
+        &customer_invite_offering("800", ASSERTED, &sdp(7000, "0 8 101")),
+    );
+    let ok = h.expect(PROVIDER, "SIP/2.0 200");
+    let m = ok.lines().find(|l| l.starts_with("m=audio ")).unwrap();
+    assert!(
+        m.contains(" RTP/AVP 8 "),
+        "PCMA, though the provider offered PCMU first: {m}"
+    );
+    // A provider offering none of the trunk's codecs is refused.
+    let none = customer_invite_offering("800", ASSERTED, &sdp(7002, "0 101"))
+        .replace("z9hG4bKprov1", "z9hG4bKprov-pcmu")
+        .replace("customer-call-1", "customer-call-2");
+    h.send(PROVIDER, &none);
+    h.expect(PROVIDER, "SIP/2.0 488");
 }

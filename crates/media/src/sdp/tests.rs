@@ -203,3 +203,24 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_trunks_codec_order_sorts_and_limits_what_is_offered() {
+    let f = |codec| Format::default_for(codec);
+    let offered = [
+        f(Codec::Pcmu),
+        f(Codec::G722),
+        f(Codec::Pcma),
+        f(Codec::TelephoneEvent),
+        f(Codec::Opus),
+    ];
+    let codecs = |formats: Vec<Format>| formats.into_iter().map(|f| f.codec).collect::<Vec<_>>();
+    assert_eq!(
+        codecs(prefer_codecs(&offered, &[Codec::Pcma, Codec::Pcmu])),
+        [Codec::Pcma, Codec::Pcmu, Codec::TelephoneEvent]
+    );
+    assert_eq!(
+        codecs(prefer_codecs(&offered, &[])),
+        codecs(offered.to_vec())
+    );
+}

@@ -67,6 +67,34 @@ pub struct TrunkSettings {
     /// past it tries the route's next trunk. 0: no limit. Emergency calls always go.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub max_calls_out: u32,
+    /// The codecs offered to the provider and taken from it, most wanted first
+    /// (["PCMA", "PCMU"] in Europe); empty: all of Switchboard's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codecs: Vec<CodecName>,
+}
+
+/// An audio codec, as SDP names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum CodecName {
+    #[serde(rename = "PCMA")]
+    Pcma,
+    #[serde(rename = "PCMU")]
+    Pcmu,
+    #[serde(rename = "G722")]
+    G722,
+    #[serde(rename = "opus")]
+    Opus,
+}
+
+impl From<CodecName> for switchboard_media::codec::Codec {
+    fn from(name: CodecName) -> Self {
+        match name {
+            CodecName::Pcma => Self::Pcma,
+            CodecName::Pcmu => Self::Pcmu,
+            CodecName::G722 => Self::G722,
+            CodecName::Opus => Self::Opus,
+        }
+    }
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -202,6 +230,14 @@ impl TrunkSettings {
             && let Err(why) = crate::trunks::trusted_certificates(pem)
         {
             errors.push(field_error(field("tls_ca"), why));
+        }
+        for (i, codec) in self.codecs.iter().enumerate() {
+            if self.codecs[..i].contains(codec) {
+                errors.push(field_error(
+                    field(&format!("codecs[{i}]")),
+                    "is listed twice",
+                ));
+            }
         }
         if self.max_calls_out > 10_000 {
             errors.push(field_error(
@@ -464,7 +500,7 @@ caller_number = "from"
     #[test]
     fn a_tls_trunk_is_reached_on_5061_and_encryption_required_only_over_tls() {
         let tls = "[[trunks]]\nname = \"Secure\"\nhost = \"sip.provider.example\"\n\
-                   transport = \"tls\"\nencryption = \"require\"\n";
+                   transport = \"tls\"\nencryption = \"require\"\ncodecs = [\"PCMA\", \"PCMU\"]\n";
         let config = Config::from_toml(tls).unwrap();
         let trunk = &config.trunks[0];
         assert_eq!(
@@ -472,16 +508,22 @@ caller_number = "from"
             Some(("sip.provider.example".into(), 5061))
         );
         assert_eq!(trunk.link().domain, "sip.provider.example");
+        assert_eq!(trunk.codecs, [CodecName::Pcma, CodecName::Pcmu]);
         let Err(ConfigError::Invalid(errors)) = Config::from_toml(
             &tls.replace("transport = \"tls\"\n", "")
-                .replace("encryption", "tls_ca = \"not a certificate\"\nencryption"),
+                .replace("encryption", "tls_ca = \"not a certificate\"\nencryption")
+                .replace("\"PCMU\"]", "\"PCMA\"]"),
         ) else {
             panic!("expected field errors")
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["trunks[0].encryption", "trunks[0].tls_ca"],
+            [
+                "trunks[0].encryption",
+                "trunks[0].tls_ca",
+                "trunks[0].codecs[1]"
+            ],
             "{errors:?}"
         );
     }
