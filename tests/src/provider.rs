@@ -142,26 +142,7 @@ impl Provider {
                     .replace("__TLS__", &tls_lines),
             )
             .expect("write provider configuration");
-            let mut child = Command::new("kamailio")
-                .arg("-f")
-                .arg(&cfg)
-                .args(["-DD", "-E", "-m", "64", "-M", "8", "-Y"])
-                .arg(dir.path())
-                .arg("-P")
-                .arg(dir.path().join("kamailio.pid"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("start kamailio");
-            let log = Arc::new(Mutex::new(Vec::new()));
-            let stderr = child.stderr.take().expect("stderr");
-            let kept = log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    eprintln!("[provider] {line}");
-                    kept.lock().expect("log").push(line);
-                }
-            });
+            let (child, log) = spawn_kamailio(dir.path());
             let provider = Provider {
                 child,
                 addr,
@@ -175,6 +156,34 @@ impl Provider {
             }
         }
         panic!("Kamailio did not come up as the provider");
+    }
+
+    /// Stops the provider, which forgets every registration (it keeps them in memory),
+    /// and starts it again at the same addresses; `down` runs while it is stopped.
+    pub fn restart(&mut self, down: impl FnOnce()) {
+        self.stop();
+        down();
+        let (child, log) = spawn_kamailio(self._dir.path());
+        self.child = child;
+        self.log = log;
+        assert!(self.answers_options(), "Kamailio did not come back up");
+    }
+
+    /// SIGTERM: Kamailio's main process then stops its workers, which a SIGKILL to it
+    /// alone would leave running.
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Waits until the provider answers an OPTIONS (it is up).
@@ -235,20 +244,32 @@ impl Provider {
 }
 
 impl Drop for Provider {
-    /// SIGTERM: Kamailio's main process then stops its workers, which a SIGKILL to it
-    /// alone would leave running.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
+}
+
+/// Kamailio on `dir`'s provider.cfg, its log kept (and echoed) line by line.
+fn spawn_kamailio(dir: &Path) -> (Child, Arc<Mutex<Vec<String>>>) {
+    let mut child = Command::new("kamailio")
+        .arg("-f")
+        .arg(dir.join("provider.cfg"))
+        .args(["-DD", "-E", "-m", "64", "-M", "8", "-Y"])
+        .arg(dir)
+        .arg("-P")
+        .arg(dir.join("kamailio.pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kamailio");
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let stderr = child.stderr.take().expect("stderr");
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("[provider] {line}");
+            kept.lock().expect("log").push(line);
+        }
+    });
+    (child, log)
 }

@@ -1,7 +1,7 @@
 //! The office registers to its provider (Kamailio from apt playing one) as a trunk:
 //! the provider's digest challenge answered, the registration in the trunk's status,
-//! a wrong password shown with the provider's answer, and the registration removed
-//! when Switchboard stops.
+//! a wrong password shown with the provider's answer, the registration removed when
+//! Switchboard stops, and made again after the provider restarts.
 
 use std::time::{Duration, Instant};
 
@@ -109,4 +109,34 @@ fn a_wrong_trunk_password_shows_the_providers_refusal_and_waits_to_retry() {
     std::thread::sleep(Duration::from_secs(2));
     assert!(provider.lines("provider: registered").is_empty());
     assert_eq!(server.health()["trunks"][0]["state"], "refused");
+}
+
+/// The provider goes down and comes back with no registration (Kamailio keeps them in
+/// memory): the keep-alive finds it gone, the trunk says "unreachable", and once it
+/// answers again the office registers anew, without waiting for its renewal.
+#[test]
+fn the_office_registers_again_after_the_provider_restarts() {
+    let mut provider = Provider::start();
+    // Transactions give up after 64 × T1: 6.4 s.
+    let office = office_with_trunk(&provider, &provider_password("office")).replace(
+        "realm = \"switchboard\"\n",
+        "realm = \"switchboard\"\ntimer_t1_ms = 100\n",
+    );
+    let server = Server::start(&office);
+    wait_trunk(&server, Duration::from_secs(10), |t| {
+        t["state"] == "registered"
+    });
+    provider.restart(|| {
+        wait_trunk(&server, Duration::from_secs(40), |t| {
+            t["state"] == "unreachable"
+        });
+    });
+    let trunk = wait_trunk(&server, Duration::from_secs(45), |t| {
+        t["state"] == "registered"
+    });
+    assert_eq!(trunk["expires"].as_u64(), Some(300), "{trunk}");
+    provider.wait_for(
+        "provider: registered sip:48225550100@",
+        Duration::from_secs(1),
+    );
 }
