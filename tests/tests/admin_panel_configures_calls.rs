@@ -472,6 +472,32 @@ fn a_route_added_in_the_panel_takes_calls_out_through_the_provider() {
     customer.wait_event("CALL_CLOSED", Duration::from_secs(10));
 }
 
+/// Bug: pasting a VIP list dropped real numbers ("tel. 22 555 01 04", "601234570
+/// (mobile)") and kept repeats, with no preview. Now each line's number is found and
+/// shown as the office keeps it, repeats and lines without one are shown and left out,
+/// and saving keeps what was shown.
+#[test]
+fn a_pasted_vip_list_is_previewed_and_keeps_every_real_number_once() {
+    let server = Server::start(&format!(
+        "{}[numbers]\ncountry_code = \"48\"\n",
+        config("", FAST_REGISTRAR)
+    ));
+    let artifacts = artifacts();
+    let steps = panel(
+        &server,
+        &server.admin_password(),
+        &["vip-paste", artifacts.to_str().expect("utf-8")],
+    );
+    let names: Vec<&str> = steps.iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(names, ["logged-in", "previewed", "saved"], "{steps:?}");
+    let (_, lists) = server.api(Some(&server.admin_token()), "GET", "/api/lists", None);
+    assert_eq!(
+        lists[0]["numbers"],
+        serde_json::json!(["22 555 01 04", "601234570"]),
+        "{lists}"
+    );
+}
+
 /// An extension dials abroad, which it may not: the call is refused and the wallboard
 /// says who dialled what and why.
 #[test]

@@ -364,6 +364,27 @@ async function outboundRoute(page, callerId) {
   step("calling-out-saved");
 }
 
+/** Pastes a VIP list as an office has it in a spreadsheet (words around the numbers,
+ * a number twice, a line with none) and saves what the preview shows as kept. */
+async function vipPaste(page, artifacts) {
+  await open(page, "Number lists");
+  await page.getByRole("button", { name: "Add" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name").fill("Customers");
+  await dialog
+    .getByRole("textbox", { name: "Numbers" })
+    .fill("tel. 22 555 01 04\n601234570 (mobile)\n+48 22 555 01 04\ncall Anna");
+  const preview = page.getByTestId("numbers-preview");
+  await preview.getByText("2 kept, 1 repeated (left out), 1 refused").waitFor();
+  await preview.getByText("Same as line 1").waitFor();
+  await preview.screenshot({ path: path.join(artifacts, "vip-paste-preview.png") });
+  step("previewed", { text: await preview.innerText() });
+  await saveDialog(page);
+  await dialogClosed(page);
+  await page.getByRole("row").filter({ hasText: "Customers" }).getByRole("cell", { name: "2", exact: true }).waitFor();
+  step("saved");
+}
+
 /** The wallboard shows the call out that `caller` was kept from making to `number`. */
 async function outAlert(page, caller, number, artifacts) {
   await open(page, "Wallboard");
@@ -619,6 +640,8 @@ try {
     await voicemail(page, rest[0], rest[1]);
   } else if (phase === "outbound-route") {
     await outboundRoute(page, rest[0]);
+  } else if (phase === "vip-paste") {
+    await vipPaste(page, rest[0]);
   } else if (phase === "out-alert") {
     await outAlert(page, rest[0], rest[1], rest[2]);
   } else if (phase === "trunk") {

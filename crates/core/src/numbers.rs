@@ -68,6 +68,28 @@ pub fn normalise(raw: &str, country_code: Option<&str>) -> Result<String, Number
     })
 }
 
+/// The phone number written in `text`, such as one line of a pasted list ("tel. 22 555
+/// 01 04", "601 234 570 (mobile)", "Anna Kowalska, +48 601 234 571"): the first run of
+/// digits and the signs numbers are written with that holds three digits or more.
+pub fn number_in(text: &str) -> Option<&str> {
+    let is_part = |c: char| c.is_ascii_digit() || " \t-.()/".contains(c);
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit() || c == '+' || c == '(') {
+        let tail = &rest[start..];
+        let sign = usize::from(tail.starts_with('+'));
+        let len = tail[sign..]
+            .find(|c: char| !is_part(c))
+            .unwrap_or(tail.len() - sign)
+            + sign;
+        let run = tail[..len].trim_end_matches(|c: char| !c.is_ascii_digit());
+        if run.chars().filter(char::is_ascii_digit).count() >= 3 {
+            return Some(run);
+        }
+        rest = &tail[len.max(1)..];
+    }
+    None
+}
+
 /// What a list is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListKind {
@@ -189,6 +211,21 @@ fn collect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_number_in_a_pasted_line_is_found_and_its_words_left_out() {
+        for (line, number) in [
+            ("tel. 22 555 01 04", Some("22 555 01 04")),
+            ("601234570 (mobile)", Some("601234570")),
+            ("Anna Kowalska, +48 601 234 571", Some("+48 601 234 571")),
+            ("(22) 555-01-05 ext", Some("(22) 555-01-05")),
+            ("room 12, 0048 22 555 01 06", Some("0048 22 555 01 06")),
+            ("n/a", None),
+            ("", None),
+        ] {
+            assert_eq!(number_in(line), number, "{line:?}");
+        }
+    }
 
     #[test]
     fn the_ways_offices_write_a_number_compare_equal() {

@@ -13,6 +13,7 @@ mod live;
 mod live_calls;
 mod mail;
 mod me;
+mod numbers;
 mod prompts;
 mod scenarios;
 mod session;
@@ -74,6 +75,7 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(calls::queue_events))
         .routes(routes!(bans::list))
         .routes(routes!(mail::list))
+        .routes(routes!(numbers::check))
         .routes(routes!(bans::lift))
         .routes(routes!(live::get_dashboard))
         .routes(routes!(live::live))

@@ -244,6 +244,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/numbers/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["check"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bans/{address}": {
         parameters: {
             query?: never;
@@ -1089,6 +1105,17 @@ export interface components {
         CalledNumberFrom: "request-uri" | "to" | "p-called-party-id" | "diversion";
         /** @enum {string} */
         CallerNumberFrom: "asserted" | "from";
+        /** @description What became of one line. */
+        CheckedLine: {
+            /** @description The number found on the line, as written; absent: no number there. */
+            found?: string | null;
+            /** @description How the office keeps it, as callers' numbers are compared with it. */
+            normalised?: string | null;
+            /** @description Why it cannot be kept. */
+            problem?: string | null;
+            /** @description The earlier line (counted from 0) with the same number. */
+            same_as?: number | null;
+        };
         /**
          * @description An audio codec, as SDP names it.
          * @enum {string}
@@ -1358,6 +1385,18 @@ export interface components {
              * @default
              */
             country_code: string;
+        };
+        NumbersChecked: {
+            lines: components["schemas"]["CheckedLine"][];
+            /**
+             * @description The country code national numbers are read with (Settings); absent: they are
+             *     kept as written and match only callers who send them so.
+             */
+            country_code?: string | null;
+        };
+        /** @description Lines as pasted: one number on each, with whatever words stand around it. */
+        NumbersToCheck: {
+            lines: string[];
         };
         OutboundSettings: {
             /**
@@ -3161,6 +3200,73 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    check: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NumbersToCheck"];
+            };
+        };
+        responses: {
+            /** @description Each line's number, as the office would keep it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NumbersChecked"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description More than 100,000 lines */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
