@@ -385,6 +385,18 @@ async function vipPaste(page, artifacts) {
   step("saved");
 }
 
+/** A new office is asked its country on the first page, and answers it there. */
+async function country(page, artifacts) {
+  const question = page.getByTestId("country-question");
+  await question.waitFor();
+  await question.screenshot({ path: path.join(artifacts, "country-question.png") });
+  await question.getByLabel("Country").click();
+  await page.locator('.ant-select-item-option[title="Polska (+48)"]').click();
+  await question.getByRole("button", { name: "Set the country" }).click();
+  await question.waitFor({ state: "detached" });
+  step("country-set");
+}
+
 /** The wallboard shows the call out that `caller` was kept from making to `number`. */
 async function outAlert(page, caller, number, artifacts) {
   await open(page, "Wallboard");
@@ -642,6 +654,8 @@ try {
     await outboundRoute(page, rest[0]);
   } else if (phase === "vip-paste") {
     await vipPaste(page, rest[0]);
+  } else if (phase === "country") {
+    await country(page, rest[0]);
   } else if (phase === "out-alert") {
     await outAlert(page, rest[0], rest[1], rest[2]);
   } else if (phase === "trunk") {

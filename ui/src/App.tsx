@@ -23,6 +23,7 @@ import Voicemail from "./pages/Voicemail";
 import Calls from "./pages/Calls";
 import Settings from "./pages/Settings";
 import SoftPhone from "./components/SoftPhone";
+import CountryQuestion from "./components/CountryQuestion";
 import { hasPhone } from "./phone";
 
 const locales = { en: enUS, pl: plPL, ru: ruRU };
@@ -123,6 +124,7 @@ export default function App() {
             <div style={{ display: "flex", justifyContent: "flex-end" }}>{controls}</div>
           </Layout.Header>
           <Layout.Content style={{ padding: "8px 24px 24px" }}>
+            <CountryQuestion />
             <Routes>
               {pages.map(([path, , Page]) => (
                 <Route
