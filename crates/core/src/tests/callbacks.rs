@@ -260,3 +260,67 @@ fn an_agent_who_does_not_answer_the_callback_leaves_it_waiting_and_nothing_recor
     assert_eq!(h.records.len(), records);
     assert!(kinds(&h).contains(&EventKind::RingNoAnswer));
 }
+
+/// The office number 800 puts callers straight into queue 600.
+const QUEUE_AT_800: &str = r#"
+name = "Reception"
+start = "queue"
+
+[blocks.queue]
+type = "queue"
+queue = "600"
+exits = { timeout = "bye", empty = "bye", full = "bye", key = "bye" }
+
+[blocks.bye]
+type = "hang-up"
+"#;
+
+#[test]
+fn a_customer_who_called_through_a_trunk_is_called_back_out_through_it() {
+    use super::trunks::{ASSERTED, PROVIDER, customer_invite, trunk_in};
+    let mut h = calling_back();
+    h.pbx.set_scenarios(super::scenarios::setup(QUEUE_AT_800));
+    let mut h = trunk_in(h);
+    // The customer calls 800 through the provider and presses 1 while the desk rings.
+    h.send(PROVIDER, &customer_invite("800", ASSERTED));
+    let ok = h.expect(PROVIDER, "SIP/2.0 200");
+    let customer = "\"Jan\" <sip:0601000000@voip.example>;tag=cust1";
+    let to = header(&ok, "To").to_string();
+    h.send(
+        PROVIDER,
+        &in_dialog("ACK", PROVIDER, customer, &to, "customer-call-1", 1, ""),
+    );
+    let desk = h.expect(DESK, "INVITE");
+    h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
+    press_by_rtp('1')(&mut h, &ok);
+    let cancel = h.expect(DESK, "CANCEL");
+    h.send(DESK, &respond(&cancel, 200, "OK", "d", ""));
+    h.send(DESK, &respond(&desk, 487, "Request Terminated", "d", ""));
+    h.pbx.handle_announcement_done(h.clock(), 1);
+    h.collect();
+    h.expect(PROVIDER, "BYE");
+    // The agent first, then the customer out through the provider, shown 800.
+    let agent = h.expect(DESK, "INVITE");
+    h.send(
+        DESK,
+        &respond(&agent, 200, "OK", "agent", &sdp(6000, "0 101")),
+    );
+    h.expect(DESK, "ACK");
+    whisper_said(&mut h);
+    let out = h.expect(PROVIDER, "INVITE sip:+48601000000@voip.example SIP/2.0");
+    assert!(
+        header(&out, "From").starts_with("<sip:800@voip.example>;tag="),
+        "{out}"
+    );
+    assert!(
+        body(&out).contains(&format!("m=audio {} RTP/AVP 0 ", h.newest_ports()[0])),
+        "offered on the customer's side of the call: {out}"
+    );
+    h.send(PROVIDER, &respond(&out, 200, "OK", "back", &sdp(7100, "0")));
+    h.expect(PROVIDER, "ACK");
+    let Some(MediaCommand::Bridge { a, b, .. }) = h.media.last() else {
+        panic!("{:?}", h.media);
+    };
+    assert_eq!((a.remote.port(), b.remote.port()), (7100, 6000));
+    assert!(kinds(&h).contains(&EventKind::CallbackCompleted));
+}

@@ -10,9 +10,9 @@ use super::harness::{CALLER, Harness, header, in_dialog, peer, sdp, srtp_sdp, tl
 use super::scenarios::{reception, reception_in};
 use crate::{CallsIn, Direction, Outcome, TrunkSetup};
 
-const PROVIDER: &str = "203.0.113.5:5060";
+pub(super) const PROVIDER: &str = "203.0.113.5:5060";
 
-fn provider_trunk(password: &str) -> TrunkSetup {
+pub(super) fn provider_trunk(password: &str) -> TrunkSetup {
     TrunkSetup {
         name: "provider".into(),
         link: LinkConfig {
@@ -129,7 +129,7 @@ fn a_refused_registration_shows_the_providers_answer() {
 
 /// A customer's INVITE as the provider delivers it: to the office number `to`, their
 /// number asserted in P-Asserted-Identity, From as the customer's phone wrote it.
-fn customer_invite(to: &str, extra: &str) -> String {
+pub(super) fn customer_invite(to: &str, extra: &str) -> String {
     customer_invite_offering(to, extra, &sdp(7000, "8 101"))
 }
 
@@ -144,7 +144,7 @@ fn customer_invite_offering(to: &str, extra: &str, body: &str) -> String {
     )
 }
 
-const ASSERTED: &str = "P-Asserted-Identity: <sip:+48601000000@voip.example>\r\n";
+pub(super) const ASSERTED: &str = "P-Asserted-Identity: <sip:+48601000000@voip.example>\r\n";
 
 /// Reception's office (800 runs its scenario) with the provider's trunk and Poland's
 /// country code.
@@ -152,7 +152,7 @@ fn office_with_trunk() -> Harness {
     trunk_in(reception(&[]))
 }
 
-fn trunk_in(mut h: Harness) -> Harness {
+pub(super) fn trunk_in(mut h: Harness) -> Harness {
     h.pbx.set_lists(Some("48".into()), Vec::new());
     h.pbx
         .set_trunks(h.clock(), vec![provider_trunk("secret-pass")]);
