@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use switchboard_sip::trunk_registration::{Account, LinkConfig};
 
-use super::harness::{CALLER, Harness, header, peer, respond, sdp};
+use super::harness::{CALLER, Harness, body, header, peer, respond, sdp};
 use crate::outbound::{CallClass, OutboundRoute, OutboundRules};
-use crate::vocabulary::Announcement;
+use crate::vocabulary::{Announcement, MediaCommand};
 use crate::{CallsIn, Direction, Outcome, TrunkSetup};
 use switchboard_media::codec::Codec;
 
@@ -307,4 +307,25 @@ fn a_trunk_is_offered_its_codecs_in_its_order() {
     let invite = h.expect(PROVIDER, "INVITE sip:+48601000000@voip.example");
     let m = invite.lines().find(|l| l.starts_with("m=audio ")).unwrap();
     assert!(m.ends_with(" RTP/AVP 8 9 101"), "{m}");
+}
+
+#[test]
+fn the_providers_early_media_reaches_the_caller() {
+    let mut h = office(&["Provider"]);
+    h.call("0601000000", &sdp(4000, "0 8 101"));
+    let invite = h.expect(PROVIDER, "INVITE sip:+48601000000@voip.example");
+    // The network plays its own ringback or an announcement before the answer.
+    h.send(
+        PROVIDER,
+        &respond(&invite, 183, "Session Progress", "p1", &sdp(9000, "8")),
+    );
+    let progress = h.expect(CALLER, "SIP/2.0 183 Session Progress");
+    assert!(
+        body(&progress).contains(&format!("m=audio {} RTP/AVP 8 101\r\n", h.ports(1)[0])),
+        "{progress}"
+    );
+    let Some(MediaCommand::Bridge { b, .. }) = h.media.last().cloned() else {
+        panic!("{:?}", h.media);
+    };
+    assert_eq!((b.remote.port(), b.audio.payload_type), (9000, 8));
 }
