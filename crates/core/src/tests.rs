@@ -213,15 +213,7 @@ fn the_callees_early_media_reaches_the_caller_and_the_answer_keeps_it() {
         DESK,
         &respond(&desk, 183, "Session Progress", "d", &sdp(6000, "8")),
     );
-    let progress = h.expect(CALLER, "SIP/2.0 183 Session Progress");
-    assert!(
-        body(&progress).contains(&format!("m=audio {} RTP/AVP 8 101\r\n", h.ports(1)[0])),
-        "{progress}"
-    );
-    let Some(MediaCommand::Bridge { b, .. }) = h.media.last().cloned() else {
-        panic!("{:?}", h.media);
-    };
-    assert_eq!((b.remote.port(), b.audio.payload_type), (6000, 8));
+    let progress = h.early_media_relayed(6000);
     // A 180 after it does not take the caller back to local ringback.
     h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
     assert!(h.take(CALLER).is_empty());

@@ -28,10 +28,12 @@ export default function CountryQuestion() {
   const [settings, setSettings] = useState<Schemas["Settings"] | null>(null);
   const [code, setCode] = useState<string | null>(null);
   const { pathname } = useLocation();
-  // Asked again on each page, so that an answer given on the Settings page counts.
+  const answered = Boolean(settings?.numbers.country_code);
+  // Asked again on each page until answered, so that an answer given on the Settings
+  // page counts; once it is, no more.
   useEffect(() => {
-    void api.get<Schemas["Settings"]>("/api/settings").then(setSettings);
-  }, [pathname]);
+    if (!answered) void api.get<Schemas["Settings"]>("/api/settings").then(setSettings);
+  }, [pathname, answered]);
   // The Settings page has the field itself (and would save its own copy over this).
   if (!settings || settings.numbers.country_code || pathname.startsWith("/settings")) return null;
   const save = async () => {

@@ -21,6 +21,7 @@ use crate::features::park::ParkOutcome;
 use crate::features::transfer::{Target, Transfer};
 use crate::legs::{LegEvent, Origin, Phase, Refusal, TrunkDial};
 use crate::outbound::{CallClass, Dial};
+use crate::trunks::TrunkSetup;
 use crate::vocabulary::CallKey;
 use switchboard_media::relay::Side;
 
@@ -457,39 +458,15 @@ impl Pbx {
         let emergency = dial.class == CallClass::Emergency;
         dial.trunks
             .iter()
-            .filter(|name| {
-                let full = self
-                    .trunks
-                    .setup(name)
-                    .and_then(|s| s.max_calls_out)
-                    .is_some_and(|max| self.legs.calls_through(name) >= max as usize);
+            .filter_map(|name| self.trunks.setup(name))
+            .filter(|setup| {
+                let full = setup
+                    .max_calls_out
+                    .is_some_and(|max| self.legs.calls_through(&setup.name) >= max as usize);
                 emergency || !full
             })
-            .filter_map(|name| self.trunk_dial(name, &dial.number, dial.caller_id.clone(), caller))
+            .map(|setup| trunk_dial(setup, &dial.number, dial.caller_id.clone(), caller))
             .collect()
-    }
-
-    /// `number` through trunk `name`, shown as `shown`, else as the trunk's account,
-    /// else as `caller`.
-    fn trunk_dial(
-        &self,
-        name: &str,
-        number: &str,
-        shown: Option<String>,
-        caller: &str,
-    ) -> Option<TrunkDial> {
-        let setup = self.trunks.setup(name)?;
-        let account = setup.link.account.clone();
-        Some(TrunkDial {
-            trunk: name.to_string(),
-            peer: setup.peer,
-            domain: setup.link.domain.clone(),
-            number: number.to_string(),
-            caller_id: shown
-                .or_else(|| account.as_ref().map(|a| a.user.clone()))
-                .unwrap_or_else(|| caller.to_string()),
-            credentials: account,
-        })
     }
 
     fn leg_event(&mut self, now: Instant, event: LegEvent) {
@@ -606,7 +583,10 @@ impl Pbx {
                 number,
                 shown,
             } => {
-                let dial = self.trunk_dial(&trunk, &number, Some(shown), "");
+                let dial = self
+                    .trunks
+                    .setup(&trunk)
+                    .map(|setup| trunk_dial(setup, &number, Some(shown), ""));
                 if !dial.is_some_and(|d| self.legs.dial_trunks(now, call, vec![d], Side::A)) {
                     self.queues.callback_unreachable(cx!(self, now), call);
                 }
@@ -659,5 +639,21 @@ impl Directory for OfficeDirectory<'_> {
 
     fn outbound(&self, dialled: &str) -> Option<Dial> {
         self.0.outbound.dial(dialled)
+    }
+}
+
+/// `number` through the trunk of `setup`, shown as `shown`, else as the trunk's account,
+/// else as `caller`.
+fn trunk_dial(setup: &TrunkSetup, number: &str, shown: Option<String>, caller: &str) -> TrunkDial {
+    let account = setup.link.account.clone();
+    TrunkDial {
+        trunk: setup.name.clone(),
+        peer: setup.peer,
+        domain: setup.link.domain.clone(),
+        number: number.to_string(),
+        caller_id: shown
+            .or_else(|| account.as_ref().map(|a| a.user.clone()))
+            .unwrap_or_else(|| caller.to_string()),
+        credentials: account,
     }
 }

@@ -277,19 +277,12 @@ type = "hang-up"
 
 #[test]
 fn a_customer_who_called_through_a_trunk_is_called_back_out_through_it() {
-    use super::trunks::{ASSERTED, PROVIDER, customer_invite, trunk_in};
+    use super::trunks::{PROVIDER, customer_calls_in, trunk_in};
     let mut h = calling_back();
     h.pbx.set_scenarios(super::scenarios::setup(QUEUE_AT_800));
     let mut h = trunk_in(h);
     // The customer calls 800 through the provider and presses 1 while the desk rings.
-    h.send(PROVIDER, &customer_invite("800", ASSERTED));
-    let ok = h.expect(PROVIDER, "SIP/2.0 200");
-    let customer = "\"Jan\" <sip:0601000000@voip.example>;tag=cust1";
-    let to = header(&ok, "To").to_string();
-    h.send(
-        PROVIDER,
-        &in_dialog("ACK", PROVIDER, customer, &to, "customer-call-1", 1, ""),
-    );
+    let (ok, _) = customer_calls_in(&mut h, "800");
     let desk = h.expect(DESK, "INVITE");
     h.send(DESK, &respond(&desk, 180, "Ringing", "d", ""));
     press_by_rtp('1')(&mut h, &ok);

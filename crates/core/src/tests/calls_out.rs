@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use switchboard_sip::trunk_registration::{Account, LinkConfig};
 
-use super::harness::{CALLER, Harness, body, header, peer, respond, sdp};
+use super::harness::{CALLER, Harness, header, peer, respond, sdp};
 use crate::outbound::{CallClass, OutboundRoute, OutboundRules};
-use crate::vocabulary::{Announcement, MediaCommand};
+use crate::vocabulary::Announcement;
 use crate::{CallsIn, Direction, Outcome, TrunkSetup};
 use switchboard_media::codec::Codec;
 
@@ -319,13 +319,5 @@ fn the_providers_early_media_reaches_the_caller() {
         PROVIDER,
         &respond(&invite, 183, "Session Progress", "p1", &sdp(9000, "8")),
     );
-    let progress = h.expect(CALLER, "SIP/2.0 183 Session Progress");
-    assert!(
-        body(&progress).contains(&format!("m=audio {} RTP/AVP 8 101\r\n", h.ports(1)[0])),
-        "{progress}"
-    );
-    let Some(MediaCommand::Bridge { b, .. }) = h.media.last().cloned() else {
-        panic!("{:?}", h.media);
-    };
-    assert_eq!((b.remote.port(), b.audio.payload_type), (9000, 8));
+    h.early_media_relayed(9000);
 }

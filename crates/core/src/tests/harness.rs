@@ -284,6 +284,21 @@ impl Harness {
         );
     }
 
+    /// The callee's 183 with early media in PCMA from `port` reached the caller, and
+    /// the relay sends it on; returns the caller's 183.
+    pub(crate) fn early_media_relayed(&mut self, port: u16) -> String {
+        let progress = self.expect(CALLER, "SIP/2.0 183 Session Progress");
+        assert!(
+            body(&progress).contains(&format!("m=audio {} RTP/AVP 8 101\r\n", self.ports(1)[0])),
+            "{progress}"
+        );
+        let Some(MediaCommand::Bridge { b, .. }) = self.media.last().cloned() else {
+            panic!("{:?}", self.media);
+        };
+        assert_eq!((b.remote.port(), b.audio.payload_type), (port, 8));
+        progress
+    }
+
     pub(crate) fn fresh_branch(&mut self) -> String {
         self.branch += 1;
         format!("z9hG4bKph{}", self.branch)

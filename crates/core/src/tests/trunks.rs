@@ -152,6 +152,20 @@ fn office_with_trunk() -> Harness {
     trunk_in(reception(&[]))
 }
 
+/// The customer's call to `to` from the provider, answered and acknowledged: returns
+/// the 200 and the customer's side of the dialog (From).
+pub(super) fn customer_calls_in(h: &mut Harness, to: &str) -> (String, &'static str) {
+    h.send(PROVIDER, &customer_invite(to, ASSERTED));
+    let ok = h.expect(PROVIDER, "SIP/2.0 200");
+    let customer = "\"Jan\" <sip:0601000000@voip.example>;tag=cust1";
+    let to = header(&ok, "To").to_string();
+    h.send(
+        PROVIDER,
+        &in_dialog("ACK", PROVIDER, customer, &to, "customer-call-1", 1, ""),
+    );
+    (ok, customer)
+}
+
 pub(super) fn trunk_in(mut h: Harness) -> Harness {
     h.pbx.set_lists(Some("48".into()), Vec::new());
     h.pbx
@@ -164,14 +178,8 @@ pub(super) fn trunk_in(mut h: Harness) -> Harness {
 #[test]
 fn a_customers_call_from_the_provider_follows_the_office_numbers_scenario() {
     let mut h = office_with_trunk();
-    h.send(PROVIDER, &customer_invite("800", ASSERTED));
-    let ok = h.expect(PROVIDER, "SIP/2.0 200");
-    let customer = "\"Jan\" <sip:0601000000@voip.example>;tag=cust1";
+    let (ok, customer) = customer_calls_in(&mut h, "800");
     let to = header(&ok, "To").to_string();
-    h.send(
-        PROVIDER,
-        &in_dialog("ACK", PROVIDER, customer, &to, "customer-call-1", 1, ""),
-    );
     h.send(
         PROVIDER,
         &in_dialog("BYE", PROVIDER, customer, &to, "customer-call-1", 2, ""),

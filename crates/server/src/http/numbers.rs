@@ -3,6 +3,7 @@
 //! repeat another) so that nothing is dropped or doubled without the admin seeing it.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use axum::Json;
@@ -87,12 +88,15 @@ fn check_lines(lines: &[String], country_code: Option<&str>) -> Vec<CheckedLine>
                 Ok(n) => (Some(n), None),
                 Err(e) => (None, Some(e.to_string())),
             };
-            let same_as = normalised.as_ref().and_then(|n| {
-                first.get(n).copied().or_else(|| {
-                    first.insert(n.clone(), i);
-                    None
-                })
-            });
+            let same_as = normalised
+                .as_ref()
+                .and_then(|n| match first.entry(n.clone()) {
+                    Entry::Occupied(earlier) => Some(*earlier.get()),
+                    Entry::Vacant(new) => {
+                        new.insert(i);
+                        None
+                    }
+                });
             CheckedLine {
                 found: Some(found.to_string()),
                 normalised,
