@@ -18,6 +18,7 @@ mod trunks;
 mod vocabulary;
 
 pub use engine::{CallActionError, Pbx};
+pub use features::conference::ConferenceRoom;
 pub use features::queue::QueueSetup;
 pub use features::queue::codes::FeatureCode;
 pub use features::scenario::ScenarioSetup;

@@ -42,4 +42,6 @@ pub enum CallStage {
     CallingBack,
     /// Parked, waiting for someone to take it from its slot.
     Parked,
+    /// In a conference room (the callee is the room's number), or on the way in.
+    Conference,
 }

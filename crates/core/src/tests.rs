@@ -676,6 +676,7 @@ fn an_announcement_that_never_reports_its_end_still_ends_the_call() {
 }
 
 mod callbacks;
+mod conference;
 mod calls_out;
 mod lamps;
 mod lists;

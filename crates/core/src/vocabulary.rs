@@ -159,6 +159,18 @@ pub enum MediaCommand {
         to: Side,
         dtmf: Dtmf,
     },
+    /// Leg A of `call` (media `media`) talks in conference room `room`: it hears
+    /// everyone else in the room, and they hear it.
+    Conference {
+        call: CallKey,
+        room: String,
+        media: LegMedia,
+    },
+    /// `call` leaves room `room`.
+    LeaveConference {
+        call: CallKey,
+        room: String,
+    },
     Close {
         call: CallKey,
     },

@@ -1,7 +1,7 @@
 //! An adaptive jitter buffer for the places where Switchboard itself listens to a
 //! phone: packets in arrival order go in, frames in play order come out every 20 ms,
-//! with gaps marked for concealment. The in-app phone plays its calls through it;
-//! conferences are its next user.
+//! with gaps marked for concealment. The in-app phone plays its calls through it, and
+//! conference rooms each member's stream.
 //!
 //! The delay adapts to the network: the interarrival jitter (RFC 3550 §A.8) sets the
 //! target depth (twice the jitter, at least one frame); when the buffer holds more

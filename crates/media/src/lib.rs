@@ -5,6 +5,7 @@
 //! sends what comes out.
 
 pub mod codec;
+pub mod conference;
 pub mod dtmf;
 pub mod dtmf_detect;
 pub mod g711;

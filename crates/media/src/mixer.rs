@@ -1,5 +1,4 @@
 //! Mixing for calls of three or more: each participant hears everyone but themself.
-//! No call uses it yet: conferences, next, are its user.
 //! The total is summed once in 32 bits and each output subtracts its own input, so a
 //! frame of N participants costs 2N additions per sample rather than N².
 

@@ -151,6 +151,8 @@ pub enum CallStage {
     Announcement,
     CallingBack,
     Parked,
+    /// In a conference room (the callee is the room's number).
+    Conference,
 }
 
 /// One agent on the wallboard.
@@ -374,6 +376,7 @@ impl Metrics {
                         S::Announcement => CallStage::Announcement,
                         S::CallingBack => CallStage::CallingBack,
                         S::Parked => CallStage::Parked,
+                        S::Conference => CallStage::Conference,
                     },
                     seconds: wall.duration_since(c.started).map_or(0, |d| d.as_secs()),
                     talking_seconds: c.answered.map(|t| t.elapsed().as_secs()),

@@ -91,6 +91,7 @@ const STAGE_COLORS: Record<Schemas["CallStage"], string> = {
   announcement: "default",
   "calling-back": "cyan",
   parked: "orange",
+  conference: "geekblue",
 };
 
 function CallsNow({ calls }: { calls: Schemas["CallBoard"][] }) {

@@ -287,6 +287,10 @@ impl Pbx {
                     self.voicemail.leave_message(cx!(self, now), key, mailbox);
                 }
             }
+            Route::Conference(room) => {
+                self.owners.insert(key, Owner::Conference);
+                self.conferences.open(cx!(self, now), key, &room, false);
+            }
             Route::Extension => self.legs.ring_extension(now, key),
             Route::Out(dial) => self.call_out(now, key, &caller, dial),
             Route::Nowhere | Route::Pickup(_) | Route::Park | Route::Retrieve(_) => {}
@@ -490,6 +494,7 @@ impl Pbx {
                 self.scenarios.call_event(cx!(self, now), event.clone());
                 self.transfers.call_event(cx!(self, now), event.clone());
                 self.parking.call_event(cx!(self, now), event.clone());
+                self.conferences.call_event(cx!(self, now), event.clone());
                 self.voicemail.call_event(cx!(self, now), event);
             }
             LegEvent::Transfer { call, by, target } => {
@@ -507,6 +512,9 @@ impl Pbx {
                     Some(Owner::Voicemail) => self.voicemail.call_event(cx!(self, now), event),
                     Some(Owner::Transfer) => self.transfers.call_event(cx!(self, now), event),
                     Some(Owner::Parked) => self.parked_event(now, event),
+                    Some(Owner::Conference) => {
+                        self.conferences.call_event(cx!(self, now), event)
+                    }
                     Some(Owner::Told { reason }) => self.told_event(now, event, &reason),
                     // A call no feature holds yet (answered for an agent's code before
                     // being told) still ends when its caller hangs up or it breaks.
@@ -631,6 +639,10 @@ impl Directory for OfficeDirectory<'_> {
 
     fn is_extension(&self, number: &str) -> bool {
         self.0.legs.is_extension(number)
+    }
+
+    fn is_conference(&self, number: &str) -> bool {
+        self.0.conferences.is_room(number)
     }
 
     fn emergency(&self, dialled: &str) -> Option<Dial> {

@@ -21,6 +21,7 @@ use switchboard_sip::registrar::BindingChange;
 use switchboard_sip::service::Service;
 use switchboard_sip::trunk_registration::Local;
 
+use crate::features::conference::{ConferenceRoom, Conferences};
 use crate::features::lamps::Lamps;
 use crate::features::mwi::Subscriptions;
 use crate::features::park::Parking;
@@ -64,6 +65,8 @@ enum Owner {
     Transfer,
     /// Waiting in a park slot.
     Parked,
+    /// In a conference room, or on the way in.
+    Conference,
     /// Being told something, then hung up on; the record gives `reason`.
     Told {
         reason: String,
@@ -79,6 +82,7 @@ pub struct Pbx {
     voicemail: Voicemail,
     transfers: Transfers,
     parking: Parking,
+    conferences: Conferences,
     mwi: Subscriptions,
     lamps: Lamps,
     trunks: Trunks,
@@ -106,6 +110,7 @@ impl Pbx {
             voicemail: Voicemail::default(),
             transfers: Transfers::default(),
             parking: Parking::default(),
+            conferences: Conferences::default(),
             mwi: Subscriptions::default(),
             lamps: Lamps::default(),
             trunks: Trunks::default(),
@@ -160,6 +165,7 @@ impl Pbx {
                     (Phase::Held, Some(Owner::Scenario)) => CallStage::Menu,
                     (Phase::Held, Some(Owner::Voicemail)) => CallStage::Voicemail,
                     (Phase::Held, Some(Owner::Parked)) => CallStage::Parked,
+                    (Phase::Held, Some(Owner::Conference)) => CallStage::Conference,
                     (Phase::Held, _) | (Phase::Announcing, _) => CallStage::Announcement,
                     (Phase::Placing, _) => CallStage::CallingBack,
                     (Phase::Ended, _) => return None,
@@ -390,6 +396,11 @@ impl Pbx {
     /// Changes the office's limits; messages being recorded keep theirs.
     pub fn set_record_limits(&mut self, limits: RecordLimits) {
         self.voicemail.set_limits(limits);
+    }
+
+    /// The office's conference rooms.
+    pub fn set_conferences(&mut self, rooms: Vec<ConferenceRoom>) {
+        self.conferences.set(rooms);
     }
 
     /// PIN hashes of the boxes that have one (see [`crate::pin_hash`]).

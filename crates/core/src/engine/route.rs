@@ -37,6 +37,8 @@ pub(crate) enum Route {
     Park,
     /// Takes the call parked in this slot (`*71`…`*79`).
     Retrieve(String),
+    /// A conference room, by its number.
+    Conference(String),
     /// An extension's phones ring (or the caller hears why none can).
     Extension,
     /// No such number: a call from a trunk to a number the office does not answer.
@@ -55,6 +57,7 @@ pub(crate) trait Directory {
     fn scenario_named(&self, name: &str) -> Option<Arc<Scenario>>;
     fn is_mailbox(&self, number: &str) -> bool;
     fn is_extension(&self, number: &str) -> bool;
+    fn is_conference(&self, number: &str) -> bool;
     /// The number as an emergency call out.
     fn emergency(&self, dialled: &str) -> Option<Dial>;
     /// The number out through the first outbound route that takes it.
@@ -63,8 +66,8 @@ pub(crate) trait Directory {
 
 /// A blocked caller reaches nothing; an emergency number always goes out, first;
 /// otherwise a queue's number, an agent's code, a pickup or park code, an inbound
-/// number, the voicemail code, `*` and a box's number, in that order, then the extensions, then the
-/// outbound routes.
+/// number, a conference room, the voicemail code, `*` and a box's number, in that
+/// order, then the extensions, then the outbound routes.
 pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Route {
     if let Some((reason, tell)) = office.blocked(caller) {
         return Route::Blocked { reason, tell };
@@ -95,6 +98,9 @@ pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Rou
     }
     if let Some(scenario) = office.scenario(dialled) {
         return Route::Scenario(scenario);
+    }
+    if office.is_conference(dialled) {
+        return Route::Conference(dialled.to_string());
     }
     if let Some(mailbox) = menu_box(dialled, caller).filter(|b| office.is_mailbox(b)) {
         return Route::Mailbox(mailbox);
@@ -166,6 +172,9 @@ mod tests {
         fn is_extension(&self, number: &str) -> bool {
             ["101", "102", "0601000000"].contains(&number)
         }
+        fn is_conference(&self, number: &str) -> bool {
+            number == "800"
+        }
         fn emergency(&self, dialled: &str) -> Option<Dial> {
             (dialled == "112").then(|| dial("emergency"))
         }
@@ -195,6 +204,7 @@ mod tests {
             Route::Pickup(e) => format!("pickup {e:?}"),
             Route::Park => "park".into(),
             Route::Retrieve(slot) => format!("retrieve {slot}"),
+            Route::Conference(room) => format!("conference {room}"),
             Route::Extension => "extension".into(),
             Route::Nowhere => "nowhere".into(),
             Route::Out(dial) => format!("out {}", dial.route),

@@ -33,6 +33,9 @@ enum Destination {
     Scenario(Arc<Scenario>),
     Mailbox(String),
     Park,
+    /// A conference room, which the transferred caller joins without a PIN: the
+    /// office phone that sent them vouches for them.
+    Conference(String),
 }
 
 impl Pbx {
@@ -126,6 +129,10 @@ impl Pbx {
                 self.owners.insert(key, Owner::Voicemail);
                 self.voicemail.leave_message(cx!(self, now), key, mailbox);
             }
+            Destination::Conference(room) => {
+                self.owners.insert(key, Owner::Conference);
+                self.conferences.open(cx!(self, now), key, &room, true);
+            }
             Destination::Park => {
                 self.owners.insert(key, Owner::Parked);
                 if let Some(slot) = self.parking.park(cx!(self, now), key, &by) {
@@ -197,6 +204,10 @@ impl Pbx {
             Route::LeaveMessage(mailbox) => held(Destination::Mailbox(mailbox)),
             Route::Park if !self.parking.has_room() => Err((486, "Every park slot is taken")),
             Route::Park => held(Destination::Park),
+            Route::Conference(room) if self.conferences.is_full(&room) => {
+                Err((486, "The conference is full"))
+            }
+            Route::Conference(room) => held(Destination::Conference(room)),
             Route::Blocked { .. } => Err((403, "Forbidden")),
             Route::Extension
             | Route::Nowhere

@@ -5,6 +5,7 @@
 //! [`Handoff`], which the engine carries out. No feature knows the engine.
 
 use switchboard_queue::Priority;
+pub(crate) mod conference;
 pub(crate) mod events;
 pub(crate) mod lamps;
 pub(crate) mod mwi;
