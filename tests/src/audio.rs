@@ -55,6 +55,21 @@ pub fn reshaped(source: &Path, rate: u32, channels: u16, out: &Path) {
     write_wav(out, &samples, rate, channels);
 }
 
+/// A baresip phone's microphone: `speech` at the rate and channels of its codec, named
+/// as baresip does ("opus/48000/2", "G722/16000/1"; G.711 when plain).
+pub fn microphone(speech: &Path, codec: &str) -> std::path::PathBuf {
+    let mut shape = codec
+        .split('/')
+        .skip(1)
+        .map(|n| n.parse().expect("a number in the codec name"));
+    let rate = shape.next().unwrap_or(RATE);
+    let channels = shape.next().unwrap_or(1) as u16;
+    let name = speech.file_name().expect("a file").display();
+    let out = speech.with_file_name(format!("{rate}-{channels}-{name}"));
+    reshaped(speech, rate, channels, &out);
+    out
+}
+
 fn write(out: &Path, samples: &[i16], rate: u32) {
     write_wav(out, samples, rate, 1);
 }

@@ -4,28 +4,12 @@
 //! (transcoded): PCMA against PCMU, G.722 against PCMU, Opus against G.722. Every call
 //! leaves one record.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 use switchboard_core::CallRecord;
 use switchboard_core::unix_ms;
 use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
 use switchboard_e2e::*;
-
-/// The phone's microphone: `speech` at the rate and channels of its codec, named as
-/// baresip does ("opus/48000/2", "G722/16000/1"; G.711 when plain).
-fn microphone(speech: &Path, codec: &str) -> PathBuf {
-    let mut shape = codec
-        .split('/')
-        .skip(1)
-        .map(|n| n.parse().expect("a number in the codec name"));
-    let rate = shape.next().unwrap_or(audio::RATE);
-    let channels = shape.next().unwrap_or(1) as u16;
-    let name = speech.file_name().expect("a file").display();
-    let out = speech.with_file_name(format!("{rate}-{channels}-{name}"));
-    audio::reshaped(speech, rate, channels, &out);
-    out
-}
 
 /// Calls 101 from 100 with these codecs, checks each heard the other, and returns the
 /// call's record.
@@ -39,7 +23,7 @@ fn call_and_compare(caller_codecs: &str, callee_codecs: &str) -> CallRecord {
         server.sip,
         PhoneSetup {
             extension: "100",
-            source: &microphone(&en, caller_codecs),
+            source: &audio::microphone(&en, caller_codecs),
             codecs: caller_codecs,
             auto_answer: false,
         },
@@ -48,7 +32,7 @@ fn call_and_compare(caller_codecs: &str, callee_codecs: &str) -> CallRecord {
         server.sip,
         PhoneSetup {
             extension: "101",
-            source: &microphone(&ru, callee_codecs),
+            source: &audio::microphone(&ru, callee_codecs),
             codecs: callee_codecs,
             auto_answer: true,
         },

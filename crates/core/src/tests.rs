@@ -676,8 +676,8 @@ fn an_announcement_that_never_reports_its_end_still_ends_the_call() {
 }
 
 mod callbacks;
-mod conference;
 mod calls_out;
+mod conference;
 mod lamps;
 mod lists;
 mod park;

@@ -225,8 +225,8 @@ impl Room {
             }
         };
         let clock = member.format.codec.clock_rate();
-        let timestamp = (u64::from(header.timestamp) * u64::from(JITTER_CLOCK)
-            / u64::from(clock)) as u32;
+        let timestamp =
+            (u64::from(header.timestamp) * u64::from(JITTER_CLOCK) / u64::from(clock)) as u32;
         let since = now.duration_since(self.started.unwrap_or(now));
         let arrival = (since.as_micros() * u128::from(JITTER_CLOCK) / 1_000_000) as u32;
         let payload = packet[header.payload_start..header.payload_end].to_vec();
@@ -266,10 +266,7 @@ impl Room {
         }
         let inputs: Vec<&[i16]> = self.inputs.iter().map(Vec::as_slice).collect();
         mix(&inputs, &mut self.outputs[..n], FRAME);
-        let chime: Vec<i16> = self
-            .chime
-            .drain(..FRAME.min(self.chime.len()))
-            .collect();
+        let chime: Vec<i16> = self.chime.drain(..FRAME.min(self.chime.len())).collect();
         for (member, output) in self.members.iter_mut().zip(self.outputs.iter_mut()) {
             for (o, c) in output.iter_mut().zip(&chime) {
                 *o = o.saturating_add(*c);

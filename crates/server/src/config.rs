@@ -14,6 +14,7 @@ use switchboard_store::{Extension, Store};
 
 use crate::sounds::Language;
 
+mod conferences;
 mod email;
 mod import;
 mod lists;
@@ -23,6 +24,7 @@ mod scenarios;
 pub(crate) mod trunks;
 mod voicemail;
 
+pub use conferences::ConferenceSettings;
 pub use email::{EmailSettings, SmtpSecurity};
 pub use lists::{ListSettings, NumberSettings};
 pub use outbound::{CallClassName, ExtensionClasses, OutboundSettings, RouteSettings};
@@ -79,6 +81,9 @@ pub struct Config {
     /// Who may call what out.
     #[serde(default)]
     pub outbound: OutboundSettings,
+    /// Rooms office phones dial to talk together.
+    #[serde(default)]
+    pub conferences: Vec<ConferenceSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -539,6 +544,7 @@ impl Config {
         self.validate_scenarios(&mut errors);
         self.validate_trunks(&mut errors);
         self.validate_outbound(&mut errors);
+        self.validate_conferences(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -670,6 +676,7 @@ impl Config {
             trunks: section(store, "trunks")?,
             routes: section(store, "routes")?,
             outbound: section(store, "outbound")?,
+            conferences: section(store, "conferences")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -708,6 +715,7 @@ impl Config {
             ("contacts".to_string(), to_json(&self.contacts)),
             ("trunks".to_string(), to_json(&self.trunks)),
             ("routes".to_string(), to_json(&self.routes)),
+            ("conferences".to_string(), to_json(&self.conferences)),
             ("outbound".to_string(), to_json(&self.outbound)),
         ];
         let extensions: Vec<Extension> = self

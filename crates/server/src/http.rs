@@ -38,7 +38,8 @@ pub use voicemail::VoicemailApi;
 
 use crate::metrics::{Metrics, Snapshot};
 use collections::{
-    Agents, Contacts, Extensions, Inbound, Lists, Queues, Routes, Schedules, Trunks, VoicemailBoxes,
+    Agents, Conferences, Contacts, Extensions, Inbound, Lists, Queues, Routes, Schedules, Trunks,
+    VoicemailBoxes,
 };
 
 /// The largest admin API request body: a big scenario or a few thousand numbers.
@@ -101,6 +102,7 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         collections::routes::<VoicemailBoxes>(),
         collections::routes::<Trunks>(),
         collections::routes::<Routes>(),
+        collections::routes::<Conferences>(),
     ] {
         router = router.routes(base).routes(item);
     }

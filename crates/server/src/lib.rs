@@ -13,6 +13,7 @@ mod http;
 mod mailbox_api;
 mod mailer;
 mod media_edge;
+mod media_rooms;
 mod metrics;
 mod persist;
 mod sip_edge;

@@ -20,6 +20,7 @@ use switchboard_media::relay::{Dropped, LegMedia, MAX_PACKET, RelayEvent, RelayS
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use crate::media_rooms::{self, RoomControl};
 use crate::metrics::Metrics;
 use crate::sounds::Sounds;
 use crate::voicemail::VoicemailFiles;
@@ -69,11 +70,20 @@ pub enum MediaReport {
     GreetingRecorded { call: CallKey, kept: bool },
 }
 
-/// The media threads, one per core; a call lives on one of them for its whole life.
+/// The media threads, one per core; a call lives on one of them for its whole life,
+/// and so does a conference room.
 #[derive(Debug, Clone)]
 pub struct MediaEdge {
-    threads: Vec<mpsc::UnboundedSender<MediaCommand>>,
+    threads: Vec<mpsc::UnboundedSender<ThreadCommand>>,
     reserved: Reserved,
+}
+
+/// What a media thread is told: about one of its calls, or one of its rooms. Nearly
+/// all are calls', so the large variant stays unboxed rather than allocate for each.
+#[allow(clippy::large_enum_variant)]
+enum ThreadCommand {
+    Call(MediaCommand),
+    Room(String, RoomControl),
 }
 
 /// Sockets bound for the pairs the engine chose, each waiting for its call's `Open`:
@@ -154,7 +164,11 @@ impl MediaEdge {
     }
 
     pub fn send(&self, command: MediaCommand) {
-        let call = match &command {
+        let call = match command {
+            MediaCommand::Conference { call, room, media } => return self.join(call, room, media),
+            MediaCommand::LeaveConference { call, room } => {
+                return self.to_room(room, RoomControl::Leave { member: call });
+            }
             MediaCommand::Open { call, .. }
             | MediaCommand::Bridge { call, .. }
             | MediaCommand::Update { call, .. }
@@ -167,10 +181,40 @@ impl MediaEdge {
             | MediaCommand::Prompt { call, .. }
             | MediaCommand::Record { call, .. }
             | MediaCommand::StopRecording { call }
-            | MediaCommand::Close { call } => *call,
+            | MediaCommand::Close { call } => call,
         };
         let thread = &self.threads[call as usize % self.threads.len()];
-        let _ = thread.send(command);
+        let _ = thread.send(ThreadCommand::Call(command));
+    }
+
+    /// The call's phone (media `phone`) talks in `room`: its relay's other side becomes
+    /// a socket of the room's.
+    fn join(&self, call: CallKey, room: String, phone: LegMedia) {
+        match media_rooms::member_socket(self.reserved.ip, &phone) {
+            Ok((socket, member)) => {
+                self.send(MediaCommand::Bridge {
+                    call,
+                    a: phone,
+                    b: member,
+                });
+                let format = phone.audio;
+                let join = RoomControl::Join {
+                    member: call,
+                    socket,
+                    format,
+                };
+                self.to_room(room, join);
+            }
+            Err(e) => tracing::warn!("call {call} cannot join conference {room}: {e}"),
+        }
+    }
+
+    fn to_room(&self, room: String, control: RoomControl) {
+        let spread = room
+            .bytes()
+            .fold(0usize, |h, b| h.wrapping_mul(31) ^ usize::from(b));
+        let thread = &self.threads[spread % self.threads.len()];
+        let _ = thread.send(ThreadCommand::Room(room, control));
     }
 }
 
@@ -183,11 +227,24 @@ struct Shared {
     reports: mpsc::UnboundedSender<MediaReport>,
 }
 
-fn spawn(index: usize, reserved: Reserved, shared: Shared) -> mpsc::UnboundedSender<MediaCommand> {
-    let (tx, mut commands) = mpsc::unbounded_channel::<MediaCommand>();
+fn spawn(index: usize, reserved: Reserved, shared: Shared) -> mpsc::UnboundedSender<ThreadCommand> {
+    let (tx, mut commands) = mpsc::unbounded_channel::<ThreadCommand>();
     let media = async move {
         let mut calls: HashMap<CallKey, mpsc::UnboundedSender<Control>> = HashMap::new();
+        let mut rooms: HashMap<String, mpsc::UnboundedSender<RoomControl>> = HashMap::new();
         while let Some(command) = commands.recv().await {
+            let command = match command {
+                ThreadCommand::Call(command) => command,
+                ThreadCommand::Room(room, control) => {
+                    let task = rooms.entry(room).or_insert_with(|| {
+                        let (tx, rx) = mpsc::unbounded_channel();
+                        tokio::spawn(media_rooms::run_room(rx));
+                        tx
+                    });
+                    let _ = task.send(control);
+                    continue;
+                }
+            };
             let (call, control) = match command {
                 MediaCommand::Open { call, ports } => {
                     match reserved.take(ports).and_then(Sockets::new) {
@@ -239,6 +296,10 @@ fn spawn(index: usize, reserved: Reserved, shared: Shared) -> mpsc::UnboundedSen
                     limits,
                 } => (call, Control::Record(to, into, limits)),
                 MediaCommand::StopRecording { call } => (call, Control::StopRecording),
+                // The edge's `send` turns these into a bridge and a room's controls.
+                MediaCommand::Conference { .. } | MediaCommand::LeaveConference { .. } => {
+                    continue;
+                }
             };
             if let Some(tx) = calls.get(&call) {
                 let _ = tx.send(control);

@@ -385,6 +385,7 @@ pub fn apply_config(pbx: &mut Pbx, config: &crate::config::Config, trunks: Vec<T
     pbx.set_queues(clock(), config.queue_setups(), config.agent_configs());
     pbx.set_trunks(clock(), trunks);
     pbx.set_outbound(config.outbound_rules());
+    pbx.set_conferences(config.conference_rooms());
 }
 
 /// Both clocks now, for an input to the engine.

@@ -195,6 +195,9 @@ impl Sounds {
                 ),
                 ("vm_greeting_saved", prompt!(language, "vm_greeting_saved")),
                 ("vm_greeting_kept", prompt!(language, "vm_greeting_kept")),
+                ("conf_enter_pin", prompt!(language, "conf_enter_pin")),
+                ("conf_alone", prompt!(language, "conf_alone")),
+                ("conf_full", prompt!(language, "conf_full")),
             ]
             .into_iter()
             .map(|(name, bytes)| Ok((name, decode(bytes)?)))

@@ -512,9 +512,7 @@ impl Pbx {
                     Some(Owner::Voicemail) => self.voicemail.call_event(cx!(self, now), event),
                     Some(Owner::Transfer) => self.transfers.call_event(cx!(self, now), event),
                     Some(Owner::Parked) => self.parked_event(now, event),
-                    Some(Owner::Conference) => {
-                        self.conferences.call_event(cx!(self, now), event)
-                    }
+                    Some(Owner::Conference) => self.conferences.call_event(cx!(self, now), event),
                     Some(Owner::Told { reason }) => self.told_event(now, event, &reason),
                     // A call no feature holds yet (answered for an agent's code before
                     // being told) still ends when its caller hangs up or it breaks.

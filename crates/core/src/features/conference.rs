@@ -34,12 +34,17 @@ pub struct ConferenceRoom {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Stage {
     /// Asked for the PIN (or told it was wrong and asked again).
-    Pin { typed: String, wrong: u8 },
+    Pin {
+        typed: String,
+        wrong: u8,
+    },
     /// Told they are the first one in; they join once it is said.
     Alone,
     In,
     /// Told why they cannot join, then hung up on with `reason`.
-    Leaving { reason: String },
+    Leaving {
+        reason: String,
+    },
 }
 
 #[derive(Debug)]
@@ -71,10 +76,21 @@ impl Conferences {
         self.members.get(number).map_or(&[], Vec::as_slice)
     }
 
-    /// Whether room `number` has as many in it as it takes.
+    /// Whether room `number` has as many in it (or about to be, told they are the
+    /// first) as it takes.
     pub fn is_full(&self, number: &str) -> bool {
         let max = self.rooms.get(number).map_or(0, |r| r.max_members);
-        self.members(number).len() >= max
+        self.occupants(number) >= max
+    }
+
+    /// Those in room `number` and the one being told they are the first.
+    fn occupants(&self, number: &str) -> usize {
+        let first = self
+            .callers
+            .values()
+            .filter(|c| c.room == number && c.stage == Stage::Alone)
+            .count();
+        self.members(number).len() + first
     }
 
     /// Answers the caller who dialled room `number`; one `vouched` for (transferred
@@ -177,18 +193,23 @@ impl Conferences {
             return;
         };
         let number = caller.room.clone();
-        let alone = self.members(&number).is_empty();
-        if self.is_full(&number) {
-            let reason = format!("Conference {number} is full");
-            return self.refuse(cx, key, reason, "conf_full");
+        // The first one in kept their place while they were told so.
+        let was_first = caller.stage == Stage::Alone;
+        if !was_first {
+            if self.is_full(&number) {
+                let reason = format!("Conference {number} is full");
+                return self.refuse(cx, key, reason, "conf_full");
+            }
+            if self.occupants(&number) == 0 {
+                if let Some(caller) = self.callers.get_mut(&key) {
+                    caller.stage = Stage::Alone;
+                }
+                return cx.legs.play(key, vec![named("conf_alone")]);
+            }
         }
         let Some(caller) = self.callers.get_mut(&key) else {
             return;
         };
-        if alone && caller.stage != Stage::Alone {
-            caller.stage = Stage::Alone;
-            return cx.legs.play(key, vec![named("conf_alone")]);
-        }
         let Some(media) = cx.legs.caller_media(key) else {
             return;
         };

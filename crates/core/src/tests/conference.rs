@@ -30,7 +30,9 @@ fn last_sounds(h: &Harness, call: CallKey) -> Vec<Sound> {
         .iter()
         .rev()
         .find_map(|m| match m {
-            MediaCommand::Prompt { call: c, sounds, .. } if *c == call => Some(sounds.clone()),
+            MediaCommand::Prompt {
+                call: c, sounds, ..
+            } if *c == call => Some(sounds.clone()),
             _ => None,
         })
         .unwrap_or_default()
@@ -64,13 +66,15 @@ fn the_first_in_hears_they_are_alone_the_others_join_and_a_full_room_says_so() {
     let first = dials_800(&mut h, 1);
     assert_eq!(last_sounds(&h, 1), named(&["conf_alone"]));
     assert!(room_moves(&h).is_empty(), "joins once told");
+    // The second one in, while the first is still told, is not the first.
+    dials_800(&mut h, 2);
+    assert_eq!(room_moves(&h), [(2, "in")], "no 'alone' for the second");
     played(&mut h, 1);
     let Some(MediaCommand::Conference { media, .. }) = h.media.last() else {
         panic!("{:?}", h.media);
     };
     assert_eq!(media.remote, phone_audio(4002), "the caller's own media");
-    dials_800(&mut h, 2);
-    assert_eq!(room_moves(&h), [(1, "in"), (2, "in")], "no 'alone' for the second");
+    assert_eq!(room_moves(&h), [(2, "in"), (1, "in")]);
     assert_eq!(
         live_stages(&h),
         [(CallStage::Conference, None), (CallStage::Conference, None)]
@@ -84,7 +88,7 @@ fn the_first_in_hears_they_are_alone_the_others_join_and_a_full_room_says_so() {
     assert_eq!(full.reason, "Conference 800 is full");
 
     h.send(CALLER, &from_caller(&first, "BYE", 3));
-    assert_eq!(room_moves(&h), [(1, "in"), (2, "in"), (1, "out")]);
+    assert_eq!(room_moves(&h), [(2, "in"), (1, "in"), (1, "out")]);
     let left = h.records.last().unwrap();
     assert_eq!(left.history.as_deref(), Some("0:00 joined conference 800"));
 }
@@ -114,7 +118,10 @@ fn a_room_with_a_pin_lets_in_the_right_one_and_hangs_up_after_three_wrong() {
     for key in "1#2#".chars() {
         press2(&mut h, key);
     }
-    assert_eq!(last_sounds(&h, 2), named(&["vm_wrong_pin", "conf_enter_pin"]));
+    assert_eq!(
+        last_sounds(&h, 2),
+        named(&["vm_wrong_pin", "conf_enter_pin"])
+    );
     played(&mut h, 2);
     // The third try never ends with '#': it counts as wrong once the wait is over.
     press2(&mut h, '3');
@@ -139,7 +146,6 @@ fn a_desk_transfers_its_caller_into_a_room_without_the_pin() {
     played(&mut h, 1);
     assert_eq!(room_moves(&h), [(1, "in")]);
     assert_eq!(live_stages(&h), [(CallStage::Conference, None)]);
-
 }
 
 #[test]
@@ -157,7 +163,10 @@ fn a_transfer_into_a_full_room_is_refused_and_the_call_stays() {
     h.send(DESK, &refer);
     let sent = h.take(DESK);
     let told = notifies(&mut h, DESK, sent);
-    assert!(told.iter().any(|(_, frag)| frag.contains("486")), "{told:?}");
+    assert!(
+        told.iter().any(|(_, frag)| frag.contains("486")),
+        "{told:?}"
+    );
     assert_eq!(room_moves(&h), [(2, "in")]);
     assert!(live_stages(&h).contains(&(CallStage::Talking, Some("101".into()))));
 }

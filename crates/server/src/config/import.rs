@@ -20,6 +20,7 @@ const KEYS: &[(&str, &str)] = &[
     ("contacts", "number"),
     ("trunks", "name"),
     ("routes", "name"),
+    ("conferences", "number"),
     ("outbound.extensions", "extension"),
     ("voicemail.boxes", "number"),
 ];

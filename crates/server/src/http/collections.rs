@@ -1,5 +1,6 @@
 //! The configuration's lists of objects (extensions, queues, agents, number lists,
-//! schedules, inbound numbers, contacts, voicemail PINs, trunks, outbound routes) over
+//! schedules, inbound numbers, contacts, voicemail PINs, trunks, outbound routes,
+//! conference rooms) over
 //! HTTP, each the same way:
 //! `GET|POST /api/{name}`, `GET|PUT|DELETE /api/{name}/{key}`. Every change is checked
 //! with the whole configuration and saved in one transaction, so a change that would
@@ -29,8 +30,8 @@ use super::api::{Api, Edit};
 use super::error::{ApiError, ApiJson};
 use super::session::Admin;
 use crate::config::{
-    AgentSettings, BoxSettings, Config, ContactSettings, ExtensionConfig, InboundNumber,
-    ListSettings, QueueSettings, RouteSettings, TrunkSettings,
+    AgentSettings, BoxSettings, ConferenceSettings, Config, ContactSettings, ExtensionConfig,
+    InboundNumber, ListSettings, QueueSettings, RouteSettings, TrunkSettings,
 };
 use switchboard_scenario::schedule::ScheduleSettings;
 
@@ -94,6 +95,13 @@ plain_collection!(Schedules, schedules, "schedule", name, ScheduleSettings);
 plain_collection!(Inbound, inbound, "inbound number", number, InboundNumber);
 plain_collection!(Contacts, contacts, "contact", number, ContactSettings);
 plain_collection!(Routes, routes, "route", name, RouteSettings);
+plain_collection!(
+    Conferences,
+    conferences,
+    "conference room",
+    number,
+    ConferenceSettings
+);
 
 /// An extension as the API shows it: the password is write-only.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
