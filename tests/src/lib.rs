@@ -537,6 +537,20 @@ impl Server {
         board
     }
 
+    /// The wallboard's calls in progress once the first is at `stage` (the wallboard is
+    /// drawn at most four times a second); fails after five seconds.
+    pub fn wait_first_call_stage(&self, token: &str, stage: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let calls = self.dashboard(token)["calls"].clone();
+            if calls[0]["stage"] == stage {
+                return calls;
+            }
+            assert!(Instant::now() < deadline, "no call {stage}: {calls}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// One raw HTTP request with extra `headers` (each ending in CRLF); returns the
     /// status, the response head and the body.
     pub fn request_with_head(

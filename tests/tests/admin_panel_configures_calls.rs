@@ -472,6 +472,36 @@ fn a_route_added_in_the_panel_takes_calls_out_through_the_provider() {
     customer.wait_event("CALL_CLOSED", Duration::from_secs(10));
 }
 
+/// A conference room added in the panel (after the number of an extension is refused
+/// on its field) takes an office phone's call.
+#[test]
+fn a_conference_room_added_in_the_panel_takes_calls() {
+    use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let shown = phase(&server, "conference", &[]);
+    let names: Vec<&str> = shown.iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["logged-in", "number-refused", "room-saved"],
+        "{shown:?}"
+    );
+    let refused = shown[1]["text"].as_str().unwrap_or_default();
+    assert!(refused.contains("101 is already an extension"), "{refused}");
+    let (_, rooms) = server.api(Some(&server.admin_token()), "GET", "/api/conferences", None);
+    assert_eq!(rooms[0]["pin"], "2468", "{rooms}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let voice = dir.path().join("en.wav");
+    switchboard_e2e::audio::speech("en", 20, &voice);
+    let mut phone = Baresip::start(server.sip, PhoneSetup::pcmu("100", &voice, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    phone.command("dial", &format!("sip:800@{}", server.sip));
+    phone.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    let calls = server.wait_first_call_stage(&server.admin_token(), "conference");
+    assert_eq!(calls[0]["callee"], "800", "{calls}");
+    phone.command("hangup", "");
+    phone.wait_event("CALL_CLOSED", Duration::from_secs(10));
+}
+
 /// Bug: pasting a VIP list dropped real numbers ("tel. 22 555 01 04", "601234570
 /// (mobile)") and kept repeats, with no preview. Now each line's number is found and
 /// shown as the office keeps it, repeats and lines without one are shown and left out,

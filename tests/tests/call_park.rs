@@ -21,17 +21,8 @@ fn a_parked_caller_is_taken_from_the_slot_by_a_colleague() {
     desk.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
     desk.command("transfer", &format!("sip:*70@{}", server.sip));
     desk.wait_event("CALL_CLOSED", Duration::from_secs(10));
-    let token = server.admin_token();
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let calls = server.dashboard(&token)["calls"].clone();
-        if calls[0]["stage"] == "parked" {
-            assert_eq!(calls[0]["parked_at"], "*71", "{calls}");
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{calls}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let calls = server.wait_first_call_stage(&server.admin_token(), "parked");
+    assert_eq!(calls[0]["parked_at"], "*71", "{calls}");
     colleague.command("dial", &format!("sip:*71@{}", server.sip));
     colleague.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
     let records = talk_then_hang_up(&server, &v, (caller, colleague));

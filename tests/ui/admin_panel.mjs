@@ -364,6 +364,26 @@ async function outboundRoute(page, callerId) {
   step("calling-out-saved");
 }
 
+/** Adds conference room 800 with a PIN, after trying the number of an extension,
+ * which is refused on the field. */
+async function conferenceRoom(page) {
+  await open(page, "Conference rooms");
+  await page.getByRole("button", { name: "Add" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Number", { exact: true }).fill("101");
+  await dialog.getByLabel("Name", { exact: true }).fill("Team");
+  await dialog.getByLabel("PIN", { exact: true }).fill("2468");
+  await saveDialog(page);
+  const error = dialog.locator(".ant-form-item-explain-error").filter({ hasText: "already an extension" });
+  await error.waitFor();
+  step("number-refused", { text: await error.innerText() });
+  await dialog.getByLabel("Number", { exact: true }).fill("800");
+  await saveDialog(page);
+  await dialogClosed(page);
+  await page.getByRole("row", { name: /800/ }).getByText("2468").waitFor();
+  step("room-saved");
+}
+
 /** Pastes a VIP list as an office has it in a spreadsheet (words around the numbers,
  * a number twice, a line with none) and saves what the preview shows as kept. */
 async function vipPaste(page, artifacts) {
@@ -652,6 +672,8 @@ try {
     await voicemail(page, rest[0], rest[1]);
   } else if (phase === "outbound-route") {
     await outboundRoute(page, rest[0]);
+  } else if (phase === "conference") {
+    await conferenceRoom(page);
   } else if (phase === "vip-paste") {
     await vipPaste(page, rest[0]);
   } else if (phase === "country") {

@@ -173,3 +173,37 @@ export function VoicemailBoxes() {
     />
   );
 }
+
+export function Conferences() {
+  const { t } = useTranslation();
+  return (
+    <CollectionPage<Schemas["ConferenceSettings"]>
+      name="conferences"
+      title={t("conferences")}
+      keyField="number"
+      newItem={{ number: "", name: "", pin: "", max_members: 10 }}
+      columns={[
+        { title: t("number"), dataIndex: "number" },
+        { title: t("name"), dataIndex: "name" },
+        { title: t("pin"), key: "pin", render: (_, c) => (c.pin ? <Tag>{c.pin}</Tag> : t("conferenceNoPin")) },
+        { title: t("conferenceMax"), dataIndex: "max_members" },
+      ]}
+      fields={(editing) => (
+        <>
+          <Form.Item label={t("number")} name="number" rules={[{ required: true }]} extra={t("conferenceNumberHint")}>
+            <Input disabled={editing !== null} inputMode="numeric" />
+          </Form.Item>
+          <Form.Item label={t("name")} name="name">
+            <Input />
+          </Form.Item>
+          <Form.Item label={t("pin")} name="pin" extra={t("conferencePinHint")}>
+            <Input inputMode="numeric" autoComplete="off" />
+          </Form.Item>
+          <Form.Item label={t("conferenceMax")} name="max_members">
+            <InputNumber min={2} max={50} />
+          </Form.Item>
+        </>
+      )}
+    />
+  );
+}
