@@ -100,6 +100,29 @@ pub fn padded(source: &Path, before: f32, after: f32, out: &Path) {
     write(out, &samples, RATE);
 }
 
+/// A turn to speak in a call of several: `seconds` of `language` said `after` seconds
+/// into the phone's call, then silence. Returns the speech alone and the 8-kHz
+/// microphone (files in `dir`). Turns keep voices apart, so each can be scored alone.
+pub fn turn(
+    dir: &Path,
+    language: &str,
+    seconds: f32,
+    after: f32,
+) -> (Vec<f32>, std::path::PathBuf) {
+    let all = dir.join(format!("{language}-all.wav"));
+    speech(language, seconds.ceil() as u32, &all);
+    let (samples, rate) = read(&all);
+    let said: Vec<i16> = samples[..(seconds * rate as f32) as usize]
+        .iter()
+        .map(|&s| (s * 32767.0) as i16)
+        .collect();
+    let spoken = dir.join(format!("{language}.wav"));
+    write(&spoken, &said, rate);
+    let microphone = dir.join(format!("{language}-turn.wav"));
+    padded(&spoken, after, 30.0, &microphone);
+    (read(&spoken).0, microphone)
+}
+
 /// Writes `seconds` of digital silence at 8 kHz: a microphone that hears nothing.
 pub fn silence(seconds: u32, out: &Path) {
     write(out, &vec![0; (seconds * RATE) as usize], RATE);

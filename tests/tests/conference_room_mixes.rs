@@ -2,7 +2,6 @@
 //! room 800 and take turns to speak: each must hear the other two, and not itself.
 //! Turns keep the voices apart so that each can be scored on its own.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use switchboard_e2e::audio::{self, heard_within};
@@ -11,23 +10,6 @@ use switchboard_e2e::*;
 
 const ROOM: &str = "[[conferences]]\nnumber = \"800\"\nname = \"Team\"\n";
 const TURN: f32 = 4.0;
-
-/// Four seconds of `language` said `after` seconds into the phone's call, then
-/// silence: the speech alone, and the microphone in `codec`'s shape.
-fn says(dir: &Path, language: &str, after: f32, codec: &str) -> (Vec<f32>, PathBuf) {
-    let all = dir.join(format!("{language}-all.wav"));
-    audio::speech(language, TURN as u32, &all);
-    let (samples, rate) = audio::read(&all);
-    let turn: Vec<i16> = samples[..(TURN * rate as f32) as usize]
-        .iter()
-        .map(|&s| (s * 32767.0) as i16)
-        .collect();
-    let spoken = dir.join(format!("{language}.wav"));
-    audio::write_wav(&spoken, &turn, rate, 1);
-    let padded = dir.join(format!("{language}-turn.wav"));
-    audio::padded(&spoken, after, 30.0, &padded);
-    (audio::read(&spoken).0, audio::microphone(&padded, codec))
-}
 
 #[test]
 fn three_phones_in_different_codecs_each_hear_the_other_two_and_not_themselves() {
@@ -42,7 +24,8 @@ fn three_phones_in_different_codecs_each_hear_the_other_two_and_not_themselves()
     let mut phones = Vec::new();
     let mut speech = Vec::new();
     for (extension, codecs, language, after) in members {
-        let (said, microphone) = says(dir.path(), language, after, codecs);
+        let (said, spoken) = audio::turn(dir.path(), language, TURN, after);
+        let microphone = audio::microphone(&spoken, codecs);
         speech.push(said);
         phones.push(Baresip::start(
             server.sip,

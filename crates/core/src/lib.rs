@@ -33,7 +33,7 @@ pub use record::{
 pub use trunks::{CalledFrom, CallerFrom, CallsIn, TrunkSetup, TrunkStatus};
 pub use vocabulary::{
     Announcement, CallKey, Clock, MediaCommand, MessageCounts, Output, RecordInto, RecordLimits,
-    Sound, Waiting, Word,
+    RoomPart, Sound, Waiting, Word,
 };
 
 #[cfg(test)]

@@ -44,4 +44,6 @@ pub enum CallStage {
     Parked,
     /// In a conference room (the callee is the room's number), or on the way in.
     Conference,
+    /// A supervisor in another's call (the callee is the code: `*90101`).
+    Listening,
 }

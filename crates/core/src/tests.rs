@@ -684,6 +684,7 @@ mod park;
 mod pickup;
 mod queues;
 mod scenarios;
+mod supervise;
 mod transfers;
 mod trunks;
 mod vip;

@@ -76,6 +76,17 @@ impl Word {
     pub const MAX_NUMBER: u32 = 60;
 }
 
+/// How a call takes part in a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomPart {
+    /// Heard by everyone in the room.
+    Talks,
+    /// Heard by nobody: a supervisor listening.
+    Listens,
+    /// Heard by one leg of a watched call alone: a supervisor whispering to an agent.
+    WhispersTo { call: CallKey, side: Side },
+}
+
 /// What the media edge must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaCommand {
@@ -159,12 +170,27 @@ pub enum MediaCommand {
         to: Side,
         dtmf: Dtmf,
     },
-    /// Leg A of `call` (media `media`) talks in conference room `room`: it hears
-    /// everyone else in the room, and they hear it.
+    /// Leg A of `call` (media `media`) joins room `room`, taking `part`; it hears
+    /// everyone whose voice reaches it. `announced`: the room hears a chime.
     Conference {
         call: CallKey,
         room: String,
         media: LegMedia,
+        part: RoomPart,
+        announced: bool,
+    },
+    /// The legs of answered call `call` (media `a` and `b`) talk through room `room`
+    /// rather than straight to each other, so that a supervisor can join them.
+    Monitor {
+        call: CallKey,
+        room: String,
+        a: LegMedia,
+        b: LegMedia,
+    },
+    /// `call`'s legs talk straight to each other again, and leave room `room`.
+    Unmonitor {
+        call: CallKey,
+        room: String,
     },
     /// `call` leaves room `room`.
     LeaveConference {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use switchboard_media::codec::{Codec, Format};
-use switchboard_media::conference::{Room, StreamId};
+use switchboard_media::conference::{Joining, Part, Room, StreamId};
 use switchboard_media::rtp;
 use switchboard_media::transcode::{AudioEncoder, MAX_PAYLOAD};
 
@@ -30,11 +30,15 @@ fn bench_room(c: &mut Criterion, name: &str, codecs: &[Codec]) {
     let start = Instant::now();
     let mut room = Room::default();
     for (i, &codec) in codecs.iter().enumerate() {
-        let stream = StreamId {
-            ssrc: i as u32,
-            first_seq: 0,
+        let joining = Joining {
+            part: Part::Talks,
+            announced: false,
+            stream: StreamId {
+                ssrc: i as u32,
+                first_seq: 0,
+            },
         };
-        room.join(start, i as u64, Format::default_for(codec), stream);
+        room.join(start, i as u64, Format::default_for(codec), joining);
     }
     // A second of each member's sound, said round and round in packets numbered on.
     let payloads: Vec<Vec<Vec<u8>>> = codecs

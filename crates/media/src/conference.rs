@@ -1,8 +1,10 @@
 //! A conference room's audio: each member's stream is decoded in its own codec, put
 //! in order by a jitter buffer, mixed every 20 ms at 16 kHz (wideband members keep
-//! their band) and encoded back in the member's codec, so that each hears everyone
-//! but themself ([`crate::mixer`]). A chime is heard by all when someone joins or
-//! leaves.
+//! their band) and encoded back in the member's codec, so that each hears those whose
+//! voice reaches them but never themself ([`crate::mixer`]): in a conference everyone;
+//! while a supervisor listens to a call, the caller and the agent each other, and the
+//! supervisor both (their whisper reaching the agent alone, or barging in to both). A
+//! chime is heard by all when an announced member joins or leaves.
 //!
 //! A member's stream arrives from the member's own call, whose relay faces the phone
 //! (SRTP, learning the phone's address, keys) as it does in any call; the room sees
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::codec::Format;
 use crate::jitter::{JitterBuffer, Playout};
-use crate::mixer::mix;
+use crate::mixer::{Voice, mix};
 use crate::rtp::{self, RtpHeader};
 use crate::transcode::{AudioDecoder, AudioEncoder, MAX_PAYLOAD};
 
@@ -37,11 +39,30 @@ const CHIME_NOTES: [f32; 2] = [660.0, 880.0];
 const CHIME_NOTE: usize = FRAME * 6;
 const CHIME_LEVEL: f32 = 6000.0;
 
+/// How a member takes part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Heard by everyone else.
+    Talks,
+    /// Heard by nobody.
+    Listens,
+    /// Heard by that member alone.
+    WhispersTo(MemberId),
+}
+
 /// Random identities of the stream the room sends a member (the edge draws them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamId {
     pub ssrc: u32,
     pub first_seq: u16,
+}
+
+/// How a member joins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Joining {
+    pub part: Part,
+    pub announced: bool,
+    pub stream: StreamId,
 }
 
 /// A packet for a member's call.
@@ -61,6 +82,9 @@ pub struct RoomStats {
 
 struct Member {
     id: MemberId,
+    part: Part,
+    /// Whether everyone heard the chime when they joined (and will when they leave).
+    announced: bool,
     format: Format,
     decoder: AudioDecoder,
     encoder: AudioEncoder,
@@ -163,11 +187,19 @@ impl Room {
         self.stats
     }
 
-    /// `id` joins, speaking `format`; everyone hears the rising chime.
-    pub fn join(&mut self, now: Instant, id: MemberId, format: Format, stream: StreamId) {
+    /// `id` joins, speaking `format` and taking `part`; when `announced`, everyone
+    /// hears the rising chime.
+    pub fn join(&mut self, now: Instant, id: MemberId, format: Format, joining: Joining) {
         self.leave_quietly(id);
+        let Joining {
+            part,
+            announced,
+            stream,
+        } = joining;
         self.members.push(Member {
             id,
+            part,
+            announced,
             format,
             decoder: AudioDecoder::to_rate(format.codec, MIX_RATE),
             encoder: AudioEncoder::new(format.codec, MIX_RATE),
@@ -180,12 +212,14 @@ impl Room {
         });
         self.started.get_or_insert(now);
         self.next_tick.get_or_insert(now + TICK);
-        self.chime(CHIME_NOTES);
+        if announced {
+            self.chime(CHIME_NOTES);
+        }
     }
 
-    /// `id` leaves; those who stay hear the falling chime.
+    /// `id` leaves; if they were announced, those who stay hear the falling chime.
     pub fn leave(&mut self, id: MemberId) {
-        if self.leave_quietly(id) && !self.members.is_empty() {
+        if self.leave_quietly(id) == Some(true) && !self.members.is_empty() {
             self.chime([CHIME_NOTES[1], CHIME_NOTES[0]]);
         }
         if self.members.is_empty() {
@@ -194,10 +228,10 @@ impl Room {
         }
     }
 
-    fn leave_quietly(&mut self, id: MemberId) -> bool {
-        let before = self.members.len();
-        self.members.retain(|m| m.id != id);
-        self.members.len() < before
+    /// Whether the member who left had been announced; none if there was none.
+    fn leave_quietly(&mut self, id: MemberId) -> Option<bool> {
+        let at = self.members.iter().position(|m| m.id == id)?;
+        Some(self.members.remove(at).announced)
     }
 
     fn chime(&mut self, notes: [f32; 2]) {
@@ -265,7 +299,20 @@ impl Room {
             member.next_frame(input, &mut self.scratch);
         }
         let inputs: Vec<&[i16]> = self.inputs.iter().map(Vec::as_slice).collect();
-        mix(&inputs, &mut self.outputs[..n], FRAME);
+        let voices: Vec<Voice> = self
+            .members
+            .iter()
+            .map(|m| match m.part {
+                Part::Talks => Voice::Everyone,
+                Part::Listens => Voice::Nobody,
+                Part::WhispersTo(to) => self
+                    .members
+                    .iter()
+                    .position(|t| t.id == to)
+                    .map_or(Voice::Nobody, Voice::Only),
+            })
+            .collect();
+        mix(&inputs, &voices, &mut self.outputs[..n], FRAME);
         let chime: Vec<i16> = self.chime.drain(..FRAME.min(self.chime.len())).collect();
         for (member, output) in self.members.iter_mut().zip(self.outputs.iter_mut()) {
             for (o, c) in output.iter_mut().zip(&chime) {
@@ -353,20 +400,29 @@ mod tests {
         }
     }
 
+    fn talks(ssrc: u32) -> Joining {
+        Joining {
+            part: Part::Talks,
+            announced: true,
+            stream: StreamId { ssrc, first_seq: 0 },
+        }
+    }
+
     fn power(samples: &[i16], hz: f32) -> f64 {
         crate::dtmf_detect::goertzel_power(samples, hz, MIX_RATE)
     }
 
-    /// Runs a room of `phones` for a second past its chime; what each phone heard.
-    fn run(phones: &mut [Phone]) {
+    /// Runs a room of `phones`, each taking its part, for a second past its chime;
+    /// what each phone heard.
+    fn run(phones: &mut [Phone], parts: &[Part]) {
         let start = Instant::now();
         let mut room = Room::default();
-        for (i, p) in phones.iter().enumerate() {
-            let id = StreamId {
-                ssrc: i as u32,
-                first_seq: 0,
+        for (i, (p, &part)) in phones.iter().zip(parts).enumerate() {
+            let joining = Joining {
+                part,
+                ..talks(i as u32)
             };
-            room.join(start, i as u64, p.format, id);
+            room.join(start, i as u64, p.format, joining);
         }
         for n in 1..=75 {
             let now = start + TICK * n;
@@ -388,7 +444,7 @@ mod tests {
             Phone::new(Codec::G722, 1200.0),
             Phone::new(Codec::Opus, 2000.0),
         ];
-        run(&mut phones);
+        run(&mut phones, &[Part::Talks; 3]);
         let tones = [500.0, 1200.0, 2000.0];
         for (i, phone) in phones.iter().enumerate() {
             // Past the chime (12 frames) and the codecs' start.
@@ -405,16 +461,39 @@ mod tests {
     }
 
     #[test]
+    fn a_supervisors_whisper_reaches_the_agent_alone_and_they_hear_both() {
+        let mut phones = [
+            Phone::new(Codec::Pcmu, 500.0),
+            Phone::new(Codec::Pcmu, 1200.0),
+            Phone::new(Codec::G722, 2000.0),
+        ];
+        run(
+            &mut phones,
+            &[Part::Talks, Part::Talks, Part::WhispersTo(1)],
+        );
+        let last = |p: &Phone| p.heard[p.heard.len() - FRAME * 40..].to_vec();
+        let (caller, agent, supervisor) = (last(&phones[0]), last(&phones[1]), last(&phones[2]));
+        assert!(
+            power(&caller, 1200.0) > 50.0 * power(&caller, 2000.0),
+            "the caller hears no whisper"
+        );
+        assert!(
+            power(&agent, 2000.0) > 50.0 * power(&agent, 1200.0),
+            "the agent hears it"
+        );
+        assert!(power(&agent, 500.0) > 50.0 * power(&agent, 1200.0));
+        for hz in [500.0, 1200.0] {
+            assert!(power(&supervisor, hz) > 50.0 * power(&supervisor, 2000.0));
+        }
+    }
+
+    #[test]
     fn a_joiner_makes_everyone_hear_the_chime_and_a_leaver_the_falling_one() {
         let start = Instant::now();
         let mut room = Room::default();
         let pcmu = Format::default_for(Codec::Pcmu);
-        let id = StreamId {
-            ssrc: 1,
-            first_seq: 0,
-        };
-        room.join(start, 1, pcmu, id);
-        room.join(start, 2, pcmu, id);
+        room.join(start, 1, pcmu, talks(1));
+        room.join(start, 2, pcmu, talks(2));
         room.leave(2);
         let mut decoder = AudioDecoder::to_rate(Codec::Pcmu, MIX_RATE);
         let mut heard = Vec::new();
@@ -440,11 +519,14 @@ mod tests {
     fn packets_not_in_the_members_format_are_dropped_and_the_stream_is_steady() {
         let start = Instant::now();
         let mut room = Room::default();
-        let id = StreamId {
-            ssrc: 9,
-            first_seq: 100,
+        let joining = Joining {
+            stream: StreamId {
+                ssrc: 9,
+                first_seq: 100,
+            },
+            ..talks(9)
         };
-        room.join(start, 1, Format::default_for(Codec::Opus), id);
+        room.join(start, 1, Format::default_for(Codec::Opus), joining);
         room.handle_rtp(start, 1, b"not rtp");
         let mut pcma = Vec::new();
         rtp::build(&mut pcma, false, 8, 1, 160, 3, &[0xd5; 160]);

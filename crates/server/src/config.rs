@@ -251,6 +251,9 @@ pub struct CallSettings {
     pub ring_timeout: u32,
     /// Language of the announcements callers hear.
     pub language: Language,
+    /// Extensions whose phones may listen to (`*90`), whisper to (`*91`) and barge
+    /// into (`*92`) another extension's call; none by default.
+    pub supervisors: Vec<String>,
 }
 
 impl Default for CallSettings {
@@ -258,6 +261,7 @@ impl Default for CallSettings {
         CallSettings {
             ring_timeout: 30,
             language: Language::default(),
+            supervisors: Vec::new(),
         }
     }
 }
@@ -528,6 +532,14 @@ impl Config {
                     at("password"),
                     "give either password, or both ha1_md5 and ha1_sha256",
                 )),
+            }
+        }
+        for (i, supervisor) in self.calls.supervisors.iter().enumerate() {
+            if !self.extensions.iter().any(|e| &e.number == supervisor) {
+                errors.push(field_error(
+                    format!("calls.supervisors[{i}]"),
+                    format!("{supervisor} is not an extension"),
+                ));
             }
         }
         let mailboxes = self

@@ -10,9 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use switchboard_core::{
-    Announcement, CallKey, MediaCommand, PortReserve, RecordInto, RecordLimits, Sound, Waiting,
-    Word,
+    Announcement, CallKey, MediaCommand, PortReserve, RecordInto, RecordLimits, RoomPart, Sound,
+    Waiting, Word,
 };
+use switchboard_media::conference::Part;
 use switchboard_media::dtmf::Dtmf;
 use switchboard_media::message_recorder::MessageRecorder;
 use switchboard_media::playback::{Backdrop, Backdrops, Playback, PlaybackEvent, StreamIds};
@@ -20,7 +21,7 @@ use switchboard_media::relay::{Dropped, LegMedia, MAX_PACKET, RelayEvent, RelayS
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use crate::media_rooms::{self, RoomControl};
+use crate::media_rooms::{self, RoomControl, Split};
 use crate::metrics::Metrics;
 use crate::sounds::Sounds;
 use crate::voicemail::VoicemailFiles;
@@ -30,6 +31,11 @@ const PUBLISH_EVERY: Duration = Duration::from_secs(1);
 
 enum Control {
     Bridge(LegMedia, LegMedia),
+    /// Each leg (media A, B) is relayed to its own side of a room (at the rooms'
+    /// addresses) through its own socket toward it.
+    Split([LegMedia; 2], [LegMedia; 2], [std::net::UdpSocket; 2]),
+    /// The legs talk straight to each other again.
+    Unsplit,
     Update(Side, LegMedia),
     SendDtmf(Side, Dtmf),
     Music(Side, bool),
@@ -83,6 +89,8 @@ pub struct MediaEdge {
 #[allow(clippy::large_enum_variant)]
 enum ThreadCommand {
     Call(MediaCommand),
+    /// What no engine command carries (sockets bound here), for a call's task.
+    Control(CallKey, Control),
     Room(String, RoomControl),
 }
 
@@ -165,9 +173,23 @@ impl MediaEdge {
 
     pub fn send(&self, command: MediaCommand) {
         let call = match command {
-            MediaCommand::Conference { call, room, media } => return self.join(call, room, media),
+            MediaCommand::Conference {
+                call,
+                room,
+                media,
+                part,
+                announced,
+            } => return self.join(call, room, media, (part, announced)),
             MediaCommand::LeaveConference { call, room } => {
                 return self.to_room(room, RoomControl::Leave { member: call });
+            }
+            MediaCommand::Monitor { call, room, a, b } => return self.monitor(call, room, [a, b]),
+            MediaCommand::Unmonitor { call, room } => {
+                for side in [Side::A, Side::B] {
+                    let member = media_rooms::leg_member(call, side);
+                    self.to_room(room.clone(), RoomControl::Leave { member });
+                }
+                return self.to_call(call, ThreadCommand::Control(call, Control::Unsplit));
             }
             MediaCommand::Open { call, .. }
             | MediaCommand::Bridge { call, .. }
@@ -183,13 +205,30 @@ impl MediaEdge {
             | MediaCommand::StopRecording { call }
             | MediaCommand::Close { call } => call,
         };
-        let thread = &self.threads[call as usize % self.threads.len()];
-        let _ = thread.send(ThreadCommand::Call(command));
+        self.to_call(call, ThreadCommand::Call(command));
     }
 
-    /// The call's phone (media `phone`) talks in `room`: its relay's other side becomes
-    /// a socket of the room's.
-    fn join(&self, call: CallKey, room: String, phone: LegMedia) {
+    fn to_call(&self, call: CallKey, command: ThreadCommand) {
+        let thread = &self.threads[call as usize % self.threads.len()];
+        let _ = thread.send(command);
+    }
+
+    /// The call's phone (media `phone`) joins `room`, taking `part`: its relay's other
+    /// side becomes a socket of the room's.
+    fn join(
+        &self,
+        call: CallKey,
+        room: String,
+        phone: LegMedia,
+        (part, announced): (RoomPart, bool),
+    ) {
+        let part = match part {
+            RoomPart::Talks => Part::Talks,
+            RoomPart::Listens => Part::Listens,
+            RoomPart::WhispersTo { call, side } => {
+                Part::WhispersTo(media_rooms::leg_member(call, side))
+            }
+        };
         match media_rooms::member_socket(self.reserved.ip, &phone) {
             Ok((socket, member)) => {
                 self.send(MediaCommand::Bridge {
@@ -197,16 +236,48 @@ impl MediaEdge {
                     a: phone,
                     b: member,
                 });
-                let format = phone.audio;
                 let join = RoomControl::Join {
                     member: call,
                     socket,
-                    format,
+                    format: phone.audio,
+                    part,
+                    announced,
                 };
                 self.to_room(room, join);
             }
-            Err(e) => tracing::warn!("call {call} cannot join conference {room}: {e}"),
+            Err(e) => tracing::warn!("call {call} cannot join room {room}: {e}"),
         }
+    }
+
+    /// Call `call`'s legs (media `phones`, A then B) talk through `room`, each on its
+    /// own: the room takes a socket for each, and the call one toward each.
+    fn monitor(&self, call: CallKey, room: String, phones: [LegMedia; 2]) {
+        let ip = self.reserved.ip;
+        let bound = (|| {
+            let (room_a, to_a) = media_rooms::member_socket(ip, &phones[0])?;
+            let (room_b, to_b) = media_rooms::member_socket(ip, &phones[1])?;
+            let ours = [
+                media_rooms::local_socket(ip)?,
+                media_rooms::local_socket(ip)?,
+            ];
+            io::Result::Ok(([room_a, room_b], [to_a, to_b], ours))
+        })();
+        let (rooms, toward, ours) = match bound {
+            Ok(bound) => bound,
+            Err(e) => return tracing::warn!("call {call} cannot be watched: {e}"),
+        };
+        for ((socket, side), phone) in rooms.into_iter().zip([Side::A, Side::B]).zip(phones) {
+            let join = RoomControl::Join {
+                member: media_rooms::leg_member(call, side),
+                socket,
+                format: phone.audio,
+                part: Part::Talks,
+                announced: false,
+            };
+            self.to_room(room.clone(), join);
+        }
+        let split = Control::Split(phones, toward, ours);
+        self.to_call(call, ThreadCommand::Control(call, split));
     }
 
     fn to_room(&self, room: String, control: RoomControl) {
@@ -235,6 +306,12 @@ fn spawn(index: usize, reserved: Reserved, shared: Shared) -> mpsc::UnboundedSen
         while let Some(command) = commands.recv().await {
             let command = match command {
                 ThreadCommand::Call(command) => command,
+                ThreadCommand::Control(call, control) => {
+                    if let Some(tx) = calls.get(&call) {
+                        let _ = tx.send(control);
+                    }
+                    continue;
+                }
                 ThreadCommand::Room(room, control) => {
                     let task = rooms.entry(room).or_insert_with(|| {
                         let (tx, rx) = mpsc::unbounded_channel();
@@ -296,10 +373,11 @@ fn spawn(index: usize, reserved: Reserved, shared: Shared) -> mpsc::UnboundedSen
                     limits,
                 } => (call, Control::Record(to, into, limits)),
                 MediaCommand::StopRecording { call } => (call, Control::StopRecording),
-                // The edge's `send` turns these into a bridge and a room's controls.
-                MediaCommand::Conference { .. } | MediaCommand::LeaveConference { .. } => {
-                    continue;
-                }
+                // The edge's `send` turns these into a bridge or a split and rooms' controls.
+                MediaCommand::Conference { .. }
+                | MediaCommand::LeaveConference { .. }
+                | MediaCommand::Monitor { .. }
+                | MediaCommand::Unmonitor { .. } => continue,
             };
             if let Some(tx) = calls.get(&call) {
                 let _ = tx.send(control);
@@ -397,8 +475,18 @@ impl CallTask {
         let mut rtcp_b = [0u8; 1500];
         let mut publish = tokio::time::interval(PUBLISH_EVERY);
         let mut taking: Option<Taking> = None;
+        // While a supervisor watches, each leg talks to a room rather than the other.
+        let mut split: Option<Split> = None;
+        let (mut room_a, mut room_b) = ([0u8; MAX_PACKET], [0u8; MAX_PACKET]);
         loop {
-            let emit_at = playback.poll_timeout().map(tokio::time::Instant::from_std);
+            let emit_at = [
+                playback.poll_timeout(),
+                split.as_ref().and_then(Split::poll_timeout),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(tokio::time::Instant::from_std);
             let record_until = taking
                 .as_ref()
                 .map(|t| tokio::time::Instant::from_std(t.recorder.poll_timeout()));
@@ -406,13 +494,32 @@ impl CallTask {
                 // Media first: it is what arrives fifty times a second.
                 biased;
                 received = sockets.a.recv_from(&mut from_a) => {
+                    if let Some(split) = split.as_mut() {
+                        split.from_phone(Side::A, received, &mut from_a);
+                        continue;
+                    }
                     let kept = forward(&mut playback, Side::A, received, &mut from_a, &sockets.b);
                     if let (Some(len), Some(t)) = (kept, taking.as_mut()) {
                         t.recorder.push_rtp(Instant::now(), &from_a[..len]);
                     }
                 }
                 received = sockets.b.recv_from(&mut from_b) => {
-                    forward(&mut playback, Side::B, received, &mut from_b, &sockets.a);
+                    match split.as_mut() {
+                        Some(split) => split.from_phone(Side::B, received, &mut from_b),
+                        None => {
+                            forward(&mut playback, Side::B, received, &mut from_b, &sockets.a);
+                        }
+                    }
+                }
+                received = media_rooms::receive_from_room(toward(&split, Side::A), &mut room_a) => {
+                    if let Some(split) = split.as_mut() {
+                        split.from_room(Side::A, received, &mut room_a, &sockets.a);
+                    }
+                }
+                received = media_rooms::receive_from_room(toward(&split, Side::B), &mut room_b) => {
+                    if let Some(split) = split.as_mut() {
+                        split.from_room(Side::B, received, &mut room_b, &sockets.b);
+                    }
                 }
                 command = control.recv() => {
                     let Some(command) = command else {
@@ -422,9 +529,9 @@ impl CallTask {
                     };
                     // Commands sent together (music, then the words over it) take effect
                     // together: no packet goes out between them.
-                    self.apply(&mut playback, &mut taking, command);
+                    self.apply(&mut playback, &mut taking, &mut split, command);
                     while let Ok(command) = control.try_recv() {
-                        self.apply(&mut playback, &mut taking, command);
+                        self.apply(&mut playback, &mut taking, &mut split, command);
                     }
                 }
                 // RTCP is terminated here: phones' reports are read and dropped.
@@ -441,15 +548,33 @@ impl CallTask {
                 }
             }
             self.drain(&mut playback);
+            if let Some(split) = split.as_mut() {
+                let phones = [[&sockets.a, &sockets.a_rtcp], [&sockets.b, &sockets.b_rtcp]];
+                split.drain(phones, |from, dtmf| self.report_key(from, dtmf));
+            }
         }
         publish_stats(&self.shared.metrics, &playback.stats(), &mut published);
     }
 
-    fn apply(&self, playback: &mut Playback, taking: &mut Option<Taking>, command: Control) {
+    fn apply(
+        &self,
+        playback: &mut Playback,
+        taking: &mut Option<Taking>,
+        split: &mut Option<Split>,
+        command: Control,
+    ) {
         let sounds = &self.shared.sounds;
         let (now, wall) = (Instant::now(), SystemTime::now());
         match command {
-            Control::Bridge(a, b) => playback.bridge(now, wall, a, b, ids()),
+            Control::Bridge(a, b) => {
+                *split = None;
+                playback.bridge(now, wall, a, b, ids());
+            }
+            Control::Split(phones, rooms, sockets) => match Split::new(phones, rooms, sockets) {
+                Ok(made) => *split = Some(made),
+                Err(e) => tracing::warn!("call {}: cannot be watched: {e}", self.key),
+            },
+            Control::Unsplit => *split = None,
             Control::Update(side, media) => playback.update(side, media),
             Control::SendDtmf(to, dtmf) => playback.send_dtmf(now, to, dtmf),
             Control::Announce(side, to, what) => {
@@ -512,6 +637,14 @@ impl CallTask {
         });
     }
 
+    fn report_key(&self, from: Side, dtmf: Dtmf) {
+        let _ = self.shared.reports.send(MediaReport::Dtmf {
+            call: self.key,
+            from,
+            dtmf,
+        });
+    }
+
     /// Sends the packets Switchboard makes itself and passes what happened on.
     fn drain(&self, playback: &mut Playback) {
         let now = Instant::now();
@@ -526,11 +659,7 @@ impl CallTask {
             let _ = socket.try_send_to(&emit.packet, emit.to);
         }
         while let Some(RelayEvent::Dtmf { from, dtmf }) = playback.poll_relay_event() {
-            let _ = self.shared.reports.send(MediaReport::Dtmf {
-                call: self.key,
-                from,
-                dtmf,
-            });
+            self.report_key(from, dtmf);
         }
         while let Some(PlaybackEvent::AnnouncementDone) = playback.poll_event(now) {
             let _ = self
@@ -563,6 +692,11 @@ fn forward(
         Err(Dropped::Held) => Some(n),
         Err(_) => None,
     }
+}
+
+/// The socket toward the room for the phone on `side`, while the call is split.
+fn toward(split: &Option<Split>, side: Side) -> Option<&UdpSocket> {
+    split.as_ref().map(|s| s.socket(side))
 }
 
 /// Fresh random identities for the streams a new relay sends.

@@ -2,7 +2,8 @@
 //! which face the phone; the relay's other side is a socket of the room's, on this PC,
 //! so the room receives plain RTP in the phone's codec whatever the phone does (SRTP,
 //! NAT, keys) and mixes it ([`Room`]). One task per room, on the media thread the
-//! room's number picks.
+//! room's number picks. A call a supervisor listens to is split the same way: each of
+//! its legs is relayed to the room on its own ([`Split`]).
 
 use std::collections::HashMap;
 use std::io;
@@ -11,19 +12,22 @@ use std::task::Poll;
 use std::time::Instant;
 
 use switchboard_media::codec::Format;
-use switchboard_media::conference::{MemberId, Room, StreamId};
-use switchboard_media::relay::{LegMedia, MAX_PACKET};
+use switchboard_media::conference::{Joining, MemberId, Part, Room, StreamId};
+use switchboard_media::relay::{LegMedia, MAX_PACKET, Relay, RelayEvent, Side};
 use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 /// What a room's task is told.
 pub(crate) enum RoomControl {
-    /// A member's call joins: the room hears it on `socket`, in `format`.
+    /// A member's call (or one leg of a watched call) joins: the room hears it on
+    /// `socket`, in `format`, taking `part`; `announced`: everyone hears a chime.
     Join {
         member: MemberId,
         socket: std::net::UdpSocket,
         format: Format,
+        part: Part,
+        announced: bool,
     },
     Leave {
         member: MemberId,
@@ -37,13 +41,7 @@ pub(crate) fn member_socket(
     bind_ip: IpAddr,
     phone: &LegMedia,
 ) -> io::Result<(std::net::UdpSocket, LegMedia)> {
-    let ip = match bind_ip {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    let socket = std::net::UdpSocket::bind(SocketAddr::new(ip, 0))?;
-    socket.set_nonblocking(true)?;
+    let socket = local_socket(bind_ip)?;
     let remote = socket.local_addr()?;
     let media = LegMedia {
         remote,
@@ -80,12 +78,13 @@ pub(crate) async fn run_room(mut control: mpsc::UnboundedReceiver<RoomControl>) 
             }
             command = control.recv() => match command {
                 None => break,
-                Some(RoomControl::Join { member, socket, format }) => {
+                Some(RoomControl::Join { member, socket, format, part, announced }) => {
                     match UdpSocket::from_std(socket) {
                         Ok(socket) => {
                             seats.insert(member, Seat { socket, call: None });
                             let stream = StreamId { ssrc: rand::random(), first_seq: rand::random() };
-                            room.join(Instant::now(), member, format, stream);
+                            let joining = Joining { part, announced, stream };
+                            room.join(Instant::now(), member, format, joining);
                         }
                         Err(e) => tracing::warn!("conference member {member}: {e}"),
                     }
@@ -122,4 +121,147 @@ async fn receive(seats: &HashMap<MemberId, Seat>, buf: &mut [u8]) -> (MemberId, 
         Poll::Pending
     })
     .await
+}
+
+/// The room member a leg of a watched call is: call keys are counters far below the
+/// top bits, which mark the side.
+pub(crate) fn leg_member(call: u64, side: Side) -> MemberId {
+    call | match side {
+        Side::A => 1 << 62,
+        Side::B => 1 << 63,
+    }
+}
+
+/// The address rooms' sockets take: the media address, or loopback when media listens
+/// on every address.
+fn loopback_if_any(bind_ip: IpAddr) -> IpAddr {
+    match bind_ip {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    }
+}
+
+/// A socket on this PC between a call and a room.
+pub(crate) fn local_socket(bind_ip: IpAddr) -> io::Result<std::net::UdpSocket> {
+    let socket = std::net::UdpSocket::bind(SocketAddr::new(loopback_if_any(bind_ip), 0))?;
+    socket.set_nonblocking(true)?;
+    Ok(socket)
+}
+
+/// A watched call whose two legs talk through a room (so that a supervisor can join)
+/// instead of straight to each other: each phone has its own relay to its own socket
+/// toward the room, so encryption, address learning and keys stay as in any call.
+pub(crate) struct Split {
+    /// Relay `k`: side A is phone `k` (A, then B), side B the room.
+    relays: [Relay; 2],
+    sockets: [UdpSocket; 2],
+}
+
+impl Split {
+    pub(crate) fn new(
+        phones: [LegMedia; 2],
+        rooms: [LegMedia; 2],
+        sockets: [std::net::UdpSocket; 2],
+    ) -> io::Result<Split> {
+        let [a, b] = sockets;
+        let relay = |phone, room| Relay::new(phone, room, rand::random(), rand::random());
+        Ok(Split {
+            relays: [relay(phones[0], rooms[0]), relay(phones[1], rooms[1])],
+            sockets: [UdpSocket::from_std(a)?, UdpSocket::from_std(b)?],
+        })
+    }
+
+    /// A packet from the phone on `side`, passed on toward the room.
+    pub(crate) fn from_phone(
+        &mut self,
+        side: Side,
+        received: io::Result<(usize, SocketAddr)>,
+        buf: &mut [u8],
+    ) {
+        let k = side as usize;
+        pass(
+            &mut self.relays[k],
+            Side::A,
+            received,
+            buf,
+            &self.sockets[k],
+        );
+    }
+
+    /// A packet from the room for the phone on `side`, sent from `phone`'s socket.
+    pub(crate) fn from_room(
+        &mut self,
+        side: Side,
+        received: io::Result<(usize, SocketAddr)>,
+        buf: &mut [u8],
+        phone: &UdpSocket,
+    ) {
+        pass(
+            &mut self.relays[side as usize],
+            Side::B,
+            received,
+            buf,
+            phone,
+        );
+    }
+
+    /// The socket toward the room for the phone on `side`.
+    pub(crate) fn socket(&self, side: Side) -> &UdpSocket {
+        &self.sockets[side as usize]
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        self.relays.iter().filter_map(Relay::poll_timeout).min()
+    }
+
+    /// Sends what the relays make themselves (reports to the phones, from `phones`'
+    /// RTP and RTCP sockets) and passes on the keys pressed, by the phone's side.
+    pub(crate) fn drain(
+        &mut self,
+        phones: [[&UdpSocket; 2]; 2],
+        mut key: impl FnMut(Side, switchboard_media::dtmf::Dtmf),
+    ) {
+        let now = Instant::now();
+        for (k, relay) in self.relays.iter_mut().enumerate() {
+            while let Some(emit) = relay.poll_emit(now) {
+                // Toward the room nothing but the audio is wanted.
+                if emit.side == Side::A {
+                    let _ = phones[k][usize::from(emit.rtcp)].try_send_to(&emit.packet, emit.to);
+                }
+            }
+            while let Some(RelayEvent::Dtmf { from, dtmf }) = relay.poll_event() {
+                if from == Side::A {
+                    key(if k == 0 { Side::A } else { Side::B }, dtmf);
+                }
+            }
+        }
+    }
+}
+
+/// Passes a packet that arrived on `side` of `relay` out through `output`.
+fn pass(
+    relay: &mut Relay,
+    side: Side,
+    received: io::Result<(usize, SocketAddr)>,
+    buf: &mut [u8],
+    output: &UdpSocket,
+) {
+    let Ok((n, from)) = received else {
+        return;
+    };
+    if let Ok(out) = relay.handle_rtp(Instant::now(), side, from, buf, n) {
+        let _ = output.try_send_to(&buf[..out.len], out.to);
+    }
+}
+
+/// A receive on `socket` (toward a room), or never when there is none.
+pub(crate) async fn receive_from_room(
+    socket: Option<&UdpSocket>,
+    buf: &mut [u8],
+) -> io::Result<(usize, SocketAddr)> {
+    match socket {
+        Some(socket) => socket.recv_from(buf).await,
+        None => std::future::pending().await,
+    }
 }

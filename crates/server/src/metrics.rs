@@ -153,6 +153,8 @@ pub enum CallStage {
     Parked,
     /// In a conference room (the callee is the room's number).
     Conference,
+    /// A supervisor in another's call (the callee is the code: `*90101`).
+    Listening,
 }
 
 /// One agent on the wallboard.
@@ -377,6 +379,7 @@ impl Metrics {
                         S::CallingBack => CallStage::CallingBack,
                         S::Parked => CallStage::Parked,
                         S::Conference => CallStage::Conference,
+                        S::Listening => CallStage::Listening,
                     },
                     seconds: wall.duration_since(c.started).map_or(0, |d| d.as_secs()),
                     talking_seconds: c.answered.map(|t| t.elapsed().as_secs()),

@@ -386,6 +386,7 @@ pub fn apply_config(pbx: &mut Pbx, config: &crate::config::Config, trunks: Vec<T
     pbx.set_trunks(clock(), trunks);
     pbx.set_outbound(config.outbound_rules());
     pbx.set_conferences(config.conference_rooms());
+    pbx.set_supervisors(config.calls.supervisors.clone());
 }
 
 /// Both clocks now, for an input to the engine.

@@ -1122,9 +1122,15 @@ export interface components {
              * @default en
              */
             language: components["schemas"]["Language"];
+            /**
+             * @description Extensions whose phones may listen to (`*90`), whisper to (`*91`) and barge
+             *     into (`*92`) another extension's call; none by default.
+             * @default []
+             */
+            supervisors: string[];
         };
         /** @enum {string} */
-        CallStage: "ringing" | "talking" | "queued" | "menu" | "voicemail" | "announcement" | "calling-back" | "parked" | "conference";
+        CallStage: "ringing" | "talking" | "queued" | "menu" | "voicemail" | "announcement" | "calling-back" | "parked" | "conference" | "listening";
         CallTransfer: {
             /** @description An extension, a queue, an inbound number, `*` and a box, or a number outside. */
             to: string;

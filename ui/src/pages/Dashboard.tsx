@@ -92,6 +92,7 @@ const STAGE_COLORS: Record<Schemas["CallStage"], string> = {
   "calling-back": "cyan",
   parked: "orange",
   conference: "geekblue",
+  listening: "magenta",
 };
 
 function CallsNow({ calls }: { calls: Schemas["CallBoard"][] }) {

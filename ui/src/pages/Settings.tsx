@@ -121,6 +121,9 @@ export default function Settings() {
             </Form.Item>
             {number(["voicemail", "max_message_seconds"], t("maxMessage"))}
             {number(["voicemail", "silence_seconds"], t("silence"))}
+            <Form.Item name={["calls", "supervisors"]} label={t("supervisors")} extra={t("supervisorsHint")}>
+              <Select mode="tags" tokenSeparators={[",", " "]} placeholder="101" />
+            </Form.Item>
           </Card>
           <Card title={t("callingOut")} style={{ width: 300 }} data-testid="calling-out">
             <Form.Item name={["outbound", "classes"]} label={t("outClasses")} extra={t("outClassesHint")}>

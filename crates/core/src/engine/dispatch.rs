@@ -245,6 +245,18 @@ impl Pbx {
                 return self.legs.refuse(now, id, &invite, names, how);
             }
             Route::Retrieve(slot) => return self.retrieve(now, (id, invite, peer), names, &slot),
+            Route::Supervise { ref extension, .. } => {
+                let refusal = if !self.supervision.may_supervise(&caller) {
+                    Some(Refusal::new(403, "Only a supervisor may listen to calls"))
+                } else if self.legs.talking_call_of(extension).is_none() {
+                    Some(Refusal::new(404, "That extension is on no call"))
+                } else {
+                    None
+                };
+                if let Some(refusal) = refusal {
+                    return self.legs.refuse(now, id, &invite, names, refusal);
+                }
+            }
             _ => {}
         }
         let phase = match route {
@@ -290,6 +302,12 @@ impl Pbx {
             Route::Conference(room) => {
                 self.owners.insert(key, Owner::Conference);
                 self.conferences.open(cx!(self, now), key, &room, false);
+            }
+            Route::Supervise { extension, how } => {
+                self.owners.insert(key, Owner::Supervision);
+                if let Some(watched) = self.legs.talking_call_of(&extension) {
+                    self.supervision.start(cx!(self, now), key, watched, how);
+                }
             }
             Route::Extension => self.legs.ring_extension(now, key),
             Route::Out(dial) => self.call_out(now, key, &caller, dial),
@@ -495,6 +513,7 @@ impl Pbx {
                 self.transfers.call_event(cx!(self, now), event.clone());
                 self.parking.call_event(cx!(self, now), event.clone());
                 self.conferences.call_event(cx!(self, now), event.clone());
+                self.supervision.call_event(cx!(self, now), event.clone());
                 self.voicemail.call_event(cx!(self, now), event);
             }
             LegEvent::Transfer { call, by, target } => {
@@ -513,6 +532,7 @@ impl Pbx {
                     Some(Owner::Transfer) => self.transfers.call_event(cx!(self, now), event),
                     Some(Owner::Parked) => self.parked_event(now, event),
                     Some(Owner::Conference) => self.conferences.call_event(cx!(self, now), event),
+                    Some(Owner::Supervision) => self.supervision.call_event(cx!(self, now), event),
                     Some(Owner::Told { reason }) => self.told_event(now, event, &reason),
                     // A call no feature holds yet (answered for an agent's code before
                     // being told) still ends when its caller hangs up or it breaks.

@@ -27,6 +27,7 @@ use crate::features::mwi::Subscriptions;
 use crate::features::park::Parking;
 use crate::features::queue::{QueueSetup, Queues};
 use crate::features::scenario::{ScenarioSetup, Scenarios};
+use crate::features::supervise::Supervision;
 use crate::features::transfer::Transfers;
 use crate::features::voicemail::Voicemail;
 use crate::features::{Handoff, Office};
@@ -67,6 +68,8 @@ enum Owner {
     Parked,
     /// In a conference room, or on the way in.
     Conference,
+    /// A supervisor's phone in an agent's call.
+    Supervision,
     /// Being told something, then hung up on; the record gives `reason`.
     Told {
         reason: String,
@@ -83,6 +86,7 @@ pub struct Pbx {
     transfers: Transfers,
     parking: Parking,
     conferences: Conferences,
+    supervision: Supervision,
     mwi: Subscriptions,
     lamps: Lamps,
     trunks: Trunks,
@@ -111,6 +115,7 @@ impl Pbx {
             transfers: Transfers::default(),
             parking: Parking::default(),
             conferences: Conferences::default(),
+            supervision: Supervision::default(),
             mwi: Subscriptions::default(),
             lamps: Lamps::default(),
             trunks: Trunks::default(),
@@ -166,6 +171,7 @@ impl Pbx {
                     (Phase::Held, Some(Owner::Voicemail)) => CallStage::Voicemail,
                     (Phase::Held, Some(Owner::Parked)) => CallStage::Parked,
                     (Phase::Held, Some(Owner::Conference)) => CallStage::Conference,
+                    (Phase::Held, Some(Owner::Supervision)) => CallStage::Listening,
                     (Phase::Held, _) | (Phase::Announcing, _) => CallStage::Announcement,
                     (Phase::Placing, _) => CallStage::CallingBack,
                     (Phase::Ended, _) => return None,
@@ -401,6 +407,12 @@ impl Pbx {
     /// The office's conference rooms.
     pub fn set_conferences(&mut self, rooms: Vec<ConferenceRoom>) {
         self.conferences.set(rooms);
+    }
+
+    /// The extensions whose phones may listen to, whisper to and barge into others'
+    /// calls.
+    pub fn set_supervisors(&mut self, extensions: Vec<String>) {
+        self.supervision.set_supervisors(extensions);
     }
 
     /// PIN hashes of the boxes that have one (see [`crate::pin_hash`]).

@@ -6,6 +6,7 @@ use switchboard_queue::QueueId;
 use switchboard_scenario::model::Scenario;
 
 use crate::features::queue::codes::FeatureCode;
+use crate::features::supervise::How;
 use crate::features::voicemail::menu::menu_box;
 use crate::features::{PARK_CODE, park_slot_index};
 use crate::outbound::Dial;
@@ -39,6 +40,11 @@ pub(crate) enum Route {
     Retrieve(String),
     /// A conference room, by its number.
     Conference(String),
+    /// A supervisor's code: listen to, whisper to or barge into an extension's call.
+    Supervise {
+        extension: String,
+        how: How,
+    },
     /// An extension's phones ring (or the caller hears why none can).
     Extension,
     /// No such number: a call from a trunk to a number the office does not answer.
@@ -65,7 +71,7 @@ pub(crate) trait Directory {
 }
 
 /// A blocked caller reaches nothing; an emergency number always goes out, first;
-/// otherwise a queue's number, an agent's code, a pickup or park code, an inbound
+/// otherwise a queue's number, an agent's code, a pickup, park or supervisor's code, an inbound
 /// number, a conference room, the voicemail code, `*` and a box's number, in that
 /// order, then the extensions, then the outbound routes.
 pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Route {
@@ -89,6 +95,12 @@ pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Rou
     }
     if park_slot_index(dialled).is_some() {
         return Route::Retrieve(dialled.to_string());
+    }
+    if let Some((how, extension)) = How::from_number(dialled) {
+        return Route::Supervise {
+            extension: extension.to_string(),
+            how,
+        };
     }
     if let Some(extension) = dialled
         .strip_prefix("**")
@@ -205,6 +217,7 @@ mod tests {
             Route::Park => "park".into(),
             Route::Retrieve(slot) => format!("retrieve {slot}"),
             Route::Conference(room) => format!("conference {room}"),
+            Route::Supervise { extension, how } => format!("{how:?} {extension}"),
             Route::Extension => "extension".into(),
             Route::Nowhere => "nowhere".into(),
             Route::Out(dial) => format!("out {}", dial.route),

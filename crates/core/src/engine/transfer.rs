@@ -214,6 +214,7 @@ impl Pbx {
             | Route::FeatureCode(_)
             | Route::Pickup(_)
             | Route::Retrieve(_)
+            | Route::Supervise { .. }
             | Route::Mailbox(_) => Err((404, "Not Found")),
         }
     }

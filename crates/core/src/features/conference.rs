@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::Ctx;
 use crate::legs::LegEvent;
 use crate::record::{HangupBy, Outcome};
-use crate::vocabulary::{CallKey, MediaCommand, Sound};
+use crate::vocabulary::{CallKey, MediaCommand, RoomPart, Sound};
 
 /// Wrong PINs before Switchboard hangs up.
 const PIN_TRIES: u8 = 3;
@@ -220,6 +220,8 @@ impl Conferences {
             call: key,
             room: number,
             media,
+            part: RoomPart::Talks,
+            announced: true,
         });
     }
 

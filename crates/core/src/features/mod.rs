@@ -12,6 +12,7 @@ pub(crate) mod mwi;
 pub(crate) mod park;
 pub(crate) mod queue;
 pub(crate) mod scenario;
+pub(crate) mod supervise;
 pub(crate) mod transfer;
 pub(crate) mod voicemail;
 

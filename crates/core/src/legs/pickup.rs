@@ -12,7 +12,7 @@ use switchboard_media::sdp::{
 use switchboard_sip::dialog::Dialog;
 use switchboard_sip::transaction::{Peer, ServerId};
 
-use super::call::{Fork, ForkState, ForkTarget, Phase};
+use super::call::{Fork, ForkState, ForkTarget, Origin, Phase};
 use super::{DialogRoute, LegEvent, Legs, leg_media};
 use crate::vocabulary::CallKey;
 
@@ -38,6 +38,27 @@ impl Legs {
             .collect();
         keys.sort_by_key(|&(k, started)| (started, k));
         keys.into_iter().map(|(k, _)| k).collect()
+    }
+
+    /// The answered call `extension`'s phone talks in, and the side it is on.
+    pub fn talking_call_of(&self, extension: &str) -> Option<(CallKey, Side)> {
+        let mut talking: Vec<(CallKey, Side)> = self
+            .calls
+            .iter()
+            .filter_map(|(&key, c)| {
+                let Phase::Answered { winner } = c.phase else {
+                    return None;
+                };
+                let fork = c.forks.get(winner)?;
+                if fork.target.extension() == Some(extension) {
+                    return Some((key, fork.seat));
+                }
+                let called = c.origin == Origin::Extension && c.caller == extension;
+                (called && fork.seat == Side::B).then_some((key, Side::A))
+            })
+            .collect();
+        talking.sort_by_key(|&(key, _)| key);
+        talking.into_iter().next()
     }
 
     /// `picker`'s phone (INVITE `id`, from `peer`) answers call `key`, which rings other

@@ -1,0 +1,88 @@
+//! A supervisor's baresip phone whispers into an agent's call (`*91101`): the agent
+//! hears the supervisor, the caller does not, the supervisor hears both, and the caller
+//! and the agent still hear each other. Each speaks in a turn of their own, so that
+//! each voice can be scored apart.
+
+use std::time::Duration;
+
+use switchboard_e2e::audio::{self, heard_within};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::*;
+
+const TURN: f32 = 4.0;
+
+#[test]
+fn a_whisper_reaches_the_agent_alone_and_the_supervisor_hears_both() {
+    let office = format!(
+        "{}[calls]\nsupervisors = [\"102\"]\n",
+        config("", FAST_REGISTRAR)
+    );
+    let server = Server::start(&office);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (caller_said, caller_mic) = audio::turn(dir.path(), "en", TURN, 4.0);
+    let (agent_said, agent_mic) = audio::turn(dir.path(), "ru", TURN, 9.0);
+    // The supervisor dials about a second after the call began.
+    let (supervisor_said, supervisor_mic) = audio::turn(dir.path(), "pl", TURN, 13.0);
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &caller_mic, false));
+    let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &agent_mic, true));
+    let mut supervisor =
+        Baresip::start(server.sip, PhoneSetup::pcmu("102", &supervisor_mic, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    agent.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(1));
+    supervisor.command("dial", &format!("sip:*91101@{}", server.sip));
+    supervisor.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    let calls = server.wait_first_call_stage(&server.admin_token(), "talking");
+    assert_eq!(calls[1]["stage"], "listening", "{calls}");
+    std::thread::sleep(Duration::from_secs_f32(13.0 + TURN + 2.0));
+    caller.command("hangup", "");
+    agent.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    // The call watched is over: so is the supervisor's.
+    supervisor.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    let at_agent = audio::read_at_call_rate(&agent.heard());
+    let at_supervisor = audio::read_at_call_rate(&supervisor.heard());
+    audio::assert_heard(
+        "the caller hears the agent",
+        heard_within(&agent_said, &at_caller),
+    );
+    audio::assert_heard(
+        "the agent hears the caller",
+        heard_within(&caller_said, &at_agent),
+    );
+    audio::assert_heard(
+        "the agent hears the whisper",
+        heard_within(&supervisor_said, &at_agent),
+    );
+    audio::assert_heard(
+        "the supervisor hears the caller",
+        heard_within(&caller_said, &at_supervisor),
+    );
+    audio::assert_heard(
+        "the supervisor hears the agent",
+        heard_within(&agent_said, &at_supervisor),
+    );
+    let leaked = heard_within(&supervisor_said, &at_caller);
+    eprintln!("the caller hears the whisper: {leaked:.3}");
+    assert!(leaked < 0.5, "the caller heard the whisper at {leaked:.3}");
+
+    let records = server.call_records();
+    let call = records
+        .iter()
+        .find(|r| r.caller == "100")
+        .expect("the call");
+    let history = call.history.clone().unwrap_or_default();
+    assert!(
+        history.contains("supervisor 102 whispered to the agent"),
+        "{history}"
+    );
+    let watching = records
+        .iter()
+        .find(|r| r.caller == "102")
+        .expect("the supervisor's");
+    assert_eq!(watching.reason, "The call listened to ended");
+}
