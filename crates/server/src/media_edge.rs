@@ -33,7 +33,7 @@ enum Control {
     Bridge(LegMedia, LegMedia),
     /// Each leg (media A, B) is relayed to its own side of a room (at the rooms'
     /// addresses) through its own socket toward it.
-    Split([LegMedia; 2], [LegMedia; 2], [std::net::UdpSocket; 2]),
+    Split(Box<([LegMedia; 2], [LegMedia; 2], [std::net::UdpSocket; 2])>),
     /// The legs talk straight to each other again.
     Unsplit,
     Update(Side, LegMedia),
@@ -276,7 +276,7 @@ impl MediaEdge {
             };
             self.to_room(room.clone(), join);
         }
-        let split = Control::Split(phones, toward, ours);
+        let split = Control::Split(Box::new((phones, toward, ours)));
         self.to_call(call, ThreadCommand::Control(call, split));
     }
 
@@ -495,7 +495,7 @@ impl CallTask {
                 biased;
                 received = sockets.a.recv_from(&mut from_a) => {
                     if let Some(split) = split.as_mut() {
-                        split.from_phone(Side::A, received, &mut from_a);
+                        split.phone_sent(Side::A, received, &mut from_a);
                         continue;
                     }
                     let kept = forward(&mut playback, Side::A, received, &mut from_a, &sockets.b);
@@ -505,7 +505,7 @@ impl CallTask {
                 }
                 received = sockets.b.recv_from(&mut from_b) => {
                     match split.as_mut() {
-                        Some(split) => split.from_phone(Side::B, received, &mut from_b),
+                        Some(split) => split.phone_sent(Side::B, received, &mut from_b),
                         None => {
                             forward(&mut playback, Side::B, received, &mut from_b, &sockets.a);
                         }
@@ -513,12 +513,12 @@ impl CallTask {
                 }
                 received = media_rooms::receive_from_room(toward(&split, Side::A), &mut room_a) => {
                     if let Some(split) = split.as_mut() {
-                        split.from_room(Side::A, received, &mut room_a, &sockets.a);
+                        split.room_sent(Side::A, received, &mut room_a, &sockets.a);
                     }
                 }
                 received = media_rooms::receive_from_room(toward(&split, Side::B), &mut room_b) => {
                     if let Some(split) = split.as_mut() {
-                        split.from_room(Side::B, received, &mut room_b, &sockets.b);
+                        split.room_sent(Side::B, received, &mut room_b, &sockets.b);
                     }
                 }
                 command = control.recv() => {
@@ -570,7 +570,7 @@ impl CallTask {
                 *split = None;
                 playback.bridge(now, wall, a, b, ids());
             }
-            Control::Split(phones, rooms, sockets) => match Split::new(phones, rooms, sockets) {
+            Control::Split(setup) => match Split::new(setup.0, setup.1, setup.2) {
                 Ok(made) => *split = Some(made),
                 Err(e) => tracing::warn!("call {}: cannot be watched: {e}", self.key),
             },

@@ -173,7 +173,7 @@ impl Split {
     }
 
     /// A packet from the phone on `side`, passed on toward the room.
-    pub(crate) fn from_phone(
+    pub(crate) fn phone_sent(
         &mut self,
         side: Side,
         received: io::Result<(usize, SocketAddr)>,
@@ -190,7 +190,7 @@ impl Split {
     }
 
     /// A packet from the room for the phone on `side`, sent from `phone`'s socket.
-    pub(crate) fn from_room(
+    pub(crate) fn room_sent(
         &mut self,
         side: Side,
         received: io::Result<(usize, SocketAddr)>,
