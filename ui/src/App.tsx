@@ -10,7 +10,7 @@ import { PageErrorBoundary } from "./components/PageErrorBoundary";
 import { LANGUAGES, setLanguage, type Language } from "./i18n";
 import Login from "./pages/Login";
 import Dashboard, { DesktopNotifications } from "./pages/Dashboard";
-import { Extensions, Agents, Inbound, Contacts, VoicemailBoxes, Conferences } from "./pages/simple";
+import { Extensions, Agents, Inbound, Contacts, VoicemailBoxes, Conferences, PickupGroups } from "./pages/simple";
 import Queues from "./pages/Queues";
 import Lists from "./pages/Lists";
 import Trunks from "./pages/Trunks";
@@ -42,6 +42,7 @@ const pages = [
   ["/trunks", "trunks", Trunks],
   ["/routes", "routes", OutboundRoutes],
   ["/conferences", "conferences", Conferences],
+  ["/pickup-groups", "pickupGroups", PickupGroups],
   ["/messages", "voicemailInbox", Voicemail],
   ["/voicemail", "voicemail", VoicemailBoxes],
   ["/calls", "calls", Calls],

@@ -19,6 +19,7 @@ mod email;
 mod import;
 mod lists;
 mod outbound;
+mod pickup;
 mod queues;
 mod scenarios;
 pub(crate) mod trunks;
@@ -28,6 +29,7 @@ pub use conferences::ConferenceSettings;
 pub use email::{EmailSettings, SmtpSecurity};
 pub use lists::{ListSettings, NumberSettings};
 pub use outbound::{CallClassName, ExtensionClasses, OutboundSettings, RouteSettings};
+pub use pickup::PickupGroupSettings;
 pub use queues::{AgentSettings, QueueSettings};
 pub use scenarios::{ContactSettings, InboundNumber};
 pub use trunks::{RegisterSettings, TrunkSettings, TrunkTransport};
@@ -84,6 +86,9 @@ pub struct Config {
     /// Rooms office phones dial to talk together.
     #[serde(default)]
     pub conferences: Vec<ConferenceSettings>,
+    /// Groups of extensions whose phones pick up each other's calls with `*8`.
+    #[serde(default)]
+    pub pickup_groups: Vec<PickupGroupSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -557,6 +562,7 @@ impl Config {
         self.validate_trunks(&mut errors);
         self.validate_outbound(&mut errors);
         self.validate_conferences(&mut errors);
+        self.validate_pickup_groups(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -689,6 +695,7 @@ impl Config {
             routes: section(store, "routes")?,
             outbound: section(store, "outbound")?,
             conferences: section(store, "conferences")?,
+            pickup_groups: section(store, "pickup_groups")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -728,6 +735,7 @@ impl Config {
             ("trunks".to_string(), to_json(&self.trunks)),
             ("routes".to_string(), to_json(&self.routes)),
             ("conferences".to_string(), to_json(&self.conferences)),
+            ("pickup_groups".to_string(), to_json(&self.pickup_groups)),
             ("outbound".to_string(), to_json(&self.outbound)),
         ];
         let extensions: Vec<Extension> = self

@@ -38,8 +38,8 @@ pub use voicemail::VoicemailApi;
 
 use crate::metrics::{Metrics, Snapshot};
 use collections::{
-    Agents, Conferences, Contacts, Extensions, Inbound, Lists, Queues, Routes, Schedules, Trunks,
-    VoicemailBoxes,
+    Agents, Conferences, Contacts, Extensions, Inbound, Lists, PickupGroups, Queues, Routes,
+    Schedules, Trunks, VoicemailBoxes,
 };
 
 /// The largest admin API request body: a big scenario or a few thousand numbers.
@@ -103,6 +103,7 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         collections::routes::<Trunks>(),
         collections::routes::<Routes>(),
         collections::routes::<Conferences>(),
+        collections::routes::<PickupGroups>(),
     ] {
         router = router.routes(base).routes(item);
     }

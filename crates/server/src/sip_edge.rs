@@ -387,6 +387,7 @@ pub fn apply_config(pbx: &mut Pbx, config: &crate::config::Config, trunks: Vec<T
     pbx.set_outbound(config.outbound_rules());
     pbx.set_conferences(config.conference_rooms());
     pbx.set_supervisors(config.calls.supervisors.clone());
+    pbx.set_pickup_groups(config.pickup_group_members());
 }
 
 /// Both clocks now, for an input to the engine.

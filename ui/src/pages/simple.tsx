@@ -207,3 +207,30 @@ export function Conferences() {
     />
   );
 }
+
+export function PickupGroups() {
+  const { t } = useTranslation();
+  return (
+    <CollectionPage<Schemas["PickupGroupSettings"]>
+      name="pickup_groups"
+      title={t("pickupGroups")}
+      keyField="name"
+      newItem={{ name: "", members: [] }}
+      columns={[
+        { title: t("name"), dataIndex: "name" },
+        { title: t("pickupMembers"), key: "members", render: (_, g) => (g.members ?? []).join(", ") },
+      ]}
+      formField={(field) => (field.startsWith("members") ? ["members"] : null)}
+      fields={(editing) => (
+        <>
+          <Form.Item label={t("name")} name="name" rules={[{ required: true }]}>
+            <Input disabled={editing !== null} />
+          </Form.Item>
+          <Form.Item label={t("pickupMembers")} name="members" extra={t("pickupMembersHint")}>
+            <Select mode="tags" tokenSeparators={[",", " "]} placeholder="101" open={false} />
+          </Form.Item>
+        </>
+      )}
+    />
+  );
+}

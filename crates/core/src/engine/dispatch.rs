@@ -316,7 +316,8 @@ impl Pbx {
     }
 
     /// The caller dialled a pickup code: their phone answers the oldest call ringing
-    /// the phones of `ringing` (of any extension when none). A queue's offer is left to
+    /// the phones of `ringing` (when none, of an extension sharing a pickup group with
+    /// the caller, or of any extension for one in no group). A queue's offer is left to
     /// its agents.
     fn pick_up(
         &mut self,
@@ -326,19 +327,25 @@ impl Pbx {
         ringing: Option<&str>,
     ) {
         let picker = names.0.clone();
+        let rung = |key: &CallKey| {
+            let call = self.legs.calls.get(key)?;
+            let fork = call.forks.iter().find(|f| f.is_pending())?;
+            Some(fork.target.extension()?.to_string())
+        };
         let key = self
             .legs
             .ringing_calls(ringing, &picker)
             .into_iter()
-            .find(|k| self.owners.get(k) != Some(&Owner::Queue));
+            .filter(|k| self.owners.get(k) != Some(&Owner::Queue))
+            .find(|k| {
+                ringing.is_some()
+                    || rung(k).is_some_and(|rung| self.pickup_groups.may_pick(&picker, &rung))
+            });
         let Some(key) = key else {
             let nothing = Refusal::new(404, "No call to pick up");
             return self.legs.refuse(now, id, &invite, names, nothing);
         };
-        let rung = self.legs.calls.get(&key).and_then(|c| {
-            let fork = c.forks.iter().find(|f| f.is_pending())?;
-            Some(fork.target.extension()?.to_string())
-        });
+        let rung = rung(&key);
         if self.legs.pick_up(now, id, &invite, peer, &picker, key) {
             let rung = rung.unwrap_or_default();
             self.legs

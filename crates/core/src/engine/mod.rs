@@ -56,6 +56,22 @@ use cx;
 /// called phone usually give up sooner.
 const CALL_OUT_RINGS: Duration = Duration::from_secs(120);
 
+/// The office's pickup groups. An extension in none may pick up any call (a small
+/// office needs no groups); one in any picks up its groups' calls only.
+#[derive(Debug, Default)]
+struct PickupGroups(Vec<Vec<String>>);
+
+impl PickupGroups {
+    fn may_pick(&self, picker: &str, rung: &str) -> bool {
+        let mut mine = self
+            .0
+            .iter()
+            .filter(|g| g.iter().any(|e| e == picker))
+            .peekable();
+        mine.peek().is_none() || mine.any(|g| g.iter().any(|e| e == rung))
+    }
+}
+
 /// Which feature holds a call Switchboard answered or placed itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Owner {
@@ -87,6 +103,7 @@ pub struct Pbx {
     parking: Parking,
     conferences: Conferences,
     supervision: Supervision,
+    pickup_groups: PickupGroups,
     mwi: Subscriptions,
     lamps: Lamps,
     trunks: Trunks,
@@ -116,6 +133,7 @@ impl Pbx {
             parking: Parking::default(),
             conferences: Conferences::default(),
             supervision: Supervision::default(),
+            pickup_groups: PickupGroups::default(),
             mwi: Subscriptions::default(),
             lamps: Lamps::default(),
             trunks: Trunks::default(),
@@ -407,6 +425,12 @@ impl Pbx {
     /// The office's conference rooms.
     pub fn set_conferences(&mut self, rooms: Vec<ConferenceRoom>) {
         self.conferences.set(rooms);
+    }
+
+    /// The office's pickup groups, each a list of extensions: `*8` picks up a call
+    /// ringing a phone of the caller's groups only.
+    pub fn set_pickup_groups(&mut self, groups: Vec<Vec<String>>) {
+        self.pickup_groups = PickupGroups(groups);
     }
 
     /// The extensions whose phones may listen to, whisper to and barge into others'

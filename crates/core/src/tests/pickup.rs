@@ -51,14 +51,44 @@ fn nothing_ringing_nothing_to_pick_up() {
     h.expect(OTHER, "SIP/2.0 404 No call to pick up");
 }
 
-#[test]
-fn star_8_picks_up_whatever_rings() {
+/// 100 calls the desk (101), whose phone rings; 102's phone is at OTHER.
+fn desk_rings() -> Harness {
     let mut h = Harness::new(&[DESK]);
     h.register("102", OTHER);
     h.call("101", &sdp(4000, "0"));
     let ringing = h.expect(DESK, "INVITE sip:101@");
     h.send(DESK, &respond(&ringing, 180, "Ringing", "desk1", ""));
-    phone_calls(&mut h, (OTHER, "102"), "*8", "pick-1", &sdp(7000, "0"));
-    assert!(h.take(OTHER).iter().any(|m| m.starts_with("SIP/2.0 200")));
+    h
+}
+
+/// 102 dials `code`; whether its phone took the call.
+fn picked_up(h: &mut Harness, code: &str) -> bool {
+    phone_calls(h, (OTHER, "102"), code, "pick-1", &sdp(7000, "0"));
+    h.take(OTHER).iter().any(|m| m.starts_with("SIP/2.0 200"))
+}
+
+#[test]
+fn star_8_picks_up_whatever_rings() {
+    let mut h = desk_rings();
+    assert!(picked_up(&mut h, "*8"));
     h.expect(CALLER, "SIP/2.0 200");
+}
+
+#[test]
+fn star_8_in_a_pickup_group_picks_up_only_its_groups_calls() {
+    let mut h = desk_rings();
+    h.pbx
+        .set_pickup_groups(vec![vec!["102".into(), "103".into()], vec!["101".into()]]);
+    assert!(!picked_up(&mut h, "*8"), "101 is in another group");
+    assert!(
+        picked_up(&mut h, "**101"),
+        "directed pickup is not bound by groups"
+    );
+
+    let mut h = desk_rings();
+    h.pbx.set_pickup_groups(vec![
+        vec!["102".into(), "103".into()],
+        vec!["101".into(), "102".into()],
+    ]);
+    assert!(picked_up(&mut h, "*8"), "one of 102's groups has 101");
 }

@@ -21,6 +21,7 @@ const KEYS: &[(&str, &str)] = &[
     ("trunks", "name"),
     ("routes", "name"),
     ("conferences", "number"),
+    ("pickup_groups", "name"),
     ("outbound.extensions", "extension"),
     ("voicemail.boxes", "number"),
 ];

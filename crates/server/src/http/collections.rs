@@ -1,6 +1,6 @@
 //! The configuration's lists of objects (extensions, queues, agents, number lists,
 //! schedules, inbound numbers, contacts, voicemail PINs, trunks, outbound routes,
-//! conference rooms) over
+//! conference rooms, pickup groups) over
 //! HTTP, each the same way:
 //! `GET|POST /api/{name}`, `GET|PUT|DELETE /api/{name}/{key}`. Every change is checked
 //! with the whole configuration and saved in one transaction, so a change that would
@@ -31,7 +31,7 @@ use super::error::{ApiError, ApiJson};
 use super::session::Admin;
 use crate::config::{
     AgentSettings, BoxSettings, ConferenceSettings, Config, ContactSettings, ExtensionConfig,
-    InboundNumber, ListSettings, QueueSettings, RouteSettings, TrunkSettings,
+    InboundNumber, ListSettings, PickupGroupSettings, QueueSettings, RouteSettings, TrunkSettings,
 };
 use switchboard_scenario::schedule::ScheduleSettings;
 
@@ -95,6 +95,13 @@ plain_collection!(Schedules, schedules, "schedule", name, ScheduleSettings);
 plain_collection!(Inbound, inbound, "inbound number", number, InboundNumber);
 plain_collection!(Contacts, contacts, "contact", number, ContactSettings);
 plain_collection!(Routes, routes, "route", name, RouteSettings);
+plain_collection!(
+    PickupGroups,
+    pickup_groups,
+    "pickup group",
+    name,
+    PickupGroupSettings
+);
 plain_collection!(
     Conferences,
     conferences,
