@@ -124,3 +124,45 @@ fn a_message_is_mailed_with_its_recording_once_the_smtp_server_is_up() {
     assert!(log[0]["sent_at"].is_i64(), "marked sent: {log}");
     assert!(log[0]["last_error"].is_null(), "{log}");
 }
+
+/// A box that asks for its missed calls: 100 calls 101, whose phone rings, and hangs
+/// up before anyone answers; 101's owner gets an e-mail saying who called.
+#[test]
+fn a_call_nobody_answered_is_mailed_to_the_box_that_asks_for_missed_calls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let smtp_port = free_port();
+    let maildir = dir.path().join("maildir");
+    let mut smtp = smtp_server(smtp_port, &maildir);
+    let office = office_mailing_voicemail(smtp_port).replace(
+        "email = \"anna@office.example\" }",
+        "email = \"anna@office.example\", missed_calls = true }",
+    );
+    let server = Server::start(&office);
+    let voices = audio::Voices::new(dir.path());
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &voices.en, false));
+    let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &voices.ru, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    desk.wait_event("CALL_INCOMING", Duration::from_secs(10));
+    caller.command("hangup", "");
+    desk.wait_event("CALL_CLOSED", Duration::from_secs(10));
+
+    let raw = first_mail(&maildir, Duration::from_secs(30));
+    let _ = smtp.kill();
+    let _ = smtp.wait();
+    let mail = mailparse::parse_mail(&raw).expect("a MIME e-mail");
+    let subject = mail
+        .headers
+        .iter()
+        .find(|h| h.get_key().eq_ignore_ascii_case("Subject"))
+        .map(|h| h.get_value())
+        .unwrap_or_default();
+    assert!(
+        subject.starts_with("Missed call for 101 from 100 ("),
+        "{subject}"
+    );
+    let body = mail.get_body().expect("a text body");
+    assert!(body.contains("hung up before anyone answered"), "{body}");
+    let record = server.call_records().remove(0);
+    assert_eq!(record.outcome.as_str(), "cancelled");
+}

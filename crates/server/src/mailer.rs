@@ -1,5 +1,6 @@
-//! Voicemail to e-mail. A message left in a box with an address queues an e-mail in the
-//! transaction that keeps the message (the store's outbox); this task sends what is due
+//! Voicemail and missed calls to e-mail. A message left in a box with an address queues
+//! an e-mail in the transaction that keeps the message (the store's outbox), and a call
+//! nobody answered one in the transaction that keeps its record; this task sends what is due
 //! through the office's SMTP server, off every call's path, and gives a failed send
 //! another try later, growing the wait, with the error kept for the admin panel. A
 //! restart loses nothing: the outbox is read again.
@@ -11,6 +12,7 @@ use std::time::Duration;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use switchboard_core::{CallRecord, Direction, Outcome};
 use switchboard_store::{Mail, QueuedMail, Store};
 use tokio::sync::{Notify, watch};
 
@@ -53,6 +55,50 @@ pub fn voicemail_mail(
             format!("voicemail-{mailbox}-{id}.wav"),
         )),
     })
+}
+
+/// The e-mail telling of a call to `record.callee` (or the queue it waited in) that
+/// nobody answered, when its box asks for missed calls. A call out, or one Switchboard refused, is nobody's missed
+/// call.
+pub fn missed_call_mail(config: &Config, record: &CallRecord) -> Option<Mail> {
+    if !is_missed(record) {
+        return None;
+    }
+    // A customer's call reaches a queue through the office number's scenario: the
+    // queue it waited in is whose call was missed.
+    let (number, recipient) = [Some(&record.callee), record.queue.as_ref()]
+        .into_iter()
+        .flatten()
+        .find_map(|n| Some((n, config.voicemail.missed_calls_email_of(n)?)))?;
+    let caller = &record.caller;
+    let when = jiff::Timestamp::try_from(record.started)
+        .ok()?
+        .to_zoned(jiff::tz::TimeZone::system())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string();
+    let what = match record.outcome {
+        Outcome::Busy => "the line was busy",
+        Outcome::NoAnswer => "nobody answered",
+        _ => "the caller hung up before anyone answered",
+    };
+    Some(Mail {
+        recipient: recipient.to_string(),
+        subject: format!("Missed call for {number} from {caller} ({when})"),
+        body: format!(
+            "{caller} called {number} at {when}; {what}. The call log in the admin panel \
+             has it too.\n\n-- Switchboard\n"
+        ),
+        attachment: None,
+    })
+}
+
+/// Whether nobody answered a call to the office (it was not one out).
+pub fn is_missed(record: &CallRecord) -> bool {
+    let unanswered = matches!(
+        record.outcome,
+        Outcome::NoAnswer | Outcome::Busy | Outcome::Cancelled
+    );
+    unanswered && record.direction != Direction::Outbound
 }
 
 /// Sends due e-mail until `shutdown`; `wake` is told when new e-mail is queued.
@@ -208,6 +254,76 @@ boxes = [{ number = "101", email = "anna@office.example" }]
         let text = String::from_utf8_lossy(&built.formatted()).into_owned();
         assert!(text.contains("Content-Type: audio/wav"), "{text}");
         assert!(text.contains("voicemail-101-7.wav"), "{text}");
+    }
+
+    #[test]
+    fn a_missed_call_is_mailed_only_when_the_box_asks_and_nobody_answered() {
+        let config = Config::from_toml(
+            r#"
+[[extensions]]
+number = "101"
+password = "a-long-password-101"
+[[extensions]]
+number = "102"
+password = "a-long-password-102"
+[email]
+server = "127.0.0.1:2525"
+security = "none"
+from = "Switchboard <pbx@office.example>"
+[voicemail]
+boxes = [{ number = "101", email = "anna@office.example", missed_calls = true },
+         { number = "102", email = "bob@office.example" }]
+"#,
+        )
+        .unwrap();
+        let record = |callee: &str, outcome, direction| CallRecord {
+            queue: (callee == "+48225550199").then(|| "101".to_string()),
+            call_id: "c1".into(),
+            caller: "+48225550100".into(),
+            callee: callee.into(),
+            direction,
+            trunk: None,
+            started: std::time::SystemTime::UNIX_EPOCH,
+            answered: None,
+            ended: std::time::SystemTime::UNIX_EPOCH,
+            outcome,
+            hangup_by: switchboard_core::HangupBy::Caller,
+            caller_codec: None,
+            callee_codec: None,
+            sip_code: 487,
+            reason: String::new(),
+            answered_by: None,
+            priority: Default::default(),
+            preempted: false,
+            scenario_path: None,
+            history: None,
+        };
+        let missed = record("101", Outcome::Cancelled, Direction::Inbound);
+        let mail = missed_call_mail(&config, &missed).expect("101 asks for them");
+        assert_eq!(mail.recipient, "anna@office.example");
+        assert!(
+            mail.subject
+                .starts_with("Missed call for 101 from +48225550100 ("),
+            "{}",
+            mail.subject
+        );
+        assert!(
+            mail.body.contains("hung up before anyone answered"),
+            "{}",
+            mail.body
+        );
+        for (callee, outcome, direction) in [
+            ("101", Outcome::Answered, Direction::Inbound),
+            ("101", Outcome::Failed, Direction::Inbound),
+            ("101", Outcome::NoAnswer, Direction::Outbound),
+            ("102", Outcome::NoAnswer, Direction::Inbound),
+        ] {
+            let r = record(callee, outcome, direction);
+            assert!(
+                missed_call_mail(&config, &r).is_none(),
+                "{callee} {outcome:?}"
+            );
+        }
     }
 
     #[test]

@@ -280,10 +280,15 @@ pub fn spawn_writer(
                 {
                     tracing::error!("could not save {} queue events: {e}", queue_events.len());
                 }
-                if !(records.is_empty() && opened.is_empty())
-                    && let Err(e) = store.write_calls(&opened, &records)
-                {
-                    tracing::error!("could not save {} call records: {e}", records.len());
+                let missed = missed_call_mail(&store, &records);
+                if !(records.is_empty() && opened.is_empty()) {
+                    match store.write_calls(&opened, &records, &missed) {
+                        Ok(()) if !missed.is_empty() => mail.notify_one(),
+                        Ok(()) => {}
+                        Err(e) => {
+                            tracing::error!("could not save {} call records: {e}", records.len())
+                        }
+                    }
                 }
                 if !registrations.is_empty()
                     && let Err(e) = store.write_registrations(&registrations)
@@ -305,6 +310,28 @@ pub fn spawn_writer(
         })
         .expect("spawning a thread");
     Ok((tx, handle))
+}
+
+/// The e-mail telling of the calls among `records` that nobody answered, for the boxes
+/// that ask for them. The configuration is read only when there is such a call.
+fn missed_call_mail(
+    store: &Store,
+    records: &[(switchboard_core::CallRecord, Option<CallKey>)],
+) -> Vec<switchboard_store::Mail> {
+    if !records.iter().any(|(r, _)| crate::mailer::is_missed(r)) {
+        return Vec::new();
+    }
+    let config = match crate::config::Config::load(store) {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!("no e-mail for missed calls: {e}");
+            return Vec::new();
+        }
+    };
+    records
+        .iter()
+        .filter_map(|(r, _)| crate::mailer::missed_call_mail(&config, r))
+        .collect()
 }
 
 /// Commits a voicemail change; a deleted message's audio goes once its row is gone. A

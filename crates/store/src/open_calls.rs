@@ -12,11 +12,13 @@ pub const INTERRUPTED: &str = "Switchboard stopped during the call; when it ende
 
 impl Store {
     /// Notes calls that began, and writes the records of calls that ended (with the
-    /// keys they were opened under), in one transaction.
+    /// keys they were opened under) and the e-mail telling of missed ones, in one
+    /// transaction.
     pub fn write_calls(
         &mut self,
         opened: &[CallOpened],
         records: &[(CallRecord, Option<CallKey>)],
+        mail: &[crate::Mail],
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
         for o in opened {
@@ -37,6 +39,10 @@ impl Store {
         insert_call_records(&tx, &rows)?;
         for key in records.iter().filter_map(|(_, key)| *key) {
             tx.execute("DELETE FROM open_calls WHERE key = ?1", [key_column(key)])?;
+        }
+        let now = unix_ms::from(std::time::SystemTime::now());
+        for m in mail {
+            Store::insert_mail(&tx, m, now)?;
         }
         tx.commit()?;
         Ok(())
@@ -121,7 +127,9 @@ mod tests {
     #[test]
     fn a_call_still_open_at_the_next_start_is_recorded_as_interrupted() {
         let mut store = Store::open_in_memory().unwrap();
-        store.write_calls(&[opened(1), opened(2)], &[]).unwrap();
+        store
+            .write_calls(&[opened(1), opened(2)], &[], &[])
+            .unwrap();
         let ended = CallRecord {
             outcome: Outcome::Answered,
             hangup_by: HangupBy::Caller,
@@ -130,7 +138,7 @@ mod tests {
             reason: "Normal Clearing".into(),
             ..crate::call_log::tests::record("c1", "100", 1000)
         };
-        store.write_calls(&[], &[(ended, Some(1))]).unwrap();
+        store.write_calls(&[], &[(ended, Some(1))], &[]).unwrap();
         assert_eq!(store.close_interrupted_calls().unwrap(), 1);
         assert_eq!(store.close_interrupted_calls().unwrap(), 0, "closed once");
         let records = store.call_records(10).unwrap();

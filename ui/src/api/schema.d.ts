@@ -1052,6 +1052,11 @@ export interface components {
             pin_hash?: string | null;
             /** @description Where each new message is e-mailed, its recording attached (needs `[email]`). */
             email?: string | null;
+            /**
+             * @description Calls to the number that nobody answered (the caller gave up, nobody answered
+             *     in time, or it was busy) are e-mailed to `email` too.
+             */
+            missed_calls?: boolean;
         };
         /** @description One call in progress on the wallboard. */
         CallBoard: {
@@ -2097,6 +2102,8 @@ export interface components {
             pin?: string | null;
             /** @description Where each new message is e-mailed, its recording attached. */
             email?: string | null;
+            /** @description Calls nobody answered are e-mailed to `email` too. */
+            missed_calls?: boolean;
         };
         /** @description How long voicemail messages may be. */
         VoicemailLimits: {

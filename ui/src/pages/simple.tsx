@@ -155,6 +155,7 @@ export function VoicemailBoxes() {
         { title: t("mailbox"), dataIndex: "number" },
         { title: t("pin"), key: "pin", render: () => <Tag>••••</Tag> },
         { title: t("boxEmail"), dataIndex: "email" },
+        { title: t("missedCalls"), dataIndex: "missed_calls", render: (on: boolean) => (on ? t("yes") : t("no")) },
       ]}
       toItem={(v) => ({ ...v, pin: given(v.pin), email: given(v.email) }) as Schemas["VoicemailBox"]}
       fields={(editing) => (
@@ -167,6 +168,9 @@ export function VoicemailBoxes() {
           </Form.Item>
           <Form.Item label={t("boxEmail")} name="email" extra={t("boxEmailHint")}>
             <Input type="email" placeholder="anna@office.example" />
+          </Form.Item>
+          <Form.Item label={t("missedCalls")} name="missed_calls" valuePropName="checked" extra={t("missedCallsHint")}>
+            <Switch />
           </Form.Item>
         </>
       )}

@@ -37,6 +37,10 @@ pub struct BoxSettings {
     /// Where each new message is e-mailed, its recording attached (needs `[email]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Calls to the number that nobody answered (the caller gave up, nobody answered
+    /// in time, or it was busy) are e-mailed to `email` too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub missed_calls: bool,
 }
 
 impl Default for VoicemailSettings {
@@ -85,6 +89,14 @@ impl VoicemailSettings {
             .and_then(|b| b.email.as_deref())
     }
 
+    /// The address `number`'s missed calls are e-mailed to, when its box asks for it.
+    pub fn missed_calls_email_of(&self, number: &str) -> Option<&str> {
+        self.boxes
+            .iter()
+            .find(|b| b.number == number && b.missed_calls)
+            .and_then(|b| b.email.as_deref())
+    }
+
     /// `mailboxes`: the extension and queue numbers, which are the boxes there are.
     pub(super) fn validate(
         &self,
@@ -122,6 +134,12 @@ impl VoicemailSettings {
                     at("pin"),
                     "give either pin or pin_hash (or only an email)",
                 )),
+            }
+            if b.missed_calls && b.email.is_none() {
+                errors.push(field_error(
+                    at("missed_calls"),
+                    "needs an e-mail address to send them to",
+                ));
             }
             if let Some(address) = &b.email {
                 if !super::email::is_address(address) {

@@ -242,6 +242,9 @@ pub struct VoicemailBox {
     /// Where each new message is e-mailed, its recording attached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Calls nobody answered are e-mailed to `email` too.
+    #[serde(default)]
+    pub missed_calls: bool,
 }
 
 #[derive(Debug)]
@@ -268,6 +271,7 @@ impl Collection for VoicemailBoxes {
             number: stored.number.clone(),
             pin: None,
             email: stored.email.clone(),
+            missed_calls: stored.missed_calls,
         }
     }
     fn to_stored(item: VoicemailBox, old: Option<&BoxSettings>) -> (BoxSettings, VoicemailBox) {
@@ -280,6 +284,7 @@ impl Collection for VoicemailBoxes {
                 .flatten(),
             pin: item.pin,
             email: item.email.clone(),
+            missed_calls: item.missed_calls,
         };
         (stored, VoicemailBox { pin: None, ..item })
     }
