@@ -136,7 +136,7 @@ async function configure(page, extensionPassword, artifacts) {
   await open(page, "Number lists");
   await page.getByRole("button", { name: "Add" }).click();
   await dialog.getByLabel("Name").fill("VIP");
-  await dialog.getByLabel("Queue priority (1–100)").fill("80");
+  await dialog.getByLabel("Caller priority (1–100, higher is answered first)").fill("80");
   await dialog.getByRole("textbox", { name: "Numbers" }).fill("100\n+48 601 000 000\n(22) 333-44-55");
   await saveDialog(page);
   await dialogClosed(page);
