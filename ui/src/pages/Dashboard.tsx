@@ -161,7 +161,11 @@ function TodayLine({ today }: { today?: Schemas["QueueToday"] }) {
   const { t } = useTranslation();
   return (
     <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }} data-testid="queue-today">
-      {t("callsToday")}: {today?.calls ?? 0} · {t("answeredToday")}: {today?.answered ?? 0}
+      {t("queueToday", {
+        calls: today?.calls ?? 0,
+        answered: today?.answered ?? 0,
+        missed: (today?.calls ?? 0) - (today?.answered ?? 0),
+      })}
     </Typography.Paragraph>
   );
 }
@@ -316,8 +320,7 @@ export default function DashboardPage() {
                 </Col>
               </Row>
               <Typography.Paragraph type="secondary" style={{ marginTop: 12, marginBottom: 0 }}>
-                {t("sinceStart")}: {t("answered")} {q.answered} · {t("abandoned")} {q.abandoned} · {t("callbacks")}{" "}
-                {q.callbacks} · {t("agentsLoggedIn")}: {q.agents_logged_in}
+                {t("callbacksWaiting")}: {q.callbacks} · {t("agentsLoggedIn")}: {q.agents_logged_in}
               </Typography.Paragraph>
               <TodayLine today={data?.today.queues.find((d) => d.number === q.number)} />
             </Card>
