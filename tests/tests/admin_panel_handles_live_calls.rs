@@ -118,3 +118,68 @@ fn an_agent_transfers_their_own_call_from_their_panel() {
     let r = server.call_records().remove(0);
     assert_eq!(r.answered_by.as_deref(), Some("102"), "{r:#?}");
 }
+
+/// The admin listens to 100's call with 101 from the wallboard through 102's phone,
+/// which rings and answers by itself: it hears both sides, and neither hears it. An
+/// extension with no phone is refused on the field first. Each speaks in a turn of
+/// their own, so each voice is scored apart.
+#[test]
+fn the_admin_listens_to_a_call_from_the_wallboard_through_a_phone() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().unwrap();
+    let (caller_said, caller_mic) = audio::turn(dir.path(), "en", 4.0, 10.0);
+    let (desk_said, desk_mic) = audio::turn(dir.path(), "ru", 4.0, 15.0);
+    let (listener_said, listener_mic) = audio::turn(dir.path(), "pl", 4.0, 4.0);
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &caller_mic, false));
+    let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &desk_mic, true));
+    let mut listener = Baresip::start(server.sip, PhoneSetup::pcmu("102", &listener_mic, true));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    desk.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+
+    let http = server.http.to_string();
+    let steps = panel(&["listen-in", &http, &server.admin_password(), "100", "102"]);
+    let refused = steps.iter().find(|s| s["step"] == "listen-refused");
+    assert_eq!(
+        refused.map(|s| s["message"].clone()),
+        Some("no phone of 103 is registered".into()),
+        "{steps:?}"
+    );
+    assert!(steps.iter().any(|s| s["step"] == "listening"), "{steps:?}");
+    listener.wait_event("CALL_ESTABLISHED", Duration::from_secs(5));
+    // The caller's and the desk's turns end by 19 s into their call.
+    std::thread::sleep(Duration::from_secs(16));
+    caller.command("hangup", "");
+    desk.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    listener.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+
+    let at_listener = audio::read_at_call_rate(&listener.heard());
+    let at_caller = audio::read_at_call_rate(&caller.heard());
+    let at_desk = audio::read_at_call_rate(&desk.heard());
+    audio::assert_heard(
+        "the listener hears the caller",
+        audio::heard_within(&caller_said, &at_listener),
+    );
+    audio::assert_heard(
+        "the listener hears the desk",
+        audio::heard_within(&desk_said, &at_listener),
+    );
+    audio::assert_heard(
+        "the caller hears the desk",
+        audio::heard_within(&desk_said, &at_caller),
+    );
+    for (who, heard) in [("the caller", &at_caller), ("the desk", &at_desk)] {
+        let leaked = audio::heard_within(&listener_said, heard);
+        eprintln!("{who} hears the listener: {leaked:.3}");
+        assert!(leaked < 0.5, "{who} heard the listener at {leaked:.3}");
+    }
+    let records = server.call_records();
+    let call = records
+        .iter()
+        .find(|r| r.caller == "100")
+        .expect("the call");
+    let history = call.history.clone().unwrap_or_default();
+    assert!(history.contains("supervisor 102 listened"), "{history}");
+}

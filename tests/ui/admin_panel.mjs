@@ -492,6 +492,26 @@ async function liveCall(page, caller, target, artifacts) {
   step("hung-up", { caller });
 }
 
+/** From the wallboard the admin listens to `caller`'s call through `phone`'s phone,
+ * after an extension with no phone is refused on the field. */
+async function listenIn(page, caller, phone, artifacts) {
+  const row = page.getByTestId("calls-now").locator("tr.ant-table-row", { hasText: caller });
+  await row.getByText("talking", { exact: true }).waitFor();
+  await row.getByRole("button", { name: "Listen" }).click();
+  const popover = page.locator(".ant-popover:visible");
+  await popover.getByLabel("Extension").fill("103");
+  await popover.getByRole("button", { name: "Listen" }).click();
+  const refused = popover.locator(".ant-form-item-explain-error");
+  await refused.waitFor();
+  step("listen-refused", { message: await refused.innerText() });
+  await popover.getByLabel("Extension").fill(phone);
+  await popover.getByRole("button", { name: "Listen" }).click();
+  const listening = page.getByTestId("calls-now").locator("tr.ant-table-row", { hasText: "supervising" });
+  await listening.waitFor();
+  await page.screenshot({ path: path.join(artifacts, "wallboard-listening.png") });
+  step("listening", { caller, phone });
+}
+
 /** "New scenario" with the name of one that exists is refused on the name field. */
 async function scenarioNameTaken(page, name, artifacts) {
   await open(page, "Scenarios");
@@ -705,6 +725,8 @@ try {
     await exportFollowsForm(page, rest[0]);
   } else if (phase === "scenario-name-taken") {
     await scenarioNameTaken(page, rest[0], rest[1]);
+  } else if (phase === "listen-in") {
+    await listenIn(page, rest[0], rest[1], rest[2]);
   } else if (phase === "live-call") {
     await liveCall(page, rest[0], rest[1], rest[2]);
   } else if (phase === "settings") {

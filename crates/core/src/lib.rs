@@ -22,6 +22,7 @@ pub use features::conference::ConferenceRoom;
 pub use features::queue::QueueSetup;
 pub use features::queue::codes::FeatureCode;
 pub use features::scenario::ScenarioSetup;
+pub use features::supervise::How as Supervise;
 pub use features::voicemail::menu::pin_hash;
 pub use legs::{PbxConfig, PortReserve, TrunkMedia};
 pub use live_calls::{CallStage, LiveCall};

@@ -1,13 +1,13 @@
 //! Everything the other edges ask of the engine, on its one command channel: an
-//! agent's status change (the same as *45 and *46 on the phone), a call transferred or
-//! hung up from the panel, lifting a ban, a
+//! agent's status change (the same as *45 and *46 on the phone), a call transferred,
+//! listened to or hung up from the panel, lifting a ban, a
 //! voicemail box's messages, and a changed configuration to apply. Each question
 //! carries the channel its answer goes back on.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
-use switchboard_core::{CallActionError, Pbx};
+use switchboard_core::{CallActionError, Pbx, Supervise};
 use switchboard_queue::AgentStatus;
 use tokio::sync::oneshot;
 
@@ -30,6 +30,14 @@ pub enum EngineRequest {
         to: String,
         /// The extension whose phone leaves the call; the answering phone's when none.
         leaving: Option<String>,
+        reply: oneshot::Sender<Result<(), CallActionError>>,
+    },
+    /// An extension's phones rung to join a call in progress as a supervisor, from the
+    /// panel.
+    SuperviseCall {
+        call: u64,
+        extension: String,
+        how: Supervise,
         reply: oneshot::Sender<Result<(), CallActionError>>,
     },
     /// A call in progress hung up from the panel; answered false when there is none.
@@ -80,6 +88,14 @@ impl EngineRequest {
                 reply,
             } => {
                 let _ = reply.send(pbx.transfer_call(clock, call, &to, leaving.as_deref()));
+            }
+            EngineRequest::SuperviseCall {
+                call,
+                extension,
+                how,
+                reply,
+            } => {
+                let _ = reply.send(pbx.supervise_call(clock, call, &extension, how));
             }
             EngineRequest::HangUpCall { call, reply } => {
                 let _ = reply.send(pbx.hang_up_call(clock, call));

@@ -81,6 +81,7 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(live::get_dashboard))
         .routes(routes!(live::live))
         .routes(routes!(live_calls::transfer))
+        .routes(routes!(live_calls::supervise))
         .routes(routes!(live_calls::hang_up))
         .routes(routes!(live_calls::transfer_mine))
         .routes(routes!(live_calls::hang_up_mine))

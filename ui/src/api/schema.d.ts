@@ -325,6 +325,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/calls/live/{id}/supervise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["supervise"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/calls/live/{id}": {
         parameters: {
             query?: never;
@@ -1173,6 +1189,11 @@ export interface components {
         };
         /** @enum {string} */
         CallStage: "ringing" | "talking" | "queued" | "menu" | "voicemail" | "announcement" | "calling-back" | "parked" | "conference" | "listening";
+        CallSupervision: {
+            /** @description The extension whose phones ring; the one that answers joins the call. */
+            extension: string;
+            how: components["schemas"]["SupervisorPart"];
+        };
         CallTransfer: {
             /** @description An extension, a queue, an inbound number, `*` and a box, or a number outside. */
             to: string;
@@ -1980,6 +2001,11 @@ export interface components {
          */
         StrategyName: "ring-all" | "linear" | "round-robin" | "longest-idle" | "fewest-calls" | "least-talk-time" | "random" | "weighted-random" | "ring-progressive";
         String: string;
+        /**
+         * @description How the admin joins a call: as `*90`, `*91` or `*92` on a phone would.
+         * @enum {string}
+         */
+        SupervisorPart: "listen" | "whisper" | "barge";
         /**
          * @description Calls since midnight (the server's time zone), from the call log: a restart
          *     forgets none.
@@ -3599,6 +3625,92 @@ export interface operations {
                 };
             };
             /** @description The number cannot take the call, and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    supervise: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The call's id on the wallboard */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallSupervision"];
+            };
+        };
+        responses: {
+            /** @description The extension's phones ring; the one that answers joins the call */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The id is not a call's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No call with two parties talking has that id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The extension cannot be rung, and why */
             422: {
                 headers: {
                     [name: string]: unknown;

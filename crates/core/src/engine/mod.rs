@@ -27,11 +27,11 @@ use crate::features::mwi::Subscriptions;
 use crate::features::park::Parking;
 use crate::features::queue::{QueueSetup, Queues};
 use crate::features::scenario::{ScenarioSetup, Scenarios};
-use crate::features::supervise::Supervision;
+use crate::features::supervise::{How as Supervise, Supervision};
 use crate::features::transfer::Transfers;
 use crate::features::voicemail::Voicemail;
 use crate::features::{Handoff, Office};
-use crate::legs::{Legs, PbxConfig, Phase};
+use crate::legs::{Legs, NotPlaced, PbxConfig, Phase};
 use crate::live_calls::{CallStage, LiveCall};
 use crate::outbound::OutboundRules;
 use crate::record::{CallRecord, VoicemailMessage};
@@ -189,7 +189,9 @@ impl Pbx {
                     (Phase::Held, Some(Owner::Voicemail)) => CallStage::Voicemail,
                     (Phase::Held, Some(Owner::Parked)) => CallStage::Parked,
                     (Phase::Held, Some(Owner::Conference)) => CallStage::Conference,
-                    (Phase::Held, Some(Owner::Supervision)) => CallStage::Listening,
+                    (Phase::Held | Phase::Placing, Some(Owner::Supervision)) => {
+                        CallStage::Listening
+                    }
                     (Phase::Held, _) | (Phase::Announcing, _) => CallStage::Announcement,
                     (Phase::Placing, _) => CallStage::CallingBack,
                     (Phase::Ended, _) => return None,
@@ -425,6 +427,39 @@ impl Pbx {
     /// The office's conference rooms.
     pub fn set_conferences(&mut self, rooms: Vec<ConferenceRoom>) {
         self.conferences.set(rooms);
+    }
+
+    /// From the panel, `extension`'s phones ring to join call `key` as a supervisor's
+    /// do with `*90`, `*91` or `*92`: the admin listens through their own phone.
+    pub fn supervise_call(
+        &mut self,
+        clock: Clock,
+        key: CallKey,
+        extension: &str,
+        how: Supervise,
+    ) -> Result<(), CallActionError> {
+        let now = self.legs.tick(clock);
+        let agent = self
+            .legs
+            .office_side(key)
+            .ok_or(CallActionError::NotTalking)?;
+        let rung = self
+            .supervision
+            .ring(cx!(self, now), extension, (key, agent), how);
+        let done = match rung {
+            Ok(placed) => {
+                self.owners.insert(placed, Owner::Supervision);
+                Ok(())
+            }
+            Err(NotPlaced::NoPhones) => Err(CallActionError::Refused(format!(
+                "no phone of {extension} is registered"
+            ))),
+            Err(NotPlaced::NoPorts) => {
+                Err(CallActionError::Refused("every media port is taken".into()))
+            }
+        };
+        self.settle(now);
+        done
     }
 
     /// The office's pickup groups, each a list of extensions: `*8` picks up a call

@@ -3,20 +3,25 @@
 //! barges in (both hear them). Only extensions the office names as supervisors may;
 //! their phones have proved who they are with their SIP passwords. The agent's call
 //! is split through a room for as long as anyone listens (see the media edge), and
-//! its record tells who listened and how.
+//! its record tells who listened and how. From the wallboard the admin does the same
+//! through any extension's phone: Switchboard rings it, and once answered it joins.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
-use switchboard_media::relay::Side;
+use switchboard_media::relay::{LegMedia, Side};
 
 use super::Ctx;
-use crate::legs::LegEvent;
+use crate::legs::{LegEvent, NotPlaced, Placing, answered_media};
 use crate::record::{HangupBy, Outcome};
 use crate::vocabulary::{CallKey, MediaCommand, RoomPart};
 
+/// How long a supervisor's phone rung from the panel rings.
+const RINGS: Duration = Duration::from_secs(30);
+
 /// How a supervisor takes part in an agent's call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum How {
+pub enum How {
     Listen,
     Whisper,
     Barge,
@@ -34,6 +39,15 @@ impl How {
         let extension = &dialled[3..];
         (!extension.is_empty() && extension.bytes().all(|b| b.is_ascii_digit()))
             .then_some((how, extension))
+    }
+
+    /// The feature code that does it from a phone.
+    fn code(self) -> &'static str {
+        match self {
+            How::Listen => "*90",
+            How::Whisper => "*91",
+            How::Barge => "*92",
+        }
     }
 
     fn done(self) -> &'static str {
@@ -55,6 +69,9 @@ struct Watching {
 pub(crate) struct Supervision {
     supervisors: HashSet<String>,
     watching: HashMap<CallKey, Watching>,
+    /// Supervisors' phones rung from the panel: the call each will join, the agent's
+    /// side in it, and how.
+    ringing: HashMap<CallKey, (CallKey, Side, How)>,
 }
 
 /// The room a watched call's legs talk through.
@@ -83,11 +100,47 @@ impl Supervision {
         if !cx.legs.answer_held(cx.now, key) {
             return;
         }
-        let (Some(media), Some(legs)) = (
-            cx.legs.caller_media(key),
-            cx.legs.calls.get(&watched).and_then(|c| c.media),
-        ) else {
-            return;
+        if let Some(media) = cx.legs.caller_media(key) {
+            self.join(cx, key, media, (watched, agent), how);
+        }
+    }
+
+    /// Rings `extension`'s phones (for the admin, from the panel) to join call `watched`
+    /// once one answers.
+    pub fn ring(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        extension: &str,
+        (watched, agent): (CallKey, Side),
+        how: How,
+    ) -> Result<CallKey, NotPlaced> {
+        let placing = Placing {
+            extension,
+            caller: extension,
+            display: "\"Switchboard\" ",
+            callee: format!("{}{extension}", how.code()),
+            seat: Side::A,
+        };
+        let key = cx.legs.place_call(cx.now, placing)?;
+        cx.legs.ring_for(cx.now, key, RINGS);
+        self.ringing.insert(key, (watched, agent, how));
+        Ok(key)
+    }
+
+    /// Joins supervisor call `key`, whose phone's media is `media`, to `watched`.
+    fn join(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        key: CallKey,
+        media: LegMedia,
+        (watched, agent): (CallKey, Side),
+        how: How,
+    ) {
+        let Some(legs) = cx.legs.calls.get(&watched).and_then(|c| c.media) else {
+            let (d, by) = (Outcome::Answered, HangupBy::System);
+            return cx
+                .legs
+                .end_alone(cx.now, key, d, by, 200, "The call to listen to ended");
         };
         let supervisor = cx.legs.calls.get(&key).map(|c| c.caller.clone());
         let supervisor = supervisor.unwrap_or_default();
@@ -122,10 +175,45 @@ impl Supervision {
 
     pub fn call_event(&mut self, cx: &mut Ctx<'_>, event: LegEvent) {
         match event {
+            LegEvent::Answered { call, fork, sdp } => self.answered(cx, call, fork, &sdp),
+            LegEvent::Failed { call, .. } => {
+                let rings = cx
+                    .legs
+                    .calls
+                    .get(&call)
+                    .map(|c| c.forks.iter().any(|f| f.is_pending()));
+                if self.ringing.contains_key(&call) && rings == Some(false) {
+                    self.ringing.remove(&call);
+                    cx.legs.end_placed(cx.now, call, None);
+                }
+            }
+            LegEvent::RingTimeout { call } if self.ringing.remove(&call).is_some() => {
+                cx.legs.end_placed(cx.now, call, None);
+            }
             LegEvent::Closed { call, .. } => self.closed(cx, call),
             LegEvent::Key { .. } | LegEvent::Played { .. } | LegEvent::Wake { .. } => {}
             other => cx.legs.end_held(cx.now, &other),
         }
+    }
+
+    /// A supervisor's phone rung from the panel answered: it sits on leg A and joins.
+    fn answered(&mut self, cx: &mut Ctx<'_>, key: CallKey, fork: usize, sdp: &[u8]) {
+        let Some((watched, agent, how)) = self.ringing.remove(&key) else {
+            return;
+        };
+        let now = cx.now;
+        let peer = cx.legs.fork_peer(key, fork);
+        let media = peer.and_then(|(peer, k)| answered_media(sdp, peer, k).ok());
+        let Some((_, media)) = media.filter(|_| cx.legs.seat_on_a(key, fork)) else {
+            cx.legs.send_bye(now, key, Side::A, Some(fork));
+            return cx.legs.end_placed(now, key, None);
+        };
+        cx.legs.cancel_forks(now, key, Some(fork));
+        cx.legs.stop_ring_timer(key);
+        if let Some(call) = cx.legs.calls.get_mut(&key) {
+            call.answered = Some(now);
+        }
+        self.join(cx, key, media, (watched, agent), how);
     }
 
     /// A supervisor's call ended: it leaves, and the watched call is whole again once

@@ -11,6 +11,7 @@ mod in_dialog;
 mod lamps;
 mod media;
 mod pickup;
+mod place;
 mod ports;
 pub use media::TrunkMedia;
 pub use ports::PortReserve;
@@ -31,11 +32,12 @@ use switchboard_sip::service::{ALLOW, Service, ServiceConfig};
 use switchboard_sip::transaction::{ClientId, Peer, ServerId, Transport};
 
 pub use call::TrunkDial;
-pub(crate) use call::{Call, CallStart, Origin, Phase};
+pub(crate) use call::{Call, Origin, Phase};
 pub(crate) use ending::best_failure;
 pub(crate) use in_dialog::DialogRoute;
 pub(crate) use lamps::Lamp;
 pub(crate) use media::{answered_media, leg_media};
+pub(crate) use place::{NotPlaced, Placing};
 pub(crate) use ring::{Refusal, Ringing, display_name};
 
 use crate::record::HangupBy;

@@ -12,7 +12,7 @@ use switchboard_media::sdp::{
 use switchboard_sip::dialog::Dialog;
 use switchboard_sip::transaction::{Peer, ServerId};
 
-use super::call::{Fork, ForkState, ForkTarget, Origin, Phase};
+use super::call::{Call, Fork, ForkState, ForkTarget, Origin, Phase};
 use super::{DialogRoute, LegEvent, Legs, leg_media};
 use crate::vocabulary::CallKey;
 
@@ -46,19 +46,21 @@ impl Legs {
             .calls
             .iter()
             .filter_map(|(&key, c)| {
-                let Phase::Answered { winner } = c.phase else {
-                    return None;
-                };
-                let fork = c.forks.get(winner)?;
-                if fork.target.extension() == Some(extension) {
-                    return Some((key, fork.seat));
-                }
-                let called = c.origin == Origin::Extension && c.caller == extension;
-                (called && fork.seat == Side::B).then_some((key, Side::A))
+                let (side, _) = office_parties(c)
+                    .into_iter()
+                    .find(|(_, e)| *e == extension)?;
+                Some((key, side))
             })
             .collect();
         talking.sort_by_key(|&(key, _)| key);
         talking.into_iter().next()
+    }
+
+    /// The side of answered call `key` the office talks on: the answering phone's when
+    /// it is an extension's (an agent), else the caller's when that is one.
+    pub fn office_side(&self, key: CallKey) -> Option<Side> {
+        let (side, _) = *office_parties(self.calls.get(&key)?).first()?;
+        Some(side)
     }
 
     /// `picker`'s phone (INVITE `id`, from `peer`) answers call `key`, which rings other
@@ -172,4 +174,23 @@ impl Legs {
         };
         Some((answer, caller))
     }
+}
+
+/// The office's extensions talking in an answered call and their sides: the answering
+/// phone's first, then the caller's.
+fn office_parties(call: &Call) -> Vec<(Side, &str)> {
+    let Phase::Answered { winner } = call.phase else {
+        return Vec::new();
+    };
+    let Some(fork) = call.forks.get(winner) else {
+        return Vec::new();
+    };
+    let mut parties = Vec::new();
+    if let Some(extension) = fork.target.extension() {
+        parties.push((fork.seat, extension));
+    }
+    if call.origin == Origin::Extension && fork.seat == Side::B {
+        parties.push((Side::A, call.caller.as_str()));
+    }
+    parties
 }

@@ -153,3 +153,74 @@ fn the_supervisor_is_hung_up_on_when_the_call_ends_and_its_record_tells() {
     let supervisor = h.records.iter().find(|r| r.caller == "102").unwrap();
     assert_eq!(supervisor.reason, "The call listened to ended");
 }
+
+#[test]
+fn the_admin_listens_from_the_panel_through_a_phone_that_rings_first() {
+    let (mut h, _) = office_with_supervisor();
+    let clock = h.clock();
+    let refused = h
+        .pbx
+        .supervise_call(clock, 1, "103", crate::Supervise::Listen);
+    assert!(
+        matches!(refused, Err(crate::CallActionError::Refused(ref why)) if why.contains("no phone of 103")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        h.pbx
+            .supervise_call(clock, 9, "102", crate::Supervise::Listen),
+        Err(crate::CallActionError::NotTalking)
+    );
+    let from = h.media.len();
+    h.pbx
+        .supervise_call(clock, 1, "102", crate::Supervise::Whisper)
+        .unwrap();
+    h.collect();
+    let ring = h.expect(OTHER, "INVITE sip:102@");
+    assert!(
+        header(&ring, "From").starts_with("\"Switchboard\""),
+        "{ring}"
+    );
+    assert!(
+        room_commands(&h, from).is_empty(),
+        "nothing before the answer"
+    );
+    assert!(live_stages(&h).contains(&(CallStage::Listening, None)));
+    h.send(OTHER, &respond(&ring, 200, "OK", "sup1", &sdp(7000, "0")));
+    h.expect(OTHER, "ACK ");
+    let whisper = RoomPart::WhispersTo {
+        call: 1,
+        side: Side::B,
+    };
+    assert_eq!(
+        room_commands(&h, from),
+        [
+            (1, "monitor watched-1 4000 6000".into()),
+            // Key 2 went to the attempt at 103, which had no phone.
+            (3, format!("join watched-1 {whisper:?} false")),
+        ]
+    );
+    let Some(MediaCommand::Conference { media, .. }) = h.media.last() else {
+        panic!("{:?}", h.media);
+    };
+    assert_eq!(
+        media.remote,
+        phone_audio(7000),
+        "the supervisor's phone's media"
+    );
+}
+
+#[test]
+fn a_supervisors_phone_that_does_not_answer_stops_ringing_and_leaves_no_record() {
+    let (mut h, _) = office_with_supervisor();
+    let clock = h.clock();
+    h.pbx
+        .supervise_call(clock, 1, "102", crate::Supervise::Listen)
+        .unwrap();
+    h.collect();
+    let ring = h.expect(OTHER, "INVITE sip:102@");
+    h.send(OTHER, &respond(&ring, 180, "Ringing", "sup1", ""));
+    h.advance(Duration::from_secs(31));
+    h.expect(OTHER, "CANCEL sip:102@");
+    assert_eq!(live_stages(&h), [(CallStage::Talking, Some("101".into()))]);
+    assert!(h.records.iter().all(|r| r.caller != "102"));
+}

@@ -144,6 +144,38 @@ impl Api {
         }
     }
 
+    /// Rings `extension`'s phones to join call `call` as a supervisor does.
+    pub async fn supervise_call(
+        &self,
+        call: u64,
+        extension: String,
+        how: switchboard_core::Supervise,
+    ) -> Result<(), ApiError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let request = EngineRequest::SuperviseCall {
+            call,
+            extension,
+            how,
+            reply,
+        };
+        self.engine
+            .send(request)
+            .await
+            .map_err(|_| ApiError::unavailable())?;
+        match answer.await.map_err(|_| ApiError::unavailable())? {
+            Ok(()) => Ok(()),
+            Err(switchboard_core::CallActionError::NotTalking) => {
+                Err(ApiError::not_found("call in progress with two parties"))
+            }
+            Err(switchboard_core::CallActionError::Refused(why)) => {
+                Err(
+                    ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", why)
+                        .on("extension"),
+                )
+            }
+        }
+    }
+
     /// Hangs up call `call`.
     pub async fn hang_up_call(&self, call: u64) -> Result<(), ApiError> {
         let found = self

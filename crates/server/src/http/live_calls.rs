@@ -1,6 +1,7 @@
 //! Actions on calls in progress from the panel: the admin, from the wallboard, puts any
-//! call through to another number (as its answering phone transferring would) or hangs
-//! it up; an agent does the same with their own calls from their panel.
+//! call through to another number (as its answering phone transferring would), joins it
+//! through a phone as a supervisor, or hangs it up; an agent transfers or hangs up
+//! their own calls from their panel.
 
 use std::sync::Arc;
 
@@ -60,6 +61,53 @@ pub async fn transfer(
     ApiJson(transfer): ApiJson<CallTransfer>,
 ) -> Result<StatusCode, ApiError> {
     api.transfer_call(id, transfer.number()?, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// How the admin joins a call: as `*90`, `*91` or `*92` on a phone would.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SupervisorPart {
+    /// Hears both sides; nobody hears them.
+    Listen,
+    /// Hears both sides; the office's party alone hears them.
+    Whisper,
+    /// Hears both sides, and both hear them.
+    Barge,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallSupervision {
+    /// The extension whose phones ring; the one that answers joins the call.
+    pub extension: String,
+    pub how: SupervisorPart,
+}
+
+#[utoipa::path(post, path = "/api/calls/live/{id}/supervise", tag = "live",
+    params(("id" = u64, Path, description = "The call's id on the wallboard")),
+    request_body = CallSupervision,
+    responses(
+        (status = 204, description = "The extension's phones ring; the one that answers joins the call"),
+        (status = 400, description = "The id is not a call's", body = String),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, description = "No call with two parties talking has that id", body = ApiError),
+        (status = 422, description = "The extension cannot be rung, and why", body = ApiError),
+    ))]
+pub async fn supervise(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+    Path(id): Path<u64>,
+    ApiJson(join): ApiJson<CallSupervision>,
+) -> Result<StatusCode, ApiError> {
+    use switchboard_core::Supervise;
+    let how = match join.how {
+        SupervisorPart::Listen => Supervise::Listen,
+        SupervisorPart::Whisper => Supervise::Whisper,
+        SupervisorPart::Barge => Supervise::Barge,
+    };
+    let extension = join.extension.trim().to_string();
+    api.supervise_call(id, extension, how).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

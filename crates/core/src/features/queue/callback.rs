@@ -9,14 +9,12 @@
 //! says.
 
 use switchboard_media::relay::{LegMedia, Side};
-use switchboard_media::sdp::{AudioStream, Direction};
 use switchboard_queue::Priority;
 use switchboard_queue::{AgentId, CallId, CallbackResult, QueueId};
-use switchboard_sip::dialog::Dialog;
 
 use super::Queues;
 use crate::features::{Ctx, Handoff};
-use crate::legs::{Call, CallStart, LegEvent, Phase, Ringing, answered_media, best_failure};
+use crate::legs::{LegEvent, NotPlaced, Phase, Placing, Ringing, answered_media, best_failure};
 use crate::record::Outcome;
 use crate::vocabulary::{Announcement, CallKey, MediaCommand, Waiting};
 
@@ -98,59 +96,25 @@ impl Queues {
             return self.callback_result(cx, request, CallbackResult::CustomerMissed);
         }
         let extension = self.acd.agent_config(agent).extension.clone();
-        let agent_phones = cx.legs.live_bindings(now, &extension);
-        let Some(ports) = cx.legs.take_ports() else {
-            return self.callback_result(cx, request, CallbackResult::CustomerMissed);
-        };
-        let key = cx.legs.new_call_key();
-        // Switchboard offers the agent every codec it has: no caller has chosen yet.
-        let everything = AudioStream {
-            address: std::net::Ipv4Addr::UNSPECIFIED.into(),
-            port: 0,
-            formats: Vec::new(),
-            direction: Direction::SendRecv,
-            ptime: None,
-            crypto: None,
-        };
-        let ring = Ringing {
+        let placing = Placing {
+            extension: &extension,
             caller: &customer,
             display: "\"Callback\" ",
-            callee: &extension,
-            max_forwards: 70,
-            offer: &everything,
-            port: ports[1],
+            callee: self.name(r.queue),
             seat: Side::B,
         };
-        let forks = cx.legs.fork_invites(now, key, &ring, agent_phones, 0);
-        let Some(first) = forks.first() else {
-            cx.legs.give_back_ports(ports);
-            return self.callback_result(cx, request, CallbackResult::AgentMissed);
+        let key = match cx.legs.place_call(now, placing) {
+            Ok(key) => key,
+            Err(NotPlaced::NoPorts) => {
+                return self.callback_result(cx, request, CallbackResult::CustomerMissed);
+            }
+            Err(NotPlaced::NoPhones) => {
+                return self.callback_result(cx, request, CallbackResult::AgentMissed);
+            }
         };
-        let a_dialog = Dialog {
-            call_id: format!("{}@switchboard", cx.legs.ids.token()),
-            local: String::new(),
-            local_tag: cx.legs.ids.token(),
-            remote: String::new(),
-            remote_target: String::new(),
-            local_cseq: 1,
-            peer: first.peer,
-            route_set: Vec::new(),
+        let Some(call) = cx.legs.calls.get_mut(&key) else {
+            return;
         };
-        let mut call = Call::new(CallStart {
-            invite_id: None,
-            invite: first.invite.clone(),
-            a_peer: first.peer,
-            a_dialog,
-            caller: customer,
-            callee: self.name(r.queue),
-            origin: crate::legs::Origin::Extension,
-            offer: everything,
-            ports,
-            forks,
-            phase: Phase::Placing,
-            started_wall: cx.legs.wall(now),
-            max_forwards: 70,
-        });
         call.log.queue = Some(self.name(r.queue));
         call.log.answered_by = Some(extension);
         call.log.priority = r.priority;
@@ -163,7 +127,6 @@ impl Queues {
                 agent: None,
             },
         );
-        cx.legs.open_call(key, call);
         cx.hand_off(Handoff::QueuePlaced { call: key });
         self.ring_for(cx, key, r.queue);
     }
