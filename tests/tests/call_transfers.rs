@@ -179,3 +179,26 @@ fn a_pjsua2_receptionist_consults_a_colleague_then_transfers_the_caller() {
         .expect("the consultation call's record");
     assert_eq!(consultation.reason, "101 joined 102 to 100's call");
 }
+
+/// A phone that cannot send REFER transfers by its keys: 100 (pjsua2) calls the desk
+/// (101), then types `##`, 102 and `#` as telephone events; the desk is put through to
+/// 102, 100 is let go, and the desk and 102 hear each other.
+#[test]
+fn a_phone_without_a_transfer_button_transfers_by_typing_hash_hash_and_the_number() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().unwrap();
+    let v = Voices::new(dir.path());
+    let desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &v.en, true));
+    let mut colleague = Baresip::start(server.sip, PhoneSetup::pcmu("102", &v.ru, true));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    pjsua2_keys_call(&server, "101", "##102#", "rfc2833");
+    colleague.wait_event(ESTABLISHED, Duration::from_secs(10));
+    let records = talk_then_hang_up(&server, &v, (desk, colleague));
+    let call = records
+        .iter()
+        .find(|r| r.caller == "100")
+        .expect("the call");
+    assert_eq!(call.answered_by.as_deref(), Some("102"), "{call:#?}");
+    let history = call.history.as_deref().unwrap_or_default();
+    assert!(history.contains("100 transferred to 102"), "{history}");
+}

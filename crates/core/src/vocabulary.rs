@@ -70,6 +70,10 @@ pub enum Word {
     QueueHold,
     /// "A priority caller is waiting…", to the agent a VIP will take over.
     QueueVipWarning,
+    /// "Transfer: dial the number, then the pound key", after the transfer code.
+    TransferTo,
+    /// "That number cannot take the call", when a transfer by keys is refused.
+    TransferRefused,
 }
 
 impl Word {

@@ -107,6 +107,9 @@ pub enum RelayEvent {
     /// A key pressed on `from`'s phone, sent as RFC 4733, which the other leg did not
     /// negotiate.
     Dtmf { from: Side, dtmf: Dtmf },
+    /// A key pressed on `from`'s phone and passed on as it was, for the call logic to
+    /// watch for codes (a transfer typed on the phone's keys).
+    Passed { from: Side, dtmf: Dtmf },
 }
 
 /// A packet Switchboard originates, to send from the socket facing `side`.
@@ -634,12 +637,13 @@ impl Relay {
         {
             // A leg alone (waiting in a queue) has nobody to pass keys to: they are
             // reported, for the queue to act on.
+            let payload = &packet[header.payload_start..header.payload_end];
+            let event = TelephoneEvent::parse(payload).ok_or(Dropped::Malformed)?;
             let Some(events) = target.events.filter(|_| !self.one_leg) else {
-                let payload = &packet[header.payload_start..header.payload_end];
-                let event = TelephoneEvent::parse(payload).ok_or(Dropped::Malformed)?;
-                self.report_key(side, header.timestamp, event);
+                self.report_key(side, header.timestamp, event, false);
                 return Err(Dropped::Translated);
             };
+            self.report_key(side, header.timestamp, event, true);
             (
                 events.payload_type,
                 (Codec::TelephoneEvent, Codec::TelephoneEvent),
@@ -755,20 +759,23 @@ impl Relay {
         Ok(end)
     }
 
-    /// Reports a key once, at the first end packet of its event (RFC 4733 §2.5.1.4).
-    fn report_key(&mut self, side: Side, timestamp: u32, event: TelephoneEvent) {
+    /// Reports a key once, at the first end packet of its event (RFC 4733 §2.5.1.4):
+    /// `passed` on to the other leg as it was, or for the call logic to send on.
+    fn report_key(&mut self, side: Side, timestamp: u32, event: TelephoneEvent, passed: bool) {
         let inbound = &mut self.inbound[side.index()];
         if !event.end || inbound.reported_event == Some(timestamp) {
             return;
         }
         inbound.reported_event = Some(timestamp);
         if let Some(key) = crate::dtmf::key_for_event(event.code) {
-            self.events.push_back(RelayEvent::Dtmf {
-                from: side,
-                dtmf: Dtmf {
-                    key,
-                    duration_ms: u32::from(event.duration) / 8,
-                },
+            let dtmf = Dtmf {
+                key,
+                duration_ms: u32::from(event.duration) / 8,
+            };
+            self.events.push_back(if passed {
+                RelayEvent::Passed { from: side, dtmf }
+            } else {
+                RelayEvent::Dtmf { from: side, dtmf }
             });
         }
     }

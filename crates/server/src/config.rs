@@ -259,6 +259,9 @@ pub struct CallSettings {
     /// Extensions whose phones may listen to (`*90`), whisper to (`*91`) and barge
     /// into (`*92`) another extension's call; none by default.
     pub supervisors: Vec<String>,
+    /// What an office phone types during a call to transfer it by its keys, then the
+    /// number and `#`; empty: off.
+    pub transfer_code: String,
 }
 
 impl Default for CallSettings {
@@ -267,6 +270,7 @@ impl Default for CallSettings {
             ring_timeout: 30,
             language: Language::default(),
             supervisors: Vec::new(),
+            transfer_code: switchboard_core::DEFAULT_TRANSFER_CODE.to_string(),
         }
     }
 }
@@ -538,6 +542,13 @@ impl Config {
                     "give either password, or both ha1_md5 and ha1_sha256",
                 )),
             }
+        }
+        let code = &self.calls.transfer_code;
+        if code.len() > 4 || !code.chars().all(|c| c.is_ascii_digit() || "*#".contains(c)) {
+            errors.push(field_error(
+                "calls.transfer_code",
+                "must be up to 4 of the keys 0-9, * and # (\"##\"), or empty for none",
+            ));
         }
         for (i, supervisor) in self.calls.supervisors.iter().enumerate() {
             if !self.extensions.iter().any(|e| &e.number == supervisor) {

@@ -57,11 +57,13 @@ enum Control {
 pub enum MediaReport {
     /// The call's sockets could not be opened.
     Failed(CallKey),
-    /// A key sent as RFC 4733 to a leg that cannot take it.
+    /// A key sent as RFC 4733: `passed` on to the other leg as it was, or for the
+    /// engine to send on (the other leg cannot take it, or there is none).
     Dtmf {
         call: CallKey,
         from: Side,
         dtmf: Dtmf,
+        passed: bool,
     },
     /// The announcement to the caller has played.
     AnnouncementDone(CallKey),
@@ -550,7 +552,7 @@ impl CallTask {
             self.drain(&mut playback);
             if let Some(split) = split.as_mut() {
                 let phones = [[&sockets.a, &sockets.a_rtcp], [&sockets.b, &sockets.b_rtcp]];
-                split.drain(phones, |from, dtmf| self.report_key(from, dtmf));
+                split.drain(phones, |event| self.report_key(event));
             }
         }
         publish_stats(&self.shared.metrics, &playback.stats(), &mut published);
@@ -637,11 +639,16 @@ impl CallTask {
         });
     }
 
-    fn report_key(&self, from: Side, dtmf: Dtmf) {
+    fn report_key(&self, event: RelayEvent) {
+        let (from, dtmf, passed) = match event {
+            RelayEvent::Dtmf { from, dtmf } => (from, dtmf, false),
+            RelayEvent::Passed { from, dtmf } => (from, dtmf, true),
+        };
         let _ = self.shared.reports.send(MediaReport::Dtmf {
             call: self.key,
             from,
             dtmf,
+            passed,
         });
     }
 
@@ -658,8 +665,8 @@ impl CallTask {
             };
             let _ = socket.try_send_to(&emit.packet, emit.to);
         }
-        while let Some(RelayEvent::Dtmf { from, dtmf }) = playback.poll_relay_event() {
-            self.report_key(from, dtmf);
+        while let Some(event) = playback.poll_relay_event() {
+            self.report_key(event);
         }
         while let Some(PlaybackEvent::AnnouncementDone) = playback.poll_event(now) {
             let _ = self

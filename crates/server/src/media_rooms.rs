@@ -217,11 +217,7 @@ impl Split {
 
     /// Sends what the relays make themselves (reports to the phones, from `phones`'
     /// RTP and RTCP sockets) and passes on the keys pressed, by the phone's side.
-    pub(crate) fn drain(
-        &mut self,
-        phones: [[&UdpSocket; 2]; 2],
-        mut key: impl FnMut(Side, switchboard_media::dtmf::Dtmf),
-    ) {
+    pub(crate) fn drain(&mut self, phones: [[&UdpSocket; 2]; 2], mut key: impl FnMut(RelayEvent)) {
         let now = Instant::now();
         for (k, relay) in self.relays.iter_mut().enumerate() {
             while let Some(emit) = relay.poll_emit(now) {
@@ -230,9 +226,19 @@ impl Split {
                     let _ = phones[k][usize::from(emit.rtcp)].try_send_to(&emit.packet, emit.to);
                 }
             }
-            while let Some(RelayEvent::Dtmf { from, dtmf }) = relay.poll_event() {
-                if from == Side::A {
-                    key(if k == 0 { Side::A } else { Side::B }, dtmf);
+            let phone = if k == 0 { Side::A } else { Side::B };
+            while let Some(event) = relay.poll_event() {
+                // Each relay's side A is its phone; the room sends no keys.
+                match event {
+                    RelayEvent::Dtmf {
+                        from: Side::A,
+                        dtmf,
+                    } => key(RelayEvent::Dtmf { from: phone, dtmf }),
+                    RelayEvent::Passed {
+                        from: Side::A,
+                        dtmf,
+                    } => key(RelayEvent::Passed { from: phone, dtmf }),
+                    _ => {}
                 }
             }
         }

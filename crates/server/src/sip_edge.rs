@@ -246,9 +246,18 @@ impl Engine {
                     MediaReport::AnnouncementDone(call) => {
                         self.pbx.handle_announcement_done(clock(), call)
                     }
-                    MediaReport::Dtmf { call, from, dtmf } => {
-                        self.pbx.handle_dtmf(clock(), call, from, dtmf)
-                    }
+                    MediaReport::Dtmf {
+                        call,
+                        from,
+                        dtmf,
+                        passed: false,
+                    } => self.pbx.handle_dtmf(clock(), call, from, dtmf),
+                    MediaReport::Dtmf {
+                        call,
+                        from,
+                        dtmf,
+                        passed: true,
+                    } => self.pbx.handle_key_passed(clock(), call, from, dtmf),
                     MediaReport::Recorded { call, id, duration } => {
                         self.pbx.handle_recorded(clock(), call, id, duration)
                     }
@@ -388,6 +397,7 @@ pub fn apply_config(pbx: &mut Pbx, config: &crate::config::Config, trunks: Vec<T
     pbx.set_conferences(config.conference_rooms());
     pbx.set_supervisors(config.calls.supervisors.clone());
     pbx.set_pickup_groups(config.pickup_group_members());
+    pbx.set_transfer_code(config.calls.transfer_code.clone());
 }
 
 /// Both clocks now, for an input to the engine.

@@ -69,6 +69,8 @@ pub struct Sounds {
     queue_callback_offer: Prompt,
     queue_hold: Prompt,
     queue_vip_warning: Prompt,
+    transfer_to: Prompt,
+    transfer_refused: Prompt,
     agent_logged_in: Prompt,
     agent_logged_out: Prompt,
     agent_on_break: Prompt,
@@ -154,6 +156,8 @@ impl Sounds {
             queue_callback_offer: decode(prompt!(language, "queue_callback_offer"))?,
             queue_hold: decode(prompt!(language, "queue_hold"))?,
             queue_vip_warning: decode(prompt!(language, "queue_vip_warning"))?,
+            transfer_to: decode(prompt!(language, "transfer_to"))?,
+            transfer_refused: decode(prompt!(language, "transfer_refused"))?,
             agent_logged_in: decode(prompt!(language, "agent_logged_in"))?,
             agent_logged_out: decode(prompt!(language, "agent_logged_out"))?,
             agent_on_break: decode(prompt!(language, "agent_on_break"))?,
@@ -332,6 +336,8 @@ impl Sounds {
             Word::QueueCallbackOffer => vec![&self.queue_callback_offer],
             Word::QueueHold => vec![&self.queue_hold],
             Word::QueueVipWarning => vec![&self.queue_vip_warning],
+            Word::TransferTo => vec![&self.transfer_to],
+            Word::TransferRefused => vec![&self.transfer_refused],
             Word::Number(n) => match self.numbers.get(&n) {
                 Some(p) => vec![p],
                 // Tens then units: "twenty" "seven".

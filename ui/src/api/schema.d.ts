@@ -1186,6 +1186,12 @@ export interface components {
              * @default []
              */
             supervisors: string[];
+            /**
+             * @description What an office phone types during a call to transfer it by its keys, then the
+             *     number and `#`; empty: off.
+             * @default ##
+             */
+            transfer_code: string;
         };
         /** @enum {string} */
         CallStage: "ringing" | "talking" | "queued" | "menu" | "voicemail" | "announcement" | "calling-back" | "parked" | "conference" | "listening";

@@ -121,6 +121,9 @@ export default function Settings() {
             </Form.Item>
             {number(["voicemail", "max_message_seconds"], t("maxMessage"))}
             {number(["voicemail", "silence_seconds"], t("silence"))}
+            <Form.Item name={["calls", "transfer_code"]} label={t("transferCode")} extra={t("transferCodeHint")}>
+              <Input placeholder="##" style={{ width: 80 }} />
+            </Form.Item>
             <Form.Item name={["calls", "supervisors"]} label={t("supervisors")} extra={t("supervisorsHint")}>
               <Select mode="tags" tokenSeparators={[",", " "]} placeholder="101" />
             </Form.Item>

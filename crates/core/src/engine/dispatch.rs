@@ -17,12 +17,13 @@ use switchboard_sip::transaction::{Peer, ServerId, TransactionEvent};
 use super::route::{Directory, Route, route, route_in};
 use super::{CALL_OUT_RINGS, Owner, Pbx, cx};
 use crate::features::Handoff;
+use crate::features::key_transfer::KeyStep;
 use crate::features::park::ParkOutcome;
 use crate::features::transfer::{Target, Transfer};
 use crate::legs::{LegEvent, Origin, Phase, Refusal, TrunkDial};
 use crate::outbound::{CallClass, Dial};
 use crate::trunks::TrunkSetup;
-use crate::vocabulary::CallKey;
+use crate::vocabulary::{CallKey, MediaCommand, Word};
 use switchboard_media::relay::Side;
 
 use crate::record::{HangupBy, Outcome};
@@ -507,6 +508,19 @@ impl Pbx {
                     self.legs.finish_hang_up(now, call);
                 }
             }
+            LegEvent::Pressed { call, side, key } => {
+                if self.legs.extension_on(call, side).is_some() {
+                    let step = self.key_transfers.pressed(cx!(self, now), call, side, key);
+                    self.key_step(now, call, step);
+                }
+            }
+            LegEvent::Wake { call } if self.key_transfers.is_typing(call) => {
+                let step = self.key_transfers.wake(now, call);
+                self.key_step(now, call, step);
+                if self.talk_limits.contains_key(&call) && !self.owners.contains_key(&call) {
+                    self.limit_talk(now, call)
+                }
+            }
             LegEvent::Wake { call }
                 if self.talk_limits.contains_key(&call) && !self.owners.contains_key(&call) =>
             {
@@ -514,6 +528,7 @@ impl Pbx {
             }
             LegEvent::Closed { call, .. } => {
                 self.owners.remove(&call);
+                self.key_transfers.forget(call);
                 self.talk_limits.remove(&call);
                 self.queues.leg_event(cx!(self, now), &event);
                 self.scenarios.call_event(cx!(self, now), event.clone());
@@ -546,6 +561,28 @@ impl Pbx {
                     None => self.legs.end_held(now, &event),
                 }
             }
+        }
+    }
+
+    /// A transfer typed on a phone's keys: as that phone's blind transfer; a refusal is
+    /// said to it, and the call goes on.
+    fn key_step(&mut self, now: Instant, call: CallKey, step: KeyStep) {
+        let KeyStep::Transfer { side, number } = step else {
+            return;
+        };
+        self.key_transfers.forget(call);
+        let Some(by) = self.legs.extension_on(call, side) else {
+            return;
+        };
+        if self.legs.begin_transfer(call, Some(&by)).is_none() {
+            return;
+        }
+        if self.transfer(now, call, by, number).is_err() {
+            self.legs.media(MediaCommand::Say {
+                call,
+                to: side,
+                words: vec![Word::TransferRefused],
+            });
         }
     }
 

@@ -22,6 +22,7 @@ use switchboard_sip::service::Service;
 use switchboard_sip::trunk_registration::Local;
 
 use crate::features::conference::{ConferenceRoom, Conferences};
+use crate::features::key_transfer::KeyTransfers;
 use crate::features::lamps::Lamps;
 use crate::features::mwi::Subscriptions;
 use crate::features::park::Parking;
@@ -103,6 +104,7 @@ pub struct Pbx {
     parking: Parking,
     conferences: Conferences,
     supervision: Supervision,
+    key_transfers: KeyTransfers,
     pickup_groups: PickupGroups,
     mwi: Subscriptions,
     lamps: Lamps,
@@ -133,6 +135,7 @@ impl Pbx {
             parking: Parking::default(),
             conferences: Conferences::default(),
             supervision: Supervision::default(),
+            key_transfers: KeyTransfers::default(),
             pickup_groups: PickupGroups::default(),
             mwi: Subscriptions::default(),
             lamps: Lamps::default(),
@@ -294,6 +297,14 @@ impl Pbx {
     pub fn handle_dtmf(&mut self, clock: Clock, call: CallKey, from: Side, dtmf: Dtmf) {
         let now = self.legs.tick(clock);
         self.legs.handle_dtmf(now, call, from, dtmf);
+        self.settle(now);
+    }
+
+    /// A key pressed on `from`'s phone went to the other phone as it was (both
+    /// negotiated telephone events); features may watch for codes in it.
+    pub fn handle_key_passed(&mut self, clock: Clock, call: CallKey, from: Side, dtmf: Dtmf) {
+        let now = self.legs.tick(clock);
+        self.legs.key_passed(call, from, dtmf);
         self.settle(now);
     }
 
@@ -460,6 +471,12 @@ impl Pbx {
         };
         self.settle(now);
         done
+    }
+
+    /// The code an office phone types during a call to transfer it by its keys
+    /// (`##` unless set); empty: off.
+    pub fn set_transfer_code(&mut self, code: String) {
+        self.key_transfers.set_code(code);
     }
 
     /// The office's pickup groups, each a list of extensions: `*8` picks up a call

@@ -7,6 +7,7 @@
 use switchboard_queue::Priority;
 pub(crate) mod conference;
 pub(crate) mod events;
+pub(crate) mod key_transfer;
 pub(crate) mod lamps;
 pub(crate) mod mwi;
 pub(crate) mod park;

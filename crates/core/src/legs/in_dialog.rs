@@ -145,6 +145,9 @@ impl Legs {
             _ => return self.reply(now, id, info, 481, "Call/Transaction Does Not Exist"),
         };
         self.reply(now, id, info, 200, "OK");
+        if let Some(dtmf) = dtmf {
+            self.key_passed(key, side, dtmf);
+        }
         let other = side.other();
         match dtmf {
             Some(dtmf) if media[other as usize].events.is_some() => {
@@ -174,6 +177,19 @@ impl Legs {
             });
         }
         self.send_info_dtmf(now, key, from.other(), dtmf);
+        self.key_passed(key, from, dtmf);
+    }
+
+    /// A key of an answered call went on to the other leg: features may watch for
+    /// codes in them.
+    pub fn key_passed(&mut self, key: CallKey, from: Side, dtmf: Dtmf) {
+        if matches!(self.phase(key), Some(Phase::Answered { .. })) {
+            self.emit(LegEvent::Pressed {
+                call: key,
+                side: from,
+                key: dtmf.key,
+            });
+        }
     }
 
     /// Sends a key to `to` by SIP INFO (`application/dtmf-relay`).

@@ -125,6 +125,12 @@ pub(crate) enum LegEvent {
     },
     /// A phone picked the call up ([`Legs::pick_up`]): it is answered and bridged.
     PickedUp { call: CallKey },
+    /// Leg `side` of an answered call pressed `key` (it went on to the other leg too).
+    Pressed {
+        call: CallKey,
+        side: Side,
+        key: char,
+    },
 }
 
 impl LegEvent {
@@ -135,6 +141,7 @@ impl LegEvent {
             | LegEvent::Failed { call, .. }
             | LegEvent::HungUp { call, .. }
             | LegEvent::Key { call, .. }
+            | LegEvent::Pressed { call, .. }
             | LegEvent::Played { call }
             | LegEvent::Wake { call }
             | LegEvent::RingTimeout { call }

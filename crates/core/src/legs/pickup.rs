@@ -56,6 +56,13 @@ impl Legs {
         talking.into_iter().next()
     }
 
+    /// The extension talking on `side` of answered call `key`, if an office phone does.
+    pub fn extension_on(&self, key: CallKey, side: Side) -> Option<String> {
+        let parties = office_parties(self.calls.get(&key)?);
+        let (_, extension) = parties.into_iter().find(|(s, _)| *s == side)?;
+        Some(extension.to_string())
+    }
+
     /// The side of answered call `key` the office talks on: the answering phone's when
     /// it is an extension's (an agent), else the caller's when that is one.
     pub fn office_side(&self, key: CallKey) -> Option<Side> {
