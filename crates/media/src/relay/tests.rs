@@ -109,6 +109,15 @@ fn events_take_the_receivers_payload_type() {
     r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut p).unwrap();
     assert_eq!(RtpHeader::parse(&p).unwrap().payload_type, 96);
     assert_eq!(&p[12..], &[5, 0x8a, 0, 160], "event payload untouched");
+    // The key passed on is told once, for codes typed on the phone (a transfer).
+    let mut again = packet(101, 2, 0, 7, &[5, 0x8a, 0, 160]);
+    r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut again)
+        .unwrap();
+    let told: Vec<RelayEvent> = std::iter::from_fn(|| r.poll_event()).collect();
+    assert!(
+        matches!(told[..], [RelayEvent::Passed { from: Side::A, dtmf }] if dtmf.key == '5'),
+        "{told:?}"
+    );
     let mut no_events = Relay::new(
         leg("10.0.0.1:4000", Codec::Pcmu, Some(101)),
         leg("10.0.0.2:5000", Codec::Pcmu, None),
@@ -702,7 +711,9 @@ fn keys_sent_as_tones_are_heard_while_switchboard_listens() {
     send_five_as_tones(&mut r, t);
     let keys: Vec<RelayEvent> = std::iter::from_fn(|| r.poll_event()).collect();
     assert_eq!(keys.len(), 1, "{keys:?}");
-    let RelayEvent::Dtmf { from, dtmf } = keys[0];
+    let RelayEvent::Dtmf { from, dtmf } = keys[0] else {
+        panic!("{keys:?}");
+    };
     assert_eq!((from, dtmf.key), (Side::A, '5'));
 }
 
