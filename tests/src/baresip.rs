@@ -307,6 +307,25 @@ pub fn talk_then_hang_up(
     server.call_records()
 }
 
+/// `caller` hangs up a call of several phones; once each of `others` has seen its own
+/// call end too (Switchboard ends a supervisor's with the call it watched), what each
+/// phone heard, `caller` first.
+pub fn hang_up_and_listen(
+    server: &Server,
+    caller: &mut Baresip,
+    others: &mut [&mut Baresip],
+) -> Vec<Vec<f32>> {
+    caller.command("hangup", "");
+    for other in others.iter_mut() {
+        other.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    }
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    std::iter::once(&*caller)
+        .chain(others.iter().map(|o| &**o))
+        .map(|phone| audio::read_at_call_rate(&phone.heard()))
+        .collect()
+}
+
 /// A caller's microphone for leaving a message: `seconds` of English speech that
 /// starts once the built-in greeting and its beep are over, then silence (which ends
 /// the message). Returns the speech alone and the microphone's file.

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use switchboard_e2e::audio;
-use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup, hang_up_and_listen};
 use switchboard_e2e::*;
 
 /// Runs tests/ui/admin_panel.mjs with `args` (then the artifacts folder); returns the
@@ -150,27 +150,23 @@ fn the_admin_listens_to_a_call_from_the_wallboard_through_a_phone() {
     listener.wait_event("CALL_ESTABLISHED", Duration::from_secs(5));
     // The caller's and the desk's turns end by 19 s into their call.
     std::thread::sleep(Duration::from_secs(16));
-    caller.command("hangup", "");
-    desk.wait_event("CALL_CLOSED", Duration::from_secs(10));
-    listener.wait_event("CALL_CLOSED", Duration::from_secs(10));
-    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
-
-    let at_listener = audio::read_at_call_rate(&listener.heard());
-    let at_caller = audio::read_at_call_rate(&caller.heard());
-    let at_desk = audio::read_at_call_rate(&desk.heard());
+    let heard = hang_up_and_listen(&server, &mut caller, &mut [&mut desk, &mut listener]);
+    let [at_caller, at_desk, at_listener] = &heard[..] else {
+        panic!("three phones");
+    };
     audio::assert_heard(
         "the listener hears the caller",
-        audio::heard_within(&caller_said, &at_listener),
+        audio::heard_within(&caller_said, at_listener),
     );
     audio::assert_heard(
         "the listener hears the desk",
-        audio::heard_within(&desk_said, &at_listener),
+        audio::heard_within(&desk_said, at_listener),
     );
     audio::assert_heard(
         "the caller hears the desk",
-        audio::heard_within(&desk_said, &at_caller),
+        audio::heard_within(&desk_said, at_caller),
     );
-    for (who, heard) in [("the caller", &at_caller), ("the desk", &at_desk)] {
+    for (who, heard) in [("the caller", at_caller), ("the desk", at_desk)] {
         let leaked = audio::heard_within(&listener_said, heard);
         eprintln!("{who} hears the listener: {leaked:.3}");
         assert!(leaked < 0.5, "{who} heard the listener at {leaked:.3}");

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use switchboard_e2e::audio::{self, heard_within};
-use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup, hang_up_and_listen};
 use switchboard_e2e::*;
 
 const TURN: f32 = 4.0;
@@ -37,36 +37,32 @@ fn a_whisper_reaches_the_agent_alone_and_the_supervisor_hears_both() {
     let calls = server.wait_first_call_stage(&server.admin_token(), "talking");
     assert_eq!(calls[1]["stage"], "listening", "{calls}");
     std::thread::sleep(Duration::from_secs_f32(13.0 + TURN + 2.0));
-    caller.command("hangup", "");
-    agent.wait_event("CALL_CLOSED", Duration::from_secs(10));
     // The call watched is over: so is the supervisor's.
-    supervisor.wait_event("CALL_CLOSED", Duration::from_secs(10));
-    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
-
-    let at_caller = audio::read_at_call_rate(&caller.heard());
-    let at_agent = audio::read_at_call_rate(&agent.heard());
-    let at_supervisor = audio::read_at_call_rate(&supervisor.heard());
+    let heard = hang_up_and_listen(&server, &mut caller, &mut [&mut agent, &mut supervisor]);
+    let [at_caller, at_agent, at_supervisor] = &heard[..] else {
+        panic!("three phones");
+    };
     audio::assert_heard(
         "the caller hears the agent",
-        heard_within(&agent_said, &at_caller),
+        heard_within(&agent_said, at_caller),
     );
     audio::assert_heard(
         "the agent hears the caller",
-        heard_within(&caller_said, &at_agent),
+        heard_within(&caller_said, at_agent),
     );
     audio::assert_heard(
         "the agent hears the whisper",
-        heard_within(&supervisor_said, &at_agent),
+        heard_within(&supervisor_said, at_agent),
     );
     audio::assert_heard(
         "the supervisor hears the caller",
-        heard_within(&caller_said, &at_supervisor),
+        heard_within(&caller_said, at_supervisor),
     );
     audio::assert_heard(
         "the supervisor hears the agent",
-        heard_within(&agent_said, &at_supervisor),
+        heard_within(&agent_said, at_supervisor),
     );
-    let leaked = heard_within(&supervisor_said, &at_caller);
+    let leaked = heard_within(&supervisor_said, at_caller);
     eprintln!("the caller hears the whisper: {leaked:.3}");
     assert!(leaked < 0.5, "the caller heard the whisper at {leaked:.3}");
 

@@ -119,29 +119,14 @@ impl Api {
         to: String,
         leaving: Option<String>,
     ) -> Result<(), ApiError> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let request = EngineRequest::TransferCall {
+        let refused = |why| invalid(format!("{to} cannot take the call ({why})")).on("to");
+        let request = |reply| EngineRequest::TransferCall {
             call,
             to: to.clone(),
             leaving,
             reply,
         };
-        self.engine
-            .send(request)
-            .await
-            .map_err(|_| ApiError::unavailable())?;
-        match answer.await.map_err(|_| ApiError::unavailable())? {
-            Ok(()) => Ok(()),
-            Err(switchboard_core::CallActionError::NotTalking) => {
-                Err(ApiError::not_found("call in progress with two parties"))
-            }
-            Err(switchboard_core::CallActionError::Refused(why)) => Err(ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                format!("{to} cannot take the call ({why})"),
-            )
-            .on("to")),
-        }
+        self.act_on_call(request, refused).await
     }
 
     /// Rings `extension`'s phones to join call `call` as a supervisor does.
@@ -151,28 +136,28 @@ impl Api {
         extension: String,
         how: switchboard_core::Supervise,
     ) -> Result<(), ApiError> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let request = EngineRequest::SuperviseCall {
+        let request = |reply| EngineRequest::SuperviseCall {
             call,
             extension,
             how,
             reply,
         };
-        self.engine
-            .send(request)
+        self.act_on_call(request, |why| invalid(why).on("extension"))
             .await
-            .map_err(|_| ApiError::unavailable())?;
-        match answer.await.map_err(|_| ApiError::unavailable())? {
+    }
+
+    /// Asks the engine to act on a call in progress; its refusal becomes `refused`.
+    async fn act_on_call(
+        &self,
+        request: impl FnOnce(CallActionReply) -> EngineRequest,
+        refused: impl FnOnce(String) -> ApiError,
+    ) -> Result<(), ApiError> {
+        match self.ask_engine(request).await? {
             Ok(()) => Ok(()),
             Err(switchboard_core::CallActionError::NotTalking) => {
                 Err(ApiError::not_found("call in progress with two parties"))
             }
-            Err(switchboard_core::CallActionError::Refused(why)) => {
-                Err(
-                    ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", why)
-                        .on("extension"),
-                )
-            }
+            Err(switchboard_core::CallActionError::Refused(why)) => Err(refused(why)),
         }
     }
 
@@ -186,10 +171,10 @@ impl Api {
             .ok_or_else(|| ApiError::not_found("call in progress"))
     }
 
-    async fn ask_engine(
+    async fn ask_engine<T>(
         &self,
-        request: impl FnOnce(tokio::sync::oneshot::Sender<bool>) -> EngineRequest,
-    ) -> Result<bool, ApiError> {
+        request: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> EngineRequest,
+    ) -> Result<T, ApiError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.engine
             .send(request(reply))
@@ -265,4 +250,15 @@ fn config_error(e: ConfigError) -> ApiError {
         ConfigError::Invalid(problems) => ApiError::invalid(problems),
         other => ApiError::internal(other),
     }
+}
+
+/// Where the engine answers an action on a call.
+type CallActionReply = tokio::sync::oneshot::Sender<Result<(), switchboard_core::CallActionError>>;
+
+fn invalid(message: String) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        message,
+    )
 }
