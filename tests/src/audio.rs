@@ -261,6 +261,17 @@ pub fn assert_heard(what: &str, score: f64) {
     assert!(score >= 0.9, "{what}: heard at {score:.3}, below 0.9");
 }
 
+/// Fails if `score` (from [`heard`]) says the audio was heard, naming `what`: the
+/// voice must not have reached that phone.
+#[track_caller]
+pub fn assert_not_heard(what: &str, score: f64) {
+    eprintln!("{what}: {score:.3}");
+    assert!(
+        score < 0.5,
+        "{what}: heard at {score:.3}, should be under 0.5"
+    );
+}
+
 /// [`heard`] for a `source` that is one part of a longer `received` (a prompt among
 /// others): the stretch of `received` where the source's first second matches best is
 /// scored.
