@@ -33,8 +33,8 @@ REGISTER = os.path.join(ROOT, "tests", "sipp", "register_auth.xml")
 class Switchboard:
     name = "switchboard"
 
-    def __init__(self, work):
-        self.bin, self.data = provision_switchboard(work, "[calls]\nring_timeout = 60\n", (CALLER, CALLEE))
+    def __init__(self, work, settings="[calls]\nring_timeout = 60\n", users=(CALLER, CALLEE)):
+        self.bin, self.data = provision_switchboard(work, settings, users)
 
     def start(self, port):
         self.http = free_port()
