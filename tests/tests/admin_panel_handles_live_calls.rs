@@ -127,8 +127,9 @@ fn an_agent_transfers_their_own_call_from_their_panel() {
 fn the_admin_listens_to_a_call_from_the_wallboard_through_a_phone() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let dir = tempfile::tempdir().unwrap();
-    let (caller_said, caller_mic) = audio::turn(dir.path(), "en", 4.0, 10.0);
-    let (desk_said, desk_mic) = audio::turn(dir.path(), "ru", 4.0, 15.0);
+    // The turns leave the panel 20 s to ring the listener in, loaded machines included.
+    let (caller_said, caller_mic) = audio::turn(dir.path(), "en", 4.0, 20.0);
+    let (desk_said, desk_mic) = audio::turn(dir.path(), "ru", 4.0, 25.0);
     let (listener_said, listener_mic) = audio::turn(dir.path(), "pl", 4.0, 4.0);
     let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &caller_mic, false));
     let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &desk_mic, true));
@@ -137,6 +138,7 @@ fn the_admin_listens_to_a_call_from_the_wallboard_through_a_phone() {
     caller.command("dial", &format!("sip:101@{}", server.sip));
     caller.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
     desk.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    let talking = std::time::Instant::now();
 
     let http = server.http.to_string();
     let steps = panel(&["listen-in", &http, &server.admin_password(), "100", "102"]);
@@ -148,8 +150,13 @@ fn the_admin_listens_to_a_call_from_the_wallboard_through_a_phone() {
     );
     assert!(steps.iter().any(|s| s["step"] == "listening"), "{steps:?}");
     listener.wait_event("CALL_ESTABLISHED", Duration::from_secs(5));
-    // The caller's and the desk's turns end by 19 s into their call.
-    std::thread::sleep(Duration::from_secs(16));
+    let joined = talking.elapsed();
+    assert!(
+        joined < Duration::from_secs(19),
+        "the listener joined {joined:?} into the call"
+    );
+    // The caller's and the desk's turns end by 29 s into their call.
+    std::thread::sleep(Duration::from_secs(31).saturating_sub(joined));
     let heard = hang_up_and_listen(&server, &mut caller, &mut [&mut desk, &mut listener]);
     let [at_caller, at_desk, at_listener] = &heard[..] else {
         panic!("three phones");

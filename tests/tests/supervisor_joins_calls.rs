@@ -19,10 +19,10 @@ fn a_whisper_reaches_the_agent_alone_and_the_supervisor_hears_both() {
     );
     let server = Server::start(&office);
     let dir = tempfile::tempdir().expect("tempdir");
-    let (caller_said, caller_mic) = audio::turn(dir.path(), "en", TURN, 4.0);
-    let (agent_said, agent_mic) = audio::turn(dir.path(), "ru", TURN, 9.0);
+    let (caller_said, caller_mic) = audio::turn(dir.path(), "en", TURN, 6.0);
+    let (agent_said, agent_mic) = audio::turn(dir.path(), "ru", TURN, 11.0);
     // The supervisor dials about a second after the call began.
-    let (supervisor_said, supervisor_mic) = audio::turn(dir.path(), "pl", TURN, 13.0);
+    let (supervisor_said, supervisor_mic) = audio::turn(dir.path(), "pl", TURN, 15.0);
     let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &caller_mic, false));
     let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &agent_mic, true));
     let mut supervisor =
@@ -36,7 +36,7 @@ fn a_whisper_reaches_the_agent_alone_and_the_supervisor_hears_both() {
     supervisor.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
     let calls = server.wait_first_call_stage(&server.admin_token(), "talking");
     assert_eq!(calls[1]["stage"], "listening", "{calls}");
-    std::thread::sleep(Duration::from_secs_f32(13.0 + TURN + 2.0));
+    std::thread::sleep(Duration::from_secs_f32(15.0 + TURN + 2.0));
     // The call watched is over: so is the supervisor's.
     let heard = hang_up_and_listen(&server, &mut caller, &mut [&mut agent, &mut supervisor]);
     let [at_caller, at_agent, at_supervisor] = &heard[..] else {

@@ -315,12 +315,19 @@ fn spawn(index: usize, reserved: Reserved, shared: Shared) -> mpsc::UnboundedSen
                     continue;
                 }
                 ThreadCommand::Room(room, control) => {
-                    let task = rooms.entry(room).or_insert_with(|| {
-                        let (tx, rx) = mpsc::unbounded_channel();
-                        tokio::spawn(media_rooms::run_room(rx));
-                        tx
-                    });
+                    // A room's task ends once nobody is left in it.
+                    rooms.retain(|_, task| !task.is_closed());
+                    let control = match rooms.get(&room) {
+                        Some(task) => match task.send(control) {
+                            Ok(()) => continue,
+                            Err(mpsc::error::SendError(control)) => control,
+                        },
+                        None => control,
+                    };
+                    let (task, rx) = mpsc::unbounded_channel();
+                    tokio::spawn(media_rooms::run_room(rx));
                     let _ = task.send(control);
+                    rooms.insert(room, task);
                     continue;
                 }
             };

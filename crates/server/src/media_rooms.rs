@@ -59,7 +59,8 @@ struct Seat {
     call: Option<SocketAddr>,
 }
 
-/// Runs one room until the media thread drops its sender.
+/// Runs one room until the last member leaves (with nothing more asked of it) or the
+/// media thread drops its sender.
 pub(crate) async fn run_room(mut control: mpsc::UnboundedReceiver<RoomControl>) {
     let mut room = Room::default();
     let mut seats: HashMap<MemberId, Seat> = HashMap::new();
@@ -92,6 +93,10 @@ pub(crate) async fn run_room(mut control: mpsc::UnboundedReceiver<RoomControl>) 
                 Some(RoomControl::Leave { member }) => {
                     seats.remove(&member);
                     room.leave(member);
+                    // The media thread starts a new task for the room's next member.
+                    if seats.is_empty() && control.is_empty() {
+                        break;
+                    }
                 }
             },
             () = crate::sip_edge::sleep_until(tick) => room.handle_timeout(Instant::now()),
