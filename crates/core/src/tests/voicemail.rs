@@ -87,6 +87,8 @@ fn a_message_left_after_the_greeting_is_kept_and_lights_the_phone() {
         h.take(CALLER).iter().all(|m| !m.starts_with("BYE")),
         "the phone plays out the last prompt before the BYE"
     );
+    h.advance(Duration::from_millis(1000));
+    assert!(h.take(CALLER).iter().all(|m| !m.starts_with("BYE")));
     h.advance(Duration::from_millis(500));
     h.expect(CALLER, "BYE");
     // Meanwhile the NOTIFYs the desk left unanswered were sent again.
@@ -127,6 +129,8 @@ fn hash_skips_the_greeting_and_ends_the_message() {
         h.take(CALLER).iter().all(|m| !m.starts_with("BYE")),
         "the phone plays out the last prompt before the BYE"
     );
+    h.advance(Duration::from_millis(1000));
+    assert!(h.take(CALLER).iter().all(|m| !m.starts_with("BYE")));
     h.advance(Duration::from_millis(500));
     h.expect(CALLER, "BYE");
     assert_eq!(
@@ -395,6 +399,8 @@ fn a_caller_who_dialled_the_queue_presses_0_to_leave_a_message_in_its_box() {
         h.take(CALLER).iter().all(|m| !m.starts_with("BYE")),
         "the phone plays out the last prompt before the BYE"
     );
+    h.advance(Duration::from_millis(1000));
+    assert!(h.take(CALLER).iter().all(|m| !m.starts_with("BYE")));
     h.advance(Duration::from_millis(500));
     h.expect(CALLER, "BYE");
     assert_eq!(h.records[0].reason, "Voicemail left in box 600");

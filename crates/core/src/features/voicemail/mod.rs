@@ -20,8 +20,9 @@ use crate::vocabulary::{
 /// The built-in prompts voicemail plays.
 pub const SAVED_PROMPT: &str = "vm_saved";
 /// A phone still plays what its jitter buffer holds when the last packet has gone; a
-/// BYE at once would cut the end of "message saved".
-const LAST_WORDS: std::time::Duration = std::time::Duration::from_millis(500);
+/// BYE at once would cut the end of "message saved". A loaded phone (or a mobile
+/// behind a provider) holds more than half a second.
+const LAST_WORDS: std::time::Duration = std::time::Duration::from_millis(1500);
 pub const GOODBYE_PROMPT: &str = "goodbye";
 
 /// What a caller leaving a message is doing.
