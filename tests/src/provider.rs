@@ -163,10 +163,32 @@ impl Provider {
     pub fn restart(&mut self, down: impl FnOnce()) {
         self.stop();
         down();
-        let (child, log) = spawn_kamailio(self._dir.path());
-        self.child = child;
-        self.log = log;
-        assert!(self.answers_options(), "Kamailio did not come back up");
+        // The old workers may hold the ports a moment longer than their parent lives
+        // (seen once in CI: "Address already in use"): wait for them, and try again.
+        for _ in 0..3 {
+            self.wait_for_free_ports();
+            let (child, log) = spawn_kamailio(self._dir.path());
+            self.child = child;
+            self.log = log;
+            if self.answers_options() {
+                return;
+            }
+            self.stop();
+        }
+        panic!("Kamailio did not come back up");
+    }
+
+    /// Waits (up to 5 s) until nothing holds the provider's address, UDP or TCP.
+    fn wait_for_free_ports(&self) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            let free = UdpSocket::bind(self.addr).is_ok()
+                && std::net::TcpListener::bind(self.addr).is_ok();
+            if free {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// SIGTERM: Kamailio's main process then stops its workers, which a SIGKILL to it
