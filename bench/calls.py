@@ -15,13 +15,12 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 import urllib.request
 
-from common import (ROOT, cpu_seconds, free_port, password, provision_switchboard, rows_file, sipp,
+from common import (ROOT, stop, cpu_seconds, free_port, password, provision_switchboard, rows_file, sipp,
                     speech, totals, wait_udp_ready)
 
 CALLER, CALLEE = 100, 101
@@ -141,12 +140,7 @@ def measure(server, args, work):
     finally:
         if phone:
             phone.kill()
-        for p in server.procs:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(server.procs)
 
 
 def main():

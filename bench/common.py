@@ -149,3 +149,13 @@ def rows_file(work, rows, tag):
     with open(path, "w") as f:
         f.write("SEQUENTIAL\n" + "\n".join(rows) + "\n")
     return path
+
+
+def stop(procs):
+    """Stops the servers a benchmark started: SIGTERM, then SIGKILL after 10 s."""
+    for p in procs:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from calls import SCENARIO, Switchboard
-from common import ROOT, cpu_seconds, free_port, password, rows_file, sipp, speech, totals, wait_udp_ready
+from common import ROOT, stop, cpu_seconds, free_port, password, rows_file, sipp, speech, totals, wait_udp_ready
 
 CALLER = 100
 
@@ -54,12 +54,7 @@ def measure(work, size, rooms, window):
               f"server CPU {100 * used / wall:5.1f} %  per member {per_member:.4f} % of a core", flush=True)
         return per_member
     finally:
-        for p in server.procs:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(server.procs)
 
 
 def main():

@@ -49,6 +49,28 @@ pub fn config(sip_extra: &str, registrar: &str) -> String {
     out
 }
 
+/// The record of the call `caller` made, among `records`.
+#[track_caller]
+pub fn record_of<'a>(
+    records: &'a [switchboard_core::CallRecord],
+    caller: &str,
+) -> &'a switchboard_core::CallRecord {
+    records
+        .iter()
+        .find(|r| r.caller == caller)
+        .unwrap_or_else(|| panic!("no call from {caller}: {records:#?}"))
+}
+
+/// Fails unless the history of the call `caller` made tells `part`.
+#[track_caller]
+pub fn assert_history_tells(records: &[switchboard_core::CallRecord], caller: &str, part: &str) {
+    let history = record_of(records, caller)
+        .history
+        .as_deref()
+        .unwrap_or_default();
+    assert!(history.contains(part), "{part:?} not in {history:?}");
+}
+
 /// The registrar settings most tests use: short enough that refreshes happen in seconds.
 pub const FAST_REGISTRAR: &str =
     "default_expires = 600\nmin_expires = 10\nmax_expires = 3600\nmax_contacts = 5";

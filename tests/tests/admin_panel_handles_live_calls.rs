@@ -177,11 +177,5 @@ fn the_admin_listens_to_a_call_from_the_wallboard_through_a_phone() {
         let leaked = audio::heard_within(&listener_said, heard);
         audio::assert_not_heard(&format!("{who} hears the listener"), leaked);
     }
-    let records = server.call_records();
-    let call = records
-        .iter()
-        .find(|r| r.caller == "100")
-        .expect("the call");
-    let history = call.history.clone().unwrap_or_default();
-    assert!(history.contains("supervisor 102 listened"), "{history}");
+    assert_history_tells(&server.call_records(), "100", "supervisor 102 listened");
 }

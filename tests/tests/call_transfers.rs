@@ -194,11 +194,7 @@ fn a_phone_without_a_transfer_button_transfers_by_typing_hash_hash_and_the_numbe
     pjsua2_keys_call(&server, "101", "##102#", "rfc2833");
     colleague.wait_event(ESTABLISHED, Duration::from_secs(10));
     let records = talk_then_hang_up(&server, &v, (desk, colleague));
-    let call = records
-        .iter()
-        .find(|r| r.caller == "100")
-        .expect("the call");
+    let call = record_of(&records, "100");
     assert_eq!(call.answered_by.as_deref(), Some("102"), "{call:#?}");
-    let history = call.history.as_deref().unwrap_or_default();
-    assert!(history.contains("100 transferred to 102"), "{history}");
+    assert_history_tells(&records, "100", "100 transferred to 102");
 }

@@ -68,18 +68,7 @@ fn a_whisper_reaches_the_agent_alone_and_the_supervisor_hears_both() {
     );
 
     let records = server.call_records();
-    let call = records
-        .iter()
-        .find(|r| r.caller == "100")
-        .expect("the call");
-    let history = call.history.clone().unwrap_or_default();
-    assert!(
-        history.contains("supervisor 102 whispered to the agent"),
-        "{history}"
-    );
-    let watching = records
-        .iter()
-        .find(|r| r.caller == "102")
-        .expect("the supervisor's");
+    assert_history_tells(&records, "100", "supervisor 102 whispered to the agent");
+    let watching = record_of(&records, "102");
     assert_eq!(watching.reason, "The call listened to ended");
 }

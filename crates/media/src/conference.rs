@@ -74,8 +74,6 @@ pub struct Emit {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RoomStats {
-    /// Frames mixed (one per 20 ms while anyone is in).
-    pub mixed: u64,
     /// Packets dropped: not RTP, or not in the member's format.
     pub dropped: u64,
 }
@@ -325,7 +323,6 @@ impl Room {
                 });
             }
         }
-        self.stats.mixed += 1;
     }
 }
 
