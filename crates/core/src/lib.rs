@@ -19,6 +19,7 @@ mod vocabulary;
 
 pub use engine::{CallActionError, Pbx};
 pub use features::conference::ConferenceRoom;
+pub use features::key_transfer::DEFAULT_ATTENDED_CODE as DEFAULT_ATTENDED_TRANSFER_CODE;
 pub use features::key_transfer::DEFAULT_CODE as DEFAULT_TRANSFER_CODE;
 pub use features::queue::QueueSetup;
 pub use features::queue::codes::FeatureCode;

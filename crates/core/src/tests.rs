@@ -678,6 +678,7 @@ fn an_announcement_that_never_reports_its_end_still_ends_the_call() {
 mod callbacks;
 mod calls_out;
 mod conference;
+mod consult;
 mod key_transfer;
 mod lamps;
 mod lists;

@@ -89,6 +89,9 @@ pub enum RoomPart {
     Listens,
     /// Heard by one leg of a watched call alone: a supervisor whispering to an agent.
     WhispersTo { call: CallKey, side: Side },
+    /// Put aside, hearing music or ringback, heard by nobody: a caller waiting while
+    /// their agent consults a colleague.
+    Waits(Waiting),
 }
 
 /// What the media edge must do.
@@ -195,6 +198,14 @@ pub enum MediaCommand {
     Unmonitor {
         call: CallKey,
         room: String,
+    },
+    /// In room `room`, `call` (its leg `side` when its legs talk through the room)
+    /// takes `part` from now on.
+    SetPart {
+        room: String,
+        call: CallKey,
+        side: Option<Side>,
+        part: RoomPart,
     },
     /// `call` leaves room `room`.
     LeaveConference {

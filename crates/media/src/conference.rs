@@ -4,7 +4,9 @@
 //! voice reaches them but never themself ([`crate::mixer`]): in a conference everyone;
 //! while a supervisor listens to a call, the caller and the agent each other, and the
 //! supervisor both (their whisper reaching the agent alone, or barging in to both). A
-//! chime is heard by all when an announced member joins or leaves.
+//! chime is heard by all when an announced member joins or leaves. A member put aside
+//! (a caller held while their agent consults a colleague) hears the room's music or
+//! ringback and is heard by nobody.
 //!
 //! A member's stream arrives from the member's own call, whose relay faces the phone
 //! (SRTP, learning the phone's address, keys) as it does in any call; the room sees
@@ -17,6 +19,8 @@ use std::time::{Duration, Instant};
 use crate::codec::Format;
 use crate::jitter::{JitterBuffer, Playout};
 use crate::mixer::{Voice, mix};
+use crate::playback::{Backdrop, Backdrops};
+use crate::prompt::PromptPlayer;
 use crate::rtp::{self, RtpHeader};
 use crate::transcode::{AudioDecoder, AudioEncoder, MAX_PAYLOAD};
 
@@ -48,6 +52,9 @@ pub enum Part {
     Listens,
     /// Heard by that member alone.
     WhispersTo(MemberId),
+    /// Put aside: hears the backdrop (silence in a room without backdrops), heard by
+    /// nobody.
+    Waits(Backdrop),
 }
 
 /// Random identities of the stream the room sends a member (the edge draws them).
@@ -87,6 +94,8 @@ struct Member {
     decoder: AudioDecoder,
     encoder: AudioEncoder,
     jitter: JitterBuffer<Vec<u8>>,
+    /// What the member hears while put aside.
+    backdrop: Option<PromptPlayer>,
     /// Decoded audio not mixed yet: a packet may hold more than one frame.
     heard: VecDeque<i16>,
     ssrc: u32,
@@ -139,6 +148,8 @@ impl Member {
 /// One room's members and its clock.
 pub struct Room {
     members: Vec<Member>,
+    /// At the mixing rate.
+    backdrops: Option<Backdrops>,
     started: Option<Instant>,
     next_tick: Option<Instant>,
     chime: VecDeque<i16>,
@@ -154,6 +165,7 @@ impl Default for Room {
     fn default() -> Self {
         Room {
             members: Vec::new(),
+            backdrops: None,
             started: None,
             next_tick: None,
             chime: VecDeque::new(),
@@ -177,6 +189,14 @@ impl std::fmt::Debug for Room {
 }
 
 impl Room {
+    /// A room whose members put aside hear `backdrops`, which play at [`MIX_RATE`].
+    pub fn with_backdrops(backdrops: Backdrops) -> Room {
+        Room {
+            backdrops: Some(backdrops),
+            ..Room::default()
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()
     }
@@ -194,9 +214,11 @@ impl Room {
             announced,
             stream,
         } = joining;
+        let backdrop = self.backdrop_for(part);
         self.members.push(Member {
             id,
             part,
+            backdrop,
             announced,
             format,
             decoder: AudioDecoder::to_rate(format.codec, MIX_RATE),
@@ -212,6 +234,23 @@ impl Room {
         self.next_tick.get_or_insert(now + TICK);
         if announced {
             self.chime(CHIME_NOTES);
+        }
+    }
+
+    /// Member `id` takes `part` from now on.
+    pub fn set_part(&mut self, id: MemberId, part: Part) {
+        let backdrop = self.backdrop_for(part);
+        if let Some(member) = self.members.iter_mut().find(|m| m.id == id)
+            && member.part != part
+        {
+            (member.part, member.backdrop) = (part, backdrop);
+        }
+    }
+
+    fn backdrop_for(&self, part: Part) -> Option<PromptPlayer> {
+        match part {
+            Part::Waits(backdrop) => self.backdrops.as_ref().map(|b| b.player(backdrop)),
+            _ => None,
         }
     }
 
@@ -302,7 +341,7 @@ impl Room {
             .iter()
             .map(|m| match m.part {
                 Part::Talks => Voice::Everyone,
-                Part::Listens => Voice::Nobody,
+                Part::Listens | Part::Waits(_) => Voice::Nobody,
                 Part::WhispersTo(to) => self
                     .members
                     .iter()
@@ -313,8 +352,15 @@ impl Room {
         mix(&inputs, &voices, &mut self.outputs[..n], FRAME);
         let chime: Vec<i16> = self.chime.drain(..FRAME.min(self.chime.len())).collect();
         for (member, output) in self.members.iter_mut().zip(self.outputs.iter_mut()) {
-            for (o, c) in output.iter_mut().zip(&chime) {
-                *o = o.saturating_add(*c);
+            if let Part::Waits(_) = member.part {
+                output.iter_mut().for_each(|o| *o = 0);
+                if let Some(backdrop) = member.backdrop.as_mut() {
+                    backdrop.fill(output);
+                }
+            } else {
+                for (o, c) in output.iter_mut().zip(&chime) {
+                    *o = o.saturating_add(*c);
+                }
             }
             if let Some(packet) = member.packet(output, &mut self.payload[..]) {
                 self.emits.push_back(Emit {
@@ -412,8 +458,11 @@ mod tests {
     /// Runs a room of `phones`, each taking its part, for a second past its chime;
     /// what each phone heard.
     fn run(phones: &mut [Phone], parts: &[Part]) {
+        run_in(Room::default(), phones, parts);
+    }
+
+    fn run_in(mut room: Room, phones: &mut [Phone], parts: &[Part]) {
         let start = Instant::now();
-        let mut room = Room::default();
         for (i, (p, &part)) in phones.iter().zip(parts).enumerate() {
             let joining = Joining {
                 part,
@@ -482,6 +531,58 @@ mod tests {
         for hz in [500.0, 1200.0] {
             assert!(power(&supervisor, hz) > 50.0 * power(&supervisor, 2000.0));
         }
+    }
+
+    #[test]
+    fn a_member_put_aside_hears_the_backdrop_and_nobody_hears_them() {
+        let music = crate::prompt::Prompt {
+            rate: MIX_RATE,
+            samples: (0..FRAME * 50)
+                .flat_map(|n| tone(300.0, MIX_RATE, n))
+                .collect(),
+        };
+        let backdrops = Backdrops {
+            music,
+            ringback: crate::prompt::Prompt {
+                rate: MIX_RATE,
+                samples: Vec::new().into(),
+            },
+        };
+        let mut phones = [
+            Phone::new(Codec::Pcmu, 500.0),
+            Phone::new(Codec::G722, 1200.0),
+            Phone::new(Codec::Pcmu, 2000.0),
+        ];
+        let parts = [Part::Waits(Backdrop::Music), Part::Talks, Part::Talks];
+        run_in(Room::with_backdrops(backdrops), &mut phones, &parts);
+        let last = |p: &Phone| p.heard[p.heard.len() - FRAME * 40..].to_vec();
+        let (aside, agent, colleague) = (last(&phones[0]), last(&phones[1]), last(&phones[2]));
+        assert!(power(&aside, 300.0) > 50.0 * power(&aside, 1200.0), "music");
+        assert!(power(&aside, 300.0) > 50.0 * power(&aside, 2000.0));
+        for heard in [&agent, &colleague] {
+            assert!(power(heard, 500.0) * 50.0 < power(heard, 1200.0).max(power(heard, 2000.0)));
+            assert!(power(heard, 300.0) * 50.0 < power(heard, 1200.0).max(power(heard, 2000.0)));
+        }
+        assert!(
+            power(&agent, 2000.0) > 50.0 * power(&agent, 500.0),
+            "they talk"
+        );
+    }
+
+    #[test]
+    fn a_member_put_aside_and_back_talks_again() {
+        let start = Instant::now();
+        let mut room = Room::default();
+        let pcmu = Format::default_for(Codec::Pcmu);
+        let aside = Joining {
+            part: Part::Waits(Backdrop::Music),
+            ..talks(1)
+        };
+        room.join(start, 1, pcmu, aside);
+        room.join(start, 2, pcmu, talks(2));
+        room.set_part(1, Part::Talks);
+        assert_eq!(room.members[0].part, Part::Talks);
+        assert!(room.members[0].backdrop.is_none());
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub struct Backdrops {
 }
 
 impl Backdrops {
-    fn player(&self, backdrop: Backdrop) -> PromptPlayer {
+    pub(crate) fn player(&self, backdrop: Backdrop) -> PromptPlayer {
         let prompt = match backdrop {
             Backdrop::Music => &self.music,
             Backdrop::Ringback => &self.ringback,

@@ -262,6 +262,10 @@ pub struct CallSettings {
     /// What an office phone types during a call to transfer it by its keys, then the
     /// number and `#`; empty: off.
     pub transfer_code: String,
+    /// What an office phone types during a call, then a colleague's extension and
+    /// `#`, to talk to the colleague before the transfer (hanging up completes it,
+    /// `*3` makes a three-way call, `*1` goes back); empty: off.
+    pub attended_transfer_code: String,
 }
 
 impl Default for CallSettings {
@@ -271,6 +275,7 @@ impl Default for CallSettings {
             language: Language::default(),
             supervisors: Vec::new(),
             transfer_code: switchboard_core::DEFAULT_TRANSFER_CODE.to_string(),
+            attended_transfer_code: switchboard_core::DEFAULT_ATTENDED_TRANSFER_CODE.to_string(),
         }
     }
 }
@@ -543,11 +548,29 @@ impl Config {
                 )),
             }
         }
-        let code = &self.calls.transfer_code;
-        if code.len() > 4 || !code.chars().all(|c| c.is_ascii_digit() || "*#".contains(c)) {
+        let calls = &self.calls;
+        let codes = [
+            ("calls.transfer_code", &calls.transfer_code, "##"),
+            (
+                "calls.attended_transfer_code",
+                &calls.attended_transfer_code,
+                "*2",
+            ),
+        ];
+        for (field, code, usual) in codes {
+            if code.len() > 4 || !code.chars().all(|c| c.is_ascii_digit() || "*#".contains(c)) {
+                errors.push(field_error(
+                    field,
+                    format!(
+                        "must be up to 4 of the keys 0-9, * and # (\"{usual}\"), or empty for none"
+                    ),
+                ));
+            }
+        }
+        if !calls.transfer_code.is_empty() && calls.transfer_code == calls.attended_transfer_code {
             errors.push(field_error(
-                "calls.transfer_code",
-                "must be up to 4 of the keys 0-9, * and # (\"##\"), or empty for none",
+                "calls.attended_transfer_code",
+                "must differ from calls.transfer_code",
             ));
         }
         for (i, supervisor) in self.calls.supervisors.iter().enumerate() {

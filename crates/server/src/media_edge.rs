@@ -185,6 +185,16 @@ impl MediaEdge {
             MediaCommand::LeaveConference { call, room } => {
                 return self.to_room(room, RoomControl::Leave { member: call });
             }
+            MediaCommand::SetPart {
+                room,
+                call,
+                side,
+                part,
+            } => {
+                let member = side.map_or(call, |side| media_rooms::leg_member(call, side));
+                let part = room_part(part);
+                return self.to_room(room, RoomControl::Part { member, part });
+            }
             MediaCommand::Monitor { call, room, a, b } => return self.monitor(call, room, [a, b]),
             MediaCommand::Unmonitor { call, room } => {
                 for side in [Side::A, Side::B] {
@@ -224,13 +234,7 @@ impl MediaEdge {
         phone: LegMedia,
         (part, announced): (RoomPart, bool),
     ) {
-        let part = match part {
-            RoomPart::Talks => Part::Talks,
-            RoomPart::Listens => Part::Listens,
-            RoomPart::WhispersTo { call, side } => {
-                Part::WhispersTo(media_rooms::leg_member(call, side))
-            }
-        };
+        let part = room_part(part);
         match media_rooms::member_socket(self.reserved.ip, &phone) {
             Ok((socket, member)) => {
                 self.send(MediaCommand::Bridge {
@@ -291,6 +295,19 @@ impl MediaEdge {
     }
 }
 
+/// A part in a room as the room's mixer names it.
+fn room_part(part: RoomPart) -> Part {
+    match part {
+        RoomPart::Talks => Part::Talks,
+        RoomPart::Listens => Part::Listens,
+        RoomPart::WhispersTo { call, side } => {
+            Part::WhispersTo(media_rooms::leg_member(call, side))
+        }
+        RoomPart::Waits(Waiting::Music) => Part::Waits(Backdrop::Music),
+        RoomPart::Waits(Waiting::Ringback) => Part::Waits(Backdrop::Ringback),
+    }
+}
+
 /// What every call's media task shares.
 #[derive(Clone)]
 struct Shared {
@@ -325,7 +342,8 @@ fn spawn(index: usize, reserved: Reserved, shared: Shared) -> mpsc::UnboundedSen
                         None => control,
                     };
                     let (task, rx) = mpsc::unbounded_channel();
-                    tokio::spawn(media_rooms::run_room(rx));
+                    let backdrops = shared.sounds.room_backdrops.clone();
+                    tokio::spawn(media_rooms::run_room(rx, backdrops));
                     let _ = task.send(control);
                     rooms.insert(room, task);
                     continue;
@@ -384,6 +402,7 @@ fn spawn(index: usize, reserved: Reserved, shared: Shared) -> mpsc::UnboundedSen
                 MediaCommand::StopRecording { call } => (call, Control::StopRecording),
                 // The edge's `send` turns these into a bridge or a split and rooms' controls.
                 MediaCommand::Conference { .. }
+                | MediaCommand::SetPart { .. }
                 | MediaCommand::LeaveConference { .. }
                 | MediaCommand::Monitor { .. }
                 | MediaCommand::Unmonitor { .. } => continue,

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use switchboard_media::codec::Format;
 use switchboard_media::conference::{Joining, MemberId, Part, Room, StreamId};
+use switchboard_media::playback::Backdrops;
 use switchboard_media::relay::{LegMedia, MAX_PACKET, Relay, RelayEvent, Side};
 use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
@@ -31,6 +32,11 @@ pub(crate) enum RoomControl {
     },
     Leave {
         member: MemberId,
+    },
+    /// A member takes another part.
+    Part {
+        member: MemberId,
+        part: Part,
     },
 }
 
@@ -61,8 +67,11 @@ struct Seat {
 
 /// Runs one room until the last member leaves (with nothing more asked of it) or the
 /// media thread drops its sender.
-pub(crate) async fn run_room(mut control: mpsc::UnboundedReceiver<RoomControl>) {
-    let mut room = Room::default();
+pub(crate) async fn run_room(
+    mut control: mpsc::UnboundedReceiver<RoomControl>,
+    backdrops: Backdrops,
+) {
+    let mut room = Room::with_backdrops(backdrops);
     let mut seats: HashMap<MemberId, Seat> = HashMap::new();
     let mut buf = [0u8; MAX_PACKET];
     loop {
@@ -90,6 +99,7 @@ pub(crate) async fn run_room(mut control: mpsc::UnboundedReceiver<RoomControl>) 
                         Err(e) => tracing::warn!("conference member {member}: {e}"),
                     }
                 }
+                Some(RoomControl::Part { member, part }) => room.set_part(member, part),
                 Some(RoomControl::Leave { member }) => {
                     seats.remove(&member);
                     room.leave(member);

@@ -397,7 +397,11 @@ pub fn apply_config(pbx: &mut Pbx, config: &crate::config::Config, trunks: Vec<T
     pbx.set_conferences(config.conference_rooms());
     pbx.set_supervisors(config.calls.supervisors.clone());
     pbx.set_pickup_groups(config.pickup_group_members());
-    pbx.set_transfer_code(config.calls.transfer_code.clone());
+    let calls = &config.calls;
+    pbx.set_transfer_codes(
+        calls.transfer_code.clone(),
+        calls.attended_transfer_code.clone(),
+    );
 }
 
 /// Both clocks now, for an input to the engine.

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use switchboard_core::{Announcement, Sound, Word};
+use switchboard_media::conference::MIX_RATE;
+use switchboard_media::playback::Backdrops;
 use switchboard_media::prompt::{Prompt, PromptError};
 use switchboard_media::tones::{Tone, ToneGenerator, ToneRegion, ToneSpec};
 
@@ -53,6 +55,8 @@ pub struct Sounds {
     pub hold_music: Prompt,
     /// One cycle of the ringing tone (Europe's 425 Hz, 1 s on, 4 s off), to loop.
     pub ringback: Prompt,
+    /// Music and ringback at a conference room's mixing rate, for those it puts aside.
+    pub room_backdrops: Backdrops,
     busy: Prompt,
     unavailable: Prompt,
     no_such_number: Prompt,
@@ -122,13 +126,13 @@ macro_rules! numbers {
     };
 }
 
-/// One whole cadence of `spec` at 8 kHz, so that looping it repeats the tone.
-fn tone_cycle(spec: ToneSpec) -> Prompt {
+/// One whole cadence of `spec` at `rate`, so that looping it repeats the tone.
+fn tone_cycle(spec: ToneSpec, rate: u32) -> Prompt {
     let ms: u32 = spec.cadence.iter().map(|(on, off)| on + off).sum();
-    let mut samples = vec![0i16; (ms * 8) as usize];
-    ToneGenerator::new(spec, 8000).fill(&mut samples);
+    let mut samples = vec![0i16; (ms * rate / 1000) as usize];
+    ToneGenerator::new(spec, rate).fill(&mut samples);
     Prompt {
-        rate: 8000,
+        rate,
         samples: samples.into(),
     }
 }
@@ -137,9 +141,15 @@ impl Sounds {
     /// The prompts in `language`.
     pub fn load(language: Language) -> Result<Sounds, PromptError> {
         let decode = |bytes: &[u8]| Prompt::decode(bytes.to_vec(), 8000);
+        let music = include_bytes!("../../../sounds/music/hold.wav");
+        let ringing = ToneRegion::Europe.spec(Tone::Ringback);
         Ok(Sounds {
-            hold_music: decode(include_bytes!("../../../sounds/music/hold.wav"))?,
-            ringback: tone_cycle(ToneRegion::Europe.spec(Tone::Ringback)),
+            hold_music: decode(music)?,
+            ringback: tone_cycle(ringing, 8000),
+            room_backdrops: Backdrops {
+                music: Prompt::decode(music.to_vec(), MIX_RATE)?,
+                ringback: tone_cycle(ringing, MIX_RATE),
+            },
             busy: decode(prompt!(language, "busy"))?,
             unavailable: decode(prompt!(language, "unavailable"))?,
             no_such_number: decode(prompt!(language, "no_such_number"))?,

@@ -1192,6 +1192,13 @@ export interface components {
              * @default ##
              */
             transfer_code: string;
+            /**
+             * @description What an office phone types during a call, then a colleague's extension and
+             *     `#`, to talk to the colleague before the transfer (hanging up completes it,
+             *     `*3` makes a three-way call, `*1` goes back); empty: off.
+             * @default *2
+             */
+            attended_transfer_code: string;
         };
         /** @enum {string} */
         CallStage: "ringing" | "talking" | "queued" | "menu" | "voicemail" | "announcement" | "calling-back" | "parked" | "conference" | "listening";

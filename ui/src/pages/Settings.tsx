@@ -124,6 +124,9 @@ export default function Settings() {
             <Form.Item name={["calls", "transfer_code"]} label={t("transferCode")} extra={t("transferCodeHint")}>
               <Input placeholder="##" style={{ width: 80 }} />
             </Form.Item>
+            <Form.Item name={["calls", "attended_transfer_code"]} label={t("attendedTransferCode")} extra={t("attendedTransferCodeHint")}>
+              <Input placeholder="*2" style={{ width: 80 }} />
+            </Form.Item>
             <Form.Item name={["calls", "supervisors"]} label={t("supervisors")} extra={t("supervisorsHint")}>
               <Select mode="tags" tokenSeparators={[",", " "]} placeholder="101" />
             </Form.Item>

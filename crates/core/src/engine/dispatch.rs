@@ -17,13 +17,14 @@ use switchboard_sip::transaction::{Peer, ServerId, TransactionEvent};
 use super::route::{Directory, Route, route, route_in};
 use super::{CALL_OUT_RINGS, Owner, Pbx, cx};
 use crate::features::Handoff;
+use crate::features::consult::ConsultOutcome;
 use crate::features::key_transfer::KeyStep;
 use crate::features::park::ParkOutcome;
 use crate::features::transfer::{Target, Transfer};
 use crate::legs::{LegEvent, Origin, Phase, Refusal, TrunkDial};
 use crate::outbound::{CallClass, Dial};
 use crate::trunks::TrunkSetup;
-use crate::vocabulary::{CallKey, MediaCommand, Word};
+use crate::vocabulary::{CallKey, MediaCommand, Waiting, Word};
 use switchboard_media::relay::Side;
 
 use crate::record::{HangupBy, Outcome};
@@ -502,11 +503,28 @@ impl Pbx {
     fn leg_event(&mut self, now: Instant, event: LegEvent) {
         match event {
             LegEvent::Busy { .. } => self.queues.leg_event(cx!(self, now), &event),
+            // A party of a call that consults a colleague hung up: the others go on.
+            LegEvent::Ended {
+                call,
+                by: by @ (HangupBy::Caller | HangupBy::Callee),
+                bridged: true,
+            } if self.consultations.holds(call) => {
+                let side = if by == HangupBy::Caller {
+                    Side::A
+                } else {
+                    Side::B
+                };
+                let outcome = self.consultations.left(cx!(self, now), call, side);
+                self.consulted(now, outcome);
+            }
             LegEvent::Ended { call, bridged, .. } => {
                 self.queues.leg_event(cx!(self, now), &event);
                 if bridged {
                     self.legs.finish_hang_up(now, call);
                 }
+            }
+            LegEvent::Pressed { call, side, key } if self.consultations.holds(call) => {
+                self.consultations.pressed(cx!(self, now), call, side, key);
             }
             LegEvent::Pressed { call, side, key } => {
                 if self.legs.extension_on(call, side).is_some() {
@@ -536,6 +554,7 @@ impl Pbx {
                 self.parking.call_event(cx!(self, now), event.clone());
                 self.conferences.call_event(cx!(self, now), event.clone());
                 self.supervision.call_event(cx!(self, now), event.clone());
+                self.consultations.call_event(cx!(self, now), event.clone());
                 self.voicemail.call_event(cx!(self, now), event);
             }
             LegEvent::Transfer { call, by, target } => {
@@ -555,6 +574,9 @@ impl Pbx {
                     Some(Owner::Parked) => self.parked_event(now, event),
                     Some(Owner::Conference) => self.conferences.call_event(cx!(self, now), event),
                     Some(Owner::Supervision) => self.supervision.call_event(cx!(self, now), event),
+                    Some(Owner::Consultation) => {
+                        self.consultations.call_event(cx!(self, now), event)
+                    }
                     Some(Owner::Told { reason }) => self.told_event(now, event, &reason),
                     // A call no feature holds yet (answered for an agent's code before
                     // being told) still ends when its caller hangs up or it breaks.
@@ -564,26 +586,107 @@ impl Pbx {
         }
     }
 
-    /// A transfer typed on a phone's keys: as that phone's blind transfer; a refusal is
-    /// said to it, and the call goes on.
+    /// A transfer typed on a phone's keys: as that phone's blind transfer, or a
+    /// consultation of the colleague first; a refusal is said to it, and the call
+    /// goes on.
     fn key_step(&mut self, now: Instant, call: CallKey, step: KeyStep) {
-        let KeyStep::Transfer { side, number } = step else {
+        let KeyStep::Transfer {
+            side,
+            number,
+            attended,
+        } = step
+        else {
             return;
         };
         self.key_transfers.forget(call);
         let Some(by) = self.legs.extension_on(call, side) else {
             return;
         };
-        if self.legs.begin_transfer(call, Some(&by)).is_none() {
+        let done = if attended {
+            self.consult(now, call, (side, by), number)
+        } else if self.legs.begin_transfer(call, Some(&by)).is_none() {
             return;
-        }
-        if self.transfer(now, call, by, number).is_err() {
+        } else {
+            self.transfer(now, call, by, number).map_err(|_| ())
+        };
+        if done.is_err() {
             self.legs.media(MediaCommand::Say {
                 call,
                 to: side,
                 words: vec![Word::TransferRefused],
             });
         }
+    }
+
+    /// `by`'s phone, on leg `side` of call `call`, consults extension `number` before
+    /// transferring to it (only an extension with a phone, not the phone's own).
+    fn consult(
+        &mut self,
+        now: Instant,
+        call: CallKey,
+        (side, by): (Side, String),
+        number: String,
+    ) -> Result<(), ()> {
+        let reachable = number != by
+            && self.legs.is_extension(&number)
+            && !self.legs.live_bindings(now, &number).is_empty();
+        let free = !self.consultations.holds(call)
+            && self
+                .legs
+                .calls
+                .get(&call)
+                .is_some_and(|c| c.transfer.is_none());
+        if !(reachable && free) {
+            return Err(());
+        }
+        let colleague = self
+            .consultations
+            .start(cx!(self, now), call, (side, by), number)
+            .map_err(|_| ())?;
+        self.owners.insert(colleague, Owner::Consultation);
+        Ok(())
+    }
+
+    /// What the consultation feature leaves to the engine: a call a party left is
+    /// the feature's from now on (a queue's part in it ends); a consultation left
+    /// before the colleague answered becomes a blind transfer.
+    fn consulted(&mut self, now: Instant, outcome: ConsultOutcome) {
+        let call = match outcome {
+            ConsultOutcome::Nothing => return,
+            ConsultOutcome::Left { call } | ConsultOutcome::Blind { call, .. } => call,
+        };
+        if self.owners.get(&call) == Some(&Owner::Queue) {
+            self.queues.transferred(cx!(self, now), call);
+        }
+        let ConsultOutcome::Blind {
+            transferee,
+            by,
+            number,
+            ..
+        } = outcome
+        else {
+            self.owners.insert(call, Owner::Consultation);
+            return;
+        };
+        if let Some(media) = self.legs.calls.get(&call).and_then(|c| c.media) {
+            self.legs.media(MediaCommand::Wait {
+                call,
+                side: transferee.0,
+                media: media[transferee.0 as usize],
+                hears: Waiting::Ringback,
+            });
+        }
+        self.legs
+            .note(call, format!("{by} transferred to {number}"));
+        self.owners.insert(call, Owner::Transfer);
+        let transfer = Transfer {
+            transferee,
+            by,
+            number: number.clone(),
+            target: Target::Phones(number),
+            rings: self.legs.config.ring_timeout,
+        };
+        self.transfers.start(cx!(self, now), call, transfer);
     }
 
     /// A parked call: parked too long, it rings whoever parked it.

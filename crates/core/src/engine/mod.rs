@@ -22,6 +22,7 @@ use switchboard_sip::service::Service;
 use switchboard_sip::trunk_registration::Local;
 
 use crate::features::conference::{ConferenceRoom, Conferences};
+use crate::features::consult::Consultations;
 use crate::features::key_transfer::KeyTransfers;
 use crate::features::lamps::Lamps;
 use crate::features::mwi::Subscriptions;
@@ -87,6 +88,9 @@ enum Owner {
     Conference,
     /// A supervisor's phone in an agent's call.
     Supervision,
+    /// A call a phone consults a colleague from (once one of its parties left), or
+    /// the colleague's call.
+    Consultation,
     /// Being told something, then hung up on; the record gives `reason`.
     Told {
         reason: String,
@@ -104,6 +108,7 @@ pub struct Pbx {
     parking: Parking,
     conferences: Conferences,
     supervision: Supervision,
+    consultations: Consultations,
     key_transfers: KeyTransfers,
     pickup_groups: PickupGroups,
     mwi: Subscriptions,
@@ -135,6 +140,7 @@ impl Pbx {
             parking: Parking::default(),
             conferences: Conferences::default(),
             supervision: Supervision::default(),
+            consultations: Consultations::default(),
             key_transfers: KeyTransfers::default(),
             pickup_groups: PickupGroups::default(),
             mwi: Subscriptions::default(),
@@ -195,6 +201,12 @@ impl Pbx {
                     (Phase::Held | Phase::Placing, Some(Owner::Supervision)) => {
                         CallStage::Listening
                     }
+                    (Phase::Held | Phase::Placing, Some(Owner::Consultation))
+                        if call.answered.is_some() =>
+                    {
+                        CallStage::Talking
+                    }
+                    (Phase::Placing, Some(Owner::Consultation)) => CallStage::Ringing,
                     (Phase::Held, _) | (Phase::Announcing, _) => CallStage::Announcement,
                     (Phase::Placing, _) => CallStage::CallingBack,
                     (Phase::Ended, _) => return None,
@@ -473,10 +485,10 @@ impl Pbx {
         done
     }
 
-    /// The code an office phone types during a call to transfer it by its keys
-    /// (`##` unless set); empty: off.
-    pub fn set_transfer_code(&mut self, code: String) {
-        self.key_transfers.set_code(code);
+    /// The codes an office phone types during a call to transfer it by its keys,
+    /// blind (`##` unless set) or after talking to the colleague (`*2`); empty: off.
+    pub fn set_transfer_codes(&mut self, blind: String, attended: String) {
+        self.key_transfers.set_codes(blind, attended);
     }
 
     /// The office's pickup groups, each a list of extensions: `*8` picks up a call

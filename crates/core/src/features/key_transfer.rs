@@ -1,10 +1,12 @@
 //! Transfer by keys, for phones that cannot send REFER (analogue adapters, simple
-//! phones): during a call an office phone types the transfer code (`##`, as most PBXs
-//! have it), hears "transfer: dial the number, then the pound key" while the other
-//! party hears music, then types the number and `#` (or stops typing for a few
-//! seconds); the other party is put through as by a blind transfer. `*` before the
-//! number is done gives up. Keys pass on to the other party as they are typed: they
-//! are watched, not withheld.
+//! phones): during a call an office phone types a transfer code, hears "transfer: dial
+//! the number, then the pound key" while the other party hears music, then types the
+//! number and `#` (or stops typing for a few seconds). After the blind-transfer code
+//! (`##`, as most PBXs have it) the other party is put through as by a blind transfer;
+//! after the attended-transfer code (`*2`) the phone first talks to the number while
+//! the other party waits (see [`super::consult`]). `*` before the number is done gives
+//! up. Keys pass on to the other party as they are typed: they are watched, not
+//! withheld.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -14,8 +16,10 @@ use switchboard_media::relay::Side;
 use super::Ctx;
 use crate::vocabulary::{CallKey, MediaCommand, Word};
 
-/// The code when the configuration does not say.
+/// The blind-transfer code when the configuration does not say.
 pub const DEFAULT_CODE: &str = "##";
+/// The attended-transfer code when the configuration does not say.
+pub const DEFAULT_ATTENDED_CODE: &str = "*2";
 /// Keys of a code typed further apart than this do not make it.
 const BETWEEN_KEYS: Duration = Duration::from_secs(2);
 /// The number is complete once no key has come for this long.
@@ -25,42 +29,51 @@ const MAX_NUMBER: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Typing {
-    /// The first `n` keys of the code, the last at `at`.
-    Code { n: usize, at: Instant },
-    /// The code is typed: the number so far, the last key at `at`.
-    Number { digits: String, at: Instant },
+    /// The keys typed so far that may begin a code, the last at `at`.
+    Code { keys: String, at: Instant },
+    /// A code is typed: the number so far, the last key at `at`.
+    Number {
+        digits: String,
+        attended: bool,
+        at: Instant,
+    },
 }
 
 /// What the engine does after a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum KeyStep {
     Nothing,
-    /// Put the other party through to `number`, as `side`'s phone transferring.
+    /// Put the other party through to `number`, as `side`'s phone transferring;
+    /// `attended`: after talking to them.
     Transfer {
         side: Side,
         number: String,
+        attended: bool,
     },
 }
 
 #[derive(Debug)]
 pub(crate) struct KeyTransfers {
     /// Empty: off.
-    code: String,
+    blind: String,
+    attended: String,
     typing: HashMap<(CallKey, Side), Typing>,
 }
 
 impl Default for KeyTransfers {
     fn default() -> Self {
         KeyTransfers {
-            code: DEFAULT_CODE.to_string(),
+            blind: DEFAULT_CODE.to_string(),
+            attended: DEFAULT_ATTENDED_CODE.to_string(),
             typing: HashMap::new(),
         }
     }
 }
 
 impl KeyTransfers {
-    pub fn set_code(&mut self, code: String) {
-        self.code = code;
+    /// The blind- and attended-transfer codes; an empty one is off.
+    pub fn set_codes(&mut self, blind: String, attended: String) {
+        (self.blind, self.attended) = (blind, attended);
         self.typing.clear();
     }
 
@@ -70,19 +83,20 @@ impl KeyTransfers {
 
     /// `side`'s phone (an office phone) of answered call `call` pressed `key`.
     pub fn pressed(&mut self, cx: &mut Ctx<'_>, call: CallKey, side: Side, key: char) -> KeyStep {
-        if self.code.is_empty() {
-            return KeyStep::Nothing;
-        }
         let now = cx.now;
-        let code: Vec<char> = self.code.chars().collect();
         let typing = self.typing.remove(&(call, side));
         match typing {
-            Some(Typing::Number { mut digits, .. }) => {
+            Some(Typing::Number {
+                mut digits,
+                attended,
+                ..
+            }) => {
                 match key {
                     '#' if !digits.is_empty() => {
                         return KeyStep::Transfer {
                             side,
                             number: digits,
+                            attended,
                         };
                     }
                     // Giving up goes back to the call as it was.
@@ -90,34 +104,54 @@ impl KeyTransfers {
                     _ if digits.len() < MAX_NUMBER => digits.push(key),
                     _ => {}
                 }
-                self.typing
-                    .insert((call, side), Typing::Number { digits, at: now });
+                let typing = Typing::Number {
+                    digits,
+                    attended,
+                    at: now,
+                };
+                self.typing.insert((call, side), typing);
                 cx.legs.wake_at(call, now + NUMBER_DONE);
             }
             other => {
-                let so_far = match other {
-                    Some(Typing::Code { n, at }) if now.duration_since(at) <= BETWEEN_KEYS => n,
-                    _ => 0,
+                let mut keys = match other {
+                    Some(Typing::Code { keys, at }) if now.duration_since(at) <= BETWEEN_KEYS => {
+                        keys
+                    }
+                    _ => String::new(),
                 };
-                // A key that breaks the code may start it again.
-                let n = if code.get(so_far) == Some(&key) {
-                    so_far + 1
-                } else {
-                    usize::from(code.first() == Some(&key))
-                };
-                if n == code.len() {
-                    let digits = String::new();
-                    self.typing
-                        .insert((call, side), Typing::Number { digits, at: now });
-                    cx.legs.media(MediaCommand::Say {
-                        call,
-                        to: side,
-                        words: vec![Word::TransferTo],
-                    });
-                    cx.legs.wake_at(call, now + NUMBER_DONE);
-                } else if n > 0 {
-                    self.typing
-                        .insert((call, side), Typing::Code { n, at: now });
+                keys.push(key);
+                let codes = [(&self.blind, false), (&self.attended, true)];
+                let codes = codes.into_iter().filter(|(c, _)| !c.is_empty());
+                // The longest tail of the keys that is still the start of a code: a key
+                // that breaks one code may start it, or another, again.
+                let typed = (0..keys.len()).find_map(|from| {
+                    let tail = &keys[from..];
+                    let mut begun = codes.clone().filter(|(c, _)| c.starts_with(tail));
+                    begun
+                        .next()
+                        .map(|(c, attended)| (tail, c.len() == tail.len(), attended))
+                });
+                match typed {
+                    Some((_, true, attended)) => {
+                        let typing = Typing::Number {
+                            digits: String::new(),
+                            attended,
+                            at: now,
+                        };
+                        self.typing.insert((call, side), typing);
+                        cx.legs.media(MediaCommand::Say {
+                            call,
+                            to: side,
+                            words: vec![Word::TransferTo],
+                        });
+                        cx.legs.wake_at(call, now + NUMBER_DONE);
+                    }
+                    Some((tail, false, _)) => {
+                        let keys = tail.to_string();
+                        self.typing
+                            .insert((call, side), Typing::Code { keys, at: now });
+                    }
+                    None => {}
                 }
             }
         }
@@ -128,19 +162,25 @@ impl KeyTransfers {
     /// stopped typing; one never begun gives up.
     pub fn wake(&mut self, now: Instant, call: CallKey) -> KeyStep {
         let due = self.typing.iter().find_map(|(&(c, side), t)| match t {
-            Typing::Number { digits, at } if c == call && now >= *at + NUMBER_DONE => {
-                Some((side, digits.clone()))
-            }
+            Typing::Number {
+                digits,
+                attended,
+                at,
+            } if c == call && now >= *at + NUMBER_DONE => Some((side, digits.clone(), *attended)),
             _ => None,
         });
-        let Some((side, number)) = due else {
+        let Some((side, number, attended)) = due else {
             return KeyStep::Nothing;
         };
         self.typing.remove(&(call, side));
         if number.is_empty() {
             return KeyStep::Nothing;
         }
-        KeyStep::Transfer { side, number }
+        KeyStep::Transfer {
+            side,
+            number,
+            attended,
+        }
     }
 
     /// The call is gone, or passed on.

@@ -6,6 +6,7 @@
 
 use switchboard_queue::Priority;
 pub(crate) mod conference;
+pub(crate) mod consult;
 pub(crate) mod events;
 pub(crate) mod key_transfer;
 pub(crate) mod lamps;

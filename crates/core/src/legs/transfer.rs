@@ -269,33 +269,12 @@ impl Legs {
         self.notify_transfer(now, key, "200 OK", true);
         let call = self.calls.get_mut(&key)?;
         let referral = call.transfer.take()?;
-        let Phase::Answered { winner } = call.phase else {
+        let Phase::Answered { .. } = call.phase else {
             return None;
         };
-        let transferee = referral.side.other();
-        let transferee_fork = (transferee == Side::B).then_some(winner);
-        let media = call.media?[transferee as usize];
         self.send_bye(now, key, referral.side, referral.fork);
-        let call = self.calls.get_mut(&key)?;
-        call.awaiting_ack[referral.side as usize] = None;
-        call.music_to = None;
-        call.phase = match transferee {
-            Side::A => Phase::Held,
-            Side::B => Phase::Placing,
-        };
-        // The transferor's dialog is over: requests in it match nothing any more.
-        let gone = match referral.fork {
-            Some(fork) => call.forks[fork].dialog.take(),
-            None => Some(call.a_dialog.clone()),
-        };
-        let was_busy = call.busy.iter().any(|e| e == transferor);
-        call.busy.retain(|e| e != transferor);
-        if let Some(d) = gone {
-            self.by_dialog.remove(&(d.call_id, d.local_tag));
-        }
-        if was_busy {
-            self.release(vec![transferor.to_string()]);
-        }
+        let (transferee, transferee_fork) = self.part_from(key, referral.side, transferor)?;
+        let media = self.calls.get(&key)?.media?[transferee as usize];
         self.media(MediaCommand::Wait {
             call: key,
             side: transferee,
@@ -303,6 +282,45 @@ impl Legs {
             hears: Waiting::Ringback,
         });
         Some((transferee, transferee_fork))
+    }
+
+    /// Leg `side` of answered call `key`, `leaving`'s phone, is gone (let go, or hung
+    /// up): it no longer counts as busy, and the other party stays alone, held for a
+    /// feature ([`Phase::Held`] when they are the caller, [`Phase::Placing`] when they
+    /// were called). Returns the staying party's leg and, on B, their fork.
+    pub fn part_from(
+        &mut self,
+        key: CallKey,
+        side: Side,
+        leaving: &str,
+    ) -> Option<(Side, Option<usize>)> {
+        let call = self.calls.get_mut(&key)?;
+        let Phase::Answered { winner } = call.phase else {
+            return None;
+        };
+        let stays = side.other();
+        let fork_of = |s: Side| (s == Side::B).then_some(winner);
+        call.ending = None;
+        call.awaiting_ack[side as usize] = None;
+        call.music_to = None;
+        call.phase = match stays {
+            Side::A => Phase::Held,
+            Side::B => Phase::Placing,
+        };
+        // The leaving leg's dialog is over: requests in it match nothing any more.
+        let gone = match fork_of(side) {
+            Some(fork) => call.forks[fork].dialog.take(),
+            None => Some(call.a_dialog.clone()),
+        };
+        let was_busy = call.busy.iter().any(|e| e == leaving);
+        call.busy.retain(|e| e != leaving);
+        if let Some(d) = gone {
+            self.by_dialog.remove(&(d.call_id, d.local_tag));
+        }
+        if was_busy {
+            self.release(vec![leaving.to_string()]);
+        }
+        Some((stays, fork_of(stays)))
     }
 }
 

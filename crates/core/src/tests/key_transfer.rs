@@ -9,7 +9,7 @@ use switchboard_media::dtmf::Dtmf;
 use switchboard_media::relay::Side;
 
 /// The desk's phone types `keys`, each relayed to Anna as a telephone event.
-fn desk_types(h: &mut Harness, keys: &str) {
+pub(super) fn desk_types(h: &mut Harness, keys: &str) {
     for key in keys.chars() {
         let dtmf = Dtmf {
             key,
@@ -21,7 +21,7 @@ fn desk_types(h: &mut Harness, keys: &str) {
     }
 }
 
-fn said_to_desk(h: &Harness) -> Vec<Vec<Word>> {
+pub(super) fn said_to_desk(h: &Harness) -> Vec<Vec<Word>> {
     h.media
         .iter()
         .filter_map(|m| match m {

@@ -1,0 +1,128 @@
+//! Attended transfer and three-way calls typed on a phone's keys. The desk, 101
+//! (pjsua2, speaking Polish, sending keys by SIP INFO), calls a customer, 100
+//! (baresip), then types `*2`, 102 and `#`: 102's phone (baresip) rings while the
+//! customer waits, and once it answers the desk and 102 talk. Hanging up then puts the
+//! customer through to 102; typing `*3` instead brings the customer in, so that all
+//! three hear each other.
+
+use std::time::Duration;
+
+use switchboard_e2e::audio::{self, Voices, heard, heard_within};
+use switchboard_e2e::baresip::{Baresip, PhoneSetup, hang_up_and_listen};
+use switchboard_e2e::*;
+
+/// The record of the desk's call to the customer, and its story.
+fn customer_call_story(records: &[switchboard_core::CallRecord]) -> String {
+    let call = records
+        .iter()
+        .find(|r| r.caller == "101" && r.callee == "100")
+        .unwrap_or_else(|| panic!("the desk's call to 100: {records:#?}"));
+    assert_eq!(call.outcome.as_str(), "answered", "{call:#?}");
+    call.history.clone().unwrap_or_default()
+}
+
+#[test]
+fn the_desk_talks_to_102_then_hangs_up_and_the_customer_talks_to_102() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().unwrap();
+    let v = Voices::new(dir.path());
+    let polish = dir.path().join("pl.wav");
+    audio::speech("pl", 40, &polish);
+    let mut customer = Baresip::start(server.sip, PhoneSetup::pcmu("100", &v.en, true));
+    let mut colleague = Baresip::start(server.sip, PhoneSetup::pcmu("102", &v.ru, true));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    let desk_heard = dir.path().join("desk.wav");
+    // About four seconds of keys and ringing, then eight of talk with 102.
+    pjsua2_listener(
+        &server,
+        "101",
+        "100",
+        "*2102#",
+        8,
+        &desk_heard,
+        Some(&polish),
+    );
+
+    let (ru, _) = audio::read(&v.ru);
+    let _ = std::fs::copy(&desk_heard, "/tmp/desk1.wav");
+    let _ = std::fs::copy(&v.ru, "/tmp/ru1.wav");
+    let at_desk = audio::read_at_call_rate(&desk_heard);
+    // 102 is heard from its answer on (the customer before).
+    audio::assert_heard("the desk, 102 consulted", heard_within(&ru, &at_desk));
+    // The customer and 102 now talk, each hearing the other (in the last seconds of
+    // what each heard: before, the customer had music and 102 the desk).
+    std::thread::sleep(Duration::from_secs(6));
+    let heard_by = hang_up_and_listen(&server, &mut customer, &mut [&mut colleague]);
+    let last_seconds = |heard: &[f32]| {
+        let end = heard.len().saturating_sub(audio::RATE as usize / 2);
+        heard[end.saturating_sub(4 * audio::RATE as usize)..end].to_vec()
+    };
+    let (en, _) = audio::read(&v.en);
+    let talk = [("the customer, 102", &ru), ("102, the customer", &en)];
+    for ((what, voice), heard_at) in talk.into_iter().zip(&heard_by) {
+        audio::assert_heard(what, heard(voice, &last_seconds(heard_at)));
+    }
+    let story = customer_call_story(&server.call_records());
+    for part in [
+        "101 consulted 102",
+        "102 answered 101",
+        "101 transferred to 102 after talking to them",
+    ] {
+        assert!(story.contains(part), "{story}");
+    }
+}
+
+#[test]
+fn star_3_makes_a_three_way_call_where_each_hears_the_other_two_and_not_themself() {
+    const TURN: f32 = 3.0;
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().unwrap();
+    // The customer answers at once; 102 as soon as the keys are typed, about three
+    // and a half seconds later. `*3` comes at about seven seconds, and each speaks in
+    // turn after that: the customer from 8.5 s, 102 from about 15 s.
+    let (en, customer_microphone) = audio::turn(dir.path(), "en", TURN, 8.5);
+    let (ru, colleague_microphone) = audio::turn(dir.path(), "ru", TURN, 11.5);
+    // The desk's turn comes last, from 19 s.
+    let (pl, desk_microphone) = audio::turn(dir.path(), "pl", TURN, 19.0);
+    let mut customer = Baresip::start(
+        server.sip,
+        PhoneSetup::pcmu("100", &customer_microphone, true),
+    );
+    let mut colleague = Baresip::start(
+        server.sip,
+        PhoneSetup::pcmu("102", &colleague_microphone, true),
+    );
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    let desk_heard = dir.path().join("desk.wav");
+    pjsua2_listener(
+        &server,
+        "101",
+        "100",
+        "*2102#,,,*3",
+        18,
+        &desk_heard,
+        Some(&desk_microphone),
+    );
+    // The desk left; the customer and 102 are still in the call until one hangs up.
+    let heard_by = hang_up_and_listen(&server, &mut customer, &mut [&mut colleague]);
+    let at_desk = audio::read_at_call_rate(&desk_heard);
+    audio::assert_heard("the desk, the customer", heard_within(&en, &at_desk));
+    audio::assert_heard("the desk, 102", heard_within(&ru, &at_desk));
+    let [at_customer, at_colleague] = &heard_by[..] else {
+        panic!("two phones");
+    };
+    audio::assert_heard("the customer, 102", heard_within(&ru, at_customer));
+    audio::assert_heard("the customer, the desk", heard_within(&pl, at_customer));
+    audio::assert_not_heard("the customer, itself", heard_within(&en, at_customer));
+    audio::assert_heard("102, the customer", heard_within(&en, at_colleague));
+    audio::assert_heard("102, the desk", heard_within(&pl, at_colleague));
+    audio::assert_not_heard("102, itself", heard_within(&ru, at_colleague));
+
+    let story = customer_call_story(&server.call_records());
+    for part in [
+        "101 made a three-way call with 102",
+        "101 left the three-way call",
+    ] {
+        assert!(story.contains(part), "{story}");
+    }
+}
