@@ -7,7 +7,6 @@
 use super::key_transfer::{desk_types, said_to_desk};
 use super::transfers::{OTHER, desk_talks_to_anna};
 use super::*;
-use switchboard_media::relay::Side;
 
 /// The room commands sent since `from`, in words.
 fn room_commands(h: &Harness, from: usize) -> Vec<String> {
