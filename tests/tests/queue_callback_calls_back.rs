@@ -1,6 +1,7 @@
 //! Key 1 in a queue with real phones: a SIPp caller presses 1 (RFC 4733), hears that
 //! it will be called back and is let go; once agent 101's phone comes online
-//! Switchboard rings it, then calls 100 back, and the two hear each other.
+//! Switchboard rings it, then calls 100 back, and the two hear each other. A request
+//! outlives Switchboard being killed and started again.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -9,16 +10,72 @@ use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup};
 use switchboard_e2e::*;
 
-#[test]
-fn a_caller_who_presses_1_is_called_back_by_the_agent_and_they_talk() {
-    let server = Server::start(&format!(
+/// Queue 600 calls back (twice at most, ten seconds apart); 101 is its agent.
+fn office() -> String {
+    format!(
         "{}\n[[queues]]\nnumber = \"600\"\nname = \"Sales\"\nstrategy = \"linear\"\n\
          ring_timeout = 10\nwrap_up = 0\n\
          [queues.announcements]\nposition_on_join = false\nposition_every = 0\ncomfort_every = 0\n\
          [queues.callback]\nattempts = 2\nretry_after = 10\n\
          [[queues.agents]]\nextension = \"101\"\n",
         config("", FAST_REGISTRAR)
-    ));
+    )
+}
+
+/// 100 calls 600 from a SIPp phone and presses 1 while nobody staffs the queue.
+fn sipp_caller_presses_1(server: &Server) {
+    let rows = vec![format!("100;{};600", password("100"))];
+    let media = free_port().to_string();
+    sipp(server, "caller_presses_1.xml", &rows, &["-mp", &media]).expect(1, 0);
+}
+
+/// Waits until the queue log says a callback reached its customer.
+fn wait_for_callback_completed(server: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !server
+        .queue_events()
+        .iter()
+        .any(|e| e.event == "callback-completed")
+    {
+        assert!(Instant::now() < deadline, "{:#?}", server.queue_events());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_request_outlives_a_kill_and_a_restart() {
+    let mut server = Server::start(&office());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
+    audio::speech("en", 30, &en);
+    audio::speech("ru", 30, &ru);
+    sipp_caller_presses_1(&server);
+    server.kill9();
+    server.relaunch();
+    let mut customer = Baresip::start(server.sip, PhoneSetup::pcmu("100", &en, true));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    let _agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true));
+    wait_for_callback_completed(&server);
+    customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(5));
+    let placed: Vec<String> = server
+        .queue_events()
+        .into_iter()
+        .filter(|e| e.event.starts_with("callback"))
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            "callback-requested",
+            "callback-placed",
+            "callback-completed"
+        ]
+    );
+}
+
+#[test]
+fn a_caller_who_presses_1_is_called_back_by_the_agent_and_they_talk() {
+    let server = Server::start(&office());
     let dir = tempfile::tempdir().expect("tempdir");
     let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
     audio::speech("en", 60, &en);
@@ -28,10 +85,8 @@ fn a_caller_who_presses_1_is_called_back_by_the_agent_and_they_talk() {
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
 
     // 100 also calls in from a SIPp phone and presses 1; nobody staffs the queue yet.
-    let rows = vec![format!("100;{};600", password("100"))];
-    let media = free_port().to_string();
     let asked = std::time::Instant::now();
-    sipp(&server, "caller_presses_1.xml", &rows, &["-mp", &media]).expect(1, 0);
+    sipp_caller_presses_1(&server);
     let told_for = asked.elapsed();
     let requested = server.call_records();
     assert_eq!(requested.len(), 1, "{requested:#?}");
@@ -47,15 +102,7 @@ fn a_caller_who_presses_1_is_called_back_by_the_agent_and_they_talk() {
 
     // Agent 101's phone registers: it rings first, then 100's phone.
     let mut agent = Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !server
-        .queue_events()
-        .iter()
-        .any(|e| e.event == "callback-completed")
-    {
-        assert!(Instant::now() < deadline, "{:#?}", server.queue_events());
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_for_callback_completed(&server);
     customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(5));
     std::thread::sleep(Duration::from_secs(8));
     agent.command("hangup", "");

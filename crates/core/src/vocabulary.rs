@@ -231,6 +231,8 @@ pub enum Output {
     Binding(BindingChange),
     QueueEvent(QueueEventRecord),
     Voicemail(VoicemailChange),
+    /// A callback request to keep on disk, or to drop from it.
+    Callback(crate::features::queue::CallbackChange),
 }
 
 /// When an input happened: monotonic time for timers, wall-clock time for schedules,

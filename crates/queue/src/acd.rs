@@ -107,6 +107,26 @@ pub(crate) struct Caller {
     pub vip_target: Option<AgentId>,
 }
 
+impl Caller {
+    /// A caller waiting in `queue` since `joined`, to be called back at `number`.
+    pub fn new(queue: QueueId, place: Place, joined: Instant, number: &str) -> Caller {
+        Caller {
+            queue,
+            place,
+            joined,
+            number: number.to_string(),
+            state: CallerState::Waiting,
+            offers: Vec::new(),
+            tried: Vec::new(),
+            next_round: None,
+            next_added: None,
+            announced: None,
+            preferred: None,
+            vip_target: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Offer {
     pub call: CallId,

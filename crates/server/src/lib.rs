@@ -321,6 +321,8 @@ pub async fn run(
         })
         .collect();
     pbx.restore_talk_out(sip_edge::clock(), talked);
+    // Callers waiting to be called back before this start wait again (once media is up).
+    let callbacks = store.callback_requests()?;
     drop(store);
     let voicemail = voicemail::VoicemailFiles::new(&options.data_dir);
     let mail_wake = Arc::new(tokio::sync::Notify::new());
@@ -390,6 +392,10 @@ pub async fn run(
         media_reports_tx,
     );
     pbx.set_port_reserve(media.reserve());
+    if !callbacks.is_empty() {
+        tracing::info!("{} callback requests are waiting again", callbacks.len());
+    }
+    pbx.restore_callbacks(sip_edge::clock(), callbacks);
     let engine = Engine {
         pbx,
         writes,

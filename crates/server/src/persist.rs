@@ -33,6 +33,7 @@ pub enum Write {
     CallRecord(Box<CallRecord>, Option<CallKey>),
     QueueEvent(QueueEventRow),
     Voicemail(switchboard_core::VoicemailChange),
+    Callback(switchboard_core::CallbackChange),
     Bans(Vec<BanWrite>),
     /// Answered once everything sent before it is committed.
     Committed(tokio::sync::oneshot::Sender<()>),
@@ -66,7 +67,7 @@ pub fn voicemail_messages(
             id: m.id,
             mailbox: m.mailbox,
             caller: m.caller,
-            received: UNIX_EPOCH + Duration::from_millis(u64::try_from(m.received_at).unwrap_or(0)),
+            received: unix_ms::to(m.received_at),
             duration: Duration::from_millis(u64::try_from(m.duration_ms).unwrap_or(0)),
             heard: m.heard,
         })
@@ -257,6 +258,7 @@ pub fn spawn_writer(
                 let mut opened = Vec::new();
                 let mut queue_events = Vec::new();
                 let mut voicemail_changes = Vec::new();
+                let mut callbacks = Vec::new();
                 let mut bans = Vec::new();
                 let mut waiting = Vec::new();
                 for write in std::iter::once(first).chain(rx.try_iter()) {
@@ -266,6 +268,7 @@ pub fn spawn_writer(
                         Write::CallRecord(row, key) => records.push((*row, key)),
                         Write::QueueEvent(row) => queue_events.push(row),
                         Write::Voicemail(change) => voicemail_changes.push(change),
+                        Write::Callback(change) => callbacks.push(change),
                         Write::Bans(batch) => bans.extend(batch),
                         Write::Committed(done) => waiting.push(done),
                     }
@@ -279,6 +282,11 @@ pub fn spawn_writer(
                     && let Err(e) = store.insert_queue_events(&queue_events)
                 {
                     tracing::error!("could not save {} queue events: {e}", queue_events.len());
+                }
+                if !callbacks.is_empty()
+                    && let Err(e) = store.write_callbacks(&callbacks)
+                {
+                    tracing::error!("could not save {} callback changes: {e}", callbacks.len());
                 }
                 let missed = missed_call_mail(&store, &records);
                 if !(records.is_empty() && opened.is_empty()) {

@@ -319,6 +319,10 @@ impl Engine {
                     to_commit = true;
                     let _ = self.writes.send(Write::Voicemail(change));
                 }
+                Output::Callback(change) => {
+                    to_commit = true;
+                    let _ = self.writes.send(Write::Callback(change));
+                }
                 Output::CallOpened(call) => {
                     let _ = self.writes.send(Write::CallOpened(call));
                 }

@@ -36,11 +36,13 @@ const MIGRATIONS: &[M<'static>] = &[
     )),
     M::up(include_str!("../migrations/0015_call_records_history.sql")),
     M::up(include_str!("../migrations/0016_outbox.sql")),
+    M::up(include_str!("../migrations/0017_callback_requests.sql")),
 ];
 
 mod admin;
 mod bans;
 mod call_log;
+mod callbacks;
 mod open_calls;
 mod outbox;
 mod queue_log;

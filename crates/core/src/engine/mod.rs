@@ -27,7 +27,7 @@ use crate::features::key_transfer::KeyTransfers;
 use crate::features::lamps::Lamps;
 use crate::features::mwi::Subscriptions;
 use crate::features::park::Parking;
-use crate::features::queue::{QueueSetup, Queues};
+use crate::features::queue::{CallbackChange, PendingCallback, QueueSetup, Queues};
 use crate::features::scenario::{ScenarioSetup, Scenarios};
 use crate::features::supervise::{How as Supervise, Supervision};
 use crate::features::transfer::Transfers;
@@ -420,6 +420,22 @@ impl Pbx {
         for (extension, talk) in talked {
             self.talk_out.add(today, &extension, talk);
         }
+    }
+
+    /// Callback requests kept from before this start (after the queues are set), oldest
+    /// first: each waits in its queue again. A request for a queue the office no
+    /// longer has is dropped.
+    pub fn restore_callbacks(&mut self, clock: Clock, pending: Vec<PendingCallback>) {
+        let now = self.legs.tick(clock);
+        for request in pending {
+            let call_id = request.call_id.clone();
+            let key = self.legs.new_call_key();
+            if !self.queues.restore_callback(cx!(self, now), key, request) {
+                let gone = Output::Callback(CallbackChange::Done(call_id));
+                self.legs.push(gone);
+            }
+        }
+        self.settle(now);
     }
 
     fn count_talk_out(&mut self, record: &CallRecord) {

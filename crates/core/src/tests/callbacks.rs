@@ -317,3 +317,67 @@ fn a_customer_who_called_through_a_trunk_is_called_back_out_through_it() {
     assert_eq!((a.remote.port(), b.remote.port()), (7100, 6000));
     assert!(kinds(&h).contains(&EventKind::CallbackCompleted));
 }
+
+#[test]
+fn a_request_is_kept_on_disk_until_served_and_a_kept_one_is_served_after_a_restart() {
+    let mut h = calling_back();
+    ask_for_a_callback(&mut h, |h, _| press_by_rtp('1')(h, ""));
+    let [CallbackChange::Requested(pending)] = &h.callbacks[..] else {
+        panic!("{:?}", h.callbacks);
+    };
+    assert_eq!(
+        (pending.queue.as_str(), pending.number.as_str()),
+        ("600", "100")
+    );
+    let pending = pending.clone();
+
+    // Switchboard starts again: the kept request waits in 600 and its agent is rung.
+    let mut h = calling_back();
+    h.advance(Duration::from_secs(30));
+    let gone = PendingCallback {
+        queue: "700".into(),
+        call_id: "gone@x".into(),
+        ..pending.clone()
+    };
+    h.pbx
+        .restore_callbacks(h.clock(), vec![pending.clone(), gone]);
+    h.collect();
+    assert_eq!(
+        h.callbacks,
+        [CallbackChange::Done("gone@x".into())],
+        "a request for a queue no longer there is dropped"
+    );
+    let agent = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060");
+    assert!(header(&agent, "From").starts_with("\"Callback\" <sip:100@"));
+    h.send(
+        DESK,
+        &respond(&agent, 200, "OK", "agent", &sdp(6000, "0 101")),
+    );
+    h.expect(DESK, "ACK");
+    let call = h.pbx.live_calls()[0].id;
+    h.pbx.handle_announcement_done(h.clock(), call);
+    h.collect();
+    let customer = h.expect(CALLER, "INVITE sip:100@192.0.2.10:5060");
+    h.send(
+        CALLER,
+        &respond(&customer, 200, "OK", "c", &sdp(4000, "0 101")),
+    );
+    h.expect(CALLER, "ACK");
+    let bye = in_dialog(
+        "BYE",
+        CALLER,
+        &format!("{};tag=c", header(&customer, "To")),
+        header(&customer, "From"),
+        header(&customer, "Call-ID"),
+        1,
+        "",
+    );
+    h.send(CALLER, &bye);
+    h.advance(Duration::from_secs(40));
+    assert_eq!(
+        h.callbacks.last(),
+        Some(&CallbackChange::Done(pending.call_id.clone())),
+        "served, it is dropped from disk: {:?}",
+        h.callbacks
+    );
+}

@@ -45,6 +45,7 @@ pub(crate) struct Harness {
     pub(crate) inbox: HashMap<SocketAddr, Vec<String>>,
     pub(crate) media: Vec<MediaCommand>,
     pub(crate) records: Vec<CallRecord>,
+    pub(crate) callbacks: Vec<CallbackChange>,
     /// Calls opened whose record is not written yet.
     pub(crate) opened: Vec<crate::record::CallOpened>,
     pub(crate) queue_events: Vec<crate::QueueEventRecord>,
@@ -125,6 +126,7 @@ impl Harness {
             inbox: HashMap::new(),
             media: Vec::new(),
             records: Vec::new(),
+            callbacks: Vec::new(),
             opened: Vec::new(),
             queue_events: Vec::new(),
             voicemail: Vec::new(),
@@ -197,6 +199,7 @@ impl Harness {
                 Output::Binding(_) => {}
                 Output::QueueEvent(e) => self.queue_events.push(e),
                 Output::Voicemail(v) => self.voicemail.push(v),
+                Output::Callback(c) => self.callbacks.push(c),
             }
         }
     }

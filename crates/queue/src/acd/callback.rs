@@ -3,9 +3,10 @@
 //! and call the customer back. A request is placed by one agent at a time: it is not
 //! served again until that attempt reports back.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::{Acd, CallerState, CallerTimer, Timer, waited};
+use super::{Acd, Caller, CallerState, CallerTimer, Timer, waited};
+use crate::Priority;
 use crate::agent::AgentState;
 use crate::model::{AgentId, CallId, QueueId};
 use crate::output::{Action, Announcement, EventKind, Whisper};
@@ -72,6 +73,34 @@ impl Acd {
                 self.customer_missed(now, queue, call, attempts);
             }
         }
+        self.dispatch(now);
+    }
+
+    /// A callback request kept across a restart: `call` is back in `queue` as a
+    /// caller who hung up to be called back at `number`, behind callers already in
+    /// the queue of the same priority (requests are restored oldest first, before any
+    /// new call), with `waited` counted as time already spent in the queue.
+    pub fn restore_callback(
+        &mut self,
+        now: Instant,
+        (queue, call): (QueueId, CallId),
+        number: &str,
+        priority: Priority,
+        waited: Duration,
+    ) {
+        if self.callers.contains_key(&call) {
+            return;
+        }
+        let place = self.next_place(priority);
+        let mut caller = Caller::new(queue, place, now.checked_sub(waited).unwrap_or(now), number);
+        caller.state = CallerState::Callback {
+            attempts: 0,
+            not_before: None,
+            agent: None,
+            on_line: false,
+        };
+        self.callers.insert(call, caller);
+        self.queue_mut(queue).waiting.insert(place, call);
         self.dispatch(now);
     }
 

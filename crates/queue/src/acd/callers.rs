@@ -49,23 +49,8 @@ impl Acd {
             return;
         }
         let place = self.next_place(priority);
-        self.callers.insert(
-            call,
-            Caller {
-                queue,
-                place,
-                joined: now,
-                number: number.to_string(),
-                state: CallerState::Waiting,
-                offers: Vec::new(),
-                tried: Vec::new(),
-                next_round: None,
-                next_added: None,
-                announced: None,
-                preferred: None,
-                vip_target: None,
-            },
-        );
+        self.callers
+            .insert(call, Caller::new(queue, place, now, number));
         self.queue_mut(queue).waiting.insert(place, call);
         let position = self.position(call).unwrap_or(1);
         self.log(

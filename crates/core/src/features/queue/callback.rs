@@ -16,10 +16,33 @@ use super::Queues;
 use crate::features::{Ctx, Handoff};
 use crate::legs::{LegEvent, NotPlaced, Phase, Placing, Ringing, answered_media, best_failure};
 use crate::record::Outcome;
-use crate::vocabulary::{Announcement, CallKey, MediaCommand, Waiting};
+use crate::vocabulary::{Announcement, CallKey, MediaCommand, Output, Waiting};
 
 /// The longest "we will call you back" and the agent's whisper may take.
 const TELLING_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// A callback request as Switchboard keeps it on disk, so that it outlives a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCallback {
+    /// The Call-ID of the call that asked, which names the request.
+    pub call_id: String,
+    /// The queue's number.
+    pub queue: String,
+    /// Where to call back.
+    pub number: String,
+    pub priority: Priority,
+    /// For a customer outside: the trunk and the office number they called.
+    pub through: Option<(String, String)>,
+    pub requested: std::time::SystemTime,
+}
+
+/// What changed in the callback requests waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackChange {
+    Requested(PendingCallback),
+    /// The request named by the Call-ID is served, given up or gone.
+    Done(String),
+}
 
 /// A caller's standing request to be called back.
 #[derive(Debug, Clone)]
@@ -69,6 +92,16 @@ impl Queues {
                 .trunk()
                 .map(|trunk| (trunk.to_string(), call.callee.clone())),
         };
+        let pending = PendingCallback {
+            call_id: request.call_id.clone(),
+            queue: self.name(queue),
+            number: call.caller.clone(),
+            priority: request.priority,
+            through: request.through.clone(),
+            requested: cx.legs.wall(cx.now),
+        };
+        cx.legs
+            .push(Output::Callback(CallbackChange::Requested(pending)));
         self.callback_requests.insert(CallId(key), request);
         let what = Announcement::CallbackAccepted;
         cx.legs
@@ -77,6 +110,42 @@ impl Queues {
             call: key,
             reason: "Callback requested".into(),
         });
+    }
+
+    /// A request kept from before a restart, as call `key`: back in its queue with
+    /// the time it had waited.
+    pub(crate) fn restore_callback(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        key: CallKey,
+        pending: PendingCallback,
+    ) -> bool {
+        let Some(queue) = self.queue(&pending.queue) else {
+            return false;
+        };
+        let waited = cx.legs.wall(cx.now).duration_since(pending.requested);
+        let request = CallbackRequest {
+            queue,
+            call_id: pending.call_id,
+            priority: pending.priority,
+            through: pending.through,
+        };
+        self.callback_requests.insert(CallId(key), request);
+        let call = (queue, CallId(key));
+        let waited = waited.unwrap_or_default();
+        self.acd
+            .restore_callback(cx.now, call, &pending.number, pending.priority, waited);
+        self.run(cx);
+        true
+    }
+
+    /// The request of call `request` is served, given up or gone: it is forgotten,
+    /// on disk too.
+    pub(super) fn forget_request(&mut self, cx: &mut Ctx<'_>, request: CallId) {
+        if let Some(r) = self.callback_requests.remove(&request) {
+            cx.legs
+                .push(Output::Callback(CallbackChange::Done(r.call_id)));
+        }
     }
 
     /// The engine reserved `agent` for the request: their phones ring first. A

@@ -9,6 +9,7 @@
 //! [`Output::QueueEvent`].
 
 mod callback;
+pub use callback::{CallbackChange, PendingCallback};
 mod calls;
 pub(crate) mod codes;
 mod vip;
@@ -189,7 +190,7 @@ impl Queues {
                 if let Some(placed) = self.placed.remove(&call)
                     && answered
                 {
-                    self.callback_requests.remove(&placed.request);
+                    self.forget_request(cx, placed.request);
                 }
             }
             _ => {}
@@ -202,7 +203,7 @@ impl Queues {
     pub fn transferred(&mut self, cx: &mut Ctx<'_>, key: CallKey) {
         let call = match self.placed.remove(&key) {
             Some(placed) => {
-                self.callback_requests.remove(&placed.request);
+                self.forget_request(cx, placed.request);
                 placed.request
             }
             None if self.calls.remove(&key).is_some() => CallId(key),
@@ -280,7 +281,7 @@ impl Queues {
                 kind: event.kind,
             };
             if let (Some(call), EventKind::CallbackFailed { .. }) = (event.call, &record.kind) {
-                self.callback_requests.remove(&call);
+                self.forget_request(cx, call);
             }
             cx.legs.push(Output::QueueEvent(record));
         }

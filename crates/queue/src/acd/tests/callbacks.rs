@@ -174,3 +174,26 @@ fn a_callback_waits_until_the_caller_has_hung_up() {
     h.hang_up(2, Party::Caller);
     assert_eq!(callbacks_placed(&h.take()).len(), 1);
 }
+
+#[test]
+fn a_restored_request_is_served_before_a_caller_who_came_after_it() {
+    let mut h = with_callbacks(1);
+    h.join(1, 0);
+    h.answer(0);
+    h.take();
+    let queue = h.queue;
+    let waited = Duration::from_secs(90);
+    h.acd.restore_callback(
+        h.now,
+        (queue, CallId(7)),
+        "+48225550007",
+        Priority(0),
+        waited,
+    );
+    h.drain();
+    h.join(8, 0);
+    h.take();
+    h.hang_up(1, Party::Caller);
+    let placed = callbacks_placed(&h.take());
+    assert_eq!(placed, [(7, AgentId(0), "+48225550007".to_string())]);
+}
