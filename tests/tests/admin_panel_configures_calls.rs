@@ -510,6 +510,43 @@ fn a_conference_room_added_in_the_panel_takes_calls() {
     phone.wait_event("CALL_CLOSED", Duration::from_secs(10));
 }
 
+/// The feature codes are the office's to choose on the Settings page: a park code that
+/// cannot have slots is refused on its field; a voicemail code changed there is what
+/// phones dial from then on, and the old one reaches nothing.
+#[test]
+fn a_feature_code_changed_in_the_panel_is_what_phones_dial() {
+    use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let shown = phase(&server, "feature-codes", &[]);
+    let names: Vec<&str> = shown.iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(names, ["logged-in", "codes-saved"], "{shown:?}");
+    let refused = shown[1]["refused"].as_str().unwrap_or_default();
+    assert!(refused.contains("must end in 0"), "{refused}");
+    let token = server.admin_token();
+    let (_, settings) = server.api(Some(&token), "GET", "/api/settings", None);
+    assert_eq!(settings["feature_codes"]["voicemail"], "*98", "{settings}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let voice = dir.path().join("en.wav");
+    switchboard_e2e::audio::speech("en", 20, &voice);
+    let mut phone = Baresip::start(server.sip, PhoneSetup::pcmu("101", &voice, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    phone.command("dial", &format!("sip:*97@{}", server.sip));
+    phone.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    phone.command("dial", &format!("sip:*98@{}", server.sip));
+    phone.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    let calls = server.wait_first_call_stage(&token, "voicemail");
+    assert_eq!(calls[0]["callee"], "*98", "{calls}");
+    phone.command("hangup", "");
+    phone.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    let records = server.call_records();
+    let old = records
+        .iter()
+        .find(|r| r.callee == "*97")
+        .expect("the call to *97");
+    assert_ne!(old.outcome.as_str(), "answered", "{old:#?}");
+}
+
 /// Bug: pasting a VIP list dropped real numbers ("tel. 22 555 01 04", "601234570
 /// (mobile)") and kept repeats, with no preview. Now each line's number is found and
 /// shown as the office keeps it, repeats and lines without one are shown and left out,

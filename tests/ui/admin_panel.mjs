@@ -296,6 +296,25 @@ async function settings(page, banSeconds, artifacts) {
   step("settings-saved", { banSeconds });
 }
 
+/** Feature codes on the Settings page: a park code that does not end in 0 is refused on
+ * its field; then the voicemail code becomes *98. */
+async function featureCodes(page, artifacts) {
+  await open(page, "Settings");
+  const codes = page.getByTestId("feature-codes");
+  const park = codes.getByLabel("Park (ends in 0; slots end in 1–9)");
+  await park.fill("*75");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  const error = codes.locator(".ant-form-item-explain-error").filter({ hasText: "must end in 0" });
+  await error.waitFor();
+  const refused = await error.innerText();
+  await park.fill("*70");
+  await codes.getByLabel("Voicemail (alone: own box; then a box)").fill("*98");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByText("Saved").first().waitFor();
+  await page.screenshot({ path: path.join(artifacts, "settings-feature-codes.png") });
+  step("codes-saved", { refused });
+}
+
 /** Sets up the SMTP server on the Settings page and an address on 101's voicemail box;
  * the password given is not shown back. */
 async function email(page, smtp, password, artifacts) {
@@ -729,6 +748,8 @@ try {
     await listenIn(page, rest[0], rest[1], rest[2]);
   } else if (phase === "live-call") {
     await liveCall(page, rest[0], rest[1], rest[2]);
+  } else if (phase === "feature-codes") {
+    await featureCodes(page, rest[0]);
   } else if (phase === "settings") {
     await settings(page, rest[0], rest[1]);
   } else if (phase === "mail-log") {

@@ -8,6 +8,7 @@
 //! one place that dispatches. They all speak the [`vocabulary`] to the edges.
 
 mod engine;
+mod feature_codes;
 mod features;
 mod legs;
 mod live_calls;
@@ -18,6 +19,7 @@ mod trunks;
 mod vocabulary;
 
 pub use engine::{CallActionError, Pbx};
+pub use feature_codes::{FeatureCodes, PARK_SLOTS};
 pub use features::conference::ConferenceRoom;
 pub use features::key_transfer::DEFAULT_ATTENDED_CODE as DEFAULT_ATTENDED_TRANSFER_CODE;
 pub use features::key_transfer::DEFAULT_CODE as DEFAULT_TRANSFER_CODE;

@@ -16,6 +16,7 @@ use crate::sounds::Language;
 
 mod conferences;
 mod email;
+mod feature_codes;
 mod import;
 mod lists;
 mod outbound;
@@ -27,6 +28,7 @@ mod voicemail;
 
 pub use conferences::ConferenceSettings;
 pub use email::{EmailSettings, SmtpSecurity};
+pub use feature_codes::FeatureCodeSettings;
 pub use lists::{ListSettings, NumberSettings};
 pub use outbound::{CallClassName, ExtensionClasses, OutboundSettings, RouteSettings};
 pub use pickup::PickupGroupSettings;
@@ -89,6 +91,10 @@ pub struct Config {
     /// Groups of extensions whose phones pick up each other's calls with `*8`.
     #[serde(default)]
     pub pickup_groups: Vec<PickupGroupSettings>,
+    /// What office phones dial for pickup, park, supervision, voicemail and agents'
+    /// status.
+    #[serde(default)]
+    pub feature_codes: FeatureCodeSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -597,6 +603,7 @@ impl Config {
         self.validate_outbound(&mut errors);
         self.validate_conferences(&mut errors);
         self.validate_pickup_groups(&mut errors);
+        self.validate_feature_codes(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -730,6 +737,7 @@ impl Config {
             outbound: section(store, "outbound")?,
             conferences: section(store, "conferences")?,
             pickup_groups: section(store, "pickup_groups")?,
+            feature_codes: section(store, "feature_codes")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -770,6 +778,7 @@ impl Config {
             ("routes".to_string(), to_json(&self.routes)),
             ("conferences".to_string(), to_json(&self.conferences)),
             ("pickup_groups".to_string(), to_json(&self.pickup_groups)),
+            ("feature_codes".to_string(), to_json(&self.feature_codes)),
             ("outbound".to_string(), to_json(&self.outbound)),
         ];
         let extensions: Vec<Extension> = self

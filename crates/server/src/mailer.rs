@@ -43,12 +43,13 @@ pub fn voicemail_mail(
     let recipient = config.voicemail.email_of(mailbox)?;
     let seconds = duration.as_secs();
     let length = format!("{}:{:02}", seconds / 60, seconds % 60);
+    let code = &config.feature_codes.voicemail;
     Some(Mail {
         recipient: recipient.to_string(),
         subject: format!("Voicemail for {mailbox} from {caller} ({length})"),
         body: format!(
             "{caller} left a message for {mailbox}, {length} long. The recording is attached; \
-             it is also in the box (dial *97, or the admin panel).\n\n-- Switchboard\n"
+             it is also in the box (dial {code}, or the admin panel).\n\n-- Switchboard\n"
         ),
         attachment: Some((
             crate::voicemail::message_path(mailbox, id),

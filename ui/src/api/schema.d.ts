@@ -1285,6 +1285,11 @@ export interface components {
             conferences?: components["schemas"]["ConferenceSettings"][];
             /** @description Groups of extensions whose phones pick up each other's calls with `*8`. */
             pickup_groups?: components["schemas"]["PickupGroupSettings"][];
+            /**
+             * @description What office phones dial for pickup, park, supervision, voicemail and agents'
+             *     status.
+             */
+            feature_codes?: components["schemas"]["FeatureCodeSettings"];
         };
         /** @description A customer's number and the extension responsible for them. */
         ContactSettings: {
@@ -1395,6 +1400,55 @@ export interface components {
              *     and calls over TLS only, with its audio in SRTP.
              */
             encryption?: components["schemas"]["EncryptionPolicy"];
+        };
+        FeatureCodeSettings: {
+            /**
+             * @description An agent logs in to their queues, or out ("*45").
+             * @default *45
+             */
+            agent_login: string;
+            /**
+             * @description An agent takes a break, or ends it ("*46").
+             * @default *46
+             */
+            agent_break: string;
+            /**
+             * @description Answers a call ringing a phone of the caller's pickup group ("*8").
+             * @default *8
+             */
+            pickup: string;
+            /**
+             * @description Followed by an extension, answers the call ringing it ("**").
+             * @default **
+             */
+            directed_pickup: string;
+            /**
+             * @description A call transferred to it is parked; it ends in 0, and its slots are the same
+             *     number ending in 1 to 9 ("*70": slots "*71" to "*79").
+             * @default *70
+             */
+            park: string;
+            /**
+             * @description Followed by an extension, a supervisor listens to its call ("*90").
+             * @default *90
+             */
+            listen: string;
+            /**
+             * @description Followed by an extension, a supervisor whispers to it ("*91").
+             * @default *91
+             */
+            whisper: string;
+            /**
+             * @description Followed by an extension, a supervisor barges into its call ("*92").
+             * @default *92
+             */
+            barge: string;
+            /**
+             * @description The voicemail menu: alone, the caller's own box; followed by a box's number,
+             *     that box ("*97").
+             * @default *97
+             */
+            voicemail: string;
         };
         FieldProblem: {
             field: string;
@@ -1910,6 +1964,7 @@ export interface components {
              */
             email?: components["schemas"]["EmailSettings"];
             outbound?: components["schemas"]["OutboundSettings"] | null;
+            feature_codes?: components["schemas"]["FeatureCodeSettings"] | null;
         };
         SipSettings: {
             /**

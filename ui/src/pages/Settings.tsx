@@ -131,6 +131,25 @@ export default function Settings() {
               <Select mode="tags" tokenSeparators={[",", " "]} placeholder="101" />
             </Form.Item>
           </Card>
+          <Card title={t("featureCodes")} style={{ width: 300 }} data-testid="feature-codes">
+            {(
+              [
+                ["agent_login", "*45"],
+                ["agent_break", "*46"],
+                ["pickup", "*8"],
+                ["directed_pickup", "**"],
+                ["park", "*70"],
+                ["listen", "*90"],
+                ["whisper", "*91"],
+                ["barge", "*92"],
+                ["voicemail", "*97"],
+              ] as const
+            ).map(([code, usual]) => (
+              <Form.Item key={code} name={["feature_codes", code]} label={t(`code_${code}`)}>
+                <Input placeholder={usual} style={{ width: 100 }} />
+              </Form.Item>
+            ))}
+          </Card>
           <Card title={t("callingOut")} style={{ width: 300 }} data-testid="calling-out">
             <Form.Item name={["outbound", "classes"]} label={t("outClasses")} extra={t("outClassesHint")}>
               <Select mode="multiple" options={classes} />

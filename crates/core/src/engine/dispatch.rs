@@ -78,7 +78,7 @@ impl Pbx {
     fn parked_lamps(&self) -> Vec<(String, String)> {
         let call_id = |key| Some(self.legs.calls.get(&key)?.a_dialog.call_id.clone());
         self.parking
-            .taken()
+            .taken(&self.office.codes)
             .into_iter()
             .filter_map(|(slot, key)| Some((slot, call_id(key)?)))
             .collect()
@@ -364,7 +364,7 @@ impl Pbx {
         slot: &str,
     ) {
         let picker = names.0.clone();
-        let Some(key) = self.parking.take(slot) else {
+        let Some(key) = self.parking.take(&self.office.codes, slot) else {
             let nothing = Refusal::new(404, "Nothing is parked there");
             return self.legs.refuse(now, id, &invite, names, nothing);
         };
@@ -816,6 +816,10 @@ impl Directory for OfficeDirectory<'_> {
 
     fn outbound(&self, dialled: &str) -> Option<Dial> {
         self.0.outbound.dial(dialled)
+    }
+
+    fn codes(&self) -> &crate::feature_codes::FeatureCodes {
+        &self.0.office.codes
     }
 }
 

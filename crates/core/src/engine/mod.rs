@@ -21,6 +21,7 @@ use switchboard_sip::registrar::BindingChange;
 use switchboard_sip::service::Service;
 use switchboard_sip::trunk_registration::Local;
 
+use crate::feature_codes::FeatureCodes;
 use crate::features::conference::{ConferenceRoom, Conferences};
 use crate::features::consult::Consultations;
 use crate::features::key_transfer::KeyTransfers;
@@ -182,7 +183,7 @@ impl Pbx {
 
     /// Every call not already being torn down, oldest first.
     pub fn live_calls(&self) -> Vec<LiveCall> {
-        let parked = self.parking.taken();
+        let parked = self.parking.taken(&self.office.codes);
         let mut calls: Vec<LiveCall> = self
             .legs
             .calls
@@ -362,10 +363,7 @@ impl Pbx {
         country_code: Option<String>,
         lists: Vec<crate::numbers::NumberList>,
     ) {
-        self.office = Office {
-            lists,
-            country_code,
-        };
+        (self.office.lists, self.office.country_code) = (lists, country_code);
     }
 
     /// Applies the queues and agents of the configuration, in place (see
@@ -505,6 +503,11 @@ impl Pbx {
     /// blind (`##` unless set) or after talking to the colleague (`*2`); empty: off.
     pub fn set_transfer_codes(&mut self, blind: String, attended: String) {
         self.key_transfers.set_codes(blind, attended);
+    }
+
+    /// The codes office phones dial for features (the usual ones unless set).
+    pub fn set_feature_codes(&mut self, codes: FeatureCodes) {
+        self.office.codes = codes;
     }
 
     /// The office's pickup groups, each a list of extensions: `*8` picks up a call

@@ -5,14 +5,10 @@ use std::sync::Arc;
 use switchboard_queue::QueueId;
 use switchboard_scenario::model::Scenario;
 
+use crate::feature_codes::FeatureCodes;
 use crate::features::queue::codes::FeatureCode;
 use crate::features::supervise::How;
-use crate::features::voicemail::menu::menu_box;
-use crate::features::{PARK_CODE, park_slot_index};
 use crate::outbound::Dial;
-
-/// The code that picks up any call ringing a phone of the office.
-pub(crate) const PICKUP_ANY: &str = "*8";
 
 /// Where a new call goes.
 #[derive(Debug, Clone)]
@@ -68,6 +64,7 @@ pub(crate) trait Directory {
     fn emergency(&self, dialled: &str) -> Option<Dial>;
     /// The number out through the first outbound route that takes it.
     fn outbound(&self, dialled: &str) -> Option<Dial>;
+    fn codes(&self) -> &FeatureCodes;
 }
 
 /// A blocked caller reaches nothing; an emergency number always goes out, first;
@@ -84,26 +81,27 @@ pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Rou
     if let Some(queue) = office.queue(dialled) {
         return Route::Queue(queue);
     }
-    if let Some(code) = FeatureCode::from_number(dialled) {
+    let codes = office.codes();
+    if let Some(code) = codes.agent_code(dialled) {
         return Route::FeatureCode(code);
     }
-    if dialled == PICKUP_ANY {
+    if dialled == codes.pickup {
         return Route::Pickup(None);
     }
-    if dialled == PARK_CODE {
+    if dialled == codes.park {
         return Route::Park;
     }
-    if park_slot_index(dialled).is_some() {
+    if codes.park_slot_index(dialled).is_some() {
         return Route::Retrieve(dialled.to_string());
     }
-    if let Some((how, extension)) = How::from_number(dialled) {
+    if let Some((how, extension)) = codes.supervise(dialled) {
         return Route::Supervise {
             extension: extension.to_string(),
             how,
         };
     }
-    if let Some(extension) = dialled
-        .strip_prefix("**")
+    if let Some(extension) = codes
+        .directed_pickup(dialled)
         .filter(|e| office.is_extension(e))
     {
         return Route::Pickup(Some(extension.to_string()));
@@ -114,7 +112,10 @@ pub(crate) fn route(dialled: &str, caller: &str, office: &impl Directory) -> Rou
     if office.is_conference(dialled) {
         return Route::Conference(dialled.to_string());
     }
-    if let Some(mailbox) = menu_box(dialled, caller).filter(|b| office.is_mailbox(b)) {
+    if let Some(mailbox) = codes
+        .voicemail_box(dialled, caller)
+        .filter(|b| office.is_mailbox(b))
+    {
         return Route::Mailbox(mailbox);
     }
     if let Some(mailbox) = dialled.strip_prefix('*').filter(|b| office.is_mailbox(b)) {
@@ -150,8 +151,12 @@ mod tests {
     use super::*;
 
     /// An office with queue 600, scenario number 700, extensions 101 and 102, and 666
-    /// blocked.
-    struct Office;
+    /// blocked, dialling `codes`.
+    struct Office(FeatureCodes);
+
+    fn usual() -> Office {
+        Office(FeatureCodes::default())
+    }
 
     impl Directory for Office {
         fn blocked(&self, caller: &str) -> Option<(String, bool)> {
@@ -193,6 +198,9 @@ mod tests {
         fn outbound(&self, dialled: &str) -> Option<Dial> {
             dialled.starts_with('0').then(|| dial("national"))
         }
+        fn codes(&self) -> &FeatureCodes {
+            &self.0
+        }
     }
 
     fn dial(route: &str) -> Dial {
@@ -225,7 +233,7 @@ mod tests {
     }
 
     fn kind(dialled: &str, caller: &str) -> String {
-        described(route(dialled, caller, &Office))
+        described(route(dialled, caller, &usual()))
     }
 
     #[test]
@@ -243,6 +251,27 @@ mod tests {
         assert_eq!(kind("*71", "101"), "retrieve *71");
         assert_eq!(kind("*600", "101"), "message for 600");
         assert_eq!(kind("102", "101"), "extension");
+    }
+
+    #[test]
+    fn codes_the_office_set_replace_the_usual_ones() {
+        let office = Office(FeatureCodes {
+            pickup: "#8".into(),
+            park: "500".into(),
+            listen: "#90".into(),
+            ..FeatureCodes::default()
+        });
+        let kind = |dialled: &str| described(route(dialled, "101", &office));
+        assert_eq!(kind("#8"), "pickup None");
+        assert_eq!(kind("500"), "park");
+        assert_eq!(kind("503"), "retrieve 503");
+        assert_eq!(kind("#90101"), "Listen 101");
+        assert_eq!(
+            kind("*8"),
+            "extension",
+            "the usual code is just a number now"
+        );
+        assert_eq!(kind("*70"), "extension");
     }
 
     #[test]
@@ -271,11 +300,11 @@ mod tests {
         assert_eq!(kind("112", "666"), "blocked tell=true");
         // From a trunk: never out again.
         assert_eq!(
-            described(route_in("0221234567", "+48601000000", None, &Office)),
+            described(route_in("0221234567", "+48601000000", None, &usual())),
             "nowhere"
         );
         assert_eq!(
-            described(route_in("112", "+48601000000", None, &Office)),
+            described(route_in("112", "+48601000000", None, &usual())),
             "nowhere"
         );
     }
@@ -283,7 +312,7 @@ mod tests {
     #[test]
     fn a_call_from_a_trunk_reaches_the_office_numbers_scenarios_only() {
         let from_trunk = |dialled: &str, unknown: Option<&str>| {
-            described(route_in(dialled, "+48601000000", unknown, &Office))
+            described(route_in(dialled, "+48601000000", unknown, &usual()))
         };
         assert_eq!(from_trunk("700", None), "scenario main");
         for own in ["600", "*45", "*97", "101"] {
@@ -297,7 +326,7 @@ mod tests {
         assert_eq!(from_trunk("700", Some("gone")), "scenario main");
         assert_eq!(from_trunk("555", Some("gone")), "nowhere");
         assert_eq!(
-            described(route_in("700", "666", None, &Office)),
+            described(route_in("700", "666", None, &usual())),
             "blocked tell=true"
         );
     }

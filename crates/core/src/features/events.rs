@@ -8,10 +8,9 @@ use switchboard_sip::subscription::{Notifier, Refusal, Request, SubscriptionKey}
 use switchboard_sip::transaction::{Peer, ServerId};
 
 use super::Ctx;
-use crate::legs::Legs;
 
 /// Whether `subscriber` may watch `resource`; the refusal's status and reason if not.
-pub(crate) type Rule = fn(&Legs, &str, &str) -> Result<(), (u16, &'static str)>;
+pub(crate) type Rule = fn(&Ctx<'_>, &str, &str) -> Result<(), (u16, &'static str)>;
 
 /// Takes up a SUBSCRIBE, new or refreshing one, that the package and `may` allow,
 /// and answers it 200; returns the subscription, whose first NOTIFY the package sends
@@ -38,7 +37,7 @@ pub(crate) fn accept(
         Err(refusal) => return refuse(cx, id, &request, refusal),
     };
     if let Request::New { resource, .. } = &asked
-        && let Err((code, reason)) = may(cx.legs, &subscriber, resource)
+        && let Err((code, reason)) = may(cx, &subscriber, resource)
     {
         cx.legs.reply(now, id, &request, code, reason);
         return None;

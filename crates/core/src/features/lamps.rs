@@ -12,8 +12,8 @@ use quick_xml::escape::escape;
 use switchboard_sip::subscription::{EventPackage, Notifier, SubscriptionKey};
 use switchboard_sip::transaction::{ClientId, Peer, ServerId};
 
-use super::{Ctx, events, park_slot_index};
-use crate::legs::{Lamp, Legs};
+use super::{Ctx, events};
+use crate::legs::Lamp;
 
 const CONTENT_TYPE: &str = "application/dialog-info+xml";
 /// A receptionist's phone watches a few dozen extensions; an extension may be watched
@@ -54,8 +54,9 @@ impl Lamps {
         subscribe: (ServerId, rsip::Request, Peer),
         parked: &[(String, String)],
     ) {
-        let an_extension = |legs: &Legs, _: &str, resource: &str| {
-            (legs.is_extension(resource) || park_slot_index(resource).is_some())
+        let an_extension = |cx: &Ctx<'_>, _: &str, resource: &str| {
+            let slot = cx.office.codes.park_slot_index(resource).is_some();
+            (cx.legs.is_extension(resource) || slot)
                 .then_some(())
                 .ok_or((404, "No such extension or park slot"))
         };

@@ -23,26 +23,10 @@ use std::time::Instant;
 
 use switchboard_scenario::run::QueueExit;
 
+use crate::feature_codes::FeatureCodes;
 use crate::legs::Legs;
 use crate::numbers::{ListKind, NumberList, normalise};
 use crate::vocabulary::CallKey;
-
-/// The number a call is transferred to to be parked.
-pub(crate) const PARK_CODE: &str = "*70";
-/// How many park slots there are: `*71` to `*79`.
-pub(crate) const PARK_SLOTS: usize = 9;
-
-/// A park slot's number, `*71` for the first.
-pub(crate) fn park_slot(index: usize) -> String {
-    format!("*7{}", index + 1)
-}
-
-/// The park slot index a dialled `*71`…`*79` names.
-pub(crate) fn park_slot_index(dialled: &str) -> Option<usize> {
-    let digit = dialled.strip_prefix("*7").filter(|d| d.len() == 1)?;
-    let n: usize = digit.parse().ok()?;
-    (1..=PARK_SLOTS).contains(&n).then(|| n - 1)
-}
 
 /// What a feature works with while handling one input.
 pub(crate) struct Ctx<'a> {
@@ -88,12 +72,13 @@ pub(crate) enum Handoff {
     },
 }
 
-/// The office's number lists, as calls are checked against them.
+/// The office's number lists, as calls are checked against them, and its feature codes.
 #[derive(Debug, Default)]
 pub(crate) struct Office {
     pub lists: Vec<NumberList>,
     /// Makes national numbers comparable with international ones.
     pub country_code: Option<String>,
+    pub codes: FeatureCodes,
 }
 
 impl Office {
@@ -136,20 +121,5 @@ impl Office {
             })
             .max()
             .unwrap_or_default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn park_slots_are_star_71_to_star_79() {
-        assert_eq!(park_slot(0), "*71");
-        assert_eq!(park_slot_index("*71"), Some(0));
-        assert_eq!(park_slot_index("*79"), Some(8));
-        for not in ["*70", "*7", "*710", "*80", "71", "*7a", "*7+"] {
-            assert_eq!(park_slot_index(not), None, "{not}");
-        }
     }
 }

@@ -11,7 +11,6 @@ use switchboard_sip::subscription::{EventPackage, Notifier, SubscriptionKey};
 use switchboard_sip::transaction::{ClientId, Peer, ServerId};
 
 use super::{Ctx, events};
-use crate::legs::Legs;
 use crate::vocabulary::MessageCounts;
 
 const CONTENT_TYPE: &str = "application/simple-message-summary";
@@ -53,7 +52,7 @@ impl Subscriptions {
         subscribe: (ServerId, rsip::Request, Peer),
         counts: impl Fn(&str) -> MessageCounts,
     ) {
-        let own_box = |_: &Legs, subscriber: &str, resource: &str| {
+        let own_box = |_: &Ctx<'_>, subscriber: &str, resource: &str| {
             (subscriber == resource)
                 .then_some(())
                 .ok_or((403, "Only the box's own extension"))

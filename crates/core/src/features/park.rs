@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use switchboard_media::relay::Side;
 
-use super::{Ctx, PARK_SLOTS, park_slot, park_slot_index};
+use super::Ctx;
+use crate::feature_codes::{FeatureCodes, PARK_SLOTS};
 use crate::legs::LegEvent;
 use crate::vocabulary::{CallKey, MediaCommand, Waiting};
 
@@ -64,20 +65,20 @@ impl Parking {
             hears: Waiting::Music,
         });
         cx.legs.wake_at(key, until);
-        Some(park_slot(index))
+        Some(cx.office.codes.park_slot(index))
     }
 
-    /// Takes the call parked in the slot `*7N` names out of it.
-    pub fn take(&mut self, dialled: &str) -> Option<CallKey> {
-        Some(self.slots[park_slot_index(dialled)?].take()?.call)
+    /// Takes the call parked in the slot `dialled` names (`*7N`) out of it.
+    pub fn take(&mut self, codes: &FeatureCodes, dialled: &str) -> Option<CallKey> {
+        Some(self.slots[codes.park_slot_index(dialled)?].take()?.call)
     }
 
     /// The slots taken, as (slot number, call).
-    pub fn taken(&self) -> Vec<(String, CallKey)> {
+    pub fn taken(&self, codes: &FeatureCodes) -> Vec<(String, CallKey)> {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| Some((park_slot(i), s.as_ref()?.call)))
+            .filter_map(|(i, s)| Some((codes.park_slot(i), s.as_ref()?.call)))
             .collect()
     }
 
@@ -102,7 +103,7 @@ impl Parking {
                 match self.slots[index].take_if(|_| due) {
                     Some(parked) => ParkOutcome::RingBack {
                         call,
-                        slot: park_slot(index),
+                        slot: cx.office.codes.park_slot(index),
                         by: parked.by,
                     },
                     None => ParkOutcome::Waits,

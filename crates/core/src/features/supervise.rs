@@ -28,28 +28,6 @@ pub enum How {
 }
 
 impl How {
-    /// The feature code, then the extension: `*90101` listens to 101.
-    pub fn from_number(dialled: &str) -> Option<(How, &str)> {
-        let how = match dialled.get(..3)? {
-            "*90" => How::Listen,
-            "*91" => How::Whisper,
-            "*92" => How::Barge,
-            _ => return None,
-        };
-        let extension = &dialled[3..];
-        (!extension.is_empty() && extension.bytes().all(|b| b.is_ascii_digit()))
-            .then_some((how, extension))
-    }
-
-    /// The feature code that does it from a phone.
-    fn code(self) -> &'static str {
-        match self {
-            How::Listen => "*90",
-            How::Whisper => "*91",
-            How::Barge => "*92",
-        }
-    }
-
     fn done(self) -> &'static str {
         match self {
             How::Listen => "listened",
@@ -118,7 +96,7 @@ impl Supervision {
             extension,
             caller: extension,
             display: "\"Switchboard\" ",
-            callee: format!("{}{extension}", how.code()),
+            callee: format!("{}{extension}", cx.office.codes.supervise_code(how)),
             seat: Side::A,
         };
         let key = cx.legs.place_call(cx.now, placing)?;
@@ -251,21 +229,6 @@ impl Supervision {
             let (d, by) = (Outcome::Answered, HangupBy::System);
             let why = "The call listened to ended";
             cx.legs.end_alone(cx.now, supervisor, d, by, 200, why);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn star_90_to_92_name_how_and_whom() {
-        assert_eq!(How::from_number("*90101"), Some((How::Listen, "101")));
-        assert_eq!(How::from_number("*91101"), Some((How::Whisper, "101")));
-        assert_eq!(How::from_number("*92101"), Some((How::Barge, "101")));
-        for not in ["*90", "*93101", "*9010a", "90101", "*97101", "*9"] {
-            assert_eq!(How::from_number(not), None, "{not}");
         }
     }
 }

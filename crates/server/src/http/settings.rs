@@ -12,8 +12,8 @@ use super::api::{Api, Edit};
 use super::error::{ApiError, ApiJson};
 use super::session::Admin;
 use crate::config::{
-    CallSettings, Config, EmailSettings, NumberSettings, OutboundSettings, RegistrarSettings,
-    SecuritySettings, SipSettings,
+    CallSettings, Config, EmailSettings, FeatureCodeSettings, NumberSettings, OutboundSettings,
+    RegistrarSettings, SecuritySettings, SipSettings,
 };
 
 /// Every office-wide setting.
@@ -34,6 +34,10 @@ pub struct Settings {
     /// Left out of a change, it stays as it is.
     #[serde(default)]
     pub outbound: Option<OutboundSettings>,
+    /// What office phones dial for pickup, park, supervision, voicemail and agents'
+    /// status. Left out of a change, they stay as they are.
+    #[serde(default)]
+    pub feature_codes: Option<FeatureCodeSettings>,
 }
 
 /// How long voicemail messages may be.
@@ -60,6 +64,7 @@ impl Settings {
             },
             email: config.email.without_password(),
             outbound: Some(config.outbound),
+            feature_codes: Some(config.feature_codes),
         }
     }
 }
@@ -98,6 +103,9 @@ pub async fn put_settings(
             config.email = email;
             if let Some(outbound) = settings.outbound {
                 config.outbound = outbound;
+            }
+            if let Some(codes) = settings.feature_codes {
+                config.feature_codes = codes;
             }
             Ok(Edit::whole(()))
         })

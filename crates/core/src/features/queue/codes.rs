@@ -14,20 +14,10 @@ const TELLING_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 /// Numbers an agent dials to change their own status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FeatureCode {
-    /// *45: log in to the queues, or out.
+    /// Log in to the queues, or out (`*45`).
     LogInOut,
-    /// *46: take a break, or end it.
+    /// Take a break, or end it (`*46`).
     Break,
-}
-
-impl FeatureCode {
-    pub fn from_number(number: &str) -> Option<FeatureCode> {
-        match number {
-            "*45" => Some(FeatureCode::LogInOut),
-            "*46" => Some(FeatureCode::Break),
-            _ => None,
-        }
-    }
 }
 
 impl Queues {

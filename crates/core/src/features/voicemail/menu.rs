@@ -14,8 +14,6 @@ use crate::features::Ctx;
 use crate::record::{HangupBy, Outcome, VoicemailMessage};
 use crate::vocabulary::{CallKey, MediaCommand, RecordInto, RecordLimits, Sound, Word};
 
-/// The feature code, alone or followed by a box number.
-pub const FEATURE_CODE: &str = "*97";
 /// Wrong PINs before Switchboard hangs up.
 const PIN_TRIES: u8 = 3;
 /// The longest PIN read; more digits count as a wrong PIN.
@@ -45,17 +43,6 @@ fn pin_matches(hash: &str, mailbox: &str, pin: &str) -> bool {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The box a number dialled opens: `*97` the caller's own, `*97` + digits that box.
-pub(crate) fn menu_box(dialled: &str, caller: &str) -> Option<String> {
-    let rest = dialled.strip_prefix(FEATURE_CODE)?;
-    if rest.is_empty() {
-        return Some(caller.to_string());
-    }
-    rest.chars()
-        .all(|c| c.is_ascii_digit())
-        .then(|| rest.to_string())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -382,13 +369,5 @@ mod tests {
         assert!(!pin_matches(&hash, "102", "4821"), "bound to its box");
         assert_ne!(hash, pin_hash("101", "4821", &[9, 9, 9, 9]));
         assert!(!pin_matches("plain", "101", "plain"));
-    }
-
-    #[test]
-    fn star_97_opens_the_own_box_or_the_one_dialled_after_it() {
-        assert_eq!(menu_box("*97", "101").as_deref(), Some("101"));
-        assert_eq!(menu_box("*97600", "101").as_deref(), Some("600"));
-        assert_eq!(menu_box("*97x", "101"), None);
-        assert_eq!(menu_box("*45", "101"), None);
     }
 }
