@@ -89,6 +89,7 @@ build_ui() {
   fi
   if [ ! -f ui/dist/index.html ] \
     || [ -n "$(find ui/src ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package-lock.json \
+      ui/package.json ui/compress.mjs \
       -newer ui/dist/index.html -print -quit)" ]; then
     echo "==> admin UI: build"
     (cd ui && npm run -s build)

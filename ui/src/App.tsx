@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { App as AntApp, ConfigProvider, Layout, Menu, Select, Button, Spin, Typography } from "antd";
 import enUS from "antd/locale/en_US";
 import plPL from "antd/locale/pl_PL";
@@ -9,21 +9,35 @@ import { api, rememberSession, whenLoggedOut, type Schemas } from "./api/client"
 import { PageErrorBoundary } from "./components/PageErrorBoundary";
 import { LANGUAGES, setLanguage, type Language } from "./i18n";
 import Login from "./pages/Login";
-import Dashboard, { DesktopNotifications } from "./pages/Dashboard";
-import { Extensions, Agents, Inbound, Contacts, VoicemailBoxes, Conferences, PickupGroups } from "./pages/simple";
-import Queues from "./pages/Queues";
-import Lists from "./pages/Lists";
-import Trunks from "./pages/Trunks";
-import OutboundRoutes from "./pages/Routes";
-import Schedules from "./pages/Schedules";
-import Scenarios from "./pages/Scenarios";
-import Prompts from "./pages/Prompts";
-import MyPhone from "./pages/MyPhone";
-import Voicemail from "./pages/Voicemail";
-import Calls from "./pages/Calls";
-import Settings from "./pages/Settings";
-import SoftPhone from "./components/SoftPhone";
-import CountryQuestion from "./components/CountryQuestion";
+
+// The login page loads first; every page's code (the scenario editor's graph library
+// above all) comes when it is first opened, the wallboard's at once after logging in.
+const Dashboard = lazy(() => import("./pages/Dashboard"));
+const DesktopNotifications = lazy(() =>
+  import("./pages/Dashboard").then((m) => ({ default: m.DesktopNotifications })),
+);
+const MyPhone = lazy(() => import("./pages/MyPhone"));
+const SoftPhone = lazy(() => import("./components/SoftPhone"));
+const CountryQuestion = lazy(() => import("./components/CountryQuestion"));
+const simple = <K extends keyof typeof import("./pages/simple")>(name: K) =>
+  lazy(() => import("./pages/simple").then((m) => ({ default: m[name] })));
+const Extensions = simple("Extensions");
+const Agents = simple("Agents");
+const Inbound = simple("Inbound");
+const Contacts = simple("Contacts");
+const VoicemailBoxes = simple("VoicemailBoxes");
+const Conferences = simple("Conferences");
+const PickupGroups = simple("PickupGroups");
+const Queues = lazy(() => import("./pages/Queues"));
+const Lists = lazy(() => import("./pages/Lists"));
+const Trunks = lazy(() => import("./pages/Trunks"));
+const OutboundRoutes = lazy(() => import("./pages/Routes"));
+const Schedules = lazy(() => import("./pages/Schedules"));
+const Scenarios = lazy(() => import("./pages/Scenarios"));
+const Prompts = lazy(() => import("./pages/Prompts"));
+const Voicemail = lazy(() => import("./pages/Voicemail"));
+const Calls = lazy(() => import("./pages/Calls"));
+const Settings = lazy(() => import("./pages/Settings"));
 import { hasPhone } from "./phone";
 
 const locales = { en: enUS, pl: plPL, ru: ruRU };
@@ -106,7 +120,9 @@ export default function App() {
     const selected = pages.find(([path]) => path !== "/" && location.pathname.startsWith(path))?.[0] ?? "/";
     body = (
       <Layout style={{ minHeight: "100vh" }}>
-        <DesktopNotifications />
+        <Suspense fallback={null}>
+          <DesktopNotifications />
+        </Suspense>
         <Layout.Sider breakpoint="md" collapsedWidth={0} theme="light" width={220}>
           <Typography.Title level={4} style={{ padding: "16px 24px", margin: 0 }}>
             {t("appName")}
@@ -126,7 +142,9 @@ export default function App() {
             <div style={{ display: "flex", justifyContent: "flex-end" }}>{controls}</div>
           </Layout.Header>
           <Layout.Content style={{ padding: "8px 24px 24px" }}>
-            <CountryQuestion />
+            <Suspense fallback={null}>
+              <CountryQuestion />
+            </Suspense>
             <Routes>
               {pages.map(([path, , Page]) => (
                 <Route
@@ -134,7 +152,9 @@ export default function App() {
                   path={path === "/" ? "/" : `${path}/*`}
                   element={
                     <PageErrorBoundary>
-                      <Page />
+                      <Suspense fallback={<Spin style={{ margin: 48 }} />}>
+                        <Page />
+                      </Suspense>
                     </PageErrorBoundary>
                   }
                 />
@@ -151,10 +171,14 @@ export default function App() {
     <ConfigProvider locale={locales[language] ?? enUS}>
       <AntApp>
         {!adminLayout && <div style={{ position: "fixed", top: 12, right: 16, zIndex: 10 }}>{controls}</div>}
-        {body}
+        <Suspense fallback={<Spin style={{ margin: 48 }} />}>{body}</Suspense>
         {/* The desktop app's phone, on every screen: calls are answered whatever the
             panel shows, logged in or not. */}
-        {hasPhone() && <SoftPhone />}
+        {hasPhone() && (
+          <Suspense fallback={null}>
+            <SoftPhone />
+          </Suspense>
+        )}
       </AntApp>
     </ConfigProvider>
   );
