@@ -251,7 +251,12 @@ fn an_office_set_up_in_the_panel_routes_real_calls() {
     let shown = panel(&server, &admin, &["languages", art]);
     assert_eq!(
         shown.last().cloned().unwrap_or_default(),
-        serde_json::json!({"step": "languages", "Polski": "Tablica", "Русский": "Табло", "English": "Wallboard"}),
+        serde_json::json!({
+            "step": "languages",
+            "Polski": {"wallboard": "Tablica", "lang": "pl"},
+            "Русский": {"wallboard": "Табло", "lang": "ru"},
+            "English": {"wallboard": "Wallboard", "lang": "en"},
+        }),
         "{shown:?}"
     );
 

@@ -269,7 +269,7 @@ async function languages(page, artifacts) {
     await page.getByRole("menuitem", { name: queues, exact: true }).waitFor();
     await page.getByTestId("calls-now").getByText(callsNow).waitFor();
     await page.screenshot({ path: path.join(artifacts, `wallboard-${language}.png`) });
-    shown[language] = wallboard;
+    shown[language] = { wallboard, lang: await page.evaluate(() => document.documentElement.lang) };
   }
   step("languages", shown);
 }

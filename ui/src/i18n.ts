@@ -315,6 +315,12 @@ const browser = navigator.language.slice(0, 2);
 const initial: Language =
   saved && saved in LANGUAGES ? (saved as Language) : browser in LANGUAGES ? (browser as Language) : "en";
 
+// Screen readers and the browser's spelling and translation offers follow the page's
+// language.
+i18n.on("languageChanged", (language) => {
+  document.documentElement.lang = language;
+});
+
 void i18n.use(initReactI18next).init({
   resources: { en: { translation: en }, pl: { translation: pl }, ru: { translation: ru } },
   lng: initial,
