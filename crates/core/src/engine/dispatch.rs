@@ -150,6 +150,14 @@ impl Pbx {
         let callee = uri_user(&invite.uri.to_string())
             .unwrap_or_default()
             .to_string();
+        // A busy lamp key pressed while the lamp shows ringing: the phone asks to take
+        // over the ringing call by the dialog the lamp named (RFC 3891).
+        if let Some(replaces) = header_value(&invite.headers, "Replaces") {
+            let call_id = replaces.split(';').next().unwrap_or_default().trim();
+            let pick = Pick::Replacing(call_id.to_string());
+            let names = (caller, callee, Origin::Extension);
+            return self.pick_up(now, (id, invite, peer), names, pick);
+        }
         let route = route(&callee, &caller, &OfficeDirectory(self));
         self.start_call(
             now,
@@ -240,7 +248,8 @@ impl Pbx {
                     .refuse(now, id, &invite, names, Refusal::new(404, "Not Found"));
             }
             Route::Pickup(ringing) => {
-                return self.pick_up(now, (id, invite, peer), names, ringing.as_deref());
+                let pick = Pick::Ringing(ringing.as_deref());
+                return self.pick_up(now, (id, invite, peer), names, pick);
             }
             Route::Park => {
                 let how = Refusal::new(403, "Transfer a call to the park code to park it");
@@ -317,16 +326,16 @@ impl Pbx {
         }
     }
 
-    /// The caller dialled a pickup code: their phone answers the oldest call ringing
-    /// the phones of `ringing` (when none, of an extension sharing a pickup group with
-    /// the caller, or of any extension for one in no group). A queue's offer is left to
-    /// its agents.
+    /// The caller's phone answers a call ringing another: by a pickup code, the oldest
+    /// call ringing the phones `pick` names (when none, of an extension sharing a
+    /// pickup group with the caller, or of any extension for one in no group); by a
+    /// busy lamp's Replaces, the call it names. A queue's offer is left to its agents.
     fn pick_up(
         &mut self,
         now: Instant,
         (id, invite, peer): (ServerId, rsip::Request, Peer),
         names: (String, String, Origin),
-        ringing: Option<&str>,
+        pick: Pick<'_>,
     ) {
         let picker = names.0.clone();
         let rung = |key: &CallKey| {
@@ -334,17 +343,32 @@ impl Pbx {
             let fork = call.forks.iter().find(|f| f.is_pending())?;
             Some(fork.target.extension()?.to_string())
         };
+        let ringing = match pick {
+            Pick::Ringing(extension) => extension,
+            Pick::Replacing(_) => None,
+        };
         let key = self
             .legs
             .ringing_calls(ringing, &picker)
             .into_iter()
             .filter(|k| self.owners.get(k) != Some(&Owner::Queue))
-            .find(|k| {
-                ringing.is_some()
-                    || rung(k).is_some_and(|rung| self.pickup_groups.may_pick(&picker, &rung))
+            .find(|k| match &pick {
+                Pick::Ringing(Some(_)) => true,
+                Pick::Ringing(None) => {
+                    rung(k).is_some_and(|rung| self.pickup_groups.may_pick(&picker, &rung))
+                }
+                Pick::Replacing(call_id) => self
+                    .legs
+                    .calls
+                    .get(k)
+                    .is_some_and(|c| c.a_dialog.call_id == *call_id),
             });
         let Some(key) = key else {
-            let nothing = Refusal::new(404, "No call to pick up");
+            let nothing = match pick {
+                Pick::Ringing(_) => Refusal::new(404, "No call to pick up"),
+                // RFC 3891 §3: no early dialog matches.
+                Pick::Replacing(_) => Refusal::new(481, "No ringing call matches Replaces"),
+            };
             return self.legs.refuse(now, id, &invite, names, nothing);
         };
         let rung = rung(&key);
@@ -770,6 +794,15 @@ impl Pbx {
             }
         }
     }
+}
+
+/// Which ringing call a phone picks up.
+enum Pick<'a> {
+    /// By a code: the oldest call ringing this extension's phones, or with none, one
+    /// ringing the picker's pickup groups.
+    Ringing(Option<&'a str>),
+    /// By a busy lamp: the call whose Call-ID the phone's Replaces header names.
+    Replacing(String),
 }
 
 /// The event package a SUBSCRIBE asks for (its Event header without parameters).

@@ -146,19 +146,24 @@ fn lamps_now(cx: &Ctx<'_>, watched: &[&str], parked: &[(String, String)]) -> Has
 }
 
 /// The full dialog-info document for `entity` (RFC 4235 §4): no dialog when idle,
-/// an early one while ringing (with the caller, as phones offer pickup from it), a
-/// confirmed one on a call.
+/// an early one while ringing (with the caller, as phones offer pickup from it, and the
+/// dialog's tags, which a phone's INVITE with Replaces names), a confirmed one on a
+/// call.
 fn dialog_info(entity: &str, version: u32, lamp: &Lamp, realm: &str) -> String {
     let dialog = match lamp {
         Lamp::Idle => String::new(),
         Lamp::Ringing {
             call,
+            tags: (local, remote),
             caller,
             display,
         } => format!(
-            "<dialog id=\"{id}\" call-id=\"{id}\" direction=\"recipient\"><state>early</state>\
+            "<dialog id=\"{id}\" call-id=\"{id}\" local-tag=\"{local}\" remote-tag=\"{remote}\" \
+             direction=\"recipient\"><state>early</state>\
              <remote><identity display=\"{display}\">sip:{caller}@{realm}</identity></remote></dialog>",
             id = escape(call),
+            local = escape(local),
+            remote = escape(remote),
             display = escape(display),
             caller = escape(caller),
         ),
@@ -191,12 +196,16 @@ mod tests {
         );
         let ringing = Lamp::Ringing {
             call: "c1@switchboard".into(),
+            tags: ("sb1".into(), "a1".into()),
             caller: "100".into(),
             display: "Anna <&> \"Co\"".into(),
         };
         let text = dialog_info(entity, 1, &ringing, "switchboard");
         assert!(
-            text.contains("direction=\"recipient\"><state>early</state>"),
+            text.contains(
+                "call-id=\"c1@switchboard\" local-tag=\"sb1\" remote-tag=\"a1\" \
+                 direction=\"recipient\"><state>early</state>"
+            ),
             "{text}"
         );
         assert!(

@@ -10,9 +10,11 @@ use super::{Legs, display_name};
 pub(crate) enum Lamp {
     Idle,
     /// A phone of the extension rings for `caller` (their number and display name);
-    /// `call` names the call.
+    /// `call` names the call, and `tags` its caller's dialog (Switchboard's tag, then
+    /// the caller's), which a phone picking it up names in Replaces.
     Ringing {
         call: String,
+        tags: (String, String),
         caller: String,
         display: String,
     },
@@ -46,8 +48,17 @@ impl Legs {
                         initiator: false,
                     };
                 } else if fork.is_pending() && *lamp == Lamp::Idle {
+                    let d = &call.a_dialog;
+                    let remote_tag = d
+                        .remote
+                        .split(';')
+                        .find_map(|p| p.trim().strip_prefix("tag="));
                     *lamp = Lamp::Ringing {
                         call: id.clone(),
+                        tags: (
+                            d.local_tag.clone(),
+                            remote_tag.unwrap_or_default().to_string(),
+                        ),
                         caller: call.caller.clone(),
                         display: display_name(&call.invite)
                             .trim()

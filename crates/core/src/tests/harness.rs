@@ -563,8 +563,20 @@ pub(crate) fn phone_calls(
     call_id: &str,
     offer: &str,
 ) -> String {
+    phone_calls_with(h, (addr, user), to, (call_id, ""), offer)
+}
+
+/// [`phone_calls`] with `extra` headers (each ending in CRLF) in the INVITE.
+pub(crate) fn phone_calls_with(
+    h: &mut Harness,
+    (addr, user): (&str, &str),
+    to: &str,
+    (call_id, extra): (&str, &str),
+    offer: &str,
+) -> String {
     let from_phone = |text: String| {
-        text.replace("Call-ID: call-1\r\n", &format!("Call-ID: {call_id}\r\n"))
+        text.replacen("Content-Type:", &format!("{extra}Content-Type:"), 1)
+            .replace("Call-ID: call-1\r\n", &format!("Call-ID: {call_id}\r\n"))
             .replace(CALLER, addr)
             .replace(
                 "\"Anna\" <sip:100@192.0.2.1>;tag=caller1",

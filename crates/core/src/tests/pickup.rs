@@ -67,6 +67,35 @@ fn picked_up(h: &mut Harness, code: &str) -> bool {
     h.take(OTHER).iter().any(|m| m.starts_with("SIP/2.0 200"))
 }
 
+/// 102's busy lamp for the desk showed the ringing call's dialog; pressing it sends an
+/// INVITE with Replaces naming that dialog (RFC 3891), which takes the call.
+#[test]
+fn a_busy_lamp_key_picks_up_the_call_its_replaces_names() {
+    let mut h = desk_rings();
+    let names =
+        |call_id: &str| format!("Replaces: {call_id};to-tag=sb;from-tag=caller1;early-only\r\n");
+    let to = "101";
+    phone_calls_with(
+        &mut h,
+        (OTHER, "102"),
+        to,
+        ("pick-1", &names("not-this-call")),
+        &sdp(7000, "0"),
+    );
+    h.expect(OTHER, "SIP/2.0 481 No ringing call matches Replaces");
+    phone_calls_with(
+        &mut h,
+        (OTHER, "102"),
+        to,
+        ("pick-2", &names("call-1")),
+        &sdp(7000, "0"),
+    );
+    assert!(h.take(OTHER).iter().any(|m| m.starts_with("SIP/2.0 200")));
+    h.expect(CALLER, "SIP/2.0 200");
+    h.expect(DESK, "CANCEL sip:101@");
+    assert_eq!(live_stages(&h), [(CallStage::Talking, Some("102".into()))]);
+}
+
 #[test]
 fn star_8_picks_up_whatever_rings() {
     let mut h = desk_rings();
