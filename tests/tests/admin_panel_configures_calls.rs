@@ -579,7 +579,8 @@ fn a_pasted_vip_list_is_previewed_and_keeps_every_real_number_once() {
 }
 
 /// Issue 20: a new office's country code was empty and nothing asked for it, so local
-/// numbers on lists never matched. The panel now asks on the first page until answered.
+/// numbers on lists never matched. The panel now asks on the first page until answered,
+/// with the office's time zone (the browser's offered first).
 #[test]
 fn a_new_office_is_asked_its_country_on_first_login() {
     let server = Server::start(&config("", FAST_REGISTRAR));
@@ -591,8 +592,17 @@ fn a_new_office_is_asked_its_country_on_first_login() {
     );
     let names: Vec<&str> = steps.iter().filter_map(|s| s["step"].as_str()).collect();
     assert_eq!(names, ["logged-in", "country-set"], "{steps:?}");
+    let offered = steps[1]["offered"].as_str().unwrap_or_default();
+    assert!(
+        !offered.is_empty(),
+        "the browser's time zone is offered: {steps:?}"
+    );
     let (_, settings) = server.api(Some(&server.admin_token()), "GET", "/api/settings", None);
     assert_eq!(settings["numbers"]["country_code"], "48", "{settings}");
+    assert_eq!(
+        settings["numbers"]["time_zone"], "Europe/Warsaw",
+        "{settings}"
+    );
 }
 
 /// An extension dials abroad, which it may not: the call is refused and the wallboard

@@ -434,9 +434,16 @@ async function country(page, artifacts) {
   await question.screenshot({ path: path.join(artifacts, "country-question.png") });
   await question.getByLabel("Country").click();
   await page.locator('.ant-select-item-option[title="Polska (+48)"]').click();
+  // The browser's own time zone is offered first; the office is in Warsaw.
+  const zone = question.getByLabel("Time zone");
+  const browserZone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+  const offered = (await question.innerText()).includes(browserZone.replaceAll("_", " ")) ? browserZone : "";
+  await zone.click();
+  await zone.fill("Warsaw");
+  await page.locator('.ant-select-item-option[title="Europe/Warsaw"]').click();
   await question.getByRole("button", { name: "Set the country" }).click();
   await question.waitFor({ state: "detached" });
-  step("country-set");
+  step("country-set", { offered });
 }
 
 /** The wallboard shows the call out that `caller` was kept from making to `number`. */

@@ -307,11 +307,8 @@ pub async fn run(
     let trunks = trunks::resolve(&config.trunks).await;
     sip_edge::apply_config(&mut pbx, &config, trunks.setups);
     // The daily limit of minutes out counts what was talked today before this start.
-    let midnight = jiff::Zoned::now()
-        .start_of_day()
-        .map_or(0, |z| z.timestamp().as_millisecond());
     let talked = store
-        .talk_out_since(midnight)?
+        .talk_out_since(config.numbers.midnight_ms())?
         .into_iter()
         .map(|(extension, ms)| {
             (

@@ -74,7 +74,7 @@ pub fn missed_call_mail(config: &Config, record: &CallRecord) -> Option<Mail> {
     let caller = &record.caller;
     let when = jiff::Timestamp::try_from(record.started)
         .ok()?
-        .to_zoned(jiff::tz::TimeZone::system())
+        .to_zoned(config.numbers.zone())
         .strftime("%Y-%m-%d %H:%M")
         .to_string();
     let what = match record.outcome {

@@ -1569,8 +1569,8 @@ export interface components {
         /** @enum {string} */
         NewStatus: "available" | "logged-out" | "on-break";
         /**
-         * @description How numbers are compared: national numbers become international with the office's
-         *     country code.
+         * @description Where the office is: how numbers are compared (national numbers become international
+         *     with the office's country code), and the office's day.
          */
         NumberSettings: {
             /**
@@ -1578,6 +1578,12 @@ export interface components {
              * @default
              */
             country_code: string;
+            /**
+             * @description The office's time zone ("Europe/Warsaw"): its day for the wallboard's figures,
+             *     daily limits, exports and e-mail. Empty: this PC's.
+             * @default
+             */
+            time_zone: string;
         };
         NumbersChecked: {
             lines: components["schemas"]["CheckedLine"][];

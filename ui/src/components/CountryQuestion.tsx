@@ -1,11 +1,13 @@
 // Asked of the admin until it is answered: the office's country code, without which a
 // national number (a VIP list's "22 555 01 04") never matches the same caller sent in
-// international form by a provider. Not a dialog: it waits beside the work.
+// international form by a provider, and its time zone (the browser's unless changed),
+// the office's day. Not a dialog: it waits beside the work.
 import { useEffect, useState } from "react";
 import { Alert, App, Button, Select } from "antd";
 import { useTranslation } from "react-i18next";
 import { useLocation } from "react-router";
 import { api, type Schemas } from "../api/client";
+import TimeZoneSelect, { BROWSER_ZONE } from "./TimeZoneSelect";
 
 /** Country codes of the offices Switchboard speaks to first, and a few neighbours. */
 const COUNTRIES: [string, string][] = [
@@ -27,6 +29,7 @@ export default function CountryQuestion() {
   const { message } = App.useApp();
   const [settings, setSettings] = useState<Schemas["Settings"] | null>(null);
   const [code, setCode] = useState<string | null>(null);
+  const [zone, setZone] = useState(BROWSER_ZONE);
   const { pathname } = useLocation();
   const answered = Boolean(settings?.numbers.country_code);
   // Asked again on each page until answered, so that an answer given on the Settings
@@ -40,7 +43,7 @@ export default function CountryQuestion() {
     if (!code) return;
     const saved = await api.put<Schemas["Settings"]>("/api/settings", {
       ...settings,
-      numbers: { ...settings.numbers, country_code: code },
+      numbers: { ...settings.numbers, country_code: code, time_zone: zone },
     });
     setSettings(saved);
     void message.success(t("saved"));
@@ -64,6 +67,7 @@ export default function CountryQuestion() {
             onChange={setCode}
             options={COUNTRIES.map(([value, name]) => ({ value, label: `${name} (+${value})` }))}
           />
+          <TimeZoneSelect value={zone} onChange={setZone} ariaLabel={t("timeZone")} />
           <Button type="primary" disabled={!code} onClick={save}>
             {t("countrySet")}
           </Button>

@@ -1,6 +1,7 @@
 import { Button, Form, Input, Select, Space, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import CollectionPage from "../components/CollectionPage";
+import TimeZoneSelect, { BROWSER_ZONE } from "../components/TimeZoneSelect";
 import type { Schemas } from "../api/client";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "mon-fri", "sat-sun"];
@@ -14,7 +15,7 @@ export default function Schedules() {
       keyField="name"
       newItem={{
         name: "",
-        time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+        time_zone: BROWSER_ZONE,
         hours: [{ days: ["mon-fri"], from: "08:00", to: "17:00" }],
         holidays: [],
       }}
@@ -34,7 +35,7 @@ export default function Schedules() {
               <Input disabled={editing !== null} />
             </Form.Item>
             <Form.Item label={t("timeZone")} name="time_zone" rules={[{ required: true }]}>
-              <Input style={{ width: 220 }} />
+              <TimeZoneSelect ariaLabel={t("timeZone")} />
             </Form.Item>
           </Space>
           <Typography.Text strong>{t("hours")}</Typography.Text>

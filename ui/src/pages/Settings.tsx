@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { Alert, App, Button, Card, Form, Input, InputNumber, Select, Space, Spin, Table, Tag, Typography, type FormInstance } from "antd";
 import { useTranslation } from "react-i18next";
+import TimeZoneSelect from "../components/TimeZoneSelect";
 import { api, ApiError, fieldPath, type Schemas } from "../api/client";
 import { useClassOptions } from "./Routes";
 
@@ -118,6 +119,9 @@ export default function Settings() {
             </Form.Item>
             <Form.Item name={["numbers", "country_code"]} label={t("countryCode")}>
               <Input placeholder="48" />
+            </Form.Item>
+            <Form.Item name={["numbers", "time_zone"]} label={t("officeTimeZone")} extra={t("officeTimeZoneHint")}>
+              <TimeZoneSelect allowClear placeholder={t("thisPcsZone")} ariaLabel={t("officeTimeZone")} />
             </Form.Item>
             {number(["voicemail", "max_message_seconds"], t("maxMessage"))}
             {number(["voicemail", "silence_seconds"], t("silence"))}

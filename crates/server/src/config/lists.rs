@@ -6,13 +6,16 @@ use switchboard_core::numbers::{ListKind, NumberList, normalise};
 
 use super::{FieldError, field_error};
 
-/// How numbers are compared: national numbers become international with the office's
-/// country code.
+/// Where the office is: how numbers are compared (national numbers become international
+/// with the office's country code), and the office's day.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NumberSettings {
     /// Digits only, without "+" ("48" for Poland); empty: numbers compared as written.
     pub country_code: String,
+    /// The office's time zone ("Europe/Warsaw"): its day for the wallboard's figures,
+    /// daily limits, exports and e-mail. Empty: this PC's.
+    pub time_zone: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -52,10 +55,35 @@ impl NumberSettings {
                 "must be 1 to 3 digits, without \"+\"",
             ));
         }
+        if !self.time_zone.is_empty() && jiff::tz::TimeZone::get(&self.time_zone).is_err() {
+            errors.push(field_error(
+                "numbers.time_zone",
+                format!(
+                    "{:?} is not a known time zone (such as \"Europe/Warsaw\"), or empty for this PC's",
+                    self.time_zone
+                ),
+            ));
+        }
     }
 
     pub fn country_code(&self) -> Option<String> {
         (!self.country_code.is_empty()).then(|| self.country_code.clone())
+    }
+
+    /// The office's time zone: the one set, else this PC's.
+    pub fn zone(&self) -> jiff::tz::TimeZone {
+        match self.time_zone.as_str() {
+            "" => jiff::tz::TimeZone::system(),
+            name => jiff::tz::TimeZone::get(name).unwrap_or_else(|_| jiff::tz::TimeZone::system()),
+        }
+    }
+
+    /// The start of today in the office's time zone, in unix milliseconds.
+    pub fn midnight_ms(&self) -> i64 {
+        jiff::Timestamp::now()
+            .to_zoned(self.zone())
+            .start_of_day()
+            .map_or(0, |z| z.timestamp().as_millisecond())
     }
 }
 
@@ -181,5 +209,28 @@ numbers = ["22 555 99 99"]
         };
         assert_eq!(errors[0].field, "lists[1].kind");
         assert!(errors[0].message.contains("`vip`, `block`"), "{errors:?}");
+    }
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    #[test]
+    fn the_office_time_zone_is_a_known_one_or_this_pcs() {
+        let mut numbers = NumberSettings {
+            time_zone: "Europe/Warsaw".into(),
+            ..NumberSettings::default()
+        };
+        let mut errors = Vec::new();
+        numbers.validate(&mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(numbers.zone().iana_name(), Some("Europe/Warsaw"));
+        numbers.time_zone = "Europe/Atlantis".into();
+        numbers.validate(&mut errors);
+        assert_eq!(errors[0].field, "numbers.time_zone");
+        assert!(errors[0].message.contains("Europe/Atlantis"), "{errors:?}");
+        numbers.time_zone = String::new();
+        assert_eq!(numbers.zone(), jiff::tz::TimeZone::system());
     }
 }

@@ -253,8 +253,8 @@ impl Config {
                 .iter()
                 .filter_map(|e| Some((e.extension.clone(), e.max_minutes_per_day?)))
                 .collect(),
-            // The office's day is this PC's, as the call log's "today" figures are.
-            zone: Some(jiff::tz::TimeZone::system()),
+            // The office's day, as the call log's "today" figures count it.
+            zone: Some(self.numbers.zone()),
         }
     }
 }

@@ -115,7 +115,8 @@ pub async fn export(
     ApiQuery(query): ApiQuery<CallQuery>,
 ) -> Result<Response, ApiError> {
     let rows = matching(&api, query).await?;
-    let csv = to_csv(&rows, &jiff::tz::TimeZone::system()).map_err(ApiError::internal)?;
+    let zone = api.config().await?.numbers.zone();
+    let csv = to_csv(&rows, &zone).map_err(ApiError::internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

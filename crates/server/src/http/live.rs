@@ -96,9 +96,10 @@ async fn today(api: &Arc<Api>) -> Today {
     {
         return fresh.clone();
     }
-    let midnight = jiff::Zoned::now()
-        .start_of_day()
-        .map_or(0, |z| z.timestamp().as_millisecond());
+    let Ok(config) = api.config().await else {
+        return last.map(|(_, today)| today).unwrap_or_default();
+    };
+    let midnight = config.numbers.midnight_ms();
     let counted = api
         .with_store(move |store| Ok(store.call_counts_since(midnight)?))
         .await;
