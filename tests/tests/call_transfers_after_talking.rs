@@ -3,13 +3,24 @@
 //! (baresip), then types `*2`, 102 and `#`: 102's phone (baresip) rings while the
 //! customer waits, and once it answers the desk and 102 talk. Hanging up then puts the
 //! customer through to 102; typing `*3` instead brings the customer in, so that all
-//! three hear each other.
+//! three hear each other. A colleague's mobile is consulted the same way, out through
+//! the office's provider (Kamailio).
 
 use std::time::Duration;
 
 use switchboard_e2e::audio::{self, Voices, heard, heard_within};
 use switchboard_e2e::baresip::{Baresip, PhoneSetup, hang_up_and_listen};
+use switchboard_e2e::provider::{
+    Provider, ROUTE_THROUGH_PROVIDER, customer_phone, provider_password,
+};
 use switchboard_e2e::*;
+
+/// The last four seconds of what a phone heard (before the call's very end): after a
+/// transfer, what the two left talk about.
+fn last_seconds(heard: &[f32]) -> Vec<f32> {
+    let end = heard.len().saturating_sub(audio::RATE as usize / 2);
+    heard[end.saturating_sub(4 * audio::RATE as usize)..end].to_vec()
+}
 
 /// The record of the desk's call to the customer tells each of `story`.
 fn assert_customer_call_tells(records: &[switchboard_core::CallRecord], story: &[&str]) {
@@ -56,10 +67,6 @@ fn the_desk_talks_to_102_then_hangs_up_and_the_customer_talks_to_102() {
     // what each heard: before, the customer had music and 102 the desk).
     std::thread::sleep(Duration::from_secs(6));
     let heard_by = hang_up_and_listen(&server, &mut customer, &mut [&mut colleague]);
-    let last_seconds = |heard: &[f32]| {
-        let end = heard.len().saturating_sub(audio::RATE as usize / 2);
-        heard[end.saturating_sub(4 * audio::RATE as usize)..end].to_vec()
-    };
     let (en, _) = audio::read(&v.en);
     let talk = [("the customer, 102", &ru), ("102, the customer", &en)];
     for ((what, voice), heard_at) in talk.into_iter().zip(&heard_by) {
@@ -80,11 +87,11 @@ fn star_3_makes_a_three_way_call_where_each_hears_the_other_two_and_not_themself
     let dir = tempfile::tempdir().unwrap();
     // The customer answers at once; 102 as soon as the keys are typed, about three
     // and a half seconds later. `*3` comes at about seven seconds, and each speaks in
-    // turn after that: the customer from 8.5 s, 102 from about 15 s.
-    let (en, customer_microphone) = audio::turn(dir.path(), "en", TURN, 8.5);
-    let (ru, colleague_microphone) = audio::turn(dir.path(), "ru", TURN, 11.5);
-    // The desk's turn comes last, from 19 s.
-    let (pl, desk_microphone) = audio::turn(dir.path(), "pl", TURN, 19.0);
+    // turn well after that: the customer from 10 s, 102 from about 16.5 s, the desk
+    // from 21 s.
+    let (en, customer_microphone) = audio::turn(dir.path(), "en", TURN, 10.0);
+    let (ru, colleague_microphone) = audio::turn(dir.path(), "ru", TURN, 13.0);
+    let (pl, desk_microphone) = audio::turn(dir.path(), "pl", TURN, 21.0);
     let mut customer = Baresip::start(
         server.sip,
         PhoneSetup::pcmu("100", &customer_microphone, true),
@@ -100,7 +107,7 @@ fn star_3_makes_a_three_way_call_where_each_hears_the_other_two_and_not_themself
         "101",
         "100",
         "*2102#,,,*3",
-        18,
+        19,
         &desk_heard,
         Some(&desk_microphone),
     );
@@ -122,6 +129,63 @@ fn star_3_makes_a_three_way_call_where_each_hears_the_other_two_and_not_themself
     let story = [
         "101 made a three-way call with 102",
         "101 left the three-way call",
+    ];
+    assert_customer_call_tells(&server.call_records(), &story);
+}
+
+#[test]
+fn the_desk_consults_a_mobile_through_the_provider_then_puts_the_customer_through() {
+    let provider = Provider::start();
+    let server = Server::start(&format!(
+        "{}[[trunks]]\nname = \"Provider\"\nhost = \"{}\"\n\
+         [trunks.register]\nusername = \"48225550100\"\nauth_username = \"office\"\n\
+         password = \"{}\"\n{ROUTE_THROUGH_PROVIDER}",
+        config("", FAST_REGISTRAR),
+        provider.addr,
+        provider_password("office")
+    ));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.health()["trunks"][0]["state"] != "registered" {
+        assert!(std::time::Instant::now() < deadline, "{}", server.health());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let v = Voices::new(dir.path());
+    let polish = dir.path().join("pl.wav");
+    audio::speech("pl", 40, &polish);
+    let mut customer = Baresip::start(server.sip, PhoneSetup::pcmu("100", &v.en, true));
+    let mut mobile = customer_phone(&provider, &v.ru, true, false);
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    let desk_heard = dir.path().join("desk.wav");
+    pjsua2_listener(
+        &server,
+        "101",
+        "100",
+        "*20601000000#",
+        8,
+        &desk_heard,
+        Some(&polish),
+    );
+    let (ru, _) = audio::read(&v.ru);
+    let at_desk = audio::read_at_call_rate(&desk_heard);
+    audio::assert_heard(
+        "the desk, the mobile consulted",
+        heard_within(&ru, &at_desk),
+    );
+
+    std::thread::sleep(Duration::from_secs(6));
+    let heard_by = hang_up_and_listen(&server, &mut customer, &mut [&mut mobile]);
+    let (en, _) = audio::read(&v.en);
+    let talk = [
+        ("the customer, the mobile", &ru),
+        ("the mobile, the customer", &en),
+    ];
+    for ((what, voice), heard_at) in talk.into_iter().zip(&heard_by) {
+        audio::assert_heard(what, heard(voice, &last_seconds(heard_at)));
+    }
+    let story = [
+        "101 consulted 0601000000",
+        "101 transferred to 0601000000 after talking to them",
     ];
     assert_customer_call_tells(&server.call_records(), &story);
 }

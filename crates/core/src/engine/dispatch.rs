@@ -15,9 +15,10 @@ use switchboard_sip::service::ALLOW;
 use switchboard_sip::transaction::{Peer, ServerId, TransactionEvent};
 
 use super::route::{Directory, Route, route, route_in};
+use super::transfer::Destination;
 use super::{CALL_OUT_RINGS, Owner, Pbx, cx};
 use crate::features::Handoff;
-use crate::features::consult::ConsultOutcome;
+use crate::features::consult::{Colleague, ConsultOutcome};
 use crate::features::key_transfer::KeyStep;
 use crate::features::park::ParkOutcome;
 use crate::features::transfer::{Target, Transfer};
@@ -642,8 +643,9 @@ impl Pbx {
         }
     }
 
-    /// `by`'s phone, on leg `side` of call `call`, consults extension `number` before
-    /// transferring to it (only an extension with a phone, not the phone's own).
+    /// `by`'s phone, on leg `side` of call `call`, consults `number` before
+    /// transferring to it: an extension with a phone (not the phone's own), or a number
+    /// outside that the phone may call.
     fn consult(
         &mut self,
         now: Instant,
@@ -651,21 +653,31 @@ impl Pbx {
         (side, by): (Side, String),
         number: String,
     ) -> Result<(), ()> {
-        let reachable = number != by
-            && self.legs.is_extension(&number)
-            && !self.legs.live_bindings(now, &number).is_empty();
         let free = !self.consultations.holds(call)
             && self
                 .legs
                 .calls
                 .get(&call)
                 .is_some_and(|c| c.transfer.is_none());
-        if !(reachable && free) {
+        let whom = match route(&number, &by, &OfficeDirectory(self)) {
+            Route::Extension
+                if number != by
+                    && self.legs.is_extension(&number)
+                    && !self.legs.live_bindings(now, &number).is_empty() =>
+            {
+                Colleague::Phones
+            }
+            Route::Out(dial) if self.out_refusal(&by, &dial).is_none() => {
+                Colleague::Out(self.trunk_dials(&by, &dial), CALL_OUT_RINGS)
+            }
+            _ => return Err(()),
+        };
+        if !free {
             return Err(());
         }
         let colleague = self
             .consultations
-            .start(cx!(self, now), call, (side, by), number)
+            .start(cx!(self, now), call, (side, by), (number, whom))
             .map_err(|_| ())?;
         self.owners.insert(colleague, Owner::Consultation);
         Ok(())
@@ -703,12 +715,19 @@ impl Pbx {
         self.legs
             .note(call, format!("{by} transferred to {number}"));
         self.owners.insert(call, Owner::Transfer);
+        // The number as a blind transfer rings it; one that can no longer take the call
+        // rings the transferor's phones instead.
+        let (target, rings) = match self.destination(now, &by, &number, true) {
+            Ok(Destination::Ring(Target::Trunks(dials))) => (Target::Trunks(dials), CALL_OUT_RINGS),
+            Ok(Destination::Ring(target)) => (target, self.legs.config.ring_timeout),
+            _ => (Target::Phones(by.clone()), self.legs.config.ring_timeout),
+        };
         let transfer = Transfer {
             transferee,
             by,
-            number: number.clone(),
-            target: Target::Phones(number),
-            rings: self.legs.config.ring_timeout,
+            number,
+            target,
+            rings,
         };
         self.transfers.start(cx!(self, now), call, transfer);
     }

@@ -27,7 +27,7 @@ pub enum CallActionError {
 }
 
 /// Where an accepted transfer goes.
-enum Destination {
+pub(super) enum Destination {
     Ring(Target),
     Queue(QueueId),
     Scenario(Arc<Scenario>),
@@ -162,7 +162,7 @@ impl Pbx {
 
     /// Where `number` takes a transfer by `by`, or the sipfrag status telling them why
     /// it cannot.
-    fn destination(
+    pub(super) fn destination(
         &self,
         now: Instant,
         by: &str,

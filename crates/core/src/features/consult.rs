@@ -1,7 +1,7 @@
 //! Attended transfer and three-way calls by keys: an office phone types the
-//! attended-transfer code (`*2`) and a colleague's extension during a call. The other
-//! party waits with music while the colleague's phones ring and the phone hears
-//! ringback; once the colleague answers, the two talk. Then the phone hangs up to put
+//! attended-transfer code (`*2`) and a colleague's extension (or a number outside, as
+//! the phone may call it) during a call. The other party waits with music while the
+//! colleague's phones ring and the phone hears ringback; once the colleague answers, the two talk. Then the phone hangs up to put
 //! the party waiting through, types `*3` to bring them in (a three-way call), or `*1`
 //! to go back to them (the colleague is let go). A colleague who does not answer, or
 //! hangs up, sends the phone back to the party waiting; a phone that hangs up before
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use switchboard_media::relay::Side;
 
 use super::Ctx;
-use crate::legs::{LegEvent, NotPlaced, Placing, answered_media};
+use crate::legs::{LegEvent, NotPlaced, Placing, TrunkDial, answered_media};
 use crate::record::{HangupBy, Outcome};
 use crate::vocabulary::{CallKey, MediaCommand, RoomPart, Waiting, Word};
 
@@ -82,6 +82,15 @@ pub(crate) struct Consultations {
     colleagues: HashMap<CallKey, CallKey>,
 }
 
+/// Whom a consultation rings.
+#[derive(Debug)]
+pub(crate) enum Colleague {
+    /// An extension's phones.
+    Phones,
+    /// A number outside, through these trunks in turn, ringing this long.
+    Out(Vec<TrunkDial>, Duration),
+}
+
 /// The room a consulting call's legs talk through.
 fn room(call: CallKey) -> String {
     format!("consult-{call}")
@@ -93,29 +102,37 @@ impl Consultations {
         self.calls.contains_key(&call) || self.colleagues.contains_key(&call)
     }
 
-    /// `by`'s phone, on leg `transferor` of answered call `call`, consults extension
-    /// `number`: its phones ring, the other party waits with music. Returns the call
-    /// ringing the colleague.
+    /// `by`'s phone, on leg `transferor` of answered call `call`, consults `number`
+    /// (`whom` says how it is rung): the other party waits with music. Returns the
+    /// call ringing the colleague.
     pub fn start(
         &mut self,
         cx: &mut Ctx<'_>,
         call: CallKey,
         (transferor, by): (Side, String),
-        number: String,
+        (number, whom): (String, Colleague),
     ) -> Result<CallKey, NotPlaced> {
         let Some(media) = cx.legs.calls.get(&call).and_then(|c| c.media) else {
             return Err(NotPlaced::NoPhones);
         };
-        let placing = Placing {
-            extension: &number,
-            caller: &by,
-            display: "",
-            callee: number.clone(),
-            seat: Side::A,
+        let (colleague, rings) = match whom {
+            Colleague::Phones => {
+                let placing = Placing {
+                    extension: &number,
+                    caller: &by,
+                    display: "",
+                    callee: number.clone(),
+                    seat: Side::A,
+                };
+                let placed = cx.legs.place_call(cx.now, placing)?;
+                (placed, cx.legs.config.ring_timeout)
+            }
+            Colleague::Out(dials, rings) => {
+                let callee = number.clone();
+                (cx.legs.place_call_out(cx.now, (&by, callee), dials)?, rings)
+            }
         };
-        let colleague = cx.legs.place_call(cx.now, placing)?;
-        cx.legs
-            .ring_for(cx.now, colleague, cx.legs.config.ring_timeout);
+        cx.legs.ring_for(cx.now, colleague, rings);
         let room = room(call);
         cx.legs.media(MediaCommand::Monitor {
             call,

@@ -1,7 +1,8 @@
 //! Calls Switchboard places itself: a queue callback ringing its agent first, a
-//! supervisor's phone rung from the panel. The phones of one extension ring with every
-//! codec Switchboard has (nobody has chosen yet); the feature that placed the call
-//! hears of each answer and failure as for any call it holds.
+//! supervisor's phone rung from the panel, a colleague consulted by keys (an extension's
+//! phones, or a number outside through trunks). The phones ring with every codec
+//! Switchboard has (nobody has chosen yet); the feature that placed the call hears of
+//! each answer and failure as for any call it holds.
 
 use std::time::Instant;
 
@@ -10,7 +11,7 @@ use switchboard_media::sdp::{AudioStream, Direction};
 use switchboard_sip::dialog::Dialog;
 
 use super::call::{Call, CallStart, Origin, Phase};
-use super::{Legs, Ringing};
+use super::{Legs, Ringing, TrunkDial};
 use crate::vocabulary::CallKey;
 
 /// Who a placed call rings and how it shows.
@@ -32,7 +33,8 @@ pub(crate) struct Placing<'a> {
 pub(crate) enum NotPlaced {
     /// Every RTP port is taken.
     NoPorts,
-    /// The extension has no phone registered.
+    /// Nothing to ring: the extension has no phone registered, or no trunk could take
+    /// the call out.
     NoPhones,
 }
 
@@ -43,20 +45,13 @@ impl Legs {
         let phones = self.live_bindings(now, placing.extension);
         let ports = self.take_ports().ok_or(NotPlaced::NoPorts)?;
         let key = self.new_call_key();
-        let everything = AudioStream {
-            address: std::net::Ipv4Addr::UNSPECIFIED.into(),
-            port: 0,
-            formats: Vec::new(),
-            direction: Direction::SendRecv,
-            ptime: None,
-            crypto: None,
-        };
+        let offer = everything();
         let ring = Ringing {
             caller: placing.caller,
             display: placing.display,
             callee: placing.extension,
             max_forwards: 70,
-            offer: &everything,
+            offer: &offer,
             port: ports[placing.seat as usize],
             seat: placing.seat,
         };
@@ -65,6 +60,59 @@ impl Legs {
             self.give_back_ports(ports);
             return Err(NotPlaced::NoPhones);
         };
+        let leg_a = (first.invite.clone(), first.peer);
+        let names = (placing.caller.to_string(), placing.callee);
+        self.open_placed(now, key, names, ports, (forks, leg_a));
+        Ok(key)
+    }
+
+    /// Places a call from `caller` to `callee` out through `dials` in turn, the called
+    /// party becoming leg A; it is [`Phase::Placing`] until a feature bridges or ends it.
+    pub fn place_call_out(
+        &mut self,
+        now: Instant,
+        (caller, callee): (&str, String),
+        dials: Vec<TrunkDial>,
+    ) -> Result<CallKey, NotPlaced> {
+        let Some(peer) = dials.first().map(|d| d.peer) else {
+            return Err(NotPlaced::NoPhones);
+        };
+        let ports = self.take_ports().ok_or(NotPlaced::NoPorts)?;
+        let key = self.new_call_key();
+        // Leg A's INVITE and peer until the called party answers (the trunk's fork
+        // then becomes leg A).
+        let placeholder = rsip::Request {
+            method: rsip::Method::Invite,
+            uri: rsip::Uri::default(),
+            version: rsip::Version::default(),
+            headers: rsip::Headers::default(),
+            body: Vec::new(),
+        };
+        let names = (caller.to_string(), callee);
+        self.open_placed(now, key, names, ports, (Vec::new(), (placeholder, peer)));
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.dials_out = true;
+        }
+        if !self.dial_trunks(now, key, dials, Side::A) {
+            self.end_placed(now, key, None);
+            return Err(NotPlaced::NoPhones);
+        }
+        Ok(key)
+    }
+
+    /// Opens placed call `key` between `caller` and `callee` with its first `forks`,
+    /// leg A starting as the INVITE and peer given.
+    fn open_placed(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        (caller, callee): (String, String),
+        ports: [u16; 2],
+        (forks, (invite, peer)): (
+            Vec<super::call::Fork>,
+            (rsip::Request, switchboard_sip::transaction::Peer),
+        ),
+    ) {
         let a_dialog = Dialog {
             call_id: format!("{}@switchboard", self.ids.token()),
             local: String::new(),
@@ -72,18 +120,18 @@ impl Legs {
             remote: String::new(),
             remote_target: String::new(),
             local_cseq: 1,
-            peer: first.peer,
+            peer,
             route_set: Vec::new(),
         };
         let call = Call::new(CallStart {
             invite_id: None,
-            invite: first.invite.clone(),
-            a_peer: first.peer,
+            invite,
+            a_peer: peer,
             a_dialog,
-            caller: placing.caller.to_string(),
-            callee: placing.callee,
+            caller,
+            callee,
             origin: Origin::Extension,
-            offer: everything,
+            offer: everything(),
             ports,
             forks,
             phase: Phase::Placing,
@@ -91,6 +139,17 @@ impl Legs {
             max_forwards: 70,
         });
         self.open_call(key, call);
-        Ok(key)
+    }
+}
+
+/// An offer of every codec Switchboard has: nobody has chosen yet.
+fn everything() -> AudioStream {
+    AudioStream {
+        address: std::net::Ipv4Addr::UNSPECIFIED.into(),
+        port: 0,
+        formats: Vec::new(),
+        direction: Direction::SendRecv,
+        ptime: None,
+        crypto: None,
     }
 }

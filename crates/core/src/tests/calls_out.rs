@@ -12,10 +12,10 @@ use crate::vocabulary::Announcement;
 use crate::{CallsIn, Direction, Outcome, TrunkSetup};
 use switchboard_media::codec::Codec;
 
-const PROVIDER: &str = "203.0.113.5:5060";
+pub(super) const PROVIDER: &str = "203.0.113.5:5060";
 const BACKUP: &str = "203.0.113.9:5060";
 
-fn trunk(name: &str, at: &str, account: bool) -> TrunkSetup {
+pub(super) fn trunk(name: &str, at: &str, account: bool) -> TrunkSetup {
     TrunkSetup {
         name: name.into(),
         link: LinkConfig {
@@ -53,7 +53,7 @@ fn office(trunks: &[&str]) -> Harness {
     h
 }
 
-fn rules(trunks: &[&str]) -> OutboundRules {
+pub(super) fn rules(trunks: &[&str]) -> OutboundRules {
     OutboundRules {
         routes: vec![OutboundRoute {
             name: "Mobiles".into(),

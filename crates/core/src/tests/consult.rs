@@ -228,3 +228,88 @@ fn only_an_extension_with_a_phone_can_be_consulted() {
     assert!(h.take(OTHER).is_empty());
     assert_eq!(live_stages(&h), [(CallStage::Talking, Some("101".into()))]);
 }
+
+#[test]
+fn the_desk_consults_a_number_outside_through_the_trunk_and_puts_anna_through() {
+    use super::calls_out::{PROVIDER, rules, trunk};
+    let (mut h, ok, b_invite) = desk_talks_to_anna();
+    h.pbx
+        .set_trunks(h.clock(), vec![trunk("Provider", PROVIDER, false)]);
+    h.collect();
+    h.take(PROVIDER);
+    h.pbx.set_outbound(rules(&["Provider"]));
+    let from = h.media.len();
+    desk_types(&mut h, "*20601234567#");
+    let out = h.expect(PROVIDER, "INVITE sip:+48601234567@voip.example");
+    assert_eq!(
+        room_commands(&h, from),
+        [
+            "1 monitor consult-1",
+            "1 Some(A) Waits(Music)",
+            "1 Some(B) Waits(Ringback)"
+        ]
+    );
+    let from = h.media.len();
+    h.send(PROVIDER, &respond(&out, 200, "OK", "mob1", &sdp(9000, "0")));
+    h.expect(PROVIDER, "ACK ");
+    assert_eq!(
+        room_commands(&h, from),
+        ["2 join consult-1 Talks", "1 Some(B) Talks"]
+    );
+    h.send(DESK, &from_desk(&b_invite, "BYE", 3));
+    assert!(h.take(CALLER).iter().all(|m| !m.starts_with("BYE")));
+    h.send(CALLER, &from_caller(&ok, "BYE", 3));
+    h.expect(PROVIDER, "BYE ");
+    let story = history(&h, "100");
+    assert!(
+        story.contains("101 transferred to 0601234567 after talking to them"),
+        "{story}"
+    );
+    let out = h.records.iter().find(|r| r.callee == "0601234567");
+    let out = out.unwrap_or_else(|| panic!("{:#?}", h.records));
+    assert_eq!(out.direction, crate::Direction::Outbound, "{out:#?}");
+}
+
+#[test]
+fn a_number_outside_the_desk_may_not_call_is_refused() {
+    use super::calls_out::{PROVIDER, rules, trunk};
+    let (mut h, _, _) = desk_talks_to_anna();
+    h.pbx
+        .set_trunks(h.clock(), vec![trunk("Provider", PROVIDER, false)]);
+    h.collect();
+    h.take(PROVIDER);
+    h.pbx.set_outbound(rules(&["Provider"]));
+    desk_types(&mut h, "*200441234567#");
+    assert!(
+        h.take(PROVIDER).is_empty(),
+        "abroad is not the desk's to call"
+    );
+    assert_eq!(
+        said_to_desk(&h),
+        [vec![Word::TransferTo], vec![Word::TransferRefused]]
+    );
+}
+
+#[test]
+fn hanging_up_before_a_number_outside_answers_transfers_anna_to_it() {
+    use super::calls_out::{PROVIDER, rules, trunk};
+    let (mut h, _, b_invite) = desk_talks_to_anna();
+    h.pbx
+        .set_trunks(h.clock(), vec![trunk("Provider", PROVIDER, false)]);
+    h.collect();
+    h.take(PROVIDER);
+    h.pbx.set_outbound(rules(&["Provider"]));
+    desk_types(&mut h, "*20601234567#");
+    let out = h.expect(PROVIDER, "INVITE sip:+48601234567@voip.example");
+    h.send(PROVIDER, &respond(&out, 180, "Ringing", "mob1", ""));
+    h.send(DESK, &from_desk(&b_invite, "BYE", 3));
+    let sent = h.take(PROVIDER);
+    assert!(sent[0].starts_with("CANCEL"), "{sent:#?}");
+    let again = sent
+        .iter()
+        .find(|m| m.starts_with("INVITE sip:+48601234567@"));
+    assert!(
+        again.is_some(),
+        "Anna's call goes out to the number: {sent:#?}"
+    );
+}
