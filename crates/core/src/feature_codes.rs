@@ -8,27 +8,31 @@ use crate::features::supervise::How;
 /// How many park slots there are: the park code with its last digit 1 to 9.
 pub const PARK_SLOTS: usize = 9;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What office phones dial to pick up, park, supervise, open voicemail and change an
+/// agent's status (the configuration's `[feature_codes]`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
 pub struct FeatureCodes {
-    /// An agent logs in to their queues, or out.
+    /// An agent logs in to their queues, or out ("*45").
     pub agent_login: String,
-    /// An agent takes a break, or ends it.
+    /// An agent takes a break, or ends it ("*46").
     pub agent_break: String,
-    /// Answers a call ringing a phone of the caller's pickup group.
+    /// Answers a call ringing a phone of the caller's pickup group ("*8").
     pub pickup: String,
-    /// Followed by an extension: answers the call ringing it.
+    /// Followed by an extension, answers the call ringing it ("**").
     pub directed_pickup: String,
-    /// A call transferred to it is parked; its slots are this code with the last
-    /// digit 1 to 9 (`*71`…`*79` for `*70`).
+    /// A call transferred to it is parked; it ends in 0, and its slots are the same
+    /// number ending in 1 to 9 ("*70": slots "*71" to "*79").
     pub park: String,
-    /// Followed by an extension: a supervisor listens to its call…
+    /// Followed by an extension, a supervisor listens to its call ("*90").
     pub listen: String,
-    /// …whispers to it…
+    /// Followed by an extension, a supervisor whispers to it ("*91").
     pub whisper: String,
-    /// …or barges in.
+    /// Followed by an extension, a supervisor barges into its call ("*92").
     pub barge: String,
     /// The voicemail menu: alone, the caller's own box; followed by a box's number,
-    /// that box.
+    /// that box ("*97").
     pub voicemail: String,
 }
 

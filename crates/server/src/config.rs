@@ -28,7 +28,6 @@ mod voicemail;
 
 pub use conferences::ConferenceSettings;
 pub use email::{EmailSettings, SmtpSecurity};
-pub use feature_codes::FeatureCodeSettings;
 pub use lists::{ListSettings, NumberSettings};
 pub use outbound::{CallClassName, ExtensionClasses, OutboundSettings, RouteSettings};
 pub use pickup::PickupGroupSettings;
@@ -94,7 +93,7 @@ pub struct Config {
     /// What office phones dial for pickup, park, supervision, voicemail and agents'
     /// status.
     #[serde(default)]
-    pub feature_codes: FeatureCodeSettings,
+    pub feature_codes: switchboard_core::FeatureCodes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -401,7 +401,7 @@ pub fn apply_config(pbx: &mut Pbx, config: &crate::config::Config, trunks: Vec<T
     pbx.set_conferences(config.conference_rooms());
     pbx.set_supervisors(config.calls.supervisors.clone());
     pbx.set_pickup_groups(config.pickup_group_members());
-    pbx.set_feature_codes(config.feature_codes.codes());
+    pbx.set_feature_codes(config.feature_codes.clone());
     let calls = &config.calls;
     pbx.set_transfer_codes(
         calls.transfer_code.clone(),

@@ -1289,7 +1289,7 @@ export interface components {
              * @description What office phones dial for pickup, park, supervision, voicemail and agents'
              *     status.
              */
-            feature_codes?: components["schemas"]["FeatureCodeSettings"];
+            feature_codes?: components["schemas"]["FeatureCodes"];
         };
         /** @description A customer's number and the extension responsible for them. */
         ContactSettings: {
@@ -1401,7 +1401,11 @@ export interface components {
              */
             encryption?: components["schemas"]["EncryptionPolicy"];
         };
-        FeatureCodeSettings: {
+        /**
+         * @description What office phones dial to pick up, park, supervise, open voicemail and change an
+         *     agent's status (the configuration's `[feature_codes]`).
+         */
+        FeatureCodes: {
             /**
              * @description An agent logs in to their queues, or out ("*45").
              * @default *45
@@ -1970,7 +1974,7 @@ export interface components {
              */
             email?: components["schemas"]["EmailSettings"];
             outbound?: components["schemas"]["OutboundSettings"] | null;
-            feature_codes?: components["schemas"]["FeatureCodeSettings"] | null;
+            feature_codes?: components["schemas"]["FeatureCodes"] | null;
         };
         SipSettings: {
             /**

@@ -3,77 +3,14 @@
 //! another is the same or begins with it (the phone could never reach the other), or
 //! when it would take a number the office has.
 
-use serde::{Deserialize, Serialize};
-use switchboard_core::FeatureCodes;
-
 use super::{Config, FieldError, field_error};
 
 /// The longest code.
 const MAX_CODE: usize = 6;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct FeatureCodeSettings {
-    /// An agent logs in to their queues, or out ("*45").
-    pub agent_login: String,
-    /// An agent takes a break, or ends it ("*46").
-    pub agent_break: String,
-    /// Answers a call ringing a phone of the caller's pickup group ("*8").
-    pub pickup: String,
-    /// Followed by an extension, answers the call ringing it ("**").
-    pub directed_pickup: String,
-    /// A call transferred to it is parked; it ends in 0, and its slots are the same
-    /// number ending in 1 to 9 ("*70": slots "*71" to "*79").
-    pub park: String,
-    /// Followed by an extension, a supervisor listens to its call ("*90").
-    pub listen: String,
-    /// Followed by an extension, a supervisor whispers to it ("*91").
-    pub whisper: String,
-    /// Followed by an extension, a supervisor barges into its call ("*92").
-    pub barge: String,
-    /// The voicemail menu: alone, the caller's own box; followed by a box's number,
-    /// that box ("*97").
-    pub voicemail: String,
-}
-
-impl Default for FeatureCodeSettings {
-    fn default() -> Self {
-        let c = FeatureCodes::default();
-        FeatureCodeSettings {
-            agent_login: c.agent_login,
-            agent_break: c.agent_break,
-            pickup: c.pickup,
-            directed_pickup: c.directed_pickup,
-            park: c.park,
-            listen: c.listen,
-            whisper: c.whisper,
-            barge: c.barge,
-            voicemail: c.voicemail,
-        }
-    }
-}
-
-impl FeatureCodeSettings {
-    /// The codes as the engine takes them.
-    pub fn codes(&self) -> FeatureCodes {
-        let s = self.clone();
-        FeatureCodes {
-            agent_login: s.agent_login,
-            agent_break: s.agent_break,
-            pickup: s.pickup,
-            directed_pickup: s.directed_pickup,
-            park: s.park,
-            listen: s.listen,
-            whisper: s.whisper,
-            barge: s.barge,
-            voicemail: s.voicemail,
-        }
-    }
-}
-
 impl Config {
     pub(super) fn validate_feature_codes(&self, errors: &mut Vec<FieldError>) {
-        let codes = self.feature_codes.codes();
+        let codes = &self.feature_codes;
         let named = codes.named();
         // What each code makes the phones' dialling mean: the code itself, and for the
         // park code its slots too; whether a number follows it.
@@ -169,8 +106,8 @@ mod tests {
     fn the_usual_codes_pass_and_reach_the_engine() {
         assert!(errors_of("").is_empty());
         let config: Config = toml::from_str("[feature_codes]\npickup = \"#8\"\n").unwrap();
-        assert_eq!(config.feature_codes.codes().pickup, "#8");
-        assert_eq!(config.feature_codes.codes().park, "*70");
+        assert_eq!(config.feature_codes.pickup, "#8");
+        assert_eq!(config.feature_codes.park, "*70");
     }
 
     #[test]

@@ -12,8 +12,8 @@ use super::api::{Api, Edit};
 use super::error::{ApiError, ApiJson};
 use super::session::Admin;
 use crate::config::{
-    CallSettings, Config, EmailSettings, FeatureCodeSettings, NumberSettings, OutboundSettings,
-    RegistrarSettings, SecuritySettings, SipSettings,
+    CallSettings, Config, EmailSettings, NumberSettings, OutboundSettings, RegistrarSettings,
+    SecuritySettings, SipSettings,
 };
 
 /// Every office-wide setting.
@@ -37,7 +37,7 @@ pub struct Settings {
     /// What office phones dial for pickup, park, supervision, voicemail and agents'
     /// status. Left out of a change, they stay as they are.
     #[serde(default)]
-    pub feature_codes: Option<FeatureCodeSettings>,
+    pub feature_codes: Option<switchboard_core::FeatureCodes>,
 }
 
 /// How long voicemail messages may be.
