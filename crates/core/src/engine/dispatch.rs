@@ -714,22 +714,13 @@ impl Pbx {
         }
         self.legs
             .note(call, format!("{by} transferred to {number}"));
-        self.owners.insert(call, Owner::Transfer);
         // The number as a blind transfer rings it; one that can no longer take the call
         // rings the transferor's phones instead.
-        let (target, rings) = match self.destination(now, &by, &number, true) {
-            Ok(Destination::Ring(Target::Trunks(dials))) => (Target::Trunks(dials), CALL_OUT_RINGS),
-            Ok(Destination::Ring(target)) => (target, self.legs.config.ring_timeout),
-            _ => (Target::Phones(by.clone()), self.legs.config.ring_timeout),
+        let target = match self.destination(now, &by, &number, true) {
+            Ok(Destination::Ring(target)) => target,
+            _ => Target::Phones(by.clone()),
         };
-        let transfer = Transfer {
-            transferee,
-            by,
-            number,
-            target,
-            rings,
-        };
-        self.transfers.start(cx!(self, now), call, transfer);
+        self.ring_transfer(now, call, (transferee, by), (number, target));
     }
 
     /// A parked call: parked too long, it rings whoever parked it.

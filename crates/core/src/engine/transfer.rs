@@ -99,19 +99,7 @@ impl Pbx {
         }
         match destination {
             Destination::Ring(target) => {
-                self.owners.insert(key, Owner::Transfer);
-                let rings = match target {
-                    Target::Phones(_) => self.legs.config.ring_timeout,
-                    Target::Trunks(_) => CALL_OUT_RINGS,
-                };
-                let transfer = Transfer {
-                    transferee,
-                    by,
-                    number,
-                    target,
-                    rings,
-                };
-                self.transfers.start(cx!(self, now), key, transfer);
+                self.ring_transfer(now, key, (transferee, by), (number, target));
             }
             Destination::Queue(queue) => {
                 self.owners.insert(key, Owner::Queue);
@@ -141,6 +129,30 @@ impl Pbx {
             }
         }
         Ok(())
+    }
+
+    /// Rings `target` (the number `number`) for the party of call `key` that `by`
+    /// transferred, on `transferee`'s leg; the transfer feature holds the call.
+    pub(super) fn ring_transfer(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        (transferee, by): ((Side, Option<usize>), String),
+        (number, target): (String, Target),
+    ) {
+        self.owners.insert(key, Owner::Transfer);
+        let rings = match target {
+            Target::Phones(_) => self.legs.config.ring_timeout,
+            Target::Trunks(_) => CALL_OUT_RINGS,
+        };
+        let transfer = Transfer {
+            transferee,
+            by,
+            number,
+            target,
+            rings,
+        };
+        self.transfers.start(cx!(self, now), key, transfer);
     }
 
     /// `by` asked to join the other party of call `key` to the callee of their
