@@ -262,6 +262,13 @@ impl Pbx {
                     Some(Refusal::new(403, "Only a supervisor may listen to calls"))
                 } else if self.legs.talking_call_of(extension).is_none() {
                     Some(Refusal::new(404, "That extension is on no call"))
+                } else if self
+                    .legs
+                    .talking_call_of(extension)
+                    .is_some_and(|(call, _)| self.consultations.holds(call))
+                {
+                    // Its legs already talk through a room of their own.
+                    Some(Refusal::new(486, "That call is being transferred"))
                 } else {
                     None
                 };
@@ -653,7 +660,9 @@ impl Pbx {
         (side, by): (Side, String),
         number: String,
     ) -> Result<(), ()> {
+        // A call a supervisor watches already talks through a room of its own.
         let free = !self.consultations.holds(call)
+            && !self.supervision.is_watched(call)
             && self
                 .legs
                 .calls

@@ -480,6 +480,10 @@ impl Pbx {
             .legs
             .office_side(key)
             .ok_or(CallActionError::NotTalking)?;
+        if self.consultations.holds(key) {
+            let why = "the call is being transferred".to_string();
+            return Err(CallActionError::Refused(why));
+        }
         let rung = self
             .supervision
             .ring(cx!(self, now), extension, (key, agent), how);

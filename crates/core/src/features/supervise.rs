@@ -66,6 +66,15 @@ impl Supervision {
         self.supervisors.contains(extension)
     }
 
+    /// Whether a supervisor listens to call `call`, or is being rung to.
+    pub fn is_watched(&self, call: CallKey) -> bool {
+        self.watching.values().any(|w| w.watched == call)
+            || self
+                .ringing
+                .values()
+                .any(|&(watched, _, _)| watched == call)
+    }
+
     /// Answers supervisor call `key` and joins it to call `watched`, in which the agent
     /// is on `agent`'s side.
     pub fn start(

@@ -313,3 +313,38 @@ fn hanging_up_before_a_number_outside_answers_transfers_anna_to_it() {
         "Anna's call goes out to the number: {sent:#?}"
     );
 }
+
+#[test]
+fn a_call_is_consulted_from_or_watched_by_a_supervisor_not_both() {
+    const SUPERVISOR: &str = "192.0.2.40:5060";
+    let (mut h, _, _) = desk_talks_to_anna();
+    h.register("100", SUPERVISOR);
+    h.pbx.set_supervisors(vec!["100".into()]);
+    desk_consults_102(&mut h);
+    phone_calls(
+        &mut h,
+        (SUPERVISOR, "100"),
+        "*90101",
+        "watch-1",
+        &sdp(7200, "0"),
+    );
+    h.expect(SUPERVISOR, "SIP/2.0 486 That call is being transferred");
+
+    let (mut h, _, _) = desk_talks_to_anna();
+    h.register("100", SUPERVISOR);
+    h.pbx.set_supervisors(vec!["100".into()]);
+    phone_calls(
+        &mut h,
+        (SUPERVISOR, "100"),
+        "*90101",
+        "watch-1",
+        &sdp(7200, "0"),
+    );
+    h.expect(SUPERVISOR, "SIP/2.0 200");
+    desk_types(&mut h, "*2102#");
+    assert!(h.take(OTHER).is_empty(), "102 is not rung");
+    assert_eq!(
+        said_to_desk(&h),
+        [vec![Word::TransferTo], vec![Word::TransferRefused]]
+    );
+}
