@@ -32,7 +32,8 @@ pub(super) enum Destination {
     Queue(QueueId),
     Scenario(Arc<Scenario>),
     Mailbox(String),
-    Park,
+    /// This park slot (its index).
+    Park(usize),
     /// A conference room, which the transferred caller joins without a PIN: the
     /// office phone that sent them vouches for them.
     Conference(String),
@@ -121,9 +122,9 @@ impl Pbx {
                 self.owners.insert(key, Owner::Conference);
                 self.conferences.open(cx!(self, now), key, &room, true);
             }
-            Destination::Park => {
+            Destination::Park(index) => {
                 self.owners.insert(key, Owner::Parked);
-                if let Some(slot) = self.parking.park(cx!(self, now), key, &by) {
+                if let Some(slot) = self.parking.park(cx!(self, now), key, index, &by) {
                     self.legs.note(key, format!("parked at {slot}"));
                 }
             }
@@ -214,8 +215,15 @@ impl Pbx {
             Route::Queue(queue) => held(Destination::Queue(queue)),
             Route::Scenario(scenario) => held(Destination::Scenario(scenario)),
             Route::LeaveMessage(mailbox) => held(Destination::Mailbox(mailbox)),
-            Route::Park if !self.parking.has_room() => Err((486, "Every park slot is taken")),
-            Route::Park => held(Destination::Park),
+            Route::Park => match self.parking.free_slot() {
+                Some(index) => held(Destination::Park(index)),
+                None => Err((486, "Every park slot is taken")),
+            },
+            // A slot's own number parks the call there, when it is free.
+            Route::Retrieve(slot) => match self.office.codes.park_slot_index(&slot) {
+                Some(index) if self.parking.is_free(index) => held(Destination::Park(index)),
+                _ => Err((486, "That park slot is taken")),
+            },
             Route::Conference(room) if self.conferences.is_full(&room) => {
                 Err((486, "The conference is full"))
             }
@@ -225,7 +233,6 @@ impl Pbx {
             | Route::Nowhere
             | Route::FeatureCode(_)
             | Route::Pickup(_)
-            | Route::Retrieve(_)
             | Route::Supervise { .. }
             | Route::Mailbox(_) => Err((404, "Not Found")),
         }

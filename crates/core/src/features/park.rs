@@ -43,14 +43,27 @@ pub(crate) enum ParkOutcome {
 }
 
 impl Parking {
-    pub fn has_room(&self) -> bool {
-        self.slots.iter().any(Option::is_none)
+    /// The first free slot, if any.
+    pub fn free_slot(&self) -> Option<usize> {
+        self.slots.iter().position(Option::is_none)
     }
 
-    /// Parks call `key` (its caller answered already) in the first free slot; returns
+    pub fn is_free(&self, index: usize) -> bool {
+        self.slots.get(index).is_some_and(Option::is_none)
+    }
+
+    /// Parks call `key` (its caller answered already) in free slot `index`; returns
     /// the slot's number.
-    pub fn park(&mut self, cx: &mut Ctx<'_>, key: CallKey, by: &str) -> Option<String> {
-        let index = self.slots.iter().position(Option::is_none)?;
+    pub fn park(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        key: CallKey,
+        index: usize,
+        by: &str,
+    ) -> Option<String> {
+        if !self.is_free(index) {
+            return None;
+        }
         let media = cx.legs.caller_media(key)?;
         let until = cx.now + PARKED_FOR;
         self.slots[index] = Some(Parked {

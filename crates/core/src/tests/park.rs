@@ -90,3 +90,20 @@ fn dialling_the_park_code_itself_explains_how_to_park() {
         "SIP/2.0 403 Transfer a call to the park code to park it",
     );
 }
+
+/// A transfer to a slot's own number parks the call in that slot.
+#[test]
+fn a_transfer_to_a_slot_parks_the_call_there() {
+    let (mut h, _, b_invite) = desk_talks_to_anna();
+    let sent = desk_refers(&mut h, &b_invite, "*73", 2);
+    let told = notifies(&mut h, DESK, sent);
+    assert!(
+        told.iter().any(|(_, frag)| frag.contains("200")),
+        "{told:?}"
+    );
+    let live = h.pbx.live_calls();
+    assert_eq!(
+        (live[0].stage, live[0].parked_at.as_deref()),
+        (CallStage::Parked, Some("*73"))
+    );
+}
