@@ -91,9 +91,9 @@ fn dialling_the_park_code_itself_explains_how_to_park() {
     );
 }
 
-/// A transfer to a slot's own number parks the call in that slot.
+/// A transfer to a slot's own number parks the call in that slot, when it is free.
 #[test]
-fn a_transfer_to_a_slot_parks_the_call_there() {
+fn a_transfer_to_a_free_slot_parks_the_call_there() {
     let (mut h, _, b_invite) = desk_talks_to_anna();
     let sent = desk_refers(&mut h, &b_invite, "*73", 2);
     let told = notifies(&mut h, DESK, sent);
@@ -106,4 +106,27 @@ fn a_transfer_to_a_slot_parks_the_call_there() {
         (live[0].stage, live[0].parked_at.as_deref()),
         (CallStage::Parked, Some("*73"))
     );
+
+    // Anna calls the desk again; a transfer to *73 now finds the slot taken. (A new
+    // CSeq: the REFER's branch, made from it, must differ from the first REFER's.)
+    h.another_call("101", &sdp(4100, "0"), "call-2");
+    let b_invite = h.expect(DESK, "INVITE sip:101@192.0.2.20:5060 SIP/2.0");
+    h.send(
+        DESK,
+        &respond(&b_invite, 200, "OK", "desk1", &sdp(6100, "0")),
+    );
+    h.expect(DESK, "ACK sip:101@192.0.2.20:5060");
+    let refer = desk_refers(&mut h, &b_invite, "*73", 3);
+    let told = notifies(&mut h, DESK, refer);
+    assert!(
+        told.iter().any(|(_, frag)| frag.contains("486")),
+        "taken: {told:?}"
+    );
+    let parked: Vec<_> = h
+        .pbx
+        .live_calls()
+        .into_iter()
+        .filter_map(|c| c.parked_at)
+        .collect();
+    assert_eq!(parked, ["*73"]);
 }
