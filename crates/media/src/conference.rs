@@ -353,9 +353,9 @@ impl Room {
         let chime: Vec<i16> = self.chime.drain(..FRAME.min(self.chime.len())).collect();
         for (member, output) in self.members.iter_mut().zip(self.outputs.iter_mut()) {
             if let Part::Waits(_) = member.part {
-                output.iter_mut().for_each(|o| *o = 0);
-                if let Some(backdrop) = member.backdrop.as_mut() {
-                    backdrop.fill(output);
+                match member.backdrop.as_mut() {
+                    Some(backdrop) => backdrop.fill(output),
+                    None => output.fill(0),
                 }
             } else {
                 for (o, c) in output.iter_mut().zip(&chime) {

@@ -713,6 +713,12 @@ impl Config {
         self.email.keep_password(&current.email);
     }
 
+    /// The office's numbers settings alone (its country and time zone), for readers
+    /// that need no more of the configuration.
+    pub fn numbers(store: &Store) -> Result<NumberSettings, ConfigError> {
+        section(store, "numbers")
+    }
+
     /// Reads the configuration the store holds. Each section is stored as one JSON
     /// setting, so a key added later simply takes its default in older databases.
     pub fn load(store: &Store) -> Result<Self, ConfigError> {

@@ -4,6 +4,7 @@
 //! Anna through, `*3` brings her in, `*1` goes back to her; a colleague who does not
 //! answer sends the desk back to her.
 
+use super::calls_out::{PROVIDER, rules, trunk};
 use super::key_transfer::{desk_types, said_to_desk};
 use super::transfers::{OTHER, desk_talks_to_anna};
 use super::*;
@@ -229,15 +230,20 @@ fn only_an_extension_with_a_phone_can_be_consulted() {
     assert_eq!(live_stages(&h), [(CallStage::Talking, Some("101".into()))]);
 }
 
-#[test]
-fn the_desk_consults_a_number_outside_through_the_trunk_and_puts_anna_through() {
-    use super::calls_out::{PROVIDER, rules, trunk};
+/// [`desk_talks_to_anna`] in an office whose mobiles go out through its provider.
+fn desk_talks_to_anna_with_a_provider() -> (Harness, String, String) {
     let (mut h, ok, b_invite) = desk_talks_to_anna();
     h.pbx
         .set_trunks(h.clock(), vec![trunk("Provider", PROVIDER, false)]);
     h.collect();
     h.take(PROVIDER);
     h.pbx.set_outbound(rules(&["Provider"]));
+    (h, ok, b_invite)
+}
+
+#[test]
+fn the_desk_consults_a_number_outside_through_the_trunk_and_puts_anna_through() {
+    let (mut h, ok, b_invite) = desk_talks_to_anna_with_a_provider();
     let from = h.media.len();
     desk_types(&mut h, "*20601234567#");
     let out = h.expect(PROVIDER, "INVITE sip:+48601234567@voip.example");
@@ -272,13 +278,7 @@ fn the_desk_consults_a_number_outside_through_the_trunk_and_puts_anna_through() 
 
 #[test]
 fn a_number_outside_the_desk_may_not_call_is_refused() {
-    use super::calls_out::{PROVIDER, rules, trunk};
-    let (mut h, _, _) = desk_talks_to_anna();
-    h.pbx
-        .set_trunks(h.clock(), vec![trunk("Provider", PROVIDER, false)]);
-    h.collect();
-    h.take(PROVIDER);
-    h.pbx.set_outbound(rules(&["Provider"]));
+    let (mut h, _, _) = desk_talks_to_anna_with_a_provider();
     desk_types(&mut h, "*200441234567#");
     assert!(
         h.take(PROVIDER).is_empty(),
@@ -292,13 +292,7 @@ fn a_number_outside_the_desk_may_not_call_is_refused() {
 
 #[test]
 fn hanging_up_before_a_number_outside_answers_transfers_anna_to_it() {
-    use super::calls_out::{PROVIDER, rules, trunk};
-    let (mut h, _, b_invite) = desk_talks_to_anna();
-    h.pbx
-        .set_trunks(h.clock(), vec![trunk("Provider", PROVIDER, false)]);
-    h.collect();
-    h.take(PROVIDER);
-    h.pbx.set_outbound(rules(&["Provider"]));
+    let (mut h, _, b_invite) = desk_talks_to_anna_with_a_provider();
     desk_types(&mut h, "*20601234567#");
     let out = h.expect(PROVIDER, "INVITE sip:+48601234567@voip.example");
     h.send(PROVIDER, &respond(&out, 180, "Ringing", "mob1", ""));

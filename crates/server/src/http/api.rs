@@ -245,7 +245,7 @@ impl<R> Edit<R> {
     }
 }
 
-fn config_error(e: ConfigError) -> ApiError {
+pub(super) fn config_error(e: ConfigError) -> ApiError {
     match e {
         ConfigError::Invalid(problems) => ApiError::invalid(problems),
         other => ApiError::internal(other),

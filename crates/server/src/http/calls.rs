@@ -14,9 +14,10 @@ use switchboard_core::{CallRecord, Direction, Outcome};
 use switchboard_store::{CallFilter, QueueEventRow};
 use utoipa::{IntoParams, ToSchema};
 
-use super::api::Api;
+use super::api::{Api, config_error};
 use super::error::{ApiError, ApiQuery};
 use super::session::Admin;
+use crate::config::Config;
 
 /// The most records one answer holds.
 const MAX_LIMIT: u32 = 10_000;
@@ -115,7 +116,8 @@ pub async fn export(
     ApiQuery(query): ApiQuery<CallQuery>,
 ) -> Result<Response, ApiError> {
     let rows = matching(&api, query).await?;
-    let zone = api.config().await?.numbers.zone();
+    let numbers = api.with_store(|store| Config::numbers(store).map_err(config_error));
+    let zone = numbers.await?.zone();
     let csv = to_csv(&rows, &zone).map_err(ApiError::internal)?;
     Ok((
         [

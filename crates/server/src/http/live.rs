@@ -14,9 +14,10 @@ use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::api::Api;
+use super::api::{Api, config_error};
 use super::error::ApiError;
 use super::session::Admin;
+use crate::config::Config;
 use crate::metrics::{AgentBoard, CallBoard, QueueBoard, RegisteredPhones, Snapshot};
 
 const LOOK_EVERY: Duration = Duration::from_millis(250);
@@ -96,12 +97,11 @@ async fn today(api: &Arc<Api>) -> Today {
     {
         return fresh.clone();
     }
-    let Ok(config) = api.config().await else {
-        return last.map(|(_, today)| today).unwrap_or_default();
-    };
-    let midnight = config.numbers.midnight_ms();
     let counted = api
-        .with_store(move |store| Ok(store.call_counts_since(midnight)?))
+        .with_store(|store| {
+            let midnight = Config::numbers(store).map_err(config_error)?.midnight_ms();
+            Ok(store.call_counts_since(midnight)?)
+        })
         .await;
     let Ok(counts) = counted else {
         return last.map(|(_, today)| today).unwrap_or_default();
