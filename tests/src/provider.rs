@@ -178,12 +178,19 @@ impl Provider {
         panic!("Kamailio did not come back up");
     }
 
-    /// Waits (up to 5 s) until nothing holds the provider's address, UDP or TCP.
+    /// Waits (up to 70 s, past TCP's TIME_WAIT) until nothing holds the provider's
+    /// address, UDP or TCP. The TCP check binds without SO_REUSEADDR, which std's
+    /// listener sets: CI saw that check pass while Kamailio's own bind still failed.
     fn wait_for_free_ports(&self) {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(70);
         while Instant::now() < deadline {
+            let tcp = socket2::Socket::new(
+                socket2::Domain::for_address(self.addr),
+                socket2::Type::STREAM,
+                None,
+            );
             let free = UdpSocket::bind(self.addr).is_ok()
-                && std::net::TcpListener::bind(self.addr).is_ok();
+                && tcp.is_ok_and(|s| s.bind(&self.addr.into()).is_ok());
             if free {
                 return;
             }
