@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::baresip::{Baresip, PhoneSetup};
-use crate::{free_port, require};
+use crate::require;
 
 /// An office in Poland whose number +48 22 555 01 00 runs "Reception", which puts
 /// callers in queue 600, answered by 101: what a customer calling from outside reaches.
@@ -106,10 +106,10 @@ impl Provider {
         .expect("provider configuration");
         for _attempt in 0..3 {
             let dir = tempfile::tempdir().expect("tempdir");
-            let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+            let addr = SocketAddr::from(([127, 0, 0, 1], restartable_port()));
             let cfg = dir.path().join("provider.cfg");
             let (tls_addr, certificate, tls_lines) = if tls {
-                let at = SocketAddr::from(([127, 0, 0, 1], free_port()));
+                let at = SocketAddr::from(([127, 0, 0, 1], restartable_port()));
                 let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
                     .expect("a certificate");
                 let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
@@ -163,10 +163,8 @@ impl Provider {
     pub fn restart(&mut self, down: impl FnOnce()) {
         self.stop();
         down();
-        // The old workers may hold the ports a moment longer than their parent lives
-        // (seen once in CI: "Address already in use"): wait for them, and try again.
+        // The old workers may hold the ports a moment longer than their parent lives.
         for _ in 0..3 {
-            self.wait_for_free_ports();
             let (child, log) = spawn_kamailio(self._dir.path());
             self.child = child;
             self.log = log;
@@ -174,32 +172,11 @@ impl Provider {
                 return;
             }
             self.stop();
+            std::thread::sleep(Duration::from_millis(500));
         }
         panic!("Kamailio did not come back up");
     }
 
-    /// Waits (up to 70 s, past TCP's TIME_WAIT) until nothing holds the provider's
-    /// address, UDP or TCP. The TCP check binds without SO_REUSEADDR, which std's
-    /// listener sets: CI saw that check pass while Kamailio's own bind still failed.
-    fn wait_for_free_ports(&self) {
-        let deadline = Instant::now() + Duration::from_secs(70);
-        while Instant::now() < deadline {
-            let tcp = socket2::Socket::new(
-                socket2::Domain::for_address(self.addr),
-                socket2::Type::STREAM,
-                None,
-            );
-            let free = UdpSocket::bind(self.addr).is_ok()
-                && tcp.is_ok_and(|s| s.bind(&self.addr.into()).is_ok());
-            if free {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// SIGTERM: Kamailio's main process then stops its workers, which a SIGKILL to it
-    /// alone would leave running.
     fn stop(&mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
@@ -275,6 +252,26 @@ impl Provider {
 impl Drop for Provider {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A port for UDP and TCP free now and below the kernel's ephemeral ports (32768 and
+/// up) and the test servers' RTP ranges (20000 and up), so that while the provider is
+/// down for a restart no other test's outgoing connection takes it: CI saw Kamailio's
+/// TCP port, first given out by the kernel, held for minutes after a restart.
+fn restartable_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed) + std::process::id() * 7919;
+        let port = 10_000 + (n % 10_000) as u16;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        // Without SO_REUSEADDR (std's listener sets it), as Kamailio binds.
+        let tcp = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .is_ok_and(|s| s.bind(&addr.into()).is_ok());
+        if tcp && UdpSocket::bind(addr).is_ok() {
+            return port;
+        }
     }
 }
 

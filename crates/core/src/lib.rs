@@ -15,6 +15,7 @@ mod live_calls;
 pub mod numbers;
 mod outbound;
 mod record;
+mod recording;
 mod trunks;
 mod vocabulary;
 
@@ -34,6 +35,9 @@ pub use outbound::{CallClass, DialPattern, OutAlert, OutboundRoute, OutboundRule
 pub use record::{
     CallOpened, CallRecord, Direction, HangupBy, Outcome, QueueEventRecord, VoicemailChange,
     VoicemailMessage, unix_ms,
+};
+pub use recording::{
+    DEFAULT_RECORD_CODE, RecordPolicy, RecordingRules, file_name as recording_file_name,
 };
 pub use trunks::{CalledFrom, CallerFrom, CallsIn, TrunkSetup, TrunkStatus};
 pub use vocabulary::{

@@ -178,6 +178,9 @@ pub struct CallRecord {
     /// Transfers and who answered after them, each with its minutes and seconds
     /// since the call started.
     pub history: Option<String>,
+    /// The call's recording (a file name in the recordings' folder), if it was
+    /// recorded and the recording is still kept.
+    pub recording: Option<String>,
 }
 
 fn write_priority<S: serde::Serializer>(p: &Priority, to: S) -> Result<S::Ok, S::Error> {

@@ -685,6 +685,7 @@ mod lists;
 mod park;
 mod pickup;
 mod queues;
+mod recording;
 mod scenarios;
 mod supervise;
 mod transfers;

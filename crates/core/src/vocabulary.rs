@@ -74,6 +74,12 @@ pub enum Word {
     TransferTo,
     /// "That number cannot take the call", when a transfer by keys is refused.
     TransferRefused,
+    /// A beep: the call is being recorded from now on.
+    RecordingOn,
+    /// Two beeps: the call's recording is paused.
+    RecordingPaused,
+    /// "Not allowed": this call may not be recorded.
+    RecordingRefused,
 }
 
 impl Word {
@@ -170,6 +176,14 @@ pub enum MediaCommand {
     /// End the message being recorded now (the caller pressed `#`).
     StopRecording {
         call: CallKey,
+    },
+    /// Record what both legs of `call` say into `file` (a name in the recordings'
+    /// folder: leg A left, leg B right), from now on, or pause (`on` false). The file is
+    /// complete when the call closes.
+    RecordCall {
+        call: CallKey,
+        file: String,
+        on: bool,
     },
     /// Send a key press to one leg as RFC 4733 telephone events.
     SendDtmf {

@@ -4,6 +4,7 @@
 //! Nothing here touches a socket or reads a clock; the server feeds packets in and
 //! sends what comes out.
 
+pub mod call_recording;
 pub mod codec;
 pub mod conference;
 pub mod dtmf;

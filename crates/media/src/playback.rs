@@ -64,6 +64,8 @@ pub struct Playback {
     saying: Option<Side>,
     /// What relays replaced so far had counted.
     retired: RelayStats,
+    /// The call is being recorded: every relay keeps what the legs say.
+    recording: bool,
 }
 
 impl Playback {
@@ -76,6 +78,7 @@ impl Playback {
             waiting: None,
             saying: None,
             retired: RelayStats::default(),
+            recording: false,
         }
     }
 
@@ -253,7 +256,22 @@ impl Playback {
             }
             None => new,
         };
-        self.relay = Some(new.with_wall_clock(now, wall));
+        let mut new = new.with_wall_clock(now, wall);
+        new.set_recording(self.recording);
+        self.relay = Some(new);
+    }
+
+    /// Keeps what the legs say for the call's recording from now on, or stops.
+    pub fn record(&mut self, on: bool) {
+        self.recording = on;
+        if let Some(r) = self.relay.as_mut() {
+            r.set_recording(on);
+        }
+    }
+
+    /// What the legs said since the last call, for the recording.
+    pub fn drain_heard(&mut self) -> impl Iterator<Item = crate::call_recording::Heard> + '_ {
+        self.relay.iter_mut().flat_map(Relay::drain_heard)
     }
 }
 

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use std::collections::VecDeque;
 
+use crate::call_recording::Heard;
 use crate::codec::{Codec, Format, transcode_g711_in_place};
 use crate::dtmf::{Dtmf, TelephoneEvent};
 use crate::prompt::PromptPlayer;
@@ -273,6 +274,8 @@ pub struct Relay {
     /// their caller talks on).
     whisper: [Option<PromptPlayer>; 2],
     reports: Reports,
+    /// What each leg said, kept for the call's recording while it is recorded.
+    heard: Option<Vec<Heard>>,
 }
 
 impl Relay {
@@ -305,6 +308,7 @@ impl Relay {
             ],
             whisper: [None, None],
             reports: Reports::new(),
+            heard: None,
         }
     }
 
@@ -551,6 +555,16 @@ impl Relay {
         })
     }
 
+    /// Keeps what each leg says for a recording from now on, or stops.
+    pub fn set_recording(&mut self, on: bool) {
+        self.heard = on.then(|| self.heard.take().unwrap_or_default());
+    }
+
+    /// What the legs said since the last call, for the recording.
+    pub fn drain_heard(&mut self) -> impl Iterator<Item = Heard> + '_ {
+        self.heard.iter_mut().flat_map(|h| h.drain(..))
+    }
+
     pub fn poll_event(&mut self) -> Option<RelayEvent> {
         self.events.pop_front()
     }
@@ -657,6 +671,17 @@ impl Relay {
         // Events share the audio's timeline: one stream, one clock.
         let clock = leg.audio.codec.clock_rate();
         self.reports.on_received(now, side, &header, clock);
+        if !self.one_leg
+            && transcode.0 != Codec::TelephoneEvent
+            && let Some(heard) = self.heard.as_mut()
+        {
+            heard.push(Heard {
+                side,
+                at: now,
+                codec: leg.audio.codec,
+                payload: buf[header.payload_start..header.payload_end].to_vec(),
+            });
+        }
         if self.one_leg {
             self.listen_for_keys(side, &header, buf);
         }

@@ -125,6 +125,10 @@ impl AudioDecoder {
         }
     }
 
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
+
     pub fn new(codec: Codec) -> Self {
         let engine = match codec {
             Codec::G722 => DecoderEngine::G722(Box::default()),

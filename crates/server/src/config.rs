@@ -22,6 +22,7 @@ mod lists;
 mod outbound;
 mod pickup;
 mod queues;
+mod recording;
 mod scenarios;
 pub(crate) mod trunks;
 mod voicemail;
@@ -32,6 +33,7 @@ pub use lists::{ListSettings, NumberSettings};
 pub use outbound::{CallClassName, ExtensionClasses, OutboundSettings, RouteSettings};
 pub use pickup::PickupGroupSettings;
 pub use queues::{AgentSettings, QueueSettings};
+pub use recording::RecordingSettings;
 pub use scenarios::{ContactSettings, InboundNumber};
 pub use trunks::{RegisterSettings, TrunkSettings, TrunkTransport};
 pub use voicemail::{BoxSettings, VoicemailSettings};
@@ -94,6 +96,9 @@ pub struct Config {
     /// status.
     #[serde(default)]
     pub feature_codes: switchboard_core::FeatureCodes,
+    /// Which calls are recorded, and for how long recordings are kept.
+    #[serde(default)]
+    pub recording: RecordingSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -603,6 +608,7 @@ impl Config {
         self.validate_conferences(&mut errors);
         self.validate_pickup_groups(&mut errors);
         self.validate_feature_codes(&mut errors);
+        self.validate_recording(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -743,6 +749,7 @@ impl Config {
             conferences: section(store, "conferences")?,
             pickup_groups: section(store, "pickup_groups")?,
             feature_codes: section(store, "feature_codes")?,
+            recording: section(store, "recording")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -784,6 +791,7 @@ impl Config {
             ("conferences".to_string(), to_json(&self.conferences)),
             ("pickup_groups".to_string(), to_json(&self.pickup_groups)),
             ("feature_codes".to_string(), to_json(&self.feature_codes)),
+            ("recording".to_string(), to_json(&self.recording)),
             ("outbound".to_string(), to_json(&self.outbound)),
         ];
         let extensions: Vec<Extension> = self

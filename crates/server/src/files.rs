@@ -47,6 +47,11 @@ pub fn create_private(path: &Path) -> io::Result<()> {
     private_options().open(path).map(drop)
 }
 
+/// Creates `path` (emptied if it was there) for Switchboard's user alone, to write.
+pub fn open_private(path: &Path) -> io::Result<std::fs::File> {
+    private_options().truncate(true).open(path)
+}
+
 /// Makes `dir` and everything below it private to Switchboard's user (folders 0700,
 /// files 0600), tightening what an earlier version left open.
 pub fn keep_private(dir: &Path) -> io::Result<()> {

@@ -16,6 +16,7 @@ mod media_edge;
 mod media_rooms;
 mod metrics;
 mod persist;
+mod recordings;
 mod sip_edge;
 mod sip_streams;
 mod sounds;
@@ -322,10 +323,11 @@ pub async fn run(
     let callbacks = store.callback_requests()?;
     drop(store);
     let voicemail = voicemail::VoicemailFiles::new(&options.data_dir);
+    let recordings = recordings::Recordings::new(&options.data_dir);
     let mail_wake = Arc::new(tokio::sync::Notify::new());
     let (writes, writer) = persist::spawn_writer(
         &options.data_dir.join(DATABASE_FILE),
-        voicemail.clone(),
+        (voicemail.clone(), recordings.clone()),
         mail_wake.clone(),
     )?;
     let http_bind = |source| ServerError::Bind {
@@ -384,7 +386,7 @@ pub async fn run(
     let media = media_edge::MediaEdge::spawn(
         sip_addr.ip(),
         Arc::new(sounds),
-        voicemail,
+        (voicemail, recordings.clone()),
         metrics.clone(),
         media_reports_tx,
     );

@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 
 use crate::media_rooms::{self, RoomControl, Split};
 use crate::metrics::Metrics;
+use crate::recordings::{RecordingFeed, Recordings};
 use crate::sounds::Sounds;
 use crate::voicemail::VoicemailFiles;
 
@@ -50,6 +51,8 @@ enum Control {
     /// Record the caller into a message or a greeting.
     Record(LegMedia, RecordInto, RecordLimits),
     StopRecording,
+    /// Record the call into the named file from now on, or pause.
+    RecordCall(String, bool),
 }
 
 /// What the media edge tells the engine.
@@ -147,7 +150,7 @@ impl MediaEdge {
     pub fn spawn(
         bind_ip: IpAddr,
         sounds: Arc<Sounds>,
-        voicemail: VoicemailFiles,
+        (voicemail, recordings): (VoicemailFiles, Recordings),
         metrics: Arc<Metrics>,
         reports: mpsc::UnboundedSender<MediaReport>,
     ) -> MediaEdge {
@@ -155,6 +158,7 @@ impl MediaEdge {
         let shared = Shared {
             sounds,
             voicemail,
+            recordings,
             metrics,
             reports,
         };
@@ -215,6 +219,7 @@ impl MediaEdge {
             | MediaCommand::Prompt { call, .. }
             | MediaCommand::Record { call, .. }
             | MediaCommand::StopRecording { call }
+            | MediaCommand::RecordCall { call, .. }
             | MediaCommand::Close { call } => call,
         };
         self.to_call(call, ThreadCommand::Call(command));
@@ -313,6 +318,7 @@ fn room_part(part: RoomPart) -> Part {
 struct Shared {
     sounds: Arc<Sounds>,
     voicemail: VoicemailFiles,
+    recordings: Recordings,
     metrics: Arc<Metrics>,
     reports: mpsc::UnboundedSender<MediaReport>,
 }
@@ -400,6 +406,9 @@ fn spawn(index: usize, reserved: Reserved, shared: Shared) -> mpsc::UnboundedSen
                     limits,
                 } => (call, Control::Record(to, into, limits)),
                 MediaCommand::StopRecording { call } => (call, Control::StopRecording),
+                MediaCommand::RecordCall { call, file, on } => {
+                    (call, Control::RecordCall(file, on))
+                }
                 // The edge's `send` turns these into a bridge or a split and rooms' controls.
                 MediaCommand::Conference { .. }
                 | MediaCommand::SetPart { .. }
@@ -482,6 +491,14 @@ struct CallTask {
     shared: Shared,
 }
 
+/// What a call's task changes besides its playback: a message being left, a split
+/// for a supervisor, the call's recording.
+type CallState<'a> = (
+    &'a mut Option<Taking>,
+    &'a mut Option<Split>,
+    &'a mut Option<RecordingFeed>,
+);
+
 /// A recording being made, and what it becomes.
 struct Taking {
     recorder: MessageRecorder,
@@ -503,6 +520,7 @@ impl CallTask {
         let mut rtcp_b = [0u8; 1500];
         let mut publish = tokio::time::interval(PUBLISH_EVERY);
         let mut taking: Option<Taking> = None;
+        let mut recording: Option<RecordingFeed> = None;
         // While a supervisor watches, each leg talks to a room rather than the other.
         let mut split: Option<Split> = None;
         let (mut room_a, mut room_b) = ([0u8; MAX_PACKET], [0u8; MAX_PACKET]);
@@ -530,12 +548,14 @@ impl CallTask {
                     if let (Some(len), Some(t)) = (kept, taking.as_mut()) {
                         t.recorder.push_rtp(Instant::now(), &from_a[..len]);
                     }
+                    feed(&mut playback, &recording);
                 }
                 received = sockets.b.recv_from(&mut from_b) => {
                     match split.as_mut() {
                         Some(split) => split.phone_sent(Side::B, received, &mut from_b),
                         None => {
                             forward(&mut playback, Side::B, received, &mut from_b, &sockets.a);
+                            feed(&mut playback, &recording);
                         }
                     }
                 }
@@ -557,9 +577,10 @@ impl CallTask {
                     };
                     // Commands sent together (music, then the words over it) take effect
                     // together: no packet goes out between them.
-                    self.apply(&mut playback, &mut taking, &mut split, command);
+                    self.apply(&mut playback, (&mut taking, &mut split, &mut recording), command);
                     while let Ok(command) = control.try_recv() {
-                        self.apply(&mut playback, &mut taking, &mut split, command);
+                        let state = (&mut taking, &mut split, &mut recording);
+                        self.apply(&mut playback, state, command);
                     }
                 }
                 // RTCP is terminated here: phones' reports are read and dropped.
@@ -587,8 +608,7 @@ impl CallTask {
     fn apply(
         &self,
         playback: &mut Playback,
-        taking: &mut Option<Taking>,
-        split: &mut Option<Split>,
+        (taking, split, recording): CallState<'_>,
         command: Control,
     ) {
         let sounds = &self.shared.sounds;
@@ -614,6 +634,15 @@ impl CallTask {
                 *taking = Some(Taking { recorder, into });
             }
             Control::StopRecording => self.finish_recording(taking.take()),
+            Control::RecordCall(file, on) => {
+                if on && recording.is_none() {
+                    match self.shared.recordings.start(&file) {
+                        Ok(feed) => *recording = Some(feed),
+                        Err(e) => return tracing::error!("call {}: cannot record: {e}", self.key),
+                    }
+                }
+                playback.record(on);
+            }
             Control::Prompt(to, list) => {
                 let prompt = (!list.is_empty()).then(|| sounds.playlist(&list));
                 playback.prompt(now, wall, to, prompt, ids());
@@ -724,6 +753,16 @@ fn forward(
         }
         Err(Dropped::Held) => Some(n),
         Err(_) => None,
+    }
+}
+
+/// Hands what the legs just said to the call's recording; if its writer has fallen far
+/// behind, the audio is dropped rather than the call held up.
+fn feed(playback: &mut Playback, recording: &Option<RecordingFeed>) {
+    if let Some(feed) = recording {
+        for heard in playback.drain_heard() {
+            let _ = feed.try_send(heard);
+        }
     }
 }
 

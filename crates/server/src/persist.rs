@@ -236,13 +236,13 @@ pub fn restore(
 /// address).
 pub fn spawn_writer(
     path: &Path,
-    voicemail: VoicemailFiles,
+    (voicemail, recordings): (VoicemailFiles, crate::recordings::Recordings),
     mail: Arc<Notify>,
 ) -> Result<(mpsc::Sender<Write>, std::thread::JoinHandle<()>), StoreError> {
     let mut store = Store::open(path)?;
     store.limit_page_cache(256)?;
     store.purge_expired_registrations(unix_now())?;
-    let interrupted = store.close_interrupted_calls()?;
+    let interrupted = store.close_interrupted_calls(|name| recordings.exists(name))?;
     if interrupted > 0 {
         tracing::warn!(
             "{interrupted} calls were cut when Switchboard last stopped; they are in the call log as interrupted"

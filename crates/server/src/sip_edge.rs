@@ -407,6 +407,7 @@ pub fn apply_config(pbx: &mut Pbx, config: &crate::config::Config, trunks: Vec<T
         calls.transfer_code.clone(),
         calls.attended_transfer_code.clone(),
     );
+    pbx.set_recording(config.recording.rules(), config.recording.code.clone());
 }
 
 /// Both clocks now, for an input to the engine.

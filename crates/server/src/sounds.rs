@@ -75,6 +75,9 @@ pub struct Sounds {
     queue_vip_warning: Prompt,
     transfer_to: Prompt,
     transfer_refused: Prompt,
+    /// A call's recording started or went on: one beep; paused: two.
+    recording_on: Prompt,
+    recording_paused: Prompt,
     agent_logged_in: Prompt,
     agent_logged_out: Prompt,
     agent_on_break: Prompt,
@@ -168,6 +171,8 @@ impl Sounds {
             queue_vip_warning: decode(prompt!(language, "queue_vip_warning"))?,
             transfer_to: decode(prompt!(language, "transfer_to"))?,
             transfer_refused: decode(prompt!(language, "transfer_refused"))?,
+            recording_on: beeps(8000, 1, 300),
+            recording_paused: beeps(8000, 2, 150),
             agent_logged_in: decode(prompt!(language, "agent_logged_in"))?,
             agent_logged_out: decode(prompt!(language, "agent_logged_out"))?,
             agent_on_break: decode(prompt!(language, "agent_on_break"))?,
@@ -348,6 +353,9 @@ impl Sounds {
             Word::QueueVipWarning => vec![&self.queue_vip_warning],
             Word::TransferTo => vec![&self.transfer_to],
             Word::TransferRefused => vec![&self.transfer_refused],
+            Word::RecordingOn => vec![&self.recording_on],
+            Word::RecordingPaused => vec![&self.recording_paused],
+            Word::RecordingRefused => vec![&self.not_allowed],
             Word::Number(n) => match self.numbers.get(&n) {
                 Some(p) => vec![p],
                 // Tens then units: "twenty" "seven".

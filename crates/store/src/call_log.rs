@@ -111,7 +111,8 @@ impl Store {
         let mut sql = String::from(
             "SELECT call_id, caller, callee, started_at, answered_at, ended_at, disposition, \
              hangup_by, caller_codec, callee_codec, sip_code, reason, queue, answered_by, \
-             priority, preempted, scenario_path, direction, trunk, history FROM call_records",
+             priority, preempted, scenario_path, direction, trunk, history, recording \
+             FROM call_records",
         );
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
@@ -144,6 +145,7 @@ impl Store {
                 direction: Direction::from_stored(&r.get::<_, String>(17)?),
                 trunk: r.get(18)?,
                 history: r.get(19)?,
+                recording: r.get(20)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -187,6 +189,7 @@ pub(crate) mod tests {
             preempted: false,
             scenario_path: None,
             history: None,
+            recording: None,
         }
     }
 

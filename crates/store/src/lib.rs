@@ -37,6 +37,9 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../migrations/0015_call_records_history.sql")),
     M::up(include_str!("../migrations/0016_outbox.sql")),
     M::up(include_str!("../migrations/0017_callback_requests.sql")),
+    M::up(include_str!(
+        "../migrations/0018_call_records_recording.sql"
+    )),
 ];
 
 mod admin;
@@ -309,8 +312,8 @@ fn insert_call_records(tx: &rusqlite::Transaction<'_>, rows: &[CallRecord]) -> R
             "INSERT INTO call_records (call_id, caller, callee, started_at, answered_at, \
                  ended_at, disposition, hangup_by, caller_codec, callee_codec, sip_code, reason, \
                  queue, answered_by, priority, preempted, scenario_path, direction, trunk, \
-                 history) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
-                 ?15, ?16, ?17, ?18, ?19, ?20)",
+                 history, recording) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+                 ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
         )?;
         for r in rows {
             insert.execute(params![
@@ -333,7 +336,8 @@ fn insert_call_records(tx: &rusqlite::Transaction<'_>, rows: &[CallRecord]) -> R
                 r.scenario_path,
                 r.direction.as_str(),
                 r.trunk,
-                r.history
+                r.history,
+                r.recording
             ])?;
         }
     }
@@ -410,6 +414,7 @@ mod tests {
             preempted: true,
             scenario_path: Some("hours → menu → sales".into()),
             history: Some("0:30 101 transferred to 102".into()),
+            recording: Some("1700000000000-7.opus".into()),
             direction: Direction::Inbound,
             trunk: Some("Provider".into()),
             ..call_log::tests::record("c1@phone", "100", 1_000)

@@ -49,8 +49,9 @@ impl Store {
     }
 
     /// At start, before any call: every call still open was cut when Switchboard
-    /// stopped; each becomes an "interrupted" record. Returns how many.
-    pub fn close_interrupted_calls(&mut self) -> Result<usize> {
+    /// stopped; each becomes an "interrupted" record, with its recording when
+    /// `recorded` finds the file (playable up to the cut). Returns how many.
+    pub fn close_interrupted_calls(&mut self, recorded: impl Fn(&str) -> bool) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let open: Vec<CallOpened> = {
             let mut stmt = tx.prepare(
@@ -72,6 +73,8 @@ impl Store {
         let records: Vec<CallRecord> = open
             .into_iter()
             .map(|o| CallRecord {
+                recording: Some(switchboard_core::recording_file_name(o.started, o.call))
+                    .filter(|name| recorded(name)),
                 call_id: o.call_id,
                 caller: o.caller,
                 callee: o.callee,
@@ -139,8 +142,12 @@ mod tests {
             ..crate::call_log::tests::record("c1", "100", 1000)
         };
         store.write_calls(&[], &[(ended, Some(1))], &[]).unwrap();
-        assert_eq!(store.close_interrupted_calls().unwrap(), 1);
-        assert_eq!(store.close_interrupted_calls().unwrap(), 0, "closed once");
+        assert_eq!(store.close_interrupted_calls(|_| false).unwrap(), 1);
+        assert_eq!(
+            store.close_interrupted_calls(|_| false).unwrap(),
+            0,
+            "closed once"
+        );
         let records = store.call_records(10).unwrap();
         let outcomes: Vec<(&str, Outcome)> = records
             .iter()

@@ -622,13 +622,28 @@ impl Pbx {
     /// consultation of the colleague first; a refusal is said to it, and the call
     /// goes on.
     fn key_step(&mut self, now: Instant, call: CallKey, step: KeyStep) {
-        let KeyStep::Transfer {
-            side,
-            number,
-            attended,
-        } = step
-        else {
-            return;
+        let (side, number, attended) = match step {
+            KeyStep::Nothing => return,
+            KeyStep::Record { side } => {
+                // Told to the phone that typed the code alone, over the call.
+                let word = match self.legs.toggle_recording(call, side) {
+                    Some(true) => Word::RecordingOn,
+                    Some(false) => Word::RecordingPaused,
+                    None => Word::RecordingRefused,
+                };
+                let words = vec![word];
+                self.legs.media(MediaCommand::Whisper {
+                    call,
+                    to: side,
+                    words,
+                });
+                return;
+            }
+            KeyStep::Transfer {
+                side,
+                number,
+                attended,
+            } => (side, number, attended),
         };
         self.key_transfers.forget(call);
         let Some(by) = self.legs.extension_on(call, side) else {

@@ -509,6 +509,13 @@ impl Pbx {
         self.key_transfers.set_codes(blind, attended);
     }
 
+    /// Which calls are recorded, and the code an office phone types during a call to
+    /// start, pause and resume recording it (`*1` unless set; empty: off).
+    pub fn set_recording(&mut self, rules: crate::RecordingRules, code: String) {
+        self.legs.recording_rules = rules;
+        self.key_transfers.set_record_code(code);
+    }
+
     /// The codes office phones dial for features (the usual ones unless set).
     pub fn set_feature_codes(&mut self, codes: FeatureCodes) {
         self.office.codes = codes;

@@ -5,8 +5,9 @@
 //! (`##`, as most PBXs have it) the other party is put through as by a blind transfer;
 //! after the attended-transfer code (`*2`) the phone first talks to the number while
 //! the other party waits (see [`super::consult`]). `*` before the number is done gives
-//! up. Keys pass on to the other party as they are typed: they are watched, not
-//! withheld.
+//! up. The record code (`*1`) needs no number: it starts recording a call whose rules
+//! allow it, and pauses and resumes it. Keys pass on to the other party as they are
+//! typed: they are watched, not withheld.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -50,6 +51,18 @@ pub(crate) enum KeyStep {
         number: String,
         attended: bool,
     },
+    /// `side`'s phone typed the record code: start, pause or go on recording.
+    Record {
+        side: Side,
+    },
+}
+
+/// What a code typed during a call does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Code {
+    Blind,
+    Attended,
+    Record,
 }
 
 #[derive(Debug)]
@@ -57,6 +70,7 @@ pub(crate) struct KeyTransfers {
     /// Empty: off.
     blind: String,
     attended: String,
+    record: String,
     typing: HashMap<(CallKey, Side), Typing>,
 }
 
@@ -65,6 +79,7 @@ impl Default for KeyTransfers {
         KeyTransfers {
             blind: DEFAULT_CODE.to_string(),
             attended: DEFAULT_ATTENDED_CODE.to_string(),
+            record: crate::recording::DEFAULT_RECORD_CODE.to_string(),
             typing: HashMap::new(),
         }
     }
@@ -74,6 +89,12 @@ impl KeyTransfers {
     /// The blind- and attended-transfer codes; an empty one is off.
     pub fn set_codes(&mut self, blind: String, attended: String) {
         (self.blind, self.attended) = (blind, attended);
+        self.typing.clear();
+    }
+
+    /// The code that starts, pauses and resumes recording a call; empty: off.
+    pub fn set_record_code(&mut self, code: String) {
+        self.record = code;
         self.typing.clear();
     }
 
@@ -120,7 +141,11 @@ impl KeyTransfers {
                     _ => String::new(),
                 };
                 keys.push(key);
-                let codes = [(&self.blind, false), (&self.attended, true)];
+                let codes = [
+                    (&self.blind, Code::Blind),
+                    (&self.attended, Code::Attended),
+                    (&self.record, Code::Record),
+                ];
                 let codes = codes.into_iter().filter(|(c, _)| !c.is_empty());
                 // The longest tail of the keys that is still the start of a code: a key
                 // that breaks one code may start it, or another, again.
@@ -129,13 +154,14 @@ impl KeyTransfers {
                     let mut begun = codes.clone().filter(|(c, _)| c.starts_with(tail));
                     begun
                         .next()
-                        .map(|(c, attended)| (tail, c.len() == tail.len(), attended))
+                        .map(|(c, code)| (tail, c.len() == tail.len(), code))
                 });
                 match typed {
-                    Some((_, true, attended)) => {
+                    Some((_, true, Code::Record)) => return KeyStep::Record { side },
+                    Some((_, true, code)) => {
                         let typing = Typing::Number {
                             digits: String::new(),
-                            attended,
+                            attended: code == Code::Attended,
                             at: now,
                         };
                         self.typing.insert((call, side), typing);

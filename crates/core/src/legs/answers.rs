@@ -162,6 +162,7 @@ impl Legs {
                     side: Side::B,
                     media: b_media,
                 });
+                self.decide_recording(key);
             }
             None => self.bridge(now, key, index, a_media, b_media),
         }

@@ -61,6 +61,20 @@ pub(crate) struct Call {
     /// The number dialled goes out through a trunk (even when no trunk was tried: the
     /// toll-fraud guard refused it, or none could take it).
     pub dials_out: bool,
+    pub recording: Recording,
+}
+
+/// Whether a call is recorded, decided when it is answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Recording {
+    #[default]
+    Undecided,
+    /// Its rules say never.
+    Never,
+    /// Not yet: the record code starts it.
+    OnDemand,
+    /// Into this file (named under the recordings' folder); `paused` by the record code.
+    On { file: String, paused: bool },
 }
 
 /// What a call's record says about the features it went through.
@@ -154,6 +168,7 @@ impl Call {
             log: CallLog::default(),
             transfer: None,
             dials_out: false,
+            recording: Recording::Undecided,
         }
     }
 

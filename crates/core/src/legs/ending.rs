@@ -321,6 +321,7 @@ impl Legs {
         };
         let answered = call.answered.map(|t| self.wall(t));
         let log = call.log.clone();
+        let recording = self.recording_file(key);
         let record = Box::new(CallRecord {
             call_id: call.a_dialog.call_id.clone(),
             caller: call.caller.clone(),
@@ -342,6 +343,7 @@ impl Legs {
             preempted: log.preempted,
             scenario_path: log.scenario_path,
             history: (!log.history.is_empty()).then(|| log.history.join("; ")),
+            recording,
         });
         self.push(Output::CallRecord {
             record,

@@ -147,6 +147,7 @@ impl Legs {
         call.answered.get_or_insert(now);
         call.media = Some([a, b]);
         self.media(MediaCommand::Bridge { call: key, a, b });
+        self.decide_recording(key);
     }
 
     /// Plays `sounds` to the caller one after another, replacing what they heard

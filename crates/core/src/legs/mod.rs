@@ -13,6 +13,7 @@ mod media;
 mod pickup;
 mod place;
 mod ports;
+mod recording;
 pub use media::TrunkMedia;
 pub use ports::PortReserve;
 mod ring;
@@ -187,6 +188,7 @@ pub(crate) struct Legs {
     busy: HashMap<String, usize>,
     /// What each trunk's calls must carry, by trunk name.
     pub trunk_media: HashMap<String, TrunkMedia>,
+    pub recording_rules: crate::recording::RecordingRules,
     /// The clock of the input being handled.
     clock: Clock,
     next_call: CallKey,
@@ -210,6 +212,7 @@ impl Legs {
             events: VecDeque::new(),
             busy: HashMap::new(),
             trunk_media: HashMap::new(),
+            recording_rules: Default::default(),
             clock,
             next_call: 0,
         }

@@ -185,7 +185,7 @@ impl Legs {
 
 /// The office's extensions talking in an answered call and their sides: the answering
 /// phone's first, then the caller's.
-fn office_parties(call: &Call) -> Vec<(Side, &str)> {
+pub(super) fn office_parties(call: &Call) -> Vec<(Side, &str)> {
     let Phase::Answered { winner } = call.phase else {
         return Vec::new();
     };

@@ -151,6 +151,7 @@ impl Legs {
             preempted: false,
             scenario_path: None,
             history: None,
+            recording: None,
         });
         self.push(Output::CallRecord {
             record,

@@ -846,3 +846,41 @@ fn send_five_as_tones(r: &mut Relay, t: Instant) -> bool {
         r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut p).is_ok() && all_passed
     })
 }
+
+#[test]
+fn a_recorded_call_keeps_what_each_leg_said_before_transcoding_and_no_keys_or_strangers() {
+    let t = Instant::now();
+    let mut r = relay(Codec::Pcmu, Codec::Pcma);
+    let mut before = packet(0, 1, 160, 0x1234, &[1, 2]);
+    r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut before)
+        .unwrap();
+    assert_eq!(r.drain_heard().count(), 0, "not recorded yet");
+    r.set_recording(true);
+    let mut from_a = packet(0, 2, 320, 0x1234, &[3, 4]);
+    r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut from_a)
+        .unwrap();
+    let mut from_b = packet(8, 7, 160, 0x5678, &[5, 6]);
+    r.pass(t, Side::B, addr("10.0.0.2:5000"), &mut from_b)
+        .unwrap();
+    let mut key = key_packet(1, false, 160, 3, 480);
+    let _ = r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut key);
+    let mut stranger = packet(8, 1, 160, 0x9999, &[7]);
+    let _ = r.pass(t, Side::B, addr("10.9.9.9:5000"), &mut stranger);
+    let heard: Vec<Heard> = r.drain_heard().collect();
+    let said: Vec<_> = heard
+        .iter()
+        .map(|h| (h.side, h.codec, h.payload.clone()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (Side::A, Codec::Pcmu, vec![3, 4]),
+            (Side::B, Codec::Pcma, vec![5, 6])
+        ]
+    );
+    r.set_recording(false);
+    let mut after = packet(0, 4, 640, 0x1234, &[8]);
+    r.pass(t, Side::A, addr("10.0.0.1:4000"), &mut after)
+        .unwrap();
+    assert_eq!(r.drain_heard().count(), 0);
+}

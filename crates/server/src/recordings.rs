@@ -1,0 +1,128 @@
+//! Call recordings beside the database: `recordings/<started>-<call>.opus`, one per
+//! recorded call, written while the call is talked by a thread of its own (never the
+//! media thread), and removed once older than the office keeps them.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+
+use switchboard_media::call_recording::{CallRecording, Heard};
+
+/// The directory under the data directory that holds the recordings.
+pub const RECORDINGS_DIR: &str = "recordings";
+/// Packets a recording's thread may fall behind by before newer ones are dropped
+/// (ten seconds of both legs): a stalled disk never holds up the call's audio.
+const BACKLOG: usize = 1000;
+/// How often a recording writes what is due even when nobody speaks.
+const TICK: Duration = Duration::from_millis(200);
+
+#[derive(Debug, Clone)]
+pub struct Recordings {
+    root: PathBuf,
+}
+
+/// What a call's media task hands its recording: what the legs say.
+pub type RecordingFeed = mpsc::SyncSender<Heard>;
+
+impl Recordings {
+    pub fn new(data_dir: &Path) -> Recordings {
+        Recordings {
+            root: data_dir.join(RECORDINGS_DIR),
+        }
+    }
+
+    /// Where recording `name` lies, if `name` can be one (never a path elsewhere).
+    pub fn path(&self, name: &str) -> Option<PathBuf> {
+        let fits = name.len() <= 64
+            && name.ends_with(".opus")
+            && name
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '-' || c == '.' || c.is_ascii_lowercase())
+            && !name.starts_with('.');
+        fits.then(|| self.root.join(name))
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.path(name).is_some_and(|p| p.is_file())
+    }
+
+    /// Starts writing recording `name` on a thread of its own; it is complete once the
+    /// feed is dropped (the call closed).
+    pub fn start(&self, name: &str) -> io::Result<RecordingFeed> {
+        let path = self
+            .path(name)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a recording name"))?;
+        // Inside the data directory, which only Switchboard's user may open.
+        std::fs::create_dir_all(&self.root)?;
+        // Written straight to the file, page by page: a kill loses only the page being
+        // filled (a second at most).
+        let file = crate::files::open_private(&path)?;
+        let recording =
+            CallRecording::new(Instant::now(), file, rand::random()).map_err(io::Error::other)?;
+        let (feed, heard) = mpsc::sync_channel(BACKLOG);
+        std::thread::Builder::new()
+            .name("recording".into())
+            .spawn(move || write(recording, heard, &path))?;
+        Ok(feed)
+    }
+
+    /// Removes recordings last written more than `days` ago; returns their names.
+    pub fn remove_older_than(&self, days: u32, now: SystemTime) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return Vec::new();
+        };
+        let keep = Duration::from_secs(u64::from(days) * 86_400);
+        let mut removed = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|at| now.duration_since(at).is_ok_and(|age| age > keep));
+            if old && self.path(&name).is_some() && std::fs::remove_file(entry.path()).is_ok() {
+                removed.push(name);
+            }
+        }
+        removed
+    }
+}
+
+fn write(mut recording: CallRecording<std::fs::File>, heard: mpsc::Receiver<Heard>, path: &Path) {
+    let result = loop {
+        let done = match heard.recv_timeout(TICK) {
+            Ok(h) => recording.push(&h),
+            Err(mpsc::RecvTimeoutError::Timeout) => recording.handle_timeout(Instant::now()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break recording.finish().map(drop),
+        };
+        if let Err(e) = done {
+            break Err(e);
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!("recording {} stopped: {e}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_names_of_recordings_are_paths_in_the_folder() {
+        let r = Recordings::new(Path::new("/data"));
+        assert_eq!(
+            r.path("1700000000000-7.opus"),
+            Some(PathBuf::from("/data/recordings/1700000000000-7.opus"))
+        );
+        for bad in [
+            "../switchboard.db",
+            "a/b.opus",
+            "x.wav",
+            ".opus",
+            "/etc/passwd.opus",
+        ] {
+            assert_eq!(r.path(bad), None, "{bad}");
+        }
+    }
+}
