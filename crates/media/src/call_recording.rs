@@ -99,8 +99,6 @@ pub struct CallRecording<W: Write> {
     pre_skip: u64,
     ogg: ogg::PacketWriter<'static, W>,
     serial: u32,
-    /// The encoded frame held back until the next, so the last one can end the stream.
-    pending: Option<Vec<u8>>,
     packets_in_page: u32,
 }
 
@@ -132,7 +130,6 @@ impl<W: Write> CallRecording<W> {
             pre_skip,
             ogg,
             serial,
-            pending: None,
             packets_in_page: 0,
         })
     }
@@ -159,13 +156,15 @@ impl<W: Write> CallRecording<W> {
         while self.channels.iter().any(|c| !c.samples.is_empty()) {
             self.write_frame()?;
         }
-        let last = self.pending.take().unwrap_or_default();
-        let granule = self.granule();
+        // A frame of silence carries the encoder's look-ahead out; the last granule
+        // position ends the audio where the call did (RFC 7845 §4.4).
+        let padding = self.encode(&[0; FRAME * 2])?;
+        let end = self.pre_skip + self.written * GRANULE_PER_SAMPLE;
         self.ogg.write_packet(
-            last,
+            padding,
             self.serial,
             ogg::PacketWriteEndInfo::EndStream,
-            granule,
+            end,
         )?;
         Ok(self.ogg.into_inner())
     }
@@ -192,7 +191,8 @@ impl<W: Write> CallRecording<W> {
         }
     }
 
-    /// Encodes the next frame of both channels, silence where a side has none.
+    /// Encodes the next frame of both channels, silence where a side has none, and
+    /// writes it, ending a page every second.
     fn write_frame(&mut self) -> Result<(), RecordingError> {
         let mut stereo = [0i16; FRAME * 2];
         for (i, channel) in self.channels.iter_mut().enumerate() {
@@ -201,18 +201,8 @@ impl<W: Write> CallRecording<W> {
                 stereo[n * 2 + i] = sample;
             }
         }
-        let mut packet = vec![0u8; 1500];
-        let len = self.encoder.encode(&stereo, &mut packet)?;
-        packet.truncate(len);
-        if let Some(previous) = self.pending.replace(packet) {
-            self.write_packet(previous)?;
-        }
+        let packet = self.encode(&stereo)?;
         self.written += FRAME as u64;
-        Ok(())
-    }
-
-    /// Writes a frame before the newest one, ending a page every second.
-    fn write_packet(&mut self, packet: Vec<u8>) -> Result<(), RecordingError> {
         self.packets_in_page += 1;
         let end = if self.packets_in_page >= PACKETS_PER_PAGE {
             self.packets_in_page = 0;
@@ -220,18 +210,19 @@ impl<W: Write> CallRecording<W> {
         } else {
             ogg::PacketWriteEndInfo::NormalPacket
         };
-        // The held frame is the one before `written`'s.
-        let granule = self.granule() - FRAME as u64 * GRANULE_PER_SAMPLE;
+        // Samples decoded so far, the encoder's look-ahead among them.
+        let granule = self.written * GRANULE_PER_SAMPLE;
         self.ogg.write_packet(packet, self.serial, end, granule)?;
         Ok(())
     }
 
-    /// The granule position after the frames written so far.
-    fn granule(&self) -> u64 {
-        self.pre_skip + self.written * GRANULE_PER_SAMPLE
+    fn encode(&mut self, stereo: &[i16]) -> Result<Vec<u8>, RecordingError> {
+        let mut packet = vec![0u8; 1500];
+        let len = self.encoder.encode(stereo, &mut packet)?;
+        packet.truncate(len);
+        Ok(packet)
     }
 }
-
 /// The identification header (RFC 7845 §5.1): two channels, mapping family 0.
 fn opus_head(pre_skip: u16) -> Vec<u8> {
     let mut head = b"OpusHead".to_vec();
@@ -259,7 +250,9 @@ mod tests {
     use super::*;
     use crate::g711;
 
-    /// Reads a recording back with libopus: its two channels at 16 kHz.
+    /// Reads a recording back with libopus, as a player does: the look-ahead skipped
+    /// and the audio ended where the last granule position says. Its two channels at
+    /// 16 kHz, and the pre-skip.
     fn read_back(file: &[u8]) -> (Vec<i16>, Vec<i16>, u16) {
         let mut reader = ogg::PacketReader::new(std::io::Cursor::new(file));
         let head = reader.read_packet().unwrap().unwrap();
@@ -270,6 +263,7 @@ mod tests {
         assert_eq!(&tags.data[..8], b"OpusTags");
         let mut decoder = opus::Decoder::new(RATE, opus::Channels::Stereo).unwrap();
         let (mut left, mut right) = (Vec::new(), Vec::new());
+        let mut end = 0;
         while let Ok(Some(packet)) = reader.read_packet() {
             let mut pcm = vec![0i16; 5760 * 2];
             let n = decoder.decode(&packet.data, &mut pcm, false).unwrap();
@@ -277,8 +271,16 @@ mod tests {
                 left.push(frame[0]);
                 right.push(frame[1]);
             }
+            end = packet.absgp_page();
         }
-        let skip = usize::from(pre_skip) / GRANULE_PER_SAMPLE as usize;
+        let per_sample = GRANULE_PER_SAMPLE as usize;
+        let (skip, end) = (
+            usize::from(pre_skip) / per_sample,
+            end as usize / per_sample,
+        );
+        assert!(end <= left.len(), "the last granule lies past the audio");
+        left.truncate(end);
+        right.truncate(end);
         (left.split_off(skip), right.split_off(skip), pre_skip)
     }
 
@@ -344,9 +346,11 @@ mod tests {
         let file = record(3, None);
         let (left, right, pre_skip) = read_back(&file);
         assert!(pre_skip > 0);
-        // Three seconds, less the encoder's look-ahead that a player skips.
-        let lost = usize::from(pre_skip) / GRANULE_PER_SAMPLE as usize;
-        assert_eq!(left.len(), 3 * RATE as usize - lost);
+        assert_eq!(
+            left.len(),
+            3 * RATE as usize,
+            "three seconds, no more, no less"
+        );
         let middle = 8000..40_000;
         assert!(
             share_at(&left[middle.clone()], 440.0) > 0.8,

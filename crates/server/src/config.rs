@@ -725,6 +725,11 @@ impl Config {
         section(store, "numbers")
     }
 
+    /// The recording settings alone, without reading the rest.
+    pub fn recording(store: &Store) -> Result<RecordingSettings, ConfigError> {
+        section(store, "recording")
+    }
+
     /// Reads the configuration the store holds. Each section is stored as one JSON
     /// setting, so a key added later simply takes its default in older databases.
     pub fn load(store: &Store) -> Result<Self, ConfigError> {

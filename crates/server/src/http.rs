@@ -15,6 +15,7 @@ mod mail;
 mod me;
 mod numbers;
 mod prompts;
+mod recordings;
 mod scenarios;
 mod session;
 mod settings;
@@ -74,6 +75,8 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(calls::list))
         .routes(routes!(calls::export))
         .routes(routes!(calls::queue_events))
+        .routes(routes!(recordings::get_recording))
+        .routes(routes!(recordings::accesses))
         .routes(routes!(bans::list))
         .routes(routes!(mail::list))
         .routes(routes!(numbers::check))

@@ -432,6 +432,11 @@ pub async fn run(
         mail_wake,
         stop_rx.clone(),
     ));
+    tokio::spawn(recordings::keep_within_retention(
+        recordings,
+        options.data_dir.clone(),
+        stop_rx.clone(),
+    ));
     let mut http_stop = stop_rx.clone();
     let app = http::router(metrics, voicemail_api, admin_api);
     let https = https.map(|listener| {

@@ -298,6 +298,7 @@ boxes = [{ number = "101", email = "anna@office.example", missed_calls = true },
             preempted: false,
             scenario_path: None,
             history: None,
+            recording: None,
         };
         let missed = record("101", Outcome::Cancelled, Direction::Inbound);
         let mail = missed_call_mail(&config, &missed).expect("101 asks for them");

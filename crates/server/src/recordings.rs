@@ -88,6 +88,44 @@ impl Recordings {
     }
 }
 
+/// How often recordings past the office's retention are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Removes recordings older than the office keeps them (`[recording] keep_days`, read
+/// afresh each time), at start and then hourly; the call log stops naming them.
+pub async fn keep_within_retention(
+    recordings: Recordings,
+    data_dir: PathBuf,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let (recordings, data_dir) = (recordings.clone(), data_dir.clone());
+        let swept = tokio::task::spawn_blocking(move || {
+            let mut store = switchboard_store::Store::open(&data_dir.join(crate::DATABASE_FILE))
+                .map_err(|e| e.to_string())?;
+            let days = crate::config::Config::recording(&store)
+                .map_err(|e| e.to_string())?
+                .keep_days;
+            let removed = recordings.remove_older_than(days, SystemTime::now());
+            store
+                .forget_recordings(&removed)
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(removed.len())
+        })
+        .await;
+        match swept {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!("{n} recordings past the office's retention removed"),
+            Ok(Err(e)) => tracing::error!("recordings past retention not removed: {e}"),
+            Err(e) => tracing::error!("recordings past retention not removed: {e}"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(SWEEP_EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
 fn write(mut recording: CallRecording<std::fs::File>, heard: mpsc::Receiver<Heard>, path: &Path) {
     let result = loop {
         let done = match heard.recv_timeout(TICK) {
@@ -124,5 +162,25 @@ mod tests {
         ] {
             assert_eq!(r.path(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_recordings_past_retention_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Recordings::new(dir.path());
+        let folder = dir.path().join(RECORDINGS_DIR);
+        std::fs::create_dir_all(&folder).unwrap();
+        let now = SystemTime::now();
+        for (name, days) in [("1-1.opus", 100), ("2-2.opus", 10), ("notes.txt", 100)] {
+            let file = std::fs::File::create(folder.join(name)).unwrap();
+            file.set_modified(now - Duration::from_secs(days * 86_400))
+                .unwrap();
+        }
+        assert_eq!(r.remove_older_than(90, now), ["1-1.opus"]);
+        assert!(r.exists("2-2.opus"));
+        assert!(
+            folder.join("notes.txt").exists(),
+            "not a recording: left alone"
+        );
     }
 }

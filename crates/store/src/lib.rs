@@ -40,6 +40,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/0018_call_records_recording.sql"
     )),
+    M::up(include_str!("../migrations/0019_recording_access.sql")),
 ];
 
 mod admin;
@@ -49,6 +50,7 @@ mod callbacks;
 mod open_calls;
 mod outbox;
 mod queue_log;
+mod recordings;
 mod scenarios;
 mod voicemail;
 
@@ -56,6 +58,7 @@ pub use bans::{BanRow, BanWrite};
 pub use call_log::{CallCount, CallFilter};
 pub use outbox::{Mail, QueuedMail};
 pub use queue_log::QueueEventRow;
+pub use recordings::RecordingAccess;
 pub use scenarios::ScenarioVersion;
 pub use voicemail::{VoicemailChange, VoicemailMessage};
 

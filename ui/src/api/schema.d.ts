@@ -212,6 +212,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/recordings/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_recording"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/recording-access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["accesses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bans": {
         parameters: {
             query?: never;
@@ -1166,6 +1198,11 @@ export interface components {
              *     since the call started.
              */
             history?: string | null;
+            /**
+             * @description The call's recording (a file name in the recordings' folder), if it was
+             *     recorded and the recording is still kept.
+             */
+            recording?: string | null;
         };
         /** @description How calls between extensions behave. */
         CallSettings: {
@@ -1290,6 +1327,8 @@ export interface components {
              *     status.
              */
             feature_codes?: components["schemas"]["FeatureCodes"];
+            /** @description Which calls are recorded, and for how long recordings are kept. */
+            recording?: components["schemas"]["RecordingSettings"];
         };
         /** @description A customer's number and the extension responsible for them. */
         ContactSettings: {
@@ -1804,6 +1843,70 @@ export interface components {
             calls: number;
             /** Format: u-int64 */
             answered: number;
+        };
+        /**
+         * @description Whether calls are recorded.
+         * @enum {string}
+         */
+        RecordPolicy: "always" | "on-demand" | "never";
+        /** @description One listen or download of a recording. */
+        RecordingAccessView: {
+            /**
+             * Format: int64
+             * @description Unix milliseconds.
+             */
+            at: number;
+            recording: string;
+            call_id: string;
+            /** @description "listen" or "download". */
+            action: string;
+            who: string;
+            address: string;
+        };
+        RecordingSettings: {
+            /**
+             * @description Calls from customers through a trunk.
+             * @default on-demand
+             */
+            inbound: components["schemas"]["RecordPolicy"];
+            /**
+             * @description Calls the office makes through a trunk.
+             * @default on-demand
+             */
+            outbound: components["schemas"]["RecordPolicy"];
+            /**
+             * @description Calls between the office's own phones.
+             * @default on-demand
+             */
+            internal: components["schemas"]["RecordPolicy"];
+            /**
+             * @description Extensions, queues (by number) and trunks (by name) with a rule of their own,
+             *     which overrides the direction's; "never" anywhere in a call wins.
+             * @default {}
+             */
+            extensions: {
+                [key: string]: components["schemas"]["RecordPolicy"];
+            };
+            /** @default {} */
+            queues: {
+                [key: string]: components["schemas"]["RecordPolicy"];
+            };
+            /** @default {} */
+            trunks: {
+                [key: string]: components["schemas"]["RecordPolicy"];
+            };
+            /**
+             * @description What an office phone types during a call to start recording it, pause and go
+             *     on ("*1"); empty: off.
+             * @default *1
+             */
+            code: string;
+            /**
+             * Format: u-int32
+             * @description Recordings older than this many days are removed.
+             * @default 90
+             */
+            keep_days: number;
         };
         RegisterSettings: {
             /** @description The account: the user part of the office's address at the provider. */
@@ -3345,6 +3448,111 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    get_recording: {
+        parameters: {
+            query?: {
+                /** @description Sent as a file to save rather than to play. */
+                download?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The `recording` a call record names */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recording: Opus in Ogg, the caller on the left channel and who was called on the right */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/ogg": number[];
+                };
+            };
+            /** @description The part a `Range` header asked for */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/ogg": number[];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No call has this recording, or it was removed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description A field or parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    accesses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Who listened to or downloaded which recording, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingAccessView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -70,6 +70,11 @@ impl Api {
     }
 
     /// Runs `read` on the store off the async threads.
+    /// Where Switchboard keeps its database and files.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
     pub async fn with_store<R: Send + 'static>(
         self: &Arc<Self>,
         read: impl FnOnce(&mut Store) -> Result<R, ApiError> + Send + 'static,

@@ -313,6 +313,7 @@ mod tests {
             preempted: false,
             scenario_path: Some("menu → queue".into()),
             history: Some("0:40 101 transferred to 102; 0:45 102 answered".into()),
+            recording: None,
         };
         let text = to_csv(&[row], &jiff::tz::TimeZone::UTC).unwrap();
         let lines: Vec<&str> = text.lines().collect();
