@@ -908,3 +908,30 @@ fn a_problem_with_a_whole_block_is_marked_on_it() {
         "{shown:?}"
     );
 }
+
+/// Issue 21: the office has its calls between extensions recorded on the Settings page;
+/// the next call is recorded, and the call log's player in Chromium plays the recording
+/// (Chromium decodes its Opus) and seeks into it (HTTP ranges).
+#[test]
+fn recording_turned_on_in_the_panel_is_played_from_the_call_log() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let shown = phase(&server, "recording-settings", &[]);
+    let names: Vec<&str> = shown.iter().filter_map(|s| s["step"].as_str()).collect();
+    assert_eq!(names, ["logged-in", "recording-on"], "{shown:?}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut caller, mut callee) = switchboard_e2e::baresip::conversation(&server, dir.path());
+    std::thread::sleep(Duration::from_secs(4));
+    caller.command("hangup", "");
+    callee.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    let record = server.call_records().remove(0);
+    assert!(record.recording.is_some(), "{record:#?}");
+    let shown = phase(&server, "recording-played", &[]);
+    let played = shown
+        .iter()
+        .find(|s| s["step"] == "recording-played")
+        .unwrap_or_else(|| panic!("{shown:?}"));
+    let duration = played["duration"].as_f64().unwrap_or_default();
+    assert!((3.0..8.0).contains(&duration), "{played}");
+    assert!(played["at"].as_f64().unwrap_or_default() > 1.0, "{played}");
+}

@@ -315,6 +315,45 @@ async function featureCodes(page, artifacts) {
   step("codes-saved", { refused });
 }
 
+/** Has calls between extensions recorded, on the Settings page. */
+async function recordingSettings(page, artifacts) {
+  await open(page, "Settings");
+  const card = page.getByTestId("recording");
+  await card.getByLabel("Calls between extensions").click();
+  await page.locator('.ant-select-item-option[title="Always"]').click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByText("Saved").first().waitFor();
+  await page.screenshot({ path: path.join(artifacts, "settings-recording.png") });
+  step("recording-on");
+}
+
+/** The call log's player for the recorded call loads it (Chromium decodes the Opus)
+ * and seeks into it. */
+async function recordingPlayed(page, artifacts) {
+  await open(page, "Call log");
+  const player = page.getByLabel("Listen to the recording").first();
+  await player.waitFor();
+  const heard = await player.evaluate(
+    (audio) =>
+      new Promise((resolve, reject) => {
+        audio.addEventListener("error", () => reject(new Error(`audio error ${audio.error?.code}`)));
+        audio.addEventListener(
+          "loadedmetadata",
+          () => {
+            const duration = audio.duration;
+            audio.addEventListener("seeked", () => resolve({ duration, at: audio.currentTime }), { once: true });
+            audio.currentTime = duration / 2;
+          },
+          { once: true },
+        );
+        audio.preload = "auto";
+        audio.load();
+      }),
+  );
+  await page.screenshot({ path: path.join(artifacts, "call-log-recording.png") });
+  step("recording-played", heard);
+}
+
 /** Sets up the SMTP server on the Settings page and an address on 101's voicemail box;
  * the password given is not shown back. */
 async function email(page, smtp, password, artifacts) {
@@ -755,6 +794,10 @@ try {
     await listenIn(page, rest[0], rest[1], rest[2]);
   } else if (phase === "live-call") {
     await liveCall(page, rest[0], rest[1], rest[2]);
+  } else if (phase === "recording-settings") {
+    await recordingSettings(page, rest[0]);
+  } else if (phase === "recording-played") {
+    await recordingPlayed(page, rest[0]);
   } else if (phase === "feature-codes") {
     await featureCodes(page, rest[0]);
   } else if (phase === "settings") {

@@ -2078,6 +2078,7 @@ export interface components {
             email?: components["schemas"]["EmailSettings"];
             outbound?: components["schemas"]["OutboundSettings"] | null;
             feature_codes?: components["schemas"]["FeatureCodes"] | null;
+            recording?: components["schemas"]["RecordingSettings"] | null;
         };
         SipSettings: {
             /**

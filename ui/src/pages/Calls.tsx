@@ -149,6 +149,18 @@ export default function Calls() {
           { title: t("reason"), dataIndex: "reason" },
           { title: t("path"), dataIndex: "scenario_path" },
           { title: t("history"), dataIndex: "history" },
+          {
+            title: t("recordingCol"),
+            dataIndex: "recording",
+            // Played from the server with seeking; each listen and download is audited.
+            render: (name: string | null | undefined) =>
+              name ? (
+                <Space direction="vertical" size={0}>
+                  <audio controls preload="none" src={`/api/recordings/${name}`} style={{ width: 220 }} aria-label={t("listenRecording")} />
+                  <a href={`/api/recordings/${name}?download=true`}>{t("downloadRecording")}</a>
+                </Space>
+              ) : null,
+          },
         ]}
       />
     </>

@@ -154,6 +154,23 @@ export default function Settings() {
               </Form.Item>
             ))}
           </Card>
+          <Card title={t("recordingSection")} style={{ width: 300 }} data-testid="recording">
+            {(["inbound", "outbound", "internal"] as const).map((direction) => (
+              <Form.Item key={direction} name={["recording", direction]} label={t(`record_${direction}`)}>
+                <Select
+                  options={[
+                    { value: "always", label: t("recordAlways") },
+                    { value: "on-demand", label: t("recordOnDemand") },
+                    { value: "never", label: t("recordNever") },
+                  ]}
+                />
+              </Form.Item>
+            ))}
+            <Form.Item name={["recording", "code"]} label={t("recordCode")} extra={t("recordCodeHint")}>
+              <Input placeholder="*1" style={{ width: 80 }} />
+            </Form.Item>
+            {number(["recording", "keep_days"], t("recordKeepDays"))}
+          </Card>
           <Card title={t("callingOut")} style={{ width: 300 }} data-testid="calling-out">
             <Form.Item name={["outbound", "classes"]} label={t("outClasses")} extra={t("outClassesHint")}>
               <Select mode="multiple" options={classes} />

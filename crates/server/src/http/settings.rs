@@ -12,8 +12,8 @@ use super::api::{Api, Edit};
 use super::error::{ApiError, ApiJson};
 use super::session::Admin;
 use crate::config::{
-    CallSettings, Config, EmailSettings, NumberSettings, OutboundSettings, RegistrarSettings,
-    SecuritySettings, SipSettings,
+    CallSettings, Config, EmailSettings, NumberSettings, OutboundSettings, RecordingSettings,
+    RegistrarSettings, SecuritySettings, SipSettings,
 };
 
 /// Every office-wide setting.
@@ -38,6 +38,10 @@ pub struct Settings {
     /// status. Left out of a change, they stay as they are.
     #[serde(default)]
     pub feature_codes: Option<switchboard_core::FeatureCodes>,
+    /// Which calls are recorded and for how long recordings are kept. Left out of a
+    /// change, it stays as it is.
+    #[serde(default)]
+    pub recording: Option<RecordingSettings>,
 }
 
 /// How long voicemail messages may be.
@@ -65,6 +69,7 @@ impl Settings {
             email: config.email.without_password(),
             outbound: Some(config.outbound),
             feature_codes: Some(config.feature_codes),
+            recording: Some(config.recording),
         }
     }
 }
@@ -106,6 +111,9 @@ pub async fn put_settings(
             }
             if let Some(codes) = settings.feature_codes {
                 config.feature_codes = codes;
+            }
+            if let Some(recording) = settings.recording {
+                config.recording = recording;
             }
             Ok(Edit::whole(()))
         })
