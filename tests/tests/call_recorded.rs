@@ -179,3 +179,24 @@ fn a_server_killed_mid_call_leaves_a_recording_that_plays_up_to_the_kill() {
     audio::assert_heard("the caller on the left", heard(&en, &left));
     audio::assert_heard("the callee on the right", heard(&ru, &right));
 }
+
+/// An office whose disk has less free space than recordings must leave (here: more
+/// than any disk has): the call is not recorded, the wallboard says why, and the two
+/// phones talk as ever.
+#[test]
+fn a_disk_too_full_stops_recording_with_an_alert_and_the_call_goes_on() {
+    let office = recording_office() + "min_free_mb = 4000000000\n";
+    let server = Server::start(&office);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (caller, callee) = conversation(&server, dir.path());
+    std::thread::sleep(Duration::from_secs(5));
+    let board = server.dashboard(&server.admin_token());
+    let alert = board["recording_alert"].as_str().unwrap_or_default();
+    assert!(alert.starts_with("Recording stopped"), "{board}");
+    switchboard_e2e::baresip::hang_up_and_compare(&server, dir.path(), caller, callee);
+    let record = server.call_records().remove(0);
+    assert_eq!(record.recording, None, "no recording was made");
+    let folder = server.data_dir().join("recordings");
+    let kept = std::fs::read_dir(&folder).map_or(0, |d| d.count());
+    assert_eq!(kept, 0, "nothing left in {}", folder.display());
+}

@@ -323,11 +323,11 @@ pub async fn run(
     let callbacks = store.callback_requests()?;
     drop(store);
     let voicemail = voicemail::VoicemailFiles::new(&options.data_dir);
-    let recordings = recordings::Recordings::new(&options.data_dir);
+    let recording_folder = recordings::RecordingFolder::new(&options.data_dir);
     let mail_wake = Arc::new(tokio::sync::Notify::new());
     let (writes, writer) = persist::spawn_writer(
         &options.data_dir.join(DATABASE_FILE),
-        (voicemail.clone(), recordings.clone()),
+        (voicemail.clone(), recording_folder.clone()),
         mail_wake.clone(),
     )?;
     let http_bind = |source| ServerError::Bind {
@@ -365,6 +365,8 @@ pub async fn run(
 
     let metrics = Arc::new(metrics::Metrics::default());
     let _ = metrics.update(&pbx);
+    let recordings = recordings::Recordings::new(recording_folder, metrics.clone());
+    recordings.set_min_free_mb(config.recording.min_free_mb);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (engine_tx, engine_rx) = mpsc::channel(64);
     let (media_reports_tx, media_reports) = mpsc::unbounded_channel();

@@ -87,6 +87,7 @@ pub enum MediaReport {
 pub struct MediaEdge {
     threads: Vec<mpsc::UnboundedSender<ThreadCommand>>,
     reserved: Reserved,
+    recordings: Recordings,
 }
 
 /// What a media thread is told: about one of its calls, or one of its rooms. Nearly
@@ -158,7 +159,7 @@ impl MediaEdge {
         let shared = Shared {
             sounds,
             voicemail,
-            recordings,
+            recordings: recordings.clone(),
             metrics,
             reports,
         };
@@ -169,7 +170,16 @@ impl MediaEdge {
         let threads = (0..cores)
             .map(|i| spawn(i, reserved.clone(), shared.clone()))
             .collect();
-        MediaEdge { threads, reserved }
+        MediaEdge {
+            threads,
+            reserved,
+            recordings,
+        }
+    }
+
+    /// The calls' recordings, whose disk guard follows the configuration.
+    pub fn recordings(&self) -> &Recordings {
+        &self.recordings
     }
 
     /// What the engine binds a call's ports through before it takes them.

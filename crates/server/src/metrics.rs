@@ -26,6 +26,8 @@ pub struct Metrics {
     rtp_forwarded: AtomicU64,
     rtp_dropped: AtomicU64,
     boards: Mutex<Boards>,
+    /// Why recording stopped (the disk is low), while it is so.
+    recording_alert: Mutex<Option<String>>,
 }
 
 #[derive(Debug, Default)]
@@ -336,6 +338,24 @@ impl Metrics {
             })
             .collect();
         None
+    }
+
+    /// Says why recordings stop, or that they may go on (none); true when that changed.
+    pub fn set_recording_alert(&self, alert: Option<String>) -> bool {
+        let mut held = self
+            .recording_alert
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let changed = *held != alert;
+        *held = alert;
+        changed
+    }
+
+    pub fn recording_alert(&self) -> Option<String> {
+        self.recording_alert
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The calls out kept from going out lately, newest first.

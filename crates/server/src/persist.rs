@@ -236,7 +236,7 @@ pub fn restore(
 /// address).
 pub fn spawn_writer(
     path: &Path,
-    (voicemail, recordings): (VoicemailFiles, crate::recordings::Recordings),
+    (voicemail, recordings): (VoicemailFiles, crate::recordings::RecordingFolder),
     mail: Arc<Notify>,
 ) -> Result<(mpsc::Sender<Write>, std::thread::JoinHandle<()>), StoreError> {
     let mut store = Store::open(path)?;
@@ -265,7 +265,17 @@ pub fn spawn_writer(
                     match write {
                         Write::Registrations(batch) => registrations.extend(batch),
                         Write::CallOpened(row) => opened.push(row),
-                        Write::CallRecord(row, key) => records.push((*row, key)),
+                        Write::CallRecord(mut row, key) => {
+                            // A recording the disk guard refused was never written.
+                            if row
+                                .recording
+                                .as_deref()
+                                .is_some_and(|n| !recordings.exists(n))
+                            {
+                                row.recording = None;
+                            }
+                            records.push((*row, key))
+                        }
                         Write::QueueEvent(row) => queue_events.push(row),
                         Write::Voicemail(change) => voicemail_changes.push(change),
                         Write::Callback(change) => callbacks.push(change),

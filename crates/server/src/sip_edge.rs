@@ -235,6 +235,9 @@ impl Engine {
                     }
                 },
                 Some(request) = self.requests.recv() => {
+                    if let crate::engine_api::EngineRequest::Reload(config, _) = &request {
+                        self.media.recordings().set_min_free_mb(config.recording.min_free_mb);
+                    }
                     let trunks = &mut connections.trunks;
                     if let Some(mailbox) = request.apply(&mut self.pbx, clock(), trunks) {
                         let answer = mailbox.apply(&mut self.pbx, clock());

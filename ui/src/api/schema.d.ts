@@ -1348,6 +1348,8 @@ export interface components {
             trunks: components["schemas"]["TrunkBoard"][];
             /** @description Calls out kept from going out lately (permissions, limits), newest first. */
             alerts: components["schemas"]["AlertBoard"][];
+            /** @description Why calls are not being recorded (the disk is low), while it is so. */
+            recording_alert?: string | null;
             pbx: components["schemas"]["Snapshot"];
             today: components["schemas"]["Today"];
         };
@@ -1907,6 +1909,13 @@ export interface components {
              * @default 90
              */
             keep_days: number;
+            /**
+             * Format: u-int32
+             * @description Free space (MB) recordings leave on the data directory's disk: below it none
+             *     starts and those going on stop, with an alert on the wallboard; calls go on.
+             * @default 1024
+             */
+            min_free_mb: number;
         };
         RegisterSettings: {
             /** @description The account: the user part of the office's address at the provider. */

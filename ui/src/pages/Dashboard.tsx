@@ -1,7 +1,7 @@
 // The wallboard: every queue's waiting callers, longest wait, agents and service
 // level, and the calls in progress, pushed by the server over a WebSocket as they change.
 import { useEffect, useRef, useState } from "react";
-import { Badge, Card, Col, Dropdown, Empty, Row, Space, Statistic, Table, Tag, Typography } from "antd";
+import { Alert, Badge, Card, Col, Dropdown, Empty, Row, Space, Statistic, Table, Tag, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import { api, type Schemas } from "../api/client";
 import { inDesktopApp, notifyIncomingCall } from "../desktop";
@@ -266,6 +266,9 @@ export default function DashboardPage() {
             ))}
           </Space>
         </Card>
+      )}
+      {data?.recording_alert && (
+        <Alert type="error" showIcon title={data.recording_alert} style={{ marginBottom: 16 }} data-testid="recording-alert" />
       )}
       {data && data.alerts.length > 0 && (
         <Card

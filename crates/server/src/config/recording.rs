@@ -27,10 +27,14 @@ pub struct RecordingSettings {
     pub code: String,
     /// Recordings older than this many days are removed.
     pub keep_days: u32,
+    /// Free space (MB) recordings leave on the data directory's disk: below it none
+    /// starts and those going on stop, with an alert on the wallboard; calls go on.
+    pub min_free_mb: u32,
 }
 
 impl Default for RecordingSettings {
-    /// Nothing is recorded unless a phone asks, and recordings are kept 90 days.
+    /// Nothing is recorded unless a phone asks; recordings are kept 90 days and leave
+    /// a gigabyte free.
     fn default() -> Self {
         RecordingSettings {
             inbound: RecordPolicy::OnDemand,
@@ -41,6 +45,7 @@ impl Default for RecordingSettings {
             trunks: BTreeMap::new(),
             code: switchboard_core::DEFAULT_RECORD_CODE.to_string(),
             keep_days: 90,
+            min_free_mb: 1024,
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct Dashboard {
     pub trunks: Vec<crate::metrics::TrunkBoard>,
     /// Calls out kept from going out lately (permissions, limits), newest first.
     pub alerts: Vec<crate::metrics::AlertBoard>,
+    /// Why calls are not being recorded (the disk is low), while it is so.
+    pub recording_alert: Option<String>,
     pub pbx: Snapshot,
     pub today: Today,
 }
@@ -122,6 +124,7 @@ async fn dashboard(api: &Arc<Api>) -> Dashboard {
         phones: api.metrics.registered_phones(),
         trunks: api.metrics.trunk_boards(),
         alerts: api.metrics.alert_boards(),
+        recording_alert: api.metrics.recording_alert(),
         pbx: api.metrics.snapshot(),
     }
 }

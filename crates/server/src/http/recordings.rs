@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::api::Api;
 use super::error::{ApiError, ApiQuery};
 use super::session::Admin;
-use crate::recordings::Recordings;
+use crate::recordings::RecordingFolder;
 
 /// The most audit entries one answer holds.
 const MAX_ACCESSES: u32 = 1000;
@@ -49,7 +49,7 @@ pub async fn get_recording(
     ApiQuery(query): ApiQuery<RecordingQuery>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let path = Recordings::new(api.data_dir())
+    let path = RecordingFolder::new(api.data_dir())
         .path(&name)
         .ok_or_else(|| ApiError::not_found("recording"))?;
     let asked = name.clone();
