@@ -200,3 +200,53 @@ fn a_disk_too_full_stops_recording_with_an_alert_and_the_call_goes_on() {
     let kept = std::fs::read_dir(&folder).map_or(0, |d| d.count());
     assert_eq!(kept, 0, "nothing left in {}", folder.display());
 }
+
+/// On demand (the office's default): pjsua2 as 100 calls 101 (baresip), talks two
+/// seconds unrecorded, then types the record code `*1` by SIP INFO; the recording
+/// starts there and holds both voices from then on.
+#[test]
+fn a_call_is_recorded_from_the_moment_a_phone_types_the_record_code() {
+    use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
+    audio::speech("en", 20, &en);
+    audio::speech("ru", 20, &ru);
+    let _callee = Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 1);
+    let heard_by_caller = dir.path().join("heard.wav");
+    // Answered, a second, two more, the code, then six seconds of talk.
+    pjsua2_listener(
+        &server,
+        "100",
+        "101",
+        ",,*1",
+        6,
+        &heard_by_caller,
+        Some(&en),
+    );
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    let record = server.call_records().remove(0);
+    let name = record
+        .recording
+        .clone()
+        .expect("recorded once the code was typed");
+    let token = server.admin_token();
+    let (status, _, opus) = fetch(&server, &token, &format!("/api/recordings/{name}"), "");
+    assert_eq!(status, 200);
+    let (left, right) = decode(&opus, dir.path());
+    let seconds = left.len() as f64 / 8000.0;
+    let talk = switchboard_core::unix_ms::from(record.ended)
+        - record
+            .answered
+            .map(switchboard_core::unix_ms::from)
+            .expect("answered");
+    let before_code = talk as f64 / 1000.0 - seconds;
+    assert!(
+        (2.5..4.5).contains(&before_code),
+        "{seconds} s recorded of {talk} ms: from the code on, not the answer"
+    );
+    let (en, ru) = voices(dir.path());
+    audio::assert_heard("the caller on the left", heard(&en, &left));
+    audio::assert_heard("the callee on the right", heard(&ru, &right));
+}
