@@ -43,6 +43,9 @@ pub struct RecordingRules {
     pub extensions: HashMap<String, RecordPolicy>,
     pub queues: HashMap<String, RecordPolicy>,
     pub trunks: HashMap<String, RecordPolicy>,
+    /// The customer (a call in or out through a trunk) is told "this call is
+    /// recorded" when its recording starts.
+    pub announce: bool,
 }
 
 /// Who an answered call joins, as its rules are looked up.

@@ -78,8 +78,10 @@ pub enum Word {
     RecordingOn,
     /// Two beeps: the call's recording is paused.
     RecordingPaused,
-    /// "Not allowed": this call may not be recorded.
+    /// "This call cannot be recorded", to the phone that typed the record code.
     RecordingRefused,
+    /// "This call is recorded", to the customer, when the office gives that notice.
+    CallRecorded,
 }
 
 impl Word {

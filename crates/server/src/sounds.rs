@@ -78,6 +78,8 @@ pub struct Sounds {
     /// A call's recording started or went on: one beep; paused: two.
     recording_on: Prompt,
     recording_paused: Prompt,
+    recording_refused: Prompt,
+    call_recorded: Prompt,
     agent_logged_in: Prompt,
     agent_logged_out: Prompt,
     agent_on_break: Prompt,
@@ -173,6 +175,8 @@ impl Sounds {
             transfer_refused: decode(prompt!(language, "transfer_refused"))?,
             recording_on: beeps(8000, 1, 300),
             recording_paused: beeps(8000, 2, 150),
+            recording_refused: decode(prompt!(language, "recording_refused"))?,
+            call_recorded: decode(prompt!(language, "call_recorded"))?,
             agent_logged_in: decode(prompt!(language, "agent_logged_in"))?,
             agent_logged_out: decode(prompt!(language, "agent_logged_out"))?,
             agent_on_break: decode(prompt!(language, "agent_on_break"))?,
@@ -355,7 +359,8 @@ impl Sounds {
             Word::TransferRefused => vec![&self.transfer_refused],
             Word::RecordingOn => vec![&self.recording_on],
             Word::RecordingPaused => vec![&self.recording_paused],
-            Word::RecordingRefused => vec![&self.not_allowed],
+            Word::RecordingRefused => vec![&self.recording_refused],
+            Word::CallRecorded => vec![&self.call_recorded],
             Word::Number(n) => match self.numbers.get(&n) {
                 Some(p) => vec![p],
                 // Tens then units: "twenty" "seven".

@@ -1904,6 +1904,11 @@ export interface components {
              */
             code: string;
             /**
+             * @description The customer hears "this call is recorded" when its call's recording starts.
+             * @default false
+             */
+            announce: boolean;
+            /**
              * Format: u-int32
              * @description Recordings older than this many days are removed.
              * @default 90

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { Alert, App, Button, Card, Form, Input, InputNumber, Select, Space, Spin, Table, Tag, Typography, type FormInstance } from "antd";
+import { Alert, App, Button, Card, Form, Input, InputNumber, Select, Space, Spin, Switch, Table, Tag, Typography, type FormInstance } from "antd";
 import { useTranslation } from "react-i18next";
 import TimeZoneSelect from "../components/TimeZoneSelect";
 import { api, ApiError, fieldPath, type Schemas } from "../api/client";
@@ -166,6 +166,9 @@ export default function Settings() {
                 />
               </Form.Item>
             ))}
+            <Form.Item name={["recording", "announce"]} label={t("recordAnnounce")} valuePropName="checked">
+              <Switch />
+            </Form.Item>
             <Form.Item name={["recording", "code"]} label={t("recordCode")} extra={t("recordCodeHint")}>
               <Input placeholder="*1" style={{ width: 80 }} />
             </Form.Item>

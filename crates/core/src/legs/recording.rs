@@ -7,8 +7,9 @@ use switchboard_media::relay::Side;
 use super::Legs;
 use super::call::{Call, Recording};
 use super::pickup::office_parties;
+use crate::record::Direction;
 use crate::recording::{Parties, RecordPolicy};
-use crate::vocabulary::{CallKey, MediaCommand};
+use crate::vocabulary::{CallKey, MediaCommand, Word};
 
 impl Legs {
     /// Call `key` has just been answered: its parties' rules say whether it is recorded
@@ -71,17 +72,41 @@ impl Legs {
     }
 
     fn set_recording(&mut self, key: CallKey, recording: Recording) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        let starts = !matches!(call.recording, Recording::On { .. });
+        let customer = customer_side(call);
         if let Recording::On { file, paused } = &recording {
             self.media(MediaCommand::RecordCall {
                 call: key,
                 file: file.clone(),
                 on: !paused,
             });
+            if let Some(to) = customer.filter(|_| starts && self.recording_rules.announce) {
+                // Said before the customer hears the office (who hears music meanwhile).
+                self.media(MediaCommand::Say {
+                    call: key,
+                    to,
+                    words: vec![Word::CallRecorded],
+                });
+            }
         }
         if let Some(call) = self.calls.get_mut(&key) {
             call.recording = recording;
         }
     }
+}
+
+/// The side of a call in or out through a trunk that is not the office's.
+fn customer_side(call: &Call) -> Option<Side> {
+    if call.direction() == Direction::Internal {
+        return None;
+    }
+    let office = office_parties(call);
+    [Side::A, Side::B]
+        .into_iter()
+        .find(|side| office.iter().all(|(s, _)| s != side))
 }
 
 fn file_name(key: CallKey, call: &Call) -> String {

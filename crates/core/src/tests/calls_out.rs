@@ -37,7 +37,7 @@ pub(super) fn trunk(name: &str, at: &str, account: bool) -> TrunkSetup {
 
 /// Mobiles ("0" and nine digits) go out as +48… through `trunks`, shown as the office's
 /// number; extensions may call mobiles, one call out at a time.
-fn office(trunks: &[&str]) -> Harness {
+pub(super) fn office(trunks: &[&str]) -> Harness {
     let mut h = Harness::new(&[]);
     h.pbx.set_trunks(
         h.clock(),

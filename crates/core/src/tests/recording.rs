@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::calls_out::PROVIDER;
 use super::key_transfer::desk_types;
 use super::*;
 use crate::{RecordPolicy, RecordingRules};
@@ -92,4 +93,32 @@ fn a_call_that_must_not_be_recorded_refuses_the_code() {
     assert!(recording(&h).is_empty());
     assert_eq!(whispered_to_desk(&h), [Word::RecordingRefused]);
     assert_eq!(desk_hangs_up(&mut h, &b_invite).recording, None);
+}
+
+#[test]
+fn the_customer_of_a_recorded_call_out_is_told_so_and_the_desk_is_not() {
+    let mut h = super::calls_out::office(&["Provider"]);
+    let rules = RecordingRules {
+        outbound: RecordPolicy::Always,
+        announce: true,
+        ..RecordingRules::default()
+    };
+    h.pbx.set_recording(rules, "*1".into());
+    h.call("0601000000", &sdp(4000, "0 101"));
+    let invite = h.expect(PROVIDER, "INVITE sip:+48601000000@voip.example");
+    h.send(
+        PROVIDER,
+        &respond(&invite, 200, "OK", "p1", &sdp(9000, "0 101")),
+    );
+    h.expect(CALLER, "SIP/2.0 200");
+    assert_eq!(recording(&h).len(), 1);
+    let said: Vec<(Side, Vec<Word>)> = h
+        .media
+        .iter()
+        .filter_map(|m| match m {
+            MediaCommand::Say { to, words, .. } => Some((*to, words.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(said, [(Side::B, vec![Word::CallRecorded])]);
 }

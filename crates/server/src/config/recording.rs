@@ -25,6 +25,8 @@ pub struct RecordingSettings {
     /// What an office phone types during a call to start recording it, pause and go
     /// on ("*1"); empty: off.
     pub code: String,
+    /// The customer hears "this call is recorded" when its call's recording starts.
+    pub announce: bool,
     /// Recordings older than this many days are removed.
     pub keep_days: u32,
     /// Free space (MB) recordings leave on the data directory's disk: below it none
@@ -44,6 +46,7 @@ impl Default for RecordingSettings {
             queues: BTreeMap::new(),
             trunks: BTreeMap::new(),
             code: switchboard_core::DEFAULT_RECORD_CODE.to_string(),
+            announce: false,
             keep_days: 90,
             min_free_mb: 1024,
         }
@@ -60,6 +63,7 @@ impl RecordingSettings {
             extensions: map(&self.extensions),
             queues: map(&self.queues),
             trunks: map(&self.trunks),
+            announce: self.announce,
         }
     }
 }
