@@ -909,8 +909,9 @@ fn a_problem_with_a_whole_block_is_marked_on_it() {
     );
 }
 
-/// Issue 21: the office has its calls between extensions recorded on the Settings page;
-/// the next call is recorded, and the call log's player in Chromium plays the recording
+/// Issue 21: the office has its calls between extensions recorded on the Settings page
+/// (a rule of its own for an extension it does not have is refused, naming it); the
+/// next call is recorded, and the call log's player in Chromium plays the recording
 /// (Chromium decodes its Opus) and seeks into it (HTTP ranges).
 #[test]
 fn recording_turned_on_in_the_panel_is_played_from_the_call_log() {
@@ -918,6 +919,12 @@ fn recording_turned_on_in_the_panel_is_played_from_the_call_log() {
     let shown = phase(&server, "recording-settings", &[]);
     let names: Vec<&str> = shown.iter().filter_map(|s| s["step"].as_str()).collect();
     assert_eq!(names, ["logged-in", "recording-on"], "{shown:?}");
+    let (_, settings) = server.api(Some(&server.admin_token()), "GET", "/api/settings", None);
+    assert_eq!(
+        settings["recording"]["extensions"],
+        serde_json::json!({"103": "never"}),
+        "{settings}"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut caller, mut callee) = switchboard_e2e::baresip::conversation(&server, dir.path());
     std::thread::sleep(Duration::from_secs(4));

@@ -321,10 +321,23 @@ async function recordingSettings(page, artifacts) {
   const card = page.getByTestId("recording");
   await card.getByLabel("Calls between extensions").click();
   await page.locator('.ant-select-item-option[title="Always"]').click();
+  // A rule of its own for an extension the office does not have is refused, named.
+  await card.getByRole("button", { name: "Add a rule" }).click();
+  const rule = card.getByTestId("recording-rule");
+  await rule.getByLabel("Rule for").click();
+  await page.locator('.ant-select-item-option[title="Extension"]').click();
+  await rule.getByLabel("Number or trunk").fill("999");
+  await rule.getByLabel("Recorded").click();
+  await page.locator('.ant-select-item-option[title="Never"]').last().click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  const refusal = page.locator(".ant-alert").filter({ hasText: "there is no extension 999" });
+  await refusal.waitFor();
+  const refused = await refusal.innerText();
+  await rule.getByLabel("Number or trunk").fill("103");
   await page.getByRole("button", { name: "Save", exact: true }).click();
   await page.getByText("Saved").first().waitFor();
   await page.screenshot({ path: path.join(artifacts, "settings-recording.png") });
-  step("recording-on");
+  step("recording-on", { refused });
 }
 
 /** The call log's player for the recorded call loads it (Chromium decodes the Opus)

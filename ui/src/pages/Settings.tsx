@@ -5,29 +5,56 @@ import TimeZoneSelect from "../components/TimeZoneSelect";
 import { api, ApiError, fieldPath, type Schemas } from "../api/client";
 import { useClassOptions } from "./Routes";
 
-/** Puts the server's field problems next to their fields; returns the others. */
+/** Puts the server's field problems next to their fields; returns the others, with
+ * those about a field this form has none for (a recording rule's party) named. */
 function showProblems<T>(form: FormInstance<T>, e: unknown): string[] {
   if (!(e instanceof ApiError)) return [String(e)];
   const problems = e.errors.length ? e.errors : [{ field: e.field ?? "", message: e.message }];
-  const fields = problems.filter((p) => p.field).map((p) => ({ name: fieldPath(p.field), errors: [p.message] }));
+  const shown = (field: string) => field !== "" && form.getFieldValue(fieldPath(field) as never) !== undefined;
+  const fields = problems.filter((p) => shown(p.field)).map((p) => ({ name: fieldPath(p.field), errors: [p.message] }));
   form.setFields(fields as Parameters<FormInstance<T>["setFields"]>[0]);
-  return problems.filter((p) => !p.field).map((p) => p.message);
+  return problems.filter((p) => !shown(p.field)).map((p) => (p.field ? `${p.field}: ${p.message}` : p.message));
+}
+
+type Policy = Schemas["RecordPolicy"];
+const RULE_KINDS = ["extensions", "queues", "trunks"] as const;
+/** A party's own recording rule, as one row of the Recording card's list. */
+type RecordingRule = { kind: (typeof RULE_KINDS)[number]; name: string; policy: Policy };
+type SettingsForm = Schemas["Settings"] & { recording_rules?: RecordingRule[] };
+
+/** The rules the server keeps by kind and name, as rows. */
+function rulesOf(recording: Schemas["RecordingSettings"] | null | undefined): RecordingRule[] {
+  if (!recording) return [];
+  return RULE_KINDS.flatMap((kind) =>
+    Object.entries(recording[kind] ?? {}).map(([name, policy]) => ({ kind, name, policy: policy as Policy })),
+  );
+}
+
+/** The rows back into the server's maps. */
+function withRules(values: SettingsForm): Schemas["Settings"] {
+  const { recording_rules: rules, ...settings } = values;
+  if (settings.recording) {
+    const maps = Object.fromEntries(RULE_KINDS.map((k) => [k, {} as Record<string, Policy>]));
+    for (const r of rules ?? []) if (r?.name) maps[r.kind][r.name.trim()] = r.policy;
+    settings.recording = { ...settings.recording, ...maps };
+  }
+  return settings;
 }
 
 export default function Settings() {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const classes = useClassOptions();
-  const [form] = Form.useForm<Schemas["Settings"]>();
+  const [form] = Form.useForm<SettingsForm>();
   const [passwordForm] = Form.useForm<Schemas["PasswordChange"]>();
   const [errors, setErrors] = useState<string[]>([]);
   // The form is shown once the settings are in it: typing into a field the load then
   // overwrote would mix the two.
-  const [loaded, setLoaded] = useState<Schemas["Settings"] | null>(null);
+  const [loaded, setLoaded] = useState<SettingsForm | null>(null);
 
   const [mail, setMail] = useState<Schemas["MailView"][]>([]);
   useEffect(() => {
-    void api.get<Schemas["Settings"]>("/api/settings").then(setLoaded);
+    void api.get<Schemas["Settings"]>("/api/settings").then((s) => setLoaded({ ...s, recording_rules: rulesOf(s.recording) }));
     void api.get<Schemas["MailView"][]>("/api/mail").then(setMail);
   }, []);
   const time = (ms: number | null | undefined) => (ms ? new Date(ms).toLocaleString() : "");
@@ -35,13 +62,14 @@ export default function Settings() {
   // Every setting as loaded goes back, not only those with a field on this page: a
   // setting the page does not show must not be reset by saving the others.
   const save = async () => {
-    const values = form.getFieldsValue(true) as Schemas["Settings"];
+    const values = withRules(form.getFieldsValue(true) as SettingsForm);
     // An empty login or password field means none given (the stored password stays).
     const email = values.email;
     if (email) values.email = { ...email, username: email.username || null, password: email.password || null };
     setErrors([]);
     try {
-      form.setFieldsValue(await api.put<Schemas["Settings"]>("/api/settings", values));
+      const saved = await api.put<Schemas["Settings"]>("/api/settings", values);
+      form.setFieldsValue({ ...saved, recording_rules: rulesOf(saved.recording) });
       // The SMTP password is kept, never shown back: the field empties once saved.
       form.setFieldValue(["email", "password"], undefined);
       void message.success(t("saved"));
@@ -173,6 +201,49 @@ export default function Settings() {
               <Input placeholder="*1" style={{ width: 80 }} />
             </Form.Item>
             {number(["recording", "keep_days"], t("recordKeepDays"))}
+            {number(["recording", "min_free_mb"], t("recordMinFree"))}
+            <Form.List name="recording_rules">
+              {(rules, { add, remove }) => (
+                <>
+                  <div style={{ marginBottom: 8 }}>{t("recordRules")}</div>
+                  {rules.map((rule) => (
+                    <Space key={rule.key} align="baseline" wrap data-testid="recording-rule">
+                      <Form.Item name={[rule.name, "kind"]} noStyle>
+                        <Select
+                          style={{ width: 110 }}
+                          aria-label={t("recordRuleKind")}
+                          options={[
+                            { value: "extensions", label: t("extension") },
+                            { value: "queues", label: t("queue") },
+                            { value: "trunks", label: t("trunk") },
+                          ]}
+                        />
+                      </Form.Item>
+                      <Form.Item name={[rule.name, "name"]} noStyle>
+                        <Input style={{ width: 70 }} aria-label={t("recordRuleName")} placeholder="101" />
+                      </Form.Item>
+                      <Form.Item name={[rule.name, "policy"]} noStyle>
+                        <Select
+                          style={{ width: 120 }}
+                          aria-label={t("recordRulePolicy")}
+                          options={[
+                            { value: "always", label: t("recordAlways") },
+                            { value: "on-demand", label: t("recordOnDemand") },
+                            { value: "never", label: t("recordNever") },
+                          ]}
+                        />
+                      </Form.Item>
+                      <Button size="small" onClick={() => remove(rule.name)}>
+                        {t("delete")}
+                      </Button>
+                    </Space>
+                  ))}
+                  <Button size="small" onClick={() => add({ kind: "queues", name: "", policy: "always" })}>
+                    {t("recordAddRule")}
+                  </Button>
+                </>
+              )}
+            </Form.List>
           </Card>
           <Card title={t("callingOut")} style={{ width: 300 }} data-testid="calling-out">
             <Form.Item name={["outbound", "classes"]} label={t("outClasses")} extra={t("outClassesHint")}>
