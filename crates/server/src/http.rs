@@ -16,9 +16,11 @@ mod me;
 mod numbers;
 mod prompts;
 mod recordings;
+mod reports;
 mod scenarios;
 mod session;
 mod settings;
+mod spreadsheet;
 mod throttle;
 mod ui;
 mod voicemail;
@@ -77,6 +79,8 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(calls::queue_events))
         .routes(routes!(recordings::get_recording))
         .routes(routes!(recordings::accesses))
+        .routes(routes!(reports::get_report))
+        .routes(routes!(reports::export_report))
         .routes(routes!(bans::list))
         .routes(routes!(mail::list))
         .routes(routes!(numbers::check))

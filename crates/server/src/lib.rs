@@ -17,6 +17,7 @@ mod media_rooms;
 mod metrics;
 mod persist;
 mod recordings;
+mod reports;
 mod sip_edge;
 mod sip_streams;
 mod sounds;

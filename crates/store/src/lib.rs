@@ -51,6 +51,7 @@ mod open_calls;
 mod outbox;
 mod queue_log;
 mod recordings;
+mod reports;
 mod scenarios;
 mod voicemail;
 
@@ -59,6 +60,7 @@ pub use call_log::{CallCount, CallFilter};
 pub use outbox::{Mail, QueuedMail};
 pub use queue_log::QueueEventRow;
 pub use recordings::RecordingAccess;
+pub use reports::{ReportKey, ReportQuery, ReportSums, SLOT_MS};
 pub use scenarios::ScenarioVersion;
 pub use voicemail::{VoicemailChange, VoicemailMessage};
 

@@ -244,6 +244,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["export_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bans": {
         parameters: {
             query?: never;
@@ -1959,6 +1991,67 @@ export interface components {
             /** @default 5 */
             max_contacts: number;
         };
+        /** @description A report: its rows in order, and the whole period. */
+        Report: {
+            rows: components["schemas"]["ReportRow"][];
+            total: components["schemas"]["ReportRow"];
+        };
+        /** @description One row of a report. */
+        ReportRow: {
+            /**
+             * @description The day (`2026-12-07`), the hour (`2026-12-07 14:00`) in the office's time zone,
+             *     or the queue, agent, trunk, outcome or direction; empty for calls without one
+             *     (no queue, nobody answered).
+             */
+            group: string;
+            /** Format: u-int64 */
+            offered: number;
+            /** Format: u-int64 */
+            answered: number;
+            /**
+             * Format: u-int64
+             * @description Not answered: given up, not answered in time, busy, failed.
+             */
+            lost: number;
+            /**
+             * Format: u-int64
+             * @description Lost calls given up sooner than the short-abandon time.
+             */
+            short_abandons: number;
+            /**
+             * Format: double
+             * @description Answered of offered, in percent (ASR).
+             */
+            answer_ratio: number;
+            /**
+             * Format: double
+             * @description Answered within the target of the offered less short abandons, in percent; none
+             *     when nothing counts.
+             */
+            service_level?: number | null;
+            /**
+             * Format: double
+             * @description Average wait of answered calls, in seconds.
+             */
+            average_wait: number;
+            /** Format: double */
+            longest_wait: number;
+            /**
+             * Format: double
+             * @description Average time lost callers waited before giving up, in seconds.
+             */
+            average_abandon: number;
+            /**
+             * Format: double
+             * @description Minutes talked (DUR).
+             */
+            talk_minutes: number;
+            /**
+             * Format: double
+             * @description Average talk time of answered calls, in seconds (ACD).
+             */
+            average_talk: number;
+        };
         RingMember: {
             extension: string;
             /**
@@ -3317,6 +3410,11 @@ export interface operations {
                 priority_only?: boolean;
                 /** @description The newest this many (500 unless given). */
                 limit?: number;
+                /**
+                 * @description The export's language, for the spreadsheet that opens it: `pl` and `ru` separate
+                 *     cells with `;` as Excel there expects (English unless given).
+                 */
+                locale?: "en" | "pl" | "ru";
             };
             header?: never;
             path?: never;
@@ -3382,6 +3480,11 @@ export interface operations {
                 priority_only?: boolean;
                 /** @description The newest this many (500 unless given). */
                 limit?: number;
+                /**
+                 * @description The export's language, for the spreadsheet that opens it: `pl` and `ru` separate
+                 *     cells with `;` as Excel there expects (English unless given).
+                 */
+                locale?: "en" | "pl" | "ru";
             };
             header?: never;
             path?: never;
@@ -3568,6 +3671,148 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    get_report: {
+        parameters: {
+            query: {
+                /** @description Calls started at or after this time (unix milliseconds). */
+                from: number;
+                /** @description Calls started before this time (unix milliseconds); at most two years after `from`. */
+                to: number;
+                /**
+                 * @description The rows: days or hours of the office's time zone, or each queue, agent, trunk,
+                 *     outcome or direction (days unless given).
+                 */
+                by?: "day" | "hour" | "queue" | "agent" | "trunk" | "outcome" | "direction";
+                /** @description Only calls that went through this queue. */
+                queue?: string;
+                /** @description Only calls in this direction. */
+                direction?: "internal" | "inbound" | "outbound";
+                /** @description Calls given up sooner (seconds, 0 to 600) are short abandons (5 unless given). */
+                short_abandon?: number;
+                /**
+                 * @description Calls answered within this (seconds, 1 to 3600) meet the service level (20
+                 *     unless given).
+                 */
+                target?: number;
+                /**
+                 * @description The CSV file's language: `pl` and `ru` separate cells with `;` and decimals with
+                 *     `,`, as Excel there expects (English unless given).
+                 */
+                locale?: "en" | "pl" | "ru";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report's rows and the whole period's figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description A parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    export_report: {
+        parameters: {
+            query: {
+                /** @description Calls started at or after this time (unix milliseconds). */
+                from: number;
+                /** @description Calls started before this time (unix milliseconds); at most two years after `from`. */
+                to: number;
+                /**
+                 * @description The rows: days or hours of the office's time zone, or each queue, agent, trunk,
+                 *     outcome or direction (days unless given).
+                 */
+                by?: "day" | "hour" | "queue" | "agent" | "trunk" | "outcome" | "direction";
+                /** @description Only calls that went through this queue. */
+                queue?: string;
+                /** @description Only calls in this direction. */
+                direction?: "internal" | "inbound" | "outbound";
+                /** @description Calls given up sooner (seconds, 0 to 600) are short abandons (5 unless given). */
+                short_abandon?: number;
+                /**
+                 * @description Calls answered within this (seconds, 1 to 3600) meet the service level (20
+                 *     unless given).
+                 */
+                target?: number;
+                /**
+                 * @description The CSV file's language: `pl` and `ru` separate cells with `;` and decimals with
+                 *     `,`, as Excel there expects (English unless given).
+                 */
+                locale?: "en" | "pl" | "ru";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report as a CSV file (UTF-8 with a byte order mark), its last row the whole period */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description A parameter is wrong; `field` names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,8 +7,8 @@ use std::time::SystemTime;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use switchboard_core::{CallRecord, Direction, Outcome};
 use switchboard_store::{CallFilter, QueueEventRow};
@@ -17,7 +17,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::api::{Api, config_error};
 use super::error::{ApiError, ApiQuery};
 use super::session::Admin;
+use super::spreadsheet::Sheet;
 use crate::config::Config;
+use crate::sounds::Language;
 
 /// The most records one answer holds.
 const MAX_LIMIT: u32 = 10_000;
@@ -49,6 +51,10 @@ pub struct CallQuery {
     /// The newest this many (500 unless given).
     #[param(minimum = 1, maximum = 10000)]
     limit: Option<u32>,
+    /// The export's language, for the spreadsheet that opens it: `pl` and `ru` separate
+    /// cells with `;` as Excel there expects (English unless given).
+    #[param(inline)]
+    locale: Option<Language>,
 }
 
 impl CallQuery {
@@ -115,24 +121,21 @@ pub async fn export(
     _: Admin,
     ApiQuery(query): ApiQuery<CallQuery>,
 ) -> Result<Response, ApiError> {
+    let mut sheet = Sheet::new(query.locale.unwrap_or_default());
     let rows = matching(&api, query).await?;
     let numbers = api.with_store(|store| Config::numbers(store).map_err(config_error));
     let zone = numbers.await?.zone();
-    let csv = to_csv(&rows, &zone).map_err(ApiError::internal)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"switchboard-calls.csv\"",
-            ),
-        ],
-        csv,
-    )
-        .into_response())
+    write_rows(&mut sheet, &rows, &zone).map_err(ApiError::internal)?;
+    sheet
+        .download("switchboard-calls.csv")
+        .map_err(ApiError::internal)
 }
 
-fn to_csv(rows: &[CallRecord], zone: &jiff::tz::TimeZone) -> Result<String, csv::Error> {
+fn write_rows(
+    out: &mut Sheet,
+    rows: &[CallRecord],
+    zone: &jiff::tz::TimeZone,
+) -> Result<(), csv::Error> {
     let time = |t: SystemTime| {
         jiff::Timestamp::try_from(t)
             .map(|t| {
@@ -146,64 +149,47 @@ fn to_csv(rows: &[CallRecord], zone: &jiff::tz::TimeZone) -> Result<String, csv:
         let whole = to.duration_since(from).unwrap_or_default().as_secs();
         whole.to_string()
     };
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record([
-        "started",
-        "direction",
-        "caller",
-        "callee",
-        "trunk",
-        "outcome",
-        "queue",
-        "answered by",
-        "priority",
-        "wait (s)",
-        "talk (s)",
-        "hung up by",
-        "reason",
-        "path",
-        "history",
-    ])?;
+    out.row(
+        [
+            "started",
+            "direction",
+            "caller",
+            "callee",
+            "trunk",
+            "outcome",
+            "queue",
+            "answered by",
+            "priority",
+            "wait (s)",
+            "talk (s)",
+            "hung up by",
+            "reason",
+            "path",
+            "history",
+        ]
+        .map(String::from),
+    )?;
     for r in rows {
         let answered = r.answered.unwrap_or(r.ended);
-        out.write_record(
-            [
-                time(r.started),
-                r.direction.as_str().to_string(),
-                r.caller.clone(),
-                r.callee.clone(),
-                r.trunk.clone().unwrap_or_default(),
-                r.outcome.as_str().to_string(),
-                r.queue.clone().unwrap_or_default(),
-                r.answered_by.clone().unwrap_or_default(),
-                r.priority.to_string(),
-                seconds(r.started, answered),
-                r.answered.map(|a| seconds(a, r.ended)).unwrap_or_default(),
-                r.hangup_by.as_str().to_string(),
-                r.reason.clone(),
-                r.scenario_path.clone().unwrap_or_default(),
-                r.history.clone().unwrap_or_default(),
-            ]
-            .map(inert_cell),
-        )?;
+        out.row([
+            time(r.started),
+            r.direction.as_str().to_string(),
+            r.caller.clone(),
+            r.callee.clone(),
+            r.trunk.clone().unwrap_or_default(),
+            r.outcome.as_str().to_string(),
+            r.queue.clone().unwrap_or_default(),
+            r.answered_by.clone().unwrap_or_default(),
+            r.priority.to_string(),
+            seconds(r.started, answered),
+            r.answered.map(|a| seconds(a, r.ended)).unwrap_or_default(),
+            r.hangup_by.as_str().to_string(),
+            r.reason.clone(),
+            r.scenario_path.clone().unwrap_or_default(),
+            r.history.clone().unwrap_or_default(),
+        ])?;
     }
-    let bytes = out.into_inner().map_err(|e| e.into_error())?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// A cell a spreadsheet will not run: text that a spreadsheet would read as a formula
-/// (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and callers choose
-/// what they dial and send as their name) gets a leading apostrophe. A plain number
-/// such as `+48 22 123 45 67` stays as it is.
-fn inert_cell(cell: String) -> String {
-    let plain_number = |s: &str| {
-        let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit() || b == b' ')
-    };
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') if !plain_number(&cell) => format!("'{cell}"),
-        _ => cell,
-    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -315,8 +301,11 @@ mod tests {
             history: Some("0:40 101 transferred to 102; 0:45 102 answered".into()),
             recording: None,
         };
-        let text = to_csv(&[row], &jiff::tz::TimeZone::UTC).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
+        let mut sheet = Sheet::new(Language::En);
+        write_rows(&mut sheet, &[row], &jiff::tz::TimeZone::UTC).unwrap();
+        let bytes = sheet.into_bytes().unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
         assert_eq!(
             lines[0],
             "started,direction,caller,callee,trunk,outcome,queue,answered by,priority,wait (s),talk (s),hung up by,reason,path,history"
@@ -325,24 +314,5 @@ mod tests {
             lines[1],
             "2025-12-04 10:00:00,inbound,+48221234567,600,Provider,answered,600,101,50,12,60,caller,\"Answered, by 101\",menu → queue,0:40 101 transferred to 102; 0:45 102 answered"
         );
-    }
-
-    #[test]
-    fn cells_a_spreadsheet_would_run_are_made_inert() {
-        for (given, exported) in [
-            ("sip:=cmd|'/Ccalc'!A0@pbx", "sip:=cmd|'/Ccalc'!A0@pbx"),
-            ("=cmd|'/Ccalc'!A0", "'=cmd|'/Ccalc'!A0"),
-            ("+SUM(A1)", "'+SUM(A1)"),
-            ("-2+3", "'-2+3"),
-            ("@SUM(A1)", "'@SUM(A1)"),
-            ("\tx", "'\tx"),
-            ("\rx", "'\rx"),
-            ("+48 22 123 45 67", "+48 22 123 45 67"),
-            ("-5", "-5"),
-            ("Anna", "Anna"),
-            ("", ""),
-        ] {
-            assert_eq!(inert_cell(given.to_string()), exported, "{given:?}");
-        }
     }
 }

@@ -1,0 +1,216 @@
+//! Reports against an independent reference: four days of generated calls (across the
+//! night Warsaw moves its clocks forward) in the call log of an office in Warsaw; every
+//! report the API gives, by day, hour, queue, agent, trunk, outcome and direction, and
+//! for one queue, matches the same figures computed call by call from the SQLite rows by
+//! a Python script (tests/reference/report.py) that shares no code with Switchboard.
+//! The CSV export for a Polish spreadsheet carries the same figures.
+
+use std::path::Path;
+use std::process::Command;
+
+use switchboard_core::{CallRecord, Direction, HangupBy, Outcome, unix_ms};
+use switchboard_e2e::*;
+
+/// 2026-03-27 00:00 UTC; Warsaw's clocks go forward at 01:00 UTC on the 29th.
+const FROM: i64 = 1_774_569_600_000;
+const TO: i64 = FROM + 4 * 86_400_000;
+
+/// A call log of `n` calls spread over the period, from a fixed seed.
+fn generated(n: usize) -> Vec<CallRecord> {
+    let mut seed: u64 = 0x5eed_2026;
+    let mut next = move |below: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % below
+    };
+    (0..n)
+        .map(|i| {
+            let started = FROM + next((TO - FROM) as u64) as i64;
+            let wait = next(90_000) as i64;
+            let answered = next(10) < 7;
+            let talk = next(600_000) as i64;
+            let queue = ["600", "601", ""][next(3) as usize];
+            let direction =
+                [Direction::Inbound, Direction::Outbound, Direction::Internal][next(3) as usize];
+            CallRecord {
+                call_id: format!("gen-{i}"),
+                caller: format!("+4860100{:04}", next(300)),
+                callee: queue.to_string(),
+                direction,
+                trunk: (direction != Direction::Internal).then(|| "provider".into()),
+                started: unix_ms::to(started),
+                answered: answered.then(|| unix_ms::to(started + wait)),
+                ended: unix_ms::to(started + wait + if answered { talk } else { 0 }),
+                outcome: if answered {
+                    Outcome::Answered
+                } else {
+                    [Outcome::Cancelled, Outcome::NoAnswer, Outcome::Busy][next(3) as usize]
+                },
+                hangup_by: HangupBy::Caller,
+                caller_codec: None,
+                callee_codec: None,
+                sip_code: 200,
+                reason: String::new(),
+                queue: (!queue.is_empty()).then(|| queue.to_string()),
+                answered_by: answered.then(|| ["101", "102", "103"][next(3) as usize].into()),
+                priority: switchboard_queue::Priority(0),
+                preempted: false,
+                scenario_path: None,
+                history: None,
+                recording: None,
+            }
+        })
+        .collect()
+}
+
+fn reference(db: &Path, by: &str, queue: Option<&str>) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("reference/report.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(db)
+        .args([
+            &FROM.to_string(),
+            &TO.to_string(),
+            by,
+            "5000",
+            "20000",
+            "Europe/Warsaw",
+        ])
+        .args(queue)
+        .output()
+        .expect("run the reference");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the reference's JSON")
+}
+
+#[track_caller]
+fn same_row(what: &str, api: &serde_json::Value, reference: &serde_json::Value) {
+    assert_eq!(api["group"], reference["group"], "{what}");
+    for count in ["offered", "answered", "lost", "short_abandons"] {
+        assert_eq!(
+            api[count], reference[count],
+            "{what} {count}: {api} {reference}"
+        );
+    }
+    for figure in [
+        "answer_ratio",
+        "service_level",
+        "average_wait",
+        "longest_wait",
+        "average_abandon",
+        "talk_minutes",
+        "average_talk",
+    ] {
+        match (api[figure].as_f64(), reference[figure].as_f64()) {
+            // Percentages are shown to a tenth; the rest to the millisecond.
+            (Some(a), Some(r)) => assert!((a - r).abs() <= 0.051, "{what} {figure}: {a} {r}"),
+            (a, r) => assert_eq!(a, r, "{what} {figure}"),
+        }
+    }
+}
+
+#[test]
+fn every_report_matches_the_figures_computed_call_by_call() {
+    let office = config("", FAST_REGISTRAR) + "[numbers]\ntime_zone = \"Europe/Warsaw\"\n";
+    let server = Server::start(&office);
+    let db = server.data_dir().join("switchboard.db");
+    let calls: Vec<_> = generated(5000).into_iter().map(|c| (c, None)).collect();
+    switchboard_store::Store::open(&db)
+        .expect("the office's database")
+        .write_calls(&[], &calls, &[])
+        .expect("write the generated call log");
+    let token = server.admin_token();
+    let asked = |query: &str| {
+        let path = format!("/api/reports?from={FROM}&to={TO}&{query}");
+        let (status, report) = server.api(Some(&token), "GET", &path, None);
+        assert_eq!(status, 200, "{path}: {report}");
+        report
+    };
+    for (by, queue) in [
+        ("day", None),
+        ("hour", None),
+        ("queue", None),
+        ("agent", None),
+        ("trunk", None),
+        ("outcome", None),
+        ("direction", None),
+        ("day", Some("600")),
+    ] {
+        let query = format!(
+            "by={by}{}",
+            queue.map(|q| format!("&queue={q}")).unwrap_or_default()
+        );
+        let api = asked(&query);
+        let expected = reference(&db, by, queue);
+        let (rows, wanted) = (
+            api["rows"].as_array().unwrap(),
+            expected["rows"].as_array().unwrap(),
+        );
+        assert_eq!(rows.len(), wanted.len(), "{query}: {api}\n{expected}");
+        for (a, r) in rows.iter().zip(wanted) {
+            same_row(&query, a, r);
+        }
+        same_row(&query, &api["total"], &expected["total"]);
+    }
+    // The night the clocks go forward has no 02:00 in Warsaw.
+    let hours = asked("by=hour");
+    let groups: Vec<&str> = hours["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["group"].as_str())
+        .collect();
+    assert!(groups.contains(&"2026-03-29 01:00") && groups.contains(&"2026-03-29 03:00"));
+    assert!(!groups.contains(&"2026-03-29 02:00"), "{groups:?}");
+
+    // The same report for a Polish spreadsheet.
+    let path = format!("/api/reports/export?from={FROM}&to={TO}&by=queue&locale=pl");
+    let (status, _, csv) = server.request_with_head(
+        "GET",
+        &path,
+        &format!("Authorization: Bearer {token}\r\n"),
+        b"",
+    );
+    assert_eq!(status, 200);
+    let text = String::from_utf8(csv).expect("UTF-8");
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("a byte order mark for Excel");
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.as_bytes());
+    let header = reader.headers().expect("a header").clone();
+    assert_eq!(&header[0], "queue");
+    let last = reader.records().last().expect("rows").expect("a row");
+    assert_eq!(&last[0], "total");
+    let by_queue = asked("by=queue");
+    assert_eq!(last[1], by_queue["total"]["offered"].to_string());
+    let ratio = by_queue["total"]["answer_ratio"].as_f64().unwrap();
+    assert_eq!(
+        &last[5],
+        format!("{ratio:.1}").replace('.', ","),
+        "a decimal comma"
+    );
+}
+
+#[test]
+fn a_wrong_period_is_refused_naming_the_field() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let token = server.admin_token();
+    for (query, field) in [
+        (format!("from={TO}&to={FROM}"), "to"),
+        (format!("from=0&to={TO}"), "to"),
+        (format!("from={FROM}&to={TO}&target=0"), "target"),
+        (format!("from={FROM}&to={TO}&by=week"), "by"),
+    ] {
+        let (status, error) =
+            server.api(Some(&token), "GET", &format!("/api/reports?{query}"), None);
+        assert_eq!(status, 422, "{query}: {error}");
+        assert_eq!(error["field"], field, "{query}: {error}");
+    }
+}
