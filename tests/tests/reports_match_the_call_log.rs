@@ -8,61 +8,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use switchboard_core::{CallRecord, Direction, HangupBy, Outcome, unix_ms};
 use switchboard_e2e::*;
 
 /// 2026-03-27 00:00 UTC; Warsaw's clocks go forward at 01:00 UTC on the 29th.
 const FROM: i64 = 1_774_569_600_000;
 const TO: i64 = FROM + 4 * 86_400_000;
-
-/// A call log of `n` calls spread over the period, from a fixed seed.
-fn generated(n: usize) -> Vec<CallRecord> {
-    let mut seed: u64 = 0x5eed_2026;
-    let mut next = move |below: u64| {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (seed >> 33) % below
-    };
-    (0..n)
-        .map(|i| {
-            let started = FROM + next((TO - FROM) as u64) as i64;
-            let wait = next(90_000) as i64;
-            let answered = next(10) < 7;
-            let talk = next(600_000) as i64;
-            let queue = ["600", "601", ""][next(3) as usize];
-            let direction =
-                [Direction::Inbound, Direction::Outbound, Direction::Internal][next(3) as usize];
-            CallRecord {
-                call_id: format!("gen-{i}"),
-                caller: format!("+4860100{:04}", next(300)),
-                callee: queue.to_string(),
-                direction,
-                trunk: (direction != Direction::Internal).then(|| "provider".into()),
-                started: unix_ms::to(started),
-                answered: answered.then(|| unix_ms::to(started + wait)),
-                ended: unix_ms::to(started + wait + if answered { talk } else { 0 }),
-                outcome: if answered {
-                    Outcome::Answered
-                } else {
-                    [Outcome::Cancelled, Outcome::NoAnswer, Outcome::Busy][next(3) as usize]
-                },
-                hangup_by: HangupBy::Caller,
-                caller_codec: None,
-                callee_codec: None,
-                sip_code: 200,
-                reason: String::new(),
-                queue: (!queue.is_empty()).then(|| queue.to_string()),
-                answered_by: answered.then(|| ["101", "102", "103"][next(3) as usize].into()),
-                priority: switchboard_queue::Priority(0),
-                preempted: false,
-                scenario_path: None,
-                history: None,
-                recording: None,
-            }
-        })
-        .collect()
-}
 
 fn reference(db: &Path, by: &str, queue: Option<&str>) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("reference/report.py");
@@ -119,7 +69,8 @@ fn every_report_matches_the_figures_computed_call_by_call() {
     let office = config("", FAST_REGISTRAR) + "[numbers]\ntime_zone = \"Europe/Warsaw\"\n";
     let server = Server::start(&office);
     let db = server.data_dir().join("switchboard.db");
-    let calls: Vec<_> = generated(5000).into_iter().map(|c| (c, None)).collect();
+    let generated = switchboard_store::generated::call_log(5000, FROM, TO, 0x5eed_2026);
+    let calls: Vec<_> = generated.into_iter().map(|c| (c, None)).collect();
     switchboard_store::Store::open(&db)
         .expect("the office's database")
         .write_calls(&[], &calls, &[])

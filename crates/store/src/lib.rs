@@ -47,6 +47,8 @@ mod admin;
 mod bans;
 mod call_log;
 mod callbacks;
+#[cfg(any(test, feature = "test-support"))]
+pub mod generated;
 mod open_calls;
 mod outbox;
 mod queue_log;
