@@ -942,3 +942,38 @@ fn recording_turned_on_in_the_panel_is_played_from_the_call_log() {
     assert!((3.0..8.0).contains(&duration), "{played}");
     assert!(played["at"].as_f64().unwrap_or_default() > 1.0, "{played}");
 }
+
+/// Issue 21: the Reports page shows the last seven days of a generated call log as a
+/// chart and a table whose total is the calls made, then the same by queue, exported as
+/// a CSV file for Excel.
+#[test]
+fn the_reports_page_charts_the_week_and_exports_it() {
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let now = switchboard_core::unix_ms::from(std::time::SystemTime::now());
+    let log = switchboard_store::generated::call_log(500, now - 3 * 86_400_000, now, 7);
+    let calls: Vec<_> = log.into_iter().map(|c| (c, None)).collect();
+    switchboard_store::Store::open(&server.data_dir().join("switchboard.db"))
+        .expect("the office's database")
+        .write_calls(&[], &calls, &[])
+        .expect("write the generated call log");
+    let shown = phase(&server, "reports", &[]);
+    let report = shown
+        .iter()
+        .find(|s| s["step"] == "reports")
+        .unwrap_or_else(|| panic!("{shown:?}"));
+    let days = report["days"].as_u64().unwrap_or_default();
+    assert!((3..=5).contains(&days), "{report}");
+    assert_eq!(report["total"], "500", "{report}");
+    let csv = report["csv"].as_str().unwrap_or_default();
+    let csv = csv
+        .strip_prefix('\u{feff}')
+        .unwrap_or_else(|| panic!("no byte order mark: {csv}"));
+    assert!(csv.starts_with("queue,offered,answered,lost"), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("600,")), "{csv}");
+    assert!(
+        csv.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("total,500,")),
+        "{csv}"
+    );
+}

@@ -367,6 +367,26 @@ async function recordingPlayed(page, artifacts) {
   step("recording-played", heard);
 }
 
+/** The Reports page: the last seven days by day as a chart and a table, then by queue,
+ * exported as CSV. */
+async function reports(page, artifacts) {
+  await open(page, "Reports");
+  await page.getByTestId("report-chart").locator(".recharts-bar-rectangle").first().waitFor();
+  const days = await page.locator(".ant-table-tbody tr.ant-table-row").count();
+  const total = await page.locator(".ant-table-summary td").nth(1).innerText();
+  await page.screenshot({ path: path.join(artifacts, "reports-by-day.png") });
+  await page.getByLabel("Rows").click();
+  await page.locator('.ant-select-item-option[title="Queue"]').click();
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.getByRole("cell", { name: "600", exact: true }).waitFor();
+  const downloading = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Export CSV" }).click();
+  const download = await downloading;
+  const csv = fs.readFileSync(await download.path(), "utf8");
+  await page.screenshot({ path: path.join(artifacts, "reports-by-queue.png") });
+  step("reports", { days, total, csv });
+}
+
 /** Sets up the SMTP server on the Settings page and an address on 101's voicemail box;
  * the password given is not shown back. */
 async function email(page, smtp, password, artifacts) {
@@ -807,6 +827,8 @@ try {
     await listenIn(page, rest[0], rest[1], rest[2]);
   } else if (phase === "live-call") {
     await liveCall(page, rest[0], rest[1], rest[2]);
+  } else if (phase === "reports") {
+    await reports(page, rest[0]);
   } else if (phase === "recording-settings") {
     await recordingSettings(page, rest[0]);
   } else if (phase === "recording-played") {

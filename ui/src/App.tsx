@@ -37,6 +37,7 @@ const Scenarios = lazy(() => import("./pages/Scenarios"));
 const Prompts = lazy(() => import("./pages/Prompts"));
 const Voicemail = lazy(() => import("./pages/Voicemail"));
 const Calls = lazy(() => import("./pages/Calls"));
+const Reports = lazy(() => import("./pages/Reports"));
 const Settings = lazy(() => import("./pages/Settings"));
 import { hasPhone } from "./phone";
 
@@ -60,6 +61,7 @@ const pages = [
   ["/messages", "voicemailInbox", Voicemail],
   ["/voicemail", "voicemail", VoicemailBoxes],
   ["/calls", "calls", Calls],
+  ["/reports", "reports", Reports],
   ["/settings", "settings", Settings],
 ] as const;
 
