@@ -391,6 +391,8 @@ mod tests {
     #[test]
     fn the_documented_example_is_valid_and_becomes_engine_settings() {
         let config = Config::from_toml(EXAMPLE).unwrap();
+        let recorded = config.recording.rules().queues.get("600").copied();
+        assert_eq!(recorded, Some(switchboard_core::RecordPolicy::Always));
         let setups = config.queue_setups();
         assert_eq!(setups.len(), 1);
         let sales = &setups[0];
