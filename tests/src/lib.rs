@@ -17,6 +17,7 @@ pub mod linphone;
 pub mod pcap;
 pub mod provider;
 pub mod pulse;
+pub mod smtp;
 
 /// Passwords of the extensions every test server has.
 pub const PASSWORDS: [(&str, &str); 4] = [

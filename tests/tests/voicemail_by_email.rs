@@ -5,47 +5,12 @@
 //! holds the caller's speech. (STARTTLS and TLS need a certificate the server trusts
 //! from public authorities; they are not tried here.)
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{self, Baresip, PhoneSetup};
+use switchboard_e2e::smtp::{first_mail, smtp_server};
 use switchboard_e2e::*;
-
-fn smtp_server(port: u16, maildir: &Path) -> Child {
-    let installed = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        installed,
-        "aiosmtpd is missing: python3 -m pip install aiosmtpd"
-    );
-    Command::new("python3")
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-        .args(["-c", "aiosmtpd.handlers.Mailbox"])
-        .arg(maildir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start aiosmtpd")
-}
-
-/// The first e-mail the Maildir holds, once there is one.
-fn first_mail(maildir: &Path, limit: Duration) -> Vec<u8> {
-    let deadline = Instant::now() + limit;
-    loop {
-        let found: Vec<PathBuf> = std::fs::read_dir(maildir.join("new"))
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        if let Some(path) = found.first() {
-            return std::fs::read(path).expect("read the e-mail");
-        }
-        assert!(Instant::now() < deadline, "no e-mail within {limit:?}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 #[test]
 fn a_message_is_mailed_with_its_recording_once_the_smtp_server_is_up() {

@@ -23,6 +23,7 @@ mod outbound;
 mod pickup;
 mod queues;
 mod recording;
+mod reports;
 mod scenarios;
 pub(crate) mod trunks;
 mod voicemail;
@@ -34,6 +35,7 @@ pub use outbound::{CallClassName, ExtensionClasses, OutboundSettings, RouteSetti
 pub use pickup::PickupGroupSettings;
 pub use queues::{AgentSettings, QueueSettings};
 pub use recording::RecordingSettings;
+pub use reports::ReportSettings;
 pub use scenarios::{ContactSettings, InboundNumber};
 pub use trunks::{RegisterSettings, TrunkSettings, TrunkTransport};
 pub use voicemail::{BoxSettings, VoicemailSettings};
@@ -99,6 +101,9 @@ pub struct Config {
     /// Which calls are recorded, and for how long recordings are kept.
     #[serde(default)]
     pub recording: RecordingSettings,
+    /// Reports e-mailed each morning and each week.
+    #[serde(default)]
+    pub reports: ReportSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -609,6 +614,7 @@ impl Config {
         self.validate_pickup_groups(&mut errors);
         self.validate_feature_codes(&mut errors);
         self.validate_recording(&mut errors);
+        self.validate_reports(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -755,6 +761,7 @@ impl Config {
             pickup_groups: section(store, "pickup_groups")?,
             feature_codes: section(store, "feature_codes")?,
             recording: section(store, "recording")?,
+            reports: section(store, "reports")?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -797,6 +804,7 @@ impl Config {
             ("pickup_groups".to_string(), to_json(&self.pickup_groups)),
             ("feature_codes".to_string(), to_json(&self.feature_codes)),
             ("recording".to_string(), to_json(&self.recording)),
+            ("reports".to_string(), to_json(&self.reports)),
             ("outbound".to_string(), to_json(&self.outbound)),
         ];
         let extensions: Vec<Extension> = self

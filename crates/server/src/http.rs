@@ -20,7 +20,6 @@ mod reports;
 mod scenarios;
 mod session;
 mod settings;
-mod spreadsheet;
 mod throttle;
 mod ui;
 mod voicemail;

@@ -17,10 +17,12 @@ mod media_rooms;
 mod metrics;
 mod persist;
 mod recordings;
+mod report_mail;
 mod reports;
 mod sip_edge;
 mod sip_streams;
 mod sounds;
+mod spreadsheet;
 mod tls;
 mod trunks;
 mod voicemail;
@@ -430,6 +432,11 @@ pub async fn run(
     let https_addr = https
         .as_ref()
         .and_then(|l| axum::serve::Listener::local_addr(l).ok());
+    tokio::spawn(report_mail::run(
+        options.data_dir.clone(),
+        mail_wake.clone(),
+        stop_rx.clone(),
+    ));
     let mailer = tokio::spawn(mailer::run(
         options.data_dir.clone(),
         mail_wake,

@@ -1,6 +1,7 @@
-//! Voicemail and missed calls to e-mail. A message left in a box with an address queues
-//! an e-mail in the transaction that keeps the message (the store's outbox), and a call
-//! nobody answered one in the transaction that keeps its record; this task sends what is due
+//! Voicemail, missed calls and reports to e-mail. A message left in a box with an
+//! address queues an e-mail in the transaction that keeps the message (the store's
+//! outbox), a call nobody answered one in the transaction that keeps its record, and a
+//! report one when it is made ([`crate::report_mail`]); this task sends what is due
 //! through the office's SMTP server, off every call's path, and gives a failed send
 //! another try later, growing the wait, with the error kept for the admin panel. A
 //! restart loses nothing: the outbox is read again.
@@ -197,15 +198,20 @@ fn message(email: &EmailSettings, mail: &Mail, data_dir: &Path) -> Result<Messag
             // A message deleted before its e-mail went still tells of the call.
             match std::fs::read(data_dir.join(path)) {
                 Ok(bytes) => {
-                    let wav = ContentType::parse("audio/wav").map_err(|e| e.to_string())?;
+                    let kind = if name.ends_with(".csv") {
+                        "text/csv; charset=utf-8"
+                    } else {
+                        "audio/wav"
+                    };
+                    let kind = ContentType::parse(kind).map_err(|e| e.to_string())?;
                     builder.multipart(
                         MultiPart::mixed()
                             .singlepart(text)
-                            .singlepart(Attachment::new(name.clone()).body(bytes, wav)),
+                            .singlepart(Attachment::new(name.clone()).body(bytes, kind)),
                     )
                 }
                 Err(_) => builder.singlepart(SinglePart::plain(format!(
-                    "{}\n(The recording has been deleted since.)\n",
+                    "{}\n(The attached file has been deleted since.)\n",
                     mail.body
                 ))),
             }

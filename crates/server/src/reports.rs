@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use switchboard_store::{ReportKey, ReportSums};
 use utoipa::ToSchema;
 
+use crate::spreadsheet::Sheet;
+
 /// What a report's rows are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -155,6 +157,55 @@ pub fn report(sums: &[ReportSums], by: GroupBy, zone: &jiff::tz::TimeZone) -> Re
         rows: groups.into_iter().map(|(g, t)| t.row(g)).collect(),
         total: total.row(String::new()),
     }
+}
+
+/// Writes `report` to `sheet`: a header naming the rows' `by`, a row each, the whole
+/// period last.
+pub fn write_report(sheet: &mut Sheet, by: GroupBy, report: &Report) -> Result<(), csv::Error> {
+    let group = serde_json::to_value(by)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    sheet.row(
+        [
+            group.as_str(),
+            "offered",
+            "answered",
+            "lost",
+            "short abandons",
+            "ASR (%)",
+            "service level (%)",
+            "average wait (s)",
+            "longest wait (s)",
+            "average abandon (s)",
+            "DUR (min)",
+            "ACD (s)",
+        ]
+        .map(String::from),
+    )?;
+    let total = ReportRow {
+        group: "total".into(),
+        ..report.total.clone()
+    };
+    for r in report.rows.iter().chain([&total]) {
+        sheet.row([
+            r.group.clone(),
+            r.offered.to_string(),
+            r.answered.to_string(),
+            r.lost.to_string(),
+            r.short_abandons.to_string(),
+            sheet.number(r.answer_ratio, 1),
+            r.service_level
+                .map(|s| sheet.number(s, 1))
+                .unwrap_or_default(),
+            sheet.number(r.average_wait, 1),
+            sheet.number(r.longest_wait, 1),
+            sheet.number(r.average_abandon, 1),
+            sheet.number(r.talk_minutes, 1),
+            sheet.number(r.average_talk, 1),
+        ])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

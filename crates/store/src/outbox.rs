@@ -68,6 +68,30 @@ impl Store {
         Ok(())
     }
 
+    /// Queues `mails` (e-mail that tells of nothing else the store keeps: a report).
+    pub fn queue_mail(&mut self, mails: &[Mail], now: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for m in mails {
+            Store::insert_mail(&tx, m, now)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Whether e-mail with this attachment (relative to the data directory) has been
+    /// queued, sent or not: a report made once is mailed once.
+    pub fn mail_attaching(&self, attachment: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM outbox WHERE attachment = ?1 LIMIT 1",
+                [attachment],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     /// Unsent e-mail due at `now`, oldest first.
     pub fn due_mail(&self, now: i64, limit: u32) -> Result<Vec<QueuedMail>> {
         let mut q = self.conn.prepare_cached(&format!(

@@ -1361,6 +1361,8 @@ export interface components {
             feature_codes?: components["schemas"]["FeatureCodes"];
             /** @description Which calls are recorded, and for how long recordings are kept. */
             recording?: components["schemas"]["RecordingSettings"];
+            /** @description Reports e-mailed each morning and each week. */
+            reports?: components["schemas"]["ReportSettings"];
         };
         /** @description A customer's number and the extension responsible for them. */
         ContactSettings: {
@@ -1531,6 +1533,11 @@ export interface components {
             field: string;
             message: string;
         };
+        /**
+         * @description What a report's rows are.
+         * @enum {string}
+         */
+        GroupBy: "day" | "hour" | "queue" | "agent" | "trunk" | "outcome" | "direction";
         /**
          * @description Who ended the call.
          * @enum {string}
@@ -2052,6 +2059,29 @@ export interface components {
              */
             average_talk: number;
         };
+        ReportSettings: {
+            /**
+             * @description Who gets yesterday's report each morning.
+             * @default []
+             */
+            daily_to: string[];
+            /**
+             * @description Who gets last week's report each Monday morning.
+             * @default []
+             */
+            weekly_to: string[];
+            /**
+             * @description The e-mailed report's rows (queues unless set).
+             * @default queue
+             */
+            by: components["schemas"]["GroupBy"];
+            /**
+             * Format: u-int8
+             * @description The hour of the office's day (0 to 23) after which the reports go.
+             * @default 7
+             */
+            send_at: number;
+        };
         RingMember: {
             extension: string;
             /**
@@ -2186,6 +2216,7 @@ export interface components {
             outbound?: components["schemas"]["OutboundSettings"] | null;
             feature_codes?: components["schemas"]["FeatureCodes"] | null;
             recording?: components["schemas"]["RecordingSettings"] | null;
+            reports?: components["schemas"]["ReportSettings"] | null;
         };
         SipSettings: {
             /**

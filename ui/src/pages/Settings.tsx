@@ -245,6 +245,25 @@ export default function Settings() {
               )}
             </Form.List>
           </Card>
+          <Card title={t("reportsByEmail")} style={{ width: 300 }} data-testid="reports-by-email">
+            <Form.Item name={["reports", "daily_to"]} label={t("reportsDailyTo")}>
+              <Select mode="tags" tokenSeparators={[",", " "]} open={false} placeholder="owner@office.example" />
+            </Form.Item>
+            <Form.Item name={["reports", "weekly_to"]} label={t("reportsWeeklyTo")}>
+              <Select mode="tags" tokenSeparators={[",", " "]} open={false} />
+            </Form.Item>
+            <Form.Item name={["reports", "by"]} label={t("reportBy")}>
+              <Select
+                options={(["day", "hour", "queue", "agent", "trunk", "outcome", "direction"] as const).map((g) => ({
+                  value: g,
+                  label: t(`reportBy_${g}`),
+                }))}
+              />
+            </Form.Item>
+            <Form.Item name={["reports", "send_at"]} label={t("reportsSendAt")}>
+              <InputNumber min={0} max={23} />
+            </Form.Item>
+          </Card>
           <Card title={t("callingOut")} style={{ width: 300 }} data-testid="calling-out">
             <Form.Item name={["outbound", "classes"]} label={t("outClasses")} extra={t("outClassesHint")}>
               <Select mode="multiple" options={classes} />

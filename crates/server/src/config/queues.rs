@@ -442,8 +442,10 @@ mod tests {
                 "queues[0].ring_timeout",
                 "queues[0].callback.attempts",
                 "queues[0].agents[1].extension",
-                // The example's scenario sends callers to queue 600, now gone.
+                // The example's scenario sends callers to queue 600, now gone, and
+                // records its calls.
                 "scenarios[0].blocks.sales.queue",
+                "recording.queues.600",
             ],
             "{errors:?}"
         );

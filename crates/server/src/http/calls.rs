@@ -17,9 +17,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::api::{Api, config_error};
 use super::error::{ApiError, ApiQuery};
 use super::session::Admin;
-use super::spreadsheet::Sheet;
 use crate::config::Config;
 use crate::sounds::Language;
+use crate::spreadsheet::Sheet;
 
 /// The most records one answer holds.
 const MAX_LIMIT: u32 = 10_000;

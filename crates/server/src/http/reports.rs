@@ -15,10 +15,10 @@ use utoipa::IntoParams;
 use super::api::{Api, config_error};
 use super::error::{ApiError, ApiQuery};
 use super::session::Admin;
-use super::spreadsheet::Sheet;
 use crate::config::Config;
-use crate::reports::{GroupBy, Report, report};
+use crate::reports::{GroupBy, Report, report, write_report};
 use crate::sounds::Language;
+use crate::spreadsheet::Sheet;
 
 /// The longest period one report covers: two years.
 const MAX_PERIOD_MS: i64 = 2 * 366 * 86_400_000;
@@ -129,51 +129,4 @@ pub async fn export_report(
     sheet
         .download("switchboard-report.csv")
         .map_err(ApiError::internal)
-}
-
-fn write_report(sheet: &mut Sheet, by: GroupBy, report: &Report) -> Result<(), csv::Error> {
-    let group = serde_json::to_value(by)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    sheet.row(
-        [
-            group.as_str(),
-            "offered",
-            "answered",
-            "lost",
-            "short abandons",
-            "ASR (%)",
-            "service level (%)",
-            "average wait (s)",
-            "longest wait (s)",
-            "average abandon (s)",
-            "DUR (min)",
-            "ACD (s)",
-        ]
-        .map(String::from),
-    )?;
-    let total = crate::reports::ReportRow {
-        group: "total".into(),
-        ..report.total.clone()
-    };
-    for r in report.rows.iter().chain([&total]) {
-        sheet.row([
-            r.group.clone(),
-            r.offered.to_string(),
-            r.answered.to_string(),
-            r.lost.to_string(),
-            r.short_abandons.to_string(),
-            sheet.number(r.answer_ratio, 1),
-            r.service_level
-                .map(|s| sheet.number(s, 1))
-                .unwrap_or_default(),
-            sheet.number(r.average_wait, 1),
-            sheet.number(r.longest_wait, 1),
-            sheet.number(r.average_abandon, 1),
-            sheet.number(r.talk_minutes, 1),
-            sheet.number(r.average_talk, 1),
-        ])?;
-    }
-    Ok(())
 }

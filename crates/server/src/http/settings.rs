@@ -13,7 +13,7 @@ use super::error::{ApiError, ApiJson};
 use super::session::Admin;
 use crate::config::{
     CallSettings, Config, EmailSettings, NumberSettings, OutboundSettings, RecordingSettings,
-    RegistrarSettings, SecuritySettings, SipSettings,
+    RegistrarSettings, ReportSettings, SecuritySettings, SipSettings,
 };
 
 /// Every office-wide setting.
@@ -42,6 +42,10 @@ pub struct Settings {
     /// change, it stays as it is.
     #[serde(default)]
     pub recording: Option<RecordingSettings>,
+    /// Reports e-mailed each morning and each week. Left out of a change, they stay as
+    /// they are.
+    #[serde(default)]
+    pub reports: Option<ReportSettings>,
 }
 
 /// How long voicemail messages may be.
@@ -70,6 +74,7 @@ impl Settings {
             outbound: Some(config.outbound),
             feature_codes: Some(config.feature_codes),
             recording: Some(config.recording),
+            reports: Some(config.reports),
         }
     }
 }
@@ -114,6 +119,9 @@ pub async fn put_settings(
             }
             if let Some(recording) = settings.recording {
                 config.recording = recording;
+            }
+            if let Some(reports) = settings.reports {
+                config.reports = reports;
             }
             Ok(Edit::whole(()))
         })
