@@ -106,13 +106,20 @@ impl FeatureCodes {
 
     /// Park slot `index`'s number: `*71` for the first.
     pub fn park_slot(&self, index: usize) -> String {
-        let stem = &self.park[..self.park.len().saturating_sub(1)];
-        format!("{stem}{}", index + 1)
+        format!("{}{}", self.park_stem(), index + 1)
+    }
+
+    /// The park code without its last key (any text: a code is checked after this).
+    fn park_stem(&self) -> &str {
+        self.park
+            .char_indices()
+            .last()
+            .map_or("", |(last, _)| &self.park[..last])
     }
 
     /// The park slot index a dialled slot number names.
     pub fn park_slot_index(&self, dialled: &str) -> Option<usize> {
-        let stem = &self.park[..self.park.len().saturating_sub(1)];
+        let stem = self.park_stem();
         let digit = dialled.strip_prefix(stem).filter(|d| d.len() == 1)?;
         let n: usize = digit.parse().ok()?;
         (1..=PARK_SLOTS).contains(&n).then(|| n - 1)
@@ -151,6 +158,23 @@ mod tests {
         assert_eq!(codes.voicemail_box("*97600", "101").as_deref(), Some("600"));
         assert_eq!(codes.voicemail_box("*97x", "101"), None);
         assert_eq!(codes.voicemail_box("*45", "101"), None);
+    }
+
+    /// Bug (the API's generated requests found it): a park code ending in a letter
+    /// outside ASCII panicked while the form was checked.
+    #[test]
+    fn any_text_as_a_park_code_makes_slots_without_panicking() {
+        let codes = FeatureCodes {
+            park: "\"à\u{9a}í".into(),
+            ..FeatureCodes::default()
+        };
+        assert_eq!(codes.park_slot(0), "\"à\u{9a}1");
+        assert_eq!(codes.park_slot_index("*71"), None);
+        let empty = FeatureCodes {
+            park: String::new(),
+            ..FeatureCodes::default()
+        };
+        assert_eq!(empty.park_slot(0), "1");
     }
 
     #[test]
