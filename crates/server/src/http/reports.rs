@@ -62,7 +62,7 @@ impl ReportParams {
         if self.to <= self.from {
             return Err(invalid("to", "must come after from"));
         }
-        if self.to - self.from > MAX_PERIOD_MS {
+        if self.to.saturating_sub(self.from) > MAX_PERIOD_MS {
             return Err(invalid("to", "a report covers two years at most"));
         }
         let short = self.short_abandon.unwrap_or(5);
