@@ -250,3 +250,56 @@ fn a_call_is_recorded_from_the_moment_a_phone_types_the_record_code() {
     audio::assert_heard("the caller on the left", heard(&en, &left));
     audio::assert_heard("the callee on the right", heard(&ru, &right));
 }
+
+/// A recorded call a supervisor listens to passes through a room meanwhile: the
+/// recording goes on, both voices in it, while the supervisor listens and after.
+#[test]
+fn a_recorded_call_stays_recorded_while_a_supervisor_listens() {
+    use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+    let office = recording_office() + "[calls]\nsupervisors = [\"102\"]\n";
+    let server = Server::start(&office);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let silence = dir.path().join("silence.wav");
+    audio::silence(20, &silence);
+    let (mut caller, mut callee) = conversation(&server, dir.path());
+    let mut supervisor = Baresip::start(server.sip, PhoneSetup::pcmu("102", &silence, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 3);
+    std::thread::sleep(Duration::from_secs(1));
+    supervisor.command("dial", &format!("sip:*90101@{}", server.sip));
+    supervisor.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(8));
+    supervisor.command("hangup", "");
+    supervisor.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(2));
+    caller.command("hangup", "");
+    callee.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
+    let record = server
+        .call_records()
+        .into_iter()
+        .find(|r| r.caller == "100")
+        .expect("the call's record");
+    let name = record.recording.clone().expect("recorded");
+    let token = server.admin_token();
+    let (status, _, opus) = fetch(&server, &token, &format!("/api/recordings/{name}"), "");
+    assert_eq!(status, 200);
+    let (left, right) = decode(&opus, dir.path());
+    let seconds = left.len() as f64 / 8000.0;
+    let talk = switchboard_core::unix_ms::from(record.ended)
+        - record
+            .answered
+            .map(switchboard_core::unix_ms::from)
+            .expect("answered");
+    assert!(
+        talk as f64 / 1000.0 - seconds < 1.0,
+        "{seconds} s recorded of {talk} ms"
+    );
+    // Seconds 5 to 9: the supervisor was listening.
+    let watched = 5 * 8000..9 * 8000;
+    let (en, ru) = voices(dir.path());
+    audio::assert_heard(
+        "the caller while watched",
+        heard(&en, &left[watched.clone()]),
+    );
+    audio::assert_heard("the callee while watched", heard(&ru, &right[watched]));
+}

@@ -269,6 +269,10 @@ impl Playback {
         }
     }
 
+    pub fn is_recording(&self) -> bool {
+        self.recording
+    }
+
     /// What the legs said since the last call, for the recording.
     pub fn drain_heard(&mut self) -> impl Iterator<Item = crate::call_recording::Heard> + '_ {
         self.relay.iter_mut().flat_map(Relay::drain_heard)

@@ -13,6 +13,7 @@ use switchboard_core::{
     Announcement, CallKey, MediaCommand, PortReserve, RecordInto, RecordLimits, RoomPart, Sound,
     Waiting, Word,
 };
+use switchboard_media::call_recording::Heard;
 use switchboard_media::conference::Part;
 use switchboard_media::dtmf::Dtmf;
 use switchboard_media::message_recorder::MessageRecorder;
@@ -552,20 +553,24 @@ impl CallTask {
                 received = sockets.a.recv_from(&mut from_a) => {
                     if let Some(split) = split.as_mut() {
                         split.phone_sent(Side::A, received, &mut from_a);
+                        feed(split.drain_heard(), &recording);
                         continue;
                     }
                     let kept = forward(&mut playback, Side::A, received, &mut from_a, &sockets.b);
                     if let (Some(len), Some(t)) = (kept, taking.as_mut()) {
                         t.recorder.push_rtp(Instant::now(), &from_a[..len]);
                     }
-                    feed(&mut playback, &recording);
+                    feed(playback.drain_heard(), &recording);
                 }
                 received = sockets.b.recv_from(&mut from_b) => {
                     match split.as_mut() {
-                        Some(split) => split.phone_sent(Side::B, received, &mut from_b),
+                        Some(split) => {
+                            split.phone_sent(Side::B, received, &mut from_b);
+                            feed(split.drain_heard(), &recording);
+                        }
                         None => {
                             forward(&mut playback, Side::B, received, &mut from_b, &sockets.a);
-                            feed(&mut playback, &recording);
+                            feed(playback.drain_heard(), &recording);
                         }
                     }
                 }
@@ -629,7 +634,11 @@ impl CallTask {
                 playback.bridge(now, wall, a, b, ids());
             }
             Control::Split(setup) => match Split::new(setup.0, setup.1, setup.2) {
-                Ok(made) => *split = Some(made),
+                Ok(mut made) => {
+                    // A recorded call goes on being recorded while it passes a room.
+                    made.record(playback.is_recording());
+                    *split = Some(made);
+                }
                 Err(e) => tracing::warn!("call {}: cannot be watched: {e}", self.key),
             },
             Control::Unsplit => *split = None,
@@ -652,6 +661,9 @@ impl CallTask {
                     }
                 }
                 playback.record(on);
+                if let Some(split) = split.as_mut() {
+                    split.record(on);
+                }
             }
             Control::Prompt(to, list) => {
                 let prompt = (!list.is_empty()).then(|| sounds.playlist(&list));
@@ -768,10 +780,10 @@ fn forward(
 
 /// Hands what the legs just said to the call's recording; if its writer has fallen far
 /// behind, the audio is dropped rather than the call held up.
-fn feed(playback: &mut Playback, recording: &Option<RecordingFeed>) {
+fn feed(heard: impl Iterator<Item = Heard>, recording: &Option<RecordingFeed>) {
     if let Some(feed) = recording {
-        for heard in playback.drain_heard() {
-            let _ = feed.try_send(heard);
+        for h in heard {
+            let _ = feed.try_send(h);
         }
     }
 }

@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::task::Poll;
 use std::time::Instant;
 
+use switchboard_media::call_recording::Heard;
 use switchboard_media::codec::Format;
 use switchboard_media::conference::{Joining, MemberId, Part, Room, StreamId};
 use switchboard_media::playback::Backdrops;
@@ -219,6 +220,27 @@ impl Split {
             buf,
             phone,
         );
+    }
+
+    /// Keeps what each phone says for the call's recording from now on, or stops.
+    pub(crate) fn record(&mut self, on: bool) {
+        for relay in &mut self.relays {
+            relay.set_recording(on);
+        }
+    }
+
+    /// What the phones said since the last call, each as the call's own side (the
+    /// room's mix toward them is not theirs to record).
+    pub(crate) fn drain_heard(&mut self) -> impl Iterator<Item = Heard> + '_ {
+        self.relays
+            .iter_mut()
+            .zip([Side::A, Side::B])
+            .flat_map(|(relay, phone)| {
+                relay
+                    .drain_heard()
+                    .filter(|h| h.side == Side::A)
+                    .map(move |h| Heard { side: phone, ..h })
+            })
     }
 
     /// The socket toward the room for the phone on `side`.
