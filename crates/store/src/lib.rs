@@ -41,6 +41,9 @@ const MIGRATIONS: &[M<'static>] = &[
         "../migrations/0018_call_records_recording.sql"
     )),
     M::up(include_str!("../migrations/0019_recording_access.sql")),
+    M::up(include_str!(
+        "../migrations/0020_call_records_report_index.sql"
+    )),
 ];
 
 mod admin;

@@ -78,7 +78,7 @@ impl Store {
     pub fn report_sums(&self, query: &ReportQuery) -> Result<Vec<ReportSums>> {
         let key = query.key.map_or("NULL", ReportKey::column);
         let mut sql = format!(
-            "SELECT started_at / {SLOT_MS} AS slot, {key} AS key, COUNT(*), \
+            "SELECT started_at / {SLOT_MS} AS slot, key, COUNT(*), \
              SUM(answered), SUM(NOT answered), \
              SUM(NOT answered AND ended_at - started_at < ?3), \
              SUM(answered AND wait <= ?4), \
@@ -86,7 +86,8 @@ impl Store {
              MAX(CASE WHEN answered THEN wait ELSE ended_at - started_at END), \
              SUM(CASE WHEN answered THEN 0 ELSE ended_at - started_at END), \
              SUM(CASE WHEN answered THEN ended_at - answered_at ELSE 0 END) \
-             FROM (SELECT *, answered_at IS NOT NULL AND disposition = 'answered' AS answered, \
+             FROM (SELECT started_at, answered_at, ended_at, {key} AS key, \
+                   answered_at IS NOT NULL AND disposition = 'answered' AS answered, \
                    COALESCE(answered_at, ended_at) - started_at AS wait FROM call_records \
                    WHERE started_at >= ?1 AND started_at < ?2"
         );
