@@ -17,18 +17,18 @@ queue = sys.argv[8] if len(sys.argv) > 8 else None
 start, end, short_ms, target_ms = int(start), int(end), int(short_ms), int(target_ms)
 zone = zoneinfo.ZoneInfo(tz)
 columns = {"queue": "queue", "agent": "answered_by", "trunk": "trunk",
-           "outcome": "disposition", "direction": "direction"}
+           "outcome": "disposition", "direction": "direction", "caller": "caller"}
 
 conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 sql = ("SELECT started_at, answered_at, ended_at, disposition, queue, answered_by, trunk, "
-       "direction FROM call_records WHERE started_at >= ? AND started_at < ?")
+       "direction, caller FROM call_records WHERE started_at >= ? AND started_at < ?")
 params = [start, end]
 if queue:
     sql += " AND queue = ?"
     params.append(queue)
 rows = conn.execute(sql, params).fetchall()
 names = ["started", "answered_at", "ended", "disposition", "queue", "answered_by", "trunk",
-         "direction"]
+         "direction", "caller"]
 
 
 def label(call):

@@ -1,7 +1,7 @@
 //! Reports against an independent reference: four days of generated calls (across the
 //! night Warsaw moves its clocks forward) in the call log of an office in Warsaw; every
-//! report the API gives, by day, hour, queue, agent, trunk, outcome and direction, and
-//! for one queue, matches the same figures computed call by call from the SQLite rows by
+//! report the API gives, by day, hour, queue, agent, trunk, outcome, direction and
+//! caller, and for one queue, matches the same figures computed call by call from the SQLite rows by
 //! a Python script (tests/reference/report.py) that shares no code with Switchboard.
 //! The CSV export for a Polish spreadsheet carries the same figures.
 
@@ -90,6 +90,7 @@ fn every_report_matches_the_figures_computed_call_by_call() {
         ("trunk", None),
         ("outcome", None),
         ("direction", None),
+        ("caller", None),
         ("day", Some("600")),
     ] {
         let query = format!(

@@ -1,6 +1,6 @@
 //! Reports an owner reads the next morning, made from the call log's sums
 //! ([`switchboard_store::ReportSums`]): per day or hour of the office's time zone, or per
-//! queue, agent, trunk, outcome or direction, with the figures a call centre compares:
+//! queue, agent, trunk, outcome, direction or caller (call tracking), with the figures a call centre compares:
 //! offered, answered, lost (short abandons apart), waits, service level, and the
 //! inbound statistics DUR (minutes talked), ACD (average call duration) and ASR
 //! (answer-seizure ratio, the share answered).
@@ -25,6 +25,8 @@ pub enum GroupBy {
     Trunk,
     Outcome,
     Direction,
+    /// Call tracking: each caller's calls (attempts), answered or not, and their waits.
+    Caller,
 }
 
 impl GroupBy {
@@ -37,6 +39,7 @@ impl GroupBy {
             GroupBy::Trunk => Some(ReportKey::Trunk),
             GroupBy::Outcome => Some(ReportKey::Outcome),
             GroupBy::Direction => Some(ReportKey::Direction),
+            GroupBy::Caller => Some(ReportKey::Caller),
         }
     }
 }

@@ -17,6 +17,8 @@ pub enum ReportKey {
     Trunk,
     Outcome,
     Direction,
+    /// Each caller's number: how often one customer called, and how it went.
+    Caller,
 }
 
 impl ReportKey {
@@ -27,6 +29,7 @@ impl ReportKey {
             ReportKey::Trunk => "trunk",
             ReportKey::Outcome => "disposition",
             ReportKey::Direction => "direction",
+            ReportKey::Caller => "caller",
         }
     }
 }

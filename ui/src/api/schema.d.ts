@@ -1537,7 +1537,7 @@ export interface components {
          * @description What a report's rows are.
          * @enum {string}
          */
-        GroupBy: "day" | "hour" | "queue" | "agent" | "trunk" | "outcome" | "direction";
+        GroupBy: "day" | "hour" | "queue" | "agent" | "trunk" | "outcome" | "direction" | "caller";
         /**
          * @description Who ended the call.
          * @enum {string}
@@ -3722,7 +3722,7 @@ export interface operations {
                  * @description The rows: days or hours of the office's time zone, or each queue, agent, trunk,
                  *     outcome or direction (days unless given).
                  */
-                by?: "day" | "hour" | "queue" | "agent" | "trunk" | "outcome" | "direction";
+                by?: "day" | "hour" | "queue" | "agent" | "trunk" | "outcome" | "direction" | "caller";
                 /** @description Only calls that went through this queue. */
                 queue?: string;
                 /** @description Only calls in this direction. */
@@ -3793,7 +3793,7 @@ export interface operations {
                  * @description The rows: days or hours of the office's time zone, or each queue, agent, trunk,
                  *     outcome or direction (days unless given).
                  */
-                by?: "day" | "hour" | "queue" | "agent" | "trunk" | "outcome" | "direction";
+                by?: "day" | "hour" | "queue" | "agent" | "trunk" | "outcome" | "direction" | "caller";
                 /** @description Only calls that went through this queue. */
                 queue?: string;
                 /** @description Only calls in this direction. */

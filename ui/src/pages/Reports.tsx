@@ -7,8 +7,8 @@ import { useTranslation } from "react-i18next";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api, type Schemas } from "../api/client";
 
-type GroupBy = "day" | "hour" | "queue" | "agent" | "trunk" | "outcome" | "direction";
-const GROUPS: GroupBy[] = ["day", "hour", "queue", "agent", "trunk", "outcome", "direction"];
+type GroupBy = "day" | "hour" | "queue" | "agent" | "trunk" | "outcome" | "direction" | "caller";
+const GROUPS: GroupBy[] = ["day", "hour", "queue", "agent", "trunk", "outcome", "direction", "caller"];
 const DAY_MS = 24 * 3600 * 1000;
 
 type Filters = {

@@ -254,7 +254,7 @@ export default function Settings() {
             </Form.Item>
             <Form.Item name={["reports", "by"]} label={t("reportBy")}>
               <Select
-                options={(["day", "hour", "queue", "agent", "trunk", "outcome", "direction"] as const).map((g) => ({
+                options={(["day", "hour", "queue", "agent", "trunk", "outcome", "direction", "caller"] as const).map((g) => ({
                   value: g,
                   label: t(`reportBy_${g}`),
                 }))}
