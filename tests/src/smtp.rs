@@ -1,11 +1,14 @@
 //! A real SMTP server for the e-mail Switchboard sends: Python's aiosmtpd, plain SMTP on
 //! loopback, storing what it receives in a Maildir.
 
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// aiosmtpd listening on 127.0.0.1:`port`, keeping what it gets in `maildir`.
+/// aiosmtpd listening on 127.0.0.1:`port`, keeping what it gets in `maildir`; returned
+/// once it takes connections (on a loaded machine Python can take seconds to start,
+/// and CI saw a send refused meanwhile).
 pub fn smtp_server(port: u16, maildir: &Path) -> Child {
     let installed = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
@@ -15,14 +18,23 @@ pub fn smtp_server(port: u16, maildir: &Path) -> Child {
         installed,
         "aiosmtpd is missing: python3 -m pip install aiosmtpd"
     );
-    Command::new("python3")
+    let mut server = Command::new("python3")
         .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
         .args(["-c", "aiosmtpd.handlers.Mailbox"])
         .arg(maildir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start aiosmtpd")
+        .expect("start aiosmtpd");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            let _ = server.kill();
+            panic!("aiosmtpd did not listen on port {port} within 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
 }
 
 /// The first e-mail the Maildir holds, once there is one.

@@ -46,10 +46,11 @@ fn a_message_is_mailed_with_its_recording_once_the_smtp_server_is_up() {
         "the error is shown: {waiting}"
     );
 
-    // The SMTP server comes up; the next try (5 s after the first) delivers.
+    // The SMTP server comes up; the next try (5 s after the first) delivers, or if the
+    // server was not yet listening then, the one after (30 s later).
     let maildir = dir.path().join("maildir");
     let mut smtp = smtp_server(smtp_port, &maildir);
-    let raw = first_mail(&maildir, Duration::from_secs(30));
+    let raw = first_mail(&maildir, Duration::from_secs(45));
     let _ = smtp.kill();
     let _ = smtp.wait();
     let mail = mailparse::parse_mail(&raw).expect("a MIME e-mail");
