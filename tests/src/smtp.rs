@@ -51,3 +51,12 @@ pub fn first_mail(maildir: &Path, limit: Duration) -> Vec<u8> {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// The value of an e-mail's header `name` (any case), empty when it has none.
+pub fn header(mail: &mailparse::ParsedMail<'_>, name: &str) -> String {
+    mail.headers
+        .iter()
+        .find(|h| h.get_key().eq_ignore_ascii_case(name))
+        .map(|h| h.get_value())
+        .unwrap_or_default()
+}

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use switchboard_core::{CallRecord, unix_ms};
 use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::conversation;
 use switchboard_e2e::*;
@@ -44,6 +45,21 @@ fn decode(opus: &[u8], dir: &Path) -> (Vec<f32>, Vec<f32>) {
         .collect();
     let channel = |c: usize| samples.iter().skip(c).step_by(2).copied().collect();
     (channel(0), channel(1))
+}
+
+/// The two channels of the recording `record` names, as the admin downloads it.
+fn recorded(server: &Server, record: &CallRecord, dir: &Path) -> (Vec<f32>, Vec<f32>) {
+    let name = record.recording.as_deref().expect("the call is recorded");
+    let path = format!("/api/recordings/{name}");
+    let (status, _, opus) = fetch(server, &server.admin_token(), &path, "");
+    assert_eq!(status, 200, "{path}");
+    decode(&opus, dir)
+}
+
+/// How long the call's parties talked, in seconds.
+fn talk_seconds(record: &CallRecord) -> f64 {
+    let answered = record.answered.map(unix_ms::from).expect("answered");
+    (unix_ms::from(record.ended) - answered) as f64 / 1000.0
 }
 
 fn voices(dir: &Path) -> (Vec<f32>, Vec<f32>) {
@@ -168,10 +184,7 @@ fn a_server_killed_mid_call_leaves_a_recording_that_plays_up_to_the_kill() {
         .clone()
         .expect("the interrupted call names its recording");
     assert!(files[0].ends_with(&name), "{name} {files:?}");
-    let token = server.admin_token();
-    let (status, _, opus) = fetch(&server, &token, &format!("/api/recordings/{name}"), "");
-    assert_eq!(status, 200);
-    let (left, right) = decode(&opus, dir.path());
+    let (left, right) = recorded(&server, &record, dir.path());
     let seconds = left.len() as f64 / 8000.0;
     // All but the page being filled (a second at most) and the writer's latency.
     assert!(seconds >= 4.0, "only {seconds} s before the kill");
@@ -227,24 +240,17 @@ fn a_call_is_recorded_from_the_moment_a_phone_types_the_record_code() {
     );
     server.wait_metric("active_calls", Duration::from_secs(5), |c| c == 0);
     let record = server.call_records().remove(0);
-    let name = record
-        .recording
-        .clone()
-        .expect("recorded once the code was typed");
-    let token = server.admin_token();
-    let (status, _, opus) = fetch(&server, &token, &format!("/api/recordings/{name}"), "");
-    assert_eq!(status, 200);
-    let (left, right) = decode(&opus, dir.path());
+    assert!(
+        record.recording.is_some(),
+        "recorded once the code was typed"
+    );
+    let (left, right) = recorded(&server, &record, dir.path());
     let seconds = left.len() as f64 / 8000.0;
-    let talk = switchboard_core::unix_ms::from(record.ended)
-        - record
-            .answered
-            .map(switchboard_core::unix_ms::from)
-            .expect("answered");
-    let before_code = talk as f64 / 1000.0 - seconds;
+    let talk = talk_seconds(&record);
+    let before_code = talk - seconds;
     assert!(
         (2.5..4.5).contains(&before_code),
-        "{seconds} s recorded of {talk} ms: from the code on, not the answer"
+        "{seconds} s recorded of {talk} s: from the code on, not the answer"
     );
     let (en, ru) = voices(dir.path());
     audio::assert_heard("the caller on the left", heard(&en, &left));
@@ -279,21 +285,10 @@ fn a_recorded_call_stays_recorded_while_a_supervisor_listens() {
         .into_iter()
         .find(|r| r.caller == "100")
         .expect("the call's record");
-    let name = record.recording.clone().expect("recorded");
-    let token = server.admin_token();
-    let (status, _, opus) = fetch(&server, &token, &format!("/api/recordings/{name}"), "");
-    assert_eq!(status, 200);
-    let (left, right) = decode(&opus, dir.path());
+    let (left, right) = recorded(&server, &record, dir.path());
     let seconds = left.len() as f64 / 8000.0;
-    let talk = switchboard_core::unix_ms::from(record.ended)
-        - record
-            .answered
-            .map(switchboard_core::unix_ms::from)
-            .expect("answered");
-    assert!(
-        talk as f64 / 1000.0 - seconds < 1.0,
-        "{seconds} s recorded of {talk} ms"
-    );
+    let talk = talk_seconds(&record);
+    assert!(talk - seconds < 1.0, "{seconds} s recorded of {talk} s");
     // Seconds 5 to 9: the supervisor was listening.
     let watched = 5 * 8000..9 * 8000;
     let (en, ru) = voices(dir.path());

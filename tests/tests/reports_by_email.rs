@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use switchboard_e2e::smtp::{first_mail, smtp_server};
+use switchboard_e2e::smtp::{self, first_mail, smtp_server};
 use switchboard_e2e::*;
 
 #[test]
@@ -35,13 +35,7 @@ fn yesterdays_report_is_mailed_with_the_day_attached() {
     let _ = smtp.kill();
     let _ = smtp.wait();
     let mail = mailparse::parse_mail(&raw).expect("a MIME e-mail");
-    let header = |name: &str| {
-        mail.headers
-            .iter()
-            .find(|h| h.get_key().eq_ignore_ascii_case(name))
-            .map(|h| h.get_value())
-            .unwrap_or_default()
-    };
+    let header = |name: &str| smtp::header(&mail, name);
     assert!(
         header("To").contains("owner@office.example"),
         "{}",

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use switchboard_e2e::audio::{self, heard};
 use switchboard_e2e::baresip::{self, Baresip, PhoneSetup};
-use switchboard_e2e::smtp::{first_mail, smtp_server};
+use switchboard_e2e::smtp::{self, first_mail, smtp_server};
 use switchboard_e2e::*;
 
 #[test]
@@ -54,13 +54,7 @@ fn a_message_is_mailed_with_its_recording_once_the_smtp_server_is_up() {
     let _ = smtp.kill();
     let _ = smtp.wait();
     let mail = mailparse::parse_mail(&raw).expect("a MIME e-mail");
-    let header = |name: &str| {
-        mail.headers
-            .iter()
-            .find(|h| h.get_key().eq_ignore_ascii_case(name))
-            .map(|h| h.get_value())
-            .unwrap_or_default()
-    };
+    let header = |name: &str| smtp::header(&mail, name);
     assert!(
         header("To").contains("anna@office.example"),
         "{}",

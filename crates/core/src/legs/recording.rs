@@ -33,7 +33,7 @@ impl Legs {
             RecordPolicy::Never => Recording::Never,
             RecordPolicy::OnDemand => Recording::OnDemand,
             RecordPolicy::Always => Recording::On {
-                file: file_name(key, call),
+                file: crate::recording::file_name(call.started_wall, key),
                 paused: false,
             },
         };
@@ -50,7 +50,7 @@ impl Legs {
         let next = match &call.recording {
             Recording::Undecided | Recording::Never => return None,
             Recording::OnDemand => Recording::On {
-                file: file_name(key, call),
+                file: crate::recording::file_name(call.started_wall, key),
                 paused: false,
             },
             Recording::On { file, paused } => Recording::On {
@@ -107,8 +107,4 @@ fn customer_side(call: &Call) -> Option<Side> {
     [Side::A, Side::B]
         .into_iter()
         .find(|side| office.iter().all(|(s, _)| s != side))
-}
-
-fn file_name(key: CallKey, call: &Call) -> String {
-    crate::recording::file_name(call.started_wall, key)
 }

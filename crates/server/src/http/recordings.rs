@@ -52,11 +52,6 @@ pub async fn get_recording(
     let path = RecordingFolder::new(api.data_dir())
         .path(&name)
         .ok_or_else(|| ApiError::not_found("recording"))?;
-    let asked = name.clone();
-    let call_id = api
-        .with_store(move |store| Ok(store.recorded_call(&asked)?))
-        .await?
-        .ok_or_else(|| ApiError::not_found("recording"))?;
     if !path.is_file() {
         return Err(ApiError::not_found("recording"));
     }
@@ -67,17 +62,29 @@ pub async fn get_recording(
         .get(header::RANGE)
         .and_then(|r| r.to_str().ok())
         .is_none_or(|r| r.starts_with("bytes=0-"));
-    if from_start {
-        let access = RecordingAccess {
-            at_ms: unix_ms::from(SystemTime::now()),
-            recording: name.clone(),
-            call_id,
-            action: if query.download { "download" } else { "listen" }.into(),
-            who: "admin".into(),
-            address: peer.ip().to_string(),
-        };
-        api.with_store(move |store| Ok(store.log_recording_access(&access)?))
-            .await?;
+    let action = if query.download { "download" } else { "listen" };
+    let (asked, address) = (name.clone(), peer.ip().to_string());
+    // The call the recording is of, and the access kept, in one visit to the store.
+    let found = api
+        .with_store(move |store| {
+            let Some(call_id) = store.recorded_call(&asked)? else {
+                return Ok(false);
+            };
+            if from_start {
+                store.log_recording_access(&RecordingAccess {
+                    at_ms: unix_ms::from(SystemTime::now()),
+                    recording: asked,
+                    call_id,
+                    action: action.into(),
+                    who: "admin".into(),
+                    address,
+                })?;
+            }
+            Ok(true)
+        })
+        .await?;
+    if !found {
+        return Err(ApiError::not_found("recording"));
     }
     let mut response = tower_http::services::ServeFile::new_with_mime(
         path,
