@@ -33,8 +33,8 @@ pub use legs::{PbxConfig, PortReserve, TrunkMedia};
 pub use live_calls::{CallStage, LiveCall};
 pub use outbound::{CallClass, DialPattern, OutAlert, OutboundRoute, OutboundRules, PatternError};
 pub use record::{
-    CallOpened, CallRecord, Direction, HangupBy, Outcome, QueueEventRecord, VoicemailChange,
-    VoicemailMessage, unix_ms,
+    CallAnswered, CallOpened, CallRecord, Direction, HangupBy, Outcome, QueueEventRecord,
+    VoicemailChange, VoicemailMessage, unix_ms,
 };
 pub use recording::{
     DEFAULT_RECORD_CODE, RecordPolicy, RecordingRules, file_name as recording_file_name,

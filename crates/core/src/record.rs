@@ -131,6 +131,17 @@ pub struct CallOpened {
     pub trunk: Option<String>,
 }
 
+/// A person answered a call for the first time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallAnswered {
+    pub call_id: String,
+    pub caller: String,
+    pub callee: String,
+    /// The extension (or the number called out) that answered.
+    pub answered_by: Option<String>,
+    pub answered: SystemTime,
+}
+
 /// One call attempt, as the engine writes it, the store keeps it and the API and the
 /// call log's export show it. Times are unix milliseconds outside Rust.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

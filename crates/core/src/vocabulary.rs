@@ -9,7 +9,7 @@ use switchboard_media::relay::{LegMedia, Side};
 use switchboard_sip::registrar::BindingChange;
 use switchboard_sip::transaction::Transmit;
 
-use crate::record::{CallOpened, CallRecord, QueueEventRecord, VoicemailChange};
+use crate::record::{CallAnswered, CallOpened, CallRecord, QueueEventRecord, VoicemailChange};
 
 /// A call's handle, shared with the media edge.
 pub type CallKey = u64;
@@ -238,6 +238,7 @@ pub enum Output {
     Transmit(Transmit),
     Media(MediaCommand),
     CallOpened(CallOpened),
+    CallAnswered(CallAnswered),
     /// A call attempt's record, and the call it closes ([`CallOpened`]); none for a
     /// call refused at once.
     CallRecord {

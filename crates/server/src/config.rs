@@ -27,6 +27,7 @@ mod reports;
 mod scenarios;
 pub(crate) mod trunks;
 mod voicemail;
+mod webhooks;
 
 pub use conferences::ConferenceSettings;
 pub use email::{EmailSettings, SmtpSecurity};
@@ -39,6 +40,7 @@ pub use reports::ReportSettings;
 pub use scenarios::{ContactSettings, InboundNumber};
 pub use trunks::{RegisterSettings, TrunkSettings, TrunkTransport};
 pub use voicemail::{BoxSettings, VoicemailSettings};
+pub use webhooks::{SECRET_PREFIX, WebhookEndpoint, WebhookSettings};
 
 /// Shortest password accepted for an extension: long enough to resist online guessing.
 const MIN_PASSWORD_LEN: usize = 10;
@@ -104,6 +106,9 @@ pub struct Config {
     /// Reports e-mailed each morning and each week.
     #[serde(default)]
     pub reports: ReportSettings,
+    /// The office's systems told of calls and messages as they happen.
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -615,6 +620,7 @@ impl Config {
         self.validate_feature_codes(&mut errors);
         self.validate_recording(&mut errors);
         self.validate_reports(&mut errors);
+        self.validate_webhooks(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -738,6 +744,11 @@ impl Config {
 
     /// Reads the configuration the store holds. Each section is stored as one JSON
     /// setting, so a key added later simply takes its default in older databases.
+    /// The webhook settings alone: read for every batch of calls the store writes.
+    pub fn webhooks(store: &Store) -> Result<WebhookSettings, ConfigError> {
+        section(store, "webhooks")
+    }
+
     pub fn load(store: &Store) -> Result<Self, ConfigError> {
         Ok(Config {
             sip: section(store, "sip")?,
@@ -762,6 +773,7 @@ impl Config {
             feature_codes: section(store, "feature_codes")?,
             recording: section(store, "recording")?,
             reports: section(store, "reports")?,
+            webhooks: Config::webhooks(store)?,
             extensions: store
                 .extensions()?
                 .into_iter()
@@ -805,6 +817,7 @@ impl Config {
             ("feature_codes".to_string(), to_json(&self.feature_codes)),
             ("recording".to_string(), to_json(&self.recording)),
             ("reports".to_string(), to_json(&self.reports)),
+            ("webhooks".to_string(), to_json(&self.webhooks)),
             ("outbound".to_string(), to_json(&self.outbound)),
         ];
         let extensions: Vec<Extension> = self

@@ -23,6 +23,7 @@ mod settings;
 mod throttle;
 mod ui;
 mod voicemail;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -82,6 +83,7 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(reports::export_report))
         .routes(routes!(bans::list))
         .routes(routes!(mail::list))
+        .routes(routes!(webhooks::deliveries))
         .routes(routes!(numbers::check))
         .routes(routes!(bans::lift))
         .routes(routes!(live::get_dashboard))
@@ -159,6 +161,7 @@ pub fn openapi() -> OpenApi {
             ),
     );
     document_body_errors(&mut doc);
+    webhooks::document(&mut doc);
     // The voicemail API (/voicemail/…, Basic or session login) lives outside /api; the
     // panel plays its messages, so their type is described here too.
     {

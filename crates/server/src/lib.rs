@@ -26,6 +26,8 @@ mod spreadsheet;
 mod tls;
 mod trunks;
 mod voicemail;
+mod webhook_events;
+mod webhooks;
 
 pub use sounds::UPLOADS_DIR as PROMPTS_DIR;
 
@@ -328,10 +330,14 @@ pub async fn run(
     let voicemail = voicemail::VoicemailFiles::new(&options.data_dir);
     let recording_folder = recordings::RecordingFolder::new(&options.data_dir);
     let mail_wake = Arc::new(tokio::sync::Notify::new());
+    let webhook_wake = Arc::new(tokio::sync::Notify::new());
     let (writes, writer) = persist::spawn_writer(
         &options.data_dir.join(DATABASE_FILE),
         (voicemail.clone(), recording_folder.clone()),
-        mail_wake.clone(),
+        persist::Wakes {
+            mail: mail_wake.clone(),
+            webhooks: webhook_wake.clone(),
+        },
     )?;
     let http_bind = |source| ServerError::Bind {
         what: "HTTP",
@@ -442,6 +448,11 @@ pub async fn run(
         mail_wake,
         stop_rx.clone(),
     ));
+    let webhooks = tokio::spawn(webhooks::run(
+        options.data_dir.clone(),
+        webhook_wake,
+        stop_rx.clone(),
+    ));
     tokio::spawn(recordings::keep_within_retention(
         recordings,
         options.data_dir.clone(),
@@ -504,8 +515,9 @@ pub async fn run(
         let _ = https.await;
     }
     reloader.abort();
-    // A send under way is cut; its e-mail stays queued for the next start.
+    // A send under way is cut; its e-mail or webhook stays queued for the next start.
     mailer.abort();
+    webhooks.abort();
     // The engine hands over its last batch and drops the only sender; the writer then
     // saves what is queued and ends.
     let _ = tokio::task::spawn_blocking(move || {

@@ -9,29 +9,32 @@ use std::path::Path;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use switchboard_core::{CallKey, CallOpened, CallRecord, QueueEventRecord, unix_ms};
+use switchboard_core::{CallAnswered, CallKey, CallOpened, CallRecord, QueueEventRecord, unix_ms};
 use switchboard_queue::{EventKind, LeaveReason};
 use switchboard_sip::guard::{Ban, BanChange, BanReason};
 use switchboard_sip::registrar::{Binding, BindingChange, Registrar};
 use switchboard_sip::service::Service;
 use switchboard_sip::transaction::{Peer, Transport};
 use switchboard_store::{
-    BanRow, BanWrite, QueueEventRow, Registration, RegistrationWrite, Store, StoreError,
-    VoicemailChange, VoicemailMessage,
+    BanRow, BanWrite, Notices, QueueEventRow, Registration, RegistrationWrite, Store, StoreError,
+    VoicemailChange, VoicemailMessage, WebhookDelivery,
 };
 
 use tokio::sync::Notify;
 
+use crate::config::{Config, WebhookSettings};
 use crate::voicemail::VoicemailFiles;
+use crate::webhook_events::Herald;
 
 /// What the engine hands the writer.
 #[derive(Debug)]
 pub enum Write {
     Registrations(Vec<RegistrationWrite>),
     CallOpened(CallOpened),
+    CallAnswered(CallAnswered),
     /// A call's record, and the engine's number for the call it closes.
     CallRecord(Box<CallRecord>, Option<CallKey>),
-    QueueEvent(QueueEventRow),
+    QueueEvent(QueueEventRecord),
     Voicemail(switchboard_core::VoicemailChange),
     Callback(switchboard_core::CallbackChange),
     Bans(Vec<BanWrite>),
@@ -231,13 +234,36 @@ pub fn restore(
     Ok(restored)
 }
 
+/// Who is told when the writer queues something to send.
+#[derive(Debug, Clone)]
+pub struct Wakes {
+    pub mail: Arc<Notify>,
+    pub webhooks: Arc<Notify>,
+}
+
+/// One batch of writes, sorted by what stores them, each with the webhook deliveries
+/// telling of it.
+#[derive(Default)]
+struct Batch {
+    registrations: Vec<RegistrationWrite>,
+    opened: Vec<CallOpened>,
+    records: Vec<(CallRecord, Option<CallKey>)>,
+    calls_told: Vec<WebhookDelivery>,
+    queue_events: Vec<QueueEventRow>,
+    queue_told: Vec<WebhookDelivery>,
+    voicemail: Vec<(switchboard_core::VoicemailChange, Vec<WebhookDelivery>)>,
+    callbacks: Vec<switchboard_core::CallbackChange>,
+    callbacks_told: Vec<WebhookDelivery>,
+    bans: Vec<BanWrite>,
+    waiting: Vec<tokio::sync::oneshot::Sender<()>>,
+}
+
 /// Starts the writer thread; it ends when every sender is dropped, after a last flush.
-/// `mail` is told whenever an e-mail is queued (a voicemail message for a box with an
-/// address).
+/// `wakes` are told whenever an e-mail or a webhook delivery is queued.
 pub fn spawn_writer(
     path: &Path,
     (voicemail, recordings): (VoicemailFiles, crate::recordings::RecordingFolder),
-    mail: Arc<Notify>,
+    wakes: Wakes,
 ) -> Result<(mpsc::Sender<Write>, std::thread::JoinHandle<()>), StoreError> {
     let mut store = Store::open(path)?;
     store.limit_page_cache(256)?;
@@ -248,86 +274,150 @@ pub fn spawn_writer(
             "{interrupted} calls were cut when Switchboard last stopped; they are in the call log as interrupted"
         );
     }
+    let mut herald = Herald::new(&store)?;
     let (tx, rx) = mpsc::channel::<Write>();
     let handle = std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || {
             while let Ok(first) = rx.recv() {
-                let mut registrations = Vec::new();
-                let mut records = Vec::new();
-                let mut opened = Vec::new();
-                let mut queue_events = Vec::new();
-                let mut voicemail_changes = Vec::new();
-                let mut callbacks = Vec::new();
-                let mut bans = Vec::new();
-                let mut waiting = Vec::new();
-                for write in std::iter::once(first).chain(rx.try_iter()) {
-                    match write {
-                        Write::Registrations(batch) => registrations.extend(batch),
-                        Write::CallOpened(row) => opened.push(row),
-                        Write::CallRecord(mut row, key) => {
-                            // A recording the disk guard refused was never written.
-                            if row
-                                .recording
-                                .as_deref()
-                                .is_some_and(|n| !recordings.exists(n))
-                            {
-                                row.recording = None;
-                            }
-                            records.push((*row, key))
-                        }
-                        Write::QueueEvent(row) => queue_events.push(row),
-                        Write::Voicemail(change) => voicemail_changes.push(change),
-                        Write::Callback(change) => callbacks.push(change),
-                        Write::Bans(batch) => bans.extend(batch),
-                        Write::Committed(done) => waiting.push(done),
-                    }
-                }
-                for change in voicemail_changes {
-                    if save_voicemail(&mut store, &voicemail, change) {
-                        mail.notify_one();
-                    }
-                }
-                if !queue_events.is_empty()
-                    && let Err(e) = store.insert_queue_events(&queue_events)
-                {
-                    tracing::error!("could not save {} queue events: {e}", queue_events.len());
-                }
-                if !callbacks.is_empty()
-                    && let Err(e) = store.write_callbacks(&callbacks)
-                {
-                    tracing::error!("could not save {} callback changes: {e}", callbacks.len());
-                }
-                let missed = missed_call_mail(&store, &records);
-                if !(records.is_empty() && opened.is_empty()) {
-                    match store.write_calls(&opened, &records, &missed) {
-                        Ok(()) if !missed.is_empty() => mail.notify_one(),
-                        Ok(()) => {}
-                        Err(e) => {
-                            tracing::error!("could not save {} call records: {e}", records.len())
-                        }
-                    }
-                }
-                if !registrations.is_empty()
-                    && let Err(e) = store.write_registrations(&registrations)
-                {
-                    tracing::error!(
-                        "could not save {} registration changes: {e}",
-                        registrations.len()
-                    );
-                }
-                if !bans.is_empty()
-                    && let Err(e) = store.write_bans(&bans, unix_now() * 1000)
-                {
-                    tracing::error!("could not save {} ban changes: {e}", bans.len());
-                }
-                for done in waiting {
-                    let _ = done.send(());
-                }
+                let writes = std::iter::once(first).chain(rx.try_iter());
+                let batch = sort(&store, &mut herald, &recordings, writes);
+                save(&mut store, &voicemail, batch, &wakes);
             }
         })
         .expect("spawning a thread");
     Ok((tx, handle))
+}
+
+/// Sorts a batch's writes, making the webhook deliveries of each in the order they
+/// came (the webhook settings are read once, at the first write with something to tell).
+fn sort(
+    store: &Store,
+    herald: &mut Herald,
+    recordings: &crate::recordings::RecordingFolder,
+    writes: impl Iterator<Item = Write>,
+) -> Batch {
+    let mut b = Batch::default();
+    let mut settings: Option<WebhookSettings> = None;
+    let mut hooks = |store: &Store| -> WebhookSettings {
+        settings
+            .get_or_insert_with(|| {
+                Config::webhooks(store).unwrap_or_else(|e| {
+                    tracing::error!("no webhooks for these calls: {e}");
+                    WebhookSettings::default()
+                })
+            })
+            .clone()
+    };
+    for write in writes {
+        match write {
+            Write::Registrations(batch) => b.registrations.extend(batch),
+            Write::CallOpened(row) => {
+                let earlier = b.opened.iter().filter(|o| o.caller == row.caller).count();
+                let told = herald.opened(store, &hooks(store), &row, earlier as u32);
+                b.calls_told.extend(told);
+                b.opened.push(row);
+            }
+            Write::CallAnswered(call) => b.calls_told.extend(herald.answered(&hooks(store), &call)),
+            Write::CallRecord(mut row, key) => {
+                // A recording the disk guard refused was never written.
+                if row
+                    .recording
+                    .as_deref()
+                    .is_some_and(|n| !recordings.exists(n))
+                {
+                    row.recording = None;
+                }
+                b.calls_told.extend(herald.ended(&hooks(store), &row));
+                b.records.push((*row, key))
+            }
+            Write::QueueEvent(event) => {
+                let told = herald.queue_event(store, &hooks(store), &event, &b.opened);
+                b.queue_told.extend(told);
+                b.queue_events.push(queue_event_row(event));
+            }
+            Write::Voicemail(change) => {
+                let told = herald.voicemail(&hooks(store), &change);
+                b.voicemail.push((change, told));
+            }
+            Write::Callback(change) => {
+                b.callbacks_told
+                    .extend(herald.callback(&hooks(store), &change));
+                b.callbacks.push(change);
+            }
+            Write::Bans(batch) => b.bans.extend(batch),
+            Write::Committed(done) => b.waiting.push(done),
+        }
+    }
+    b
+}
+
+/// Commits a batch, each kind of write in its own transaction with what tells of it.
+fn save(store: &mut Store, voicemail: &VoicemailFiles, b: Batch, wakes: &Wakes) {
+    let mut told = false;
+    for (change, webhooks) in b.voicemail {
+        let (mailed, hooked) = save_voicemail(store, voicemail, change, webhooks);
+        if mailed {
+            wakes.mail.notify_one();
+        }
+        told |= hooked;
+    }
+    if !b.queue_events.is_empty() {
+        let notices = Notices {
+            mail: Vec::new(),
+            webhooks: b.queue_told,
+        };
+        match store.insert_queue_events(&b.queue_events, &notices) {
+            Ok(()) => told |= !notices.webhooks.is_empty(),
+            Err(e) => {
+                tracing::error!("could not save {} queue events: {e}", b.queue_events.len())
+            }
+        }
+    }
+    if !b.callbacks.is_empty() {
+        let notices = Notices {
+            mail: Vec::new(),
+            webhooks: b.callbacks_told,
+        };
+        match store.write_callbacks(&b.callbacks, &notices) {
+            Ok(()) => told |= !notices.webhooks.is_empty(),
+            Err(e) => tracing::error!("could not save {} callback changes: {e}", b.callbacks.len()),
+        }
+    }
+    if !(b.records.is_empty() && b.opened.is_empty() && b.calls_told.is_empty()) {
+        let notices = Notices {
+            mail: missed_call_mail(store, &b.records),
+            webhooks: b.calls_told,
+        };
+        match store.write_calls(&b.opened, &b.records, &notices) {
+            Ok(()) => {
+                if !notices.mail.is_empty() {
+                    wakes.mail.notify_one();
+                }
+                told |= !notices.webhooks.is_empty();
+            }
+            Err(e) => tracing::error!("could not save {} call records: {e}", b.records.len()),
+        }
+    }
+    if told {
+        wakes.webhooks.notify_one();
+    }
+    if !b.registrations.is_empty()
+        && let Err(e) = store.write_registrations(&b.registrations)
+    {
+        tracing::error!(
+            "could not save {} registration changes: {e}",
+            b.registrations.len()
+        );
+    }
+    if !b.bans.is_empty()
+        && let Err(e) = store.write_bans(&b.bans, unix_now() * 1000)
+    {
+        tracing::error!("could not save {} ban changes: {e}", b.bans.len());
+    }
+    for done in b.waiting {
+        let _ = done.send(());
+    }
 }
 
 /// The e-mail telling of the calls among `records` that nobody answered, for the boxes
@@ -339,7 +429,7 @@ fn missed_call_mail(
     if !records.iter().any(|(r, _)| crate::mailer::is_missed(r)) {
         return Vec::new();
     }
-    let config = match crate::config::Config::load(store) {
+    let config = match Config::load(store) {
         Ok(config) => config,
         Err(e) => {
             tracing::error!("no e-mail for missed calls: {e}");
@@ -353,20 +443,21 @@ fn missed_call_mail(
 }
 
 /// Commits a voicemail change; a deleted message's audio goes once its row is gone. A
-/// message left for a box with an address queues its e-mail in the same transaction;
-/// answers whether it did.
+/// message left for a box with an address queues its e-mail, and `webhooks` are queued,
+/// in the same transaction; answers whether each was.
 fn save_voicemail(
     store: &mut Store,
     files: &VoicemailFiles,
     change: switchboard_core::VoicemailChange,
-) -> bool {
+    webhooks: Vec<WebhookDelivery>,
+) -> (bool, bool) {
     use switchboard_core::VoicemailChange as Change;
     let gone = match &change {
         Change::Deleted { mailbox, id } => files.message(mailbox, *id).ok(),
         _ => None,
     };
     let mail = match &change {
-        Change::Left(m) => crate::config::Config::load(store)
+        Change::Left(m) => Config::load(store)
             .inspect_err(|e| tracing::error!("no e-mail for message {}: {e}", m.id))
             .ok()
             .and_then(|c| {
@@ -374,14 +465,18 @@ fn save_voicemail(
             }),
         _ => None,
     };
-    if let Err(e) = store.change_voicemail(&voicemail_change(change), mail.as_ref()) {
+    let notices = Notices {
+        mail: mail.into_iter().collect(),
+        webhooks,
+    };
+    if let Err(e) = store.change_voicemail(&voicemail_change(change), &notices) {
         tracing::error!("could not save a voicemail change: {e}");
-        return false;
+        return (false, false);
     }
     if let Some(path) = gone
         && let Err(e) = crate::files::remove(&path)
     {
         tracing::error!("could not delete {}: {e}", path.display());
     }
-    mail.is_some()
+    (!notices.mail.is_empty(), !notices.webhooks.is_empty())
 }

@@ -18,7 +18,7 @@ use crate::after_commit::AfterCommit;
 use crate::mailbox_api::MailboxError;
 use crate::media_edge::{MediaEdge, MediaReport};
 use crate::metrics::Metrics;
-use crate::persist::{Write, queue_event_row, to_write, unix_now};
+use crate::persist::{Write, to_write, unix_now};
 use crate::sip_streams::{ConnectTo, StreamEvent, StreamGate, accept_loop, dial, outgoing};
 
 /// Datagrams taken per wake-up before outputs are flushed.
@@ -316,7 +316,7 @@ impl Engine {
                 Output::Media(command) => self.media.send(command),
                 Output::QueueEvent(event) => {
                     to_commit = true;
-                    let _ = self.writes.send(Write::QueueEvent(queue_event_row(event)));
+                    let _ = self.writes.send(Write::QueueEvent(event));
                 }
                 Output::Voicemail(change) => {
                     to_commit = true;
@@ -328,6 +328,9 @@ impl Engine {
                 }
                 Output::CallOpened(call) => {
                     let _ = self.writes.send(Write::CallOpened(call));
+                }
+                Output::CallAnswered(call) => {
+                    let _ = self.writes.send(Write::CallAnswered(call));
                 }
                 Output::CallRecord { record, opened } => {
                     to_commit = true;

@@ -84,7 +84,7 @@ pub async fn resolve(trunks: &[TrunkSettings]) -> ResolvedTrunks {
 
 /// Connecting to `host` over TLS: its certificate must name it and come from a public
 /// authority or from `extra_trust` (PEM).
-fn tls_dial(host: &str, extra_trust: Option<&str>) -> Result<TlsDial, String> {
+pub(crate) fn tls_dial(host: &str, extra_trust: Option<&str>) -> Result<TlsDial, String> {
     let name = ServerName::try_from(host.to_string())
         .map_err(|_| format!("{host:?} cannot be checked against a certificate"))?;
     let mut roots =

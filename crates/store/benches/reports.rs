@@ -17,7 +17,9 @@ fn reports(c: &mut Criterion) {
             .into_iter()
             .map(|c| (c, None))
             .collect();
-        store.write_calls(&[], &calls, &[]).expect("write calls");
+        store
+            .write_calls(&[], &calls, &Default::default())
+            .expect("write calls");
     }
     let query = |key| ReportQuery {
         from: FROM,

@@ -7,8 +7,13 @@ use switchboard_queue::Priority;
 use crate::{Result, Store};
 
 impl Store {
-    /// Keeps new requests and drops served ones, in one transaction.
-    pub fn write_callbacks(&mut self, changes: &[CallbackChange]) -> Result<()> {
+    /// Keeps new requests and drops served ones, with the `notices` telling of them, in
+    /// one transaction.
+    pub fn write_callbacks(
+        &mut self,
+        changes: &[CallbackChange],
+        notices: &crate::Notices,
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
         for change in changes {
             match change {
@@ -37,6 +42,7 @@ impl Store {
                 }
             }
         }
+        notices.insert(&tx, unix_ms::from(std::time::SystemTime::now()))?;
         tx.commit()?;
         Ok(())
     }
@@ -86,9 +92,11 @@ mod tests {
         let mut store = Store::open(&dir.path().join("s.db")).unwrap();
         let (a, b, c) = (request("a", 30), request("b", 10), request("c", 20));
         let requested = [&a, &b, &c].map(|r| CallbackChange::Requested(r.clone()));
-        store.write_callbacks(&requested).unwrap();
         store
-            .write_callbacks(&[CallbackChange::Done("c".into())])
+            .write_callbacks(&requested, &Default::default())
+            .unwrap();
+        store
+            .write_callbacks(&[CallbackChange::Done("c".into())], &Default::default())
             .unwrap();
         drop(store);
         let store = Store::open(&dir.path().join("s.db")).unwrap();

@@ -44,6 +44,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../migrations/0020_call_records_report_index.sql"
     )),
+    M::up(include_str!("../migrations/0021_webhook_outbox.sql")),
 ];
 
 mod admin;
@@ -59,15 +60,17 @@ mod recordings;
 mod reports;
 mod scenarios;
 mod voicemail;
+mod webhooks;
 
 pub use bans::{BanRow, BanWrite};
 pub use call_log::{CallCount, CallFilter};
-pub use outbox::{Mail, QueuedMail};
+pub use outbox::{Mail, Notices, QueuedMail};
 pub use queue_log::QueueEventRow;
 pub use recordings::RecordingAccess;
 pub use reports::{ReportKey, ReportQuery, ReportSums, SLOT_MS};
 pub use scenarios::ScenarioVersion;
 pub use voicemail::{VoicemailChange, VoicemailMessage};
+pub use webhooks::{DeliveryOutcome, QueuedDelivery, WebhookDelivery};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

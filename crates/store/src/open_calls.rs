@@ -1,7 +1,7 @@
 //! Calls in progress, kept so that none is lost from the call log when the process is
 //! killed or the PC loses power in the middle of it.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use switchboard_core::{CallKey, CallOpened, CallRecord, Direction, HangupBy, Outcome, unix_ms};
 use switchboard_queue::Priority;
 
@@ -12,13 +12,13 @@ pub const INTERRUPTED: &str = "Switchboard stopped during the call; when it ende
 
 impl Store {
     /// Notes calls that began, and writes the records of calls that ended (with the
-    /// keys they were opened under) and the e-mail telling of missed ones, in one
-    /// transaction.
+    /// keys they were opened under) and the `notices` telling of them (missed calls'
+    /// e-mail, webhooks), in one transaction.
     pub fn write_calls(
         &mut self,
         opened: &[CallOpened],
         records: &[(CallRecord, Option<CallKey>)],
-        mail: &[crate::Mail],
+        notices: &crate::Notices,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
         for o in opened {
@@ -40,12 +40,31 @@ impl Store {
         for key in records.iter().filter_map(|(_, key)| *key) {
             tx.execute("DELETE FROM open_calls WHERE key = ?1", [key_column(key)])?;
         }
-        let now = unix_ms::from(std::time::SystemTime::now());
-        for m in mail {
-            Store::insert_mail(&tx, m, now)?;
-        }
+        notices.insert(&tx, unix_ms::from(std::time::SystemTime::now()))?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// How many calls `caller` began at or after `since` (unix ms), ended or not.
+    pub fn calls_from_since(&self, caller: &str, since: i64) -> Result<u32> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM call_records WHERE started_at >= ?2 AND caller = ?1) \
+             + (SELECT COUNT(*) FROM open_calls WHERE started_at >= ?2 AND caller = ?1)",
+            params![caller, since],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The caller of the call in progress whose Call-ID is `call_id`.
+    pub fn open_call_caller(&self, call_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT caller FROM open_calls WHERE call_id = ?1 LIMIT 1",
+                [call_id],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// At start, before any call: every call still open was cut when Switchboard
@@ -131,7 +150,7 @@ mod tests {
     fn a_call_still_open_at_the_next_start_is_recorded_as_interrupted() {
         let mut store = Store::open_in_memory().unwrap();
         store
-            .write_calls(&[opened(1), opened(2)], &[], &[])
+            .write_calls(&[opened(1), opened(2)], &[], &Default::default())
             .unwrap();
         let ended = CallRecord {
             outcome: Outcome::Answered,
@@ -141,7 +160,9 @@ mod tests {
             reason: "Normal Clearing".into(),
             ..crate::call_log::tests::record("c1", "100", 1000)
         };
-        store.write_calls(&[], &[(ended, Some(1))], &[]).unwrap();
+        store
+            .write_calls(&[], &[(ended, Some(1))], &Default::default())
+            .unwrap();
         assert_eq!(store.close_interrupted_calls(|_| false).unwrap(), 1);
         assert_eq!(
             store.close_interrupted_calls(|_| false).unwrap(),

@@ -16,6 +16,27 @@ pub struct Mail {
     pub attachment: Option<(String, String)>,
 }
 
+/// What tells others of a change, queued in the change's own transaction: the e-mail and
+/// webhook deliveries go if and only if what they tell of is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notices {
+    pub mail: Vec<Mail>,
+    pub webhooks: Vec<crate::WebhookDelivery>,
+}
+
+impl Notices {
+    pub fn is_empty(&self) -> bool {
+        self.mail.is_empty() && self.webhooks.is_empty()
+    }
+
+    pub(crate) fn insert(&self, tx: &rusqlite::Transaction<'_>, now: i64) -> Result<()> {
+        for m in &self.mail {
+            Store::insert_mail(tx, m, now)?;
+        }
+        Store::insert_deliveries(tx, &self.webhooks, now)
+    }
+}
+
 /// A queued e-mail and what became of it (times in unix ms).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedMail {
@@ -51,7 +72,7 @@ fn queued(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedMail> {
 }
 
 impl Store {
-    pub(crate) fn insert_mail(tx: &rusqlite::Transaction<'_>, mail: &Mail, now: i64) -> Result<()> {
+    fn insert_mail(tx: &rusqlite::Transaction<'_>, mail: &Mail, now: i64) -> Result<()> {
         let (attachment, name) = mail.attachment.clone().unzip();
         tx.execute(
             "INSERT INTO outbox (recipient, subject, body, attachment, attachment_name, \
@@ -172,7 +193,10 @@ mod tests {
         store
             .change_voicemail(
                 &VoicemailChange::Left(message),
-                Some(&mail("anna@office.example")),
+                &Notices {
+                    mail: vec![mail("anna@office.example")],
+                    webhooks: Vec::new(),
+                },
             )
             .unwrap();
         assert_eq!(store.voicemail_messages().unwrap().len(), 1);

@@ -22,8 +22,13 @@ pub struct QueueEventRow {
 }
 
 impl Store {
-    /// Saves events in one transaction: once this returns they survive a crash.
-    pub fn insert_queue_events(&mut self, rows: &[QueueEventRow]) -> Result<()> {
+    /// Appends queue events, and the `notices` telling of them, in one transaction: once
+    /// this returns they survive a crash.
+    pub fn insert_queue_events(
+        &mut self,
+        rows: &[QueueEventRow],
+        notices: &crate::Notices,
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut insert = tx.prepare_cached(
@@ -44,6 +49,7 @@ impl Store {
                 ])?;
             }
         }
+        notices.insert(&tx, rows.first().map_or(0, |r| r.at))?;
         tx.commit()?;
         Ok(())
     }
@@ -98,14 +104,18 @@ mod tests {
             ..join.clone()
         };
         store
-            .insert_queue_events(&[join.clone(), connect.clone()])
+            .insert_queue_events(&[join.clone(), connect.clone()], &Default::default())
             .unwrap();
         assert_eq!(store.queue_events(10).unwrap(), [join.clone(), connect]);
         let bad = QueueEventRow {
             event: "teleport".into(),
             ..join.clone()
         };
-        assert!(store.insert_queue_events(&[join, bad]).is_err());
+        assert!(
+            store
+                .insert_queue_events(&[join, bad], &Default::default())
+                .is_err()
+        );
         assert_eq!(store.queue_events(10).unwrap().len(), 2);
     }
 }

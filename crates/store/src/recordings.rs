@@ -97,7 +97,7 @@ mod tests {
             .write_calls(
                 &[],
                 &[(recorded, None), (record("call-2", "101", 2_000), None)],
-                &[],
+                &Default::default(),
             )
             .unwrap();
         assert_eq!(

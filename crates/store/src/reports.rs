@@ -161,7 +161,7 @@ mod tests {
             call("c", "600", 120_000, None, 3_000),
             call("d", "601", SLOT_MS + 1, None, 50_000),
         ];
-        store.write_calls(&[], &rows, &[]).unwrap();
+        store.write_calls(&[], &rows, &Default::default()).unwrap();
         store
     }
 

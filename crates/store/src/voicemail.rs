@@ -26,12 +26,12 @@ pub enum VoicemailChange {
 
 impl Store {
     /// Saves one change; once this returns it survives a crash.
-    /// Applies `change`, with `mail` (telling of a message left) queued in the same
-    /// transaction: the e-mail goes if and only if the message is kept.
+    /// Applies `change`, with the `notices` of a message left (its e-mail and webhooks)
+    /// queued in the same transaction: they go if and only if the message is kept.
     pub fn change_voicemail(
         &mut self,
         change: &VoicemailChange,
-        mail: Option<&crate::Mail>,
+        notices: &crate::Notices,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
         match change {
@@ -48,9 +48,7 @@ impl Store {
                         m.heard
                     ],
                 )?;
-                if let Some(mail) = mail {
-                    Store::insert_mail(&tx, mail, m.received_at)?;
-                }
+                notices.insert(&tx, m.received_at)?;
             }
             VoicemailChange::Heard { id, heard } => {
                 tx.execute(
@@ -106,14 +104,17 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         for m in [message(2, "500"), message(1, "101"), message(3, "101")] {
             store
-                .change_voicemail(&VoicemailChange::Left(m), None)
+                .change_voicemail(&VoicemailChange::Left(m), &Default::default())
                 .unwrap();
         }
         store
-            .change_voicemail(&VoicemailChange::Heard { id: 3, heard: true }, None)
+            .change_voicemail(
+                &VoicemailChange::Heard { id: 3, heard: true },
+                &Default::default(),
+            )
             .unwrap();
         store
-            .change_voicemail(&VoicemailChange::Deleted { id: 2 }, None)
+            .change_voicemail(&VoicemailChange::Deleted { id: 2 }, &Default::default())
             .unwrap();
         let mut heard = message(3, "101");
         heard.heard = true;
@@ -124,7 +125,10 @@ mod tests {
         // An id is never given twice.
         assert!(
             store
-                .change_voicemail(&VoicemailChange::Left(message(1, "101")), None)
+                .change_voicemail(
+                    &VoicemailChange::Left(message(1, "101")),
+                    &Default::default()
+                )
                 .is_err()
         );
     }

@@ -308,6 +308,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/numbers/check": {
         parameters: {
             query?: never;
@@ -964,7 +980,56 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An event, POSTed to each receiver in the webhook settings
+         * @description Signed as Standard Webhooks specifies: the receiver computes HMAC-SHA256 over `{webhook-id}.{webhook-timestamp}.{body}` with the secret's bytes (after `whsec_`, base64) and compares it with `webhook-signature` (`v1,` and base64). Any 2xx answer delivers it; anything else, or no answer in 15 s, is tried again after 2 s, 10 s, 1 min, 5 min, 30 min, 2 h, 5 h and 10 h, then given up. A call's events arrive in order; `webhook-id` stays the same on every try.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id, the same on every try */
+                    "webhook-id": string;
+                    /** @description When this try was signed (unix seconds) */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` and the HMAC-SHA256 in base64 */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebhookPayload"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @enum {string} */
@@ -1363,6 +1428,8 @@ export interface components {
             recording?: components["schemas"]["RecordingSettings"];
             /** @description Reports e-mailed each morning and each week. */
             reports?: components["schemas"]["ReportSettings"];
+            /** @description The office's systems told of calls and messages as they happen. */
+            webhooks?: components["schemas"]["WebhookSettings"];
         };
         /** @description A customer's number and the extension responsible for them. */
         ContactSettings: {
@@ -2496,6 +2563,188 @@ export interface components {
              * @default []
              */
             boxes: components["schemas"]["BoxSettings"][];
+        };
+        WebhookAbandon: {
+            call_id?: string | null;
+            queue?: string | null;
+            /** @description The caller, while their call is known. */
+            caller?: string | null;
+            /** Format: int64 */
+            waited_ms: number;
+            /** @description Their place in the queue when they hung up (1: next). */
+            position: number;
+            vip: boolean;
+        };
+        WebhookCallAnswered: {
+            call_id: string;
+            caller: string;
+            callee: string;
+            /** @description The extension (or the number called out) that answered. */
+            answered_by?: string | null;
+            /** Format: int64 */
+            answered_at: number;
+        };
+        WebhookCallStarted: {
+            call_id: string;
+            caller: string;
+            /** @description The number dialled: an extension, a queue, a code, or the office's number. */
+            callee: string;
+            /** @description The trunk it came in from, for a call from outside. */
+            trunk?: string | null;
+            /**
+             * Format: int64
+             * @description Unix milliseconds.
+             */
+            started_at: number;
+        };
+        WebhookCallback: {
+            /** @description The Call-ID of the call that asked. */
+            call_id: string;
+            queue: string;
+            /** @description The number to call back. */
+            number: string;
+            /** Format: int64 */
+            requested_at: number;
+        };
+        /** @description One delivery of an event to a receiver and what became of it (times in unix ms). */
+        WebhookDeliveryView: {
+            /** Format: int64 */
+            id: number;
+            /** @description The receiver's URL. */
+            endpoint: string;
+            /** @description The event's type ("call.ended"). */
+            event: string;
+            /** @description The `webhook-id` it is sent with. */
+            message_id: string;
+            /** Format: int64 */
+            created_at: number;
+            /** Format: u-int32 */
+            attempts: number;
+            /**
+             * Format: u-int16
+             * @description The receiver's answer to the last try, when it answered.
+             */
+            last_status?: number | null;
+            /** @description Why the last try failed, while it waits or once given up. */
+            last_error?: string | null;
+            /** Format: int64 */
+            delivered_at?: number | null;
+            /**
+             * Format: int64
+             * @description When Switchboard stopped trying.
+             */
+            given_up_at?: number | null;
+            /**
+             * Format: int64
+             * @description When it is tried next, while it waits.
+             */
+            next_attempt_at?: number | null;
+        };
+        /** @description One receiver of events. */
+        WebhookEndpoint: {
+            /** @description An `http://` or `https://` URL that takes a POST. */
+            url: string;
+            /**
+             * @description The signing secret as Standard Webhooks writes it: `whsec_` and 24 to 64 random
+             *     bytes in base64. The receiver checks each request's signature with it.
+             */
+            secret: string;
+            /** @description The events sent here; every event when empty. */
+            events?: components["schemas"]["WebhookEventType"][];
+        };
+        WebhookEvent: {
+            /** @description A call reached Switchboard. */
+            data: components["schemas"]["WebhookCallStarted"];
+            /** @enum {string} */
+            type: "call.started";
+        } | {
+            /** @description A person answered it (told once, at the first answer). */
+            data: components["schemas"]["WebhookCallAnswered"];
+            /** @enum {string} */
+            type: "call.answered";
+        } | {
+            /** @description It ended: its record, as the call log keeps it. */
+            data: components["schemas"]["CallRecord"];
+            /** @enum {string} */
+            type: "call.ended";
+        } | {
+            /** @description It ended and nobody answered a call to the office (sent besides `call.ended`). */
+            data: components["schemas"]["CallRecord"];
+            /** @enum {string} */
+            type: "call.missed";
+        } | {
+            data: components["schemas"]["WebhookVoicemail"];
+            /** @enum {string} */
+            type: "voicemail.left";
+        } | {
+            /** @description A caller waiting in a queue asked to be called back. */
+            data: components["schemas"]["WebhookCallback"];
+            /** @enum {string} */
+            type: "callback.requested";
+        } | {
+            /** @description A caller hung up while waiting in a queue. */
+            data: components["schemas"]["WebhookAbandon"];
+            /** @enum {string} */
+            type: "queue.abandoned";
+        } | {
+            /** @description A caller from outside called again, `calls` times within `within_minutes`. */
+            data: components["schemas"]["WebhookRepeatedCaller"];
+            /** @enum {string} */
+            type: "caller.repeated";
+        };
+        /**
+         * @description The events a receiver may choose.
+         * @enum {string}
+         */
+        WebhookEventType: "call.started" | "call.answered" | "call.ended" | "call.missed" | "voicemail.left" | "callback.requested" | "queue.abandoned" | "caller.repeated";
+        /**
+         * @description The body of every webhook request, as Standard Webhooks lays it out: the event's
+         *     type, when it happened, and its data.
+         */
+        WebhookPayload: components["schemas"]["WebhookEvent"] & {
+            /** @description When it happened (RFC 3339, UTC). */
+            timestamp: string;
+        };
+        WebhookRepeatedCaller: {
+            /** @description The call that made them a repeated caller. */
+            call_id: string;
+            caller: string;
+            /** Format: u-int32 */
+            calls: number;
+            /** Format: u-int32 */
+            within_minutes: number;
+        };
+        WebhookSettings: {
+            /**
+             * @description Where events are sent.
+             * @default []
+             */
+            endpoints: components["schemas"]["WebhookEndpoint"][];
+            /**
+             * Format: u-int32
+             * @description A caller from outside who calls this many times within `repeated_within_minutes`
+             *     is told of as `caller.repeated` (0: never).
+             * @default 3
+             */
+            repeated_calls: number;
+            /**
+             * Format: u-int32
+             * @default 60
+             */
+            repeated_within_minutes: number;
+        };
+        WebhookVoicemail: {
+            mailbox: string;
+            /**
+             * Format: int64
+             * @description The message's number, as the voicemail API names it.
+             */
+            message: number;
+            caller: string;
+            /** Format: int64 */
+            received_at: number;
+            /** Format: int64 */
+            duration_ms: number;
         };
     };
     responses: never;
@@ -3905,6 +4154,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MailView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    deliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The newest 200 webhook deliveries, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryView"][];
                 };
             };
             401: {

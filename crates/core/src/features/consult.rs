@@ -321,9 +321,7 @@ impl Consultations {
         let what = format!("{} answered {}", c.number, c.by);
         cx.legs.cancel_forks(now, colleague, Some(fork));
         cx.legs.stop_ring_timer(colleague);
-        if let Some(k) = cx.legs.calls.get_mut(&colleague) {
-            k.answered = Some(now);
-        }
+        cx.legs.mark_answered(now, colleague, Some(fork));
         cx.legs.note(call, what);
         cx.legs.media(MediaCommand::Conference {
             call: colleague,

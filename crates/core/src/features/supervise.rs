@@ -197,9 +197,7 @@ impl Supervision {
         };
         cx.legs.cancel_forks(now, key, Some(fork));
         cx.legs.stop_ring_timer(key);
-        if let Some(call) = cx.legs.calls.get_mut(&key) {
-            call.answered = Some(now);
-        }
+        cx.legs.mark_answered(now, key, Some(fork));
         self.join(cx, key, media, (watched, agent), how);
     }
 

@@ -13,8 +13,8 @@ use switchboard_sip::transaction::ClientId;
 
 use super::call::{EarlyMedia, ForkState, Phase};
 use super::{DialogRoute, LegEvent, Legs};
-use crate::record::Outcome;
-use crate::vocabulary::{CallKey, MediaCommand};
+use crate::record::{CallAnswered, Outcome};
+use crate::vocabulary::{CallKey, MediaCommand, Output};
 
 impl Legs {
     /// A response to one of the legs' requests; false when it answers none of them.
@@ -155,8 +155,8 @@ impl Legs {
             // The caller keeps the stream it already hears: only the callee's side moves.
             Some(_) => {
                 call.phase = Phase::Answered { winner: index };
-                call.answered = Some(now);
                 call.media = Some([a_media, b_media]);
+                self.mark_answered(now, key, Some(index));
                 self.media(MediaCommand::Update {
                     call: key,
                     side: Side::B,
@@ -270,6 +270,30 @@ impl Legs {
         call.local_sdp[0] = Some(fork.sdp.clone());
         call.a_dialog = dialog;
         true
+    }
+
+    /// A person answered call `key` now (on fork `fork`, when one did): the record
+    /// keeps this time, and the first answer of the call is told to the store, which
+    /// tells the office's webhooks.
+    pub fn mark_answered(&mut self, now: Instant, key: CallKey, fork: Option<usize>) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if call.answered.replace(now).is_some() {
+            return;
+        }
+        let answered_by = call.log.answered_by.clone().or_else(|| {
+            let fork = call.forks.get(fork?)?;
+            Some(fork.target.party().to_string())
+        });
+        let answered = CallAnswered {
+            call_id: call.a_dialog.call_id.clone(),
+            caller: call.caller.clone(),
+            callee: call.callee.clone(),
+            answered_by,
+            answered: self.wall(now),
+        };
+        self.push(Output::CallAnswered(answered));
     }
 
     /// The party of fork `index` talks for the office from now on (a scenario's ring,

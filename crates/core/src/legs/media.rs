@@ -144,8 +144,11 @@ impl Legs {
             return;
         };
         call.phase = Phase::Answered { winner };
-        call.answered.get_or_insert(now);
+        let first = call.answered.is_none();
         call.media = Some([a, b]);
+        if first {
+            self.mark_answered(now, key, Some(winner));
+        }
         self.media(MediaCommand::Bridge { call: key, a, b });
         self.decide_recording(key);
     }

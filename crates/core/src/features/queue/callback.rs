@@ -362,9 +362,7 @@ impl Queues {
         }
         cx.legs.cancel_forks(now, key, Some(index));
         cx.legs.bridge(now, key, agent_fork, customer, agent);
-        if let Some(call) = cx.legs.calls.get_mut(&key) {
-            call.answered = Some(now);
-        }
+        cx.legs.mark_answered(now, key, Some(agent_fork));
         self.callback_result(cx, placed.request, CallbackResult::Connected);
     }
 

@@ -236,9 +236,9 @@ impl Queues {
         };
         if let Some(call) = cx.legs.calls.get_mut(&key) {
             call.log.answered_by = Some(agent);
-            // The call is answered when the agent answers, even after a scenario.
-            call.answered = Some(now);
         }
+        // The call is answered when the agent answers, even after a scenario.
+        cx.legs.mark_answered(now, key, Some(index));
         cx.legs.bridge(now, key, index, a_media, b_media);
         cx.legs.media(MediaCommand::Say {
             call: key,

@@ -55,9 +55,7 @@ impl Queues {
         self.acd.handle_status(now, agent, status);
         self.run(cx);
         if let Some(caller) = cx.legs.answer_alone(now, key) {
-            if let Some(call) = cx.legs.calls.get_mut(&key) {
-                call.answered = Some(now);
-            }
+            cx.legs.mark_answered(now, key, None);
             cx.legs
                 .announce(now, key, Side::A, caller, tell, TELLING_LIMIT);
             cx.hand_off(Handoff::Tell {
