@@ -18,6 +18,7 @@ pub mod pcap;
 pub mod provider;
 pub mod pulse;
 pub mod smtp;
+pub mod webhook_receiver;
 
 /// Passwords of the extensions every test server has.
 pub const PASSWORDS: [(&str, &str); 4] = [

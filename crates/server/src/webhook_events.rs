@@ -390,3 +390,131 @@ fn repeated(
         .ok()?;
     (before + earlier + 1 == needed).then_some(needed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::WebhookEndpoint;
+    use std::time::UNIX_EPOCH;
+
+    fn settings(events: Vec<WebhookEventType>) -> WebhookSettings {
+        WebhookSettings {
+            endpoints: vec![WebhookEndpoint {
+                url: "http://crm.example/hooks".into(),
+                secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+                events,
+            }],
+            ..WebhookSettings::default()
+        }
+    }
+
+    fn call(n: u64, caller: &str, minute: u64, trunk: Option<&str>) -> CallOpened {
+        CallOpened {
+            call: n,
+            call_id: format!("call-{n}"),
+            caller: caller.into(),
+            callee: "+48225550100".into(),
+            started: UNIX_EPOCH + Duration::from_secs(1_800_000_000 + minute * 60),
+            trunk: trunk.map(str::to_string),
+        }
+    }
+
+    fn kinds(deliveries: &[WebhookDelivery]) -> Vec<&str> {
+        deliveries.iter().map(|d| d.event.as_str()).collect()
+    }
+
+    #[test]
+    fn the_third_call_from_outside_within_the_hour_is_a_repeated_caller_once() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut herald = Herald::new(&store).unwrap();
+        let settings = settings(Vec::new());
+        let customer = "+48601234570";
+        let mut told = Vec::new();
+        // Minutes 0, 10 and 50: the third is within 60 minutes of the first.
+        for (n, minute) in [(1, 0), (2, 10), (3, 50), (4, 55)] {
+            let opened = call(n, customer, minute, Some("provider"));
+            let deliveries = herald.opened(&store, &settings, &opened, 0);
+            store
+                .write_calls(&[opened], &[], &Default::default())
+                .unwrap();
+            told.push(kinds(&deliveries).join(" "));
+        }
+        assert_eq!(
+            told,
+            [
+                "call.started",
+                "call.started",
+                "call.started caller.repeated",
+                "call.started"
+            ],
+            "told once, at the third call"
+        );
+        // A colleague calling from an extension is never a repeated caller.
+        for n in 5..9 {
+            let opened = call(n, "101", 56, None);
+            let deliveries = herald.opened(&store, &settings, &opened, 0);
+            store
+                .write_calls(&[opened], &[], &Default::default())
+                .unwrap();
+            assert_eq!(kinds(&deliveries), ["call.started"]);
+        }
+        // Two calls in the same batch count as two.
+        let first = call(9, "+48225550199", 0, Some("provider"));
+        let second = call(10, "+48225550199", 1, Some("provider"));
+        let third = call(11, "+48225550199", 2, Some("provider"));
+        herald.opened(&store, &settings, &first, 0);
+        herald.opened(&store, &settings, &second, 1);
+        let deliveries = herald.opened(&store, &settings, &third, 2);
+        assert_eq!(kinds(&deliveries), ["call.started", "caller.repeated"]);
+        let body: serde_json::Value = serde_json::from_str(&deliveries[1].payload).unwrap();
+        assert_eq!(body["data"]["calls"], 3);
+        assert_eq!(body["data"]["within_minutes"], 60);
+    }
+
+    #[test]
+    fn a_receiver_gets_only_the_events_it_chose_in_the_order_they_happened() {
+        let store = Store::open_in_memory().unwrap();
+        let mut herald = Herald::new(&store).unwrap();
+        let only_missed = settings(vec![WebhookEventType::CallMissed]);
+        let opened = call(1, "+48601234570", 0, Some("provider"));
+        assert!(herald.opened(&store, &only_missed, &opened, 0).is_empty());
+        let record = CallRecord {
+            call_id: "call-1".into(),
+            caller: "+48601234570".into(),
+            callee: "101".into(),
+            direction: switchboard_core::Direction::Inbound,
+            trunk: Some("provider".into()),
+            started: opened.started,
+            answered: None,
+            ended: opened.started + Duration::from_secs(20),
+            outcome: switchboard_core::Outcome::Cancelled,
+            hangup_by: switchboard_core::HangupBy::Caller,
+            caller_codec: None,
+            callee_codec: None,
+            sip_code: 487,
+            reason: String::new(),
+            queue: None,
+            answered_by: None,
+            priority: Default::default(),
+            preempted: false,
+            scenario_path: None,
+            history: None,
+            recording: None,
+        };
+        let missed = herald.ended(&only_missed, &record);
+        assert_eq!(kinds(&missed), ["call.missed"]);
+        let every = settings(Vec::new());
+        let ended = herald.ended(&every, &record);
+        assert_eq!(kinds(&ended), ["call.ended", "call.missed"]);
+        assert!(
+            missed[0].ordinal < ended[0].ordinal && ended[0].ordinal < ended[1].ordinal,
+            "later events come after"
+        );
+        let body: serde_json::Value = serde_json::from_str(&ended[1].payload).unwrap();
+        assert_eq!(body["type"], "call.missed");
+        assert_eq!(body["timestamp"], "2027-01-15T08:00:20Z");
+        assert_eq!(body["data"]["outcome"], "cancelled");
+        assert_eq!(ended[0].subject, "call-1");
+        assert_ne!(ended[0].message_id, ended[1].message_id);
+    }
+}

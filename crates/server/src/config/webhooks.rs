@@ -103,3 +103,45 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, ConfigError};
+
+    fn errors(webhooks: &str) -> Vec<String> {
+        let toml = format!(
+            "[[extensions]]\nnumber = \"101\"\npassword = \"a-long-password-101\"\n{webhooks}"
+        );
+        match Config::from_toml(&toml) {
+            Ok(_) => Vec::new(),
+            Err(ConfigError::Invalid(problems)) => problems.into_iter().map(|p| p.field).collect(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn a_receiver_needs_a_url_a_well_formed_secret_and_each_event_once() {
+        let good = "[[webhooks.endpoints]]\nurl = \"https://crm.example/hooks\"\n\
+                    secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n\
+                    events = [\"call.missed\", \"voicemail.left\"]\n";
+        assert!(errors(good).is_empty(), "{:?}", errors(good));
+        let bad = "[webhooks]\nrepeated_calls = 1\n\
+                   [[webhooks.endpoints]]\nurl = \"crm.example/hooks\"\nsecret = \"hunter2\"\n\
+                   events = [\"call.ended\", \"call.ended\"]\n\
+                   [[webhooks.endpoints]]\nurl = \"https://crm.example/hooks\"\n\
+                   secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n\
+                   [[webhooks.endpoints]]\nurl = \"https://crm.example/hooks\"\n\
+                   secret = \"whsec_c2hvcnQ=\"\n";
+        assert_eq!(
+            errors(bad),
+            [
+                "webhooks.endpoints[0].url",
+                "webhooks.endpoints[0].secret",
+                "webhooks.endpoints[0].events[1]",
+                "webhooks.endpoints[2].url",
+                "webhooks.endpoints[2].secret",
+                "webhooks.repeated_calls",
+            ]
+        );
+    }
+}
