@@ -19,8 +19,9 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Listening on 127.0.0.1:`port`, answering 500 to the first `fail` requests.
-    pub fn start(port: u16, fail: u32) -> Receiver {
+    /// Listening on 127.0.0.1:`port`, checking signatures with `secret`, answering 500
+    /// to the first `fail` requests.
+    pub fn start(port: u16, secret: &str, fail: u32) -> Receiver {
         let installed = Command::new("python3")
             .args(["-c", "import standardwebhooks"])
             .status()
@@ -32,7 +33,7 @@ impl Receiver {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/webhook_receiver.py");
         let mut child = Command::new("python3")
             .arg(script)
-            .args([port.to_string(), SECRET.to_string(), fail.to_string()])
+            .args([port.to_string(), secret.to_string(), fail.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -404,7 +404,10 @@ fn e_mail_that_could_not_go_is_shown_with_its_error_after_a_restart() {
     store
         .change_voicemail(
             &switchboard_store::VoicemailChange::Left(message),
-            Some(&mail),
+            &switchboard_store::Notices {
+                mail: vec![mail],
+                webhooks: Vec::new(),
+            },
         )
         .expect("queue the e-mail");
     drop(store);
@@ -954,7 +957,7 @@ fn the_reports_page_charts_the_week_and_exports_it() {
     let calls: Vec<_> = log.into_iter().map(|c| (c, None)).collect();
     switchboard_store::Store::open(&server.data_dir().join("switchboard.db"))
         .expect("the office's database")
-        .write_calls(&[], &calls, &[])
+        .write_calls(&[], &calls, &Default::default())
         .expect("write the generated call log");
     let shown = phase(&server, "reports", &[]);
     let report = shown
@@ -976,4 +979,58 @@ fn the_reports_page_charts_the_week_and_exports_it() {
             .is_some_and(|l| l.starts_with("total,500,")),
         "{csv}"
     );
+}
+
+/// A webhook receiver added in the panel (a URL without http:// is refused on its field)
+/// takes missed calls only: a real receiver checks the signature with the secret the
+/// panel made, gets the missed call and nothing else, and the panel shows it delivered.
+#[test]
+fn a_webhook_receiver_added_in_the_panel_is_told_of_missed_calls() {
+    use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+    use switchboard_e2e::webhook_receiver::Receiver;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&config("", FAST_REGISTRAR));
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/switchboard");
+    let steps = phase(&server, "webhook-setup", &[&url]);
+    let set_up = steps
+        .iter()
+        .find(|s| s["step"] == "webhook-set-up")
+        .unwrap_or_else(|| panic!("{steps:?}"));
+    assert!(
+        set_up["fieldError"]
+            .as_str()
+            .is_some_and(|e| e.contains("http://")),
+        "{set_up}"
+    );
+    assert_eq!(
+        set_up["stale"], 0,
+        "the corrected field shows no error: {set_up}"
+    );
+    let secret = set_up["secret"].as_str().expect("the secret shown");
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let mut receiver = Receiver::start(port, secret, 0);
+
+    let voices = switchboard_e2e::audio::Voices::new(dir.path());
+    let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &voices.en, false));
+    let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &voices.ru, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+    caller.command("dial", &format!("sip:101@{}", server.sip));
+    desk.wait_event("CALL_INCOMING", Duration::from_secs(10));
+    caller.command("hangup", "");
+    desk.wait_event("CALL_CLOSED", Duration::from_secs(10));
+
+    receiver.wait_until(Duration::from_secs(20), |r| !r.is_empty());
+    let requests = receiver.take_for(Duration::from_secs(2)).to_vec();
+    assert_eq!(requests.len(), 1, "the missed call alone: {requests:#?}");
+    assert_eq!(requests[0]["verified"], true, "{}", requests[0]);
+    assert_eq!(requests[0]["body"]["type"], "call.missed");
+    assert_eq!(requests[0]["body"]["data"]["callee"], "101");
+    let steps = phase(&server, "webhook-log", &["call.missed"]);
+    let row = steps
+        .iter()
+        .find(|s| s["step"] == "webhook-shown")
+        .map(|s| s["row"].to_string())
+        .unwrap_or_else(|| panic!("{steps:?}"));
+    assert!(row.contains(&url), "the receiver is named: {row}");
 }

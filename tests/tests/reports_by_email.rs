@@ -27,7 +27,7 @@ fn yesterdays_report_is_mailed_with_the_day_attached() {
     let calls: Vec<_> = log.into_iter().map(|c| (c, None)).collect();
     switchboard_store::Store::open(&data_dir.join("switchboard.db"))
         .expect("the office's database")
-        .write_calls(&[], &calls, &[])
+        .write_calls(&[], &calls, &Default::default())
         .expect("yesterday's calls");
     let _server = Server::launch(&data_dir);
 

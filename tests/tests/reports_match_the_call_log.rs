@@ -73,7 +73,7 @@ fn every_report_matches_the_figures_computed_call_by_call() {
     let calls: Vec<_> = generated.into_iter().map(|c| (c, None)).collect();
     switchboard_store::Store::open(&db)
         .expect("the office's database")
-        .write_calls(&[], &calls, &[])
+        .write_calls(&[], &calls, &Default::default())
         .expect("write the generated call log");
     let token = server.admin_token();
     let asked = |query: &str| {

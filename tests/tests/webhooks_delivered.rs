@@ -60,7 +60,7 @@ fn count_accepted(requests: &[Value]) -> usize {
 fn every_event_arrives_signed_once_and_in_order_after_the_receiver_fails_twice() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let mut receiver = Receiver::start(port, 2);
+    let mut receiver = Receiver::start(port, SECRET, 2);
     let server = Server::start(&office(port));
     let token = server.admin_token();
     let voices = switchboard_e2e::audio::Voices::new(dir.path());
@@ -235,7 +235,7 @@ fn deliveries_pending_at_a_kill_9_arrive_after_the_restart() {
     ids.sort_unstable();
 
     server.kill9();
-    let mut receiver = Receiver::start(port, 0);
+    let mut receiver = Receiver::start(port, SECRET, 0);
     server.relaunch();
     let requests = receiver
         .wait_until(Duration::from_secs(30), |r| {

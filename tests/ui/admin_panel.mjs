@@ -419,6 +419,42 @@ async function email(page, smtp, password, artifacts) {
   step("email-set-up", { shownPassword, fieldError });
 }
 
+/** A webhook receiver added on the Settings page: a URL without a scheme is refused on
+ * its field; then the receiver takes missed calls only, with the secret the panel made. */
+async function webhookSetup(page, url, artifacts) {
+  await open(page, "Settings");
+  const card = page.getByTestId("webhooks");
+  await card.getByRole("button", { name: "Add receiver" }).click();
+  const endpoint = card.getByTestId("webhook-endpoint");
+  await endpoint.getByLabel("Receiver URL").fill(url.replace(/^http:\/\//, ""));
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  const error = endpoint.locator(".ant-form-item-explain-error").filter({ hasText: "http://" });
+  await error.waitFor();
+  const fieldError = await error.innerText();
+  await endpoint.getByLabel("Receiver URL").fill(url);
+  await endpoint.getByLabel("Events").click();
+  await page.locator('.ant-select-item-option[title="call.missed"]').click();
+  await page.keyboard.press("Escape");
+  const secret = await endpoint.getByLabel("Signing secret").inputValue();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByText("Saved").first().waitFor();
+  // The refusal of the last save is gone from the corrected field.
+  const explain = endpoint.locator(".ant-form-item-explain-error");
+  await explain.waitFor({ state: "detached", timeout: 5000 }).catch(() => {});
+  const stale = await explain.count();
+  await card.screenshot({ path: path.join(artifacts, "settings-webhooks.png") });
+  step("webhook-set-up", { secret, fieldError, stale });
+}
+
+/** The Settings page lists the webhook deliveries and what became of them. */
+async function webhookLog(page, event, artifacts) {
+  await open(page, "Settings");
+  const row = page.getByTestId("recent-webhooks").getByRole("row").filter({ hasText: event });
+  await row.getByText(/delivered/).waitFor();
+  await page.getByTestId("recent-webhooks").screenshot({ path: path.join(artifacts, "settings-webhook-log.png") });
+  step("webhook-shown", { row: await row.innerText() });
+}
+
 /** The Settings page lists the e-mail waiting to go, with its last error. */
 async function mailLog(page, recipient, artifacts) {
   await open(page, "Settings");
@@ -837,6 +873,10 @@ try {
     await featureCodes(page, rest[0]);
   } else if (phase === "settings") {
     await settings(page, rest[0], rest[1]);
+  } else if (phase === "webhook-setup") {
+    await webhookSetup(page, rest[0], rest[1]);
+  } else if (phase === "webhook-log") {
+    await webhookLog(page, rest[0], rest[1]);
   } else if (phase === "mail-log") {
     await mailLog(page, rest[0], rest[1]);
   } else if (phase === "email") {

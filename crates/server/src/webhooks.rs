@@ -63,13 +63,12 @@ pub struct Target {
 
 impl Target {
     pub fn parse(url: &str) -> Result<Target, String> {
-        let uri: hyper::Uri = url
-            .parse()
-            .map_err(|_| "must be a URL, such as https://crm.example/hooks".to_string())?;
+        const WHAT: &str = "must be an http:// or https:// URL, such as https://crm.example/hooks";
+        let uri: hyper::Uri = url.parse().map_err(|_| WHAT.to_string())?;
         let https = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
-            _ => return Err("must start with http:// or https://".into()),
+            _ => return Err(WHAT.into()),
         };
         let authority = uri.authority().ok_or("must name a host")?;
         if authority.as_str().contains('@') {

@@ -2284,6 +2284,7 @@ export interface components {
             feature_codes?: components["schemas"]["FeatureCodes"] | null;
             recording?: components["schemas"]["RecordingSettings"] | null;
             reports?: components["schemas"]["ReportSettings"] | null;
+            webhooks?: components["schemas"]["WebhookSettings"] | null;
         };
         SipSettings: {
             /**

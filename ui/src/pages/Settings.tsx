@@ -41,6 +41,23 @@ function withRules(values: SettingsForm): Schemas["Settings"] {
   return settings;
 }
 
+const WEBHOOK_EVENTS: Schemas["WebhookEventType"][] = [
+  "call.started",
+  "call.answered",
+  "call.ended",
+  "call.missed",
+  "voicemail.left",
+  "callback.requested",
+  "queue.abandoned",
+  "caller.repeated",
+];
+
+/** A signing secret as Standard Webhooks writes them: 32 random bytes in base64. */
+function newSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return "whsec_" + btoa(String.fromCharCode(...bytes));
+}
+
 export default function Settings() {
   const { t } = useTranslation();
   const { message } = App.useApp();
@@ -53,9 +70,11 @@ export default function Settings() {
   const [loaded, setLoaded] = useState<SettingsForm | null>(null);
 
   const [mail, setMail] = useState<Schemas["MailView"][]>([]);
+  const [deliveries, setDeliveries] = useState<Schemas["WebhookDeliveryView"][]>([]);
   useEffect(() => {
     void api.get<Schemas["Settings"]>("/api/settings").then((s) => setLoaded({ ...s, recording_rules: rulesOf(s.recording) }));
     void api.get<Schemas["MailView"][]>("/api/mail").then(setMail);
+    void api.get<Schemas["WebhookDeliveryView"][]>("/api/webhooks/deliveries").then(setDeliveries);
   }, []);
   const time = (ms: number | null | undefined) => (ms ? new Date(ms).toLocaleString() : "");
 
@@ -67,6 +86,13 @@ export default function Settings() {
     const email = values.email;
     if (email) values.email = { ...email, username: email.username || null, password: email.password || null };
     setErrors([]);
+    // The last save's field errors go: only this save's are shown.
+    form.setFields(
+      form
+        .getFieldsError()
+        .filter((f) => f.errors.length > 0)
+        .map((f) => ({ name: f.name as never, errors: [] })),
+    );
     try {
       const saved = await api.put<Schemas["Settings"]>("/api/settings", values);
       form.setFieldsValue({ ...saved, recording_rules: rulesOf(saved.recording) });
@@ -274,6 +300,44 @@ export default function Settings() {
               <Select mode="tags" tokenSeparators={[",", " "]} open={false} />
             </Form.Item>
           </Card>
+          <Card title={t("webhooksSection")} style={{ width: 460 }} data-testid="webhooks">
+            <Form.List name={["webhooks", "endpoints"]}>
+              {(endpoints, { add, remove }) => (
+                <>
+                  {endpoints.map((endpoint) => (
+                    <div key={endpoint.key} data-testid="webhook-endpoint" style={{ borderBottom: "1px solid #f0f0f0", marginBottom: 12 }}>
+                      <Form.Item name={[endpoint.name, "url"]} label={t("webhookUrl")}>
+                        <Input placeholder="https://crm.office.example/hooks/switchboard" />
+                      </Form.Item>
+                      <Form.Item label={t("webhookSecret")} extra={t("webhookSecretHint")}>
+                        <Space.Compact style={{ width: "100%" }}>
+                          <Form.Item name={[endpoint.name, "secret"]} noStyle>
+                            <Input aria-label={t("webhookSecret")} style={{ fontFamily: "monospace" }} />
+                          </Form.Item>
+                          <Button onClick={() => form.setFieldValue(["webhooks", "endpoints", endpoint.name, "secret"], newSecret())}>
+                            {t("webhookGenerate")}
+                          </Button>
+                        </Space.Compact>
+                      </Form.Item>
+                      <Form.Item name={[endpoint.name, "events"]} label={t("webhookEvents")}>
+                        <Select mode="multiple" allowClear placeholder={t("webhookAllEvents")} options={WEBHOOK_EVENTS.map((e) => ({ value: e, label: e }))} />
+                      </Form.Item>
+                      <Button size="small" onClick={() => remove(endpoint.name)} style={{ marginBottom: 12 }}>
+                        {t("delete")}
+                      </Button>
+                    </div>
+                  ))}
+                  <Button size="small" onClick={() => add({ url: "", secret: newSecret(), events: [] })}>
+                    {t("webhookAdd")}
+                  </Button>
+                </>
+              )}
+            </Form.List>
+            <Space style={{ marginTop: 16 }}>
+              {number(["webhooks", "repeated_calls"], t("webhookRepeatedCalls"))}
+              {number(["webhooks", "repeated_within_minutes"], t("webhookRepeatedMinutes"))}
+            </Space>
+          </Card>
           <Card title={t("emailSection")} style={{ width: 340 }}>
             <Form.Item name={["email", "server"]} label={t("smtpServer")}>
               <Input placeholder="smtp.office.example:587" />
@@ -323,6 +387,37 @@ export default function Settings() {
                   <span>
                     <Tag color="orange">{t("mailWaiting", { at: time(m.next_attempt_at) })}</Tag>
                     {m.last_error}
+                  </span>
+                ),
+            },
+          ]}
+        />
+      </Card>
+      <Card title={t("recentWebhooks")} style={{ marginTop: 24 }} data-testid="recent-webhooks">
+        <Table<Schemas["WebhookDeliveryView"]>
+          rowKey="id"
+          size="small"
+          pagination={{ pageSize: 10 }}
+          dataSource={deliveries}
+          locale={{ emptyText: t("noWebhooks") }}
+          columns={[
+            { title: t("started"), key: "created", render: (_, d) => time(d.created_at) },
+            { title: t("webhookEvent"), dataIndex: "event" },
+            { title: t("webhookReceiver"), dataIndex: "endpoint" },
+            {
+              title: t("mailStatus"),
+              key: "status",
+              render: (_, d) =>
+                d.delivered_at ? (
+                  <Tag color="green">{t("webhookDelivered", { at: time(d.delivered_at), status: d.last_status })}</Tag>
+                ) : (
+                  <span>
+                    {d.given_up_at ? (
+                      <Tag color="red">{t("webhookGivenUp", { at: time(d.given_up_at) })}</Tag>
+                    ) : (
+                      <Tag color="orange">{t("webhookWaiting", { n: d.attempts, at: time(d.next_attempt_at) })}</Tag>
+                    )}
+                    {d.last_error}
                   </span>
                 ),
             },

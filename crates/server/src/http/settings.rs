@@ -13,7 +13,7 @@ use super::error::{ApiError, ApiJson};
 use super::session::Admin;
 use crate::config::{
     CallSettings, Config, EmailSettings, NumberSettings, OutboundSettings, RecordingSettings,
-    RegistrarSettings, ReportSettings, SecuritySettings, SipSettings,
+    RegistrarSettings, ReportSettings, SecuritySettings, SipSettings, WebhookSettings,
 };
 
 /// Every office-wide setting.
@@ -46,6 +46,10 @@ pub struct Settings {
     /// they are.
     #[serde(default)]
     pub reports: Option<ReportSettings>,
+    /// The office's systems told of calls and messages (secrets shown: the receiver
+    /// needs them). Left out of a change, they stay as they are.
+    #[serde(default)]
+    pub webhooks: Option<WebhookSettings>,
 }
 
 /// How long voicemail messages may be.
@@ -75,6 +79,7 @@ impl Settings {
             feature_codes: Some(config.feature_codes),
             recording: Some(config.recording),
             reports: Some(config.reports),
+            webhooks: Some(config.webhooks),
         }
     }
 }
@@ -122,6 +127,9 @@ pub async fn put_settings(
             }
             if let Some(reports) = settings.reports {
                 config.reports = reports;
+            }
+            if let Some(webhooks) = settings.webhooks {
+                config.webhooks = webhooks;
             }
             Ok(Edit::whole(()))
         })
