@@ -134,6 +134,8 @@ pub struct CallOpened {
 /// A person answered a call for the first time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallAnswered {
+    /// The engine's number for the call, as [`CallOpened`] told it.
+    pub call: crate::CallKey,
     pub call_id: String,
     pub caller: String,
     pub callee: String,

@@ -105,6 +105,8 @@ pub(crate) struct Caller {
     pub preferred: Option<AgentId>,
     /// The agent warned that this VIP will take them over.
     pub vip_target: Option<AgentId>,
+    /// A lost-call task is dropped then, unless served.
+    pub expires: Option<Instant>,
 }
 
 impl Caller {
@@ -123,6 +125,7 @@ impl Caller {
             announced: None,
             preferred: None,
             vip_target: None,
+            expires: None,
         }
     }
 }
@@ -150,6 +153,8 @@ pub(crate) enum CallerTimer {
     MaxWait,
     Position,
     Comfort,
+    /// A lost-call task's time is up.
+    Expire,
 }
 
 #[derive(Debug)]
@@ -371,6 +376,7 @@ impl Acd {
             Timer::Caller(call, CallerTimer::MaxWait) => self.max_wait_over(now, call),
             Timer::Caller(call, CallerTimer::Position) => self.periodic_position(now, call),
             Timer::Caller(call, CallerTimer::Comfort) => self.periodic_comfort(now, call),
+            Timer::Caller(call, CallerTimer::Expire) => self.callback_expired(now, call),
         }
     }
 

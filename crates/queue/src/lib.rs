@@ -19,8 +19,8 @@ pub use acd::offers::OfferFailure;
 pub use acd::{Acd, Activity, AgentCounts, AgentSnapshot, QueueSnapshot};
 pub use agent::{AgentState, AgentStats, AgentStatus};
 pub use model::{
-    AgentConfig, AgentId, Announcements, CallId, CallbackPolicy, EmptyPolicy, MAX_VIP_DELAY,
-    Membership, OfferId, Priority, QueueConfig, QueueId, VipPolicy,
+    AgentConfig, AgentId, Announcements, CallId, CallbackPolicy, EmptyPolicy, LostCallPolicy,
+    MAX_VIP_DELAY, Membership, OfferId, Priority, QueueConfig, QueueId, VipPolicy,
 };
 pub use output::{Action, Announcement, EventKind, LeaveReason, Party, QueueEvent, Whisper};
 pub use strategy::Strategy;

@@ -52,6 +52,8 @@ pub struct QueueConfig {
     pub announcements: Announcements,
     /// Key 1 asks to be called back, keeping the caller's place; None: key 1 is ignored.
     pub callback: Option<CallbackPolicy>,
+    /// Callers who give up waiting are called back (the lost-call dialer); None: not.
+    pub lost_calls: Option<LostCallPolicy>,
     /// A priority (VIP) queue: its callers may take a busy agent.
     pub vip: Option<VipPolicy>,
     /// Calls answered within this wait count towards the service level.
@@ -79,6 +81,7 @@ impl QueueConfig {
             leave_when_empty: EmptyPolicy::Never,
             announcements: Announcements::default(),
             callback: None,
+            lost_calls: None,
             vip: None,
             service_level: Duration::from_secs(20),
         }
@@ -134,6 +137,19 @@ pub struct CallbackPolicy {
     pub attempts: u32,
     /// Between attempts the request keeps its place but is not served.
     pub retry_after: Duration,
+}
+
+/// The lost-call dialer: a caller who hung up waiting becomes a callback task, served
+/// like a caller's own callback request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LostCallPolicy {
+    /// Callers who gave up sooner are not called back: a wrong number, a change of mind.
+    pub min_wait: Duration,
+    /// A task not served by then is dropped: the customer has likely called again, or
+    /// gone elsewhere.
+    pub expire_after: Duration,
+    /// Its attempts, and the pause between them.
+    pub retry: CallbackPolicy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

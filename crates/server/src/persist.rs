@@ -318,7 +318,11 @@ fn sort(
                 b.calls_told.extend(told);
                 b.opened.push(row);
             }
-            Write::CallAnswered(call) => b.calls_told.extend(herald.answered(&hooks(store), &call)),
+            Write::CallAnswered(call) => {
+                let subject = opened_as(store, &b.opened, Some(call.call), &call.call_id);
+                b.calls_told
+                    .extend(herald.answered(&hooks(store), &call, &subject));
+            }
             Write::CallRecord(mut row, key) => {
                 // A recording the disk guard refused was never written.
                 if row
@@ -328,7 +332,9 @@ fn sort(
                 {
                     row.recording = None;
                 }
-                b.calls_told.extend(herald.ended(&hooks(store), &row));
+                let subject = opened_as(store, &b.opened, key, &row.call_id);
+                b.calls_told
+                    .extend(herald.ended(&hooks(store), &row, &subject));
                 b.records.push((*row, key))
             }
             Write::QueueEvent(event) => {
@@ -350,6 +356,20 @@ fn sort(
         }
     }
     b
+}
+
+/// The Call-ID call `key` was opened with (in this batch, or before it), which keeps a
+/// call's webhooks in order when its name changed on the way; else `named`.
+fn opened_as(store: &Store, batch: &[CallOpened], key: Option<CallKey>, named: &str) -> String {
+    let Some(key) = key else {
+        return named.to_string();
+    };
+    batch
+        .iter()
+        .find(|o| o.call == key)
+        .map(|o| o.call_id.clone())
+        .or_else(|| store.open_call_id(key).ok().flatten())
+        .unwrap_or_else(|| named.to_string())
 }
 
 /// Commits a batch, each kind of write in its own transaction with what tells of it.

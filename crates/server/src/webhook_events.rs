@@ -62,7 +62,8 @@ pub enum WebhookEvent {
     CallMissed(CallRecord),
     #[serde(rename = "voicemail.left")]
     VoicemailLeft(WebhookVoicemail),
-    /// A caller waiting in a queue asked to be called back.
+    /// A caller waiting in a queue asked to be called back, or gave up waiting in a
+    /// queue that calls such callers back.
     #[serde(rename = "callback.requested")]
     CallbackRequested(WebhookCallback),
     /// A caller hung up while waiting in a queue.
@@ -113,6 +114,9 @@ pub struct WebhookCallback {
     /// The number to call back.
     pub number: String,
     pub requested_at: i64,
+    /// A task of the lost-call dialer (the caller gave up waiting), rather than the
+    /// caller's own request (key 1).
+    pub lost_call: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -252,10 +256,12 @@ impl Herald {
         deliveries
     }
 
+    /// A call was answered; `subject` names the call as it was opened.
     pub fn answered(
         &mut self,
         settings: &WebhookSettings,
         call: &CallAnswered,
+        subject: &str,
     ) -> Vec<WebhookDelivery> {
         let answered = WebhookCallAnswered {
             call_id: call.call_id.clone(),
@@ -265,15 +271,17 @@ impl Herald {
             answered_at: unix_ms::from(call.answered),
         };
         let event = WebhookEvent::CallAnswered(answered);
-        self.tell(settings, &call.call_id, call.answered, event)
+        self.tell(settings, subject, call.answered, event)
     }
 
+    /// A call ended; `subject` names the call as it was opened.
     pub fn ended(
         &mut self,
         settings: &WebhookSettings,
         record: &CallRecord,
+        subject: &str,
     ) -> Vec<WebhookDelivery> {
-        let (subject, at) = (&record.call_id, record.ended);
+        let at = record.ended;
         let mut deliveries = self.tell(
             settings,
             subject,
@@ -335,6 +343,7 @@ impl Herald {
             queue: r.queue.clone(),
             number: r.number.clone(),
             requested_at: unix_ms::from(r.requested),
+            lost_call: r.expires.is_some(),
         };
         let event = WebhookEvent::CallbackRequested(callback);
         self.tell(settings, &r.call_id, r.requested, event)
@@ -501,10 +510,10 @@ mod tests {
             history: None,
             recording: None,
         };
-        let missed = herald.ended(&only_missed, &record);
+        let missed = herald.ended(&only_missed, &record, "call-1");
         assert_eq!(kinds(&missed), ["call.missed"]);
         let every = settings(Vec::new());
-        let ended = herald.ended(&every, &record);
+        let ended = herald.ended(&every, &record, "call-1");
         assert_eq!(kinds(&ended), ["call.ended", "call.missed"]);
         assert!(
             missed[0].ordinal < ended[0].ordinal && ended[0].ordinal < ended[1].ordinal,

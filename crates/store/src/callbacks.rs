@@ -21,8 +21,8 @@ impl Store {
                     let (trunk, dialled) = r.through.clone().unzip();
                     tx.execute(
                         "INSERT OR REPLACE INTO callback_requests (call_id, queue, number, \
-                         priority, trunk, dialled, requested_at) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                         priority, trunk, dialled, requested_at, expires_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                         params![
                             r.call_id,
                             r.queue,
@@ -30,7 +30,8 @@ impl Store {
                             r.priority.0,
                             trunk,
                             dialled,
-                            unix_ms::from(r.requested)
+                            unix_ms::from(r.requested),
+                            r.expires.map(unix_ms::from)
                         ],
                     )?;
                 }
@@ -50,8 +51,8 @@ impl Store {
     /// The requests waiting, oldest first.
     pub fn callback_requests(&self) -> Result<Vec<PendingCallback>> {
         let mut q = self.conn.prepare(
-            "SELECT call_id, queue, number, priority, trunk, dialled, requested_at \
-             FROM callback_requests ORDER BY requested_at, rowid",
+            "SELECT call_id, queue, number, priority, trunk, dialled, requested_at, \
+             expires_at FROM callback_requests ORDER BY requested_at, rowid",
         )?;
         let rows = q.query_map([], |r| {
             let trunk: Option<String> = r.get(4)?;
@@ -63,6 +64,7 @@ impl Store {
                 priority: Priority(r.get(3)?),
                 through: trunk.zip(dialled),
                 requested: unix_ms::to(r.get(6)?),
+                expires: r.get::<_, Option<i64>>(7)?.map(unix_ms::to),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -83,6 +85,7 @@ mod tests {
             priority: Priority(5),
             through: Some(("provider".into(), "+48225550100".into())),
             requested: UNIX_EPOCH + Duration::from_secs(seconds),
+            expires: (call_id == "a").then(|| UNIX_EPOCH + Duration::from_secs(seconds + 3600)),
         }
     }
 

@@ -45,6 +45,7 @@ const MIGRATIONS: &[M<'static>] = &[
         "../migrations/0020_call_records_report_index.sql"
     )),
     M::up(include_str!("../migrations/0021_webhook_outbox.sql")),
+    M::up(include_str!("../migrations/0022_lost_call_tasks.sql")),
 ];
 
 mod admin;

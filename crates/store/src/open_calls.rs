@@ -55,6 +55,18 @@ impl Store {
         )?)
     }
 
+    /// The Call-ID the call in progress `key` was opened with.
+    pub fn open_call_id(&self, key: CallKey) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT call_id FROM open_calls WHERE key = ?1",
+                [key_column(key)],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// The caller of the call in progress whose Call-ID is `call_id`.
     pub fn open_call_caller(&self, call_id: &str) -> Result<Option<String>> {
         Ok(self

@@ -1661,6 +1661,35 @@ export interface components {
             /** @description The admin password, or the extension's SIP password. */
             password: string;
         };
+        /**
+         * @description The lost-call dialer: a caller who hangs up after waiting `min_wait` seconds is
+         *     called back (an agent's phone first, then theirs), one task per number.
+         */
+        LostCallSettings: {
+            /**
+             * Format: u-int32
+             * @description Seconds: callers who gave up sooner are not called back.
+             * @default 5
+             */
+            min_wait: number;
+            /**
+             * Format: u-int32
+             * @description Minutes after which a task not yet served is dropped.
+             * @default 240
+             */
+            expire_after: number;
+            /**
+             * Format: u-int32
+             * @default 2
+             */
+            attempts: number;
+            /**
+             * Format: u-int32
+             * @description Seconds between attempts.
+             * @default 300
+             */
+            retry_after: number;
+        };
         /** @description One e-mail and what became of it (times in unix milliseconds). */
         MailView: {
             /** Format: int64 */
@@ -1940,6 +1969,8 @@ export interface components {
             announcements: components["schemas"]["AnnouncementSettings"];
             /** @default null */
             callback: components["schemas"]["CallbackSettings"] | null;
+            /** @default null */
+            lost_calls: components["schemas"]["LostCallSettings"] | null;
             /** @default null */
             vip: components["schemas"]["VipSettings"] | null;
             /** @default [] */
@@ -2606,6 +2637,11 @@ export interface components {
             number: string;
             /** Format: int64 */
             requested_at: number;
+            /**
+             * @description A task of the lost-call dialer (the caller gave up waiting), rather than the
+             *     caller's own request (key 1).
+             */
+            lost_call: boolean;
         };
         /** @description One delivery of an event to a receiver and what became of it (times in unix ms). */
         WebhookDeliveryView: {
@@ -2678,7 +2714,10 @@ export interface components {
             /** @enum {string} */
             type: "voicemail.left";
         } | {
-            /** @description A caller waiting in a queue asked to be called back. */
+            /**
+             * @description A caller waiting in a queue asked to be called back, or gave up waiting in a
+             *     queue that calls such callers back.
+             */
             data: components["schemas"]["WebhookCallback"];
             /** @enum {string} */
             type: "callback.requested";

@@ -156,7 +156,7 @@ impl Legs {
             Some(_) => {
                 call.phase = Phase::Answered { winner: index };
                 call.media = Some([a_media, b_media]);
-                self.mark_answered(now, key, Some(index));
+                self.answered_since(now, key, Some(index));
                 self.media(MediaCommand::Update {
                     call: key,
                     side: Side::B,
@@ -268,26 +268,51 @@ impl Legs {
         call.a_peer = fork.peer;
         call.invite = fork.invite.clone();
         call.local_sdp[0] = Some(fork.sdp.clone());
+        // A call Switchboard placed is named by its customer's leg from the first
+        // answer; an answered call keeps its name through a transfer.
+        if call.answered.is_none() {
+            call.call_id = dialog.call_id.clone();
+        }
         call.a_dialog = dialog;
         true
     }
 
-    /// A person answered call `key` now (on fork `fork`, when one did): the record
-    /// keeps this time, and the first answer of the call is told to the store, which
-    /// tells the office's webhooks.
+    /// Call `key` is answered now (by fork `fork`'s party, or with none by whoever
+    /// the record names, else Switchboard itself): the record's answer time becomes
+    /// now, as when a queue's agent answers after a menu.
     pub fn mark_answered(&mut self, now: Instant, key: CallKey, fork: Option<usize>) {
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.answered = Some(now);
+        }
+        self.tell_answered(now, key, fork);
+    }
+
+    /// As [`Legs::mark_answered`], but a call answered before keeps that time (a
+    /// caller transferred here was answered long before).
+    pub fn answered_since(&mut self, now: Instant, key: CallKey, fork: Option<usize>) {
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.answered.get_or_insert(now);
+        }
+        self.tell_answered(now, key, fork);
+    }
+
+    /// Tells the store (and through it the office's webhooks) who answers call `key`,
+    /// once per party that answers it.
+    fn tell_answered(&mut self, now: Instant, key: CallKey, fork: Option<usize>) {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
-        if call.answered.replace(now).is_some() {
+        let answered_by = fork
+            .and_then(|f| call.forks.get(f))
+            .map(|f| f.target.party().to_string())
+            .or_else(|| call.log.answered_by.clone());
+        if call.log.told_answered.as_ref() == Some(&answered_by) {
             return;
         }
-        let answered_by = call.log.answered_by.clone().or_else(|| {
-            let fork = call.forks.get(fork?)?;
-            Some(fork.target.party().to_string())
-        });
+        call.log.told_answered = Some(answered_by.clone());
         let answered = CallAnswered {
-            call_id: call.a_dialog.call_id.clone(),
+            call: key,
+            call_id: call.call_id.clone(),
             caller: call.caller.clone(),
             callee: call.callee.clone(),
             answered_by,

@@ -21,6 +21,10 @@ pub(crate) struct Call {
     /// For a placed call, the dialog of the phone that answered on leg A; until then
     /// only its Call-ID, which names the call in its record.
     pub a_dialog: Dialog,
+    /// The Call-ID that names the call in its record and the webhooks: its caller's, kept
+    /// when leg A changes hands in a transfer by the called party (for a call
+    /// Switchboard placed, its customer's once they answer).
+    pub call_id: String,
     pub caller: String,
     pub callee: String,
     /// Whose leg A is.
@@ -93,6 +97,9 @@ pub(crate) struct CallLog {
     pub scenario_path: Option<String>,
     /// Transfers and answers after them, each "m:ss what".
     pub history: Vec<String>,
+    /// Who the store was last told answered (None inside: Switchboard itself, a menu
+    /// or a room); told again only when another party answers.
+    pub told_answered: Option<Option<String>>,
 }
 
 /// Whose leg the caller's is: one of the office's extensions, or a customer's through
@@ -144,6 +151,7 @@ impl Call {
             invite_id: start.invite_id,
             invite: start.invite,
             a_peer: start.a_peer,
+            call_id: start.a_dialog.call_id.clone(),
             a_dialog: start.a_dialog,
             caller: start.caller,
             callee: start.callee,

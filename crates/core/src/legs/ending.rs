@@ -323,7 +323,7 @@ impl Legs {
         let log = call.log.clone();
         let recording = self.recording_file(key);
         let record = Box::new(CallRecord {
-            call_id: call.a_dialog.call_id.clone(),
+            call_id: call.call_id.clone(),
             caller: call.caller.clone(),
             callee: call.callee.clone(),
             direction: call.direction(),

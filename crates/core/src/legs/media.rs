@@ -103,10 +103,7 @@ impl Legs {
             self.end_alone(now, key, d, by, 488, why);
             return false;
         }
-        // A caller transferred here was answered long before.
-        if let Some(call) = self.calls.get_mut(&key) {
-            call.answered.get_or_insert(now);
-        }
+        self.answered_since(now, key, None);
         true
     }
 
@@ -144,11 +141,8 @@ impl Legs {
             return;
         };
         call.phase = Phase::Answered { winner };
-        let first = call.answered.is_none();
         call.media = Some([a, b]);
-        if first {
-            self.mark_answered(now, key, Some(winner));
-        }
+        self.answered_since(now, key, Some(winner));
         self.media(MediaCommand::Bridge { call: key, a, b });
         self.decide_recording(key);
     }

@@ -328,7 +328,7 @@ impl Legs {
         let caller = (call.origin == Origin::Extension).then(|| call.caller.clone());
         self.push(Output::CallOpened(crate::record::CallOpened {
             call: key,
-            call_id: call.a_dialog.call_id.clone(),
+            call_id: call.call_id.clone(),
             caller: call.caller.clone(),
             callee: call.callee.clone(),
             started: call.started_wall,

@@ -48,6 +48,8 @@ pub(crate) struct Harness {
     pub(crate) callbacks: Vec<CallbackChange>,
     /// Calls opened whose record is not written yet.
     pub(crate) opened: Vec<crate::record::CallOpened>,
+    /// The calls told answered (Call-ID) and by whom, in order.
+    pub(crate) answered: Vec<(String, Option<String>)>,
     pub(crate) queue_events: Vec<crate::QueueEventRecord>,
     pub(crate) voicemail: Vec<VoicemailChange>,
     pub(crate) branch: u32,
@@ -128,6 +130,7 @@ impl Harness {
             records: Vec::new(),
             callbacks: Vec::new(),
             opened: Vec::new(),
+            answered: Vec::new(),
             queue_events: Vec::new(),
             voicemail: Vec::new(),
             branch: 0,
@@ -187,7 +190,22 @@ impl Harness {
                     .push(String::from_utf8(t.bytes).unwrap()),
                 Output::Media(m) => self.media.push(m),
                 Output::CallOpened(c) => self.opened.push(c),
+                Output::CallAnswered(a) => {
+                    let last = self.answered.iter().rev().find(|(id, _)| *id == a.call_id);
+                    assert!(
+                        last.is_none_or(|(_, by)| *by != a.answered_by),
+                        "{a:?} is told answered twice by the same party"
+                    );
+                    self.answered.push((a.call_id, a.answered_by));
+                }
                 Output::CallRecord { record: r, opened } => {
+                    // Every answered call was told answered as it was.
+                    if r.answered.is_some() {
+                        assert!(
+                            self.answered.iter().any(|(id, _)| *id == r.call_id),
+                            "{r:?} was never told answered"
+                        );
+                    }
                     if let Some(key) = opened {
                         let open = self.opened.iter().position(|c| c.call == key);
                         assert!(open.is_some(), "{r:?} closes no call that was opened");

@@ -76,8 +76,9 @@ impl Acd {
         self.dispatch(now);
     }
 
-    /// A callback request kept across a restart: `call` is back in `queue` as a
-    /// caller who hung up to be called back at `number`, behind callers already in
+    /// A callback request kept across a restart, or a lost-call task (one that
+    /// `expires`): `call` is in `queue` as a caller who hung up to be called back at
+    /// `number`, behind callers already in
     /// the queue of the same priority (requests are restored oldest first, before any
     /// new call), with `waited` counted as time already spent in the queue.
     pub fn restore_callback(
@@ -87,6 +88,7 @@ impl Acd {
         number: &str,
         priority: Priority,
         waited: Duration,
+        expires: Option<Instant>,
     ) {
         if self.callers.contains_key(&call) {
             return;
@@ -99,6 +101,10 @@ impl Acd {
             agent: None,
             on_line: false,
         };
+        caller.expires = expires;
+        if let Some(at) = expires {
+            self.schedule(at, Timer::Caller(call, CallerTimer::Expire));
+        }
         self.callers.insert(call, caller);
         self.queue_mut(queue).waiting.insert(place, call);
         self.dispatch(now);
@@ -170,12 +176,20 @@ impl Acd {
     }
 
     fn customer_missed(&mut self, now: Instant, queue: QueueId, call: CallId, attempts: u32) {
-        let policy = self.queue(queue).config.callback;
+        let config = &self.queue(queue).config;
+        let (callback, lost_calls) = (config.callback, config.lost_calls);
         let Some(caller) = self.callers.get_mut(&call) else {
             return;
         };
+        let policy = match caller.expires {
+            Some(_) => lost_calls.map(|l| l.retry),
+            None => callback,
+        };
+        let in_time = |p: &crate::model::CallbackPolicy| {
+            caller.expires.is_none_or(|end| now + p.retry_after < end)
+        };
         match policy {
-            Some(p) if attempts < p.attempts => {
+            Some(p) if attempts < p.attempts && in_time(&p) => {
                 let at = now + p.retry_after;
                 caller.state = CallerState::Callback {
                     attempts,
@@ -185,18 +199,37 @@ impl Acd {
                 };
                 self.schedule(at, Timer::Caller(call, CallerTimer::Dispatch));
             }
-            _ => {
-                let place = caller.place;
-                self.callers.remove(&call);
-                self.queue_mut(queue).waiting.remove(&place);
-                self.log(
-                    Some(queue),
-                    Some(call),
-                    None,
-                    EventKind::CallbackFailed { attempts },
-                );
-                self.positions_changed(now, queue);
-            }
+            _ => self.give_up_callback(now, queue, call, attempts),
         }
+    }
+
+    /// A lost-call task's time is up: dropped, unless an attempt is under way (which
+    /// then is its last).
+    pub(crate) fn callback_expired(&mut self, now: Instant, call: CallId) {
+        let Some(caller) = self.callers.get(&call) else {
+            return;
+        };
+        if let CallerState::Callback {
+            attempts,
+            agent: None,
+            ..
+        } = caller.state
+        {
+            self.give_up_callback(now, caller.queue, call, attempts);
+        }
+    }
+
+    fn give_up_callback(&mut self, now: Instant, queue: QueueId, call: CallId, attempts: u32) {
+        let Some(caller) = self.callers.remove(&call) else {
+            return;
+        };
+        self.queue_mut(queue).waiting.remove(&caller.place);
+        self.log(
+            Some(queue),
+            Some(call),
+            None,
+            EventKind::CallbackFailed { attempts },
+        );
+        self.positions_changed(now, queue);
     }
 }

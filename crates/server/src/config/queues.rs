@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use switchboard_queue::{
-    AgentConfig, Announcements, CallbackPolicy, EmptyPolicy, MAX_VIP_DELAY, Membership,
-    QueueConfig, Strategy, VipPolicy,
+    AgentConfig, Announcements, CallbackPolicy, EmptyPolicy, LostCallPolicy, MAX_VIP_DELAY,
+    Membership, QueueConfig, Strategy, VipPolicy,
 };
 
 use switchboard_core::QueueSetup;
@@ -46,6 +46,9 @@ pub struct QueueSettings {
     /// Key 1 asks for a callback (absent: off).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub callback: Option<CallbackSettings>,
+    /// Callers who give up waiting are called back (absent: off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_calls: Option<LostCallSettings>,
     /// A priority queue whose callers may take over a busy agent (absent: not VIP).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vip: Option<VipSettings>,
@@ -75,6 +78,7 @@ impl Default for QueueSettings {
             service_level: secs(d.service_level),
             announcements: AnnouncementSettings::default(),
             callback: None,
+            lost_calls: None,
             vip: None,
             agents: Vec::new(),
         }
@@ -112,6 +116,31 @@ pub struct CallbackSettings {
     pub attempts: u32,
     /// Seconds between attempts.
     pub retry_after: u32,
+}
+
+/// The lost-call dialer: a caller who hangs up after waiting `min_wait` seconds is
+/// called back (an agent's phone first, then theirs), one task per number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LostCallSettings {
+    /// Seconds: callers who gave up sooner are not called back.
+    pub min_wait: u32,
+    /// Minutes after which a task not yet served is dropped.
+    pub expire_after: u32,
+    pub attempts: u32,
+    /// Seconds between attempts.
+    pub retry_after: u32,
+}
+
+impl Default for LostCallSettings {
+    fn default() -> Self {
+        LostCallSettings {
+            min_wait: 5,
+            expire_after: 240,
+            attempts: 2,
+            retry_after: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -275,6 +304,12 @@ impl QueueSettings {
             range("callback.attempts", cb.attempts, 1, 10);
             range("callback.retry_after", cb.retry_after, 10, 24 * 3600);
         }
+        if let Some(l) = self.lost_calls {
+            range("lost_calls.min_wait", l.min_wait, 0, 3600);
+            range("lost_calls.expire_after", l.expire_after, 1, 7 * 24 * 60);
+            range("lost_calls.attempts", l.attempts, 1, 10);
+            range("lost_calls.retry_after", l.retry_after, 10, 24 * 3600);
+        }
         if let Some(vip) = self.vip {
             range("vip.delay", vip.delay, 0, secs(MAX_VIP_DELAY));
         }
@@ -326,6 +361,14 @@ impl QueueSettings {
         c.callback = self.callback.map(|cb| CallbackPolicy {
             attempts: cb.attempts,
             retry_after: seconds(cb.retry_after),
+        });
+        c.lost_calls = self.lost_calls.map(|l| LostCallPolicy {
+            min_wait: seconds(l.min_wait),
+            expire_after: seconds(l.expire_after * 60),
+            retry: CallbackPolicy {
+                attempts: l.attempts,
+                retry_after: seconds(l.retry_after),
+            },
         });
         c.vip = self.vip.map(|v| VipPolicy {
             delay: seconds(v.delay),

@@ -34,6 +34,9 @@ pub struct PendingCallback {
     /// For a customer outside: the trunk and the office number they called.
     pub through: Option<(String, String)>,
     pub requested: std::time::SystemTime,
+    /// For a lost-call task (a caller who gave up waiting): when it is dropped unless
+    /// served. A caller's own request has none.
+    pub expires: Option<std::time::SystemTime>,
 }
 
 /// What changed in the callback requests waiting.
@@ -50,6 +53,8 @@ pub(super) struct CallbackRequest {
     pub queue: QueueId,
     /// The Call-ID of the call that asked, which names the request in the queue log.
     pub call_id: String,
+    /// Where to call back.
+    pub number: String,
     pub priority: Priority,
     /// For a customer who called from outside: the trunk they called through, and the
     /// office number they dialled, which the callback shows them.
@@ -86,6 +91,7 @@ impl Queues {
         let request = CallbackRequest {
             queue,
             call_id: call.a_dialog.call_id.clone(),
+            number: call.caller.clone(),
             priority: call.log.priority,
             through: call
                 .origin
@@ -99,6 +105,7 @@ impl Queues {
             priority: request.priority,
             through: request.through.clone(),
             requested: cx.legs.wall(cx.now),
+            expires: None,
         };
         cx.legs
             .push(Output::Callback(CallbackChange::Requested(pending)));
@@ -123,20 +130,75 @@ impl Queues {
         let Some(queue) = self.queue(&pending.queue) else {
             return false;
         };
-        let waited = cx.legs.wall(cx.now).duration_since(pending.requested);
+        let wall = cx.legs.wall(cx.now);
+        let waited = wall.duration_since(pending.requested).unwrap_or_default();
+        // A task whose time ran out while Switchboard was stopped is dropped at once.
+        let expires = pending
+            .expires
+            .map(|end| cx.now + end.duration_since(wall).unwrap_or_default());
         let request = CallbackRequest {
             queue,
             call_id: pending.call_id,
+            number: pending.number.clone(),
             priority: pending.priority,
             through: pending.through,
         };
         self.callback_requests.insert(CallId(key), request);
         let call = (queue, CallId(key));
-        let waited = waited.unwrap_or_default();
-        self.acd
-            .restore_callback(cx.now, call, &pending.number, pending.priority, waited);
+        self.acd.restore_callback(
+            cx.now,
+            call,
+            &pending.number,
+            pending.priority,
+            waited,
+            expires,
+        );
         self.run(cx);
         true
+    }
+
+    /// The lost-call dialer: caller `key`, who gave up after waiting `waited` in
+    /// `queue`, becomes a callback task where the queue calls lost callers back; one
+    /// task per number and queue, kept on disk like a caller's own request.
+    pub(super) fn lost_call(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        queue: QueueId,
+        key: CallKey,
+        waited: std::time::Duration,
+    ) {
+        let Some(policy) = self.acd.queue_config(queue).lost_calls else {
+            return;
+        };
+        let Some(call) = cx.legs.calls.get(&key) else {
+            return;
+        };
+        let number = call.caller.clone();
+        let known = !number.is_empty() && number != "anonymous";
+        let pending_already = self
+            .callback_requests
+            .values()
+            .any(|r| r.queue == queue && r.number == number);
+        if waited < policy.min_wait || !known || pending_already {
+            return;
+        }
+        let requested = cx.legs.wall(cx.now);
+        let pending = PendingCallback {
+            call_id: call.a_dialog.call_id.clone(),
+            queue: self.name(queue),
+            number,
+            priority: call.log.priority,
+            through: call
+                .origin
+                .trunk()
+                .map(|trunk| (trunk.to_string(), call.callee.clone())),
+            requested,
+            expires: Some(requested + policy.expire_after),
+        };
+        cx.legs
+            .push(Output::Callback(CallbackChange::Requested(pending.clone())));
+        let task = cx.legs.new_call_key();
+        self.restore_callback(cx, task, pending);
     }
 
     /// The request of call `request` is served, given up or gone: it is forgotten,

@@ -267,6 +267,7 @@ impl Queues {
             }
         }
         let at = cx.legs.wall(cx.now);
+        let mut lost = Vec::new();
         while let Some(event) = self.acd.poll_event() {
             let record = QueueEventRecord {
                 at,
@@ -280,10 +281,17 @@ impl Queues {
                     .map(|a| self.acd.agent_config(a).extension.clone()),
                 kind: event.kind,
             };
-            if let (Some(call), EventKind::CallbackFailed { .. }) = (event.call, &record.kind) {
-                self.forget_request(cx, call);
+            match (event.call, event.queue, &record.kind) {
+                (Some(call), _, EventKind::CallbackFailed { .. }) => self.forget_request(cx, call),
+                (Some(call), Some(queue), EventKind::Abandon { waited, .. }) => {
+                    lost.push((queue, call.0, *waited))
+                }
+                _ => {}
             }
             cx.legs.push(Output::QueueEvent(record));
+        }
+        for (queue, key, waited) in lost {
+            self.lost_call(cx, queue, key, waited);
         }
     }
 

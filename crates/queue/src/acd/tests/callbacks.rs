@@ -189,6 +189,7 @@ fn a_restored_request_is_served_before_a_caller_who_came_after_it() {
         "+48225550007",
         Priority(0),
         waited,
+        None,
     );
     h.drain();
     h.join(8, 0);
@@ -196,4 +197,63 @@ fn a_restored_request_is_served_before_a_caller_who_came_after_it() {
     h.hang_up(1, Party::Caller);
     let placed = callbacks_placed(&h.take());
     assert_eq!(placed, [(7, AgentId(0), "+48225550007".to_string())]);
+}
+
+/// The lost-call dialer's task: called back with the lost-call policy's attempts, and
+/// dropped when its time is up, even while no agent was free for it.
+#[test]
+fn a_lost_call_task_is_tried_as_its_policy_says_and_dropped_when_its_time_is_up() {
+    let mut config = quiet(Strategy::Linear);
+    config.lost_calls = Some(crate::model::LostCallPolicy {
+        min_wait: S(5),
+        expire_after: S(3600),
+        retry: CallbackPolicy {
+            attempts: 3,
+            retry_after: S(600),
+        },
+    });
+    let mut h = Harness::new(config, 1);
+    let queue = h.queue;
+    // Agent 0 is busy with caller 1; the task waits.
+    h.join(1, 0);
+    h.answer(0);
+    h.take();
+    let expires = h.now + S(3600);
+    h.acd.restore_callback(
+        h.now,
+        (queue, CallId(7)),
+        "+48601234570",
+        Priority(0),
+        S(0),
+        Some(expires),
+    );
+    h.hang_up(1, Party::Caller);
+    let placed = callbacks_placed(&h.take());
+    assert_eq!(placed, [(7, AgentId(0), "+48601234570".to_string())]);
+    // The customer does not answer: tried again in 10 minutes (three attempts in all,
+    // where a caller's own request in this queue would have none).
+    h.acd
+        .handle_callback_result(h.now, CallId(7), CallbackResult::CustomerMissed);
+    assert!(
+        !h.events_of(7)
+            .iter()
+            .any(|e| matches!(e, EventKind::CallbackFailed { .. }))
+    );
+    h.advance(S(600));
+    assert_eq!(callbacks_placed(&h.take()).len(), 1, "the second attempt");
+    h.acd
+        .handle_callback_result(h.now, CallId(7), CallbackResult::CustomerMissed);
+    // The agent takes another caller meanwhile; the hour ends before the third try.
+    h.join(2, 0);
+    h.answer(0);
+    h.take();
+    h.advance(S(3000));
+    assert!(
+        h.events_of(7)
+            .contains(&EventKind::CallbackFailed { attempts: 2 }),
+        "{:?}",
+        h.events_of(7)
+    );
+    h.hang_up(2, Party::Caller);
+    assert!(callbacks_placed(&h.take()).is_empty(), "the task is gone");
 }
