@@ -164,3 +164,95 @@ fn a_caller_who_presses_1_is_called_back_by_the_agent_and_they_talk() {
         ("100", "600", Some("101"), "answered")
     );
 }
+
+/// Queue 600 calls back callers who give up after waiting two seconds (the lost-call
+/// dialer); 101 is its agent.
+fn office_calling_lost_callers_back() -> String {
+    format!(
+        "{}\n[[queues]]\nnumber = \"600\"\nname = \"Sales\"\nstrategy = \"linear\"\n\
+         ring_timeout = 10\nwrap_up = 0\n\
+         [queues.announcements]\nposition_on_join = false\nposition_every = 0\ncomfort_every = 0\n\
+         [queues.lost_calls]\nmin_wait = 2\nexpire_after = 30\nattempts = 2\nretry_after = 10\n\
+         [[queues.agents]]\nextension = \"101\"\n",
+        config("", FAST_REGISTRAR)
+    )
+}
+
+/// 100 waits in queue 600 while nobody staffs it and hangs up: the lost-call dialer
+/// keeps a task for 100, which survives a kill -9; once agent 101's phone comes online
+/// it rings, then 100's, and the two talk. A caller who gives up at once is not
+/// called back.
+#[test]
+fn a_caller_who_gives_up_waiting_is_called_back_even_after_a_kill() {
+    let mut server = Server::start(&office_calling_lost_callers_back());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (en, ru) = (dir.path().join("en.wav"), dir.path().join("ru.wav"));
+    audio::speech("en", 30, &en);
+    audio::speech("ru", 30, &ru);
+    let mut customer = Baresip::start(server.sip, PhoneSetup::pcmu("100", &en, true));
+    let mut hasty = Baresip::start(server.sip, PhoneSetup::pcmu("102", &en, false));
+    server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
+
+    // 102 hangs up within a second: too soon to be called back.
+    hasty.command("dial", &format!("sip:600@{}", server.sip));
+    hasty.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    hasty.command("hangup", "");
+    hasty.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    // 100 waits four seconds, then gives up.
+    customer.command("dial", &format!("sip:600@{}", server.sip));
+    customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(4));
+    customer.command("hangup", "");
+    customer.wait_event("CALL_CLOSED", Duration::from_secs(10));
+
+    let tasks = |server: &Server| {
+        switchboard_store::Store::open(&server.data_dir().join("switchboard.db"))
+            .and_then(|s| s.callback_requests())
+            .expect("read the callback requests")
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let kept = loop {
+        let kept = tasks(&server);
+        if !kept.is_empty() {
+            break kept;
+        }
+        assert!(Instant::now() < deadline, "no task kept within 10 s");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(kept.len(), 1, "{kept:#?}");
+    assert_eq!(
+        (kept[0].number.as_str(), kept[0].queue.as_str()),
+        ("100", "600")
+    );
+    assert!(kept[0].expires.is_some(), "a task of the dialer: {kept:#?}");
+
+    server.kill9();
+    server.relaunch();
+    let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &ru, true));
+    wait_for_callback_completed(&server);
+    customer.wait_event("CALL_ESTABLISHED", Duration::from_secs(5));
+    desk.command("hangup", "");
+    customer.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    let story: Vec<(String, Option<String>)> = server
+        .queue_events()
+        .into_iter()
+        .filter(|e| e.event == "abandon" || e.event.starts_with("callback"))
+        .map(|e| (e.event, e.agent))
+        .collect();
+    let agent = Some("101".to_string());
+    assert_eq!(
+        story,
+        [
+            ("abandon".to_string(), None),
+            ("abandon".to_string(), None),
+            ("callback-placed".to_string(), agent.clone()),
+            ("callback-completed".to_string(), agent),
+        ]
+    );
+    // The call that served the task ended: the task is gone from disk.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !tasks(&server).is_empty() {
+        assert!(Instant::now() < deadline, "the task is still kept");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
