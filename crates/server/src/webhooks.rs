@@ -244,12 +244,11 @@ async fn post(
             .body(Full::new(Bytes::from(d.delivery.payload.clone())))
             .map_err(|e| e.to_string())
     };
-    if let Some(sender) = connection.as_mut().filter(|s| !s.is_closed()) {
-        if sender.ready().await.is_ok()
-            && let Ok(response) = sender.send_request(request()?).await
-        {
-            return Ok(response.status().as_u16());
-        }
+    if let Some(sender) = connection.as_mut().filter(|s| !s.is_closed())
+        && sender.ready().await.is_ok()
+        && let Ok(response) = sender.send_request(request()?).await
+    {
+        return Ok(response.status().as_u16());
     }
     let sender = connection.insert(connect(&target).await?);
     let response = sender
