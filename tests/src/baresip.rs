@@ -398,3 +398,16 @@ fn read_netstrings(stream: TcpStream, tx: mpsc::Sender<serde_json::Value>) {
         }
     }
 }
+
+/// `caller` dials `desk`'s extension and hangs up once it rings: a call nobody answered.
+pub fn ring_and_give_up(
+    caller: &mut Baresip,
+    desk: &mut Baresip,
+    server: SocketAddr,
+    extension: &str,
+) {
+    caller.command("dial", &format!("sip:{extension}@{server}"));
+    desk.wait_event("CALL_INCOMING", Duration::from_secs(10));
+    caller.command("hangup", "");
+    desk.wait_event("CALL_CLOSED", Duration::from_secs(10));
+}

@@ -986,7 +986,7 @@ fn the_reports_page_charts_the_week_and_exports_it() {
 /// panel made, gets the missed call and nothing else, and the panel shows it delivered.
 #[test]
 fn a_webhook_receiver_added_in_the_panel_is_told_of_missed_calls() {
-    use switchboard_e2e::baresip::{Baresip, PhoneSetup};
+    use switchboard_e2e::baresip::{self, Baresip, PhoneSetup};
     use switchboard_e2e::webhook_receiver::Receiver;
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::start(&config("", FAST_REGISTRAR));
@@ -1015,10 +1015,7 @@ fn a_webhook_receiver_added_in_the_panel_is_told_of_missed_calls() {
     let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &voices.en, false));
     let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &voices.ru, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
-    caller.command("dial", &format!("sip:101@{}", server.sip));
-    desk.wait_event("CALL_INCOMING", Duration::from_secs(10));
-    caller.command("hangup", "");
-    desk.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    baresip::ring_and_give_up(&mut caller, &mut desk, server.sip, "101");
 
     receiver.wait_until(Duration::from_secs(20), |r| !r.is_empty());
     let requests = receiver.take_for(Duration::from_secs(2)).to_vec();

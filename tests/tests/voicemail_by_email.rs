@@ -102,10 +102,7 @@ fn a_call_nobody_answered_is_mailed_to_the_box_that_asks_for_missed_calls() {
     let mut caller = Baresip::start(server.sip, PhoneSetup::pcmu("100", &voices.en, false));
     let mut desk = Baresip::start(server.sip, PhoneSetup::pcmu("101", &voices.ru, false));
     server.wait_metric("bindings", Duration::from_secs(10), |b| b == 2);
-    caller.command("dial", &format!("sip:101@{}", server.sip));
-    desk.wait_event("CALL_INCOMING", Duration::from_secs(10));
-    caller.command("hangup", "");
-    desk.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    baresip::ring_and_give_up(&mut caller, &mut desk, server.sip, "101");
 
     let raw = first_mail(&maildir, Duration::from_secs(30));
     let _ = smtp.kill();

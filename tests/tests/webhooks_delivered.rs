@@ -197,10 +197,7 @@ fn deliveries_pending_at_a_kill_9_arrive_after_the_restart() {
 
     // Nothing listens at the receiver's address: 100 calls 101 and gives up, then
     // leaves 101 a message.
-    caller.command("dial", &format!("sip:101@{}", server.sip));
-    desk.wait_event("CALL_INCOMING", Duration::from_secs(10));
-    caller.command("hangup", "");
-    desk.wait_event("CALL_CLOSED", Duration::from_secs(10));
+    baresip::ring_and_give_up(&mut caller, &mut desk, server.sip, "101");
     baresip::leave_message(&mut caller, server.sip, "101");
 
     let deadline = Instant::now() + Duration::from_secs(20);

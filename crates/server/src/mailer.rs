@@ -111,15 +111,27 @@ pub async fn run(data_dir: PathBuf, wake: Arc<Notify>, mut shutdown: watch::Rece
     };
     loop {
         send_due(&mut store, &data_dir).await;
-        let wait = match store.next_mail_due() {
-            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - unix_ms()).unwrap_or(0)),
-            _ => Duration::from_secs(3600),
-        };
-        tokio::select! {
-            () = wake.notified() => {}
-            () = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => return,
+        if !wait_until_due(store.next_mail_due().ok().flatten(), &wake, &mut shutdown).await {
+            return;
         }
+    }
+}
+
+/// Waits until `due` (unix ms; none: an hour from now) or until `wake` is told, for an
+/// outbox sender (e-mail, webhooks); false once `shutdown` says to stop.
+pub async fn wait_until_due(
+    due: Option<i64>,
+    wake: &Notify,
+    shutdown: &mut watch::Receiver<bool>,
+) -> bool {
+    let wait = match due {
+        Some(at) => Duration::from_millis(u64::try_from(at - unix_ms()).unwrap_or(0)),
+        None => Duration::from_secs(3600),
+    };
+    tokio::select! {
+        () = wake.notified() => true,
+        () = tokio::time::sleep(wait) => true,
+        _ = shutdown.changed() => false,
     }
 }
 

@@ -116,14 +116,9 @@ pub async fn run(data_dir: PathBuf, wake: Arc<Notify>, mut shutdown: watch::Rece
             }
         }
         send_due(&mut store, &mut connections).await;
-        let wait = match store.next_delivery_due() {
-            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - unix_ms()).unwrap_or(0)),
-            _ => Duration::from_secs(3600),
-        };
-        tokio::select! {
-            () = wake.notified() => {}
-            () = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => return,
+        let due = store.next_delivery_due().ok().flatten();
+        if !crate::mailer::wait_until_due(due, &wake, &mut shutdown).await {
+            return;
         }
     }
 }
