@@ -3,11 +3,15 @@
 SQLite, one call at a time, without any of Switchboard's code: the end-to-end test
 compares the two.
 
-Usage: report.py DB FROM_MS TO_MS BY SHORT_MS TARGET_MS TIME_ZONE [QUEUE]
-Prints {"rows": [...], "total": {...}} as the API does.
+Usage: [REPEAT_MS=N] report.py DB FROM_MS TO_MS BY SHORT_MS TARGET_MS TIME_ZONE [QUEUE]
+Prints {"rows": [...], "total": {...}} as the API does; with REPEAT_MS, first-call
+resolution too (an answered caller who calls again within REPEAT_MS of the call's end
+was not helped the first time).
 """
+import bisect
 import datetime
 import json
+import os
 import sqlite3
 import sys
 import zoneinfo
@@ -21,14 +25,32 @@ columns = {"queue": "queue", "agent": "answered_by", "trunk": "trunk",
 
 conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 sql = ("SELECT started_at, answered_at, ended_at, disposition, queue, answered_by, trunk, "
-       "direction, caller FROM call_records WHERE started_at >= ? AND started_at < ?")
+       "direction, caller, id FROM call_records WHERE started_at >= ? AND started_at < ?")
 params = [start, end]
 if queue:
     sql += " AND queue = ?"
     params.append(queue)
 rows = conn.execute(sql, params).fetchall()
 names = ["started", "answered_at", "ended", "disposition", "queue", "answered_by", "trunk",
-         "direction", "caller"]
+         "direction", "caller", "id"]
+
+repeat_ms = int(os.environ["REPEAT_MS"]) if os.environ.get("REPEAT_MS") else None
+# Every call of each caller up to a window past the period, whatever its queue: the
+# next one after a call tells whether the caller had to call again.
+calls_of = {}
+if repeat_ms is not None:
+    for caller, started, rid in conn.execute(
+            "SELECT caller, started_at, id FROM call_records WHERE started_at >= ? "
+            "AND started_at < ?", [start, end + repeat_ms]):
+        calls_of.setdefault(caller, []).append((started, rid))
+    for starts in calls_of.values():
+        starts.sort()
+
+
+def resolved(call):
+    starts = calls_of.get(call["caller"], [])
+    after = bisect.bisect_right(starts, (call["started"], call["id"]))
+    return after == len(starts) or starts[after][0] > call["ended"] + repeat_ms
 
 
 def label(call):
@@ -40,7 +62,7 @@ def label(call):
 
 def empty():
     return {"offered": 0, "answered": 0, "lost": 0, "short": 0, "in_target": 0, "wait": 0,
-            "longest": 0, "lost_wait": 0, "talk": 0}
+            "longest": 0, "lost_wait": 0, "talk": 0, "known": 0, "resolved": 0}
 
 
 def add(t, call):
@@ -52,6 +74,9 @@ def add(t, call):
         t["wait"] += wait
         t["talk"] += call["ended"] - call["answered_at"]
         t["in_target"] += wait <= target_ms
+        if repeat_ms is not None and call["caller"] not in ("", "anonymous"):
+            t["known"] += 1
+            t["resolved"] += resolved(call)
     else:
         wait = call["ended"] - call["started"]
         t["lost"] += 1
@@ -75,7 +100,8 @@ def row(group, t):
             "longest_wait": t["longest"] / 1000,
             "average_abandon": per(t["lost_wait"], t["lost"]),
             "talk_minutes": t["talk"] / 60000,
-            "average_talk": per(t["talk"], t["answered"])}
+            "average_talk": per(t["talk"], t["answered"]),
+            "first_call_resolution": percent(t["resolved"], t["known"])}
 
 
 groups, total = {}, empty()

@@ -955,10 +955,16 @@ fn the_reports_page_charts_the_week_and_exports_it() {
     let now = switchboard_core::unix_ms::from(std::time::SystemTime::now());
     let log = switchboard_store::generated::call_log(500, now - 3 * 86_400_000, now, 7);
     let calls: Vec<_> = log.into_iter().map(|c| (c, None)).collect();
-    switchboard_store::Store::open(&server.data_dir().join("switchboard.db"))
-        .expect("the office's database")
+    let mut store = switchboard_store::Store::open(&server.data_dir().join("switchboard.db"))
+        .expect("the office's database");
+    store
         .write_calls(&[], &calls, &Default::default())
         .expect("write the generated call log");
+    let queue_log = switchboard_store::generated::queue_log(300, now - 3 * 86_400_000, now, 7);
+    store
+        .insert_queue_events(&queue_log, &Default::default())
+        .expect("write the generated queue log");
+    drop(store);
     let shown = phase(&server, "reports", &[]);
     let report = shown
         .iter()
@@ -967,11 +973,23 @@ fn the_reports_page_charts_the_week_and_exports_it() {
     let days = report["days"].as_u64().unwrap_or_default();
     assert!((3..=5).contains(&days), "{report}");
     assert_eq!(report["total"], "500", "{report}");
+    let agents: Vec<&str> = report["agentRows"]
+        .as_array()
+        .map(|rows| rows.iter().filter_map(|r| r.as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(agents.len(), 3, "one row an agent: {agents:?}");
+    assert!(agents[0].starts_with("101"), "{agents:?}");
     let csv = report["csv"].as_str().unwrap_or_default();
     let csv = csv
         .strip_prefix('\u{feff}')
         .unwrap_or_else(|| panic!("no byte order mark: {csv}"));
     assert!(csv.starts_with("queue,offered,answered,lost"), "{csv}");
+    assert!(
+        csv.lines()
+            .next()
+            .is_some_and(|h| h.ends_with(",first-call resolution (%)")),
+        "the first-call resolution asked for: {csv}"
+    );
     assert!(csv.lines().any(|l| l.starts_with("600,")), "{csv}");
     assert!(
         csv.lines()

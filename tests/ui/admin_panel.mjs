@@ -372,19 +372,27 @@ async function recordingPlayed(page, artifacts) {
 async function reports(page, artifacts) {
   await open(page, "Reports");
   await page.getByTestId("report-chart").locator(".recharts-bar-rectangle").first().waitFor();
-  const days = await page.locator(".ant-table-tbody tr.ant-table-row").count();
-  const total = await page.locator(".ant-table-summary td").nth(1).innerText();
+  const table = page.getByTestId("report-table");
+  const days = await table.locator(".ant-table-tbody tr.ant-table-row").count();
+  const total = await table.locator(".ant-table-summary td").nth(1).innerText();
   await page.screenshot({ path: path.join(artifacts, "reports-by-day.png") });
   await page.getByLabel("Rows").click();
   await page.locator('.ant-select-item-option[title="Queue"]').click();
+  // With first-call resolution within a day.
+  await page.getByLabel("Repeat within (h)").fill("24");
   await page.getByRole("button", { name: "Show" }).click();
   await page.getByRole("cell", { name: "600", exact: true }).waitFor();
+  await page.getByRole("columnheader", { name: "First-call resolution %" }).waitFor();
+  // The agents' figures for the same days, below.
+  const agents = page.getByTestId("agents-report").locator(".ant-table-tbody tr.ant-table-row");
+  await agents.first().waitFor();
+  const agentRows = await agents.allInnerTexts();
   const downloading = page.waitForEvent("download");
   await page.getByRole("link", { name: "Export CSV" }).click();
   const download = await downloading;
   const csv = fs.readFileSync(await download.path(), "utf8");
   await page.screenshot({ path: path.join(artifacts, "reports-by-queue.png") });
-  step("reports", { days, total, csv });
+  step("reports", { days, total, csv, agentRows });
 }
 
 /** Sets up the SMTP server on the Settings page and an address on 101's voicemail box;

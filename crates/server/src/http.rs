@@ -81,6 +81,8 @@ fn admin_api() -> OpenApiRouter<Arc<Api>> {
         .routes(routes!(recordings::accesses))
         .routes(routes!(reports::get_report))
         .routes(routes!(reports::export_report))
+        .routes(routes!(reports::get_agent_report))
+        .routes(routes!(reports::export_agent_report))
         .routes(routes!(bans::list))
         .routes(routes!(mail::list))
         .routes(routes!(webhooks::deliveries))

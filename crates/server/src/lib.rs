@@ -3,6 +3,7 @@
 
 pub mod admin_account;
 mod after_commit;
+mod agent_reports;
 
 pub mod backup;
 pub mod config;

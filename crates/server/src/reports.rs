@@ -71,6 +71,10 @@ pub struct ReportRow {
     pub talk_minutes: f64,
     /// Average talk time of answered calls, in seconds (ACD).
     pub average_talk: f64,
+    /// First-call resolution: of the answered calls from callers who can be told apart,
+    /// the share (percent) whose caller did not call again within the repeat window;
+    /// none when the report does not reckon it.
+    pub first_call_resolution: Option<f64>,
 }
 
 /// A report: its rows in order, and the whole period.
@@ -92,6 +96,8 @@ struct Totals {
     longest_ms: i64,
     lost_wait_ms: i64,
     talk_ms: i64,
+    answered_known: u64,
+    resolved: u64,
 }
 
 impl Totals {
@@ -105,6 +111,8 @@ impl Totals {
         self.longest_ms = self.longest_ms.max(s.longest_wait_ms);
         self.lost_wait_ms += s.lost_wait_ms;
         self.talk_ms += s.talk_ms;
+        self.answered_known += s.answered_known;
+        self.resolved += s.resolved_first_time;
     }
 
     fn row(&self, group: String) -> ReportRow {
@@ -131,6 +139,7 @@ impl Totals {
             average_abandon: per(self.lost_wait_ms, self.lost),
             talk_minutes: self.talk_ms as f64 / 60_000.0,
             average_talk: per(self.talk_ms, self.answered),
+            first_call_resolution: percent(self.resolved, self.answered_known),
         }
     }
 }
@@ -163,8 +172,9 @@ pub fn report(sums: &[ReportSums], by: GroupBy, zone: &jiff::tz::TimeZone) -> Re
 }
 
 /// Writes `report` to `sheet`: a header naming the rows' `by`, a row each, the whole
-/// period last.
+/// period last; first-call resolution where the report reckons it.
 pub fn write_report(sheet: &mut Sheet, by: GroupBy, report: &Report) -> Result<(), csv::Error> {
+    let resolution = report.total.first_call_resolution.is_some();
     let group = serde_json::to_value(by)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -184,29 +194,40 @@ pub fn write_report(sheet: &mut Sheet, by: GroupBy, report: &Report) -> Result<(
             "DUR (min)",
             "ACD (s)",
         ]
-        .map(String::from),
+        .map(String::from)
+        .into_iter()
+        .chain(resolution.then(|| "first-call resolution (%)".to_string())),
     )?;
     let total = ReportRow {
         group: "total".into(),
         ..report.total.clone()
     };
     for r in report.rows.iter().chain([&total]) {
-        sheet.row([
-            r.group.clone(),
-            r.offered.to_string(),
-            r.answered.to_string(),
-            r.lost.to_string(),
-            r.short_abandons.to_string(),
-            sheet.number(r.answer_ratio, 1),
-            r.service_level
-                .map(|s| sheet.number(s, 1))
-                .unwrap_or_default(),
-            sheet.number(r.average_wait, 1),
-            sheet.number(r.longest_wait, 1),
-            sheet.number(r.average_abandon, 1),
-            sheet.number(r.talk_minutes, 1),
-            sheet.number(r.average_talk, 1),
-        ])?;
+        let fcr = resolution.then(|| {
+            r.first_call_resolution
+                .map(|f| sheet.number(f, 1))
+                .unwrap_or_default()
+        });
+        sheet.row(
+            [
+                r.group.clone(),
+                r.offered.to_string(),
+                r.answered.to_string(),
+                r.lost.to_string(),
+                r.short_abandons.to_string(),
+                sheet.number(r.answer_ratio, 1),
+                r.service_level
+                    .map(|s| sheet.number(s, 1))
+                    .unwrap_or_default(),
+                sheet.number(r.average_wait, 1),
+                sheet.number(r.longest_wait, 1),
+                sheet.number(r.average_abandon, 1),
+                sheet.number(r.talk_minutes, 1),
+                sheet.number(r.average_talk, 1),
+            ]
+            .into_iter()
+            .chain(fcr),
+        )?;
     }
     Ok(())
 }
@@ -228,6 +249,8 @@ mod tests {
             longest_wait_ms: 30_000,
             lost_wait_ms: lost as i64 * 20_000,
             talk_ms: answered as i64 * 120_000,
+            answered_known: 0,
+            resolved_first_time: 0,
         }
     }
 

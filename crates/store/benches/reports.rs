@@ -1,5 +1,6 @@
 //! A year of a busy office's call log (1,000,000 calls) read back as reports: by day
-//! (the sums of 35,000 quarter-hour slots) and by queue. Run with
+//! (the sums of 35,000 quarter-hour slots), by queue, and by queue with first-call
+//! resolution (each caller's next call read). Run with
 //! `cargo bench -p switchboard-store --features test-support --bench reports`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -39,6 +40,15 @@ fn reports(c: &mut Criterion) {
             store
                 .report_sums(&query(Some(ReportKey::Queue)))
                 .expect("sums")
+        })
+    });
+    group.bench_function("by queue, first-call resolution within 24 h", |b| {
+        b.iter(|| {
+            let with_resolution = ReportQuery {
+                repeat_window_ms: Some(86_400_000),
+                ..query(Some(ReportKey::Queue))
+            };
+            store.report_sums(&with_resolution).expect("sums")
         })
     });
     group.finish();

@@ -49,6 +49,7 @@ const MIGRATIONS: &[M<'static>] = &[
 ];
 
 mod admin;
+mod agent_reports;
 mod bans;
 mod call_log;
 mod callbacks;
@@ -63,6 +64,7 @@ mod scenarios;
 mod voicemail;
 mod webhooks;
 
+pub use agent_reports::AgentSums;
 pub use bans::{BanRow, BanWrite};
 pub use call_log::{CallCount, CallFilter};
 pub use outbox::{Mail, Notices, QueuedMail};

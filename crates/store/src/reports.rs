@@ -51,6 +51,10 @@ pub struct ReportQuery {
     pub short_abandon_ms: i64,
     /// A call answered within this (ms) meets the service level.
     pub target_ms: i64,
+    /// First-call resolution: an answered caller who calls again within this (ms) of
+    /// the call's end was not helped the first time. None: not reckoned (it reads each
+    /// caller's next call, beyond the period too).
+    pub repeat_window_ms: Option<i64>,
 }
 
 /// The sums of one slot and key.
@@ -74,12 +78,34 @@ pub struct ReportSums {
     pub lost_wait_ms: i64,
     /// Talk time of answered calls (ms).
     pub talk_ms: i64,
+    /// Answered calls from callers who can be told apart (not anonymous), and of those
+    /// the ones whose caller did not call again within the repeat window; both 0 when
+    /// the query reckons no first-call resolution.
+    pub answered_known: u64,
+    pub resolved_first_time: u64,
 }
 
 impl Store {
     /// The sums of the calls `query` counts, per slot and key, in slot order.
     pub fn report_sums(&self, query: &ReportQuery) -> Result<Vec<ReportSums>> {
         let key = query.key.map_or("NULL", ReportKey::column);
+        // Each caller's next call, read from calls up to a window past the period's end
+        // whatever their queue or direction: a customer who calls back elsewhere was
+        // not helped either.
+        let (calls, resolution) = match query.repeat_window_ms {
+            Some(_) => (
+                "(SELECT *, LEAD(started_at) OVER (PARTITION BY caller ORDER BY started_at, id) \
+                 AS next_start FROM call_records WHERE started_at >= ?1 AND started_at < ?2 + ?7)",
+                "SUM(answered AND known), \
+                 SUM(answered AND known AND (next_start IS NULL OR next_start > ended_at + ?7))",
+            ),
+            None => ("call_records", "0, 0"),
+        };
+        let next = if query.repeat_window_ms.is_some() {
+            ", next_start"
+        } else {
+            ""
+        };
         let mut sql = format!(
             "SELECT started_at / {SLOT_MS} AS slot, key, COUNT(*), \
              SUM(answered), SUM(NOT answered), \
@@ -88,10 +114,11 @@ impl Store {
              SUM(CASE WHEN answered THEN wait ELSE 0 END), \
              MAX(CASE WHEN answered THEN wait ELSE ended_at - started_at END), \
              SUM(CASE WHEN answered THEN 0 ELSE ended_at - started_at END), \
-             SUM(CASE WHEN answered THEN ended_at - answered_at ELSE 0 END) \
+             SUM(CASE WHEN answered THEN ended_at - answered_at ELSE 0 END), {resolution} \
              FROM (SELECT started_at, answered_at, ended_at, {key} AS key, \
                    answered_at IS NOT NULL AND disposition = 'answered' AS answered, \
-                   COALESCE(answered_at, ended_at) - started_at AS wait FROM call_records \
+                   COALESCE(answered_at, ended_at) - started_at AS wait, \
+                   caller NOT IN ('', 'anonymous') AS known{next} FROM {calls} \
                    WHERE started_at >= ?1 AND started_at < ?2"
         );
         if query.queue.is_some() {
@@ -109,6 +136,7 @@ impl Store {
             query.target_ms.into(),
             query.queue.clone().into(),
             query.direction.clone().into(),
+            query.repeat_window_ms.into(),
         ];
         // Each statement takes only the parameters it names.
         let count = q.parameter_count();
@@ -126,6 +154,8 @@ impl Store {
                 longest_wait_ms: r.get(8)?,
                 lost_wait_ms: r.get(9)?,
                 talk_ms: r.get(10)?,
+                answered_known: n(11)?,
+                resolved_first_time: n(12)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -213,5 +243,52 @@ mod tests {
         let sums = store.report_sums(&only).unwrap();
         assert_eq!(sums.len(), 1);
         assert_eq!(sums[0].key.as_deref(), Some("cancelled"));
+    }
+
+    /// Caller X is answered at 0 and 1 h (100 s each), Y at 0 (50 s), and an anonymous
+    /// caller at 0.
+    #[test]
+    fn a_caller_who_calls_again_within_the_window_was_not_helped_the_first_time() {
+        let mut store = Store::open_in_memory().unwrap();
+        let answered = |id: &str, caller: &str, start: i64, talk: i64| {
+            let mut r = record(id, caller, start);
+            r.answered = Some(unix_ms::to(start + 1_000));
+            r.ended = unix_ms::to(start + 1_000 + talk);
+            r.outcome = Outcome::Answered;
+            (r, None)
+        };
+        let hour = 3_600_000;
+        let rows = [
+            answered("x1", "+48601000001", 0, 99_000),
+            answered("x2", "+48601000001", hour, 99_000),
+            answered("y", "+48601000002", 0, 49_000),
+            answered("anonymous", "anonymous", 0, 49_000),
+        ];
+        store.write_calls(&[], &rows, &Default::default()).unwrap();
+        let resolution = |to: i64, window: i64| {
+            let q = ReportQuery {
+                from: 0,
+                to,
+                repeat_window_ms: Some(window),
+                ..query(None)
+            };
+            let sums = store.report_sums(&q).unwrap();
+            let known = sums.iter().map(|s| s.answered_known).sum::<u64>();
+            let resolved = sums.iter().map(|s| s.resolved_first_time).sum::<u64>();
+            (known, resolved)
+        };
+        assert_eq!(resolution(2 * hour, 2 * hour), (3, 2), "x1 called again");
+        assert_eq!(
+            resolution(2 * hour, hour / 2),
+            (3, 3),
+            "not within half an hour"
+        );
+        assert_eq!(
+            resolution(hour / 2, 2 * hour),
+            (2, 1),
+            "x2, after the period, still counts against x1"
+        );
+        let without = store.report_sums(&query(None)).unwrap();
+        assert!(without.iter().all(|s| s.answered_known == 0));
     }
 }

@@ -276,6 +276,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_agent_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/agents/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["export_agent_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bans": {
         parameters: {
             query?: never;
@@ -1040,6 +1072,56 @@ export interface components {
             activity: components["schemas"]["Activity"];
             /** @description Why an agent on a break is on it. */
             reason?: string | null;
+        };
+        /** @description The agents' rows, and the whole team's. */
+        AgentReport: {
+            rows: components["schemas"]["AgentRow"][];
+            total: components["schemas"]["AgentRow"];
+        };
+        /** @description One agent's row (times in minutes, averages in seconds, shares in percent). */
+        AgentRow: {
+            /** @description The agent's extension; empty for the whole team. */
+            agent: string;
+            /**
+             * Format: u-int64
+             * @description Queue calls their phone rang for.
+             */
+            offers: number;
+            /** Format: u-int64 */
+            answered: number;
+            /**
+             * Format: u-int64
+             * @description Rang until the queue's ring time ran out.
+             */
+            missed: number;
+            /** Format: u-int64 */
+            declined: number;
+            /**
+             * Format: u-int64
+             * @description A VIP queue's calls missed or declined.
+             */
+            vip_not_taken: number;
+            /**
+             * Format: double
+             * @description Answered of offered.
+             */
+            answer_ratio?: number | null;
+            /**
+             * Format: double
+             * @description Average talk time of the calls they completed (AHT, without wrap-up).
+             */
+            average_handle: number;
+            /** Format: double */
+            talk_minutes: number;
+            /** Format: double */
+            break_minutes: number;
+            /** Format: double */
+            logged_in_minutes: number;
+            /**
+             * Format: double
+             * @description Talk time of the time logged in and not on a break; none without such time.
+             */
+            occupancy?: number | null;
         };
         /** @description Per-agent settings, for agents who need other than their queues' defaults. */
         AgentSettings: {
@@ -2156,6 +2238,13 @@ export interface components {
              * @description Average talk time of answered calls, in seconds (ACD).
              */
             average_talk: number;
+            /**
+             * Format: double
+             * @description First-call resolution: of the answered calls from callers who can be told apart,
+             *     the share (percent) whose caller did not call again within the repeat window;
+             *     none when the report does not reckon it.
+             */
+            first_call_resolution?: number | null;
         };
         ReportSettings: {
             /**
@@ -4028,6 +4117,11 @@ export interface operations {
                  *     `,`, as Excel there expects (English unless given).
                  */
                 locale?: "en" | "pl" | "ru";
+                /**
+                 * @description First-call resolution: an answered caller who calls again within this many hours
+                 *     (1 to 720) was not helped the first time (not reckoned unless given).
+                 */
+                repeat_hours?: number;
             };
             header?: never;
             path?: never;
@@ -4099,6 +4193,11 @@ export interface operations {
                  *     `,`, as Excel there expects (English unless given).
                  */
                 locale?: "en" | "pl" | "ru";
+                /**
+                 * @description First-call resolution: an answered caller who calls again within this many hours
+                 *     (1 to 720) was not helped the first time (not reckoned unless given).
+                 */
+                repeat_hours?: number;
             };
             header?: never;
             path?: never;
@@ -4107,6 +4206,114 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description The report as a CSV file (UTF-8 with a byte order mark), its last row the whole period */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description A parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    get_agent_report: {
+        parameters: {
+            query: {
+                /** @description The period's start (unix milliseconds). */
+                from: number;
+                /** @description Its end (unix milliseconds); at most two years after `from`. */
+                to: number;
+                /** @description Only this queue's calls (time logged in and on breaks is the agent's in all). */
+                queue?: string;
+                /** @description The CSV file's language, as for the calls' report. */
+                locale?: "en" | "pl" | "ru";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Each agent's figures over the period, and the team's */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentReport"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description A parameter is wrong; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    export_agent_report: {
+        parameters: {
+            query: {
+                /** @description The period's start (unix milliseconds). */
+                from: number;
+                /** @description Its end (unix milliseconds); at most two years after `from`. */
+                to: number;
+                /** @description Only this queue's calls (time logged in and on breaks is the agent's in all). */
+                queue?: string;
+                /** @description The CSV file's language, as for the calls' report. */
+                locale?: "en" | "pl" | "ru";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agents' report as a CSV file (UTF-8 with a byte order mark), its last row the team */
             200: {
                 headers: {
                     [name: string]: unknown;

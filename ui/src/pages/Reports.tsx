@@ -2,7 +2,7 @@
 // agent, trunk, outcome or direction, as a chart and a table, and as a CSV file for
 // Excel in the panel's language.
 import { useCallback, useEffect, useState } from "react";
-import { Button, DatePicker, Form, Input, Select, Space, Table, Typography } from "antd";
+import { Button, DatePicker, Form, Input, InputNumber, Select, Space, Table, Typography } from "antd";
 import { useTranslation } from "react-i18next";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api, type Schemas } from "../api/client";
@@ -16,11 +16,12 @@ type Filters = {
   by: GroupBy;
   queue?: string;
   direction?: Schemas["Direction"];
+  /** First-call resolution: an answered caller calling again within these hours. */
+  repeat_hours?: number | null;
 };
 
-/** The report's query: the chosen days whole, or the last seven. */
-function query(f: Filters, locale?: string): string {
-  const params = new URLSearchParams();
+/** The chosen days whole, or the last seven, as the API's `from` and `to`. */
+function period(f: Filters, params: URLSearchParams) {
   const today = new Date();
   today.setHours(0, 0, 0, 0);
   const [from, to] = f.period
@@ -28,9 +29,25 @@ function query(f: Filters, locale?: string): string {
     : [today.getTime() - 6 * DAY_MS, today.getTime() + DAY_MS];
   params.set("from", String(from));
   params.set("to", String(to));
+}
+
+/** The agents' report's query: the period, and the queue when one is chosen. */
+function agentsQuery(f: Filters, locale?: string): string {
+  const params = new URLSearchParams();
+  period(f, params);
+  if (f.queue?.trim()) params.set("queue", f.queue.trim());
+  if (locale) params.set("locale", locale);
+  return params.toString();
+}
+
+/** The report's query. */
+function query(f: Filters, locale?: string): string {
+  const params = new URLSearchParams();
+  period(f, params);
   params.set("by", f.by);
   if (f.queue?.trim()) params.set("queue", f.queue.trim());
   if (f.direction) params.set("direction", f.direction);
+  if (f.repeat_hours) params.set("repeat_hours", String(f.repeat_hours));
   if (locale) params.set("locale", locale);
   return params.toString();
 }
@@ -40,12 +57,18 @@ export default function Reports() {
   const [form] = Form.useForm<Filters>();
   const shown: Filters = Form.useWatch([], form) ?? { by: "day" };
   const [report, setReport] = useState<Schemas["Report"] | null>(null);
+  const [agents, setAgents] = useState<Schemas["AgentReport"] | null>(null);
   const [loading, setLoading] = useState(false);
 
   const load = useCallback(async (f: Filters) => {
     setLoading(true);
     try {
-      setReport(await api.get<Schemas["Report"]>(`/api/reports?${query(f)}`));
+      const [calls, team] = await Promise.all([
+        api.get<Schemas["Report"]>(`/api/reports?${query(f)}`),
+        api.get<Schemas["AgentReport"]>(`/api/reports/agents?${agentsQuery(f)}`),
+      ]);
+      setReport(calls);
+      setAgents(team);
     } finally {
       setLoading(false);
     }
@@ -57,6 +80,8 @@ export default function Reports() {
 
   const one = (n: number | null | undefined) => (n == null ? "" : n.toLocaleString(i18n.language, { maximumFractionDigits: 1 }));
   const rows = report?.rows ?? [];
+  // First-call resolution is a column only when the report reckons it.
+  const resolution = report?.total.first_call_resolution != null;
 
   return (
     <>
@@ -77,6 +102,9 @@ export default function Reports() {
             style={{ width: 130 }}
             options={(["inbound", "outbound", "internal"] as const).map((d) => ({ value: d, label: t(`direction${d[0].toUpperCase()}${d.slice(1)}`) }))}
           />
+        </Form.Item>
+        <Form.Item name="repeat_hours" label={t("reportRepeatHours")} tooltip={t("reportRepeatHoursHint")}>
+          <InputNumber min={1} max={720} style={{ width: 80 }} />
         </Form.Item>
         <Space>
           <Button type="primary" htmlType="submit">
@@ -100,6 +128,7 @@ export default function Reports() {
       </figure>
       <Table<Schemas["ReportRow"]>
         rowKey="group"
+        data-testid="report-table"
         loading={loading}
         dataSource={rows}
         size="small"
@@ -116,6 +145,7 @@ export default function Reports() {
           { title: t("reportLongestWait"), dataIndex: "longest_wait", render: one },
           { title: "DUR (min)", dataIndex: "talk_minutes", render: one },
           { title: "ACD (s)", dataIndex: "average_talk", render: one },
+          ...(resolution ? [{ title: t("reportFirstCallResolution"), dataIndex: "first_call_resolution", render: one }] : []),
         ]}
         summary={() =>
           report && rows.length > 0 ? (
@@ -131,9 +161,38 @@ export default function Reports() {
               <Table.Summary.Cell index={8}>{one(report.total.longest_wait)}</Table.Summary.Cell>
               <Table.Summary.Cell index={9}>{one(report.total.talk_minutes)}</Table.Summary.Cell>
               <Table.Summary.Cell index={10}>{one(report.total.average_talk)}</Table.Summary.Cell>
+              {resolution && <Table.Summary.Cell index={11}>{one(report.total.first_call_resolution)}</Table.Summary.Cell>}
             </Table.Summary.Row>
           ) : null
         }
+      />
+      <Space style={{ marginTop: 24, marginBottom: 8 }} align="baseline">
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          {t("agentsReport")}
+        </Typography.Title>
+        <Button href={`/api/reports/agents/export?${agentsQuery(shown, i18n.language)}`}>{t("agentsExportCsv")}</Button>
+      </Space>
+      <Table<Schemas["AgentRow"]>
+        rowKey="agent"
+        loading={loading}
+        dataSource={agents?.rows ?? []}
+        size="small"
+        data-testid="agents-report"
+        pagination={{ pageSize: 50, hideOnSinglePage: true }}
+        columns={[
+          { title: t("agent"), dataIndex: "agent" },
+          { title: t("agentOffers"), dataIndex: "offers" },
+          { title: t("reportAnswered"), dataIndex: "answered" },
+          { title: t("agentMissed"), dataIndex: "missed" },
+          { title: t("agentDeclined"), dataIndex: "declined" },
+          { title: t("agentVipNotTaken"), dataIndex: "vip_not_taken" },
+          { title: t("agentAnswerRatio"), dataIndex: "answer_ratio", render: one },
+          { title: t("agentAverageHandle"), dataIndex: "average_handle", render: one },
+          { title: t("agentTalk"), dataIndex: "talk_minutes", render: one },
+          { title: t("agentBreak"), dataIndex: "break_minutes", render: one },
+          { title: t("agentLoggedIn"), dataIndex: "logged_in_minutes", render: one },
+          { title: t("agentOccupancy"), dataIndex: "occupancy", render: one },
+        ]}
       />
     </>
   );

@@ -15,6 +15,7 @@ use utoipa::IntoParams;
 use super::api::{Api, config_error};
 use super::error::{ApiError, ApiQuery};
 use super::session::Admin;
+use crate::agent_reports::{AgentReport, agent_report, write_agent_report};
 use crate::config::Config;
 use crate::reports::{GroupBy, Report, report, write_report};
 use crate::sounds::Language;
@@ -52,25 +53,39 @@ pub struct ReportParams {
     /// `,`, as Excel there expects (English unless given).
     #[param(inline)]
     locale: Option<Language>,
+    /// First-call resolution: an answered caller who calls again within this many hours
+    /// (1 to 720) was not helped the first time (not reckoned unless given).
+    #[param(minimum = 1, maximum = 720)]
+    repeat_hours: Option<u32>,
+}
+
+fn invalid(field: &'static str, why: &str) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", why).on(field)
+}
+
+/// A report's period: `to` after `from`, two years at most.
+fn period(from: i64, to: i64) -> Result<(i64, i64), ApiError> {
+    if to <= from {
+        return Err(invalid("to", "must come after from"));
+    }
+    if to.saturating_sub(from) > MAX_PERIOD_MS {
+        return Err(invalid("to", "a report covers two years at most"));
+    }
+    Ok((from, to))
 }
 
 impl ReportParams {
     fn query(&self) -> Result<ReportQuery, ApiError> {
-        let invalid = |field: &'static str, why: &str| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", why).on(field)
-        };
-        if self.to <= self.from {
-            return Err(invalid("to", "must come after from"));
-        }
-        if self.to.saturating_sub(self.from) > MAX_PERIOD_MS {
-            return Err(invalid("to", "a report covers two years at most"));
-        }
+        period(self.from, self.to)?;
         let short = self.short_abandon.unwrap_or(5);
         if short > 600 {
             return Err(invalid(
                 "short_abandon",
                 "must lie between 0 and 600 seconds",
             ));
+        }
+        if self.repeat_hours.is_some_and(|h| !(1..=720).contains(&h)) {
+            return Err(invalid("repeat_hours", "must lie between 1 and 720 hours"));
         }
         let target = self.target.unwrap_or(20);
         if !(1..=3600).contains(&target) {
@@ -84,6 +99,7 @@ impl ReportParams {
             direction: self.direction.map(|d| d.as_str().to_string()),
             short_abandon_ms: i64::from(short) * 1000,
             target_ms: i64::from(target) * 1000,
+            repeat_window_ms: self.repeat_hours.map(|h| i64::from(h) * 3_600_000),
         })
     }
 }
@@ -128,5 +144,66 @@ pub async fn export_report(
     write_report(&mut sheet, params.by, &made).map_err(ApiError::internal)?;
     sheet
         .download("switchboard-report.csv")
+        .map_err(ApiError::internal)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AgentReportParams {
+    /// The period's start (unix milliseconds).
+    from: i64,
+    /// Its end (unix milliseconds); at most two years after `from`.
+    to: i64,
+    /// Only this queue's calls (time logged in and on breaks is the agent's in all).
+    queue: Option<String>,
+    /// The CSV file's language, as for the calls' report.
+    #[param(inline)]
+    locale: Option<Language>,
+}
+
+async fn made_for_agents(
+    api: &Arc<Api>,
+    params: &AgentReportParams,
+) -> Result<AgentReport, ApiError> {
+    let span = period(params.from, params.to)?;
+    let queue = params.queue.clone().filter(|q| !q.is_empty());
+    api.with_store(move |store| {
+        let sums = store.agent_sums(span, crate::unix_ms(), queue.as_deref())?;
+        Ok(agent_report(&sums))
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/api/reports/agents", tag = "calls", params(AgentReportParams),
+    responses(
+        (status = 200, description = "Each agent's figures over the period, and the team's", body = AgentReport),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 422, description = "A parameter is wrong; `field` names it", body = ApiError),
+    ))]
+pub async fn get_agent_report(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+    ApiQuery(params): ApiQuery<AgentReportParams>,
+) -> Result<Json<AgentReport>, ApiError> {
+    Ok(Json(made_for_agents(&api, &params).await?))
+}
+
+#[utoipa::path(get, path = "/api/reports/agents/export", tag = "calls", params(AgentReportParams),
+    responses(
+        (status = 200, description = "The agents' report as a CSV file (UTF-8 with a byte order mark), its last row the team", content_type = "text/csv", body = String),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 422, description = "A parameter is wrong; `field` names it", body = ApiError),
+    ))]
+pub async fn export_agent_report(
+    State(api): State<Arc<Api>>,
+    _: Admin,
+    ApiQuery(params): ApiQuery<AgentReportParams>,
+) -> Result<Response, ApiError> {
+    let made = made_for_agents(&api, &params).await?;
+    let mut sheet = Sheet::new(params.locale.unwrap_or_default());
+    write_agent_report(&mut sheet, &made).map_err(ApiError::internal)?;
+    sheet
+        .download("switchboard-agents.csv")
         .map_err(ApiError::internal)
 }
