@@ -14,29 +14,15 @@ use switchboard_e2e::*;
 const FROM: i64 = 1_774_569_600_000;
 const TO: i64 = FROM + 4 * 86_400_000;
 
-fn reference(
-    db: &Path,
-    by: &str,
-    queue: Option<&str>,
-    repeat_hours: Option<u32>,
-) -> serde_json::Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("reference/report.py");
-    let mut command = Command::new("python3");
-    if let Some(hours) = repeat_hours {
-        command.env("REPEAT_MS", (u64::from(hours) * 3_600_000).to_string());
-    }
-    let out = command
+/// What a reference script under tests/reference prints for `args` (and `env`).
+fn run_reference(script: &str, args: &[String], env: Option<(&str, String)>) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("reference")
+        .join(script);
+    let out = Command::new("python3")
+        .envs(env)
         .arg(script)
-        .arg(db)
-        .args([
-            &FROM.to_string(),
-            &TO.to_string(),
-            by,
-            "5000",
-            "20000",
-            "Europe/Warsaw",
-        ])
-        .args(queue)
+        .args(args)
         .output()
         .expect("run the reference");
     assert!(
@@ -45,6 +31,28 @@ fn reference(
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("the reference's JSON")
+}
+
+fn reference(
+    db: &Path,
+    by: &str,
+    queue: Option<&str>,
+    repeat_hours: Option<u32>,
+) -> serde_json::Value {
+    let mut args: Vec<String> = [
+        &db.display().to_string(),
+        &FROM.to_string(),
+        &TO.to_string(),
+        by,
+        "5000",
+        "20000",
+        "Europe/Warsaw",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    args.extend(queue.map(str::to_string));
+    let repeat = repeat_hours.map(|h| ("REPEAT_MS", (u64::from(h) * 3_600_000).to_string()));
+    run_reference("report.py", &args, repeat)
 }
 
 #[track_caller]
@@ -193,20 +201,14 @@ fn a_wrong_period_is_refused_naming_the_field() {
 }
 
 fn agents_reference(db: &Path, queue: Option<&str>) -> serde_json::Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("reference/agents.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(db)
-        .args([&FROM.to_string(), &TO.to_string(), &i64::MAX.to_string()])
-        .args(queue)
-        .output()
-        .expect("run the reference");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("the reference's JSON")
+    let mut args = vec![
+        db.display().to_string(),
+        FROM.to_string(),
+        TO.to_string(),
+        i64::MAX.to_string(),
+    ];
+    args.extend(queue.map(str::to_string));
+    run_reference("agents.py", &args, None)
 }
 
 /// The agents' report over four days of a generated queue log (offers, calls, breaks

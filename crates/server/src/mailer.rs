@@ -234,7 +234,7 @@ fn message(email: &EmailSettings, mail: &Mail, data_dir: &Path) -> Result<Messag
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -275,28 +275,10 @@ boxes = [{ number = "101", email = "anna@office.example" }]
         assert!(text.contains("voicemail-101-7.wav"), "{text}");
     }
 
-    #[test]
-    fn a_missed_call_is_mailed_only_when_the_box_asks_and_nobody_answered() {
-        let config = Config::from_toml(
-            r#"
-[[extensions]]
-number = "101"
-password = "a-long-password-101"
-[[extensions]]
-number = "102"
-password = "a-long-password-102"
-[email]
-server = "127.0.0.1:2525"
-security = "none"
-from = "Switchboard <pbx@office.example>"
-[voicemail]
-boxes = [{ number = "101", email = "anna@office.example", missed_calls = true },
-         { number = "102", email = "bob@office.example" }]
-"#,
-        )
-        .unwrap();
-        let record = |callee: &str, outcome, direction| CallRecord {
-            queue: (callee == "+48225550199").then(|| "101".to_string()),
+    /// A call from +48225550100 to `callee` that nobody answered, at the epoch.
+    pub(crate) fn unanswered(callee: &str, outcome: Outcome, direction: Direction) -> CallRecord {
+        CallRecord {
+            queue: None,
             call_id: "c1".into(),
             caller: "+48225550100".into(),
             callee: callee.into(),
@@ -317,7 +299,30 @@ boxes = [{ number = "101", email = "anna@office.example", missed_calls = true },
             scenario_path: None,
             history: None,
             recording: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_missed_call_is_mailed_only_when_the_box_asks_and_nobody_answered() {
+        let config = Config::from_toml(
+            r#"
+[[extensions]]
+number = "101"
+password = "a-long-password-101"
+[[extensions]]
+number = "102"
+password = "a-long-password-102"
+[email]
+server = "127.0.0.1:2525"
+security = "none"
+from = "Switchboard <pbx@office.example>"
+[voicemail]
+boxes = [{ number = "101", email = "anna@office.example", missed_calls = true },
+         { number = "102", email = "bob@office.example" }]
+"#,
+        )
+        .unwrap();
+        let record = unanswered;
         let missed = record("101", Outcome::Cancelled, Direction::Inbound);
         let mail = missed_call_mail(&config, &missed).expect("101 asks for them");
         assert_eq!(mail.recipient, "anna@office.example");

@@ -487,29 +487,15 @@ mod tests {
         let only_missed = settings(vec![WebhookEventType::CallMissed]);
         let opened = call(1, "+48601234570", 0, Some("provider"));
         assert!(herald.opened(&store, &only_missed, &opened, 0).is_empty());
-        let record = CallRecord {
-            call_id: "call-1".into(),
-            caller: "+48601234570".into(),
-            callee: "101".into(),
-            direction: switchboard_core::Direction::Inbound,
-            trunk: Some("provider".into()),
-            started: opened.started,
-            answered: None,
-            ended: opened.started + Duration::from_secs(20),
-            outcome: switchboard_core::Outcome::Cancelled,
-            hangup_by: switchboard_core::HangupBy::Caller,
-            caller_codec: None,
-            callee_codec: None,
-            sip_code: 487,
-            reason: String::new(),
-            queue: None,
-            answered_by: None,
-            priority: Default::default(),
-            preempted: false,
-            scenario_path: None,
-            history: None,
-            recording: None,
-        };
+        let mut record = crate::mailer::tests::unanswered(
+            "101",
+            switchboard_core::Outcome::Cancelled,
+            switchboard_core::Direction::Inbound,
+        );
+        record.call_id = "call-1".into();
+        record.trunk = Some("provider".into());
+        record.started = opened.started;
+        record.ended = opened.started + Duration::from_secs(20);
         let missed = herald.ended(&only_missed, &record, "call-1");
         assert_eq!(kinds(&missed), ["call.missed"]);
         let every = settings(Vec::new());
