@@ -179,6 +179,44 @@ fn every_report_matches_the_figures_computed_call_by_call() {
         format!("{ratio:.1}").replace('.', ","),
         "a decimal comma"
     );
+
+    // The same report as an Excel workbook, read by openpyxl: numbers are numbers.
+    let path =
+        format!("/api/reports/export?from={FROM}&to={TO}&by=queue&repeat_hours=24&format=xlsx");
+    let (status, head, xlsx) = server.request_with_head(
+        "GET",
+        &path,
+        &format!("Authorization: Bearer {token}\r\n"),
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert!(head.contains("spreadsheetml.sheet"), "{head}");
+    let file = server.data_dir().join("report.xlsx");
+    std::fs::write(&file, xlsx).expect("write the workbook");
+    let rows = run_reference("xlsx_rows.py", &[file.display().to_string()], None);
+    let rows = rows.as_array().expect("rows");
+    let api = asked("by=queue&repeat_hours=24");
+    assert_eq!(
+        rows.len(),
+        api["rows"].as_array().unwrap().len() + 2,
+        "{rows:?}"
+    );
+    assert_eq!(rows[0][0], "queue");
+    assert_eq!(rows[0][12], "first-call resolution (%)");
+    let total = rows.last().unwrap();
+    assert_eq!(total[0], "total");
+    assert_eq!(total[1], api["total"]["offered"], "a count: {total:?}");
+    for (column, figure) in [
+        (5, "answer_ratio"),
+        (10, "talk_minutes"),
+        (12, "first_call_resolution"),
+    ] {
+        let cell = total[column]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{figure} is a number: {total:?}"));
+        let wanted = api["total"][figure].as_f64().unwrap();
+        assert!((cell - wanted).abs() <= 0.051, "{figure}: {cell} {wanted}");
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ use serde::Serialize;
 use switchboard_store::AgentSums;
 use utoipa::ToSchema;
 
-use crate::spreadsheet::Sheet;
+use crate::spreadsheet::{Cell, Sheet, SheetError, tenths};
 
 /// One agent's row (times in minutes, averages in seconds, shares in percent).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
@@ -86,43 +86,40 @@ pub fn agent_report(sums: &[AgentSums]) -> AgentReport {
 }
 
 /// Writes `report` to `sheet`: a header, an agent a row, the team last.
-pub fn write_agent_report(sheet: &mut Sheet, report: &AgentReport) -> Result<(), csv::Error> {
-    sheet.row(
-        [
-            "agent",
-            "offers",
-            "answered",
-            "missed",
-            "declined",
-            "VIP not taken",
-            "answered (%)",
-            "average handle (s)",
-            "talk (min)",
-            "break (min)",
-            "logged in (min)",
-            "occupancy (%)",
-        ]
-        .map(String::from),
-    )?;
+pub fn write_agent_report(sheet: &mut Sheet, report: &AgentReport) -> Result<(), SheetError> {
+    let header = [
+        "agent",
+        "offers",
+        "answered",
+        "missed",
+        "declined",
+        "VIP not taken",
+        "answered (%)",
+        "average handle (s)",
+        "talk (min)",
+        "break (min)",
+        "logged in (min)",
+        "occupancy (%)",
+    ];
+    sheet.row(header.map(Cell::from))?;
     let team = AgentRow {
         agent: "total".into(),
         ..report.total.clone()
     };
     for r in report.rows.iter().chain([&team]) {
-        let share = |p: Option<f64>| p.map(|p| sheet.number(p, 1)).unwrap_or_default();
         sheet.row([
-            r.agent.clone(),
-            r.offers.to_string(),
-            r.answered.to_string(),
-            r.missed.to_string(),
-            r.declined.to_string(),
-            r.vip_not_taken.to_string(),
-            share(r.answer_ratio),
-            sheet.number(r.average_handle, 1),
-            sheet.number(r.talk_minutes, 1),
-            sheet.number(r.break_minutes, 1),
-            sheet.number(r.logged_in_minutes, 1),
-            share(r.occupancy),
+            r.agent.clone().into(),
+            r.offers.into(),
+            r.answered.into(),
+            r.missed.into(),
+            r.declined.into(),
+            r.vip_not_taken.into(),
+            tenths(r.answer_ratio),
+            tenths(Some(r.average_handle)),
+            tenths(Some(r.talk_minutes)),
+            tenths(Some(r.break_minutes)),
+            tenths(Some(r.logged_in_minutes)),
+            tenths(r.occupancy),
         ])?;
     }
     Ok(())

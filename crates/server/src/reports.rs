@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_store::{ReportKey, ReportSums};
 use utoipa::ToSchema;
 
-use crate::spreadsheet::Sheet;
+use crate::spreadsheet::{Cell, Sheet, SheetError, tenths};
 
 /// What a report's rows are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
@@ -173,61 +173,49 @@ pub fn report(sums: &[ReportSums], by: GroupBy, zone: &jiff::tz::TimeZone) -> Re
 
 /// Writes `report` to `sheet`: a header naming the rows' `by`, a row each, the whole
 /// period last; first-call resolution where the report reckons it.
-pub fn write_report(sheet: &mut Sheet, by: GroupBy, report: &Report) -> Result<(), csv::Error> {
+pub fn write_report(sheet: &mut Sheet, by: GroupBy, report: &Report) -> Result<(), SheetError> {
     let resolution = report.total.first_call_resolution.is_some();
     let group = serde_json::to_value(by)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    sheet.row(
-        [
-            group.as_str(),
-            "offered",
-            "answered",
-            "lost",
-            "short abandons",
-            "ASR (%)",
-            "service level (%)",
-            "average wait (s)",
-            "longest wait (s)",
-            "average abandon (s)",
-            "DUR (min)",
-            "ACD (s)",
-        ]
-        .map(String::from)
-        .into_iter()
-        .chain(resolution.then(|| "first-call resolution (%)".to_string())),
-    )?;
+    let header = [
+        group.as_str(),
+        "offered",
+        "answered",
+        "lost",
+        "short abandons",
+        "ASR (%)",
+        "service level (%)",
+        "average wait (s)",
+        "longest wait (s)",
+        "average abandon (s)",
+        "DUR (min)",
+        "ACD (s)",
+    ];
+    let fcr = resolution.then_some("first-call resolution (%)");
+    sheet.row(header.into_iter().chain(fcr).map(Cell::from))?;
     let total = ReportRow {
         group: "total".into(),
         ..report.total.clone()
     };
     for r in report.rows.iter().chain([&total]) {
-        let fcr = resolution.then(|| {
-            r.first_call_resolution
-                .map(|f| sheet.number(f, 1))
-                .unwrap_or_default()
-        });
-        sheet.row(
-            [
-                r.group.clone(),
-                r.offered.to_string(),
-                r.answered.to_string(),
-                r.lost.to_string(),
-                r.short_abandons.to_string(),
-                sheet.number(r.answer_ratio, 1),
-                r.service_level
-                    .map(|s| sheet.number(s, 1))
-                    .unwrap_or_default(),
-                sheet.number(r.average_wait, 1),
-                sheet.number(r.longest_wait, 1),
-                sheet.number(r.average_abandon, 1),
-                sheet.number(r.talk_minutes, 1),
-                sheet.number(r.average_talk, 1),
-            ]
-            .into_iter()
-            .chain(fcr),
-        )?;
+        let cells = [
+            r.group.clone().into(),
+            r.offered.into(),
+            r.answered.into(),
+            r.lost.into(),
+            r.short_abandons.into(),
+            tenths(Some(r.answer_ratio)),
+            tenths(r.service_level),
+            tenths(Some(r.average_wait)),
+            tenths(Some(r.longest_wait)),
+            tenths(Some(r.average_abandon)),
+            tenths(Some(r.talk_minutes)),
+            tenths(Some(r.average_talk)),
+        ];
+        let fcr = resolution.then(|| tenths(r.first_call_resolution));
+        sheet.row(cells.into_iter().chain(fcr))?;
     }
     Ok(())
 }

@@ -3824,6 +3824,11 @@ export interface operations {
                  *     cells with `;` as Excel there expects (English unless given).
                  */
                 locale?: "en" | "pl" | "ru";
+                /**
+                 * @description `xlsx` for an Excel workbook (numbers as numbers, in any language); a CSV file
+                 *     unless given.
+                 */
+                format?: "csv" | "xlsx";
             };
             header?: never;
             path?: never;
@@ -3894,6 +3899,11 @@ export interface operations {
                  *     cells with `;` as Excel there expects (English unless given).
                  */
                 locale?: "en" | "pl" | "ru";
+                /**
+                 * @description `xlsx` for an Excel workbook (numbers as numbers, in any language); a CSV file
+                 *     unless given.
+                 */
+                format?: "csv" | "xlsx";
             };
             header?: never;
             path?: never;
@@ -3901,13 +3911,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The same records as a CSV file, times in this computer's time zone */
+            /** @description The same records as a CSV file or an Excel workbook (`format`), times in the office's time zone */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             401: {
@@ -4118,6 +4129,11 @@ export interface operations {
                  */
                 locale?: "en" | "pl" | "ru";
                 /**
+                 * @description `xlsx` for an Excel workbook (numbers as numbers, in any language); a CSV file
+                 *     unless given.
+                 */
+                format?: "csv" | "xlsx";
+                /**
                  * @description First-call resolution: an answered caller who calls again within this many hours
                  *     (1 to 720) was not helped the first time (not reckoned unless given).
                  */
@@ -4194,6 +4210,11 @@ export interface operations {
                  */
                 locale?: "en" | "pl" | "ru";
                 /**
+                 * @description `xlsx` for an Excel workbook (numbers as numbers, in any language); a CSV file
+                 *     unless given.
+                 */
+                format?: "csv" | "xlsx";
+                /**
                  * @description First-call resolution: an answered caller who calls again within this many hours
                  *     (1 to 720) was not helped the first time (not reckoned unless given).
                  */
@@ -4205,13 +4226,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The report as a CSV file (UTF-8 with a byte order mark), its last row the whole period */
+            /** @description The report as a CSV file (UTF-8 with a byte order mark) or an Excel workbook (`format`), its last row the whole period */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             401: {
@@ -4252,6 +4274,11 @@ export interface operations {
                 queue?: string;
                 /** @description The CSV file's language, as for the calls' report. */
                 locale?: "en" | "pl" | "ru";
+                /**
+                 * @description `xlsx` for an Excel workbook (numbers as numbers, in any language); a CSV file
+                 *     unless given.
+                 */
+                format?: "csv" | "xlsx";
             };
             header?: never;
             path?: never;
@@ -4306,6 +4333,11 @@ export interface operations {
                 queue?: string;
                 /** @description The CSV file's language, as for the calls' report. */
                 locale?: "en" | "pl" | "ru";
+                /**
+                 * @description `xlsx` for an Excel workbook (numbers as numbers, in any language); a CSV file
+                 *     unless given.
+                 */
+                format?: "csv" | "xlsx";
             };
             header?: never;
             path?: never;
@@ -4313,13 +4345,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The agents' report as a CSV file (UTF-8 with a byte order mark), its last row the team */
+            /** @description The agents' report as a CSV file (UTF-8 with a byte order mark) or an Excel workbook (`format`), its last row the team */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             401: {

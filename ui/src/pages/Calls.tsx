@@ -50,7 +50,7 @@ function query(filters: Filters): string {
 }
 
 export default function Calls() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [form] = Form.useForm<Filters>();
   // The export takes what the form shows now, searched or not.
   const shown: Filters = Form.useWatch([], form) ?? {};
@@ -113,7 +113,8 @@ export default function Calls() {
           <Button type="primary" htmlType="submit">
             {t("search")}
           </Button>
-          <Button href={`/api/calls/export?${query(shown)}`}>{t("exportCsv")}</Button>
+          <Button href={`/api/calls/export?${query(shown)}&locale=${i18n.language}`}>{t("exportCsv")}</Button>
+          <Button href={`/api/calls/export?${query(shown)}&format=xlsx`}>{t("exportXlsx")}</Button>
         </Space>
       </Form>
       <Table<Schemas["CallRecord"]>

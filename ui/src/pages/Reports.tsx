@@ -111,6 +111,7 @@ export default function Reports() {
             {t("show")}
           </Button>
           <Button href={`/api/reports/export?${query(shown, i18n.language)}`}>{t("exportCsv")}</Button>
+          <Button href={`/api/reports/export?${query(shown)}&format=xlsx`}>{t("exportXlsx")}</Button>
         </Space>
       </Form>
       <figure aria-label={t("reportChart")} style={{ margin: 0, height: 280 }} data-testid="report-chart">
@@ -171,6 +172,7 @@ export default function Reports() {
           {t("agentsReport")}
         </Typography.Title>
         <Button href={`/api/reports/agents/export?${agentsQuery(shown, i18n.language)}`}>{t("agentsExportCsv")}</Button>
+        <Button href={`/api/reports/agents/export?${agentsQuery(shown)}&format=xlsx`}>{t("agentsExportXlsx")}</Button>
       </Space>
       <Table<Schemas["AgentRow"]>
         rowKey="agent"

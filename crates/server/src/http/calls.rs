@@ -19,7 +19,7 @@ use super::error::{ApiError, ApiQuery};
 use super::session::Admin;
 use crate::config::Config;
 use crate::sounds::Language;
-use crate::spreadsheet::Sheet;
+use crate::spreadsheet::{Cell, FileFormat, Sheet, SheetError};
 
 /// The most records one answer holds.
 const MAX_LIMIT: u32 = 10_000;
@@ -55,6 +55,10 @@ pub struct CallQuery {
     /// cells with `;` as Excel there expects (English unless given).
     #[param(inline)]
     locale: Option<Language>,
+    /// `xlsx` for an Excel workbook (numbers as numbers, in any language); a CSV file
+    /// unless given.
+    #[param(inline)]
+    format: Option<FileFormat>,
 }
 
 impl CallQuery {
@@ -112,7 +116,7 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/api/calls/export", tag = "calls", params(CallQuery),
     responses(
-        (status = 200, description = "The same records as a CSV file, times in this computer's time zone", content_type = "text/csv", body = String),
+        (status = 200, description = "The same records as a CSV file or an Excel workbook (`format`), times in the office's time zone", content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 422, description = "A filter is wrong; `field` names it", body = ApiError),
     ))]
@@ -121,13 +125,14 @@ pub async fn export(
     _: Admin,
     ApiQuery(query): ApiQuery<CallQuery>,
 ) -> Result<Response, ApiError> {
-    let mut sheet = Sheet::new(query.locale.unwrap_or_default());
+    let format = query.format.unwrap_or_default();
+    let mut sheet = Sheet::of(format, query.locale.unwrap_or_default());
     let rows = matching(&api, query).await?;
     let numbers = api.with_store(|store| Config::numbers(store).map_err(config_error));
     let zone = numbers.await?.zone();
     write_rows(&mut sheet, &rows, &zone).map_err(ApiError::internal)?;
     sheet
-        .download("switchboard-calls.csv")
+        .download("switchboard-calls")
         .map_err(ApiError::internal)
 }
 
@@ -135,7 +140,7 @@ fn write_rows(
     out: &mut Sheet,
     rows: &[CallRecord],
     zone: &jiff::tz::TimeZone,
-) -> Result<(), csv::Error> {
+) -> Result<(), SheetError> {
     let time = |t: SystemTime| {
         jiff::Timestamp::try_from(t)
             .map(|t| {
@@ -146,8 +151,7 @@ fn write_rows(
             .unwrap_or_default()
     };
     let seconds = |from: SystemTime, to: SystemTime| {
-        let whole = to.duration_since(from).unwrap_or_default().as_secs();
-        whole.to_string()
+        Cell::Count(to.duration_since(from).unwrap_or_default().as_secs())
     };
     out.row(
         [
@@ -167,26 +171,26 @@ fn write_rows(
             "path",
             "history",
         ]
-        .map(String::from),
+        .map(Cell::from),
     )?;
     for r in rows {
         let answered = r.answered.unwrap_or(r.ended);
         out.row([
-            time(r.started),
-            r.direction.as_str().to_string(),
-            r.caller.clone(),
-            r.callee.clone(),
-            r.trunk.clone().unwrap_or_default(),
-            r.outcome.as_str().to_string(),
-            r.queue.clone().unwrap_or_default(),
-            r.answered_by.clone().unwrap_or_default(),
-            r.priority.to_string(),
+            time(r.started).into(),
+            r.direction.as_str().into(),
+            r.caller.clone().into(),
+            r.callee.clone().into(),
+            r.trunk.clone().unwrap_or_default().into(),
+            r.outcome.as_str().into(),
+            r.queue.clone().unwrap_or_default().into(),
+            r.answered_by.clone().unwrap_or_default().into(),
+            r.priority.to_string().into(),
             seconds(r.started, answered),
-            r.answered.map(|a| seconds(a, r.ended)).unwrap_or_default(),
-            r.hangup_by.as_str().to_string(),
-            r.reason.clone(),
-            r.scenario_path.clone().unwrap_or_default(),
-            r.history.clone().unwrap_or_default(),
+            r.answered.map_or(Cell::Empty, |a| seconds(a, r.ended)),
+            r.hangup_by.as_str().into(),
+            r.reason.clone().into(),
+            r.scenario_path.clone().unwrap_or_default().into(),
+            r.history.clone().unwrap_or_default().into(),
         ])?;
     }
     Ok(())

@@ -19,7 +19,7 @@ use crate::agent_reports::{AgentReport, agent_report, write_agent_report};
 use crate::config::Config;
 use crate::reports::{GroupBy, Report, report, write_report};
 use crate::sounds::Language;
-use crate::spreadsheet::Sheet;
+use crate::spreadsheet::{FileFormat, Sheet};
 
 /// The longest period one report covers: two years.
 const MAX_PERIOD_MS: i64 = 2 * 366 * 86_400_000;
@@ -53,6 +53,10 @@ pub struct ReportParams {
     /// `,`, as Excel there expects (English unless given).
     #[param(inline)]
     locale: Option<Language>,
+    /// `xlsx` for an Excel workbook (numbers as numbers, in any language); a CSV file
+    /// unless given.
+    #[param(inline)]
+    format: Option<FileFormat>,
     /// First-call resolution: an answered caller who calls again within this many hours
     /// (1 to 720) was not helped the first time (not reckoned unless given).
     #[param(minimum = 1, maximum = 720)]
@@ -130,7 +134,7 @@ pub async fn get_report(
 
 #[utoipa::path(get, path = "/api/reports/export", tag = "calls", params(ReportParams),
     responses(
-        (status = 200, description = "The report as a CSV file (UTF-8 with a byte order mark), its last row the whole period", content_type = "text/csv", body = String),
+        (status = 200, description = "The report as a CSV file (UTF-8 with a byte order mark) or an Excel workbook (`format`), its last row the whole period", content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 422, description = "A parameter is wrong; `field` names it", body = ApiError),
     ))]
@@ -140,10 +144,11 @@ pub async fn export_report(
     ApiQuery(params): ApiQuery<ReportParams>,
 ) -> Result<Response, ApiError> {
     let made = made(&api, &params).await?;
-    let mut sheet = Sheet::new(params.locale.unwrap_or_default());
+    let format = params.format.unwrap_or_default();
+    let mut sheet = Sheet::of(format, params.locale.unwrap_or_default());
     write_report(&mut sheet, params.by, &made).map_err(ApiError::internal)?;
     sheet
-        .download("switchboard-report.csv")
+        .download("switchboard-report")
         .map_err(ApiError::internal)
 }
 
@@ -160,6 +165,10 @@ pub struct AgentReportParams {
     /// The CSV file's language, as for the calls' report.
     #[param(inline)]
     locale: Option<Language>,
+    /// `xlsx` for an Excel workbook (numbers as numbers, in any language); a CSV file
+    /// unless given.
+    #[param(inline)]
+    format: Option<FileFormat>,
 }
 
 async fn made_for_agents(
@@ -191,7 +200,7 @@ pub async fn get_agent_report(
 
 #[utoipa::path(get, path = "/api/reports/agents/export", tag = "calls", params(AgentReportParams),
     responses(
-        (status = 200, description = "The agents' report as a CSV file (UTF-8 with a byte order mark), its last row the team", content_type = "text/csv", body = String),
+        (status = 200, description = "The agents' report as a CSV file (UTF-8 with a byte order mark) or an Excel workbook (`format`), its last row the team", content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = ApiError), (status = 403, body = ApiError),
         (status = 422, description = "A parameter is wrong; `field` names it", body = ApiError),
     ))]
@@ -201,9 +210,10 @@ pub async fn export_agent_report(
     ApiQuery(params): ApiQuery<AgentReportParams>,
 ) -> Result<Response, ApiError> {
     let made = made_for_agents(&api, &params).await?;
-    let mut sheet = Sheet::new(params.locale.unwrap_or_default());
+    let format = params.format.unwrap_or_default();
+    let mut sheet = Sheet::of(format, params.locale.unwrap_or_default());
     write_agent_report(&mut sheet, &made).map_err(ApiError::internal)?;
     sheet
-        .download("switchboard-agents.csv")
+        .download("switchboard-agents")
         .map_err(ApiError::internal)
 }
