@@ -3,7 +3,8 @@
 //! that opus-tools' `opusdec` (a decoder nobody here wrote) reads; its left channel holds
 //! the caller's voice and its right the callee's. The admin listens to it with seeking
 //! (HTTP ranges) and downloads it, each time written to the audit log; an agent's login
-//! is refused. A server killed mid-call leaves a recording that plays up to the kill,
+//! is refused until the admin lets agents hear their own calls, and then another
+//! agent's still is. A server killed mid-call leaves a recording that plays up to the kill,
 //! named in the interrupted call's record.
 
 use std::path::{Path, PathBuf};
@@ -154,6 +155,23 @@ fn both_sides_are_recorded_apart_and_only_the_admin_listens_each_time_on_the_aud
         heard_before,
         "refusals are no listens"
     );
+
+    // The admin lets agents hear their own calls: 101, who was called, may; 102 may not.
+    let (_, mut settings) = server.api(Some(&token), "GET", "/api/settings", None);
+    settings["recording"]["agents_listen"] = true.into();
+    let (status, saved) = server.api(Some(&token), "PUT", "/api/settings", Some(&settings));
+    assert_eq!(status, 200, "{saved}");
+    let (status, _, body) = fetch(&server, agent_token, &path, "");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(body, whole, "the same recording");
+    let other = serde_json::json!({"username": "102", "password": PASSWORDS[2].1});
+    let (_, session) = server.api(None, "POST", "/api/session", Some(&other));
+    let other_token = session["token"].as_str().expect("a token");
+    let (status, _, _) = fetch(&server, other_token, &path, "");
+    assert_eq!(status, 403, "not 102's call");
+    let (_, audit) = server.api(Some(&token), "GET", "/api/recording-access", None);
+    assert_eq!(audit[0]["who"], "101", "the audit names the agent: {audit}");
+    assert_eq!(audit.as_array().unwrap().len(), heard_before + 1);
 }
 
 /// Whether an Ogg file's last page ends the stream (its header's flag 0x04).

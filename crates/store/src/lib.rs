@@ -69,7 +69,7 @@ pub use bans::{BanRow, BanWrite};
 pub use call_log::{CallCount, CallFilter};
 pub use outbox::{Mail, Notices, QueuedMail};
 pub use queue_log::QueueEventRow;
-pub use recordings::RecordingAccess;
+pub use recordings::{RecordedCall, RecordingAccess};
 pub use reports::{ReportKey, ReportQuery, ReportSums, SLOT_MS};
 pub use scenarios::ScenarioVersion;
 pub use voicemail::{VoicemailChange, VoicemailMessage};

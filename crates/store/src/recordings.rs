@@ -20,16 +20,42 @@ pub struct RecordingAccess {
     pub address: String,
 }
 
+/// The call a recording is of, and its parties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedCall {
+    pub call_id: String,
+    pub caller: String,
+    pub callee: String,
+    pub answered_by: Option<String>,
+}
+
+impl RecordedCall {
+    /// Whether `extension` took part: it called, was called, or answered.
+    pub fn involves(&self, extension: &str) -> bool {
+        self.caller == extension
+            || self.callee == extension
+            || self.answered_by.as_deref() == Some(extension)
+    }
+}
+
 impl Store {
-    /// The Call-ID of the call recording `name` belongs to; none when no call record
-    /// names it (never made, or removed by retention).
-    pub fn recorded_call(&self, name: &str) -> Result<Option<String>> {
+    /// The call recording `name` belongs to; none when no call record names it (never
+    /// made, or removed by retention).
+    pub fn recorded_call(&self, name: &str) -> Result<Option<RecordedCall>> {
         Ok(self
             .conn
             .query_row(
-                "SELECT call_id FROM call_records WHERE recording = ?1 LIMIT 1",
+                "SELECT call_id, caller, callee, answered_by FROM call_records \
+                 WHERE recording = ?1 LIMIT 1",
                 [name],
-                |r| r.get(0),
+                |r| {
+                    Ok(RecordedCall {
+                        call_id: r.get(0)?,
+                        caller: r.get(1)?,
+                        callee: r.get(2)?,
+                        answered_by: r.get(3)?,
+                    })
+                },
             )
             .optional()?)
     }
@@ -101,7 +127,11 @@ mod tests {
             )
             .unwrap();
         assert_eq!(
-            store.recorded_call("1000-1.opus").unwrap().as_deref(),
+            store
+                .recorded_call("1000-1.opus")
+                .unwrap()
+                .map(|c| c.call_id)
+                .as_deref(),
             Some("call-1")
         );
         assert_eq!(store.recorded_call("2000-2.opus").unwrap(), None);

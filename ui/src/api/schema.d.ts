@@ -2140,6 +2140,12 @@ export interface components {
              * @default 1024
              */
             min_free_mb: number;
+            /**
+             * @description Agents may listen to and download the recordings of their own calls (those they
+             *     made, were called on or answered); off: the admin alone.
+             * @default false
+             */
+            agents_listen: boolean;
         };
         RegisterSettings: {
             /** @description The account: the user part of the office's address at the provider. */
@@ -4036,6 +4042,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description An agent, where agents may not listen or the call is not theirs */
             403: {
                 headers: {
                     [name: string]: unknown;

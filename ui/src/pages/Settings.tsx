@@ -226,6 +226,9 @@ export default function Settings() {
             <Form.Item name={["recording", "code"]} label={t("recordCode")} extra={t("recordCodeHint")}>
               <Input placeholder="*1" style={{ width: 80 }} />
             </Form.Item>
+            <Form.Item name={["recording", "agents_listen"]} label={t("recordAgentsListen")} valuePropName="checked">
+              <Switch />
+            </Form.Item>
             {number(["recording", "keep_days"], t("recordKeepDays"))}
             {number(["recording", "min_free_mb"], t("recordMinFree"))}
             <Form.List name="recording_rules">

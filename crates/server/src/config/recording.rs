@@ -32,6 +32,9 @@ pub struct RecordingSettings {
     /// Free space (MB) recordings leave on the data directory's disk: below it none
     /// starts and those going on stop, with an alert on the wallboard; calls go on.
     pub min_free_mb: u32,
+    /// Agents may listen to and download the recordings of their own calls (those they
+    /// made, were called on or answered); off: the admin alone.
+    pub agents_listen: bool,
 }
 
 impl Default for RecordingSettings {
@@ -49,6 +52,7 @@ impl Default for RecordingSettings {
             announce: false,
             keep_days: 90,
             min_free_mb: 1024,
+            agents_listen: false,
         }
     }
 }

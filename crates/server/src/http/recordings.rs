@@ -1,6 +1,6 @@
-//! Call recordings, for the admin alone (agents' logins are refused): listened to in
-//! the panel with seeking (HTTP ranges) or downloaded, each listen and download kept in
-//! an audit log.
+//! Call recordings, for the admin (and, where the admin allows it, for agents, their
+//! own calls' alone): listened to in the panel with seeking (HTTP ranges) or
+//! downloaded, each listen and download kept in an audit log with who it was.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,7 +18,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::api::Api;
 use super::error::{ApiError, ApiQuery};
-use super::session::Admin;
+use super::session::{Admin, Role, Signed};
+use crate::config::Config;
 use crate::recordings::RecordingFolder;
 
 /// The most audit entries one answer holds.
@@ -38,12 +39,13 @@ pub struct RecordingQuery {
     responses(
         (status = 200, description = "The recording: Opus in Ogg, the caller on the left channel and who was called on the right", content_type = "audio/ogg", body = Vec<u8>),
         (status = 206, description = "The part a `Range` header asked for", content_type = "audio/ogg", body = Vec<u8>),
-        (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 401, body = ApiError),
+        (status = 403, description = "An agent, where agents may not listen or the call is not theirs", body = ApiError),
         (status = 404, description = "No call has this recording, or it was removed", body = ApiError),
     ))]
 pub async fn get_recording(
     State(api): State<Arc<Api>>,
-    _: Admin,
+    signed: Signed,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(name): Path<String>,
     ApiQuery(query): ApiQuery<RecordingQuery>,
@@ -64,28 +66,42 @@ pub async fn get_recording(
         .is_none_or(|r| r.starts_with("bytes=0-"));
     let action = if query.download { "download" } else { "listen" };
     let (asked, address) = (name.clone(), peer.ip().to_string());
-    // The call the recording is of, and the access kept, in one visit to the store.
-    let found = api
-        .with_store(move |store| {
-            let Some(call_id) = store.recorded_call(&asked)? else {
-                return Ok(false);
-            };
-            if from_start {
-                store.log_recording_access(&RecordingAccess {
-                    at_ms: unix_ms::from(SystemTime::now()),
-                    recording: asked,
-                    call_id,
-                    action: action.into(),
-                    who: "admin".into(),
-                    address,
-                })?;
+    // An agent: the extension whose calls they may hear.
+    let agent = match signed.session.role {
+        Role::Admin => None,
+        Role::Agent => Some(signed.extension()?),
+    };
+    // The call the recording is of, whether this login may hear it, and the access
+    // kept, in one visit to the store.
+    api.with_store(move |store| {
+        let call = store
+            .recorded_call(&asked)?
+            .ok_or_else(|| ApiError::not_found("recording"))?;
+        if let Some(extension) = &agent {
+            let allowed = Config::recording(store)
+                .map_err(super::api::config_error)?
+                .agents_listen;
+            if !allowed || !call.involves(extension) {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "an agent may hear the recordings of their own calls alone, where the admin allows it",
+                ));
             }
-            Ok(true)
-        })
-        .await?;
-    if !found {
-        return Err(ApiError::not_found("recording"));
-    }
+        }
+        if from_start {
+            store.log_recording_access(&RecordingAccess {
+                at_ms: unix_ms::from(SystemTime::now()),
+                recording: asked,
+                call_id: call.call_id,
+                action: action.into(),
+                who: agent.unwrap_or_else(|| "admin".into()),
+                address,
+            })?;
+        }
+        Ok(())
+    })
+    .await?;
     let mut response = tower_http::services::ServeFile::new_with_mime(
         path,
         &"audio/ogg".parse().map_err(ApiError::internal)?,
