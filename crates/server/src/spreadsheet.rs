@@ -71,11 +71,11 @@ pub enum SheetError {
 
 enum Out {
     Csv {
-        out: csv::Writer<Vec<u8>>,
+        out: Box<csv::Writer<Vec<u8>>>,
         decimal_comma: bool,
     },
     Xlsx {
-        book: Workbook,
+        book: Box<Workbook>,
         rows: u32,
     },
 }
@@ -104,14 +104,17 @@ impl Sheet {
                     .delimiter(if comma_locale { b';' } else { b',' })
                     .from_writer(BOM.to_vec());
                 Out::Csv {
-                    out,
+                    out: Box::new(out),
                     decimal_comma: comma_locale,
                 }
             }
             FileFormat::Xlsx => {
                 let mut book = Workbook::new();
                 book.add_worksheet();
-                Out::Xlsx { book, rows: 0 }
+                Out::Xlsx {
+                    book: Box::new(book),
+                    rows: 0,
+                }
             }
         };
         Sheet { out }
