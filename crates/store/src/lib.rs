@@ -46,6 +46,9 @@ const MIGRATIONS: &[M<'static>] = &[
     )),
     M::up(include_str!("../migrations/0021_webhook_outbox.sql")),
     M::up(include_str!("../migrations/0022_lost_call_tasks.sql")),
+    M::up(include_str!(
+        "../migrations/0023_report_index_with_caller.sql"
+    )),
 ];
 
 mod admin;

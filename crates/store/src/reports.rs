@@ -94,15 +94,19 @@ impl Store {
         // not helped either.
         let (calls, resolution) = match query.repeat_window_ms {
             Some(_) => (
-                "(SELECT *, LEAD(started_at) OVER (PARTITION BY caller ORDER BY started_at, id) \
-                 AS next_start FROM call_records WHERE started_at >= ?1 AND started_at < ?2 + ?7)",
+                "(SELECT started_at, answered_at, ended_at, disposition, queue, answered_by, \
+                 trunk, direction, caller, \
+                 LEAD(started_at) OVER (PARTITION BY caller ORDER BY started_at, id) AS next_start \
+                 FROM call_records WHERE started_at >= ?1 AND started_at < ?2 + ?7)",
                 "SUM(answered AND known), \
                  SUM(answered AND known AND (next_start IS NULL OR next_start > ended_at + ?7))",
             ),
             None => ("call_records", "0, 0"),
         };
+        // The caller is read only for first-call resolution: the reports' index does
+        // not hold it.
         let next = if query.repeat_window_ms.is_some() {
-            ", next_start"
+            ", caller NOT IN ('', 'anonymous') AS known, next_start"
         } else {
             ""
         };
@@ -117,8 +121,7 @@ impl Store {
              SUM(CASE WHEN answered THEN ended_at - answered_at ELSE 0 END), {resolution} \
              FROM (SELECT started_at, answered_at, ended_at, {key} AS key, \
                    answered_at IS NOT NULL AND disposition = 'answered' AS answered, \
-                   COALESCE(answered_at, ended_at) - started_at AS wait, \
-                   caller NOT IN ('', 'anonymous') AS known{next} FROM {calls} \
+                   COALESCE(answered_at, ended_at) - started_at AS wait{next} FROM {calls} \
                    WHERE started_at >= ?1 AND started_at < ?2"
         );
         if query.queue.is_some() {
