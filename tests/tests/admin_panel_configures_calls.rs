@@ -770,7 +770,11 @@ fn the_call_log_export_takes_the_filters_the_form_shows() {
     let server = Server::start(&config("", FAST_REGISTRAR));
     let shown = phase(&server, "export-follows-form", &["100"]);
     let link = shown.last().cloned().unwrap_or_default();
-    assert_eq!(link["href"], "/api/calls/export?number=100", "{shown:?}");
+    // The form's number, and the panel's language for the spreadsheet.
+    assert_eq!(
+        link["href"], "/api/calls/export?number=100&locale=en",
+        "{shown:?}"
+    );
 }
 
 /// Bug: the wallboard counted an agent whose phone rings as "on a call".

@@ -290,7 +290,7 @@ pub fn spawn_writer(
 }
 
 /// Sorts a batch's writes, making the webhook deliveries of each in the order they
-/// came (the webhook settings are read once, at the first write with something to tell).
+/// came.
 fn sort(
     store: &Store,
     herald: &mut Herald,
@@ -298,30 +298,23 @@ fn sort(
     writes: impl Iterator<Item = Write>,
 ) -> Batch {
     let mut b = Batch::default();
-    let mut settings: Option<WebhookSettings> = None;
-    let mut hooks = |store: &Store| -> WebhookSettings {
-        settings
-            .get_or_insert_with(|| {
-                Config::webhooks(store).unwrap_or_else(|e| {
-                    tracing::error!("no webhooks for these calls: {e}");
-                    WebhookSettings::default()
-                })
-            })
-            .clone()
-    };
+    let mut loaded = None;
     for write in writes {
         match write {
             Write::Registrations(batch) => b.registrations.extend(batch),
             Write::CallOpened(row) => {
-                let earlier = b.opened.iter().filter(|o| o.caller == row.caller).count();
-                let told = herald.opened(store, &hooks(store), &row, earlier as u32);
-                b.calls_told.extend(told);
+                if let Some(hooks) = listening(store, &mut loaded) {
+                    let earlier = b.opened.iter().filter(|o| o.caller == row.caller).count();
+                    b.calls_told
+                        .extend(herald.opened(store, hooks, &row, earlier as u32));
+                }
                 b.opened.push(row);
             }
             Write::CallAnswered(call) => {
-                let subject = opened_as(store, &b.opened, Some(call.call), &call.call_id);
-                b.calls_told
-                    .extend(herald.answered(&hooks(store), &call, &subject));
+                if let Some(hooks) = listening(store, &mut loaded) {
+                    let subject = opened_as(store, &b.opened, Some(call.call), &call.call_id);
+                    b.calls_told.extend(herald.answered(hooks, &call, &subject));
+                }
             }
             Write::CallRecord(mut row, key) => {
                 // A recording the disk guard refused was never written.
@@ -332,23 +325,30 @@ fn sort(
                 {
                     row.recording = None;
                 }
-                let subject = opened_as(store, &b.opened, key, &row.call_id);
-                b.calls_told
-                    .extend(herald.ended(&hooks(store), &row, &subject));
+                if let Some(hooks) = listening(store, &mut loaded) {
+                    let subject = opened_as(store, &b.opened, key, &row.call_id);
+                    b.calls_told.extend(herald.ended(hooks, &row, &subject));
+                }
                 b.records.push((*row, key))
             }
             Write::QueueEvent(event) => {
-                let told = herald.queue_event(store, &hooks(store), &event, &b.opened);
-                b.queue_told.extend(told);
+                if let Some(hooks) = listening(store, &mut loaded) {
+                    let told = herald.queue_event(store, hooks, &event, &b.opened);
+                    b.queue_told.extend(told);
+                }
                 b.queue_events.push(queue_event_row(event));
             }
             Write::Voicemail(change) => {
-                let told = herald.voicemail(&hooks(store), &change);
+                let told = match listening(store, &mut loaded) {
+                    Some(hooks) => herald.voicemail(hooks, &change),
+                    None => Vec::new(),
+                };
                 b.voicemail.push((change, told));
             }
             Write::Callback(change) => {
-                b.callbacks_told
-                    .extend(herald.callback(&hooks(store), &change));
+                if let Some(hooks) = listening(store, &mut loaded) {
+                    b.callbacks_told.extend(herald.callback(hooks, &change));
+                }
                 b.callbacks.push(change);
             }
             Write::Bans(batch) => b.bans.extend(batch),
@@ -356,6 +356,23 @@ fn sort(
         }
     }
     b
+}
+
+/// The webhook settings when any receiver listens; read once per batch, at its first
+/// write with something to tell.
+fn listening<'a>(
+    store: &Store,
+    loaded: &'a mut Option<Option<WebhookSettings>>,
+) -> Option<&'a WebhookSettings> {
+    loaded
+        .get_or_insert_with(|| {
+            let settings = Config::webhooks(store).unwrap_or_else(|e| {
+                tracing::error!("no webhooks for these calls: {e}");
+                WebhookSettings::default()
+            });
+            (!settings.endpoints.is_empty()).then_some(settings)
+        })
+        .as_ref()
 }
 
 /// The Call-ID call `key` was opened with (in this batch, or before it), which keeps a
