@@ -55,6 +55,31 @@ fn reference(
     run_reference("report.py", &args, repeat)
 }
 
+/// An export the admin downloads: its head and bytes.
+#[track_caller]
+fn download(server: &Server, token: &str, path: &str) -> (String, Vec<u8>) {
+    let auth = format!("Authorization: Bearer {token}\r\n");
+    let (status, head, body) = server.request_with_head("GET", path, &auth, b"");
+    assert_eq!(status, 200, "{path}: {head}");
+    (head, body)
+}
+
+/// A CSV file for a Polish or Russian spreadsheet, read as one: its byte order mark,
+/// then `;` between cells. The header and the rows.
+#[track_caller]
+fn semicolon_csv(bytes: Vec<u8>) -> (csv::StringRecord, Vec<csv::StringRecord>) {
+    let text = String::from_utf8(bytes).expect("UTF-8");
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("a byte order mark for Excel");
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.as_bytes());
+    let header = reader.headers().expect("a header").clone();
+    let rows = reader.records().map(|r| r.expect("a row")).collect();
+    (header, rows)
+}
+
 #[track_caller]
 fn same_row(what: &str, api: &serde_json::Value, reference: &serde_json::Value) {
     assert_eq!(api["group"], reference["group"], "{what}");
@@ -153,23 +178,9 @@ fn every_report_matches_the_figures_computed_call_by_call() {
 
     // The same report for a Polish spreadsheet.
     let path = format!("/api/reports/export?from={FROM}&to={TO}&by=queue&locale=pl");
-    let (status, _, csv) = server.request_with_head(
-        "GET",
-        &path,
-        &format!("Authorization: Bearer {token}\r\n"),
-        b"",
-    );
-    assert_eq!(status, 200);
-    let text = String::from_utf8(csv).expect("UTF-8");
-    let text = text
-        .strip_prefix('\u{feff}')
-        .expect("a byte order mark for Excel");
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(b';')
-        .from_reader(text.as_bytes());
-    let header = reader.headers().expect("a header").clone();
+    let (header, rows) = semicolon_csv(download(&server, &token, &path).1);
     assert_eq!(&header[0], "queue");
-    let last = reader.records().last().expect("rows").expect("a row");
+    let last = rows.last().expect("rows");
     assert_eq!(&last[0], "total");
     let by_queue = asked("by=queue");
     assert_eq!(last[1], by_queue["total"]["offered"].to_string());
@@ -183,13 +194,7 @@ fn every_report_matches_the_figures_computed_call_by_call() {
     // The same report as an Excel workbook, read by openpyxl: numbers are numbers.
     let path =
         format!("/api/reports/export?from={FROM}&to={TO}&by=queue&repeat_hours=24&format=xlsx");
-    let (status, head, xlsx) = server.request_with_head(
-        "GET",
-        &path,
-        &format!("Authorization: Bearer {token}\r\n"),
-        b"",
-    );
-    assert_eq!(status, 200);
+    let (head, xlsx) = download(&server, &token, &path);
     assert!(head.contains("spreadsheetml.sheet"), "{head}");
     let file = server.data_dir().join("report.xlsx");
     std::fs::write(&file, xlsx).expect("write the workbook");
@@ -306,20 +311,8 @@ fn the_agents_report_matches_the_figures_computed_event_by_event() {
     }
     // The same report for a Russian spreadsheet: `;` between cells, decimal commas.
     let path = format!("/api/reports/agents/export?from={FROM}&to={TO}&locale=ru");
-    let (status, _, csv) = server.request_with_head(
-        "GET",
-        &path,
-        &format!("Authorization: Bearer {token}\r\n"),
-        b"",
-    );
-    assert_eq!(status, 200);
-    let text = String::from_utf8(csv).expect("UTF-8");
-    let text = text.strip_prefix('\u{feff}').expect("a byte order mark");
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(b';')
-        .from_reader(text.as_bytes());
-    assert_eq!(&reader.headers().expect("a header")[0], "agent");
-    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    let (header, rows) = semicolon_csv(download(&server, &token, &path).1);
+    assert_eq!(&header[0], "agent");
     assert_eq!(rows.len(), 4, "three agents and the team");
     assert_eq!(&rows[3][0], "total");
     let expected = agents_reference(&db, None);

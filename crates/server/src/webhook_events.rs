@@ -307,6 +307,10 @@ impl Herald {
         let EventKind::Abandon { waited, position } = event.kind else {
             return Vec::new();
         };
+        // The caller is looked up only for a receiver that will be told.
+        if !settings.wanted(WebhookEventType::QueueAbandoned) {
+            return Vec::new();
+        }
         // The call began before this batch, or in it (not yet in the store).
         let caller = event.call_id.as_deref().and_then(|id| {
             let here = opened.iter().find(|o| o.call_id == id);
@@ -383,12 +387,12 @@ fn repeated(
     call: &CallOpened,
     earlier: u32,
 ) -> Option<u32> {
-    let wanted = settings
-        .endpoints
-        .iter()
-        .any(|e| e.wants(WebhookEventType::CallerRepeated));
     let needed = settings.repeated_calls;
-    if !wanted || needed == 0 || call.trunk.is_none() || call.caller == "anonymous" {
+    if !settings.wanted(WebhookEventType::CallerRepeated)
+        || needed == 0
+        || call.trunk.is_none()
+        || call.caller == "anonymous"
+    {
         return None;
     }
     let window = Duration::from_secs(u64::from(settings.repeated_within_minutes) * 60);

@@ -62,6 +62,11 @@ impl WebhookEndpoint {
 }
 
 impl WebhookSettings {
+    /// Whether any receiver takes `event`.
+    pub fn wanted(&self, event: WebhookEventType) -> bool {
+        self.endpoints.iter().any(|e| e.wants(event))
+    }
+
     pub fn endpoint(&self, url: &str) -> Option<&WebhookEndpoint> {
         self.endpoints.iter().find(|e| e.url == url)
     }
